@@ -1,0 +1,20 @@
+/**
+ * The `dastern` command (CONTRACTS.md §4). Each subcommand lives in its own file.
+ */
+import { Command } from 'commander';
+import { registerServeCommand } from './serve.ts';
+import { registerDbCommands } from './db.ts';
+
+const program = new Command('dastern')
+  .description('DasTern: prescription photos to medication plans, reminders and doctor follow-up')
+  .showHelpAfterError();
+
+registerServeCommand(program);
+registerDbCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.stderr.write(`dastern: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}

