@@ -8,6 +8,12 @@ import type { Logger } from './log.ts';
 import { prepareDatabase } from './db/bootstrap.ts';
 import { Database } from './db/database.ts';
 import { buildApp } from './http/app.ts';
+import { NotificationHub } from './notifications/hub.ts';
+import { FileStore } from './files/store.ts';
+import { loadFileKey } from './files/key.ts';
+import { installQueues, startQueue } from './jobs/queue.ts';
+import { readingEnqueuer, startWorkers } from './jobs/workers.ts';
+import { closeSharedReader, readPrescription } from './reading/index.ts';
 
 export interface RunningServer {
   url: string;
@@ -17,10 +23,30 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const urls = await prepareDatabase(config, logger, { migrate: true, seedWhenNew: config.env !== 'production' });
   const db = new Database(urls.appUrl);
-  const app = await buildApp({ db, logger });
+  const hub = new NotificationHub(urls.appUrl, logger);
+  const files = new FileStore(`${config.dataDir}/files`, loadFileKey(config));
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  let boss: Awaited<ReturnType<typeof startQueue>> | undefined;
   try {
+    await installQueues(urls.ownerUrl);
+    boss = await startQueue(urls.appUrl, { supervise: true }, (err) => logger.error({ err: err.message }, 'job queue error'));
+    await startWorkers({
+      boss, db, files, logger,
+      reader: { read: (bytes) => readPrescription(bytes, { workers: 1, logger: { warn: (msg) => logger.warn(msg) } }) },
+      missedThreshold: 3,
+      archiveAfterDays: 365,
+    });
+    await hub.start();
+    const queue = boss;
+    app = await buildApp({
+      db, logger, config, hub,
+      prescriptions: { files, enqueueReading: readingEnqueuer(queue) },
+      queueDepth: () => queue.getQueueSize('prescription-read'),
+    });
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
+    await boss?.stop({ graceful: false, wait: true });
+    await hub.stop();
     await db.close();
     await urls.embedded?.stop();
     throw err;
@@ -34,6 +60,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     stop() {
       stopping ??= (async () => {
         await app.close();
+        await boss?.stop({ graceful: true, wait: true, timeout: 20_000 });
+        await closeSharedReader();
+        await hub.stop();
         await db.close();
         await urls.embedded?.stop();
       })();

@@ -1,23 +1,190 @@
 /**
- * The Fastify application: cross-cutting plugins and the domain routes.
+ * The Fastify application: cross-cutting plugins (request ids, security headers, CORS, rate
+ * limits, validation, problem+json errors, metrics, OpenAPI) and the domain routes.
  * Routes parse and reply; rules live in each domain's service.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Type } from '@sinclair/typebox';
+import { loadConfig, resolveJwtSecret, type Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../log.ts';
+import { TokenService } from '../auth/tokens.ts';
+import { Passwords } from '../auth/passwords.ts';
+import { createMailer, type Mailer } from '../mail/mailer.ts';
+import type { NotificationHub } from '../notifications/hub.ts';
+import { ApiError, sendProblem } from './errors.ts';
+import { ProblemSchema } from './schemas.ts';
+import { validatorCompiler, addSharedSchema } from './validation.ts';
+import { registerMetrics } from './metrics.ts';
+import { makeRequireAuth, makeRun } from './auth.ts';
+import type { Services } from './services.ts';
+import type { App } from './typebox.ts';
+import { authRoutes } from '../auth/routes.ts';
+import { userRoutes } from '../users/routes.ts';
+import { careRoutes } from '../care/routes.ts';
+import { clinicalNoteRoutes } from '../care/notes-routes.ts';
+import { notificationRoutes } from '../notifications/routes.ts';
+import { auditRoutes } from '../audit/routes.ts';
+import { adminRoutes } from '../admin/routes.ts';
+import { analyticsRoutes } from '../analytics/routes.ts';
+import { prescriptionRoutes } from '../prescriptions/routes.ts';
+import type { PrescriptionDeps } from '../prescriptions/service.ts';
+import { reminderRoutes } from '../reminders/routes.ts';
 
 export interface AppDependencies {
   db: Database;
   logger: Logger;
+  /** Defaults to loadConfig() (environment). */
+  config?: Config;
+  mailer?: Mailer;
+  /** LISTEN/NOTIFY fan-out for live notifications; without it the SSE stream answers 503. */
+  hub?: NotificationHub;
+  /** Jobs waiting in the queue, for /metrics (issue 5). */
+  queueDepth?: () => Promise<number>;
+  /** File store and reading queue: without them the prescription routes are not served. */
+  prescriptions?: PrescriptionDeps;
 }
 
-export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 1_048_576, genReqId: () => crypto.randomUUID() });
+export const API_PREFIX = '/api/v1';
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
-  app.get('/api/v1/health', async (_req, reply) => {
-    const database = await deps.db.ping();
-    return reply.code(database ? 200 : 503).send({ status: database ? 'ok' : 'degraded', database: database ? 'ready' : 'unavailable' });
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const config = deps.config ?? loadConfig();
+  const api = config.api;
+  const fastify = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: 1_048_576,
+    trustProxy: api.trustProxy,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+  const app = fastify.withTypeProvider() as unknown as App;
+  app.setValidatorCompiler(validatorCompiler);
+  // JSON only (multipart where a route registers it): no silent text/plain bodies.
+  app.removeContentTypeParser('text/plain');
+  app.addSchema(ProblemSchema);
+  addSharedSchema(ProblemSchema);
+  app.decorateRequest('auth', null);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    // Personal and medical data must never sit in a shared cache.
+    if (request.url.startsWith(API_PREFIX)) reply.header('cache-control', 'no-store');
+    return payload;
   });
 
-  return app;
+  app.setErrorHandler((err, request, reply) => sendProblem(request, reply, err));
+  app.setNotFoundHandler((request, reply) => sendProblem(request, reply, new ApiError(404, 'route_not_found', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`)));
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+        objectSrc: ["'none'"],
+      },
+    },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  await app.register(cors, {
+    origin: (origin, cb) => cb(null, origin !== undefined && api.corsOrigins.includes(origin)),
+    credentials: false,
+    methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'x-platform', 'x-app-version', 'last-event-id'],
+    exposedHeaders: ['x-request-id', 'retry-after'],
+    maxAge: 600,
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: api.globalRateLimit,
+    timeWindow: 60_000,
+    keyGenerator: (request) => request.ip,
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new ApiError(429, 'rate_limited', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`, { 'retry-after': String(Math.ceil(context.ttl / 1000)) }), { statusCode: 429 }),
+    allowList: (request) => request.url === '/metrics' || request.url === `${API_PREFIX}/health`,
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'DasTern API', version: '1.0.0', description: 'Prescriptions, reminders and doctor follow-up. Errors are application/problem+json (RFC 9457) with a stable `code`.' },
+      servers: [{ url: '/' }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      tags: [
+        { name: 'auth' }, { name: 'me' }, { name: 'care' }, { name: 'clinical-notes' }, { name: 'notifications' },
+        { name: 'audit' }, { name: 'admin' }, { name: 'analytics' }, { name: 'operations' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  const tokens = new TokenService(resolveJwtSecret(config), api.accessTokenTtlSeconds);
+  const mailer = deps.mailer ?? createMailer({ smtpUrl: api.smtpUrl, from: api.mailFrom, outboxDir: `${config.dataDir}/outbox`, logger: deps.logger });
+  const services: Services = {
+    config,
+    db: deps.db,
+    logger: deps.logger,
+    tokens,
+    passwords: new Passwords(api.bcryptCost),
+    mailer,
+    hub: deps.hub,
+    requireAuth: makeRequireAuth(tokens),
+    run: makeRun(deps.db),
+  };
+
+  registerMetrics(app as unknown as FastifyInstance, { pool: deps.db.pool, queueDepth: deps.queueDepth });
+
+  app.get(`${API_PREFIX}/health`, {
+    schema: {
+      tags: ['operations'],
+      summary: 'Liveness and database readiness',
+      response: {
+        200: Type.Object({ status: Type.Literal('ok'), database: Type.Literal('ready') }),
+        503: Type.Object({ status: Type.Literal('degraded'), database: Type.Literal('unavailable') }),
+      },
+    },
+  }, async (_req, reply) => {
+    const database = await deps.db.ping();
+    if (database) return reply.code(200).send({ status: 'ok', database: 'ready' });
+    return reply.code(503).send({ status: 'degraded', database: 'unavailable' });
+  });
+
+  await app.register(async (scoped) => {
+    const r = scoped as unknown as App;
+    await authRoutes(r, services);
+    await userRoutes(r, services);
+    await careRoutes(r, services);
+    await clinicalNoteRoutes(r, services);
+    await notificationRoutes(r, services);
+    await auditRoutes(r, services);
+    await adminRoutes(r, services);
+    await analyticsRoutes(r, services);
+    await reminderRoutes(r, services);
+    if (deps.prescriptions) await prescriptionRoutes(r, services, deps.prescriptions);
+  }, { prefix: API_PREFIX });
+
+  app.addHook('onClose', async () => {
+    if (deps.mailer === undefined) mailer.close();
+  });
+  return app as unknown as FastifyInstance;
 }

@@ -27,7 +27,7 @@ const PARTS: Record<string, string> = {
     WHERE n.nspname = 'public' GROUP BY t.typname`,
   functions: `
     SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') ' || pg_get_function_result(p.oid)
-           || ' secdef=' || p.prosecdef || ' vol=' || p.provolatile || ' cfg=' || coalesce(array_to_string(p.proconfig, ';'), '')
+           || ' secdef=' || p.prosecdef || ' vol=' || p.provolatile::text || ' cfg=' || coalesce(array_to_string(p.proconfig, ';'), '')
            || ' acl=' || coalesce(p.proacl::text, '') || ' body=' || md5(p.prosrc)
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
     WHERE n.nspname = 'public' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')`,

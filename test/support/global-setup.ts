@@ -78,12 +78,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const templateDb = `${runId}_template`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
-  await dropOrphans(admin);
-  await admin.query(`CREATE DATABASE "${templateDb}"`);
   const templateUrl = withDatabase(serverUrl, templateDb);
-  await withMigrator(templateUrl, (m) => m.up().then(() => undefined));
   const password = appPassword(path.resolve('.data'));
-  await ensureAppLogin(templateUrl, password);
+  try {
+    await dropOrphans(admin);
+    await admin.query(`CREATE DATABASE "${templateDb}"`);
+    await withMigrator(templateUrl, (m) => m.up().then(() => undefined));
+    await ensureAppLogin(templateUrl, password);
+  } catch (err) {
+    await admin.query(`DROP DATABASE IF EXISTS "${templateDb}" WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+    await embedded?.stop();
+    throw err;
+  }
 
   project.provide('ownerUrl', serverUrl);
   project.provide('appUrl', deriveAppUrl(serverUrl, password));

@@ -1,0 +1,71 @@
+/**
+ * The job queue: pg-boss in the same database, schema `pgboss`.
+ *
+ * pg-boss's own tables and the queues (each a partition of pgboss.job) are created by the
+ * owner at start-up (`installQueues`); the service then runs pg-boss logged in as
+ * dastern_app with `migrate: false`, granted only the DML it needs on schema pgboss.
+ * Job payloads carry ids only, never medical text.
+ */
+import PgBoss from 'pg-boss';
+
+export const QUEUES = {
+  readPrescription: 'prescription-read',
+  dispatchReminders: 'reminders-dispatch',
+  cleanupSessions: 'maintenance-cleanup-sessions',
+  archivePrescriptions: 'maintenance-archive-prescriptions',
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/** Retry policy per queue: a reading that keeps failing ends as a failed job (and status error). */
+const QUEUE_OPTIONS: Record<QueueName, Omit<PgBoss.Queue, 'name'>> = {
+  [QUEUES.readPrescription]: { retryLimit: 3, retryDelay: 5, retryBackoff: true, expireInSeconds: 300 },
+  [QUEUES.dispatchReminders]: { retryLimit: 0, expireInSeconds: 120, policy: 'singleton' },
+  [QUEUES.cleanupSessions]: { retryLimit: 2, retryDelay: 60 },
+  [QUEUES.archivePrescriptions]: { retryLimit: 2, retryDelay: 60 },
+};
+
+const SCHEMA = 'pgboss';
+
+/** As the owner: install/upgrade pg-boss, create the queues, grant the service role. */
+export async function installQueues(ownerUrl: string): Promise<void> {
+  const boss = new PgBoss({ connectionString: ownerUrl, schema: SCHEMA, supervise: false, schedule: false, max: 2 });
+  boss.on('error', () => undefined);
+  await boss.start();
+  try {
+    for (const [name, options] of Object.entries(QUEUE_OPTIONS)) {
+      const existing = await boss.getQueue(name);
+      if (existing) await boss.updateQueue(name, { name, ...options });
+      else await boss.createQueue(name, { name, ...options });
+    }
+    const db = boss.getDb();
+    await db.executeSql(
+      `GRANT USAGE ON SCHEMA ${SCHEMA} TO dastern_app;
+       GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${SCHEMA} TO dastern_app;
+       GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${SCHEMA} TO dastern_app;`,
+      [],
+    );
+  } finally {
+    await boss.stop({ graceful: false, wait: true });
+  }
+}
+
+export interface QueueOptions {
+  /** Run pg-boss maintenance and cron (one process should; every process may, pg-boss coordinates). */
+  supervise: boolean;
+}
+
+/** As dastern_app: the running queue. */
+export async function startQueue(appUrl: string, options: QueueOptions, onError: (err: Error) => void): Promise<PgBoss> {
+  const boss = new PgBoss({
+    connectionString: appUrl,
+    schema: SCHEMA,
+    migrate: false,
+    supervise: options.supervise,
+    schedule: options.supervise,
+    max: 4,
+  });
+  boss.on('error', onError);
+  await boss.start();
+  return boss;
+}

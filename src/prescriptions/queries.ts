@@ -1,0 +1,183 @@
+/** Prescriptions: SQL only (parameterised; RLS decides what each actor sees). */
+import type { Tx } from '../db/database.ts';
+import type { DraftMedicationT, MedicationViewT, PatchPrescriptionT, PrescriptionStatus, ReminderViewT } from './types.ts';
+
+export interface PrescriptionRow {
+  id: string;
+  patient_id: string;
+  status: PrescriptionStatus;
+  error_message: string | null;
+  hospital_name: string | null;
+  prescription_number: string | null;
+  prescription_date: string | null;
+  patient_name_as_written: string | null;
+  patient_age_as_written: number | null;
+  patient_gender_as_written: string | null;
+  diagnosis: string[];
+  department: string | null;
+  prescribing_doctor_name: string | null;
+  pharmacy_name: string | null;
+  ocr_raw_text: string | null;
+  ocr_corrected_text: string | null;
+  ocr_confidence: string | null;
+  detected_language: string | null;
+  processing_time_ms: number | null;
+  structured_data: { medications?: DraftMedicationT[] } | null;
+  image_path: string | null;
+  image_mime_type: string | null;
+  thumbnail_path: string | null;
+  medication_count: number;
+  created_at: Date;
+  updated_at: Date;
+  confirmed_at: Date | null;
+}
+
+const COLUMNS = `p.id, p.patient_id, p.status, p.error_message, p.hospital_name, p.prescription_number,
+  to_char(p.prescription_date, 'YYYY-MM-DD') AS prescription_date, p.patient_name_as_written, p.patient_age_as_written,
+  p.patient_gender_as_written, p.diagnosis, p.department, p.prescribing_doctor_name, p.pharmacy_name,
+  p.ocr_raw_text, p.ocr_corrected_text, p.ocr_confidence, p.detected_language, p.processing_time_ms,
+  p.structured_data, p.image_path, p.image_mime_type, p.thumbnail_path, p.created_at, p.updated_at, p.confirmed_at,
+  (SELECT count(*)::int FROM medications m WHERE m.prescription_id = p.id AND m.is_active) AS medication_count`;
+
+/** Serialises uploads of one patient so that the free-tier count and the insert agree. */
+export async function lockPatientUploads(tx: Tx, patientId: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('prescription-upload:' || $1::text, 0))`, [patientId]);
+}
+
+export async function canCreatePrescription(tx: Tx, patientId: string): Promise<boolean> {
+  const res = await tx.query<{ ok: boolean }>('SELECT can_create_prescription($1) AS ok', [patientId]);
+  return res.rows[0]?.ok === true;
+}
+
+export interface NewPrescription {
+  patientId: string;
+  imagePath: string;
+  thumbnailPath: string;
+  mimeType: string;
+  size: number;
+  sha256: string;
+  metadata: Record<string, string | number | boolean | null>;
+}
+
+export async function insertPrescription(tx: Tx, p: NewPrescription): Promise<{ id: string; status: PrescriptionStatus }> {
+  const res = await tx.query<{ id: string; status: PrescriptionStatus }>(
+    `INSERT INTO prescriptions (patient_id, uploaded_by, image_path, thumbnail_path, image_mime_type, image_size_bytes, image_sha256, image_metadata, status)
+     VALUES ($1, $1, $2, $3, $4, $5, $6, $7, 'pending') RETURNING id, status`,
+    [p.patientId, p.imagePath, p.thumbnailPath, p.mimeType, p.size, p.sha256, JSON.stringify(p.metadata)],
+  );
+  const row = res.rows[0];
+  if (!row) throw new Error('insert returned no row');
+  return row;
+}
+
+export async function findPrescription(tx: Tx, id: string, forUpdate = false): Promise<PrescriptionRow | undefined> {
+  const res = await tx.query<PrescriptionRow>(
+    `SELECT ${COLUMNS} FROM prescriptions p WHERE p.id = $1 AND p.deleted_at IS NULL ${forUpdate ? 'FOR UPDATE OF p' : ''}`,
+    [id],
+  );
+  return res.rows[0];
+}
+
+export interface ListFilter {
+  patientId?: string | undefined;
+  status?: PrescriptionStatus | undefined;
+  limit: number;
+  offset: number;
+}
+
+export async function listPrescriptions(tx: Tx, f: ListFilter): Promise<{ rows: PrescriptionRow[]; total: number }> {
+  const where = ['p.deleted_at IS NULL'];
+  const values: unknown[] = [];
+  if (f.patientId !== undefined) {
+    values.push(f.patientId);
+    where.push(`p.patient_id = $${values.length}`);
+  }
+  if (f.status !== undefined) {
+    values.push(f.status);
+    where.push(`p.status = $${values.length}`);
+  }
+  const total = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM prescriptions p WHERE ${where.join(' AND ')}`, values);
+  values.push(f.limit, f.offset);
+  const rows = await tx.query<PrescriptionRow>(
+    `SELECT ${COLUMNS} FROM prescriptions p WHERE ${where.join(' AND ')}
+     ORDER BY p.created_at DESC, p.id LIMIT $${values.length - 1} OFFSET $${values.length}`,
+    values,
+  );
+  return { rows: rows.rows, total: total.rows[0]?.n ?? 0 };
+}
+
+interface MedicationRow extends Omit<MedicationViewT, 'dosage_schedule' | 'quantity' | 'confidence'> {
+  prescription_id: string;
+  quantity: string | null;
+  confidence: string | null;
+  dose_morning: string;
+  dose_noon: string;
+  dose_evening: string;
+  dose_night: string;
+}
+
+export async function medicationsOf(tx: Tx, prescriptionIds: readonly string[]): Promise<Map<string, MedicationViewT[]>> {
+  const out = new Map<string, MedicationViewT[]>();
+  if (prescriptionIds.length === 0) return out;
+  const res = await tx.query<MedicationRow>(
+    `SELECT id, prescription_id, sequence, name, generic_name, strength, form, quantity, quantity_unit, duration_days,
+            instructions, take_after_meal, take_before_meal, confidence, is_active,
+            dose_morning, dose_noon, dose_evening, dose_night
+     FROM medications WHERE prescription_id = ANY ($1::uuid[]) ORDER BY prescription_id, sequence`,
+    [prescriptionIds],
+  );
+  for (const r of res.rows) {
+    const list = out.get(r.prescription_id) ?? [];
+    list.push({
+      id: r.id, sequence: r.sequence, name: r.name, generic_name: r.generic_name, strength: r.strength, form: r.form,
+      quantity: r.quantity === null ? null : Number(r.quantity), quantity_unit: r.quantity_unit, duration_days: r.duration_days,
+      instructions: r.instructions, take_after_meal: r.take_after_meal, take_before_meal: r.take_before_meal,
+      confidence: r.confidence === null ? null : Number(r.confidence), is_active: r.is_active,
+      dosage_schedule: { morning: Number(r.dose_morning), noon: Number(r.dose_noon), evening: Number(r.dose_evening), night: Number(r.dose_night) },
+    });
+    out.set(r.prescription_id, list);
+  }
+  return out;
+}
+
+export async function remindersOf(tx: Tx, prescriptionId: string): Promise<ReminderViewT[]> {
+  const res = await tx.query<ReminderViewT & { dose_amount: string }>(
+    `SELECT r.id, r.medication_id, r.slot, to_char(r.reminder_time, 'HH24:MI') AS reminder_time, r.dose_amount, r.dose_unit,
+            r.days_of_week, to_char(r.start_date, 'YYYY-MM-DD') AS start_date, to_char(r.end_date, 'YYYY-MM-DD') AS end_date,
+            r.timezone, r.is_active, r.next_reminder_at
+     FROM medication_reminders r JOIN medications m ON m.id = r.medication_id
+     WHERE m.prescription_id = $1 ORDER BY m.sequence, array_position(ARRAY['morning','noon','evening','night']::dose_slot[], r.slot)`,
+    [prescriptionId],
+  );
+  return res.rows.map((r) => ({ ...r, dose_amount: Number(r.dose_amount) }));
+}
+
+const PATCHABLE: ReadonlyArray<keyof PatchPrescriptionT> = [
+  'ocr_corrected_text', 'hospital_name', 'prescription_number', 'prescription_date', 'patient_name_as_written',
+  'patient_age_as_written', 'patient_gender_as_written', 'diagnosis', 'department', 'prescribing_doctor_name', 'pharmacy_name',
+];
+
+export async function updateHeader(tx: Tx, id: string, patch: PatchPrescriptionT): Promise<void> {
+  const sets: string[] = [];
+  const values: unknown[] = [id];
+  for (const key of PATCHABLE) {
+    if (patch[key] === undefined) continue;
+    values.push(patch[key]);
+    sets.push(`${key} = $${values.length}`);
+  }
+  if (patch.medications !== undefined) {
+    values.push(JSON.stringify(patch.medications));
+    sets.push(`structured_data = jsonb_set(coalesce(structured_data, '{}'::jsonb), '{medications}', $${values.length}::jsonb)`);
+  }
+  if (sets.length === 0) return;
+  await tx.query(`UPDATE prescriptions SET ${sets.join(', ')} WHERE id = $1`, values);
+}
+
+export async function setStatus(tx: Tx, id: string, status: PrescriptionStatus, errorMessage: string | null = null): Promise<void> {
+  await tx.query(
+    `UPDATE prescriptions SET status = $2, error_message = $3,
+       confirmed_at = CASE WHEN $2 = 'completed' THEN now() ELSE confirmed_at END
+     WHERE id = $1`,
+    [id, status, errorMessage],
+  );
+}

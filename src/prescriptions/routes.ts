@@ -1,0 +1,107 @@
+/** /prescriptions: upload, list, review, edit, confirm, reprocess, photo. HTTP only. */
+import multipart from '@fastify/multipart';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { App } from '../http/typebox.ts';
+import type { Services } from '../http/services.ts';
+import { ApiError, badRequest } from '../http/errors.ts';
+import { AUTHED, IdParams, Page, PageQuery, Uuid, problems } from '../http/schemas.ts';
+import { MAX_BYTES } from '../reading/index.ts';
+import { PrescriptionService, type PrescriptionDeps } from './service.ts';
+import { MedicationView, PatchPrescription, PrescriptionDetail, PrescriptionSummary, PRESCRIPTION_STATUSES } from './types.ts';
+
+const Accepted = Type.Object({ id: Uuid, status: Type.String() });
+const ListQuery = Type.Object({
+  ...PageQuery,
+  patient_id: Type.Optional(Uuid),
+  status: Type.Optional(Type.Union(PRESCRIPTION_STATUSES.map((s) => Type.Literal(s)))),
+}, { additionalProperties: false });
+
+/** Reads the multipart field `image` into memory (≤ 15 MB); anything else is refused. */
+async function readImagePart(request: FastifyRequest): Promise<Buffer> {
+  if (!request.isMultipart()) throw new ApiError(415, 'multipart_required', 'send the photo as multipart/form-data in the field "image"');
+  let part;
+  try {
+    part = await request.file({ limits: { fileSize: MAX_BYTES, files: 1, fields: 0, parts: 1 } });
+  } catch (err) {
+    throw mapMultipartError(err);
+  }
+  if (part === undefined) throw badRequest('image_required', 'the multipart field "image" is missing');
+  if (part.fieldname !== 'image') throw badRequest('image_required', 'the photo must be in the multipart field "image"');
+  try {
+    return await part.toBuffer();
+  } catch (err) {
+    throw mapMultipartError(err);
+  }
+}
+
+function mapMultipartError(err: unknown): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return new ApiError(413, 'file_too_large', 'the image is larger than 15 MB');
+  if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
+    return badRequest('one_image_only', 'send exactly one file, in the field "image"');
+  }
+  if (typeof code === 'string' && code.startsWith('FST_')) return badRequest('invalid_multipart', 'the multipart body could not be read');
+  return err;
+}
+
+export async function prescriptionRoutes(app: App, s: Services, deps: PrescriptionDeps): Promise<void> {
+  const service = new PrescriptionService(s, deps);
+  const secured = { onRequest: s.requireAuth() };
+  const security = [{ bearer: [] }];
+  const tags = ['prescriptions'];
+
+  await app.register(multipart, { limits: { fileSize: MAX_BYTES, files: 1 } });
+
+  app.post('/prescriptions', {
+    onRequest: s.requireAuth(['patient']),
+    bodyLimit: MAX_BYTES + 64 * 1024,
+    schema: {
+      tags, security, consumes: ['multipart/form-data'],
+      summary: 'Upload a prescription photo (multipart field "image": JPEG, PNG or WebP, ≤ 15 MB); the reading runs as a job',
+      response: { 202: Accepted, ...problems(...AUTHED, 402, 403, 413, 415) },
+    },
+  }, async (request, reply) => {
+    const bytes = await readImagePart(request);
+    return reply.code(202).send(await service.upload(request, bytes));
+  });
+
+  app.get('/prescriptions', {
+    ...secured,
+    schema: {
+      tags, security, summary: 'Prescriptions I may see (mine; a doctor: her patients\' shared ones), newest first',
+      querystring: ListQuery,
+      response: { 200: Page(Type.Object({ ...PrescriptionSummary.properties, medications: Type.Array(MedicationView) })), ...problems(...AUTHED) },
+    },
+  }, async (request) => service.list(request, { ...request.query, limit: request.query.limit ?? 20, offset: request.query.offset ?? 0 }));
+
+  app.get('/prescriptions/:id', {
+    ...secured,
+    schema: { tags, security, summary: 'One prescription: status, OCR text, header, draft and confirmed medications, reminders', params: IdParams, response: { 200: PrescriptionDetail, ...problems(...AUTHED, 404) } },
+  }, async (request) => service.get(request, request.params.id));
+
+  app.patch('/prescriptions/:id', {
+    ...secured,
+    schema: { tags, security, summary: 'Edit the draft: text, header fields, medications (the list sent replaces the draft)', params: IdParams, body: PatchPrescription, response: { 200: PrescriptionDetail, ...problems(...AUTHED, 403, 404, 409, 422) } },
+  }, async (request) => service.patch(request, request.params.id, request.body));
+
+  app.post('/prescriptions/:id/confirm', {
+    ...secured,
+    schema: { tags, security, summary: 'Confirm the draft: medications and reminders are created', params: IdParams, response: { 200: PrescriptionDetail, ...problems(...AUTHED, 403, 404, 409, 422) } },
+  }, async (request) => service.confirm(request, request.params.id));
+
+  app.post('/prescriptions/:id/reprocess', {
+    ...secured,
+    schema: { tags, security, summary: 'Read the photo again', params: IdParams, response: { 202: Accepted, ...problems(...AUTHED, 403, 404, 409) } },
+  }, async (request, reply) => reply.code(202).send(await service.reprocess(request, request.params.id)));
+
+  for (const kind of ['image', 'thumbnail'] as const) {
+    app.get(`/prescriptions/:id/${kind}`, {
+      ...secured,
+      schema: { tags, security, summary: kind === 'image' ? 'The original photo (decrypted)' : 'A small JPEG preview', params: IdParams, response: { ...problems(...AUTHED, 404) } },
+    }, async (request, reply) => {
+      const { bytes, mimeType } = await service.image(request, (request.params as { id: string }).id, kind === 'image' ? 'original' : 'thumbnail');
+      return reply.type(mimeType).header('content-disposition', 'inline').send(bytes);
+    });
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * Prescriptions: upload → reading job → review (draft) → confirm (medications + reminders).
+ * Every query runs in the caller's RLS transaction: what another user cannot see answers 404.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Tx } from '../db/database.ts';
+import type { Services } from '../http/services.ts';
+import type { FileStore } from '../files/store.ts';
+import { actorOf } from '../http/auth.ts';
+import { ApiError, conflict, notFound } from '../http/errors.ts';
+import { recordRead, recordReads } from '../audit/service.ts';
+import { clientInfo, recordEvent } from '../analytics/service.ts';
+import { planMedication, slotTimes } from '../reminders/schedule.ts';
+import { insertReminder } from '../reminders/queries.ts';
+import { checkImage, makeThumbnail } from './images.ts';
+import * as q from './queries.ts';
+import type { DraftMedicationT, PatchPrescriptionT, PrescriptionDetailT, PrescriptionStatus, PrescriptionSummaryT } from './types.ts';
+
+export interface PrescriptionDeps {
+  files: FileStore;
+  /** Queues the reading inside the caller's transaction (it runs only if the insert commits). */
+  enqueueReading(tx: Tx, prescriptionId: string): Promise<void>;
+}
+
+const EDITABLE: ReadonlySet<PrescriptionStatus> = new Set(['ocr_completed', 'error']);
+
+function summary(row: q.PrescriptionRow): PrescriptionSummaryT {
+  return {
+    id: row.id,
+    patient_id: row.patient_id,
+    status: row.status,
+    error_message: row.error_message,
+    hospital_name: row.hospital_name,
+    prescription_date: row.prescription_date,
+    prescribing_doctor_name: row.prescribing_doctor_name,
+    medication_count: row.medication_count,
+    created_at: row.created_at.toISOString(),
+    confirmed_at: row.confirmed_at?.toISOString() ?? null,
+  };
+}
+
+function draftOf(row: q.PrescriptionRow): DraftMedicationT[] {
+  return Array.isArray(row.structured_data?.medications) ? row.structured_data.medications : [];
+}
+
+/** The patient herself: a doctor who may view the prescription still may not change it. */
+function requireOwner(row: q.PrescriptionRow, userId: string): void {
+  if (row.patient_id !== userId) throw new ApiError(403, 'not_owner', 'only the patient can change her prescription');
+}
+
+export class PrescriptionService {
+  constructor(
+    private readonly s: Services,
+    private readonly deps: PrescriptionDeps,
+  ) {}
+
+  async upload(request: FastifyRequest, bytes: Buffer): Promise<{ id: string; status: PrescriptionStatus }> {
+    const actor = actorOf(request);
+    const image = await checkImage(bytes);
+    const thumbnail = await makeThumbnail(bytes);
+    const stored = await this.deps.files.put(bytes);
+    const thumb = await this.deps.files.put(thumbnail);
+    try {
+      return await this.s.run(request, async (tx) => {
+        await q.lockPatientUploads(tx, actor.userId);
+        if (!(await q.canCreatePrescription(tx, actor.userId))) {
+          throw new ApiError(402, 'free_tier_limit',
+            'the free plan keeps up to 10 prescriptions: upgrade to Premium ($0.50 a month or $5 a year) to add more');
+        }
+        const created = await q.insertPrescription(tx, {
+          patientId: actor.userId,
+          imagePath: stored.location,
+          thumbnailPath: thumb.location,
+          mimeType: image.mimeType,
+          size: stored.size,
+          sha256: stored.sha256,
+          metadata: { width: image.width, height: image.height },
+        });
+        await this.deps.enqueueReading(tx, created.id);
+        await recordEvent(tx, actor.userId, 'prescription_scan', clientInfo(request), { bytes: stored.size });
+        return created;
+      });
+    } catch (err) {
+      await Promise.all([this.deps.files.remove(stored.location), this.deps.files.remove(thumb.location)]);
+      throw err;
+    }
+  }
+
+  async list(request: FastifyRequest, filter: { patient_id?: string | undefined; status?: PrescriptionStatus | undefined; limit: number; offset: number }) {
+    return this.s.run(request, async (tx) => {
+      const { rows, total } = await q.listPrescriptions(tx, { patientId: filter.patient_id, status: filter.status, limit: filter.limit, offset: filter.offset });
+      const medications = await q.medicationsOf(tx, rows.map((r) => r.id));
+      await recordReads(tx, request, 'prescriptions', rows);
+      return {
+        items: rows.map((r) => ({ ...summary(r), medications: medications.get(r.id) ?? [] })),
+        total,
+        limit: filter.limit,
+        offset: filter.offset,
+      };
+    });
+  }
+
+  async get(request: FastifyRequest, id: string): Promise<PrescriptionDetailT> {
+    return this.s.run(request, async (tx) => {
+      const row = await q.findPrescription(tx, id);
+      if (!row) throw notFound('prescription');
+      await recordRead(tx, request, { table: 'prescriptions', subjectUserId: row.patient_id, resourceIds: [row.id] });
+      return this.detail(tx, row);
+    });
+  }
+
+  async patch(request: FastifyRequest, id: string, body: PatchPrescriptionT): Promise<PrescriptionDetailT> {
+    const actor = actorOf(request);
+    return this.s.run(request, async (tx) => {
+      const row = await q.findPrescription(tx, id, true);
+      if (!row) throw notFound('prescription');
+      requireOwner(row, actor.userId);
+      if (!EDITABLE.has(row.status)) throw this.notEditable(row.status);
+      await q.updateHeader(tx, id, body);
+      const updated = await q.findPrescription(tx, id);
+      if (!updated) throw notFound('prescription');
+      return this.detail(tx, updated);
+    });
+  }
+
+  async reprocess(request: FastifyRequest, id: string): Promise<{ id: string; status: PrescriptionStatus }> {
+    const actor = actorOf(request);
+    return this.s.run(request, async (tx) => {
+      const row = await q.findPrescription(tx, id, true);
+      if (!row) throw notFound('prescription');
+      requireOwner(row, actor.userId);
+      if (!EDITABLE.has(row.status)) throw this.notEditable(row.status);
+      if (row.image_path === null) throw conflict('no_image', 'this prescription has no photo to read');
+      await q.setStatus(tx, id, 'pending');
+      await this.deps.enqueueReading(tx, id);
+      return { id, status: 'pending' as const };
+    });
+  }
+
+  async confirm(request: FastifyRequest, id: string): Promise<PrescriptionDetailT> {
+    const actor = actorOf(request);
+    return this.s.run(request, async (tx) => {
+      const row = await q.findPrescription(tx, id, true);
+      if (!row) throw notFound('prescription');
+      requireOwner(row, actor.userId);
+      if (!EDITABLE.has(row.status)) throw this.notEditable(row.status);
+      const draft = draftOf(row);
+      if (draft.length === 0) throw new ApiError(422, 'no_medications', 'add at least one medication before confirming');
+      const noDose = draft.filter((m) => m.dosage_schedule.morning + m.dosage_schedule.noon + m.dosage_schedule.evening + m.dosage_schedule.night <= 0);
+      if (noDose.length > 0) {
+        throw new ApiError(422, 'no_dose_schedule', 'every medication needs a dose in at least one slot (morning, noon, evening, night)',
+          {}, noDose.map((m) => ({ path: `medications/${draft.indexOf(m)}/dosage_schedule`, message: `${m.name}: no dose` })));
+      }
+      const user = await tx.query<{ timezone: string; dose_schedule_template: unknown }>(
+        'SELECT timezone, dose_schedule_template FROM users WHERE id = $1', [actor.userId]);
+      const times = slotTimes(user.rows[0]?.dose_schedule_template);
+      const timezone = user.rows[0]?.timezone ?? 'Asia/Phnom_Penh';
+      for (const [index, m] of draft.entries()) {
+        const plan = planMedication(m, times);
+        const med = await tx.query<{ id: string }>(
+          `INSERT INTO medications (prescription_id, patient_id, sequence, name, generic_name, strength, form, quantity, quantity_unit,
+              duration_days, dose_morning, dose_noon, dose_evening, dose_night, instructions, take_after_meal, take_before_meal,
+              confidence, field_confidence, lexicon_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
+          [id, actor.userId, index + 1, m.name, m.generic_name ?? null, m.strength ?? null, m.form ?? null, m.quantity ?? null,
+            m.quantity_unit ?? null, plan.durationDays, m.dosage_schedule.morning, m.dosage_schedule.noon, m.dosage_schedule.evening,
+            m.dosage_schedule.night, m.instructions ?? null, m.take_after_meal ?? false, m.take_before_meal ?? false,
+            m.confidence ?? null, JSON.stringify(m.field_confidence ?? {}), m.drug_id ?? null],
+        );
+        const medicationId = med.rows[0]?.id;
+        if (medicationId === undefined) throw new Error('medication insert returned no row');
+        for (const r of plan.reminders) {
+          await insertReminder(tx, { ...r, medicationId, patientId: actor.userId, timezone, durationDays: plan.durationDays });
+        }
+      }
+      await q.setStatus(tx, id, 'completed');
+      await recordEvent(tx, actor.userId, 'prescription_confirm', clientInfo(request), { medications: draft.length });
+      const updated = await q.findPrescription(tx, id);
+      if (!updated) throw notFound('prescription');
+      return this.detail(tx, updated);
+    });
+  }
+
+  /** The original photo or its thumbnail, decrypted, for whoever may see the prescription. */
+  async image(request: FastifyRequest, id: string, kind: 'original' | 'thumbnail'): Promise<{ bytes: Buffer; mimeType: string }> {
+    const row = await this.s.run(request, async (tx) => {
+      const found = await q.findPrescription(tx, id);
+      if (!found) throw notFound('prescription');
+      await recordRead(tx, request, { table: 'prescriptions', action: kind === 'original' ? 'read_image' : 'read_thumbnail', subjectUserId: found.patient_id, resourceIds: [found.id] });
+      return found;
+    });
+    const location = kind === 'original' ? row.image_path : row.thumbnail_path;
+    if (location === null) throw notFound('image');
+    const bytes = await this.deps.files.get(location);
+    return { bytes, mimeType: kind === 'original' ? (row.image_mime_type ?? 'application/octet-stream') : 'image/jpeg' };
+  }
+
+  private async detail(tx: Tx, row: q.PrescriptionRow): Promise<PrescriptionDetailT> {
+    const medications = (await q.medicationsOf(tx, [row.id])).get(row.id) ?? [];
+    return {
+      ...summary(row),
+      prescription_number: row.prescription_number,
+      patient_name_as_written: row.patient_name_as_written,
+      patient_age_as_written: row.patient_age_as_written,
+      patient_gender_as_written: row.patient_gender_as_written,
+      diagnosis: row.diagnosis,
+      department: row.department,
+      pharmacy_name: row.pharmacy_name,
+      ocr_raw_text: row.ocr_raw_text,
+      ocr_corrected_text: row.ocr_corrected_text,
+      ocr_confidence: row.ocr_confidence === null ? null : Number(row.ocr_confidence),
+      detected_language: row.detected_language,
+      processing_time_ms: row.processing_time_ms,
+      has_image: row.image_path !== null,
+      draft_medications: draftOf(row),
+      medications,
+      reminders: await q.remindersOf(tx, row.id),
+      updated_at: row.updated_at.toISOString(),
+    };
+  }
+
+  private notEditable(status: PrescriptionStatus): ApiError {
+    if (status === 'pending' || status === 'processing') return conflict('reading_in_progress', 'the photo is still being read; try again in a moment');
+    if (status === 'completed') return conflict('already_confirmed', 'this prescription is already confirmed');
+    return conflict('archived', 'this prescription is archived');
+  }
+}

@@ -1,0 +1,128 @@
+/** Reminders and dose logs: SQL only (parameterised; RLS decides who may see and change). */
+import type { Tx } from '../db/database.ts';
+import type { ReminderPlan } from './schedule.ts';
+
+export interface NewReminder extends ReminderPlan {
+  medicationId: string;
+  patientId: string;
+  timezone: string;
+  durationDays: number | null;
+}
+
+/** Starts today in the patient's time zone; next_reminder_at is the first dose at or after now. */
+export async function insertReminder(tx: Tx, r: NewReminder): Promise<string> {
+  const res = await tx.query<{ id: string }>(
+    `WITH s AS (SELECT (now() AT TIME ZONE $7)::date AS start_date)
+     INSERT INTO medication_reminders (medication_id, patient_id, slot, reminder_time, dose_amount, dose_unit,
+                                       start_date, end_date, timezone, next_reminder_at)
+     SELECT $1, $2, $3, $4::time, $5, $6, s.start_date,
+            CASE WHEN $8::int IS NULL THEN NULL ELSE s.start_date + ($8::int - 1) END, $7,
+            reminder_next_occurrence(now(), $4::time, $7, '{1,2,3,4,5,6,7}',
+                                     s.start_date, CASE WHEN $8::int IS NULL THEN NULL ELSE s.start_date + ($8::int - 1) END)
+     FROM s RETURNING id`,
+    [r.medicationId, r.patientId, r.slot, r.time, r.dose, r.unit, r.timezone, r.durationDays],
+  );
+  const row = res.rows[0];
+  if (!row) throw new Error('reminder insert returned no row');
+  return row.id;
+}
+
+export interface ReminderRow {
+  id: string;
+  patient_id: string;
+  medication_id: string;
+  timezone: string;
+  snooze_minutes: number;
+}
+
+export async function findReminder(tx: Tx, id: string, forUpdate = false): Promise<ReminderRow | undefined> {
+  const res = await tx.query<ReminderRow>(
+    `SELECT id, patient_id, medication_id, timezone, snooze_minutes FROM medication_reminders WHERE id = $1 ${forUpdate ? 'FOR UPDATE' : ''}`, [id]);
+  return res.rows[0];
+}
+
+/** Is `at` one of the reminder's dose times (right weekday, inside its dates)? */
+export async function isOccurrence(tx: Tx, reminderId: string, at: Date): Promise<boolean> {
+  const res = await tx.query<{ ok: boolean }>(
+    `SELECT reminder_next_occurrence($2, r.reminder_time, r.timezone, r.days_of_week, r.start_date, r.end_date) = $2 AS ok
+     FROM medication_reminders r WHERE r.id = $1`, [reminderId, at]);
+  return res.rows[0]?.ok === true;
+}
+
+/** The dose a report without a time refers to: the latest one notified and still open, else today's. */
+export async function currentDose(tx: Tx, reminderId: string): Promise<Date | undefined> {
+  const res = await tx.query<{ at: Date | null }>(
+    `SELECT coalesce(
+       (SELECT l.scheduled_for FROM medication_reminder_logs l
+        WHERE l.reminder_id = r.id AND l.status IN ('pending', 'snoozed') ORDER BY l.scheduled_for DESC LIMIT 1),
+       (SELECT o.at FROM (SELECT reminder_next_occurrence(t.day::timestamp AT TIME ZONE r.timezone, r.reminder_time, r.timezone,
+                                                          r.days_of_week, r.start_date, r.end_date) AS at) AS o
+        WHERE (o.at AT TIME ZONE r.timezone)::date = t.day)) AS at
+     FROM medication_reminders r CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE r.timezone)::date AS day) AS t
+     WHERE r.id = $1`, [reminderId]);
+  return res.rows[0]?.at ?? undefined;
+}
+
+export interface LogRow {
+  id: string;
+  reminder_id: string;
+  scheduled_for: Date;
+  status: string;
+  action_at: Date | null;
+  snoozed_until: Date | null;
+  reason: string | null;
+  inserted: boolean;
+}
+
+/** One log per dose: a repeated report of the same status changes nothing. */
+export async function upsertLog(
+  tx: Tx,
+  r: { reminderId: string; patientId: string; scheduledFor: Date; status: 'taken' | 'skipped' | 'snoozed'; at: Date; reason: string | null; snoozeMinutes: number },
+): Promise<LogRow> {
+  const res = await tx.query<LogRow>(
+    `INSERT INTO medication_reminder_logs AS l (reminder_id, patient_id, scheduled_for, status, action_at, snoozed_until, reason)
+     VALUES ($1, $2, $3, $4::reminder_log_status,
+             CASE WHEN $4 IN ('taken', 'skipped') THEN $5::timestamptz END,
+             CASE WHEN $4 = 'snoozed' THEN now() + make_interval(mins => $7) END, $6)
+     ON CONFLICT ON CONSTRAINT medication_reminder_logs_reminder_id_scheduled_for_key DO UPDATE
+       SET status = excluded.status, action_at = excluded.action_at, snoozed_until = excluded.snoozed_until,
+           reason = coalesce(excluded.reason, l.reason)
+       WHERE l.status IS DISTINCT FROM excluded.status OR (excluded.reason IS NOT NULL AND excluded.reason IS DISTINCT FROM l.reason)
+     RETURNING l.id, l.reminder_id, l.scheduled_for, l.status, l.action_at, l.snoozed_until, l.reason, (xmax = 0) AS inserted`,
+    [r.reminderId, r.patientId, r.scheduledFor, r.status, r.at, r.reason, r.snoozeMinutes],
+  );
+  if (res.rows[0]) return res.rows[0];
+  // Same status reported again: return the log as it is.
+  const existing = await tx.query<LogRow>(
+    `SELECT id, reminder_id, scheduled_for, status, action_at, snoozed_until, reason, false AS inserted
+     FROM medication_reminder_logs WHERE reminder_id = $1 AND scheduled_for = $2`, [r.reminderId, r.scheduledFor]);
+  const row = existing.rows[0];
+  if (!row) throw new Error('dose log vanished');
+  return row;
+}
+
+/**
+ * Refill alert: when what is left of a medication (quantity − doses taken) covers 3 days or
+ * less, one notification to the patient (once per medication).
+ */
+export async function refillCheck(tx: Tx, medicationId: string): Promise<void> {
+  await tx.query(
+    `WITH left_ AS (
+       SELECT m.id, m.patient_id, m.name, m.quantity - coalesce(sum(mr.dose_amount) FILTER (WHERE l.status = 'taken'), 0) AS remaining,
+              m.daily_dose
+       FROM medications m
+       LEFT JOIN medication_reminders mr ON mr.medication_id = m.id
+       LEFT JOIN medication_reminder_logs l ON l.reminder_id = mr.id
+       WHERE m.id = $1 AND m.quantity IS NOT NULL AND m.daily_dose > 0
+       GROUP BY m.id)
+     INSERT INTO notifications (user_id, type, title, body, data, dedupe_key)
+     SELECT patient_id, 'refill',
+            CASE (SELECT language FROM users WHERE id = patient_id) WHEN 'en' THEN 'Time to refill your medicine'
+                 WHEN 'fr' THEN 'Pensez à renouveler votre médicament' ELSE 'ថ្នាំរបស់អ្នកជិតអស់ហើយ' END,
+            name, jsonb_build_object('medication_id', id, 'remaining_doses', remaining, 'days_left', round(remaining / daily_dose, 1)),
+            'refill:' || id
+     FROM left_ WHERE remaining / daily_dose <= 3
+     ON CONFLICT ON CONSTRAINT notifications_dedupe_key_key DO NOTHING`,
+    [medicationId],
+  );
+}

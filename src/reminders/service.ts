@@ -1,0 +1,113 @@
+/**
+ * Today's doses, dose logging (idempotent per dose), reminder changes (the patient, or a
+ * doctor with can_modify_reminders) and adherence (per medication, prescription and day).
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Tx } from '../db/database.ts';
+import type { Services } from '../http/services.ts';
+import { actorOf } from '../http/auth.ts';
+import { ApiError, conflict, notFound } from '../http/errors.ts';
+import { recordRead } from '../audit/service.ts';
+import { clientInfo, recordEvent } from '../analytics/service.ts';
+import * as q from './queries.ts';
+import * as aq from './adherence-queries.ts';
+import type { AdherenceReportT, DoseLogViewT, LogBodyT, ReminderItemT, ReminderPatchT, TodayDoseT } from './types.ts';
+
+function logView(l: q.LogRow): DoseLogViewT {
+  return {
+    id: l.id,
+    reminder_id: l.reminder_id,
+    scheduled_for: l.scheduled_for.toISOString(),
+    status: l.status,
+    action_at: l.action_at?.toISOString() ?? null,
+    snoozed_until: l.snoozed_until?.toISOString() ?? null,
+    reason: l.reason,
+  };
+}
+
+export class ReminderService {
+  constructor(private readonly s: Services) {}
+
+  async today(request: FastifyRequest): Promise<TodayDoseT[]> {
+    const actor = actorOf(request);
+    return this.s.run(request, (tx) => aq.todayDoses(tx, actor.userId));
+  }
+
+  async list(request: FastifyRequest, patientId: string | undefined): Promise<ReminderItemT[]> {
+    const actor = actorOf(request);
+    return this.s.run(request, async (tx) => {
+      const rows = await aq.listReminders(tx, patientId ?? (actor.role === 'patient' ? actor.userId : undefined));
+      await recordReadsBySubject(tx, request, rows);
+      return rows;
+    });
+  }
+
+  async log(request: FastifyRequest, reminderId: string, body: LogBodyT): Promise<{ created: boolean; log: DoseLogViewT }> {
+    const actor = actorOf(request);
+    return this.s.run(request, async (tx) => {
+      const reminder = await q.findReminder(tx, reminderId, false);
+      if (!reminder) throw notFound('reminder');
+      if (reminder.patient_id !== actor.userId) throw new ApiError(403, 'not_owner', 'only the patient records her own doses');
+      let scheduledFor: Date | undefined;
+      if (body.scheduled_for !== undefined) {
+        scheduledFor = new Date(body.scheduled_for);
+        if (!(await q.isOccurrence(tx, reminderId, scheduledFor))) {
+          throw new ApiError(422, 'not_a_dose_time', 'scheduled_for is not one of this reminder\'s dose times');
+        }
+        if (scheduledFor.getTime() > Date.now() + 12 * 3600_000) {
+          throw new ApiError(422, 'dose_in_future', 'a dose more than 12 hours ahead cannot be recorded yet');
+        }
+      } else {
+        scheduledFor = await q.currentDose(tx, reminderId);
+        if (scheduledFor === undefined) throw conflict('no_dose_due', 'no dose of this reminder is due today');
+      }
+      const at = body.at !== undefined ? new Date(body.at) : new Date();
+      if (at.getTime() > Date.now() + 5 * 60_000) throw new ApiError(422, 'time_in_future', '"at" cannot be in the future');
+      const log = await q.upsertLog(tx, {
+        reminderId, patientId: actor.userId, scheduledFor, status: body.status, at, reason: body.reason ?? null,
+        snoozeMinutes: reminder.snooze_minutes,
+      });
+      if (body.status !== 'snoozed') {
+        await recordEvent(tx, actor.userId, body.status === 'taken' ? 'reminder_taken' : 'reminder_skipped', clientInfo(request), {});
+      }
+      if (body.status === 'taken') await q.refillCheck(tx, reminder.medication_id);
+      return { created: log.inserted, log: logView(log) };
+    });
+  }
+
+  async update(request: FastifyRequest, reminderId: string, patch: ReminderPatchT): Promise<ReminderItemT> {
+    return this.s.run(request, async (tx) => {
+      const visible = await q.findReminder(tx, reminderId);
+      if (!visible) throw notFound('reminder');
+      const changed = await aq.updateReminder(tx, reminderId, patch);
+      if (!changed) throw new ApiError(403, 'not_allowed', 'changing this patient\'s reminders needs her permission (can_modify_reminders)');
+      const [row] = await aq.listReminders(tx, undefined, reminderId);
+      if (!row) throw notFound('reminder');
+      return row;
+    });
+  }
+
+  async adherence(request: FastifyRequest, days: 7 | 30, patientId: string | undefined): Promise<AdherenceReportT> {
+    const actor = actorOf(request);
+    const subject = patientId ?? actor.userId;
+    return this.s.run(request, async (tx) => {
+      // What the caller may not see (RLS) reads as no such patient.
+      if (subject !== actor.userId && !(await aq.canSeeReminders(tx, subject))) throw notFound('patient');
+      const report = await aq.adherenceReport(tx, subject, days);
+      if (subject !== actor.userId) {
+        await recordRead(tx, request, { table: 'medication_reminder_logs', action: 'read_adherence', subjectUserId: subject, resourceIds: [subject] });
+      }
+      return report;
+    });
+  }
+}
+
+async function recordReadsBySubject(tx: Tx, request: FastifyRequest, rows: readonly ReminderItemT[]): Promise<void> {
+  const actor = actorOf(request);
+  const others = rows.filter((r) => r.patient_id !== actor.userId);
+  const bySubject = new Map<string, string[]>();
+  for (const r of others) bySubject.set(r.patient_id, [...(bySubject.get(r.patient_id) ?? []), r.id]);
+  for (const [subject, ids] of bySubject) {
+    await recordRead(tx, request, { table: 'medication_reminders', action: 'list', subjectUserId: subject, resourceIds: ids });
+  }
+}

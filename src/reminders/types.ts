@@ -1,0 +1,109 @@
+/** Reminders, dose logs and adherence: HTTP shapes (TypeBox). */
+import { Type, type Static } from '@sinclair/typebox';
+import { Nullable, Timestamp, Uuid } from '../http/schemas.ts';
+
+export const LogBody = Type.Object(
+  {
+    status: Type.Union([Type.Literal('taken'), Type.Literal('skipped'), Type.Literal('snoozed')]),
+    /** Which dose (its scheduled time); default: the dose now due. */
+    scheduled_for: Type.Optional(Timestamp),
+    /** When it was taken or skipped; default now. */
+    at: Type.Optional(Timestamp),
+    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+export type LogBodyT = Static<typeof LogBody>;
+
+export const DoseLogView = Type.Object({
+  id: Uuid,
+  reminder_id: Uuid,
+  scheduled_for: Timestamp,
+  status: Type.String(),
+  action_at: Nullable(Timestamp),
+  snoozed_until: Nullable(Timestamp),
+  reason: Nullable(Type.String()),
+});
+export type DoseLogViewT = Static<typeof DoseLogView>;
+
+export const TodayDose = Type.Object({
+  reminder_id: Uuid,
+  medication_id: Uuid,
+  prescription_id: Uuid,
+  name: Type.String(),
+  strength: Nullable(Type.String()),
+  slot: Type.String(),
+  time: Type.String(),
+  scheduled_for: Timestamp,
+  dose_amount: Type.Number(),
+  dose_unit: Type.String(),
+  take_after_meal: Type.Boolean(),
+  take_before_meal: Type.Boolean(),
+  status: Type.String({ description: 'upcoming, pending, taken, skipped, snoozed or missed' }),
+  log_id: Nullable(Uuid),
+});
+export type TodayDoseT = Static<typeof TodayDose>;
+
+export const ReminderPatch = Type.Object(
+  {
+    reminder_time: Type.Optional(Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' })),
+    days_of_week: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { minItems: 1, maxItems: 7, uniqueItems: true })),
+    is_active: Type.Optional(Type.Boolean()),
+    advance_minutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 240 })),
+    snooze_minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 240 })),
+    end_date: Type.Optional(Nullable(Type.String({ format: 'date' }))),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type ReminderPatchT = Static<typeof ReminderPatch>;
+
+export const ReminderItem = Type.Object({
+  id: Uuid,
+  patient_id: Uuid,
+  medication_id: Uuid,
+  name: Type.String(),
+  strength: Nullable(Type.String()),
+  slot: Type.String(),
+  reminder_time: Type.String(),
+  dose_amount: Type.Number(),
+  dose_unit: Type.String(),
+  days_of_week: Type.Array(Type.Integer()),
+  start_date: Type.String(),
+  end_date: Nullable(Type.String()),
+  timezone: Type.String(),
+  is_active: Type.Boolean(),
+  advance_minutes: Type.Integer(),
+  snooze_minutes: Type.Integer(),
+  next_reminder_at: Nullable(Timestamp),
+  taken_count: Type.Integer(),
+  missed_count: Type.Integer(),
+  skipped_count: Type.Integer(),
+  adherence_rate: Nullable(Type.Number()),
+});
+export type ReminderItemT = Static<typeof ReminderItem>;
+
+const Counts = {
+  taken: Type.Integer(),
+  missed: Type.Integer(),
+  skipped: Type.Integer(),
+  pending: Type.Integer(),
+  /** taken ÷ (taken + missed + skipped) × 100; null when nothing is due yet. */
+  rate: Nullable(Type.Number()),
+};
+
+export const AdherenceReport = Type.Object({
+  patient_id: Uuid,
+  days: Type.Integer(),
+  from: Type.String(),
+  to: Type.String(),
+  overall: Type.Object(Counts),
+  per_medication: Type.Array(Type.Object({ medication_id: Uuid, prescription_id: Uuid, name: Type.String(), strength: Nullable(Type.String()), ...Counts })),
+  per_prescription: Type.Array(Type.Object({ prescription_id: Uuid, ...Counts })),
+  per_day: Type.Array(Type.Object({ date: Type.String(), ...Counts })),
+  refill_alerts: Type.Array(Type.Object({ medication_id: Uuid, name: Type.String(), remaining_doses: Type.Number(), days_left: Type.Number() })),
+});
+export type AdherenceReportT = Static<typeof AdherenceReport>;
+export const AdherenceQuery = Type.Object(
+  { days: Type.Optional(Type.Union([Type.Literal(7), Type.Literal(30)])), patient_id: Type.Optional(Uuid) },
+  { additionalProperties: false },
+);
