@@ -39,11 +39,6 @@ const COLUMNS = `p.id, p.patient_id, p.status, p.error_message, p.hospital_name,
   p.structured_data, p.image_path, p.image_mime_type, p.thumbnail_path, p.created_at, p.updated_at, p.confirmed_at,
   (SELECT count(*)::int FROM medications m WHERE m.prescription_id = p.id AND m.is_active) AS medication_count`;
 
-/** Serialises uploads of one patient so that the free-tier count and the insert agree. */
-export async function lockPatientUploads(tx: Tx, patientId: string): Promise<void> {
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('prescription-upload:' || $1::text, 0))`, [patientId]);
-}
-
 export async function canCreatePrescription(tx: Tx, patientId: string): Promise<boolean> {
   const res = await tx.query<{ ok: boolean }>('SELECT can_create_prescription($1) AS ok', [patientId]);
   return res.rows[0]?.ok === true;
@@ -175,8 +170,8 @@ export async function updateHeader(tx: Tx, id: string, patch: PatchPrescriptionT
 
 export async function setStatus(tx: Tx, id: string, status: PrescriptionStatus, errorMessage: string | null = null): Promise<void> {
   await tx.query(
-    `UPDATE prescriptions SET status = $2, error_message = $3,
-       confirmed_at = CASE WHEN $2 = 'completed' THEN now() ELSE confirmed_at END
+    `UPDATE prescriptions SET status = $2::prescription_status, error_message = $3,
+       confirmed_at = CASE WHEN $2::prescription_status = 'completed' THEN now() ELSE confirmed_at END
      WHERE id = $1`,
     [id, status, errorMessage],
   );

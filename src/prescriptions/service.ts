@@ -43,9 +43,18 @@ function draftOf(row: q.PrescriptionRow): DraftMedicationT[] {
   return Array.isArray(row.structured_data?.medications) ? row.structured_data.medications : [];
 }
 
-/** The patient herself: a doctor who may view the prescription still may not change it. */
-function requireOwner(row: q.PrescriptionRow, userId: string): void {
-  if (row.patient_id !== userId) throw new ApiError(403, 'not_owner', 'only the patient can change her prescription');
+/**
+ * The patient's own prescription, locked for a change. A doctor who may view it still may not
+ * change it (403); whoever cannot see it gets 404. (FOR UPDATE also needs the UPDATE policy,
+ * so the visibility check comes first, without a lock.)
+ */
+async function ownedForUpdate(tx: Tx, id: string, userId: string): Promise<q.PrescriptionRow> {
+  const visible = await q.findPrescription(tx, id);
+  if (!visible) throw notFound('prescription');
+  if (visible.patient_id !== userId) throw new ApiError(403, 'not_owner', 'only the patient can change her prescription');
+  const row = await q.findPrescription(tx, id, true);
+  if (!row) throw notFound('prescription');
+  return row;
 }
 
 export class PrescriptionService {
@@ -62,7 +71,7 @@ export class PrescriptionService {
     const thumb = await this.deps.files.put(thumbnail);
     try {
       return await this.s.run(request, async (tx) => {
-        await q.lockPatientUploads(tx, actor.userId);
+        // can_create_prescription takes a per-patient transaction lock: the count and the insert agree.
         if (!(await q.canCreatePrescription(tx, actor.userId))) {
           throw new ApiError(402, 'free_tier_limit',
             'the free plan keeps up to 10 prescriptions: upgrade to Premium ($0.50 a month or $5 a year) to add more');
@@ -112,9 +121,7 @@ export class PrescriptionService {
   async patch(request: FastifyRequest, id: string, body: PatchPrescriptionT): Promise<PrescriptionDetailT> {
     const actor = actorOf(request);
     return this.s.run(request, async (tx) => {
-      const row = await q.findPrescription(tx, id, true);
-      if (!row) throw notFound('prescription');
-      requireOwner(row, actor.userId);
+      const row = await ownedForUpdate(tx, id, actor.userId);
       if (!EDITABLE.has(row.status)) throw this.notEditable(row.status);
       await q.updateHeader(tx, id, body);
       const updated = await q.findPrescription(tx, id);
@@ -126,9 +133,7 @@ export class PrescriptionService {
   async reprocess(request: FastifyRequest, id: string): Promise<{ id: string; status: PrescriptionStatus }> {
     const actor = actorOf(request);
     return this.s.run(request, async (tx) => {
-      const row = await q.findPrescription(tx, id, true);
-      if (!row) throw notFound('prescription');
-      requireOwner(row, actor.userId);
+      const row = await ownedForUpdate(tx, id, actor.userId);
       if (!EDITABLE.has(row.status)) throw this.notEditable(row.status);
       if (row.image_path === null) throw conflict('no_image', 'this prescription has no photo to read');
       await q.setStatus(tx, id, 'pending');
@@ -140,9 +145,7 @@ export class PrescriptionService {
   async confirm(request: FastifyRequest, id: string): Promise<PrescriptionDetailT> {
     const actor = actorOf(request);
     return this.s.run(request, async (tx) => {
-      const row = await q.findPrescription(tx, id, true);
-      if (!row) throw notFound('prescription');
-      requireOwner(row, actor.userId);
+      const row = await ownedForUpdate(tx, id, actor.userId);
       if (!EDITABLE.has(row.status)) throw this.notEditable(row.status);
       const draft = draftOf(row);
       if (draft.length === 0) throw new ApiError(422, 'no_medications', 'add at least one medication before confirming');

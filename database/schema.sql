@@ -1,0 +1,1903 @@
+-- =============================================================================
+-- DasTern V2 — complete database schema (PostgreSQL 15+)
+--
+--   psql -v ON_ERROR_STOP=1 -d dastern_v2 -f database/schema.sql
+--
+-- This file is the source of truth. database/migrations/001_initial_schema.sql
+-- carries the same text (its up part) plus a down part; a test checks that they
+-- stay byte-identical.
+--
+-- Run it as the database owner: a superuser or a role with BYPASSRLS (tables use
+-- FORCE ROW LEVEL SECURITY, and the SECURITY DEFINER helpers below must read
+-- across it). The service itself logs in as `dastern_app` (created here, NOLOGIN;
+-- the application gives it LOGIN and a password).
+--
+-- Row-level-security context, set per transaction by the service:
+--   set_config('app.user_id',   '<uuid>', true)   -- the acting user ('' = none)
+--   set_config('app.user_role', 'patient'|'doctor'|'admin'|'system', true)
+--   set_config('app.client_ip', '<ip>', true)      -- optional, copied to audit rows
+--   set_config('app.user_agent', '<ua>', true)     -- optional, copied to audit rows
+-- No context -> no rows. 'system' is for background jobs and maintenance only
+-- (reminder dispatcher, reading jobs, billing webhooks, cleanup); the API never
+-- derives it from anything a client sends.
+-- =============================================================================
+
+SET client_min_messages = warning;
+
+CREATE EXTENSION IF NOT EXISTS pgcrypto;   -- digest() for the audit hash chain, gen_random_bytes()
+CREATE EXTENSION IF NOT EXISTS citext;     -- case-insensitive e-mail addresses
+
+-- -----------------------------------------------------------------------------
+-- The service's role (cluster-wide: created only if missing; never a superuser,
+-- never BYPASSRLS, never the tables' owner).
+-- -----------------------------------------------------------------------------
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dastern_app') THEN
+    BEGIN
+      CREATE ROLE dastern_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN
+      NULL; -- created at the same instant by a concurrent migration of another database
+    END;
+  ELSIF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dastern_app' AND (rolsuper OR rolbypassrls)) THEN
+    ALTER ROLE dastern_app NOSUPERUSER NOBYPASSRLS;
+  END IF;
+END
+$$;
+
+-- =============================================================================
+-- Enumerated types
+-- =============================================================================
+CREATE TYPE user_role AS ENUM ('patient', 'doctor', 'admin');
+CREATE TYPE subscription_tier AS ENUM ('free', 'premium');
+-- pending: uploaded, reading queued · processing: reading running ·
+-- ocr_completed: reading done, draft awaits the patient's review ·
+-- completed: confirmed by the patient (medications and reminders exist, confirmed_at set) ·
+-- error: reading failed (error_message says why) · archived: old, kept read-only.
+CREATE TYPE prescription_status AS ENUM ('pending', 'processing', 'ocr_completed', 'completed', 'error', 'archived');
+CREATE TYPE relationship_status AS ENUM ('pending', 'active', 'inactive', 'blocked', 'declined');
+CREATE TYPE notification_type AS ENUM ('reminder', 'alert', 'message', 'system', 'refill', 'invitation', 'missed_dose', 'prescription');
+CREATE TYPE payment_status AS ENUM ('pending', 'completed', 'failed', 'refunded');
+CREATE TYPE dose_slot AS ENUM ('morning', 'noon', 'evening', 'night');
+CREATE TYPE reminder_log_status AS ENUM ('pending', 'taken', 'skipped', 'snoozed', 'missed');
+CREATE TYPE clinical_note_type AS ENUM ('observation', 'recommendation', 'follow_up');
+CREATE TYPE subscription_status AS ENUM ('trialing', 'active', 'past_due', 'canceled', 'expired');
+CREATE TYPE billing_period AS ENUM ('month', 'year');
+CREATE TYPE chat_message_role AS ENUM ('user', 'assistant', 'system');
+CREATE TYPE ai_report_status AS ENUM ('pending', 'generating', 'completed', 'failed');
+CREATE TYPE notification_channel AS ENUM ('in_app', 'push', 'email', 'sms');
+CREATE TYPE delivery_status AS ENUM ('pending', 'sent', 'delivered', 'failed', 'skipped');
+
+-- =============================================================================
+-- Context helpers (used by policies, triggers and functions)
+-- =============================================================================
+
+-- The acting user: app.user_id as uuid; NULL when unset, empty or not a uuid (never an error).
+CREATE OR REPLACE FUNCTION app_current_user_id() RETURNS uuid
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN s ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN s::uuid END
+  FROM (SELECT nullif(btrim(current_setting('app.user_id', true)), '') AS s) AS x
+$$;
+
+-- The acting role: 'patient' | 'doctor' | 'admin' | 'system', or NULL when unset/unknown.
+CREATE OR REPLACE FUNCTION app_current_role() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN r IN ('patient', 'doctor', 'admin', 'system') THEN r END
+  FROM (SELECT lower(btrim(coalesce(current_setting('app.user_role', true), ''))) AS r) AS x
+$$;
+
+-- Background jobs and maintenance (app.user_role = 'system').
+CREATE OR REPLACE FUNCTION app_is_system() RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT coalesce(public.app_current_role() = 'system', false)
+$$;
+
+-- The client's IP (app.client_ip) as inet, NULL when unset or malformed.
+CREATE OR REPLACE FUNCTION app_client_ip() RETURNS inet
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v text := nullif(btrim(current_setting('app.client_ip', true)), '');
+BEGIN
+  IF v IS NULL THEN
+    RETURN NULL;
+  END IF;
+  RETURN v::inet;
+EXCEPTION WHEN others THEN
+  RETURN NULL;
+END
+$$;
+
+-- =============================================================================
+-- Tables
+-- =============================================================================
+
+-- ---------------------------------------------------------------- users
+CREATE TABLE users (
+    id                          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    email                       citext NOT NULL,
+    password_hash               text NOT NULL,
+    role                        user_role NOT NULL DEFAULT 'patient',
+    first_name                  text NOT NULL,
+    last_name                   text NOT NULL,
+    phone                       text,
+    language                    text NOT NULL DEFAULT 'km',
+    timezone                    text NOT NULL DEFAULT 'Asia/Phnom_Penh',
+    notification_preferences    jsonb NOT NULL DEFAULT '{"in_app": true, "push": true, "email": true, "sms": false}',
+    -- the times of the four Cambodian dose slots, used when reminders are created
+    dose_schedule_template      jsonb NOT NULL DEFAULT '{"morning": "07:00", "noon": "11:30", "evening": "17:30", "night": "20:00"}',
+    -- patients
+    date_of_birth               date,
+    gender                      text,
+    medical_conditions          text[] NOT NULL DEFAULT '{}',
+    allergies                   text[] NOT NULL DEFAULT '{}',
+    emergency_contact_name      text,
+    emergency_contact_phone     text,
+    emergency_contact_relationship text,
+    -- doctors
+    license_number              text,
+    specialization              text,
+    hospital_name               text,
+    -- account state
+    is_active                   boolean NOT NULL DEFAULT true,
+    email_verified_at           timestamptz,
+    password_changed_at         timestamptz,
+    failed_login_count          integer NOT NULL DEFAULT 0,
+    failed_login_window_start   timestamptz,
+    locked_until                timestamptz,
+    last_login_at               timestamptz,
+    deleted_at                  timestamptz,
+    anonymised_at               timestamptz,
+    created_at                  timestamptz NOT NULL DEFAULT now(),
+    updated_at                  timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT users_email_key UNIQUE (email),
+    CONSTRAINT users_email_check CHECK (length(email) <= 254 AND email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$'),
+    CONSTRAINT users_password_hash_check CHECK (length(password_hash) >= 20),
+    CONSTRAINT users_first_name_check CHECK (btrim(first_name) <> '' AND length(first_name) <= 100),
+    CONSTRAINT users_last_name_check CHECK (btrim(last_name) <> '' AND length(last_name) <= 100),
+    CONSTRAINT users_phone_check CHECK (phone ~ '^\+[1-9][0-9]{6,14}$'),
+    CONSTRAINT users_language_check CHECK (language IN ('km', 'en', 'fr')),
+    CONSTRAINT users_timezone_check CHECK (timezone ~ '^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$'),
+    CONSTRAINT users_notification_preferences_check CHECK (jsonb_typeof(notification_preferences) = 'object'),
+    CONSTRAINT users_dose_schedule_template_check CHECK (
+        jsonb_typeof(dose_schedule_template) = 'object'
+        AND dose_schedule_template ?& ARRAY['morning', 'noon', 'evening', 'night']
+        AND dose_schedule_template->>'morning' ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'
+        AND dose_schedule_template->>'noon' ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'
+        AND dose_schedule_template->>'evening' ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'
+        AND dose_schedule_template->>'night' ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'),
+    CONSTRAINT users_date_of_birth_check CHECK (date_of_birth >= DATE '1900-01-01'),
+    CONSTRAINT users_gender_check CHECK (gender IN ('male', 'female', 'other')),
+    CONSTRAINT users_emergency_contact_phone_check CHECK (emergency_contact_phone ~ '^\+[1-9][0-9]{6,14}$'),
+    CONSTRAINT users_license_number_check CHECK (btrim(license_number) <> '' AND length(license_number) <= 64),
+    CONSTRAINT users_failed_login_count_check CHECK (failed_login_count >= 0),
+    CONSTRAINT users_anonymised_check CHECK (anonymised_at IS NULL OR deleted_at IS NOT NULL)
+);
+COMMENT ON TABLE users IS 'Patients, doctors and admins. Erasure: deleted_at + anonymised_at (personal fields overwritten) or a hard DELETE (cascades).';
+COMMENT ON COLUMN users.dose_schedule_template IS 'HH:MM per slot (morning, noon, evening, night); default Cambodian times 07:00, 11:30, 17:30, 20:00.';
+
+-- ---------------------------------------------------------------- sessions
+CREATE TABLE user_sessions (
+    id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id             uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    refresh_token_hash  text NOT NULL,
+    rotation_count      integer NOT NULL DEFAULT 0,
+    rotated_at          timestamptz,
+    device_info         jsonb NOT NULL DEFAULT '{}',
+    ip_address          inet,
+    user_agent          text,
+    expires_at          timestamptz NOT NULL,
+    last_used_at        timestamptz,
+    revoked_at          timestamptz,
+    revoke_reason       text,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT user_sessions_refresh_token_hash_key UNIQUE (refresh_token_hash),
+    CONSTRAINT user_sessions_refresh_token_hash_check CHECK (refresh_token_hash ~ '^[0-9a-f]{64}$'),
+    CONSTRAINT user_sessions_rotation_count_check CHECK (rotation_count >= 0),
+    CONSTRAINT user_sessions_device_info_check CHECK (jsonb_typeof(device_info) = 'object'),
+    CONSTRAINT user_sessions_user_agent_check CHECK (length(user_agent) <= 1024),
+    CONSTRAINT user_sessions_revoke_reason_check CHECK (revoke_reason IS NULL OR revoked_at IS NOT NULL)
+);
+COMMENT ON TABLE user_sessions IS 'One row per signed-in device (a refresh-token family). refresh_token_hash = hex SHA-256 of the opaque token; rotation moves the old hash to user_session_rotated_tokens (trigger).';
+
+-- Hashes of refresh tokens that were rotated away: presenting one again is token reuse.
+CREATE TABLE user_session_rotated_tokens (
+    token_hash  text PRIMARY KEY,
+    session_id  uuid NOT NULL REFERENCES user_sessions (id) ON DELETE CASCADE,
+    user_id     uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    rotated_at  timestamptz NOT NULL DEFAULT now(),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT user_session_rotated_tokens_token_hash_check CHECK (token_hash ~ '^[0-9a-f]{64}$')
+);
+
+-- ---------------------------------------------------------------- plans, subscriptions, payments
+CREATE TABLE subscription_plans (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    code            text NOT NULL,
+    name            text NOT NULL,
+    description     text,
+    tier            subscription_tier NOT NULL,
+    price_amount    numeric(12, 2) NOT NULL DEFAULT 0,
+    currency        text NOT NULL DEFAULT 'USD',
+    billing_period  billing_period NOT NULL DEFAULT 'month',
+    limits          jsonb NOT NULL DEFAULT '{}',
+    features        jsonb NOT NULL DEFAULT '[]',
+    is_active       boolean NOT NULL DEFAULT true,
+    sort_order      integer NOT NULL DEFAULT 0,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT subscription_plans_code_key UNIQUE (code),
+    CONSTRAINT subscription_plans_code_check CHECK (code ~ '^[a-z][a-z0-9_]{1,63}$'),
+    CONSTRAINT subscription_plans_name_check CHECK (btrim(name) <> ''),
+    CONSTRAINT subscription_plans_price_amount_check CHECK (price_amount >= 0),
+    CONSTRAINT subscription_plans_free_price_check CHECK (tier <> 'free' OR price_amount = 0),
+    CONSTRAINT subscription_plans_currency_check CHECK (currency ~ '^[A-Z]{3}$'),
+    CONSTRAINT subscription_plans_limits_check CHECK (jsonb_typeof(limits) = 'object'),
+    CONSTRAINT subscription_plans_features_check CHECK (jsonb_typeof(features) IN ('array', 'object'))
+);
+COMMENT ON COLUMN subscription_plans.limits IS '{"max_prescriptions": n | null (unlimited), "ai_requests_per_month": n}';
+
+CREATE TABLE user_subscriptions (
+    id                          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id                     uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    plan_id                     uuid NOT NULL REFERENCES subscription_plans (id) ON DELETE RESTRICT,
+    status                      subscription_status NOT NULL DEFAULT 'active',
+    current_period_start        timestamptz NOT NULL DEFAULT now(),
+    current_period_end          timestamptz NOT NULL,
+    cancel_at_period_end        boolean NOT NULL DEFAULT false,
+    canceled_at                 timestamptz,
+    trial_ends_at               timestamptz,
+    provider                    text,
+    provider_customer_ref       text,
+    provider_subscription_ref   text,
+    created_at                  timestamptz NOT NULL DEFAULT now(),
+    updated_at                  timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT user_subscriptions_period_check CHECK (current_period_end > current_period_start),
+    CONSTRAINT user_subscriptions_canceled_check CHECK (status <> 'canceled' OR canceled_at IS NOT NULL),
+    CONSTRAINT user_subscriptions_provider_subscription_ref_key UNIQUE (provider, provider_subscription_ref)
+);
+
+CREATE TABLE payment_transactions (
+    id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- kept (user reference nulled) when an account is erased: financial records outlive accounts
+    user_id             uuid REFERENCES users (id) ON DELETE SET NULL,
+    subscription_id     uuid REFERENCES user_subscriptions (id) ON DELETE SET NULL,
+    plan_id             uuid REFERENCES subscription_plans (id) ON DELETE RESTRICT,
+    amount              numeric(12, 2) NOT NULL,
+    currency            text NOT NULL DEFAULT 'USD',
+    status              payment_status NOT NULL DEFAULT 'pending',
+    provider            text NOT NULL,
+    provider_reference  text,
+    payment_method      text,
+    description         text,
+    failure_reason      text,
+    paid_at             timestamptz,
+    refunded_at         timestamptz,
+    refund_amount       numeric(12, 2),
+    metadata            jsonb NOT NULL DEFAULT '{}',
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT payment_transactions_provider_reference_key UNIQUE (provider_reference),
+    CONSTRAINT payment_transactions_amount_check CHECK (amount >= 0),
+    CONSTRAINT payment_transactions_currency_check CHECK (currency ~ '^[A-Z]{3}$'),
+    CONSTRAINT payment_transactions_provider_check CHECK (provider ~ '^[a-z][a-z0-9_]{1,31}$'),
+    CONSTRAINT payment_transactions_refund_amount_check CHECK (refund_amount >= 0 AND refund_amount <= amount),
+    CONSTRAINT payment_transactions_failed_check CHECK (status <> 'failed' OR failure_reason IS NOT NULL),
+    CONSTRAINT payment_transactions_completed_check CHECK (status NOT IN ('completed', 'refunded') OR paid_at IS NOT NULL),
+    CONSTRAINT payment_transactions_refunded_check CHECK (status <> 'refunded' OR refunded_at IS NOT NULL),
+    CONSTRAINT payment_transactions_metadata_check CHECK (jsonb_typeof(metadata) = 'object')
+);
+
+-- ---------------------------------------------------------------- prescriptions
+CREATE TABLE prescriptions (
+    id                          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    patient_id                  uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    uploaded_by                 uuid REFERENCES users (id) ON DELETE SET NULL,
+    -- the photo (file store location, never the bytes)
+    image_path                  text,
+    image_mime_type             text,
+    image_size_bytes            bigint,
+    image_sha256                text,
+    thumbnail_path              text,
+    image_metadata              jsonb NOT NULL DEFAULT '{}',
+    -- the reading
+    ocr_raw_text                text,
+    ocr_corrected_text          text,
+    structured_data             jsonb,
+    ocr_confidence              numeric(4, 3),
+    ocr_engine                  text,
+    detected_language           text,
+    processing_time_ms          integer,
+    ai_results                  jsonb,
+    -- header of the paper prescription
+    hospital_name               text,
+    prescription_number         text,
+    patient_name_as_written     text,
+    patient_age_as_written      integer,
+    patient_gender_as_written   text,
+    diagnosis                   text[] NOT NULL DEFAULT '{}',
+    department                  text,
+    prescribing_doctor_name     text,
+    prescription_date           date,
+    pharmacy_name               text,
+    -- workflow
+    status                      prescription_status NOT NULL DEFAULT 'pending',
+    error_message               text,
+    processing_attempts         integer NOT NULL DEFAULT 0,
+    processing_started_at       timestamptz,
+    processed_at                timestamptz,
+    confirmed_at                timestamptz,
+    archived_at                 timestamptz,
+    deleted_at                  timestamptz,
+    created_at                  timestamptz NOT NULL DEFAULT now(),
+    updated_at                  timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT prescriptions_id_patient_id_key UNIQUE (id, patient_id),
+    CONSTRAINT prescriptions_image_mime_type_check CHECK (image_mime_type IN ('image/jpeg', 'image/png', 'image/webp')),
+    CONSTRAINT prescriptions_image_size_bytes_check CHECK (image_size_bytes > 0),
+    CONSTRAINT prescriptions_image_sha256_check CHECK (image_sha256 ~ '^[0-9a-f]{64}$'),
+    CONSTRAINT prescriptions_image_metadata_check CHECK (jsonb_typeof(image_metadata) = 'object'),
+    CONSTRAINT prescriptions_ocr_confidence_check CHECK (ocr_confidence >= 0 AND ocr_confidence <= 1),
+    CONSTRAINT prescriptions_detected_language_check CHECK (detected_language ~ '^[a-z]{2,3}([+][a-z]{2,3}){0,3}$'),
+    CONSTRAINT prescriptions_processing_time_ms_check CHECK (processing_time_ms >= 0),
+    CONSTRAINT prescriptions_patient_age_as_written_check CHECK (patient_age_as_written >= 0 AND patient_age_as_written <= 150),
+    CONSTRAINT prescriptions_patient_gender_as_written_check CHECK (patient_gender_as_written IN ('male', 'female', 'other')),
+    CONSTRAINT prescriptions_prescription_date_check CHECK (prescription_date >= DATE '1990-01-01'),
+    CONSTRAINT prescriptions_processing_attempts_check CHECK (processing_attempts >= 0),
+    CONSTRAINT prescriptions_error_check CHECK (status <> 'error' OR error_message IS NOT NULL),
+    CONSTRAINT prescriptions_archived_check CHECK (status <> 'archived' OR archived_at IS NOT NULL),
+    CONSTRAINT prescriptions_structured_data_check CHECK (jsonb_typeof(structured_data) = 'object'),
+    CONSTRAINT prescriptions_ai_results_check CHECK (jsonb_typeof(ai_results) = 'object')
+);
+COMMENT ON COLUMN prescriptions.status IS 'pending → processing → ocr_completed (awaiting review) → completed (confirmed by the patient); error; archived';
+
+-- ---------------------------------------------------------------- medications
+CREATE TABLE medications (
+    id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    prescription_id     uuid NOT NULL,
+    patient_id          uuid NOT NULL,  -- denormalised from the prescription (enforced by the FK) for fast RLS
+    sequence            integer NOT NULL DEFAULT 1,
+    name                text NOT NULL,
+    generic_name        text,
+    brand_name          text,
+    strength            text,
+    form                text,
+    quantity            numeric(10, 2),
+    quantity_unit       text,
+    duration_days       integer,
+    dose_morning        numeric(6, 2) NOT NULL DEFAULT 0,
+    dose_noon           numeric(6, 2) NOT NULL DEFAULT 0,
+    dose_evening        numeric(6, 2) NOT NULL DEFAULT 0,
+    dose_night          numeric(6, 2) NOT NULL DEFAULT 0,
+    daily_dose          numeric(8, 2) GENERATED ALWAYS AS (dose_morning + dose_noon + dose_evening + dose_night) STORED,
+    instructions        text,
+    take_after_meal     boolean NOT NULL DEFAULT false,
+    take_before_meal    boolean NOT NULL DEFAULT false,
+    confidence          numeric(4, 3),
+    field_confidence    jsonb NOT NULL DEFAULT '{}',
+    lexicon_id          text,
+    is_active           boolean NOT NULL DEFAULT true,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT medications_prescription_fkey FOREIGN KEY (prescription_id, patient_id)
+        REFERENCES prescriptions (id, patient_id) ON DELETE CASCADE,
+    CONSTRAINT medications_id_patient_id_key UNIQUE (id, patient_id),
+    CONSTRAINT medications_prescription_id_sequence_key UNIQUE (prescription_id, sequence) DEFERRABLE INITIALLY DEFERRED,
+    CONSTRAINT medications_sequence_check CHECK (sequence >= 1),
+    CONSTRAINT medications_name_check CHECK (btrim(name) <> '' AND length(name) <= 200),
+    CONSTRAINT medications_quantity_check CHECK (quantity > 0),
+    CONSTRAINT medications_duration_days_check CHECK (duration_days >= 1 AND duration_days <= 3650),
+    CONSTRAINT medications_dose_check CHECK (dose_morning >= 0 AND dose_noon >= 0 AND dose_evening >= 0 AND dose_night >= 0
+        AND dose_morning <= 100 AND dose_noon <= 100 AND dose_evening <= 100 AND dose_night <= 100),
+    CONSTRAINT medications_meal_check CHECK (NOT (take_after_meal AND take_before_meal)),
+    CONSTRAINT medications_confidence_check CHECK (confidence >= 0 AND confidence <= 1),
+    CONSTRAINT medications_field_confidence_check CHECK (jsonb_typeof(field_confidence) = 'object')
+);
+COMMENT ON COLUMN medications.dose_morning IS 'Dose per slot, Cambodian form: morning (ព្រឹក), noon (ថ្ងៃត្រង់), evening (ល្ងាច), night (យប់); 0 = dash/empty.';
+
+-- ---------------------------------------------------------------- reminders and dose logs
+CREATE TABLE medication_reminders (
+    id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    medication_id       uuid NOT NULL,
+    patient_id          uuid NOT NULL,
+    slot                dose_slot NOT NULL,
+    reminder_time       time NOT NULL,
+    dose_amount         numeric(6, 2) NOT NULL,
+    dose_unit           text NOT NULL DEFAULT 'tablet',
+    days_of_week        smallint[] NOT NULL DEFAULT '{1,2,3,4,5,6,7}',  -- ISO: 1 = Monday … 7 = Sunday
+    start_date          date NOT NULL DEFAULT CURRENT_DATE,
+    end_date            date,
+    timezone            text NOT NULL DEFAULT 'Asia/Phnom_Penh',
+    is_active           boolean NOT NULL DEFAULT true,
+    snooze_minutes      integer NOT NULL DEFAULT 10,
+    advance_minutes     integer NOT NULL DEFAULT 0,
+    grace_minutes       integer NOT NULL DEFAULT 120,
+    total_doses         integer NOT NULL DEFAULT 0,   -- dose logs of this reminder (kept by trigger)
+    taken_count         integer NOT NULL DEFAULT 0,
+    missed_count        integer NOT NULL DEFAULT 0,
+    skipped_count       integer NOT NULL DEFAULT 0,
+    adherence_rate      numeric(5, 2) GENERATED ALWAYS AS (
+        CASE WHEN taken_count + missed_count + skipped_count = 0 THEN NULL
+             ELSE round(100.0 * taken_count / (taken_count + missed_count + skipped_count), 2) END) STORED,
+    next_reminder_at    timestamptz,
+    last_dispatched_at  timestamptz,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT medication_reminders_medication_fkey FOREIGN KEY (medication_id, patient_id)
+        REFERENCES medications (id, patient_id) ON DELETE CASCADE,
+    CONSTRAINT medication_reminders_id_patient_id_key UNIQUE (id, patient_id),
+    CONSTRAINT medication_reminders_dose_amount_check CHECK (dose_amount > 0 AND dose_amount <= 100),
+    CONSTRAINT medication_reminders_dose_unit_check CHECK (btrim(dose_unit) <> '' AND length(dose_unit) <= 32),
+    CONSTRAINT medication_reminders_days_of_week_check CHECK (
+        cardinality(days_of_week) BETWEEN 1 AND 7 AND days_of_week <@ '{1,2,3,4,5,6,7}'::smallint[]),
+    CONSTRAINT medication_reminders_dates_check CHECK (end_date IS NULL OR end_date >= start_date),
+    CONSTRAINT medication_reminders_timezone_check CHECK (timezone ~ '^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$'),
+    CONSTRAINT medication_reminders_snooze_minutes_check CHECK (snooze_minutes BETWEEN 1 AND 240),
+    CONSTRAINT medication_reminders_advance_minutes_check CHECK (advance_minutes BETWEEN 0 AND 240),
+    CONSTRAINT medication_reminders_grace_minutes_check CHECK (grace_minutes BETWEEN 1 AND 1440),
+    CONSTRAINT medication_reminders_counters_check CHECK (total_doses >= 0 AND taken_count >= 0 AND missed_count >= 0
+        AND skipped_count >= 0 AND taken_count + missed_count + skipped_count <= total_doses),
+    CONSTRAINT medication_reminders_adherence_rate_check CHECK (adherence_rate >= 0 AND adherence_rate <= 100)
+);
+
+CREATE TABLE medication_reminder_logs (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    reminder_id     uuid NOT NULL,
+    patient_id      uuid NOT NULL,
+    scheduled_for   timestamptz NOT NULL,
+    status          reminder_log_status NOT NULL DEFAULT 'pending',
+    action_at       timestamptz,
+    snoozed_until   timestamptz,
+    reason          text,
+    notified_at     timestamptz,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT medication_reminder_logs_reminder_fkey FOREIGN KEY (reminder_id, patient_id)
+        REFERENCES medication_reminders (id, patient_id) ON DELETE CASCADE,
+    -- one log per dose: the dispatcher and the patient both upsert on this key
+    CONSTRAINT medication_reminder_logs_reminder_id_scheduled_for_key UNIQUE (reminder_id, scheduled_for),
+    CONSTRAINT medication_reminder_logs_action_check CHECK (status NOT IN ('taken', 'skipped') OR action_at IS NOT NULL),
+    CONSTRAINT medication_reminder_logs_snoozed_check CHECK (status <> 'snoozed' OR snoozed_until IS NOT NULL),
+    CONSTRAINT medication_reminder_logs_reason_check CHECK (length(reason) <= 1000)
+);
+
+-- ---------------------------------------------------------------- doctor ↔ patient
+CREATE TABLE doctor_patient_relationships (
+    id                      uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- the invited side may be unknown until the invitation code is accepted
+    doctor_id               uuid REFERENCES users (id) ON DELETE CASCADE,
+    patient_id              uuid REFERENCES users (id) ON DELETE CASCADE,
+    status                  relationship_status NOT NULL DEFAULT 'pending',
+    initiated_by            user_role NOT NULL,
+    invitation_code         text,
+    invitation_expires_at   timestamptz,
+    accepted_at             timestamptz,
+    ended_at                timestamptz,
+    end_reason              text,
+    can_view_prescriptions  boolean NOT NULL DEFAULT true,
+    can_add_notes           boolean NOT NULL DEFAULT true,
+    can_modify_reminders    boolean NOT NULL DEFAULT false,
+    created_at              timestamptz NOT NULL DEFAULT now(),
+    updated_at              timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT doctor_patient_relationships_invitation_code_key UNIQUE (invitation_code),
+    CONSTRAINT doctor_patient_relationships_invitation_code_check CHECK (invitation_code ~ '^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{8,32}$'),
+    CONSTRAINT doctor_patient_relationships_parties_check CHECK (
+        (doctor_id IS NOT NULL OR patient_id IS NOT NULL)
+        AND (status = 'pending' OR (doctor_id IS NOT NULL AND patient_id IS NOT NULL))
+        AND doctor_id IS DISTINCT FROM patient_id),
+    CONSTRAINT doctor_patient_relationships_initiated_by_check CHECK (
+        (initiated_by = 'doctor' AND doctor_id IS NOT NULL) OR (initiated_by = 'patient' AND patient_id IS NOT NULL)
+        OR (initiated_by = 'admin' AND doctor_id IS NOT NULL AND patient_id IS NOT NULL)),
+    CONSTRAINT doctor_patient_relationships_active_check CHECK (status <> 'active' OR accepted_at IS NOT NULL),
+    CONSTRAINT doctor_patient_relationships_dates_check CHECK (ended_at IS NULL OR accepted_at IS NULL OR ended_at >= accepted_at),
+    CONSTRAINT doctor_patient_relationships_end_reason_check CHECK (length(end_reason) <= 1000)
+);
+
+-- ---------------------------------------------------------------- clinical notes
+CREATE TABLE clinical_notes (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- kept for the patient's record when the doctor's account goes (author nulled)
+    doctor_id       uuid REFERENCES users (id) ON DELETE SET NULL,
+    patient_id      uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    prescription_id uuid,
+    note_type       clinical_note_type NOT NULL DEFAULT 'observation',
+    title           text,
+    content         text NOT NULL,
+    is_private      boolean NOT NULL DEFAULT false,
+    follow_up_date  date,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT clinical_notes_prescription_fkey FOREIGN KEY (prescription_id, patient_id)
+        REFERENCES prescriptions (id, patient_id) ON DELETE SET NULL (prescription_id),
+    CONSTRAINT clinical_notes_title_check CHECK (length(title) <= 200),
+    CONSTRAINT clinical_notes_content_check CHECK (btrim(content) <> '' AND length(content) <= 20000)
+);
+
+-- ---------------------------------------------------------------- AI (premium)
+CREATE TABLE ai_chat_conversations (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id         uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    prescription_id uuid,
+    title           text,
+    language        text NOT NULL DEFAULT 'km',
+    is_archived     boolean NOT NULL DEFAULT false,
+    last_message_at timestamptz,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT ai_chat_conversations_prescription_fkey FOREIGN KEY (prescription_id, user_id)
+        REFERENCES prescriptions (id, patient_id) ON DELETE SET NULL (prescription_id),
+    CONSTRAINT ai_chat_conversations_id_user_id_key UNIQUE (id, user_id),
+    CONSTRAINT ai_chat_conversations_title_check CHECK (length(title) <= 200),
+    CONSTRAINT ai_chat_conversations_language_check CHECK (language IN ('km', 'en', 'fr'))
+);
+
+CREATE TABLE ai_chat_messages (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    conversation_id uuid NOT NULL,
+    user_id         uuid NOT NULL,
+    role            chat_message_role NOT NULL,
+    content         text NOT NULL,
+    tokens_input    integer NOT NULL DEFAULT 0,
+    tokens_output   integer NOT NULL DEFAULT 0,
+    model           text,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT ai_chat_messages_conversation_fkey FOREIGN KEY (conversation_id, user_id)
+        REFERENCES ai_chat_conversations (id, user_id) ON DELETE CASCADE,
+    CONSTRAINT ai_chat_messages_content_check CHECK (length(content) <= 100000),
+    CONSTRAINT ai_chat_messages_tokens_check CHECK (tokens_input >= 0 AND tokens_output >= 0)
+);
+
+CREATE TABLE ai_reports (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id         uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    prescription_id uuid,
+    report_type     text NOT NULL,
+    title           text,
+    language        text NOT NULL DEFAULT 'km',
+    content         jsonb NOT NULL DEFAULT '{}',
+    file_path       text,
+    file_mime_type  text,
+    status          ai_report_status NOT NULL DEFAULT 'pending',
+    error_message   text,
+    model           text,
+    generated_at    timestamptz,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT ai_reports_prescription_fkey FOREIGN KEY (prescription_id, user_id)
+        REFERENCES prescriptions (id, patient_id) ON DELETE SET NULL (prescription_id),
+    CONSTRAINT ai_reports_report_type_check CHECK (report_type IN
+        ('medication_summary', 'adherence', 'risk_assessment', 'drug_interactions', 'doctor_summary', 'ocr_correction')),
+    CONSTRAINT ai_reports_language_check CHECK (language IN ('km', 'en', 'fr')),
+    CONSTRAINT ai_reports_content_check CHECK (jsonb_typeof(content) = 'object'),
+    CONSTRAINT ai_reports_file_mime_type_check CHECK (file_mime_type IN ('application/pdf', 'application/json', 'text/html')),
+    CONSTRAINT ai_reports_failed_check CHECK (status <> 'failed' OR error_message IS NOT NULL)
+);
+
+-- ---------------------------------------------------------------- notifications
+CREATE TABLE notifications (
+    id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id             uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    type                notification_type NOT NULL,
+    title               text NOT NULL,
+    body                text NOT NULL DEFAULT '',
+    data                jsonb NOT NULL DEFAULT '{}',
+    channels            notification_channel[] NOT NULL DEFAULT '{in_app}',
+    delivery_status     delivery_status NOT NULL DEFAULT 'pending',
+    delivery_attempts   integer NOT NULL DEFAULT 0,
+    delivery            jsonb NOT NULL DEFAULT '{}',   -- per-channel results
+    delivered_at        timestamptz,
+    delivery_error      text,
+    -- e.g. 'dose:<reminder_id>:<scheduled_for>': a dose is notified once, even with two dispatchers
+    dedupe_key          text,
+    read_at             timestamptz,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT notifications_dedupe_key_key UNIQUE (dedupe_key),
+    CONSTRAINT notifications_title_check CHECK (btrim(title) <> '' AND length(title) <= 200),
+    CONSTRAINT notifications_body_check CHECK (length(body) <= 5000),
+    CONSTRAINT notifications_data_check CHECK (jsonb_typeof(data) = 'object'),
+    CONSTRAINT notifications_delivery_check CHECK (jsonb_typeof(delivery) = 'object'),
+    CONSTRAINT notifications_channels_check CHECK (cardinality(channels) >= 1),
+    CONSTRAINT notifications_delivery_attempts_check CHECK (delivery_attempts >= 0)
+);
+
+-- ---------------------------------------------------------------- analytics
+CREATE TABLE usage_analytics (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id     uuid REFERENCES users (id) ON DELETE SET NULL,
+    event_type  text NOT NULL,
+    platform    text,
+    app_version text,
+    properties  jsonb NOT NULL DEFAULT '{}',
+    occurred_at timestamptz NOT NULL DEFAULT now(),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT usage_analytics_event_type_check CHECK (event_type ~ '^[a-z][a-z0-9_.]{1,63}$'),
+    CONSTRAINT usage_analytics_platform_check CHECK (length(platform) <= 32),
+    CONSTRAINT usage_analytics_app_version_check CHECK (length(app_version) <= 32),
+    CONSTRAINT usage_analytics_properties_check CHECK (jsonb_typeof(properties) = 'object')
+);
+COMMENT ON COLUMN usage_analytics.event_type IS 'login, prescription_scan, reminder_taken, ai_request (counted against the monthly AI quota), …';
+
+-- ---------------------------------------------------------------- audit trail
+-- Append-only and tamper-evident: each row's row_hash = sha256 over its canonical text,
+-- which includes the previous row's hash (prev_hash) and payload_hash (a sha256 of the
+-- personal parts: actor/subject ids, old/new values, IP, user agent). Erasure may blank
+-- those personal parts (redacted_at) without breaking the chain. seq is gapless and is
+-- assigned under the lock on audit_chain_head, so concurrent writers chain in commit order.
+-- actor_user_id / subject_user_id carry no foreign key on purpose: an audit row must be
+-- writable while its user is being deleted and must outlive that user.
+CREATE TABLE audit_logs (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq             bigint NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    actor_user_id   uuid,
+    actor_role      text,
+    action          text NOT NULL,
+    table_name      text,
+    resource_id     text,
+    subject_user_id uuid,              -- whose data this is (the patient), for the access log
+    old_values      jsonb,
+    new_values      jsonb,
+    ip_address      inet,
+    user_agent      text,
+    request_id      text,
+    payload_hash    text NOT NULL,
+    prev_hash       text NOT NULL,
+    row_hash        text NOT NULL,
+    redacted_at     timestamptz,
+    CONSTRAINT audit_logs_seq_key UNIQUE (seq),
+    CONSTRAINT audit_logs_action_check CHECK (action ~ '^[a-z][a-z0-9_.]{1,63}$'),
+    CONSTRAINT audit_logs_actor_role_check CHECK (actor_role IN ('patient', 'doctor', 'admin', 'system')),
+    CONSTRAINT audit_logs_table_name_check CHECK (length(table_name) <= 64),
+    CONSTRAINT audit_logs_user_agent_check CHECK (length(user_agent) <= 1024),
+    CONSTRAINT audit_logs_hash_check CHECK (payload_hash ~ '^[0-9a-f]{64}$' AND prev_hash ~ '^[0-9a-f]{64}$' AND row_hash ~ '^[0-9a-f]{64}$')
+);
+
+-- The head of the chain: one row, locked by every audit insert (serialises the chain).
+CREATE TABLE audit_chain_head (
+    id          integer PRIMARY KEY DEFAULT 1,
+    last_seq    bigint NOT NULL DEFAULT 0,
+    last_hash   text NOT NULL DEFAULT repeat('0', 64),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT audit_chain_head_single_row CHECK (id = 1)
+);
+INSERT INTO audit_chain_head (id) VALUES (1) ON CONFLICT (id) DO NOTHING;
+
+-- =============================================================================
+-- Indexes (idx_<table>_<columns>): every foreign key, every column a policy filters on,
+-- and the hot paths (dispatcher, today's reminders, unread notifications, open sessions).
+-- =============================================================================
+CREATE UNIQUE INDEX idx_users_license_number ON users (license_number) WHERE license_number IS NOT NULL;
+CREATE INDEX idx_users_role ON users (role);
+CREATE INDEX idx_users_created_at ON users (created_at);
+CREATE INDEX idx_users_last_name_first_name ON users (lower(last_name), lower(first_name));
+
+CREATE INDEX idx_user_sessions_user_id ON user_sessions (user_id);
+CREATE INDEX idx_user_sessions_expires_at_open ON user_sessions (expires_at) WHERE revoked_at IS NULL;
+CREATE INDEX idx_user_sessions_revoked_at ON user_sessions (revoked_at) WHERE revoked_at IS NOT NULL;
+CREATE INDEX idx_user_session_rotated_tokens_session_id ON user_session_rotated_tokens (session_id);
+CREATE INDEX idx_user_session_rotated_tokens_user_id ON user_session_rotated_tokens (user_id);
+
+CREATE INDEX idx_user_subscriptions_user_id ON user_subscriptions (user_id, current_period_end DESC);
+CREATE INDEX idx_user_subscriptions_plan_id ON user_subscriptions (plan_id);
+CREATE UNIQUE INDEX idx_user_subscriptions_user_id_current ON user_subscriptions (user_id)
+    WHERE status IN ('trialing', 'active', 'past_due');
+CREATE INDEX idx_user_subscriptions_current_period_end ON user_subscriptions (current_period_end)
+    WHERE status IN ('trialing', 'active', 'past_due');
+
+CREATE INDEX idx_payment_transactions_user_id ON payment_transactions (user_id, created_at DESC);
+CREATE INDEX idx_payment_transactions_subscription_id ON payment_transactions (subscription_id);
+CREATE INDEX idx_payment_transactions_plan_id ON payment_transactions (plan_id);
+CREATE INDEX idx_payment_transactions_status ON payment_transactions (status, created_at);
+
+CREATE INDEX idx_prescriptions_patient_id_created_at ON prescriptions (patient_id, created_at DESC);
+CREATE INDEX idx_prescriptions_uploaded_by ON prescriptions (uploaded_by);
+CREATE INDEX idx_prescriptions_status_created_at ON prescriptions (status, created_at);
+CREATE INDEX idx_prescriptions_in_flight ON prescriptions (created_at) WHERE status IN ('pending', 'processing');
+CREATE INDEX idx_prescriptions_patient_id_image_sha256 ON prescriptions (patient_id, image_sha256) WHERE image_sha256 IS NOT NULL;
+
+CREATE INDEX idx_medications_patient_id ON medications (patient_id);
+-- medications_prescription_id_sequence_key covers prescription_id (FK and the sample query's join)
+
+CREATE INDEX idx_medication_reminders_medication_id ON medication_reminders (medication_id);
+CREATE INDEX idx_medication_reminders_patient_id ON medication_reminders (patient_id);
+CREATE INDEX idx_medication_reminders_patient_id_active ON medication_reminders (patient_id, reminder_time) WHERE is_active;
+CREATE INDEX idx_medication_reminders_next_reminder_at ON medication_reminders (next_reminder_at) WHERE is_active;
+
+-- (reminder_id, scheduled_for) is covered by the unique constraint
+CREATE INDEX idx_medication_reminder_logs_patient_id_scheduled_for ON medication_reminder_logs (patient_id, scheduled_for DESC);
+CREATE INDEX idx_medication_reminder_logs_open ON medication_reminder_logs (scheduled_for) WHERE status IN ('pending', 'snoozed');
+
+CREATE INDEX idx_doctor_patient_relationships_doctor_id ON doctor_patient_relationships (doctor_id, status);
+CREATE INDEX idx_doctor_patient_relationships_patient_id ON doctor_patient_relationships (patient_id, status);
+-- at most one live (pending, active or blocked) relationship per doctor/patient pair
+CREATE UNIQUE INDEX idx_doctor_patient_relationships_live_pair ON doctor_patient_relationships (doctor_id, patient_id)
+    WHERE status IN ('pending', 'active', 'blocked');
+
+CREATE INDEX idx_clinical_notes_patient_id_created_at ON clinical_notes (patient_id, created_at DESC);
+CREATE INDEX idx_clinical_notes_doctor_id ON clinical_notes (doctor_id);
+CREATE INDEX idx_clinical_notes_prescription_id ON clinical_notes (prescription_id) WHERE prescription_id IS NOT NULL;
+
+CREATE INDEX idx_ai_chat_conversations_user_id ON ai_chat_conversations (user_id, updated_at DESC);
+CREATE INDEX idx_ai_chat_conversations_prescription_id ON ai_chat_conversations (prescription_id) WHERE prescription_id IS NOT NULL;
+CREATE INDEX idx_ai_chat_messages_conversation_id ON ai_chat_messages (conversation_id, created_at);
+CREATE INDEX idx_ai_chat_messages_user_id_created_at ON ai_chat_messages (user_id, created_at);
+CREATE INDEX idx_ai_reports_user_id ON ai_reports (user_id, created_at DESC);
+CREATE INDEX idx_ai_reports_prescription_id ON ai_reports (prescription_id) WHERE prescription_id IS NOT NULL;
+
+CREATE INDEX idx_notifications_user_id_created_at ON notifications (user_id, created_at DESC);
+CREATE INDEX idx_notifications_user_id_unread ON notifications (user_id, created_at DESC) WHERE read_at IS NULL;
+CREATE INDEX idx_notifications_delivery_pending ON notifications (created_at) WHERE delivery_status = 'pending';
+
+CREATE INDEX idx_usage_analytics_user_id_event_type_occurred_at ON usage_analytics (user_id, event_type, occurred_at);
+CREATE INDEX idx_usage_analytics_event_type_occurred_at ON usage_analytics (event_type, occurred_at);
+
+CREATE INDEX idx_audit_logs_created_at ON audit_logs (created_at);
+CREATE INDEX idx_audit_logs_actor_user_id ON audit_logs (actor_user_id, created_at DESC) WHERE actor_user_id IS NOT NULL;
+CREATE INDEX idx_audit_logs_subject_user_id ON audit_logs (subject_user_id, created_at DESC) WHERE subject_user_id IS NOT NULL;
+CREATE INDEX idx_audit_logs_table_name_resource_id ON audit_logs (table_name, resource_id);
+CREATE INDEX idx_audit_logs_action ON audit_logs (action, created_at);
+
+-- =============================================================================
+-- Functions that cross RLS (SECURITY DEFINER, owner's rights, fixed search_path)
+-- =============================================================================
+
+-- Is the acting user an active admin? Both the context role AND the stored role must say so.
+CREATE OR REPLACE FUNCTION app_is_admin() RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+  SELECT coalesce(app_current_role() = 'admin', false)
+     AND EXISTS (SELECT 1 FROM users u
+                 WHERE u.id = app_current_user_id() AND u.role = 'admin'
+                   AND u.is_active AND u.deleted_at IS NULL)
+$$;
+
+-- Patients for whom the acting doctor holds an ACTIVE relationship granting p_permission:
+-- 'view_prescriptions' | 'add_notes' | 'modify_reminders' | 'any'.
+CREATE OR REPLACE FUNCTION app_doctor_patient_ids(p_permission text) RETURNS uuid[]
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_ids uuid[];
+BEGIN
+  IF p_permission IS NULL OR p_permission NOT IN ('view_prescriptions', 'add_notes', 'modify_reminders', 'any') THEN
+    RAISE EXCEPTION 'unknown doctor permission "%"', p_permission USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  SELECT coalesce(array_agg(r.patient_id), '{}') INTO v_ids
+  FROM doctor_patient_relationships r
+  JOIN users d ON d.id = r.doctor_id AND d.is_active AND d.deleted_at IS NULL
+  WHERE r.doctor_id = app_current_user_id()
+    AND r.status = 'active'
+    AND CASE p_permission
+          WHEN 'view_prescriptions' THEN r.can_view_prescriptions
+          WHEN 'add_notes' THEN r.can_add_notes
+          WHEN 'modify_reminders' THEN r.can_modify_reminders
+          ELSE true
+        END;
+  RETURN v_ids;
+END
+$$;
+
+-- Does the acting doctor hold an ACTIVE relationship with p_patient_id granting p_permission?
+CREATE OR REPLACE FUNCTION app_doctor_can(p_patient_id uuid, p_permission text) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+  SELECT p_patient_id IS NOT NULL AND p_patient_id = ANY (app_doctor_patient_ids(p_permission))
+$$;
+
+-- Users whose basic row the acting user may read through a relationship:
+-- a patient sees her doctors (pending or active), a doctor sees his patients (active only).
+CREATE OR REPLACE FUNCTION app_related_user_ids() RETURNS uuid[]
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+  SELECT coalesce(array_agg(x.id), '{}') FROM (
+    SELECT r.doctor_id AS id FROM doctor_patient_relationships r
+    WHERE r.patient_id = app_current_user_id() AND r.status IN ('pending', 'active') AND r.doctor_id IS NOT NULL
+    UNION
+    SELECT r.patient_id FROM doctor_patient_relationships r
+    WHERE r.doctor_id = app_current_user_id() AND r.status = 'active'
+  ) AS x
+$$;
+
+-- Users the acting user may send a notification to: the other party of a pending or active relationship.
+CREATE OR REPLACE FUNCTION app_notifiable_user_ids() RETURNS uuid[]
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+  SELECT coalesce(array_agg(x.id), '{}') FROM (
+    SELECT r.doctor_id AS id FROM doctor_patient_relationships r
+    WHERE r.patient_id = app_current_user_id() AND r.status IN ('pending', 'active') AND r.doctor_id IS NOT NULL
+    UNION
+    SELECT r.patient_id FROM doctor_patient_relationships r
+    WHERE r.doctor_id = app_current_user_id() AND r.status IN ('pending', 'active') AND r.patient_id IS NOT NULL
+  ) AS x
+$$;
+
+-- May the caller act on p_user_id's account-level data (quota and subscription checks)?
+-- Yes for the user herself, admins, 'system', a doctor with an active relationship, and
+-- direct SQL without any context (the owner in psql; the service always sets a context).
+CREATE OR REPLACE FUNCTION app_can_act_for(p_user_id uuid) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+  SELECT (app_current_user_id() IS NULL AND app_current_role() IS NULL)
+      OR app_current_user_id() = p_user_id
+      OR app_is_system()
+      OR app_is_admin()
+      OR app_doctor_can(p_user_id, 'any')
+$$;
+
+-- ---------------------------------------------------------------- auth (no context yet)
+
+-- Login: the account behind an e-mail (case-insensitive), including the password hash.
+CREATE OR REPLACE FUNCTION app_auth_find_user(p_email text)
+RETURNS TABLE (id uuid, role user_role, password_hash text, is_active boolean, email_verified_at timestamptz,
+               failed_login_count integer, locked_until timestamptz, deleted_at timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+  SELECT u.id, u.role, u.password_hash, u.is_active, u.email_verified_at,
+         u.failed_login_count, u.locked_until, u.deleted_at
+  FROM users u
+  WHERE u.email = btrim(p_email)::citext
+$$;
+
+-- A failed login: counts failures within p_window; at p_max failures locks the account for
+-- p_lock (writes an audit row 'lockout'). Returns locked_until (NULL when not locked).
+CREATE OR REPLACE FUNCTION app_auth_record_login_failure(p_user_id uuid, p_max integer, p_window interval, p_lock interval)
+RETURNS timestamptz
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_count integer;
+  v_locked timestamptz;
+BEGIN
+  IF p_max IS NULL OR p_max < 1 OR p_window IS NULL OR p_lock IS NULL THEN
+    RAISE EXCEPTION 'invalid lockout parameters' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  UPDATE users u SET
+      failed_login_count = CASE WHEN u.failed_login_window_start IS NULL OR u.failed_login_window_start <= now() - p_window
+                                THEN 1 ELSE u.failed_login_count + 1 END,
+      failed_login_window_start = CASE WHEN u.failed_login_window_start IS NULL OR u.failed_login_window_start <= now() - p_window
+                                THEN now() ELSE u.failed_login_window_start END
+  WHERE u.id = p_user_id
+  RETURNING u.failed_login_count, u.locked_until INTO v_count, v_locked;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  IF v_count >= p_max THEN
+    v_locked := now() + p_lock;
+    UPDATE users u SET locked_until = v_locked, failed_login_count = 0, failed_login_window_start = NULL
+    WHERE u.id = p_user_id;
+    INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id, subject_user_id, new_values, ip_address, user_agent)
+    VALUES (NULL, app_current_role(), 'lockout', 'users', p_user_id::text, p_user_id,
+            jsonb_build_object('locked_until', v_locked, 'failures', v_count),
+            app_client_ip(), left(nullif(current_setting('app.user_agent', true), ''), 1024));
+    RETURN v_locked;
+  END IF;
+  IF v_locked IS NOT NULL AND v_locked > now() THEN
+    RETURN v_locked;
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+-- A successful login: clears the failure counter and the lock, stamps last_login_at.
+CREATE OR REPLACE FUNCTION app_auth_record_login_success(p_user_id uuid) RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+  UPDATE users SET failed_login_count = 0, failed_login_window_start = NULL, locked_until = NULL, last_login_at = now()
+  WHERE id = p_user_id
+$$;
+
+-- Refresh: the session holding this token hash. is_rotated = true when the hash is an OLD
+-- (already rotated) token of that session: token reuse, the caller revokes the session.
+CREATE OR REPLACE FUNCTION app_session_by_refresh_hash(p_hash text)
+RETURNS TABLE (session_id uuid, user_id uuid, user_role user_role, user_is_active boolean, user_deleted_at timestamptz,
+               expires_at timestamptz, revoked_at timestamptz, revoke_reason text, rotation_count integer,
+               is_rotated boolean, rotated_at timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+  SELECT s.id, s.user_id, u.role, u.is_active, u.deleted_at, s.expires_at, s.revoked_at, s.revoke_reason,
+         s.rotation_count, false, s.rotated_at
+  FROM user_sessions s JOIN users u ON u.id = s.user_id
+  WHERE s.refresh_token_hash = p_hash
+  UNION ALL
+  SELECT s.id, s.user_id, u.role, u.is_active, u.deleted_at, s.expires_at, s.revoked_at, s.revoke_reason,
+         s.rotation_count, true, t.rotated_at
+  FROM user_session_rotated_tokens t
+  JOIN user_sessions s ON s.id = t.session_id
+  JOIN users u ON u.id = s.user_id
+  WHERE t.token_hash = p_hash
+$$;
+
+-- Refresh in one atomic step: swaps p_old_hash for p_new_hash (and optionally a new expiry).
+-- result: 'rotated' | 'reuse_detected' (an old token came back: the session is revoked) |
+--         'revoked' | 'expired' | 'user_inactive' | 'not_found'.
+CREATE OR REPLACE FUNCTION app_session_rotate(p_old_hash text, p_new_hash text, p_new_expires_at timestamptz DEFAULT NULL)
+RETURNS TABLE (result text, session_id uuid, user_id uuid, user_role user_role, expires_at timestamptz)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  s user_sessions%ROWTYPE;
+  v_role user_role;
+  v_usable boolean;
+  v_session uuid;
+BEGIN
+  SELECT * INTO s FROM user_sessions us WHERE us.refresh_token_hash = p_old_hash FOR UPDATE;
+  IF FOUND THEN
+    SELECT u.role, (u.is_active AND u.deleted_at IS NULL) INTO v_role, v_usable FROM users u WHERE u.id = s.user_id;
+    IF s.revoked_at IS NOT NULL THEN
+      RETURN QUERY SELECT 'revoked'::text, s.id, s.user_id, v_role, s.expires_at;
+    ELSIF s.expires_at <= now() THEN
+      RETURN QUERY SELECT 'expired'::text, s.id, s.user_id, v_role, s.expires_at;
+    ELSIF NOT v_usable THEN
+      UPDATE user_sessions us SET revoked_at = now(), revoke_reason = 'user_inactive' WHERE us.id = s.id;
+      RETURN QUERY SELECT 'user_inactive'::text, s.id, s.user_id, v_role, s.expires_at;
+    ELSE
+      UPDATE user_sessions us
+         SET refresh_token_hash = p_new_hash, last_used_at = now(),
+             expires_at = coalesce(p_new_expires_at, us.expires_at)
+       WHERE us.id = s.id
+      RETURNING us.expires_at INTO s.expires_at;
+      RETURN QUERY SELECT 'rotated'::text, s.id, s.user_id, v_role, s.expires_at;
+    END IF;
+    RETURN;
+  END IF;
+  SELECT t.session_id INTO v_session FROM user_session_rotated_tokens t WHERE t.token_hash = p_old_hash;
+  IF FOUND THEN
+    UPDATE user_sessions us
+       SET revoked_at = coalesce(us.revoked_at, now()),
+           revoke_reason = coalesce(us.revoke_reason, 'refresh_token_reuse')
+     WHERE us.id = v_session
+    RETURNING * INTO s;
+    SELECT u.role INTO v_role FROM users u WHERE u.id = s.user_id;
+    INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id, subject_user_id, ip_address, user_agent)
+    VALUES (NULL, app_current_role(), 'token_reuse', 'user_sessions', s.id::text, s.user_id,
+            app_client_ip(), left(nullif(current_setting('app.user_agent', true), ''), 1024));
+    RETURN QUERY SELECT 'reuse_detected'::text, s.id, s.user_id, v_role, s.expires_at;
+    RETURN;
+  END IF;
+  RETURN QUERY SELECT 'not_found'::text, NULL::uuid, NULL::uuid, NULL::user_role, NULL::timestamptz;
+END
+$$;
+
+-- ---------------------------------------------------------------- invitations
+
+-- The PENDING relationship behind an invitation code (for the accept screen). Needs a
+-- signed-in caller (app.user_id); returns no row for unknown or used codes.
+CREATE OR REPLACE FUNCTION app_find_invitation(p_code text)
+RETURNS TABLE (id uuid, doctor_id uuid, patient_id uuid, initiated_by user_role, status relationship_status,
+               invitation_expires_at timestamptz, is_expired boolean,
+               can_view_prescriptions boolean, can_add_notes boolean, can_modify_reminders boolean,
+               inviter_id uuid, inviter_first_name text, inviter_last_name text, inviter_role user_role,
+               inviter_specialization text, inviter_hospital_name text, created_at timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+  SELECT r.id, r.doctor_id, r.patient_id, r.initiated_by, r.status, r.invitation_expires_at,
+         coalesce(r.invitation_expires_at <= now(), false),
+         r.can_view_prescriptions, r.can_add_notes, r.can_modify_reminders,
+         i.id, i.first_name, i.last_name, i.role, i.specialization, i.hospital_name, r.created_at
+  FROM doctor_patient_relationships r
+  JOIN users i ON i.id = CASE WHEN r.initiated_by = 'patient' THEN r.patient_id ELSE r.doctor_id END
+  WHERE app_current_user_id() IS NOT NULL
+    AND r.invitation_code = upper(btrim(p_code))
+    AND r.status = 'pending'
+$$;
+
+-- Accept an invitation by code as the acting user (app.user_id). The acceptor must have the
+-- role of the other side. A patient accepting may set the permissions (NULL keeps the
+-- invitation's). Errors (SQLSTATE P0001, message = stable code): invitation_not_found,
+-- invitation_expired, invitation_wrong_role, invitation_self, relationship_exists.
+CREATE OR REPLACE FUNCTION app_accept_invitation(p_code text, p_can_view_prescriptions boolean DEFAULT NULL,
+                                                 p_can_add_notes boolean DEFAULT NULL,
+                                                 p_can_modify_reminders boolean DEFAULT NULL)
+RETURNS SETOF doctor_patient_relationships
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_me uuid := app_current_user_id();
+  v_role user_role;
+  r doctor_patient_relationships%ROWTYPE;
+BEGIN
+  IF v_me IS NULL THEN
+    RAISE EXCEPTION 'invitation_not_found';
+  END IF;
+  SELECT u.role INTO v_role FROM users u WHERE u.id = v_me AND u.is_active AND u.deleted_at IS NULL;
+  SELECT * INTO r FROM doctor_patient_relationships x
+  WHERE x.invitation_code = upper(btrim(p_code)) AND x.status = 'pending'
+  FOR UPDATE;
+  IF NOT FOUND OR v_role IS NULL THEN
+    RAISE EXCEPTION 'invitation_not_found';
+  END IF;
+  IF r.invitation_expires_at IS NOT NULL AND r.invitation_expires_at <= now() THEN
+    RAISE EXCEPTION 'invitation_expired';
+  END IF;
+  IF v_me = r.doctor_id AND r.initiated_by = 'doctor' OR v_me = r.patient_id AND r.initiated_by = 'patient' THEN
+    RAISE EXCEPTION 'invitation_self';
+  END IF;
+  IF r.initiated_by = 'doctor' THEN
+    IF v_role <> 'patient' OR (r.patient_id IS NOT NULL AND r.patient_id <> v_me) THEN
+      RAISE EXCEPTION 'invitation_wrong_role';
+    END IF;
+    r.patient_id := v_me;
+    r.can_view_prescriptions := coalesce(p_can_view_prescriptions, r.can_view_prescriptions);
+    r.can_add_notes := coalesce(p_can_add_notes, r.can_add_notes);
+    r.can_modify_reminders := coalesce(p_can_modify_reminders, r.can_modify_reminders);
+  ELSE
+    IF v_role <> 'doctor' OR (r.doctor_id IS NOT NULL AND r.doctor_id <> v_me) THEN
+      RAISE EXCEPTION 'invitation_wrong_role';
+    END IF;
+    r.doctor_id := v_me;
+  END IF;
+  BEGIN
+    RETURN QUERY
+    UPDATE doctor_patient_relationships x
+       SET doctor_id = r.doctor_id, patient_id = r.patient_id, status = 'active', accepted_at = now(),
+           can_view_prescriptions = r.can_view_prescriptions, can_add_notes = r.can_add_notes,
+           can_modify_reminders = r.can_modify_reminders
+     WHERE x.id = r.id
+    RETURNING x.*;
+  EXCEPTION WHEN unique_violation THEN
+    RAISE EXCEPTION 'relationship_exists';
+  END;
+END
+$$;
+
+-- ---------------------------------------------------------------- audit helpers
+
+-- Secrets never reach the audit log: keys that look like passwords, tokens or codes are masked.
+CREATE OR REPLACE FUNCTION app_audit_redact(p_values jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN p_values IS NULL OR jsonb_typeof(p_values) <> 'object' THEN p_values
+    ELSE (SELECT coalesce(jsonb_object_agg(e.key,
+                    CASE WHEN e.key ~* '(password|token|secret|invitation_code|otp)' AND e.value <> 'null'::jsonb
+                         THEN '"[REDACTED]"'::jsonb ELSE e.value END), '{}'::jsonb)
+          FROM jsonb_each(p_values) AS e) END
+$$;
+
+-- sha256 over the personal parts of an audit row (those erasure may blank).
+CREATE OR REPLACE FUNCTION app_audit_payload_hash(p_actor uuid, p_subject uuid, p_old jsonb, p_new jsonb, p_ip inet, p_user_agent text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = public, pg_temp
+AS $$
+  SELECT encode(digest(concat_ws('|', coalesce(p_actor::text, ''), coalesce(p_subject::text, ''),
+                                 coalesce(p_old::text, ''), coalesce(p_new::text, ''),
+                                 coalesce(host(p_ip), ''), coalesce(p_user_agent, '')), 'sha256'), 'hex')
+$$;
+
+-- sha256 over the canonical text of an audit row, chained to the previous row's hash.
+CREATE OR REPLACE FUNCTION app_audit_row_hash(p_seq bigint, p_created_at timestamptz, p_actor_role text, p_action text,
+                                              p_table_name text, p_resource_id text, p_request_id text,
+                                              p_payload_hash text, p_prev_hash text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = public, pg_temp
+AS $$
+  SELECT encode(digest(concat_ws('|', p_seq::text,
+                                 to_char(p_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                                 coalesce(p_actor_role, ''), p_action, coalesce(p_table_name, ''),
+                                 coalesce(p_resource_id, ''), coalesce(p_request_id, ''),
+                                 p_payload_hash, p_prev_hash), 'sha256'), 'hex')
+$$;
+
+-- Checks the whole chain. ok = false names the first row that was edited, inserted or
+-- deleted (or the place where rows are missing). For admins, 'system' and direct SQL.
+CREATE OR REPLACE FUNCTION app_audit_verify()
+RETURNS TABLE (ok boolean, checked_rows bigint, first_bad_seq bigint, problem text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  a audit_logs%ROWTYPE;
+  v_prev text := repeat('0', 64);
+  v_expected bigint := 1;
+  v_count bigint := 0;
+  h audit_chain_head%ROWTYPE;
+BEGIN
+  IF NOT (app_is_admin() OR app_is_system() OR (app_current_user_id() IS NULL AND app_current_role() IS NULL)) THEN
+    RAISE EXCEPTION 'permission denied for audit verification' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  FOR a IN SELECT * FROM audit_logs ORDER BY seq LOOP
+    v_count := v_count + 1;
+    IF a.seq <> v_expected THEN
+      RETURN QUERY SELECT false, v_count, v_expected, format('rows %s..%s are missing (deleted) or seq was edited', v_expected, a.seq - 1);
+      RETURN;
+    END IF;
+    IF a.prev_hash <> v_prev THEN
+      RETURN QUERY SELECT false, v_count, a.seq, 'prev_hash does not match the previous row (a row was deleted, inserted or edited)';
+      RETURN;
+    END IF;
+    IF a.redacted_at IS NULL THEN
+      IF a.payload_hash <> app_audit_payload_hash(a.actor_user_id, a.subject_user_id, a.old_values, a.new_values, a.ip_address, a.user_agent) THEN
+        RETURN QUERY SELECT false, v_count, a.seq, 'payload (actor, subject, values, ip or user agent) was edited';
+        RETURN;
+      END IF;
+    ELSIF a.actor_user_id IS NOT NULL OR a.subject_user_id IS NOT NULL OR a.old_values IS NOT NULL
+          OR a.new_values IS NOT NULL OR a.ip_address IS NOT NULL OR a.user_agent IS NOT NULL THEN
+      RETURN QUERY SELECT false, v_count, a.seq, 'a redacted row carries personal data again (edited)';
+      RETURN;
+    END IF;
+    IF a.row_hash <> app_audit_row_hash(a.seq, a.created_at, a.actor_role, a.action, a.table_name, a.resource_id,
+                                        a.request_id, a.payload_hash, a.prev_hash) THEN
+      RETURN QUERY SELECT false, v_count, a.seq, 'row content (time, role, action, table, resource) was edited';
+      RETURN;
+    END IF;
+    v_prev := a.row_hash;
+    v_expected := v_expected + 1;
+  END LOOP;
+  SELECT * INTO h FROM audit_chain_head WHERE id = 1;
+  IF h.last_seq <> v_expected - 1 OR h.last_hash <> v_prev THEN
+    RETURN QUERY SELECT false, v_count, v_expected, format('the chain head says %s rows; the last rows were deleted', h.last_seq);
+    RETURN;
+  END IF;
+  RETURN QUERY SELECT true, v_count, NULL::bigint, NULL::text;
+END
+$$;
+
+-- Erasure: forget a user in the audit trail. Nulls the user's id where she is actor or subject
+-- and blanks the personal payload of those rows (values, IP, user agent); the chain stays
+-- verifiable (payload_hash is kept). For the user herself, admins and 'system'. Returns rows touched.
+CREATE OR REPLACE FUNCTION app_audit_erase_user(p_user_id uuid) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_n integer;
+BEGIN
+  IF NOT (app_current_user_id() = p_user_id OR app_is_admin() OR app_is_system()
+          OR (app_current_user_id() IS NULL AND app_current_role() IS NULL)) THEN
+    RAISE EXCEPTION 'permission denied to erase another user''s audit trail' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  UPDATE audit_logs
+     SET actor_user_id = NULL, subject_user_id = NULL, old_values = NULL, new_values = NULL,
+         ip_address = NULL, user_agent = NULL, redacted_at = coalesce(redacted_at, now())
+   WHERE actor_user_id = p_user_id OR subject_user_id = p_user_id
+      OR (table_name = 'users' AND resource_id = p_user_id::text);
+  GET DIAGNOSTICS v_n = ROW_COUNT;
+  RETURN v_n;
+END
+$$;
+
+-- The access log of the acting patient: who touched her records (metadata only, never values).
+CREATE OR REPLACE FUNCTION app_my_access_log(p_limit integer DEFAULT 100, p_before_seq bigint DEFAULT NULL,
+                                             p_include_self boolean DEFAULT false)
+RETURNS TABLE (seq bigint, created_at timestamptz, actor_user_id uuid, actor_role text, actor_first_name text,
+               actor_last_name text, action text, table_name text, resource_id text, ip_address inet)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+  SELECT a.seq, a.created_at, a.actor_user_id, a.actor_role, u.first_name, u.last_name,
+         a.action, a.table_name, a.resource_id,
+         CASE WHEN a.actor_user_id = app_current_user_id() THEN a.ip_address END
+  FROM audit_logs a
+  LEFT JOIN users u ON u.id = a.actor_user_id
+  WHERE app_current_user_id() IS NOT NULL
+    AND a.subject_user_id = app_current_user_id()
+    AND (p_include_self OR a.actor_user_id IS DISTINCT FROM app_current_user_id())
+    AND (p_before_seq IS NULL OR a.seq < p_before_seq)
+  ORDER BY a.seq DESC
+  LIMIT least(greatest(coalesce(p_limit, 100), 1), 1000)
+$$;
+
+-- =============================================================================
+-- Trigger functions
+-- =============================================================================
+
+CREATE OR REPLACE FUNCTION trg_set_updated_at() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = public, pg_temp
+AS $$
+BEGIN
+  NEW.updated_at := now();
+  RETURN NEW;
+END
+$$;
+
+-- Rejects time zone names PostgreSQL does not know (reminders are computed in them).
+CREATE OR REPLACE FUNCTION trg_validate_timezone() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = public, pg_temp
+AS $$
+BEGIN
+  PERFORM now() AT TIME ZONE NEW.timezone;
+  RETURN NEW;
+EXCEPTION WHEN invalid_parameter_value THEN
+  RAISE EXCEPTION 'unknown time zone "%"', NEW.timezone USING ERRCODE = 'check_violation';
+END
+$$;
+
+-- Users: only 'system' (or the owner without context) makes admins; admins change other roles;
+-- a user cannot re-activate or un-delete herself. Stamps password_changed_at.
+CREATE OR REPLACE FUNCTION trg_users_guard() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_privileged boolean := app_is_system() OR (app_current_user_id() IS NULL AND app_current_role() IS NULL);
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.role = 'admin' AND NOT v_privileged THEN
+      RAISE EXCEPTION 'only the system may create an admin' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+  END IF;
+  IF NEW.password_hash IS DISTINCT FROM OLD.password_hash THEN
+    NEW.password_changed_at := now();
+  END IF;
+  IF v_privileged THEN
+    RETURN NEW;
+  END IF;
+  IF NEW.role IS DISTINCT FROM OLD.role
+     AND NOT (app_is_admin() AND NEW.role <> 'admin' AND OLD.role <> 'admin') THEN
+    RAISE EXCEPTION 'role change not allowed' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF NOT app_is_admin() THEN
+    IF NEW.is_active AND NOT OLD.is_active THEN
+      RAISE EXCEPTION 'an account cannot re-activate itself' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF OLD.deleted_at IS NOT NULL AND NEW.deleted_at IS NULL THEN
+      RAISE EXCEPTION 'an erased account cannot be restored' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+-- Relationships: parties must have the right roles; the doctor side can never grant itself
+-- permissions nor (re)activate a relationship, except accepting a patient's invitation;
+-- nobody but the patient lifts a block. Stamps accepted_at / ended_at.
+CREATE OR REPLACE FUNCTION trg_doctor_patient_relationships_guard() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_me uuid := app_current_user_id();
+  v_privileged boolean := app_is_system() OR app_is_admin() OR (v_me IS NULL AND app_current_role() IS NULL);
+  v_doctor_side boolean;
+BEGIN
+  NEW.invitation_code := upper(btrim(NEW.invitation_code));
+  IF NEW.doctor_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users WHERE id = NEW.doctor_id AND role = 'doctor') THEN
+    RAISE EXCEPTION 'doctor_id must reference a doctor' USING ERRCODE = 'check_violation';
+  END IF;
+  IF NEW.patient_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users WHERE id = NEW.patient_id AND role = 'patient') THEN
+    RAISE EXCEPTION 'patient_id must reference a patient' USING ERRCODE = 'check_violation';
+  END IF;
+  IF TG_OP = 'UPDATE' THEN
+    IF (OLD.doctor_id IS NOT NULL AND NEW.doctor_id IS DISTINCT FROM OLD.doctor_id)
+       OR (OLD.patient_id IS NOT NULL AND NEW.patient_id IS DISTINCT FROM OLD.patient_id)
+       OR NEW.initiated_by IS DISTINCT FROM OLD.initiated_by THEN
+      RAISE EXCEPTION 'the parties of a relationship cannot change' USING ERRCODE = 'check_violation';
+    END IF;
+    IF NOT v_privileged THEN
+      v_doctor_side := v_me = NEW.doctor_id;
+      IF v_doctor_side THEN
+        IF (NEW.can_view_prescriptions AND NOT OLD.can_view_prescriptions)
+           OR (NEW.can_add_notes AND NOT OLD.can_add_notes)
+           OR (NEW.can_modify_reminders AND NOT OLD.can_modify_reminders) THEN
+          RAISE EXCEPTION 'only the patient grants permissions' USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF NEW.status IS DISTINCT FROM OLD.status AND NOT (
+             NEW.status IN ('inactive', 'declined') AND OLD.status IN ('pending', 'active')
+             OR (NEW.status = 'active' AND OLD.status = 'pending' AND OLD.initiated_by = 'patient')) THEN
+          RAISE EXCEPTION 'status change not allowed for the doctor' USING ERRCODE = 'insufficient_privilege';
+        END IF;
+      ELSE
+        IF NEW.status IS DISTINCT FROM OLD.status AND (
+             (NEW.status = 'active' AND NOT (OLD.status = 'pending' AND OLD.initiated_by = 'doctor'))
+             OR (NEW.status = 'pending')) THEN
+          RAISE EXCEPTION 'status change not allowed' USING ERRCODE = 'insufficient_privilege';
+        END IF;
+      END IF;
+    END IF;
+    IF NEW.status = 'active' AND OLD.status <> 'active' AND NEW.accepted_at IS NULL THEN
+      NEW.accepted_at := now();
+    END IF;
+    IF NEW.status IN ('inactive', 'blocked', 'declined') AND OLD.status IN ('pending', 'active') AND NEW.ended_at IS NULL THEN
+      NEW.ended_at := now();
+    END IF;
+  ELSIF NOT v_privileged AND NEW.status <> 'pending' THEN
+    RAISE EXCEPTION 'a relationship starts as a pending invitation' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF NEW.status = 'active' AND NEW.accepted_at IS NULL THEN
+    NEW.accepted_at := now();
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+-- Rotation: the old refresh-token hash is remembered so that its reuse is detected.
+CREATE OR REPLACE FUNCTION trg_user_sessions_rotate() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+BEGIN
+  IF NEW.refresh_token_hash IS DISTINCT FROM OLD.refresh_token_hash THEN
+    INSERT INTO user_session_rotated_tokens (token_hash, session_id, user_id, rotated_at)
+    VALUES (OLD.refresh_token_hash, OLD.id, OLD.user_id, now())
+    ON CONFLICT (token_hash) DO NOTHING;
+    NEW.rotation_count := OLD.rotation_count + 1;
+    NEW.rotated_at := now();
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+-- Adherence counters on medication_reminders follow the dose logs.
+CREATE OR REPLACE FUNCTION trg_medication_reminder_logs_counters() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND NEW.reminder_id = OLD.reminder_id THEN
+    IF NEW.status IS DISTINCT FROM OLD.status THEN
+      UPDATE medication_reminders SET
+          taken_count = taken_count + (NEW.status = 'taken')::int - (OLD.status = 'taken')::int,
+          missed_count = missed_count + (NEW.status = 'missed')::int - (OLD.status = 'missed')::int,
+          skipped_count = skipped_count + (NEW.status = 'skipped')::int - (OLD.status = 'skipped')::int
+      WHERE id = NEW.reminder_id;
+    END IF;
+    RETURN NULL;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    UPDATE medication_reminders SET
+        total_doses = total_doses - 1,
+        taken_count = taken_count - (OLD.status = 'taken')::int,
+        missed_count = missed_count - (OLD.status = 'missed')::int,
+        skipped_count = skipped_count - (OLD.status = 'skipped')::int
+    WHERE id = OLD.reminder_id;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'INSERT') THEN
+    UPDATE medication_reminders SET
+        total_doses = total_doses + 1,
+        taken_count = taken_count + (NEW.status = 'taken')::int,
+        missed_count = missed_count + (NEW.status = 'missed')::int,
+        skipped_count = skipped_count + (NEW.status = 'skipped')::int
+    WHERE id = NEW.reminder_id;
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+-- Writes one audit row per inserted/updated/deleted row. TG_ARGV[0]: the column naming the
+-- data subject (patient_id, user_id, id) or ''; further arguments: columns whose changes
+-- alone are operational noise (no audit row). Updates record only the changed columns.
+CREATE OR REPLACE FUNCTION trg_audit_row_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_old jsonb;
+  v_new jsonb;
+  v_row jsonb;
+  v_ignored text[] := ARRAY['updated_at'];
+  v_subject text;
+  i integer;
+BEGIN
+  FOR i IN 1 .. TG_NARGS - 1 LOOP
+    v_ignored := v_ignored || TG_ARGV[i];
+  END LOOP;
+  IF TG_OP = 'INSERT' THEN
+    v_new := to_jsonb(NEW);
+    v_row := v_new;
+  ELSIF TG_OP = 'DELETE' THEN
+    v_old := to_jsonb(OLD);
+    v_row := v_old;
+  ELSE
+    v_row := to_jsonb(NEW);
+    SELECT jsonb_object_agg(o.key, o.value), jsonb_object_agg(n.key, n.value)
+      INTO v_old, v_new
+      FROM jsonb_each(to_jsonb(OLD)) AS o
+      JOIN jsonb_each(v_row) AS n ON n.key = o.key
+     WHERE n.value IS DISTINCT FROM o.value AND NOT (n.key = ANY (v_ignored));
+    IF v_new IS NULL THEN
+      RETURN NULL;  -- nothing but operational columns changed
+    END IF;
+  END IF;
+  IF TG_NARGS > 0 AND TG_ARGV[0] <> '' THEN
+    v_subject := v_row ->> TG_ARGV[0];
+  END IF;
+  INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id, subject_user_id,
+                          old_values, new_values, ip_address, user_agent)
+  VALUES (app_current_user_id(), app_current_role(), lower(TG_OP), TG_TABLE_NAME, v_row ->> 'id', v_subject::uuid,
+          app_audit_redact(v_old), app_audit_redact(v_new), app_client_ip(),
+          left(nullif(current_setting('app.user_agent', true), ''), 1024));
+  RETURN NULL;
+END
+$$;
+
+-- Seals every new audit row into the chain (runs for the service's own inserts too).
+CREATE OR REPLACE FUNCTION trg_audit_logs_chain() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  h audit_chain_head%ROWTYPE;
+BEGIN
+  -- the row lock serialises writers until commit, so seq follows commit order
+  SELECT * INTO h FROM audit_chain_head WHERE id = 1 FOR UPDATE;
+  NEW.seq := h.last_seq + 1;
+  NEW.prev_hash := h.last_hash;
+  NEW.created_at := clock_timestamp();
+  NEW.redacted_at := NULL;
+  NEW.old_values := app_audit_redact(NEW.old_values);
+  NEW.new_values := app_audit_redact(NEW.new_values);
+  NEW.payload_hash := app_audit_payload_hash(NEW.actor_user_id, NEW.subject_user_id, NEW.old_values, NEW.new_values,
+                                             NEW.ip_address, NEW.user_agent);
+  NEW.row_hash := app_audit_row_hash(NEW.seq, NEW.created_at, NEW.actor_role, NEW.action, NEW.table_name,
+                                     NEW.resource_id, NEW.request_id, NEW.payload_hash, NEW.prev_hash);
+  UPDATE audit_chain_head SET last_seq = NEW.seq, last_hash = NEW.row_hash, updated_at = NEW.created_at WHERE id = 1;
+  RETURN NEW;
+END
+$$;
+
+-- =============================================================================
+-- Triggers
+-- =============================================================================
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON user_sessions FOR EACH ROW EXECUTE FUNCTION trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON user_session_rotated_tokens FOR EACH ROW EXECUTE FUNCTION trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON subscription_plans FOR EACH ROW EXECUTE FUNCTION trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON user_subscriptions FOR EACH ROW EXECUTE FUNCTION trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON payment_transactions FOR EACH ROW EXECUTE FUNCTION trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON prescriptions FOR EACH ROW EXECUTE FUNCTION trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON medications FOR EACH ROW EXECUTE FUNCTION trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON medication_reminders FOR EACH ROW EXECUTE FUNCTION trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON medication_reminder_logs FOR EACH ROW EXECUTE FUNCTION trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON doctor_patient_relationships FOR EACH ROW EXECUTE FUNCTION trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON clinical_notes FOR EACH ROW EXECUTE FUNCTION trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON ai_chat_conversations FOR EACH ROW EXECUTE FUNCTION trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON ai_chat_messages FOR EACH ROW EXECUTE FUNCTION trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON ai_reports FOR EACH ROW EXECUTE FUNCTION trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON notifications FOR EACH ROW EXECUTE FUNCTION trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON usage_analytics FOR EACH ROW EXECUTE FUNCTION trg_set_updated_at();
+
+CREATE TRIGGER validate_timezone BEFORE INSERT OR UPDATE OF timezone ON users
+    FOR EACH ROW EXECUTE FUNCTION trg_validate_timezone();
+CREATE TRIGGER validate_timezone BEFORE INSERT OR UPDATE OF timezone ON medication_reminders
+    FOR EACH ROW EXECUTE FUNCTION trg_validate_timezone();
+
+CREATE TRIGGER users_guard BEFORE INSERT OR UPDATE ON users
+    FOR EACH ROW EXECUTE FUNCTION trg_users_guard();
+CREATE TRIGGER doctor_patient_relationships_guard BEFORE INSERT OR UPDATE ON doctor_patient_relationships
+    FOR EACH ROW EXECUTE FUNCTION trg_doctor_patient_relationships_guard();
+CREATE TRIGGER user_sessions_rotate BEFORE UPDATE OF refresh_token_hash ON user_sessions
+    FOR EACH ROW EXECUTE FUNCTION trg_user_sessions_rotate();
+CREATE TRIGGER medication_reminder_logs_counters AFTER INSERT OR UPDATE OR DELETE ON medication_reminder_logs
+    FOR EACH ROW EXECUTE FUNCTION trg_medication_reminder_logs_counters();
+CREATE TRIGGER audit_logs_chain BEFORE INSERT ON audit_logs
+    FOR EACH ROW EXECUTE FUNCTION trg_audit_logs_chain();
+
+-- Audit trail of sensitive tables (first argument: the data subject's column; the rest: noise columns).
+CREATE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON users FOR EACH ROW
+    EXECUTE FUNCTION trg_audit_row_change('id', 'failed_login_count', 'failed_login_window_start', 'locked_until', 'last_login_at');
+CREATE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON user_sessions FOR EACH ROW
+    EXECUTE FUNCTION trg_audit_row_change('user_id', 'refresh_token_hash', 'rotation_count', 'rotated_at', 'last_used_at', 'expires_at');
+CREATE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON prescriptions FOR EACH ROW
+    EXECUTE FUNCTION trg_audit_row_change('patient_id', 'processing_attempts', 'processing_started_at');
+CREATE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON medications FOR EACH ROW
+    EXECUTE FUNCTION trg_audit_row_change('patient_id');
+CREATE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON medication_reminders FOR EACH ROW
+    EXECUTE FUNCTION trg_audit_row_change('patient_id', 'next_reminder_at', 'last_dispatched_at', 'total_doses',
+                                          'taken_count', 'missed_count', 'skipped_count', 'adherence_rate');
+CREATE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON doctor_patient_relationships FOR EACH ROW
+    EXECUTE FUNCTION trg_audit_row_change('patient_id');
+CREATE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON clinical_notes FOR EACH ROW
+    EXECUTE FUNCTION trg_audit_row_change('patient_id');
+CREATE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON user_subscriptions FOR EACH ROW
+    EXECUTE FUNCTION trg_audit_row_change('user_id');
+CREATE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON payment_transactions FOR EACH ROW
+    EXECUTE FUNCTION trg_audit_row_change('user_id');
+CREATE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON ai_reports FOR EACH ROW
+    EXECUTE FUNCTION trg_audit_row_change('user_id');
+
+-- =============================================================================
+-- Views (security_invoker: they see exactly what the caller's RLS lets through)
+-- =============================================================================
+
+-- A user's profile with the current subscription (never the password hash).
+CREATE VIEW v_user_profiles WITH (security_invoker = true) AS
+SELECT u.id, u.email, u.role, u.first_name, u.last_name, u.first_name || ' ' || u.last_name AS full_name,
+       u.phone, u.language, u.timezone, u.notification_preferences, u.dose_schedule_template,
+       u.date_of_birth, u.gender, u.medical_conditions, u.allergies,
+       u.emergency_contact_name, u.emergency_contact_phone, u.emergency_contact_relationship,
+       u.license_number, u.specialization, u.hospital_name,
+       u.is_active, u.email_verified_at, u.last_login_at, u.deleted_at, u.created_at, u.updated_at,
+       s.id AS subscription_id, s.status AS subscription_status,
+       s.current_period_start, s.current_period_end, s.cancel_at_period_end,
+       pl.code AS plan_code, pl.name AS plan_name,
+       coalesce(pl.tier, 'free'::subscription_tier) AS subscription_tier,
+       coalesce(pl.tier = 'premium' AND s.status IN ('active', 'trialing')
+                AND s.current_period_start <= now() AND s.current_period_end > now(), false) AS is_premium,
+       pl.limits AS plan_limits
+FROM users u
+LEFT JOIN LATERAL (
+    SELECT us.* FROM user_subscriptions us
+    WHERE us.user_id = u.id AND us.status IN ('trialing', 'active', 'past_due')
+    ORDER BY us.current_period_end DESC
+    LIMIT 1) AS s ON true
+LEFT JOIN subscription_plans pl ON pl.id = s.plan_id;
+
+-- One row per prescription with its medication and reminder counts.
+CREATE VIEW v_prescription_summaries WITH (security_invoker = true) AS
+SELECT p.id, p.patient_id, p.status, p.hospital_name, p.prescription_number, p.prescription_date,
+       p.prescribing_doctor_name, p.pharmacy_name, p.department, p.diagnosis, p.ocr_confidence,
+       p.error_message, p.created_at, p.processed_at, p.confirmed_at, p.archived_at, p.deleted_at,
+       coalesce(m.medication_count, 0) AS medication_count,
+       coalesce(m.active_medication_count, 0) AS active_medication_count,
+       coalesce(r.active_reminder_count, 0) AS active_reminder_count,
+       m.medication_names
+FROM prescriptions p
+LEFT JOIN LATERAL (
+    SELECT count(*) AS medication_count,
+           count(*) FILTER (WHERE med.is_active) AS active_medication_count,
+           array_agg(med.name ORDER BY med.sequence) AS medication_names
+    FROM medications med WHERE med.prescription_id = p.id) AS m ON true
+LEFT JOIN LATERAL (
+    SELECT count(*) AS active_reminder_count
+    FROM medications med JOIN medication_reminders rem ON rem.medication_id = med.id
+    WHERE med.prescription_id = p.id AND rem.is_active) AS r ON true;
+
+-- Adherence per medication, from the reminders' counters.
+CREATE VIEW v_medication_adherence WITH (security_invoker = true) AS
+SELECT m.id AS medication_id, m.patient_id, m.prescription_id, m.name, m.strength, m.is_active,
+       coalesce(sum(r.total_doses), 0)::integer AS total_doses,
+       coalesce(sum(r.taken_count), 0)::integer AS taken_count,
+       coalesce(sum(r.missed_count), 0)::integer AS missed_count,
+       coalesce(sum(r.skipped_count), 0)::integer AS skipped_count,
+       CASE WHEN coalesce(sum(r.taken_count + r.missed_count + r.skipped_count), 0) = 0 THEN NULL
+            ELSE round(100.0 * sum(r.taken_count) / sum(r.taken_count + r.missed_count + r.skipped_count), 2)
+       END AS adherence_rate
+FROM medications m
+LEFT JOIN medication_reminders r ON r.medication_id = m.id
+GROUP BY m.id, m.patient_id, m.prescription_id, m.name, m.strength, m.is_active;
+
+-- Relationships with both parties' names (what each side may see of the other follows users' RLS).
+CREATE VIEW v_care_relationships WITH (security_invoker = true) AS
+SELECT r.id, r.doctor_id, r.patient_id, r.status, r.initiated_by, r.invitation_expires_at,
+       r.accepted_at, r.ended_at, r.end_reason,
+       r.can_view_prescriptions, r.can_add_notes, r.can_modify_reminders, r.created_at, r.updated_at,
+       d.first_name AS doctor_first_name, d.last_name AS doctor_last_name,
+       d.specialization AS doctor_specialization, d.hospital_name AS doctor_hospital_name,
+       p.first_name AS patient_first_name, p.last_name AS patient_last_name
+FROM doctor_patient_relationships r
+LEFT JOIN users d ON d.id = r.doctor_id
+LEFT JOIN users p ON p.id = r.patient_id;
+
+-- =============================================================================
+-- Row level security. U = (select app_current_user_id()). No context: no rows.
+-- =============================================================================
+ALTER TABLE users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE users FORCE ROW LEVEL SECURITY;
+ALTER TABLE user_sessions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE user_sessions FORCE ROW LEVEL SECURITY;
+ALTER TABLE user_session_rotated_tokens ENABLE ROW LEVEL SECURITY;
+ALTER TABLE user_session_rotated_tokens FORCE ROW LEVEL SECURITY;
+ALTER TABLE user_subscriptions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE user_subscriptions FORCE ROW LEVEL SECURITY;
+ALTER TABLE payment_transactions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE payment_transactions FORCE ROW LEVEL SECURITY;
+ALTER TABLE prescriptions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE prescriptions FORCE ROW LEVEL SECURITY;
+ALTER TABLE medications ENABLE ROW LEVEL SECURITY;
+ALTER TABLE medications FORCE ROW LEVEL SECURITY;
+ALTER TABLE medication_reminders ENABLE ROW LEVEL SECURITY;
+ALTER TABLE medication_reminders FORCE ROW LEVEL SECURITY;
+ALTER TABLE medication_reminder_logs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE medication_reminder_logs FORCE ROW LEVEL SECURITY;
+ALTER TABLE doctor_patient_relationships ENABLE ROW LEVEL SECURITY;
+ALTER TABLE doctor_patient_relationships FORCE ROW LEVEL SECURITY;
+ALTER TABLE clinical_notes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE clinical_notes FORCE ROW LEVEL SECURITY;
+ALTER TABLE ai_chat_conversations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ai_chat_conversations FORCE ROW LEVEL SECURITY;
+ALTER TABLE ai_chat_messages ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ai_chat_messages FORCE ROW LEVEL SECURITY;
+ALTER TABLE ai_reports ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ai_reports FORCE ROW LEVEL SECURITY;
+ALTER TABLE notifications ENABLE ROW LEVEL SECURITY;
+ALTER TABLE notifications FORCE ROW LEVEL SECURITY;
+ALTER TABLE usage_analytics ENABLE ROW LEVEL SECURITY;
+ALTER TABLE usage_analytics FORCE ROW LEVEL SECURITY;
+ALTER TABLE audit_logs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE audit_logs FORCE ROW LEVEL SECURITY;
+ALTER TABLE audit_chain_head ENABLE ROW LEVEL SECURITY;
+ALTER TABLE audit_chain_head FORCE ROW LEVEL SECURITY;
+-- subscription_plans is public reference data (read-only for the service): no RLS.
+
+-- users: herself, admins, 'system', and the other side of a relationship
+-- (a patient sees her doctors' rows for pending/active links; a doctor his ACTIVE patients').
+CREATE POLICY users_select ON users FOR SELECT USING (
+    id = (SELECT app_current_user_id()) OR (SELECT app_is_admin()) OR (SELECT app_is_system())
+    OR id = ANY ((SELECT app_related_user_ids())::uuid[]));
+-- self-registration: the service sets app.user_id to the new (app-generated) id first
+CREATE POLICY users_insert ON users FOR INSERT WITH CHECK (
+    (id = (SELECT app_current_user_id()) AND role IN ('patient', 'doctor'))
+    OR (SELECT app_is_admin()) OR (SELECT app_is_system()));
+CREATE POLICY users_update ON users FOR UPDATE
+    USING (id = (SELECT app_current_user_id()) OR (SELECT app_is_admin()) OR (SELECT app_is_system()))
+    WITH CHECK (id = (SELECT app_current_user_id()) OR (SELECT app_is_admin()) OR (SELECT app_is_system()));
+CREATE POLICY users_delete ON users FOR DELETE USING (
+    id = (SELECT app_current_user_id()) OR (SELECT app_is_admin()) OR (SELECT app_is_system()));
+
+-- sessions: the owner (logout, device list), admins (deactivation), 'system' (cleanup)
+CREATE POLICY user_sessions_all ON user_sessions FOR ALL
+    USING (user_id = (SELECT app_current_user_id()) OR (SELECT app_is_admin()) OR (SELECT app_is_system()))
+    WITH CHECK (user_id = (SELECT app_current_user_id()) OR (SELECT app_is_admin()) OR (SELECT app_is_system()));
+CREATE POLICY user_session_rotated_tokens_select ON user_session_rotated_tokens FOR SELECT
+    USING (user_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()));
+
+-- subscriptions and payments: read by the owner and admins; written by billing ('system') and admins
+CREATE POLICY user_subscriptions_select ON user_subscriptions FOR SELECT USING (
+    user_id = (SELECT app_current_user_id()) OR (SELECT app_is_admin()) OR (SELECT app_is_system()));
+CREATE POLICY user_subscriptions_write ON user_subscriptions FOR ALL
+    USING ((SELECT app_is_admin()) OR (SELECT app_is_system()))
+    WITH CHECK ((SELECT app_is_admin()) OR (SELECT app_is_system()));
+CREATE POLICY payment_transactions_select ON payment_transactions FOR SELECT USING (
+    user_id = (SELECT app_current_user_id()) OR (SELECT app_is_admin()) OR (SELECT app_is_system()));
+CREATE POLICY payment_transactions_write ON payment_transactions FOR ALL
+    USING ((SELECT app_is_admin()) OR (SELECT app_is_system()))
+    WITH CHECK ((SELECT app_is_admin()) OR (SELECT app_is_system()));
+
+-- prescriptions: the patient; her doctors with can_view_prescriptions (not deleted ones); admins read; 'system'
+CREATE POLICY prescriptions_select ON prescriptions FOR SELECT USING (
+    patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_admin()) OR (SELECT app_is_system())
+    OR (deleted_at IS NULL AND patient_id = ANY ((SELECT app_doctor_patient_ids('view_prescriptions'))::uuid[])));
+CREATE POLICY prescriptions_insert ON prescriptions FOR INSERT WITH CHECK (
+    (patient_id = (SELECT app_current_user_id()) AND (uploaded_by IS NULL OR uploaded_by = (SELECT app_current_user_id())))
+    OR (SELECT app_is_system()));
+CREATE POLICY prescriptions_update ON prescriptions FOR UPDATE
+    USING (patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()))
+    WITH CHECK (patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()));
+CREATE POLICY prescriptions_delete ON prescriptions FOR DELETE USING (
+    patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()));
+
+-- medications follow the patient
+CREATE POLICY medications_select ON medications FOR SELECT USING (
+    patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_admin()) OR (SELECT app_is_system())
+    OR patient_id = ANY ((SELECT app_doctor_patient_ids('view_prescriptions'))::uuid[]));
+CREATE POLICY medications_write ON medications FOR ALL
+    USING (patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()))
+    WITH CHECK (patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()));
+
+-- reminders: the patient; doctors read with can_view_prescriptions, change with can_modify_reminders
+CREATE POLICY medication_reminders_select ON medication_reminders FOR SELECT USING (
+    patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_admin()) OR (SELECT app_is_system())
+    OR patient_id = ANY ((SELECT app_doctor_patient_ids('view_prescriptions'))::uuid[])
+    OR patient_id = ANY ((SELECT app_doctor_patient_ids('modify_reminders'))::uuid[]));
+CREATE POLICY medication_reminders_insert ON medication_reminders FOR INSERT WITH CHECK (
+    patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_system())
+    OR patient_id = ANY ((SELECT app_doctor_patient_ids('modify_reminders'))::uuid[]));
+CREATE POLICY medication_reminders_update ON medication_reminders FOR UPDATE
+    USING (patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_system())
+           OR patient_id = ANY ((SELECT app_doctor_patient_ids('modify_reminders'))::uuid[]))
+    WITH CHECK (patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_system())
+           OR patient_id = ANY ((SELECT app_doctor_patient_ids('modify_reminders'))::uuid[]));
+CREATE POLICY medication_reminders_delete ON medication_reminders FOR DELETE USING (
+    patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()));
+
+-- dose logs: the patient (taken/skipped/snoozed) and 'system' (dispatcher); doctors read
+CREATE POLICY medication_reminder_logs_select ON medication_reminder_logs FOR SELECT USING (
+    patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_admin()) OR (SELECT app_is_system())
+    OR patient_id = ANY ((SELECT app_doctor_patient_ids('view_prescriptions'))::uuid[]));
+CREATE POLICY medication_reminder_logs_write ON medication_reminder_logs FOR ALL
+    USING (patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()))
+    WITH CHECK (patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()));
+
+-- relationships: either party, admins, 'system'; the guard trigger polices the transitions
+CREATE POLICY doctor_patient_relationships_select ON doctor_patient_relationships FOR SELECT USING (
+    doctor_id = (SELECT app_current_user_id()) OR patient_id = (SELECT app_current_user_id())
+    OR (SELECT app_is_admin()) OR (SELECT app_is_system()));
+CREATE POLICY doctor_patient_relationships_insert ON doctor_patient_relationships FOR INSERT WITH CHECK (
+    (initiated_by = 'doctor' AND doctor_id = (SELECT app_current_user_id()) AND (SELECT app_current_role()) = 'doctor')
+    OR (initiated_by = 'patient' AND patient_id = (SELECT app_current_user_id()) AND (SELECT app_current_role()) = 'patient')
+    OR (SELECT app_is_admin()) OR (SELECT app_is_system()));
+CREATE POLICY doctor_patient_relationships_update ON doctor_patient_relationships FOR UPDATE
+    USING (doctor_id = (SELECT app_current_user_id()) OR patient_id = (SELECT app_current_user_id())
+           OR (SELECT app_is_admin()) OR (SELECT app_is_system()))
+    WITH CHECK (doctor_id = (SELECT app_current_user_id()) OR patient_id = (SELECT app_current_user_id())
+           OR (SELECT app_is_admin()) OR (SELECT app_is_system()));
+CREATE POLICY doctor_patient_relationships_delete ON doctor_patient_relationships FOR DELETE USING (
+    (status = 'pending' AND (doctor_id = (SELECT app_current_user_id()) OR patient_id = (SELECT app_current_user_id())))
+    OR (SELECT app_is_admin()) OR (SELECT app_is_system()));
+
+-- clinical notes: the author always; the patient unless private; admins read; new notes need can_add_notes
+CREATE POLICY clinical_notes_select ON clinical_notes FOR SELECT USING (
+    doctor_id = (SELECT app_current_user_id())
+    OR (patient_id = (SELECT app_current_user_id()) AND NOT is_private)
+    OR (SELECT app_is_admin()) OR (SELECT app_is_system()));
+CREATE POLICY clinical_notes_insert ON clinical_notes FOR INSERT WITH CHECK (
+    (doctor_id = (SELECT app_current_user_id()) AND patient_id = ANY ((SELECT app_doctor_patient_ids('add_notes'))::uuid[]))
+    OR (SELECT app_is_system()));
+CREATE POLICY clinical_notes_update ON clinical_notes FOR UPDATE
+    USING (doctor_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()))
+    WITH CHECK ((doctor_id = (SELECT app_current_user_id()) AND patient_id = ANY ((SELECT app_doctor_patient_ids('add_notes'))::uuid[]))
+                OR (SELECT app_is_system()));
+CREATE POLICY clinical_notes_delete ON clinical_notes FOR DELETE USING (
+    doctor_id = (SELECT app_current_user_id()) OR (SELECT app_is_admin()) OR (SELECT app_is_system()));
+
+-- AI chat: the owner only (not even admins or 'system')
+CREATE POLICY ai_chat_conversations_owner ON ai_chat_conversations FOR ALL
+    USING (user_id = (SELECT app_current_user_id()))
+    WITH CHECK (user_id = (SELECT app_current_user_id()));
+CREATE POLICY ai_chat_messages_owner ON ai_chat_messages FOR ALL
+    USING (user_id = (SELECT app_current_user_id()))
+    WITH CHECK (user_id = (SELECT app_current_user_id()));
+-- AI reports: the owner; 'system' (the report job)
+CREATE POLICY ai_reports_owner ON ai_reports FOR ALL
+    USING (user_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()))
+    WITH CHECK (user_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()));
+
+-- notifications: the owner reads and marks read; created for oneself, for the other party of a
+-- pending/active relationship (invitations, notes), by admins and by 'system' (dispatcher)
+CREATE POLICY notifications_select ON notifications FOR SELECT USING (
+    user_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()));
+CREATE POLICY notifications_insert ON notifications FOR INSERT WITH CHECK (
+    user_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()) OR (SELECT app_is_admin())
+    OR user_id = ANY ((SELECT app_notifiable_user_ids())::uuid[]));
+CREATE POLICY notifications_update ON notifications FOR UPDATE
+    USING (user_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()))
+    WITH CHECK (user_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()));
+CREATE POLICY notifications_delete ON notifications FOR DELETE USING (
+    user_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()));
+
+-- usage analytics: anyone records events about herself (or anonymous ones); admins and 'system' read
+CREATE POLICY usage_analytics_insert ON usage_analytics FOR INSERT WITH CHECK (
+    user_id IS NULL OR user_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()));
+CREATE POLICY usage_analytics_select ON usage_analytics FOR SELECT USING (
+    (SELECT app_is_admin()) OR (SELECT app_is_system()));
+
+-- audit: the service appends (as itself or anonymously; the chain trigger fills seq and hashes);
+-- only admins read; nobody updates or deletes (no policy and no grant)
+CREATE POLICY audit_logs_insert ON audit_logs FOR INSERT WITH CHECK (
+    actor_user_id IS NULL OR actor_user_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()));
+CREATE POLICY audit_logs_select ON audit_logs FOR SELECT USING ((SELECT app_is_admin()));
+
+-- =============================================================================
+-- Privileges of the service role
+-- =============================================================================
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO dastern_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON
+    users, user_sessions, user_subscriptions, payment_transactions, prescriptions, medications,
+    medication_reminders, medication_reminder_logs, doctor_patient_relationships, clinical_notes,
+    ai_chat_conversations, ai_chat_messages, ai_reports, notifications
+    TO dastern_app;
+GRANT SELECT ON subscription_plans, user_session_rotated_tokens TO dastern_app;
+GRANT SELECT, INSERT ON usage_analytics TO dastern_app;
+GRANT SELECT, INSERT ON audit_logs TO dastern_app;   -- never UPDATE or DELETE
+GRANT SELECT ON v_user_profiles, v_prescription_summaries, v_medication_adherence, v_care_relationships TO dastern_app;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO dastern_app;
+
+-- Functions that cross RLS are not for everybody on the cluster: only the service may call them.
+REVOKE ALL ON FUNCTION app_is_admin(), app_doctor_patient_ids(text), app_doctor_can(uuid, text),
+    app_related_user_ids(), app_notifiable_user_ids(), app_can_act_for(uuid),
+    app_auth_find_user(text), app_auth_record_login_failure(uuid, integer, interval, interval),
+    app_auth_record_login_success(uuid), app_session_by_refresh_hash(text),
+    app_session_rotate(text, text, timestamptz), app_find_invitation(text),
+    app_accept_invitation(text, boolean, boolean, boolean), app_audit_verify(), app_audit_erase_user(uuid),
+    app_my_access_log(integer, bigint, boolean)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_current_user_id(), app_current_role(), app_is_system(), app_client_ip(),
+    app_is_admin(), app_doctor_patient_ids(text), app_doctor_can(uuid, text),
+    app_related_user_ids(), app_notifiable_user_ids(), app_can_act_for(uuid),
+    app_auth_find_user(text), app_auth_record_login_failure(uuid, integer, interval, interval),
+    app_auth_record_login_success(uuid), app_session_by_refresh_hash(text),
+    app_session_rotate(text, text, timestamptz), app_find_invitation(text),
+    app_accept_invitation(text, boolean, boolean, boolean), app_audit_redact(jsonb),
+    app_audit_payload_hash(uuid, uuid, jsonb, jsonb, inet, text),
+    app_audit_row_hash(bigint, timestamptz, text, text, text, text, text, text, text),
+    app_audit_verify(), app_audit_erase_user(uuid), app_my_access_log(integer, bigint, boolean)
+    TO dastern_app;
+
+-- =============================================================================
+-- Reference data: subscription plans (Free: 10 prescriptions, no AI; Premium: $0.50/month
+-- or $5.00/year with 100 AI requests a month)
+-- =============================================================================
+INSERT INTO subscription_plans (id, code, name, description, tier, price_amount, currency, billing_period, limits, features, sort_order)
+VALUES
+  ('00000000-0000-4000-8000-000000000001', 'free', 'Free', 'Up to 10 prescriptions, reminders, doctor sharing',
+   'free', 0.00, 'USD', 'month', '{"max_prescriptions": 10, "ai_requests_per_month": 0}',
+   '["prescription_scan", "reminders", "doctor_sharing"]', 1),
+  ('00000000-0000-4000-8000-000000000002', 'premium_monthly', 'Premium (monthly)', 'Unlimited prescriptions and the AI assistant',
+   'premium', 0.50, 'USD', 'month', '{"max_prescriptions": null, "ai_requests_per_month": 100}',
+   '["prescription_scan", "reminders", "doctor_sharing", "ai_chat", "ai_reports", "ocr_correction", "risk_alerts"]', 2),
+  ('00000000-0000-4000-8000-000000000003', 'premium_yearly', 'Premium (yearly)', 'Unlimited prescriptions and the AI assistant, billed yearly',
+   'premium', 5.00, 'USD', 'year', '{"max_prescriptions": null, "ai_requests_per_month": 100}',
+   '["prescription_scan", "reminders", "doctor_sharing", "ai_chat", "ai_reports", "ocr_correction", "risk_alerts"]', 3)
+ON CONFLICT (code) DO NOTHING;
+-- >>> migrations/003_api_support.sql (verbatim up part; keep identical)
+-- 003_api_support.sql — what the HTTP API (issue 4) needs beyond 001/002.
+--   * live notifications: every new notification NOTIFYs channel dastern_notifications with
+--     its id and owner only (never its text); each API process LISTENs and fans it out to the
+--     owner's Server-Sent-Events streams, which fetch the row under the owner's RLS context.
+--   * app_decline_invitation(code): the invited side is not yet a party of the pending row,
+--     so RLS cannot let it decline; this SECURITY DEFINER function does, with the same checks
+--     as app_accept_invitation.
+
+CREATE OR REPLACE FUNCTION trg_notifications_notify() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = public, pg_temp
+AS $$
+BEGIN
+  PERFORM pg_notify('dastern_notifications', json_build_object('user_id', NEW.user_id, 'id', NEW.id)::text);
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER notifications_notify AFTER INSERT ON notifications
+    FOR EACH ROW EXECUTE FUNCTION trg_notifications_notify();
+
+-- Decline an invitation by code as the acting user (app.user_id), who must have the role of
+-- the invited side. The decliner becomes the row's other party (a declined row names both).
+-- Errors (SQLSTATE P0001, message = stable code): invitation_not_found, invitation_expired,
+-- invitation_wrong_role, invitation_self. Returns the relationship id.
+CREATE OR REPLACE FUNCTION app_decline_invitation(p_code text) RETURNS uuid
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_me uuid := app_current_user_id();
+  v_role user_role;
+  r doctor_patient_relationships%ROWTYPE;
+BEGIN
+  IF v_me IS NULL THEN
+    RAISE EXCEPTION 'invitation_not_found';
+  END IF;
+  SELECT u.role INTO v_role FROM users u WHERE u.id = v_me AND u.is_active AND u.deleted_at IS NULL;
+  SELECT * INTO r FROM doctor_patient_relationships x
+  WHERE x.invitation_code = upper(btrim(p_code)) AND x.status = 'pending'
+  FOR UPDATE;
+  IF NOT FOUND OR v_role IS NULL THEN
+    RAISE EXCEPTION 'invitation_not_found';
+  END IF;
+  IF v_me = r.doctor_id AND r.initiated_by = 'doctor' OR v_me = r.patient_id AND r.initiated_by = 'patient' THEN
+    RAISE EXCEPTION 'invitation_self';
+  END IF;
+  IF r.invitation_expires_at IS NOT NULL AND r.invitation_expires_at <= now() THEN
+    RAISE EXCEPTION 'invitation_expired';
+  END IF;
+  IF r.initiated_by = 'doctor' THEN
+    IF v_role <> 'patient' OR (r.patient_id IS NOT NULL AND r.patient_id <> v_me) THEN
+      RAISE EXCEPTION 'invitation_wrong_role';
+    END IF;
+    r.patient_id := v_me;
+  ELSE
+    IF v_role <> 'doctor' OR (r.doctor_id IS NOT NULL AND r.doctor_id <> v_me) THEN
+      RAISE EXCEPTION 'invitation_wrong_role';
+    END IF;
+    r.doctor_id := v_me;
+  END IF;
+  UPDATE doctor_patient_relationships x
+     SET doctor_id = r.doctor_id, patient_id = r.patient_id, status = 'declined', end_reason = 'declined'
+   WHERE x.id = r.id;
+  RETURN r.id;
+END
+$$;
+
+REVOKE ALL ON FUNCTION app_decline_invitation(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_decline_invitation(text) TO dastern_app;
+

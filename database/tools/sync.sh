@@ -1,0 +1,25 @@
+#!/bin/sh
+# Keeps database/ in step after editing schema.sql, functions/user_functions.sql or a migration:
+#  001 up = the core of schema.sql (its text before the first "-- >>> migrations/" line)
+#  002 up = the core of functions/user_functions.sql
+#  every later migration is mirrored verbatim (its up part) as a "-- >>> migrations/NNN_x.sql"
+#  section at the end of schema.sql (SCHEMA_MIRRORS) or user_functions.sql (FUNC_MIRRORS).
+# Usage: sh database/tools/sync.sh   (then: npx vitest run test/database/files.test.ts test/db)
+set -e
+cd "$(dirname "$0")/.."
+SCHEMA_MIRRORS="migrations/003_api_support.sql"
+FUNC_MIRRORS="migrations/004_reminder_dispatch.sql"
+down() { sed -n '/^\/\* migrate:down/,$p' "$1"; }
+up() { sed '/^\/\* migrate:down/,$d' "$1"; }
+core() { sed '/^-- >>> migrations\//,$d' "$1"; }
+build() { # file mirrors...
+  f=$1; shift; out=$(mktemp); core "$f" > "$out"
+  for m in "$@"; do [ -f "$m" ] || continue; printf -- '-- >>> %s (verbatim up part; keep identical)\n' "$m" >> "$out"; up "$m" >> "$out"; done
+  mv "$out" "$f"
+}
+build schema.sql $SCHEMA_MIRRORS
+build functions/user_functions.sql $FUNC_MIRRORS
+d=$(down migrations/001_initial_schema.sql); { core schema.sql; printf '%s\n' "$d"; } > migrations/001_initial_schema.sql.tmp
+mv migrations/001_initial_schema.sql.tmp migrations/001_initial_schema.sql
+d=$(down migrations/002_user_functions.sql); { core functions/user_functions.sql; printf '%s\n' "$d"; } > migrations/002_user_functions.sql.tmp
+mv migrations/002_user_functions.sql.tmp migrations/002_user_functions.sql

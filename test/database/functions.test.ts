@@ -1,0 +1,340 @@
+/** The business functions of functions/user_functions.sql, on data built for each case. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../support/db.ts';
+import { createMedication, createPrescription, createReminder, createUser, seed, type Queryable } from './fixtures.ts';
+
+const t = useTestDatabase();
+// DROP DATABASE … WITH (FORCE) may reach an owner connection that is still closing.
+beforeAll(() => void t().owner.on('error', () => undefined));
+
+async function one<T>(db: Queryable, sql: string, values: unknown[] = []): Promise<T> {
+  const res = await db.query(sql, values);
+  return res.rows[0] as T;
+}
+
+async function subscribe(db: Queryable, userId: string, plan: string, status: string, start: string, end: string): Promise<void> {
+  await db.query(
+    `INSERT INTO user_subscriptions (user_id, plan_id, status, current_period_start, current_period_end, canceled_at)
+     VALUES ($1, $2, $3::subscription_status, now() + $4::interval, now() + $5::interval,
+             CASE WHEN $3 = 'canceled' THEN now() END)`,
+    [userId, plan, status, start, end],
+  );
+}
+
+describe('can_create_prescription (free tier: 10)', () => {
+  it('is true below 10, false at exactly 10, true again when one is deleted', async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    for (let i = 0; i < 9; i++) await createPrescription(db, p);
+    expect((await one<{ ok: boolean }>(db, 'SELECT can_create_prescription($1) AS ok', [p])).ok).toBe(true);
+    const tenth = await createPrescription(db, p);
+    expect((await one<{ ok: boolean }>(db, 'SELECT can_create_prescription($1) AS ok', [p])).ok).toBe(false);
+    await db.query('UPDATE prescriptions SET deleted_at = now() WHERE id = $1', [tenth]);
+    expect((await one<{ ok: boolean }>(db, 'SELECT can_create_prescription($1) AS ok', [p])).ok).toBe(true);
+  });
+
+  it('archived prescriptions still count; premium is unlimited; a lapsed premium is free again', async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    for (let i = 0; i < 10; i++) await createPrescription(db, p, { status: i % 2 ? 'archived' : 'completed' });
+    expect((await one<{ ok: boolean }>(db, 'SELECT can_create_prescription($1) AS ok', [p])).ok).toBe(false);
+    await subscribe(db, p, seed.plans.premiumMonthly, 'active', '-1 day', '29 days');
+    for (let i = 0; i < 5; i++) await createPrescription(db, p);
+    expect((await one<{ ok: boolean }>(db, 'SELECT can_create_prescription($1) AS ok', [p])).ok).toBe(true);
+    await db.query(`UPDATE user_subscriptions SET current_period_end = now() - interval '1 second', current_period_start = now() - interval '1 month' WHERE user_id = $1`, [p]);
+    expect((await one<{ ok: boolean }>(db, 'SELECT can_create_prescription($1) AS ok', [p])).ok).toBe(false);
+  });
+
+  it('runs for the patient through dastern_app, refuses another patient, and is false for an inactive account', async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    const other = await createUser(db);
+    const mine = await t().asUser({ userId: p, role: 'patient' }, (tx) => tx.query<{ ok: boolean }>('SELECT can_create_prescription($1) AS ok', [p]));
+    expect(mine.rows[0]?.ok).toBe(true);
+    await expect(
+      t().asUser({ userId: other, role: 'patient' }, (tx) => tx.query('SELECT can_create_prescription($1)', [p])),
+    ).rejects.toMatchObject({ code: '42501' });
+    await db.query('UPDATE users SET is_active = false WHERE id = $1', [p]);
+    expect((await one<{ ok: boolean }>(db, 'SELECT can_create_prescription($1) AS ok', [p])).ok).toBe(false);
+  });
+
+  it('serialises two uploads racing for the 10th slot', async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    for (let i = 0; i < 9; i++) await createPrescription(db, p);
+    const upload = () =>
+      t().asUser({ userId: p, role: 'patient' }, async (tx) => {
+        const ok = (await tx.query<{ ok: boolean }>('SELECT can_create_prescription($1) AS ok', [p])).rows[0]?.ok;
+        await new Promise((r) => setTimeout(r, 50));
+        if (ok) await tx.query('INSERT INTO prescriptions (patient_id, uploaded_by) VALUES ($1, $1)', [p]);
+        return ok;
+      });
+    const results = await Promise.all([upload(), upload()]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect((await one<{ n: number }>(db, 'SELECT count(*)::int AS n FROM prescriptions WHERE patient_id = $1', [p])).n).toBe(10);
+  });
+});
+
+describe('user_has_premium_subscription (expiry)', () => {
+  const cases: Array<[string, string, string, string, string, boolean]> = [
+    ['active monthly premium in its period', 'premium_monthly', 'active', '-1 day', '29 days', true],
+    ['trialing premium', 'premium_yearly', 'trialing', '-1 day', '13 days', true],
+    ['active premium whose period ended a second ago', 'premium_monthly', 'active', '-1 month', '-1 second', false],
+    ['expired premium', 'premium_yearly', 'expired', '-400 days', '-35 days', false],
+    ['canceled premium', 'premium_monthly', 'canceled', '-1 day', '29 days', false],
+    ['past_due premium', 'premium_monthly', 'past_due', '-1 day', '29 days', false],
+    ['premium starting tomorrow', 'premium_monthly', 'active', '1 day', '31 days', false],
+    ['the free plan', 'free', 'active', '-1 day', '1 year', false],
+  ];
+  it.each(cases)('%s → %s', async (_label, code, status, start, end, expected) => {
+    const db = t().owner;
+    const p = await createUser(db);
+    const plan = code === 'free' ? seed.plans.free : code === 'premium_yearly' ? seed.plans.premiumYearly : seed.plans.premiumMonthly;
+    await subscribe(db, p, plan, status, start, end);
+    const row = await one<{ has_premium: boolean; can_use_ai: boolean }>(
+      db, 'SELECT user_has_premium_subscription($1) as has_premium, can_make_ai_request($1) as can_use_ai', [p]);
+    expect(row.has_premium).toBe(expected);
+    expect(row.can_use_ai).toBe(expected);
+  });
+
+  it('a user without any subscription is not premium', async () => {
+    const p = await createUser(t().owner);
+    expect((await one<{ v: boolean }>(t().owner, 'SELECT user_has_premium_subscription($1) AS v', [p])).v).toBe(false);
+  });
+});
+
+describe('can_make_ai_request (monthly AI quota)', () => {
+  async function events(db: Queryable, userId: string, n: number, at: string): Promise<void> {
+    await db.query(
+      `INSERT INTO usage_analytics (user_id, event_type, occurred_at) SELECT $1, 'ai_request', ${at} FROM generate_series(1, $2)`,
+      [userId, n],
+    );
+  }
+  const monthStart = `date_trunc('month', now() AT TIME ZONE 'Asia/Phnom_Penh') AT TIME ZONE 'Asia/Phnom_Penh'`;
+
+  it('allows 100 requests a month: true at 99, false at 100; last month does not count', async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    await subscribe(db, p, seed.plans.premiumMonthly, 'active', '-1 day', '29 days');
+    await events(db, p, 150, `${monthStart} - interval '1 minute'`);
+    await events(db, p, 99, monthStart);
+    expect((await one<{ v: boolean }>(db, 'SELECT can_make_ai_request($1) AS v', [p])).v).toBe(true);
+    const quota = await one<{ monthly_limit: number; used_this_month: number; remaining: number }>(db, 'SELECT * FROM get_ai_quota($1)', [p]);
+    expect(quota).toMatchObject({ monthly_limit: 100, used_this_month: 99, remaining: 1 });
+    await events(db, p, 1, 'now()');
+    expect((await one<{ v: boolean }>(db, 'SELECT can_make_ai_request($1) AS v', [p])).v).toBe(false);
+  });
+
+  it('counts only ai_request events of that user', async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    const other = await createUser(db);
+    await subscribe(db, p, seed.plans.premiumYearly, 'active', '-1 day', '364 days');
+    await events(db, other, 200, 'now()');
+    await db.query(`INSERT INTO usage_analytics (user_id, event_type) SELECT $1, 'login' FROM generate_series(1, 200)`, [p]);
+    expect((await one<{ v: boolean }>(db, 'SELECT can_make_ai_request($1) AS v', [p])).v).toBe(true);
+  });
+
+  it('a free user never may, even with no usage', async () => {
+    const p = await createUser(t().owner);
+    expect((await one<{ v: boolean }>(t().owner, 'SELECT can_make_ai_request($1) AS v', [p])).v).toBe(false);
+  });
+
+  it('counts events the patient cannot read herself (usage_analytics is admin-only under RLS)', async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    await subscribe(db, p, seed.plans.premiumMonthly, 'active', '-1 day', '29 days');
+    await events(db, p, 100, 'now()');
+    const res = await t().asUser({ userId: p, role: 'patient' }, async (tx) => ({
+      visible: (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_analytics')).rows[0]?.n,
+      can: (await tx.query<{ v: boolean }>('SELECT can_make_ai_request($1) AS v', [p])).rows[0]?.v,
+    }));
+    expect(res).toEqual({ visible: 0, can: false });
+  });
+});
+
+describe('get_active_reminders (weekday, date range, time zone)', () => {
+  it('returns exactly the reminders due today', async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    const rx = await createPrescription(db, p);
+    const med = await createMedication(db, rx, p, { name: 'Amlodipine' });
+    const offMed = await createMedication(db, rx, p, { name: 'Stopped', sequence: 2, active: false });
+    const { dow } = await one<{ dow: number }>(db, "SELECT extract(isodow FROM now() AT TIME ZONE 'Asia/Phnom_Penh')::int AS dow");
+    const notToday = [1, 2, 3, 4, 5, 6, 7].filter((d) => d !== dow);
+    const every = await createReminder(db, med, p, { startOffset: -5 });
+    const todayOnly = await createReminder(db, med, p, { days: [dow], time: '20:00' });
+    const endsToday = await createReminder(db, med, p, { startOffset: -3, endOffset: 0, time: '11:30' });
+    await createReminder(db, med, p, { days: notToday });
+    await createReminder(db, med, p, { startOffset: 1 });
+    await createReminder(db, med, p, { startOffset: -10, endOffset: -1 });
+    await createReminder(db, med, p, { active: false });
+    await createReminder(db, offMed, p);
+    const deletedRx = await createPrescription(db, p, { deleted: true });
+    await createReminder(db, await createMedication(db, deletedRx, p), p);
+
+    const rows = (await db.query<{ reminder_id: string; medication_name: string; strength: string; reminder_time: string }>(
+      'SELECT * FROM get_active_reminders($1)', [p])).rows;
+    expect(rows.map((r) => r.reminder_id)).toEqual([every, endsToday, todayOnly]);
+    expect(rows[0]).toMatchObject({ medication_name: 'Amlodipine', strength: '500mg', reminder_time: '07:00:00' });
+  });
+
+  it("uses each reminder's own time zone for today and for the dose time", async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    const rx = await createPrescription(db, p);
+    const med = await createMedication(db, rx, p);
+    // Kiritimati (UTC+14) is always at least one calendar day ahead of Pago Pago (UTC-11).
+    const kiritimati = await createReminder(db, med, p, { timezone: 'Pacific/Kiritimati' });
+    await db.query(
+      `INSERT INTO medication_reminders (medication_id, patient_id, slot, reminder_time, dose_amount, start_date, timezone)
+       VALUES ($1, $2, 'night', '20:00', 1, (now() AT TIME ZONE 'Pacific/Kiritimati')::date, 'Pacific/Pago_Pago')`,
+      [med, p],
+    );
+    const rows = (await db.query<{ reminder_id: string; ok: boolean }>(
+      `SELECT reminder_id, scheduled_at = ((now() AT TIME ZONE 'Pacific/Kiritimati')::date + time '07:00') AT TIME ZONE 'Pacific/Kiritimati' AS ok
+       FROM get_active_reminders($1)`, [p])).rows;
+    expect(rows).toEqual([{ reminder_id: kiritimati, ok: true }]);
+  });
+
+  it("reports today's dose log, and RLS applies: a stranger gets nothing", async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    const stranger = await createUser(db);
+    const med = await createMedication(db, await createPrescription(db, p), p);
+    const r = await createReminder(db, med, p);
+    await db.query(
+      `INSERT INTO medication_reminder_logs (reminder_id, patient_id, scheduled_for, status, action_at)
+       VALUES ($1, $2, ((now() AT TIME ZONE 'Asia/Phnom_Penh')::date + time '07:00') AT TIME ZONE 'Asia/Phnom_Penh', 'taken', now())`,
+      [r, p],
+    );
+    const own = await t().asUser({ userId: p, role: 'patient' }, (tx) => tx.query('SELECT log_status FROM get_active_reminders($1)', [p]));
+    expect(own.rows).toEqual([{ log_status: 'taken' }]);
+    const other = await t().asUser({ userId: stranger, role: 'patient' }, (tx) => tx.query('SELECT * FROM get_active_reminders($1)', [p]));
+    expect(other.rowCount).toBe(0);
+  });
+});
+
+describe('adherence', () => {
+  it('counters follow the dose logs; get_adherence_statistics reports per medication in a date range', async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    const med = await createMedication(db, await createPrescription(db, p), p, { name: 'Metformin' });
+    const r = await createReminder(db, med, p, { startOffset: -20 });
+    const statuses = ['taken', 'taken', 'taken', 'taken', 'taken', 'taken', 'missed', 'missed', 'skipped', 'pending'];
+    for (const [i, s] of statuses.entries()) {
+      await db.query(
+        `INSERT INTO medication_reminder_logs (reminder_id, patient_id, scheduled_for, status, action_at)
+         VALUES ($1, $2, ((now() AT TIME ZONE 'Asia/Phnom_Penh')::date - $3::int + time '07:00') AT TIME ZONE 'Asia/Phnom_Penh',
+                 $4::reminder_log_status, CASE WHEN $4 IN ('taken', 'skipped') THEN now() END)`,
+        [r, p, 10 - i, s],
+      );
+    }
+    const counters = await one(db, 'SELECT total_doses, taken_count, missed_count, skipped_count, adherence_rate::float AS rate FROM medication_reminders WHERE id = $1', [r]);
+    expect(counters).toEqual({ total_doses: 10, taken_count: 6, missed_count: 2, skipped_count: 1, rate: 66.67 });
+
+    const stats = await one(db,
+      `SELECT medication_name, scheduled_doses::int, taken::int, missed::int, skipped::int, open_doses::int, adherence_rate::float AS rate
+       FROM get_adherence_statistics($1, CURRENT_DATE - 30, CURRENT_DATE + 1)`, [p]);
+    expect(stats).toEqual({ medication_name: 'Metformin', scheduled_doses: 10, taken: 6, missed: 2, skipped: 1, open_doses: 1, rate: 66.67 });
+    // days -4 .. -1 in Phnom Penh hold: missed, missed, skipped, pending
+    const recent = await one<{ taken: number; missed: number; skipped: number; open_doses: number }>(db,
+      `SELECT taken::int, missed::int, skipped::int, open_doses::int FROM get_adherence_statistics($1,
+         (now() AT TIME ZONE 'Asia/Phnom_Penh')::date - 4, (now() AT TIME ZONE 'Asia/Phnom_Penh')::date - 1)`, [p]);
+    expect(recent).toEqual({ taken: 0, missed: 2, skipped: 1, open_doses: 1 });
+
+    await db.query(`UPDATE medication_reminder_logs SET status = 'taken', action_at = now() WHERE reminder_id = $1 AND status = 'missed'`, [r]);
+    await db.query(`DELETE FROM medication_reminder_logs WHERE reminder_id = $1 AND status = 'pending'`, [r]);
+    const after = await one(db, 'SELECT total_doses, taken_count, missed_count, skipped_count FROM medication_reminders WHERE id = $1', [r]);
+    expect(after).toEqual({ total_doses: 9, taken_count: 8, missed_count: 0, skipped_count: 1 });
+  });
+});
+
+describe('maintenance', () => {
+  it('cleanup_expired_sessions deletes expired and long-revoked sessions only', async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    const ins = (hash: string, expires: string, revoked: string | null) =>
+      db.query(
+        `INSERT INTO user_sessions (user_id, refresh_token_hash, expires_at, revoked_at) VALUES ($1, encode(digest($2, 'sha256'), 'hex'), now() + $3::interval, now() + $4::interval)`,
+        [p, hash, expires, revoked],
+      );
+    await ins('expired', '-1 minute', null);
+    await ins('revoked-long-ago', '20 days', '-8 days');
+    await ins('revoked-yesterday', '20 days', '-1 day');
+    await ins('open', '30 days', null);
+    const deleted = await t().asUser({ userId: null, role: 'system' }, (tx) => tx.query<{ n: number }>('SELECT cleanup_expired_sessions() AS n'));
+    expect(deleted.rows[0]?.n).toBeGreaterThanOrEqual(2);
+    const left = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM user_sessions WHERE user_id = $1', [p]);
+    expect(left.rows[0]?.n).toBe(2);
+    expect((await one<{ n: number }>(db, 'SELECT cleanup_expired_sessions() AS n')).n).toBe(0);
+  });
+
+  it('archive_old_prescriptions archives finished old ones without a running treatment', async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    const oldDone = await createPrescription(db, p, { ageDays: 400 });
+    const oldError = await createPrescription(db, p, { status: 'error', ageDays: 500 });
+    const oldRunning = await createPrescription(db, p, { ageDays: 400 });
+    await createReminder(db, await createMedication(db, oldRunning, p), p, { startOffset: -400 });
+    const oldPending = await createPrescription(db, p, { status: 'pending', ageDays: 400 });
+    const recent = await createPrescription(db, p, { ageDays: 100 });
+    const n = await t().asUser({ userId: null, role: 'system' }, (tx) => tx.query<{ n: number }>('SELECT archive_old_prescriptions(365) AS n'));
+    expect(n.rows[0]?.n).toBe(2);
+    const rows = await db.query<{ id: string; status: string; archived: boolean }>(
+      'SELECT id, status, archived_at IS NOT NULL AS archived FROM prescriptions WHERE patient_id = $1', [p]);
+    const byId = new Map(rows.rows.map((r) => [r.id, r]));
+    expect(byId.get(oldDone)).toMatchObject({ status: 'archived', archived: true });
+    expect(byId.get(oldError)).toMatchObject({ status: 'archived', archived: true });
+    expect(byId.get(oldRunning)?.status).toBe('completed');
+    expect(byId.get(oldPending)?.status).toBe('pending');
+    expect(byId.get(recent)?.status).toBe('completed');
+    await expect(db.query('SELECT archive_old_prescriptions(0)')).rejects.toMatchObject({ code: '22023' });
+  });
+
+  it('maintenance through the service needs the system context (a patient archives nothing of others)', async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    const other = await createUser(db);
+    await createPrescription(db, other, { ageDays: 800 });
+    const n = await t().asUser({ userId: p, role: 'patient' }, (tx) => tx.query<{ n: number }>('SELECT archive_old_prescriptions(365) AS n'));
+    expect(n.rows[0]?.n).toBe(0);
+  });
+
+  it('expire_invitations closes pending invitations past their expiry', async () => {
+    const db = t().owner;
+    const d = await createUser(db, { role: 'doctor' });
+    const p = await createUser(db);
+    await db.query(
+      `INSERT INTO doctor_patient_relationships (doctor_id, patient_id, initiated_by, invitation_code, invitation_expires_at)
+       VALUES ($1, $2, 'doctor', 'EXPRD234', now() - interval '1 minute'), ($1, NULL, 'doctor', 'EXPRD235', now() - interval '1 minute'),
+              ($1, NULL, 'doctor', 'VAQD2345', now() + interval '1 day')`,
+      [d, p],
+    );
+    expect((await one<{ n: number }>(db, 'SELECT expire_invitations() AS n')).n).toBe(2);
+    const rows = await db.query('SELECT invitation_code, status::text FROM doctor_patient_relationships WHERE doctor_id = $1 ORDER BY 1', [d]);
+    expect(rows.rows).toEqual([{ invitation_code: 'EXPRD234', status: 'inactive' }, { invitation_code: 'VAQD2345', status: 'pending' }]);
+  });
+});
+
+describe('generate_invitation_code', () => {
+  it('gives unique codes of unambiguous characters', async () => {
+    const res = await t().owner.query<{ code: string }>('SELECT generate_invitation_code() AS code FROM generate_series(1, 300)');
+    const codes = res.rows.map((r) => r.code);
+    expect(new Set(codes).size).toBe(300);
+    for (const code of codes) expect(code).toMatch(/^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{10}$/);
+    const all = codes.join('');
+    for (const ch of '0O1IL') expect(all).not.toContain(ch);
+    expect((await one<{ code: string }>(t().owner, 'SELECT generate_invitation_code(8) AS code')).code).toHaveLength(8);
+    await expect(t().owner.query('SELECT generate_invitation_code(7)')).rejects.toMatchObject({ code: '22023' });
+  });
+
+  it('is callable by the service', async () => {
+    const d = await createUser(t().owner, { role: 'doctor' });
+    const res = await t().asUser({ userId: d, role: 'doctor' }, (tx) =>
+      tx.query<{ invitation_code: string }>(
+        `INSERT INTO doctor_patient_relationships (doctor_id, initiated_by, invitation_code, invitation_expires_at)
+         VALUES ($1, 'doctor', generate_invitation_code(), now() + interval '7 days') RETURNING invitation_code`, [d]));
+    expect(res.rows[0]?.invitation_code).toMatch(/^[A-HJKMNP-Z2-9]{10}$/);
+  });
+});
