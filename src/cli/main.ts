@@ -4,6 +4,9 @@
 import { Command } from 'commander';
 import { registerServeCommand } from './serve.ts';
 import { registerDbCommands } from './db.ts';
+import { registerUserCommands } from './users.ts';
+import { registerAuditCommands } from './audit.ts';
+import { registerMaintenanceCommands } from './maintenance.ts';
 
 const program = new Command('dastern')
   .description('DasTern: prescription photos to medication plans, reminders and doctor follow-up')
@@ -11,6 +14,9 @@ const program = new Command('dastern')
 
 registerServeCommand(program);
 registerDbCommands(program);
+registerUserCommands(program);
+registerAuditCommands(program);
+registerMaintenanceCommands(program);
 
 try {
   await program.parseAsync(process.argv);

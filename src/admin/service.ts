@@ -1,0 +1,82 @@
+/** Administration: statistics from the database's functions, user search and (de)activation. */
+import type { FastifyRequest } from 'fastify';
+import type { Services } from '../http/services.ts';
+import { ApiError, notFound } from '../http/errors.ts';
+import { actorOf } from '../http/auth.ts';
+import type { Tx } from '../db/database.ts';
+
+interface UserRow {
+  id: string; email: string; role: string; first_name: string; last_name: string; is_active: boolean; email_verified_at: Date | null;
+  locked_until: Date | null; last_login_at: Date | null; created_at: Date; total?: string;
+}
+
+const COLUMNS = `id, email::text AS email, role::text AS role, first_name, last_name, is_active, email_verified_at, locked_until, last_login_at, created_at`;
+const toView = (r: UserRow) => ({
+  id: r.id, email: r.email, role: r.role, first_name: r.first_name, last_name: r.last_name, is_active: r.is_active, email_verified: r.email_verified_at !== null,
+  locked_until: r.locked_until?.toISOString() ?? null, last_login_at: r.last_login_at?.toISOString() ?? null, created_at: r.created_at.toISOString(),
+});
+
+/** LIKE pattern of a search text: % and _ are literal. */
+export function likePattern(text: string): string {
+  return `%${text.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+function plain(rows: Record<string, unknown>[]): Record<string, unknown>[] {
+  return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v instanceof Date ? v.toISOString() : v])));
+}
+
+async function one(tx: Tx, id: string): Promise<UserRow | undefined> {
+  return (await tx.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1 AND deleted_at IS NULL`, [id])).rows[0];
+}
+
+export class AdminService {
+  constructor(private readonly s: Services) {}
+
+  async statistics(request: FastifyRequest) {
+    return this.s.run(request, async (tx) => {
+      const users = await tx.query<Record<string, unknown>>('SELECT * FROM get_user_statistics()');
+      const prescriptions = await tx.query<Record<string, unknown>>('SELECT * FROM get_prescription_statistics()');
+      return { users: plain(users.rows), prescriptions: plain(prescriptions.rows) };
+    });
+  }
+
+  async users(request: FastifyRequest, f: { q?: string; role?: string; active?: boolean; limit?: number; offset?: number }) {
+    const limit = f.limit ?? 20;
+    const offset = f.offset ?? 0;
+    const rows = await this.s.run(request, async (tx) => (await tx.query<UserRow>(
+      `SELECT ${COLUMNS}, count(*) OVER () AS total FROM users
+        WHERE deleted_at IS NULL AND ($1::text IS NULL OR lower(email::text) LIKE $1 OR lower(first_name || ' ' || last_name) LIKE $1)
+          AND ($2::user_role IS NULL OR role = $2::user_role) AND ($3::boolean IS NULL OR is_active = $3)
+        ORDER BY created_at DESC, id LIMIT $4 OFFSET $5`,
+      [f.q === undefined ? null : likePattern(f.q), f.role ?? null, f.active ?? null, limit, offset],
+    )).rows);
+    return { items: rows.map(toView), total: Number(rows[0]?.total ?? 0), limit, offset };
+  }
+
+  async user(request: FastifyRequest, id: string) {
+    const row = await this.s.run(request, (tx) => one(tx, id));
+    if (row === undefined) throw notFound('user');
+    return toView(row);
+  }
+
+  async setActive(request: FastifyRequest, id: string, active: boolean, reason: string) {
+    const actor = actorOf(request);
+    if (id === actor.userId) throw new ApiError(409, 'cannot_change_self', 'an admin cannot deactivate their own account');
+    const row = await this.s.run(request, async (tx) => {
+      const current = await one(tx, id);
+      if (current === undefined) throw notFound('user');
+      await tx.query('UPDATE users SET is_active = $2 WHERE id = $1', [id, active]);
+      if (!active) {
+        await tx.query(`UPDATE user_sessions SET revoked_at = now(), revoke_reason = 'deactivated' WHERE user_id = $1 AND revoked_at IS NULL`, [id]);
+        await tx.query(
+          `INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id, subject_user_id, new_values, ip_address, request_id)
+           VALUES ($1, 'admin', 'deactivate', 'users', $2::text, $2::uuid, $3, app_client_ip(), $4)`,
+          [actor.userId, id, JSON.stringify({ reason }), request.id.slice(0, 64)],
+        );
+      }
+      return one(tx, id);
+    });
+    if (row === undefined) throw notFound('user');
+    return toView(row);
+  }
+}

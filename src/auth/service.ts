@@ -1,0 +1,208 @@
+/**
+ * Accounts and sessions: registration, login with lockout, refresh-token rotation with reuse
+ * detection, logout, password change, e-mail verification and password reset.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { RequestMeta, Tx } from '../db/database.ts';
+import type { Services } from '../http/services.ts';
+import { ApiError, badRequest, conflict, unauthorized } from '../http/errors.ts';
+import { actorOf } from '../http/auth.ts';
+import { recordEvent, type ClientInfo } from '../analytics/service.ts';
+import { newRefreshToken, sha256Hex, safeEqual } from './tokens.ts';
+import { passwordProblem } from './passwords.ts';
+import * as q from './queries.ts';
+import type { PublicUserRow } from './queries.ts';
+import type { PublicUserT, RegisterBodyT, LoginBodyT, TokenPairT, UserRole } from './types.ts';
+import { verificationMail, resetMail } from '../mail/templates.ts';
+
+export const LOCKOUT = { maxFailures: 5, windowMinutes: 15, lockMinutes: 15 } as const;
+const VERIFY_TTL_SECONDS = 48 * 3600;
+const RESET_TTL_SECONDS = 3600;
+
+export function toPublicUser(row: PublicUserRow): PublicUserT {
+  return { ...row, created_at: row.created_at.toISOString() };
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function validTimezone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return /^(UTC|[A-Z][A-Za-z_]+(\/[A-Za-z0-9_+-]+){1,2})$/.test(tz);
+  } catch {
+    return false;
+  }
+}
+
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  const e = err as { code?: unknown; constraint?: unknown };
+  return e?.code === '23505' && e.constraint === constraint;
+}
+
+const emailBinding = (email: string): string => sha256Hex(`verify|${email.toLowerCase()}`).slice(0, 32);
+const passwordBinding = (hash: string): string => sha256Hex(`reset|${hash}`).slice(0, 32);
+
+export class AuthService {
+  constructor(private readonly s: Services) {}
+
+  private refreshExpiry(): Date {
+    return new Date(Date.now() + this.s.config.api.refreshTokenTtlDays * 86_400_000);
+  }
+
+  /** Opens a session inside tx and returns the token pair. */
+  private async openSession(tx: Tx, user: PublicUserRow, meta: RequestMeta, client: ClientInfo): Promise<TokenPairT> {
+    const refresh = newRefreshToken();
+    const device: Record<string, string> = {};
+    if (client.platform !== undefined) device.platform = client.platform;
+    if (client.appVersion !== undefined) device.app_version = client.appVersion;
+    const sessionId = await q.insertSession(tx, { userId: user.id, refreshHash: refresh.hash, expiresAt: this.refreshExpiry(), ip: meta.ip, userAgent: meta.userAgent, device });
+    const access = await this.s.tokens.signAccess({ userId: user.id, role: user.role, sessionId });
+    return { user: toPublicUser(user), access_token: access, refresh_token: refresh.token, token_type: 'Bearer', expires_in: this.s.tokens.accessTtlSeconds };
+  }
+
+  async register(body: RegisterBodyT, meta: RequestMeta, client: ClientInfo): Promise<TokenPairT> {
+    const weak = passwordProblem(body.password);
+    if (weak !== undefined) throw badRequest('weak_password', weak, [{ path: 'body/password', message: weak }]);
+    const timezone = body.timezone ?? 'Asia/Phnom_Penh';
+    if (!validTimezone(timezone)) throw badRequest('invalid_timezone', `unknown time zone "${timezone}"`, [{ path: 'body/timezone', message: 'an IANA time zone such as Asia/Phnom_Penh' }]);
+    const firstName = body.first_name.trim();
+    const lastName = body.last_name.trim();
+    if (firstName === '' || lastName === '') throw badRequest('validation_failed', 'names cannot be blank');
+    const id = randomUUID();
+    const passwordHash = await this.s.passwords.hash(body.password);
+    const email = normaliseEmail(body.email);
+    let pair: TokenPairT;
+    try {
+      pair = await this.s.db.withUser({ userId: id, role: body.role }, async (tx) => {
+        const user = await q.insertUser(tx, {
+          id, email, passwordHash, role: body.role, firstName, lastName,
+          phone: body.phone ?? null, language: body.language ?? 'km', timezone, dateOfBirth: body.date_of_birth ?? null,
+        });
+        await recordEvent(tx, id, 'register', client, { role: body.role });
+        return this.openSession(tx, user, meta, client);
+      }, meta);
+    } catch (err) {
+      if (isUniqueViolation(err, 'users_email_key')) throw conflict('email_taken', 'an account with this e-mail already exists');
+      throw err;
+    }
+    // The verification mail is best effort: registration succeeds even if SMTP is down.
+    this.sendVerification(id, body.role, email).catch((err: unknown) => this.s.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'verification e-mail not sent'));
+    return pair;
+  }
+
+  async login(body: LoginBodyT, meta: RequestMeta, client: ClientInfo): Promise<TokenPairT> {
+    const email = normaliseEmail(body.email);
+    const found = await q.anonymous(this.s.db, meta, (c) => q.findUserByEmail(c, email));
+    if (found === undefined || found.deleted_at !== null) {
+      await this.s.passwords.verify(body.password, undefined); // same time as a real check
+      throw unauthorized('invalid_credentials', 'wrong e-mail or password');
+    }
+    const now = Date.now();
+    if (found.locked_until !== null && found.locked_until.getTime() > now) throw this.locked(found.locked_until);
+    const ok = await this.s.passwords.verify(body.password, found.password_hash);
+    if (!ok) {
+      const lockedUntil = await q.anonymous(this.s.db, meta, (c) => q.recordLoginFailure(c, found.id, LOCKOUT.maxFailures, LOCKOUT.windowMinutes, LOCKOUT.lockMinutes));
+      if (lockedUntil !== null && lockedUntil.getTime() > Date.now()) throw this.locked(lockedUntil);
+      throw unauthorized('invalid_credentials', 'wrong e-mail or password');
+    }
+    if (!found.is_active) throw new ApiError(403, 'account_disabled', 'this account has been deactivated; contact support');
+    await q.anonymous(this.s.db, meta, (c) => q.recordLoginSuccess(c, found.id));
+    return this.s.db.withUser({ userId: found.id, role: found.role }, async (tx) => {
+      const user = await q.publicUser(tx, found.id);
+      if (user === undefined) throw unauthorized('invalid_credentials', 'wrong e-mail or password');
+      await recordEvent(tx, found.id, 'login', client, {});
+      return this.openSession(tx, user, meta, client);
+    }, meta);
+  }
+
+  private locked(until: Date): ApiError {
+    const seconds = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
+    return new ApiError(429, 'account_locked', `too many failed sign-ins; try again in ${Math.ceil(seconds / 60)} minutes`, { 'retry-after': String(seconds) });
+  }
+
+  async refresh(refreshToken: string, meta: RequestMeta): Promise<{ access_token: string; refresh_token: string; token_type: 'Bearer'; expires_in: number }> {
+    const next = newRefreshToken();
+    // Committed whatever the outcome: a detected reuse must revoke the session for good.
+    const row = await q.anonymous(this.s.db, meta, (c) => q.rotateSession(c, sha256Hex(refreshToken), next.hash, this.refreshExpiry()));
+    if (row.result === 'reuse_detected') {
+      this.s.logger.warn({ session_id: row.session_id }, 'refresh token reuse: session revoked');
+      throw unauthorized('refresh_token_reused', 'this refresh token was already used; the session has been ended for safety');
+    }
+    if (row.result !== 'rotated' || row.session_id === null || row.user_id === null || row.user_role === null) {
+      throw unauthorized('invalid_refresh_token', 'the refresh token is not valid; sign in again');
+    }
+    const access = await this.s.tokens.signAccess({ userId: row.user_id, role: row.user_role, sessionId: row.session_id });
+    return { access_token: access, refresh_token: next.token, token_type: 'Bearer', expires_in: this.s.tokens.accessTtlSeconds };
+  }
+
+  async logout(request: FastifyRequest, all: boolean): Promise<number> {
+    const actor = actorOf(request);
+    const sessionId = request.auth?.sessionId ?? '';
+    return this.s.run(request, (tx) => (all ? q.revokeAllSessions(tx, actor.userId, 'logout_all') : q.revokeSession(tx, sessionId, 'logout')));
+  }
+
+  async changePassword(request: FastifyRequest, current: string, next: string): Promise<void> {
+    const weak = passwordProblem(next);
+    if (weak !== undefined) throw badRequest('weak_password', weak, [{ path: 'body/new_password', message: weak }]);
+    const actor = actorOf(request);
+    const hash = await this.s.run(request, (tx) => q.passwordHashOf(tx, actor.userId));
+    if (!(await this.s.passwords.verify(current, hash))) throw badRequest('wrong_password', 'the current password is not correct');
+    const newHash = await this.s.passwords.hash(next);
+    await this.s.run(request, async (tx) => {
+      await q.setPassword(tx, actor.userId, newHash);
+      await q.revokeAllSessions(tx, actor.userId, 'password_changed', request.auth?.sessionId ?? null);
+    });
+  }
+
+  private async sendVerification(userId: string, role: UserRole, email: string): Promise<void> {
+    const token = await this.s.tokens.signLink({ userId, role, purpose: 'verify_email', binding: emailBinding(email) }, VERIFY_TTL_SECONDS);
+    await this.s.mailer.send(verificationMail(email, `${this.s.config.api.publicUrl}/verify-email?token=${encodeURIComponent(token)}`));
+  }
+
+  async requestVerification(request: FastifyRequest): Promise<void> {
+    const actor = actorOf(request);
+    const state = await this.s.run(request, (tx) => q.linkState(tx, actor.userId));
+    if (state === undefined) throw unauthorized();
+    if (state.email_verified_at !== null) throw conflict('already_verified', 'this e-mail address is already verified');
+    await this.sendVerification(actor.userId, actor.role as UserRole, state.email);
+  }
+
+  async verifyEmail(token: string, meta: RequestMeta): Promise<void> {
+    const claims = await this.s.tokens.verifyLink(token, 'verify_email');
+    await this.s.db.withUser({ userId: claims.userId, role: claims.role }, async (tx) => {
+      const state = await q.linkState(tx, claims.userId);
+      if (state === undefined || state.deleted_at !== null || !safeEqual(emailBinding(state.email), claims.binding)) {
+        throw new ApiError(400, 'invalid_link_token', 'the link is not valid');
+      }
+      if (state.email_verified_at !== null) throw new ApiError(400, 'link_token_used', 'this link was already used');
+      await q.markEmailVerified(tx, claims.userId);
+    }, meta);
+  }
+
+  /** Always answers the same way, whether the account exists or not. */
+  async requestPasswordReset(emailRaw: string, meta: RequestMeta): Promise<void> {
+    const email = normaliseEmail(emailRaw);
+    const found = await q.anonymous(this.s.db, meta, (c) => q.findUserByEmail(c, email));
+    if (found === undefined || found.deleted_at !== null || !found.is_active) return;
+    const token = await this.s.tokens.signLink({ userId: found.id, role: found.role, purpose: 'reset_password', binding: passwordBinding(found.password_hash) }, RESET_TTL_SECONDS);
+    await this.s.mailer.send(resetMail(email, `${this.s.config.api.publicUrl}/reset-password?token=${encodeURIComponent(token)}`));
+  }
+
+  async resetPassword(token: string, password: string, meta: RequestMeta): Promise<void> {
+    const claims = await this.s.tokens.verifyLink(token, 'reset_password');
+    const weak = passwordProblem(password);
+    if (weak !== undefined) throw badRequest('weak_password', weak, [{ path: 'body/password', message: weak }]);
+    const newHash = await this.s.passwords.hash(password);
+    await this.s.db.withUser({ userId: claims.userId, role: claims.role }, async (tx) => {
+      const state = await q.linkState(tx, claims.userId);
+      if (state === undefined || state.deleted_at !== null || !state.is_active) throw new ApiError(400, 'invalid_link_token', 'the link is not valid');
+      // The token is bound to the password it replaces: once used (or the password changed), it is dead.
+      if (!safeEqual(passwordBinding(state.password_hash), claims.binding)) throw new ApiError(400, 'link_token_used', 'this link was already used');
+      await q.setPassword(tx, claims.userId, newHash);
+      await q.revokeAllSessions(tx, claims.userId, 'password_reset');
+    }, meta);
+  }
+}

@@ -1,0 +1,47 @@
+/** `dastern maintenance cleanup-sessions | archive --days N`: the seed's maintenance tasks by hand. */
+import type { Command } from 'commander';
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { prepareDatabase } from '../db/bootstrap.ts';
+import { Database } from '../db/database.ts';
+
+async function asSystem<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const urls = await prepareDatabase(config, createLogger(process.env.LOG_LEVEL ?? 'warn'), { migrate: false, seedWhenNew: false });
+  const db = new Database(urls.appUrl, { max: 1 });
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+    await urls.embedded?.stop();
+  }
+}
+
+export async function cleanupSessions(db: Database): Promise<number> {
+  return db.withUser({ userId: null, role: 'system' }, async (tx) => Number((await tx.query<{ n: number }>('SELECT cleanup_expired_sessions() AS n')).rows[0]?.n ?? 0));
+}
+
+export async function archivePrescriptions(db: Database, days: number): Promise<number> {
+  return db.withUser({ userId: null, role: 'system' }, async (tx) => Number((await tx.query<{ n: number }>('SELECT archive_old_prescriptions($1) AS n', [days])).rows[0]?.n ?? 0));
+}
+
+export function registerMaintenanceCommands(program: Command): void {
+  const m = program.command('maintenance').description('maintenance tasks (run as the system role)');
+  m.command('cleanup-sessions')
+    .description('delete expired and long-revoked sessions (cleanup_expired_sessions)')
+    .action(async () => {
+      const n = await asSystem(cleanupSessions);
+      process.stdout.write(`sessions removed: ${n}\n`);
+    });
+  m.command('archive')
+    .description('archive prescriptions older than N days (archive_old_prescriptions)')
+    .requiredOption('--days <n>', 'age in days', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 36500) throw new Error('--days must be a whole number of days (1-36500)');
+      return n;
+    })
+    .action(async (opts: { days: number }) => {
+      const n = await asSystem((db) => archivePrescriptions(db, opts.days));
+      process.stdout.write(`prescriptions archived: ${n}\n`);
+    });
+}

@@ -1,0 +1,137 @@
+/**
+ * Errors as `application/problem+json` (RFC 9457) with a stable machine-readable `code`.
+ * A client never sees a stack trace, SQL text or a constraint name; the log keeps them.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+const TYPE_BASE = 'https://dastern.app/problems/';
+
+export interface ProblemField {
+  path: string;
+  message: string;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail?: string;
+  instance?: string;
+  errors?: ProblemField[];
+}
+
+/** A failure the service means to report: status, stable code and a human detail. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail?: string,
+    readonly headers: Record<string, string> = {},
+    readonly errors?: ProblemField[],
+  ) {
+    super(detail ?? code);
+  }
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export const notFound = (what = 'resource'): ApiError => new ApiError(404, 'not_found', `${what} not found`);
+export const forbidden = (detail = 'not allowed'): ApiError => new ApiError(403, 'forbidden', detail);
+export const unauthorized = (code = 'unauthorized', detail = 'sign in first'): ApiError =>
+  new ApiError(401, code, detail, { 'www-authenticate': 'Bearer realm="dastern"' });
+export const badRequest = (code: string, detail: string, errors?: ProblemField[]): ApiError => new ApiError(400, code, detail, {}, errors);
+export const conflict = (code: string, detail: string): ApiError => new ApiError(409, code, detail);
+
+export function problem(status: number, code: string, detail?: string, requestId?: string, errors?: ProblemField[]): Problem {
+  const p: Problem = { type: `${TYPE_BASE}${code}`, title: TITLES[status] ?? 'Error', status, code };
+  if (detail !== undefined) p.detail = detail;
+  if (requestId !== undefined) p.instance = `urn:dastern:request:${requestId}`;
+  if (errors !== undefined && errors.length > 0) p.errors = errors;
+  return p;
+}
+
+interface PgLikeError {
+  code?: unknown;
+  severity?: unknown;
+  routine?: unknown;
+}
+
+function isPgError(err: unknown): err is PgLikeError & { code: string } {
+  const e = err as PgLikeError;
+  return typeof e === 'object' && e !== null && typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && e.severity !== undefined;
+}
+
+/** Maps an error to (status, code, detail) without leaking internals. */
+export function classify(err: unknown): { status: number; code: string; detail: string | undefined; headers: Record<string, string>; errors?: ProblemField[] } {
+  if (err instanceof ApiError) return { status: err.status, code: err.code, detail: err.detail, headers: err.headers, errors: err.errors };
+  const fe = err as Partial<FastifyError> & { validation?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string };
+  if (fe && Array.isArray(fe.validation)) {
+    const where = fe.validationContext ?? 'body';
+    const errors = fe.validation.slice(0, 20).map((v) => {
+      const missing = v.params && typeof v.params.missingProperty === 'string' ? `/${v.params.missingProperty}` : '';
+      const extra = v.params && typeof v.params.additionalProperty === 'string' ? `/${v.params.additionalProperty}` : '';
+      return { path: `${where}${v.instancePath ?? ''}${missing}${extra}`, message: v.message ?? 'invalid' };
+    });
+    return { status: 400, code: 'validation_failed', detail: 'the request is not valid', headers: {}, errors };
+  }
+  if (isPgError(err)) {
+    const c = err.code;
+    if (c === '23505') return { status: 409, code: 'conflict', detail: 'this already exists', headers: {} };
+    if (c === '23503') return { status: 404, code: 'not_found', detail: 'a referenced resource does not exist', headers: {} };
+    if (c === '23514' || c === '23502') return { status: 422, code: 'constraint_violation', detail: 'a value is outside what is allowed', headers: {} };
+    if (c === '42501') return { status: 404, code: 'not_found', detail: 'resource not found', headers: {} };
+    if (c.startsWith('22')) return { status: 400, code: 'invalid_value', detail: 'a value has the wrong form', headers: {} };
+    if (c === '40001' || c === '40P01') return { status: 503, code: 'retry', detail: 'please try again', headers: { 'retry-after': '1' } };
+    if (c === '57014') return { status: 503, code: 'timeout', detail: 'the database took too long', headers: {} };
+    if (c.startsWith('08') || c === '57P01' || c === '53300') return { status: 503, code: 'database_unavailable', detail: 'the database is unavailable', headers: { 'retry-after': '5' } };
+    return { status: 500, code: 'internal_error', detail: undefined, headers: {} };
+  }
+  const status = typeof fe?.statusCode === 'number' ? fe.statusCode : 500;
+  switch (fe?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, code: 'payload_too_large', detail: 'the body is larger than allowed', headers: {} };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, code: 'unsupported_media_type', detail: 'send application/json', headers: {} };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, code: 'invalid_json', detail: 'the JSON body is empty', headers: {} };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, code: 'invalid_json', detail: 'the body is not valid JSON', headers: {} };
+    case 'FST_ERR_RATE_LIMITED':
+      return { status: 429, code: 'rate_limited', detail: 'too many requests; slow down', headers: {} };
+    default:
+      break;
+  }
+  if (fe instanceof SyntaxError && status === 400) return { status: 400, code: 'invalid_json', detail: 'the body is not valid JSON', headers: {} };
+  if (status >= 400 && status < 500) return { status, code: status === 429 ? 'rate_limited' : 'bad_request', detail: TITLES[status] ?? 'bad request', headers: {} };
+  return { status: 500, code: 'internal_error', detail: undefined, headers: {} };
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+  const c = classify(err);
+  if (c.status >= 500) request.log.error({ err }, 'request failed');
+  else if (!(err instanceof ApiError)) request.log.info({ code: c.code, status: c.status, errCode: (err as { code?: unknown })?.code }, 'request rejected');
+  for (const [k, v] of Object.entries(c.headers)) reply.header(k, v);
+  return reply
+    .code(c.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(problem(c.status, c.code, c.detail, request.id, c.errors));
+}

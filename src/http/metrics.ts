@@ -1,0 +1,77 @@
+/**
+ * Prometheus metrics: request count and latency by route template (never by raw URL, so no
+ * id or personal value becomes a label), database pool usage, and the job queue's depth.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+
+export interface MetricsOptions {
+  pool: pg.Pool;
+  /** Jobs waiting in the queue; undefined until the queue exists (issue 5). */
+  queueDepth?: () => Promise<number>;
+}
+
+export function registerMetrics(app: FastifyInstance, options: MetricsOptions): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'dastern_' });
+  const requests = new Counter({
+    name: 'dastern_http_requests_total',
+    help: 'HTTP requests by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'dastern_http_request_duration_seconds',
+    help: 'HTTP request latency by method and route template',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const pool = options.pool;
+  new Gauge({
+    name: 'dastern_db_pool_connections',
+    help: 'database pool connections by state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      this.set({ state: 'total' }, pool.totalCount);
+      this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  });
+  const queueDepth = options.queueDepth;
+  new Gauge({
+    name: 'dastern_queue_depth',
+    help: 'jobs waiting in the job queue',
+    registers: [registry],
+    async collect() {
+      if (queueDepth === undefined) return;
+      try {
+        this.set(await queueDepth());
+      } catch {
+        // The gauge keeps its last value; /metrics must not fail because the queue is down.
+      }
+    },
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const labels = { method: request.method, route };
+    requests.inc({ ...labels, status: String(reply.statusCode) });
+    latency.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  app.get('/metrics', {
+    schema: {
+      hide: false,
+      tags: ['operations'],
+      summary: 'Prometheus metrics (text exposition format)',
+      response: { 200: { type: 'string' } },
+    },
+  }, async (_request, reply) => {
+    const text = await registry.metrics();
+    return reply.type(registry.contentType).send(text);
+  });
+  return registry;
+}

@@ -1,0 +1,115 @@
+/**
+ * /notifications: list, unread count, mark read / all read, and GET /notifications/stream —
+ * Server-Sent Events fed by PostgreSQL LISTEN/NOTIFY (see hub.ts), so that a notification
+ * written by any process reaches the user's stream on every process.
+ */
+import { Type } from '@sinclair/typebox';
+import type { App } from '../http/typebox.ts';
+import type { Services } from '../http/services.ts';
+import { AUTHED, IdParams, Page, problems } from '../http/schemas.ts';
+import { ApiError, notFound } from '../http/errors.ts';
+import { actorOf } from '../http/auth.ts';
+import { Notification, getNotification, listNotifications, markAllRead, markRead, unreadCount } from './service.ts';
+
+const HEARTBEAT_MS = 25_000;
+
+export async function notificationRoutes(app: App, s: Services): Promise<void> {
+  const security = [{ bearer: [] }];
+  const secured = s.requireAuth();
+  const streams = new Set<() => void>();
+
+  app.get('/notifications', {
+    onRequest: secured,
+    schema: {
+      tags: ['notifications'], summary: 'My notifications, newest first', security,
+      querystring: Type.Object({ unread_only: Type.Optional(Type.Boolean()), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })), offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })) }, { additionalProperties: false }),
+      response: { 200: Page(Notification), ...problems(...AUTHED) },
+    },
+  }, async (request) => {
+    const actor = actorOf(request);
+    return s.run(request, (tx) => listNotifications(tx, actor.userId, request.query.unread_only ?? false, request.query.limit ?? 20, request.query.offset ?? 0));
+  });
+
+  app.get('/notifications/unread-count', {
+    onRequest: secured,
+    schema: { tags: ['notifications'], summary: 'How many are unread', security, response: { 200: Type.Object({ unread: Type.Integer() }), ...problems(...AUTHED) } },
+  }, async (request) => {
+    const actor = actorOf(request);
+    return { unread: await s.run(request, (tx) => unreadCount(tx, actor.userId)) };
+  });
+
+  app.post('/notifications/:id/read', {
+    onRequest: secured,
+    schema: { tags: ['notifications'], summary: 'Mark one as read', security, params: IdParams, response: { 200: Notification, ...problems(...AUTHED, 404) } },
+  }, async (request) => {
+    const row = await s.run(request, (tx) => markRead(tx, request.params.id));
+    if (row === undefined) throw notFound('notification');
+    return row;
+  });
+
+  app.post('/notifications/read-all', {
+    onRequest: secured,
+    schema: { tags: ['notifications'], summary: 'Mark all as read', security, response: { 200: Type.Object({ marked: Type.Integer() }), ...problems(...AUTHED) } },
+  }, async (request) => {
+    const actor = actorOf(request);
+    return { marked: await s.run(request, (tx) => markAllRead(tx, actor.userId)) };
+  });
+
+  app.get('/notifications/stream', {
+    onRequest: secured,
+    schema: {
+      tags: ['notifications'],
+      summary: 'Live stream of new notifications (text/event-stream; events "ready", "notification"; heartbeat comments every 25 s)',
+      security,
+      response: { 200: { type: 'string', description: 'text/event-stream' }, ...problems(...AUTHED, 503) },
+    },
+  }, async (request, reply) => {
+    const hub = s.hub;
+    if (hub === undefined) throw new ApiError(503, 'live_unavailable', 'live notifications are not available on this server');
+    const actor = actorOf(request);
+    const unread = await s.run(request, (tx) => unreadCount(tx, actor.userId));
+    reply.hijack();
+    const raw = reply.raw;
+    const headers: Record<string, string | number | string[]> = {};
+    for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v;
+    raw.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    raw.write(`retry: 5000\nevent: ready\ndata: ${JSON.stringify({ unread })}\n\n`);
+    let closed = false;
+    let chain = Promise.resolve();
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      unsubscribe();
+      clearInterval(heartbeat);
+      streams.delete(close);
+      raw.end();
+    };
+    const unsubscribe = hub.subscribe(actor.userId, (id) => {
+      // In order, one at a time; each fetch runs under the user's own RLS context and
+      // re-checks the session, so a revoked session stops receiving at once.
+      chain = chain.then(async () => {
+        if (closed) return;
+        try {
+          const n = await s.run(request, (tx) => getNotification(tx, id));
+          if (n !== undefined && !closed) raw.write(`id: ${n.id}\nevent: notification\ndata: ${JSON.stringify(n)}\n\n`);
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 401) {
+            raw.write(`event: end\ndata: ${JSON.stringify({ code: err.code })}\n\n`);
+            close();
+          } else {
+            request.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'notification stream fetch failed');
+          }
+        }
+      });
+    });
+    const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS);
+    heartbeat.unref();
+    streams.add(close);
+    raw.on('close', close);
+  });
+
+  // Graceful shutdown: open streams would keep the server from closing.
+  app.addHook('preClose', async () => {
+    for (const close of [...streams]) close();
+  });
+}

@@ -1,0 +1,223 @@
+/** Small pixel operations on 8-bit grayscale rasters (pure TypeScript, no decoding). */
+
+export interface GrayImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** Nearest-neighbour box downscale by an integer factor (mean of each block). */
+export function downscale(img: GrayImage, factor: number): GrayImage {
+  const w = Math.max(1, Math.floor(img.width / factor));
+  const h = Math.max(1, Math.floor(img.height / factor));
+  const out = new Uint8Array(w * h);
+  const area = factor * factor;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let sum = 0;
+      for (let dy = 0; dy < factor; dy++) {
+        const row = (y * factor + dy) * img.width + x * factor;
+        for (let dx = 0; dx < factor; dx++) sum += img.data[row + dx] ?? 255;
+      }
+      out[y * w + x] = Math.round(sum / area);
+    }
+  }
+  return { data: out, width: w, height: h };
+}
+
+/** Grayscale dilation (max filter) with a square window of radius r: erases dark strokes. */
+export function maxFilter(img: GrayImage, r: number): GrayImage {
+  const { width: w, height: h, data } = img;
+  const tmp = new Uint8Array(w * h);
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let m = 0;
+      for (let k = Math.max(0, x - r); k <= Math.min(w - 1, x + r); k++) m = Math.max(m, data[y * w + k] ?? 0);
+      tmp[y * w + x] = m;
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let m = 0;
+      for (let k = Math.max(0, y - r); k <= Math.min(h - 1, y + r); k++) m = Math.max(m, tmp[k * w + x] ?? 0);
+      out[y * w + x] = m;
+    }
+  }
+  return { data: out, width: w, height: h };
+}
+
+/** Separable box blur, radius r, repeated `passes` times (≈ Gaussian). */
+export function boxBlur(img: GrayImage, r: number, passes = 2): GrayImage {
+  const { width: w, height: h } = img;
+  let src = Float32Array.from(img.data);
+  const tmp = new Float32Array(w * h);
+  for (let p = 0; p < passes; p++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        let s = 0;
+        let n = 0;
+        for (let k = Math.max(0, x - r); k <= Math.min(w - 1, x + r); k++) {
+          s += src[y * w + k] ?? 0;
+          n++;
+        }
+        tmp[y * w + x] = s / n;
+      }
+    }
+    const next = new Float32Array(w * h);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        let s = 0;
+        let n = 0;
+        for (let k = Math.max(0, y - r); k <= Math.min(h - 1, y + r); k++) {
+          s += tmp[k * w + x] ?? 0;
+          n++;
+        }
+        next[y * w + x] = s / n;
+      }
+    }
+    src = next;
+  }
+  const out = new Uint8Array(w * h);
+  for (let i = 0; i < out.length; i++) out[i] = Math.round(src[i] ?? 255);
+  return { data: out, width: w, height: h };
+}
+
+/** Bilinear sample of a small image at fractional coordinates. */
+function sample(img: GrayImage, fx: number, fy: number): number {
+  const x0 = Math.max(0, Math.min(img.width - 1, Math.floor(fx)));
+  const y0 = Math.max(0, Math.min(img.height - 1, Math.floor(fy)));
+  const x1 = Math.min(img.width - 1, x0 + 1);
+  const y1 = Math.min(img.height - 1, y0 + 1);
+  const ax = Math.max(0, Math.min(1, fx - x0));
+  const ay = Math.max(0, Math.min(1, fy - y0));
+  const d = img.data;
+  const top = (d[y0 * img.width + x0] ?? 255) * (1 - ax) + (d[y0 * img.width + x1] ?? 255) * ax;
+  const bot = (d[y1 * img.width + x0] ?? 255) * (1 - ax) + (d[y1 * img.width + x1] ?? 255) * ax;
+  return top * (1 - ay) + bot * ay;
+}
+
+/**
+ * Shadow and uneven-light removal: divide by a heavily blurred estimate of the paper
+ * (computed small: downscale, max filter to erase text, blur), then stretch the levels.
+ */
+export function removeShadows(img: GrayImage): GrayImage {
+  const factor = Math.max(2, Math.round(img.width / 250));
+  const small = downscale(img, factor);
+  const paper = boxBlur(maxFilter(small, 2), 3, 2);
+  const out = new Uint8Array(img.width * img.height);
+  for (let y = 0; y < img.height; y++) {
+    const fy = (y + 0.5) / factor - 0.5;
+    for (let x = 0; x < img.width; x++) {
+      const bg = Math.max(24, sample(paper, (x + 0.5) / factor - 0.5, fy));
+      const v = ((img.data[y * img.width + x] ?? 255) * 255) / bg;
+      out[y * img.width + x] = v >= 255 ? 255 : Math.round(v);
+    }
+  }
+  return stretchLevels({ data: out, width: img.width, height: img.height });
+}
+
+/** Linear stretch so that the darkest ~0.5 % become black; paper (≥ p99) stays white. */
+export function stretchLevels(img: GrayImage): GrayImage {
+  const hist = new Uint32Array(256);
+  for (const v of img.data) hist[v] = (hist[v] ?? 0) + 1;
+  const total = img.data.length;
+  let acc = 0;
+  let lo = 0;
+  for (let v = 0; v < 256; v++) {
+    acc += hist[v] ?? 0;
+    if (acc >= total * 0.005) {
+      lo = v;
+      break;
+    }
+  }
+  const hi = 250;
+  if (lo >= hi - 40) return img; // blank page: nothing to stretch
+  const scale = 255 / (hi - lo);
+  const lut = new Uint8Array(256);
+  for (let v = 0; v < 256; v++) lut[v] = Math.max(0, Math.min(255, Math.round((v - lo) * scale)));
+  const out = new Uint8Array(total);
+  for (let i = 0; i < total; i++) out[i] = lut[img.data[i] ?? 255] ?? 255;
+  return { data: out, width: img.width, height: img.height };
+}
+
+/**
+ * Small-tilt estimate (degrees, positive = text rises to the right… as sharp.rotate expects to
+ * undo it) by maximising the sharpness of the horizontal projection profile of dark pixels.
+ */
+export function estimateSkew(img: GrayImage, maxDeg = 6): number {
+  const factor = Math.max(1, Math.round(img.width / 700));
+  const s = factor > 1 ? downscale(img, factor) : img;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let y = 0; y < s.height; y++) {
+    for (let x = 0; x < s.width; x++) {
+      if ((s.data[y * s.width + x] ?? 255) < 110) {
+        xs.push(x);
+        ys.push(y);
+      }
+    }
+  }
+  if (xs.length < 200) return 0;
+  const cx = s.width / 2;
+  const score = (deg: number): number => {
+    const t = Math.tan((deg * Math.PI) / 180);
+    const bins = new Float64Array(s.height + s.width + 2);
+    const off = s.width;
+    for (let i = 0; i < xs.length; i++) {
+      const yy = Math.round((ys[i] ?? 0) - ((xs[i] ?? 0) - cx) * t) + off;
+      if (yy >= 0 && yy < bins.length) bins[yy] = (bins[yy] ?? 0) + 1;
+    }
+    let sc = 0;
+    for (let i = 1; i < bins.length; i++) {
+      const d = (bins[i] ?? 0) - (bins[i - 1] ?? 0);
+      sc += d * d;
+    }
+    return sc;
+  };
+  let best = 0;
+  let bestScore = score(0);
+  for (let d = -maxDeg; d <= maxDeg + 1e-9; d += 0.5) {
+    const sc = score(d);
+    if (sc > bestScore) {
+      bestScore = sc;
+      best = d;
+    }
+  }
+  const coarse = best;
+  for (let d = coarse - 0.5; d <= coarse + 0.5 + 1e-9; d += 0.1) {
+    const sc = score(d);
+    if (sc > bestScore) {
+      bestScore = sc;
+      best = d;
+    }
+  }
+  return Math.round(best * 10) / 10;
+}
+
+/** Binary PGM (P5): a format Leptonica reads without any codec, cheap to produce. */
+export function toPgm(img: GrayImage): Buffer {
+  const header = Buffer.from(`P5\n${img.width} ${img.height}\n255\n`, 'latin1');
+  return Buffer.concat([header, Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength)]);
+}
+
+/** Fraction of pixels darker than `threshold` inside a rectangle. */
+export function darkFraction(
+  img: GrayImage,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  threshold = 128,
+): number {
+  const ax = Math.max(0, Math.floor(x0));
+  const ay = Math.max(0, Math.floor(y0));
+  const bx = Math.min(img.width, Math.ceil(x1));
+  const by = Math.min(img.height, Math.ceil(y1));
+  if (bx <= ax || by <= ay) return 0;
+  let dark = 0;
+  for (let y = ay; y < by; y++) {
+    for (let x = ax; x < bx; x++) if ((img.data[y * img.width + x] ?? 255) < threshold) dark++;
+  }
+  return dark / ((bx - ax) * (by - ay));
+}

@@ -1,0 +1,279 @@
+/**
+ * Table rows → medications: name and strength (page OCR and a Latin-only second pass over the
+ * name cell, whichever the lexicon and the confidences favour), quantity and unit, the four
+ * dose slots (text, else the ink of the cell), meal instructions, duration, confidences.
+ */
+import type { GrayImage } from './image-ops.ts';
+import { readDoseInk } from './ink.ts';
+import type { Lexicon, NameMatch } from './lexicon/match.ts';
+import type { Box, OcrPage, OcrWord } from './ocr.ts';
+import { parseDoseCell } from './dose.ts';
+import { durationFromQuantity, parseNameCell, parseQuantityCell } from './parse.ts';
+import type { TableLayout, TableRow } from './table-rows.ts';
+import type { TickBox } from './tickbox.ts';
+import { hasKhmer, latinLetters, normaliseText, similarity } from './text.ts';
+import { SLOTS, type DosageSchedule, type ReadMedication, type Slot } from './types.ts';
+import { matchMeal, matchUnit, type UnitMatch } from './vocab.ts';
+import { scoreMedication } from './confidence.ts';
+
+export type CellKind = 'name' | 'quantity' | 'quantity-latin' | 'dose' | 'remark';
+export type CellOcr = (box: Box, kind: CellKind) => Promise<OcrPage | null>;
+
+const cellText = (ws: OcrWord[]): string =>
+  [...ws].sort((a, b) => (Math.abs(a.bbox.y0 - b.bbox.y0) > 15 ? a.bbox.y0 - b.bbox.y0 : a.bbox.x0 - b.bbox.x0)).map((w) => w.text).join(' ');
+const meanConf = (ws: OcrWord[]): number => (ws.length === 0 ? 0 : ws.reduce((s, w) => s + w.conf, 0) / ws.length / 100);
+
+interface NameChoice {
+  name: string;
+  strength: string | null;
+  conf: number;
+  match: NameMatch | null;
+}
+
+function chooseName(candidates: Array<{ text: string; conf: number }>, lexicon: Lexicon): NameChoice | null {
+  let best: (NameChoice & { score: number }) | null = null;
+  for (const c of candidates) {
+    const { name, strength } = parseNameCell(c.text);
+    if (latinLetters(name) < 3) continue;
+    const match = lexicon.match(name);
+    const score = c.conf + (match ? match.similarity * 0.5 : 0) + (strength !== null ? 0.05 : 0);
+    if (best === null || score > best.score) {
+      best = { name: match?.changed ? match.corrected : name, strength, conf: c.conf, match, score };
+    }
+  }
+  if (best === null) return null;
+  // A strength only one of the passes saw is still a strength.
+  if (best.strength === null) {
+    for (const c of candidates) {
+      const s = parseNameCell(c.text).strength;
+      if (s !== null) {
+        best.strength = s;
+        break;
+      }
+    }
+  }
+  return best;
+}
+
+function cellBox(layout: TableLayout, row: TableRow, col: number): Box | null {
+  const c = layout.header.columns[col];
+  if (c === undefined) return null;
+  return { x0: c.x0, y0: row.y0, x1: c.x1, y1: row.y1 };
+}
+
+function unitFromName(name: string): UnitMatch | null {
+  for (const w of name.split(/\s+/)) {
+    const u = matchUnit(w);
+    if (u !== null) return u;
+  }
+  return null;
+}
+
+export interface RowContext {
+  layout: TableLayout;
+  image: GrayImage;
+  lexicon: Lexicon;
+  textHeight: number;
+  ocrCell: CellOcr;
+  /** Tick boxes inside the table: a pre-printed table with boxes is read as a form. */
+  boxes: TickBox[];
+}
+
+export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> {
+  const { layout } = ctx;
+  const cols = layout.header.columns;
+  const colOf = (role: string): number => cols.findIndex((c) => c.role === role);
+  const qtyCol = colOf('quantity');
+  const remarkCols = cols.map((c, i) => (c.role === 'remarks' || c.role === 'usage' ? i : -1)).filter((i) => i >= 0);
+  const durCol = colOf('duration');
+  const meds: ReadMedication[] = [];
+  // Boxes count only when the slot cells are mostly boxes: a pre-printed form.
+  const slotCells = layout.rows.flatMap((row) =>
+    SLOTS.map((s) => colOf(s)).filter((ci) => ci >= 0).map((ci) => cellBox(layout, row, ci)),
+  );
+  const inside = (b: TickBox, c: Box): boolean => {
+    const x = (b.x0 + b.x1) / 2;
+    const y = (b.y0 + b.y1) / 2;
+    return x > c.x0 && x < c.x1 && y > c.y0 && y < c.y1;
+  };
+  const withBox = slotCells.filter((c) => c !== null && ctx.boxes.some((b) => inside(b, c))).length;
+  const boxes = slotCells.length > 0 && withBox >= Math.max(2, slotCells.length * 0.5) ? ctx.boxes : [];
+
+  const remarks: Array<{ text: string; meal: ReturnType<typeof matchMeal> }> = [];
+  for (const row of layout.rows) {
+    const nameWords = row.cells[layout.nameColumn] ?? [];
+    const pageName = cellText(nameWords);
+    const nameBox = cellBox(layout, row, layout.nameColumn);
+    if (latinLetters(pageName) < 2 && nameBox === null) continue;
+    const candidates = [{ text: pageName, conf: meanConf(nameWords) }];
+    if (nameBox !== null && (latinLetters(pageName) >= 2 || nameWords.length > 0)) {
+      const latin = await ctx.ocrCell(nameBox, 'name');
+      if (latin !== null && latin.words.length > 0) candidates.unshift({ text: cellText(latin.words), conf: meanConf(latin.words) });
+    }
+    const chosen = chooseName(candidates, ctx.lexicon);
+    if (chosen === null) continue;
+
+    // Dose slots.
+    const schedule: DosageSchedule = { morning: 0, noon: 0, evening: 0, night: 0 };
+    const slotConf: Record<Slot, number> = { morning: 0, noon: 0, evening: 0, night: 0 };
+    let doseUnit: UnitMatch | null = null;
+    let slotsSeen = 0;
+    let ticked = 0;
+    let boxesInRow = 0;
+    for (const slot of SLOTS) {
+      const ci = colOf(slot);
+      const box = ci >= 0 ? cellBox(layout, row, ci) : null;
+      if (box === null) {
+        slotConf[slot] = 0.3;
+        continue;
+      }
+      slotsSeen++;
+      const tick = boxes.find((b) => inside(b, box));
+      if (tick !== undefined) {
+        boxesInRow++;
+        schedule[slot] = tick.ticked ? 1 : 0;
+        slotConf[slot] = Math.min(0.9, 0.5 + Math.abs(tick.fill - 0.06) * 4);
+        if (tick.ticked) ticked++;
+        continue;
+      }
+      const words = row.cells[ci] ?? [];
+      const parsed = parseDoseCell(cellText(words));
+      doseUnit ??= parsed.unit;
+      if (parsed.value !== null) {
+        schedule[slot] = parsed.value;
+        slotConf[slot] = parsed.confidence * (words.length > 0 ? Math.max(0.5, meanConf(words)) : 1);
+        if (parsed.value === 0 && words.length > 0) {
+          // "0"-like text: confirm from the ink when the words were weak.
+          const ink = readDoseInk(ctx.image, box, ctx.textHeight);
+          if (ink.value === 1) slotConf[slot] = 0.4;
+        }
+        continue;
+      }
+      const ink = readDoseInk(ctx.image, box, ctx.textHeight);
+      schedule[slot] = ink.value ?? 0;
+      slotConf[slot] = ink.value === null ? 0.2 : ink.confidence;
+    }
+    const tickForm = boxesInRow > 0;
+    if (tickForm && ticked === 0) continue; // a pre-printed drug nobody ticked
+
+    // Quantity.
+    let quantity: number | null = null;
+    let qUnit: UnitMatch | null = null;
+    let qConf = 0.3;
+    if (qtyCol >= 0) {
+      const words = row.cells[qtyCol] ?? [];
+      let q = parseQuantityCell(cellText(words));
+      let conf = q.confidence * Math.max(0.5, meanConf(words));
+      const box = cellBox(layout, row, qtyCol);
+      if (box !== null && (q.quantity === null || q.unit === null || conf < 0.8)) {
+        const latin = await ctx.ocrCell(box, hasKhmer(cellText(words)) || words.length === 0 ? 'quantity' : 'quantity-latin');
+        if (latin !== null) {
+          const q2 = parseQuantityCell(cellText(latin.words));
+          // The page's own reading wins unless it had no number: a second reading that
+          // disagrees only lowers the confidence.
+          if (q.quantity !== null && q2.quantity !== null && q2.quantity !== q.quantity) {
+            conf = Math.min(conf, 0.45);
+            if (q.unit === null && q2.unit !== null) q = { ...q, unit: q2.unit };
+          } else if (q2.quantity !== null) {
+            if (q.quantity === null || q2.quantity !== q.quantity) conf = q2.confidence * Math.max(0.5, meanConf(latin.words));
+            else conf = Math.min(0.98, conf + 0.15);
+            q = { quantity: q2.quantity, unit: q.unit ?? q2.unit, confidence: q2.confidence };
+          } else if (q.unit === null && q2.unit !== null) q = { ...q, unit: q2.unit };
+        }
+      }
+      quantity = q.quantity;
+      qUnit = q.unit;
+      qConf = quantity === null ? 0.2 : conf;
+    }
+    const lexForm = chosen.match?.drug.forms?.find((f) => f === 'tablet' || f === 'capsule');
+    const unit = qUnit ?? doseUnit ?? unitFromName(chosen.name) ?? (quantity !== null && lexForm !== undefined ? matchUnit(lexForm) : null);
+    const formFromLexicon = chosen.match?.drug.forms?.[0] ?? null;
+
+    // Instructions.
+    let remarkText = remarkCols.map((ci) => cellText(row.cells[ci] ?? [])).join(' ');
+    let meal = matchMeal(remarkText) ?? matchMeal(chosen.name);
+    if (meal === null && hasKhmer(remarkText)) {
+      // Small Khmer words misread on the page: read the cell alone.
+      for (const ci of remarkCols) {
+        const box = cellBox(layout, row, ci);
+        const again = box !== null ? await ctx.ocrCell(box, 'remark') : null;
+        const t = again !== null ? cellText(again.words) : '';
+        meal = matchMeal(t);
+        if (meal !== null) {
+          remarkText = t;
+          break;
+        }
+      }
+    }
+    const otherRemarks = normaliseText(remarkText.replace(/[\u1780-\u17ff]+/g, ' ')).replace(/[|[\]]/g, '').trim();
+    const instructions = [meal?.text, /[A-Za-z]{2,}/.test(otherRemarks) && !hasKhmer(otherRemarks) && meal === null ? otherRemarks : undefined]
+      .filter((x): x is string => x !== undefined && x !== '')
+      .join('; ');
+
+    const daily = SLOTS.reduce((s, k) => s + schedule[k], 0);
+    let duration: number | null = null;
+    if (durCol >= 0) {
+      const m = /(\d{1,3})/.exec(normaliseText(cellText(row.cells[durCol] ?? [])));
+      if (m !== null) duration = Number(m[1]);
+    }
+    duration ??= durationFromQuantity(quantity, daily, unit?.unit ?? null);
+
+    // Nothing but a name: not a prescribed line (a note, a repeated header).
+    if (!tickForm && daily === 0 && quantity === null) continue;
+
+    const fields = scoreMedication({
+      nameConf: chosen.conf,
+      match: chosen.match,
+      strength: chosen.strength,
+      quantity,
+      quantityConf: qConf,
+      slotConf,
+      slotsSeen,
+    });
+    remarks.push({ text: remarkText, meal });
+    meds.push({
+      sequence: meds.length + 1,
+      name: chosen.name,
+      generic_name: chosen.match?.drug.generic_name ?? null,
+      drug_id: chosen.match?.drug.id ?? null,
+      strength: chosen.strength,
+      form: unit?.form ?? formFromLexicon,
+      quantity,
+      quantity_unit: unit?.unit ?? null,
+      dosage_schedule: schedule,
+      duration_days: duration,
+      instructions: instructions === '' ? null : instructions,
+      take_after_meal: meal?.after ?? false,
+      take_before_meal: meal?.before ?? false,
+      confidence: fields.overall,
+      field_confidence: fields.fields,
+    });
+  }
+  applyRemarkConsensus(meds, remarks);
+  return meds;
+}
+
+/**
+ * A remarks column repeats the same words down the rows ("ក្រោយបាយ" on each line): a row whose
+ * text was too garbled to match takes the meal timing of a matched row whose text it resembles.
+ */
+function applyRemarkConsensus(meds: ReadMedication[], remarks: Array<{ text: string; meal: ReturnType<typeof matchMeal> }>): void {
+  const matched = remarks.filter((r) => r.meal !== null);
+  if (matched.length === 0) return;
+  meds.forEach((m, i) => {
+    const r = remarks[i];
+    if (r === undefined || r.meal !== null || !hasKhmer(r.text)) return;
+    const key = r.text.replace(/[^\u1780-\u17ff]/g, '');
+    let best: { sim: number; meal: NonNullable<ReturnType<typeof matchMeal>> } | null = null;
+    for (const o of matched) {
+      if (o.meal === null) continue;
+      const sim = similarity(key, o.text.replace(/[^\u1780-\u17ff]/g, ''));
+      if (best === null || sim > best.sim) best = { sim, meal: o.meal };
+    }
+    if (best !== null && best.sim >= 0.6) {
+      m.take_after_meal = best.meal.after;
+      m.take_before_meal = best.meal.before;
+      m.instructions = m.instructions ?? best.meal.text;
+    }
+  });
+}

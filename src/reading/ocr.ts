@@ -1,0 +1,243 @@
+/**
+ * Stage "ocr": tesseract.js 7 (WASM, LSTM) with word boxes.
+ * A pool of warm slots, grown lazily up to the configured size (default: the cores) and reused
+ * across reads. Each slot has a page worker (khm+eng by default) and a Latin worker (eng) for
+ * the second pass over name cells, where the Khmer model garbles short Latin tokens.
+ * A job that overruns its time limit kills its slot; the next read gets a fresh one.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import Tesseract from 'tesseract.js';
+import { ReadingError } from './errors.ts';
+import type { GrayImage } from './image-ops.ts';
+import { toPgm } from './image-ops.ts';
+
+const require = createRequire(import.meta.url);
+
+export interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+export interface OcrWord {
+  text: string;
+  /** 0..100 */
+  conf: number;
+  bbox: Box;
+  /** Index of the OCR line the word belongs to (page-wide). */
+  line: number;
+}
+
+export interface OcrLine {
+  text: string;
+  conf: number;
+  bbox: Box;
+  words: OcrWord[];
+}
+
+export interface OcrPage {
+  words: OcrWord[];
+  lines: OcrLine[];
+  text: string;
+  confidence: number;
+}
+
+export interface Rect {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+interface Slot {
+  page: Tesseract.Worker;
+  latin: Tesseract.Worker | null;
+  dead: boolean;
+}
+
+export interface PoolConfig {
+  langPath: string;
+  languages: string[];
+  size: number;
+}
+
+const PAGE_PARAMS: Partial<Tesseract.WorkerParams> = {
+  tessedit_pageseg_mode: Tesseract.PSM.AUTO,
+  // The photos declare 72 dpi; without this, PSM 3 at 2000 px drops whole tables.
+  user_defined_dpi: '300',
+  preserve_interword_spaces: '1',
+  // Tesseract's own diagnostics ("Detected 54 diacritics") must not reach the CLI's stderr.
+  debug_file: '/dev/null',
+};
+
+function workerOptions(langPath: string): Partial<Tesseract.WorkerOptions> {
+  const pkgDir = path.dirname(require.resolve('tesseract.js/package.json'));
+  return {
+    langPath,
+    gzip: false,
+    cacheMethod: 'none',
+    cachePath: path.join(os.tmpdir(), 'dastern-tesseract-cache'),
+    // Local files only: the worker script and the WASM core from node_modules.
+    workerPath: path.join(pkgDir, 'src', 'worker-script', 'node', 'index.js'),
+    errorHandler: () => undefined,
+  };
+}
+
+export class OcrPool {
+  private readonly cfg: PoolConfig;
+  private readonly idle: Slot[] = [];
+  private readonly waiters: Array<(s: Slot) => void> = [];
+  private live = 0;
+  private closed = false;
+  private readonly all = new Set<Slot>();
+
+  constructor(cfg: PoolConfig) {
+    this.cfg = cfg;
+  }
+
+  get engine(): string {
+    return 'tesseract.js 7 (LSTM)';
+  }
+
+  private async createSlot(): Promise<Slot> {
+    const opts = workerOptions(this.cfg.langPath);
+    const langs = this.cfg.languages.length > 0 ? this.cfg.languages : ['eng'];
+    const needLatin = langs.length > 1 || langs[0] !== 'eng';
+    const [page, latin] = await Promise.all([
+      Tesseract.createWorker(langs, Tesseract.OEM.LSTM_ONLY, opts),
+      needLatin && langs.includes('eng') ? Tesseract.createWorker(['eng'], Tesseract.OEM.LSTM_ONLY, opts) : Promise.resolve(null),
+    ]);
+    await page.setParameters(PAGE_PARAMS);
+    if (latin !== null) await latin.setParameters(PAGE_PARAMS);
+    const slot: Slot = { page, latin, dead: false };
+    this.all.add(slot);
+    return slot;
+  }
+
+  /** Creates the first slot now so that the first read does not pay for it. */
+  async warm(count = 1): Promise<void> {
+    const made: Slot[] = [];
+    while (this.live < Math.min(count, this.cfg.size)) {
+      this.live++;
+      try {
+        made.push(await this.createSlot());
+      } catch (err) {
+        this.live--;
+        throw err;
+      }
+    }
+    for (const s of made) this.release(s);
+  }
+
+  async acquire(): Promise<Slot> {
+    if (this.closed) throw new ReadingError('closed', 'the reader is closed');
+    const s = this.idle.pop();
+    if (s !== undefined) return s;
+    if (this.live < this.cfg.size) {
+      this.live++;
+      try {
+        return await this.createSlot();
+      } catch (err) {
+        this.live--;
+        throw new ReadingError('ocr_unavailable', `the OCR engine could not start: ${String(err)}`, { cause: err });
+      }
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  release(slot: Slot): void {
+    if (slot.dead || this.closed) {
+      void this.kill(slot);
+      return;
+    }
+    const w = this.waiters.shift();
+    if (w !== undefined) w(slot);
+    else this.idle.push(slot);
+  }
+
+  /** Terminates a slot (after a timeout); a replacement is created on demand. */
+  async kill(slot: Slot): Promise<void> {
+    if (!this.all.has(slot)) return;
+    this.all.delete(slot);
+    slot.dead = true;
+    this.live--;
+    await Promise.allSettled([slot.page.terminate(), slot.latin?.terminate()]);
+    // Someone may be waiting for a slot that will now never be released.
+    if (!this.closed && this.waiters.length > 0) {
+      this.live++;
+      this.createSlot().then(
+        (s) => this.release(s),
+        () => {
+          this.live--;
+        },
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const slots = [...this.all];
+    this.all.clear();
+    this.idle.length = 0;
+    await Promise.allSettled(slots.flatMap((s) => [s.page.terminate(), s.latin?.terminate()]));
+    this.live = 0;
+  }
+}
+
+function box(b: Tesseract.Bbox): Box {
+  return { x0: b.x0, y0: b.y0, x1: b.x1, y1: b.y1 };
+}
+
+/** Flattens tesseract's block tree into words and lines. */
+export function flattenPage(page: Tesseract.Page, offset: { x: number; y: number } = { x: 0, y: 0 }): OcrPage {
+  const words: OcrWord[] = [];
+  const lines: OcrLine[] = [];
+  const shift = (b: Box): Box => ({ x0: b.x0 + offset.x, y0: b.y0 + offset.y, x1: b.x1 + offset.x, y1: b.y1 + offset.y });
+  for (const block of page.blocks ?? []) {
+    for (const para of block.paragraphs) {
+      for (const line of para.lines) {
+        const idx = lines.length;
+        const lw: OcrWord[] = [];
+        for (const w of line.words) {
+          const text = w.text.trim();
+          if (text === '') continue;
+          const word: OcrWord = { text, conf: w.confidence, bbox: shift(box(w.bbox)), line: idx };
+          lw.push(word);
+          words.push(word);
+        }
+        lines.push({ text: line.text.trim(), conf: line.confidence, bbox: shift(box(line.bbox)), words: lw });
+      }
+    }
+  }
+  return { words, lines, text: page.text, confidence: page.confidence };
+}
+
+export type Pass = 'page' | 'latin';
+
+/** Recognises the whole page (PSM 3) or a rectangle with the given PSM. */
+export async function recognize(
+  slot: Slot,
+  image: GrayImage | Buffer,
+  opts: { pass: Pass; psm?: Tesseract.PSM; rectangle?: Rect },
+): Promise<OcrPage> {
+  const worker = opts.pass === 'latin' && slot.latin !== null ? slot.latin : slot.page;
+  const buf = Buffer.isBuffer(image) ? image : toPgm(image);
+  const psm = opts.psm ?? Tesseract.PSM.AUTO;
+  await worker.setParameters({ tessedit_pageseg_mode: psm });
+  const res = await worker.recognize(
+    buf,
+    opts.rectangle ? { rectangle: opts.rectangle } : {},
+    { text: true, blocks: true },
+  );
+  return flattenPage(res.data);
+}
+
+export type OcrSlot = Slot;
+
+export function defaultPoolSize(): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(4, cores));
+}

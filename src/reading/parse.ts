@@ -1,0 +1,128 @@
+/**
+ * Parsing of the text of one table row: drug name and strength (with OCR fixes S→5, O→0,
+ * l→1 inside numbers, names glued to strengths), quantity and unit, meal instructions.
+ */
+import { normaliseText } from './text.ts';
+import { matchUnit, type UnitMatch } from './vocab.ts';
+
+const UNIT = '(mg|mcg|µg|ug|g|gr|ml|l|iu|ui|u|%|meq|mmol)';
+/** A number as OCR may print it: digits with O/o/S/l/I confusions, decimal point or comma. */
+const NUM = '([0-9OoSlI]*[0-9][0-9OoSlI]*(?:[.,][0-9Oo]+)?|[0-9]+)';
+
+/** Fixes the usual letter-for-digit confusions inside something that must be a number. */
+export function fixDigits(s: string): string {
+  return s.replace(/[Oo]/g, '0').replace(/S/g, '5').replace(/[lI|]/g, '1').replace(/B/g, '8').replace(/,/g, '.');
+}
+
+function unitOf(u: string): string {
+  const l = u.toLowerCase();
+  if (l === 'µg' || l === 'ug') return 'mcg';
+  if (l === 'ui' || l === 'u') return 'iu';
+  if (l === 'gr') return 'g';
+  return l;
+}
+
+function cleanNumber(n: string): string {
+  const v = Number(fixDigits(n));
+  if (!Number.isFinite(v)) return fixDigits(n);
+  return String(v);
+}
+
+export interface StrengthMatch {
+  strength: string;
+  /** Index range in the normalised text. */
+  start: number;
+  end: number;
+}
+
+/**
+ * Finds a strength: "10mg", "100 mg", "0.5 g", "0,5g", "500mg/5ml", "120mg/5ml", "70/30",
+ * "1 g", "40 UI", "2%". Returns it normalised: no space, lower-case unit.
+ */
+export function parseStrength(text: string): StrengthMatch | null {
+  const t = normaliseText(text);
+  const patterns: RegExp[] = [
+    // 120mg/5ml, 500 mg / 5 ml, 5mg/ml
+    new RegExp(`(?<![A-Za-z0-9])${NUM}\\s*${UNIT}\\s*/\\s*${NUM}?\\s*${UNIT}(?![A-Za-z])`, 'i'),
+    // 10mg, 0.5 g, 2%
+    new RegExp(`(?<![A-Za-z0-9])${NUM}\\s*${UNIT}(?![A-Za-z])`, 'i'),
+    // glued to the name: Celcoxx100mg
+    new RegExp(`(?<=[A-Za-z])${NUM}\\s*${UNIT}(?![A-Za-z])`, 'i'),
+  ];
+  for (const [k, re] of patterns.entries()) {
+    const m = re.exec(t);
+    if (m === null) continue;
+    const n1 = m[1] ?? '';
+    if (!/\d/.test(n1)) continue;
+    if (k === 0) {
+      const n2 = m[3] ? cleanNumber(m[3]) : '';
+      const s = `${cleanNumber(n1)}${unitOf(m[2] ?? '')}/${n2 === '1' ? '' : n2}${unitOf(m[4] ?? '')}`;
+      return { strength: s, start: m.index, end: m.index + m[0].length };
+    }
+    const unit = unitOf(m[2] ?? '');
+    if (unit === 'l' || unit === 'u') continue; // "1 l" is rarely a strength; "2 u" is doubtful
+    return { strength: `${cleanNumber(n1)}${unit}`, start: m.index, end: m.index + m[0].length };
+  }
+  // Insulin mixes: 70/30
+  const mix = /(?<![0-9/])(\d{1,2})\s*\/\s*(\d{1,2})(?![0-9/])/.exec(t);
+  if (mix !== null && Number(mix[1]) + Number(mix[2]) === 100) {
+    return { strength: `${mix[1]}/${mix[2]}`, start: mix.index, end: mix.index + mix[0].length };
+  }
+  return null;
+}
+
+/** Name cell → name as printed (without strength, row number, stray borders) and strength. */
+export function parseNameCell(text: string): { name: string; strength: string | null } {
+  let t = normaliseText(text);
+  // Row number in front ("1.", "2)", "3 |") and borders.
+  t = t.replace(/^[\s|[\]()]*\d{1,2}\s*[.)|\]]\s*/, '').replace(/[|[\]{}]/g, ' ');
+  t = normaliseText(t); // parseStrength's indices refer to the normalised text
+  const st = parseStrength(t);
+  let name = t;
+  if (st !== null) name = `${t.slice(0, st.start)} ${t.slice(st.end)}`;
+  name = name
+    .replace(/[\u1780-\u17ff]+/g, ' ') // Khmer in a Latin name cell is noise or a note
+    .replace(/\s+[-–—:;,.]+(?=\s|$)/g, ' ')
+    .replace(/^[^A-Za-zÀ-ÿ0-9]+/, '')
+    .replace(/[^A-Za-zÀ-ÿ0-9)%]+$/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return { name, strength: st?.strength ?? null };
+}
+
+export interface QuantityReading {
+  quantity: number | null;
+  unit: UnitMatch | null;
+  confidence: number;
+}
+
+/** "14 គ្រាប់", "4 Amps", "21", "x14", "10 tabs", "1 ដប" → quantity and unit. */
+export function parseQuantityCell(text: string): QuantityReading {
+  const t = normaliseText(text).replace(/([0-9])(?=[\u1780-\u17ffA-Za-z]{2,})/g, '$1 ');
+  const tokens = t.split(' ').filter((x) => x !== '' && !/^[|[\](){}:.,]+$/.test(x));
+  let quantity: number | null = null;
+  let unit: UnitMatch | null = null;
+  let confidence = 0;
+  for (const tok of tokens) {
+    const bare = tok.replace(/^[#xX×*([]+|[)\].,]+$/g, '');
+    if (quantity === null && /^[0-9OoSlI]*[0-9][0-9OoSlI]*$/.test(bare) && bare.length <= 4) {
+      const v = Number(fixDigits(bare));
+      if (Number.isFinite(v) && v > 0 && v <= 1000) {
+        quantity = v;
+        confidence = /^[0-9]+$/.test(bare) ? 0.9 : 0.7;
+        continue;
+      }
+    }
+    unit ??= matchUnit(tok);
+  }
+  return { quantity, unit, confidence };
+}
+
+/** Daily number of doses and days of treatment when the duration is not printed. */
+export function durationFromQuantity(quantity: number | null, dailyUnits: number, unit: string | null): number | null {
+  if (quantity === null || dailyUnits <= 0) return null;
+  if (unit !== null && ['ml', 'bottle', 'tube', 'drop', 'puff'].includes(unit)) return null;
+  const d = quantity / dailyUnits;
+  if (d < 1 || d > 365) return null;
+  return Math.abs(d - Math.round(d)) < 1e-6 ? Math.round(d) : Math.ceil(d);
+}

@@ -1,0 +1,83 @@
+/**
+ * Stages "decode" and "preprocess": EXIF rotation, grayscale, scale to ~2000 px wide, shadow
+ * removal (divide by a blurred paper estimate), level stretch and small-tilt correction.
+ * Output: an 8-bit grayscale raster the OCR and the layout analysis both use.
+ */
+import sharp from 'sharp';
+import { ReadingError } from './errors.ts';
+import { estimateSkew, removeShadows, type GrayImage } from './image-ops.ts';
+import { MAX_PIXELS } from './validate.ts';
+
+export const TARGET_WIDTH = 2000;
+const MAX_HEIGHT = 3400;
+
+export interface Preprocessed {
+  image: GrayImage;
+  /** Tilt that was corrected, degrees. */
+  skewDeg: number;
+  /** Factor from the original (EXIF-rotated) pixels to the working raster. */
+  scale: number;
+}
+
+/** Decodes to grayscale, EXIF-rotated and scaled. Throws ReadingError('corrupt_image'). */
+export async function decodeGray(bytes: Uint8Array, timeoutSeconds: number): Promise<{ image: GrayImage; scale: number }> {
+  try {
+    const { data, info } = await sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'truncated', sequentialRead: true })
+      .timeout({ seconds: Math.max(1, Math.ceil(timeoutSeconds)) })
+      .rotate() // EXIF orientation
+      .flatten({ background: '#ffffff' })
+      .grayscale()
+      .resize({ width: TARGET_WIDTH, height: MAX_HEIGHT, fit: 'inside', kernel: 'lanczos3' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 1) throw new Error(`expected 1 channel, got ${info.channels}`);
+    const image = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+    const meta = await sharp(bytes, { limitInputPixels: MAX_PIXELS }).metadata();
+    const srcW = (meta.orientation ?? 1) >= 5 ? (meta.height ?? info.width) : (meta.width ?? info.width);
+    return { image, scale: info.width / srcW };
+  } catch (err) {
+    if (err instanceof ReadingError) throw err;
+    const msg = err instanceof Error ? err.message : String(err);
+    if (/pixel limit/i.test(msg)) throw new ReadingError('too_many_pixels', 'image exceeds the pixel limit', { cause: err });
+    if (/timeout/i.test(msg)) throw new ReadingError('timeout', 'decoding the image took too long', { cause: err });
+    throw new ReadingError('corrupt_image', `the image cannot be decoded (${firstLine(msg)})`, { cause: err });
+  }
+}
+
+function firstLine(s: string): string {
+  return (s.split('\n')[0] ?? '').slice(0, 120);
+}
+
+export async function preprocess(decoded: { image: GrayImage; scale: number }): Promise<Preprocessed> {
+  let image = removeShadows(decoded.image);
+  const skew = estimateSkew(image);
+  let applied = 0;
+  if (Math.abs(skew) >= 0.3) {
+    image = await rotateKeepSize(image, -skew);
+    applied = skew;
+  }
+  return { image, skewDeg: applied, scale: decoded.scale };
+}
+
+/** Rotation that keeps the canvas size (crops the expanded corners back to the original box). */
+async function rotateKeepSize(img: GrayImage, deg: number): Promise<GrayImage> {
+  const src = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
+    raw: { width: img.width, height: img.height, channels: 1 },
+  });
+  const rotated = await src
+    .rotate(deg, { background: { r: 255, g: 255, b: 255 } })
+    .grayscale()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const left = Math.max(0, Math.floor((rotated.info.width - img.width) / 2));
+  const top = Math.max(0, Math.floor((rotated.info.height - img.height) / 2));
+  const { data, info } = await sharp(rotated.data, {
+    raw: { width: rotated.info.width, height: rotated.info.height, channels: rotated.info.channels as 1 },
+  })
+    .extract({ left, top, width: Math.min(img.width, rotated.info.width), height: Math.min(img.height, rotated.info.height) })
+    .grayscale()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 1) return img;
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+}

@@ -1,0 +1,242 @@
+/**
+ * Finds the medication table's header row and its columns: slot columns from Khmer/English/
+ * French header words and hour ranges, ruling lines when the table has them, a missing slot
+ * column inferred from the order and the spacing of the others.
+ */
+import type { OcrWord } from './ocr.ts';
+import type { Ruling, Rulings } from './rulings.ts';
+import type { Slot } from './types.ts';
+import { SLOTS } from './types.ts';
+import { classifyHeader, parseHourRange, type ColumnRole } from './vocab.ts';
+
+export interface Column {
+  role: ColumnRole | null;
+  x0: number;
+  x1: number;
+  /** Header text in the column (diagnostics). */
+  label: string;
+  hours: [number, number] | null;
+  /** How the role was found: a header word, an hour range, or inferred from the others. */
+  evidence: 'header' | 'hours' | 'inferred' | 'none';
+}
+
+export interface TableHeader {
+  y0: number;
+  y1: number;
+  x0: number;
+  x1: number;
+  columns: Column[];
+  /** Vertical rulings used for the columns (x positions). */
+  ruled: boolean;
+  score: number;
+}
+
+interface Tagged {
+  word: OcrWord;
+  role: ColumnRole | null;
+  score: number;
+  hours: [number, number] | null;
+}
+
+const cx = (w: OcrWord): number => (w.bbox.x0 + w.bbox.x1) / 2;
+const cy = (w: OcrWord): number => (w.bbox.y0 + w.bbox.y1) / 2;
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+
+/** Candidate header bands: words with a header role or an hour range, clustered by y. */
+export function findHeader(words: OcrWord[], rulings: Rulings, pageWidth: number): TableHeader | null {
+  const tagged: Tagged[] = words.map((word) => {
+    const c = classifyHeader(word.text);
+    return { word, role: c?.role ?? null, score: c?.score ?? 0, hours: parseHourRange(word.text) };
+  });
+  const lineH = median(words.map((w) => w.bbox.y1 - w.bbox.y0)) || 30;
+  const cues = tagged.filter((t) => (t.role !== null && t.score > 0) || t.hours !== null);
+  let best: { band: Tagged[]; score: number } | null = null;
+  for (const seed of cues) {
+    const y = cy(seed.word);
+    const band = cues.filter((t) => Math.abs(cy(t.word) - y) <= lineH * 1.6);
+    const slots = new Set(band.filter((t) => t.role !== null && (SLOTS as readonly string[]).includes(t.role)).map((t) => t.role));
+    const others = new Set(band.filter((t) => t.role !== null && !(SLOTS as readonly string[]).includes(t.role)).map((t) => t.role));
+    const hours = band.filter((t) => t.hours !== null).length;
+    if (slots.size + Math.min(hours, 4) < 2) continue;
+    const score = slots.size * 2 + others.size + Math.min(hours, 4) * 0.75;
+    if (best === null || score > best.score) best = { band, score };
+  }
+  if (best === null) return null;
+  const band = best.band;
+  let y0 = Math.min(...band.map((t) => t.word.bbox.y0));
+  let y1 = Math.max(...band.map((t) => t.word.bbox.y1));
+  // Hour ranges printed under the slot names belong to the header too.
+  for (const t of tagged) {
+    if (t.hours !== null && cy(t.word) > y1 && cy(t.word) - y1 < lineH * 1.5) y1 = Math.max(y1, t.word.bbox.y1);
+  }
+  const headerWords = words.filter((w) => cy(w) >= y0 - 2 && cy(w) <= y1 + 2);
+  const top = rulingAbove(rulings.horizontal, y0, lineH * 3);
+  const bottom = rulingBelow(rulings.horizontal, y1, lineH * 3);
+  if (top !== null) y0 = Math.min(y0, top.pos);
+  if (bottom !== null) y1 = Math.max(y1, bottom.pos);
+  const frame = top ?? bottom;
+  const xMin = frame ? frame.start : Math.min(...headerWords.map((w) => w.bbox.x0)) - lineH;
+  const xMax = frame ? frame.end : Math.max(...headerWords.map((w) => w.bbox.x1)) + lineH;
+
+  const verticals = rulings.vertical
+    .filter((v) => v.start <= (y0 + y1) / 2 + lineH && v.end >= y1 - lineH * 0.5 && v.pos >= xMin - 20 && v.pos <= xMax + 20)
+    .map((v) => v.pos)
+    .sort((a, b) => a - b);
+  let columns: Column[];
+  const ruled = verticals.length >= 3;
+  if (ruled) {
+    const xs = uniq([Math.max(0, xMin), ...verticals, Math.min(pageWidth, xMax)]);
+    columns = [];
+    for (let i = 0; i + 1 < xs.length; i++) {
+      const a = xs[i] ?? 0;
+      const b = xs[i + 1] ?? 0;
+      if (b - a < lineH * 0.8) continue;
+      columns.push(labelColumn(a, b, tagged.filter((t) => headerWords.includes(t.word))));
+    }
+  } else {
+    columns = columnsFromWords(tagged.filter((t) => headerWords.includes(t.word)), lineH, xMin, xMax);
+  }
+  resolveSlots(columns);
+  return { y0, y1, x0: xMin, x1: xMax, columns, ruled, score: best.score };
+}
+
+function uniq(xs: number[]): number[] {
+  const out: number[] = [];
+  for (const x of xs) if (out.length === 0 || x - (out[out.length - 1] ?? 0) > 12) out.push(x);
+  return out;
+}
+
+function rulingAbove(hs: Ruling[], y: number, within: number): Ruling | null {
+  const c = hs.filter((h) => h.pos <= y + 4 && y - h.pos <= within).sort((a, b) => b.pos - a.pos);
+  return c[0] ?? null;
+}
+
+function rulingBelow(hs: Ruling[], y: number, within: number): Ruling | null {
+  const c = hs.filter((h) => h.pos >= y - 4 && h.pos - y <= within).sort((a, b) => a.pos - b.pos);
+  return c[0] ?? null;
+}
+
+function labelColumn(x0: number, x1: number, tagged: Tagged[]): Column {
+  const inside = tagged.filter((t) => cx(t.word) >= x0 && cx(t.word) < x1).sort((a, b) => a.word.bbox.x0 - b.word.bbox.x0);
+  const label = inside.map((t) => t.word.text).join(' ');
+  let role: ColumnRole | null = null;
+  let score = 0;
+  for (const t of inside) {
+    if (t.role !== null && t.score > score) {
+      role = t.role;
+      score = t.score;
+    }
+  }
+  // The whole label glued together can match where single words did not.
+  const joined = classifyHeader(inside.map((t) => t.word.text).join(''));
+  if (joined !== null && joined.score > score + 0.05) {
+    role = joined.role;
+    score = joined.score;
+  }
+  const hours = inside.find((t) => t.hours !== null)?.hours ?? null;
+  return { role, x0, x1, label, hours, evidence: role !== null ? 'header' : hours !== null ? 'hours' : 'none' };
+}
+
+/** Borderless table: columns are clusters of header words along x. */
+function columnsFromWords(tagged: Tagged[], lineH: number, xMin: number, xMax: number): Column[] {
+  const sorted = [...tagged].sort((a, b) => cx(a.word) - cx(b.word));
+  const groups: Tagged[][] = [];
+  for (const t of sorted) {
+    const g = groups[groups.length - 1];
+    const last = g?.[g.length - 1];
+    if (g !== undefined && last !== undefined && t.word.bbox.x0 - last.word.bbox.x1 < lineH * 0.9) g.push(t);
+    else if (g !== undefined && g.some((o) => Math.abs(cx(o.word) - cx(t.word)) < lineH * 1.2)) g.push(t);
+    else groups.push([t]);
+  }
+  const centres = groups.map((g) => g.reduce((s, t) => s + cx(t.word), 0) / g.length);
+  return groups.map((g, i) => {
+    const a = i === 0 ? xMin : ((centres[i - 1] ?? 0) + (centres[i] ?? 0)) / 2;
+    const b = i === groups.length - 1 ? xMax : ((centres[i] ?? 0) + (centres[i + 1] ?? 0)) / 2;
+    return labelColumn(a, b, g);
+  });
+}
+
+const isSlot = (r: ColumnRole | null): r is Slot => r !== null && (SLOTS as readonly string[]).includes(r);
+
+/** One column per slot, left to right in slot order; fill a missing one from hours/spacing. */
+function resolveSlots(columns: Column[]): void {
+  // Duplicates (e.g. "ថ្ងៃ" matched twice): keep the first in order, demote the others.
+  const seen = new Set<ColumnRole>();
+  for (const c of columns) {
+    if (c.role === null) continue;
+    if (seen.has(c.role)) {
+      c.role = null;
+      c.evidence = c.hours !== null ? 'hours' : 'none';
+    } else seen.add(c.role);
+  }
+  const slotIdx = columns.map((c, i) => (isSlot(c.role) ? i : -1)).filter((i) => i >= 0);
+  // Slot order must increase left to right; drop a slot that breaks it.
+  for (let k = 1; k < slotIdx.length; k++) {
+    const a = columns[slotIdx[k - 1] ?? 0];
+    const b = columns[slotIdx[k] ?? 0];
+    if (a && b && isSlot(a.role) && isSlot(b.role) && SLOTS.indexOf(b.role) < SLOTS.indexOf(a.role)) {
+      b.role = null;
+      b.evidence = 'none';
+    }
+  }
+  // Unlabelled columns between/next to slot columns take the missing slots by position.
+  for (let pass = 0; pass < 2; pass++) {
+    for (let i = 0; i < columns.length; i++) {
+      const c = columns[i];
+      if (c === undefined || c.role !== null) continue;
+      const left = columns[i - 1];
+      const right = columns[i + 1];
+      let want: Slot | undefined;
+      if (left !== undefined && isSlot(left.role)) want = SLOTS[SLOTS.indexOf(left.role) + 1];
+      if (right !== undefined && isSlot(right.role)) {
+        const r = SLOTS[SLOTS.indexOf(right.role) - 1];
+        if (want !== undefined && r !== want) want = undefined;
+        else want ??= r;
+      }
+      if (want === undefined || seen.has(want)) continue;
+      // Only an hour range or a unit-free narrow column may be taken as a slot.
+      const width = c.x1 - c.x0;
+      const slotWidths = columns.filter((o) => isSlot(o.role)).map((o) => o.x1 - o.x0);
+      const typical = median(slotWidths);
+      if (c.hours === null && (width > typical * 1.8 || width < typical * 0.4)) continue;
+      c.role = want;
+      c.evidence = c.hours !== null ? 'hours' : 'inferred';
+      seen.add(want);
+    }
+  }
+  inferMissingBySpacing(columns, seen);
+}
+
+/** Borderless tables: a slot whose header was not read at all gets a column from the spacing. */
+function inferMissingBySpacing(columns: Column[], seen: Set<ColumnRole>): void {
+  const slots = columns.filter((c) => isSlot(c.role));
+  if (slots.length !== 3) return;
+  const missing = SLOTS.find((s) => !seen.has(s));
+  if (missing === undefined) return;
+  const width = median(slots.map((c) => c.x1 - c.x0));
+  const mi = SLOTS.indexOf(missing);
+  const after = slots.find((c) => isSlot(c.role) && SLOTS.indexOf(c.role) > mi);
+  const before = [...slots].reverse().find((c) => isSlot(c.role) && SLOTS.indexOf(c.role) < mi);
+  if (before !== undefined && after !== undefined) {
+    // A gap wide enough between two slot columns.
+    if (after.x0 - before.x1 < width * 0.6) return;
+    const col: Column = { role: missing, x0: before.x1, x1: after.x0, label: '', hours: null, evidence: 'inferred' };
+    columns.splice(columns.indexOf(after), 0, col);
+  } else if (before !== undefined) {
+    const col: Column = { role: missing, x0: before.x1, x1: before.x1 + width, label: '', hours: null, evidence: 'inferred' };
+    const next = columns[columns.indexOf(before) + 1];
+    if (next !== undefined && next.x0 < col.x1 - width * 0.3 && next.role !== null) return;
+    columns.splice(columns.indexOf(before) + 1, 0, col);
+  } else if (after !== undefined) {
+    const col: Column = { role: missing, x0: after.x0 - width, x1: after.x0, label: '', hours: null, evidence: 'inferred' };
+    const prev = columns[columns.indexOf(after) - 1];
+    if (prev !== undefined && prev.x1 > col.x0 + width * 0.3 && prev.role !== null) return;
+    columns.splice(columns.indexOf(after), 0, col);
+  }
+  seen.add(missing);
+}

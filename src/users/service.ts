@@ -1,0 +1,136 @@
+/** Profiles (GET/PATCH /me), devices (sessions), data export and erasure. */
+import type { FastifyRequest } from 'fastify';
+import type { Services } from '../http/services.ts';
+import { ApiError, badRequest, notFound } from '../http/errors.ts';
+import { actorOf } from '../http/auth.ts';
+import { validTimezone } from '../auth/service.ts';
+import { recordRead } from '../audit/service.ts';
+import { recordEvent, clientInfo } from '../analytics/service.ts';
+import { revokeSession } from '../auth/queries.ts';
+import * as q from './queries.ts';
+import type { MeT, PatchMeT } from './types.ts';
+
+const PATIENT_FIELDS = ['date_of_birth', 'gender', 'medical_conditions', 'allergies', 'emergency_contact'] as const;
+const DOCTOR_FIELDS = ['license_number', 'specialization', 'hospital_name'] as const;
+
+export function toMe(row: q.ProfileRow): MeT {
+  const me: MeT = {
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    first_name: row.first_name,
+    last_name: row.last_name,
+    phone: row.phone,
+    language: row.language,
+    timezone: row.timezone,
+    notification_preferences: row.notification_preferences,
+    dose_schedule_template: row.dose_schedule_template,
+    email_verified: row.email_verified_at !== null,
+    created_at: row.created_at.toISOString(),
+    subscription: { tier: row.subscription_tier, is_premium: row.is_premium, plan_code: row.plan_code, current_period_end: row.current_period_end?.toISOString() ?? null },
+  };
+  if (row.role === 'patient') {
+    me.patient = {
+      date_of_birth: row.date_of_birth,
+      gender: row.gender,
+      medical_conditions: row.medical_conditions,
+      allergies: row.allergies,
+      emergency_contact: row.emergency_contact_name === null ? null : { name: row.emergency_contact_name, phone: row.emergency_contact_phone, relationship: row.emergency_contact_relationship },
+    };
+  }
+  if (row.role === 'doctor') me.doctor = { license_number: row.license_number, specialization: row.specialization, hospital_name: row.hospital_name };
+  return me;
+}
+
+export class UserService {
+  constructor(private readonly s: Services) {}
+
+  async me(request: FastifyRequest): Promise<MeT> {
+    const actor = actorOf(request);
+    const row = await this.s.run(request, (tx) => q.profile(tx, actor.userId));
+    if (row === undefined) throw notFound('account');
+    return toMe(row);
+  }
+
+  async update(request: FastifyRequest, body: PatchMeT): Promise<MeT> {
+    const actor = actorOf(request);
+    const wrongSide = actor.role === 'patient' ? DOCTOR_FIELDS : actor.role === 'doctor' ? PATIENT_FIELDS : [...PATIENT_FIELDS, ...DOCTOR_FIELDS];
+    const refused = wrongSide.filter((f) => body[f] !== undefined);
+    if (refused.length > 0) {
+      throw badRequest('field_not_allowed', `these fields do not apply to a ${actor.role} account: ${refused.join(', ')}`, refused.map((f) => ({ path: `body/${f}`, message: `not for a ${actor.role}` })));
+    }
+    if (body.timezone !== undefined && !validTimezone(body.timezone)) {
+      throw badRequest('invalid_timezone', `unknown time zone "${body.timezone}"`, [{ path: 'body/timezone', message: 'an IANA time zone such as Asia/Phnom_Penh' }]);
+    }
+    const set: Partial<Record<q.ProfileColumn, unknown>> = {};
+    const trimmed = (v: string | null | undefined) => (typeof v === 'string' ? v.trim() : v);
+    for (const key of ['first_name', 'last_name'] as const) {
+      const v = trimmed(body[key]);
+      if (v === '') throw badRequest('validation_failed', `${key} cannot be blank`, [{ path: `body/${key}`, message: 'cannot be blank' }]);
+      if (v !== undefined) set[key] = v;
+    }
+    for (const key of ['phone', 'language', 'timezone', 'date_of_birth', 'gender', 'license_number', 'specialization', 'hospital_name'] as const) {
+      const v = trimmed(body[key]);
+      if (v === '') throw badRequest('validation_failed', `${key} cannot be blank`, [{ path: `body/${key}`, message: 'cannot be blank (send null to clear)' }]);
+      if (v !== undefined) set[key] = v;
+    }
+    if (body.medical_conditions !== undefined) set.medical_conditions = body.medical_conditions.map((x) => x.trim()).filter((x) => x !== '');
+    if (body.allergies !== undefined) set.allergies = body.allergies.map((x) => x.trim()).filter((x) => x !== '');
+    if (body.emergency_contact !== undefined) {
+      const c = body.emergency_contact;
+      set.emergency_contact_name = c === null ? null : c.name.trim();
+      set.emergency_contact_phone = c === null ? null : c.phone;
+      set.emergency_contact_relationship = c === null ? null : (c.relationship?.trim() ?? null);
+    }
+    const merge: { notification_preferences?: Record<string, boolean>; dose_schedule_template?: Record<string, string> } = {};
+    if (body.notification_preferences !== undefined) merge.notification_preferences = body.notification_preferences as Record<string, boolean>;
+    if (body.dose_schedule_template !== undefined) merge.dose_schedule_template = body.dose_schedule_template as Record<string, string>;
+    const row = await this.s.run(request, async (tx) => {
+      await q.updateProfile(tx, actor.userId, set, merge);
+      return q.profile(tx, actor.userId);
+    });
+    if (row === undefined) throw notFound('account');
+    return toMe(row);
+  }
+
+  async sessions(request: FastifyRequest) {
+    const actor = actorOf(request);
+    const rows = await this.s.run(request, (tx) => q.openSessions(tx, actor.userId));
+    return rows.map((r) => ({
+      id: r.id,
+      current: r.id === request.auth?.sessionId,
+      device_info: r.device_info,
+      ip_address: r.ip_address,
+      user_agent: r.user_agent,
+      created_at: r.created_at.toISOString(),
+      last_used_at: r.last_used_at?.toISOString() ?? null,
+      expires_at: r.expires_at.toISOString(),
+    }));
+  }
+
+  async endSession(request: FastifyRequest, sessionId: string): Promise<void> {
+    // RLS: another user's session is invisible, so it answers 404 like an unknown one.
+    const n = await this.s.run(request, (tx) => revokeSession(tx, sessionId, 'ended_by_user'));
+    if (n === 0) throw notFound('session');
+  }
+
+  async exportAll(request: FastifyRequest): Promise<{ format: string; exported_at: string } & Record<string, unknown>> {
+    const actor = actorOf(request);
+    return this.s.run(request, async (tx) => {
+      const data = await q.exportData(tx, actor.userId);
+      await recordRead(tx, request, { table: 'users', action: 'export', subjectUserId: actor.userId, resourceIds: [actor.userId] });
+      await recordEvent(tx, actor.userId, 'data_export', clientInfo(request), {});
+      return { format: 'dastern-export/1', exported_at: new Date().toISOString(), ...data };
+    });
+  }
+
+  async erase(request: FastifyRequest, password: string): Promise<{ audit_rows_redacted: number }> {
+    const actor = actorOf(request);
+    if (actor.role === 'admin') throw new ApiError(409, 'admin_cannot_self_erase', 'an admin account is removed by another admin');
+    const hash = await this.s.run(request, async (tx) => (await tx.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [actor.userId])).rows[0]?.password_hash);
+    if (!(await this.s.passwords.verify(password, hash))) throw badRequest('wrong_password', 'the password is not correct');
+    const out = await this.s.run(request, (tx) => q.eraseUser(tx, actor.userId));
+    request.log.info({ audit_rows_redacted: out.auditRowsRedacted }, 'account erased');
+    return { audit_rows_redacted: out.auditRowsRedacted };
+  }
+}

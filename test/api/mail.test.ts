@@ -1,0 +1,88 @@
+/** E-mail verification and password reset through a real SMTP server (smtp-server, in-process). */
+import { afterAll, describe, expect, it } from 'vitest';
+import { SMTPServer } from 'smtp-server';
+import { useApi, register } from './support.ts';
+import { createMailer } from '../../src/mail/mailer.ts';
+import { createLogger } from '../../src/log.ts';
+
+interface Received {
+  to: string[];
+  raw: string;
+}
+const inbox: Received[] = [];
+const smtp = new SMTPServer({
+  authOptional: true,
+  disabledCommands: ['STARTTLS', 'AUTH'],
+  onData(stream, session, callback) {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      inbox.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
+      callback();
+    });
+  },
+});
+await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+const port = (smtp.server.address() as { port: number }).port;
+afterAll(() => new Promise<void>((resolve) => smtp.close(() => resolve())));
+
+const api = useApi({
+  env: { DASTERN_PUBLIC_URL: 'https://app.dastern.example' },
+  mailer: () => createMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, from: 'DasTern <no-reply@dastern.example>', outboxDir: '/nonexistent', logger: createLogger('silent') }),
+});
+
+async function linkTokenFor(address: string, kind: 'verify-email' | 'reset-password'): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const msg = [...inbox].reverse().find((m) => m.to.includes(address) && m.raw.includes(kind));
+    if (msg !== undefined) {
+      // quoted-printable soft breaks and =3D for '='
+      const body = msg.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+      const m = new RegExp(`https://app\\.dastern\\.example/${kind}\\?token=([A-Za-z0-9_.%-]+)`).exec(body);
+      if (m?.[1] !== undefined) return decodeURIComponent(m[1]);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no ${kind} mail to ${address}`);
+}
+
+describe('e-mail verification', () => {
+  it('sends a link on registration; the token verifies once, then is used up', async () => {
+    const h = api();
+    const p = await register(h, 'patient');
+    const token = await linkTokenFor(p.email, 'verify-email');
+    expect((await h.call('POST', '/auth/verify-email', { body: { token } })).statusCode).toBe(200);
+    expect((await h.call('GET', '/me', { token: p.access })).json().email_verified).toBe(true);
+    const again = await h.call('POST', '/auth/verify-email', { body: { token } });
+    expect(again.statusCode).toBe(400);
+    expect(again.json().code).toBe('link_token_used');
+    expect((await h.call('POST', '/auth/verify-email/request', { token: p.access })).statusCode).toBe(409);
+    const tampered = `${token.slice(0, -3)}abc`;
+    expect((await h.call('POST', '/auth/verify-email', { body: { token: tampered } })).json().code).toBe('invalid_link_token');
+  });
+});
+
+describe('password reset', () => {
+  it('mails a single-use link; the new password works, the old does not, every session ends', async () => {
+    const h = api();
+    const p = await register(h, 'doctor');
+    expect((await h.call('POST', '/auth/password-reset/request', { body: { email: p.email.toUpperCase() } })).statusCode).toBe(202);
+    const token = await linkTokenFor(p.email, 'reset-password');
+    // A verification token cannot reset a password.
+    const verifyToken = await linkTokenFor(p.email, 'verify-email');
+    expect((await h.call('POST', '/auth/password-reset', { body: { token: verifyToken, password: 'new password 123' } })).json().code).toBe('invalid_link_token');
+    expect((await h.call('POST', '/auth/password-reset', { body: { token, password: 'weakweakweak' } })).json().code).toBe('weak_password');
+    expect((await h.call('POST', '/auth/password-reset', { body: { token, password: 'new password 123' } })).statusCode).toBe(200);
+    expect((await h.call('POST', '/auth/password-reset', { body: { token, password: 'another pass 456' } })).json().code).toBe('link_token_used');
+    expect((await h.call('GET', '/me', { token: p.access })).statusCode).toBe(401);
+    expect((await h.call('POST', '/auth/login', { body: { email: p.email, password: p.password } })).statusCode).toBe(401);
+    expect((await h.call('POST', '/auth/login', { body: { email: p.email, password: 'new password 123' } })).statusCode).toBe(200);
+  });
+
+  it('answers 202 for an unknown address and sends nothing (no account enumeration)', async () => {
+    const h = api();
+    const before = inbox.length;
+    expect((await h.call('POST', '/auth/password-reset/request', { body: { email: 'nobody.here@example.com' } })).statusCode).toBe(202);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(inbox.length).toBe(before);
+  });
+});

@@ -1,0 +1,91 @@
+/** Cross-cutting HTTP: problems, request ids, headers, CORS, body limit, OpenAPI, metrics, health. */
+import { describe, expect, it } from 'vitest';
+import { useApi, register } from './support.ts';
+
+const api = useApi({ env: { DASTERN_CORS_ORIGINS: 'https://app.dastern.example' } });
+
+describe('platform', () => {
+  it('health answers with database readiness', async () => {
+    const res = await api().call('GET', '/health');
+    expect(res.json()).toEqual({ status: 'ok', database: 'ready' });
+  });
+
+  it('an unknown route is a problem+json 404 with a request id', async () => {
+    const res = await api().call('GET', '/api/v1/nope', { headers: { 'x-request-id': 'client-req-12345' } });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.headers['x-request-id']).toBe('client-req-12345');
+    expect(res.json()).toMatchObject({ status: 404, code: 'route_not_found', instance: 'urn:dastern:request:client-req-12345' });
+  });
+
+  it('generates a request id when the client sends none or a bad one', async () => {
+    const res = await api().call('GET', '/health', { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('sets security headers and no-store on API answers', async () => {
+    const h = api();
+    const p = await register(h, 'patient');
+    const res = await h.call('GET', '/me', { token: p.access });
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('CORS: allows only configured origins', async () => {
+    const h = api();
+    const ok = await h.call('OPTIONS', '/me', { headers: { origin: 'https://app.dastern.example', 'access-control-request-method': 'GET' } });
+    expect(ok.headers['access-control-allow-origin']).toBe('https://app.dastern.example');
+    const evil = await h.call('OPTIONS', '/me', { headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    expect(evil.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('refuses a body over 1 MB (413), malformed JSON (400), other media types (415) — never a stack', async () => {
+    const h = api();
+    const big = await h.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ email: 'a@b.c', password: 'x'.repeat(1_100_000) }) });
+    expect(big.statusCode).toBe(413);
+    expect(big.json().code).toBe('payload_too_large');
+    const bad = await h.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, payload: '{"email": ' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().code).toBe('invalid_json');
+    expect(bad.body).not.toMatch(/at .*\.ts|SyntaxError/);
+    const text = await h.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'text/plain' }, payload: 'hello' });
+    expect(text.statusCode).toBe(415);
+  });
+
+  it('validation problems name the field', async () => {
+    const res = await api().call('POST', '/auth/register', { body: { email: 'x@example.com', role: 'patient' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors[0].path).toMatch(/^body\//);
+  });
+
+  it('publishes OpenAPI 3 with request and response schemas for every route', async () => {
+    const h = api();
+    const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json() as { openapi: string; paths: Record<string, Record<string, { responses?: Record<string, unknown>; requestBody?: unknown }>> };
+    expect(doc.openapi).toMatch(/^3\./);
+    const ops = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([m, op]) => ({ path, m, op })));
+    expect(ops.length).toBeGreaterThanOrEqual(40);
+    for (const { path, m, op } of ops) {
+      expect(Object.keys(op.responses ?? {}).length, `${m} ${path}`).toBeGreaterThan(0);
+      if (['post', 'patch', 'put'].includes(m) && !path.includes('/read') && !path.includes('/logout') && !path.includes('/activate') && !path.includes('verify-email/request') && !path.includes('read-all') && !path.includes('/prescriptions') && !path.includes('/confirm')) {
+        expect(op.requestBody, `${m} ${path} has no request body schema`).toBeDefined();
+      }
+    }
+    expect((await h.app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
+  });
+
+  it('exposes Prometheus metrics by route template (never raw ids)', async () => {
+    const h = api();
+    const p = await register(h, 'patient');
+    await h.call('DELETE', `/me/sessions/${crypto.randomUUID()}`, { token: p.access });
+    const res = await h.app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('dastern_http_requests_total{method="POST",route="/api/v1/auth/register",status="201"}');
+    expect(res.body).toContain('route="/api/v1/me/sessions/:id"');
+    expect(res.body).toContain('dastern_http_request_duration_seconds_bucket');
+    expect(res.body).toContain('dastern_db_pool_connections{state="total"}');
+    expect(res.body).not.toContain(p.id);
+  });
+});

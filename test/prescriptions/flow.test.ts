@@ -1,0 +1,204 @@
+/**
+ * The whole flow through HTTP with a real fixture photo: upload → reading job (real reader) →
+ * review and edit → confirm → reminders → dose logs → adherence; and who may see what.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { useFlowApi, type FlowHarness } from './support.ts';
+import { uniqueEmail } from '../api/support.ts';
+
+const FIXTURES = path.resolve('../shared/fixtures/prescriptions');
+const photo = fs.readFileSync(path.join(FIXTURES, 'ksfh-2025-06-15.png'));
+const truth = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'ksfh-2025-06-15.json'), 'utf8')) as { medications: { name: string }[] };
+
+const h = useFlowApi();
+
+async function signUp(x: FlowHarness, role: 'patient' | 'doctor'): Promise<{ id: string; token: string }> {
+  const res = await x.call('POST', '/auth/register', {
+    body: { email: uniqueEmail(role), password: 'correct horse 42 battery', role, first_name: 'Sok', last_name: 'Dara' },
+  });
+  expect(res.statusCode).toBe(201);
+  const body = res.json<{ user: { id: string }; access_token: string }>();
+  return { id: body.user.id, token: body.access_token };
+}
+
+interface Draft {
+  name: string;
+  dosage_schedule: Record<string, number>;
+  [k: string]: unknown;
+}
+
+describe('prescription flow', () => {
+  let patient: { id: string; token: string };
+  let prescriptionId = '';
+  let reminderId = '';
+
+  it('uploads a photo and reads it in a job', async () => {
+    const x = h();
+    patient = await signUp(x, 'patient');
+    const res = await x.upload(patient.token, photo);
+    expect(res.statusCode).toBe(202);
+    const body = res.json<{ id: string; status: string }>();
+    expect(body.status).toBe('pending');
+    prescriptionId = body.id;
+    const done = await x.waitForStatus(patient.token, prescriptionId, ['ocr_completed', 'error']);
+    expect(done.status).toBe('ocr_completed');
+    const names = (done.draft_medications as Draft[]).map((m) => m.name.toLowerCase());
+    expect(names.length).toBeGreaterThan(0);
+    // at least the drug names of the ground truth that the reader must get right
+    const expected = truth.medications.map((m) => m.name.toLowerCase());
+    expect(names.filter((n) => expected.includes(n)).length).toBeGreaterThanOrEqual(Math.min(2, expected.length));
+    expect(String(done.ocr_raw_text ?? '').length).toBeGreaterThan(20);
+  }, 120_000);
+
+  it('serves the original photo and a thumbnail to the patient', async () => {
+    const x = h();
+    const original = await x.call('GET', `/prescriptions/${prescriptionId}/image`, { token: patient.token });
+    expect(original.statusCode).toBe(200);
+    expect(original.headers['content-type']).toBe('image/png');
+    expect(original.rawPayload.equals(photo)).toBe(true);
+    const thumb = await x.call('GET', `/prescriptions/${prescriptionId}/thumbnail`, { token: patient.token });
+    expect(thumb.statusCode).toBe(200);
+    expect(thumb.rawPayload.subarray(0, 2).toString('hex')).toBe('ffd8');
+  });
+
+  it('edits the draft, then confirms it into medications and reminders', async () => {
+    const x = h();
+    const medications = [
+      { name: 'Amoxicillin', strength: '500mg', quantity: 21, quantity_unit: 'capsule', dosage_schedule: { morning: 1, noon: 1, evening: 1, night: 0 } },
+      { name: 'Paracetamol', strength: '500mg', quantity: 10, quantity_unit: 'tablet', dosage_schedule: { morning: 1, noon: 0, evening: 0, night: 1 }, take_after_meal: true },
+    ];
+    const patched = await x.call('PATCH', `/prescriptions/${prescriptionId}`, { token: patient.token, body: { medications, hospital_name: 'Calmette Hospital' } });
+    expect(patched.statusCode).toBe(200);
+    expect(patched.json<{ hospital_name: string }>().hospital_name).toBe('Calmette Hospital');
+
+    const bad = await x.call('PATCH', `/prescriptions/${prescriptionId}`, { token: patient.token, body: { medications: [{ name: '', dosage_schedule: {} }] } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toContain('application/problem+json');
+
+    const confirmed = await x.call('POST', `/prescriptions/${prescriptionId}/confirm`, { token: patient.token });
+    expect(confirmed.statusCode).toBe(200);
+    const body = confirmed.json<{ status: string; medications: { name: string; duration_days: number }[]; reminders: { id: string; slot: string; end_date: string; start_date: string }[] }>();
+    expect(body.status).toBe('completed');
+    expect(body.medications.map((m) => m.name)).toEqual(['Amoxicillin', 'Paracetamol']);
+    // 21 capsules at 3 a day: 7 days; 10 tablets at 2 a day: 5 days
+    expect(body.medications.map((m) => m.duration_days)).toEqual([7, 5]);
+    expect(body.reminders.map((r) => r.slot)).toEqual(['morning', 'noon', 'evening', 'morning', 'night']);
+    const first = body.reminders[0]!;
+    const days = (Date.parse(first.end_date) - Date.parse(first.start_date)) / 86_400_000;
+    expect(days).toBe(6);
+    reminderId = first.id;
+
+    const again = await x.call('POST', `/prescriptions/${prescriptionId}/confirm`, { token: patient.token });
+    expect(again.statusCode).toBe(409);
+    expect(again.json<{ code: string }>().code).toBe('already_confirmed');
+  });
+
+  it('lists today\'s doses and records them once per dose', async () => {
+    const x = h();
+    const today = await x.call('GET', '/reminders/today', { token: patient.token });
+    expect(today.statusCode).toBe(200);
+    const items = today.json<{ items: { reminder_id: string; scheduled_for: string; status: string }[] }>().items;
+    expect(items.length).toBe(5);
+    const dose = items.find((i) => i.reminder_id === reminderId)!;
+    const taken = await x.call('POST', `/reminders/${reminderId}/logs`, { token: patient.token, body: { status: 'taken', scheduled_for: dose.scheduled_for } });
+    expect(taken.statusCode).toBe(201);
+    const repeat = await x.call('POST', `/reminders/${reminderId}/logs`, { token: patient.token, body: { status: 'taken', scheduled_for: dose.scheduled_for } });
+    expect(repeat.statusCode).toBe(200);
+    expect(repeat.json<{ id: string }>().id).toBe(taken.json<{ id: string }>().id);
+    const wrongTime = await x.call('POST', `/reminders/${reminderId}/logs`, { token: patient.token, body: { status: 'taken', scheduled_for: '2020-01-01T00:00:00Z' } });
+    expect(wrongTime.statusCode).toBe(422);
+
+    const adherence = await x.call('GET', '/adherence', { token: patient.token, query: { days: '7' } });
+    expect(adherence.statusCode).toBe(200);
+    const report = adherence.json<{ overall: { taken: number; rate: number | null }; per_medication: { name: string; taken: number }[] }>();
+    expect(report.overall.taken).toBe(1);
+    expect(report.overall.rate).toBe(100);
+    expect(report.per_medication.find((m) => m.name === 'Amoxicillin')?.taken).toBe(1);
+  });
+
+  it('hides everything from another patient and an unrelated doctor (404)', async () => {
+    const x = h();
+    for (const role of ['patient', 'doctor'] as const) {
+      const stranger = await signUp(x, role);
+      const routes: Array<[string, string, unknown?]> = [
+        ['GET', `/prescriptions/${prescriptionId}`],
+        ['PATCH', `/prescriptions/${prescriptionId}`, { hospital_name: 'x' }],
+        ['POST', `/prescriptions/${prescriptionId}/confirm`],
+        ['POST', `/prescriptions/${prescriptionId}/reprocess`],
+        ['GET', `/prescriptions/${prescriptionId}/image`],
+        ['GET', `/prescriptions/${prescriptionId}/thumbnail`],
+        ['PATCH', `/reminders/${reminderId}`, { is_active: false }],
+        ['POST', `/reminders/${reminderId}/logs`, { status: 'taken' }],
+      ];
+      for (const [method, url, body] of routes) {
+        const res = await x.call(method, url, { token: stranger.token, body });
+        expect(res.statusCode, `${role} ${method} ${url}`).toBe(404);
+      }
+      const list = await x.call('GET', '/prescriptions', { token: stranger.token });
+      expect(list.json<{ total: number }>().total).toBe(0);
+      const adherence = await x.call('GET', '/adherence', { token: stranger.token, query: { patient_id: patient.id } });
+      expect(adherence.statusCode).toBe(404);
+    }
+  });
+
+  it('shows her prescriptions to her doctor, who may not change them', async () => {
+    const x = h();
+    const doctor = await signUp(x, 'doctor');
+    await x.t.owner.query(
+      `INSERT INTO doctor_patient_relationships (doctor_id, patient_id, status, initiated_by, can_view_prescriptions, accepted_at)
+       VALUES ($1, $2, 'active', 'patient', true, now())`, [doctor.id, patient.id]);
+    expect((await x.call('GET', `/prescriptions/${prescriptionId}`, { token: doctor.token })).statusCode).toBe(200);
+    expect((await x.call('GET', `/prescriptions/${prescriptionId}/thumbnail`, { token: doctor.token })).statusCode).toBe(200);
+    expect((await x.call('GET', '/adherence', { token: doctor.token, query: { patient_id: patient.id } })).statusCode).toBe(200);
+    expect((await x.call('PATCH', `/prescriptions/${prescriptionId}`, { token: doctor.token, body: { hospital_name: 'x' } })).statusCode).toBe(403);
+    expect((await x.call('POST', `/reminders/${reminderId}/logs`, { token: doctor.token, body: { status: 'taken' } })).statusCode).toBe(403);
+    // changing reminders needs can_modify_reminders
+    expect((await x.call('PATCH', `/reminders/${reminderId}`, { token: doctor.token, body: { reminder_time: '08:00' } })).statusCode).toBe(403);
+    await x.t.owner.query('UPDATE doctor_patient_relationships SET can_modify_reminders = true WHERE doctor_id = $1', [doctor.id]);
+    const changed = await x.call('PATCH', `/reminders/${reminderId}`, { token: doctor.token, body: { reminder_time: '08:00' } });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.json<{ reminder_time: string }>().reminder_time).toBe('08:00');
+    // the moment the relationship ends, so does access
+    await x.t.owner.query(`UPDATE doctor_patient_relationships SET status = 'inactive', ended_at = now(), end_reason = 'test' WHERE doctor_id = $1`, [doctor.id]);
+    expect((await x.call('GET', `/prescriptions/${prescriptionId}`, { token: doctor.token })).statusCode).toBe(404);
+  });
+});
+
+describe('upload checks', () => {
+  it('refuses what is not a photo, by content', async () => {
+    const x = h();
+    const p = await signUp(x, 'patient');
+    const text = await x.upload(p.token, Buffer.from('Paracetamol 500mg twice a day'), { filename: 'photo.png' });
+    expect(text.statusCode).toBe(415);
+    expect(text.json<{ code: string }>().code).toBe('unsupported_image');
+    const empty = await x.upload(p.token, Buffer.alloc(0));
+    expect(empty.statusCode).toBe(400);
+    const truncated = await x.upload(p.token, photo.subarray(0, 200));
+    expect(truncated.statusCode).toBe(400);
+    expect(truncated.json<{ code: string }>().code).toBe('corrupt_image');
+    const wrongField = await x.upload(p.token, photo, { field: 'file' });
+    expect(wrongField.statusCode).toBe(400);
+    const tooBig = await x.upload(p.token, Buffer.concat([photo, Buffer.alloc(15 * 1024 * 1024)]));
+    expect(tooBig.statusCode).toBe(413);
+    const json = await x.call('POST', '/prescriptions', { token: p.token, body: { image: 'x' } });
+    expect(json.statusCode).toBe(415);
+    const doctor = await signUp(x, 'doctor');
+    expect((await x.upload(doctor.token, photo)).statusCode).toBe(403);
+    expect((await x.upload('not-a-token', photo)).statusCode).toBe(401);
+  });
+
+  it('stops a free patient at 10 prescriptions with an upgrade prompt', async () => {
+    const x = h();
+    const p = await signUp(x, 'patient');
+    for (let i = 0; i < 10; i++) {
+      await x.t.owner.query(`INSERT INTO prescriptions (patient_id, uploaded_by, status) VALUES ($1, $1, 'completed')`, [p.id]);
+    }
+    const res = await x.upload(p.token, photo);
+    expect(res.statusCode).toBe(402);
+    const problem = res.json<{ code: string; detail: string }>();
+    expect(problem.code).toBe('free_tier_limit');
+    expect(problem.detail).toMatch(/Premium/);
+  });
+});
