@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     // Two cores: at most two test files at once, each on its own database.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },

@@ -7,6 +7,7 @@ import { registerDbCommands } from './db.ts';
 import { registerUserCommands } from './users.ts';
 import { registerAuditCommands } from './audit.ts';
 import { registerMaintenanceCommands } from './maintenance.ts';
+import { registerReadCommand } from './read.ts';
 
 const program = new Command('dastern')
   .description('DasTern: prescription photos to medication plans, reminders and doctor follow-up')
@@ -17,6 +18,7 @@ registerDbCommands(program);
 registerUserCommands(program);
 registerAuditCommands(program);
 registerMaintenanceCommands(program);
+registerReadCommand(program);
 
 try {
   await program.parseAsync(process.argv);

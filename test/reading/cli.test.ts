@@ -10,10 +10,10 @@ import { formatReading, registerReadCommand } from '../../src/cli/read.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
-const runner = path.join(here, 'cli-runner.ts');
+const bin = path.join(root, 'bin', 'dastern.js');
 
 function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(path.join(root, 'node_modules/.bin/tsx'), [runner, 'read', ...args], {
+  const r = spawnSync(process.execPath, [bin, 'read', ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 60_000,
