@@ -2,7 +2,7 @@
 # System packages the prescription reader needs, from Debian (12, bookworm) — run as root.
 #   tesseract-ocr-khm  Khmer LSTM model: /usr/share/tesseract-ocr/5/tessdata/khm.traineddata
 #                      (not on npm; English/French come from @tesseract.js-data/* in node_modules)
-#   fonts-khmeros      Khmer fonts, used by scripts/make-reading-fixtures.ts to render
+#   fonts-khmeros      Khmer fonts, used by test/reading/synth/generate.ts to render
 #                      labelled synthetic prescriptions
 # Idempotent and quiet when everything is already there; `apt-get update` only when something
 # is missing. Used by .ci/run and by developers on a fresh machine.
@@ -28,6 +28,11 @@ fi
 
 echo "install-system-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "install-system-deps: apt-get failed" >&2
+  exit 1
+fi
 echo "install-system-deps: done" >&2
