@@ -150,6 +150,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     hub: deps.hub,
     requireAuth: makeRequireAuth(tokens),
     run: makeRun(deps.db),
+    files: deps.prescriptions?.files,
   };
 
   registerMetrics(app as unknown as FastifyInstance, { pool: deps.db.pool, queueDepth: deps.queueDepth });

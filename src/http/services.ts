@@ -7,6 +7,7 @@ import type { Passwords } from '../auth/passwords.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { NotificationHub } from '../notifications/hub.ts';
 import type { RequireAuth, Run } from './auth.ts';
+import type { FileStore } from '../files/store.ts';
 
 export interface Services {
   config: Config;
@@ -19,4 +20,6 @@ export interface Services {
   requireAuth: RequireAuth;
   /** The signed-in request's RLS transaction (session checked first). */
   run: Run;
+  /** The encrypted photo store (absent when the prescription routes are not served). */
+  files: FileStore | undefined;
 }

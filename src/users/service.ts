@@ -129,8 +129,16 @@ export class UserService {
     if (actor.role === 'admin') throw new ApiError(409, 'admin_cannot_self_erase', 'an admin account is removed by another admin');
     const hash = await this.s.run(request, async (tx) => (await tx.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [actor.userId])).rows[0]?.password_hash);
     if (!(await this.s.passwords.verify(password, hash))) throw badRequest('wrong_password', 'the password is not correct');
-    const out = await this.s.run(request, (tx) => q.eraseUser(tx, actor.userId));
-    request.log.info({ audit_rows_redacted: out.auditRowsRedacted }, 'account erased');
+    const out = await this.s.run(request, async (tx) => {
+      // Her photos are files outside the database: collected here, removed once the erasure commits.
+      const photos = await tx.query<{ image_path: string | null; thumbnail_path: string | null }>(
+        'SELECT image_path, thumbnail_path FROM prescriptions WHERE patient_id = $1', [actor.userId]);
+      const erased = await q.eraseUser(tx, actor.userId);
+      return { ...erased, files: photos.rows.flatMap((r) => [r.image_path, r.thumbnail_path]).filter((f): f is string => f !== null) };
+    });
+    const store = this.s.files;
+    if (store !== undefined) await Promise.all(out.files.map((f) => store.remove(f)));
+    request.log.info({ audit_rows_redacted: out.auditRowsRedacted, files_removed: out.files.length }, 'account erased');
     return { audit_rows_redacted: out.auditRowsRedacted };
   }
 }

@@ -166,6 +166,24 @@ describe('prescription flow', () => {
   });
 });
 
+describe('erasure', () => {
+  it('removes her photos from the file store with her account', async () => {
+    const x = h();
+    const p = await signUp(x, 'patient');
+    const up = await x.upload(p.token, photo);
+    expect(up.statusCode).toBe(202);
+    const id = up.json<{ id: string }>().id;
+    const row = await x.t.owner.query<{ image_path: string; thumbnail_path: string }>('SELECT image_path, thumbnail_path FROM prescriptions WHERE id = $1', [id]);
+    const { image_path: image, thumbnail_path: thumb } = row.rows[0]!;
+    expect((await x.files.get(image)).equals(photo)).toBe(true);
+    const erased = await x.call('DELETE', '/me', { token: p.token, body: { password: 'correct horse 42 battery', confirm: 'DELETE' } });
+    expect(erased.statusCode).toBe(200);
+    await expect(x.files.get(image)).rejects.toThrow();
+    await expect(x.files.get(thumb)).rejects.toThrow();
+    expect((await x.t.owner.query('SELECT 1 FROM prescriptions WHERE id = $1', [id])).rowCount).toBe(0);
+  });
+});
+
 describe('upload checks', () => {
   it('refuses what is not a photo, by content', async () => {
     const x = h();
