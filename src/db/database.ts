@@ -20,6 +20,11 @@ export interface Actor {
 export interface RequestMeta {
   ip?: string | undefined;
   userAgent?: string | undefined;
+  /**
+   * A query sent together with BEGIN and the context (one round trip), e.g. "is this session
+   * still open?"; when it returns no row, `refuse()` is thrown and the transaction rolled back.
+   */
+  precondition?: { text: string; values: readonly unknown[]; refuse: () => Error } | undefined;
 }
 
 /** What a service function gets: parameterised queries inside the caller's transaction. */
@@ -32,7 +37,8 @@ export class Database {
   readonly pool: pg.Pool;
 
   constructor(appUrl: string, options: { max?: number } = {}) {
-    this.pool = new pg.Pool({ connectionString: appUrl, max: options.max ?? 20, idleTimeoutMillis: 30_000 });
+    // Pipelining: BEGIN, the RLS context and a precondition leave in one round trip.
+    this.pool = new pg.Pool({ connectionString: appUrl, max: options.max ?? 20, idleTimeoutMillis: 30_000, pipeline: true });
     // An idle client's error (server restart) must not crash the process; the pool drops it.
     this.pool.on('error', () => undefined);
   }
@@ -44,12 +50,19 @@ export class Database {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
-      await client.query(
-        `SELECT set_config('app.user_id', $1, true), set_config('app.user_role', $2, true),
-                set_config('app.client_ip', $3, true), set_config('app.user_agent', $4, true)`,
-        [actor.userId ?? '', actor.role, meta.ip ?? '', (meta.userAgent ?? '').slice(0, 512)],
-      );
+      const pre = meta.precondition;
+      const opening = await Promise.allSettled([
+        client.query('BEGIN'),
+        client.query(
+          `SELECT set_config('app.user_id', $1, true), set_config('app.user_role', $2, true),
+                  set_config('app.client_ip', $3, true), set_config('app.user_agent', $4, true)`,
+          [actor.userId ?? '', actor.role, meta.ip ?? '', (meta.userAgent ?? '').slice(0, 512)],
+        ),
+        ...(pre ? [client.query(pre.text, pre.values as unknown[])] : []),
+      ]);
+      for (const r of opening) if (r.status === 'rejected') throw r.reason;
+      const check = opening[2];
+      if (pre && check?.status === 'fulfilled' && check.value.rowCount === 0) throw pre.refuse();
       const tx: Tx = {
         actor,
         query: <R extends pg.QueryResultRow>(text: string, values?: readonly unknown[]) =>

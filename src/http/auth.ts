@@ -65,15 +65,15 @@ export function makeRun(db: Database) {
   return async function run<T>(request: FastifyRequest, fn: (tx: Tx) => Promise<T>): Promise<T> {
     const actor = actorOf(request);
     const sessionId = request.auth?.sessionId;
-    return db.withUser(
-      actor,
-      async (tx) => {
-        const live = await tx.query(SESSION_CHECK, [sessionId, actor.userId]);
-        if (live.rowCount === 0) throw unauthorized('session_revoked', 'this session has ended; sign in again');
-        return fn(tx);
+    // The session check travels with BEGIN and the RLS context (one round trip).
+    return db.withUser(actor, fn, {
+      ...requestMeta(request),
+      precondition: {
+        text: SESSION_CHECK,
+        values: [sessionId, actor.userId],
+        refuse: () => unauthorized('session_revoked', 'this session has ended; sign in again'),
       },
-      requestMeta(request),
-    );
+    });
   };
 }
 
