@@ -22,7 +22,8 @@ export interface ReadRecord {
  */
 export async function recordRead(tx: Tx, request: FastifyRequest, r: ReadRecord): Promise<void> {
   if (r.resourceIds.length === 0) return;
-  await tx.query(
+  // Deferred to commit: the audit chain's lock is then held for one step, not the whole request.
+  tx.defer(
     `INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id, subject_user_id, new_values, ip_address, user_agent, request_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, app_client_ip(), left(nullif(current_setting('app.user_agent', true), ''), 1024), $8)`,
     [

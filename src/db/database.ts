@@ -30,6 +30,12 @@ export interface RequestMeta {
 /** What a service function gets: parameterised queries inside the caller's transaction. */
 export interface Tx {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: readonly unknown[]): Promise<pg.QueryResult<R>>;
+  /**
+   * Runs a write at the very end, pipelined with COMMIT (same transaction: if it fails, nothing
+   * commits). For audit rows, whose hash chain serialises writers until commit: deferring the
+   * insert keeps that lock for one server-side step instead of the whole request.
+   */
+  defer(text: string, values?: readonly unknown[]): void;
   readonly actor: Actor;
 }
 
@@ -63,13 +69,22 @@ export class Database {
       for (const r of opening) if (r.status === 'rejected') throw r.reason;
       const check = opening[2];
       if (pre && check?.status === 'fulfilled' && check.value.rowCount === 0) throw pre.refuse();
+      const deferred: Array<{ text: string; values: readonly unknown[] | undefined }> = [];
       const tx: Tx = {
         actor,
         query: <R extends pg.QueryResultRow>(text: string, values?: readonly unknown[]) =>
           client.query<R>(text, values as unknown[] | undefined),
+        defer: (text, values) => void deferred.push({ text, values }),
       };
       const result = await fn(tx);
-      await client.query('COMMIT');
+      const closing = await Promise.allSettled([
+        ...deferred.map((d) => client.query(d.text, d.values as unknown[] | undefined)),
+        client.query('COMMIT'),
+      ]);
+      for (const r of closing) if (r.status === 'rejected') throw r.reason;
+      // A deferred write that failed turned COMMIT into a rollback: report it.
+      const last = closing[closing.length - 1];
+      if (last?.status === 'fulfilled' && last.value.command === 'ROLLBACK') throw new Error('transaction rolled back at commit');
       return result;
     } catch (err) {
       try {

@@ -1,0 +1,56 @@
+/** Database.withUser: the RLS context, the pipelined precondition, deferred writes at commit. */
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../support/db.ts';
+import { createUser } from '../database/fixtures.ts';
+
+const t = useTestDatabase();
+
+describe('Database.withUser', () => {
+  it('sets the context for the transaction only', async () => {
+    const { db, owner } = t();
+    const id = await createUser(owner);
+    const seen = await db.withUser({ userId: id, role: 'patient' }, (tx) =>
+      tx.query<{ uid: string; role: string }>("SELECT current_setting('app.user_id') AS uid, current_setting('app.user_role') AS role"));
+    expect(seen.rows[0]).toEqual({ uid: id, role: 'patient' });
+    const after = await db.pool.query<{ uid: string | null }>("SELECT nullif(current_setting('app.user_id', true), '') AS uid");
+    expect(after.rows[0]?.uid ?? null).toBeNull();
+  });
+
+  it('throws the precondition\'s error and runs nothing when it finds no row', async () => {
+    const { db, owner } = t();
+    const id = await createUser(owner);
+    let ran = false;
+    await expect(db.withUser({ userId: id, role: 'patient' }, async () => { ran = true; }, {
+      precondition: { text: 'SELECT 1 WHERE false', values: [], refuse: () => new Error('session ended') },
+    })).rejects.toThrow('session ended');
+    expect(ran).toBe(false);
+  });
+
+  it('rolls the whole transaction back when a deferred write fails at commit', async () => {
+    const { db, owner } = t();
+    const id = await createUser(owner);
+    await expect(db.withUser({ userId: id, role: 'patient' }, async (tx) => {
+      await tx.query(`UPDATE users SET first_name = 'Changed' WHERE id = $1`, [id]);
+      tx.defer('SELECT 1 / 0');
+    })).rejects.toThrow(/division by zero/);
+    const row = await owner.query<{ first_name: string }>('SELECT first_name FROM users WHERE id = $1', [id]);
+    expect(row.rows[0]?.first_name).toBe('Test');
+  });
+
+  it('commits deferred writes with the transaction', async () => {
+    const { db, owner } = t();
+    const id = await createUser(owner);
+    await db.withUser({ userId: id, role: 'patient' }, async (tx) => {
+      tx.defer(`UPDATE users SET last_name = 'Deferred' WHERE id = $1`, [id]);
+    });
+    const row = await owner.query<{ last_name: string }>('SELECT last_name FROM users WHERE id = $1', [id]);
+    expect(row.rows[0]?.last_name).toBe('Deferred');
+  });
+
+  it('refuses an unknown role or a malformed user id before touching the database', async () => {
+    const { db } = t();
+    await expect(db.withUser({ userId: 'not-a-uuid', role: 'patient' }, async () => 1)).rejects.toThrow(/UUID/);
+    // @ts-expect-error: a role no client can have
+    await expect(db.withUser({ userId: null, role: 'superuser' }, async () => 1)).rejects.toThrow(/unknown actor role/);
+  });
+});
