@@ -35,6 +35,7 @@ import { analyticsRoutes } from '../analytics/routes.ts';
 import { prescriptionRoutes } from '../prescriptions/routes.ts';
 import type { PrescriptionDeps } from '../prescriptions/service.ts';
 import { reminderRoutes } from '../reminders/routes.ts';
+import { deliveryRoutes } from '../delivery/routes.ts';
 
 export interface AppDependencies {
   db: Database;
@@ -59,7 +60,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const fastify = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1_048_576,
-    trustProxy: api.trustProxy,
+    // Behind the reverse proxy, trust only the hop it adds: `true` would take the left-most
+    // X-Forwarded-For entry, which the client writes (per-IP limits bypassed, audit IPs forged).
+    trustProxy: api.trustProxy ? 1 : false,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -131,7 +134,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       tags: [
         { name: 'auth' }, { name: 'me' }, { name: 'care' }, { name: 'clinical-notes' }, { name: 'notifications' },
-        { name: 'audit' }, { name: 'admin' }, { name: 'analytics' }, { name: 'operations' },
+        { name: 'prescriptions' }, { name: 'reminders' }, { name: 'audit' }, { name: 'admin' }, { name: 'analytics' }, { name: 'operations' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
@@ -181,6 +184,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await adminRoutes(r, services);
     await analyticsRoutes(r, services);
     await reminderRoutes(r, services);
+    await deliveryRoutes(r, services);
     if (deps.prescriptions) await prescriptionRoutes(r, services, deps.prescriptions);
   }, { prefix: API_PREFIX });
 
