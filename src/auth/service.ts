@@ -182,13 +182,20 @@ export class AuthService {
     }, meta);
   }
 
-  /** Always answers the same way, whether the account exists or not. */
+  /**
+   * Always answers the same way and in the same time, whether the account exists or not: the
+   * link is signed and mailed after the answer (awaiting SMTP here would tell, by the delay,
+   * which addresses have an account).
+   */
   async requestPasswordReset(emailRaw: string, meta: RequestMeta): Promise<void> {
     const email = normaliseEmail(emailRaw);
     const found = await q.anonymous(this.s.db, meta, (c) => q.findUserByEmail(c, email));
     if (found === undefined || found.deleted_at !== null || !found.is_active) return;
-    const token = await this.s.tokens.signLink({ userId: found.id, role: found.role, purpose: 'reset_password', binding: passwordBinding(found.password_hash) }, RESET_TTL_SECONDS);
-    await this.s.mailer.send(resetMail(email, `${this.s.config.api.publicUrl}/reset-password?token=${encodeURIComponent(token)}`));
+    const send = async (): Promise<void> => {
+      const token = await this.s.tokens.signLink({ userId: found.id, role: found.role, purpose: 'reset_password', binding: passwordBinding(found.password_hash) }, RESET_TTL_SECONDS);
+      await this.s.mailer.send(resetMail(email, `${this.s.config.api.publicUrl}/reset-password?token=${encodeURIComponent(token)}`));
+    };
+    send().catch((err: unknown) => this.s.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'password reset e-mail not sent'));
   }
 
   async resetPassword(token: string, password: string, meta: RequestMeta): Promise<void> {

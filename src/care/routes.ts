@@ -1,5 +1,6 @@
 /** /care/*: invitations, relationships, a doctor's patients and their shared prescriptions. HTTP only. */
 import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
 import { AUTHED, IdParams, OkSchema, Page, PageQuery, problems } from '../http/schemas.ts';
@@ -10,6 +11,15 @@ export async function careRoutes(app: App, s: Services): Promise<void> {
   const care = new CareService(s);
   const security = [{ bearer: [] }];
   const people = s.requireAuth(['doctor', 'patient']);
+  // Guessing codes: each account gets the auth routes' budget of tries a minute per route (on top of
+  // the global per-address limit). The limiter runs after requireAuth, so the user is known.
+  const codeTries = (scope: string) => ({
+    rateLimit: {
+      max: s.config.api.authRateLimit,
+      timeWindow: 60_000,
+      keyGenerator: (request: FastifyRequest) => `${scope}:${request.auth?.userId ?? request.ip}`,
+    },
+  });
 
   app.post('/care/invitations', {
     onRequest: people,
@@ -18,16 +28,19 @@ export async function careRoutes(app: App, s: Services): Promise<void> {
 
   app.get('/care/invitations/:code', {
     onRequest: people,
+    config: codeTries('invitation-code'),
     schema: { tags: ['care'], summary: 'Who invites me with this code (before accepting)', security, params: Type.Object({ code: InvitationCode }, { additionalProperties: false }), response: { 200: InvitationPreview, ...problems(...AUTHED, 403, 404) } },
   }, async (request) => care.previewInvitation(request, request.params.code));
 
   app.post('/care/invitations/accept', {
     onRequest: people,
+    config: codeTries('invitation-code'),
     schema: { tags: ['care'], summary: 'Accept an invitation by code (a patient chooses the permissions)', security, body: AcceptBody, response: { 200: Relationship, ...problems(...AUTHED, 403, 404, 409, 410) } },
   }, async (request) => care.accept(request, request.body.code, request.body.permissions));
 
   app.post('/care/invitations/decline', {
     onRequest: people,
+    config: codeTries('invitation-code'),
     schema: { tags: ['care'], summary: 'Decline an invitation by code', security, body: DeclineBody, response: { 200: OkSchema, ...problems(...AUTHED, 403, 404, 410) } },
   }, async (request) => {
     await care.decline(request, request.body.code);

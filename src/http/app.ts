@@ -62,7 +62,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     bodyLimit: 1_048_576,
     // Behind the reverse proxy, trust only the hop it adds: `true` would take the left-most
     // X-Forwarded-For entry, which the client writes (per-IP limits bypassed, audit IPs forged).
-    trustProxy: api.trustProxy ? 1 : false,
+    trustProxy: api.trustProxy ? (_address: string, hop: number) => hop < 1 : false,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -125,9 +125,23 @@ export function classify(err: unknown): { status: number; code: string; detail: 
   return { status: 500, code: 'internal_error', detail: undefined, headers: {} };
 }
 
+/**
+ * What a log line may say about a failure. A PostgreSQL error's `detail` ("Failing row contains
+ * (…)", "Key (email)=(…)"), `where` and `hint` quote row values — personal and medical text —
+ * so only its identifying parts are kept.
+ */
+export function loggableError(err: unknown): unknown {
+  if (!isPgError(err)) return err;
+  const e = err as PgLikeError & { code: string; message?: unknown; table?: unknown; column?: unknown; constraint?: unknown; schema?: unknown; stack?: unknown };
+  const out: Record<string, unknown> = { type: 'DatabaseError', code: e.code, message: typeof e.message === 'string' ? e.message.slice(0, 300) : undefined };
+  for (const k of ['severity', 'routine', 'schema', 'table', 'column', 'constraint'] as const) if (e[k] !== undefined) out[k] = e[k];
+  if (typeof e.stack === 'string') out.stack = e.stack.split('\n').filter((l) => l.trimStart().startsWith('at ')).join('\n');
+  return out;
+}
+
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const c = classify(err);
-  if (c.status >= 500) request.log.error({ err }, 'request failed');
+  if (c.status >= 500) request.log.error({ err: loggableError(err) }, 'request failed');
   else if (!(err instanceof ApiError)) request.log.info({ code: c.code, status: c.status, errCode: (err as { code?: unknown })?.code }, 'request rejected');
   for (const [k, v] of Object.entries(c.headers)) reply.header(k, v);
   return reply

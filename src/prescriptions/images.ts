@@ -22,7 +22,9 @@ export async function checkImage(bytes: Buffer): Promise<CheckedImage> {
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: MAX_PIXELS }).metadata();
-  } catch {
+  } catch (err) {
+    // A decompression bomb: the header announces more pixels than allowed.
+    if (err instanceof Error && /pixel limit/i.test(err.message)) throw new ApiError(413, 'too_many_pixels', 'the image is larger than 40 megapixels');
     throw new ApiError(400, 'corrupt_image', 'the image could not be read (damaged or incomplete file)');
   }
   const width = meta.width ?? 0;

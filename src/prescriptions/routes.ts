@@ -17,19 +17,28 @@ const ListQuery = Type.Object({
   status: Type.Optional(Type.Union(PRESCRIPTION_STATUSES.map((s) => Type.Literal(s)))),
 }, { additionalProperties: false });
 
-/** Reads the multipart field `image` into memory (≤ 15 MB); anything else is refused. */
+/**
+ * Reads the multipart field `image` into memory (≤ 15 MB). The body must hold that one file
+ * and nothing else: a field, a second file or any other part is refused, not skipped.
+ */
 async function readImagePart(request: FastifyRequest): Promise<Buffer> {
   if (!request.isMultipart()) throw new ApiError(415, 'multipart_required', 'send the photo as multipart/form-data in the field "image"');
-  let part;
+  const parts = request.parts({ limits: { fileSize: MAX_BYTES, files: 1, fields: 0, parts: 1, fieldNameSize: 64, headerPairs: 20 } });
   try {
-    part = await request.file({ limits: { fileSize: MAX_BYTES, files: 1, fields: 0, parts: 1 } });
-  } catch (err) {
-    throw mapMultipartError(err);
-  }
-  if (part === undefined) throw badRequest('image_required', 'the multipart field "image" is missing');
-  if (part.fieldname !== 'image') throw badRequest('image_required', 'the photo must be in the multipart field "image"');
-  try {
-    return await part.toBuffer();
+    const first = await parts.next();
+    if (first.done === true) throw badRequest('image_required', 'the multipart field "image" is missing');
+    const part = first.value;
+    if (part.type !== 'file' || part.fieldname !== 'image') {
+      if (part.type === 'file') part.file.resume();
+      throw badRequest('image_required', 'the photo must be in the multipart field "image"');
+    }
+    const bytes = await part.toBuffer();
+    const rest = await parts.next();
+    if (rest.done !== true) {
+      if (rest.value.type === 'file') rest.value.file.resume();
+      throw badRequest('one_image_only', 'send exactly one file, in the field "image"');
+    }
+    return bytes;
   } catch (err) {
     throw mapMultipartError(err);
   }
@@ -62,6 +71,8 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
       response: { 202: Accepted, ...problems(...AUTHED, 402, 403, 413, 415) },
     },
   }, async (request, reply) => {
+    // Session and free-tier limit first: 15 MB is read and decoded only for someone who may upload.
+    await service.assertCanUpload(request);
     const bytes = await readImagePart(request);
     return reply.code(202).send(await service.upload(request, bytes));
   });

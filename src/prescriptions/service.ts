@@ -22,6 +22,9 @@ export interface PrescriptionDeps {
   enqueueReading(tx: Tx, prescriptionId: string): Promise<void>;
 }
 
+const freeTierLimit = (): ApiError => new ApiError(402, 'free_tier_limit',
+  'the free plan keeps up to 10 prescriptions: upgrade to Premium ($0.50 a month or $5 a year) to add more');
+
 const EDITABLE: ReadonlySet<PrescriptionStatus> = new Set(['ocr_completed', 'error']);
 
 function summary(row: q.PrescriptionRow): PrescriptionSummaryT {
@@ -63,6 +66,16 @@ export class PrescriptionService {
     private readonly deps: PrescriptionDeps,
   ) {}
 
+  /**
+   * Before the photo is read: the session is live and the free tier has room. (Checked again,
+   * under the lock, in the insert's transaction.)
+   */
+  async assertCanUpload(request: FastifyRequest): Promise<void> {
+    const actor = actorOf(request);
+    const ok = await this.s.run(request, (tx) => q.canCreatePrescription(tx, actor.userId));
+    if (!ok) throw freeTierLimit();
+  }
+
   async upload(request: FastifyRequest, bytes: Buffer): Promise<{ id: string; status: PrescriptionStatus }> {
     const actor = actorOf(request);
     const image = await checkImage(bytes);
@@ -72,10 +85,7 @@ export class PrescriptionService {
     try {
       return await this.s.run(request, async (tx) => {
         // can_create_prescription takes a per-patient transaction lock: the count and the insert agree.
-        if (!(await q.canCreatePrescription(tx, actor.userId))) {
-          throw new ApiError(402, 'free_tier_limit',
-            'the free plan keeps up to 10 prescriptions: upgrade to Premium ($0.50 a month or $5 a year) to add more');
-        }
+        if (!(await q.canCreatePrescription(tx, actor.userId))) throw freeTierLimit();
         const created = await q.insertPrescription(tx, {
           patientId: actor.userId,
           imagePath: stored.location,
