@@ -91,3 +91,36 @@ export function readDoseInk(img: GrayImage, cell: Box, textHeight: number): InkR
   if (other === 0 && ones === 1 && dashes === 0) return { value: 1, confidence: 0.6, marks: 1 };
   return { value: null, confidence: 0, marks: comps.length };
 }
+
+/**
+ * A printed "½" (or "1½") from its ink: a small "1" high on the left, a slash taller than
+ * either digit, a small "2" low on the right (and a full-height "1" before them for 1½).
+ * OCR models without the glyph read it as "Ya", "Y2" or "1%"; the caller only asks when the
+ * text is unreadable, and both must agree.
+ */
+export function readHalfInk(img: GrayImage, cell: Box, textHeight: number): 0.5 | 1.5 | null {
+  const inset = Math.max(6, Math.round(textHeight * 0.2));
+  const box = { x0: cell.x0 + inset, y0: cell.y0 + inset, x1: cell.x1 - inset, y1: cell.y1 - inset };
+  const cw = box.x1 - box.x0;
+  const ch = box.y1 - box.y0;
+  const comps = components(img, box, 140, Math.max(4, Math.round(textHeight * textHeight * 0.005)))
+    .filter((c) => !((c.x1 - c.x0) > cw * 0.8 || (c.y1 - c.y0) > ch * 0.9))
+    .sort((a, b) => a.x0 - b.x0);
+  const half = (c: Component[]): boolean => {
+    const [one, slash, two] = c;
+    if (one === undefined || slash === undefined || two === undefined) return false;
+    const h = (k: Component): number => k.y1 - k.y0;
+    const mid = (k: Component): number => (k.y0 + k.y1) / 2;
+    return (
+      h(slash) >= Math.max(h(one), h(two)) * 1.15 &&
+      mid(one) < mid(two) - h(slash) * 0.2 &&
+      h(one) < textHeight * 0.9 &&
+      h(two) < textHeight * 0.9 &&
+      slash.x1 - slash.x0 >= h(slash) * 0.25
+    );
+  };
+  if (comps.length === 3 && half(comps)) return 0.5;
+  const first = comps[0];
+  if (comps.length === 4 && first !== undefined && first.y1 - first.y0 >= textHeight * 0.55 && half(comps.slice(1))) return 1.5;
+  return null;
+}

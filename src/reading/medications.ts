@@ -4,10 +4,11 @@
  * dose slots (text, else the ink of the cell), meal instructions, duration, confidences.
  */
 import type { GrayImage } from './image-ops.ts';
-import { readDoseInk } from './ink.ts';
+import { readDoseInk, readHalfInk } from './ink.ts';
 import type { Lexicon, NameMatch } from './lexicon/match.ts';
 import type { Box, OcrPage, OcrWord } from './ocr.ts';
 import { parseDoseCell } from './dose.ts';
+import { parseDosingText, type DosingReading } from './dosing.ts';
 import { durationFromQuantity, parseNameCell, parseQuantityCell } from './parse.ts';
 import type { TableLayout, TableRow } from './table-rows.ts';
 import type { TickBox } from './tickbox.ts';
@@ -86,6 +87,8 @@ export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> 
   const qtyCol = colOf('quantity');
   const remarkCols = cols.map((c, i) => (c.role === 'remarks' || c.role === 'usage' ? i : -1)).filter((i) => i >= 0);
   const durCol = colOf('duration');
+  // Where free-text dosing may be written when the table has no slot columns.
+  const dosingCols = [...cols.map((c, i) => (c.role === 'usage' ? i : -1)), ...cols.map((c, i) => (c.role === 'remarks' ? i : -1))].filter((i) => i >= 0);
   const meds: ReadMedication[] = [];
   // Boxes count only when the slot cells are mostly boxes: a pre-printed form.
   const slotCells = layout.rows.flatMap((row) =>
@@ -139,19 +142,48 @@ export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> 
       const words = row.cells[ci] ?? [];
       const parsed = parseDoseCell(cellText(words));
       doseUnit ??= parsed.unit;
-      if (parsed.value !== null) {
+      const ink = words.length === 0 || parsed.value === null ? readDoseInk(ctx.image, box, ctx.textHeight) : null;
+      if (parsed.value !== null && (words.length > 0 || ink === null || ink.value === 0)) {
         schedule[slot] = parsed.value;
         slotConf[slot] = parsed.confidence * (words.length > 0 ? Math.max(0.5, meanConf(words)) : 1);
         if (parsed.value === 0 && words.length > 0) {
           // "0"-like text: confirm from the ink when the words were weak.
-          const ink = readDoseInk(ctx.image, box, ctx.textHeight);
-          if (ink.value === 1) slotConf[slot] = 0.4;
+          if (readDoseInk(ctx.image, box, ctx.textHeight).value === 1) slotConf[slot] = 0.4;
         }
         continue;
       }
-      const ink = readDoseInk(ctx.image, box, ctx.textHeight);
-      schedule[slot] = ink.value ?? 0;
-      slotConf[slot] = ink.value === null ? 0.2 : ink.confidence;
+      // Unreadable text ("Ya" for ½), or ink the page OCR did not see (a lone digit in a
+      // borderless table): read the cell alone, Latin only; else the ink's own reading.
+      const again = await ctx.ocrCell(box, 'dose');
+      const p2 = again !== null && again.words.length > 0 ? parseDoseCell(cellText(again.words)) : null;
+      if (p2 !== null && p2.value !== null && !(p2.value === 0 && ink !== null && ink.value === 1)) {
+        schedule[slot] = p2.value;
+        const agree = ink !== null && ink.value !== null && ink.value === p2.value;
+        slotConf[slot] = Math.min(0.9, p2.confidence * Math.max(0.5, meanConf(again?.words ?? [])) * (agree ? 1 : 0.85));
+        doseUnit ??= p2.unit;
+        continue;
+      }
+      // "½" misread as "Ya"/"Y2"/"1%": only when the ink has the shape of one.
+      const misread = [cellText(words), again !== null ? cellText(again.words) : ''].some((t) => /^\s*1?\s*(?:[%Yy¥]\s*[a2zZ]?|[%])\s*$/.test(t));
+      const half = misread ? readHalfInk(ctx.image, box, ctx.textHeight) : null;
+      if (half !== null) {
+        schedule[slot] = half;
+        slotConf[slot] = 0.55;
+        continue;
+      }
+      const inkNow = ink ?? readDoseInk(ctx.image, box, ctx.textHeight);
+      schedule[slot] = inkNow.value ?? 0;
+      slotConf[slot] = inkNow.value === null ? 0.2 : inkNow.confidence;
+    }
+    // No slot columns: a free-text dosing column ("1-0-1", "1 tab x 2/day", "2 ដង/ថ្ងៃ"), else
+    // dosing written after the name.
+    if (slotsSeen === 0) {
+      const dosing = await readDosing(ctx, row, dosingCols, pageName);
+      if (dosing !== null) {
+        Object.assign(schedule, dosing.schedule);
+        for (const s of SLOTS) slotConf[s] = dosing.confidence;
+        slotsSeen = 4;
+      }
     }
     const tickForm = boxesInRow > 0;
     if (tickForm && ticked === 0) continue; // a pre-printed drug nobody ticked
@@ -251,6 +283,23 @@ export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> 
   }
   applyRemarkConsensus(meds, remarks);
   return meds;
+}
+
+/** Free-text dosing of one row: the usage/remarks cells as read on the page, then alone. */
+async function readDosing(ctx: RowContext, row: TableRow, dosingCols: number[], nameText: string): Promise<DosingReading | null> {
+  for (const ci of dosingCols) {
+    const d = parseDosingText(cellText(row.cells[ci] ?? []));
+    if (d !== null) return d;
+  }
+  for (const ci of dosingCols) {
+    if ((row.cells[ci] ?? []).length === 0) continue;
+    const box = cellBox(ctx.layout, row, ci);
+    const again = box !== null ? await ctx.ocrCell(box, 'remark') : null;
+    const d = again !== null ? parseDosingText(cellText(again.words)) : null;
+    if (d !== null) return { ...d, confidence: Math.min(d.confidence, 0.75) };
+  }
+  // "Amoxicillin 500mg 1-0-1" in the name cell.
+  return parseDosingText(nameText.replace(/^[\s|[\]()]*\d{1,2}\s*[.)|\]]\s*/, ''));
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import sharp from 'sharp';
 import { ReadingError } from './errors.ts';
-import { estimateSkew, removeShadows, type GrayImage } from './image-ops.ts';
+import { estimateSkew, lineDirectionRatio, removeShadows, rotate90, type GrayImage } from './image-ops.ts';
 import { MAX_PIXELS } from './validate.ts';
 
 export const TARGET_WIDTH = 2000;
@@ -17,7 +17,12 @@ export interface Preprocessed {
   skewDeg: number;
   /** Factor from the original (EXIF-rotated) pixels to the working raster. */
   scale: number;
+  /** Quarter turns applied (clockwise) because the text ran vertically; 0 or 1. */
+  quarterTurns: number;
 }
+
+/** Below this, words run top to bottom: the page was photographed turned (no EXIF). */
+const TURNED_RATIO = 0.5;
 
 /** Decodes to grayscale, EXIF-rotated and scaled. Throws ReadingError('corrupt_image'). */
 export async function decodeGray(bytes: Uint8Array, timeoutSeconds: number): Promise<{ image: GrayImage; scale: number }> {
@@ -50,13 +55,22 @@ function firstLine(s: string): string {
 
 export async function preprocess(decoded: { image: GrayImage; scale: number }): Promise<Preprocessed> {
   let image = removeShadows(decoded.image);
+  // A page turned 90° or 270° without EXIF: turn it a quarter; whether it is then upside down
+  // is decided after the OCR (the reader retries a page that reads as nothing turned 180°).
+  let quarterTurns = 0;
+  if (lineDirectionRatio(image) < TURNED_RATIO) {
+    image = rotate90(image);
+    quarterTurns = 1;
+    // Back to the working width (a landscape photo turned upright is narrower).
+    image = await resizeGray(image, TARGET_WIDTH);
+  }
   const skew = estimateSkew(image);
   let applied = 0;
   if (Math.abs(skew) >= 0.3) {
     image = await rotateKeepSize(image, -skew);
     applied = skew;
   }
-  return { image, skewDeg: applied, scale: decoded.scale };
+  return { image, skewDeg: applied, scale: decoded.scale, quarterTurns };
 }
 
 /** Rotation that keeps the canvas size (crops the expanded corners back to the original box). */
@@ -79,5 +93,16 @@ async function rotateKeepSize(img: GrayImage, deg: number): Promise<GrayImage> {
     .raw()
     .toBuffer({ resolveWithObject: true });
   if (info.channels !== 1) return img;
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+}
+
+async function resizeGray(img: GrayImage, width: number): Promise<GrayImage> {
+  const { data, info } = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
+    raw: { width: img.width, height: img.height, channels: 1 },
+  })
+    .resize({ width, height: MAX_HEIGHT, fit: 'inside', kernel: 'lanczos3' })
+    .grayscale()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
 }

@@ -8,6 +8,7 @@ import { cropCell } from './crop.ts';
 import { decodeGray, preprocess } from './preprocess.ts';
 import { OcrPool, recognize, defaultPoolSize, type Box, type OcrPage, type OcrSlot } from './ocr.ts';
 import { detectRulings } from './rulings.ts';
+import { rotate180, type GrayImage } from './image-ops.ts';
 import { findHeader } from './table-header.ts';
 import { findRows, type TableLayout } from './table-rows.ts';
 import { readTableRows, type CellKind } from './medications.ts';
@@ -29,6 +30,16 @@ import type {
   ReadResult,
   Stage,
 } from './types.ts';
+
+interface Analysis {
+  page: OcrPage;
+  layout: TableLayout | null;
+  textHeight: number;
+  boxes: TickBox[];
+}
+
+/** Mean word confidence under which a page without a table is also tried upside down. */
+const UPSIDE_DOWN_CONFIDENCE = 75;
 
 const stderrLogger: ReaderLogger = { warn: (m) => process.stderr.write(`dastern reading: ${m}\n`) };
 
@@ -84,7 +95,7 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
     await timed('validate', () => validateImage(input));
     const decoded = await timed('decode', () => decodeGray(input, timeouts.decode / 1000));
     const pre = await timed('preprocess', () => preprocess(decoded));
-    const image = pre.image;
+    let image = pre.image;
 
     let slot: OcrSlot | null = null;
     try {
@@ -93,15 +104,29 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
       const kill = (): void => {
         void pool.kill(s);
       };
-      const page = await timed('ocr', () => recognize(s, image, { pass: 'page' }), kill);
-
-      const t0 = performance.now();
-      const rulings = detectRulings(image);
-      const header = findHeader(page.words, rulings, image.width);
-      const layout: TableLayout | null = header ? findRows(header, page.words, rulings, image.height) : null;
-      const textHeight = median(page.words.filter((w) => /[A-Za-z0-9]/.test(w.text)).map((w) => w.bbox.y1 - w.bbox.y0)) || 32;
-      const boxes: TickBox[] = detectTickBoxes(image, Math.round(textHeight * 0.7), Math.round(textHeight * 2.5));
-      stages.layout = Math.round(performance.now() - t0);
+      const analyse = async (img: GrayImage): Promise<Analysis> => {
+        const page = await timed('ocr', () => recognize(s, img, { pass: 'page' }), kill);
+        const t0 = performance.now();
+        const rulings = detectRulings(img);
+        const header = findHeader(page.words, rulings, img.width);
+        const layout: TableLayout | null = header ? findRows(header, page.words, rulings, img.height) : null;
+        const textHeight = median(page.words.filter((w) => /[A-Za-z0-9]/.test(w.text)).map((w) => w.bbox.y1 - w.bbox.y0)) || 32;
+        const boxes: TickBox[] = detectTickBoxes(img, Math.round(textHeight * 0.7), Math.round(textHeight * 2.5));
+        stages.layout = (stages.layout ?? 0) + Math.round(performance.now() - t0);
+        return { page, layout, textHeight, boxes };
+      };
+      let a = await analyse(image);
+      // Upside down (or turned 270° and then a quarter the wrong way): no table, no tick boxes
+      // and a poor reading. Read it once more turned 180° and keep the better reading.
+      if (a.layout === null && a.boxes.length < 3 && a.page.confidence < UPSIDE_DOWN_CONFIDENCE) {
+        const turned = rotate180(image);
+        const b = await analyse(turned);
+        if (b.layout !== null || b.page.confidence > a.page.confidence + 15) {
+          image = turned;
+          a = b;
+        }
+      }
+      const { page, layout, textHeight, boxes } = a;
 
       const ocrCell = async (box: Box, kind: CellKind): Promise<OcrPage | null> => {
         if (opts.skipNameRepass === true && kind === 'name') return null;
@@ -109,7 +134,7 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
         if (crop === null) return null;
         const psm = kind === 'name' ? Tesseract.PSM.SINGLE_BLOCK : Tesseract.PSM.SINGLE_LINE;
         // Names are Latin; quantities and remarks carry Khmer units and words.
-        return recognize(s, crop, { pass: kind === 'name' || kind === 'quantity-latin' ? 'latin' : 'page', psm });
+        return recognize(s, crop, { pass: kind === 'name' || kind === 'quantity-latin' || kind === 'dose' ? 'latin' : 'page', psm });
       };
 
       const parsed = await timed(

@@ -48,7 +48,8 @@ function median(xs: number[]): number {
 }
 
 /** Candidate header bands: words with a header role or an hour range, clustered by y. */
-export function findHeader(words: OcrWord[], rulings: Rulings, pageWidth: number): TableHeader | null {
+export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: number): TableHeader | null {
+  const words = allWords.flatMap(splitHourRanges);
   const tagged: Tagged[] = words.map((word) => {
     const c = classifyHeader(word.text);
     return { word, role: c?.role ?? null, score: c?.score ?? 0, hours: parseHourRange(word.text) };
@@ -62,7 +63,10 @@ export function findHeader(words: OcrWord[], rulings: Rulings, pageWidth: number
     const slots = new Set(band.filter((t) => t.role !== null && (SLOTS as readonly string[]).includes(t.role)).map((t) => t.role));
     const others = new Set(band.filter((t) => t.role !== null && !(SLOTS as readonly string[]).includes(t.role)).map((t) => t.role));
     const hours = band.filter((t) => t.hours !== null).length;
-    if (slots.size + Math.min(hours, 4) < 2) continue;
+    // A table with slot columns (named or by their hours), or one with a free-text dosing
+    // column: a drug-name header, a usage/dosage header and at least one more.
+    const dosingTable = others.has('name') && others.has('usage') && others.size >= 3;
+    if (slots.size + Math.min(hours, 4) < 2 && !dosingTable) continue;
     const score = slots.size * 2 + others.size + Math.min(hours, 4) * 0.75;
     if (best === null || score > best.score) best = { band, score };
   }
@@ -99,10 +103,27 @@ export function findHeader(words: OcrWord[], rulings: Rulings, pageWidth: number
       columns.push(labelColumn(a, b, tagged.filter((t) => headerWords.includes(t.word))));
     }
   } else {
-    columns = columnsFromWords(tagged.filter((t) => headerWords.includes(t.word)), lineH, xMin, xMax);
+    const body = tableBody(words, y1, lineH, xMin, xMax);
+    columns = columnsFromWords(tagged.filter((t) => headerWords.includes(t.word)), lineH, xMin, xMax, body);
   }
   resolveSlots(columns);
   return { y0, y1, x0: xMin, x1: xMax, columns, ruled, score: best.score };
+}
+
+/**
+ * OCR sometimes reads a row of hour ranges as one word ("|(11-12)|(17-18)|(20-22)"): split it
+ * into one word per range, with boxes in proportion to the characters.
+ */
+function splitHourRanges(w: OcrWord): OcrWord[] {
+  const ranges = [...w.text.matchAll(/\(?\s*[0-9oOlI]{1,2}\s*[-–~]\s*[0-9oOlI]{1,2}\s*\)?/g)];
+  if (ranges.length < 2) return [w];
+  const n = [...w.text].length;
+  const width = w.bbox.x1 - w.bbox.x0;
+  return ranges.map((m) => {
+    const a = m.index ?? 0;
+    const b = a + m[0].length;
+    return { ...w, text: m[0], bbox: { ...w.bbox, x0: Math.round(w.bbox.x0 + (width * a) / n), x1: Math.round(w.bbox.x0 + (width * b) / n) } };
+  });
 }
 
 function uniq(xs: number[]): number[] {
@@ -142,21 +163,97 @@ function labelColumn(x0: number, x1: number, tagged: Tagged[]): Column {
   return { role, x0, x1, label, hours, evidence: role !== null ? 'header' : hours !== null ? 'hours' : 'none' };
 }
 
-/** Borderless table: columns are clusters of header words along x. */
-function columnsFromWords(tagged: Tagged[], lineH: number, xMin: number, xMax: number): Column[] {
+/**
+ * The words of a borderless table's body: the lines below the header down to the first large
+ * vertical gap (the table ends where the text stops), within the header's width.
+ */
+function tableBody(words: OcrWord[], headerBottom: number, lineH: number, xMin: number, xMax: number): OcrWord[] {
+  const below = words
+    .filter((w) => cy(w) > headerBottom + 2 && cx(w) >= xMin - lineH && cx(w) <= xMax + lineH)
+    .sort((a, b) => a.bbox.y0 - b.bbox.y0);
+  const out: OcrWord[] = [];
+  let bottom = headerBottom;
+  for (const w of below) {
+    if (w.bbox.y0 - bottom > lineH * 4) break;
+    out.push(w);
+    bottom = Math.max(bottom, w.bbox.y1);
+  }
+  return out;
+}
+
+/**
+ * Borderless table: columns are clusters of header words along x (words with different roles
+ * never merge); the boundary between two columns is the widest vertical strip of whitespace in
+ * the body between the two labels' centres (names are left-aligned, numbers centred: a
+ * midpoint between labels would cut through them).
+ */
+function columnsFromWords(tagged: Tagged[], lineH: number, xMin: number, xMax: number, body: OcrWord[]): Column[] {
   const sorted = [...tagged].sort((a, b) => cx(a.word) - cx(b.word));
   const groups: Tagged[][] = [];
+  const roleOf = (g: Tagged[]): ColumnRole | null => g.find((t) => t.role !== null)?.role ?? null;
   for (const t of sorted) {
     const g = groups[groups.length - 1];
     const last = g?.[g.length - 1];
-    if (g !== undefined && last !== undefined && t.word.bbox.x0 - last.word.bbox.x1 < lineH * 0.9) g.push(t);
-    else if (g !== undefined && g.some((o) => Math.abs(cx(o.word) - cx(t.word)) < lineH * 1.2)) g.push(t);
+    const gr = g !== undefined ? roleOf(g) : null;
+    // Two labels never share a column: different roles, or two hour ranges.
+    const clash = (gr !== null && t.role !== null && t.role !== gr) || (t.hours !== null && g !== undefined && g.some((o) => o.hours !== null));
+    if (g !== undefined && g.some((o) => Math.abs(cx(o.word) - cx(t.word)) < lineH * 1.2) && !clash) g.push(t);
+    else if (g !== undefined && last !== undefined && t.word.bbox.x0 - last.word.bbox.x1 < lineH * 0.9 && !clash) g.push(t);
     else groups.push([t]);
   }
   const centres = groups.map((g) => g.reduce((s, t) => s + cx(t.word), 0) / g.length);
+  const ext = groups.map((g) => [Math.min(...g.map((t) => t.word.bbox.x0)), Math.max(...g.map((t) => t.word.bbox.x1))] as const);
+  const lo = Math.floor(Math.min(xMin, ...body.map((w) => w.bbox.x0)));
+  const hi = Math.ceil(Math.max(xMax, ...body.map((w) => w.bbox.x1)));
+  // Blocks of body text along x (words of all rows projected), split at gaps wider than a space.
+  const occ = new Uint8Array(Math.max(1, hi - lo + 2));
+  for (const w of body) for (let x = Math.max(lo, w.bbox.x0); x <= Math.min(hi, w.bbox.x1); x++) occ[x - lo] = 1;
+  const blocks: Array<[number, number]> = [];
+  let start = -1;
+  let last = -1;
+  for (let x = lo; x <= hi + 1; x++) {
+    if ((occ[x - lo] ?? 0) === 1) {
+      if (start < 0 || x - last > lineH * 0.6) {
+        if (start >= 0) blocks.push([start, last]);
+        start = x;
+      }
+      last = x;
+    }
+  }
+  if (start >= 0) blocks.push([start, last]);
+  // Each block belongs to the label it overlaps most, else to the nearest label centre.
+  const owner = blocks.map(([a, b]) => {
+    let best = -1;
+    let bestOverlap = 0;
+    ext.forEach(([e0, e1], k) => {
+      const o = Math.min(b, e1) - Math.max(a, e0);
+      if (o > bestOverlap) {
+        bestOverlap = o;
+        best = k;
+      }
+    });
+    if (best >= 0) return best;
+    let d = Infinity;
+    centres.forEach((c, k) => {
+      const dk = Math.abs(c - (a + b) / 2);
+      if (dk < d) {
+        d = dk;
+        best = k;
+      }
+    });
+    return best;
+  });
+  const monotone = owner.every((o, k) => k === 0 || o >= (owner[k - 1] ?? 0));
+  const cuts = centres.slice(1).map((c, i) => {
+    const midpoint = ((centres[i] ?? 0) + c) / 2;
+    if (!monotone) return midpoint;
+    const left = Math.max(ext[i]?.[1] ?? 0, ...blocks.filter((_, k) => owner[k] === i).map((b) => b[1]));
+    const right = Math.min(ext[i + 1]?.[0] ?? 0, ...blocks.filter((_, k) => owner[k] === i + 1).map((b) => b[0]));
+    return left < right ? (left + right) / 2 : midpoint;
+  });
   return groups.map((g, i) => {
-    const a = i === 0 ? xMin : ((centres[i - 1] ?? 0) + (centres[i] ?? 0)) / 2;
-    const b = i === groups.length - 1 ? xMax : ((centres[i] ?? 0) + (centres[i + 1] ?? 0)) / 2;
+    const a = i === 0 ? Math.min(xMin, lo) : (cuts[i - 1] ?? 0);
+    const b = i === groups.length - 1 ? Math.max(xMax, hi) : (cuts[i] ?? 0);
     return labelColumn(a, b, g);
   });
 }
@@ -174,6 +271,7 @@ function resolveSlots(columns: Column[]): void {
       c.evidence = c.hours !== null ? 'hours' : 'none';
     } else seen.add(c.role);
   }
+  slotsFromHours(columns, seen);
   const slotIdx = columns.map((c, i) => (isSlot(c.role) ? i : -1)).filter((i) => i >= 0);
   // Slot order must increase left to right; drop a slot that breaks it.
   for (let k = 1; k < slotIdx.length; k++) {
@@ -239,4 +337,36 @@ function inferMissingBySpacing(columns: Column[], seen: Set<ColumnRole>): void {
     columns.splice(columns.indexOf(after), 0, col);
   }
   seen.add(missing);
+}
+
+/**
+ * Columns headed by hour ranges only ("(6-8) (11-12) (17-18) (20-22)", or a 12-hour clock
+ * "(05-06) (08-10)" for the evening and night): hours made increasing left to right (adding 12
+ * where they drop), then morning < 10 h ≤ noon < 15 h ≤ evening < 19 h ≤ night.
+ */
+function slotsFromHours(columns: Column[], seen: Set<ColumnRole>): void {
+  const withHours = columns.filter((c) => c.hours !== null && (c.role === null || isSlot(c.role)));
+  if (withHours.length < 2 || withHours.every((c) => c.role !== null)) return;
+  let prev = -1;
+  const slots: Slot[] = [];
+  for (const c of withHours) {
+    // A range that runs backwards ("(21-12)" for "(11-12)") trusts its end.
+    const [from, to] = c.hours ?? [0, 0];
+    let h = from <= to ? from : to;
+    while (h < prev && h + 12 <= 24) h += 12;
+    if (h < prev) return;
+    prev = h;
+    slots.push(h < 10 ? 'morning' : h < 15 ? 'noon' : h < 19 ? 'evening' : 'night');
+  }
+  if (new Set(slots).size !== slots.length) return;
+  withHours.forEach((c, i) => {
+    const s = slots[i];
+    if (s === undefined) return;
+    if (c.role !== null && c.role !== s) return; // a header word disagrees: keep the word
+    if (c.role === null && !seen.has(s)) {
+      c.role = s;
+      c.evidence = 'hours';
+      seen.add(s);
+    }
+  });
 }

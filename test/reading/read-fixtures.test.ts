@@ -1,6 +1,7 @@
 /**
  * End-to-end: the two real photos (hand-checked truth in shared/fixtures) must come out fully
- * right; the synthetic ones (test/reading/fixtures, made by synth/generate.ts) measure
+ * right; the synthetic ones (test/reading/fixtures, made by synth/generate.ts and the harder
+ * synth/variants.ts: borderless, hours-only, free-text dosing, ½ doses, upside down) measure
  * generality. One warm reader is shared by the whole file.
  */
 import fs from 'node:fs';

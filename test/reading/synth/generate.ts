@@ -11,10 +11,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 
-type Slot = 'morning' | 'noon' | 'evening' | 'night';
-const SLOTS: Slot[] = ['morning', 'noon', 'evening', 'night'];
+export type Slot = 'morning' | 'noon' | 'evening' | 'night';
+export const SLOTS: Slot[] = ['morning', 'noon', 'evening', 'night'];
 
-interface Drug {
+export interface Drug {
   name: string;
   strength: string | null;
   unitKm: string;
@@ -22,7 +22,7 @@ interface Drug {
   unit: string;
 }
 
-const DRUGS: Drug[] = [
+export const DRUGS: Drug[] = [
   { name: 'Amoxicillin', strength: '500mg', unitKm: 'គ្រាប់', unitEn: 'caps', unit: 'capsule' },
   { name: 'Paracetamol', strength: '500mg', unitKm: 'គ្រាប់', unitEn: 'tab', unit: 'tablet' },
   { name: 'Metformin', strength: '850mg', unitKm: 'គ្រាប់', unitEn: 'tab', unit: 'tablet' },
@@ -44,7 +44,7 @@ const DRUGS: Drug[] = [
 ];
 
 /** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -56,16 +56,16 @@ function rng(seed: number): () => number {
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const KM = 'Khmer OS';
-const LAT = 'DejaVu Sans';
+export const KM = 'Khmer OS';
+export const LAT = 'DejaVu Sans';
 
-function text(x: number, y: number, s: string, size: number, opts: { family?: string; anchor?: string; weight?: string; fill?: string } = {}): string {
+export function text(x: number, y: number, s: string, size: number, opts: { family?: string; anchor?: string; weight?: string; fill?: string } = {}): string {
   return `<text x="${x}" y="${y}" font-family="${opts.family ?? LAT}" font-size="${size}" text-anchor="${opts.anchor ?? 'start'}" font-weight="${opts.weight ?? 'normal'}" fill="${opts.fill ?? '#111'}">${esc(s)}</text>`;
 }
 
-type Style = 'km-ruled' | 'en-remarks' | 'fr-ruled' | 'tick-form';
+export type Style = 'km-ruled' | 'en-remarks' | 'fr-ruled' | 'tick-form';
 
-interface Truth {
+export interface Truth {
   image: string;
   note: string;
   hospital_name: string;
@@ -76,10 +76,10 @@ interface Truth {
   medications: Array<Record<string, unknown>>;
 }
 
-const W = 1240;
-const H = 1754;
+export const W = 1240;
+export const H = 1754;
 
-function header(r: () => number, style: Style): { svg: string; truth: Omit<Truth, 'image' | 'note' | 'medications'> } {
+export function header(r: () => number, style: Style): { svg: string; truth: Omit<Truth, 'image' | 'note' | 'medications'> } {
   const hospitals = ['Preah Kossamak Hospital', 'Calmette Hospital', 'Angkor Referral Hospital', 'Sen Sok Polyclinic', 'Mongkol Medical Center'];
   const hospital = hospitals[Math.floor(r() * hospitals.length)] ?? 'Calmette Hospital';
   const num = `RX${String(Math.floor(r() * 9e6 + 1e6))}`;
@@ -111,14 +111,14 @@ function header(r: () => number, style: Style): { svg: string; truth: Omit<Truth
   };
 }
 
-function pickDrugs(r: () => number, n: number): Drug[] {
+export function pickDrugs(r: () => number, n: number): Drug[] {
   const pool = [...DRUGS];
   const out: Drug[] = [];
   while (out.length < n && pool.length > 0) out.push(pool.splice(Math.floor(r() * pool.length), 1)[0] as Drug);
   return out;
 }
 
-function schedule(r: () => number): Record<Slot, number> {
+export function schedule(r: () => number): Record<Slot, number> {
   const patterns: Array<[number, number, number, number]> = [[1, 0, 1, 0], [1, 1, 1, 0], [1, 0, 0, 0], [0, 0, 0, 1], [1, 0, 1, 1], [2, 0, 2, 0], [1, 1, 1, 1], [0, 0, 1, 0]];
   const p = patterns[Math.floor(r() * patterns.length)] ?? [1, 0, 1, 0];
   return { morning: p[0], noon: p[1], evening: p[2], night: p[3] };
