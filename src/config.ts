@@ -21,7 +21,42 @@ export interface Config {
   logLevel: string;
   /** HTTP API settings (issue 4); see README "Configuration". */
   api: ApiConfig;
+  /** Web Push (VAPID) and delivery settings (issue 5). */
+  push: PushConfig;
+  /** Job queue tuning (issue 5). */
+  jobs: JobsConfig;
 }
+
+export interface PushConfig {
+  /** VAPID key pair (URL-safe base64); undefined → generated once under dataDir/secrets (never in production). */
+  vapidPublicKey: string | undefined;
+  vapidPrivateKey: string | undefined;
+  /** mailto: or https: contact sent to push services. */
+  vapidSubject: string;
+  /** Hosts (and their sub-domains) a push endpoint may point at; ['*'] → any https host. */
+  endpointHosts: string[];
+  /** Push and e-mail sends in flight at once. */
+  concurrency: number;
+}
+
+export interface JobsConfig {
+  /** A reading running longer than this is given up (its worker is presumed dead) and retried. */
+  readingTimeoutSeconds: number;
+  readingRetries: number;
+  /** First retry delay; doubled each time (with jitter). */
+  readingRetryDelaySeconds: number;
+  /** How often the queue looks for expired jobs (and archives finished ones). */
+  maintenanceIntervalSeconds: number;
+  /** Consecutive missed doses before her doctors are alerted. */
+  missedDoseThreshold: number;
+  /** `dastern worker`: how long to wait for `dastern serve` to apply pending migrations. */
+  workerMigrationWaitSeconds: number;
+}
+
+/** The push services of the major browsers (Chrome/Edge/Opera, Firefox, Safari, legacy Edge). */
+export const PUSH_SERVICE_HOSTS = [
+  'fcm.googleapis.com', 'android.googleapis.com', 'push.services.mozilla.com', 'push.apple.com', 'notify.windows.com',
+];
 
 export interface ApiConfig {
   /** HS256 key for access tokens and e-mail links; undefined → generated once under dataDir/secrets (never in production). */
@@ -131,6 +166,39 @@ function parseApiConfig(env: NodeJS.ProcessEnv, nodeEnv: Environment, host: stri
   };
 }
 
+function parsePushConfig(env: NodeJS.ProcessEnv, nodeEnv: Environment, mailFrom: string): PushConfig {
+  const pub = env.DASTERN_VAPID_PUBLIC_KEY && env.DASTERN_VAPID_PUBLIC_KEY !== '' ? env.DASTERN_VAPID_PUBLIC_KEY : undefined;
+  const priv = env.DASTERN_VAPID_PRIVATE_KEY && env.DASTERN_VAPID_PRIVATE_KEY !== '' ? env.DASTERN_VAPID_PRIVATE_KEY : undefined;
+  if ((pub === undefined) !== (priv === undefined)) throw new ConfigError('DASTERN_VAPID_PUBLIC_KEY and DASTERN_VAPID_PRIVATE_KEY go together');
+  if (pub !== undefined && !/^[A-Za-z0-9_-]{86,88}$/.test(pub)) throw new ConfigError('DASTERN_VAPID_PUBLIC_KEY must be a URL-safe base64 P-256 public key (`npx web-push generate-vapid-keys`)');
+  if (priv !== undefined && !/^[A-Za-z0-9_-]{42,44}$/.test(priv)) throw new ConfigError('DASTERN_VAPID_PRIVATE_KEY must be a URL-safe base64 P-256 private key');
+  const address = /<([^>]+)>/.exec(mailFrom)?.[1] ?? mailFrom;
+  const subject = env.DASTERN_VAPID_SUBJECT && env.DASTERN_VAPID_SUBJECT !== '' ? env.DASTERN_VAPID_SUBJECT : `mailto:${address}`;
+  if (!/^(mailto:[^@\s]+@[^@\s]+|https:\/\/\S+)$/.test(subject)) throw new ConfigError('DASTERN_VAPID_SUBJECT must be a mailto: or https: URL');
+  const hostsRaw = env.DASTERN_PUSH_ENDPOINT_HOSTS;
+  const endpointHosts = hostsRaw !== undefined && hostsRaw !== ''
+    ? hostsRaw.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '')
+    : nodeEnv === 'production' ? PUSH_SERVICE_HOSTS : ['*'];
+  return {
+    vapidPublicKey: pub,
+    vapidPrivateKey: priv,
+    vapidSubject: subject,
+    endpointHosts,
+    concurrency: parseInteger('DASTERN_DELIVERY_CONCURRENCY', env.DASTERN_DELIVERY_CONCURRENCY, 8, 1, 256),
+  };
+}
+
+function parseJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
+  return {
+    readingTimeoutSeconds: parseInteger('DASTERN_READING_TIMEOUT_SECONDS', env.DASTERN_READING_TIMEOUT_SECONDS, 300, 1, 3600),
+    readingRetries: parseInteger('DASTERN_READING_RETRIES', env.DASTERN_READING_RETRIES, 3, 0, 20),
+    readingRetryDelaySeconds: parseInteger('DASTERN_READING_RETRY_DELAY_SECONDS', env.DASTERN_READING_RETRY_DELAY_SECONDS, 5, 0, 3600),
+    maintenanceIntervalSeconds: parseInteger('DASTERN_QUEUE_MAINTENANCE_SECONDS', env.DASTERN_QUEUE_MAINTENANCE_SECONDS, 60, 1, 3600),
+    missedDoseThreshold: parseInteger('DASTERN_MISSED_DOSE_THRESHOLD', env.DASTERN_MISSED_DOSE_THRESHOLD, 3, 1, 100),
+    workerMigrationWaitSeconds: parseInteger('DASTERN_WORKER_MIGRATION_WAIT_SECONDS', env.DASTERN_WORKER_MIGRATION_WAIT_SECONDS, 600, 0, 86_400),
+  };
+}
+
 function parseUrl(name: string, raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   let url: URL;
@@ -149,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = parseEnv(env.NODE_ENV);
   const host = env.HOST && env.HOST !== '' ? env.HOST : '127.0.0.1';
   const port = parsePort('PORT', env.PORT, 3000);
+  const api = parseApiConfig(env, nodeEnv, host, port);
   const config: Config = {
     env: nodeEnv,
     databaseUrl: parseUrl('DATABASE_URL', env.DATABASE_URL),
@@ -158,7 +227,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     embeddedPgPort: parsePort('DASTERN_EMBEDDED_PG_PORT', env.DASTERN_EMBEDDED_PG_PORT, 54329),
     logLevel: env.LOG_LEVEL && env.LOG_LEVEL !== '' ? env.LOG_LEVEL : nodeEnv === 'test' ? 'warn' : 'info',
-    api: parseApiConfig(env, nodeEnv, host, port),
+    api,
+    push: parsePushConfig(env, nodeEnv, api.mailFrom),
+    jobs: parseJobsConfig(env),
   };
   if (config.env === 'production' && config.databaseUrl === undefined) {
     throw new ConfigError('production needs DATABASE_URL: the embedded database is for development only');
@@ -168,6 +239,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (config.env === 'production' && config.api.smtpUrl === undefined) {
     throw new ConfigError('production needs DASTERN_SMTP_URL: e-mail verification and password reset send mail');
+  }
+  if (config.env === 'production' && (config.push.vapidPublicKey === undefined || !env.DASTERN_VAPID_SUBJECT)) {
+    throw new ConfigError('production needs DASTERN_VAPID_PUBLIC_KEY, DASTERN_VAPID_PRIVATE_KEY and DASTERN_VAPID_SUBJECT (`npx web-push generate-vapid-keys`): generated keys are for development only');
   }
   return config;
 }

@@ -11,9 +11,16 @@ import { buildApp } from './http/app.ts';
 import { NotificationHub } from './notifications/hub.ts';
 import { FileStore } from './files/store.ts';
 import { loadFileKey } from './files/key.ts';
-import { installQueues, startQueue } from './jobs/queue.ts';
+import { installQueues, startQueue, type ReadingQueueTuning } from './jobs/queue.ts';
 import { readingEnqueuer, startWorkers } from './jobs/workers.ts';
 import { closeSharedReader, readPrescription } from './reading/index.ts';
+import { createMailer } from './mail/mailer.ts';
+import { createDeliverer } from './delivery/index.ts';
+
+/** The reading queue's policy from config.jobs (shared with `dastern worker`). */
+export function jobsTuning(config: Config): ReadingQueueTuning {
+  return { timeoutSeconds: config.jobs.readingTimeoutSeconds, retries: config.jobs.readingRetries, retryDelaySeconds: config.jobs.readingRetryDelaySeconds };
+}
 
 export interface RunningServer {
   url: string;
@@ -25,27 +32,32 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const db = new Database(urls.appUrl);
   const hub = new NotificationHub(urls.appUrl, logger);
   const files = new FileStore(`${config.dataDir}/files`, loadFileKey(config));
+  // One mailer for the API (verification, reset) and the delivery workers (notifications).
+  const mailer = createMailer({ smtpUrl: config.api.smtpUrl, from: config.api.mailFrom, outboxDir: `${config.dataDir}/outbox`, logger });
   let app: Awaited<ReturnType<typeof buildApp>>;
   let boss: Awaited<ReturnType<typeof startQueue>> | undefined;
   try {
-    await installQueues(urls.ownerUrl);
-    boss = await startQueue(urls.appUrl, { supervise: true }, (err) => logger.error({ err: err.message }, 'job queue error'));
+    await installQueues(urls.ownerUrl, jobsTuning(config));
+    boss = await startQueue(urls.appUrl, { supervise: true, maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds },
+      (err) => logger.error({ err: err.message }, 'job queue error'));
     await startWorkers({
       boss, db, files, logger,
       reader: { read: (bytes) => readPrescription(bytes, { workers: 1, logger: { warn: (msg) => logger.warn(msg) } }) },
-      missedThreshold: 3,
+      missedThreshold: config.jobs.missedDoseThreshold,
       archiveAfterDays: 365,
+      deliverer: createDeliverer(config, db, mailer, logger),
     });
     await hub.start();
     const queue = boss;
     app = await buildApp({
-      db, logger, config, hub,
+      db, logger, config, hub, mailer,
       prescriptions: { files, enqueueReading: readingEnqueuer(queue) },
       queueDepth: () => queue.getQueueSize('prescription-read'),
     });
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await boss?.stop({ graceful: false, wait: true });
+    mailer.close();
     await hub.stop();
     await db.close();
     await urls.embedded?.stop();
@@ -62,6 +74,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         await app.close();
         await boss?.stop({ graceful: true, wait: true, timeout: 20_000 });
         await closeSharedReader();
+        mailer.close();
         await hub.stop();
         await db.close();
         await urls.embedded?.stop();

@@ -3,6 +3,7 @@
  */
 import { Command } from 'commander';
 import { registerServeCommand } from './serve.ts';
+import { registerWorkerCommand } from './worker.ts';
 import { registerDbCommands } from './db.ts';
 import { registerUserCommands } from './users.ts';
 import { registerAuditCommands } from './audit.ts';
@@ -14,6 +15,7 @@ const program = new Command('dastern')
   .showHelpAfterError();
 
 registerServeCommand(program);
+registerWorkerCommand(program);
 registerDbCommands(program);
 registerUserCommands(program);
 registerAuditCommands(program);

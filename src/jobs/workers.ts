@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import { runReadingJob, type ReaderPort } from '../prescriptions/reading-job.ts';
 import { dispatchReminders } from '../reminders/dispatcher.ts';
 import { QUEUES } from './queue.ts';
+import { enqueueDeliveries, startDeliveryWorkers, unattemptedIds, type DeliveryPort } from '../delivery/jobs.ts';
 
 export interface WorkerDeps {
   boss: PgBoss;
@@ -21,8 +22,12 @@ export interface WorkerDeps {
   missedThreshold: number;
   /** Days after which prescriptions are archived by the monthly job. */
   archiveAfterDays: number;
-  /** Delivers the push and e-mail channels of freshly created notifications. */
-  deliver?: (notificationIds: readonly string[]) => Promise<void>;
+  /**
+   * Sends the push and e-mail channels of notifications (src/delivery). When set, the
+   * dispatcher enqueues `notifications-deliver` jobs and this process runs delivery workers;
+   * without it notifications stay in-app only.
+   */
+  deliverer?: DeliveryPort;
 }
 
 const SYSTEM = { userId: null, role: 'system' } as const;
@@ -55,10 +60,16 @@ export async function startWorkers(d: WorkerDeps): Promise<void> {
   await d.boss.schedule(QUEUES.dispatchReminders, '* * * * *', {}, { tz: TZ });
   await d.boss.work(QUEUES.dispatchReminders, { pollingIntervalSeconds: 2 }, async () => {
     const result = await dispatchReminders(d.db, new Date(), { missedThreshold: d.missedThreshold });
-    if (d.deliver && result.notificationIds.length > 0) await d.deliver(result.notificationIds);
+    let deliveryJobs = 0;
+    if (d.deliverer) {
+      const fresh = new Set(result.notificationIds);
+      const lost = (await unattemptedIds(d.db)).filter((id) => !fresh.has(id));
+      deliveryJobs = await enqueueDeliveries(d.boss, [...result.notificationIds, ...lost]);
+    }
     const { notificationIds, ...counts } = result;
-    d.logger.info({ ...counts, notifications: notificationIds.length }, 'reminders dispatched');
+    d.logger.info({ ...counts, notifications: notificationIds.length, deliveryJobs }, 'reminders dispatched');
   });
+  if (d.deliverer) await startDeliveryWorkers(d.boss, d.deliverer);
 
   await d.boss.schedule(QUEUES.cleanupSessions, '15 3 * * *', {}, { tz: TZ });
   await d.boss.work(QUEUES.cleanupSessions, async () => {

@@ -1,0 +1,148 @@
+/**
+ * `dastern worker`: only the job workers (prescription readings, the reminder dispatcher,
+ * notification delivery, maintenance), for running them on other machines than `dastern serve`.
+ *
+ * Database preparation differs from serve on purpose:
+ * - migrations are the serve process's job: the worker WAITS until none is pending (it never
+ *   migrates, so a rolling deployment cannot have a new worker change the schema under a
+ *   running service); it gives up after DASTERN_WORKER_MIGRATION_WAIT_SECONDS;
+ * - it needs DATABASE_URL (the owner login, for the queue's tables): the embedded database
+ *   belongs to `dastern serve`, which runs these workers itself;
+ * - it never changes the dastern_app password: the service login is DASTERN_APP_DATABASE_URL,
+ *   or derived from DASTERN_DATA_DIR/secrets/db-app-password, which must then be the serve
+ *   machine's (a shared data dir — also where the encrypted photos are).
+ * SIGINT/SIGTERM stop it gracefully: running jobs finish (up to 20 s), then the pools close; a
+ * second signal exits at once. A job cut short is retried by the queue after its expiry.
+ */
+import type { Command } from 'commander';
+import pg from 'pg';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { appPassword, deriveAppUrl } from '../db/bootstrap.ts';
+import { Database } from '../db/database.ts';
+import { withMigrator } from '../db/migrations.ts';
+import { FileStore } from '../files/store.ts';
+import { loadFileKey } from '../files/key.ts';
+import { installQueues, startQueue } from '../jobs/queue.ts';
+import { startWorkers } from '../jobs/workers.ts';
+import { createMailer } from '../mail/mailer.ts';
+import { createDeliverer } from '../delivery/index.ts';
+import type { ReaderPort } from '../prescriptions/reading-job.ts';
+import { closeSharedReader, readPrescription } from '../reading/index.ts';
+import { jobsTuning } from '../server.ts';
+
+export interface WorkerProcessOptions {
+  /** Tests: a reader of their own (default: the shared tesseract reader, started lazily). */
+  reader?: ReaderPort;
+}
+
+export interface RunningWorker {
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Returns once every migration file has been applied (by `dastern serve`). */
+export async function waitForMigrations(ownerUrl: string, logger: Logger, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let told = false;
+  for (;;) {
+    const { pending } = await withMigrator(ownerUrl, (m) => m.status());
+    if (pending.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`migrations still pending after ${Math.round(timeoutMs / 1000)} s (${pending.join(', ')}): start \`dastern serve\` or run \`dastern db migrate\``);
+    }
+    if (!told) logger.info({ pending }, 'waiting for `dastern serve` to apply the migrations');
+    told = true;
+    await sleep(2000);
+  }
+}
+
+async function checkLogin(appUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: appUrl, connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (err) {
+    throw new ConfigError(`the service login (dastern_app) failed: ${err instanceof Error ? err.message : String(err)}. ` +
+      'Set DASTERN_APP_DATABASE_URL, or share the serve machine\'s DASTERN_DATA_DIR/secrets/db-app-password');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions = {}): Promise<RunningWorker> {
+  const ownerUrl = config.databaseUrl;
+  if (ownerUrl === undefined) {
+    throw new ConfigError('dastern worker needs DATABASE_URL: the embedded database belongs to `dastern serve`, which runs the workers itself');
+  }
+  await waitForMigrations(ownerUrl, logger, config.jobs.workerMigrationWaitSeconds * 1000);
+  const appUrl = config.appDatabaseUrl ?? deriveAppUrl(ownerUrl, appPassword(config.dataDir));
+  await checkLogin(appUrl);
+  await installQueues(ownerUrl, jobsTuning(config));
+
+  const db = new Database(appUrl, { max: 10 });
+  const mailer = createMailer({ smtpUrl: config.api.smtpUrl, from: config.api.mailFrom, outboxDir: `${config.dataDir}/outbox`, logger });
+  let boss: Awaited<ReturnType<typeof startQueue>> | undefined;
+  try {
+    const files = new FileStore(`${config.dataDir}/files`, loadFileKey(config));
+    const deliverer = createDeliverer(config, db, mailer, logger);
+    boss = await startQueue(appUrl, { supervise: true, maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds },
+      (err) => logger.error({ err: err.message }, 'job queue error'));
+    await startWorkers({
+      boss, db, files, logger, deliverer,
+      reader: options.reader ?? { read: (bytes) => readPrescription(bytes, { workers: 1, logger: { warn: (msg) => logger.warn(msg) } }) },
+      missedThreshold: config.jobs.missedDoseThreshold,
+      archiveAfterDays: 365,
+    });
+  } catch (err) {
+    await boss?.stop({ graceful: false, wait: true });
+    mailer.close();
+    await db.close();
+    throw err;
+  }
+  const queue = boss;
+  let stopping: Promise<void> | undefined;
+  return {
+    stop() {
+      stopping ??= (async () => {
+        await queue.stop({ graceful: true, wait: true, timeout: 20_000 });
+        await closeSharedReader();
+        mailer.close();
+        await db.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Runs until SIGINT/SIGTERM (a second signal exits at once). */
+export async function runWorkerUntilSignal(config: Config, logger: Logger, options: WorkerProcessOptions = {}): Promise<void> {
+  const worker = await startWorkerProcess(config, logger, options);
+  logger.info({ pid: process.pid }, 'DasTern workers started');
+  let signals = 0;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) process.exit(1);
+    logger.info({ signal }, 'workers shutting down');
+    worker.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'worker shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('run only the job workers (readings, reminders, delivery, maintenance) against DATABASE_URL; waits for `dastern serve` to migrate')
+    .action(async () => {
+      const config = loadConfig();
+      await runWorkerUntilSignal(config, createLogger(config.logLevel));
+    });
+}

@@ -1,0 +1,88 @@
+/**
+ * The signed-in user's Web Push subscriptions: register the browser's PushSubscription
+ * (upsert by endpoint), list, remove. The endpoint must be https on a push service's host
+ * (config.push.endpointHosts): the server POSTs to it, so it must not point inside our network.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { Services } from '../http/services.ts';
+import { actorOf } from '../http/auth.ts';
+import { ApiError, badRequest, notFound } from '../http/errors.ts';
+import { Nullable, Timestamp, Uuid } from '../http/schemas.ts';
+import { endpointAllowed } from './push.ts';
+import * as q from './queries.ts';
+
+const MAX_ACTIVE = 20;
+const B64URL = '^[A-Za-z0-9_-]+={0,2}$';
+
+/** What `JSON.stringify(pushSubscription)` gives in the browser. */
+export const SubscriptionBody = Type.Object({
+  endpoint: Type.String({ minLength: 12, maxLength: 2048 }),
+  expirationTime: Type.Optional(Nullable(Type.Number())),
+  keys: Type.Object({
+    p256dh: Type.String({ minLength: 80, maxLength: 100, pattern: B64URL }),
+    auth: Type.String({ minLength: 16, maxLength: 88, pattern: B64URL }),
+  }, { additionalProperties: false }),
+}, { additionalProperties: false });
+export type SubscriptionBodyT = Static<typeof SubscriptionBody>;
+
+export const SubscriptionView = Type.Object({
+  id: Uuid,
+  endpoint: Type.String(),
+  user_agent: Nullable(Type.String()),
+  failure_count: Type.Integer(),
+  last_success_at: Nullable(Timestamp),
+  disabled_at: Nullable(Timestamp),
+  created_at: Timestamp,
+});
+export type SubscriptionViewT = Static<typeof SubscriptionView>;
+
+const toView = (r: q.SubscriptionView): SubscriptionViewT => ({
+  id: r.id,
+  endpoint: r.endpoint,
+  user_agent: r.user_agent,
+  failure_count: r.failure_count,
+  last_success_at: r.last_success_at?.toISOString() ?? null,
+  disabled_at: r.disabled_at?.toISOString() ?? null,
+  created_at: r.created_at.toISOString(),
+});
+
+const b64urlBytes = (s: string): Buffer => Buffer.from(s.replace(/=+$/, ''), 'base64url');
+
+export class PushSubscriptionService {
+  constructor(private readonly s: Services) {}
+
+  async subscribe(request: FastifyRequest, body: SubscriptionBodyT): Promise<{ created: boolean; view: SubscriptionViewT }> {
+    const actor = actorOf(request);
+    if (!endpointAllowed(body.endpoint, this.s.config.push.endpointHosts)) {
+      throw new ApiError(422, 'push_endpoint_not_allowed', 'the endpoint must be an https URL of a browser push service');
+    }
+    const p256dh = b64urlBytes(body.keys.p256dh);
+    const auth = b64urlBytes(body.keys.auth);
+    if (p256dh.length !== 65 || p256dh[0] !== 0x04 || auth.length !== 16) {
+      throw badRequest('invalid_push_keys', 'keys.p256dh must be an uncompressed P-256 public key and keys.auth 16 bytes (base64url)');
+    }
+    const ua = request.headers['user-agent'];
+    const userAgent = typeof ua === 'string' ? ua.slice(0, 300) : null;
+    return this.s.run(request, async (tx) => {
+      const active = await tx.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM push_subscriptions WHERE user_id = $1 AND disabled_at IS NULL AND endpoint <> $2`,
+        [actor.userId, body.endpoint]);
+      if ((active.rows[0]?.n ?? 0) >= MAX_ACTIVE) {
+        throw new ApiError(409, 'too_many_push_subscriptions', `at most ${MAX_ACTIVE} devices receive push notifications; remove one first`);
+      }
+      const row = await q.subscribe(tx, actor.userId, { endpoint: body.endpoint, p256dh: body.keys.p256dh, auth: body.keys.auth, userAgent });
+      return { created: row.created, view: toView(row) };
+    });
+  }
+
+  async list(request: FastifyRequest): Promise<SubscriptionViewT[]> {
+    const actor = actorOf(request);
+    return (await this.s.run(request, (tx) => q.listSubscriptions(tx, actor.userId))).map(toView);
+  }
+
+  async remove(request: FastifyRequest, id: string): Promise<void> {
+    const actor = actorOf(request);
+    if (!(await this.s.run(request, (tx) => q.deleteSubscription(tx, actor.userId, id)))) throw notFound('push subscription');
+  }
+}
