@@ -30,6 +30,7 @@ import { createDeliverer } from '../delivery/index.ts';
 import type { ReaderPort } from '../prescriptions/reading-job.ts';
 import { closeSharedReader, readPrescription } from '../reading/index.ts';
 import { jobsTuning } from '../server.ts';
+import { stopOnSignals } from './signals.ts';
 
 export interface WorkerProcessOptions {
   /** Tests: a reader of their own (default: the shared tesseract reader, started lazily). */
@@ -120,21 +121,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
 export async function runWorkerUntilSignal(config: Config, logger: Logger, options: WorkerProcessOptions = {}): Promise<void> {
   const worker = await startWorkerProcess(config, logger, options);
   logger.info({ pid: process.pid }, 'DasTern workers started');
-  let signals = 0;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    signals += 1;
-    if (signals > 1) process.exit(1);
-    logger.info({ signal }, 'workers shutting down');
-    worker.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'worker shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  stopOnSignals(worker, logger, 'workers');
 }
 
 export function registerWorkerCommand(program: Command): void {
