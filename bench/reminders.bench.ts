@@ -84,72 +84,6 @@ async function seed(c: pg.Client): Promise<void> {
   say('\n');
 }
 
-/**
- * Proposed SQL changes for the SQL engineer (applied to the bench database only, then the burst
- * is measured again): (1) dose-log INSERT counters as one statement-level trigger with a
- * transition table instead of one UPDATE per row; (2) the medication_reminders audit trigger
- * skipped by a WHEN clause when only operational columns change (no plpgsql call, no jsonb
- * diff); (3) reminder_next_occurrence() computed once per row in dispatch_due_reminders (the
- * pulled-up subquery evaluated it twice: next_reminder_at and is_active); (4) its UPDATE by
- * primary key; (5) random_page_cost 1.1 for it (index joins to medications and users).
- */
-const AUDITED = 'medication_id, patient_id, slot, reminder_time, dose_amount, dose_unit, days_of_week, start_date, end_date, timezone, is_active, snooze_minutes, advance_minutes, grace_minutes';
-const NOISE = `'patient_id', 'next_reminder_at', 'last_dispatched_at', 'total_doses', 'taken_count', 'missed_count', 'skipped_count', 'adherence_rate'`;
-const PROPOSED = `
-CREATE OR REPLACE FUNCTION trg_medication_reminder_logs_counters_insert() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-BEGIN
-  UPDATE medication_reminders mr SET total_doses = mr.total_doses + n.total, taken_count = mr.taken_count + n.taken,
-         missed_count = mr.missed_count + n.missed, skipped_count = mr.skipped_count + n.skipped
-    FROM (SELECT reminder_id, count(*)::int AS total, count(*) FILTER (WHERE status = 'taken')::int AS taken,
-                 count(*) FILTER (WHERE status = 'missed')::int AS missed, count(*) FILTER (WHERE status = 'skipped')::int AS skipped
-            FROM new_rows GROUP BY reminder_id) n
-   WHERE mr.id = n.reminder_id;
-  RETURN NULL;
-END $$;
-CREATE OR REPLACE FUNCTION trg_medication_reminder_logs_counters_update() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-BEGIN
-  -- new rows count in, old rows count out, per reminder (a log moved between reminders too)
-  UPDATE medication_reminders mr SET total_doses = mr.total_doses + d.total, taken_count = mr.taken_count + d.taken,
-         missed_count = mr.missed_count + d.missed, skipped_count = mr.skipped_count + d.skipped
-    FROM (SELECT reminder_id, sum(k)::int AS total, sum(k * (status = 'taken')::int)::int AS taken,
-                 sum(k * (status = 'missed')::int)::int AS missed, sum(k * (status = 'skipped')::int)::int AS skipped
-            FROM (SELECT reminder_id, status, 1 AS k FROM new_rows UNION ALL SELECT reminder_id, status, -1 FROM old_rows) x
-           GROUP BY reminder_id) d
-   WHERE mr.id = d.reminder_id AND (d.total, d.taken, d.missed, d.skipped) <> (0, 0, 0, 0);
-  RETURN NULL;
-END $$;
-DROP TRIGGER medication_reminder_logs_counters ON medication_reminder_logs;
--- deleted dose logs: row by row as before (rare: erasure, cascades)
-CREATE TRIGGER medication_reminder_logs_counters AFTER DELETE ON medication_reminder_logs
-    FOR EACH ROW EXECUTE FUNCTION trg_medication_reminder_logs_counters();
-CREATE TRIGGER medication_reminder_logs_counters_insert AFTER INSERT ON medication_reminder_logs
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION trg_medication_reminder_logs_counters_insert();
-CREATE TRIGGER medication_reminder_logs_counters_update AFTER UPDATE ON medication_reminder_logs
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION trg_medication_reminder_logs_counters_update();
-DROP TRIGGER audit_row_change ON medication_reminders;
-CREATE TRIGGER audit_row_change AFTER INSERT OR DELETE ON medication_reminders FOR EACH ROW
-    EXECUTE FUNCTION trg_audit_row_change(${NOISE});
-CREATE TRIGGER audit_row_change_update AFTER UPDATE ON medication_reminders FOR EACH ROW
-    WHEN ((${AUDITED.split(', ').map((c) => `OLD.${c}`).join(', ')}) IS DISTINCT FROM (${AUDITED.split(', ').map((c) => `NEW.${c}`).join(', ')}))
-    EXECUTE FUNCTION trg_audit_row_change(${NOISE});`;
-
-async function applyProposed(c: pg.Client): Promise<void> {
-  await c.query(PROPOSED);
-  const def = (await c.query<{ d: string }>(`SELECT pg_get_functiondef('dispatch_due_reminders(timestamptz, integer)'::regprocedure) AS d`)).rows[0]!.d;
-  // (3) once per row (OFFSET 0 keeps the subquery from being pulled up); (4) the UPDATE finds its
-  // rows through the primary key instead of a sequential scan of every reminder per batch
-  const fixed = def
-    .replace(/(FROM medication_reminders r WHERE r\.id = ANY \(v_ids\))(\s*\) AS n)/, '$1 OFFSET 0$2')
-    .replace(/WHERE mr\.id = n\.id;/, 'WHERE mr.id = n.id AND mr.id = ANY (v_ids);');
-  if (fixed.split('OFFSET 0').length !== 2 || !fixed.includes('AND mr.id = ANY (v_ids);')) throw new Error('dispatch_due_reminders changed: update the bench patch');
-  await c.query(fixed);
-  // (5) a batch joins medications and users by primary key, not by hashing both tables whole:
-  // the planner's random-I/O cost is for spinning disks; the working set is in memory
-  await c.query('ALTER FUNCTION dispatch_due_reminders(timestamptz, integer) SET random_page_cost = 1.1');
-}
-
 interface FnStat { funcname: string; calls: number; total_time: number; self_time: number }
 
 async function functionStats(c: pg.Client): Promise<Map<string, FnStat>> {
@@ -222,22 +156,16 @@ async function main(): Promise<void> {
 
     // 2. bursts
     out(`\n2. Burst: ${int(BURST)} doses due in the same minute`);
-    const runs = [...BATCHES.map((b) => ({ batchSize: b, proposed: false })), ...(process.env.BENCH_PROPOSED === '0' ? [] : [{ batchSize: BATCHES[0] ?? 2000, proposed: true }])];
-    for (const [i, { batchSize, proposed }] of runs.entries()) {
-      if (proposed) {
-        await applyProposed(owner);
-        out('   with the proposed SQL changes (statement-level dose-log counters, audit WHEN clause, dispatch_due_reminders plan fixes):');
-      }
+    for (const [i, batchSize] of BATCHES.entries()) {
       const due = local('07:00', i + 1);
       // each run starts from the same state: no dose logs or notifications from earlier runs
       await owner.query(`ALTER TABLE medication_reminder_logs DISABLE TRIGGER USER; DELETE FROM medication_reminder_logs;
                          ALTER TABLE medication_reminder_logs ENABLE TRIGGER USER; DELETE FROM notifications`);
-      await owner.query('ALTER TABLE medication_reminders DISABLE TRIGGER audit_row_change');
+      // (only next_reminder_at changes: the audit trigger's WHEN clause skips these rows)
       await owner.query(
         `UPDATE medication_reminders mr SET next_reminder_at = CASE WHEN b.rn <= $2 THEN $1 ELSE $1::timestamptz + interval '1 day' END
            FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM medication_reminders WHERE is_active) b
           WHERE mr.id = b.id`, [due, BURST]);
-      await owner.query('ALTER TABLE medication_reminders ENABLE TRIGGER audit_row_change');
       await owner.query('VACUUM ANALYZE medication_reminders, medication_reminder_logs, notifications');
       if (process.env.BENCH_EXPLAIN === '1' && i === 0) await explainBatch(owner, due, batchSize);
       await owner.query('SELECT pg_stat_reset()');

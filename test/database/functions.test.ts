@@ -1,4 +1,5 @@
 /** The business functions of functions/user_functions.sql, on data built for each case. */
+import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../support/db.ts';
 import { createMedication, createPrescription, createReminder, createUser, seed, type Queryable } from './fixtures.ts';
@@ -336,5 +337,175 @@ describe('generate_invitation_code', () => {
         `INSERT INTO doctor_patient_relationships (doctor_id, initiated_by, invitation_code, invitation_expires_at)
          VALUES ($1, 'doctor', generate_invitation_code(), now() + interval '7 days') RETURNING invitation_code`, [d]));
     expect(res.rows[0]?.invitation_code).toMatch(/^[A-HJKMNP-Z2-9]{10}$/);
+  });
+});
+
+describe('dose-log counters and the reminder audit under multi-row statements (migration 009)', () => {
+  type Counters = { id: string; total_doses: number; taken_count: number; missed_count: number; skipped_count: number };
+  /** Every reminder's counters equal a recount of its dose logs. */
+  async function expectCountersRight(db: Queryable, reminders: string[]): Promise<Counters[]> {
+    const stored = await db.query<Counters>(
+      'SELECT id, total_doses, taken_count, missed_count, skipped_count FROM medication_reminders WHERE id = ANY ($1::uuid[]) ORDER BY id', [reminders]);
+    const recount = await db.query<Counters>(
+      `SELECT r.id, count(l.id)::int AS total_doses, count(*) FILTER (WHERE l.status = 'taken')::int AS taken_count,
+              count(*) FILTER (WHERE l.status = 'missed')::int AS missed_count, count(*) FILTER (WHERE l.status = 'skipped')::int AS skipped_count
+         FROM medication_reminders r LEFT JOIN medication_reminder_logs l ON l.reminder_id = r.id
+        WHERE r.id = ANY ($1::uuid[]) GROUP BY r.id ORDER BY r.id`, [reminders]);
+    expect(stored.rows).toEqual(recount.rows);
+    return stored.rows;
+  }
+  const insertLogs = (db: Queryable, reminder: string, patient: string, statuses: string[], fromDay: number): Promise<unknown> =>
+    db.query(
+      `INSERT INTO medication_reminder_logs (reminder_id, patient_id, scheduled_for, status, action_at)
+       SELECT $1, $2, now() - make_interval(days => $4::int + s.i::int), s.st::reminder_log_status,
+              CASE WHEN s.st IN ('taken', 'skipped') THEN now() END
+         FROM unnest($3::text[]) WITH ORDINALITY AS s(st, i)`,
+      [reminder, patient, statuses, fromDay]);
+
+  it('stay exact for inserts, status changes, moves, upserts, mark_missed_doses and deletes of many rows at once', async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    const rx = await createPrescription(db, p);
+    const medA = await createMedication(db, rx, p, { name: 'Metformin', sequence: 1 });
+    const medB = await createMedication(db, rx, p, { name: 'Amlodipine', sequence: 2 });
+    const a = await createReminder(db, medA, p, { startOffset: -30 });
+    const b = await createReminder(db, medB, p, { startOffset: -30 });
+    const c = await createReminder(db, medB, p, { startOffset: -30, time: '20:00' });
+    const all = [a, b, c];
+
+    // one INSERT statement for two reminders, mixed statuses
+    await db.query(
+      `INSERT INTO medication_reminder_logs (reminder_id, patient_id, scheduled_for, status, action_at, snoozed_until)
+       SELECT CASE WHEN g % 2 = 0 THEN $1::uuid ELSE $2::uuid END, $3, now() - make_interval(days => 40 + g),
+              (ARRAY['taken','skipped','missed','pending','snoozed'])[1 + g % 5]::reminder_log_status,
+              CASE WHEN g % 5 IN (0, 1) THEN now() END, CASE WHEN g % 5 = 4 THEN now() END
+         FROM generate_series(1, 30) g`, [a, b, p]);
+    const inserted = await expectCountersRight(db, all);
+    expect(inserted.find((r) => r.id === a)).toMatchObject({ total_doses: 15, taken_count: 3, skipped_count: 3, missed_count: 3 });
+    expect(inserted.find((r) => r.id === b)).toMatchObject({ total_doses: 15, taken_count: 3, skipped_count: 3, missed_count: 3 });
+    expect(inserted.find((r) => r.id === c)).toMatchObject({ total_doses: 0 });
+
+    // many status changes in one statement: taken → skipped, skipped → missed, missed → taken
+    await db.query(
+      `UPDATE medication_reminder_logs SET status = CASE status WHEN 'taken' THEN 'skipped' WHEN 'skipped' THEN 'missed' ELSE 'taken' END::reminder_log_status,
+              action_at = now()
+        WHERE patient_id = $1 AND status IN ('taken', 'skipped', 'missed')`, [p]);
+    await expectCountersRight(db, all);
+    // an update that changes no status (notified_at): counters untouched
+    await db.query('UPDATE medication_reminder_logs SET notified_at = now() WHERE patient_id = $1', [p]);
+    await expectCountersRight(db, all);
+    // logs moved between reminders in one statement (a → c, b → a)
+    await db.query(
+      `UPDATE medication_reminder_logs SET reminder_id = CASE reminder_id WHEN $1::uuid THEN $3::uuid ELSE $1::uuid END
+        WHERE reminder_id IN ($1, $2) AND extract(day FROM scheduled_for)::int % 3 = 0`, [a, b, c]);
+    await expectCountersRight(db, all);
+    // an upsert of existing doses (ON CONFLICT DO UPDATE) and new ones in the same statement
+    await db.query(
+      `INSERT INTO medication_reminder_logs (reminder_id, patient_id, scheduled_for, status, action_at)
+       SELECT reminder_id, patient_id, scheduled_for, 'taken'::reminder_log_status, now() FROM medication_reminder_logs WHERE reminder_id = $1
+       UNION ALL SELECT $1, $2, now() + interval '1 day', 'skipped'::reminder_log_status, now()
+       ON CONFLICT (reminder_id, scheduled_for) DO UPDATE SET status = EXCLUDED.status, action_at = EXCLUDED.action_at`, [c, p]);
+    const afterUpsert = await expectCountersRight(db, all);
+    expect(afterUpsert.find((r) => r.id === c)).toMatchObject({ taken_count: afterUpsert.find((r) => r.id === c)!.total_doses - 1, skipped_count: 1 });
+
+    // mark_missed_doses: many pending doses of one reminder become missed in one statement
+    await insertLogs(db, a, p, Array<string>(12).fill('pending'), 3);
+    const before = (await expectCountersRight(db, all)).find((r) => r.id === a)!;
+    const missed = await one<{ n: number }>(db, 'SELECT mark_missed_doses(now()) AS n');
+    expect(missed.n).toBeGreaterThanOrEqual(12);
+    const afterMissed = (await expectCountersRight(db, all)).find((r) => r.id === a)!;
+    expect(afterMissed.missed_count).toBeGreaterThanOrEqual(before.missed_count + 12);
+    expect(afterMissed.total_doses).toBe(before.total_doses);
+
+    // many deletes in one statement, then cascades: a reminder, then a medication
+    await db.query(`DELETE FROM medication_reminder_logs WHERE reminder_id = $1 AND status IN ('missed', 'taken')`, [a]);
+    await expectCountersRight(db, all);
+    await db.query('DELETE FROM medication_reminders WHERE id = $1', [c]);
+    await expectCountersRight(db, [a, b]);
+    await db.query('DELETE FROM medications WHERE id = $1', [medB]);
+    await expectCountersRight(db, [a]);
+    const left = await one<{ n: number }>(db, 'SELECT count(*)::int AS n FROM medication_reminders WHERE id = ANY ($1::uuid[])', [[b, c]]);
+    expect(left.n).toBe(0);
+  });
+
+  it('the dispatcher keeps them exact: one dose log per claimed reminder, counted once', async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    const rx = await createPrescription(db, p);
+    const reminders: string[] = [];
+    for (let i = 1; i <= 3; i++) reminders.push(await createReminder(db, await createMedication(db, rx, p, { sequence: i }), p, { startOffset: -1 }));
+    await db.query(`UPDATE medication_reminders SET next_reminder_at = now() - interval '1 minute' WHERE id = ANY ($1::uuid[])`, [reminders]);
+    const sent = await db.query('SELECT * FROM dispatch_due_reminders(now(), 100) WHERE user_id = $1', [p]);
+    expect(sent.rowCount).toBe(3);
+    expect((await expectCountersRight(db, reminders)).map((r) => r.total_doses)).toEqual([1, 1, 1]);
+    const moved = await db.query<{ ok: boolean }>(
+      `SELECT next_reminder_at > now() AND last_dispatched_at IS NOT NULL AS ok FROM medication_reminders WHERE id = ANY ($1::uuid[])`, [reminders]);
+    expect(moved.rows).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+  });
+
+  it('the reminder audit skips operational updates and records real changes as before', async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    const r = await createReminder(db, await createMedication(db, await createPrescription(db, p), p), p);
+    const audit = (): Promise<{ rows: Array<{ action: string; old_values: unknown; new_values: unknown }> }> =>
+      db.query("SELECT action, old_values, new_values FROM audit_logs WHERE table_name = 'medication_reminders' AND resource_id = $1 ORDER BY seq", [r]);
+    expect((await audit()).rows.map((x) => x.action)).toEqual(['insert']);
+
+    await db.query(`UPDATE medication_reminders SET next_reminder_at = now() + interval '1 hour', last_dispatched_at = now() WHERE id = $1`, [r]);
+    await db.query(
+      `INSERT INTO medication_reminder_logs (reminder_id, patient_id, scheduled_for, status, action_at) VALUES ($1, $2, now(), 'taken', now())`, [r, p]);
+    expect((await audit()).rows.map((x) => x.action)).toEqual(['insert']);
+
+    await db.query(`UPDATE medication_reminders SET reminder_time = '07:30', next_reminder_at = now() + interval '2 hours' WHERE id = $1`, [r]);
+    const rows = (await audit()).rows;
+    expect(rows.map((x) => x.action)).toEqual(['insert', 'update']);
+    expect(rows[1]).toMatchObject({ old_values: { reminder_time: '07:00:00' }, new_values: { reminder_time: '07:30:00' } });
+
+    await db.query(`UPDATE medication_reminders SET is_active = false WHERE id = $1`, [r]);
+    await db.query('DELETE FROM medication_reminders WHERE id = $1', [r]);
+    expect((await audit()).rows.map((x) => x.action)).toEqual(['insert', 'update', 'update', 'delete']);
+  });
+
+  it("the audit trigger's WHEN clause names every column that is not operational", async () => {
+    const noise = ['next_reminder_at', 'last_dispatched_at', 'total_doses', 'taken_count', 'missed_count', 'skipped_count', 'adherence_rate', 'updated_at'];
+    const cols = await t().owner.query<{ attname: string }>(
+      "SELECT attname FROM pg_attribute WHERE attrelid = 'medication_reminders'::regclass AND attnum > 0 AND NOT attisdropped");
+    const def = (await one<{ d: string }>(t().owner,
+      "SELECT pg_get_triggerdef(oid) AS d FROM pg_trigger WHERE tgrelid = 'medication_reminders'::regclass AND tgname = 'audit_row_change_update'")).d;
+    for (const { attname } of cols.rows) {
+      if (noise.includes(attname)) continue;
+      expect(def, `audit WHEN clause compares OLD.${attname}`).toMatch(new RegExp(`\\bold\\.${attname}\\b`, 'i'));
+      expect(def, `audit WHEN clause compares NEW.${attname}`).toMatch(new RegExp(`\\bnew\\.${attname}\\b`, 'i'));
+    }
+  });
+});
+
+describe('live notifications (NOTIFY per statement, migration 010)', () => {
+  it('a multi-row insert sends one {user_id, id} payload per new row, in order, at commit; skipped rows send none', async () => {
+    const db = t().owner;
+    const a = await createUser(db);
+    const b = await createUser(db);
+    const listener = new pg.Client({ connectionString: t().ownerUrl });
+    await listener.connect();
+    const got: unknown[] = [];
+    listener.on('notification', (m) => {
+      if (m.channel === 'dastern_notifications') got.push(JSON.parse(m.payload ?? 'null'));
+    });
+    try {
+      await listener.query('LISTEN dastern_notifications');
+      await db.query(`INSERT INTO notifications (user_id, type, title, dedupe_key) VALUES ($1::uuid, 'system', 'x', 'notify-test:' || $1::text)`, [a]);
+      const res = await db.query<{ id: string; user_id: string }>(
+        `INSERT INTO notifications (user_id, type, title, dedupe_key)
+         SELECT u, 'system', 'hello ' || g, 'notify-test:' || u || CASE WHEN g = 1 AND u = $1::uuid THEN '' ELSE ':' || g END
+           FROM unnest(ARRAY[$1::uuid, $2::uuid]) AS u CROSS JOIN generate_series(1, 2) AS g
+         ON CONFLICT ON CONSTRAINT notifications_dedupe_key_key DO NOTHING
+         RETURNING id, user_id`, [a, b]);
+      expect(res.rowCount).toBe(3);
+      for (let i = 0; i < 50 && got.length < 4; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(got.slice(1)).toEqual(res.rows.map((r) => ({ user_id: r.user_id, id: r.id })));
+      expect(got).toHaveLength(4);
+    } finally {
+      await listener.end();
+    }
   });
 });
