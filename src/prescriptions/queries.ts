@@ -75,6 +75,8 @@ export async function findPrescription(tx: Tx, id: string, forUpdate = false): P
 
 export interface ListFilter {
   patientId?: string | undefined;
+  /** A doctor's list: only patients who share their prescriptions with him (lets the index work; RLS decides anyway). */
+  sharedWithDoctor?: boolean;
   status?: PrescriptionStatus | undefined;
   limit: number;
   offset: number;
@@ -87,18 +89,26 @@ export async function listPrescriptions(tx: Tx, f: ListFilter): Promise<{ rows: 
     values.push(f.patientId);
     where.push(`p.patient_id = $${values.length}`);
   }
+  if (f.patientId === undefined && f.sharedWithDoctor === true) {
+    where.push(`p.patient_id = ANY (app_doctor_patient_ids('view_prescriptions'))`);
+  }
   if (f.status !== undefined) {
     values.push(f.status);
     where.push(`p.status = $${values.length}`);
   }
-  const total = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM prescriptions p WHERE ${where.join(' AND ')}`, values);
-  values.push(f.limit, f.offset);
-  const rows = await tx.query<PrescriptionRow>(
-    `SELECT ${COLUMNS} FROM prescriptions p WHERE ${where.join(' AND ')}
-     ORDER BY p.created_at DESC, p.id LIMIT $${values.length - 1} OFFSET $${values.length}`,
-    values,
+  const page = [...values, f.limit, f.offset];
+  const rows = await tx.query<PrescriptionRow & { total: number }>(
+    `SELECT ${COLUMNS}, count(*) OVER ()::int AS total FROM prescriptions p WHERE ${where.join(' AND ')}
+     ORDER BY p.created_at DESC, p.id LIMIT $${page.length - 1} OFFSET $${page.length}`,
+    page,
   );
-  return { rows: rows.rows, total: total.rows[0]?.n ?? 0 };
+  let total = rows.rows[0]?.total;
+  if (total === undefined) {
+    // a page past the end: count separately
+    const counted = f.offset === 0 ? undefined : await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM prescriptions p WHERE ${where.join(' AND ')}`, values);
+    total = counted?.rows[0]?.n ?? 0;
+  }
+  return { rows: rows.rows, total };
 }
 
 interface MedicationRow extends Omit<MedicationViewT, 'dosage_schedule' | 'quantity' | 'confidence'> {

@@ -106,8 +106,13 @@ export class PrescriptionService {
   }
 
   async list(request: FastifyRequest, filter: { patient_id?: string | undefined; status?: PrescriptionStatus | undefined; limit: number; offset: number }) {
+    const actor = actorOf(request);
+    // An explicit scope lets the patient_id index serve the list; RLS still decides what is visible.
+    const patientId = filter.patient_id ?? (actor.role === 'patient' ? actor.userId : undefined);
     return this.s.run(request, async (tx) => {
-      const { rows, total } = await q.listPrescriptions(tx, { patientId: filter.patient_id, status: filter.status, limit: filter.limit, offset: filter.offset });
+      const { rows, total } = await q.listPrescriptions(tx, {
+        patientId, sharedWithDoctor: actor.role === 'doctor', status: filter.status, limit: filter.limit, offset: filter.offset,
+      });
       const medications = await q.medicationsOf(tx, rows.map((r) => r.id));
       await recordReads(tx, request, 'prescriptions', rows);
       return {
