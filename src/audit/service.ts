@@ -20,16 +20,8 @@ export interface ReadRecord {
  * One audit row per (subject, table) and request: who, what, from where. The ids read go in
  * new_values (blanked on erasure); never the data itself.
  */
-/** Actions that only read (their request writes nothing else). */
-const READ_ACTIONS: ReadonlySet<string> = new Set(['read', 'list', 'read_image', 'read_thumbnail', 'read_adherence', 'export']);
-
 export async function recordRead(tx: Tx, request: FastifyRequest, r: ReadRecord): Promise<void> {
   if (r.resourceIds.length === 0) return;
-  // A read's only write is its audit row, and the chain serialises those writers until commit:
-  // commit without waiting for the WAL flush, so the lock is not held across an fsync. A crash can
-  // lose the last fraction of a second of read-audit rows, never a medical write (those requests
-  // do not record reads) and never the chain's integrity.
-  if (r.action === undefined || READ_ACTIONS.has(r.action)) tx.defer("SELECT set_config('synchronous_commit', 'off', true)");
   // Deferred to commit: the audit chain's lock is then held for one step, not the whole request.
   tx.defer(
     `INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id, subject_user_id, new_values, ip_address, user_agent, request_id)
