@@ -3,7 +3,7 @@
  * generated from one table. Actors: anonymous, the owner (patient), another patient, her doctor
  * (active; view + modify_reminders), a doctor who may view but not change reminders, a doctor
  * without a relationship, a doctor whose relationship ended, an admin. Strangers get 404 and
- * never the contents; refusals carry no medical text. The reader is a stub (no OCR here).
+ * never the contents; refusals carry no medical text. The reader returns a fixed reading (OCR is not what this file tests).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
@@ -28,10 +28,10 @@ const READING: ReadResult = {
     confidence: 0.9, field_confidence: { name: 0.9, strength: 0.9, quantity: 0.9, dosage_schedule: { morning: 0.9, noon: 0.9, evening: 0.9, night: 0.9 } },
   }],
   layout: 'table',
-  ocr: { engine: 'stub', languages: ['eng'], confidence: 0.9, processing_ms: 1, stages_ms: {}, warnings: [] },
+  ocr: { engine: 'fixed-test-reading', languages: ['eng'], confidence: 0.9, processing_ms: 1, stages_ms: {}, warnings: [] },
   raw_text: 'Calmette Hospital — Blood pressure 150/95 — Amlodipine 5mg 1-0-0-0 x 30 days',
 };
-const stub: ReaderPort = { read: async () => structuredClone(READING) };
+const fixedReader: ReaderPort = { read: async () => structuredClone(READING) };
 
 /** Text that must never appear in a refusal. */
 const SECRETS = ['Calmette', 'Amlodipine', 'Blood pressure', 'Hypertension'];
@@ -107,7 +107,7 @@ const CASES: Case[] = [
     check: (r, w) => expect(ids(r)).toContain(w.rxMain) },
 ];
 
-const h = useFlowApi({ reader: () => stub });
+const h = useFlowApi({ reader: () => fixedReader });
 let world: World;
 
 async function upload(x: FlowHarness, token: string, photo: Buffer): Promise<string> {
