@@ -443,6 +443,39 @@ describe('dose-log counters and the reminder audit under multi-row statements (m
     expect(moved.rows).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
   });
 
+  it('the dispatcher does not count a dose the patient logged before it was due', async () => {
+    const db = t().owner;
+    const p = await createUser(db);
+    const rx = await createPrescription(db, p);
+    const reminders: string[] = [];
+    for (let i = 1; i <= 2; i++) reminders.push(await createReminder(db, await createMedication(db, rx, p, { sequence: i }), p, { startOffset: -1 }));
+    await db.query(`UPDATE medication_reminders SET next_reminder_at = date_trunc('minute', now()) - interval '1 minute' WHERE id = ANY ($1::uuid[])`, [reminders]);
+    // the first dose was already taken (logged by the patient): the dispatcher's insert conflicts
+    await db.query(
+      `INSERT INTO medication_reminder_logs (reminder_id, patient_id, scheduled_for, status, action_at)
+       SELECT id, patient_id, next_reminder_at + make_interval(mins => advance_minutes), 'taken', now() FROM medication_reminders WHERE id = $1`,
+      [reminders[0]]);
+    const sent = await db.query<{ reminder_id: string }>('SELECT * FROM dispatch_due_reminders(now(), 100) WHERE user_id = $1', [p]);
+    expect(sent.rows.map((r) => r.reminder_id)).toEqual([reminders[1]]);
+    const counters = await expectCountersRight(db, reminders);
+    expect(counters.map((r) => r.total_doses)).toEqual([1, 1]);
+    expect(counters.find((r) => r.id === reminders[0])).toMatchObject({ taken_count: 1 });
+    // an ordinary insert after a dispatch in the same transaction is counted by the trigger again
+    const c = await db.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query(`UPDATE medication_reminders SET next_reminder_at = date_trunc('minute', now()) - interval '2 minutes' WHERE id = $1`, [reminders[1]]);
+      expect((await c.query('SELECT * FROM dispatch_due_reminders(now(), 100) WHERE user_id = $1', [p])).rowCount).toBe(1);
+      await c.query(
+        `INSERT INTO medication_reminder_logs (reminder_id, patient_id, scheduled_for, status, action_at)
+         VALUES ($1, $2, now() - interval '3 days', 'skipped', now())`, [reminders[1], p]);
+      await c.query('COMMIT');
+    } finally {
+      c.release();
+    }
+    expect((await expectCountersRight(db, reminders)).find((r) => r.id === reminders[1])).toMatchObject({ total_doses: 3, skipped_count: 1 });
+  });
+
   it('the reminder audit skips operational updates and records real changes as before', async () => {
     const db = t().owner;
     const p = await createUser(db);
