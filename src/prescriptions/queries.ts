@@ -82,7 +82,16 @@ export interface ListFilter {
   offset: number;
 }
 
-export async function listPrescriptions(tx: Tx, f: ListFilter): Promise<{ rows: PrescriptionRow[]; total: number }> {
+/** The page's medications in the same query (one round trip for the list). */
+const MEDICATIONS_JSON = `coalesce((SELECT json_agg(json_build_object(
+    'id', m.id, 'sequence', m.sequence, 'name', m.name, 'generic_name', m.generic_name, 'strength', m.strength, 'form', m.form,
+    'quantity', m.quantity, 'quantity_unit', m.quantity_unit,
+    'dosage_schedule', json_build_object('morning', m.dose_morning, 'noon', m.dose_noon, 'evening', m.dose_evening, 'night', m.dose_night),
+    'duration_days', m.duration_days, 'instructions', m.instructions, 'take_after_meal', m.take_after_meal,
+    'take_before_meal', m.take_before_meal, 'confidence', m.confidence, 'is_active', m.is_active) ORDER BY m.sequence)
+  FROM medications m WHERE m.prescription_id = p.id), '[]')`;
+
+export async function listPrescriptions(tx: Tx, f: ListFilter): Promise<{ rows: Array<PrescriptionRow & { medications: MedicationViewT[] }>; total: number }> {
   const where = ['p.deleted_at IS NULL'];
   const values: unknown[] = [];
   if (f.patientId !== undefined) {
@@ -97,8 +106,9 @@ export async function listPrescriptions(tx: Tx, f: ListFilter): Promise<{ rows: 
     where.push(`p.status = $${values.length}`);
   }
   const page = [...values, f.limit, f.offset];
-  const rows = await tx.query<PrescriptionRow & { total: number }>(
-    `SELECT ${COLUMNS}, count(*) OVER ()::int AS total FROM prescriptions p WHERE ${where.join(' AND ')}
+  const rows = await tx.query<PrescriptionRow & { total: number; medications: MedicationViewT[] }>(
+    `SELECT ${COLUMNS}, count(*) OVER ()::int AS total, ${MEDICATIONS_JSON} AS medications
+     FROM prescriptions p WHERE ${where.join(' AND ')}
      ORDER BY p.created_at DESC, p.id LIMIT $${page.length - 1} OFFSET $${page.length}`,
     page,
   );

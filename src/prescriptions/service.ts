@@ -113,10 +113,9 @@ export class PrescriptionService {
       const { rows, total } = await q.listPrescriptions(tx, {
         patientId, sharedWithDoctor: actor.role === 'doctor', status: filter.status, limit: filter.limit, offset: filter.offset,
       });
-      const medications = await q.medicationsOf(tx, rows.map((r) => r.id));
       await recordReads(tx, request, 'prescriptions', rows);
       return {
-        items: rows.map((r) => ({ ...summary(r), medications: medications.get(r.id) ?? [] })),
+        items: rows.map((r) => ({ ...summary(r), medications: r.medications })),
         total,
         limit: filter.limit,
         offset: filter.offset,

@@ -90,6 +90,15 @@ describe('prescription flow', () => {
     expect(days).toBe(6);
     reminderId = first.id;
 
+    const list = await x.call('GET', '/prescriptions', { token: patient.token });
+    expect(list.statusCode).toBe(200);
+    const listed = list.json<{ total: number; items: { id: string; medications: { name: string; quantity: number; dosage_schedule: Record<string, number> }[] }[] }>();
+    expect(listed.total).toBe(1);
+    expect(listed.items[0]!.medications.map((m) => [m.name, m.quantity, m.dosage_schedule])).toEqual([
+      ['Amoxicillin', 21, { morning: 1, noon: 1, evening: 1, night: 0 }],
+      ['Paracetamol', 10, { morning: 1, noon: 0, evening: 0, night: 1 }],
+    ]);
+
     const again = await x.call('POST', `/prescriptions/${prescriptionId}/confirm`, { token: patient.token });
     expect(again.statusCode).toBe(409);
     expect(again.json<{ code: string }>().code).toBe('already_confirmed');
