@@ -127,6 +127,23 @@ describe('prescription flow', () => {
     expect(report.per_medication.find((m) => m.name === 'Amoxicillin')?.taken).toBe(1);
   });
 
+  it('alerts once when the medicine left covers 3 days or less', async () => {
+    const x = h();
+    // 21 capsules at 3 a day; say only 11 were dispensed: after 2 taken, 9 remain = 3 days
+    await x.t.owner.query(`UPDATE medications SET quantity = 11 WHERE prescription_id = $1 AND name = 'Amoxicillin'`, [prescriptionId]);
+    const refills = async () => (await x.t.owner.query(`SELECT data FROM notifications WHERE user_id = $1 AND type = 'refill'`, [patient.id])).rows;
+    const today = (await x.call('GET', '/reminders/today', { token: patient.token })).json<{ items: { reminder_id: string; name: string; scheduled_for: string; status: string }[] }>().items;
+    const open = today.filter((d) => d.name === 'Amoxicillin' && d.reminder_id !== reminderId);
+    expect(await refills()).toHaveLength(0);
+    const res = await x.call('POST', `/reminders/${open[0]!.reminder_id}/logs`, { token: patient.token, body: { status: 'taken', scheduled_for: open[0]!.scheduled_for } });
+    expect(res.statusCode).toBe(201);
+    expect(await refills()).toHaveLength(1);
+    await x.call('POST', `/reminders/${open[1]!.reminder_id}/logs`, { token: patient.token, body: { status: 'taken', scheduled_for: open[1]!.scheduled_for } });
+    expect(await refills()).toHaveLength(1);
+    const adherence = (await x.call('GET', '/adherence', { token: patient.token })).json<{ refill_alerts: { name: string; days_left: number }[] }>();
+    expect(adherence.refill_alerts.map((r) => r.name)).toEqual(['Amoxicillin']);
+  });
+
   it('hides everything from another patient and an unrelated doctor (404)', async () => {
     const x = h();
     for (const role of ['patient', 'doctor'] as const) {
