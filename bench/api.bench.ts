@@ -79,7 +79,9 @@ async function seed(ownerUrl: string): Promise<{ ids: string[]; sessions: string
 }
 
 async function startServer(ownerUrl: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(root, 'bin/dastern.js'), 'serve'], {
+  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server process.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/dastern.js'), 'serve'], {
     env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: ownerUrl, PORT: String(port), HOST: '127.0.0.1', DASTERN_JWT_SECRET: SECRET, DASTERN_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn', DASTERN_DATA_DIR: path.join(root, '.data/bench') },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
