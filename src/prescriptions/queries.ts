@@ -82,16 +82,15 @@ export interface ListFilter {
   offset: number;
 }
 
-/** The page's medications in the same query (one round trip for the list). */
-const MEDICATIONS_JSON = `coalesce((SELECT json_agg(json_build_object(
-    'id', m.id, 'sequence', m.sequence, 'name', m.name, 'generic_name', m.generic_name, 'strength', m.strength, 'form', m.form,
-    'quantity', m.quantity, 'quantity_unit', m.quantity_unit,
-    'dosage_schedule', json_build_object('morning', m.dose_morning, 'noon', m.dose_noon, 'evening', m.dose_evening, 'night', m.dose_night),
-    'duration_days', m.duration_days, 'instructions', m.instructions, 'take_after_meal', m.take_after_meal,
-    'take_before_meal', m.take_before_meal, 'confidence', m.confidence, 'is_active', m.is_active) ORDER BY m.sequence)
-  FROM medications m WHERE m.prescription_id = p.id), '[]')`;
+/** What a list item needs (never the OCR text or the draft: those are for the detail). */
+export type PrescriptionListRow = Pick<PrescriptionRow, 'id' | 'patient_id' | 'status' | 'error_message' | 'hospital_name'
+  | 'prescription_date' | 'prescribing_doctor_name' | 'medication_count' | 'created_at' | 'confirmed_at'> & { medications: MedicationViewT[] };
 
-export async function listPrescriptions(tx: Tx, f: ListFilter): Promise<{ rows: Array<PrescriptionRow & { medications: MedicationViewT[] }>; total: number }> {
+/**
+ * A page of prescriptions with their medications, in one query and one pass over each
+ * prescription's medications (the list and the count of active ones together).
+ */
+export async function listPrescriptions(tx: Tx, f: ListFilter): Promise<{ rows: PrescriptionListRow[]; total: number }> {
   const where = ['p.deleted_at IS NULL'];
   const values: unknown[] = [];
   if (f.patientId !== undefined) {
@@ -106,10 +105,25 @@ export async function listPrescriptions(tx: Tx, f: ListFilter): Promise<{ rows: 
     where.push(`p.status = $${values.length}`);
   }
   const page = [...values, f.limit, f.offset];
-  const rows = await tx.query<PrescriptionRow & { total: number; medications: MedicationViewT[] }>(
-    `SELECT ${COLUMNS}, count(*) OVER ()::int AS total, ${MEDICATIONS_JSON} AS medications
-     FROM prescriptions p WHERE ${where.join(' AND ')}
-     ORDER BY p.created_at DESC, p.id LIMIT $${page.length - 1} OFFSET $${page.length}`,
+  const rows = await tx.query<PrescriptionListRow & { total: number }>(
+    `SELECT p.id, p.patient_id, p.status, p.error_message, p.hospital_name,
+            to_char(p.prescription_date, 'YYYY-MM-DD') AS prescription_date, p.prescribing_doctor_name,
+            p.created_at, p.confirmed_at, coalesce(m.active, 0)::int AS medication_count,
+            coalesce(m.list, '[]') AS medications, p.total
+       FROM (SELECT p.id, p.patient_id, p.status, p.error_message, p.hospital_name, p.prescription_date,
+                    p.prescribing_doctor_name, p.created_at, p.confirmed_at, count(*) OVER ()::int AS total
+               FROM prescriptions p WHERE ${where.join(' AND ')}
+             ORDER BY p.created_at DESC, p.id LIMIT $${page.length - 1} OFFSET $${page.length}) p
+       LEFT JOIN LATERAL (
+         SELECT count(*) FILTER (WHERE m.is_active) AS active,
+                json_agg(json_build_object(
+                  'id', m.id, 'sequence', m.sequence, 'name', m.name, 'generic_name', m.generic_name, 'strength', m.strength,
+                  'form', m.form, 'quantity', m.quantity, 'quantity_unit', m.quantity_unit,
+                  'dosage_schedule', json_build_object('morning', m.dose_morning, 'noon', m.dose_noon, 'evening', m.dose_evening, 'night', m.dose_night),
+                  'duration_days', m.duration_days, 'instructions', m.instructions, 'take_after_meal', m.take_after_meal,
+                  'take_before_meal', m.take_before_meal, 'confidence', m.confidence, 'is_active', m.is_active) ORDER BY m.sequence) AS list
+           FROM medications m WHERE m.prescription_id = p.id) m ON true
+      ORDER BY p.created_at DESC, p.id`,
     page,
   );
   let total = rows.rows[0]?.total;

@@ -27,7 +27,7 @@ const freeTierLimit = (): ApiError => new ApiError(402, 'free_tier_limit',
 
 const EDITABLE: ReadonlySet<PrescriptionStatus> = new Set(['ocr_completed', 'error']);
 
-function summary(row: q.PrescriptionRow): PrescriptionSummaryT {
+function summary(row: Omit<q.PrescriptionListRow, 'medications'>): PrescriptionSummaryT {
   return {
     id: row.id,
     patient_id: row.patient_id,

@@ -109,7 +109,7 @@ export interface SignedIn {
   role: 'patient' | 'doctor' | 'admin';
 }
 
-export async function register(h: ApiHarness, role: 'patient' | 'doctor', extra: Record<string, unknown> = {}): Promise<SignedIn> {
+export async function register(h: Pick<ApiHarness, 'call'>, role: 'patient' | 'doctor', extra: Record<string, unknown> = {}): Promise<SignedIn> {
   const email = uniqueEmail(role);
   const password = 'correct horse 42 battery';
   const res = await h.call('POST', '/auth/register', { body: { email, password, role, first_name: 'Sok', last_name: 'Dara', ...extra } });
