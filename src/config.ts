@@ -51,6 +51,8 @@ export interface JobsConfig {
   missedDoseThreshold: number;
   /** `dastern worker`: how long to wait for `dastern serve` to apply pending migrations. */
   workerMigrationWaitSeconds: number;
+  /** How often audit rows are sealed into the hash chain (each serve/worker process). */
+  auditSealIntervalMs: number;
 }
 
 /** The push services of the major browsers (Chrome/Edge/Opera, Firefox, Safari, legacy Edge). */
@@ -196,6 +198,7 @@ function parseJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     maintenanceIntervalSeconds: parseInteger('DASTERN_QUEUE_MAINTENANCE_SECONDS', env.DASTERN_QUEUE_MAINTENANCE_SECONDS, 60, 1, 3600),
     missedDoseThreshold: parseInteger('DASTERN_MISSED_DOSE_THRESHOLD', env.DASTERN_MISSED_DOSE_THRESHOLD, 3, 1, 100),
     workerMigrationWaitSeconds: parseInteger('DASTERN_WORKER_MIGRATION_WAIT_SECONDS', env.DASTERN_WORKER_MIGRATION_WAIT_SECONDS, 600, 0, 86_400),
+    auditSealIntervalMs: parseInteger('DASTERN_AUDIT_SEAL_INTERVAL_MS', env.DASTERN_AUDIT_SEAL_INTERVAL_MS, 1000, 50, 600_000),
   };
 }
 

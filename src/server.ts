@@ -9,6 +9,7 @@ import { prepareDatabase } from './db/bootstrap.ts';
 import { Database } from './db/database.ts';
 import { buildApp } from './http/app.ts';
 import { NotificationHub } from './notifications/hub.ts';
+import { startAuditSealer, type AuditSealer } from './audit/sealer.ts';
 import { FileStore } from './files/store.ts';
 import { loadFileKey } from './files/key.ts';
 import { installQueues, startQueue, type ReadingQueueTuning } from './jobs/queue.ts';
@@ -36,7 +37,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const mailer = createMailer({ smtpUrl: config.api.smtpUrl, from: config.api.mailFrom, outboxDir: `${config.dataDir}/outbox`, logger });
   let app: Awaited<ReturnType<typeof buildApp>>;
   let boss: Awaited<ReturnType<typeof startQueue>> | undefined;
+  let sealer: AuditSealer | undefined;
   try {
+    sealer = startAuditSealer(db, logger, config.jobs.auditSealIntervalMs);
     await installQueues(urls.ownerUrl, jobsTuning(config));
     boss = await startQueue(urls.appUrl, { supervise: true, maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds },
       (err) => logger.error({ err: err.message }, 'job queue error'));
@@ -57,6 +60,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await boss?.stop({ graceful: false, wait: true });
+    await sealer?.stop();
     mailer.close();
     await hub.stop();
     await db.close();
@@ -74,6 +78,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         await app.close();
         await boss?.stop({ graceful: true, wait: true, timeout: 20_000 });
         await closeSharedReader();
+        await sealer?.stop();
         mailer.close();
         await hub.stop();
         await db.close();

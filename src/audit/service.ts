@@ -20,9 +20,10 @@ export interface ReadRecord {
  * One audit row per (subject, table) and request: who, what, from where. The ids read go in
  * new_values (blanked on erasure); never the data itself.
  */
-export async function recordRead(tx: Tx, request: FastifyRequest, r: ReadRecord): Promise<void> {
+export async function recordRead(tx: Tx, request: Pick<FastifyRequest, 'id'>, r: ReadRecord): Promise<void> {
   if (r.resourceIds.length === 0) return;
-  // Deferred to commit: the audit chain's lock is then held for one step, not the whole request.
+  // Deferred to commit: pipelined with COMMIT, no round trip of its own (the row takes no lock;
+  // the sealer chains it within a second).
   tx.defer(
     `INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id, subject_user_id, new_values, ip_address, user_agent, request_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, app_client_ip(), left(nullif(current_setting('app.user_agent', true), ''), 1024), $8)`,
@@ -40,7 +41,7 @@ export async function recordRead(tx: Tx, request: FastifyRequest, r: ReadRecord)
 }
 
 /** Groups rows by their subject and records one read per subject. */
-export async function recordReads(tx: Tx, request: FastifyRequest, table: string, rows: readonly { id: string; patient_id: string }[]): Promise<void> {
+export async function recordReads(tx: Tx, request: Pick<FastifyRequest, 'id'>, table: string, rows: readonly { id: string; patient_id: string }[]): Promise<void> {
   const bySubject = new Map<string, string[]>();
   for (const row of rows) {
     const list = bySubject.get(row.patient_id) ?? [];
@@ -55,11 +56,19 @@ export interface VerifyResult {
   checked_rows: number;
   first_bad_seq: number | null;
   problem: string | null;
+  /** rows written but not sealed into the chain yet (the sealer runs every second) */
+  pending_rows: number;
 }
 
 export async function verifyChain(tx: Tx | { query: Tx['query'] }): Promise<VerifyResult> {
-  const res = await tx.query<{ ok: boolean; checked_rows: string; first_bad_seq: string | null; problem: string | null }>('SELECT * FROM app_audit_verify()');
+  const res = await tx.query<{ ok: boolean; checked_rows: string; first_bad_seq: string | null; problem: string | null; pending_rows: string | null }>('SELECT * FROM app_audit_verify()');
   const row = res.rows[0];
   if (row === undefined) throw new Error('app_audit_verify returned nothing');
-  return { ok: row.ok, checked_rows: Number(row.checked_rows), first_bad_seq: row.first_bad_seq === null ? null : Number(row.first_bad_seq), problem: row.problem };
+  return {
+    ok: row.ok,
+    checked_rows: Number(row.checked_rows),
+    first_bad_seq: row.first_bad_seq === null ? null : Number(row.first_bad_seq),
+    problem: row.problem,
+    pending_rows: Number(row.pending_rows ?? 0),
+  };
 }

@@ -5,20 +5,27 @@ import { loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { prepareDatabase } from '../db/bootstrap.ts';
 import { verifyChain, type VerifyResult } from '../audit/service.ts';
+import { sealAuditChain } from '../audit/sealer.ts';
 
-/** Runs the check on an owner connection without RLS context (app_audit_verify allows that). */
+/**
+ * Seals what is committed, then checks, on an owner connection without RLS context
+ * (app_audit_verify allows that).
+ */
 export async function verifyAuditChain(ownerUrl: string): Promise<VerifyResult> {
   const client = new pg.Client({ connectionString: ownerUrl });
   await client.connect();
   try {
-    return await verifyChain({ query: (text, values) => client.query(text, values as unknown[] | undefined) });
+    const q = { query: <R extends Record<string, unknown>>(text: string, values?: unknown[]) => client.query<R>(text, values) };
+    await sealAuditChain(q);
+    return await verifyChain(q);
   } finally {
     await client.end();
   }
 }
 
 export function formatVerify(r: VerifyResult): string {
-  return r.ok ? `audit chain OK: ${r.checked_rows} rows verified` : `audit chain BROKEN at seq ${r.first_bad_seq ?? '?'}: ${r.problem ?? 'unknown problem'} (${r.checked_rows} rows checked)`;
+  const pending = r.pending_rows > 0 ? ` (${r.pending_rows} written in the last moments, not sealed yet)` : '';
+  return r.ok ? `audit chain OK: ${r.checked_rows} rows verified${pending}` : `audit chain BROKEN at seq ${r.first_bad_seq ?? '?'}: ${r.problem ?? 'unknown problem'} (${r.checked_rows} rows checked)`;
 }
 
 export function registerAuditCommands(program: Command): void {

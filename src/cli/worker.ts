@@ -25,6 +25,7 @@ import { FileStore } from '../files/store.ts';
 import { loadFileKey } from '../files/key.ts';
 import { installQueues, startQueue } from '../jobs/queue.ts';
 import { startWorkers } from '../jobs/workers.ts';
+import { startAuditSealer, type AuditSealer } from '../audit/sealer.ts';
 import { createMailer } from '../mail/mailer.ts';
 import { createDeliverer } from '../delivery/index.ts';
 import type { ReaderPort } from '../prescriptions/reading-job.ts';
@@ -85,9 +86,11 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   const db = new Database(appUrl, { max: 10 });
   const mailer = createMailer({ smtpUrl: config.api.smtpUrl, from: config.api.mailFrom, outboxDir: `${config.dataDir}/outbox`, logger });
   let boss: Awaited<ReturnType<typeof startQueue>> | undefined;
+  let sealer: AuditSealer | undefined;
   try {
     const files = new FileStore(`${config.dataDir}/files`, loadFileKey(config));
     const deliverer = createDeliverer(config, db, mailer, logger);
+    sealer = startAuditSealer(db, logger, config.jobs.auditSealIntervalMs);
     boss = await startQueue(appUrl, { supervise: true, maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds },
       (err) => logger.error({ err: err.message }, 'job queue error'));
     await startWorkers({
@@ -98,17 +101,20 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     });
   } catch (err) {
     await boss?.stop({ graceful: false, wait: true });
+    await sealer?.stop();
     mailer.close();
     await db.close();
     throw err;
   }
   const queue = boss;
+  const auditSealer = sealer;
   let stopping: Promise<void> | undefined;
   return {
     stop() {
       stopping ??= (async () => {
         await queue.stop({ graceful: true, wait: true, timeout: 20_000 });
         await closeSharedReader();
+        await auditSealer.stop();
         mailer.close();
         await db.close();
       })();

@@ -7,10 +7,25 @@ const t = useTestDatabase();
 // DROP DATABASE … WITH (FORCE) may reach an owner connection that is still closing.
 beforeAll(() => void t().owner.on('error', () => undefined));
 
-async function verify(): Promise<{ ok: boolean; first_bad_seq: string | null; problem: string | null }> {
-  const res = await t().owner.query<{ ok: boolean; first_bad_seq: string | null; problem: string | null }>(
-    'SELECT ok, first_bad_seq, problem FROM app_audit_verify()');
+async function verify(): Promise<{ ok: boolean; first_bad_seq: string | null; problem: string | null; pending_rows: string | null }> {
+  const res = await t().owner.query<{ ok: boolean; first_bad_seq: string | null; problem: string | null; pending_rows: string | null }>(
+    'SELECT ok, first_bad_seq, problem, pending_rows FROM app_audit_verify()');
   return res.rows[0]!;
+}
+
+/** One call of the sealer, as the service makes it (its own login, no context). */
+async function seal(): Promise<number> {
+  const c = await t().db.pool.connect();
+  try {
+    return (await c.query<{ n: number }>('SELECT app_audit_seal() AS n')).rows[0]!.n;
+  } finally {
+    c.release();
+  }
+}
+
+/** Seals until everything committed is in the chain (the horizon needs two calls to settle). */
+async function sealAll(): Promise<void> {
+  for (let i = 0; i < 3; i++) await seal();
 }
 
 describe('audit trail', () => {
@@ -48,22 +63,74 @@ describe('audit trail', () => {
     expect(new Set(deleted.rows.map((x) => x.actor_user_id))).toEqual(new Set([p]));
   });
 
-  it('forms a verifiable chain, also under concurrent writers', async () => {
+  it('forms a verifiable chain, also under concurrent writers and sealers; rolled-back rows leave gaps only', async () => {
     const users = await Promise.all(Array.from({ length: 6 }, () => createUser(t().owner)));
-    await Promise.all(users.flatMap((u) => Array.from({ length: 4 }, (_, i) =>
-      t().asUser({ userId: u, role: 'patient' }, async (tx) => {
-        await tx.query("INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id) VALUES ($1, 'patient', 'read', 'prescriptions', $2)", [u, String(i)]);
-        await tx.query("UPDATE users SET first_name = $2 WHERE id = $1", [u, `N${i}`]);
-      }))));
-    expect(await verify()).toEqual({ ok: true, first_bad_seq: null, problem: null });
-    const gaps = await t().owner.query<{ n: number; max: string }>('SELECT count(*)::int AS n, max(seq)::text AS max FROM audit_logs');
-    expect(String(gaps.rows[0]?.n)).toBe(gaps.rows[0]?.max);
+    await Promise.all([
+      ...users.flatMap((u) => Array.from({ length: 4 }, (_, i) =>
+        t().asUser({ userId: u, role: 'patient' }, async (tx) => {
+          await tx.query("INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id) VALUES ($1, 'patient', 'read', 'prescriptions', $2)", [u, String(i)]);
+          await tx.query("UPDATE users SET first_name = $2 WHERE id = $1", [u, `N${i}`]);
+        }))),
+      ...Array.from({ length: 4 }, () => seal()),
+    ]);
+    await t().asUser({ userId: users[0]!, role: 'patient' }, async (tx) => {
+      await tx.query("INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name) VALUES ($1, 'patient', 'read', 'prescriptions')", [users[0]]);
+      await tx.query('ROLLBACK');
+    }).catch(() => undefined);
+    await sealAll();
+    expect(await verify()).toEqual({ ok: true, first_bad_seq: null, problem: null, pending_rows: '0' });
+    const chain = await t().owner.query<{ rows: number; seals: number; gapless: boolean }>(
+      `SELECT (SELECT count(*)::int FROM audit_logs) AS rows, count(*)::int AS seals, max(position) = count(*) AS gapless FROM audit_chain`);
+    expect(chain.rows[0]).toEqual({ rows: chain.rows[0]!.seals, seals: chain.rows[0]!.rows, gapless: true });
   });
 
-  it('names the first edited, deleted or back-dated row', async () => {
+  it('seals a row committed late below rows already sealed, and never passes over an open transaction', async () => {
+    const u = await createUser(t().owner);
+    const late = await t().db.pool.connect();
+    try {
+      await late.query('BEGIN');
+      await late.query("SELECT set_config('app.user_id', $1, true), set_config('app.user_role', 'patient', true)", [u]);
+      await late.query(
+        "INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id) VALUES ($1, 'patient', 'read', 'prescriptions', 'late')", [u]);
+      const lateSeq = await t().owner.query<{ seq: string }>('SELECT last_value::text AS seq FROM audit_logs_seq');
+      await t().asUser({ userId: u, role: 'patient' }, (tx) =>
+        tx.query("INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id) VALUES ($1, 'patient', 'read', 'prescriptions', 'early')", [u]));
+      for (let i = 0; i < 3; i++) await seal();
+      const head = await t().owner.query<{ sealed_through: string }>('SELECT sealed_through::text FROM audit_chain_head');
+      expect(BigInt(head.rows[0]!.sealed_through)).toBeLessThan(BigInt(lateSeq.rows[0]!.seq));
+      const v = await verify();
+      expect(v.ok).toBe(true);
+      await late.query('COMMIT');
+    } finally {
+      await late.query('ROLLBACK').catch(() => undefined);
+      late.release();
+    }
+    await sealAll();
+    const sealed = await t().owner.query<{ resource_id: string }>(
+      `SELECT l.resource_id FROM audit_logs l JOIN audit_chain c ON c.seq = l.seq WHERE l.actor_user_id = $1 ORDER BY c.position`, [u]);
+    expect(sealed.rows.map((r) => r.resource_id).filter((r) => r === 'late' || r === 'early')).toEqual(['early', 'late']);
+    expect(await verify()).toEqual({ ok: true, first_bad_seq: null, problem: null, pending_rows: '0' });
+  });
+
+  it('counts rows not sealed yet as pending; the writer cannot choose seq or time', async () => {
+    await sealAll();
+    const u = await createUser(t().owner);
+    await sealAll();
+    await t().asUser({ userId: u, role: 'patient' }, (tx) =>
+      tx.query("INSERT INTO audit_logs (seq, created_at, actor_user_id, actor_role, action, table_name, resource_id) VALUES (1, '2000-01-01', $1, 'patient', 'read', 'prescriptions', 'chosen')", [u]));
+    const row = await t().owner.query<{ seq: string; created_at: Date }>("SELECT seq::text, created_at FROM audit_logs WHERE actor_user_id = $1 AND resource_id = 'chosen'", [u]);
+    expect(row.rows[0]!.seq).not.toBe('1');
+    expect(row.rows[0]!.created_at.getFullYear()).toBeGreaterThan(2000);
+    expect(await verify()).toEqual({ ok: true, first_bad_seq: null, problem: null, pending_rows: '1' });
+    await sealAll();
+    expect((await verify()).pending_rows).toBe('0');
+  });
+
+  it('names the first edited, deleted or back-dated row, a broken seal, and a row slipped in below the sealed horizon', async () => {
+    await sealAll();
     const client = await t().owner.connect();
     try {
-      const { rows } = await client.query<{ seq: string }>('SELECT seq::text FROM audit_logs ORDER BY seq LIMIT 1 OFFSET 3');
+      const { rows } = await client.query<{ seq: string }>('SELECT seq::text FROM audit_chain ORDER BY position LIMIT 1 OFFSET 3');
       const seq = rows[0]!.seq;
       for (const tamper of [
         `UPDATE audit_logs SET action = 'read' WHERE seq = ${seq}`,
@@ -71,15 +138,21 @@ describe('audit trail', () => {
         `UPDATE audit_logs SET created_at = created_at - interval '1 day' WHERE seq = ${seq}`,
         `DELETE FROM audit_logs WHERE seq = ${seq}`,
         `UPDATE audit_logs SET redacted_at = now(), actor_user_id = gen_random_uuid() WHERE seq = ${seq}`,
+        `UPDATE audit_chain SET payload_hash = repeat('0', 64) WHERE seq = ${seq}`,
+        `DELETE FROM audit_chain WHERE seq = ${seq}`,
+        // a row slipped in below the horizon, triggers off, with a seq the sealer will never look at again
+        `ALTER TABLE audit_logs DISABLE TRIGGER USER;
+         INSERT INTO audit_logs (seq, actor_role, action, table_name) VALUES (${seq} - 1000000, 'admin', 'read', 'prescriptions');
+         ALTER TABLE audit_logs ENABLE TRIGGER USER`,
       ]) {
         await client.query('BEGIN');
         await client.query(tamper);
         const res = await client.query<{ ok: boolean; first_bad_seq: string }>('SELECT ok, first_bad_seq::text FROM app_audit_verify()');
-        expect(res.rows[0], tamper).toEqual({ ok: false, first_bad_seq: seq });
+        expect(res.rows[0], tamper).toEqual({ ok: false, first_bad_seq: tamper.includes('1000000') ? String(BigInt(seq) - 1000000n) : seq });
         await client.query('ROLLBACK');
       }
       await client.query('BEGIN');
-      await client.query('DELETE FROM audit_logs WHERE seq = (SELECT max(seq) FROM audit_logs)');
+      await client.query('DELETE FROM audit_chain WHERE position = (SELECT max(position) FROM audit_chain)');
       expect((await client.query('SELECT ok FROM app_audit_verify()')).rows[0]).toEqual({ ok: false });
       await client.query('ROLLBACK');
     } finally {
@@ -232,8 +305,13 @@ describe('the service role', () => {
   it('every table with personal data has RLS enabled and forced; every foreign key leads an index', async () => {
     const rls = await t().owner.query<{ relname: string }>(
       `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname = 'public' AND c.relkind = 'r' AND NOT (c.relrowsecurity AND c.relforcerowsecurity)`);
-    expect(rls.rows.map((r) => r.relname)).toEqual(['subscription_plans']);
+       WHERE n.nspname = 'public' AND c.relkind = 'r' AND NOT (c.relrowsecurity AND c.relforcerowsecurity) ORDER BY c.relname`);
+    // reference data, and the audit chain's seals (hashes only): the service role has no grant on the seals
+    expect(rls.rows.map((r) => r.relname)).toEqual(['audit_chain', 'audit_chain_head', 'subscription_plans']);
+    const sealGrants = await t().owner.query<{ table_name: string }>(
+      `SELECT t FROM unnest(ARRAY['audit_chain', 'audit_chain_head']) t
+        WHERE has_table_privilege('dastern_app', t, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')`);
+    expect(sealGrants.rows).toEqual([]);
     const unindexed = await t().owner.query<{ fk: string }>(
       `SELECT con.conrelid::regclass || '.' || con.conname AS fk FROM pg_constraint con
        WHERE con.contype = 'f' AND con.connamespace = 'public'::regnamespace

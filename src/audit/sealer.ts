@@ -1,0 +1,71 @@
+/**
+ * The audit chain's sealer: audit rows are written without a lock (a request never waits for
+ * another one's audit row) and chained afterwards, in batches, by app_audit_seal(). Each
+ * `dastern serve` and `dastern worker` process runs one; the database lets one seal at a time
+ * (the others return at once), so several processes are safe. `dastern audit verify` seals
+ * before it checks.
+ */
+import type { Database } from '../db/database.ts';
+import type { Logger } from '../log.ts';
+
+/** Rows per app_audit_seal() call: one transaction each, so a backlog never holds a long lock. */
+export const SEAL_BATCH = 5000;
+
+interface Queryable {
+  query<R extends Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
+}
+
+/**
+ * Seals until nothing committed is left (at most `maxBatches` calls) and returns how many rows
+ * it chained. Two rounds at least: a row's place below the sealed horizon settles one call later.
+ */
+export async function sealAuditChain(db: Queryable, maxBatches = 1000): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < maxBatches; i++) {
+    const res = await db.query<{ n: number }>('SELECT app_audit_seal($1) AS n', [SEAL_BATCH]);
+    const n = res.rows[0]?.n ?? 0;
+    total += n;
+    if (n < SEAL_BATCH && i >= 1) break;
+  }
+  return total;
+}
+
+export interface AuditSealer {
+  /** Stops the timer, waits for a call in flight and seals once more (what was written last). */
+  stop(): Promise<void>;
+}
+
+/** Seals every `intervalMs` (one call at a time; an error is logged and the next tick tries again). */
+export function startAuditSealer(db: Database, logger: Logger, intervalMs: number): AuditSealer {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const pool: Queryable = { query: (text, values) => db.pool.query(text, values) };
+  const tick = (): void => {
+    running = (async () => {
+      try {
+        await db.pool.query('SELECT app_audit_seal($1)', [SEAL_BATCH]);
+      } catch (err) {
+        if (!stopped) logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'audit sealing failed; will retry');
+      }
+      if (!stopped) schedule();
+    })();
+  };
+  const schedule = (): void => {
+    timer = setTimeout(tick, intervalMs);
+    timer.unref();
+  };
+  schedule();
+  return {
+    async stop() {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      await running;
+      try {
+        await sealAuditChain(pool, 10);
+      } catch (err) {
+        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'final audit sealing failed; the next process seals the rest');
+      }
+    },
+  };
+}
