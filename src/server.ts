@@ -57,7 +57,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       prescriptions: { files, enqueueReading: readingEnqueuer(queue) },
       queueDepth: () => queue.getQueueSize('prescription-read'),
     });
-    await app.listen({ host: config.host, port: config.port });
+    // A burst of new connections (a clinic's morning, a load test) must not overflow the accept
+    // queue: dropped SYNs are retried by clients only after 1, 3, 7 s. The kernel caps it at somaxconn.
+    await app.listen({ host: config.host, port: config.port, backlog: 4096 });
   } catch (err) {
     await boss?.stop({ graceful: false, wait: true });
     await sealer?.stop();

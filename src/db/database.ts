@@ -32,11 +32,34 @@ export interface Tx {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: readonly unknown[]): Promise<pg.QueryResult<R>>;
   /**
    * Runs a write at the very end, pipelined with COMMIT (same transaction: if it fails, nothing
-   * commits). For audit rows, whose hash chain serialises writers until commit: deferring the
-   * insert keeps that lock for one server-side step instead of the whole request.
+   * commits): no round trip of its own. For the audit rows of reads.
    */
   defer(text: string, values?: readonly unknown[]): void;
   readonly actor: Actor;
+}
+
+interface CorkableStream { cork(): void; uncork(): void }
+
+/** The client's socket, where pg exposes it (it corks the socket itself for each query). */
+function socketOf(client: pg.PoolClient): CorkableStream | undefined {
+  const stream: unknown = (client as unknown as { connection?: { stream?: unknown } }).connection?.stream;
+  if (typeof stream !== 'object' || stream === null) return undefined;
+  const s = stream as Partial<CorkableStream>;
+  return typeof s.cork === 'function' && typeof s.uncork === 'function' ? (stream as CorkableStream) : undefined;
+}
+
+/**
+ * Issues pipelined queries (pg sends each at once) with the socket corked, so that they leave
+ * in one write: one system call and one wake-up of the server process instead of one per query.
+ */
+function inOneWrite<T>(client: pg.PoolClient, issue: () => T): T {
+  const socket = socketOf(client);
+  socket?.cork();
+  try {
+    return issue();
+  } finally {
+    socket?.uncork();
+  }
 }
 
 export class Database {
@@ -57,7 +80,7 @@ export class Database {
     let broken = false;
     try {
       const pre = meta.precondition;
-      const opening = await Promise.allSettled([
+      const opening = await Promise.allSettled(inOneWrite(client, () => [
         client.query('BEGIN'),
         client.query(
           `SELECT set_config('app.user_id', $1, true), set_config('app.user_role', $2, true),
@@ -65,7 +88,7 @@ export class Database {
           [actor.userId ?? '', actor.role, meta.ip ?? '', (meta.userAgent ?? '').slice(0, 512)],
         ),
         ...(pre ? [client.query(pre.text, pre.values as unknown[])] : []),
-      ]);
+      ]));
       for (const r of opening) if (r.status === 'rejected') throw r.reason;
       const check = opening[2];
       if (pre && check?.status === 'fulfilled' && check.value.rowCount === 0) throw pre.refuse();
@@ -77,10 +100,10 @@ export class Database {
         defer: (text, values) => void deferred.push({ text, values }),
       };
       const result = await fn(tx);
-      const closing = await Promise.allSettled([
+      const closing = await Promise.allSettled(inOneWrite(client, () => [
         ...deferred.map((d) => client.query(d.text, d.values as unknown[] | undefined)),
         client.query('COMMIT'),
-      ]);
+      ]));
       for (const r of closing) if (r.status === 'rejected') throw r.reason;
       // A deferred write that failed turned COMMIT into a rollback: report it.
       const last = closing[closing.length - 1];
