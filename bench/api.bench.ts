@@ -3,10 +3,15 @@
  * seeded users; autocannon runs GET /api/v1/me and GET /api/v1/prescriptions (a page of 20 with
  * medications) at 100 and 1,000 connections, then the same SQL through `pg` alone at the same
  * concurrency, and prints requests/s, p50/p99 latency, errors and the ratio API ÷ raw.
+ * "The same SQL" is the route's own: the session check, the route's query and, for the
+ * prescription list, the audit row the route writes for a read of medical data; a second raw
+ * line leaves that audit row out, to show what it costs. Each figure is the median of
+ * BENCH_REPEATS runs, API and raw interleaved (the machine's load drifts).
  * Figures are printed, never asserted. Goal: ratio ≥ 0.5 and no errors at 1,000 connections.
  *
  *   DATABASE_URL (owner; default postgres://postgres@127.0.0.1:5432/postgres)
  *   BENCH_USERS=10000  BENCH_DURATION=10 (seconds per run)  BENCH_CONNECTIONS=100,1000
+ *   BENCH_ROUTES=me,prescriptions (which routes to run)  BENCH_REPEATS=3
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
@@ -19,12 +24,15 @@ import { deriveAppUrl, ensureAppLogin } from '../src/db/bootstrap.ts';
 import { Database } from '../src/db/database.ts';
 import { TokenService } from '../src/auth/tokens.ts';
 import { profile } from '../src/users/queries.ts';
-import { patientPrescriptions } from '../src/care/queries.ts';
+import { listPrescriptions } from '../src/prescriptions/queries.ts';
+import { recordReads } from '../src/audit/service.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '100,1000').split(',').map(Number);
+const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
+const ROUTES = new Set((process.env.BENCH_ROUTES ?? 'me,prescriptions').split(','));
 const PATIENTS_WITH_RX = Math.min(1000, USERS);
 const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef';
 const ownerBase = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -108,7 +116,8 @@ async function cannon(url: string, tokens: string[], connections: number): Promi
     duration: DURATION,
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[i++ % tokens.length]}` } }) }],
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts + result.non2xx };
+  if (process.env.BENCH_VERBOSE === '1') log(`  autocannon: errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}, status ${JSON.stringify(result.statusCodeStats)}, latency p2.5 ${result.latency.p2_5} p50 ${result.latency.p50} p90 ${result.latency.p90} p97.5 ${result.latency.p97_5} max ${result.latency.max}`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };  // errors include timeouts
 }
 
 /** The same SQL as the route, through pg alone: `connections` concurrent loops for DURATION seconds. */
@@ -136,6 +145,16 @@ async function raw(db: Database, users: { id: string; sid: string }[], connectio
   return { rps: latencies.length / DURATION, p50: latencies[Math.floor(latencies.length * 0.5)] ?? 0, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0, errors };
 }
 
+/** Each figure's median over the runs (requests/s, p50, p99; errors summed). */
+function median(runs: Figures[]): Figures {
+  const mid = (xs: number[]): number => {
+    const sorted = [...xs].sort((x, y) => x - y);
+    const m = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? (sorted[m] as number) : ((sorted[m - 1] as number) + (sorted[m] as number)) / 2;
+  };
+  return { rps: mid(runs.map((r) => r.rps)), p50: mid(runs.map((r) => r.p50)), p99: mid(runs.map((r) => r.p99)), errors: runs.reduce((n, r) => n + r.errors, 0) };
+}
+
 const fmt = (f: Figures): string => `${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50.toFixed(1).padStart(6)} ms  p99 ${f.p99.toFixed(1).padStart(7)} ms  errors ${f.errors}`;
 
 async function main(): Promise<void> {
@@ -159,17 +178,41 @@ async function main(): Promise<void> {
     const db = new Database(deriveAppUrl(ownerUrl, password), { max: 20 });
     const base = `http://127.0.0.1:${port}/api/v1`;
     process.stdout.write(`DasTern API benchmark: ${USERS} users, ${DURATION} s per run, pool 20, 2 processes (server, bench)\n`);
-    for (const route of [
-      { path: '/me', work: (tx: Parameters<typeof profile>[0], id: string) => profile(tx, id) },
-      { path: '/prescriptions?limit=20', work: (tx: Parameters<typeof profile>[0], id: string) => patientPrescriptions(tx, id, 20, 0) },
-    ]) {
+    type Work = (tx: Parameters<typeof profile>[0], id: string) => Promise<unknown>;
+    const routes: Array<{ name: string; path: string; work: Work; readOnly?: Work }> = [
+      { name: 'me', path: '/me', work: (tx, id) => profile(tx, id) },
+      {
+        name: 'prescriptions',
+        path: '/prescriptions?limit=20',
+        work: async (tx, id) => {
+          const { rows } = await listPrescriptions(tx, { patientId: id, limit: 20, offset: 0 });
+          await recordReads(tx, { id: 'bench-raw' }, 'prescriptions', rows);
+        },
+        readOnly: (tx, id) => listPrescriptions(tx, { patientId: id, limit: 20, offset: 0 }),
+      },
+    ];
+    process.stdout.write(`medians of ${REPEATS} runs each\n`);
+    for (const route of routes.filter((r) => ROUTES.has(r.name))) {
       for (const c of CONNECTIONS) {
-        log(`GET ${route.path} at ${c} connections…`);
-        const a = await cannon(`${base}${route.path}`, tokens, c);
-        const r = await raw(db, users, c, route.work);
+        const api: Figures[] = [];
+        const same: Figures[] = [];
+        const readOnly: Figures[] = [];
+        for (let k = 0; k < REPEATS; k++) {
+          log(`GET ${route.path} at ${c} connections, run ${k + 1}/${REPEATS}…`);
+          api.push(await cannon(`${base}${route.path}`, tokens, c));
+          same.push(await raw(db, users, c, route.work));
+          if (route.readOnly) readOnly.push(await raw(db, users, c, route.readOnly));
+        }
+        const a = median(api);
+        const r = median(same);
         process.stdout.write(`GET ${route.path.padEnd(24)} ${String(c).padStart(5)} conn  API ${fmt(a)}\n`);
-        process.stdout.write(`${''.padEnd(35)}pg  ${fmt(r)}\n`);
-        process.stdout.write(`${''.padEnd(35)}ratio API ÷ raw = ${(a.rps / Math.max(r.rps, 1)).toFixed(2)}\n`);
+        process.stdout.write(`${''.padEnd(35)}pg  ${fmt(r)}   (the route's SQL${route.readOnly ? ', audit row included' : ''})\n`);
+        process.stdout.write(`${''.padEnd(35)}ratio API ÷ raw = ${(a.rps / Math.max(r.rps, 1)).toFixed(2)}   (runs: ${api.map((x, i) => (x.rps / Math.max(same[i]?.rps ?? 1, 1)).toFixed(2)).join(', ')})\n`);
+        if (route.readOnly) {
+          const ro = median(readOnly);
+          process.stdout.write(`${''.padEnd(35)}pg  ${fmt(ro)}   (read only, without the audit row)\n`);
+          process.stdout.write(`${''.padEnd(35)}ratio API ÷ read-only raw = ${(a.rps / Math.max(ro.rps, 1)).toFixed(2)}\n`);
+        }
       }
     }
     await db.close();
