@@ -10,8 +10,8 @@
 --  * The chain lives in audit_chain: one row per sealed audit row, in sealing order (position
 --    1, 2, 3 … gapless), with payload_hash (sha256 of the personal parts), prev_hash and
 --    row_hash, the same formulas as before. app_audit_seal() appends every committed, unsealed
---    audit row to it in seq order; one sealer at a time (the head row's lock, SKIP LOCKED), a
---    batch per call. The service calls it every second (DASTERN_AUDIT_SEAL_INTERVAL_MS) and
+--    audit row to it in seq order; one sealer at a time (an advisory lock; a second sealer
+--    returns at once), a batch per call; a call with nothing to do writes nothing. The service calls it every second (DASTERN_AUDIT_SEAL_INTERVAL_MS) and
 --    `dastern audit verify` calls it before checking.
 --  * Which rows are still unsealed is known without scanning the table: the head keeps
 --    sealed_through, a seq below which every row is final and sealed. It advances to the
@@ -153,13 +153,16 @@ DECLARE
   v_payload text;
   v_hash text;
   v_n integer := 0;
+  v_through bigint;
   v_last bigint;
   v_called boolean;
+  v_horizon bigint;
 BEGIN
-  SELECT * INTO h FROM audit_chain_head WHERE id = 1 FOR UPDATE SKIP LOCKED;
-  IF NOT FOUND THEN
+  -- one sealer at a time (a transaction-level advisory lock: an idle call writes nothing)
+  IF NOT pg_try_advisory_xact_lock(hashtext('dastern'), hashtext('audit_seal')) THEN
     RETURN 0;
   END IF;
+  SELECT * INTO h FROM audit_chain_head WHERE id = 1;
   -- every transaction that held a seq ≤ horizon_seq has ended, so all of them are visible now
   v_settled := h.horizon_xmax IS NOT NULL AND pg_snapshot_xmin(pg_current_snapshot()) >= h.horizon_xmax;
   v_position := h.last_position;
@@ -181,16 +184,20 @@ BEGIN
     v_prev := v_hash;
     v_n := v_n + 1;
   END LOOP;
+  v_through := h.sealed_through;
   IF v_settled AND v_n < p_limit THEN
-    h.sealed_through := greatest(h.sealed_through, h.horizon_seq);
+    v_through := greatest(v_through, h.horizon_seq);
   END IF;
-  -- the next horizon: the sequence first, then the snapshot (see trg_audit_logs_prepare)
+  -- the next horizon: the sequence first, then the snapshot (see trg_audit_logs_prepare); while
+  -- no seq was handed out since the last call, the recorded horizon (and its xmax) stays right
   SELECT last_value, is_called INTO v_last, v_called FROM audit_logs_seq;
-  UPDATE audit_chain_head
-     SET last_position = v_position, last_hash = v_prev, sealed_through = h.sealed_through,
-         horizon_seq = CASE WHEN v_called THEN v_last ELSE v_last - 1 END,
-         horizon_xmax = pg_snapshot_xmax(pg_current_snapshot()), updated_at = now()
-   WHERE id = 1;
+  v_horizon := CASE WHEN v_called THEN v_last ELSE v_last - 1 END;
+  IF v_n > 0 OR v_through <> h.sealed_through OR v_horizon IS DISTINCT FROM h.horizon_seq THEN
+    UPDATE audit_chain_head
+       SET last_position = v_position, last_hash = v_prev, sealed_through = v_through,
+           horizon_seq = v_horizon, horizon_xmax = pg_snapshot_xmax(pg_current_snapshot()), updated_at = now()
+     WHERE id = 1;
+  END IF;
   RETURN v_n;
 END
 $$;

@@ -126,6 +126,31 @@ describe('audit trail', () => {
     expect((await verify()).pending_rows).toBe('0');
   });
 
+  it('a sealer with nothing to do writes nothing; a second sealer at the same time returns at once', async () => {
+    await sealAll();
+    const version = async (): Promise<string> =>
+      (await t().owner.query<{ v: string }>('SELECT xmin::text AS v FROM audit_chain_head')).rows[0]!.v;
+    const before = await version();
+    expect(await seal()).toBe(0);
+    expect(await seal()).toBe(0);
+    expect(await version()).toBe(before);
+
+    const u = await createUser(t().owner);
+    const first = await t().db.pool.connect();
+    try {
+      await first.query('BEGIN');
+      await first.query('SELECT app_audit_seal()');      // holds the sealer's lock until COMMIT
+      await t().asUser({ userId: u, role: 'patient' }, (tx) =>
+        tx.query("INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name) VALUES ($1, 'patient', 'read', 'prescriptions')", [u]));
+      expect(await seal()).toBe(0);
+      await first.query('COMMIT');
+    } finally {
+      await first.query('ROLLBACK').catch(() => undefined);
+      first.release();
+    }
+    expect(await seal()).toBeGreaterThan(0);
+  });
+
   it('names the first edited, deleted or back-dated row, a broken seal, and a row slipped in below the sealed horizon', async () => {
     await sealAll();
     const client = await t().owner.connect();
