@@ -75,6 +75,8 @@ export interface ApiConfig {
   globalRateLimit: number;
   /** Trust X-Forwarded-For from a reverse proxy (true only behind one). */
   trustProxy: boolean;
+  /** When set, GET /metrics needs `Authorization: Bearer <this>` (a scraper's secret). */
+  metricsToken: string | undefined;
   /** smtp(s):// URL; undefined → e-mails are written as .eml files under dataDir/outbox (never in production). */
   smtpUrl: string | undefined;
   mailFrom: string;
@@ -162,6 +164,7 @@ function parseApiConfig(env: NodeJS.ProcessEnv, nodeEnv: Environment, host: stri
     authRateLimit: parseInteger('DASTERN_AUTH_RATE_LIMIT', env.DASTERN_AUTH_RATE_LIMIT, 20, 1, 1_000_000),
     globalRateLimit: parseInteger('DASTERN_RATE_LIMIT', env.DASTERN_RATE_LIMIT, 1200, 1, 10_000_000),
     trustProxy: parseBoolean('DASTERN_TRUST_PROXY', env.DASTERN_TRUST_PROXY, false),
+    metricsToken: parseMetricsToken(env.DASTERN_METRICS_TOKEN),
     smtpUrl,
     mailFrom: env.DASTERN_MAIL_FROM && env.DASTERN_MAIL_FROM !== '' ? env.DASTERN_MAIL_FROM : 'DasTern <no-reply@dastern.local>',
     publicUrl: (env.DASTERN_PUBLIC_URL && env.DASTERN_PUBLIC_URL !== '' ? env.DASTERN_PUBLIC_URL : `http://${host}:${port}`).replace(/\/+$/, ''),
@@ -200,6 +203,12 @@ function parseJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     workerMigrationWaitSeconds: parseInteger('DASTERN_WORKER_MIGRATION_WAIT_SECONDS', env.DASTERN_WORKER_MIGRATION_WAIT_SECONDS, 600, 0, 86_400),
     auditSealIntervalMs: parseInteger('DASTERN_AUDIT_SEAL_INTERVAL_MS', env.DASTERN_AUDIT_SEAL_INTERVAL_MS, 1000, 50, 600_000),
   };
+}
+
+function parseMetricsToken(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[A-Za-z0-9._~+/=-]{16,512}$/.test(raw)) throw new ConfigError('DASTERN_METRICS_TOKEN must be 16 to 512 characters of [A-Za-z0-9._~+/=-]');
+  return raw;
 }
 
 function parseUrl(name: string, raw: string | undefined): string | undefined {

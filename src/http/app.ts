@@ -156,7 +156,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     files: deps.prescriptions?.files,
   };
 
-  registerMetrics(app as unknown as FastifyInstance, { pool: deps.db.pool, queueDepth: deps.queueDepth });
+  registerMetrics(app as unknown as FastifyInstance, { pool: deps.db.pool, queueDepth: deps.queueDepth, token: api.metricsToken });
 
   app.get(`${API_PREFIX}/health`, {
     schema: {

@@ -5,11 +5,22 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { unauthorized } from './errors.ts';
 
 export interface MetricsOptions {
   pool: pg.Pool;
   /** Jobs waiting in the queue; undefined until the queue exists (issue 5). */
   queueDepth?: () => Promise<number>;
+  /** When set, scrapes must send `Authorization: Bearer <token>` (DASTERN_METRICS_TOKEN). */
+  token?: string | undefined;
+}
+
+/** Compares a presented bearer token with the configured one in constant time. */
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const presented = /^Bearer (\S+)$/.exec(header ?? '')?.[1] ?? '';
+  const digest = (v: string): Buffer => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(presented), digest(token));
 }
 
 export function registerMetrics(app: FastifyInstance, options: MetricsOptions): Registry {
@@ -66,10 +77,12 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
     schema: {
       hide: false,
       tags: ['operations'],
-      summary: 'Prometheus metrics (text exposition format)',
+      summary: 'Prometheus metrics (text exposition format); with DASTERN_METRICS_TOKEN set, only for `Authorization: Bearer <token>`',
       response: { 200: { type: 'string' } },
     },
-  }, async (_request, reply) => {
+  }, async (request, reply) => {
+    const token = options.token;
+    if (token !== undefined && !tokenMatches(request.headers.authorization, token)) throw unauthorized('invalid_token', 'metrics need the scraper token');
     const text = await registry.metrics();
     return reply.type(registry.contentType).send(text);
   });

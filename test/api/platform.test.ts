@@ -89,3 +89,31 @@ describe('platform', () => {
     expect(res.body).not.toContain(p.id);
   });
 });
+
+describe('metrics behind a scraper token (DASTERN_METRICS_TOKEN)', () => {
+  const token = 'scraper-token-0123456789abcdef';
+  const guarded = useApi({ env: { DASTERN_METRICS_TOKEN: token } });
+
+  it('answers only the right bearer token, as a problem without any metric otherwise', async () => {
+    const h = guarded();
+    for (const authorization of [undefined, 'Bearer wrong-token-0123456789', `Bearer ${token}x`, token, `Basic ${token}`]) {
+      const res = await h.app.inject({ method: 'GET', url: '/metrics', headers: authorization === undefined ? {} : { authorization } });
+      expect(res.statusCode, String(authorization)).toBe(401);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.body).not.toContain('dastern_http_requests_total');
+    }
+    const ok = await h.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token}` } });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body).toContain('dastern_http_requests_total');
+  });
+});
+
+describe('configuration of the metrics token', () => {
+  it('refuses a short or malformed token, and defaults to none', async () => {
+    const { ConfigError, loadConfig } = await import('../../src/config.ts');
+    expect(() => loadConfig({ NODE_ENV: 'test', DASTERN_METRICS_TOKEN: 'short' })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: 'test', DASTERN_METRICS_TOKEN: 'has spaces in it 0123456789' })).toThrow(ConfigError);
+    expect(loadConfig({ NODE_ENV: 'test' }).api.metricsToken).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: 'test', DASTERN_METRICS_TOKEN: 'scraper-token-0123456789abcdef' }).api.metricsToken).toBe('scraper-token-0123456789abcdef');
+  });
+});
