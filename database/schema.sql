@@ -2286,18 +2286,23 @@ CREATE TRIGGER notifications_notify AFTER INSERT ON notifications
 --    1, 2, 3 … gapless), with payload_hash (sha256 of the personal parts), prev_hash and
 --    row_hash, the same formulas as before. app_audit_seal() appends every committed, unsealed
 --    audit row to it in seq order; one sealer at a time (an advisory lock; a second sealer
---    returns at once), a batch per call; a call with nothing to do writes nothing. The service calls it every second (DASTERN_AUDIT_SEAL_INTERVAL_MS) and
+--    returns -1 at once), a batch per call; a call with nothing to do writes nothing. The service calls it every second (DASTERN_AUDIT_SEAL_INTERVAL_MS) and
 --    `dastern audit verify` calls it before checking.
 --  * Which rows are still unsealed is known without scanning the table: the head keeps
---    sealed_through, a seq below which every row is final and sealed. It advances to the
---    horizon recorded by the previous call (the sequence's last value, then the snapshot's
---    xmax) once every transaction that was running then has ended (current xmin ≥ that xmax);
---    the trigger makes a transaction take its xid before its seq, so a seq ≤ the recorded value
---    always belongs to a transaction below the recorded xmax.
+--    sealed_through, a seq below which every row is final and sealed. Each call records a
+--    horizon: the sequence's last value, then a fresh xid of its own. The trigger makes a writer
+--    take its xid before its seq, and xids are handed out in order, so every transaction holding
+--    a seq ≤ that value has a smaller xid; once the current snapshot's xmin has passed the
+--    recorded xid, all of them have ended, and sealed_through advances to the horizon.
+--    (A snapshot's xmax would not do: it is one past the last *completed* xid, and a writer
+--    still open above it would be passed over — found by review, covered by a test.)
+--    A transaction that keeps an xid open (in any database of the cluster) holds the horizon
+--    back: sealing stays correct, its scan above sealed_through grows.
 --  * app_audit_verify() walks the chain: a sealed row edited, back-dated or deleted, a chain
 --    entry removed or altered, the tail cut off (the head), and a row that appears below
 --    sealed_through without being in the chain (inserted behind the sealer's back) are named by
---    seq. Rows written in the last moments and not sealed yet are counted as pending_rows.
+--    seq. Rows written in the last moments and not sealed yet are counted as pending_rows; a row
+--    still unsealed after p_stale (1 hour) fails the check: no sealer runs, or its lock is held.
 --  * audit_logs keeps the record itself (erasure blanks its personal columns, as before); its
 --    old hash columns move into audit_chain (existing rows keep their hashes: position = seq).
 --  * The hash helpers lose their SET search_path (names qualified instead), which made every
@@ -2338,8 +2343,9 @@ LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
 BEGIN
   IF p_values IS NULL OR pg_catalog.jsonb_typeof(p_values) <> 'object'
-     OR p_values::text !~* '(password|token|secret|invitation_code|otp|endpoint|p256dh|auth)' THEN
-    RETURN p_values;  -- no key can match below
+     OR NOT (p_values::text ~* '(password|token|secret|invitation_code|otp|endpoint|p256dh|auth)'
+             OR pg_catalog.lower(p_values::text) ~ '(password|token|secret|invitation_code|otp|endpoint|p256dh|auth)') THEN
+    RETURN p_values;  -- no key can match below (both ways of ignoring case, as below)
   END IF;
   RETURN (SELECT coalesce(pg_catalog.jsonb_object_agg(e.key,
                     CASE WHEN (e.key ~* '(password|token|secret|invitation_code|otp)'
@@ -2432,14 +2438,28 @@ DECLARE
   v_last bigint;
   v_called boolean;
   v_horizon bigint;
+  v_hx xid8;
 BEGIN
-  -- one sealer at a time (a transaction-level advisory lock: an idle call writes nothing)
+  -- one sealer at a time (a transaction-level advisory lock: an idle call writes nothing);
+  -- -1 tells the caller another sealer holds it
   IF NOT pg_try_advisory_xact_lock(hashtext('dastern'), hashtext('audit_seal')) THEN
-    RETURN 0;
+    RETURN -1;
   END IF;
   SELECT * INTO h FROM audit_chain_head WHERE id = 1;
-  -- every transaction that held a seq ≤ horizon_seq has ended, so all of them are visible now
-  v_settled := h.horizon_xmax IS NOT NULL AND pg_snapshot_xmin(pg_current_snapshot()) >= h.horizon_xmax;
+  -- The next horizon: the sequence first, then a new xid of our own. Xids are handed out in
+  -- order and a writer takes its xid before its seq, so every transaction holding a seq ≤
+  -- v_horizon has an xid below ours. Only when this transaction had no xid yet (an older one of
+  -- ours proves nothing) and the sequence moved (an idle call writes nothing).
+  IF pg_current_xact_id_if_assigned() IS NULL THEN
+    SELECT last_value, is_called INTO v_last, v_called FROM audit_logs_seq;
+    v_horizon := CASE WHEN v_called THEN v_last ELSE v_last - 1 END;
+    IF v_horizon IS DISTINCT FROM h.horizon_seq THEN
+      v_hx := pg_current_xact_id();
+    END IF;
+  END IF;
+  -- settled: no transaction with an xid ≤ the recorded one is running any more, so every row
+  -- with seq ≤ horizon_seq is committed (and visible to the query below) or rolled back
+  v_settled := h.horizon_xmax IS NOT NULL AND pg_snapshot_xmin(pg_current_snapshot()) > h.horizon_xmax;
   v_position := h.last_position;
   v_prev := h.last_hash;
   FOR a IN
@@ -2463,14 +2483,11 @@ BEGIN
   IF v_settled AND v_n < p_limit THEN
     v_through := greatest(v_through, h.horizon_seq);
   END IF;
-  -- the next horizon: the sequence first, then the snapshot (see trg_audit_logs_prepare); while
-  -- no seq was handed out since the last call, the recorded horizon (and its xmax) stays right
-  SELECT last_value, is_called INTO v_last, v_called FROM audit_logs_seq;
-  v_horizon := CASE WHEN v_called THEN v_last ELSE v_last - 1 END;
-  IF v_n > 0 OR v_through <> h.sealed_through OR v_horizon IS DISTINCT FROM h.horizon_seq THEN
+  IF v_n > 0 OR v_through <> h.sealed_through OR v_hx IS NOT NULL THEN
     UPDATE audit_chain_head
        SET last_position = v_position, last_hash = v_prev, sealed_through = v_through,
-           horizon_seq = v_horizon, horizon_xmax = pg_snapshot_xmax(pg_current_snapshot()), updated_at = now()
+           horizon_seq = CASE WHEN v_hx IS NULL THEN horizon_seq ELSE v_horizon END,
+           horizon_xmax = coalesce(v_hx, horizon_xmax), updated_at = now()
      WHERE id = 1;
   END IF;
   RETURN v_n;
@@ -2485,7 +2502,7 @@ DROP FUNCTION app_audit_verify();
 -- back-dated or deleted, a broken chain entry, a cut-off tail, or a row inserted below the
 -- sealed horizon outside the chain. pending_rows: rows not sealed yet (the last moments).
 -- For admins, 'system' and direct SQL by the owner.
-CREATE FUNCTION app_audit_verify()
+CREATE FUNCTION app_audit_verify(p_stale interval DEFAULT interval '1 hour')
 RETURNS TABLE (ok boolean, checked_rows bigint, first_bad_seq bigint, problem text, pending_rows bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
@@ -2496,6 +2513,8 @@ DECLARE
   v_expected bigint := 1;
   v_count bigint := 0;
   v_stray bigint;
+  v_pending bigint;
+  v_stale bigint;
   h audit_chain_head%ROWTYPE;
 BEGIN
   IF NOT (app_is_admin() OR app_is_system() OR app_is_direct_sql()) THEN
@@ -2551,10 +2570,15 @@ BEGIN
     RETURN QUERY SELECT false, v_count, v_stray, 'a row below the sealed horizon is not in the chain (inserted behind the sealer''s back)', NULL::bigint;
     RETURN;
   END IF;
-  RETURN QUERY SELECT true, v_count, NULL::bigint, NULL::text,
-    (SELECT count(*) FROM audit_logs l WHERE l.seq > h.sealed_through AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = l.seq));
+  SELECT count(*), min(l.seq) FILTER (WHERE l.created_at < now() - p_stale) INTO v_pending, v_stale
+    FROM audit_logs l WHERE l.seq > h.sealed_through AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = l.seq);
+  IF v_stale IS NOT NULL THEN
+    RETURN QUERY SELECT false, v_count, v_stale, format('a row written more than %s ago is not sealed: no sealer runs, or its lock is held', p_stale), v_pending;
+    RETURN;
+  END IF;
+  RETURN QUERY SELECT true, v_count, NULL::bigint, NULL::text, v_pending;
 END
 $$;
-REVOKE ALL ON FUNCTION app_audit_verify() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION app_audit_verify() TO dastern_app;
+REVOKE ALL ON FUNCTION app_audit_verify(interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_audit_verify(interval) TO dastern_app;
 

@@ -18,14 +18,23 @@ interface Queryable {
 /**
  * Seals until nothing committed is left (at most `maxBatches` calls) and returns how many rows
  * it chained. Two rounds at least: a row's place below the sealed horizon settles one call later.
+ * While another sealer holds the lock (app_audit_seal returns -1) it waits, up to `busyMs`.
  */
-export async function sealAuditChain(db: Queryable, maxBatches = 1000): Promise<number> {
+export async function sealAuditChain(db: Queryable, maxBatches = 1000, busyMs = 10_000): Promise<number> {
   let total = 0;
+  let rounds = 0;
+  const giveUpAt = Date.now() + busyMs;
   for (let i = 0; i < maxBatches; i++) {
     const res = await db.query<{ n: number }>('SELECT app_audit_seal($1) AS n', [SEAL_BATCH]);
     const n = res.rows[0]?.n ?? 0;
+    if (n < 0) {
+      if (Date.now() > giveUpAt) throw new Error('another audit sealer holds the sealing lock');
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
     total += n;
-    if (n < SEAL_BATCH && i >= 1) break;
+    rounds += 1;
+    if (n < SEAL_BATCH && rounds >= 2) break;
   }
   return total;
 }
@@ -44,6 +53,7 @@ export function startAuditSealer(db: Database, logger: Logger, intervalMs: numbe
   const tick = (): void => {
     running = (async () => {
       try {
+        // -1: another process is sealing right now; the next tick comes soon enough
         await db.pool.query('SELECT app_audit_seal($1)', [SEAL_BATCH]);
       } catch (err) {
         if (!stopped) logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'audit sealing failed; will retry');

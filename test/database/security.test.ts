@@ -126,6 +126,65 @@ describe('audit trail', () => {
     expect((await verify()).pending_rows).toBe('0');
   });
 
+  it('never passes over a writer still open, even when nothing else commits meanwhile', async () => {
+    await sealAll();
+    const u = await createUser(t().owner);
+    await sealAll();
+    const writer = await t().db.pool.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query("SELECT set_config('app.user_id', $1, true), set_config('app.user_role', 'patient', true)", [u]);
+      await writer.query("INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id) VALUES ($1, 'patient', 'read', 'prescriptions', 'lonely')", [u]);
+      for (let i = 0; i < 4; i++) expect(await seal()).toBe(0);
+      await writer.query('COMMIT');
+    } finally {
+      await writer.query('ROLLBACK').catch(() => undefined);
+      writer.release();
+    }
+    await sealAll();
+    const sealed = await t().owner.query("SELECT 1 FROM audit_logs l JOIN audit_chain c ON c.seq = l.seq WHERE l.resource_id = 'lonely'");
+    expect(sealed.rowCount).toBe(1);
+    expect(await verify()).toEqual({ ok: true, first_bad_seq: null, problem: null, pending_rows: '0' });
+  });
+
+  it('a sealer called inside a REPEATABLE READ transaction never passes over a row either', async () => {
+    await sealAll();
+    const u = await createUser(t().owner);
+    const writer = await t().db.pool.connect();
+    const sealer = await t().db.pool.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query("SELECT set_config('app.user_id', $1, true), set_config('app.user_role', 'patient', true)", [u]);
+      await writer.query("INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id) VALUES ($1, 'patient', 'read', 'prescriptions', 'rr')", [u]);
+      for (let i = 0; i < 3; i++) {
+        await sealer.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+        await sealer.query('SELECT 1');
+        await sealer.query('SELECT app_audit_seal()');
+        await sealer.query('COMMIT');
+      }
+      await writer.query('COMMIT');
+    } finally {
+      await writer.query('ROLLBACK').catch(() => undefined);
+      await sealer.query('ROLLBACK').catch(() => undefined);
+      writer.release();
+      sealer.release();
+    }
+    await sealAll();
+    expect(await verify()).toEqual({ ok: true, first_bad_seq: null, problem: null, pending_rows: '0' });
+  });
+
+  it('fails the check when a row stays unsealed too long (no sealer, or its lock held)', async () => {
+    await sealAll();
+    await createUser(t().owner);   // writes audit rows, not sealed yet
+    const res = await t().owner.query<{ ok: boolean; problem: string; pending_rows: string }>(
+      "SELECT ok, problem, pending_rows::text FROM app_audit_verify(interval '-1 second')");
+    expect(res.rows[0]?.ok).toBe(false);
+    expect(res.rows[0]?.problem).toMatch(/not sealed/);
+    expect(Number(res.rows[0]?.pending_rows)).toBeGreaterThan(0);
+    await sealAll();
+    expect((await verify()).ok).toBe(true);
+  });
+
   it('a sealer with nothing to do writes nothing; a second sealer at the same time returns at once', async () => {
     await sealAll();
     const version = async (): Promise<string> =>
@@ -142,7 +201,7 @@ describe('audit trail', () => {
       await first.query('SELECT app_audit_seal()');      // holds the sealer's lock until COMMIT
       await t().asUser({ userId: u, role: 'patient' }, (tx) =>
         tx.query("INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name) VALUES ($1, 'patient', 'read', 'prescriptions')", [u]));
-      expect(await seal()).toBe(0);
+      expect(await seal()).toBe(-1);   // busy: says so, seals nothing
       await first.query('COMMIT');
     } finally {
       await first.query('ROLLBACK').catch(() => undefined);

@@ -75,6 +75,29 @@ describe('migrations', () => {
     expect(status.pending).toEqual([]);
   });
 
+  it('012 rolls back over a sound audit chain (rows kept, chain rebuilt) and refuses over a tampered one', async () => {
+    const db = await createEmptyDatabase();
+    cleanups.push(db.drop);
+    await withMigrator(db.url, (m) => m.up());
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query(`INSERT INTO audit_logs (actor_role, action, table_name, resource_id)
+                          SELECT 'system', 'read', 'prescriptions', g::text FROM generate_series(1, 5) g`);
+      await client.query('SELECT app_audit_seal(); SELECT app_audit_seal();');
+      await client.query("UPDATE audit_logs SET resource_id = 'edited' WHERE resource_id = '3'");
+      const down012 = (m: Parameters<Parameters<typeof withMigrator>[1]>[0]) => m.down({ steps: 1 });
+      await expect(withMigrator(db.url, down012)).rejects.toThrow(/does not verify/);
+      await client.query("UPDATE audit_logs SET resource_id = '3' WHERE resource_id = 'edited'");
+      await withMigrator(db.url, down012);
+      const after = await client.query<{ n: number; ok: boolean }>(
+        'SELECT (SELECT count(*)::int FROM audit_logs) AS n, (SELECT ok FROM app_audit_verify()) AS ok');
+      expect(after.rows[0]).toEqual({ n: 5, ok: true });
+    } finally {
+      await client.end();
+    }
+  });
+
   it('a failing step leaves nothing half-applied', async () => {
     const db = await createEmptyDatabase();
     cleanups.push(db.drop);
