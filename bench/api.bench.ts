@@ -131,9 +131,9 @@ async function raw(db: Database, users: { id: string; sid: string }[], connectio
       const u = users[n++ % users.length] as { id: string; sid: string };
       const t0 = performance.now();
       try {
-        await db.withUser({ userId: u.id, role: 'patient' }, async (tx) => {
-          await tx.query(`SELECT 1 FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active AND u.deleted_at IS NULL`, [u.sid, u.id]);
-          return work(tx, u.id);
+        // as the route does it: the session check travels with BEGIN and the context
+        await db.withUser({ userId: u.id, role: 'patient' }, (tx) => work(tx, u.id), {
+          precondition: { text: SESSION_CHECK, values: [u.sid, u.id], refuse: () => new Error('session ended') },
         });
         latencies.push(performance.now() - t0);
       } catch {
@@ -154,6 +154,9 @@ function median(runs: Figures[]): Figures {
   };
   return { rps: mid(runs.map((r) => r.rps)), p50: mid(runs.map((r) => r.p50)), p99: mid(runs.map((r) => r.p99)), errors: runs.reduce((n, r) => n + r.errors, 0) };
 }
+
+const SESSION_CHECK = `SELECT 1 FROM user_sessions s JOIN users u ON u.id = s.user_id
+  WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active AND u.deleted_at IS NULL`;
 
 const fmt = (f: Figures): string => `${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50.toFixed(1).padStart(6)} ms  p99 ${f.p99.toFixed(1).padStart(7)} ms  errors ${f.errors}`;
 

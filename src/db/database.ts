@@ -78,28 +78,56 @@ export class Database {
     if (actor.userId !== null && !UUID.test(actor.userId)) throw new Error('actor userId must be a UUID');
     const client = await this.pool.connect();
     let broken = false;
+    // once withUser is over (or its opening failed) the client is not fn's any more
+    let closed = false;
     try {
       const pre = meta.precondition;
-      const opening = await Promise.allSettled(inOneWrite(client, () => [
-        client.query('BEGIN'),
-        client.query(
-          `SELECT set_config('app.user_id', $1, true), set_config('app.user_role', $2, true),
-                  set_config('app.client_ip', $3, true), set_config('app.user_agent', $4, true)`,
-          [actor.userId ?? '', actor.role, meta.ip ?? '', (meta.userAgent ?? '').slice(0, 512)],
-        ),
-        ...(pre ? [client.query(pre.text, pre.values as unknown[])] : []),
-      ]));
-      for (const r of opening) if (r.status === 'rejected') throw r.reason;
-      const check = opening[2];
-      if (pre && check?.status === 'fulfilled' && check.value.rowCount === 0) throw pre.refuse();
+      const socket = socketOf(client);
+      socket?.cork();
+      let opened: Promise<void>;
+      let run: Promise<T>;
       const deferred: Array<{ text: string; values: readonly unknown[] | undefined }> = [];
-      const tx: Tx = {
-        actor,
-        query: <R extends pg.QueryResultRow>(text: string, values?: readonly unknown[]) =>
-          client.query<R>(text, values as unknown[] | undefined),
-        defer: (text, values) => void deferred.push({ text, values }),
-      };
-      const result = await fn(tx);
+      try {
+        const opening = Promise.allSettled([
+          client.query('BEGIN'),
+          client.query(
+            `SELECT set_config('app.user_id', $1, true), set_config('app.user_role', $2, true),
+                    set_config('app.client_ip', $3, true), set_config('app.user_agent', $4, true)`,
+            [actor.userId ?? '', actor.role, meta.ip ?? '', (meta.userAgent ?? '').slice(0, 512)],
+          ),
+          ...(pre ? [client.query(pre.text, pre.values as unknown[])] : []),
+        ]);
+        opened = opening.then((results) => {
+          for (const r of results) if (r.status === 'rejected') throw r.reason;
+          const check = results[2];
+          if (pre && check?.status === 'fulfilled' && check.value.rowCount === 0) throw pre.refuse();
+        });
+        // (first in line: fn's queries can no longer start once the opening has failed)
+        opened.catch(() => {
+          closed = true;
+        });
+        // No result reaches fn before the opening (context, precondition) has succeeded: fn's
+        // queries may travel with it (one round trip), but their results wait for it, and on a
+        // refusal they are thrown away with the rolled-back transaction.
+        const tx: Tx = {
+          actor,
+          query: async <R extends pg.QueryResultRow>(text: string, values?: readonly unknown[]) => {
+            if (closed) throw new Error('this transaction is over');
+            const sent = client.query<R>(text, values as unknown[] | undefined);
+            sent.catch(() => undefined);
+            await opened;
+            return sent;
+          },
+          defer: (text, values) => void deferred.push({ text, values }),
+        };
+        // fn runs to its first await here, so its first query leaves in the same write as BEGIN.
+        run = (async () => fn(tx))();
+        run.catch(() => undefined);
+      } finally {
+        socket?.uncork();
+      }
+      await opened;
+      const result = await run;
       const closing = await Promise.allSettled(inOneWrite(client, () => [
         ...deferred.map((d) => client.query(d.text, d.values as unknown[] | undefined)),
         client.query('COMMIT'),
@@ -108,8 +136,10 @@ export class Database {
       // A deferred write that failed turned COMMIT into a rollback: report it.
       const last = closing[closing.length - 1];
       if (last?.status === 'fulfilled' && last.value.command === 'ROLLBACK') throw new Error('transaction rolled back at commit');
+      closed = true;
       return result;
     } catch (err) {
+      closed = true;
       try {
         await client.query('ROLLBACK');
       } catch {
@@ -117,6 +147,7 @@ export class Database {
       }
       throw err;
     } finally {
+      closed = true;
       client.release(broken);
     }
   }

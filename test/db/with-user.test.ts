@@ -16,14 +16,36 @@ describe('Database.withUser', () => {
     expect(after.rows[0]?.uid ?? null).toBeNull();
   });
 
-  it('throws the precondition\'s error and runs nothing when it finds no row', async () => {
+  it("throws the precondition's error; what fn sent with it never answers fn and nothing of it stays", async () => {
     const { db, owner } = t();
     const id = await createUser(owner);
-    let ran = false;
-    await expect(db.withUser({ userId: id, role: 'patient' }, async () => { ran = true; }, {
+    const seen: string[] = [];
+    await expect(db.withUser({ userId: id, role: 'patient' }, async (tx) => {
+      try {
+        const res = await tx.query<{ id: string }>(`UPDATE users SET first_name = 'Speculative' WHERE id = $1 RETURNING id`, [id]);
+        seen.push(`result ${res.rowCount}`);
+      } catch (err) {
+        seen.push((err as Error).message);
+        await tx.query('SELECT 1').then(() => seen.push('a later query ran'), (e: Error) => seen.push(e.message));
+      }
+    }, {
       precondition: { text: 'SELECT 1 WHERE false', values: [], refuse: () => new Error('session ended') },
     })).rejects.toThrow('session ended');
-    expect(ran).toBe(false);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toEqual(['session ended', 'this transaction is over']);
+    const row = await owner.query<{ first_name: string }>('SELECT first_name FROM users WHERE id = $1', [id]);
+    expect(row.rows[0]?.first_name).toBe('Test');
+  });
+
+  it('runs fn\'s first query (sent along with BEGIN, the context and the precondition) under the context', async () => {
+    const { db, owner } = t();
+    const id = await createUser(owner);
+    // the context is set before fn's first query runs: RLS sees the actor
+    const res = await db.withUser({ userId: id, role: 'patient' }, (tx) =>
+      tx.query<{ me: string; n: number }>(`SELECT current_setting('app.user_id') AS me, count(*)::int AS n FROM users`), {
+      precondition: { text: 'SELECT 1', values: [], refuse: () => new Error('never') },
+    });
+    expect(res.rows[0]).toEqual({ me: id, n: 1 });
   });
 
   it('rolls the whole transaction back when a deferred write fails at commit', async () => {
