@@ -29,6 +29,13 @@ export interface RequestMeta {
 
 /** What a service function gets: parameterised queries inside the caller's transaction. */
 export interface Tx {
+  /**
+   * A parameterised query in the transaction. The first one may be sent together with the
+   * opening (BEGIN, context, precondition), before the precondition has answered: no result
+   * comes back until it has passed, and on a refusal the transaction is rolled back. So a
+   * function given to withUser must do nothing outside the database before its first query's
+   * result (today every one starts with a query).
+   */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: readonly unknown[]): Promise<pg.QueryResult<R>>;
   /**
    * Runs a write at the very end, pipelined with COMMIT (same transaction: if it fails, nothing
@@ -100,7 +107,7 @@ export class Database {
         opened = opening.then((results) => {
           for (const r of results) if (r.status === 'rejected') throw r.reason;
           const check = results[2];
-          if (pre && check?.status === 'fulfilled' && check.value.rowCount === 0) throw pre.refuse();
+          if (pre && !(check?.status === 'fulfilled' && (check.value.rowCount ?? 0) > 0)) throw pre.refuse();
         });
         // (first in line: fn's queries can no longer start once the opening has failed)
         opened.catch(() => {
@@ -111,14 +118,19 @@ export class Database {
         // refusal they are thrown away with the rolled-back transaction.
         const tx: Tx = {
           actor,
-          query: async <R extends pg.QueryResultRow>(text: string, values?: readonly unknown[]) => {
-            if (closed) throw new Error('this transaction is over');
+          query: <R extends pg.QueryResultRow>(text: string, values?: readonly unknown[]): Promise<pg.QueryResult<R>> => {
+            if (closed) return Promise.reject(new Error('this transaction is over'));
             const sent = client.query<R>(text, values as unknown[] | undefined);
             sent.catch(() => undefined);
-            await opened;
-            return sent;
+            const answer = opened.then(() => sent);
+            // a refusal rejects every pending query at once: withUser reports it, an unawaited one must not crash the process
+            answer.catch(() => undefined);
+            return answer;
           },
-          defer: (text, values) => void deferred.push({ text, values }),
+          defer: (text, values) => {
+            if (closed) throw new Error('this transaction is over');
+            deferred.push({ text, values });
+          },
         };
         // fn runs to its first await here, so its first query leaves in the same write as BEGIN.
         run = (async () => fn(tx))();
@@ -128,6 +140,8 @@ export class Database {
       }
       await opened;
       const result = await run;
+      // fn has returned: a query it sends from now on would land after COMMIT, outside the transaction
+      closed = true;
       const closing = await Promise.allSettled(inOneWrite(client, () => [
         ...deferred.map((d) => client.query(d.text, d.values as unknown[] | undefined)),
         client.query('COMMIT'),

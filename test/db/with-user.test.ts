@@ -76,3 +76,51 @@ describe('Database.withUser', () => {
     await expect(db.withUser({ userId: null, role: 'superuser' }, async () => 1)).rejects.toThrow(/unknown actor role/);
   });
 });
+
+describe('Database.withUser: what fn leaves behind', () => {
+  it('a query fn fires after returning is refused, never run after COMMIT on a pooled client', async () => {
+    const { db, owner } = t();
+    const id = await createUser(owner);
+    let late: Promise<unknown> = Promise.resolve();
+    await db.withUser({ userId: id, role: 'patient' }, async (tx) => {
+      await tx.query('SELECT 1');
+      // not awaited: would otherwise land after COMMIT
+      late = new Promise((r) => setImmediate(r)).then(() => tx.query(`UPDATE users SET first_name = 'Late' WHERE id = $1`, [id]));
+      late.catch(() => undefined); // checked below
+    });
+    await expect(late).rejects.toThrow('this transaction is over');
+    const row = await owner.query<{ first_name: string }>('SELECT first_name FROM users WHERE id = $1', [id]);
+    expect(row.rows[0]?.first_name).toBe('Test');
+    expect(db.pool.totalCount).toBe(db.pool.idleCount);
+  });
+
+  it('unawaited queries of a refused request do not crash the process (no unhandled rejection)', async () => {
+    const { db, owner } = t();
+    const id = await createUser(owner);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await expect(db.withUser({ userId: id, role: 'patient' }, async (tx) => {
+        const a = tx.query('SELECT 1');
+        tx.query('SELECT 2');   // never awaited
+        await a;
+      }, { precondition: { text: 'SELECT 1 WHERE false', values: [], refuse: () => new Error('session ended') } })).rejects.toThrow('session ended');
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
+
+  it('a precondition that does not answer with a row count refuses (fails closed)', async () => {
+    const { db, owner } = t();
+    const id = await createUser(owner);
+    let ran = false;
+    await expect(db.withUser({ userId: id, role: 'patient' }, async (tx) => {
+      await tx.query('SELECT 1');
+      ran = true;
+    }, { precondition: { text: 'SELECT 1 WHERE false; SELECT 42 AS x', values: [], refuse: () => new Error('session ended') } })).rejects.toThrow('session ended');
+    expect(ran).toBe(false);
+  });
+});
