@@ -14,6 +14,7 @@
  *   BENCH_ROUTES=me,prescriptions (which routes to run)  BENCH_REPEATS=3
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,10 +107,23 @@ async function startServer(ownerUrl: string, port: number): Promise<ChildProcess
   throw new Error('the server did not start');
 }
 
-interface Figures { rps: number; p50: number; p99: number; errors: number }
+interface Figures { rps: number; p50: number; p99: number; errors: number; cpuMsPerRequest?: number }
 
-async function cannon(url: string, tokens: string[], connections: number): Promise<Figures> {
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc; undefined elsewhere). */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // after "pid (comm) ": state is field 0, utime field 11, stime field 12 (clock ticks, 100 Hz)
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+async function cannon(url: string, tokens: string[], connections: number, serverPid?: number): Promise<Figures> {
   let i = 0;
+  const cpuBefore = cpuMs(serverPid);
   const result = await autocannon({
     url,
     connections,
@@ -117,7 +131,10 @@ async function cannon(url: string, tokens: string[], connections: number): Promi
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[i++ % tokens.length]}` } }) }],
   });
   if (process.env.BENCH_VERBOSE === '1') log(`  autocannon: errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}, status ${JSON.stringify(result.statusCodeStats)}, latency p2.5 ${result.latency.p2_5} p50 ${result.latency.p50} p90 ${result.latency.p90} p97.5 ${result.latency.p97_5} max ${result.latency.max}`);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };  // errors include timeouts
+  const cpuAfter = cpuMs(serverPid);
+  const served = result.requests.total;
+  const cpuMsPerRequest = cpuBefore !== undefined && cpuAfter !== undefined && served > 0 ? (cpuAfter - cpuBefore) / served : undefined;
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, cpuMsPerRequest };  // errors include timeouts
 }
 
 /** The same SQL as the route, through pg alone: `connections` concurrent loops for DURATION seconds. */
@@ -202,13 +219,15 @@ async function main(): Promise<void> {
         const readOnly: Figures[] = [];
         for (let k = 0; k < REPEATS; k++) {
           log(`GET ${route.path} at ${c} connections, run ${k + 1}/${REPEATS}…`);
-          api.push(await cannon(`${base}${route.path}`, tokens, c));
+          api.push(await cannon(`${base}${route.path}`, tokens, c, server.pid));
           same.push(await raw(db, users, c, route.work));
           if (route.readOnly) readOnly.push(await raw(db, users, c, route.readOnly));
         }
         const a = median(api);
         const r = median(same);
-        process.stdout.write(`GET ${route.path.padEnd(24)} ${String(c).padStart(5)} conn  API ${fmt(a)}\n`);
+        const cpu = api.map((x) => x.cpuMsPerRequest).filter((x): x is number => x !== undefined).sort((x, y) => x - y);
+        const cpuText = cpu.length > 0 ? `   server CPU ${(cpu[Math.floor(cpu.length / 2)] as number).toFixed(2)} ms/request` : '';
+        process.stdout.write(`GET ${route.path.padEnd(24)} ${String(c).padStart(5)} conn  API ${fmt(a)}${cpuText}\n`);
         process.stdout.write(`${''.padEnd(35)}pg  ${fmt(r)}   (the route's SQL${route.readOnly ? ', audit row included' : ''})\n`);
         process.stdout.write(`${''.padEnd(35)}ratio API ÷ raw = ${(a.rps / Math.max(r.rps, 1)).toFixed(2)}   (runs: ${api.map((x, i) => (x.rps / Math.max(same[i]?.rps ?? 1, 1)).toFixed(2)).join(', ')})\n`);
         if (route.readOnly) {

@@ -4,7 +4,7 @@
  * link tokens. Each use gets its own key derived from the master secret (HKDF), so a token
  * made for one purpose can never be replayed as another.
  */
-import { createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hkdfSync, randomBytes, timingSafeEqual, webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { ApiError, unauthorized } from '../http/errors.ts';
 import type { UserRole } from './types.ts';
@@ -50,17 +50,24 @@ export function newRefreshToken(): { token: string; hash: string } {
   return { token, hash: sha256Hex(token) };
 }
 
+/** An HMAC-SHA256 key imported once (jose would otherwise import raw bytes on every call). */
+type CryptoKey = webcrypto.CryptoKey;
+
+function hmacKey(raw: Uint8Array): Promise<CryptoKey> {
+  return webcrypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+}
+
 export class TokenService {
-  private readonly accessKey: Uint8Array;
-  private readonly linkKey: Uint8Array;
+  private readonly accessKey: Promise<CryptoKey>;
+  private readonly linkKey: Promise<CryptoKey>;
 
   constructor(
     secret: string,
     readonly accessTtlSeconds: number,
   ) {
     if (Buffer.byteLength(secret) < 32) throw new Error('the JWT secret must be at least 32 bytes');
-    this.accessKey = deriveKey(secret, 'access-token');
-    this.linkKey = deriveKey(secret, 'email-link');
+    this.accessKey = hmacKey(deriveKey(secret, 'access-token'));
+    this.linkKey = hmacKey(deriveKey(secret, 'email-link'));
   }
 
   async signAccess(claims: AccessClaims, now = Date.now()): Promise<string> {
@@ -72,13 +79,13 @@ export class TokenService {
       .setAudience(ACCESS_AUDIENCE)
       .setIssuedAt(iat)
       .setExpirationTime(iat + this.accessTtlSeconds)
-      .sign(this.accessKey);
+      .sign(await this.accessKey);
   }
 
   /** Verifies signature (HS256 only: `alg: none` and others are refused), issuer, audience, expiry. */
   async verifyAccess(token: string): Promise<AccessClaims> {
     try {
-      const { payload } = await jwtVerify(token, this.accessKey, { algorithms: ['HS256'], issuer: ISSUER, audience: ACCESS_AUDIENCE, requiredClaims: ['exp', 'iat', 'sub'] });
+      const { payload } = await jwtVerify(token, await this.accessKey, { algorithms: ['HS256'], issuer: ISSUER, audience: ACCESS_AUDIENCE, requiredClaims: ['exp', 'iat', 'sub'] });
       const { sub, role, sid } = payload;
       if (typeof sub !== 'string' || !UUID.test(sub) || typeof sid !== 'string' || !UUID.test(sid) || typeof role !== 'string' || !ROLES.has(role)) {
         throw unauthorized('invalid_token', 'the access token is not valid');
@@ -100,12 +107,12 @@ export class TokenService {
       .setAudience(`dastern-${claims.purpose}`)
       .setIssuedAt(iat)
       .setExpirationTime(iat + ttlSeconds)
-      .sign(this.linkKey);
+      .sign(await this.linkKey);
   }
 
   async verifyLink(token: string, purpose: LinkPurpose): Promise<LinkClaims> {
     try {
-      const { payload } = await jwtVerify(token, this.linkKey, { algorithms: ['HS256'], issuer: ISSUER, audience: `dastern-${purpose}` });
+      const { payload } = await jwtVerify(token, await this.linkKey, { algorithms: ['HS256'], issuer: ISSUER, audience: `dastern-${purpose}` });
       const role = payload.role;
       if (payload.pur !== purpose || typeof payload.sub !== 'string' || !UUID.test(payload.sub) || typeof payload.bnd !== 'string' || typeof role !== 'string' || !ROLES.has(role)) {
         throw new ApiError(400, 'invalid_link_token', 'the link is not valid');
