@@ -196,6 +196,25 @@ describe('token attacks', () => {
     expect(res.headers['www-authenticate']).toContain('Bearer');
   });
 
+  it('a token verified once (and remembered) still expires on time; a changed copy of it is not taken for it', async () => {
+    const tokens = new TokenService(JWT_SECRET, 60);
+    const sid = crypto.randomUUID();
+    const user = crypto.randomUUID();
+    const t0 = Date.now();
+    const token = await tokens.signAccess({ userId: user, role: 'patient', sessionId: sid }, t0);
+    expect(await tokens.verifyAccess(token, t0 + 1_000)).toEqual({ userId: user, role: 'patient', sessionId: sid });
+    expect(await tokens.verifyAccess(token, t0 + 30_000)).toEqual({ userId: user, role: 'patient', sessionId: sid });
+    await expect(tokens.verifyAccess(token, t0 + 61_000)).rejects.toMatchObject({ code: 'token_expired' });
+    const fresh = await tokens.signAccess({ userId: user, role: 'patient', sessionId: sid }, t0);
+    expect(await tokens.verifyAccess(fresh, t0)).toMatchObject({ userId: user });
+    const [h, body, sig] = fresh.split('.') as [string, string, string];
+    // a character in the middle of the signature (the last one carries padding bits)
+    const flipped = `${h}.${body}.${sig.slice(0, 10)}${sig[10] === 'A' ? 'B' : 'A'}${sig.slice(11)}`;
+    await expect(tokens.verifyAccess(flipped, t0)).rejects.toMatchObject({ code: 'invalid_token' });
+    const forged = `${h}.${Buffer.from(JSON.stringify({ role: 'admin', sid, sub: user, iss: 'dastern', aud: 'dastern-api', iat: 1, exp: 9_999_999_999 })).toString('base64url')}.${sig}`;
+    await expect(tokens.verifyAccess(forged, t0)).rejects.toMatchObject({ code: 'invalid_token' });
+  });
+
   it('wrong signature, alg none, tampered payload, other audience, garbage → 401 invalid_token', async () => {
     const h = api();
     const p = await register(h, 'patient');
