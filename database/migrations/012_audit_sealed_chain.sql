@@ -238,6 +238,8 @@ DECLARE
   v_expected bigint := 1;
   v_count bigint := 0;
   v_stray bigint;
+  v_missing bigint;
+  v_prev_seq bigint := NULL;
   v_pending bigint;
   v_stale bigint;
   h audit_chain_head%ROWTYPE;
@@ -257,12 +259,15 @@ BEGIN
      ORDER BY c.position
   LOOP
     v_count := v_count + 1;
-    IF r.position <> v_expected THEN
-      RETURN QUERY SELECT false, v_count, coalesce(v_stray, r.chain_seq), format('chain positions %s..%s are missing (seals deleted)', v_expected, r.position - 1), NULL::bigint;
-      RETURN;
-    END IF;
-    IF r.prev_hash <> v_prev THEN
-      RETURN QUERY SELECT false, v_count, coalesce(v_stray, r.chain_seq), 'prev_hash does not match the previous seal (a seal was deleted, inserted or edited)', NULL::bigint;
+    IF r.position <> v_expected OR r.prev_hash <> v_prev THEN
+      -- name the row whose seal is gone when there is one: an unsealed row between this seal's
+      -- row and the previous one's (a batch seals in seq order), else one below the horizon
+      SELECT min(l.seq) INTO v_missing FROM audit_logs l
+       WHERE l.seq < r.chain_seq AND (v_prev_seq IS NULL OR l.seq > v_prev_seq)
+         AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = l.seq);
+      RETURN QUERY SELECT false, v_count, coalesce(v_missing, v_stray, r.chain_seq),
+        CASE WHEN r.position <> v_expected THEN format('chain positions %s..%s are missing (seals deleted)', v_expected, r.position - 1)
+             ELSE 'prev_hash does not match the previous seal (a seal was deleted, inserted or edited)' END, NULL::bigint;
       RETURN;
     END IF;
     IF r.seq IS NULL THEN
@@ -285,6 +290,7 @@ BEGIN
       RETURN;
     END IF;
     v_prev := r.row_hash;
+    v_prev_seq := r.seq;
     v_expected := v_expected + 1;
   END LOOP;
   IF h.last_position <> v_expected - 1 OR h.last_hash <> v_prev THEN
