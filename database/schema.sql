@@ -2523,9 +2523,13 @@ BEGIN
     RAISE EXCEPTION 'permission denied for audit verification' USING ERRCODE = 'insufficient_privilege';
   END IF;
   SELECT * INTO h FROM audit_chain_head WHERE id = 1;
-  -- a row below the sealed horizon without a seal: slipped in, or its seal was deleted
-  SELECT min(l.seq) INTO v_stray FROM audit_logs l
-   WHERE l.seq <= h.sealed_through AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = l.seq);
+  -- the unsealed rows, in one pass: below the sealed horizon (slipped in, or its seal was
+  -- deleted), above it (pending), and above it but older than p_stale (no sealer runs)
+  SELECT min(l.seq) FILTER (WHERE l.seq <= h.sealed_through),
+         count(*) FILTER (WHERE l.seq > h.sealed_through),
+         min(l.seq) FILTER (WHERE l.seq > h.sealed_through AND l.created_at < now() - p_stale)
+    INTO v_stray, v_pending, v_stale
+    FROM audit_logs l WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = l.seq);
   FOR r IN
     SELECT c.position, c.seq AS chain_seq, c.payload_hash, c.prev_hash, c.row_hash, l.seq, l.created_at, l.actor_user_id,
            l.actor_role, l.action, l.table_name, l.resource_id, l.subject_user_id, l.old_values, l.new_values,
@@ -2576,8 +2580,6 @@ BEGIN
     RETURN QUERY SELECT false, v_count, v_stray, 'a row below the sealed horizon is not in the chain (inserted behind the sealer''s back)', NULL::bigint;
     RETURN;
   END IF;
-  SELECT count(*), min(l.seq) FILTER (WHERE l.created_at < now() - p_stale) INTO v_pending, v_stale
-    FROM audit_logs l WHERE l.seq > h.sealed_through AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = l.seq);
   IF v_stale IS NOT NULL THEN
     RETURN QUERY SELECT false, v_count, v_stale, format('a row written more than %s ago is not sealed: no sealer runs, or its lock is held', p_stale), v_pending;
     RETURN;
