@@ -96,7 +96,7 @@ export async function auditRoutes(app: App, s: Services): Promise<void> {
     schema: { tags: ['audit', 'admin'], summary: 'Seal what is written, then verify the audit hash chain (first edited, inserted or deleted row)', security, response: { 200: Type.Object({ ok: Type.Boolean(), checked_rows: Type.Integer(), first_bad_seq: Nullable(Type.Integer()), problem: Nullable(Type.String()), pending_rows: Type.Integer({ description: 'rows written in the last moments, not sealed yet' }) }), ...problems(...AUTHED, 403) } },
   }, async (request) => {
     // sealing chains only rows that exist; it needs no context and no rights of the caller
-    await sealAuditChain({ query: (text, values) => s.db.pool.query(text, values) });
+    await sealAuditChain(s.db.pool);
     return s.run(request, (tx) => verifyChain(tx));
   });
 

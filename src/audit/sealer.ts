@@ -5,27 +5,25 @@
  * (the others return at once), so several processes are safe. `dastern audit verify` seals
  * before it checks.
  */
-import type { Database } from '../db/database.ts';
+import type { Database, Tx } from '../db/database.ts';
 import type { Logger } from '../log.ts';
 
 /** Rows per app_audit_seal() call: one transaction each, so a backlog never holds a long lock. */
 export const SEAL_BATCH = 5000;
 
-interface Queryable {
-  query<R extends Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
-}
+const SEAL = 'SELECT app_audit_seal($1) AS n';
 
 /**
  * Seals until nothing committed is left (at most `maxBatches` calls) and returns how many rows
  * it chained. Two rounds at least: a row's place below the sealed horizon settles one call later.
  * While another sealer holds the lock (app_audit_seal returns -1) it waits, up to `busyMs`.
  */
-export async function sealAuditChain(db: Queryable, maxBatches = 1000, busyMs = 10_000): Promise<number> {
+export async function sealAuditChain(db: Pick<Tx, 'query'>, maxBatches = 1000, busyMs = 10_000): Promise<number> {
   let total = 0;
   let rounds = 0;
   const giveUpAt = Date.now() + busyMs;
   for (let i = 0; i < maxBatches; i++) {
-    const res = await db.query<{ n: number }>('SELECT app_audit_seal($1) AS n', [SEAL_BATCH]);
+    const res = await db.query<{ n: number }>(SEAL, [SEAL_BATCH]);
     const n = res.rows[0]?.n ?? 0;
     if (n < 0) {
       if (Date.now() > giveUpAt) throw new Error('another audit sealer holds the sealing lock');
@@ -49,12 +47,11 @@ export function startAuditSealer(db: Database, logger: Logger, intervalMs: numbe
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
-  const pool: Queryable = { query: (text, values) => db.pool.query(text, values) };
   const tick = (): void => {
     running = (async () => {
       try {
         // -1: another process is sealing right now; the next tick comes soon enough
-        await db.pool.query('SELECT app_audit_seal($1)', [SEAL_BATCH]);
+        await db.pool.query(SEAL, [SEAL_BATCH]);
       } catch (err) {
         if (!stopped) logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'audit sealing failed; will retry');
       }
@@ -72,7 +69,7 @@ export function startAuditSealer(db: Database, logger: Logger, intervalMs: numbe
       if (timer !== undefined) clearTimeout(timer);
       await running;
       try {
-        await sealAuditChain(pool, 10);
+        await sealAuditChain(db.pool, 10);
       } catch (err) {
         logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'final audit sealing failed; the next process seals the rest');
       }

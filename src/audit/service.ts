@@ -60,7 +60,7 @@ export interface VerifyResult {
   pending_rows: number;
 }
 
-export async function verifyChain(tx: Tx | { query: Tx['query'] }): Promise<VerifyResult> {
+export async function verifyChain(tx: Pick<Tx, 'query'>): Promise<VerifyResult> {
   const res = await tx.query<{ ok: boolean; checked_rows: string; first_bad_seq: string | null; problem: string | null; pending_rows: string | null }>('SELECT * FROM app_audit_verify()');
   const row = res.rows[0];
   if (row === undefined) throw new Error('app_audit_verify returned nothing');

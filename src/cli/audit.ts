@@ -15,9 +15,8 @@ export async function verifyAuditChain(ownerUrl: string): Promise<VerifyResult> 
   const client = new pg.Client({ connectionString: ownerUrl });
   await client.connect();
   try {
-    const q = { query: <R extends Record<string, unknown>>(text: string, values?: unknown[]) => client.query<R>(text, values) };
-    await sealAuditChain(q);
-    return await verifyChain(q);
+    await sealAuditChain(client);
+    return await verifyChain(client);
   } finally {
     await client.end();
   }

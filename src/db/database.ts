@@ -58,6 +58,7 @@ function socketOf(client: pg.PoolClient): CorkableStream | undefined {
 /**
  * Issues pipelined queries (pg sends each at once) with the socket corked, so that they leave
  * in one write: one system call and one wake-up of the server process instead of one per query.
+ * (The opening of withUser also starts fn in here: its first query joins the same write.)
  */
 function inOneWrite<T>(client: pg.PoolClient, issue: () => T): T {
   const socket = socketOf(client);
@@ -89,12 +90,8 @@ export class Database {
     let closed = false;
     try {
       const pre = meta.precondition;
-      const socket = socketOf(client);
-      socket?.cork();
-      let opened: Promise<void>;
-      let run: Promise<T>;
       const deferred: Array<{ text: string; values: readonly unknown[] | undefined }> = [];
-      try {
+      const { opened, run } = inOneWrite(client, () => {
         const opening = Promise.allSettled([
           client.query('BEGIN'),
           client.query(
@@ -104,7 +101,7 @@ export class Database {
           ),
           ...(pre ? [client.query(pre.text, pre.values as unknown[])] : []),
         ]);
-        opened = opening.then((results) => {
+        const opened = opening.then((results) => {
           for (const r of results) if (r.status === 'rejected') throw r.reason;
           const check = results[2];
           if (pre && !(check?.status === 'fulfilled' && (check.value.rowCount ?? 0) > 0)) throw pre.refuse();
@@ -133,11 +130,10 @@ export class Database {
           },
         };
         // fn runs to its first await here, so its first query leaves in the same write as BEGIN.
-        run = (async () => fn(tx))();
+        const run = (async () => fn(tx))();
         run.catch(() => undefined);
-      } finally {
-        socket?.uncork();
-      }
+        return { opened, run };
+      });
       await opened;
       const result = await run;
       // fn has returned: a query it sends from now on would land after COMMIT, outside the transaction
