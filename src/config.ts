@@ -77,6 +77,8 @@ export interface ApiConfig {
   trustProxy: boolean;
   /** When set, GET /metrics needs `Authorization: Bearer <this>` (a scraper's secret). */
   metricsToken: string | undefined;
+  /** Sockets the HTTP port is listened on (SO_REUSEPORT; see src/http/listen.ts); 1 → one plain listener. */
+  listenSockets: number;
   /** smtp(s):// URL; undefined → e-mails are written as .eml files under dataDir/outbox (never in production). */
   smtpUrl: string | undefined;
   mailFrom: string;
@@ -165,6 +167,7 @@ function parseApiConfig(env: NodeJS.ProcessEnv, nodeEnv: Environment, host: stri
     globalRateLimit: parseInteger('DASTERN_RATE_LIMIT', env.DASTERN_RATE_LIMIT, 1200, 1, 10_000_000),
     trustProxy: parseBoolean('DASTERN_TRUST_PROXY', env.DASTERN_TRUST_PROXY, false),
     metricsToken: parseMetricsToken(env.DASTERN_METRICS_TOKEN),
+    listenSockets: parseInteger('DASTERN_LISTEN_SOCKETS', env.DASTERN_LISTEN_SOCKETS, 16, 1, 256),
     smtpUrl,
     mailFrom: env.DASTERN_MAIL_FROM && env.DASTERN_MAIL_FROM !== '' ? env.DASTERN_MAIL_FROM : 'DasTern <no-reply@dastern.local>',
     publicUrl: (env.DASTERN_PUBLIC_URL && env.DASTERN_PUBLIC_URL !== '' ? env.DASTERN_PUBLIC_URL : `http://${host}:${port}`).replace(/\/+$/, ''),

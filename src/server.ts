@@ -8,6 +8,7 @@ import type { Logger } from './log.ts';
 import { prepareDatabase } from './db/bootstrap.ts';
 import { Database } from './db/database.ts';
 import { buildApp } from './http/app.ts';
+import { listenOnSockets, type Listeners } from './http/listen.ts';
 import { NotificationHub } from './notifications/hub.ts';
 import { startAuditSealer, type AuditSealer } from './audit/sealer.ts';
 import { FileStore } from './files/store.ts';
@@ -35,9 +36,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const files = new FileStore(`${config.dataDir}/files`, loadFileKey(config));
   // One mailer for the API (verification, reset) and the delivery workers (notifications).
   const mailer = createMailer({ smtpUrl: config.api.smtpUrl, from: config.api.mailFrom, outboxDir: `${config.dataDir}/outbox`, logger });
-  let app: Awaited<ReturnType<typeof buildApp>>;
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   let boss: Awaited<ReturnType<typeof startQueue>> | undefined;
   let sealer: AuditSealer | undefined;
+  let listeners: Listeners | undefined;
   try {
     sealer = startAuditSealer(db, logger, config.jobs.auditSealIntervalMs);
     await installQueues(urls.ownerUrl, jobsTuning(config));
@@ -57,10 +59,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       prescriptions: { files, enqueueReading: readingEnqueuer(queue) },
       queueDepth: () => queue.getQueueSize('prescription-read'),
     });
-    // A burst of new connections (a clinic's morning, a load test) must not overflow the accept
-    // queue: dropped SYNs are retried by clients only after 1, 3, 7 s. The kernel caps it at somaxconn.
-    await app.listen({ host: config.host, port: config.port, backlog: 4096 });
+    // A burst of new connections (a clinic's morning, clients reconnecting after a restart, a load
+    // test) must neither overflow the accept queue nor wait in it while the event loop is busy.
+    listeners = await listenOnSockets(app, { host: config.host, port: config.port, sockets: config.api.listenSockets }, logger);
   } catch (err) {
+    await app?.close();
     await boss?.stop({ graceful: false, wait: true });
     await sealer?.stop();
     mailer.close();
@@ -69,15 +72,18 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await urls.embedded?.stop();
     throw err;
   }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  const url = `http://${config.host}:${port}`;
+  const url = `http://${config.host}:${listeners.port}`;
+  const [http, accepting] = [app, listeners];
   let stopping: Promise<void> | undefined;
   return {
     url,
     stop() {
       stopping ??= (async () => {
-        await app.close();
+        // Every socket stops accepting; in-flight requests finish (answered with Connection: close);
+        // only then do the queue, the pool and the database go.
+        const extrasDrained = accepting.close();
+        await http.close();
+        await extrasDrained;
         await boss?.stop({ graceful: true, wait: true, timeout: 20_000 });
         await closeSharedReader();
         await sealer?.stop();

@@ -83,9 +83,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Shutting down: a request that was already in flight is answered with Connection: close, or
+  // its keep-alive connection would hold the server open until the keep-alive timeout (Fastify
+  // closes only the connections idle when close() starts; new requests get 503 and close).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply, payload) => {
     // Personal and medical data must never sit in a shared cache.
     if (request.url.startsWith(API_PREFIX)) reply.header('cache-control', 'no-store');
+    if (closing) reply.header('connection', 'close');
     return payload;
   });
 

@@ -1,0 +1,162 @@
+/**
+ * `dastern serve`'s listener (startServer, in-process, on a real database): the port is listened
+ * on through DASTERN_LISTEN_SOCKETS sockets (SO_REUSEPORT, src/http/listen.ts), a port in use
+ * still fails, and stop() lets in-flight requests finish before anything closes.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+import { useTestDatabase } from '../support/db.ts';
+
+const t = useTestDatabase();
+let dir = '';
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-serve-'));
+});
+afterAll(() => {
+  if (dir !== '') fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function config(extra: Record<string, string>) {
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: t().ownerUrl,
+    DASTERN_APP_DATABASE_URL: t().appUrl,
+    DASTERN_DATA_DIR: dir,
+    DASTERN_FILE_KEY: randomBytes(32).toString('base64'),
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ...extra,
+  });
+}
+
+const silent = pino({ level: 'silent' });
+
+function portOf(server: RunningServer): number {
+  return Number(new URL(server.url).port);
+}
+
+/** Listening IPv4 sockets on `port` (Linux: /proc/net/tcp, state 0A). */
+function listeningSockets(port: number): number {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  return fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f[1]?.endsWith(`:${hexPort}`) === true && f[3] === '0A').length;
+}
+
+/** A raw connection that collects what the server sends and knows when it ended. */
+function connect(port: number): Promise<{ socket: net.Socket; received: () => string; ended: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const ended = new Promise<void>((done) => socket.on('close', () => done()));
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => { data += chunk; });
+    socket.once('error', reject);
+    socket.once('connect', () => resolve({ socket, received: () => data, ended }));
+  });
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await condition()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+}
+
+const linux = process.platform === 'linux';
+
+describe.runIf(linux)('dastern serve listener', () => {
+  it('listens through DASTERN_LISTEN_SOCKETS sockets of one port and serves requests on new connections', async () => {
+    const server = await startServer(config({ DASTERN_LISTEN_SOCKETS: '4' }), silent);
+    try {
+      const port = portOf(server);
+      expect(listeningSockets(port)).toBe(4);
+      // 60 fresh connections: the kernel spreads them over the four sockets; every one is served.
+      const statuses = await Promise.all(Array.from({ length: 60 }, () =>
+        fetch(`${server.url}/api/v1/health`, { headers: { connection: 'close' } }).then((r) => r.status)));
+      expect(statuses.filter((s) => s === 200)).toHaveLength(60);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('listens on one plain socket when DASTERN_LISTEN_SOCKETS=1', async () => {
+    const server = await startServer(config({ DASTERN_LISTEN_SOCKETS: '1' }), silent);
+    try {
+      expect(listeningSockets(portOf(server))).toBe(1);
+      expect((await fetch(`${server.url}/api/v1/health`)).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('refuses a port that is already in use instead of sharing it', async () => {
+    const first = await startServer(config({ DASTERN_LISTEN_SOCKETS: '4' }), silent);
+    try {
+      const port = String(portOf(first));
+      // another dastern serve: its sockets would be allowed into the first one's group
+      await expect(startServer(config({ PORT: port, DASTERN_LISTEN_SOCKETS: '4' }), silent)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await expect(startServer(config({ PORT: port, DASTERN_LISTEN_SOCKETS: '1' }), silent)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      expect(listeningSockets(Number(port))).toBe(4);
+      expect((await fetch(`${first.url}/api/v1/health`)).status).toBe(200);
+    } finally {
+      await first.stop();
+    }
+    // and a port held by some other program
+    const other = net.createServer();
+    await new Promise<void>((resolve) => other.listen({ host: '127.0.0.1', port: 0 }, () => resolve()));
+    try {
+      const port = String((other.address() as net.AddressInfo).port);
+      await expect(startServer(config({ PORT: port, DASTERN_LISTEN_SOCKETS: '4' }), silent)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      other.close();
+    }
+  });
+
+  it('stop(): every socket stops accepting, an in-flight request is answered (Connection: close), idle connections are closed', async () => {
+    const server = await startServer(config({ DASTERN_LISTEN_SOCKETS: '4' }), silent);
+    const port = portOf(server);
+    // a keep-alive connection that has been served and sits idle
+    const idle = await connect(port);
+    idle.socket.write('GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => idle.received().includes('"status"'), 'the health answer');
+    // a request whose body is still on its way when the server is told to stop
+    const body = JSON.stringify({ email: 'nobody@example.com', password: 'not-the-password-1' });
+    const inFlight = await connect(port);
+    inFlight.socket.write(`POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    const stopped = server.stop();
+    await until(() => refused(port), 'no socket accepting');
+    await idle.ended;
+    let stopSettled = false;
+    void stopped.then(() => { stopSettled = true; });
+    expect(stopSettled).toBe(false);  // waiting for the request in flight
+    inFlight.socket.write(body.slice(10));
+    await inFlight.ended;
+    const answer = inFlight.received();
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    expect(answer.toLowerCase()).toContain('connection: close');
+    expect(answer).toContain('"code":"invalid_credentials"');
+    await stopped;
+    expect(listeningSockets(port)).toBe(0);
+  });
+});
