@@ -9,7 +9,8 @@ export async function clinicalNoteRoutes(app: App, s: Services): Promise<void> {
   const notes = new NoteService(s);
   const security = [{ bearer: [] }];
   const doctor = s.requireAuth(['doctor']);
-  const people = s.requireAuth(['doctor', 'patient', 'admin']);
+  // Not admins: notes are the authoring doctor's and the patient's alone (migration 013).
+  const people = s.requireAuth(['doctor', 'patient']);
 
   app.post('/clinical-notes', {
     onRequest: doctor,

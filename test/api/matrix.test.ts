@@ -56,15 +56,18 @@ const CASES: Case[] = [
   { name: "PATCH /care/relationships/:id/permissions (owner's active)", method: 'PATCH', path: (w) => `/care/relationships/${w.relActive}/permissions`, body: () => ({ can_modify_reminders: true }), expect: every(403, { anonymous: 401, owner: 200, otherPatient: 404 }) },
   { name: "POST /care/relationships/:id/end (owner's ended)", method: 'POST', path: (w) => `/care/relationships/${w.relEnded}/end`, body: () => ({ reason: 'again' }), expect: every(404, { owner: 409, ended: 409, admin: 403 }) },
   { name: 'POST /clinical-notes', method: 'POST', path: () => '/clinical-notes', body: (w) => ({ patient_id: w.owner.id, content: 'Follow up in 2 weeks.', note_type: 'follow_up' }), expect: every(403, { anonymous: 401, doctor: 201, stranger: 404, ended: 404 }) },
-  { name: 'GET /clinical-notes?patient_id', method: 'GET', path: (w) => `/clinical-notes?patient_id=${w.owner.id}`, expect: every(200), check: (r, w, a) => {
+  // Notes are the authoring doctor's (while the relationship is active) and the patient's alone: not an admin's (migration 013).
+  { name: 'GET /clinical-notes?patient_id', method: 'GET', path: (w) => `/clinical-notes?patient_id=${w.owner.id}`, expect: every(200, { admin: 403 }), check: (r, w, a) => {
     const ids = (r.json().items as { id: string }[]).map((n) => n.id);
-    expect(ids.includes(w.sharedNoteId)).toBe(a === 'owner' || a === 'doctor' || a === 'admin');
-    expect(ids.includes(w.privateNoteId)).toBe(a === 'doctor' || a === 'admin');
+    expect(ids.includes(w.sharedNoteId)).toBe(a === 'owner' || a === 'doctor');
+    expect(ids.includes(w.privateNoteId)).toBe(a === 'doctor');
+    expect(ids.includes(w.endedDoctorNoteId)).toBe(a === 'owner');
   } },
-  { name: 'GET /clinical-notes/:id (shared)', method: 'GET', path: (w) => `/clinical-notes/${w.sharedNoteId}`, expect: every(404, { anonymous: 401, owner: 200, doctor: 200, admin: 200 }) },
-  { name: 'GET /clinical-notes/:id (private)', method: 'GET', path: (w) => `/clinical-notes/${w.privateNoteId}`, expect: every(404, { anonymous: 401, doctor: 200, admin: 200 }) },
+  { name: 'GET /clinical-notes/:id (shared)', method: 'GET', path: (w) => `/clinical-notes/${w.sharedNoteId}`, expect: every(404, { anonymous: 401, owner: 200, doctor: 200, admin: 403 }) },
+  { name: 'GET /clinical-notes/:id (private)', method: 'GET', path: (w) => `/clinical-notes/${w.privateNoteId}`, expect: every(404, { anonymous: 401, doctor: 200, admin: 403 }) },
+  { name: "GET /clinical-notes/:id (ended doctor's own)", method: 'GET', path: (w) => `/clinical-notes/${w.endedDoctorNoteId}`, expect: every(404, { anonymous: 401, owner: 200, admin: 403 }) },
   { name: 'PATCH /clinical-notes/:id (shared)', method: 'PATCH', path: (w) => `/clinical-notes/${w.sharedNoteId}`, body: () => ({ title: 'Updated' }), expect: every(403, { anonymous: 401, doctor: 200, stranger: 404, ended: 404 }) },
-  { name: "PATCH /clinical-notes/:id (ended doctor's own)", method: 'PATCH', path: (w) => `/clinical-notes/${w.endedDoctorNoteId}`, body: () => ({ title: 'Late edit' }), expect: every(403, { anonymous: 401, doctor: 404, stranger: 404, ended: 403 }) },
+  { name: "PATCH /clinical-notes/:id (ended doctor's own)", method: 'PATCH', path: (w) => `/clinical-notes/${w.endedDoctorNoteId}`, body: () => ({ title: 'Late edit' }), expect: every(403, { anonymous: 401, doctor: 404, stranger: 404, ended: 404 }) },
   { name: 'POST /analytics/events', method: 'POST', path: () => '/analytics/events', body: () => ({ event_type: 'screen_view', properties: { screen: 'home' } }), expect: every(202) },
   { name: 'GET /admin/statistics', method: 'GET', path: () => '/admin/statistics', expect: onlyAdmin },
   { name: 'GET /admin/users', method: 'GET', path: () => '/admin/users', expect: onlyAdmin },

@@ -36,7 +36,8 @@ const visible: Record<string, Partial<Record<Who, number>>> = {
   prescriptions: { dara: 3, sreymom: 2, bopha: 11, sovann: 1, mao: 0, vannak: 3, sophea: 3, rithy: 0, admin: 17, system: 17 },
   medications: { dara: 3, sreymom: 3, bopha: 11, sovann: 1, mao: 0, vannak: 3, sophea: 3, rithy: 0, admin: 18, system: 18 },
   medication_reminders: { dara: 3, sreymom: 5, bopha: 0, sovann: 1, vannak: 3, sophea: 3, rithy: 0, admin: 9, system: 9 },
-  clinical_notes: { dara: 2, sreymom: 0, bopha: 1, vannak: 4, sophea: 0, rithy: 0, admin: 4 },
+  // the author while the relationship is active (Bopha ended hers with Vannak), the patient the shared ones, no admin (013)
+  clinical_notes: { dara: 2, sreymom: 0, bopha: 1, vannak: 3, sophea: 0, rithy: 0, admin: 0 },
   users: { dara: 3, sreymom: 2, bopha: 1, sovann: 1, mao: 1, vannak: 2, sophea: 2, rithy: 1, admin: 9, system: 9 },
   doctor_patient_relationships: { dara: 2, sreymom: 2, bopha: 1, sovann: 1, mao: 0, vannak: 2, sophea: 3, rithy: 2, admin: 7 },
   notifications: { dara: 3, sreymom: 1, sovann: 1, vannak: 1, rithy: 0, admin: 0, system: 6 },
@@ -260,7 +261,7 @@ describe('relationships', () => {
       expect(await count(actors.vannak, table), table).toBe(0);
     }
     expect(await count(actors.vannak, 'users', `id = '${seed.dara}'`)).toBe(0);
-    expect(await count(actors.vannak, 'clinical_notes', `patient_id = '${seed.dara}'`)).toBe(4); // the author keeps his notes
+    expect(await count(actors.vannak, 'clinical_notes', `patient_id = '${seed.dara}'`)).toBe(0); // his own notes on her too (013)
     const ended = await t().owner.query("SELECT ended_at IS NOT NULL AS ended FROM doctor_patient_relationships WHERE id = '70000000-0000-4000-8000-000000000001'");
     expect(ended.rows[0]).toEqual({ ended: true });
     // Dara's other doctor still sees, until she withdraws the permission
