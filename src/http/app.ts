@@ -13,6 +13,7 @@ import { Type } from '@sinclair/typebox';
 import { loadConfig, resolveJwtSecret, type Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../log.ts';
+import { RouteLogController } from './request-log.ts';
 import { TokenService } from '../auth/tokens.ts';
 import { Passwords } from '../auth/passwords.ts';
 import { createMailer, type Mailer } from '../mail/mailer.ts';
@@ -68,6 +69,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     },
+    // request lines with the route's template, never the URL (codes, tokens, search terms)
+    logController: new RouteLogController(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -83,6 +86,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+
   // Shutting down: a request that was already in flight is answered with Connection: close, or
   // its keep-alive connection would hold the server open until the keep-alive timeout (Fastify
   // closes only the connections idle when close() starts; new requests get 503 and close).

@@ -61,4 +61,19 @@ describe('failures', () => {
     expect(logged).not.toContain('refresh-token-value-that-is-secret');
     expect(logged).not.toContain('secret-bearer');
   });
+
+  it('request lines name the route, never the URL: no invitation codes, link tokens or search terms', async () => {
+    lines.length = 0;
+    await app.inject({ method: 'GET', url: '/api/v1/care/invitations/ABCDEFGH23' });
+    await app.inject({ method: 'GET', url: '/api/v1/admin/users?q=sok.dara%40example.com' });
+    await app.inject({ method: 'POST', url: '/api/v1/auth/verify-email', payload: { token: 'link-token-that-is-secret' } });
+    await app.inject({ method: 'GET', url: '/api/v1/no/such/route/sok.dara@example.com' });
+    const logged = lines.join('');
+    expect(logged).not.toContain('ABCDEFGH23');
+    expect(logged).not.toContain('sok.dara');
+    expect(logged).not.toContain('link-token-that-is-secret');
+    const requests = lines.map((l) => JSON.parse(l) as { msg: string; route?: string; status?: number }).filter((l) => l.msg === 'request');
+    expect(requests.map((l) => l.route)).toEqual(['/api/v1/care/invitations/:code', '/api/v1/admin/users', '/api/v1/auth/verify-email', '(no route)']);
+    expect(requests.map((l) => l.status)).toEqual([401, 401, expect.any(Number), 404]);
+  });
 });
