@@ -10,7 +10,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Services } from '../http/services.ts';
 import { ApiError, badRequest, notFound } from '../http/errors.ts';
 import { actorOf } from '../http/auth.ts';
-import { recordReads } from '../audit/service.ts';
+import { recordRead, recordReads } from '../audit/service.ts';
 import { recordEvent, clientInfo } from '../analytics/service.ts';
 import * as q from './queries.ts';
 import { INVITATION_ALPHABET, type PermissionsT, type RelationshipT } from './types.ts';
@@ -191,7 +191,14 @@ export class CareService {
 
   async patients(request: FastifyRequest, limit: number, offset: number) {
     const actor = actorOf(request);
-    const { rows, total } = await this.s.run(request, (tx) => q.carePatients(tx, actor.userId, limit, offset));
+    const { rows, total } = await this.s.run(request, async (tx) => {
+      const page = await q.carePatients(tx, actor.userId, limit, offset);
+      // Each adherence summary shown is a read of that patient's dose logs: her access log says so.
+      for (const r of page.rows) {
+        if (r.total_doses !== null) await recordRead(tx, request, { table: 'medication_reminder_logs', action: 'read_adherence', subjectUserId: r.patient_id, resourceIds: [r.patient_id] });
+      }
+      return page;
+    });
     return {
       items: rows.map((r) => {
         const answered = (r.taken ?? 0) + (r.missed ?? 0) + (r.skipped ?? 0);

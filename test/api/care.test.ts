@@ -82,6 +82,8 @@ describe('access follows the relationship', () => {
     // The read was audited and the patient sees it in her access log.
     const log = (await h.call('GET', '/me/access-log', { token: p.access })).json().items as { actor_user_id: string; table_name: string; action: string }[];
     expect(log.some((r) => r.actor_user_id === d.id && r.table_name === 'prescriptions')).toBe(true);
+    // and so was the adherence summary of the patient list
+    expect(log.some((r) => r.actor_user_id === d.id && r.table_name === 'medication_reminder_logs' && r.action === 'read_adherence')).toBe(true);
     await h.call('PATCH', `/care/relationships/${rel}/permissions`, { token: p.access, body: { can_view_prescriptions: false } });
     expect((await h.call('GET', `/care/patients/${p.id}/prescriptions`, { token: d.access })).statusCode).toBe(404);
     await h.call('PATCH', `/care/relationships/${rel}/permissions`, { token: p.access, body: { can_view_prescriptions: true } });
