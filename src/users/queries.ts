@@ -111,12 +111,26 @@ export async function exportData(tx: Tx, userId: string): Promise<Record<string,
        'ai_conversations', coalesce((SELECT jsonb_agg(to_jsonb(c) || jsonb_build_object('messages',
             coalesce((SELECT jsonb_agg(to_jsonb(m) ORDER BY m.created_at) FROM ai_chat_messages m WHERE m.conversation_id = c.id), '[]'))
             ORDER BY c.created_at) FROM ai_chat_conversations c WHERE c.user_id = $1), '[]'),
-       'ai_reports', coalesce((SELECT jsonb_agg(to_jsonb(r) ORDER BY r.created_at) FROM ai_reports r WHERE r.user_id = $1), '[]'),
-       'access_log', coalesce((SELECT jsonb_agg(to_jsonb(a) ORDER BY a.seq) FROM app_my_access_log(1000, NULL, true) a), '[]')
+       'ai_reports', coalesce((SELECT jsonb_agg(to_jsonb(r) ORDER BY r.created_at) FROM ai_reports r WHERE r.user_id = $1), '[]')
      ) AS data`,
     [userId],
   );
-  return res.rows[0]?.data ?? {};
+  return { ...(res.rows[0]?.data ?? {}), access_log: await wholeAccessLog(tx) };
+}
+
+/** Every access-log row about the acting user, oldest first (the function gives pages of ≤ 1,000, newest first). */
+async function wholeAccessLog(tx: Tx): Promise<Record<string, unknown>[]> {
+  const PAGE = 1000;
+  const pages: Record<string, unknown>[][] = [];
+  let before: string | null = null;
+  for (;;) {
+    const res: { rows: { row: Record<string, unknown>; seq: string }[] } = await tx.query<{ row: Record<string, unknown>; seq: string }>(
+      'SELECT to_jsonb(a) AS row, a.seq::text AS seq FROM app_my_access_log($1, $2, true) a', [PAGE, before]);
+    pages.push(res.rows.map((r) => r.row).reverse());
+    if (res.rows.length < PAGE) break;
+    before = res.rows[res.rows.length - 1]?.seq ?? null;
+  }
+  return pages.reverse().flat();
 }
 
 /**

@@ -126,6 +126,24 @@ describe('data rights', () => {
     expect(audit.rowCount).toBe(1);
   });
 
+  it('exports the whole access log, however long (the log is read in pages of 1,000), oldest first', async () => {
+    const h = api();
+    const d = await register(h, 'doctor');
+    const p = await register(h, 'patient');
+    const before = (await h.call('GET', '/me/export', { token: p.access })).json().access_log.length as number;
+    await h.t.owner.query(
+      `INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id, subject_user_id)
+       SELECT $1, 'doctor', 'read', 'prescriptions', g::text, $2 FROM generate_series(1, 2345) g`, [d.id, p.id]);
+    const log = (await h.call('GET', '/me/export', { token: p.access })).json().access_log as { seq: number; resource_id: string | null }[];
+    // the earlier export's own row, then the 2,345 reads
+    expect(log).toHaveLength(before + 1 + 2345);
+    const seqs = log.map((a) => Number(a.seq));
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    const reads = log.filter((a) => a.resource_id !== null && /^[0-9]+$/.test(a.resource_id)).map((a) => Number(a.resource_id));
+    expect(reads).toEqual(Array.from({ length: 2345 }, (_, i) => i + 1));
+  });
+
   it('erases an account: personal and medical data gone, audit rows kept with the user nulled, chain intact', async () => {
     const h = api();
     const d = await register(h, 'doctor');
