@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { unauthorized } from './errors.ts';
+import { problems } from './schemas.ts';
 
 export interface MetricsOptions {
   pool: pg.Pool;
@@ -78,7 +79,7 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
       hide: false,
       tags: ['operations'],
       summary: 'Prometheus metrics (text exposition format); with DASTERN_METRICS_TOKEN set, only for `Authorization: Bearer <token>`',
-      response: { 200: { type: 'string' } },
+      response: { 200: { type: 'string' }, ...problems(401) },
     },
   }, async (request, reply) => {
     const token = options.token;

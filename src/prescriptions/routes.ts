@@ -11,6 +11,14 @@ import { PrescriptionService, type PrescriptionDeps } from './service.ts';
 import { MedicationView, PatchPrescription, PrescriptionDetail, PrescriptionSummary, PRESCRIPTION_STATUSES } from './types.ts';
 
 const Accepted = Type.Object({ id: Uuid, status: Type.String() });
+const UploadForm = {
+  type: 'object',
+  required: ['image'],
+  properties: { image: { type: 'string', format: 'binary', description: 'the photo: JPEG, PNG or WebP, at most 15 MB' } },
+};
+const binary = { type: 'string', format: 'binary' };
+const PhotoBytes = { description: 'The photo as uploaded', content: { 'image/jpeg': { schema: binary }, 'image/png': { schema: binary }, 'image/webp': { schema: binary } } };
+const ThumbnailBytes = { description: 'A JPEG preview', content: { 'image/jpeg': { schema: binary } } };
 const ListQuery = Type.Object({
   ...PageQuery,
   patient_id: Type.Optional(Uuid),
@@ -70,6 +78,9 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
       summary: 'Upload a prescription photo (multipart field "image": JPEG, PNG or WebP, ≤ 15 MB); the reading runs as a job',
       response: { 202: Accepted, ...problems(...AUTHED, 402, 403, 413, 415) },
     },
+    // The multipart body is read by the handler (readImagePart), not validated by a schema: it is
+    // described for the OpenAPI document only.
+    config: { swaggerTransform: ({ schema, url }) => ({ url, schema: { ...schema, body: UploadForm } }) },
   }, async (request, reply) => {
     // Session and free-tier limit first: 15 MB is read and decoded only for someone who may upload.
     await service.assertCanUpload(request);
@@ -110,6 +121,8 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
     app.get(`/prescriptions/:id/${kind}`, {
       ...secured,
       schema: { tags, security, summary: kind === 'image' ? 'The original photo (decrypted)' : 'A small JPEG preview', params: IdParams, response: { ...problems(...AUTHED, 404) } },
+      // Bytes, not JSON: the 200 is described for the OpenAPI document only (no serializer).
+      config: { swaggerTransform: ({ schema, url }) => ({ url, schema: { ...schema, response: { ...(schema.response as object), 200: kind === 'image' ? PhotoBytes : ThumbnailBytes } } }) },
     }, async (request, reply) => {
       const { bytes, mimeType } = await service.image(request, (request.params as { id: string }).id, kind === 'image' ? 'original' : 'thumbnail');
       return reply.type(mimeType).header('content-disposition', 'inline').send(bytes);
