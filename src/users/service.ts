@@ -76,11 +76,20 @@ export class UserService {
     }
     if (body.medical_conditions !== undefined) set.medical_conditions = body.medical_conditions.map((x) => x.trim()).filter((x) => x !== '');
     if (body.allergies !== undefined) set.allergies = body.allergies.map((x) => x.trim()).filter((x) => x !== '');
+    // Anywhere on Earth it is at most this date now (UTC+14): a birth date after it is a typo.
+    if (typeof set.date_of_birth === 'string' && set.date_of_birth > new Date(Date.now() + 14 * 3_600_000).toISOString().slice(0, 10)) {
+      throw badRequest('validation_failed', 'date_of_birth cannot be in the future', [{ path: 'body/date_of_birth', message: 'cannot be in the future' }]);
+    }
     if (body.emergency_contact !== undefined) {
       const c = body.emergency_contact;
-      set.emergency_contact_name = c === null ? null : c.name.trim();
-      set.emergency_contact_phone = c === null ? null : c.phone;
-      set.emergency_contact_relationship = c === null ? null : (c.relationship?.trim() ?? null);
+      const contact = c === null ? null : { name: c.name.trim(), phone: trimmed(c.phone) ?? null, relationship: trimmed(c.relationship) ?? null };
+      const blank = contact === null ? [] : (['name', 'phone', 'relationship'] as const).filter((k) => contact[k] === '');
+      if (blank.length > 0) {
+        throw badRequest('validation_failed', `emergency_contact ${blank.join(', ')} cannot be blank`, blank.map((k) => ({ path: `body/emergency_contact/${k}`, message: k === 'name' ? 'cannot be blank' : 'cannot be blank (send null to clear)' })));
+      }
+      set.emergency_contact_name = contact?.name ?? null;
+      set.emergency_contact_phone = contact?.phone ?? null;
+      set.emergency_contact_relationship = contact?.relationship ?? null;
     }
     const merge: { notification_preferences?: Record<string, boolean>; dose_schedule_template?: Record<string, string> } = {};
     if (body.notification_preferences !== undefined) merge.notification_preferences = body.notification_preferences as Record<string, boolean>;
