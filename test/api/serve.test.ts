@@ -1,7 +1,8 @@
 /**
- * `dastern serve`'s listener (startServer, in-process, on a real database): the port is listened
- * on through DASTERN_LISTEN_SOCKETS sockets (SO_REUSEPORT, src/http/listen.ts), a port in use
- * still fails, and stop() lets in-flight requests finish before anything closes.
+ * `dastern serve` (startServer, in-process, on a real database): the port is listened on through
+ * DASTERN_LISTEN_SOCKETS sockets (SO_REUSEPORT, src/http/listen.ts), a port in use still fails,
+ * two servers share live notifications through LISTEN/NOTIFY, and stop() lets in-flight requests
+ * finish before anything closes.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -84,7 +85,43 @@ function refused(port: number): Promise<boolean> {
 
 const linux = process.platform === 'linux';
 
-describe.runIf(linux)('dastern serve listener', () => {
+/** A JSON call to a running server. */
+async function call(base: string, method: string, path: string, o: { token?: string; body?: unknown } = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+  const headers: Record<string, string> = {};
+  if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`;
+  if (o.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${base}/api/v1${path}`, { method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+async function signUp(base: string, role: 'patient' | 'doctor'): Promise<{ id: string; access: string }> {
+  const res = await call(base, 'POST', '/auth/register', { body: { email: `${role}.${randomBytes(6).toString('hex')}@example.com`, password: 'correct horse 42 battery', role, first_name: 'Sok', last_name: 'Dara' } });
+  expect(res.status).toBe(201);
+  return { id: (res.json.user as { id: string }).id, access: res.json.access_token as string };
+}
+
+/** An open SSE stream; `until(text)` resolves once the text has arrived. */
+async function openStream(base: string, token: string) {
+  const abort = new AbortController();
+  const res = await fetch(`${base}/api/v1/notifications/stream`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
+  expect(res.status).toBe(200);
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  return {
+    async until(wanted: string): Promise<string> {
+      while (!text.includes(wanted)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before "${wanted}"; got ${text}`);
+        text += decoder.decode(value, { stream: true });
+      }
+      return text;
+    },
+    close: () => abort.abort(),
+  };
+}
+
+describe.runIf(linux)('dastern serve (in-process, real database)', () => {
   it('listens through DASTERN_LISTEN_SOCKETS sockets of one port and serves requests on new connections', async () => {
     const server = await startServer(config({ DASTERN_LISTEN_SOCKETS: '4' }), silent);
     try {
@@ -129,6 +166,30 @@ describe.runIf(linux)('dastern serve listener', () => {
       await expect(startServer(config({ PORT: port, DASTERN_LISTEN_SOCKETS: '4' }), silent)).rejects.toMatchObject({ code: 'EADDRINUSE' });
     } finally {
       other.close();
+    }
+  });
+
+  it('two servers on one database: a notification made through one reaches live streams on both (LISTEN/NOTIFY)', async () => {
+    const a = await startServer(config({ DASTERN_LISTEN_SOCKETS: '2' }), silent);
+    const b = await startServer(config({ DASTERN_LISTEN_SOCKETS: '2' }), silent);
+    const streams: { close(): void }[] = [];
+    try {
+      const doctor = await signUp(a.url, 'doctor');
+      const patient = await signUp(a.url, 'patient');
+      const onA = await openStream(a.url, doctor.access);
+      const onB = await openStream(b.url, doctor.access);
+      streams.push(onA, onB);
+      await Promise.all([onA.until('event: ready'), onB.until('event: ready')]);
+      // through server A: the patient accepts the doctor's invitation, and the doctor is notified
+      const invitation = await call(a.url, 'POST', '/care/invitations', { token: doctor.access, body: {} });
+      expect(invitation.status).toBe(201);
+      expect((await call(a.url, 'POST', '/care/invitations/accept', { token: patient.access, body: { code: invitation.json.code } })).status).toBe(200);
+      expect(await onB.until('Invitation accepted')).toContain('event: notification');
+      expect(await onA.until('Invitation accepted')).toContain('event: notification');
+    } finally {
+      for (const s of streams) s.close();
+      await a.stop();
+      await b.stop();
     }
   });
 
