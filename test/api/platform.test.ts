@@ -5,6 +5,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.ts';
+import { Database } from '../../src/db/database.ts';
 import { createLogger } from '../../src/log.ts';
 import { FileStore } from '../../src/files/store.ts';
 import { installQueues, startQueue } from '../../src/jobs/queue.ts';
@@ -70,25 +71,54 @@ describe('platform', () => {
     expect(res.json().errors[0].path).toMatch(/^body\//);
   });
 
-  it('publishes OpenAPI 3 with request and response schemas for every route', async () => {
-    // The whole API, prescriptions included (they need a file store and the job queue).
+  /** The whole API as `dastern serve` builds it: prescriptions (file store, job queue) and the queue-depth metric. */
+  async function withFullApp<T>(fn: (app: Awaited<ReturnType<typeof buildApp>>, boss: Awaited<ReturnType<typeof startQueue>>) => Promise<T>): Promise<T> {
     const h = api();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-openapi-'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-full-app-'));
     await installQueues(h.t.ownerUrl);
     const boss = await startQueue(h.t.appUrl, { supervise: false }, () => undefined);
     const app = await buildApp({
       db: h.t.db, logger: createLogger('silent'), config: testConfig(), mailer: new MemoryMailer(),
       prescriptions: { files: new FileStore(dir, randomBytes(32)), enqueueReading: readingEnqueuer(boss) },
+      queueDepth: () => boss.getQueueSize('prescription-read'),
     });
-    let json: unknown;
     try {
-      json = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
-      expect((await app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
+      return await fn(app, boss);
     } finally {
       await app.close();
       await boss.stop({ graceful: false, wait: true });
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  it('reports the reading queue\'s depth in /metrics (jobs waiting; no worker runs here)', async () => {
+    await withFullApp(async (app, boss) => {
+      const depth = async () => Number(/^dastern_queue_depth (\d+)$/m.exec((await app.inject({ method: 'GET', url: '/metrics' })).body)?.[1]);
+      const before = await depth();
+      await boss.send('prescription-read', { prescriptionId: crypto.randomUUID() });
+      await boss.send('prescription-read', { prescriptionId: crypto.randomUUID() });
+      expect(await depth()).toBe(before + 2);
+    });
+  });
+
+  it('answers 503 on /health when the database cannot be reached', async () => {
+    const unreachable = new Database('postgres://dastern_app@127.0.0.1:1/nowhere');
+    const app = await buildApp({ db: unreachable, logger: createLogger('silent'), config: testConfig(), mailer: new MemoryMailer() });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/api/v1/health' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ status: 'degraded', database: 'unavailable' });
+    } finally {
+      await app.close();
+      await unreachable.close();
+    }
+  });
+
+  it('publishes OpenAPI 3 with request and response schemas for every route', async () => {
+    const json = await withFullApp(async (app) => {
+      expect((await app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
+      return (await app.inject({ method: 'GET', url: '/docs/json' })).json() as unknown;
+    });
     const doc = json as { openapi: string; paths: Record<string, Record<string, { responses?: Record<string, unknown>; requestBody?: unknown }>> };
     expect(doc.openapi).toMatch(/^3\./);
     const ops = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([m, op]) => ({ path, m, op })));
