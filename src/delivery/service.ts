@@ -71,7 +71,8 @@ export class PushSubscriptionService {
       if ((active.rows[0]?.n ?? 0) >= MAX_ACTIVE) {
         throw new ApiError(409, 'too_many_push_subscriptions', `at most ${MAX_ACTIVE} devices receive push notifications; remove one first`);
       }
-      const row = await q.subscribe(tx, actor.userId, { endpoint: body.endpoint, p256dh: body.keys.p256dh, auth: body.keys.auth, userAgent });
+      // Stored canonical (unpadded base64url of the bytes checked above), whatever padding the browser sent.
+      const row = await q.subscribe(tx, actor.userId, { endpoint: body.endpoint, p256dh: p256dh.toString('base64url'), auth: auth.toString('base64url'), userAgent });
       return { created: row.created, view: toView(row) };
     });
   }

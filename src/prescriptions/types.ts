@@ -7,6 +7,7 @@ export type PrescriptionStatus = (typeof PRESCRIPTION_STATUSES)[number];
 
 const Dose = Type.Number({ minimum: 0, maximum: 100, multipleOf: 0.25 });
 const ShortText = (max: number) => Type.String({ minLength: 1, maxLength: max });
+const Score = Type.Number({ minimum: 0, maximum: 1 });
 
 export const DosageSchedule = Type.Object(
   { morning: Dose, noon: Dose, evening: Dose, night: Dose },
@@ -29,7 +30,8 @@ export const DraftMedication = Type.Object(
     take_after_meal: Type.Optional(Type.Boolean()),
     take_before_meal: Type.Optional(Type.Boolean()),
     confidence: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 1 }))),
-    field_confidence: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    // as the reader gives it (src/reading/types.ts FieldConfidence): per field, or per dose slot
+    field_confidence: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Union([Score, Type.Record(Type.String({ maxLength: 64 }), Score, { maxProperties: 16 })]), { maxProperties: 16 })),
   },
   { additionalProperties: false },
 );

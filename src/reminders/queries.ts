@@ -33,11 +33,14 @@ export interface ReminderRow {
   medication_id: string;
   timezone: string;
   snooze_minutes: number;
+  /** YYYY-MM-DD */
+  start_date: string;
 }
 
 export async function findReminder(tx: Tx, id: string, forUpdate = false): Promise<ReminderRow | undefined> {
   const res = await tx.query<ReminderRow>(
-    `SELECT id, patient_id, medication_id, timezone, snooze_minutes FROM medication_reminders WHERE id = $1 ${forUpdate ? 'FOR UPDATE' : ''}`, [id]);
+    `SELECT id, patient_id, medication_id, timezone, snooze_minutes, start_date::text AS start_date
+       FROM medication_reminders WHERE id = $1 ${forUpdate ? 'FOR UPDATE' : ''}`, [id]);
   return res.rows[0];
 }
 

@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Tx } from '../db/database.ts';
 import type { Services } from '../http/services.ts';
 import { actorOf } from '../http/auth.ts';
-import { ApiError, conflict, notFound } from '../http/errors.ts';
+import { ApiError, badRequest, conflict, notFound } from '../http/errors.ts';
 import { recordRead } from '../audit/service.ts';
 import { clientInfo, recordEvent } from '../analytics/service.ts';
 import * as q from './queries.ts';
@@ -79,6 +79,9 @@ export class ReminderService {
     return this.s.run(request, async (tx) => {
       const visible = await q.findReminder(tx, reminderId);
       if (!visible) throw notFound('reminder');
+      if (typeof patch.end_date === 'string' && patch.end_date < visible.start_date) {
+        throw badRequest('end_before_start', `end_date ${patch.end_date} is before the reminder's start date ${visible.start_date}`, [{ path: 'body/end_date', message: `on or after ${visible.start_date}` }]);
+      }
       const changed = await aq.updateReminder(tx, reminderId, patch);
       if (!changed) throw new ApiError(403, 'not_allowed', 'changing this patient\'s reminders needs her permission (can_modify_reminders)');
       const [row] = await aq.listReminders(tx, undefined, reminderId);

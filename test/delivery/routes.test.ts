@@ -69,4 +69,18 @@ describe('push subscriptions', () => {
     expect((await h.call('POST', '/me/push-subscriptions', { body: sub })).statusCode).toBe(401);
     expect((await h.call('POST', '/me/push-subscriptions', { token: p.access, body: sub })).statusCode).toBe(201);
   });
+
+  it('takes keys with or without base64 padding and stores them canonical; wrong padding is a bad key, not a database error', async () => {
+    const h = api();
+    const p = await register(h, 'patient');
+    const sub = subscription('https://updates.push.services.mozilla.com/wpush/v2/padded');
+    const padded = { ...sub, keys: { p256dh: `${sub.keys.p256dh.replace(/=+$/, '')}=`, auth: `${sub.keys.auth.replace(/=+$/, '')}==` } };
+    expect((await h.call('POST', '/me/push-subscriptions', { token: p.access, body: padded })).statusCode).toBe(201);
+    const stored = await h.t.owner.query<{ p256dh: string; auth: string }>('SELECT p256dh, auth FROM push_subscriptions WHERE endpoint = $1', [sub.endpoint]);
+    expect(stored.rows[0]).toEqual({ p256dh: sub.keys.p256dh.replace(/=+$/, ''), auth: sub.keys.auth.replace(/=+$/, '') });
+    const tooLong = { ...sub, keys: { ...sub.keys, p256dh: `${sub.keys.p256dh.replace(/=+$/, '')}A` } };
+    const res = await h.call('POST', '/me/push-subscriptions', { token: p.access, body: tooLong });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('invalid_push_keys');
+  });
 });

@@ -76,6 +76,12 @@ describe('prescription flow', () => {
     const bad = await x.call('PATCH', `/prescriptions/${prescriptionId}`, { token: patient.token, body: { medications: [{ name: '', dosage_schedule: {} }] } });
     expect(bad.statusCode).toBe(400);
     expect(bad.headers['content-type']).toContain('application/problem+json');
+    // field_confidence takes the reader's shape (scores 0..1 per field or per dose slot), nothing else
+    for (const fieldConfidence of [{ name: 'high' }, { name: 1.5 }, { dosage_schedule: { morning: { deeper: 1 } } }, Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`f${i}`, 0.5]))]) {
+      const odd = await x.call('PATCH', `/prescriptions/${prescriptionId}`, { token: patient.token, body: { medications: [{ ...medications[0], field_confidence: fieldConfidence }] } });
+      expect(odd.statusCode, JSON.stringify(fieldConfidence)).toBe(400);
+      expect(odd.json<{ code: string }>().code).toBe('validation_failed');
+    }
 
     const confirmed = await x.call('POST', `/prescriptions/${prescriptionId}/confirm`, { token: patient.token });
     expect(confirmed.statusCode).toBe(200);
@@ -186,6 +192,10 @@ describe('prescription flow', () => {
     const changed = await x.call('PATCH', `/reminders/${reminderId}`, { token: doctor.token, body: { reminder_time: '08:00' } });
     expect(changed.statusCode).toBe(200);
     expect(changed.json<{ reminder_time: string }>().reminder_time).toBe('08:00');
+    // an end before the start is a clear 400, not a database error
+    const early = await x.call('PATCH', `/reminders/${reminderId}`, { token: doctor.token, body: { end_date: '2000-01-01' } });
+    expect(early.statusCode).toBe(400);
+    expect(early.json<{ code: string }>().code).toBe('end_before_start');
     // the moment the relationship ends, so does access
     await x.t.owner.query(`UPDATE doctor_patient_relationships SET status = 'inactive', ended_at = now(), end_reason = 'test' WHERE doctor_id = $1`, [doctor.id]);
     expect((await x.call('GET', `/prescriptions/${prescriptionId}`, { token: doctor.token })).statusCode).toBe(404);
