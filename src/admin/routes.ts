@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
 import { AUTHED, IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, problems } from '../http/schemas.ts';
-import { AdminService } from './service.ts';
+import { AdminService, PRESCRIPTION_STATISTICS, USER_STATISTICS } from './service.ts';
 
 const AdminUser = Type.Object({
   id: Uuid,
@@ -18,7 +18,13 @@ const AdminUser = Type.Object({
   created_at: Timestamp,
 });
 
-const Stats = Type.Record(Type.String(), Type.Unknown());
+/** One row of the seed's get_user_statistics() / get_prescription_statistics(), as numbers. */
+const statsRow = (integers: readonly string[], decimals: readonly string[] = []) => Type.Object({
+  ...Object.fromEntries(integers.map((k) => [k, Type.Integer({ minimum: 0 })])),
+  ...Object.fromEntries(decimals.map((k) => [k, Nullable(Type.Number())])),
+}, { additionalProperties: false });
+const UserStatistics = statsRow(USER_STATISTICS);
+const PrescriptionStatistics = statsRow(PRESCRIPTION_STATISTICS.integers, PRESCRIPTION_STATISTICS.decimals);
 
 export async function adminRoutes(app: App, s: Services): Promise<void> {
   const admin = new AdminService(s);
@@ -27,7 +33,7 @@ export async function adminRoutes(app: App, s: Services): Promise<void> {
 
   app.get('/admin/statistics', {
     onRequest: only,
-    schema: { tags: ['admin'], summary: 'User and prescription statistics (get_user_statistics, get_prescription_statistics)', security, response: { 200: Type.Object({ users: Type.Array(Stats), prescriptions: Type.Array(Stats) }), ...problems(...AUTHED, 403) } },
+    schema: { tags: ['admin'], summary: 'User and prescription statistics (get_user_statistics, get_prescription_statistics)', security, response: { 200: Type.Object({ users: Type.Array(UserStatistics), prescriptions: Type.Array(PrescriptionStatistics) }), ...problems(...AUTHED, 403) } },
   }, async (request) => admin.statistics(request));
 
   app.get('/admin/users', {

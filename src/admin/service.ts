@@ -21,8 +21,21 @@ export function likePattern(text: string): string {
   return `%${text.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-function plain(rows: Record<string, unknown>[]): Record<string, unknown>[] {
-  return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v instanceof Date ? v.toISOString() : v])));
+/** The columns of the seed's statistics functions (bigint counts; numeric averages and rates). */
+export const USER_STATISTICS = ['total_users', 'patients', 'doctors', 'admins', 'active_users', 'inactive_users', 'deleted_users',
+  'verified_users', 'new_users_last_30_days', 'logged_in_last_30_days', 'premium_users', 'active_relationships', 'pending_invitations'] as const;
+export const PRESCRIPTION_STATISTICS = {
+  integers: ['total_prescriptions', 'pending', 'processing', 'ocr_completed', 'completed', 'error', 'archived', 'created_last_30_days',
+    'total_medications', 'active_reminders', 'doses_last_30_days'],
+  decimals: ['average_ocr_confidence', 'average_processing_time_ms', 'average_medications_per_prescription', 'adherence_rate_last_30_days'],
+} as const;
+
+/** pg gives bigint and numeric as strings: the named columns as numbers (null stays null). */
+function numbers(row: Record<string, unknown> | undefined, columns: readonly string[]): Record<string, number | null> {
+  return Object.fromEntries(columns.map((k) => {
+    const v = row?.[k];
+    return [k, v === null || v === undefined ? null : Number(v)];
+  }));
 }
 
 async function one(tx: Tx, id: string): Promise<UserRow | undefined> {
@@ -36,7 +49,10 @@ export class AdminService {
     return this.s.run(request, async (tx) => {
       const users = await tx.query<Record<string, unknown>>('SELECT * FROM get_user_statistics()');
       const prescriptions = await tx.query<Record<string, unknown>>('SELECT * FROM get_prescription_statistics()');
-      return { users: plain(users.rows), prescriptions: plain(prescriptions.rows) };
+      return {
+        users: users.rows.map((r) => numbers(r, USER_STATISTICS)),
+        prescriptions: prescriptions.rows.map((r) => numbers(r, [...PRESCRIPTION_STATISTICS.integers, ...PRESCRIPTION_STATISTICS.decimals])),
+      };
     });
   }
 

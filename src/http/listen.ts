@@ -11,7 +11,7 @@
  * the port the kernel spreads new connections over N queues and each turn accepts up to N.
  *
  * Where the socket option comes from: Node ≥ 22.12 has `listen({ reusePort: true })`; on
- * Node 20 the `node-unix-socket` package (prebuilt N-API binary) creates the bound socket.
+ * Node 20 (Linux x64) the prebuilt N-API binary of `node-unix-socket` creates the bound socket.
  * Elsewhere (not Linux, no prebuilt binary, HOST a name rather than an address) the server
  * listens on one socket as before, and says so in the log.
  *
@@ -117,11 +117,14 @@ function nativeReusePort(): boolean {
   return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 }
 
-interface ReusePortAddon { createReuseportFd(port: number, host: string): number }
+/** The prebuilt N-API binary of node-unix-socket (its JS wrapper is left out: see the README). */
+interface ReusePortAddon { socketNewSoReuseportFd(domain: 'ipv4' | 'ipv6', port: number, ip: string): number }
 
 function loadAddon(): ReusePortAddon | undefined {
+  if (process.arch !== 'x64') return undefined;
+  const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime !== undefined;
   try {
-    return createRequire(import.meta.url)('node-unix-socket') as ReusePortAddon;
+    return createRequire(import.meta.url)(glibc ? 'node-unix-socket-linux-x64-gnu' : 'node-unix-socket-linux-x64-musl') as ReusePortAddon;
   } catch {
     return undefined;
   }
@@ -136,11 +139,11 @@ function reusePortMaker(host: string): SocketMaker | undefined {
   if (nativeReusePort()) return (h, port) => ({ host: h, port, reusePort: true });
   const addon = loadAddon();
   if (addon === undefined) return undefined;
-  return (h, port) => ({ fd: addon.createReuseportFd(port, h) });
+  return (h, port) => ({ fd: addon.socketNewSoReuseportFd(net.isIPv4(h) ? 'ipv4' : 'ipv6', port, h) });
 }
 
 function reusePortUnavailable(host: string): string {
   if (process.platform !== 'linux') return `SO_REUSEPORT does not spread connections on ${process.platform}`;
   if (net.isIP(host) === 0) return 'HOST is not an IP address';
-  return 'the node-unix-socket addon did not load';
+  return 'no SO_REUSEPORT binary for this platform (node-unix-socket-linux-x64-*)';
 }

@@ -178,8 +178,12 @@ describe('admin', () => {
     const admin = await makeAdmin(h);
     const p = await register(h, 'patient', { first_name: 'Chanthou', last_name: 'Keo' });
     const stats = (await h.call('GET', '/admin/statistics', { token: admin.access })).json();
-    expect(Number(stats.users[0].total_users)).toBeGreaterThanOrEqual(2);
+    expect(stats.users[0].total_users).toBeGreaterThanOrEqual(2);
+    expect(stats.users[0].admins).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(stats.users[0])).toHaveLength(13);
     expect(stats.prescriptions).toHaveLength(1);
+    expect(Object.keys(stats.prescriptions[0])).toHaveLength(15);
+    for (const v of [...Object.values(stats.users[0]), ...Object.values(stats.prescriptions[0])]) expect(v === null || typeof v === 'number').toBe(true);
     const found = (await h.call('GET', '/admin/users', { token: admin.access, query: { q: 'chanthou', role: 'patient' } })).json();
     expect(found.items.map((u: { id: string }) => u.id)).toEqual([p.id]);
     expect((await h.call('GET', '/admin/users', { token: admin.access, query: { q: '%' } })).json().total).toBe(0);
