@@ -12,7 +12,8 @@ export function registerServeCommand(program: Command): void {
       const config = loadConfig();
       const logger = createLogger(config.logLevel);
       const server = await startServer(config, logger);
-      logger.info({ url: server.url }, 'DasTern is listening');
+      // Handlers first: whoever reads the line below may signal at once.
       stopOnSignals(server, logger, 'DasTern');
+      logger.info({ url: server.url }, 'DasTern is listening');
     });
 }

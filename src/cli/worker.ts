@@ -126,8 +126,9 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
 /** Runs until SIGINT/SIGTERM (a second signal exits at once). */
 export async function runWorkerUntilSignal(config: Config, logger: Logger, options: WorkerProcessOptions = {}): Promise<void> {
   const worker = await startWorkerProcess(config, logger, options);
-  logger.info({ pid: process.pid }, 'DasTern workers started');
+  // Handlers first: whoever reads the line below may signal at once (a supervisor, a test).
   stopOnSignals(worker, logger, 'workers');
+  logger.info({ pid: process.pid }, 'DasTern workers started');
 }
 
 export function registerWorkerCommand(program: Command): void {
