@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SMTPServer } from 'smtp-server';
+import { startSmtp } from '../support/smtp.ts';
 import { decodeJwt } from 'jose';
 import webpush from 'web-push';
 import { useApi, register, uniqueEmail, JWT_SECRET, type ApiHarness } from './support.ts';
@@ -22,31 +22,14 @@ import type { UserRole } from '../../src/auth/types.ts';
 
 // ---------------------------------------------------------------- an SMTP server in this process
 
-interface Received {
-  to: string[];
-  raw: string;
-}
-const inbox: Received[] = [];
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ['STARTTLS', 'AUTH'],
-  onData(stream, session, callback) {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => {
-      inbox.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-      callback();
-    });
-  },
-});
-await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-const smtpPort = (smtp.server.address() as { port: number }).port;
-afterAll(() => new Promise<void>((resolve) => smtp.close(() => resolve())));
+const smtp = await startSmtp();
+const inbox = smtp.inbox;
+afterAll(() => smtp.close());
 
 const PUBLIC_URL = 'https://app.dastern.example';
 const api = useApi({
   env: { DASTERN_PUBLIC_URL: PUBLIC_URL },
-  mailer: () => createMailer({ smtpUrl: `smtp://127.0.0.1:${smtpPort}`, from: 'DasTern <no-reply@dastern.example>', outboxDir: '/nonexistent', logger: createLogger('silent') }),
+  mailer: () => createMailer({ smtpUrl: smtp.url, from: 'DasTern <no-reply@dastern.example>', outboxDir: '/nonexistent', logger: createLogger('silent') }),
 });
 
 type LinkKind = 'verify-email' | 'reset-password';

@@ -1,34 +1,17 @@
 /** E-mail verification and password reset through a real SMTP server (smtp-server, in-process). */
 import { afterAll, describe, expect, it } from 'vitest';
-import { SMTPServer } from 'smtp-server';
+import { startSmtp } from '../support/smtp.ts';
 import { useApi, register } from './support.ts';
 import { createMailer } from '../../src/mail/mailer.ts';
 import { createLogger } from '../../src/log.ts';
 
-interface Received {
-  to: string[];
-  raw: string;
-}
-const inbox: Received[] = [];
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ['STARTTLS', 'AUTH'],
-  onData(stream, session, callback) {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => {
-      inbox.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-      callback();
-    });
-  },
-});
-await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-const port = (smtp.server.address() as { port: number }).port;
-afterAll(() => new Promise<void>((resolve) => smtp.close(() => resolve())));
+const smtp = await startSmtp();
+const inbox = smtp.inbox;
+afterAll(() => smtp.close());
 
 const api = useApi({
   env: { DASTERN_PUBLIC_URL: 'https://app.dastern.example' },
-  mailer: () => createMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, from: 'DasTern <no-reply@dastern.example>', outboxDir: '/nonexistent', logger: createLogger('silent') }),
+  mailer: () => createMailer({ smtpUrl: smtp.url, from: 'DasTern <no-reply@dastern.example>', outboxDir: '/nonexistent', logger: createLogger('silent') }),
 });
 
 async function linkTokenFor(address: string, kind: 'verify-email' | 'reset-password'): Promise<string> {
