@@ -79,6 +79,8 @@ export interface ApiConfig {
   metricsToken: string | undefined;
   /** Sockets the HTTP port is listened on (SO_REUSEPORT; see src/http/listen.ts); 1 → one plain listener. */
   listenSockets: number;
+  /** On stop, how long in-flight requests may take before every connection is cut. */
+  shutdownGraceMs: number;
   /** smtp(s):// URL; undefined → e-mails are written as .eml files under dataDir/outbox (never in production). */
   smtpUrl: string | undefined;
   mailFrom: string;
@@ -168,6 +170,7 @@ function parseApiConfig(env: NodeJS.ProcessEnv, nodeEnv: Environment, host: stri
     trustProxy: parseBoolean('DASTERN_TRUST_PROXY', env.DASTERN_TRUST_PROXY, false),
     metricsToken: parseMetricsToken(env.DASTERN_METRICS_TOKEN),
     listenSockets: parseInteger('DASTERN_LISTEN_SOCKETS', env.DASTERN_LISTEN_SOCKETS, 16, 1, 256),
+    shutdownGraceMs: parseInteger('DASTERN_SHUTDOWN_GRACE_MS', env.DASTERN_SHUTDOWN_GRACE_MS, 10_000, 0, 600_000),
     smtpUrl,
     mailFrom: env.DASTERN_MAIL_FROM && env.DASTERN_MAIL_FROM !== '' ? env.DASTERN_MAIL_FROM : 'DasTern <no-reply@dastern.local>',
     publicUrl: (env.DASTERN_PUBLIC_URL && env.DASTERN_PUBLIC_URL !== '' ? env.DASTERN_PUBLIC_URL : `http://${host}:${port}`).replace(/\/+$/, ''),

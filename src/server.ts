@@ -63,7 +63,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     // test) must neither overflow the accept queue nor wait in it while the event loop is busy.
     listeners = await listenOnSockets(app, { host: config.host, port: config.port, sockets: config.api.listenSockets }, logger);
   } catch (err) {
-    await app?.close();
+    await app?.close().catch((closeErr: unknown) => logger.error({ err: String(closeErr) }, 'closing the half-started HTTP server failed'));
     await boss?.stop({ graceful: false, wait: true });
     await sealer?.stop();
     mailer.close();
@@ -82,8 +82,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         // Every socket stops accepting; in-flight requests finish (answered with Connection: close);
         // only then do the queue, the pool and the database go.
         const extrasDrained = accepting.close();
-        await http.close();
-        await extrasDrained;
+        // Node closes only idle connections: one that never completes its request (a browser's
+        // pre-opened socket, half-sent headers) would hold shutdown for ever. After the grace
+        // period every connection still open is cut.
+        const cut = setTimeout(() => http.server.closeAllConnections(), config.api.shutdownGraceMs);
+        cut.unref();
+        try {
+          await http.close();
+          await extrasDrained;
+        } finally {
+          clearTimeout(cut);
+        }
         await boss?.stop({ graceful: true, wait: true, timeout: 20_000 });
         await closeSharedReader();
         await sealer?.stop();

@@ -2,8 +2,9 @@
 -- patient, as the seed README says ("Clinical notes are restricted to the authoring doctor and
 -- patient"), and the author's access ending with the relationship (issue 4: "Access ends the
 -- moment the relationship stops being active"):
---  * admins no longer read or delete notes (001 let them; they never needed to: erasure runs
---    as 'system', and a private note is the author's alone);
+--  * admins no longer read or delete notes (001 let them; they never needed to: erasure
+--    deletes the user row and the foreign keys cascade beneath RLS, and a private note is the
+--    author's alone);
 --  * the author reads, changes and deletes his notes only while he holds an active
 --    relationship with the patient (any permission; writing still needs can_add_notes).
 -- 'system' (maintenance, erasure) keeps full access.

@@ -17,6 +17,10 @@
  *
  * A port already in use still fails with EADDRINUSE: an exclusive probe binds it first, so
  * a second `dastern serve` never silently joins the first one's group.
+ *
+ * Known limits of the Node 20 binary: its sockets are not close-on-exec (a child process
+ * started after listening would inherit them; `serve` starts none), and for HOST=:: dual-stack
+ * follows the net.ipv6.bindv6only sysctl (libuv forces it on for the first socket only).
  */
 import net from 'node:net';
 import { createRequire } from 'node:module';
@@ -46,7 +50,7 @@ export interface Listeners {
 type BoundSocket = { fd: number } | { host: string; port: number; reusePort: true };
 type SocketMaker = (host: string, port: number) => BoundSocket;
 
-/** A single ordinary listener. The kernel caps the backlog at net.core.somaxconn. */
+/** Accept-queue length per socket (the kernel caps it at net.core.somaxconn). */
 const SINGLE_BACKLOG = 4096;
 
 export async function listenOnSockets(app: FastifyInstance, want: ListenRequest, logger: Logger): Promise<Listeners> {
@@ -58,7 +62,8 @@ export async function listenOnSockets(app: FastifyInstance, want: ListenRequest,
   }
   if (want.port !== 0) await probeExclusive(want.host, want.port);
   // Fastify hands its options to net.Server#listen, which takes `fd` (and `reusePort` on Node ≥ 22.12).
-  await app.listen({ host: want.host, ...maker(want.host, want.port) } as FastifyListenOptions);
+  // (Node ignores `backlog` next to `fd`: the first socket keeps Node's 511.)
+  await app.listen({ host: want.host, backlog: SINGLE_BACKLOG, ...maker(want.host, want.port) } as FastifyListenOptions);
   const port = portOf(app.server);
   const extras: net.Server[] = [];
   try {
@@ -69,7 +74,8 @@ export async function listenOnSockets(app: FastifyInstance, want: ListenRequest,
       extras.push(extra);
       await new Promise<void>((resolve, reject) => {
         extra.once('error', reject);
-        extra.listen(maker(want.host, port), () => {
+        // a positional backlog is honoured with `fd` too
+        extra.listen(maker(want.host, port), SINGLE_BACKLOG, () => {
           extra.off('error', reject);
           resolve();
         });
@@ -77,7 +83,9 @@ export async function listenOnSockets(app: FastifyInstance, want: ListenRequest,
       extra.on('error', (err) => logger.error({ err: err.message }, 'listening socket error'));
     }
   } catch (err) {
-    await Promise.all(extras.map((s) => closeServer(s)));
+    // Stop accepting and fail at once; the caller closes the HTTP server (and with it what
+    // these sockets accepted) — waiting here for their keep-alive connections could take minutes.
+    for (const s of extras) if (s.listening) s.close();
     throw err;
   }
   return {

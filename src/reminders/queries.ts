@@ -39,7 +39,7 @@ export interface ReminderRow {
 
 export async function findReminder(tx: Tx, id: string, forUpdate = false): Promise<ReminderRow | undefined> {
   const res = await tx.query<ReminderRow>(
-    `SELECT id, patient_id, medication_id, timezone, snooze_minutes, start_date::text AS start_date
+    `SELECT id, patient_id, medication_id, timezone, snooze_minutes, to_char(start_date, 'YYYY-MM-DD') AS start_date
        FROM medication_reminders WHERE id = $1 ${forUpdate ? 'FOR UPDATE' : ''}`, [id]);
   return res.rows[0];
 }

@@ -196,6 +196,19 @@ describe.runIf(linux)('dastern serve (in-process, real database)', () => {
     }
   });
 
+  it('stop() cuts a connection that never completes its request once DASTERN_SHUTDOWN_GRACE_MS has passed', async () => {
+    const server = await startServer(config({ DASTERN_LISTEN_SOCKETS: '4', DASTERN_SHUTDOWN_GRACE_MS: '300' }), silent);
+    const port = portOf(server);
+    // half-sent headers on several connections (whichever sockets they land on), and one that sent nothing
+    const stuck = await Promise.all(Array.from({ length: 6 }, () => connect(port)));
+    stuck.forEach((c, i) => { if (i > 0) c.socket.write('GET /api/v1/health HTTP/1.1\r\nHost: x\r\n'); });
+    await new Promise((r) => setTimeout(r, 100));
+    await server.stop();
+    await Promise.all(stuck.map((c) => c.ended));
+    expect(stuck.every((c) => c.socket.destroyed)).toBe(true);
+    expect(listeningSockets(port)).toBe(0);
+  });
+
   it('stop(): every socket stops accepting, an in-flight request is answered (Connection: close), idle connections are closed', async () => {
     const server = await startServer(config({ DASTERN_LISTEN_SOCKETS: '4' }), silent);
     const port = portOf(server);
