@@ -15,7 +15,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -27,6 +26,7 @@ import { TokenService } from '../src/auth/tokens.ts';
 import { profile } from '../src/users/queries.ts';
 import { listPrescriptions } from '../src/prescriptions/queries.ts';
 import { recordReads } from '../src/audit/service.ts';
+import { freePort } from '../test/support/net.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
@@ -43,15 +43,6 @@ function withDb(url: string, db: string): string {
   const u = new URL(url);
   u.pathname = `/${db}`;
   return u.toString();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function seed(ownerUrl: string): Promise<{ ids: string[]; sessions: string[] }> {

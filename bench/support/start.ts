@@ -4,8 +4,8 @@
  * that it exits and that its PostgreSQL is gone.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
+import { accepting, freePort } from '../../test/support/net.ts';
 
 export interface StartResult {
   /** spawn → first 200 from /api/v1/health, or undefined when it never answered. */
@@ -20,33 +20,7 @@ export interface StartResult {
   error?: string;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1' });
-    s.setTimeout(500);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}
+export { freePort };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -137,10 +111,10 @@ export async function timeStart(root: string, dataDir: string, ports: { http: nu
     }
   }
   // the embedded server must be gone with it
-  let postgresStopped = !(await listening(ports.pg));
+  let postgresStopped = !(await accepting(ports.pg));
   for (let i = 0; !postgresStopped && i < 20; i++) {
     await sleep(100);
-    postgresStopped = !(await listening(ports.pg));
+    postgresStopped = !(await accepting(ports.pg));
   }
   const result: StartResult = { readyMs, exitMs, exitCode, postgresStopped, timeline };
   if (error !== undefined) result.error = error;

@@ -14,6 +14,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { useTestDatabase } from '../support/db.ts';
+import { accepting } from '../support/net.ts';
 
 const t = useTestDatabase();
 let dir = '';
@@ -70,17 +71,6 @@ async function until(condition: () => boolean | Promise<boolean>, what: string):
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`timed out waiting for ${what}`);
-}
-
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-  });
 }
 
 const linux = process.platform === 'linux';
@@ -222,7 +212,7 @@ describe.runIf(linux)('dastern serve (in-process, real database)', () => {
     inFlight.socket.write(`POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`);
     await new Promise((r) => setTimeout(r, 100));
     const stopped = server.stop();
-    await until(() => refused(port), 'no socket accepting');
+    await until(async () => !(await accepting(port)), 'no socket accepting');
     await idle.ended;
     let stopSettled = false;
     void stopped.then(() => { stopSettled = true; });

@@ -5,12 +5,12 @@
  * own, so nothing else exercises this path.)
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startChild } from '../jobs/support.ts';
+import { accepting, freePort } from '../support/net.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-npm-start-'));
 // reachable by the `postgres` OS user when the tests run as root: the cluster stays inside
@@ -22,28 +22,6 @@ afterAll(() => {
   if (fs.existsSync(marker)) fs.rmSync(fs.readFileSync(marker, 'utf8').trim(), { recursive: true, force: true });
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function accepting(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 describe('dastern serve on the embedded PostgreSQL (npm start on a fresh clone)', () => {
   it('starts its own database, seeds the demo accounts, serves, stops it all on SIGTERM, and starts again on the same data', async () => {
