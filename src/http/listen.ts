@@ -51,19 +51,19 @@ type BoundSocket = { fd: number } | { host: string; port: number; reusePort: tru
 type SocketMaker = (host: string, port: number) => BoundSocket;
 
 /** Accept-queue length per socket (the kernel caps it at net.core.somaxconn). */
-const SINGLE_BACKLOG = 4096;
+const BACKLOG = 4096;
 
 export async function listenOnSockets(app: FastifyInstance, want: ListenRequest, logger: Logger): Promise<Listeners> {
   const maker = want.sockets > 1 ? reusePortMaker(want.host) : undefined;
   if (maker === undefined) {
     if (want.sockets > 1) logger.info({ reason: reusePortUnavailable(want.host) }, 'listening on one socket');
-    await app.listen({ host: want.host, port: want.port, backlog: SINGLE_BACKLOG });
+    await app.listen({ host: want.host, port: want.port, backlog: BACKLOG });
     return { port: portOf(app.server), sockets: 1, close: () => Promise.resolve() };
   }
   if (want.port !== 0) await probeExclusive(want.host, want.port);
   // Fastify hands its options to net.Server#listen, which takes `fd` (and `reusePort` on Node ≥ 22.12).
   // (Node ignores `backlog` next to `fd`: the first socket keeps Node's 511.)
-  await app.listen({ host: want.host, backlog: SINGLE_BACKLOG, ...maker(want.host, want.port) } as FastifyListenOptions);
+  await app.listen({ host: want.host, backlog: BACKLOG, ...maker(want.host, want.port) } as FastifyListenOptions);
   const port = portOf(app.server);
   const extras: net.Server[] = [];
   try {
@@ -75,7 +75,7 @@ export async function listenOnSockets(app: FastifyInstance, want: ListenRequest,
       await new Promise<void>((resolve, reject) => {
         extra.once('error', reject);
         // a positional backlog is honoured with `fd` too
-        extra.listen(maker(want.host, port), SINGLE_BACKLOG, () => {
+        extra.listen(maker(want.host, port), BACKLOG, () => {
           extra.off('error', reject);
           resolve();
         });
