@@ -73,7 +73,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     throw err;
   }
   const url = `http://${config.host}:${listeners.port}`;
-  const [http, accepting] = [app, listeners];
+  // bound for the closure below (both are set once the try block has run)
+  const http = app;
+  const accepting = listeners;
   let stopping: Promise<void> | undefined;
   return {
     url,

@@ -121,16 +121,20 @@ export async function exportData(tx: Tx, userId: string): Promise<Record<string,
 /** Every access-log row about the acting user, oldest first (the function gives pages of ≤ 1,000, newest first). */
 async function wholeAccessLog(tx: Tx): Promise<Record<string, unknown>[]> {
   const PAGE = 1000;
-  const pages: Record<string, unknown>[][] = [];
-  let before: string | null = null;
-  for (;;) {
-    const res: { rows: { row: Record<string, unknown>; seq: string }[] } = await tx.query<{ row: Record<string, unknown>; seq: string }>(
-      'SELECT to_jsonb(a) AS row, a.seq::text AS seq FROM app_my_access_log($1, $2, true) a', [PAGE, before]);
-    pages.push(res.rows.map((r) => r.row).reverse());
-    if (res.rows.length < PAGE) break;
-    before = res.rows[res.rows.length - 1]?.seq ?? null;
+  const newestFirst: AccessLogRow[] = [];
+  let page = await accessLogPage(tx, PAGE, null);
+  newestFirst.push(...page);
+  while (page.length === PAGE) {
+    page = await accessLogPage(tx, PAGE, page[PAGE - 1]?.seq ?? null);
+    newestFirst.push(...page);
   }
-  return pages.reverse().flat();
+  return newestFirst.reverse().map((r) => r.row);
+}
+
+interface AccessLogRow { row: Record<string, unknown>; seq: string }
+
+async function accessLogPage(tx: Tx, limit: number, beforeSeq: string | null): Promise<AccessLogRow[]> {
+  return (await tx.query<AccessLogRow>('SELECT to_jsonb(a) AS row, a.seq::text AS seq FROM app_my_access_log($1, $2, true) a', [limit, beforeSeq])).rows;
 }
 
 /**

@@ -5,20 +5,11 @@
  * also get bodies built from their real fields with random values, so that the handler runs and
  * not only the validator: those targets must answer 2xx at least once.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { useApi, register, makeAdmin, testConfig, type SignedIn } from './support.ts';
+import { useApi, register, makeAdmin, startFullApp, type FullApp, type SignedIn } from './support.ts';
 import { connect, note } from './fixtures.ts';
-import { buildApp } from '../../src/http/app.ts';
-import { createLogger } from '../../src/log.ts';
-import { FileStore } from '../../src/files/store.ts';
-import { installQueues, startQueue } from '../../src/jobs/queue.ts';
-import { readingEnqueuer } from '../../src/jobs/workers.ts';
 
 const api = useApi();
 let patient: SignedIn;
@@ -38,8 +29,7 @@ let reminderToLog: string;
 let doseTimes: string[] = []; // today's scheduled_for of reminderToLog
 /** The API with the prescription routes (a file store in a temporary folder; readings are not queued). */
 let rxApp: FastifyInstance;
-let rxQueue: Awaited<ReturnType<typeof startQueue>> | undefined;
-let rxDir = '';
+let full: FullApp | undefined;
 
 async function draftPrescription(holderId: string): Promise<string> {
   const res = await api().t.owner.query<{ id: string }>(
@@ -65,14 +55,8 @@ beforeAll(async () => {
   carer = await register(h, 'doctor');
   await connect(h, carer, holder);
   noteId = await note(h, carer, holder.id);
-  rxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-fuzz-'));
-  await installQueues(h.t.ownerUrl);
-  rxQueue = await startQueue(h.t.appUrl, { supervise: false }, () => undefined);
-  rxApp = await buildApp({
-    db: h.t.db, logger: createLogger(process.env.LOG_LEVEL ?? 'silent'), config: testConfig(), mailer: h.mailer,
-    prescriptions: { files: new FileStore(rxDir, randomBytes(32)), enqueueReading: readingEnqueuer(rxQueue) },
-  });
-  await rxApp.ready();
+  full = await startFullApp(h);
+  rxApp = full.app;
   rxDraft = await draftPrescription(holder.id);
   // A confirmed prescription through the routes: draft medications, then confirm → reminders.
   const confirmed = await draftPrescription(holder.id);
@@ -90,9 +74,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await rxApp?.close();
-  await rxQueue?.stop({ graceful: false, wait: true });
-  if (rxDir !== '') fs.rmSync(rxDir, { recursive: true, force: true });
+  await full?.close();
 });
 
 // Values that hit edges: wrong types, huge and odd strings, SQL/JSON metacharacters, nulls, nesting.

@@ -1,16 +1,9 @@
 /** Cross-cutting HTTP: problems, request ids, headers, CORS, body limit, OpenAPI, metrics, health. */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.ts';
 import { Database } from '../../src/db/database.ts';
 import { createLogger } from '../../src/log.ts';
-import { FileStore } from '../../src/files/store.ts';
-import { installQueues, startQueue } from '../../src/jobs/queue.ts';
-import { readingEnqueuer } from '../../src/jobs/workers.ts';
-import { useApi, register, testConfig, MemoryMailer } from './support.ts';
+import { useApi, register, testConfig, MemoryMailer, startFullApp, type FullApp } from './support.ts';
 
 const api = useApi({ env: { DASTERN_CORS_ORIGINS: 'https://app.dastern.example' } });
 
@@ -71,23 +64,13 @@ describe('platform', () => {
     expect(res.json().errors[0].path).toMatch(/^body\//);
   });
 
-  /** The whole API as `dastern serve` builds it: prescriptions (file store, job queue) and the queue-depth metric. */
-  async function withFullApp<T>(fn: (app: Awaited<ReturnType<typeof buildApp>>, boss: Awaited<ReturnType<typeof startQueue>>) => Promise<T>): Promise<T> {
-    const h = api();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-full-app-'));
-    await installQueues(h.t.ownerUrl);
-    const boss = await startQueue(h.t.appUrl, { supervise: false }, () => undefined);
-    const app = await buildApp({
-      db: h.t.db, logger: createLogger('silent'), config: testConfig(), mailer: new MemoryMailer(),
-      prescriptions: { files: new FileStore(dir, randomBytes(32)), enqueueReading: readingEnqueuer(boss) },
-      queueDepth: () => boss.getQueueSize('prescription-read'),
-    });
+  /** The whole API, prescriptions and the queue-depth metric included. */
+  async function withFullApp<T>(fn: (app: FullApp['app'], boss: FullApp['boss']) => Promise<T>): Promise<T> {
+    const full = await startFullApp(api());
     try {
-      return await fn(app, boss);
+      return await fn(full.app, full.boss);
     } finally {
-      await app.close();
-      await boss.stop({ graceful: false, wait: true });
-      fs.rmSync(dir, { recursive: true, force: true });
+      await full.close();
     }
   }
 

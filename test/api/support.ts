@@ -3,6 +3,10 @@
  * cost, generous rate limits unless a test asks otherwise) and helpers to create users and
  * sign in through the real routes.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -10,6 +14,9 @@ import { createLogger } from '../../src/log.ts';
 import { buildApp, API_PREFIX } from '../../src/http/app.ts';
 import type { Mailer, MailMessage } from '../../src/mail/mailer.ts';
 import { NotificationHub } from '../../src/notifications/hub.ts';
+import { FileStore } from '../../src/files/store.ts';
+import { installQueues, startQueue } from '../../src/jobs/queue.ts';
+import { readingEnqueuer } from '../../src/jobs/workers.ts';
 import { useTestDatabase, type TestDatabase } from '../support/db.ts';
 
 export const JWT_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
@@ -128,4 +135,35 @@ export async function makeAdmin(h: ApiHarness): Promise<SignedIn> {
   if (res.statusCode !== 200) throw new Error(`admin login failed: ${res.statusCode} ${res.body}`);
   const body = res.json<{ access_token: string; refresh_token: string }>();
   return { id, email, password, access: body.access_token, refresh: body.refresh_token, role: 'admin' };
+}
+
+export interface FullApp {
+  app: FastifyInstance;
+  boss: Awaited<ReturnType<typeof startQueue>>;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole API as `dastern serve` builds it — prescriptions (an encrypted file store in a temp
+ * dir, the real job queue, no workers) and the queue-depth metric — on the harness's database.
+ */
+export async function startFullApp(h: Pick<ApiHarness, 't' | 'mailer'>): Promise<FullApp> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-full-app-'));
+  await installQueues(h.t.ownerUrl);
+  const boss = await startQueue(h.t.appUrl, { supervise: false }, () => undefined);
+  const app = await buildApp({
+    db: h.t.db, logger: createLogger(process.env.LOG_LEVEL ?? 'silent'), config: testConfig(), mailer: h.mailer,
+    prescriptions: { files: new FileStore(dir, randomBytes(32)), enqueueReading: readingEnqueuer(boss) },
+    queueDepth: () => boss.getQueueSize('prescription-read'),
+  });
+  await app.ready();
+  return {
+    app,
+    boss,
+    async close() {
+      await app.close();
+      await boss.stop({ graceful: false, wait: true });
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
