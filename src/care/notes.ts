@@ -100,7 +100,7 @@ export class NoteService {
       const id = ins.rows[0]?.id;
       if (id === undefined) throw new Error('insert returned no row');
       // The notification says that a note exists, never what it says.
-      if (!(b.is_private ?? false)) await notify(tx, b.patient_id, 'message', 'New note from your doctor', 'Your doctor added a note to your record.', { clinical_note_id: id });
+      if (!(b.is_private ?? false)) await notify(tx, b.patient_id, 'message', 'note_added', { clinical_note_id: id });
       await recordEvent(tx, actor.userId, 'clinical_note_created', clientInfo(request), { type: b.note_type ?? 'observation' });
       return one(tx, id);
     });

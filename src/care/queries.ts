@@ -1,5 +1,7 @@
 /** SQL of invitations, relationships and a doctor's view of a patient. RLS decides what is visible. */
 import type { Tx } from '../db/database.ts';
+import { insertNotification, type NewNotification } from '../i18n/notifications.ts';
+import type { NotificationKey } from '../i18n/index.ts';
 
 export interface InvitationRow {
   id: string;
@@ -212,9 +214,7 @@ export async function patientPrescriptions(tx: Tx, patientId: string, limit: num
   return { rows: res.rows, total: Number(res.rows[0]?.total ?? 0) };
 }
 
-export async function notify(tx: Tx, userId: string, type: string, title: string, body: string, data: Record<string, string>): Promise<void> {
-  await tx.query(
-    `INSERT INTO notifications (user_id, type, title, body, data, channels) VALUES ($1, $2::notification_type, $3, $4, $5, '{in_app}')`,
-    [userId, type, title, body, JSON.stringify(data)],
-  );
+/** An in-app notification whose text is the catalogue's notification.<key> (src/i18n), in the reader's language. */
+export async function notify(tx: Tx, userId: string, type: NewNotification['type'], key: NotificationKey, data: Record<string, string>): Promise<void> {
+  await insertNotification(tx, { userId, type, key, data });
 }

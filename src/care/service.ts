@@ -128,7 +128,7 @@ export class CareService {
       const rel = await q.relationship(tx, id);
       if (rel === undefined) throw INVITATION_ERRORS.invitation_not_found;
       const other = actor.role === 'patient' ? rel.doctor_id : rel.patient_id;
-      if (other !== null) await q.notify(tx, other, 'invitation', 'Invitation accepted', 'Your care invitation was accepted.', { relationship_id: rel.id });
+      if (other !== null) await q.notify(tx, other, 'invitation', 'invitation_accepted', { relationship_id: rel.id });
       await recordEvent(tx, actor.userId, 'invitation_accepted', clientInfo(request), { by: actor.role });
       return rel;
     });
@@ -176,7 +176,7 @@ export class CareService {
       if (current.status !== 'pending' && current.status !== 'active') throw new ApiError(409, 'relationship_not_active', `the relationship is already ${current.status}`);
       // Notify first: once ended, the other party is no longer someone we may notify (RLS).
       const other = actor.userId === current.doctor_id ? current.patient_id : current.doctor_id;
-      if (other !== null && current.status === 'active') await q.notify(tx, other, 'system', 'Care relationship ended', 'A care relationship was ended.', { relationship_id: id });
+      if (other !== null && current.status === 'active') await q.notify(tx, other, 'system', 'relationship_ended', { relationship_id: id });
       await q.endRelationship(tx, id, mode === 'terminate' ? 'blocked' : 'inactive', reason.trim());
       return q.relationship(tx, id);
     });

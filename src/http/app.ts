@@ -18,7 +18,8 @@ import { TokenService } from '../auth/tokens.ts';
 import { Passwords } from '../auth/passwords.ts';
 import { createMailer, type Mailer } from '../mail/mailer.ts';
 import type { NotificationHub } from '../notifications/hub.ts';
-import { ApiError, sendProblem } from './errors.ts';
+import { ApiError, routeNotFound, sendProblem } from './errors.ts';
+import { makeUserLanguage } from '../i18n/request.ts';
 import { ProblemSchema } from './schemas.ts';
 import { validatorCompiler, addSharedSchema } from './validation.ts';
 import { registerMetrics } from './metrics.ts';
@@ -101,8 +102,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return payload;
   });
 
-  app.setErrorHandler((err, request, reply) => sendProblem(request, reply, err));
-  app.setNotFoundHandler((request, reply) => sendProblem(request, reply, new ApiError(404, 'route_not_found', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`)));
+  const userLanguage = makeUserLanguage(deps.db);
+  app.setErrorHandler((err, request, reply) => sendProblem(request, reply, err, userLanguage));
+  app.setNotFoundHandler((request, reply) => sendProblem(request, reply, routeNotFound(request.method, request.url), userLanguage));
 
   await app.register(helmet, {
     contentSecurityPolicy: {

@@ -1,8 +1,15 @@
 /**
  * Errors as `application/problem+json` (RFC 9457) with a stable machine-readable `code`.
  * A client never sees a stack trace, SQL text or a constraint name; the log keeps them.
+ *
+ * The `detail` and `title` a client reads come from the message catalogue (src/i18n), chosen by
+ * `code` (problem.<code>) and status (status.<n>) in the request's language: Accept-Language
+ * when it names km, en or fr, else the signed-in user's stored language, else English. The
+ * English `detail` given where an ApiError is thrown is the fallback for a code the catalogue
+ * does not have yet (test/i18n/catalogue.test.ts fails until it has).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { lookup, negotiateLanguage, type Language, type MessageParams } from '../i18n/index.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 const TYPE_BASE = 'https://dastern.app/problems/';
@@ -31,6 +38,8 @@ export class ApiError extends Error {
     readonly detail?: string,
     readonly headers: Record<string, string> = {},
     readonly errors?: ProblemField[],
+    /** Values for the {{placeholders}} of the catalogue's problem.<code> text. */
+    readonly params?: MessageParams,
   ) {
     super(detail ?? code);
   }
@@ -45,6 +54,7 @@ const TITLES: Record<number, string> = {
   406: 'Not Acceptable',
   409: 'Conflict',
   410: 'Gone',
+  402: 'Payment Required',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
@@ -53,15 +63,21 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export const notFound = (what = 'resource'): ApiError => new ApiError(404, 'not_found', `${what} not found`);
+/** `what` is translated through the catalogue's resource.<what> (spaces as underscores). */
+export const notFound = (what = 'resource'): ApiError => new ApiError(404, 'not_found', `${what} not found`, {}, undefined, { what });
+export const routeNotFound = (method: string, url: string): ApiError => {
+  const path = (url.split('?')[0] ?? '').slice(0, 200);
+  return new ApiError(404, 'route_not_found', `no route for ${method} ${path}`, {}, undefined, { method, path });
+};
 export const forbidden = (detail = 'not allowed'): ApiError => new ApiError(403, 'forbidden', detail);
 export const unauthorized = (code = 'unauthorized', detail = 'sign in first'): ApiError =>
   new ApiError(401, code, detail, { 'www-authenticate': 'Bearer realm="dastern"' });
 export const badRequest = (code: string, detail: string, errors?: ProblemField[]): ApiError => new ApiError(400, code, detail, {}, errors);
 export const conflict = (code: string, detail: string): ApiError => new ApiError(409, code, detail);
 
-export function problem(status: number, code: string, detail?: string, requestId?: string, errors?: ProblemField[]): Problem {
-  const p: Problem = { type: `${TYPE_BASE}${code}`, title: TITLES[status] ?? 'Error', status, code };
+export function problem(status: number, code: string, detail?: string, requestId?: string, errors?: ProblemField[], language?: Language): Problem {
+  const title = language === undefined ? TITLES[status] ?? 'Error' : lookup(language, `status.${status}`) ?? lookup(language, 'status.other') ?? 'Error';
+  const p: Problem = { type: `${TYPE_BASE}${code}`, title, status, code };
   if (detail !== undefined) p.detail = detail;
   if (requestId !== undefined) p.instance = `urn:dastern:request:${requestId}`;
   if (errors !== undefined && errors.length > 0) p.errors = errors;
@@ -80,8 +96,8 @@ function isPgError(err: unknown): err is PgLikeError & { code: string } {
 }
 
 /** Maps an error to (status, code, detail) without leaking internals. */
-export function classify(err: unknown): { status: number; code: string; detail: string | undefined; headers: Record<string, string>; errors?: ProblemField[] } {
-  if (err instanceof ApiError) return { status: err.status, code: err.code, detail: err.detail, headers: err.headers, errors: err.errors };
+export function classify(err: unknown): { status: number; code: string; detail: string | undefined; headers: Record<string, string>; errors?: ProblemField[]; params?: MessageParams } {
+  if (err instanceof ApiError) return { status: err.status, code: err.code, detail: err.detail, headers: err.headers, errors: err.errors, params: err.params };
   const fe = err as Partial<FastifyError> & { validation?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string };
   if (fe && Array.isArray(fe.validation)) {
     const where = fe.validationContext ?? 'body';
@@ -95,9 +111,9 @@ export function classify(err: unknown): { status: number; code: string; detail: 
   if (isPgError(err)) {
     const c = err.code;
     if (c === '23505') return { status: 409, code: 'conflict', detail: 'this already exists', headers: {} };
-    if (c === '23503') return { status: 404, code: 'not_found', detail: 'a referenced resource does not exist', headers: {} };
+    if (c === '23503') return { status: 404, code: 'not_found', detail: 'a referenced resource does not exist', headers: {}, params: { what: 'resource' } };
     if (c === '23514' || c === '23502') return { status: 422, code: 'constraint_violation', detail: 'a value is outside what is allowed', headers: {} };
-    if (c === '42501') return { status: 404, code: 'not_found', detail: 'resource not found', headers: {} };
+    if (c === '42501') return { status: 404, code: 'not_found', detail: 'resource not found', headers: {}, params: { what: 'resource' } };
     if (c.startsWith('22')) return { status: 400, code: 'invalid_value', detail: 'a value has the wrong form', headers: {} };
     if (c === '40001' || c === '40P01') return { status: 503, code: 'retry', detail: 'please try again', headers: { 'retry-after': '1' } };
     if (c === '57014') return { status: 503, code: 'timeout', detail: 'the database took too long', headers: {} };
@@ -116,7 +132,7 @@ export function classify(err: unknown): { status: number; code: string; detail: 
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, code: 'invalid_json', detail: 'the body is not valid JSON', headers: {} };
     case 'FST_ERR_RATE_LIMITED':
-      return { status: 429, code: 'rate_limited', detail: 'too many requests; slow down', headers: {} };
+      return { status: 429, code: 'rate_limited', detail: 'too many requests; slow down', headers: { 'retry-after': '60' } };
     default:
       break;
   }
@@ -139,13 +155,53 @@ export function loggableError(err: unknown): unknown {
   return out;
 }
 
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+/** The params a catalogue text needs that the error carries implicitly (a Retry-After, a resource name). */
+function detailParams(language: Language, c: ReturnType<typeof classify>): MessageParams {
+  const params: Record<string, string | number> = { ...c.params };
+  const retryAfter = Number(c.headers['retry-after']);
+  if (Number.isFinite(retryAfter) && retryAfter > 0) {
+    params.seconds ??= Math.ceil(retryAfter);
+    params.minutes ??= Math.max(1, Math.ceil(retryAfter / 60));
+  }
+  if (c.code === 'not_found') {
+    const what = typeof params.what === 'string' ? params.what.replace(/\s+/g, '_') : 'resource';
+    params.what = lookup(language, `resource.${what}`) ?? lookup(language, 'resource.resource') ?? what;
+  }
+  return params;
+}
+
+/** The detail in `language`: the catalogue's problem.<code>, else the English detail given at the throw. */
+export function problemDetail(language: Language, c: ReturnType<typeof classify>): string | undefined {
+  const text = lookup(language, `problem.${c.code}`, detailParams(language, c));
+  return text === undefined || text.includes('{{') ? c.detail : text;
+}
+
+/** The signed-in user's stored language, if any (src/i18n/request.ts); undefined for anonymous requests. */
+export type UserLanguage = (request: FastifyRequest) => Promise<Language | undefined>;
+
+/** Accept-Language first, then the user's stored language (not for 5xx: the database may be the failure), then English. */
+async function problemLanguage(request: FastifyRequest, status: number, userLanguage: UserLanguage | undefined): Promise<Language> {
+  const asked = negotiateLanguage(request.headers['accept-language']);
+  if (asked !== undefined) return asked;
+  if (userLanguage !== undefined && status < 500) {
+    const stored = await userLanguage(request).catch((err: unknown) => {
+      request.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'language of the user not read');
+      return undefined;
+    });
+    if (stored !== undefined) return stored;
+  }
+  return 'en';
+}
+
+export async function sendProblem(request: FastifyRequest, reply: FastifyReply, err: unknown, userLanguage?: UserLanguage): Promise<FastifyReply> {
   const c = classify(err);
   if (c.status >= 500) request.log.error({ err: loggableError(err) }, 'request failed');
   else if (!(err instanceof ApiError)) request.log.info({ code: c.code, status: c.status, errCode: (err as { code?: unknown })?.code }, 'request rejected');
+  const language = await problemLanguage(request, c.status, userLanguage);
   for (const [k, v] of Object.entries(c.headers)) reply.header(k, v);
   return reply
     .code(c.status)
     .type(PROBLEM_CONTENT_TYPE)
-    .send(problem(c.status, c.code, c.detail, request.id, c.errors));
+    .header('content-language', language)
+    .send(problem(c.status, c.code, problemDetail(language, c), request.id, c.errors, language));
 }

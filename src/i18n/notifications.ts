@@ -1,0 +1,74 @@
+/**
+ * In-app notifications in the reader's language. A row names its text by `message_key`
+ * (notification.<key> in the catalogue); rows written by the SQL dispatcher and the reading job
+ * carry none and are rendered by their type. Rendering happens when the notification is read
+ * (list, live stream), so it follows the user's current language. A catalogue entry without a
+ * `body` keeps the stored body: it is data (the medicine and dose, the patient and count), not text.
+ */
+import type { Tx } from '../db/database.ts';
+import { CATALOGUES, LANGUAGES, lookup, t, type Language, type MessageParams, type NotificationKey } from './index.ts';
+
+const KEY_BY_TYPE: Readonly<Record<string, NotificationKey>> = {
+  reminder: 'reminder',
+  missed_dose: 'missed_dose',
+  refill: 'refill',
+  prescription: 'prescription_ready',
+};
+
+export function isNotificationKey(value: unknown): value is NotificationKey {
+  return typeof value === 'string' && Object.hasOwn(CATALOGUES.en.notification, value);
+}
+
+export interface StoredNotification {
+  type: string;
+  title: string;
+  body: string;
+  data: Record<string, unknown>;
+  message_key: string | null;
+}
+
+/** Placeholder values from the row's data (a dose slot becomes its word in `lang`). */
+function paramsOf(lang: Language, data: Record<string, unknown>): MessageParams {
+  const params: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(data)) if (typeof v === 'string' || typeof v === 'number') params[k] = v;
+  if (typeof data.slot === 'string') {
+    const slot = lookup(lang, `slot.${data.slot}`);
+    if (slot === undefined) delete params.slot;
+    else params.slot = slot;
+  }
+  return params;
+}
+
+export function renderNotification(n: StoredNotification, lang: Language): { title: string; body: string } {
+  let key: NotificationKey | undefined = isNotificationKey(n.message_key) ? n.message_key : KEY_BY_TYPE[n.type];
+  if (key === undefined) return { title: n.title, body: n.body };
+  const params = paramsOf(lang, n.data);
+  if (key === 'reminder' && params.slot === undefined) key = 'reminder_any';
+  const entry: Readonly<{ title: string; body?: string }> = CATALOGUES[lang].notification[key];
+  const title = t(lang, `notification.${key}.title`, params);
+  const body = entry.body === undefined ? n.body : lookup(lang, `notification.${key}.body`, params) ?? n.body;
+  return { title, body };
+}
+
+export interface NewNotification {
+  userId: string;
+  /** notification_type */
+  type: 'reminder' | 'alert' | 'message' | 'system' | 'refill' | 'invitation' | 'missed_dose' | 'prescription';
+  key: NotificationKey;
+  data: Record<string, string | number | boolean | null>;
+}
+
+/**
+ * One in-app notification named by its catalogue key. title/body are also stored, in the
+ * recipient's language as the writer's RLS context sees it (km when it cannot), for the export.
+ */
+export async function insertNotification(tx: Tx, n: NewNotification): Promise<void> {
+  const texts: Record<string, { title: string; body: string }> = {};
+  for (const lang of LANGUAGES) texts[lang] = renderNotification({ type: n.type, title: '', body: '', data: n.data, message_key: n.key }, lang);
+  await tx.query(
+    `INSERT INTO notifications (user_id, type, title, body, data, channels, message_key)
+     SELECT $1, $2::notification_type, x.t->>'title', x.t->>'body', $4::jsonb, '{in_app}', $5
+       FROM (SELECT coalesce($3::jsonb -> (SELECT language FROM users WHERE id = $1), $3::jsonb -> 'km') AS t) AS x`,
+    [n.userId, n.type, JSON.stringify(texts), JSON.stringify(n.data), n.key],
+  );
+}
