@@ -15,6 +15,7 @@ import * as q from './queries.ts';
 import type { PublicUserRow } from './queries.ts';
 import type { PublicUserT, RegisterBodyT, LoginBodyT, TokenPairT, UserRole } from './types.ts';
 import { verificationMail, resetMail } from '../mail/templates.ts';
+import { storedLanguage } from '../i18n/request.ts';
 
 export const LOCKOUT = { maxFailures: 5, windowMinutes: 15, lockMinutes: 15 } as const;
 const VERIFY_TTL_SECONDS = 48 * 3600;
@@ -159,7 +160,8 @@ export class AuthService {
 
   private async sendVerification(userId: string, role: UserRole, email: string): Promise<void> {
     const token = await this.s.tokens.signLink({ userId, role, purpose: 'verify_email', binding: emailBinding(email) }, VERIFY_TTL_SECONDS);
-    await this.s.mailer.send(verificationMail(email, `${this.s.config.api.publicUrl}/verify-email?token=${encodeURIComponent(token)}`));
+    const language = await storedLanguage(this.s.db, { userId, role });
+    await this.s.mailer.send(verificationMail(email, `${this.s.config.api.publicUrl}/verify-email?token=${encodeURIComponent(token)}`, language));
   }
 
   async requestVerification(request: FastifyRequest): Promise<void> {
@@ -193,7 +195,8 @@ export class AuthService {
     if (found === undefined || found.deleted_at !== null || !found.is_active) return;
     const send = async (): Promise<void> => {
       const token = await this.s.tokens.signLink({ userId: found.id, role: found.role, purpose: 'reset_password', binding: passwordBinding(found.password_hash) }, RESET_TTL_SECONDS);
-      await this.s.mailer.send(resetMail(email, `${this.s.config.api.publicUrl}/reset-password?token=${encodeURIComponent(token)}`));
+      const language = await storedLanguage(this.s.db, { userId: found.id, role: found.role });
+      await this.s.mailer.send(resetMail(email, `${this.s.config.api.publicUrl}/reset-password?token=${encodeURIComponent(token)}`, language));
     };
     send().catch((err: unknown) => this.s.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'password reset e-mail not sent'));
   }

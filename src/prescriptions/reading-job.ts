@@ -10,6 +10,7 @@ import type { FileStore } from '../files/store.ts';
 import type { Logger } from '../log.ts';
 import { isReadingError, type ReadResult, type ReadMedication } from '../reading/index.ts';
 import type { DraftMedicationT } from './types.ts';
+import { languageOf, t } from '../i18n/index.ts';
 
 export interface ReaderPort {
   read(bytes: Buffer): Promise<ReadResult>;
@@ -138,8 +139,7 @@ export async function runReadingJob(ctx: ReadingJobContext, job: ReadingJob): Pr
     );
     const row = updated.rows[0];
     if (!row) return;
-    const title = row.language === 'en' ? 'Your prescription is ready to review'
-      : row.language === 'fr' ? 'Votre ordonnance est prête à vérifier' : 'វេជ្ជបញ្ជារបស់អ្នករួចរាល់សម្រាប់ពិនិត្យ';
+    const title = t(languageOf(row.language), 'notification.prescription_ready.title');
     await tx.query(
       `INSERT INTO notifications (user_id, type, title, body, data, dedupe_key)
        VALUES ($1, 'prescription', $2, '', jsonb_build_object('prescription_id', $3::uuid, 'medications', $4::int), 'read:' || $3 || ':' || now()::text)
