@@ -1,19 +1,14 @@
 /**
- * In-app notifications in the reader's language. A row names its text by `message_key`
- * (notification.<key> in the catalogue); rows written by the SQL dispatcher and the reading job
- * carry none and are rendered by their type. Rendering happens when the notification is read
- * (list, live stream), so it follows the user's current language. A catalogue entry without a
- * `body` keeps the stored body: it is data (the medicine and dose, the patient and count), not text.
+ * In-app notifications in the reader's language. A row written by the service names its text by
+ * `message_key` (notification.<key> in the catalogue) and is rendered when it is read (list,
+ * live stream), so it follows the user's current language. Rows without a key keep the text
+ * stored at creation: the SQL dispatcher (reminder_notification_title, alert_missed_streaks),
+ * the refill check and the reading job write theirs in the recipient's language, with the
+ * catalogue's words (test/i18n/http.test.ts checks that they agree). A catalogue entry without
+ * a `body` keeps the stored body: it is data (the medicine and dose, a patient and a count).
  */
 import type { Tx } from '../db/database.ts';
 import { CATALOGUES, LANGUAGES, lookup, t, type Language, type MessageParams, type NotificationKey } from './index.ts';
-
-const KEY_BY_TYPE: Readonly<Record<string, NotificationKey>> = {
-  reminder: 'reminder',
-  missed_dose: 'missed_dose',
-  refill: 'refill',
-  prescription: 'prescription_ready',
-};
 
 export function isNotificationKey(value: unknown): value is NotificationKey {
   return typeof value === 'string' && Object.hasOwn(CATALOGUES.en.notification, value);
@@ -40,8 +35,8 @@ function paramsOf(lang: Language, data: Record<string, unknown>): MessageParams 
 }
 
 export function renderNotification(n: StoredNotification, lang: Language): { title: string; body: string } {
-  let key: NotificationKey | undefined = isNotificationKey(n.message_key) ? n.message_key : KEY_BY_TYPE[n.type];
-  if (key === undefined) return { title: n.title, body: n.body };
+  if (!isNotificationKey(n.message_key)) return { title: n.title, body: n.body };
+  let key: NotificationKey = n.message_key;
   const params = paramsOf(lang, n.data);
   if (key === 'reminder' && params.slot === undefined) key = 'reminder_any';
   const entry: Readonly<{ title: string; body?: string }> = CATALOGUES[lang].notification[key];
