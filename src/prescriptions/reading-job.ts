@@ -139,12 +139,12 @@ export async function runReadingJob(ctx: ReadingJobContext, job: ReadingJob): Pr
     );
     const row = updated.rows[0];
     if (!row) return;
-    const title = t(languageOf(row.language), 'notification.prescription_ready.title');
+    const lang = languageOf(row.language);
     await tx.query(
-      `INSERT INTO notifications (user_id, type, title, body, data, dedupe_key)
-       VALUES ($1, 'prescription', $2, '', jsonb_build_object('prescription_id', $3::uuid, 'medications', $4::int), 'read:' || $3 || ':' || now()::text)
+      `INSERT INTO notifications (user_id, type, title, body, data, dedupe_key, message_key)
+       VALUES ($1, 'prescription', $2, $5, jsonb_build_object('prescription_id', $3::uuid, 'medications', $4::int), 'read:' || $3 || ':' || now()::text, 'prescription_ready')
        ON CONFLICT ON CONSTRAINT notifications_dedupe_key_key DO NOTHING`,
-      [row.patient_id, title, id, drafts.length],
+      [row.patient_id, t(lang, 'notification.prescription_ready.title'), id, drafts.length, t(lang, 'notification.prescription_ready.body')],
     );
   });
   return 'done';
