@@ -41,10 +41,10 @@ export function makeRequireAuth(tokens: TokenService) {
       const token = bearerToken(request);
       if (token === undefined) throw unauthorized();
       const claims = await tokens.verifyAccess(token);
+      request.auth = claims; // before the role check: a refusal is worded in the user's language
       if (roles !== undefined && !roles.includes(claims.role)) {
         throw new ApiError(403, 'forbidden_role', `this needs one of the roles: ${roles.join(', ')}`);
       }
-      request.auth = claims;
     };
   };
 }

@@ -105,6 +105,9 @@ describe('problem details', () => {
     expect(invalid.statusCode).toBe(400);
     expect(invalid.json()).toMatchObject({ code: 'validation_failed', title: 'សំណើមិនត្រឹមត្រូវ', detail: 'សំណើនេះមិនត្រឹមត្រូវទេ។' });
     expect(invalid.json().errors.length).toBeGreaterThan(0);
+    const patient = await register(h, 'patient', { language: 'fr' });
+    const role = await h.call('POST', '/clinical-notes', { token: patient.access, body: { patient_id: patient.id, content: 'x' } });
+    expect(role.json()).toMatchObject({ status: 403, code: 'forbidden_role', title: 'Interdit', detail: 'votre type de compte ne permet pas cette action' });
 
     // the numbers a text needs come with the error: minutes of a lockout, from its Retry-After
     const victim = await register(h, 'patient');
