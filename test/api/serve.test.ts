@@ -88,7 +88,7 @@ async function call(base: string, method: string, path: string, o: { token?: str
 }
 
 async function signUp(base: string, role: 'patient' | 'doctor'): Promise<{ id: string; access: string }> {
-  const res = await call(base, 'POST', '/auth/register', { body: { email: `${role}.${randomBytes(6).toString('hex')}@example.com`, password: 'correct horse 42 battery', role, first_name: 'Sok', last_name: 'Dara' } });
+  const res = await call(base, 'POST', '/auth/register', { body: { email: `${role}.${randomBytes(6).toString('hex')}@example.com`, password: 'correct horse 42 battery', role, first_name: 'Sok', last_name: 'Dara', language: 'en' } });
   expect(res.status).toBe(201);
   return { id: (res.json.user as { id: string }).id, access: res.json.access_token as string };
 }
