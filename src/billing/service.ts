@@ -197,17 +197,19 @@ export class BillingService {
   /** Admin: the payment is refunded (money returned through the gateway's console) and the premium it bought ends. */
   async refund(ctx: BillingContext, id: string, reason: string): Promise<PaymentView> {
     if (ctx.role !== 'admin') throw notFound('payment');
-    await ctx.run(async (tx) => {
+    const payer = await ctx.run(async (tx) => {
       const p = await q.findPayment(tx, id, true);
       if (p === null) throw notFound('payment');
       if (p.status !== 'completed') throw conflict('not_refundable', `a ${p.status} payment cannot be refunded`);
       await q.transition(tx, id, { from: ['completed'], to: 'refunded', source: 'admin', reason });
       if (p.subscription_id !== null) await q.endSubscriptionNow(tx, p.subscription_id);
-      if (p.user_id !== null) {
-        await q.notify(tx, p.user_id, 'Payment refunded', 'Your payment was refunded and Premium has ended. Your data is kept.',
-          { kind: 'payment_refunded', payment_id: id }, `payment:${id}:refunded`);
-      }
+      return p.user_id;
     });
+    // (an admin may not read the payer's notifications, which ON CONFLICT needs: 'system' writes it)
+    if (payer !== null) {
+      await this.system(ctx.userId, (tx) => q.notify(tx, payer, 'Payment refunded', 'Your payment was refunded and Premium has ended. Your data is kept.',
+        { kind: 'payment_refunded', payment_id: id }, `payment:${id}:refunded`));
+    }
     this.d.logger.info({ paymentId: id, admin: ctx.userId }, 'payment refunded');
     return this.payment(ctx, id);
   }
