@@ -103,6 +103,31 @@ export async function billingRoutes(app: App, s: Services, service: BillingServi
     },
   }, async (request) => service.refund(ctx(request), request.params.id, request.body.reason));
 
+  app.get('/payments/:id/receipt', {
+    onRequest: s.requireAuth(),
+    schema: {
+      tags, security, summary: 'The receipt of a completed payment (HTML; its payer and admins)', params: IdParams,
+      response: { 200: { description: 'text/html receipt', content: { 'text/html': { schema: Type.String() } } }, ...problems(...AUTHED, 404, 409) },
+    },
+  }, async (request, reply) => reply.type('text/html; charset=utf-8').send(await service.receipt(ctx(request), request.params.id)));
+
+  const Money = Type.Integer({ description: 'minor units' });
+  app.get('/admin/billing/stats', {
+    onRequest: s.requireAuth(['admin']),
+    schema: {
+      tags: ['admin'], security, summary: 'Revenue per month and currency, refunds, active subscriptions, churn, failed payments',
+      response: {
+        200: Type.Object({
+          revenue: Type.Array(Type.Object({ month: Type.String(), currency: Type.String(), amount: Money, payments: Type.Integer() })),
+          refunds: Type.Array(Type.Object({ currency: Type.String(), amount: Money, count: Type.Integer() })),
+          active_subscriptions: Type.Integer(), churned_last_30_days: Type.Integer(),
+          failed_payments_last_30_days: Type.Integer(), expired_payments_last_30_days: Type.Integer(),
+        }),
+        ...problems(...AUTHED, 403),
+      },
+    },
+  }, async (request) => service.stats(ctx(request)));
+
   app.get('/admin/billing/alerts', {
     onRequest: s.requireAuth(['admin']),
     schema: {

@@ -16,6 +16,7 @@ import { SandboxGateway } from './gateways/sandbox.ts';
 import { EXPONENT, type Currency } from './money.ts';
 import { processEvent, type Outcome } from './confirm.ts';
 import * as q from './queries.ts';
+import { receiptHtml } from './receipt.ts';
 
 export interface BillingContext {
   userId: string;
@@ -212,6 +213,27 @@ export class BillingService {
     }
     this.d.logger.info({ paymentId: id, admin: ctx.userId }, 'payment refunded');
     return this.payment(ctx, id);
+  }
+
+  /** The receipt of a completed (or refunded) payment: its payer and admins. */
+  async receipt(ctx: BillingContext, id: string): Promise<string> {
+    return ctx.run(async (tx) => {
+      const p = await q.findPayment(tx, id);
+      if (p === null || (p.user_id !== ctx.userId && ctx.role !== 'admin')) throw notFound('payment');
+      if ((p.status !== 'completed' && p.status !== 'refunded') || p.paid_at === null) throw conflict('not_paid', 'a receipt exists once the payment is completed');
+      const payer = p.user_id === null ? null : await q.payerOf(tx, p.user_id);
+      const plan = p.plan_code === null ? null : await q.findPlan(tx, p.plan_code);
+      return receiptHtml({
+        paymentId: p.id, status: p.status, paidAt: p.paid_at, refundedAt: p.refunded_at, planName: plan?.name ?? 'DasTern',
+        amountMinor: p.amount_minor, currency: p.currency, gateway: p.provider,
+        payerName: payer?.name ?? '(account erased)', payerEmail: payer?.email ?? '', language: ctx.language,
+      });
+    });
+  }
+
+  async stats(ctx: BillingContext): Promise<q.BillingStats> {
+    if (ctx.role !== 'admin') throw notFound('route');
+    return ctx.run((tx) => q.billingStats(tx));
   }
 
   async alerts(ctx: BillingContext): Promise<q.AlertRow[]> {

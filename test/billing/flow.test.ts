@@ -187,4 +187,37 @@ describe('free tier → sandbox payment → premium → end of period', () => {
       `SELECT actor_user_id::text AS actor FROM audit_logs WHERE table_name = 'payment_transactions' AND resource_id = $1 AND new_values ->> 'status' = 'refunded'`, [id]);
     expect(audit.rows.map((a) => a.actor)).toEqual([admin.id]);
   });
+
+  it('gives an HTML receipt of a completed payment to its payer and admins, and admins the revenue figures', async () => {
+    const x = b();
+    const p = await x.signUp();
+    const id = (await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'sandbox' } })).json<{ payment_id: string }>().payment_id;
+    const early = await x.call('GET', `/payments/${id}/receipt`, { token: p.access });
+    expect(early.statusCode).toBe(409);
+    await x.call('POST', `/payments/sandbox/${id}/complete`, { token: p.access });
+    const receipt = await x.call('GET', `/payments/${id}/receipt`, { token: p.access, headers: { 'accept-language': 'km' } });
+    expect(receipt.statusCode).toBe(200);
+    expect(receipt.headers['content-type']).toContain('text/html');
+    expect(receipt.body).toContain('បង្កាន់ដៃបង់ប្រាក់');
+    expect(receipt.body).toContain('$0.50');
+    expect(receipt.body).toContain(p.email);
+    expect(receipt.body).toContain('<html lang="km">');
+    const other = await x.signUp();
+    expect((await x.call('GET', `/payments/${id}/receipt`, { token: other.access })).statusCode).toBe(404);
+    const admin = await x.admin();
+    expect((await x.call('GET', `/payments/${id}/receipt`, { token: admin.access })).statusCode).toBe(200);
+
+    const stats = await x.call('GET', '/admin/billing/stats', { token: admin.access });
+    expect(stats.statusCode, stats.body).toBe(200);
+    const body = stats.json<{ revenue: { currency: string; amount: number; payments: number }[]; refunds: { currency: string; amount: number; count: number }[]; active_subscriptions: number; churned_last_30_days: number }>();
+    const expected = await x.h.t.owner.query<{ currency: string; amount: number }>(
+      `SELECT currency, sum(amount_minor)::integer AS amount FROM payment_transactions WHERE status = 'completed' GROUP BY currency ORDER BY currency`);
+    const byCurrency = new Map<string, number>();
+    for (const r of body.revenue) byCurrency.set(r.currency, (byCurrency.get(r.currency) ?? 0) + r.amount);
+    expect([...byCurrency.entries()].sort()).toEqual(expected.rows.map((r) => [r.currency, r.amount]));
+    expect(body.refunds).toEqual([{ currency: 'USD', amount: 50, count: 1 }]);
+    expect(body.active_subscriptions).toBeGreaterThanOrEqual(1);
+    expect(body.churned_last_30_days).toBeGreaterThanOrEqual(1);
+    expect((await x.call('GET', '/admin/billing/stats', { token: p.access })).statusCode).toBe(403);
+  });
 });
