@@ -2723,6 +2723,7 @@ CREATE POLICY billing_alerts_all ON billing_alerts FOR ALL
     WITH CHECK ((SELECT app_is_system()));
 
 GRANT SELECT, INSERT ON payment_status_history, payment_webhook_events, billing_alerts TO dastern_app;
+GRANT UPDATE (outcome) ON payment_webhook_events TO dastern_app;
 
 CREATE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON billing_alerts FOR EACH ROW
     EXECUTE FUNCTION trg_audit_row_change('id');
