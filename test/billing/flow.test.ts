@@ -220,4 +220,30 @@ describe('free tier → sandbox payment → premium → end of period', () => {
     expect(body.churned_last_30_days).toBeGreaterThanOrEqual(1);
     expect((await x.call('GET', '/admin/billing/stats', { token: p.access })).statusCode).toBe(403);
   });
+
+  it('the sweep expires stale pending payments and reminds before the end, once; history rows are private', async () => {
+    const x = b();
+    const p = await x.signUp();
+    const stale = (await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'sandbox' } })).json<{ payment_id: string }>().payment_id;
+    await x.h.t.owner.query(`UPDATE payment_transactions SET expires_at = now() - interval '1 second' WHERE id = $1`, [stale]);
+    const paid = (await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'sandbox' } })).json<{ payment_id: string }>().payment_id;
+    await x.call('POST', `/payments/sandbox/${paid}/complete`, { token: p.access });
+    await x.h.t.owner.query(`UPDATE user_subscriptions SET current_period_end = now() + interval '2 days' WHERE user_id = $1 AND status = 'active'`, [p.id]);
+    await sweep();
+    await sweep();
+    const expired = (await x.call('GET', `/payments/${stale}`, { token: p.access })).json<PaymentBody & { failure_reason: string }>();
+    expect(expired.status).toBe('expired');
+    expect(expired.history.at(-1)).toMatchObject({ from_status: 'pending', to_status: 'expired', source: 'job' });
+    const notes = (await x.call('GET', '/notifications', { token: p.access })).json<{ items: { title: string }[] }>();
+    expect(notes.items.filter((n) => n.title === 'Premium ends soon')).toHaveLength(1);
+    expect((await x.call('GET', '/subscriptions/me', { token: p.access })).json<{ tier: string }>().tier).toBe('premium');
+    // another patient's RLS context sees none of her payment history
+    const other = await x.signUp();
+    const seen = await x.h.t.asUser({ userId: other.id, role: 'patient' }, (tx) => tx.query('SELECT 1 FROM payment_status_history WHERE payment_id = ANY ($1::uuid[])', [[stale, paid]]));
+    expect(seen.rowCount).toBe(0);
+    const own = await x.h.t.asUser({ userId: p.id, role: 'patient' }, (tx) => tx.query('SELECT 1 FROM payment_status_history WHERE payment_id = ANY ($1::uuid[])', [[stale, paid]]));
+    expect(own.rowCount).toBe(4);
+    await expect(x.h.t.asUser({ userId: p.id, role: 'patient' }, (tx) => tx.query(
+      `INSERT INTO payment_status_history (payment_id, to_status, source) VALUES ($1, 'completed', 'forged')`, [stale]))).rejects.toThrow(/row-level security/);
+  });
 });
