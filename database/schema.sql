@@ -2689,6 +2689,7 @@ CREATE TABLE payment_webhook_events (
     PRIMARY KEY (gateway, event_id),
     CONSTRAINT payment_webhook_events_event_id_check CHECK (length(event_id) BETWEEN 1 AND 255)
 );
+CREATE INDEX idx_payment_webhook_events_payment_id ON payment_webhook_events (payment_id);
 
 CREATE TABLE billing_alerts (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -2701,6 +2702,7 @@ CREATE TABLE billing_alerts (
     CONSTRAINT billing_alerts_details_check CHECK (jsonb_typeof(details) = 'object')
 );
 CREATE INDEX idx_billing_alerts_created_at ON billing_alerts (created_at DESC);
+CREATE INDEX idx_billing_alerts_payment_id ON billing_alerts (payment_id);
 
 ALTER TABLE payment_status_history ENABLE ROW LEVEL SECURITY;
 ALTER TABLE payment_status_history FORCE ROW LEVEL SECURITY;
