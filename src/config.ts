@@ -25,6 +25,8 @@ export interface Config {
   push: PushConfig;
   /** Job queue tuning (issue 5). */
   jobs: JobsConfig;
+  /** Subscriptions and payment gateways (issue 15). */
+  billing: BillingConfig;
 }
 
 export interface PushConfig {
@@ -248,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     api,
     push: parsePushConfig(env, nodeEnv, api.mailFrom),
     jobs: parseJobsConfig(env),
+    billing: parseBillingConfig(env, nodeEnv),
   };
   if (config.env === 'production' && config.databaseUrl === undefined) {
     throw new ConfigError('production needs DATABASE_URL: the embedded database is for development only');
@@ -288,4 +291,116 @@ export function resolveJwtSecret(config: Config): string {
   if (config.api.jwtSecret !== undefined) return config.api.jwtSecret;
   if (config.env === 'production') throw new ConfigError('production needs DASTERN_JWT_SECRET');
   return generatedSecret(config.dataDir, 'jwt-secret');
+}
+
+// ------------------------------------------------------------------ billing (issue 15)
+
+export type GatewayName = 'sandbox' | 'bakong' | 'stripe';
+export const GATEWAY_NAMES: readonly GatewayName[] = ['sandbox', 'bakong', 'stripe'];
+
+export interface BakongConfig {
+  /** Bearer token of the Bakong open API (check_transaction_by_md5). */
+  token: string | undefined;
+  /** The receiving Bakong account, `name@bank`. */
+  accountId: string | undefined;
+  merchantName: string;
+  merchantCity: string;
+  apiUrl: string;
+  /** First poll after this many seconds; the delay doubles up to pollMaxSeconds. */
+  pollFirstSeconds: number;
+  pollMaxSeconds: number;
+}
+
+export interface StripeConfig {
+  secretKey: string | undefined;
+  webhookSecret: string | undefined;
+  /** Another API host (a local fake in tests); undefined → api.stripe.com. */
+  apiUrl: string | undefined;
+}
+
+export interface BillingConfig {
+  /** Gateways offered at checkout. */
+  gateways: GatewayName[];
+  /** A pending payment not paid after this many minutes expires. */
+  pendingMinutes: number;
+  /** Days before the end of a paid period when the renewal reminder is sent. */
+  renewalReminderDays: number;
+  bakong: BakongConfig;
+  stripe: StripeConfig;
+}
+
+function optional(raw: string | undefined): string | undefined {
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+function parseHttpUrl(name: string, raw: string | undefined): string | undefined {
+  const v = optional(raw);
+  if (v === undefined) return undefined;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new ConfigError(`${name} must be an http(s):// URL`);
+  return v.replace(/\/+$/, '');
+}
+
+function parseBillingConfig(env: NodeJS.ProcessEnv, nodeEnv: Environment): BillingConfig {
+  const bakong: BakongConfig = {
+    token: optional(env.DASTERN_BAKONG_TOKEN),
+    accountId: optional(env.DASTERN_BAKONG_ACCOUNT_ID),
+    merchantName: optional(env.DASTERN_BAKONG_MERCHANT_NAME) ?? 'DasTern',
+    merchantCity: optional(env.DASTERN_BAKONG_MERCHANT_CITY) ?? 'Phnom Penh',
+    apiUrl: parseHttpUrl('DASTERN_BAKONG_API_URL', env.DASTERN_BAKONG_API_URL) ?? 'https://api-bakong.nbc.gov.kh',
+    pollFirstSeconds: parseInteger('DASTERN_BAKONG_POLL_SECONDS', env.DASTERN_BAKONG_POLL_SECONDS, 5, 1, 3600),
+    pollMaxSeconds: parseInteger('DASTERN_BAKONG_POLL_MAX_SECONDS', env.DASTERN_BAKONG_POLL_MAX_SECONDS, 60, 1, 3600),
+  };
+  if (bakong.accountId !== undefined && !/^[A-Za-z0-9._-]{1,32}@[A-Za-z0-9]{1,16}$/.test(bakong.accountId)) {
+    throw new ConfigError('DASTERN_BAKONG_ACCOUNT_ID must be a Bakong account id such as dastern@aclb');
+  }
+  const stripe: StripeConfig = {
+    secretKey: optional(env.DASTERN_STRIPE_SECRET_KEY),
+    webhookSecret: optional(env.DASTERN_STRIPE_WEBHOOK_SECRET),
+    apiUrl: parseHttpUrl('DASTERN_STRIPE_API_URL', env.DASTERN_STRIPE_API_URL),
+  };
+  if (stripe.secretKey !== undefined && !/^(sk|rk)_(test|live)_[A-Za-z0-9]{8,}$/.test(stripe.secretKey)) {
+    throw new ConfigError('DASTERN_STRIPE_SECRET_KEY must be a Stripe secret key (sk_live_… or sk_test_…)');
+  }
+  if (stripe.webhookSecret !== undefined && !/^whsec_[A-Za-z0-9+/=]{8,}$/.test(stripe.webhookSecret)) {
+    throw new ConfigError('DASTERN_STRIPE_WEBHOOK_SECRET must be the endpoint\'s signing secret (whsec_…)');
+  }
+  const hasKeys: Record<GatewayName, boolean> = {
+    sandbox: true,
+    bakong: bakong.token !== undefined && bakong.accountId !== undefined,
+    stripe: stripe.secretKey !== undefined && stripe.webhookSecret !== undefined,
+  };
+  const listed = optional(env.DASTERN_PAYMENT_GATEWAYS);
+  let gateways: GatewayName[];
+  if (listed === undefined) {
+    gateways = GATEWAY_NAMES.filter((g) => hasKeys[g] && !(g === 'sandbox' && nodeEnv === 'production'));
+  } else {
+    gateways = [];
+    for (const name of listed.split(',').map((g) => g.trim().toLowerCase()).filter((g) => g !== '')) {
+      if (!(GATEWAY_NAMES as readonly string[]).includes(name)) throw new ConfigError(`DASTERN_PAYMENT_GATEWAYS: unknown gateway "${name}" (sandbox, bakong, stripe)`);
+      const g = name as GatewayName;
+      if (g === 'sandbox' && nodeEnv === 'production') throw new ConfigError('DASTERN_PAYMENT_GATEWAYS: the sandbox gateway is not allowed in production');
+      if (!hasKeys[g]) {
+        throw new ConfigError(g === 'bakong'
+          ? 'the bakong gateway needs DASTERN_BAKONG_TOKEN and DASTERN_BAKONG_ACCOUNT_ID'
+          : 'the stripe gateway needs DASTERN_STRIPE_SECRET_KEY and DASTERN_STRIPE_WEBHOOK_SECRET');
+      }
+      if (!gateways.includes(g)) gateways.push(g);
+    }
+  }
+  if (nodeEnv === 'production' && (bakong.apiUrl.startsWith('http:') || stripe.apiUrl?.startsWith('http:') === true)) {
+    throw new ConfigError('production talks to the payment gateways over https only');
+  }
+  return {
+    gateways,
+    pendingMinutes: parseInteger('DASTERN_PAYMENT_PENDING_MINUTES', env.DASTERN_PAYMENT_PENDING_MINUTES, 30, 1, 10_080),
+    renewalReminderDays: parseInteger('DASTERN_RENEWAL_REMINDER_DAYS', env.DASTERN_RENEWAL_REMINDER_DAYS, 3, 1, 60),
+    bakong,
+    stripe,
+  };
 }

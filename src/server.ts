@@ -15,6 +15,7 @@ import { FileStore } from './files/store.ts';
 import { loadFileKey } from './files/key.ts';
 import { installQueues, startQueue, type ReadingQueueTuning } from './jobs/queue.ts';
 import { readingEnqueuer, startWorkers } from './jobs/workers.ts';
+import { bakongPollEnqueuer } from './billing/jobs.ts';
 import { closeSharedReader, readPrescription } from './reading/index.ts';
 import { createMailer } from './mail/mailer.ts';
 import { createDeliverer } from './delivery/index.ts';
@@ -58,6 +59,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       db, logger, config, hub, mailer,
       prescriptions: { files, enqueueReading: readingEnqueuer(queue) },
       queueDepth: () => queue.getQueueSize('prescription-read'),
+      billing: { enqueuePoll: bakongPollEnqueuer(queue) },
     });
     // A burst of new connections (a clinic's morning, clients reconnecting after a restart, a load
     // test) must neither overflow the accept queue nor wait in it while the event loop is busy.

@@ -38,6 +38,9 @@ import { prescriptionRoutes } from '../prescriptions/routes.ts';
 import type { PrescriptionDeps } from '../prescriptions/service.ts';
 import { reminderRoutes } from '../reminders/routes.ts';
 import { deliveryRoutes } from '../delivery/routes.ts';
+import { billingRoutes } from '../billing/routes.ts';
+import { BillingService, type BillingDeps } from '../billing/service.ts';
+import { buildGateways } from '../billing/gateways/index.ts';
 
 export interface AppDependencies {
   db: Database;
@@ -51,6 +54,8 @@ export interface AppDependencies {
   queueDepth?: () => Promise<number>;
   /** File store and reading queue: without them the prescription routes are not served. */
   prescriptions?: PrescriptionDeps;
+  /** Billing's job hook (the Bakong poll queue); without it KHQR is not offered. */
+  billing?: Pick<BillingDeps, 'enqueuePoll'>;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -200,6 +205,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await reminderRoutes(r, services);
     await deliveryRoutes(r, services);
     if (deps.prescriptions) await prescriptionRoutes(r, services, deps.prescriptions);
+    await billingRoutes(r, services, new BillingService({
+      db: deps.db, logger: deps.logger, env: config.env, config: config.billing, gateways: buildGateways(config), enqueuePoll: deps.billing?.enqueuePoll,
+    }));
   }, { prefix: API_PREFIX });
 
   app.addHook('onClose', async () => {

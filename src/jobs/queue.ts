@@ -7,6 +7,7 @@
  * Job payloads carry ids only, never medical text.
  */
 import PgBoss from 'pg-boss';
+import { installBillingQueues } from '../billing/jobs.ts';
 
 export const QUEUES = {
   readPrescription: 'prescription-read',
@@ -59,6 +60,7 @@ export async function installQueues(ownerUrl: string, tuning?: ReadingQueueTunin
       if (existing) await boss.updateQueue(name, { name, ...options });
       else await boss.createQueue(name, { name, ...options });
     }
+    await installBillingQueues(boss);
     const db = boss.getDb();
     await db.executeSql(
       `GRANT USAGE ON SCHEMA ${SCHEMA} TO dastern_app;

@@ -11,6 +11,7 @@ import { runReadingJob, type ReaderPort } from '../prescriptions/reading-job.ts'
 import { dispatchReminders } from '../reminders/dispatcher.ts';
 import { QUEUES } from './queue.ts';
 import { enqueueDeliveries, startDeliveryWorkers, unattemptedIds, type DeliveryPort } from '../delivery/jobs.ts';
+import { startBillingWorkers } from '../billing/jobs.ts';
 
 export interface WorkerDeps {
   boss: PgBoss;
@@ -70,6 +71,7 @@ export async function startWorkers(d: WorkerDeps): Promise<void> {
     d.logger.info({ ...counts, notifications: notificationIds.length, deliveryJobs }, 'reminders dispatched');
   });
   if (d.deliverer) await startDeliveryWorkers(d.boss, d.deliverer);
+  await startBillingWorkers(d);
 
   await d.boss.schedule(QUEUES.cleanupSessions, '15 3 * * *', {}, { tz: TZ });
   await d.boss.work(QUEUES.cleanupSessions, async () => {

@@ -14,6 +14,7 @@ import { planMedication, slotTimes } from '../reminders/schedule.ts';
 import { insertReminder } from '../reminders/queries.ts';
 import { checkImage, makeThumbnail } from './images.ts';
 import * as q from './queries.ts';
+import { assertPrescriptionWritable, freeTierLimit } from '../billing/limits.ts';
 import type { DraftMedicationT, PatchPrescriptionT, PrescriptionDetailT, PrescriptionStatus, PrescriptionSummaryT } from './types.ts';
 
 export interface PrescriptionDeps {
@@ -21,9 +22,6 @@ export interface PrescriptionDeps {
   /** Queues the reading inside the caller's transaction (it runs only if the insert commits). */
   enqueueReading(tx: Tx, prescriptionId: string): Promise<void>;
 }
-
-const freeTierLimit = (): ApiError => new ApiError(402, 'free_tier_limit',
-  'the free plan keeps up to 10 prescriptions: upgrade to Premium ($0.50 a month or $5 a year) to add more');
 
 const EDITABLE: ReadonlySet<PrescriptionStatus> = new Set(['ocr_completed', 'error']);
 
@@ -57,6 +55,7 @@ async function ownedForUpdate(tx: Tx, id: string, userId: string): Promise<q.Pre
   if (visible.patient_id !== userId) throw new ApiError(403, 'not_owner', 'only the patient can change her prescription');
   const row = await q.findPrescription(tx, id, true);
   if (!row) throw notFound('prescription');
+  await assertPrescriptionWritable(tx, id);
   return row;
 }
 

@@ -17,6 +17,7 @@ import { NotificationHub } from '../../src/notifications/hub.ts';
 import { FileStore } from '../../src/files/store.ts';
 import { installQueues, startQueue } from '../../src/jobs/queue.ts';
 import { readingEnqueuer } from '../../src/jobs/workers.ts';
+import { bakongPollEnqueuer } from '../../src/billing/jobs.ts';
 import { useTestDatabase, type TestDatabase } from '../support/db.ts';
 
 export const JWT_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
@@ -147,14 +148,15 @@ export interface FullApp {
  * The whole API as `dastern serve` builds it — prescriptions (an encrypted file store in a temp
  * dir, the real job queue, no workers) and the queue-depth metric — on the harness's database.
  */
-export async function startFullApp(h: Pick<ApiHarness, 't' | 'mailer'>): Promise<FullApp> {
+export async function startFullApp(h: Pick<ApiHarness, 't' | 'mailer'>, options: { env?: Record<string, string> } = {}): Promise<FullApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-full-app-'));
   await installQueues(h.t.ownerUrl);
   const boss = await startQueue(h.t.appUrl, { supervise: false }, () => undefined);
   const app = await buildApp({
-    db: h.t.db, logger: createLogger(process.env.LOG_LEVEL ?? 'silent'), config: testConfig(), mailer: h.mailer,
+    db: h.t.db, logger: createLogger(process.env.LOG_LEVEL ?? 'silent'), config: testConfig(options.env), mailer: h.mailer,
     prescriptions: { files: new FileStore(dir, randomBytes(32)), enqueueReading: readingEnqueuer(boss) },
     queueDepth: () => boss.getQueueSize('prescription-read'),
+    billing: { enqueuePoll: bakongPollEnqueuer(boss) },
   });
   await app.ready();
   return {

@@ -1,0 +1,156 @@
+/**
+ * Subscriptions and payments over HTTP (CONTRACTS §5). HTTP only: parse, build the plain
+ * context, call BillingService, reply.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { App } from '../http/typebox.ts';
+import type { Services } from '../http/services.ts';
+import { actorOf } from '../http/auth.ts';
+import { AUTHED, IdParams, Nullable, Timestamp, problems } from '../http/schemas.ts';
+import type { BillingContext, BillingService } from './service.ts';
+
+const Plan = Type.Object({
+  id: Type.String(), code: Type.String(), name: Type.String(), description: Nullable(Type.String()),
+  tier: Type.String(), interval: Type.String(),
+  price_usd: Type.Integer({ description: 'US cents' }), price_khr: Type.Integer({ description: 'riel' }),
+  features: Type.Unknown(), limits: Type.Record(Type.String(), Type.Unknown()),
+});
+const Subscription = Type.Object({
+  tier: Type.Union([Type.Literal('free'), Type.Literal('premium')]), status: Type.String(), plan_code: Type.String(),
+  current_period_end: Nullable(Timestamp), cancel_at_period_end: Type.Boolean(),
+});
+const Payment = Type.Object({
+  id: Type.String(), status: Type.String(), amount: Type.Integer({ description: 'minor units: US cents or riel' }),
+  currency: Type.String(), gateway: Type.String(), plan_code: Nullable(Type.String()),
+  created_at: Timestamp, expires_at: Nullable(Timestamp), paid_at: Nullable(Timestamp), refunded_at: Nullable(Timestamp),
+  failure_reason: Nullable(Type.String()),
+  khqr: Type.Optional(Type.String()), khqr_md5: Type.Optional(Type.String()), checkout_url: Type.Optional(Type.String()),
+  history: Type.Array(Type.Object({ from_status: Nullable(Type.String()), to_status: Type.String(), source: Type.String(), reason: Nullable(Type.String()), at: Timestamp })),
+});
+const Checkout = Type.Object({
+  payment_id: Type.String(), status: Type.String(), amount: Type.Integer(), currency: Type.String(), gateway: Type.String(),
+  expires_at: Nullable(Timestamp), khqr: Type.Optional(Type.String()), khqr_md5: Type.Optional(Type.String()), checkout_url: Type.Optional(Type.String()),
+});
+const CheckoutBody = Type.Object({
+  plan_code: Type.String({ pattern: '^[a-z][a-z0-9_]{1,63}$' }),
+  gateway: Type.Union([Type.Literal('sandbox'), Type.Literal('bakong'), Type.Literal('stripe')]),
+  currency: Type.Optional(Type.Union([Type.Literal('USD'), Type.Literal('KHR')])),
+}, { additionalProperties: false });
+const NoBody = Type.Unknown({ description: 'no body needed; anything sent is ignored' });
+const LANGS = new Set(['km', 'en', 'fr']);
+
+function languageOf(request: FastifyRequest): string {
+  const tag = String(request.headers['accept-language'] ?? '').split(',')[0]?.trim().slice(0, 2).toLowerCase() ?? '';
+  return LANGS.has(tag) ? tag : 'km';
+}
+
+export async function billingRoutes(app: App, s: Services, service: BillingService): Promise<void> {
+  const security = [{ bearer: [] }];
+  const tags = ['billing'];
+  const ctx = (request: FastifyRequest): BillingContext => {
+    const actor = actorOf(request);
+    return {
+      userId: actor.userId, role: actor.role as BillingContext['role'], requestId: request.id, language: languageOf(request),
+      run: (fn) => s.run(request, fn),
+    };
+  };
+
+  app.get('/plans', {
+    schema: { tags, summary: 'The subscription plans (prices in minor units) and the gateways offered', response: { 200: Type.Object({ items: Type.Array(Plan), gateways: Type.Array(Type.String()) }) } },
+  }, async () => ({ items: await service.plans(), gateways: service.gatewayNames() }));
+
+  app.get('/subscriptions/me', {
+    onRequest: s.requireAuth(),
+    schema: { tags, security, summary: 'My tier and subscription', response: { 200: Subscription, ...problems(...AUTHED) } },
+  }, async (request) => service.mySubscription(ctx(request)));
+
+  app.post('/subscriptions/checkout', {
+    onRequest: s.requireAuth(['patient']),
+    schema: { tags, security, summary: 'Start paying for a plan: a pending payment (KHQR, card page or sandbox)', body: CheckoutBody, response: { 201: Checkout, ...problems(...AUTHED, 403, 404, 502) } },
+  }, async (request, reply) => {
+    const p = await service.checkout(ctx(request), request.body);
+    return reply.code(201).send({
+      payment_id: p.id, status: p.status, amount: p.amount, currency: p.currency, gateway: p.gateway, expires_at: p.expires_at,
+      ...(p.khqr !== undefined ? { khqr: p.khqr } : {}), ...(p.khqr_md5 !== undefined ? { khqr_md5: p.khqr_md5 } : {}),
+      ...(p.checkout_url !== undefined ? { checkout_url: p.checkout_url } : {}),
+    });
+  });
+
+  app.get('/payments/:id', {
+    onRequest: s.requireAuth(),
+    schema: { tags, security, summary: 'One payment and its status history (its payer and admins)', params: IdParams, response: { 200: Payment, ...problems(...AUTHED, 404) } },
+  }, async (request) => service.payment(ctx(request), request.params.id));
+
+  if (s.config.env !== 'production') {
+    app.post('/payments/sandbox/:id/complete', {
+      onRequest: s.requireAuth(),
+      schema: { tags, security, summary: "The sandbox gateway's paid event (not in production)", params: IdParams, body: NoBody, response: { 200: Payment, ...problems(...AUTHED, 404) } },
+    }, async (request) => (await service.sandboxComplete(ctx(request), request.params.id)).payment);
+  }
+
+  app.post('/subscriptions/me/cancel', {
+    onRequest: s.requireAuth(),
+    schema: { tags, security, summary: 'Cancel at the end of the paid period', body: NoBody, response: { 200: Subscription, ...problems(...AUTHED, 409) } },
+  }, async (request) => service.cancel(ctx(request)));
+
+  app.post('/payments/:id/refund', {
+    onRequest: s.requireAuth(['admin']),
+    schema: {
+      tags, security, summary: 'Admin: record a refund; the premium it bought ends', params: IdParams,
+      body: Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false }),
+      response: { 200: Payment, ...problems(...AUTHED, 403, 404, 409) },
+    },
+  }, async (request) => service.refund(ctx(request), request.params.id, request.body.reason));
+
+  app.get('/payments/:id/receipt', {
+    onRequest: s.requireAuth(),
+    schema: {
+      tags, security, summary: 'The receipt of a completed payment (HTML; its payer and admins)', params: IdParams,
+      response: { 200: { description: 'text/html receipt', content: { 'text/html': { schema: Type.String() } } }, ...problems(...AUTHED, 404, 409) },
+    },
+  }, async (request, reply) => reply.type('text/html; charset=utf-8').send(await service.receipt(ctx(request), request.params.id)));
+
+  const Money = Type.Integer({ description: 'minor units' });
+  app.get('/admin/billing/stats', {
+    onRequest: s.requireAuth(['admin']),
+    schema: {
+      tags: ['admin'], security, summary: 'Revenue per month and currency, refunds, active subscriptions, churn, failed payments',
+      response: {
+        200: Type.Object({
+          revenue: Type.Array(Type.Object({ month: Type.String(), currency: Type.String(), amount: Money, payments: Type.Integer() })),
+          refunds: Type.Array(Type.Object({ currency: Type.String(), amount: Money, count: Type.Integer() })),
+          active_subscriptions: Type.Integer(), churned_last_30_days: Type.Integer(),
+          failed_payments_last_30_days: Type.Integer(), expired_payments_last_30_days: Type.Integer(),
+        }),
+        ...problems(...AUTHED, 403),
+      },
+    },
+  }, async (request) => service.stats(ctx(request)));
+
+  app.get('/admin/billing/alerts', {
+    onRequest: s.requireAuth(['admin']),
+    schema: {
+      tags: ['admin'], security, summary: 'Payment alerts (e.g. a gateway amount that differs from the order)',
+      response: { 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), kind: Type.String(), payment_id: Nullable(Type.String()), gateway: Nullable(Type.String()), details: Type.Record(Type.String(), Type.Unknown()), created_at: Timestamp })) }), ...problems(...AUTHED, 403) },
+    },
+  }, async (request) => ({ items: (await service.alerts(ctx(request))).map((a) => ({ ...a, created_at: a.created_at.toISOString() })) }));
+
+  // Webhooks: the raw bytes are what the gateway signed, so this scope reads JSON as a Buffer.
+  await app.register(async (scope) => {
+    const raw = scope as unknown as App;
+    raw.removeAllContentTypeParsers();
+    raw.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 256 * 1024 }, (_request, body, done) => done(null, body));
+    raw.post('/webhooks/:gateway', {
+      schema: {
+        tags, summary: "A gateway's signed event; replays and duplicates change nothing",
+        params: Type.Object({ gateway: Type.String({ pattern: '^[a-z]{2,20}$' }) }), body: Type.Unknown({ description: 'the gateway’s signed payload, verified byte for byte' }),
+        response: { 200: Type.Object({ received: Type.Literal(true), outcome: Type.String() }), ...problems(400, 404, 413, 429) },
+      },
+    }, async (request) => {
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const { outcome } = await service.webhook(request.params.gateway, body, request.headers);
+      return { received: true as const, outcome };
+    });
+  });
+}

@@ -1,0 +1,243 @@
+/**
+ * Subscriptions and payments (CONTRACTS §5). No HTTP here: each method takes a plain context
+ * (who, role, request id, language, and `run`, the caller's RLS transaction with her session
+ * checked). Amounts and currency come from the plan rows; the client names a plan only.
+ * Writes to payments and subscriptions run as 'system' acting for the user (the audit trail
+ * names her), after her own transaction has checked the session.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Database, Tx } from '../db/database.ts';
+import type { BillingConfig, Environment, GatewayName } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { ApiError, conflict, notFound } from '../http/errors.ts';
+import type { PaymentGateway } from './gateways/gateway.ts';
+import { WebhookSignatureError } from './gateways/gateway.ts';
+import { SandboxGateway } from './gateways/sandbox.ts';
+import { EXPONENT, type Currency } from './money.ts';
+import { processEvent, type Outcome } from './confirm.ts';
+import * as q from './queries.ts';
+import { receiptHtml } from './receipt.ts';
+
+export interface BillingContext {
+  userId: string;
+  role: 'patient' | 'doctor' | 'admin';
+  requestId: string;
+  language: string;
+  /** The caller's own RLS transaction (session checked). */
+  run: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
+}
+
+export interface BillingDeps {
+  db: Database;
+  logger: Logger;
+  env: Environment;
+  config: BillingConfig;
+  gateways: ReadonlyMap<GatewayName, PaymentGateway>;
+  /** Queues the first Bakong poll inside the checkout's transaction; without it KHQR is not offered. */
+  enqueuePoll?: ((tx: Tx, paymentId: string, delaySeconds: number) => Promise<void>) | undefined;
+}
+
+export interface PlanView {
+  id: string; code: string; name: string; description: string | null; tier: string; interval: string;
+  price_usd: number; price_khr: number; features: unknown; limits: Record<string, unknown>;
+}
+
+export interface SubscriptionView {
+  tier: 'free' | 'premium'; status: string; plan_code: string; current_period_end: string | null; cancel_at_period_end: boolean;
+}
+
+export interface PaymentView {
+  id: string; status: string; amount: number; currency: string; gateway: string; plan_code: string | null;
+  created_at: string; expires_at: string | null; paid_at: string | null; refunded_at: string | null; failure_reason: string | null;
+  khqr?: string; khqr_md5?: string; checkout_url?: string;
+  history: { from_status: string | null; to_status: string; source: string; reason: string | null; at: string }[];
+}
+
+const MAX_PENDING = 5;
+const STRIPE_MIN_EXPIRY_MINUTES = 31; // Checkout Sessions live 30 minutes to 24 hours
+
+const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+
+function planView(p: q.PlanRow): PlanView {
+  return {
+    id: p.id, code: p.code, name: p.name, description: p.description, tier: p.tier, interval: p.billing_period,
+    price_usd: p.price_usd_cents, price_khr: p.price_khr, features: p.features, limits: p.limits,
+  };
+}
+
+function paymentView(p: q.PaymentRow, history: q.HistoryRow[]): PaymentView {
+  const v: PaymentView = {
+    id: p.id, status: p.status, amount: p.amount_minor, currency: p.currency, gateway: p.provider, plan_code: p.plan_code,
+    created_at: p.created_at.toISOString(), expires_at: iso(p.expires_at), paid_at: iso(p.paid_at), refunded_at: iso(p.refunded_at),
+    failure_reason: p.failure_reason,
+    history: history.map((h) => ({ from_status: h.from_status, to_status: h.to_status, source: h.source, reason: h.reason, at: h.created_at.toISOString() })),
+  };
+  if (p.status === 'pending') {
+    if (typeof p.metadata.khqr === 'string') {
+      v.khqr = p.metadata.khqr;
+      if (p.provider_reference !== null) v.khqr_md5 = p.provider_reference;
+    }
+    if (typeof p.metadata.checkout_url === 'string') v.checkout_url = p.metadata.checkout_url;
+  }
+  return v;
+}
+
+export class BillingService {
+  private readonly sandbox = new SandboxGateway();
+
+  constructor(private readonly d: BillingDeps) {}
+
+  private system<T>(userId: string | null, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.d.db.withUser({ userId, role: 'system' }, fn);
+  }
+
+  async plans(): Promise<PlanView[]> {
+    return (await this.system(null, (tx) => q.listPlans(tx))).map(planView);
+  }
+
+  async mySubscription(ctx: BillingContext): Promise<SubscriptionView> {
+    const sub = await ctx.run((tx) => q.currentSubscription(tx, ctx.userId));
+    if (sub === null || !sub.is_premium) {
+      return { tier: 'free', status: sub?.status ?? 'none', plan_code: 'free', current_period_end: iso(sub?.current_period_end ?? null), cancel_at_period_end: false };
+    }
+    return { tier: 'premium', status: sub.status, plan_code: sub.plan_code, current_period_end: sub.current_period_end.toISOString(), cancel_at_period_end: sub.cancel_at_period_end };
+  }
+
+  gatewayNames(): GatewayName[] {
+    return [...this.d.gateways.keys()].filter((g) => g !== 'bakong' || this.d.enqueuePoll !== undefined);
+  }
+
+  async checkout(ctx: BillingContext, body: { plan_code: string; gateway: GatewayName; currency?: Currency | undefined }): Promise<PaymentView> {
+    const gateway = this.d.gateways.get(body.gateway);
+    if (gateway === undefined || !this.gatewayNames().includes(body.gateway)) {
+      throw new ApiError(400, 'gateway_unavailable', `the ${body.gateway} gateway is not offered here (offered: ${this.gatewayNames().join(', ') || 'none'})`);
+    }
+    const currency: Currency = body.currency ?? 'USD';
+    if (!gateway.currencies.includes(currency)) throw new ApiError(400, 'currency_not_supported', `${body.gateway} takes ${gateway.currencies.join(' or ')}`);
+    const { plan, pending } = await ctx.run(async (tx) => ({ plan: await q.findPlan(tx, body.plan_code), pending: await q.countPending(tx, ctx.userId) }));
+    if (plan === null || !plan.is_active) throw notFound('plan');
+    const amountMinor = currency === 'USD' ? plan.price_usd_cents : plan.price_khr;
+    if (plan.tier !== 'premium' || amountMinor <= 0) throw new ApiError(400, 'plan_not_purchasable', 'the free plan needs no payment');
+    if (pending >= MAX_PENDING) throw new ApiError(429, 'too_many_pending_payments', 'finish or let expire the payments already started');
+
+    const id = randomUUID();
+    const minutes = body.gateway === 'stripe' ? Math.max(this.d.config.pendingMinutes, STRIPE_MIN_EXPIRY_MINUTES) : this.d.config.pendingMinutes;
+    const expiresAt = new Date(Date.now() + minutes * 60_000);
+    const order = { paymentId: id, amountMinor, currency, planCode: plan.code, planName: plan.name, expiresAt };
+    const row: q.NewPayment = {
+      id, userId: ctx.userId, planId: plan.id, amountMinor, exponent: EXPONENT[currency], currency, provider: body.gateway,
+      providerReference: null, description: plan.name, expiresAt, metadata: {},
+    };
+    if (body.gateway === 'stripe') {
+      // the order exists before the gateway is called; the call is outside any transaction
+      await this.system(ctx.userId, (tx) => q.insertPayment(tx, row));
+      try {
+        const result = await gateway.createCheckout(order);
+        await this.system(ctx.userId, (tx) => q.setCheckout(tx, id, result.providerReference, result.checkoutUrl ? { checkout_url: result.checkoutUrl } : {}));
+      } catch (err) {
+        this.d.logger.error({ err, paymentId: id }, 'Stripe Checkout Session not created');
+        await this.system(ctx.userId, (tx) => q.transition(tx, id, { from: ['pending'], to: 'failed', source: 'checkout', reason: 'gateway_error' }));
+        throw new ApiError(502, 'gateway_error', 'the card payment page could not be opened; try again later');
+      }
+    } else {
+      const result = await gateway.createCheckout(order);
+      row.providerReference = result.providerReference;
+      if (result.khqr !== undefined) row.metadata.khqr = result.khqr;
+      await this.system(ctx.userId, async (tx) => {
+        await q.insertPayment(tx, row);
+        if (body.gateway === 'bakong' && this.d.enqueuePoll) await this.d.enqueuePoll(tx, id, this.d.config.bakong.pollFirstSeconds);
+      });
+    }
+    this.d.logger.info({ paymentId: id, gateway: body.gateway, plan: plan.code, requestId: ctx.requestId }, 'checkout started');
+    return this.payment(ctx, id);
+  }
+
+  /** The payer's or (for admins) any payment, with its history; anyone else: 404. */
+  async payment(ctx: BillingContext, id: string): Promise<PaymentView> {
+    return ctx.run(async (tx) => {
+      const p = await q.findPayment(tx, id);
+      if (p === null || (p.user_id !== ctx.userId && ctx.role !== 'admin')) throw notFound('payment');
+      return paymentView(p, await q.paymentHistory(tx, id));
+    });
+  }
+
+  /** The sandbox gateway's "paid" event (never in production). */
+  async sandboxComplete(ctx: BillingContext, id: string): Promise<{ outcome: Outcome; payment: PaymentView }> {
+    if (this.d.env === 'production') throw notFound('payment');
+    const p = await ctx.run((tx) => q.findPayment(tx, id));
+    if (p === null || p.user_id !== ctx.userId || p.provider !== 'sandbox' || p.provider_reference === null) throw notFound('payment');
+    const outcome = await processEvent(this.d.db, this.d.logger, 'sandbox',
+      this.sandbox.paidEvent({ id: p.id, providerReference: p.provider_reference, amountMinor: p.amount_minor, currency: p.currency }));
+    return { outcome, payment: await this.payment(ctx, id) };
+  }
+
+  /** A gateway's signed event. Throws 404 for a gateway not offered, 400 for a bad signature. */
+  async webhook(gatewayName: string, rawBody: Buffer, headers: Record<string, string | string[] | undefined>): Promise<{ outcome: Outcome }> {
+    const gateway = this.d.gateways.get(gatewayName as GatewayName);
+    if (gateway === undefined || gateway.parseWebhook === undefined) throw notFound('gateway');
+    let event;
+    try {
+      event = gateway.parseWebhook(rawBody, headers);
+    } catch (err) {
+      if (err instanceof WebhookSignatureError) {
+        this.d.logger.warn({ gateway: gatewayName }, 'webhook refused: bad signature');
+        throw new ApiError(400, 'invalid_signature', 'the webhook signature does not verify');
+      }
+      throw err;
+    }
+    return { outcome: await processEvent(this.d.db, this.d.logger, gateway.name, event) };
+  }
+
+  async cancel(ctx: BillingContext): Promise<SubscriptionView> {
+    const sub = await ctx.run((tx) => q.currentSubscription(tx, ctx.userId));
+    if (sub === null || !sub.is_premium) throw conflict('no_active_subscription', 'there is no paid subscription to cancel');
+    if (!sub.cancel_at_period_end) await this.system(ctx.userId, (tx) => q.cancelAtPeriodEnd(tx, sub.id));
+    return this.mySubscription(ctx);
+  }
+
+  /** Admin: the payment is refunded (money returned through the gateway's console) and the premium it bought ends. */
+  async refund(ctx: BillingContext, id: string, reason: string): Promise<PaymentView> {
+    if (ctx.role !== 'admin') throw notFound('payment');
+    const payer = await ctx.run(async (tx) => {
+      const p = await q.findPayment(tx, id, true);
+      if (p === null) throw notFound('payment');
+      if (p.status !== 'completed') throw conflict('not_refundable', `a ${p.status} payment cannot be refunded`);
+      await q.transition(tx, id, { from: ['completed'], to: 'refunded', source: 'admin', reason });
+      if (p.subscription_id !== null) await q.endSubscriptionNow(tx, p.subscription_id);
+      return p.user_id;
+    });
+    // (an admin may not read the payer's notifications, which ON CONFLICT needs: 'system' writes it)
+    if (payer !== null) {
+      await this.system(ctx.userId, (tx) => q.notify(tx, payer, 'Payment refunded', 'Your payment was refunded and Premium has ended. Your data is kept.',
+        { kind: 'payment_refunded', payment_id: id }, `payment:${id}:refunded`));
+    }
+    this.d.logger.info({ paymentId: id, admin: ctx.userId }, 'payment refunded');
+    return this.payment(ctx, id);
+  }
+
+  /** The receipt of a completed (or refunded) payment: its payer and admins. */
+  async receipt(ctx: BillingContext, id: string): Promise<string> {
+    return ctx.run(async (tx) => {
+      const p = await q.findPayment(tx, id);
+      if (p === null || (p.user_id !== ctx.userId && ctx.role !== 'admin')) throw notFound('payment');
+      if ((p.status !== 'completed' && p.status !== 'refunded') || p.paid_at === null) throw conflict('not_paid', 'a receipt exists once the payment is completed');
+      const payer = p.user_id === null ? null : await q.payerOf(tx, p.user_id);
+      const plan = p.plan_code === null ? null : await q.findPlan(tx, p.plan_code);
+      return receiptHtml({
+        paymentId: p.id, status: p.status, paidAt: p.paid_at, refundedAt: p.refunded_at, planName: plan?.name ?? 'DasTern',
+        amountMinor: p.amount_minor, currency: p.currency, gateway: p.provider,
+        payerName: payer?.name ?? '(account erased)', payerEmail: payer?.email ?? '', language: ctx.language,
+      });
+    });
+  }
+
+  async stats(ctx: BillingContext): Promise<q.BillingStats> {
+    if (ctx.role !== 'admin') throw notFound('route');
+    return ctx.run((tx) => q.billingStats(tx));
+  }
+
+  async alerts(ctx: BillingContext): Promise<q.AlertRow[]> {
+    if (ctx.role !== 'admin') throw notFound('route');
+    return ctx.run((tx) => q.listAlerts(tx, 200));
+  }
+}
