@@ -37,6 +37,7 @@ import { prescriptionRoutes } from '../prescriptions/routes.ts';
 import type { PrescriptionDeps } from '../prescriptions/service.ts';
 import { reminderRoutes } from '../reminders/routes.ts';
 import { deliveryRoutes } from '../delivery/routes.ts';
+import { safetyRoutes } from '../safety/routes.ts';
 
 export interface AppDependencies {
   db: Database;
@@ -198,6 +199,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await reminderRoutes(r, services);
     await deliveryRoutes(r, services);
     if (deps.prescriptions) await prescriptionRoutes(r, services, deps.prescriptions);
+    await safetyRoutes(r, services);
   }, { prefix: API_PREFIX });
 
   app.addHook('onClose', async () => {

@@ -14,6 +14,7 @@ import { planMedication, slotTimes } from '../reminders/schedule.ts';
 import { insertReminder } from '../reminders/queries.ts';
 import { checkImage, makeThumbnail } from './images.ts';
 import * as q from './queries.ts';
+import { prescriptionSafetyAlerts } from '../safety/service.ts';
 import type { DraftMedicationT, PatchPrescriptionT, PrescriptionDetailT, PrescriptionStatus, PrescriptionSummaryT } from './types.ts';
 
 export interface PrescriptionDeps {
@@ -233,6 +234,7 @@ export class PrescriptionService {
       medications,
       reminders: await q.remindersOf(tx, row.id),
       updated_at: row.updated_at.toISOString(),
+      safety_alerts: await prescriptionSafetyAlerts(tx, row, draftOf(row)),
     };
   }
 

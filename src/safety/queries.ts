@@ -1,0 +1,53 @@
+/** SQL of the safety checks: the patient's facts and her other active medicines (RLS applies). */
+import type { Tx } from '../db/database.ts';
+
+export interface PatientFactsRow {
+  allergies: string[];
+  medical_conditions: string[];
+  gender: string | null;
+}
+
+export async function patientFacts(tx: Pick<Tx, 'query'>, patientId: string): Promise<PatientFactsRow | null> {
+  const res = await tx.query<PatientFactsRow>('SELECT allergies, medical_conditions, gender FROM users WHERE id = $1', [patientId]);
+  return res.rows[0] ?? null;
+}
+
+export async function viewerLanguage(tx: Pick<Tx, 'query'>): Promise<string | null> {
+  const res = await tx.query<{ language: string }>('SELECT language FROM users WHERE id = app_current_user_id()');
+  return res.rows[0]?.language ?? null;
+}
+
+export interface ActiveMedicationRow {
+  id: string;
+  prescription_id: string;
+  name: string;
+  generic_name: string | null;
+  lexicon_id: string | null;
+  strength: string | null;
+  form: string | null;
+  dose_morning: string;
+  dose_noon: string;
+  dose_evening: string;
+  dose_night: string;
+}
+
+/**
+ * The patient's active medicines on confirmed prescriptions, optionally without those of one
+ * prescription. "Active": the row is active and its course has not ended (duration from the
+ * confirmation day).
+ */
+export async function activeMedications(tx: Pick<Tx, 'query'>, patientId: string, exceptPrescriptionId: string | null = null): Promise<ActiveMedicationRow[]> {
+  const res = await tx.query<ActiveMedicationRow>(
+    `SELECT m.id, m.prescription_id, m.name, m.generic_name, m.lexicon_id, m.strength, m.form,
+            m.dose_morning, m.dose_noon, m.dose_evening, m.dose_night
+       FROM medications m
+       JOIN prescriptions p ON p.id = m.prescription_id
+      WHERE m.patient_id = $1 AND m.is_active AND p.deleted_at IS NULL
+        AND p.status = 'completed'
+        AND ($2::uuid IS NULL OR m.prescription_id <> $2::uuid)
+        AND (m.duration_days IS NULL OR m.created_at + make_interval(days => m.duration_days) > now())
+      ORDER BY m.created_at, m.sequence`,
+    [patientId, exceptPrescriptionId],
+  );
+  return res.rows;
+}
