@@ -48,6 +48,8 @@ const LOCAL_FORMS = new Set(['cream', 'ointment', 'gel', 'lotion', 'shampoo', 'e
 /** Forms counted in whole units (a schedule of 1 = one unit of the strength). */
 const UNIT_FORMS = new Set(['tablet', 'coated tablet', 'effervescent tablet', 'chewable tablet', 'capsule', 'sachet', 'suppository', 'lozenge']);
 
+const MECHANISM_GROUPS = new Set(['group:qt-prolonging', 'group:serotonergic', 'group:cns-depressant']);
+
 interface Resolved {
   input: MedicineInput;
   index: number;
@@ -158,7 +160,8 @@ export class SafetyEngine {
         if ([...a.ingredients].some((x) => b.ingredients.has(x))) continue; // reported as the same ingredient
         const rule = this.bestRule(a, b);
         if (!rule) continue;
-        const sameGroup = rule.a === rule.b && rule.a.startsWith('group:');
+        // two of one therapeutic class is duplicate therapy; two QT-prolonging or serotonergic drugs an interaction
+        const sameGroup = rule.a === rule.b && rule.a.startsWith('group:') && !MECHANISM_GROUPS.has(rule.a);
         out.push({
           kind: sameGroup || rule.effect === 'duplicate' ? 'duplicate_therapy' : 'interaction',
           severity: rule.severity,
