@@ -38,6 +38,7 @@ import type { PrescriptionDeps } from '../prescriptions/service.ts';
 import { reminderRoutes } from '../reminders/routes.ts';
 import { deliveryRoutes } from '../delivery/routes.ts';
 import { safetyRoutes } from '../safety/routes.ts';
+import { aiRoutes } from '../ai/routes.ts';
 
 export interface AppDependencies {
   db: Database;
@@ -200,6 +201,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await deliveryRoutes(r, services);
     if (deps.prescriptions) await prescriptionRoutes(r, services, deps.prescriptions);
     await safetyRoutes(r, services);
+    await aiRoutes(r, services);
   }, { prefix: API_PREFIX });
 
   app.addHook('onClose', async () => {
