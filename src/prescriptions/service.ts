@@ -14,7 +14,7 @@ import { planMedication, slotTimes } from '../reminders/schedule.ts';
 import { insertReminder } from '../reminders/queries.ts';
 import { checkImage, makeThumbnail } from './images.ts';
 import * as q from './queries.ts';
-import { prescriptionSafetyAlerts } from '../safety/service.ts';
+import { notifyDoctorsOfMajorAlerts, prescriptionSafetyAlerts } from '../safety/service.ts';
 import type { DraftMedicationT, PatchPrescriptionT, PrescriptionDetailT, PrescriptionStatus, PrescriptionSummaryT } from './types.ts';
 
 export interface PrescriptionDeps {
@@ -193,6 +193,7 @@ export class PrescriptionService {
       }
       await q.setStatus(tx, id, 'completed');
       await recordEvent(tx, actor.userId, 'prescription_confirm', clientInfo(request), { medications: draft.length });
+      await notifyDoctorsOfMajorAlerts(tx, { id, patient_id: actor.userId });
       const updated = await q.findPrescription(tx, id);
       if (!updated) throw notFound('prescription');
       return this.detail(tx, updated);

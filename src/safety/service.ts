@@ -74,3 +74,18 @@ export async function checkMedicines(tx: Pick<Tx, 'query'>, patientId: string, d
     allergies: facts?.allergies ?? [], conditions: facts?.medical_conditions ?? [], gender: facts?.gender ?? null,
   });
 }
+
+/**
+ * After confirmation: the major (and contraindicated) alerts of the prescription are sent to the
+ * patient's doctors. Returns how many doctors were notified.
+ */
+export async function notifyDoctorsOfMajorAlerts(tx: Pick<Tx, 'query'>, prescription: { id: string; patient_id: string }): Promise<number> {
+  const alerts = (await prescriptionSafetyAlerts(tx, { ...prescription, status: 'completed' }, [], 'en'))
+    .filter((a) => a.severity === 'major' || a.severity === 'contraindicated');
+  if (alerts.length === 0) return 0;
+  return q.notifyDoctors(tx, prescription.patient_id, prescription.id, {
+    count: alerts.length,
+    kinds: [...new Set(alerts.map((a) => a.kind))],
+    worst: alerts.some((a) => a.severity === 'contraindicated') ? 'contraindicated' : 'major',
+  });
+}

@@ -87,7 +87,7 @@ describe('safety alerts on a prescription', () => {
     const alerts = res.json<{ safety_alerts: Alert[] }>().safety_alerts;
     expect(alerts).toHaveLength(1);
     expect(alerts[0]?.kind).toBe('interaction');
-    expect(alerts[0]?.severity).toBe('major');
+    expect(alerts[0]?.severity).toBe('contraindicated'); // simvastatin + a strong CYP3A4 inhibitor (FDA label)
     expect(alerts[0]?.message).toMatch(/[\u1780-\u17FF]/);
     expect(alerts[0]?.message).toContain('ខូចសាច់ដុំ');
 
@@ -126,6 +126,35 @@ describe('safety alerts on a prescription', () => {
     expect((await call('POST', '/safety/check', owner.access, { medications: [{ name: 'x' }] })).statusCode).toBe(400);
     const noAuth = await full.app.inject({ method: 'POST', url: '/api/v1/safety/check', payload: { medications: [] } });
     expect(noAuth.statusCode).toBe(401);
+  });
+
+  it('major alerts at confirmation notify her doctors (in-app, no medicine name in the text), once; a doctor sees the alerts too', async () => {
+    const patient = await register(h(), 'patient', { language: 'en' });
+    const doctor = await register(h(), 'doctor', { language: 'fr' });
+    const formerDoctor = await register(h(), 'doctor');
+    await h().t.owner.query(
+      `INSERT INTO doctor_patient_relationships (doctor_id, patient_id, status, initiated_by, accepted_at, ended_at)
+       VALUES ($1, $3, 'active', 'doctor', now(), NULL), ($2, $3, 'inactive', 'doctor', now() - interval '2 days', now() - interval '1 day')`,
+      [doctor.id, formerDoctor.id, patient.id]);
+    const id = await draft(patient, [
+      { name: 'Clarithromycin', strength: '500mg', form: 'tablet', dosage_schedule: dose(1, 0, 1, 0) },
+      { name: 'Simvastatin', strength: '40mg', form: 'tablet', dosage_schedule: dose(0, 0, 0, 1) },
+    ]);
+    const confirmed = await call('POST', `/prescriptions/${id}/confirm`, patient.access);
+    expect(confirmed.statusCode, confirmed.body).toBe(200);
+    const notes = await h().t.owner.query<{ user_id: string; type: string; title: string; body: string; data: { prescription_id: string; kinds: string[]; severity: string } }>(
+      "SELECT user_id, type::text, title, body, data FROM notifications WHERE data->>'prescription_id' = $1", [id]);
+    expect(notes.rows).toHaveLength(1);
+    const n = notes.rows[0];
+    expect(n?.user_id).toBe(doctor.id);
+    expect(n?.type).toBe('alert');
+    expect(n?.title).toBe('Alerte de sécurité médicamenteuse');
+    expect(n?.data).toMatchObject({ prescription_id: id, kinds: ['interaction'], severity: 'contraindicated' });
+    expect(`${n?.title} ${n?.body}`).not.toMatch(/simvastatin|clarithromycin/i);
+    // the doctor reads the prescription: the alerts in his language
+    const seen = await call('GET', `/prescriptions/${id}`, doctor.access);
+    expect(seen.statusCode).toBe(200);
+    expect(seen.json<{ safety_alerts: Alert[] }>().safety_alerts[0]?.message).toContain('ensemble');
   });
 
   it('the knowledge base is in PostgreSQL (schema kb) as in the files', async () => {
