@@ -90,11 +90,14 @@ export class BuiltinProvider implements AssistantProvider {
     });
     const other: Ingredient[] = [];
     const recordIds = new Set(record.map((m) => m.productId));
-    for (const word of q.split(' ').filter((w) => w.length >= 5)) {
-      const hit = this.kb.lexicon.match(word);
-      if (!hit || hit.similarity < 0.9) continue;
-      const ing = this.kb.get(hit.drug.id);
-      if (ing && !recordIds.has(ing.id) && !other.some((o) => o.id === ing.id)) other.push(ing);
+    // exact names only (any spelling or brand of the lexicon): fast, and no fuzzy false friend
+    const words = q.split(' ').filter((w) => w !== '');
+    for (let i = 0; i < words.length; i++) {
+      for (const span of [words[i] ?? '', `${words[i] ?? ''} ${words[i + 1] ?? ''}`.trim()]) {
+        if (span.length < 4) continue;
+        const ing = this.kb.findExact(span);
+        if (ing && ing.kind === 'medicine' && !recordIds.has(ing.id) && !other.some((o) => o.id === ing.id)) other.push(ing);
+      }
     }
     return { record, other };
   }

@@ -55,8 +55,8 @@ export function detectGuard(text: string): Guard | null {
 export function detectLanguage(text: string, fallback: Language): Language {
   if (/[\u1780-\u17FF]/.test(text)) return 'km';
   const t = ` ${fold(text)} `;
-  const fr = (t.match(/\b(je|j|ai|est|suis|pas|ne|de|du|des|le|la|les|un|une|mon|ma|mes|quoi|pourquoi|comment|quand|avec|pour|dans|sur|trop|pris|prendre|medicaments?|comprimes?|puis-je|dois-je|oublie|sert)\b/g) ?? []).length;
-  const en = (t.match(/\b(i|my|me|what|why|how|when|with|the|a|an|is|are|do|does|can|should|to|of|for|it|this|medicines?|pills?|tablets?|missed|take|took)\b/g) ?? []).length;
+  const fr = (t.match(/\b(je|j|ai|est|suis|pas|ne|de|du|des|le|la|les|un|une|mon|ma|mes|quoi|pourquoi|comment|quand|avec|pour|dans|sur|trop|pris|prendre|medicaments?|comprimes?|puis-je|dois-je|oublie|sert|bonjour|merci|veux|me|mal|peux)\b/g) ?? []).length;
+  const en = (t.match(/\b(i|my|me|what|why|how|when|with|the|a|an|is|are|do|does|can|should|to|of|for|it|this|medicines?|pills?|tablets?|missed|take|took|hello|hi|please|your|print|show|tell|want|have)\b/g) ?? []).length;
   if (fr > en) return 'fr';
   if (en > fr) return 'en';
   return fallback;
@@ -102,13 +102,13 @@ export function checkModelOutput(text: string): Guard | null {
     /\byou (can|should|may) (stop|double|take (more|an extra|two|2|three|3))/,
     /\b(augmentez|doublez|diminuez|reduisez|arretez) (votre |la )?(dose|traitement|medicament)/,
     /\bvous (pouvez|devez) (arreter|doubler|prendre (plus|deux|2))/,
-    /(បង្កើនកម្រិតថ្នាំ|បន្ថយកម្រិតថ្នាំ|អាចឈប់លេប|លេបទ្វេដង)/,
+    /(?<!កុំ|មិនអាច|មិន)(បង្កើនកម្រិតថ្នាំ|បន្ថយកម្រិតថ្នាំ|អាចឈប់លេប|លេបទ្វេដង)/,
   ];
   const diagnosis = [
     /\byou (probably |likely |most likely |may |might )?(have|are suffering from) (a |an )?(cancer|diabetes|malaria|dengue|tuberculosis|infection|pneumonia|hypertension|disease)/,
     /\b(my|the) diagnosis is\b/,
     /\bvous (avez|souffrez) (probablement |sans doute )?(d'un |d'une |un |une |le |la )?(cancer|diabete|paludisme|dengue|tuberculose|infection|pneumonie|maladie)/,
-    /(អ្នកមានជំងឺ|អ្នកកើតជំងឺ)/,
+    /(?<!ថា)(អ្នកមានជំងឺ|អ្នកកើតជំងឺ)/,
   ];
   if (dose.some((re) => re.test(t))) return 'dose_change';
   if (diagnosis.some((re) => re.test(t))) return 'diagnosis';

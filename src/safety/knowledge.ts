@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { loadLexiconFile, type LexiconFile } from '../reading/lexicon/load.ts';
 import { Lexicon } from '../reading/lexicon/match.ts';
+import { foldKey } from '../reading/lexicon/ocr-distance.ts';
 import type { Tx } from '../db/database.ts';
 
 export const SEVERITIES = ['info', 'moderate', 'major', 'contraindicated'] as const;
@@ -66,6 +67,8 @@ export class KnowledgeBase {
   readonly sources = new Map<string, Source>();
   readonly lexicon: Lexicon;
   private readonly byName = new Map<string, string>();
+  /** Folded names (generic, INN, French, other names, brands) → id, for exact look-ups in free text. */
+  private readonly byKey = new Map<string, string>();
   private readonly rulesBySide = new Map<string, Interaction[]>();
 
   constructor(doc: { version: string; ingredients: Ingredient[]; interactions: Interaction[]; sources: Source[] }, lexicon: LexiconFile, sha256: string) {
@@ -77,6 +80,13 @@ export class KnowledgeBase {
       this.ingredients.set(i.id, i);
       this.byName.set(i.name.toLowerCase(), i.id);
     }
+    for (const d of lexicon.drugs) {
+      for (const n of [d.generic_name, d.inn, ...(d.names_fr ?? []), ...(d.other_names ?? []), ...(d.brands ?? [])]) {
+        const key = nameKey(n ?? '');
+        if (key.length >= 4 && !this.byKey.has(key) && this.ingredients.has(d.id)) this.byKey.set(key, d.id);
+      }
+    }
+    for (const i of doc.ingredients) if (!this.byKey.has(nameKey(i.name))) this.byKey.set(nameKey(i.name), i.id);
     this.interactions = doc.interactions;
     for (const r of doc.interactions) {
       for (const side of new Set([r.a, r.b])) {
@@ -89,6 +99,12 @@ export class KnowledgeBase {
 
   get(id: string): Ingredient | undefined {
     return this.ingredients.get(id);
+  }
+
+  /** The ingredient a name (any spelling or brand of the lexicon) denotes exactly, accents and case aside. */
+  findExact(name: string): Ingredient | undefined {
+    const id = this.byKey.get(nameKey(name));
+    return id === undefined ? undefined : this.ingredients.get(id);
   }
 
   idByName(name: string): string | undefined {
@@ -123,6 +139,8 @@ export class KnowledgeBase {
     return { sources: [...this.sources.values()], ingredients: [...this.ingredients.values()], interactions: this.interactions };
   }
 }
+
+const nameKey = (s: string): string => foldKey(s).replace(/[^a-z0-9]+/g, '');
 
 function readJson(path: string): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(path, 'utf8')) as Record<string, unknown>;
