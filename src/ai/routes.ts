@@ -6,7 +6,10 @@ import type { Services } from '../http/services.ts';
 import { actorOf } from '../http/auth.ts';
 import { clientInfo } from '../analytics/service.ts';
 import { AUTHED, IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, problems } from '../http/schemas.ts';
+import { ApiError } from '../http/errors.ts';
 import { AiService, createProvider, type AiContext, type StreamEvent } from './service.ts';
+import { createReport, getReport, reportHtml } from './reports.ts';
+import { PdfRenderer } from './pdf.ts';
 
 const Language = Type.Union([Type.Literal('km'), Type.Literal('en'), Type.Literal('fr')]);
 const Conversation = Type.Object({
@@ -33,8 +36,25 @@ const MessageList = Type.Object({
   items: Type.Array(Type.Object({ id: Uuid, role: Type.String(), content: Type.String(), refused: Type.Boolean(), created_at: Timestamp })),
 });
 
+const ReportKind = Type.Union([Type.Literal('adherence'), Type.Literal('medication_summary'), Type.Literal('risk')]);
+const NewReport = Type.Object({
+  kind: ReportKind,
+  days: Type.Optional(Type.Integer({ minimum: 1, maximum: 365 })),
+  language: Type.Optional(Language),
+}, { additionalProperties: false });
+const Report = Type.Object({
+  id: Uuid, kind: ReportKind, language: Language, days: Type.Integer(), title: Type.String(), summary: Type.String(), created_at: Timestamp,
+  medicines: Type.Array(Type.Object({ name: Type.String(), strength: Nullable(Type.String()), purpose: Type.String(), schedule: Type.String(), taken: Type.Integer(), missed: Type.Integer(), skipped: Type.Integer(), rate: Nullable(Type.Number()) })),
+  slots: Type.Array(Type.Object({ slot: Type.String(), taken: Type.Integer(), missed: Type.Integer(), skipped: Type.Integer() })),
+  alerts: Type.Array(Type.Object({ kind: Type.String(), severity: Type.String(), message: Type.String(), source: Type.String() })),
+  disclaimer: Type.String(),
+});
+const PdfBytes = { description: 'The report as PDF (Khmer shaped and searchable)', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } };
+
 export async function aiRoutes(app: App, s: Services): Promise<void> {
   const service = new AiService(createProvider(s.config.ai), s.logger);
+  const pdf = new PdfRenderer();
+  app.addHook('onClose', async () => pdf.close());
   const onRequest = s.requireAuth(['patient']);
   const security = [{ bearer: [] }];
   const tags = ['ai'];
@@ -59,6 +79,27 @@ export async function aiRoutes(app: App, s: Services): Promise<void> {
     onRequest,
     schema: { tags, security, summary: 'The messages of one of my conversations', params: IdParams, response: { 200: MessageList, ...problems(...AUTHED, 403, 404) } },
   }, async (request) => service.messages(ctx(request), request.params.id));
+
+  app.post('/ai/reports', {
+    onRequest,
+    schema: { tags, security, summary: 'Generate a report (Premium, counted): adherence over N days, a medicine summary for the doctor, or a risk report', body: NewReport, response: { 201: Report, ...problems(...AUTHED, 402, 403, 429) } },
+  }, async (request, reply) => reply.code(201).send(await createReport(ctx(request), request.body)));
+
+  app.get('/ai/reports/:id', {
+    onRequest,
+    schema: { tags, security, summary: 'One of my reports', params: IdParams, response: { 200: Report, ...problems(...AUTHED, 403, 404) } },
+  }, async (request) => getReport(ctx(request), request.params.id));
+
+  app.get('/ai/reports/:id/pdf', {
+    onRequest,
+    schema: { tags, security, summary: 'One of my reports as PDF', params: IdParams, response: { ...problems(...AUTHED, 403, 404, 503) } },
+    config: { swaggerTransform: ({ schema, url }) => ({ url, schema: { ...schema, response: { ...(schema.response as object), 200: PdfBytes } } }) },
+  }, async (request, reply) => {
+    const report = await getReport(ctx(request), (request.params as { id: string }).id, 'read_pdf');
+    if (!pdf.available()) throw new ApiError(503, 'pdf_unavailable', 'PDF rendering needs Chromium on this server');
+    const bytes = await pdf.render(reportHtml(report));
+    return reply.type('application/pdf').header('content-disposition', `inline; filename="dastern-${report.kind}-${report.id.slice(0, 8)}.pdf"`).send(bytes);
+  });
 
   app.post('/ai/conversations/:id/messages', {
     onRequest,
