@@ -14,6 +14,8 @@ import { BuiltinProvider } from '../src/ai/builtin.ts';
 import { checkModelOutput, detectGuard, detectLanguage, GUARD_ANSWERS } from '../src/ai/guardrails.ts';
 import type { RecordMedicine } from '../src/ai/provider.ts';
 import type { Language } from '../src/safety/messages.ts';
+import { reportHtml, type ReportContent } from '../src/ai/reports.ts';
+import { PdfRenderer } from '../src/ai/pdf.ts';
 
 interface LabelledSet {
   pairs: Array<{ a: string; b: string; expected: 'major' | 'moderate' | 'none' }>;
@@ -122,6 +124,27 @@ for (const p of set.prompts) {
   byCat.set(p.category, c);
 }
 
+// ---- a report: HTML + PDF by Chromium (the database part, a few small queries, is not included)
+const reportTimes: number[] = [];
+let firstReport = 0;
+const renderer = new PdfRenderer();
+if (renderer.available()) {
+  const content: ReportContent & { created_at: string } = {
+    kind: 'risk', language: 'km', days: 30, title: 'របាយការណ៍ហានិភ័យ', summary: 'ក្នុងរយៈពេល 30 ថ្ងៃ អ្នកបានលេប 50 ក្នុងចំណោម 60 ដង (83.3%)។',
+    medicines: record.map((m) => ({ name: m.name, strength: m.strength, purpose: 'បន្ថយសម្ពាធឈាមខ្ពស់', schedule: 'ព្រឹក 1', taken: m.adherence.taken, missed: m.adherence.missed, skipped: 0, rate: m.adherence.rate })),
+    slots: [{ slot: 'morning', taken: 30, missed: 2, skipped: 0 }, { slot: 'evening', taken: 20, missed: 8, skipped: 0 }],
+    alerts: engine.check(big, { allergies: [], conditions: [] }).slice(0, 8).map((a) => ({ kind: a.kind, severity: a.severity, message: a.message, source: a.source })),
+    disclaimer: 'DasTern', created_at: new Date().toISOString(),
+  };
+  for (let i = 0; i < 6; i++) {
+    const t0 = performance.now();
+    await renderer.render(reportHtml(content));
+    const t = performance.now() - t0;
+    if (i === 0) firstReport = t; else reportTimes.push(t);
+  }
+  await renderer.close();
+}
+
 const counts = {
   ingredients: kb.ingredients.size,
   interactions: kb.interactions.length,
@@ -152,5 +175,8 @@ const lines = [
   `  one check of a pair or case: median ${ms(quantile(checkTimes, 0.5))}, p95 ${ms(quantile(checkTimes, 0.95))}`,
   `  10 medicines + 5 active, allergies, pregnancy: median ${ms(quantile(bigTimes, 0.5))}, p95 ${ms(quantile(bigTimes, 0.95))}`,
   `  one answer (language, guardrails, composition): median ${ms(quantile(answerTimes, 0.5))}, p95 ${ms(quantile(answerTimes, 0.95))}, max ${ms(Math.max(...answerTimes))}`,
+  renderer.available()
+    ? `  one report to PDF (Chromium page.pdf()): first (browser start) ${ms(firstReport)}, then median ${ms(quantile(reportTimes, 0.5))}, max ${ms(Math.max(...reportTimes))}`
+    : '  report to PDF: skipped (no Chromium at /usr/bin/chromium)',
 ];
 process.stdout.write(`${lines.join('\n')}\n`);

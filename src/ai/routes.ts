@@ -10,6 +10,7 @@ import { ApiError } from '../http/errors.ts';
 import { AiService, createProvider, type AiContext, type StreamEvent } from './service.ts';
 import { createReport, getReport, reportHtml } from './reports.ts';
 import { PdfRenderer } from './pdf.ts';
+import { ocrSuggestions } from './ocr.ts';
 
 const Language = Type.Union([Type.Literal('km'), Type.Literal('en'), Type.Literal('fr')]);
 const Conversation = Type.Object({
@@ -79,6 +80,17 @@ export async function aiRoutes(app: App, s: Services): Promise<void> {
     onRequest,
     schema: { tags, security, summary: 'The messages of one of my conversations', params: IdParams, response: { 200: MessageList, ...problems(...AUTHED, 403, 404) } },
   }, async (request) => service.messages(ctx(request), request.params.id));
+
+  app.get('/ai/prescriptions/:id/suggestions', {
+    onRequest,
+    schema: {
+      tags, security, summary: 'OCR correction (Premium): suggestions for the low-confidence lines of my draft ("Amoxicillin 500mg?")', params: IdParams,
+      response: { 200: Type.Object({ items: Type.Array(Type.Object({
+        index: Type.Integer(), name: Type.String(), confidence: Nullable(Type.Number()), label: Type.String(),
+        suggestions: Type.Array(Type.Object({ field: Type.String(), value: Type.String(), drug_id: Type.Optional(Type.String()), generic_name: Type.Optional(Type.String()), similarity: Type.Optional(Type.Number()) })),
+      })) }), ...problems(...AUTHED, 402, 403, 404) },
+    },
+  }, async (request) => ocrSuggestions(ctx(request), request.params.id));
 
   app.post('/ai/reports', {
     onRequest,
