@@ -104,7 +104,7 @@ function view(id: string, createdAt: Date, c: ReportContent) {
   return { id, created_at: createdAt.toISOString(), ...c };
 }
 
-async function buildContent(tx: Tx, userId: string, kind: ReportKind, days: number, lang: Language): Promise<ReportContent> {
+export async function buildContent(tx: Tx, userId: string, kind: ReportKind, days: number, lang: Language): Promise<ReportContent> {
   const kb = knowledgeBase();
   const meds = await q.recordMedications(tx, userId);
   const logs = await tx.query<{ medication_id: string; slot: string; taken: number; missed: number; skipped: number }>(

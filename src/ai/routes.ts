@@ -11,6 +11,7 @@ import { AiService, createProvider, type AiContext, type StreamEvent } from './s
 import { createReport, getReport, reportHtml } from './reports.ts';
 import { PdfRenderer } from './pdf.ts';
 import { ocrSuggestions } from './ocr.ts';
+import { visitSummary } from './doctor.ts';
 
 const Language = Type.Union([Type.Literal('km'), Type.Literal('en'), Type.Literal('fr')]);
 const Conversation = Type.Object({
@@ -91,6 +92,18 @@ export async function aiRoutes(app: App, s: Services): Promise<void> {
       })) }), ...problems(...AUTHED, 402, 403, 404) },
     },
   }, async (request) => ocrSuggestions(ctx(request), request.params.id));
+
+  app.get('/ai/patients/:id/visit-summary', {
+    onRequest: s.requireAuth(['doctor']),
+    schema: {
+      tags, security, summary: 'For a doctor: a drafted visit summary of one of his patients (adherence, missed-dose pattern, medicines, alerts), to edit',
+      params: IdParams, querystring: Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 365 })) }, { additionalProperties: false }),
+      response: { 200: Type.Object({
+        patient_id: Uuid, draft: Type.Literal(true), language: Language, days: Type.Integer(), text: Type.String(), generated_at: Timestamp,
+        medicines: Report.properties.medicines, slots: Report.properties.slots, alerts: Report.properties.alerts,
+      }), ...problems(...AUTHED, 403, 404) },
+    },
+  }, async (request) => visitSummary(ctx(request), request.params.id, request.query.days ?? 30));
 
   app.post('/ai/reports', {
     onRequest,

@@ -101,6 +101,27 @@ describe('AI reports', () => {
     expect(stats.channels[0]?.min).toBeLessThan(80);
   });
 
+  it('a doctor of hers gets a drafted visit summary in his language (marked draft); another doctor 404, a patient 403', async () => {
+    const doctor = await register(h(), 'doctor', { language: 'en' });
+    const stranger = await register(h(), 'doctor');
+    await h().t.owner.query(
+      `INSERT INTO doctor_patient_relationships (doctor_id, patient_id, status, initiated_by, accepted_at) VALUES ($1, $2, 'active', 'doctor', now())`,
+      [doctor.id, patient.id]);
+    const res = await get(doctor.access, `/ai/patients/${patient.id}/visit-summary?days=14`);
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json<{ draft: boolean; text: string; language: string; alerts: Array<{ severity: string }> }>();
+    expect(body.draft).toBe(true);
+    expect(body.language).toBe('en');
+    expect(body.text.startsWith('DRAFT visit summary')).toBe(true);
+    expect(body.text).toMatch(/Clarithromycin 500mg/);
+    expect(body.text).toMatch(/Most often missed: evening/);
+    expect(body.alerts.some((a) => a.severity === 'contraindicated')).toBe(true);
+    const log = await h().t.owner.query("SELECT 1 FROM audit_logs WHERE action = 'visit_summary' AND actor_user_id = $1 AND subject_user_id = $2", [doctor.id, patient.id]);
+    expect(log.rowCount).toBe(1);
+    expect((await get(stranger.access, `/ai/patients/${patient.id}/visit-summary`)).statusCode).toBe(404);
+    expect((await get(patient.access, `/ai/patients/${patient.id}/visit-summary`)).statusCode).toBe(403);
+  });
+
   it('Premium only (402 premium_required); another user\'s report is 404 (JSON and PDF); bad input 400', async () => {
     const free = await register(h(), 'patient');
     const refused = await post(free.access, { kind: 'adherence' });
