@@ -27,6 +27,18 @@ export interface Config {
   jobs: JobsConfig;
   /** Subscriptions and payment gateways (issue 15). */
   billing: BillingConfig;
+  /** The AI assistant's provider (issue 14). */
+  ai: AiConfig;
+}
+
+export interface AiConfig {
+  /** 'builtin' (default: deterministic, offline) or 'openai' (an OpenAI-compatible API). */
+  provider: 'builtin' | 'openai';
+  /** OpenAI-compatible base URL (e.g. http://127.0.0.1:11434/v1 for Ollama). */
+  baseUrl: string | undefined;
+  apiKey: string | undefined;
+  model: string;
+  timeoutMs: number;
 }
 
 export interface PushConfig {
@@ -213,6 +225,21 @@ function parseJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
   };
 }
 
+function parseAiConfig(env: NodeJS.ProcessEnv): AiConfig {
+  const provider = env.DASTERN_AI_PROVIDER && env.DASTERN_AI_PROVIDER !== '' ? env.DASTERN_AI_PROVIDER : 'builtin';
+  if (provider !== 'builtin' && provider !== 'openai') throw new ConfigError('DASTERN_AI_PROVIDER must be builtin or openai');
+  const baseUrl = env.DASTERN_AI_BASE_URL && env.DASTERN_AI_BASE_URL !== '' ? env.DASTERN_AI_BASE_URL : undefined;
+  if (baseUrl !== undefined && !/^https?:\/\/\S+$/.test(baseUrl)) throw new ConfigError('DASTERN_AI_BASE_URL must be an http(s) URL');
+  if (provider === 'openai' && baseUrl === undefined) throw new ConfigError('DASTERN_AI_PROVIDER=openai needs DASTERN_AI_BASE_URL');
+  return {
+    provider,
+    baseUrl,
+    apiKey: env.DASTERN_AI_API_KEY && env.DASTERN_AI_API_KEY !== '' ? env.DASTERN_AI_API_KEY : undefined,
+    model: env.DASTERN_AI_MODEL && env.DASTERN_AI_MODEL !== '' ? env.DASTERN_AI_MODEL : 'gpt-4o-mini',
+    timeoutMs: parseInteger('DASTERN_AI_TIMEOUT_MS', env.DASTERN_AI_TIMEOUT_MS, 20_000, 1000, 600_000),
+  };
+}
+
 function parseMetricsToken(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (!/^[A-Za-z0-9._~+/=-]{16,512}$/.test(raw)) throw new ConfigError('DASTERN_METRICS_TOKEN must be 16 to 512 characters of [A-Za-z0-9._~+/=-]');
@@ -251,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     push: parsePushConfig(env, nodeEnv, api.mailFrom),
     jobs: parseJobsConfig(env),
     billing: parseBillingConfig(env, nodeEnv),
+    ai: parseAiConfig(env),
   };
   if (config.env === 'production' && config.databaseUrl === undefined) {
     throw new ConfigError('production needs DATABASE_URL: the embedded database is for development only');

@@ -41,6 +41,8 @@ import { deliveryRoutes } from '../delivery/routes.ts';
 import { billingRoutes } from '../billing/routes.ts';
 import { BillingService, type BillingDeps } from '../billing/service.ts';
 import { buildGateways } from '../billing/gateways/index.ts';
+import { safetyRoutes } from '../safety/routes.ts';
+import { aiRoutes } from '../ai/routes.ts';
 
 export interface AppDependencies {
   db: Database;
@@ -208,6 +210,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await billingRoutes(r, services, new BillingService({
       db: deps.db, logger: deps.logger, env: config.env, config: config.billing, gateways: buildGateways(config), enqueuePoll: deps.billing?.enqueuePoll,
     }));
+    await safetyRoutes(r, services);
+    await aiRoutes(r, services);
   }, { prefix: API_PREFIX });
 
   app.addHook('onClose', async () => {

@@ -15,6 +15,7 @@ import { insertReminder } from '../reminders/queries.ts';
 import { checkImage, makeThumbnail } from './images.ts';
 import * as q from './queries.ts';
 import { assertPrescriptionWritable, freeTierLimit } from '../billing/limits.ts';
+import { notifyDoctorsOfMajorAlerts, prescriptionSafetyAlerts } from '../safety/service.ts';
 import type { DraftMedicationT, PatchPrescriptionT, PrescriptionDetailT, PrescriptionStatus, PrescriptionSummaryT } from './types.ts';
 
 export interface PrescriptionDeps {
@@ -191,6 +192,7 @@ export class PrescriptionService {
       }
       await q.setStatus(tx, id, 'completed');
       await recordEvent(tx, actor.userId, 'prescription_confirm', clientInfo(request), { medications: draft.length });
+      await notifyDoctorsOfMajorAlerts(tx, { id, patient_id: actor.userId });
       const updated = await q.findPrescription(tx, id);
       if (!updated) throw notFound('prescription');
       return this.detail(tx, updated);
@@ -232,6 +234,7 @@ export class PrescriptionService {
       medications,
       reminders: await q.remindersOf(tx, row.id),
       updated_at: row.updated_at.toISOString(),
+      safety_alerts: await prescriptionSafetyAlerts(tx, row, draftOf(row)),
     };
   }
 

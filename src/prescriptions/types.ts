@@ -1,6 +1,7 @@
 /** Prescriptions: HTTP shapes (TypeBox) and the rows behind them. */
 import { Type, type Static } from '@sinclair/typebox';
 import { Nullable, Timestamp, Uuid } from '../http/schemas.ts';
+import { SafetyAlerts } from '../safety/types.ts';
 
 export const PRESCRIPTION_STATUSES = ['pending', 'processing', 'ocr_completed', 'completed', 'error', 'archived'] as const;
 export type PrescriptionStatus = (typeof PRESCRIPTION_STATUSES)[number];
@@ -126,5 +127,6 @@ export const PrescriptionDetail = Type.Object({
   medications: Type.Array(MedicationView),
   reminders: Type.Array(ReminderView),
   updated_at: Timestamp,
+  safety_alerts: SafetyAlerts,
 });
 export type PrescriptionDetailT = Static<typeof PrescriptionDetail>;
