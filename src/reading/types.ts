@@ -63,8 +63,8 @@ export interface PrescriptionReading {
   medications: ReadMedication[];
   /** Why the medication list is empty (not a prescription, no table found, …); absent otherwise. */
   empty_reason?: string;
-  /** 'table' (printed grid), 'tick_form' (pre-printed list with tick boxes), 'none'. */
-  layout: 'table' | 'tick_form' | 'none';
+  /** 'table' (printed grid), 'tick_form' (pre-printed list with tick boxes), 'list' (read line by line), 'none'. */
+  layout: 'table' | 'tick_form' | 'list' | 'none';
   ocr: OcrSummary;
   raw_text: string;
 }
