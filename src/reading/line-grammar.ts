@@ -26,7 +26,10 @@ export function splitNameLine(raw: string): NameSplit {
   let t = normaliseText(raw)
     .replace(/^[\s|[\](){}.,:;*•-]*\d{1,2}\s*[.)|\]:]\s*/, '')
     .replace(/^\d{1,2}\s+(?=[A-Za-zÀ-ÿ])/, '');
-  t = normaliseText(t);
+  // Digits of a strength read as letters: "Smg" (5), "SOOMG" (500), "lOmg" (10), after a name.
+  t = normaliseText(t).replace(/(?<=[A-Za-zÀ-ÿ] )([0-9SOolI]{1,4})(?=\s?(?:mg|MG|Mg)\b)/g, (c) =>
+    c.replace(/S/g, '5').replace(/[Oo]/g, '0').replace(/[lI]/g, '1'),
+  );
   const st = parseStrength(t);
   let nameText: string;
   let rest: string;
@@ -145,6 +148,11 @@ export function parseInstructions(raw: string): Instructions {
       unit = u;
       break;
     }
+  }
+  // A table row read as a line ends with its quantity column: "1-0-1-0 7 ថ្ងៃ 28".
+  const lastTok = tokens[tokens.length - 1] ?? '';
+  if (quantity === null && schedule !== null && kind === 'pattern' && tokens.length > 1 && /^\d{1,3}$/.test(lastTok) && Number(lastTok) >= 5) {
+    quantity = Number(lastTok);
   }
   if (schedule !== null && SLOTS.every((s) => (schedule?.[s] ?? 0) === 0)) schedule = null;
   return { schedule, scheduleConfidence: conf, scheduleKind: kind, days, quantity, unit, meal };

@@ -6,6 +6,7 @@ import os from 'node:os';
 import { ReadingError } from './errors.ts';
 import { cropCell } from './crop.ts';
 import { decodeGray, preprocess } from './preprocess.ts';
+import { nativeTesseractVersion } from './native-ocr.ts';
 import { OcrPool, recognize, defaultPoolSize, type Box, type OcrPage, type OcrSlot } from './ocr.ts';
 import { detectRulings, type Rulings } from './rulings.ts';
 import { rotate180, type GrayImage } from './image-ops.ts';
@@ -15,6 +16,7 @@ import type { CellKind } from './medications.ts';
 import { extractHeaderFields } from './header-fields.ts';
 import { detectTickBoxes, type TickBox } from './tickbox.ts';
 import { readLayouts } from './layouts/registry.ts';
+import { countListLines } from './layouts/list.ts';
 import type { PageAnalysis } from './layouts/types.ts';
 import { prepareLanguageData, normaliseLanguages } from './tessdata.ts';
 import { DEFAULT_TIMEOUTS_MS, withTimeout } from './timeouts.ts';
@@ -75,7 +77,20 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
     logger.warn(msg);
   }
   const timeouts = { ...DEFAULT_TIMEOUTS_MS, ...(options.timeoutsMs ?? {}) };
-  const pool = new OcrPool({ langPath: data.langPath, languages: data.languages, size: options.workers ?? defaultPoolSize() });
+  const engine = options.engine ?? 'auto';
+  const nativeVersion = engine === 'wasm' ? null : nativeTesseractVersion();
+  if (engine === 'native' && nativeVersion === null) {
+    const msg = 'native tesseract not found (Debian package tesseract-ocr): reading with tesseract.js';
+    warnings.push(msg);
+    logger.warn(msg);
+  }
+  const pool = new OcrPool({
+    langPath: data.langPath,
+    languages: data.languages,
+    size: options.workers ?? defaultPoolSize(),
+    nativePages: nativeVersion !== null,
+    nativeTimeoutMs: timeouts.ocr,
+  });
   let closed = false;
 
   async function read(bytes: Buffer | Uint8Array, opts: ReadOptions = {}): Promise<ReadResult> {
@@ -118,8 +133,8 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
       };
       let a = await analyse(image);
       // Upside down (or turned 270° and then a quarter the wrong way): no table, no tick boxes
-      // and a poor reading. Read it once more turned 180° and keep the better reading.
-      if (a.layout === null && a.boxes.length < 3 && a.page.confidence < UPSIDE_DOWN_CONFIDENCE) {
+      // no medication line, and a poor reading. Read it once more turned 180° and keep the better reading.
+      if (a.layout === null && a.boxes.length < 3 && a.page.confidence < UPSIDE_DOWN_CONFIDENCE && countListLines(a.page) === 0) {
         const turned = rotate180(image);
         const b = await analyse(turned);
         if (b.layout !== null || b.page.confidence > a.page.confidence + 15) {

@@ -88,3 +88,23 @@ describe('parseInstructions', () => {
     expect(r.schedule).toEqual(sched(1, 0, 1, 0));
   });
 });
+
+describe('OCR slips in one-digit strengths', () => {
+  it('reads "Smg" after a name as 5mg', () => {
+    expect(splitNameLine('Terbutaline Smg 1-0-1')).toEqual({ name: 'Terbutaline', strength: '5mg', rest: '1-0-1' });
+  });
+});
+
+describe('OCR slips in handwritten strengths', () => {
+  it('reads "SOOMG" as 500mg', () => {
+    expect(splitNameLine('3. TRIPOLEX SOOMG 1 TAB ONCE DAILY').strength).toBe('500mg');
+  });
+});
+
+describe('a dosing-column table read as lines', () => {
+  it('takes the trailing number as the quantity', () => {
+    const r = parseInstructions('1-0-1-0 7 ថ្ងៃ 14');
+    expect(r.quantity).toBe(14);
+    expect(r.days).toBe(7);
+  });
+});

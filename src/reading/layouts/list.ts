@@ -126,6 +126,14 @@ export async function readList(p: PageAnalysis): Promise<ReadMedication[]> {
   return meds;
 }
 
+/** Lines that read as a medication with a strength and a dosing: a cheap "is this upright?". */
+export function countListLines(page: { lines: OcrLine[] }): number {
+  return joinLines(page.lines).filter((l) => {
+    const split = splitNameLine(l.text);
+    return split.strength !== null && latinLetters(split.name) >= 3 && parseInstructions(split.rest).schedule !== null;
+  }).length;
+}
+
 export const listLayout: LayoutModule = {
   id: 'list',
   // The fallback: any page with text can be read line by line; a found table goes first.

@@ -85,11 +85,14 @@ function drugPool(): PoolDrug[] {
 /** Invented names (no such drug): rows the reader must keep with a low confidence. */
 const UNKNOWN = ['Zelvorin', 'Kantrexil', 'Morvadex', 'Tripolex', 'Vandorix', 'Quelmira', 'Soravent', 'Bexilon'];
 
+/** Set while one sample's body is drawn (synchronously): its first row gets an invented name. */
+let unknownFirst = false;
+
 function drugs(r: R, n: number, lang: 'en' | 'fr' | 'km'): GenDrug[] {
   const pool = [...drugPool()];
   const out: GenDrug[] = [];
   while (out.length < n) {
-    if (r() < 0.08) {
+    if (r() < 0.08 || (unknownFirst && out.length === 0)) {
       out.push({ name: pick(r, UNKNOWN), strength: `${pick(r, [10, 20, 40, 250, 500])}mg`, form: 'tablet', known: false });
       continue;
     }
@@ -464,11 +467,18 @@ function body(layout: LayoutName, r: R): { head: string[]; body: Body } {
 }
 
 /** Sample `index` of the set made from `seed`: layouts in turn, degradations spread over them. */
-export async function generateSample(seed: number, index: number): Promise<Sample> {
+export async function generateSample(seed: number, index: number, opts: { unknownFirst?: boolean; degradation?: Degradation } = {}): Promise<Sample> {
   const layout = LAYOUTS[index % LAYOUTS.length] as LayoutName;
-  const degradation = DEGRADATIONS[(Math.floor(index / LAYOUTS.length) + (index % LAYOUTS.length)) % DEGRADATIONS.length] as Degradation;
+  const degradation = opts.degradation ?? (DEGRADATIONS[(Math.floor(index / LAYOUTS.length) + (index % LAYOUTS.length)) % DEGRADATIONS.length] as Degradation);
   const r = rng(seed * 1_000_003 + index * 7919 + 17);
-  const { head, body: b } = body(layout, r);
+  unknownFirst = opts.unknownFirst === true;
+  let drawn: ReturnType<typeof body>;
+  try {
+    drawn = body(layout, r);
+  } finally {
+    unknownFirst = false;
+  }
+  const { head, body: b } = drawn;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="100%" height="100%" fill="white"/>${head.join('')}${b.svg.join('\n')}</svg>`;
   const jpeg = await photograph(svg, r, degradation);
   b.meds.forEach((m, i) => (m['sequence'] = i + 1));
