@@ -25,7 +25,10 @@ export interface NameSplit {
 export function splitNameLine(raw: string): NameSplit {
   let t = normaliseText(raw)
     .replace(/^[\s|[\](){}.,:;*•-]*\d{1,2}\s*[.)|\]:]\s*/, '')
-    .replace(/^\d{1,2}\s+(?=[A-Za-zÀ-ÿ])/, '');
+    .replace(/^\d{1,2}\s+(?=[A-Za-zÀ-ÿ])/, '')
+    // A numbering the OCR garbled ("\\.", "l.") before the name.
+    .replace(/^[^A-Za-zÀ-ÿ\s]{1,2}\s+(?=[A-Za-zÀ-ÿ]{3})/, '')
+    .replace(/^[lI|]\.\s+(?=[A-Za-zÀ-ÿ]{3})/, '');
   // Digits of a strength read as letters: "Smg" (5), "SOOMG" (500), "lOmg" (10), after a name.
   t = normaliseText(t).replace(/(?<=[A-Za-zÀ-ÿ] )([0-9SOolI]{1,4})(?=\s?(?:mg|MG|Mg)\b)/g, (c) =>
     c.replace(/S/g, '5').replace(/[Oo]/g, '0').replace(/[lI]/g, '1'),
@@ -92,7 +95,12 @@ export interface Instructions {
 /** Everything after the name on a line (and its continuation lines). */
 export function parseInstructions(raw: string): Instructions {
   const meal = matchMeal(raw);
-  const { days, rest } = parseDuration(raw);
+  // A handwritten 1 read as ")" or "\\" beside a dash or alone ("1 tab", "1-0-1"); "--" is one dash.
+  const fixed = normaliseText(raw)
+    .replace(/-{2,}/g, '-')
+    .replace(/\bt[il1]?[mn]es\b/gi, 'times')
+    .replace(/(?<=^|[\s-])[)\]|\\](?=$|[\s-])/g, '1');
+  const { days, rest } = parseDuration(fixed);
   const tokens = rest.split(/\s+/).filter((x) => x !== '');
   // Four slot cells read as one line: the last run of four dose tokens.
   let schedule: DosageSchedule | null = null;

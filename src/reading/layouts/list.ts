@@ -72,7 +72,32 @@ function candidate(line: Line, p: PageAnalysis): Candidate | null {
   const hasDosing = dosing.schedule !== null || dosing.days !== null;
   if (split.strength === null && !(match !== null && hasDosing)) return null;
   if (split.strength !== null && match === null && !/^[A-Za-zÀ-ÿ]{4,}/.test(split.name)) return null;
-  return { line, name: split.name, strength: split.strength, rest: split.rest, match };
+  let { name, strength, rest } = split;
+  if (match !== null) {
+    // The name is what the lexicon matched; what follows it on the name side is a garbled
+    // strength ("YoOMG") or form, not part of the name.
+    const words = name.split(' ');
+    const k = words.findIndex((w) => p.lexicon.match(w)?.drug.id === match.drug.id);
+    if (k >= 0 && words.length > k + 1 && /mg$|\d/i.test(words[words.length - 1] ?? '')) {
+      rest = `${words.slice(k + 1).join(' ')} ${rest}`.trim();
+      name = words.slice(0, k + 1).join(' ');
+    }
+    // A strength misread after its digits ("50076" for 500MG): accepted only when the digits
+    // are a strength this drug is made in.
+    if (strength === null) {
+      const tok = /^\S+/.exec(rest)?.[0] ?? '';
+      for (let n = 1; n <= Math.min(4, tok.length); n++) {
+        const digits = tok.slice(0, n);
+        const known = match.drug.strengths?.find((x) => x === `${digits}mg`);
+        if (/^\d+$/.test(digits) && tok.length - n <= 2 && known !== undefined) {
+          strength = known;
+          rest = rest.slice(tok.length).trim();
+          break;
+        }
+      }
+    }
+  }
+  return { line, name, strength, rest, match };
 }
 
 export async function readList(p: PageAnalysis): Promise<ReadMedication[]> {
