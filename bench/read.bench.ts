@@ -1,154 +1,152 @@
 /**
- * Reader benchmark (`npm run bench:read`): for each real and synthetic fixture, field accuracy,
- * time per stage and total (median of RUNS warm reads), the cold first read (workers started
- * on demand), and the process's peak RSS. Prints figures; never asserts.
- * Then the synthetic variations (test/reading/synth/variants.ts), generated on the fly: per
- * category, field accuracy and invented medications (one cold-ish read each, not repeated).
- *   BENCH_RUNS=5  BENCH_WORKERS=1  BENCH_VARIANTS=2 (seeds per category; 0: none)
- *   BENCH_ONLY=cat1,cat2 (variation categories)  BENCH_FIXTURES=0 (skip the fixtures)
- *   BENCH_VERBOSE=1 (print the wrong fields of the variations)
+ * Reader benchmark (`npm run bench:read`). Prints figures; never asserts.
+ *  1. The real fixtures (../shared/fixtures/prescriptions, when present): fields right.
+ *  2. The generated benchmark (test/reading/synth/layouts.ts), made at run time from a seed:
+ *     field accuracy per field, per layout and per degradation; names on tick-box forms;
+ *     the warm time per photo (one reader, workers already started).
+ *  3. Cold: `dastern read <photo> --json` as a fresh process (start, OCR data load, read, exit),
+ *     wall time and the child's peak RSS.
+ *   BENCH_SEED=2 (held out; tune on 1)  BENCH_COUNT=200  BENCH_COLD=3  BENCH_ONLY=layout1,layout2
+ *   BENCH_VERBOSE=1 (print the wrong fields)  BENCH_FIXTURES=0 (skip the real fixtures)
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createReader, STAGES, type Stage } from '../src/reading/index.ts';
+import { createReader } from '../src/reading/index.ts';
 import { DEFAULT_LEXICON_PATH } from '../src/reading/lexicon/load.ts';
-import { scoreReading } from '../test/reading/score.ts';
-import { CATEGORIES, generateVariant } from '../test/reading/synth/variants.ts';
+import { scoreReading, type FieldResult } from '../test/reading/score.ts';
+import { generateSample, LAYOUTS, type Sample } from '../test/reading/synth/layouts.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const RUNS = Math.max(1, Number(process.env['BENCH_RUNS'] ?? 5));
-const tty = process.stderr.isTTY === true;
-
-interface Item {
-  file: string;
-  truth: Record<string, unknown>;
-}
-
-function collect(dir: string, re: RegExp): Item[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => re.test(f))
-    .map((f) => ({ file: path.join(dir, f), truth: JSON.parse(fs.readFileSync(path.join(dir, f.replace(/\.(png|jpg)$/, '.json')), 'utf8')) as Record<string, unknown> }));
-}
-
-const items = process.env['BENCH_FIXTURES'] === '0' ? [] : [
-  ...collect(path.resolve(root, '../shared/fixtures/prescriptions'), /\.png$/),
-  ...collect(path.join(root, 'test/reading/fixtures'), /^synth-.*\.jpg$/),
-];
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-};
-
-const lexiconPath = fs.existsSync(DEFAULT_LEXICON_PATH) ? DEFAULT_LEXICON_PATH : path.join(root, 'test/reading/fixtures/lexicon-small.json');
-const t0 = performance.now();
-const reader = await createReader({ lexiconPath, workers: Number(process.env['BENCH_WORKERS'] ?? 1) });
-const createMs = performance.now() - t0;
-
-const rows: string[][] = [];
-let fieldsOk = 0;
-let fieldsAll = 0;
-for (const [k, it] of items.entries()) {
-  const bytes = fs.readFileSync(it.file);
-  const totals: number[] = [];
-  const stages: Record<Stage, number[]> = Object.fromEntries(STAGES.map((s) => [s, []])) as unknown as Record<Stage, number[]>;
-  let score = null;
-  let cold = 0;
-  for (let r = 0; r < RUNS + 1; r++) {
-    if (tty) process.stderr.write(`\r${path.basename(it.file)} run ${r + 1}/${RUNS + 1}   `);
-    const start = performance.now();
-    const res = await reader.read(bytes);
-    const ms = performance.now() - start;
-    if (r === 0) {
-      cold = ms;
-      score = scoreReading(it.truth, res);
-      continue; // the first read of the first file starts the OCR worker
-    }
-    totals.push(ms);
-    for (const s of STAGES) stages[s].push(res.ocr.stages_ms[s] ?? 0);
-  }
-  if (score === null) continue;
-  const ok = score.medFields.filter((f) => f.ok).length;
-  fieldsOk += ok;
-  fieldsAll += score.medFields.length + score.extraMedications * 7;
-  rows.push([
-    path.basename(it.file),
-    `${(score.medAccuracy * 100).toFixed(0)}%`,
-    `${(score.nameAccuracy * 100).toFixed(0)}%`,
-    `${(score.headerAccuracy * 100).toFixed(0)}%`,
-    String(score.extraMedications),
-    ...STAGES.map((s) => String(median(stages[s]))),
-    String(Math.round(median(totals))),
-    k === 0 ? `${Math.round(cold + createMs)}*` : String(Math.round(cold)),
-  ]);
-}
-if (tty) process.stderr.write('\r\x1b[K');
-
-// Synthetic variations, generated on the fly (nothing written to disk).
-const perCat = Math.max(0, Number(process.env['BENCH_VARIANTS'] ?? 2));
+const SEED = Number(process.env['BENCH_SEED'] ?? 2);
+const COUNT = Math.max(0, Number(process.env['BENCH_COUNT'] ?? 200));
+const COLD = Math.max(0, Number(process.env['BENCH_COLD'] ?? 3));
 const only = (process.env['BENCH_ONLY'] ?? '').split(',').filter((x) => x !== '');
 const verbose = process.env['BENCH_VERBOSE'] === '1';
-const catRows: string[][] = [];
-let vOk = 0;
-let vAll = 0;
-let vExtra = 0;
-const vTimes: number[] = [];
-for (const category of Object.keys(CATEGORIES)) {
-  if (perCat === 0 || (only.length > 0 && !only.includes(category))) continue;
-  let ok = 0;
-  let all = 0;
-  let extra = 0;
-  let names = 0;
-  let namesAll = 0;
-  const times: number[] = [];
-  for (let i = 0; i < perCat; i++) {
-    const { jpeg, truth } = await generateVariant(category, 301 + i);
-    if (tty) process.stderr.write(`\r${truth.image}   `);
-    const start = performance.now();
-    const res = await reader.read(jpeg);
-    times.push(performance.now() - start);
-    const sc = scoreReading(truth as unknown as Record<string, unknown>, res);
-    const good = sc.medFields.filter((f) => f.ok).length;
-    ok += good;
-    all += sc.medFields.length + sc.extraMedications * 7;
+const tty = process.stderr.isTTY === true;
+
+const pct = (ok: number, all: number): string => `${((ok / Math.max(1, all)) * 100).toFixed(1)}%`;
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * q))] ?? 0;
+};
+function table(rows: string[][]): void {
+  const w = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i] ?? 0) : c.padStart(w[i] ?? 0))).join('  '));
+}
+
+class Tally {
+  readonly by = new Map<string, { ok: number; all: number }>();
+  add(key: string, ok: boolean, n = 1): void {
+    const t = this.by.get(key) ?? { ok: 0, all: 0 };
+    t.ok += ok ? n : 0;
+    t.all += n;
+    this.by.set(key, t);
+  }
+  rows(): string[][] {
+    return [...this.by.entries()].map(([k, t]) => [k, pct(t.ok, t.all), `${t.ok}/${t.all}`]);
+  }
+}
+
+const reader = await createReader({ lexiconPath: DEFAULT_LEXICON_PATH, workers: 1, logger: { warn: (m) => console.log(`reader warning: ${m}`) } });
+console.log(`reader benchmark, OCR engine: see below; lexicon ${path.relative(root, DEFAULT_LEXICON_PATH)}`);
+
+// 1. Real fixtures.
+const realDir = [path.resolve(root, '../shared/fixtures/prescriptions'), path.resolve(root, '../../shared/fixtures/prescriptions')].find((d) => fs.existsSync(d)) ?? '';
+if (process.env['BENCH_FIXTURES'] !== '0' && realDir !== '') {
+  for (const f of fs.readdirSync(realDir).filter((x) => x.endsWith('.png'))) {
+    const truth = JSON.parse(fs.readFileSync(path.join(realDir, f.replace(/\.png$/, '.json')), 'utf8')) as Record<string, unknown>;
+    const t0 = performance.now();
+    const res = await reader.read(fs.readFileSync(path.join(realDir, f)));
+    const ms = performance.now() - t0;
+    const sc = scoreReading(truth, res);
+    const all = [...sc.headerFields, ...sc.medFields];
+    console.log(`real fixture ${f}: ${all.filter((x) => x.ok).length}/${all.length} fields, ${sc.extraMedications} extra, ${Math.round(ms)} ms (engine ${res.ocr.engine})`);
+  }
+} else console.log('real fixtures: skipped (../shared/fixtures/prescriptions absent or BENCH_FIXTURES=0)');
+
+// 2. Generated set.
+const perField = new Tally();
+const perLayout = new Tally();
+const perDeg = new Tally();
+const tickNames = new Tally();
+const times: number[] = [];
+let sample: Sample | null = null;
+let extra = 0;
+let n = 0;
+for (let i = 0; i < COUNT; i++) {
+  const layout = LAYOUTS[i % LAYOUTS.length] ?? '';
+  if (only.length > 0 && !only.includes(layout)) continue;
+  const s = await generateSample(SEED, i);
+  sample ??= s;
+  if (tty) process.stderr.write(`\r${i + 1}/${COUNT} ${s.truth.image}   `);
+  const t0 = performance.now();
+  const res = await reader.read(s.jpeg);
+  if (i > 0 || n > 0) times.push(performance.now() - t0); // the very first read starts the workers
+  n++;
+  const sc = scoreReading(s.truth as unknown as Record<string, unknown>, res);
+  const fields: FieldResult[] = sc.medFields;
+  for (const f of fields) {
+    const key = f.field.slice(f.field.lastIndexOf('.') + 1);
+    perField.add(key, f.ok);
+    perLayout.add(s.layout, f.ok);
+    perDeg.add(s.degradation, f.ok);
+    if (s.layout === 'tick-form' && key === 'name') tickNames.add('names', f.ok);
+  }
+  // An invented medication costs 7 wrong fields (as in score.ts).
+  if (sc.extraMedications > 0) {
     extra += sc.extraMedications;
-    const nf = sc.medFields.filter((f) => f.field.endsWith('.name'));
-    names += nf.filter((f) => f.ok).length;
-    namesAll += nf.length + sc.extraMedications;
-    if (verbose) {
-      const wrong = sc.medFields.filter((f) => !f.ok).map((f) => `${f.field}=${JSON.stringify(f.actual)} (want ${JSON.stringify(f.expected)})`);
-      if (wrong.length > 0 || sc.extraMedications > 0) {
-        if (tty) process.stderr.write('\r\x1b[K');
-        console.log(`  ${truth.image}: ${wrong.length} wrong, ${sc.extraMedications} extra; layout ${res.layout}${res.empty_reason ? ` (${res.empty_reason})` : ''}`);
-        for (const w of wrong.slice(0, 12)) console.log(`    ${w}`);
-        if (sc.extraMedications > 0) console.log(`    read: ${res.medications.map((m) => m.name).join(' | ')}`);
-      }
+    perField.add('(invented)', false, sc.extraMedications * 7);
+    perLayout.add(s.layout, false, sc.extraMedications * 7);
+    perDeg.add(s.degradation, false, sc.extraMedications * 7);
+    if (s.layout === 'tick-form') tickNames.add('names', false, sc.extraMedications);
+  }
+  if (verbose) {
+    const wrong = fields.filter((f) => !f.ok);
+    if (wrong.length > 0 || sc.extraMedications > 0) {
+      if (tty) process.stderr.write('\r\x1b[K');
+      console.log(`  ${s.truth.image}: ${wrong.length} wrong, ${sc.extraMedications} extra (layout ${res.layout})`);
+      for (const w of wrong.slice(0, 14)) console.log(`    ${w.field}=${JSON.stringify(w.actual)} (want ${JSON.stringify(w.expected)})`);
+      if (sc.extraMedications > 0 || wrong.some((w) => w.field.endsWith('.name'))) console.log(`    read: ${res.medications.map((m) => `${m.name} ${m.strength ?? ''}`).join(' | ')}`);
     }
   }
-  vOk += ok;
-  vAll += all;
-  vExtra += extra;
-  vTimes.push(...times);
-  catRows.push([category, `${((ok / Math.max(1, all)) * 100).toFixed(0)}%`, `${names}/${namesAll}`, String(extra), String(Math.round(median(times)))]);
 }
 if (tty) process.stderr.write('\r\x1b[K');
 await reader.close();
 
-const head = ['image', 'fields', 'names', 'header', 'extra', ...STAGES.map((s) => `${s}ms`), 'median', 'first'];
-const all = [head, ...rows];
-const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-console.log(`reader benchmark: ${RUNS} warm runs per image (median), lexicon ${path.relative(root, lexiconPath)}`);
-for (const r of all) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  '));
-console.log(`* first read of the run: includes starting the OCR worker (cold); reader created in ${Math.round(createMs)} ms`);
-console.log(`medication fields right: ${fieldsOk}/${fieldsAll} (${((fieldsOk / Math.max(1, fieldsAll)) * 100).toFixed(1)} %)`);
-if (catRows.length > 0) {
-  const vh = ['variation', 'fields', 'names', 'extra', 'ms'];
-  const va = [vh, ...catRows];
-  const vw = vh.map((_, i) => Math.max(...va.map((r) => (r[i] ?? '').length)));
-  console.log(`synthetic variations: ${perCat} per category (seeds 301…), one read each`);
-  for (const r of va) console.log(r.map((c, i) => (i === 0 ? c.padEnd(vw[i] ?? 0) : c.padStart(vw[i] ?? 0))).join('  '));
-  console.log(`variation fields right: ${vOk}/${vAll} (${((vOk / Math.max(1, vAll)) * 100).toFixed(1)} %), invented medications: ${vExtra}, median ${Math.round(median(vTimes))} ms`);
+if (n > 0) {
+  const tot = [...perField.by.values()].reduce((a, t) => ({ ok: a.ok + t.ok, all: a.all + t.all }), { ok: 0, all: 0 });
+  console.log(`\ngenerated benchmark: seed ${SEED}, ${n} photos, ${LAYOUTS.length} layouts`);
+  console.log(`medication fields right: ${tot.ok}/${tot.all} (${pct(tot.ok, tot.all)}), invented medications: ${extra}`);
+  console.log('\nper field:');
+  table([['field', 'right', 'n'], ...perField.rows()]);
+  console.log('\nper layout:');
+  table([['layout', 'right', 'n'], ...perLayout.rows()]);
+  console.log('\nper degradation:');
+  table([['degradation', 'right', 'n'], ...perDeg.rows()]);
+  const tn = tickNames.by.get('names');
+  if (tn !== undefined) console.log(`\ntick-box forms: names ${pct(tn.ok, tn.all)} (${tn.ok}/${tn.all})`);
+  if (times.length > 0) console.log(`\nwarm time per photo: median ${Math.round(quantile(times, 0.5))} ms, p90 ${Math.round(quantile(times, 0.9))} ms, max ${Math.round(Math.max(...times))} ms`);
 }
-console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+console.log(`bench process peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+
+// 3. Cold reads through the CLI, one fresh process each.
+if (COLD > 0 && sample !== null) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-bench-'));
+  const file = path.join(dir, sample.truth.image);
+  fs.writeFileSync(file, sample.jpeg);
+  const colds: number[] = [];
+  const rss: number[] = [];
+  for (let k = 0; k < COLD; k++) {
+    const t0 = performance.now();
+    const out = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, path.join(root, 'bin/dastern.js'), 'read', file, '--json'], { encoding: 'utf8' });
+    colds.push(performance.now() - t0);
+    const kb = Number((out.stderr.trim().split('\n').pop() ?? '').trim());
+    if (Number.isFinite(kb)) rss.push(kb / 1024);
+    if (out.status !== 0) console.log(`cold read failed (${out.status}): ${out.stderr.slice(0, 300)}`);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(`cold \`dastern read --json\` (fresh process) on ${sample.truth.image}: median ${Math.round(quantile(colds, 0.5))} ms, max ${Math.round(Math.max(...colds))} ms; peak RSS ${rss.length > 0 ? Math.round(Math.max(...rss)) : '?'} MB`);
+}

@@ -4,11 +4,15 @@
 #                      (not on npm; English/French come from @tesseract.js-data/* in node_modules)
 #   fonts-khmeros      Khmer fonts, used by test/reading/synth/generate.ts to render
 #                      labelled synthetic prescriptions
+#   tesseract-ocr      the native OCR binary: full pages read about twice as fast as tesseract.js
+#                      (src/reading/native-ocr.ts; without it the reader falls back to tesseract.js)
+#   fonts-humor-sans   a handwriting-like font for the generated benchmark's handwritten pads
+#                      (test/reading/synth/layouts.ts)
 # Idempotent and quiet when everything is already there; `apt-get update` only when something
 # is missing. Used by .ci/run and by developers on a fresh machine.
 set -euo pipefail
 
-PACKAGES=(tesseract-ocr-khm fonts-khmeros)
+PACKAGES=(tesseract-ocr-khm fonts-khmeros tesseract-ocr fonts-humor-sans)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

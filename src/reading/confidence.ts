@@ -14,6 +14,9 @@ export interface ConfidenceInput {
   slotsSeen: number;
 }
 
+/** The highest overall confidence of a medication whose name the lexicon does not know. */
+export const UNKNOWN_NAME_MAX_CONFIDENCE = 0.5;
+
 const clamp = (x: number): number => Math.max(0, Math.min(1, Math.round(x * 100) / 100));
 
 export function scoreMedication(i: ConfidenceInput): { overall: number; fields: FieldConfidence } {
@@ -31,6 +34,8 @@ export function scoreMedication(i: ConfidenceInput): { overall: number; fields: 
   const minSlot = Math.min(...SLOTS.map((s) => dosage_schedule[s]));
   const meanSlot = SLOTS.reduce((a, s) => a + dosage_schedule[s], 0) / SLOTS.length;
   const schedule = (minSlot + meanSlot) / 2 * (i.slotsSeen >= 3 ? 1 : 0.7);
-  const overall = clamp(name * 0.3 + clamp(strength) * 0.15 + quantity * 0.15 + schedule * 0.4);
+  let overall = clamp(name * 0.3 + clamp(strength) * 0.15 + quantity * 0.15 + schedule * 0.4);
+  // A name no lexicon knows is kept, flagged for review: never above this.
+  if (i.match === null) overall = Math.min(overall, UNKNOWN_NAME_MAX_CONFIDENCE);
   return { overall, fields: { name, strength: clamp(strength), quantity, dosage_schedule } };
 }

@@ -17,6 +17,9 @@ import { SLOTS, type DosageSchedule, type ReadMedication, type Slot } from './ty
 import { matchMeal, matchUnit, type UnitMatch } from './vocab.ts';
 import { scoreMedication } from './confidence.ts';
 
+/** Mean OCR confidence (0..100) under which an unmatched remarks cell is read again alone. */
+const DOUBTFUL_REMARK_CONF = 70;
+
 export type CellKind = 'name' | 'quantity' | 'quantity-latin' | 'dose' | 'remark';
 export type CellOcr = (box: Box, kind: CellKind) => Promise<OcrPage | null>;
 
@@ -224,8 +227,10 @@ export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> 
     // Instructions.
     let remarkText = remarkCols.map((ci) => cellText(row.cells[ci] ?? [])).join(' ');
     let meal = matchMeal(remarkText) ?? matchMeal(chosen.name);
-    if (meal === null && hasKhmer(remarkText)) {
-      // Small Khmer words misread on the page: read the cell alone.
+    const remarkWords = remarkCols.flatMap((ci) => row.cells[ci] ?? []);
+    const doubtful = remarkWords.length > 0 && remarkWords.reduce((a, w) => a + w.conf, 0) / remarkWords.length < DOUBTFUL_REMARK_CONF;
+    if (meal === null && (hasKhmer(remarkText) || doubtful)) {
+      // Small Khmer words misread on the page (as Khmer, or as Latin garbage): read the cell alone.
       for (const ci of remarkCols) {
         const box = cellBox(layout, row, ci);
         const again = box !== null ? await ctx.ocrCell(box, 'remark') : null;

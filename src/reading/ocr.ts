@@ -1,5 +1,6 @@
 /**
- * Stage "ocr": tesseract.js 7 (WASM, LSTM) with word boxes.
+ * Stage "ocr": full pages through the native tesseract when installed (native-ocr.ts), else
+ * tesseract.js 7 (WASM, LSTM); cells always through tesseract.js, with word boxes.
  * A pool of warm slots, grown lazily up to the configured size (default: the cores) and reused
  * across reads. Each slot has a page worker (khm+eng by default) and a Latin worker (eng) for
  * the second pass over name cells, where the Khmer model garbles short Latin tokens.
@@ -12,6 +13,7 @@ import Tesseract from 'tesseract.js';
 import { ReadingError } from './errors.ts';
 import type { GrayImage } from './image-ops.ts';
 import { toPgm } from './image-ops.ts';
+import { recognizeNative } from './native-ocr.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -53,8 +55,10 @@ export interface Rect {
 }
 
 interface Slot {
-  page: Tesseract.Worker;
-  latin: Tesseract.Worker | null;
+  cfg: PoolConfig;
+  /** tesseract.js workers, started on first use (a page read natively may never need them). */
+  page: Promise<Tesseract.Worker> | null;
+  latin: Promise<Tesseract.Worker | null> | null;
   dead: boolean;
 }
 
@@ -62,6 +66,10 @@ export interface PoolConfig {
   langPath: string;
   languages: string[];
   size: number;
+  /** Full pages through the native tesseract binary (native-ocr.ts); cells always through tesseract.js. */
+  nativePages?: boolean;
+  /** Time limit of a native page read, milliseconds. */
+  nativeTimeoutMs?: number;
 }
 
 const PAGE_PARAMS: Partial<Tesseract.WorkerParams> = {
@@ -99,20 +107,13 @@ export class OcrPool {
   }
 
   get engine(): string {
-    return 'tesseract.js 7 (LSTM)';
+    return this.cfg.nativePages === true ? 'tesseract (native) pages + tesseract.js 7 cells (LSTM)' : 'tesseract.js 7 (LSTM)';
   }
 
   private async createSlot(): Promise<Slot> {
-    const opts = workerOptions(this.cfg.langPath);
-    const langs = this.cfg.languages.length > 0 ? this.cfg.languages : ['eng'];
-    const needLatin = langs.length > 1 || langs[0] !== 'eng';
-    const [page, latin] = await Promise.all([
-      Tesseract.createWorker(langs, Tesseract.OEM.LSTM_ONLY, opts),
-      needLatin && langs.includes('eng') ? Tesseract.createWorker(['eng'], Tesseract.OEM.LSTM_ONLY, opts) : Promise.resolve(null),
-    ]);
-    await page.setParameters(PAGE_PARAMS);
-    if (latin !== null) await latin.setParameters(PAGE_PARAMS);
-    const slot: Slot = { page, latin, dead: false };
+    const slot: Slot = { cfg: this.cfg, page: null, latin: null, dead: false };
+    // Without the native binary every page goes through the page worker: start it now.
+    if (this.cfg.nativePages !== true) await pageWorker(slot);
     this.all.add(slot);
     return slot;
   }
@@ -164,7 +165,7 @@ export class OcrPool {
     this.all.delete(slot);
     slot.dead = true;
     this.live--;
-    await Promise.allSettled([slot.page.terminate(), slot.latin?.terminate()]);
+    await terminate(slot);
     // Someone may be waiting for a slot that will now never be released.
     if (!this.closed && this.waiters.length > 0) {
       this.live++;
@@ -182,9 +183,33 @@ export class OcrPool {
     const slots = [...this.all];
     this.all.clear();
     this.idle.length = 0;
-    await Promise.allSettled(slots.flatMap((s) => [s.page.terminate(), s.latin?.terminate()]));
+    await Promise.allSettled(slots.map(terminate));
     this.live = 0;
   }
+}
+
+async function terminate(slot: Slot): Promise<void> {
+  await Promise.allSettled([slot.page?.then((w) => w.terminate()), slot.latin?.then((w) => w?.terminate())]);
+}
+
+async function startWorker(cfg: PoolConfig, langs: string[]): Promise<Tesseract.Worker> {
+  const w = await Tesseract.createWorker(langs, Tesseract.OEM.LSTM_ONLY, workerOptions(cfg.langPath));
+  await w.setParameters(PAGE_PARAMS);
+  return w;
+}
+
+function pageWorker(slot: Slot): Promise<Tesseract.Worker> {
+  const langs = slot.cfg.languages.length > 0 ? slot.cfg.languages : ['eng'];
+  slot.page ??= startWorker(slot.cfg, langs);
+  return slot.page;
+}
+
+/** The English-only worker for Latin cells, or null when the page worker is English only. */
+function latinWorker(slot: Slot): Promise<Tesseract.Worker | null> {
+  const langs = slot.cfg.languages.length > 0 ? slot.cfg.languages : ['eng'];
+  const needLatin = (langs.length > 1 || langs[0] !== 'eng') && langs.includes('eng');
+  slot.latin ??= needLatin ? startWorker(slot.cfg, ['eng']) : Promise.resolve(null);
+  return slot.latin;
 }
 
 function box(b: Tesseract.Bbox): Box {
@@ -223,9 +248,16 @@ export async function recognize(
   image: GrayImage | Buffer,
   opts: { pass: Pass; psm?: Tesseract.PSM; rectangle?: Rect },
 ): Promise<OcrPage> {
-  const worker = opts.pass === 'latin' && slot.latin !== null ? slot.latin : slot.page;
-  const buf = Buffer.isBuffer(image) ? image : toPgm(image);
   const psm = opts.psm ?? Tesseract.PSM.AUTO;
+  if (opts.pass === 'page' && psm === Tesseract.PSM.AUTO && slot.cfg.nativePages === true && !Buffer.isBuffer(image) && opts.rectangle === undefined) {
+    try {
+      return await recognizeNative(image, { langPath: slot.cfg.langPath, languages: slot.cfg.languages, timeoutMs: slot.cfg.nativeTimeoutMs ?? 45_000 });
+    } catch {
+      // The other engine is the fallback: tesseract.js reads this page.
+    }
+  }
+  const worker = (opts.pass === 'latin' ? await latinWorker(slot) : null) ?? (await pageWorker(slot));
+  const buf = Buffer.isBuffer(image) ? image : toPgm(image);
   await worker.setParameters({ tessedit_pageseg_mode: psm });
   const res = await worker.recognize(
     buf,

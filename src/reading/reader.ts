@@ -6,15 +6,18 @@ import os from 'node:os';
 import { ReadingError } from './errors.ts';
 import { cropCell } from './crop.ts';
 import { decodeGray, preprocess } from './preprocess.ts';
+import { nativeTesseractVersion } from './native-ocr.ts';
 import { OcrPool, recognize, defaultPoolSize, type Box, type OcrPage, type OcrSlot } from './ocr.ts';
-import { detectRulings } from './rulings.ts';
+import { detectRulings, type Rulings } from './rulings.ts';
 import { rotate180, type GrayImage } from './image-ops.ts';
 import { findHeader } from './table-header.ts';
 import { findRows, type TableLayout } from './table-rows.ts';
-import { readTableRows, type CellKind } from './medications.ts';
+import type { CellKind } from './medications.ts';
 import { extractHeaderFields } from './header-fields.ts';
 import { detectTickBoxes, type TickBox } from './tickbox.ts';
-import { readTickForm } from './tickform.ts';
+import { readLayouts } from './layouts/registry.ts';
+import { countListLines } from './layouts/list.ts';
+import type { PageAnalysis } from './layouts/types.ts';
 import { prepareLanguageData, normaliseLanguages } from './tessdata.ts';
 import { DEFAULT_TIMEOUTS_MS, withTimeout } from './timeouts.ts';
 import { validateImage } from './validate.ts';
@@ -23,7 +26,6 @@ import { DEFAULT_LEXICON_PATH, loadLexiconFile } from './lexicon/load.ts';
 import Tesseract from 'tesseract.js';
 import type {
   PrescriptionReader,
-  ReadMedication,
   ReadOptions,
   ReaderLogger,
   ReaderOptions,
@@ -33,6 +35,7 @@ import type {
 
 interface Analysis {
   page: OcrPage;
+  rulings: Rulings;
   layout: TableLayout | null;
   textHeight: number;
   boxes: TickBox[];
@@ -74,7 +77,20 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
     logger.warn(msg);
   }
   const timeouts = { ...DEFAULT_TIMEOUTS_MS, ...(options.timeoutsMs ?? {}) };
-  const pool = new OcrPool({ langPath: data.langPath, languages: data.languages, size: options.workers ?? defaultPoolSize() });
+  const engine = options.engine ?? 'auto';
+  const nativeVersion = engine === 'wasm' ? null : nativeTesseractVersion();
+  if (engine === 'native' && nativeVersion === null) {
+    const msg = 'native tesseract not found (Debian package tesseract-ocr): reading with tesseract.js';
+    warnings.push(msg);
+    logger.warn(msg);
+  }
+  const pool = new OcrPool({
+    langPath: data.langPath,
+    languages: data.languages,
+    size: options.workers ?? defaultPoolSize(),
+    nativePages: nativeVersion !== null,
+    nativeTimeoutMs: timeouts.ocr,
+  });
   let closed = false;
 
   async function read(bytes: Buffer | Uint8Array, opts: ReadOptions = {}): Promise<ReadResult> {
@@ -113,12 +129,12 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
         const textHeight = median(page.words.filter((w) => /[A-Za-z0-9]/.test(w.text)).map((w) => w.bbox.y1 - w.bbox.y0)) || 32;
         const boxes: TickBox[] = detectTickBoxes(img, Math.round(textHeight * 0.7), Math.round(textHeight * 2.5));
         stages.layout = (stages.layout ?? 0) + Math.round(performance.now() - t0);
-        return { page, layout, textHeight, boxes };
+        return { page, rulings, layout, textHeight, boxes };
       };
       let a = await analyse(image);
       // Upside down (or turned 270° and then a quarter the wrong way): no table, no tick boxes
-      // and a poor reading. Read it once more turned 180° and keep the better reading.
-      if (a.layout === null && a.boxes.length < 3 && a.page.confidence < UPSIDE_DOWN_CONFIDENCE) {
+      // no medication line, and a poor reading. Read it once more turned 180° and keep the better reading.
+      if (a.layout === null && a.boxes.length < 3 && a.page.confidence < UPSIDE_DOWN_CONFIDENCE && countListLines(a.page) === 0) {
         const turned = rotate180(image);
         const b = await analyse(turned);
         if (b.layout !== null || b.page.confidence > a.page.confidence + 15) {
@@ -126,7 +142,7 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
           a = b;
         }
       }
-      const { page, layout, textHeight, boxes } = a;
+      const { page, rulings, layout, textHeight, boxes } = a;
 
       const ocrCell = async (box: Box, kind: CellKind): Promise<OcrPage | null> => {
         if (opts.skipNameRepass === true && kind === 'name') return null;
@@ -140,22 +156,10 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
       const parsed = await timed(
         'parse',
         async () => {
-          let medications: ReadMedication[] = [];
-          let kind: ReadResult['layout'] = 'none';
-          if (layout !== null) {
-            const tableBoxes = boxes.filter((b) => b.y0 >= layout.bbox.y0 && b.y1 <= layout.bbox.y1 + 5);
-            medications = await readTableRows({ layout, image, lexicon, textHeight, ocrCell, boxes: tableBoxes });
-            kind = 'table';
-          }
-          if (medications.length === 0 && layout === null) {
-            const form = await readTickForm({ page, boxes, lexicon, textHeight, ocrCell });
-            if (form !== null) {
-              medications = form;
-              kind = 'tick_form';
-            }
-          }
+          const analysis: PageAnalysis = { page, image, rulings, table: layout, textHeight, boxes, lexicon, ocrCell };
+          const found = await readLayouts(analysis);
           const fields = extractHeaderFields(page.lines, image.height, layout?.bbox.y0 ?? null);
-          return { medications, kind, fields };
+          return { medications: found.medications, kind: found.layout, fields };
         },
         kill,
       );
@@ -163,7 +167,7 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
       let empty_reason: string | undefined;
       if (parsed.medications.length === 0) {
         if (text.replace(/\s+/g, '').length < 20) empty_reason = 'no text found in the image';
-        else if (layout === null && parsed.kind === 'none') empty_reason = 'no medication table or tick-box list found: this does not look like a prescription';
+        else if (layout === null) empty_reason = 'no medication table, list or tick-box form found: this does not look like a prescription';
         else empty_reason = 'a table was found but no medication row could be read';
       }
       const result: ReadResult = {

@@ -63,8 +63,8 @@ export interface PrescriptionReading {
   medications: ReadMedication[];
   /** Why the medication list is empty (not a prescription, no table found, …); absent otherwise. */
   empty_reason?: string;
-  /** 'table' (printed grid), 'tick_form' (pre-printed list with tick boxes), 'none'. */
-  layout: 'table' | 'tick_form' | 'none';
+  /** 'table' (printed grid), 'tick_form' (pre-printed list with tick boxes), 'list' (read line by line), 'none'. */
+  layout: 'table' | 'tick_form' | 'list' | 'none';
   ocr: OcrSummary;
   raw_text: string;
 }
@@ -92,6 +92,12 @@ export interface ReaderOptions {
   logger?: ReaderLogger;
   /** Directory holding khm.traineddata; default env DASTERN_TESSDATA_DIR, else Debian's. */
   tessdataDir?: string;
+  /**
+   * OCR engine for full pages: 'auto' (default) the native tesseract when installed, else
+   * tesseract.js; 'wasm' always tesseract.js; 'native' the same as auto, with a warning when
+   * the binary is missing. Cells are always read by tesseract.js.
+   */
+  engine?: 'auto' | 'native' | 'wasm';
   /** Path to the drug lexicon JSON; default src/reading/lexicon/drugs.json. */
   lexiconPath?: string;
 }

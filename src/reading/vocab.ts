@@ -20,7 +20,7 @@ export const HEADER_KEYWORDS: Keyword[] = [
   { role: 'name', words: ['ឈ្មោះឱសថ', 'ឈ្មោះថ្នាំ', 'ឱសថ', 'ថ្នាំ', 'medicine', 'medication', 'drug', 'médicament', 'medicament', 'designation'] },
   { role: 'quantity', words: ['ចំនួន', 'quantity', 'qty', 'quantité', 'quantite', 'qte', 'total'] },
   { role: 'usage', words: ['វិធីប្រើ', 'របៀបប្រើ', 'usage', 'route', 'posologie', 'dosage', 'dose', 'doses', 'frequency', 'directions', 'sig'] },
-  { role: 'remarks', words: ['សម្គាល់', 'ផ្សេងៗ', 'remark', 'remarks', 'remarque', 'remarques', 'note', 'notes', 'instruction', 'instructions', 'observation'] },
+  { role: 'remarks', words: ['សម្គាល់', 'ផ្សេងៗ', 'ការណែនាំ', 'ណែនាំ', 'remark', 'remarks', 'remarque', 'remarques', 'note', 'notes', 'instruction', 'instructions', 'observation'] },
   { role: 'duration', words: ['រយៈពេល', 'ចំនួនថ្ងៃ', 'days', 'duration', 'durée', 'duree', 'jours'] },
   { role: 'number', words: ['ល.រ', 'លរ', 'no', 'n°', 'nº', '#'] },
 ];

@@ -12,11 +12,13 @@ import { createReader, type PrescriptionReader } from '../../src/reading/index.t
 import { scoreReading } from './score.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const REAL_DIR = path.resolve(here, '../../../shared/fixtures/prescriptions');
+// ../shared beside the clone (a worktree one level deeper finds it at ../../shared).
+const REAL_DIR = [path.resolve(here, '../../../shared/fixtures/prescriptions'), path.resolve(here, '../../../../shared/fixtures/prescriptions')].find((d) => fs.existsSync(d)) ?? '';
 const SYNTH_DIR = path.join(here, 'fixtures');
 const LEXICON = path.join(here, 'fixtures', 'lexicon-small.json');
 
-const real = fs.existsSync(REAL_DIR) ? fs.readdirSync(REAL_DIR).filter((f) => f.endsWith('.png')) : [];
+const real = REAL_DIR !== '' ? fs.readdirSync(REAL_DIR).filter((f) => f.endsWith('.png')) : [];
+if (real.length === 0) console.log('SKIPPED: real prescription fixtures (../shared/fixtures/prescriptions not found): the two real photos are not checked');
 const synth = fs.readdirSync(SYNTH_DIR).filter((f) => /^synth-.*\.jpg$/.test(f));
 
 let reader: PrescriptionReader;

@@ -1,0 +1,167 @@
+/**
+ * Any page read line by line: clinic lists ("1. Amoxicillin 500mg 1-0-1 x 7 days"), French
+ * ordonnances (the dosing on the next line), handwritten pads, and tables whose header was not
+ * found (a row read as one line: name, quantity, four slot cells). A line is a medication when
+ * it has a name and a strength, or a name the lexicon knows and a dosing. A name the lexicon
+ * does not know is kept as printed, with a low confidence.
+ */
+import { scoreMedication } from '../confidence.ts';
+import { parseInstructions, splitNameLine } from '../line-grammar.ts';
+import type { OcrLine, OcrWord } from '../ocr.ts';
+import { durationFromQuantity } from '../parse.ts';
+import { latinLetters } from '../text.ts';
+import { SLOTS, type ReadMedication, type Slot } from '../types.ts';
+import type { LayoutModule, PageAnalysis } from './types.ts';
+
+/** Continuation lines (dosing under the name) start within this many text heights. */
+const CONTINUATION_GAP = 1.6;
+/** At most this many continuation lines belong to one medication. */
+const MAX_CONTINUATION = 2;
+
+interface Line {
+  words: OcrWord[];
+  text: string;
+  y0: number;
+  y1: number;
+  conf: number;
+}
+
+/** OCR lines on the same baseline (a table row split into cells by the engine) joined. */
+export function joinLines(lines: OcrLine[]): Line[] {
+  const sorted = lines.filter((l) => l.words.length > 0).sort((a, b) => a.bbox.y0 + a.bbox.y1 - (b.bbox.y0 + b.bbox.y1));
+  const groups: OcrLine[][] = [];
+  for (const l of sorted) {
+    const g = groups.find((grp) =>
+      grp.every((o) => {
+        const overlap = Math.min(o.bbox.y1, l.bbox.y1) - Math.max(o.bbox.y0, l.bbox.y0);
+        const h = Math.min(o.bbox.y1 - o.bbox.y0, l.bbox.y1 - l.bbox.y0);
+        const apart = l.bbox.x0 >= o.bbox.x1 - 2 || l.bbox.x1 <= o.bbox.x0 + 2;
+        return overlap > h * 0.5 && apart;
+      }),
+    );
+    if (g !== undefined) g.push(l);
+    else groups.push([l]);
+  }
+  return groups
+    .map((g) => {
+      const words = g.flatMap((l) => l.words).sort((a, b) => a.bbox.x0 - b.bbox.x0);
+      return {
+        words,
+        text: words.map((w) => w.text).join(' '),
+        y0: Math.min(...g.map((l) => l.bbox.y0)),
+        y1: Math.max(...g.map((l) => l.bbox.y1)),
+        conf: words.reduce((s, w) => s + w.conf, 0) / Math.max(1, words.length) / 100,
+      };
+    })
+    .sort((a, b) => a.y0 - b.y0);
+}
+
+interface Candidate {
+  line: Line;
+  name: string;
+  strength: string | null;
+  rest: string;
+  match: ReturnType<PageAnalysis['lexicon']['match']>;
+}
+
+function candidate(line: Line, p: PageAnalysis): Candidate | null {
+  const split = splitNameLine(line.text);
+  if (latinLetters(split.name) < 3) return null;
+  const match = p.lexicon.match(split.name);
+  const dosing = parseInstructions(split.rest);
+  const hasDosing = dosing.schedule !== null || dosing.days !== null;
+  if (split.strength === null && !(match !== null && hasDosing)) return null;
+  if (split.strength !== null && match === null && !/^[A-Za-zÀ-ÿ]{4,}/.test(split.name)) return null;
+  let { name, strength, rest } = split;
+  if (match !== null) {
+    // The name is what the lexicon matched; what follows it on the name side is a garbled
+    // strength ("YoOMG") or form, not part of the name.
+    const words = name.split(' ');
+    const k = words.findIndex((w) => p.lexicon.match(w)?.drug.id === match.drug.id);
+    if (k >= 0 && words.length > k + 1 && /mg$|\d/i.test(words[words.length - 1] ?? '')) {
+      rest = `${words.slice(k + 1).join(' ')} ${rest}`.trim();
+      name = words.slice(0, k + 1).join(' ');
+    }
+    // A strength misread after its digits ("50076" for 500MG): accepted only when the digits
+    // are a strength this drug is made in.
+    if (strength === null) {
+      const tok = /^\S+/.exec(rest)?.[0] ?? '';
+      for (let n = 1; n <= Math.min(4, tok.length); n++) {
+        const digits = tok.slice(0, n);
+        const known = match.drug.strengths?.find((x) => x === `${digits}mg`);
+        if (/^\d+$/.test(digits) && tok.length - n <= 2 && known !== undefined) {
+          strength = known;
+          rest = rest.slice(tok.length).trim();
+          break;
+        }
+      }
+    }
+  }
+  return { line, name, strength, rest, match };
+}
+
+export async function readList(p: PageAnalysis): Promise<ReadMedication[]> {
+  const lines = joinLines(p.page.lines);
+  const cands = lines.map((l) => candidate(l, p));
+  const meds: ReadMedication[] = [];
+  cands.forEach((c, i) => {
+    if (c === null) return;
+    let rest = c.rest;
+    let last = c.line;
+    for (let k = i + 1; k < Math.min(lines.length, i + 1 + MAX_CONTINUATION); k++) {
+      const next = lines[k];
+      if (next === undefined || cands[k] !== null || next.y0 - last.y1 > p.textHeight * CONTINUATION_GAP) break;
+      rest = `${rest} ${next.text}`;
+      last = next;
+    }
+    const ins = parseInstructions(rest);
+    // Neither a dosing nor a duration nor a quantity: a heading or a stray line, not a medication.
+    if (ins.schedule === null && ins.days === null && ins.quantity === null) return;
+    const schedule = ins.schedule ?? { morning: 0, noon: 0, evening: 0, night: 0 };
+    const slotConf = Object.fromEntries(SLOTS.map((s) => [s, ins.schedule === null ? 0.2 : ins.scheduleConfidence])) as Record<Slot, number>;
+    const daily = SLOTS.reduce((a, s) => a + schedule[s], 0);
+    const unitName = ins.unit?.unit ?? null;
+    const scored = scoreMedication({
+      nameConf: c.line.conf,
+      match: c.match,
+      strength: c.strength,
+      quantity: ins.quantity,
+      quantityConf: ins.quantity !== null ? 0.8 : 0,
+      slotConf,
+      slotsSeen: ins.scheduleKind === 'cells' || ins.scheduleKind === 'pattern' ? 4 : 2,
+    });
+    meds.push({
+      sequence: meds.length + 1,
+      name: c.match?.changed === true ? c.match.corrected : c.name,
+      generic_name: c.match?.drug.generic_name ?? null,
+      drug_id: c.match?.drug.id ?? null,
+      strength: c.strength,
+      form: ins.unit?.form ?? c.match?.drug.forms?.[0] ?? null,
+      quantity: ins.quantity,
+      quantity_unit: unitName,
+      dosage_schedule: schedule,
+      duration_days: ins.days ?? durationFromQuantity(ins.quantity, daily, unitName),
+      instructions: ins.meal?.text ?? null,
+      take_after_meal: ins.meal?.after ?? false,
+      take_before_meal: ins.meal?.before ?? false,
+      confidence: scored.overall,
+      field_confidence: scored.fields,
+    });
+  });
+  return meds;
+}
+
+/** Lines that read as a medication with a strength and a dosing: a cheap "is this upright?". */
+export function countListLines(page: { lines: OcrLine[] }): number {
+  return joinLines(page.lines).filter((l) => {
+    const split = splitNameLine(l.text);
+    return split.strength !== null && latinLetters(split.name) >= 3 && parseInstructions(split.rest).schedule !== null;
+  }).length;
+}
+
+export const listLayout: LayoutModule = {
+  id: 'list',
+  // The fallback: any page with text can be read line by line; a found table goes first.
+  detect: (p) => (p.page.lines.length === 0 ? 0 : p.table === null ? 0.5 : 0.1),
+  read: readList,
+};

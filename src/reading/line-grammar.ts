@@ -1,0 +1,167 @@
+/**
+ * The grammar of one prescription line or cell, whatever the layout:
+ *   name and strength   "1. Amoxicillin 500mg", "Amoxicilline 500 mg, gélules"
+ *   quantity            "14 គ្រាប់", "7 គ្រាប់ស្រោប", "14 tabs", "#14", "Qty: 14"
+ *   dosing              "1-0-1", "1-0-1-0", "½-0-½", four slot cells "1 - 1 -", slot words, frequencies
+ *                       (see dosing.ts)
+ *   duration            "x 7 days", "for 7 days", "7 ថ្ងៃ", "pendant 7 jours", "QSP 7 jours"
+ *   meal                ក្រោយបាយ, មុនបាយ, after/before meal, après/avant le repas (vocab.ts)
+ */
+import { parseDosingText } from './dosing.ts';
+import { parseStrength } from './parse.ts';
+import { normaliseText } from './text.ts';
+import { SLOTS, type DosageSchedule } from './types.ts';
+import { matchMeal, matchUnit, type MealMatch, type UnitMatch } from './vocab.ts';
+
+export interface NameSplit {
+  /** The printed name without numbering, strength or form words after a comma. */
+  name: string;
+  strength: string | null;
+  /** What follows the name and strength on the line. */
+  rest: string;
+}
+
+/** "1. Amoxicillin 500mg 1-0-1 x 7 days" → name, strength and the rest. */
+export function splitNameLine(raw: string): NameSplit {
+  let t = normaliseText(raw)
+    .replace(/^[\s|[\](){}.,:;*•-]*\d{1,2}\s*[.)|\]:]\s*/, '')
+    .replace(/^\d{1,2}\s+(?=[A-Za-zÀ-ÿ])/, '')
+    // A numbering the OCR garbled ("\\.", "l.") before the name.
+    .replace(/^[^A-Za-zÀ-ÿ\s]{1,2}\s+(?=[A-Za-zÀ-ÿ]{3})/, '')
+    .replace(/^[lI|]\.\s+(?=[A-Za-zÀ-ÿ]{3})/, '');
+  // Digits of a strength read as letters: "Smg" (5), "SOOMG" (500), "lOmg" (10), after a name.
+  t = normaliseText(t).replace(/(?<=[A-Za-zÀ-ÿ] )([0-9SOolI]{1,4})(?=\s?(?:mg|MG|Mg)\b)/g, (c) =>
+    c.replace(/S/g, '5').replace(/[Oo]/g, '0').replace(/[lI]/g, '1'),
+  );
+  const st = parseStrength(t);
+  let nameText: string;
+  let rest: string;
+  if (st !== null && /[A-Za-zÀ-ÿ]{3}/.test(t.slice(0, st.start))) {
+    nameText = t.slice(0, st.start);
+    rest = t.slice(st.end);
+  } else {
+    // No strength: the name is the leading run of words without digits.
+    const words = t.split(' ');
+    let k = 0;
+    while (k < words.length && !/\d/.test(words[k] ?? '') && /[A-Za-zÀ-ÿ]/.test(words[k] ?? '')) k++;
+    nameText = words.slice(0, k).join(' ');
+    rest = words.slice(k).join(' ');
+  }
+  const name = nameText
+    .split(',')[0]!
+    .replace(/[\u1780-\u17ff]+/g, ' ')
+    .replace(/[^A-Za-zÀ-ÿ0-9 +\-/]/g, ' ')
+    .replace(/^[^A-Za-zÀ-ÿ]+|[^A-Za-zÀ-ÿ0-9)]+$/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return { name, strength: st !== null && /[A-Za-zÀ-ÿ]{3}/.test(t.slice(0, st.start)) ? st.strength : null, rest: rest.trim() };
+}
+
+const DAYS = '(?:days?|jours?|j|ថ្ងៃ)';
+
+/** Days of treatment printed on the line, and the text without it. */
+export function parseDuration(raw: string): { days: number | null; rest: string } {
+  const t = normaliseText(raw);
+  const re = new RegExp(`(?:(?:x|×|for|pendant|durant|during|qsp|q\\.s\\.p\\.?|រយៈពេល)\\s*)?(?<![/\\d.,])(\\d{1,3})\\s*${DAYS}(?![a-zA-Z\\u1780-\\u17ff])`, 'i');
+  const m = re.exec(t);
+  if (m === null) return { days: null, rest: t };
+  const days = Number(m[1]);
+  if (!(days >= 1 && days <= 365)) return { days: null, rest: t };
+  return { days, rest: `${t.slice(0, m.index)} ${t.slice(m.index + m[0].length)}`.replace(/\s+/g, ' ').trim() };
+}
+
+/** A dose cell's value: "1", "2", "½", "1/2", "1½", "-", "0"; null for anything else. */
+export function doseToken(tok: string): number | null {
+  const t = tok.replace(/[()|[\]]/g, '');
+  if (/^[-–—_.]$/.test(t) || t === '0' || t === 'o' || t === 'O') return 0;
+  if (t === '½' || t === '1/2') return 0.5;
+  const m = /^([1-4])(½)?$/.exec(t);
+  if (m !== null) return Number(m[1]) + (m[2] !== undefined ? 0.5 : 0);
+  return null;
+}
+
+export interface Instructions {
+  schedule: DosageSchedule | null;
+  /** 0..1 */
+  scheduleConfidence: number;
+  /** How the schedule was read: four slot cells, a pattern, slot words or a frequency. */
+  scheduleKind: 'cells' | 'pattern' | 'slot-words' | 'frequency' | null;
+  days: number | null;
+  quantity: number | null;
+  unit: UnitMatch | null;
+  meal: MealMatch | null;
+}
+
+/** Everything after the name on a line (and its continuation lines). */
+export function parseInstructions(raw: string): Instructions {
+  const meal = matchMeal(raw);
+  // A handwritten 1 read as ")" or "\\" beside a dash or alone ("1 tab", "1-0-1"); "--" is one dash.
+  const fixed = normaliseText(raw)
+    .replace(/-{2,}/g, '-')
+    .replace(/\bt[il1]?[mn]es\b/gi, 'times')
+    .replace(/(?<=^|[\s-])[)\]|\\](?=$|[\s-])/g, '1');
+  const { days, rest } = parseDuration(fixed);
+  const tokens = rest.split(/\s+/).filter((x) => x !== '');
+  // Four slot cells read as one line: the last run of four dose tokens.
+  let schedule: DosageSchedule | null = null;
+  let kind: Instructions['scheduleKind'] = null;
+  let conf = 0;
+  let runEnd = -1;
+  let run: number[] = [];
+  tokens.forEach((tok, i) => {
+    const v = doseToken(tok);
+    if (v === null) {
+      if (run.length >= 4) runEnd = i;
+      run = [];
+      return;
+    }
+    run.push(v);
+    if (run.length >= 4) runEnd = i + 1;
+  });
+  let runStart = -1;
+  if (runEnd > 0) {
+    const vals = tokens.slice(Math.max(0, runEnd - 4), runEnd).map(doseToken);
+    if (vals.every((v): v is number => v !== null) && vals.some((v) => v > 0)) {
+      schedule = { morning: vals[0] ?? 0, noon: vals[1] ?? 0, evening: vals[2] ?? 0, night: vals[3] ?? 0 };
+      kind = 'cells';
+      conf = 0.8;
+      runStart = runEnd - 4;
+    }
+  }
+  const dosing = parseDosingText(rest);
+  if (dosing !== null && (schedule === null || dosing.kind === 'pattern')) {
+    schedule = dosing.schedule;
+    kind = dosing.kind;
+    conf = dosing.confidence;
+  }
+  // Quantity: a number with a unit word that is not the dose per intake, or "#14" / "Qty 14".
+  let quantity: number | null = null;
+  let unit: UnitMatch | null = null;
+  const before = runStart >= 0 ? tokens.slice(0, runStart) : tokens;
+  for (let i = 0; i < before.length; i++) {
+    const tok = before[i] ?? '';
+    const tagged = /^(?:#|qty:?|qté:?|n°)(\d{1,4})$/i.exec(tok);
+    if (tagged !== null) {
+      quantity = Number(tagged[1]);
+      continue;
+    }
+    const glued = /^(\d{1,4})([\u1780-\u17ffA-Za-z]{2,})$/.exec(tok);
+    const num = glued !== null ? glued[1] : /^\d{1,4}$/.test(tok) ? tok : null;
+    if (num === null) continue;
+    const u = matchUnit(glued !== null ? (glued[2] ?? '') : (before[i + 1] ?? ''));
+    const v = Number(num);
+    // "1 tab twice daily" is a dose; a quantity is larger, or stands before slot cells.
+    if (u !== null && (v > 4 || runStart >= 0)) {
+      quantity = v;
+      unit = u;
+      break;
+    }
+  }
+  // A table row read as a line ends with its quantity column: "1-0-1-0 7 ថ្ងៃ 28".
+  const lastTok = tokens[tokens.length - 1] ?? '';
+  if (quantity === null && schedule !== null && kind === 'pattern' && tokens.length > 1 && /^\d{1,3}$/.test(lastTok) && Number(lastTok) >= 5) {
+    quantity = Number(lastTok);
+  }
+  if (schedule !== null && SLOTS.every((s) => (schedule?.[s] ?? 0) === 0)) schedule = null;
+  return { schedule, scheduleConfidence: conf, scheduleKind: kind, days, quantity, unit, meal };
+}

@@ -1,0 +1,110 @@
+/** The layout-independent grammar of a prescription line or cell (src/reading/line-grammar.ts). */
+import { describe, expect, it } from 'vitest';
+import { doseToken, parseDuration, parseInstructions, splitNameLine } from '../../src/reading/line-grammar.ts';
+import { parseQuantityCell } from '../../src/reading/parse.ts';
+
+describe('splitNameLine', () => {
+  it.each([
+    ['1. Amoxicillin 500mg 1-0-1 x 7 days', 'Amoxicillin', '500mg', '1-0-1 x 7 days'],
+    ['2) Omeprazole 20 mg  1 cap once daily', 'Omeprazole', '20mg', '1 cap once daily'],
+    ['Amoxicilline 500 mg, gélules', 'Amoxicilline', '500mg', ', gélules'],
+    ['3 Vandorix 10mg 12 គ្រាប់ PO 1 1 1 1', 'Vandorix', '10mg', '12 គ្រាប់ PO 1 1 1 1'],
+    ['Vitamin B Complex 1-0-1', 'Vitamin B Complex', null, '1-0-1'],
+  ])('%s', (line, name, strength, rest) => {
+    expect(splitNameLine(line)).toEqual({ name, strength, rest });
+  });
+});
+
+describe('durations', () => {
+  it.each([
+    ['1-0-1 x 7 days', 7, '1-0-1'],
+    ['1 tab twice daily for 5 days', 5, '1 tab twice daily'],
+    ['1 comprimé matin et soir, pendant 10 jours.', 10, '1 comprimé matin et soir, .'],
+    ['1 គ្រាប់ 7 ថ្ងៃ', 7, '1 គ្រាប់'],
+    ['QSP 30 jours', 30, ''],
+    ['1 គ្រាប់ 2 ដង/ថ្ងៃ', null, '1 គ្រាប់ 2 ដង/ថ្ងៃ'],
+    ['1 tab x 2/day', null, '1 tab x 2/day'],
+  ])('%s', (text, days, rest) => {
+    expect(parseDuration(text)).toEqual({ days, rest });
+  });
+});
+
+describe('dose cells', () => {
+  it.each([['1', 1], ['2', 2], ['½', 0.5], ['1/2', 0.5], ['1½', 1.5], ['-', 0], ['—', 0], ['0', 0], ['5', null], ['tab', null]])('%s → %s', (t, v) => {
+    expect(doseToken(t)).toBe(v);
+  });
+});
+
+describe('quantity cells', () => {
+  it.each([
+    ['14 គ្រាប់', 14, 'tablet'],
+    ['7 គ្រាប់ស្រោប', 7, 'coated tablet'],
+    ['20 tabs', 20, 'tablet'],
+    ['10 caps', 10, 'capsule'],
+  ])('%s', (cell, q, unit) => {
+    const r = parseQuantityCell(cell);
+    expect(r.quantity).toBe(q);
+    expect(r.unit?.unit).toBe(unit);
+  });
+});
+
+describe('parseInstructions', () => {
+  const sched = (m: number, n: number, e: number, ni: number): Record<string, number> => ({ morning: m, noon: n, evening: e, night: ni });
+  it('1-0-1 notation, days and meal', () => {
+    const r = parseInstructions('1-0-1 x 7 days after meal');
+    expect(r.schedule).toEqual(sched(1, 0, 1, 0));
+    expect(r.days).toBe(7);
+    expect(r.meal?.after).toBe(true);
+  });
+  it('1-0-1-0 notation with halves', () => {
+    expect(parseInstructions('½-0-½-1').schedule).toEqual(sched(0.5, 0, 0.5, 1));
+  });
+  it('a table row read as one line: quantity with a Khmer unit, route, four slot cells, meal', () => {
+    const r = parseInstructions('14 គ្រាប់ PO 1 - 1 - ក្រោយបាយ');
+    expect(r.quantity).toBe(14);
+    expect(r.unit?.unit).toBe('tablet');
+    expect(r.schedule).toEqual(sched(1, 0, 1, 0));
+    expect(r.meal?.after).toBe(true);
+  });
+  it('a coated-tablet quantity and ½ cells', () => {
+    const r = parseInstructions('7 គ្រាប់ស្រោប ½ 0 ½ 0');
+    expect(r.quantity).toBe(7);
+    expect(r.unit?.unit).toBe('coated tablet');
+    expect(r.schedule).toEqual(sched(0.5, 0, 0.5, 0));
+  });
+  it('French free text', () => {
+    const r = parseInstructions('2 comprimés matin et soir, après le repas, pendant 10 jours.');
+    expect(r.schedule).toEqual(sched(2, 0, 2, 0));
+    expect(r.days).toBe(10);
+    expect(r.meal?.after).toBe(true);
+  });
+  it('before meal in Khmer and English', () => {
+    expect(parseInstructions('1 គ្រាប់ 2 ដង/ថ្ងៃ មុនបាយ').meal?.before).toBe(true);
+    expect(parseInstructions('1 tab three times a day before meal').schedule).toEqual(sched(1, 1, 1, 0));
+  });
+  it('a dose per intake is not a quantity', () => {
+    const r = parseInstructions('1 tab twice daily for 5 days');
+    expect(r.quantity).toBeNull();
+    expect(r.schedule).toEqual(sched(1, 0, 1, 0));
+  });
+});
+
+describe('OCR slips in one-digit strengths', () => {
+  it('reads "Smg" after a name as 5mg', () => {
+    expect(splitNameLine('Terbutaline Smg 1-0-1')).toEqual({ name: 'Terbutaline', strength: '5mg', rest: '1-0-1' });
+  });
+});
+
+describe('OCR slips in handwritten strengths', () => {
+  it('reads "SOOMG" as 500mg', () => {
+    expect(splitNameLine('3. TRIPOLEX SOOMG 1 TAB ONCE DAILY').strength).toBe('500mg');
+  });
+});
+
+describe('a dosing-column table read as lines', () => {
+  it('takes the trailing number as the quantity', () => {
+    const r = parseInstructions('1-0-1-0 7 ថ្ងៃ 14');
+    expect(r.quantity).toBe(14);
+    expect(r.days).toBe(7);
+  });
+});
