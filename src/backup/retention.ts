@@ -1,7 +1,8 @@
 /**
  * Retention of base backups: the newest of each of the last N days, N weeks and N months that
- * have a backup (7 / 4 / 12 by default), and always the newest. WAL older than the oldest kept
- * backup can restore nothing any more and goes with it; timeline history files stay.
+ * have a backup (7 / 4 / 12 by default), and always the newest. Point-in-time recovery reaches
+ * back to the oldest daily backup: archived WAL before it goes (each base backup keeps the WAL
+ * of its own copy, so the weekly and monthly ones still restore); timeline history files stay.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,9 +22,10 @@ function isoWeek(d: Date): string {
   return `${t.getUTCFullYear()}-W${Math.ceil(((t.getTime() - yearStart) / 86_400_000 + 1) / 7)}`;
 }
 
-/** The ids to keep, newest first per bucket (pure: tested on its own). */
-export function backupsToKeep(backups: readonly BackupManifest[], policy: RetentionPolicy): Set<string> {
+/** The ids to keep, and the oldest daily one (where point-in-time recovery starts). Pure. */
+export function backupsToKeep(backups: readonly BackupManifest[], policy: RetentionPolicy): { keep: Set<string>; pitrFrom: string | undefined } {
   const keep = new Set<string>();
+  let pitrFrom: string | undefined;
   const newestFirst = [...backups].sort((a, b) => b.id.localeCompare(a.id));
   const first = newestFirst[0];
   if (first) keep.add(first.id);
@@ -32,7 +34,7 @@ export function backupsToKeep(backups: readonly BackupManifest[], policy: Retent
     [isoWeek, policy.keepWeekly],
     [(d) => d.toISOString().slice(0, 7), policy.keepMonthly],
   ];
-  for (const [bucketOf, count] of buckets) {
+  buckets.forEach(([bucketOf, count], i) => {
     const seen = new Set<string>();
     for (const b of newestFirst) {
       const bucket = bucketOf(new Date(b.started_at));
@@ -40,9 +42,10 @@ export function backupsToKeep(backups: readonly BackupManifest[], policy: Retent
       if (seen.size >= count) break;
       seen.add(bucket);
       keep.add(b.id);
+      if (i === 0) pitrFrom = b.id;
     }
-  }
-  return keep;
+  });
+  return { keep, pitrFrom: pitrFrom ?? first?.id };
 }
 
 export interface PruneResult {
@@ -52,11 +55,11 @@ export interface PruneResult {
 
 export function pruneBackups(dir: string, policy: RetentionPolicy): PruneResult {
   const backups = listBackups(dir);
-  const keep = backupsToKeep(backups, policy);
+  const { keep, pitrFrom } = backupsToKeep(backups, policy);
   const removedBackups = backups.filter((b) => !keep.has(b.id)).map((b) => b.id);
   for (const id of removedBackups) fs.rmSync(path.join(baseRoot(dir), id), { recursive: true, force: true });
-  const kept = backups.filter((b) => keep.has(b.id));
-  const oldest = kept[0] ? segmentPosition(kept[0].start_wal) : undefined;
+  const from = backups.find((b) => b.id === pitrFrom);
+  const oldest = from ? segmentPosition(from.start_wal) : undefined;
   let removedWal = 0;
   if (oldest !== undefined) {
     for (const name of listArchivedWal(dir)) {

@@ -165,7 +165,9 @@ describe('retention', () => {
       const day = new Date(Date.UTC(2026, 0, 1) + d * 86_400_000);
       backups.push(at(new Date(day.getTime() + 2 * 3600_000).toISOString()), at(new Date(day.getTime() + 14 * 3600_000).toISOString()));
     }
-    const keep = backupsToKeep(backups, { keepDaily: 7, keepWeekly: 4, keepMonthly: 12 });
+    const { keep, pitrFrom } = backupsToKeep(backups, { keepDaily: 7, keepWeekly: 4, keepMonthly: 12 });
+    // point-in-time recovery reaches back to the oldest daily backup
+    expect(backups.find((b) => b.id === pitrFrom)?.started_at).toBe(new Date(Date.UTC(2026, 0, 1) + 393 * 86_400_000 + 14 * 3600_000).toISOString());
     const kept = backups.filter((b) => keep.has(b.id)).map((b) => b.started_at);
     // the 7 newest days, each at 14:00 (the newest of its day)
     for (let d = 393; d < 400; d += 1) expect(kept).toContain(new Date(Date.UTC(2026, 0, 1) + d * 86_400_000 + 14 * 3600_000).toISOString());
