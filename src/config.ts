@@ -29,6 +29,19 @@ export interface Config {
   billing: BillingConfig;
   /** The AI assistant's provider (issue 14). */
   ai: AiConfig;
+  /** Base backups, WAL archive and retention (`dastern backup`). */
+  backup: BackupConfig;
+}
+
+export interface BackupConfig {
+  /** Where base backups, the encrypted WAL archive and the file-store copy are kept. */
+  dir: string;
+  /** base64 of 32 bytes; undefined → generated under dataDir/secrets (never in production). */
+  key: string | undefined;
+  /** Retention: the newest backup of each of the last N days, weeks and months is kept. */
+  keepDaily: number;
+  keepWeekly: number;
+  keepMonthly: number;
 }
 
 export interface AiConfig {
@@ -240,6 +253,18 @@ function parseAiConfig(env: NodeJS.ProcessEnv): AiConfig {
   };
 }
 
+function parseBackupConfig(env: NodeJS.ProcessEnv, dataDir: string): BackupConfig {
+  const key = env.DASTERN_BACKUP_KEY && env.DASTERN_BACKUP_KEY !== '' ? env.DASTERN_BACKUP_KEY : undefined;
+  if (key !== undefined && Buffer.from(key, 'base64').length !== 32) throw new ConfigError('DASTERN_BACKUP_KEY must be the base64 of 32 random bytes');
+  return {
+    dir: path.resolve(env.DASTERN_BACKUP_DIR && env.DASTERN_BACKUP_DIR !== '' ? env.DASTERN_BACKUP_DIR : path.join(dataDir, 'backups')),
+    key,
+    keepDaily: parseInteger('DASTERN_BACKUP_KEEP_DAILY', env.DASTERN_BACKUP_KEEP_DAILY, 7, 1, 3650),
+    keepWeekly: parseInteger('DASTERN_BACKUP_KEEP_WEEKLY', env.DASTERN_BACKUP_KEEP_WEEKLY, 4, 0, 520),
+    keepMonthly: parseInteger('DASTERN_BACKUP_KEEP_MONTHLY', env.DASTERN_BACKUP_KEEP_MONTHLY, 12, 0, 1200),
+  };
+}
+
 function parseMetricsToken(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (!/^[A-Za-z0-9._~+/=-]{16,512}$/.test(raw)) throw new ConfigError('DASTERN_METRICS_TOKEN must be 16 to 512 characters of [A-Za-z0-9._~+/=-]');
@@ -265,11 +290,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = env.HOST && env.HOST !== '' ? env.HOST : '127.0.0.1';
   const port = parsePort('PORT', env.PORT, 3000);
   const api = parseApiConfig(env, nodeEnv, host, port);
+  const dataDir = path.resolve(env.DASTERN_DATA_DIR && env.DASTERN_DATA_DIR !== '' ? env.DASTERN_DATA_DIR : '.data');
   const config: Config = {
     env: nodeEnv,
     databaseUrl: parseUrl('DATABASE_URL', env.DATABASE_URL),
     appDatabaseUrl: parseUrl('DASTERN_APP_DATABASE_URL', env.DASTERN_APP_DATABASE_URL),
-    dataDir: path.resolve(env.DASTERN_DATA_DIR && env.DASTERN_DATA_DIR !== '' ? env.DASTERN_DATA_DIR : '.data'),
+    dataDir,
     host,
     port,
     embeddedPgPort: parsePort('DASTERN_EMBEDDED_PG_PORT', env.DASTERN_EMBEDDED_PG_PORT, 54329),
@@ -279,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobs: parseJobsConfig(env),
     billing: parseBillingConfig(env, nodeEnv),
     ai: parseAiConfig(env),
+    backup: parseBackupConfig(env, dataDir),
   };
   if (config.env === 'production' && config.databaseUrl === undefined) {
     throw new ConfigError('production needs DATABASE_URL: the embedded database is for development only');

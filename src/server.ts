@@ -11,6 +11,8 @@ import { buildApp } from './http/app.ts';
 import { listenOnSockets, type Listeners } from './http/listen.ts';
 import { NotificationHub } from './notifications/hub.ts';
 import { startAuditSealer, type AuditSealer } from './audit/sealer.ts';
+import { startBackupSchedule } from './backup/schedule.ts';
+import { walStagingDir } from './db/embedded.ts';
 import { FileStore } from './files/store.ts';
 import { loadFileKey } from './files/key.ts';
 import { installQueues, startQueue, type ReadingQueueTuning } from './jobs/queue.ts';
@@ -40,6 +42,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   let boss: Awaited<ReturnType<typeof startQueue>> | undefined;
   let sealer: AuditSealer | undefined;
+  const backups = urls.embedded ? startBackupSchedule(config, urls.ownerUrl, urls.embedded.cluster, walStagingDir(urls.embedded.cluster), logger) : undefined;
   let listeners: Listeners | undefined;
   try {
     sealer = startAuditSealer(db, logger, config.jobs.auditSealIntervalMs);
@@ -71,6 +74,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     mailer.close();
     await hub.stop();
     await db.close();
+    await backups?.stop();
     await urls.embedded?.stop();
     throw err;
   }
@@ -103,6 +107,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         mailer.close();
         await hub.stop();
         await db.close();
+        await backups?.stop();
         await urls.embedded?.stop();
       })();
       return stopping;

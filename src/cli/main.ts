@@ -9,6 +9,7 @@ import { registerUserCommands } from './users.ts';
 import { registerAuditCommands } from './audit.ts';
 import { registerMaintenanceCommands } from './maintenance.ts';
 import { registerReadCommand } from './read.ts';
+import { registerBackupCommands } from './backup.ts';
 
 const program = new Command('dastern')
   .description('DasTern: prescription photos to medication plans, reminders and doctor follow-up')
@@ -21,6 +22,7 @@ registerUserCommands(program);
 registerAuditCommands(program);
 registerMaintenanceCommands(program);
 registerReadCommand(program);
+registerBackupCommands(program);
 
 try {
   await program.parseAsync(process.argv);

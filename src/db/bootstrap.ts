@@ -63,7 +63,7 @@ export async function prepareDatabase(config: Config, logger: Logger, options: P
   let embedded: EmbeddedPostgres | undefined;
   let ownerUrl = config.databaseUrl;
   if (ownerUrl === undefined) {
-    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, logger });
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, logger, archiveWal: true });
     ownerUrl = embedded.url;
   }
   try {

@@ -30,6 +30,19 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   port: number;
   logger: Logger;
+  /** Archive every completed WAL segment into walStagingDir(cluster) (for `dastern backup`). */
+  archiveWal?: boolean;
+}
+
+/** Where the embedded server's archive_command copies WAL segments (beside the cluster, owned by its user). */
+export function walStagingDir(cluster: string): string {
+  return `${path.resolve(cluster)}.wal-staging`;
+}
+
+/** The PostgreSQL binaries and the OS user to run them as (for backups restored into scratch clusters). */
+export function embeddedRuntime(): { bin: string; runAs: { uid: number; gid: number } | undefined } {
+  const runAs = runAsUser();
+  return { bin: reachableBinaries(runAs), runAs };
 }
 
 export interface EmbeddedPostgres {
@@ -37,6 +50,8 @@ export interface EmbeddedPostgres {
   url: string;
   /** True when this start created the cluster (first run). */
   created: boolean;
+  /** The cluster's data directory. */
+  cluster: string;
   stop(): Promise<void>;
 }
 
@@ -108,7 +123,7 @@ function reachableBinaries(runAs: RunAs | undefined): string {
 }
 
 /** Where the cluster lives: inside the data dir when reachable, else under /var/lib/dastern. */
-function clusterDir(dataDir: string, runAs: RunAs | undefined): string {
+export function clusterDir(dataDir: string, runAs: RunAs | undefined): string {
   const inside = path.join(dataDir, 'postgres');
   if (!runAs) return inside;
   fs.mkdirSync(dataDir, { recursive: true });
@@ -221,9 +236,20 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await recoverOrphan(cluster, logger);
   }
 
+  const archive: string[] = [];
+  if (options.archiveWal === true) {
+    const staging = walStagingDir(cluster);
+    fs.mkdirSync(staging, { recursive: true, mode: 0o700 });
+    if (runAs) fs.chownSync(staging, runAs.uid, runAs.gid);
+    // Copy to a temporary name, then rename: a crash mid-copy never leaves a partial segment.
+    // A segment archived before (a crash between copy and acknowledgement) succeeds only if identical.
+    const target = `'${staging}/%f'`;
+    const command = `if [ -f ${target} ]; then cmp -s '%p' ${target}; else cp '%p' '${staging}/%f.tmp' && mv '${staging}/%f.tmp' ${target}; fi`;
+    archive.push('-c', 'archive_mode=on', '-c', `archive_command=${command}`, '-c', 'archive_timeout=60');
+  }
   const child: ChildProcess = spawn(path.join(bin, 'bin', 'postgres'), [
     '-D', cluster, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
-    '-c', 'max_connections=200',
+    '-c', 'max_connections=200', ...archive,
   ], { ...(runAs ?? {}), stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } });
   const logTail: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -267,6 +293,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return {
     url: superUrl(DATABASE),
     created,
+    cluster,
     stop(): Promise<void> {
       stopping ??= (async () => {
         if (exited !== undefined) return;

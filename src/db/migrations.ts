@@ -8,6 +8,7 @@
  * session advisory lock, so two processes never migrate at once and a crash never leaves
  * a half-applied step recorded (or an applied step unrecorded).
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,12 @@ export interface MigrationFile {
   file: string;
   up: string;
   down: string | undefined;
+  /** SHA-256 of the up part (line endings normalised): recorded when applied, compared ever after. */
+  checksum: string;
+}
+
+export class MigrationChangedError extends Error {
+  override name = 'MigrationChangedError';
 }
 
 export function parseMigration(file: string): MigrationFile {
@@ -39,7 +46,8 @@ export function parseMigration(file: string): MigrationFile {
     if (end < 0) throw new Error(`${path.basename(file)}: the migrate:down comment is not closed`);
     down = rest.slice(0, end);
   }
-  return { name: path.basename(file, '.sql'), file, up, down };
+  const checksum = createHash('sha256').update(up.replace(/\r\n/g, '\n')).digest('hex');
+  return { name: path.basename(file, '.sql'), file, up, down, checksum };
 }
 
 export function listMigrations(dir = MIGRATIONS_DIR): MigrationFile[] {
@@ -55,7 +63,29 @@ const BOOKKEEPING = `
   CREATE TABLE IF NOT EXISTS dastern_meta.schema_migrations (
     name text PRIMARY KEY,
     applied_at timestamptz NOT NULL DEFAULT now()
-  );`;
+  );
+  ALTER TABLE dastern_meta.schema_migrations ADD COLUMN IF NOT EXISTS checksum text;`;
+
+/**
+ * An applied migration whose file changed since would never reach this database (and a fresh
+ * one would differ from it): refused, naming the file. Rows applied before checksums were
+ * recorded take the file's current checksum once.
+ */
+async function checkApplied(client: pg.ClientBase, files: readonly MigrationFile[]): Promise<void> {
+  const applied = await client.query<{ name: string; checksum: string | null }>('SELECT name, checksum FROM dastern_meta.schema_migrations');
+  const byName = new Map(files.map((f) => [f.name, f]));
+  for (const row of applied.rows) {
+    const file = byName.get(row.name);
+    if (file === undefined) continue; // applied by a newer version of DasTern: status shows it
+    if (row.checksum === null) {
+      await client.query('UPDATE dastern_meta.schema_migrations SET checksum = $2 WHERE name = $1', [row.name, file.checksum]);
+    } else if (row.checksum !== file.checksum) {
+      throw new MigrationChangedError(
+        `migration ${row.name} was changed after it was applied to this database (recorded sha256 ${row.checksum.slice(0, 12)}…, the file now ${file.checksum.slice(0, 12)}…): restore the file as it was and put the change in a new migration`,
+      );
+    }
+  }
+}
 
 function storage(client: pg.ClientBase): UmzugStorage {
   return {
@@ -101,15 +131,17 @@ export async function withMigrator<T>(ownerUrl: string, fn: (m: Migrator) => Pro
     await client.query('SET client_min_messages = warning');
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
     await client.query(BOOKKEEPING);
+    const files = listMigrations(dir);
+    await checkApplied(client, files);
     const umzug = new Umzug<pg.ClientBase>({
       context: client,
       logger: undefined,
       storage: storage(client),
-      migrations: listMigrations(dir).map((m) => ({
+      migrations: files.map((m) => ({
         name: m.name,
         path: m.file,
         up: async () =>
-          step(client, m.up, { text: 'INSERT INTO dastern_meta.schema_migrations (name) VALUES ($1)', values: [m.name] }),
+          step(client, m.up, { text: 'INSERT INTO dastern_meta.schema_migrations (name, checksum) VALUES ($1, $2)', values: [m.name, m.checksum] }),
         down: async () => {
           if (m.down === undefined) throw new Error(`${m.name} has no down part: it cannot be rolled back`);
           await step(client, m.down, { text: 'DELETE FROM dastern_meta.schema_migrations WHERE name = $1', values: [m.name] });

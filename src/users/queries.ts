@@ -1,4 +1,5 @@
 /** SQL of profiles, sessions, export and erasure. */
+import type { PractitionerRow } from '../fhir/types.ts';
 import type { Tx } from '../db/database.ts';
 
 export interface ProfileRow {
@@ -116,6 +117,15 @@ export async function exportData(tx: Tx, userId: string): Promise<Record<string,
     [userId],
   );
   return { ...(res.rows[0]?.data ?? {}), access_log: await wholeAccessLog(tx) };
+}
+
+/** The doctors she has (or had) a care relationship with, for the FHIR export's Practitioners. */
+export async function careTeam(tx: Tx, patientId: string): Promise<PractitionerRow[]> {
+  return (await tx.query<PractitionerRow>(
+    `SELECT u.id, u.first_name, u.last_name, u.license_number FROM users u
+      WHERE u.id IN (SELECT doctor_id FROM doctor_patient_relationships WHERE patient_id = $1) ORDER BY u.last_name, u.id`,
+    [patientId],
+  )).rows;
 }
 
 /** Every access-log row about the acting user, oldest first (the function gives pages of ≤ 1,000, newest first). */

@@ -26,8 +26,15 @@ export async function userRoutes(app: App, s: Services): Promise<void> {
       return reply.code(204).send(null);
     });
 
-  app.get('/me/export', { ...secured, schema: { tags: ['me'], summary: 'Everything about me as JSON (including who accessed my records)', security, response: { 200: Type.Object({ format: Type.String(), exported_at: Type.String() }, { additionalProperties: true }), ...problems(...AUTHED) } } },
+  app.get('/me/export', { ...secured, schema: { tags: ['me'], summary: 'Everything about me as JSON (including who accessed my records); ?format=fhir: my medicines and doses as a FHIR R4 Bundle', security,
+    querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('fhir')])) }),
+    response: { 200: Type.Object({}, { additionalProperties: true, description: 'dastern-export/1 JSON, or a FHIR R4 Bundle (application/fhir+json)' }), ...problems(...AUTHED) } } },
     async (request, reply) => {
+      if (request.query.format === 'fhir') {
+        const bundle = await users.exportFhir(request);
+        reply.header('content-disposition', 'attachment; filename="dastern-export.fhir.json"');
+        return reply.type('application/fhir+json; charset=utf-8').serializer(JSON.stringify).send(bundle);
+      }
       const data = await users.exportAll(request);
       reply.header('content-disposition', 'attachment; filename="dastern-export.json"');
       // Serialised as is: the export's shape follows the tables.

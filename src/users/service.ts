@@ -8,6 +8,8 @@ import { recordRead } from '../audit/service.ts';
 import { recordEvent, clientInfo } from '../analytics/service.ts';
 import { revokeSession } from '../auth/queries.ts';
 import * as q from './queries.ts';
+import { buildFhirBundle } from '../fhir/bundle.ts';
+import type { Bundle, ExportRows } from '../fhir/types.ts';
 import type { MeT, PatchMeT } from './types.ts';
 
 const PATIENT_FIELDS = ['date_of_birth', 'gender', 'medical_conditions', 'allergies', 'emergency_contact'] as const;
@@ -130,6 +132,18 @@ export class UserService {
       await recordRead(tx, request, { table: 'users', action: 'export', subjectUserId: actor.userId, resourceIds: [actor.userId] });
       await recordEvent(tx, actor.userId, 'data_export', clientInfo(request), {});
       return { format: 'dastern-export/1', exported_at: new Date().toISOString(), ...data };
+    });
+  }
+
+  /** Her medicines, schedules and doses as a FHIR R4 Bundle (src/fhir/). */
+  async exportFhir(request: FastifyRequest): Promise<Bundle> {
+    const actor = actorOf(request);
+    return this.s.run(request, async (tx) => {
+      const data = (await q.exportData(tx, actor.userId)) as unknown as ExportRows;
+      const team = await q.careTeam(tx, actor.userId);
+      await recordRead(tx, request, { table: 'users', action: 'export', subjectUserId: actor.userId, resourceIds: [actor.userId] });
+      await recordEvent(tx, actor.userId, 'data_export', clientInfo(request), { format: 'fhir' });
+      return buildFhirBundle(data, team, new Date());
     });
   }
 
