@@ -1,5 +1,6 @@
 /** SQL of profiles, sessions, export and erasure. */
 import type { Tx } from '../db/database.ts';
+import { actorName } from '../audit/service.ts';
 
 export interface ProfileRow {
   id: string;
@@ -128,7 +129,7 @@ async function wholeAccessLog(tx: Tx): Promise<Record<string, unknown>[]> {
     page = await accessLogPage(tx, PAGE, page[PAGE - 1]?.seq ?? null);
     newestFirst.push(...page);
   }
-  return newestFirst.reverse().map((r) => r.row);
+  return newestFirst.reverse().map((r) => ({ ...r.row, actor_name: actorName(r.row as Parameters<typeof actorName>[0]) }));
 }
 
 interface AccessLogRow { row: Record<string, unknown>; seq: string }
