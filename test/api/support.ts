@@ -27,6 +27,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     DASTERN_JWT_SECRET: JWT_SECRET,
     DASTERN_BCRYPT_COST: '4',
     DASTERN_AUTH_RATE_LIMIT: '100000',
+    DASTERN_REGISTER_RATE_LIMIT: '100000',
     DASTERN_RATE_LIMIT: '1000000',
     DASTERN_DATA_DIR: '.data/test-api',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
