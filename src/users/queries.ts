@@ -149,3 +149,9 @@ export async function eraseUser(tx: Tx, userId: string): Promise<{ auditRowsReda
   const res = await tx.query<{ n: number }>('SELECT app_audit_erase_user($1) AS n', [userId]);
   return { auditRowsRedacted: res.rows[0]?.n ?? 0 };
 }
+
+/** Has an admin verified this doctor's licence (issue 16, item 3)? False for anyone else. */
+export async function isVerifiedDoctor(tx: Tx, userId: string): Promise<boolean> {
+  const res = await tx.query<{ ok: boolean }>(`SELECT (role = 'doctor' AND doctor_verified_at IS NOT NULL) AS ok FROM users WHERE id = $1`, [userId]);
+  return res.rows[0]?.ok ?? false;
+}
