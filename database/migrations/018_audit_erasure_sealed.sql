@@ -15,8 +15,8 @@
 --    or edits a kept subject, fails and names the row), and, for every erasure event, that its
 --    entries still give the digest it sealed (entries added, removed or edited fail and name
 --    the event).
---  * Nobody erases a living account: app_audit_erase_user refuses while the users row exists
---    (DELETE /me deletes the row first, in the same transaction).
+--  * Nobody erases a living account: app_audit_erase_user refuses while the users row exists and
+--    is not anonymised (DELETE /me deletes the row first, in the same transaction).
 -- Rows redacted before this migration are named by one erasure event written here.
 
 CREATE TABLE audit_redactions (
@@ -82,7 +82,8 @@ BEGIN
           OR app_is_direct_sql()) THEN
     RAISE EXCEPTION 'permission denied to erase another user''s audit trail' USING ERRCODE = 'insufficient_privilege';
   END IF;
-  IF p_user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = p_user_id) THEN
+  -- living: the row exists and was not anonymised (deleted_at + anonymised_at: the documented soft erasure)
+  IF p_user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = p_user_id AND u.anonymised_at IS NULL) THEN
     RAISE EXCEPTION 'the account still exists: only an erased account''s audit trail is redacted' USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
   -- the event first (its seq names the entries), completed below in this transaction, before
