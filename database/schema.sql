@@ -2631,6 +2631,492 @@ CREATE POLICY clinical_notes_delete ON clinical_notes FOR DELETE USING (
 ALTER TABLE notifications ADD COLUMN message_key text;
 ALTER TABLE notifications ADD CONSTRAINT notifications_message_key_check CHECK (message_key ~ '^[a-z][a-z0-9_]{0,62}$');
 
+-- >>> migrations/018_audit_erasure_sealed.sql (verbatim up part; keep identical)
+-- 018_audit_erasure_sealed.sql — erasure inside the audit chain's guarantees (issue 16, items 1 and 2).
+--  * Erasing a reader's account no longer erases the patient's record of who read her file: a
+--    row whose actor is the erased user and whose subject is someone else keeps its subject
+--    (and its role, action, table, resource and time, which are in the chained text); the
+--    erased user's id, IP, user agent and the row's values go. Her access log shows "a doctor
+--    (account deleted)". Rows about the erased user (subject, her own acts, her users row) are
+--    blanked entirely, as before.
+--  * Every erasure is itself an audit row (action 'erase_user', table 'audit_logs') sealed into
+--    the chain like any other: resource_id names the redacted rows' seq range and new_values
+--    their count, their seq ranges and a digest of audit_redactions' entries for it.
+--    audit_redactions keeps, per erasure and redacted row, the row's payload hash after the
+--    redaction (no personal data: seq numbers and hashes; no grant to the service).
+--  * app_audit_verify demands, for every redacted row, an entry of a recorded erasure whose
+--    hash matches the row as it is now (a plain UPDATE that blanks a row and sets redacted_at,
+--    or edits a kept subject, fails and names the row), and, for every erasure event, that its
+--    entries still give the digest it sealed (entries added, removed or edited fail and name
+--    the event).
+--  * Nobody erases a living account: app_audit_erase_user refuses while the users row exists and
+--    is not anonymised (DELETE /me deletes the row first, in the same transaction).
+-- Rows redacted before this migration are named by one erasure event written here.
+
+CREATE TABLE audit_redactions (
+    seq          bigint NOT NULL,      -- the redacted audit_logs row
+    erasure_seq  bigint NOT NULL,      -- the 'erase_user' audit row that redacted it
+    payload_hash text NOT NULL,        -- app_audit_payload_hash of the row just after the redaction
+    CONSTRAINT audit_redactions_pkey PRIMARY KEY (seq, erasure_seq),
+    CONSTRAINT audit_redactions_hash_check CHECK (payload_hash ~ '^[0-9a-f]{64}$')
+);
+CREATE INDEX idx_audit_redactions_erasure ON audit_redactions (erasure_seq);
+COMMENT ON TABLE audit_redactions IS 'What each erasure (audit_logs action erase_user) redacted: the row and its payload hash afterwards; sealed through the erasure row''s digest.';
+ALTER TABLE audit_redactions ENABLE ROW LEVEL SECURITY;
+REVOKE ALL ON audit_redactions FROM PUBLIC;
+
+-- The digest an erasure event seals: sha256 over "seq:payload_hash" of its entries in seq order.
+CREATE FUNCTION app_audit_erasure_digest(p_erasure_seq bigint) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = public, pg_temp
+AS $$
+  SELECT encode(digest(coalesce(string_agg(r.seq::text || ':' || r.payload_hash, ',' ORDER BY r.seq), ''), 'sha256'), 'hex')
+    FROM audit_redactions r WHERE r.erasure_seq = p_erasure_seq
+$$;
+REVOKE ALL ON FUNCTION app_audit_erasure_digest(bigint) FROM PUBLIC;
+
+-- Records an erasure event for the rows just marked in audit_redactions under p_erasure_seq:
+-- their count, seq ranges (gaps and islands) and the digest.
+CREATE FUNCTION app_audit_seal_erasure(p_erasure_seq bigint) RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_n integer;
+  v_min bigint;
+  v_max bigint;
+  v_ranges jsonb;
+BEGIN
+  SELECT count(*), min(seq), max(seq) INTO v_n, v_min, v_max FROM audit_redactions WHERE erasure_seq = p_erasure_seq;
+  SELECT coalesce(jsonb_agg(jsonb_build_array(lo, hi) ORDER BY lo), '[]'::jsonb) INTO v_ranges
+    FROM (SELECT min(seq) AS lo, max(seq) AS hi
+            FROM (SELECT seq, seq - row_number() OVER (ORDER BY seq) AS grp
+                    FROM (SELECT l.seq FROM audit_logs l JOIN audit_redactions r ON r.seq = l.seq AND r.erasure_seq = p_erasure_seq) s) g
+           GROUP BY grp) x;
+  UPDATE audit_logs
+     SET resource_id = CASE WHEN v_n = 0 THEN 'no rows' ELSE format('seq %s..%s', v_min, v_max) END,
+         new_values = jsonb_build_object('redacted_rows', v_n, 'seq_ranges', v_ranges, 'digest', app_audit_erasure_digest(p_erasure_seq))
+   WHERE seq = p_erasure_seq;
+  RETURN v_n;
+END
+$$;
+REVOKE ALL ON FUNCTION app_audit_seal_erasure(bigint) FROM PUBLIC;
+
+-- Erasure of an erased user's audit trail: the user herself (her row already deleted in this
+-- transaction), admins, 'system', and direct SQL by the owner — never while the account exists.
+CREATE OR REPLACE FUNCTION app_audit_erase_user(p_user_id uuid) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_event bigint;
+  v_n integer;
+BEGIN
+  IF NOT (coalesce(app_current_user_id() = p_user_id, false) OR app_is_admin() OR app_is_system()
+          OR app_is_direct_sql()) THEN
+    RAISE EXCEPTION 'permission denied to erase another user''s audit trail' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  -- living: the row exists and was not anonymised (deleted_at + anonymised_at: the documented soft erasure)
+  IF p_user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = p_user_id AND u.anonymised_at IS NULL) THEN
+    RAISE EXCEPTION 'the account still exists: only an erased account''s audit trail is redacted' USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  -- the event first (its seq names the entries), completed below in this transaction, before
+  -- any sealer can see it
+  INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id)
+  VALUES (NULL, coalesce(app_current_role(), 'system'), 'erase_user', 'audit_logs', 'pending')
+  RETURNING seq INTO v_event;
+  WITH target AS (
+    SELECT l.seq,
+           -- the patient's record that someone read or changed her data stays hers
+           (l.actor_user_id = p_user_id AND l.subject_user_id IS NOT NULL AND l.subject_user_id <> p_user_id
+            AND NOT (l.table_name = 'users' AND l.resource_id = p_user_id::text)) AS keep_subject
+      FROM audit_logs l
+     WHERE l.seq <> v_event
+       AND (l.actor_user_id = p_user_id OR l.subject_user_id = p_user_id
+            OR (l.table_name = 'users' AND l.resource_id = p_user_id::text))
+  ), done AS (
+    UPDATE audit_logs l
+       SET actor_user_id = NULL, subject_user_id = CASE WHEN t.keep_subject THEN l.subject_user_id END,
+           old_values = NULL, new_values = NULL, ip_address = NULL, user_agent = NULL,
+           redacted_at = now()
+      FROM target t WHERE l.seq = t.seq
+    RETURNING l.seq, l.subject_user_id
+  )
+  INSERT INTO audit_redactions (seq, erasure_seq, payload_hash)
+  SELECT d.seq, v_event, app_audit_payload_hash(NULL, d.subject_user_id, NULL, NULL, NULL, NULL) FROM done d;
+  v_n := app_audit_seal_erasure(v_event);
+  RETURN v_n;
+END
+$$;
+
+-- The rows redacted before 018: one erasure event names them.
+DO $do$
+DECLARE
+  v_event bigint;
+BEGIN
+  IF EXISTS (SELECT 1 FROM audit_logs WHERE redacted_at IS NOT NULL) THEN
+    INSERT INTO audit_logs (actor_role, action, table_name, resource_id)
+    VALUES ('system', 'erase_user', 'audit_logs', 'pending') RETURNING seq INTO v_event;
+    INSERT INTO audit_redactions (seq, erasure_seq, payload_hash)
+    SELECT seq, v_event, app_audit_payload_hash(actor_user_id, subject_user_id, old_values, new_values, ip_address, user_agent)
+      FROM audit_logs WHERE redacted_at IS NOT NULL;
+    PERFORM app_audit_seal_erasure(v_event);
+  END IF;
+END
+$do$;
+
+-- Walks the chain in position order. ok = false names the first sealed row that was edited,
+-- back-dated or deleted, a broken chain entry, a cut-off tail, a row inserted below the
+-- sealed horizon outside the chain, a redacted row no recorded erasure accounts for, or an
+-- erasure whose record of what it redacted was changed. pending_rows: rows not sealed yet.
+-- For admins, 'system' and direct SQL by the owner.
+CREATE OR REPLACE FUNCTION app_audit_verify(p_stale interval DEFAULT interval '1 hour')
+RETURNS TABLE (ok boolean, checked_rows bigint, first_bad_seq bigint, problem text, pending_rows bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  r record;
+  e record;
+  v_prev text := repeat('0', 64);
+  v_expected bigint := 1;
+  v_count bigint := 0;
+  v_stray bigint;
+  v_missing bigint;
+  v_prev_seq bigint := NULL;
+  v_pending bigint;
+  v_stale bigint;
+  h audit_chain_head%ROWTYPE;
+BEGIN
+  IF NOT (app_is_admin() OR app_is_system() OR app_is_direct_sql()) THEN
+    RAISE EXCEPTION 'permission denied for audit verification' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  SELECT * INTO h FROM audit_chain_head WHERE id = 1;
+  SELECT min(l.seq) FILTER (WHERE l.seq <= h.sealed_through),
+         count(*) FILTER (WHERE l.seq > h.sealed_through),
+         min(l.seq) FILTER (WHERE l.seq > h.sealed_through AND l.created_at < now() - p_stale)
+    INTO v_stray, v_pending, v_stale
+    FROM audit_logs l WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = l.seq);
+  FOR r IN
+    SELECT c.position, c.seq AS chain_seq, c.payload_hash, c.prev_hash, c.row_hash, l.seq, l.created_at, l.actor_user_id,
+           l.actor_role, l.action, l.table_name, l.resource_id, l.subject_user_id, l.old_values, l.new_values,
+           l.ip_address, l.user_agent, l.request_id, l.redacted_at, x.payload_hash AS redacted_hash, x.erasure_seq
+      FROM audit_chain c LEFT JOIN audit_logs l ON l.seq = c.seq
+      LEFT JOIN LATERAL (SELECT ar.payload_hash, ar.erasure_seq FROM audit_redactions ar
+                          WHERE ar.seq = c.seq ORDER BY ar.erasure_seq DESC LIMIT 1) x ON l.redacted_at IS NOT NULL
+     ORDER BY c.position
+  LOOP
+    v_count := v_count + 1;
+    IF r.position <> v_expected OR r.prev_hash <> v_prev THEN
+      SELECT min(l.seq) INTO v_missing FROM audit_logs l
+       WHERE l.seq < r.chain_seq AND (v_prev_seq IS NULL OR l.seq > v_prev_seq)
+         AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = l.seq);
+      RETURN QUERY SELECT false, v_count, coalesce(v_missing, v_stray, r.chain_seq),
+        CASE WHEN r.position <> v_expected THEN format('chain positions %s..%s are missing (seals deleted)', v_expected, r.position - 1)
+             ELSE 'prev_hash does not match the previous seal (a seal was deleted, inserted or edited)' END, NULL::bigint;
+      RETURN;
+    END IF;
+    IF r.seq IS NULL THEN
+      RETURN QUERY SELECT false, v_count, r.chain_seq, 'the sealed row is gone (deleted)', NULL::bigint;
+      RETURN;
+    END IF;
+    IF r.redacted_at IS NULL THEN
+      IF r.payload_hash <> app_audit_payload_hash(r.actor_user_id, r.subject_user_id, r.old_values, r.new_values, r.ip_address, r.user_agent) THEN
+        RETURN QUERY SELECT false, v_count, r.seq, 'payload (actor, subject, values, ip or user agent) was edited', NULL::bigint;
+        RETURN;
+      END IF;
+    ELSIF r.redacted_hash IS NULL OR NOT EXISTS (SELECT 1 FROM audit_logs ev JOIN audit_chain ec ON ec.seq = ev.seq
+                                                  WHERE ev.seq = r.erasure_seq AND ev.action = 'erase_user' AND ev.table_name = 'audit_logs') THEN
+      RETURN QUERY SELECT false, v_count, r.seq, 'a redacted row that no sealed erasure names (blanked outside an erasure)', NULL::bigint;
+      RETURN;
+    ELSIF r.redacted_hash <> app_audit_payload_hash(r.actor_user_id, r.subject_user_id, r.old_values, r.new_values, r.ip_address, r.user_agent) THEN
+      RETURN QUERY SELECT false, v_count, r.seq, format('a redacted row differs from what erasure %s left (edited)', r.erasure_seq), NULL::bigint;
+      RETURN;
+    END IF;
+    IF r.row_hash <> app_audit_row_hash(r.seq, r.created_at, r.actor_role, r.action, r.table_name, r.resource_id,
+                                        r.request_id, r.payload_hash, r.prev_hash) THEN
+      RETURN QUERY SELECT false, v_count, r.seq, 'row content (time, role, action, table, resource) was edited', NULL::bigint;
+      RETURN;
+    END IF;
+    v_prev := r.row_hash;
+    v_prev_seq := r.seq;
+    v_expected := v_expected + 1;
+  END LOOP;
+  IF h.last_position <> v_expected - 1 OR h.last_hash <> v_prev THEN
+    RETURN QUERY SELECT false, v_count, NULL::bigint, format('the chain head says %s seals, %s are left: the last were deleted', h.last_position, v_expected - 1), NULL::bigint;
+    RETURN;
+  END IF;
+  -- each sealed erasure's record of what it redacted is the one it sealed
+  FOR e IN
+    SELECT ev.seq, ev.new_values ->> 'digest' AS digest
+      FROM audit_logs ev JOIN audit_chain ec ON ec.seq = ev.seq
+     WHERE ev.action = 'erase_user' AND ev.table_name = 'audit_logs'
+     ORDER BY ev.seq
+  LOOP
+    IF e.digest IS DISTINCT FROM app_audit_erasure_digest(e.seq) THEN
+      RETURN QUERY SELECT false, v_count, e.seq, 'the record of what this erasure redacted was changed (audit_redactions)', NULL::bigint;
+      RETURN;
+    END IF;
+  END LOOP;
+  SELECT min(ar.erasure_seq) INTO v_missing FROM audit_redactions ar
+   WHERE ar.erasure_seq <= h.sealed_through
+     AND NOT EXISTS (SELECT 1 FROM audit_logs ev WHERE ev.seq = ar.erasure_seq AND ev.action = 'erase_user' AND ev.table_name = 'audit_logs');
+  IF v_missing IS NOT NULL THEN
+    RETURN QUERY SELECT false, v_count, v_missing, 'redaction entries name an erasure that is not in the log', NULL::bigint;
+    RETURN;
+  END IF;
+  IF v_stray IS NOT NULL THEN
+    RETURN QUERY SELECT false, v_count, v_stray, 'a row below the sealed horizon is not in the chain (inserted behind the sealer''s back)', NULL::bigint;
+    RETURN;
+  END IF;
+  IF v_stale IS NOT NULL THEN
+    RETURN QUERY SELECT false, v_count, v_stale, format('a row written more than %s ago is not sealed: no sealer runs, or its lock is held', p_stale), v_pending;
+    RETURN;
+  END IF;
+  RETURN QUERY SELECT true, v_count, NULL::bigint, NULL::text, v_pending;
+END
+$$;
+
+-- >>> migrations/019_doctor_verification.sql (verbatim up part; keep identical)
+-- 019_doctor_verification.sql — doctors are verified by an admin before they can pass for one
+-- (issue 16, item 3).
+--  * users.doctor_verified_at: set by an admin (POST /admin/doctors/:id/verify) after checking
+--    the licence; NULL for a new doctor. Only admins, 'system' and the owner's direct SQL may set
+--    or clear it; a verified doctor who changes his licence number is unverified again.
+--  * A licence number belongs to the verified account: the unique index covers verified doctors
+--    only, so an unverified account cannot lock a real doctor out by taking his number first;
+--    verifying one doctor clears the number from unverified accounts claiming it (the service).
+--  * app_find_invitation also says whether the inviter is a verified doctor (the preview).
+ALTER TABLE users ADD COLUMN doctor_verified_at timestamptz;
+COMMENT ON COLUMN users.doctor_verified_at IS 'when an admin verified this doctor''s licence (NULL: not verified; he cannot invite patients)';
+DROP INDEX idx_users_license_number;
+CREATE UNIQUE INDEX idx_users_license_number_verified ON users (license_number)
+    WHERE license_number IS NOT NULL AND doctor_verified_at IS NOT NULL;
+CREATE INDEX idx_users_license_number ON users (license_number) WHERE license_number IS NOT NULL;
+
+CREATE FUNCTION trg_users_doctor_verification() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_privileged boolean := app_is_admin() OR app_is_system() OR app_is_direct_sql();
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.doctor_verified_at IS NOT NULL AND NOT v_privileged THEN
+      RAISE EXCEPTION 'only an admin verifies a doctor' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+  END IF;
+  IF NEW.doctor_verified_at IS DISTINCT FROM OLD.doctor_verified_at AND NOT v_privileged THEN
+    RAISE EXCEPTION 'only an admin verifies a doctor' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF NEW.license_number IS DISTINCT FROM OLD.license_number AND OLD.doctor_verified_at IS NOT NULL
+     AND NEW.doctor_verified_at IS NOT DISTINCT FROM OLD.doctor_verified_at THEN
+    NEW.doctor_verified_at := NULL;  -- a new licence number is checked again
+  END IF;
+  IF NEW.role <> 'doctor' THEN
+    NEW.doctor_verified_at := NULL;
+  END IF;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER users_doctor_verification BEFORE INSERT OR UPDATE ON users
+    FOR EACH ROW EXECUTE FUNCTION trg_users_doctor_verification();
+
+DROP FUNCTION app_find_invitation(text);
+CREATE FUNCTION app_find_invitation(p_code text)
+RETURNS TABLE (id uuid, doctor_id uuid, patient_id uuid, initiated_by user_role, status relationship_status,
+               invitation_expires_at timestamptz, is_expired boolean,
+               can_view_prescriptions boolean, can_add_notes boolean, can_modify_reminders boolean,
+               inviter_id uuid, inviter_first_name text, inviter_last_name text, inviter_role user_role,
+               inviter_specialization text, inviter_hospital_name text, created_at timestamptz,
+               inviter_verified boolean)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+  SELECT r.id, r.doctor_id, r.patient_id, r.initiated_by, r.status, r.invitation_expires_at,
+         coalesce(r.invitation_expires_at <= now(), false),
+         r.can_view_prescriptions, r.can_add_notes, r.can_modify_reminders,
+         i.id, i.first_name, i.last_name, i.role, i.specialization, i.hospital_name, r.created_at,
+         CASE WHEN i.role = 'doctor' THEN i.doctor_verified_at IS NOT NULL END
+  FROM doctor_patient_relationships r
+  JOIN users i ON i.id = CASE WHEN r.initiated_by = 'patient' THEN r.patient_id ELSE r.doctor_id END
+  WHERE app_current_user_id() IS NOT NULL
+    AND r.invitation_code = upper(btrim(p_code))
+    AND r.status = 'pending'
+$$;
+REVOKE ALL ON FUNCTION app_find_invitation(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_find_invitation(text) TO dastern_app;
+
+-- >>> migrations/020_auth_throttle_push_proof.sql (verbatim up part; keep identical)
+-- 020_auth_throttle_push_proof.sql — sign-in throttling that neither tells who has an account
+-- nor hands an attacker a denial of service on the victim, and no silent push takeover (issue
+-- 16, items 5 and 6; issue 10, item 7).
+--  * auth_throttle counts failed sign-ins under three keys, each a sha256 the service computes:
+--    the (client IP, e-mail) pair, the e-mail alone (the account, whether it exists or not) and
+--    the client IP alone. A key at its limit within the window is blocked with a backoff that
+--    doubles with each further failure (from p_base up to p_cap). Keyed by the e-mail address,
+--    not the account, an unknown address is throttled exactly like an existing one. The pair
+--    limit is low (the attacker's own IP against one address); the account limit higher (many
+--    IPs against one address) and the IP limit higher still (one IP spraying addresses): the
+--    owner, from another IP, is not locked out by a single attacker, and a password reset
+--    lifts every block on the address (app_auth_throttle_lift).
+--    users.locked_until / failed_login_count are no longer written by the service (the old
+--    function app_auth_record_login_failure stays for compatibility).
+--  * app_push_subscribe: an endpoint registered by another account moves only with proof, the
+--    same keys (p256dh and auth: the browser's subscription itself); otherwise it is refused
+--    (SQLSTATE 23505 on push_subscriptions_endpoint_key, as a unique violation: it is taken).
+
+CREATE TABLE auth_throttle (
+    kind          text NOT NULL,          -- 'pair' (ip + e-mail), 'account' (e-mail), 'ip'
+    key_hash      text NOT NULL,          -- sha256 hex, computed by the service
+    email_hash    text,                   -- sha256 hex of the e-mail ('pair' and 'account'): what a reset lifts
+    failures      integer NOT NULL DEFAULT 0,
+    window_start  timestamptz NOT NULL DEFAULT now(),
+    blocked_until timestamptz,
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT auth_throttle_pkey PRIMARY KEY (kind, key_hash),
+    CONSTRAINT auth_throttle_kind_check CHECK (kind IN ('pair', 'account', 'ip')),
+    CONSTRAINT auth_throttle_hash_check CHECK (key_hash ~ '^[0-9a-f]{64}$' AND (email_hash IS NULL OR email_hash ~ '^[0-9a-f]{64}$'))
+);
+CREATE INDEX idx_auth_throttle_email_hash ON auth_throttle (email_hash) WHERE email_hash IS NOT NULL;
+CREATE INDEX idx_auth_throttle_updated_at ON auth_throttle (updated_at);
+COMMENT ON TABLE auth_throttle IS 'Failed sign-ins per (ip, e-mail), e-mail and ip, as hashes; reached only through app_auth_throttle_* (SECURITY DEFINER).';
+ALTER TABLE auth_throttle ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth_throttle FORCE ROW LEVEL SECURITY;
+REVOKE ALL ON auth_throttle FROM PUBLIC;
+
+-- The latest block among the keys still running, or NULL.
+CREATE FUNCTION app_auth_throttle_blocked(p_keys text[]) RETURNS timestamptz
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+  SELECT max(t.blocked_until) FROM auth_throttle t
+   WHERE t.kind || ':' || t.key_hash = ANY (p_keys) AND t.blocked_until > now()
+$$;
+
+-- Counts one failure under each key (p_limits: the pair's, the account's and the ip's limit)
+-- and returns the latest block now running, or NULL. A window that ended without a running
+-- block starts again. A new block on an existing account (p_user_id) is audited ('lockout').
+CREATE FUNCTION app_auth_throttle_fail(p_pair text, p_account text, p_ip text, p_email_hash text, p_user_id uuid,
+                                       p_limits integer[], p_window interval, p_base interval, p_cap interval)
+RETURNS timestamptz
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_kinds text[] := ARRAY['pair', 'account', 'ip'];
+  v_keys text[] := ARRAY[p_pair, p_account, p_ip];
+  v_until timestamptz;
+  v_latest timestamptz;
+  r auth_throttle%ROWTYPE;
+BEGIN
+  IF p_limits IS NULL OR array_length(p_limits, 1) <> 3 OR p_window IS NULL OR p_base IS NULL OR p_cap IS NULL THEN
+    RAISE EXCEPTION 'invalid throttle parameters' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  FOR i IN 1..3 LOOP
+    CONTINUE WHEN v_keys[i] IS NULL;
+    INSERT INTO auth_throttle AS t (kind, key_hash, email_hash, failures)
+    VALUES (v_kinds[i], v_keys[i], CASE WHEN v_kinds[i] <> 'ip' THEN p_email_hash END, 1)
+    ON CONFLICT (kind, key_hash) DO UPDATE
+       SET failures = CASE WHEN t.window_start <= now() - p_window AND coalesce(t.blocked_until <= now(), true) THEN 1 ELSE t.failures + 1 END,
+           window_start = CASE WHEN t.window_start <= now() - p_window AND coalesce(t.blocked_until <= now(), true) THEN now() ELSE t.window_start END,
+           updated_at = now()
+    RETURNING t.* INTO r;
+    IF r.failures >= p_limits[i] THEN
+      v_until := now() + least(p_cap, p_base * power(2, least(r.failures - p_limits[i], 20)));
+      UPDATE auth_throttle SET blocked_until = v_until WHERE kind = r.kind AND key_hash = r.key_hash;
+      IF p_user_id IS NOT NULL AND v_kinds[i] <> 'ip' THEN
+        INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id, subject_user_id, new_values, ip_address, user_agent)
+        VALUES (NULL, app_current_role(), 'lockout', 'users', p_user_id::text, p_user_id,
+                jsonb_build_object('scope', v_kinds[i], 'blocked_until', v_until, 'failures', r.failures),
+                app_client_ip(), left(nullif(current_setting('app.user_agent', true), ''), 1024));
+      END IF;
+      v_latest := greatest(v_latest, v_until);
+    ELSIF r.blocked_until > now() THEN
+      v_latest := greatest(v_latest, r.blocked_until);
+    END IF;
+  END LOOP;
+  RETURN v_latest;
+END
+$$;
+
+-- A successful sign-in: the pair and the account start afresh (the ip's count stays).
+CREATE FUNCTION app_auth_throttle_clear(p_pair text, p_account text) RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+  DELETE FROM auth_throttle WHERE (kind = 'pair' AND key_hash = p_pair) OR (kind = 'account' AND key_hash = p_account)
+$$;
+
+-- A password reset (the owner proved she reads the mailbox): every block on the address goes.
+CREATE FUNCTION app_auth_throttle_lift(p_email_hash text) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_n integer;
+BEGIN
+  DELETE FROM auth_throttle WHERE email_hash = p_email_hash;
+  GET DIAGNOSTICS v_n = ROW_COUNT;
+  UPDATE users SET locked_until = NULL, failed_login_count = 0, failed_login_window_start = NULL
+   WHERE id = app_current_user_id() AND locked_until IS NOT NULL;
+  RETURN v_n;
+END
+$$;
+
+-- Rows whose window and block are long over (maintenance may call it; 'system' or the owner).
+CREATE FUNCTION app_auth_throttle_cleanup(p_older_than interval DEFAULT interval '1 day') RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_n integer;
+BEGIN
+  IF NOT (app_is_system() OR app_is_direct_sql()) THEN
+    RAISE EXCEPTION 'permission denied' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  DELETE FROM auth_throttle WHERE updated_at < now() - p_older_than AND coalesce(blocked_until < now(), true);
+  GET DIAGNOSTICS v_n = ROW_COUNT;
+  RETURN v_n;
+END
+$$;
+
+REVOKE ALL ON FUNCTION app_auth_throttle_blocked(text[]), app_auth_throttle_fail(text, text, text, text, uuid, integer[], interval, interval, interval),
+    app_auth_throttle_clear(text, text), app_auth_throttle_lift(text), app_auth_throttle_cleanup(interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_auth_throttle_blocked(text[]), app_auth_throttle_fail(text, text, text, text, uuid, integer[], interval, interval, interval),
+    app_auth_throttle_clear(text, text), app_auth_throttle_lift(text), app_auth_throttle_cleanup(interval) TO dastern_app;
+
+-- Push: another account's endpoint moves only with the same keys (proof of the subscription).
+CREATE OR REPLACE FUNCTION app_push_subscribe(p_endpoint text, p_p256dh text, p_auth text, p_user_agent text DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_me uuid := app_current_user_id();
+  v_id uuid;
+  v_owner uuid;
+  v_same_keys boolean;
+BEGIN
+  IF v_me IS NULL OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = v_me AND u.is_active AND u.deleted_at IS NULL) THEN
+    RAISE EXCEPTION 'permission denied: push subscriptions need a signed-in user' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  SELECT s.user_id, (s.p256dh = p_p256dh AND s.auth = p_auth) INTO v_owner, v_same_keys
+    FROM push_subscriptions s WHERE s.endpoint = p_endpoint FOR UPDATE;
+  IF FOUND AND v_owner <> v_me AND NOT v_same_keys THEN
+    RAISE EXCEPTION 'this push endpoint belongs to another account' USING ERRCODE = 'unique_violation', CONSTRAINT = 'push_subscriptions_endpoint_key';
+  END IF;
+  INSERT INTO push_subscriptions AS s (user_id, endpoint, p256dh, auth, user_agent)
+  VALUES (v_me, p_endpoint, p_p256dh, p_auth, left(p_user_agent, 1024))
+  ON CONFLICT (endpoint) DO UPDATE
+     SET user_id = EXCLUDED.user_id, p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth,
+         user_agent = EXCLUDED.user_agent, failure_count = 0, disabled_at = NULL
+  RETURNING s.id INTO v_id;
+  RETURN v_id;
+END
+$$;
+
 -- >>> migrations/021_billing.sql (verbatim up part; keep identical)
 -- 021_billing.sql — the money path (issue 15; CONTRACTS §5).
 --  * Money in integer minor units: subscription_plans.price_usd_cents (derived from the seed's

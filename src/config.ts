@@ -98,6 +98,8 @@ export interface ApiConfig {
   corsOrigins: string[];
   /** Requests per minute per IP on /auth/* routes. */
   authRateLimit: number;
+  /** registrations per hour per IP (issue 16: the 409 for a taken address must not be an enumeration oracle) */
+  registerRateLimit: number;
   /** Requests per minute per IP on everything else. */
   globalRateLimit: number;
   /** Trust X-Forwarded-For from a reverse proxy (true only behind one). */
@@ -193,6 +195,7 @@ function parseApiConfig(env: NodeJS.ProcessEnv, nodeEnv: Environment, host: stri
     bcryptCost,
     corsOrigins: parseOrigins(env.DASTERN_CORS_ORIGINS, devOrigins),
     authRateLimit: parseInteger('DASTERN_AUTH_RATE_LIMIT', env.DASTERN_AUTH_RATE_LIMIT, 20, 1, 1_000_000),
+    registerRateLimit: parseInteger('DASTERN_REGISTER_RATE_LIMIT', env.DASTERN_REGISTER_RATE_LIMIT, 30, 1, 1_000_000),
     globalRateLimit: parseInteger('DASTERN_RATE_LIMIT', env.DASTERN_RATE_LIMIT, 1200, 1, 10_000_000),
     trustProxy: parseBoolean('DASTERN_TRUST_PROXY', env.DASTERN_TRUST_PROXY, false),
     metricsToken: parseMetricsToken(env.DASTERN_METRICS_TOKEN),

@@ -136,6 +136,16 @@ VALUES
    '00000000-0000-4000-8000-000000000002', 0.50, 'USD', 'pending', 'aba_payway', 'ABA-TX-000150', 'aba_khqr',
    'Premium (monthly) — renewal attempt', NULL, NULL, NULL, NULL, now() - interval '1 day');
 
+-- The demo doctors' licences are verified (migration 019; skipped on a schema without it).
+DO $seed$
+BEGIN
+  IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'doctor_verified_at') THEN
+    EXECUTE $u$UPDATE users SET doctor_verified_at = created_at + interval '1 day'
+                WHERE id IN ('20000000-0000-4000-8000-000000000001', '20000000-0000-4000-8000-000000000002', '20000000-0000-4000-8000-000000000003')$u$;
+  END IF;
+END
+$seed$;
+
 -- ---------------------------------------------------------------- doctor ↔ patient
 INSERT INTO doctor_patient_relationships (id, doctor_id, patient_id, status, initiated_by, invitation_code, invitation_expires_at,
                                           accepted_at, ended_at, end_reason,

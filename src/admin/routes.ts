@@ -16,6 +16,8 @@ const AdminUser = Type.Object({
   locked_until: Nullable(Timestamp),
   last_login_at: Nullable(Timestamp),
   created_at: Timestamp,
+  license_number: Nullable(Type.String()),
+  doctor_verified_at: Nullable(Timestamp),
 });
 
 /** One row of the seed's get_user_statistics() / get_prescription_statistics(), as numbers. */
@@ -64,4 +66,13 @@ export async function adminRoutes(app: App, s: Services): Promise<void> {
     onRequest: only,
     schema: { tags: ['admin'], summary: 'Re-activate an account', security, params: IdParams, response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) } },
   }, async (request) => admin.setActive(request, request.params.id, true, 'reactivated'));
+
+  app.post('/admin/doctors/:id/verify', {
+    onRequest: only,
+    schema: {
+      tags: ['admin'], summary: "The doctor's licence is checked: he may invite patients; the licence number is his alone (cleared from unverified accounts claiming it)", security, params: IdParams,
+      body: Type.Optional(Type.Object({ license_number: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the number checked; refused when the account now says another' })) }, { additionalProperties: false })),
+      response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) },
+    },
+  }, async (request) => admin.verifyDoctor(request, request.params.id, request.body?.license_number));
 }

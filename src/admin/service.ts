@@ -8,12 +8,15 @@ import type { Tx } from '../db/database.ts';
 interface UserRow {
   id: string; email: string; role: string; first_name: string; last_name: string; is_active: boolean; email_verified_at: Date | null;
   locked_until: Date | null; last_login_at: Date | null; created_at: Date; total?: string;
+  license_number: string | null; doctor_verified_at: Date | null;
 }
 
-const COLUMNS = `id, email::text AS email, role::text AS role, first_name, last_name, is_active, email_verified_at, locked_until, last_login_at, created_at`;
+const COLUMNS = `id, email::text AS email, role::text AS role, first_name, last_name, is_active, email_verified_at, locked_until, last_login_at, created_at,
+  license_number, doctor_verified_at`;
 const toView = (r: UserRow) => ({
   id: r.id, email: r.email, role: r.role, first_name: r.first_name, last_name: r.last_name, is_active: r.is_active, email_verified: r.email_verified_at !== null,
   locked_until: r.locked_until?.toISOString() ?? null, last_login_at: r.last_login_at?.toISOString() ?? null, created_at: r.created_at.toISOString(),
+  license_number: r.license_number, doctor_verified_at: r.doctor_verified_at?.toISOString() ?? null,
 });
 
 /** LIKE pattern of a search text: % and _ are literal. */
@@ -93,6 +96,48 @@ export class AdminService {
       return one(tx, id);
     });
     if (row === undefined) throw notFound('user');
+    return toView(row);
+  }
+
+  /**
+   * An admin has checked this doctor's licence (issue 16, item 3): the account is verified, may
+   * invite patients, and the licence number is his alone — cleared from unverified accounts that
+   * claimed it. `license_number`, when given, must be the one checked (it may have changed since).
+   */
+  async verifyDoctor(request: FastifyRequest, id: string, checkedLicense: string | undefined) {
+    const actor = actorOf(request);
+    const row = await this.s.run(request, async (tx) => {
+      const current = await one(tx, id);
+      if (current === undefined || current.role !== 'doctor') throw notFound('doctor');
+      if (current.license_number === null) throw new ApiError(409, 'license_missing', 'this doctor has not given a licence number yet');
+      if (checkedLicense !== undefined && checkedLicense.trim() !== current.license_number) {
+        throw new ApiError(409, 'license_changed', 'the licence number on the account is not the one checked');
+      }
+      if (current.doctor_verified_at !== null) return current;
+      const holder = await tx.query<{ id: string }>(
+        'SELECT id FROM users WHERE license_number = $1 AND doctor_verified_at IS NOT NULL AND id <> $2', [current.license_number, id]);
+      if ((holder.rowCount ?? 0) > 0) throw new ApiError(409, 'license_already_verified', 'another verified doctor holds this licence number');
+      const claims = await tx.query<{ id: string }>(
+        'UPDATE users SET license_number = NULL WHERE license_number = $1 AND id <> $2 AND doctor_verified_at IS NULL RETURNING id', [current.license_number, id]);
+      await tx.query('UPDATE users SET doctor_verified_at = now() WHERE id = $1', [id]);
+      await tx.query(
+        `INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id, subject_user_id, new_values, ip_address, request_id)
+         VALUES ($1, 'admin', 'doctor_verified', 'users', $2::text, $2::uuid, $3, app_client_ip(), $4)`,
+        [actor.userId, id, JSON.stringify({ license_number: current.license_number, claims_revoked: claims.rows.map((r) => r.id) }), request.id.slice(0, 64)],
+      );
+      await tx.query(
+        `INSERT INTO notifications (user_id, type, title, body, data, channels) VALUES ($1, 'system', $2, $3, $4, '{in_app}')`,
+        [id, 'Your licence is verified', 'Your doctor account is verified: you can now invite patients.', JSON.stringify({ kind: 'doctor_verified' })],
+      );
+      for (const c of claims.rows) {
+        await tx.query(
+          `INSERT INTO notifications (user_id, type, title, body, data, channels) VALUES ($1, 'system', $2, $3, $4, '{in_app}')`,
+          [c.id, 'Licence number removed', 'The licence number on your account belongs to another, verified doctor. Contact support if this is a mistake.', JSON.stringify({ kind: 'license_revoked' })],
+        );
+      }
+      return one(tx, id);
+    });
+    if (row === undefined) throw notFound('doctor');
     return toView(row);
   }
 }

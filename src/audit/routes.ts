@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
 import { AUTHED, Nullable, Timestamp, Uuid, problems } from '../http/schemas.ts';
-import { verifyChain } from './service.ts';
+import { actorName, verifyChain } from './service.ts';
 import { sealAuditChain } from './sealer.ts';
 
 const AuditRow = Type.Object({
@@ -116,7 +116,7 @@ export async function auditRoutes(app: App, s: Services): Promise<void> {
     ));
     const items = res.rows.map((r) => ({
       seq: Number(r.seq), created_at: r.created_at.toISOString(), actor_user_id: r.actor_user_id, actor_role: r.actor_role,
-      actor_name: r.actor_first_name === null ? null : `${r.actor_first_name} ${r.actor_last_name ?? ''}`.trim(),
+      actor_name: actorName(r),
       action: r.action, table_name: r.table_name, resource_id: r.resource_id,
     }));
     const last = items[items.length - 1];

@@ -72,3 +72,15 @@ export async function verifyChain(tx: Pick<Tx, 'query'>): Promise<VerifyResult> 
     pending_rows: Number(row.pending_rows ?? 0),
   };
 }
+
+/**
+ * The name shown in an access log: the actor's, or for a row whose actor's account was erased
+ * (id blanked, role kept) "a doctor (account deleted)"; null for system actions.
+ */
+export function actorName(r: { actor_user_id: string | null; actor_role: string | null; actor_first_name: string | null; actor_last_name: string | null }): string | null {
+  if (r.actor_first_name !== null) return `${r.actor_first_name} ${r.actor_last_name ?? ''}`.trim();
+  if (r.actor_user_id === null && r.actor_role !== null && r.actor_role !== 'system') {
+    return `${r.actor_role === 'admin' ? 'an' : 'a'} ${r.actor_role} (account deleted)`;
+  }
+  return null;
+}

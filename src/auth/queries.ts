@@ -68,6 +68,47 @@ export async function recordLoginFailure(client: pg.PoolClient, userId: string, 
   return res.rows[0]?.locked_until ?? null;
 }
 
+/** The sign-in throttle's keys for one attempt (sha256 hex; see migration 020). */
+export interface ThrottleKeys {
+  pair: string;
+  account: string;
+  ip: string;
+  emailHash: string;
+}
+
+export interface ThrottleLimits {
+  pair: number;
+  account: number;
+  ip: number;
+  windowMinutes: number;
+  baseSeconds: number;
+  capMinutes: number;
+}
+
+/** The latest running block on any of the attempt's keys, or null. */
+export async function throttleBlocked(client: pg.PoolClient, k: ThrottleKeys): Promise<Date | null> {
+  const res = await client.query<{ until: Date | null }>('SELECT app_auth_throttle_blocked($1) AS until', [[`pair:${k.pair}`, `account:${k.account}`, `ip:${k.ip}`]]);
+  return res.rows[0]?.until ?? null;
+}
+
+/** Counts a failure under every key; the latest block now running, or null. */
+export async function throttleFail(client: pg.PoolClient, k: ThrottleKeys, userId: string | null, l: ThrottleLimits): Promise<Date | null> {
+  const res = await client.query<{ until: Date | null }>(
+    `SELECT app_auth_throttle_fail($1, $2, $3, $4, $5, $6, make_interval(mins => $7), make_interval(secs => $8), make_interval(mins => $9)) AS until`,
+    [k.pair, k.account, k.ip, k.emailHash, userId, [l.pair, l.account, l.ip], l.windowMinutes, l.baseSeconds, l.capMinutes],
+  );
+  return res.rows[0]?.until ?? null;
+}
+
+export async function throttleClear(client: pg.PoolClient, k: ThrottleKeys): Promise<void> {
+  await client.query('SELECT app_auth_throttle_clear($1, $2)', [k.pair, k.account]);
+}
+
+/** A password reset lifts every block on the address. */
+export async function throttleLift(tx: Tx, emailHash: string): Promise<void> {
+  await tx.query('SELECT app_auth_throttle_lift($1)', [emailHash]);
+}
+
 export async function recordLoginSuccess(client: pg.PoolClient, userId: string): Promise<void> {
   await client.query('SELECT app_auth_record_login_success($1)', [userId]);
 }

@@ -12,14 +12,18 @@ export async function authRoutes(app: App, s: Services): Promise<void> {
   const auth = new AuthService(s);
   const limited = { rateLimit: { max: s.config.api.authRateLimit, timeWindow: 60_000 } };
 
+  // Registration answers 409 for a taken address (the contract): a second, hourly limit per IP
+  // keeps that from being an enumeration oracle.
+  const registerHourly = app.rateLimit({ max: s.config.api.registerRateLimit, timeWindow: 3_600_000, keyGenerator: (request) => `register|${request.ip}` });
   app.post('/auth/register', {
     config: limited,
+    onRequest: registerHourly,
     schema: { tags: ['auth'], summary: 'Create a patient or doctor account (admins are made with the CLI)', body: RegisterBody, response: { 201: TokenPair, ...problems(400, 409, 413, 415, 429) } },
   }, async (request, reply) => reply.code(201).send(await auth.register(request.body, requestMeta(request), clientInfo(request))));
 
   app.post('/auth/login', {
     config: limited,
-    schema: { tags: ['auth'], summary: 'Sign in; 5 failures in 15 minutes lock the account for 15 minutes', body: LoginBody, response: { 200: TokenPair, ...problems(400, 401, 403, 429) } },
+    schema: { tags: ['auth'], summary: 'Sign in; repeated failures are throttled per IP and address with a growing delay (429, identical for unknown addresses); a password reset lifts it', body: LoginBody, response: { 200: TokenPair, ...problems(400, 401, 403, 429) } },
   }, async (request) => auth.login(request.body, requestMeta(request), clientInfo(request)));
 
   app.post('/auth/refresh', {

@@ -17,7 +17,26 @@ import type { PublicUserT, RegisterBodyT, LoginBodyT, TokenPairT, UserRole } fro
 import { verificationMail, resetMail } from '../mail/templates.ts';
 import { storedLanguage } from '../i18n/request.ts';
 
-export const LOCKOUT = { maxFailures: 5, windowMinutes: 15, lockMinutes: 15 } as const;
+/**
+ * Sign-in throttle (migration 020): failures within the window counted per (IP, e-mail), per
+ * e-mail and per IP; at its limit a key is blocked for baseSeconds, doubling with each further
+ * failure up to capMinutes. Keyed by the address, so an unknown address answers exactly like an
+ * existing one; the pair limit stops one attacker early without locking the owner out from
+ * elsewhere; a password reset lifts every block on the address.
+ */
+export const THROTTLE: q.ThrottleLimits = { pair: 5, account: 20, ip: 50, windowMinutes: 15, baseSeconds: 60, capMinutes: 15 };
+
+export function throttleKeys(ip: string | undefined, email: string): q.ThrottleKeys {
+  const addr = ip ?? '';
+  return {
+    pair: sha256Hex(`pair|${addr}|${email}`),
+    account: sha256Hex(`account|${email}`),
+    ip: sha256Hex(`ip|${addr}`),
+    emailHash: emailHashOf(email),
+  };
+}
+
+const emailHashOf = (email: string): string => sha256Hex(`email|${normaliseEmail(email)}`);
 const VERIFY_TTL_SECONDS = 48 * 3600;
 const RESET_TTL_SECONDS = 3600;
 
@@ -96,32 +115,35 @@ export class AuthService {
 
   async login(body: LoginBodyT, meta: RequestMeta, client: ClientInfo): Promise<TokenPairT> {
     const email = normaliseEmail(body.email);
+    const keys = throttleKeys(meta.ip, email);
+    // The same answer for an existing and an unknown address at every step: the throttle is
+    // keyed by the address, and an unknown one is checked against a dummy hash (same cost).
+    const blocked = await q.anonymous(this.s.db, meta, (c) => q.throttleBlocked(c, keys));
+    if (blocked !== null && blocked.getTime() > Date.now()) throw this.locked(blocked);
     const found = await q.anonymous(this.s.db, meta, (c) => q.findUserByEmail(c, email));
-    if (found === undefined || found.deleted_at !== null) {
-      await this.s.passwords.verify(body.password, undefined); // same time as a real check
+    const live = found !== undefined && found.deleted_at === null ? found : undefined;
+    const ok = await this.s.passwords.verify(body.password, live?.password_hash);
+    if (!ok || live === undefined) {
+      const until = await q.anonymous(this.s.db, meta, (c) => q.throttleFail(c, keys, live?.id ?? null, THROTTLE));
+      if (until !== null && until.getTime() > Date.now()) throw this.locked(until);
       throw unauthorized('invalid_credentials', 'wrong e-mail or password');
     }
-    const now = Date.now();
-    if (found.locked_until !== null && found.locked_until.getTime() > now) throw this.locked(found.locked_until);
-    const ok = await this.s.passwords.verify(body.password, found.password_hash);
-    if (!ok) {
-      const lockedUntil = await q.anonymous(this.s.db, meta, (c) => q.recordLoginFailure(c, found.id, LOCKOUT.maxFailures, LOCKOUT.windowMinutes, LOCKOUT.lockMinutes));
-      if (lockedUntil !== null && lockedUntil.getTime() > Date.now()) throw this.locked(lockedUntil);
-      throw unauthorized('invalid_credentials', 'wrong e-mail or password');
-    }
-    if (!found.is_active) throw new ApiError(403, 'account_disabled', 'this account has been deactivated; contact support');
-    await q.anonymous(this.s.db, meta, (c) => q.recordLoginSuccess(c, found.id));
-    return this.s.db.withUser({ userId: found.id, role: found.role }, async (tx) => {
-      const user = await q.publicUser(tx, found.id);
+    if (!live.is_active) throw new ApiError(403, 'account_disabled', 'this account has been deactivated; contact support');
+    await q.anonymous(this.s.db, meta, async (c) => {
+      await q.throttleClear(c, keys);
+      await q.recordLoginSuccess(c, live.id);
+    });
+    return this.s.db.withUser({ userId: live.id, role: live.role }, async (tx) => {
+      const user = await q.publicUser(tx, live.id);
       if (user === undefined) throw unauthorized('invalid_credentials', 'wrong e-mail or password');
-      await recordEvent(tx, found.id, 'login', client, {});
+      await recordEvent(tx, live.id, 'login', client, {});
       return this.openSession(tx, user, meta, client);
     }, meta);
   }
 
   private locked(until: Date): ApiError {
     const seconds = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
-    return new ApiError(429, 'account_locked', `too many failed sign-ins; try again in ${Math.ceil(seconds / 60)} minutes`, { 'retry-after': String(seconds) });
+    return new ApiError(429, 'account_locked', `too many failed sign-ins; try again in ${Math.ceil(seconds / 60)} minute(s), or reset the password by e-mail`, { 'retry-after': String(seconds) });
   }
 
   async refresh(refreshToken: string, meta: RequestMeta): Promise<{ access_token: string; refresh_token: string; token_type: 'Bearer'; expires_in: number }> {
@@ -213,6 +235,8 @@ export class AuthService {
       if (!safeEqual(passwordBinding(state.password_hash), claims.binding)) throw new ApiError(400, 'link_token_used', 'this link was already used');
       await q.setPassword(tx, claims.userId, newHash);
       await q.revokeAllSessions(tx, claims.userId, 'password_reset');
+      // the owner proved she reads the mailbox: every sign-in block on the address goes (issue 10, item 7)
+      await q.throttleLift(tx, emailHashOf(state.email));
     }, meta);
   }
 }

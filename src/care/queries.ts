@@ -45,12 +45,14 @@ export interface PreviewRow {
   inviter_role: string;
   inviter_specialization: string | null;
   inviter_hospital_name: string | null;
+  /** a doctor inviter's licence verified by an admin; null for a patient inviter */
+  inviter_verified: boolean | null;
 }
 
 export async function findInvitation(tx: Tx, code: string): Promise<PreviewRow | undefined> {
   const res = await tx.query<PreviewRow>(
     `SELECT id, initiated_by::text AS initiated_by, invitation_expires_at, is_expired, can_view_prescriptions, can_add_notes, can_modify_reminders,
-            inviter_id, inviter_first_name, inviter_last_name, inviter_role::text AS inviter_role, inviter_specialization, inviter_hospital_name
+            inviter_id, inviter_first_name, inviter_last_name, inviter_role::text AS inviter_role, inviter_specialization, inviter_hospital_name, inviter_verified
        FROM app_find_invitation($1)`,
     [code],
   );

@@ -13,9 +13,13 @@ import { actorOf } from '../http/auth.ts';
 import { recordRead, recordReads } from '../audit/service.ts';
 import { recordEvent, clientInfo } from '../analytics/service.ts';
 import * as q from './queries.ts';
+import { isVerifiedDoctor } from '../users/queries.ts';
 import { INVITATION_ALPHABET, type PermissionsT, type RelationshipT } from './types.ts';
 
 export const INVITATION_DAYS = 7;
+
+/** Issue 16, item 3: a doctor whose licence no admin has verified neither invites nor accepts. */
+const DOCTOR_NOT_VERIFIED = (): ApiError => new ApiError(403, 'doctor_not_verified', 'your licence has not been verified by an administrator yet; you cannot connect with patients until it is');
 export const CODE_LENGTH = 10;
 
 export function newInvitationCode(): string {
@@ -76,12 +80,16 @@ export class CareService {
     if (actor.role === 'doctor' && permissions !== undefined) {
       throw badRequest('permissions_by_patient', 'the patient chooses the permissions when accepting', [{ path: 'body/permissions', message: 'only a patient sets permissions' }]);
     }
-    const perms = { v: permissions?.can_view_prescriptions ?? true, n: permissions?.can_add_notes ?? true, r: permissions?.can_modify_reminders ?? false };
+    // A doctor's invitation grants nothing until the patient chooses when accepting (issue 16, item 3).
+    const perms = actor.role === 'doctor'
+      ? { v: false, n: false, r: false }
+      : { v: permissions?.can_view_prescriptions ?? true, n: permissions?.can_add_notes ?? true, r: permissions?.can_modify_reminders ?? false };
     const expiresAt = new Date(Date.now() + INVITATION_DAYS * 86_400_000);
     for (let attempt = 0; ; attempt++) {
       const code = newInvitationCode();
       try {
         const row = await this.s.run(request, async (tx) => {
+          if (actor.role === 'doctor' && !(await isVerifiedDoctor(tx, actor.userId))) throw DOCTOR_NOT_VERIFIED();
           const inserted = await q.insertInvitation(tx, {
             doctorId: actor.role === 'doctor' ? actor.userId : null,
             patientId: actor.role === 'patient' ? actor.userId : null,
@@ -108,7 +116,10 @@ export class CareService {
     if (row === undefined) throw INVITATION_ERRORS.invitation_not_found;
     return {
       id: row.id, initiated_by: row.initiated_by, expires_at: iso(row.invitation_expires_at), expired: row.is_expired,
-      inviter: { id: row.inviter_id, first_name: row.inviter_first_name, last_name: row.inviter_last_name, role: row.inviter_role, specialization: row.inviter_specialization, hospital_name: row.inviter_hospital_name },
+      inviter: {
+        id: row.inviter_id, first_name: row.inviter_first_name, last_name: row.inviter_last_name, role: row.inviter_role, specialization: row.inviter_specialization, hospital_name: row.inviter_hospital_name,
+        verified: row.inviter_verified, verification: row.inviter_verified === null ? null : row.inviter_verified ? ('verified' as const) : ('not verified' as const),
+      },
       can_view_prescriptions: row.can_view_prescriptions, can_add_notes: row.can_add_notes, can_modify_reminders: row.can_modify_reminders,
     };
   }
@@ -119,6 +130,11 @@ export class CareService {
       throw badRequest('permissions_by_patient', 'the patient chooses the permissions', [{ path: 'body/permissions', message: 'only a patient sets permissions' }]);
     }
     const row = await this.s.run(request, async (tx) => {
+      if (actor.role === 'doctor' && !(await isVerifiedDoctor(tx, actor.userId))) throw DOCTOR_NOT_VERIFIED();
+      // a doctor's invitation whose inviter is (no longer) verified is not accepted either
+      if (actor.role === 'patient' && (await q.findInvitation(tx, normaliseCode(code)))?.inviter_verified === false) {
+        throw new ApiError(403, 'doctor_not_verified', "this doctor's licence has not been verified by an administrator; the invitation cannot be accepted");
+      }
       let id: string;
       try {
         id = await q.acceptInvitation(tx, normaliseCode(code), { v: permissions?.can_view_prescriptions, n: permissions?.can_add_notes, r: permissions?.can_modify_reminders });

@@ -28,7 +28,11 @@ export const InvitationPreview = Type.Object({
   initiated_by: Type.String(),
   expires_at: Nullable(Timestamp),
   expired: Type.Boolean(),
-  inviter: Type.Object({ id: Uuid, first_name: Type.String(), last_name: Type.String(), role: Type.String(), specialization: Nullable(Type.String()), hospital_name: Nullable(Type.String()) }),
+  inviter: Type.Object({
+    id: Uuid, first_name: Type.String(), last_name: Type.String(), role: Type.String(), specialization: Nullable(Type.String()), hospital_name: Nullable(Type.String()),
+    verified: Nullable(Type.Boolean({ description: "a doctor inviter: has an admin verified his licence? (null for a patient)" })),
+    verification: Nullable(Type.Union([Type.Literal('verified'), Type.Literal('not verified')], { description: 'what the patient is shown before accepting a doctor' })),
+  }),
   can_view_prescriptions: Type.Boolean(),
   can_add_notes: Type.Boolean(),
   can_modify_reminders: Type.Boolean(),

@@ -9,7 +9,7 @@ import type { Services } from '../http/services.ts';
 import { actorOf } from '../http/auth.ts';
 import { ApiError, badRequest, notFound } from '../http/errors.ts';
 import { Nullable, Timestamp, Uuid } from '../http/schemas.ts';
-import { endpointAllowed } from './push.ts';
+import { endpointAddressCheck, endpointAllowed } from './push.ts';
 import * as q from './queries.ts';
 
 const MAX_ACTIVE = 20;
@@ -54,7 +54,10 @@ export class PushSubscriptionService {
 
   async subscribe(request: FastifyRequest, body: SubscriptionBodyT): Promise<{ created: boolean; view: SubscriptionViewT }> {
     const actor = actorOf(request);
-    if (!endpointAllowed(body.endpoint, this.s.config.push.endpointHosts)) {
+    // https on an allowed host, and (issue 16, item 9) never an address inside our network, in
+    // every mode: an IP literal or a host resolving to a non-public address is refused here, and
+    // every send checks the addresses it connects to again
+    if (!endpointAllowed(body.endpoint, this.s.config.push.endpointHosts) || (await endpointAddressCheck(body.endpoint)) === 'private') {
       throw new ApiError(422, 'push_endpoint_not_allowed', 'the endpoint must be an https URL of a browser push service');
     }
     const p256dh = b64urlBytes(body.keys.p256dh);
@@ -72,8 +75,17 @@ export class PushSubscriptionService {
         throw new ApiError(409, 'too_many_push_subscriptions', `at most ${MAX_ACTIVE} devices receive push notifications; remove one first`);
       }
       // Stored canonical (unpadded base64url of the bytes checked above), whatever padding the browser sent.
-      const row = await q.subscribe(tx, actor.userId, { endpoint: body.endpoint, p256dh: p256dh.toString('base64url'), auth: auth.toString('base64url'), userAgent });
-      return { created: row.created, view: toView(row) };
+      try {
+        const row = await q.subscribe(tx, actor.userId, { endpoint: body.endpoint, p256dh: p256dh.toString('base64url'), auth: auth.toString('base64url'), userAgent });
+        return { created: row.created, view: toView(row) };
+      } catch (err) {
+        // another account's endpoint moves only with its keys (proof of the subscription): issue 16, item 5
+        const e = err as { code?: unknown; constraint?: unknown };
+        if (e?.code === '23505' && e.constraint === 'push_subscriptions_endpoint_key') {
+          throw new ApiError(409, 'push_endpoint_taken', 'this browser is registered for another account; sign out there first, or subscribe again in the browser');
+        }
+        throw err;
+      }
     });
   }
 

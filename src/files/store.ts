@@ -33,7 +33,12 @@ export class FileStore {
     this.#key = key;
   }
 
-  async put(bytes: Buffer): Promise<StoredFile> {
+  /**
+   * Stores bytes encrypted. `identity`: the bytes the sha256 is taken of when what is stored is
+   * a cleaned copy of an upload (a photo without its metadata): the upload's own hash, as
+   * received, for duplicate detection.
+   */
+  async put(bytes: Buffer, identity: Buffer = bytes): Promise<StoredFile> {
     const now = new Date();
     const location = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${randomUUID()}.bin`;
     const iv = randomBytes(IV_BYTES);
@@ -44,7 +49,7 @@ export class FileStore {
     const tmp = `${file}.tmp`;
     await fs.writeFile(tmp, Buffer.concat([MAGIC, iv, cipher.getAuthTag(), body]), { mode: 0o600 });
     await fs.rename(tmp, file);
-    return { location, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    return { location, size: bytes.length, sha256: createHash('sha256').update(identity).digest('hex') };
   }
 
   async get(location: string): Promise<Buffer> {

@@ -12,7 +12,7 @@ import { recordRead, recordReads } from '../audit/service.ts';
 import { clientInfo, recordEvent } from '../analytics/service.ts';
 import { planMedication, slotTimes } from '../reminders/schedule.ts';
 import { insertReminder } from '../reminders/queries.ts';
-import { checkImage, makeThumbnail } from './images.ts';
+import { checkImage, makeThumbnail, withoutMetadata } from './images.ts';
 import * as q from './queries.ts';
 import { assertPrescriptionWritable, freeTierLimit } from '../billing/limits.ts';
 import { notifyDoctorsOfMajorAlerts, prescriptionSafetyAlerts } from '../safety/service.ts';
@@ -80,7 +80,7 @@ export class PrescriptionService {
     const actor = actorOf(request);
     const image = await checkImage(bytes);
     const thumbnail = await makeThumbnail(bytes);
-    const stored = await this.deps.files.put(bytes);
+    const stored = await this.deps.files.put(await withoutMetadata(bytes), bytes); // no EXIF (GPS…) kept or served; hash of the upload
     const thumb = await this.deps.files.put(thumbnail);
     try {
       return await this.s.run(request, async (tx) => {

@@ -1,6 +1,7 @@
 /** SQL of profiles, sessions, export and erasure. */
 import type { PractitionerRow } from '../fhir/types.ts';
 import type { Tx } from '../db/database.ts';
+import { actorName } from '../audit/service.ts';
 
 export interface ProfileRow {
   id: string;
@@ -138,7 +139,7 @@ async function wholeAccessLog(tx: Tx): Promise<Record<string, unknown>[]> {
     page = await accessLogPage(tx, PAGE, page[PAGE - 1]?.seq ?? null);
     newestFirst.push(...page);
   }
-  return newestFirst.reverse().map((r) => r.row);
+  return newestFirst.reverse().map((r) => ({ ...r.row, actor_name: actorName(r.row as Parameters<typeof actorName>[0]) }));
 }
 
 interface AccessLogRow { row: Record<string, unknown>; seq: string }
@@ -157,4 +158,10 @@ export async function eraseUser(tx: Tx, userId: string): Promise<{ auditRowsReda
   await tx.query('DELETE FROM users WHERE id = $1', [userId]);
   const res = await tx.query<{ n: number }>('SELECT app_audit_erase_user($1) AS n', [userId]);
   return { auditRowsRedacted: res.rows[0]?.n ?? 0 };
+}
+
+/** Has an admin verified this doctor's licence (issue 16, item 3)? False for anyone else. */
+export async function isVerifiedDoctor(tx: Tx, userId: string): Promise<boolean> {
+  const res = await tx.query<{ ok: boolean }>(`SELECT (role = 'doctor' AND doctor_verified_at IS NOT NULL) AS ok FROM users WHERE id = $1`, [userId]);
+  return res.rows[0]?.ok ?? false;
 }

@@ -201,13 +201,14 @@ const CASES: Case[] = [
   { name: 'POST /me/push-subscriptions (a new browser)', method: 'POST', path: () => '/me/push-subscriptions',
     body: () => ({ endpoint: newEndpoint(), expirationTime: null, keys: pushKeys() }), expect: every(201),
     check: (r) => expect(r.json<{ endpoint: string }>().endpoint).toMatch(/^https:\/\/fcm\.googleapis\.com\//) },
-  // The endpoint is a capability URL: a browser that re-subscribes under another account moves to
-  // that account (a shared browser after sign-out; migration 006). The owner re-subscribing: 200.
+  // The owner's endpoint re-registered by another account with other keys is a takeover (issue 16
+  // item 5, migration 020): refused, the owner keeps her device; only the same keys (the same
+  // browser) move it (test/security/push.test.ts). The owner re-subscribing: 200.
   { name: "POST /me/push-subscriptions (the owner's browser)", method: 'POST', path: () => '/me/push-subscriptions', fresh: true,
-    body: (w) => ({ endpoint: w.ownerSubscription.endpoint, keys: pushKeys() }), expect: every(201, { owner: 200 }),
-    after: async (h, w, a, res) => {
+    body: (w) => ({ endpoint: w.ownerSubscription.endpoint, keys: pushKeys() }), expect: every(409, { anonymous: 401, owner: 200 }),
+    after: async (h, w) => {
       const owned = await subscriptionsOf(h, w.actors.owner.id);
-      expect(owned.includes(w.ownerSubscription.id)).toBe(res.statusCode === 401 || a === 'owner');
+      expect(owned.includes(w.ownerSubscription.id)).toBe(true);
     } },
   { name: "DELETE /me/push-subscriptions/:id (the owner's)", method: 'DELETE', path: (w) => `/me/push-subscriptions/${w.ownerSubscription.id}`, fresh: true,
     expect: every(404, { owner: 204 }),

@@ -28,6 +28,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     DASTERN_JWT_SECRET: JWT_SECRET,
     DASTERN_BCRYPT_COST: '4',
     DASTERN_AUTH_RATE_LIMIT: '100000',
+    DASTERN_REGISTER_RATE_LIMIT: '100000',
     DASTERN_RATE_LIMIT: '1000000',
     DASTERN_DATA_DIR: '.data/test-api',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
@@ -117,13 +118,24 @@ export interface SignedIn {
   role: 'patient' | 'doctor' | 'admin';
 }
 
-export async function register(h: Pick<ApiHarness, 'call'>, role: 'patient' | 'doctor', extra: Record<string, unknown> = {}): Promise<SignedIn> {
+/**
+ * Registers through the API. A doctor is then verified as an admin would (issue 16: an
+ * unverified doctor cannot connect with patients) when the harness has the database, unless
+ * `options.verified` is false.
+ */
+export async function register(h: Pick<ApiHarness, 'call'> & { t?: TestDatabase }, role: 'patient' | 'doctor', extra: Record<string, unknown> = {}, options: { verified?: boolean } = {}): Promise<SignedIn> {
   const email = uniqueEmail(role);
   const password = 'correct horse 42 battery';
   const res = await h.call('POST', '/auth/register', { body: { email, password, role, first_name: 'Sok', last_name: 'Dara', ...extra } });
   if (res.statusCode !== 201) throw new Error(`register failed: ${res.statusCode} ${res.body}`);
   const body = res.json<{ user: { id: string }; access_token: string; refresh_token: string }>();
+  if (role === 'doctor' && options.verified !== false && h.t !== undefined) await verifyDoctorBySql(h.t, body.user.id);
   return { id: body.user.id, email, password, access: body.access_token, refresh: body.refresh_token, role };
+}
+
+/** Test set-up: the doctor's licence verified (what POST /admin/doctors/:id/verify does, without the admin). */
+export async function verifyDoctorBySql(t: Pick<TestDatabase, 'owner'>, doctorId: string): Promise<void> {
+  await t.owner.query('UPDATE users SET doctor_verified_at = now() WHERE id = $1', [doctorId]);
 }
 
 /** An admin can only be made by the CLI path (service function); then signs in through the API. */

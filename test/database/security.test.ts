@@ -264,7 +264,13 @@ describe('audit trail', () => {
     await t().db.withUser({ userId: p, role: 'patient' }, (tx) => tx.query("UPDATE users SET phone = '+85512111222' WHERE id = $1", [p]), { ip: '198.51.100.7' });
     await expect(t().asUser({ userId: seed.dara, role: 'patient' }, (tx) => tx.query('SELECT app_audit_erase_user($1)', [p])))
       .rejects.toMatchObject({ code: '42501' });
-    const n = await t().asUser({ userId: p, role: 'patient' }, (tx) => tx.query<{ n: number }>('SELECT app_audit_erase_user($1) AS n', [p]));
+    // a living account is never erased (issue 16): the users row goes first, in the same transaction
+    await expect(t().asUser({ userId: p, role: 'patient' }, (tx) => tx.query('SELECT app_audit_erase_user($1)', [p])))
+      .rejects.toMatchObject({ code: '55000' });
+    const n = await t().asUser({ userId: p, role: 'patient' }, async (tx) => {
+      await tx.query('DELETE FROM users WHERE id = $1', [p]);
+      return tx.query<{ n: number }>('SELECT app_audit_erase_user($1) AS n', [p]);
+    });
     expect(n.rows[0]?.n).toBeGreaterThanOrEqual(2);
     const left = await t().owner.query(
       "SELECT count(*)::int AS n FROM audit_logs WHERE actor_user_id = $1 OR subject_user_id = $1 OR (resource_id = $1::text AND new_values IS NOT NULL)", [p]);
@@ -403,10 +409,10 @@ describe('the service role', () => {
     const rls = await t().owner.query<{ relname: string }>(
       `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = 'public' AND c.relkind = 'r' AND NOT (c.relrowsecurity AND c.relforcerowsecurity) ORDER BY c.relname`);
-    // reference data, and the audit chain's seals (hashes only): the service role has no grant on the seals
-    expect(rls.rows.map((r) => r.relname)).toEqual(['audit_chain', 'audit_chain_head', 'subscription_plans']);
+    // reference data, and the audit chain's seals and erasure records (hashes only): the service role has no grant on them
+    expect(rls.rows.map((r) => r.relname)).toEqual(['audit_chain', 'audit_chain_head', 'audit_redactions', 'subscription_plans']);
     const sealGrants = await t().owner.query<{ table_name: string }>(
-      `SELECT t FROM unnest(ARRAY['audit_chain', 'audit_chain_head']) t
+      `SELECT t FROM unnest(ARRAY['audit_chain', 'audit_chain_head', 'audit_redactions']) t
         WHERE has_table_privilege('dastern_app', t, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')`);
     expect(sealGrants.rows).toEqual([]);
     const unindexed = await t().owner.query<{ fk: string }>(

@@ -29,7 +29,7 @@ beforeAll(async () => {
   mailer = createMailer({ smtpUrl: smtp.url, from: 'DasTern <no-reply@dastern.example>', outboxDir: '/nonexistent', logger: createLogger('silent') });
   deliverer = new Deliverer({
     db: t().db, mailer, logger: createLogger('silent'), publicUrl: PUBLIC_URL, concurrency: 4,
-    push: webPushSender({ vapid, allowedHosts: ['*'], agent: push.agent, timeoutMs: 5000 }),
+    push: webPushSender({ vapid, allowedHosts: ['*'], agent: push.agent, timeoutMs: 5000, reachableAddresses: ['127.0.0.1'] }),
   });
 });
 afterAll(async () => {
