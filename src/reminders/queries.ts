@@ -33,13 +33,15 @@ export interface ReminderRow {
   medication_id: string;
   timezone: string;
   snooze_minutes: number;
+  grace_minutes: number;
+  is_active: boolean;
   /** YYYY-MM-DD */
   start_date: string;
 }
 
 export async function findReminder(tx: Tx, id: string, forUpdate = false): Promise<ReminderRow | undefined> {
   const res = await tx.query<ReminderRow>(
-    `SELECT id, patient_id, medication_id, timezone, snooze_minutes, to_char(start_date, 'YYYY-MM-DD') AS start_date
+    `SELECT id, patient_id, medication_id, timezone, snooze_minutes, grace_minutes, is_active, to_char(start_date, 'YYYY-MM-DD') AS start_date
        FROM medication_reminders WHERE id = $1 ${forUpdate ? 'FOR UPDATE' : ''}`, [id]);
   return res.rows[0];
 }
@@ -77,30 +79,51 @@ export interface LogRow {
   inserted: boolean;
 }
 
-/** One log per dose: a repeated report of the same status changes nothing. */
-export async function upsertLog(
-  tx: Tx,
-  r: { reminderId: string; patientId: string; scheduledFor: Date; status: 'taken' | 'skipped' | 'snoozed'; at: Date; reason: string | null; snoozeMinutes: number },
-): Promise<LogRow> {
+const LOG_COLUMNS = 'l.id, l.reminder_id, l.scheduled_for, l.status::text AS status, l.action_at, l.snoozed_until, l.reason';
+
+/** The log of one dose, locked for the change about to be made. */
+export async function lockLog(tx: Tx, reminderId: string, scheduledFor: Date): Promise<LogRow | undefined> {
+  const res = await tx.query<LogRow>(
+    `SELECT ${LOG_COLUMNS}, false AS inserted FROM medication_reminder_logs l
+      WHERE l.reminder_id = $1 AND l.scheduled_for = $2 FOR UPDATE`, [reminderId, scheduledFor]);
+  return res.rows[0];
+}
+
+/**
+ * The dose state machine's verdict (SQL function dose_log_refusal, the one definition the
+ * dose_log_state trigger also enforces): null when the change is allowed, else its problem code.
+ */
+export async function transitionRefusal(tx: Tx, from: string, to: string): Promise<string | null> {
+  const res = await tx.query<{ refusal: string | null }>(
+    'SELECT dose_log_refusal($1::reminder_log_status, $2::reminder_log_status) AS refusal', [from, to]);
+  return res.rows[0]?.refusal ?? null;
+}
+
+export interface DoseWrite {
+  reminderId: string;
+  patientId: string;
+  scheduledFor: Date;
+  status: 'taken' | 'skipped' | 'snoozed';
+  /** when taken or skipped; null otherwise */
+  actionAt: Date | null;
+  /** when snoozed; null otherwise */
+  snoozedUntil: Date | null;
+  /** only with skipped */
+  reason: string | null;
+}
+
+/** Writes the dose's whole state (nothing of an earlier state survives); one log per dose. */
+export async function writeLog(tx: Tx, w: DoseWrite): Promise<LogRow> {
   const res = await tx.query<LogRow>(
     `INSERT INTO medication_reminder_logs AS l (reminder_id, patient_id, scheduled_for, status, action_at, snoozed_until, reason)
-     VALUES ($1, $2, $3, $4::reminder_log_status,
-             CASE WHEN $4 IN ('taken', 'skipped') THEN $5::timestamptz END,
-             CASE WHEN $4 = 'snoozed' THEN now() + make_interval(mins => $7) END, $6)
+     VALUES ($1, $2, $3, $4::reminder_log_status, $5, $6, $7)
      ON CONFLICT ON CONSTRAINT medication_reminder_logs_reminder_id_scheduled_for_key DO UPDATE
-       SET status = excluded.status, action_at = excluded.action_at, snoozed_until = excluded.snoozed_until,
-           reason = coalesce(excluded.reason, l.reason)
-       WHERE l.status IS DISTINCT FROM excluded.status OR (excluded.reason IS NOT NULL AND excluded.reason IS DISTINCT FROM l.reason)
-     RETURNING l.id, l.reminder_id, l.scheduled_for, l.status, l.action_at, l.snoozed_until, l.reason, (xmax = 0) AS inserted`,
-    [r.reminderId, r.patientId, r.scheduledFor, r.status, r.at, r.reason, r.snoozeMinutes],
+       SET status = excluded.status, action_at = excluded.action_at, snoozed_until = excluded.snoozed_until, reason = excluded.reason
+     RETURNING ${LOG_COLUMNS}, (xmax = 0) AS inserted`,
+    [w.reminderId, w.patientId, w.scheduledFor, w.status, w.actionAt, w.snoozedUntil, w.reason],
   );
-  if (res.rows[0]) return res.rows[0];
-  // Same status reported again: return the log as it is.
-  const existing = await tx.query<LogRow>(
-    `SELECT id, reminder_id, scheduled_for, status, action_at, snoozed_until, reason, false AS inserted
-     FROM medication_reminder_logs WHERE reminder_id = $1 AND scheduled_for = $2`, [r.reminderId, r.scheduledFor]);
-  const row = existing.rows[0];
-  if (!row) throw new Error('dose log vanished');
+  const row = res.rows[0];
+  if (!row) throw new Error('dose log write returned no row');
   return row;
 }
 

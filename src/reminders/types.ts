@@ -9,7 +9,10 @@ export const LogBody = Type.Object(
     scheduled_for: Type.Optional(Timestamp),
     /** When it was taken or skipped; default now. */
     at: Type.Optional(Timestamp),
+    /** Why it was skipped (only with status skipped). */
     reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+    /** End of the snooze (only with status snoozed); default: the dose time plus whole snooze periods, the first after now. */
+    snoozed_until: Type.Optional(Timestamp),
   },
   { additionalProperties: false },
 );
@@ -19,7 +22,7 @@ export const DoseLogView = Type.Object({
   id: Uuid,
   reminder_id: Uuid,
   scheduled_for: Timestamp,
-  status: Type.String(),
+  status: Type.String({ description: 'pending, taken, skipped, snoozed or missed' }),
   action_at: Nullable(Timestamp),
   snoozed_until: Nullable(Timestamp),
   reason: Nullable(Type.String()),
