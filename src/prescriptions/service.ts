@@ -25,6 +25,14 @@ export interface PrescriptionDeps {
 const freeTierLimit = (): ApiError => new ApiError(402, 'free_tier_limit',
   'the free plan keeps up to 10 prescriptions: upgrade to Premium ($0.50 a month or $5 a year) to add more');
 
+/** The patient already has a prescription with this very photo (409 duplicate_prescription). */
+export class DuplicatePrescription extends Error {
+  override name = 'DuplicatePrescription';
+  constructor(readonly existingId: string) {
+    super('duplicate prescription');
+  }
+}
+
 const EDITABLE: ReadonlySet<PrescriptionStatus> = new Set(['ocr_completed', 'error']);
 
 function summary(row: Omit<q.PrescriptionListRow, 'medications'>): PrescriptionSummaryT {
@@ -76,7 +84,7 @@ export class PrescriptionService {
     if (!ok) throw freeTierLimit();
   }
 
-  async upload(request: FastifyRequest, bytes: Buffer): Promise<{ id: string; status: PrescriptionStatus }> {
+  async upload(request: FastifyRequest, bytes: Buffer, options: { allowDuplicate: boolean } = { allowDuplicate: false }): Promise<{ id: string; status: PrescriptionStatus }> {
     const actor = actorOf(request);
     const image = await checkImage(bytes);
     const thumbnail = await makeThumbnail(bytes);
@@ -86,6 +94,11 @@ export class PrescriptionService {
       return await this.s.run(request, async (tx) => {
         // can_create_prescription takes a per-patient transaction lock: the count and the insert agree.
         if (!(await q.canCreatePrescription(tx, actor.userId))) throw freeTierLimit();
+        // the same photo again (a double tap, a second scan): say so unless she insists (the lock above orders the check and the insert)
+        if (!options.allowDuplicate) {
+          const existing = await q.prescriptionWithImage(tx, actor.userId, stored.sha256);
+          if (existing !== undefined) throw new DuplicatePrescription(existing);
+        }
         const created = await q.insertPrescription(tx, {
           patientId: actor.userId,
           imagePath: stored.location,
