@@ -218,3 +218,16 @@ export async function setStatus(tx: Tx, id: string, status: PrescriptionStatus, 
     [id, status, errorMessage],
   );
 }
+
+export async function medicationIdsOf(tx: Tx, prescriptionId: string): Promise<string[]> {
+  const res = await tx.query<{ id: string }>('SELECT id FROM medications WHERE prescription_id = $1', [prescriptionId]);
+  return res.rows.map((r) => r.id);
+}
+
+export async function deletePrescription(tx: Tx, id: string): Promise<void> {
+  await tx.query('DELETE FROM prescriptions WHERE id = $1', [id]);
+}
+
+export async function softDeletePrescription(tx: Tx, id: string): Promise<void> {
+  await tx.query('UPDATE prescriptions SET deleted_at = now() WHERE id = $1', [id]);
+}

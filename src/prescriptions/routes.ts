@@ -5,12 +5,19 @@ import type { FastifyRequest } from 'fastify';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
 import { ApiError, PROBLEM_CONTENT_TYPE, badRequest, problem } from '../http/errors.ts';
-import { AUTHED, IdParams, Page, PageQuery, Uuid, problems } from '../http/schemas.ts';
+import { AUTHED, IdParams, Nullable, Page, PageQuery, Uuid, problems } from '../http/schemas.ts';
 import { MAX_BYTES } from '../reading/index.ts';
 import { DuplicatePrescription, PrescriptionService, type PrescriptionDeps } from './service.ts';
 import { MedicationView, PatchPrescription, PrescriptionDetail, PrescriptionSummary, PRESCRIPTION_STATUSES } from './types.ts';
 
 const Accepted = Type.Object({ id: Uuid, status: Type.String() });
+const ConfirmBody = Type.Object({
+  start_date: Type.Optional(Type.String({ format: 'date', description: 'the first day of treatment (my time zone); default today' })),
+}, { additionalProperties: false });
+const ConfirmResult = Type.Object({
+  ...PrescriptionDetail.properties,
+  warnings: Type.Array(Type.Object({ code: Type.String(), detail: Type.String() }), { description: 'things to check; the confirmation is done' }),
+});
 const UploadQuery = Type.Object({
   allow_duplicate: Type.Optional(Type.Boolean({ description: 'upload even when this patient already has a prescription with the same photo' })),
 }, { additionalProperties: false });
@@ -127,8 +134,23 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
 
   app.post('/prescriptions/:id/confirm', {
     ...secured,
-    schema: { tags, security, summary: 'Confirm the draft: medications and reminders are created', params: IdParams, response: { 200: PrescriptionDetail, ...problems(...AUTHED, 403, 404, 409, 422) } },
-  }, async (request) => service.confirm(request, request.params.id));
+    schema: {
+      tags, security, params: IdParams, body: Nullable(ConfirmBody),
+      summary: 'Confirm the draft: medications and reminders are created, from start_date (default today). '
+        + 'warnings: old_prescription (dated more than 30 days before the start), treatment_already_over',
+      response: { 200: ConfirmResult, ...problems(...AUTHED, 403, 404, 409, 422) },
+    },
+  }, async (request) => service.confirm(request, request.params.id, { startDate: request.body?.start_date }));
+
+  app.delete('/prescriptions/:id', {
+    ...secured,
+    schema: {
+      tags, security, params: IdParams,
+      summary: 'Delete my prescription. A draft goes for good with its photo (outcome deleted). A confirmed one is soft-deleted '
+        + '(outcome soft_deleted): its medicines stop, reminders end, recorded doses are kept but no longer counted or listed',
+      response: { 200: Type.Object({ id: Uuid, outcome: Type.Union([Type.Literal('deleted'), Type.Literal('soft_deleted')]) }), ...problems(...AUTHED, 403, 404, 409) },
+    },
+  }, async (request) => service.remove(request, request.params.id));
 
   app.post('/prescriptions/:id/reprocess', {
     ...secured,

@@ -12,6 +12,8 @@ import { recordRead, recordReads } from '../audit/service.ts';
 import { clientInfo, recordEvent } from '../analytics/service.ts';
 import { planMedication, slotTimes } from '../reminders/schedule.ts';
 import { insertReminder } from '../reminders/queries.ts';
+import { stopMedications } from '../reminders/medication-queries.ts';
+import { checkStartDate } from '../reminders/medication-service.ts';
 import { checkImage, makeThumbnail } from './images.ts';
 import * as q from './queries.ts';
 import type { DraftMedicationT, PatchPrescriptionT, PrescriptionDetailT, PrescriptionStatus, PrescriptionSummaryT } from './types.ts';
@@ -24,6 +26,25 @@ export interface PrescriptionDeps {
 
 const freeTierLimit = (): ApiError => new ApiError(402, 'free_tier_limit',
   'the free plan keeps up to 10 prescriptions: upgrade to Premium ($0.50 a month or $5 a year) to add more');
+
+export interface ConfirmWarning {
+  code: string;
+  detail: string;
+}
+
+const OLD_AFTER_DAYS = 30;
+
+/** A prescription dated more than 30 days before the start: perhaps not what she takes today. */
+export function confirmWarnings(prescriptionDate: string | null, startDate: string | undefined, today: string): ConfirmWarning[] {
+  if (prescriptionDate === null) return [];
+  const start = startDate ?? today;
+  const days = Math.round((Date.parse(start) - Date.parse(prescriptionDate)) / 86_400_000);
+  if (days <= OLD_AFTER_DAYS) return [];
+  return [{
+    code: 'old_prescription',
+    detail: `this prescription is dated ${prescriptionDate}, ${days} days before the start (${start}): check it is still current, or give the day you began as start_date`,
+  }];
+}
 
 /** The patient already has a prescription with this very photo (409 duplicate_prescription). */
 export class DuplicatePrescription extends Error {
@@ -169,7 +190,7 @@ export class PrescriptionService {
     });
   }
 
-  async confirm(request: FastifyRequest, id: string): Promise<PrescriptionDetailT> {
+  async confirm(request: FastifyRequest, id: string, options: { startDate?: string | undefined } = {}): Promise<PrescriptionDetailT & { warnings: ConfirmWarning[] }> {
     const actor = actorOf(request);
     return this.s.run(request, async (tx) => {
       const row = await ownedForUpdate(tx, id, actor.userId);
@@ -181,10 +202,13 @@ export class PrescriptionService {
         throw new ApiError(422, 'no_dose_schedule', 'every medication needs a dose in at least one slot (morning, noon, evening, night)',
           {}, noDose.map((m) => ({ path: `medications/${draft.indexOf(m)}/dosage_schedule`, message: `${m.name}: no dose` })));
       }
-      const user = await tx.query<{ timezone: string; dose_schedule_template: unknown }>(
-        'SELECT timezone, dose_schedule_template FROM users WHERE id = $1', [actor.userId]);
+      const user = await tx.query<{ timezone: string; dose_schedule_template: unknown; today: string }>(
+        `SELECT timezone, dose_schedule_template, to_char((now() AT TIME ZONE timezone)::date, 'YYYY-MM-DD') AS today FROM users WHERE id = $1`, [actor.userId]);
       const times = slotTimes(user.rows[0]?.dose_schedule_template);
       const timezone = user.rows[0]?.timezone ?? 'Asia/Phnom_Penh';
+      const today = user.rows[0]?.today ?? new Date().toISOString().slice(0, 10);
+      if (options.startDate !== undefined) checkStartDate(options.startDate, today);
+      const warnings = confirmWarnings(row.prescription_date, options.startDate, today);
       for (const [index, m] of draft.entries()) {
         const plan = planMedication(m, times);
         const med = await tx.query<{ id: string }>(
@@ -200,15 +224,45 @@ export class PrescriptionService {
         const medicationId = med.rows[0]?.id;
         if (medicationId === undefined) throw new Error('medication insert returned no row');
         for (const r of plan.reminders) {
-          await insertReminder(tx, { ...r, medicationId, patientId: actor.userId, timezone, durationDays: plan.durationDays });
+          await insertReminder(tx, { ...r, medicationId, patientId: actor.userId, timezone, durationDays: plan.durationDays, startDate: options.startDate ?? null });
         }
       }
       await q.setStatus(tx, id, 'completed');
       await recordEvent(tx, actor.userId, 'prescription_confirm', clientInfo(request), { medications: draft.length });
       const updated = await q.findPrescription(tx, id);
       if (!updated) throw notFound('prescription');
-      return this.detail(tx, updated);
+      const detail = await this.detail(tx, updated);
+      if (detail.reminders.length > 0 && detail.reminders.every((r) => !r.is_active)) {
+        warnings.push({ code: 'treatment_already_over', detail: 'with this start date every medicine\'s course is already over: no reminder will ring' });
+      }
+      return { ...detail, warnings };
     });
+  }
+
+  /**
+   * Deletes a prescription of hers. A draft (never confirmed: no medicine, no dose) goes for
+   * good, with its photo. A confirmed one is soft-deleted (deleted_at): its medicines stop, their
+   * reminders end, doses still ahead are withdrawn; the doses recorded stay in the database
+   * (the audit trail, an undo) but no list, history or adherence figure counts them any more —
+   * a deletion says "this was a mistake" (a duplicate, a wrong scan), unlike stopping a medicine,
+   * whose history keeps counting. Her doctors no longer see it. While the photo is being read: 409.
+   */
+  async remove(request: FastifyRequest, id: string): Promise<{ id: string; outcome: 'deleted' | 'soft_deleted' }> {
+    const actor = actorOf(request);
+    const result = await this.s.run(request, async (tx) => {
+      const row = await ownedForUpdate(tx, id, actor.userId);
+      if (row.status === 'pending' || row.status === 'processing') throw this.notEditable(row.status);
+      const medicationIds = await q.medicationIdsOf(tx, id);
+      if (medicationIds.length === 0) {
+        await q.deletePrescription(tx, id);
+        return { outcome: 'deleted' as const, files: [row.image_path, row.thumbnail_path] };
+      }
+      await stopMedications(tx, medicationIds, 'prescription deleted');
+      await q.softDeletePrescription(tx, id);
+      return { outcome: 'soft_deleted' as const, files: [] };
+    });
+    for (const location of result.files) if (location !== null) await this.deps.files.remove(location);
+    return { id, outcome: result.outcome };
   }
 
   /** The original photo or its thumbnail, decrypted, for whoever may see the prescription. */

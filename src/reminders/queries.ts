@@ -7,20 +7,25 @@ export interface NewReminder extends ReminderPlan {
   patientId: string;
   timezone: string;
   durationDays: number | null;
+  /** YYYY-MM-DD in the patient's time zone; default today */
+  startDate?: string | null | undefined;
 }
 
-/** Starts today in the patient's time zone; next_reminder_at is the first dose at or after now. */
+/**
+ * Starts on startDate (default today in the patient's time zone); next_reminder_at is the first
+ * dose at or after now. A schedule whose last day is already past (an old start date) is written inactive.
+ */
 export async function insertReminder(tx: Tx, r: NewReminder): Promise<string> {
   const res = await tx.query<{ id: string }>(
-    `WITH s AS (SELECT (now() AT TIME ZONE $7)::date AS start_date)
+    `WITH s AS (SELECT coalesce($9::date, (now() AT TIME ZONE $7)::date) AS start_date),
+          e AS (SELECT s.start_date, CASE WHEN $8::int IS NULL THEN NULL ELSE s.start_date + ($8::int - 1) END AS end_date FROM s),
+          n AS (SELECT e.*, reminder_next_occurrence(now(), $4::time, $7, '{1,2,3,4,5,6,7}', e.start_date, e.end_date) AS next_at FROM e)
      INSERT INTO medication_reminders (medication_id, patient_id, slot, reminder_time, dose_amount, dose_unit,
-                                       start_date, end_date, timezone, next_reminder_at)
-     SELECT $1, $2, $3, $4::time, $5, $6, s.start_date,
-            CASE WHEN $8::int IS NULL THEN NULL ELSE s.start_date + ($8::int - 1) END, $7,
-            reminder_next_occurrence(now(), $4::time, $7, '{1,2,3,4,5,6,7}',
-                                     s.start_date, CASE WHEN $8::int IS NULL THEN NULL ELSE s.start_date + ($8::int - 1) END)
-     FROM s RETURNING id`,
-    [r.medicationId, r.patientId, r.slot, r.time, r.dose, r.unit, r.timezone, r.durationDays],
+                                       start_date, end_date, timezone, next_reminder_at, is_active)
+     SELECT $1, $2, $3, $4::time, $5, $6, n.start_date, n.end_date, $7, n.next_at,
+            n.end_date IS NULL OR n.end_date >= (now() AT TIME ZONE $7)::date
+     FROM n RETURNING id`,
+    [r.medicationId, r.patientId, r.slot, r.time, r.dose, r.unit, r.timezone, r.durationDays, r.startDate ?? null],
   );
   const row = res.rows[0];
   if (!row) throw new Error('reminder insert returned no row');
