@@ -25,14 +25,15 @@ export interface TicketHolder {
 export async function issueTicket(tx: Tx, holder: TicketHolder): Promise<{ ticket: string; expires_at: string }> {
   const ticket = randomBytes(32).toString('base64url');
   await tx.query('DELETE FROM notification_stream_tickets WHERE user_id = $1 AND expires_at < now()', [holder.userId]);
-  const res = await tx.query<{ expires_at: Date }>(
-    `INSERT INTO notification_stream_tickets (ticket_hash, user_id, session_id, expires_at)
-     VALUES ($1, $2, $3, now() + make_interval(secs => $4)) RETURNING expires_at`,
-    [hashOf(ticket), holder.userId, holder.sessionId, TICKET_SECONDS],
+  // (no RETURNING: a live ticket is not readable, not even by its owner — only consumable)
+  const res = await tx.query<{ expires_at: Date }>('SELECT now() + make_interval(secs => $1) AS expires_at', [TICKET_SECONDS]);
+  const expiresAt = res.rows[0]?.expires_at;
+  if (expiresAt === undefined) throw new Error('no time from the database');
+  await tx.query(
+    `INSERT INTO notification_stream_tickets (ticket_hash, user_id, session_id, expires_at) VALUES ($1, $2, $3, $4)`,
+    [hashOf(ticket), holder.userId, holder.sessionId, expiresAt],
   );
-  const row = res.rows[0];
-  if (!row) throw new Error('ticket insert returned no row');
-  return { ticket, expires_at: row.expires_at.toISOString() };
+  return { ticket, expires_at: expiresAt.toISOString() };
 }
 
 /** Consumes a ticket (once): its user, role and session, or undefined (malformed, unknown, used, expired). */
