@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
-import { AUTHED, IdParams, Page, problems } from '../http/schemas.ts';
+import { AUTHED, IdParams, Nullable, Page, problems } from '../http/schemas.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, notFound, unauthorized } from '../http/errors.ts';
 import { actorOf } from '../http/auth.ts';
@@ -61,6 +61,7 @@ export async function notificationRoutes(app: App, s: Services): Promise<void> {
     onRequest: secured,
     schema: {
       tags: ['notifications'], security,
+      body: Nullable(Type.Object({}, { additionalProperties: false, description: 'nothing to send' })),
       summary: `A single-use ticket for GET /notifications/stream?ticket=… (for a browser's EventSource, which cannot send an Authorization header); valid ${TICKET_SECONDS} s, tied to this session`,
       response: { 201: Type.Object({ ticket: Type.String({ description: '43 characters, base64url' }), expires_at: Type.String({ format: 'date-time' }) }), ...problems(...AUTHED) },
     },
