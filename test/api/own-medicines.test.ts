@@ -72,6 +72,10 @@ describe('adding a medicine by hand', () => {
     const history = (await x.call('GET', '/dose-logs', { token: p.access, query: { medication_id: prn.id } })).json<History>();
     expect(history.total).toBe(3);
     expect(history.items.every((i) => i.kind === 'as_needed' && i.status === 'taken')).toBe(true);
+    // her export holds the medicine added by hand and its intakes
+    const exported = (await x.call('GET', '/me/export', { token: p.access })).json<{ medications_added_by_hand: { id: string }[]; as_needed_doses: { medication_id: string }[] }>();
+    expect(exported.medications_added_by_hand.map((m) => m.id)).toEqual([prn.id]);
+    expect(exported.as_needed_doses).toHaveLength(3);
     // a scheduled medicine's doses go on its reminders
     const scheduled = await add(x, p, { name: 'Amlodipine', schedule: { kind: 'slots', dosage_schedule: { morning: 1, noon: 0, evening: 0, night: 0 } } });
     expect((await x.call('POST', `/medications/${scheduled.id}/doses`, { token: p.access, body: {} })).json<{ code: string }>().code).toBe('not_as_needed');
