@@ -67,9 +67,18 @@ export async function recordDose(
   } else {
     actionAt = body.at !== undefined ? new Date(body.at) : ctx.now;
   }
-  const log = await q.writeLog(tx, {
-    reminderId: reminder.id, patientId: ctx.patientId, scheduledFor, status: body.status, actionAt, snoozedUntil,
-    reason: body.status === 'skipped' ? body.reason ?? null : null,
-  });
-  return { log, changed: true };
+  try {
+    const log = await q.writeLog(tx, {
+      reminderId: reminder.id, patientId: ctx.patientId, scheduledFor, status: body.status, actionAt, snoozedUntil,
+      reason: body.status === 'skipped' ? body.reason ?? null : null,
+    });
+    return { log, changed: true };
+  } catch (err) {
+    // a concurrent report (two taps) recorded the dose first: the trigger's refusal, as a 409
+    const e = err as { code?: unknown; constraint?: unknown; hint?: unknown };
+    if (e.code === '23514' && e.constraint === 'dose_log_state' && typeof e.hint === 'string') {
+      throw new ApiError(409, e.hint, REFUSALS[e.hint] ?? 'this change of the dose is not allowed');
+    }
+    throw err;
+  }
 }

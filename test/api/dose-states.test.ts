@@ -106,6 +106,22 @@ describe('dose log states', () => {
     expect(late.json<Log>().status).toBe('taken');
   });
 
+  it('two taps at once (taken and snoozed): the dose ends taken, and every answer is a success or a 409', async () => {
+    const x = app();
+    for (let i = 0; i < 3; i++) {
+      const { p, reminderId, due } = await dueDose(x);
+      const [a, b] = await Promise.all([
+        log(x, p, reminderId, { status: 'taken', scheduled_for: due.toISOString() }),
+        log(x, p, reminderId, { status: 'snoozed', scheduled_for: due.toISOString() }),
+      ]);
+      for (const r of [a, b]) expect([200, 201, 409], r.body).toContain(r.statusCode);
+      const b409 = [a, b].filter((r) => r.statusCode === 409);
+      for (const r of b409) expect(r.json<{ code: string }>().code).toBe('dose_already_taken');
+      const history = (await x.call('GET', '/dose-logs', { token: p.access })).json<{ items: Log[] }>().items;
+      expect(history.map((l) => l.status)).toEqual(['taken']);
+    }
+  });
+
   it('the database itself refuses a forbidden change, whoever writes it, and clears what belongs to the old state', async () => {
     const x = app();
     const { p, reminderId } = await dueDose(x);
