@@ -2620,6 +2620,232 @@ CREATE POLICY clinical_notes_delete ON clinical_notes FOR DELETE USING (
     (doctor_id = (SELECT app_current_user_id()) AND patient_id = ANY ((SELECT app_doctor_patient_ids('any'))::uuid[]))
     OR (SELECT app_is_system()));
 
+-- >>> migrations/015_dose_states_own_medicines.sql (verbatim up part; keep identical)
+-- 015_dose_states_own_medicines.sql — issue 10, items 4, 5 and 10.
+--
+-- Item 4: the life of a dose log, enforced in one place (the database):
+--
+--   (none) ──dispatcher──▶ pending ──▶ taken | skipped | snoozed | missed
+--                          snoozed ──▶ taken | skipped | snoozed (again) | missed
+--                          missed  ──▶ taken | skipped      (the patient tells us later)
+--                          taken  ◀──▶ skipped              (a correction of the wrong button)
+--   Nothing ever goes back to pending; taken, skipped and missed are never snoozed.
+--   dose_log_refusal(from, to) names the refused transitions (NULL: allowed; the problem code
+--   the API answers otherwise); trigger dose_log_state applies it to every UPDATE, whoever
+--   writes (the service, the dispatcher, psql), and keeps only each state's own data: the
+--   reason belongs to a skip, snoozed_until to a snooze, action_at to taken/skipped. The CHECK
+--   constraints say the same for INSERTs.
+--
+-- Item 5 (the same photo twice) needs nothing here: idx_prescriptions_patient_id_image_sha256 (001).
+--
+-- Item 10: a patient's own medicines:
+--   * medications.prescription_id may be NULL for a medicine added by hand (source 'manual');
+--   * schedule_kind: 'slots' (morning/noon/evening/night, as printed), 'interval' (every
+--     interval_hours from first_dose_time, interval_hours dividing 24: the same times every
+--     day), 'as_needed' (PRN: no reminders; each intake in medication_prn_doses);
+--     dose_amount/dose_unit: the dose of an 'interval' or 'as_needed' medicine;
+--   * stopped_at/stop_reason: a medicine stopped by the patient (its reminders end, its dose
+--     history stays);
+--   * medication_prn_doses: the intakes of as-needed medicines (RLS like dose logs, audited).
+
+-- ---------------------------------------------------------------- dose log states
+CREATE OR REPLACE FUNCTION dose_log_refusal(p_from reminder_log_status, p_to reminder_log_status) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = public, pg_temp
+AS $$
+  SELECT CASE
+    WHEN p_from IS NULL OR p_from = p_to THEN NULL
+    WHEN p_to = 'pending' THEN 'dose_already_recorded'
+    WHEN p_from IN ('pending', 'snoozed') THEN NULL
+    WHEN p_from = 'taken' AND p_to = 'skipped' THEN NULL
+    WHEN p_from = 'skipped' AND p_to = 'taken' THEN NULL
+    WHEN p_from = 'missed' AND p_to IN ('taken', 'skipped') THEN NULL
+    WHEN p_from = 'taken' THEN 'dose_already_taken'
+    WHEN p_from = 'skipped' THEN 'dose_already_skipped'
+    ELSE 'dose_already_missed'
+  END
+$$;
+
+CREATE OR REPLACE FUNCTION trg_dose_log_state() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_refusal text := dose_log_refusal(OLD.status, NEW.status);
+BEGIN
+  IF v_refusal IS NOT NULL THEN
+    RAISE EXCEPTION 'dose log %: % → % is not allowed', OLD.id, OLD.status, NEW.status
+      USING ERRCODE = 'check_violation', CONSTRAINT = 'dose_log_state', HINT = v_refusal;
+  END IF;
+  IF NEW.status <> 'snoozed' THEN NEW.snoozed_until := NULL; END IF;
+  IF NEW.status NOT IN ('taken', 'skipped') THEN NEW.action_at := NULL; END IF;
+  IF NEW.status <> 'skipped' THEN NEW.reason := NULL; END IF;
+  RETURN NEW;
+END
+$$;
+
+-- stale data written before this migration (a reason kept on a dose later taken, …)
+UPDATE medication_reminder_logs SET
+    reason = CASE WHEN status = 'skipped' THEN reason END,
+    snoozed_until = CASE WHEN status = 'snoozed' THEN snoozed_until END,
+    action_at = CASE WHEN status IN ('taken', 'skipped') THEN action_at END
+WHERE (reason IS NOT NULL AND status <> 'skipped') OR (snoozed_until IS NOT NULL AND status <> 'snoozed')
+   OR (action_at IS NOT NULL AND status NOT IN ('taken', 'skipped'));
+
+CREATE TRIGGER dose_log_state BEFORE UPDATE ON medication_reminder_logs FOR EACH ROW EXECUTE FUNCTION trg_dose_log_state();
+
+ALTER TABLE medication_reminder_logs
+    ADD CONSTRAINT medication_reminder_logs_reason_status_check CHECK (reason IS NULL OR status = 'skipped'),
+    ADD CONSTRAINT medication_reminder_logs_snoozed_until_status_check CHECK (snoozed_until IS NULL OR status = 'snoozed'),
+    ADD CONSTRAINT medication_reminder_logs_action_at_status_check CHECK (action_at IS NULL OR status IN ('taken', 'skipped'));
+
+-- ---------------------------------------------------------------- a patient's own medicines
+ALTER TABLE medications ALTER COLUMN prescription_id DROP NOT NULL;
+ALTER TABLE medications
+    ADD COLUMN source text NOT NULL DEFAULT 'prescription',
+    ADD COLUMN schedule_kind text NOT NULL DEFAULT 'slots',
+    ADD COLUMN interval_hours smallint,
+    ADD COLUMN first_dose_time time,
+    ADD COLUMN dose_amount numeric(6, 2),
+    ADD COLUMN dose_unit text,
+    ADD COLUMN stopped_at timestamptz,
+    ADD COLUMN stop_reason text,
+    ADD CONSTRAINT medications_source_check CHECK (source IN ('prescription', 'manual')
+        AND (source = 'manual' OR prescription_id IS NOT NULL)),
+    ADD CONSTRAINT medications_schedule_kind_check CHECK (schedule_kind IN ('slots', 'interval', 'as_needed')),
+    ADD CONSTRAINT medications_interval_check CHECK (
+        (schedule_kind = 'interval') = (interval_hours IS NOT NULL)
+        AND (schedule_kind <> 'interval' OR first_dose_time IS NOT NULL)
+        AND interval_hours IN (1, 2, 3, 4, 6, 8, 12)),
+    ADD CONSTRAINT medications_dose_amount_check CHECK (CASE WHEN schedule_kind = 'slots' THEN dose_amount IS NULL
+        ELSE coalesce(dose_amount > 0 AND dose_amount <= 100, false) END),
+    ADD CONSTRAINT medications_dose_unit_check CHECK (btrim(dose_unit) <> '' AND length(dose_unit) <= 32),
+    ADD CONSTRAINT medications_stop_check CHECK ((stopped_at IS NULL OR NOT is_active) AND length(stop_reason) <= 500);
+COMMENT ON COLUMN medications.schedule_kind IS 'slots: doses per morning/noon/evening/night; interval: every interval_hours from first_dose_time (dose_amount each); as_needed: PRN, no reminders, intakes in medication_prn_doses';
+
+CREATE TABLE medication_prn_doses (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    medication_id   uuid NOT NULL,
+    patient_id      uuid NOT NULL,
+    taken_at        timestamptz NOT NULL,
+    dose_amount     numeric(6, 2) NOT NULL,
+    note            text,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT medication_prn_doses_medication_fkey FOREIGN KEY (medication_id, patient_id)
+        REFERENCES medications (id, patient_id) ON DELETE CASCADE,
+    CONSTRAINT medication_prn_doses_dose_amount_check CHECK (dose_amount > 0 AND dose_amount <= 100),
+    CONSTRAINT medication_prn_doses_note_check CHECK (length(note) <= 1000)
+);
+COMMENT ON TABLE medication_prn_doses IS 'Intakes of as-needed (PRN) medicines, logged on demand; counted apart from scheduled adherence.';
+CREATE INDEX idx_medication_prn_doses_patient_id_taken_at ON medication_prn_doses (patient_id, taken_at DESC);
+CREATE INDEX idx_medication_prn_doses_medication_id_taken_at ON medication_prn_doses (medication_id, taken_at DESC);
+
+CREATE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON medication_prn_doses FOR EACH ROW
+    EXECUTE FUNCTION trg_audit_row_change('patient_id');
+
+ALTER TABLE medication_prn_doses ENABLE ROW LEVEL SECURITY;
+ALTER TABLE medication_prn_doses FORCE ROW LEVEL SECURITY;
+-- like dose logs: the patient writes; her doctors (can_view_prescriptions) and admins read; 'system'
+CREATE POLICY medication_prn_doses_select ON medication_prn_doses FOR SELECT USING (
+    patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_admin()) OR (SELECT app_is_system())
+    OR patient_id = ANY ((SELECT app_doctor_patient_ids('view_prescriptions'))::uuid[]));
+CREATE POLICY medication_prn_doses_write ON medication_prn_doses FOR ALL
+    USING (patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()))
+    WITH CHECK (patient_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()));
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON medication_prn_doses TO dastern_app;
+
+-- >>> migrations/016_party_names_stream_tickets.sql (verbatim up part; keep identical)
+-- 016_party_names_stream_tickets.sql — issue 10, items 6 and 11.
+--
+-- Item 6: a past relationship is history. Once a patient suspends or ends a relationship, the
+-- users policy (app_related_user_ids: pending/active links only) hides the doctor's row, and
+-- his name turned to NULL in her relationships and on the notes he wrote. app_party_name(id)
+-- exposes only a display name (first and last name; a doctor's specialization and hospital)
+-- of someone the caller has or had a relationship with (any status), of herself, or for
+-- admins and 'system' — never the rest of the row (e-mail, phone, birth date …), and nothing
+-- about anybody else. v_care_relationships and the notes read names through it.
+--
+-- Item 11: the live notification stream for a browser's EventSource, which cannot send an
+-- Authorization header: POST /notifications/stream-ticket stores the SHA-256 of a random
+-- ticket (never the ticket) for 60 s; GET /notifications/stream?ticket= consumes it once
+-- through app_consume_stream_ticket(), which runs before anybody is signed in (no RLS
+-- context) and answers the ticket's user, role and session only when the ticket is unused,
+-- unexpired and the account still active. A ticket is a credential, not personal data: like
+-- user_session_rotated_tokens it is not copied into the audit log.
+
+-- ---------------------------------------------------------------- display names
+CREATE OR REPLACE FUNCTION app_party_name(p_user_id uuid)
+RETURNS TABLE (first_name text, last_name text, specialization text, hospital_name text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+  SELECT u.first_name, u.last_name,
+         CASE WHEN u.role = 'doctor' THEN u.specialization END,
+         CASE WHEN u.role = 'doctor' THEN u.hospital_name END
+  FROM users u
+  WHERE u.id = p_user_id AND u.deleted_at IS NULL
+    AND (u.id = app_current_user_id() OR app_is_admin() OR app_is_system()
+         OR EXISTS (SELECT 1 FROM doctor_patient_relationships r
+                    WHERE (r.doctor_id = u.id AND r.patient_id = app_current_user_id())
+                       OR (r.patient_id = u.id AND r.doctor_id = app_current_user_id())))
+$$;
+REVOKE ALL ON FUNCTION app_party_name(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_party_name(uuid) TO dastern_app;
+
+CREATE OR REPLACE VIEW v_care_relationships WITH (security_invoker = true) AS
+SELECT r.id, r.doctor_id, r.patient_id, r.status, r.initiated_by, r.invitation_expires_at,
+       r.accepted_at, r.ended_at, r.end_reason,
+       r.can_view_prescriptions, r.can_add_notes, r.can_modify_reminders, r.created_at, r.updated_at,
+       d.first_name AS doctor_first_name, d.last_name AS doctor_last_name,
+       d.specialization AS doctor_specialization, d.hospital_name AS doctor_hospital_name,
+       p.first_name AS patient_first_name, p.last_name AS patient_last_name
+FROM doctor_patient_relationships r
+LEFT JOIN LATERAL app_party_name(r.doctor_id) d ON true
+LEFT JOIN LATERAL app_party_name(r.patient_id) p ON true;
+
+-- ---------------------------------------------------------------- stream tickets
+CREATE TABLE notification_stream_tickets (
+    ticket_hash     text PRIMARY KEY,
+    user_id         uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    session_id      uuid NOT NULL REFERENCES user_sessions (id) ON DELETE CASCADE,
+    expires_at      timestamptz NOT NULL,
+    used_at         timestamptz,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT notification_stream_tickets_ticket_hash_check CHECK (ticket_hash ~ '^[0-9a-f]{64}$'),
+    CONSTRAINT notification_stream_tickets_expires_at_check CHECK (expires_at > created_at AND expires_at <= created_at + interval '5 minutes')
+);
+CREATE INDEX idx_notification_stream_tickets_user_id ON notification_stream_tickets (user_id, expires_at);
+CREATE INDEX idx_notification_stream_tickets_session_id ON notification_stream_tickets (session_id);
+
+ALTER TABLE notification_stream_tickets ENABLE ROW LEVEL SECURITY;
+ALTER TABLE notification_stream_tickets FORCE ROW LEVEL SECURITY;
+-- the owner issues tickets and clears her expired ones; reading and consuming go through
+-- app_consume_stream_ticket(); 'system' cleans up
+CREATE POLICY notification_stream_tickets_insert ON notification_stream_tickets FOR INSERT WITH CHECK (
+    user_id = (SELECT app_current_user_id()) OR (SELECT app_is_system()));
+CREATE POLICY notification_stream_tickets_delete ON notification_stream_tickets FOR DELETE USING (
+    (user_id = (SELECT app_current_user_id()) AND expires_at < now()) OR (SELECT app_is_system()));
+CREATE POLICY notification_stream_tickets_select ON notification_stream_tickets FOR SELECT USING (
+    (user_id = (SELECT app_current_user_id()) AND expires_at < now()) OR (SELECT app_is_system()));
+GRANT SELECT, INSERT, DELETE ON notification_stream_tickets TO dastern_app;
+
+CREATE OR REPLACE FUNCTION app_consume_stream_ticket(p_hash text)
+RETURNS TABLE (user_id uuid, role text, session_id uuid)
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+  WITH used AS (
+    UPDATE notification_stream_tickets t SET used_at = now()
+    WHERE t.ticket_hash = p_hash AND t.used_at IS NULL AND t.expires_at > now()
+    RETURNING t.user_id, t.session_id)
+  SELECT u.id, u.role::text, used.session_id
+  FROM used JOIN users u ON u.id = used.user_id
+  WHERE u.is_active AND u.deleted_at IS NULL
+$$;
+REVOKE ALL ON FUNCTION app_consume_stream_ticket(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_consume_stream_ticket(text) TO dastern_app;
+
 -- >>> migrations/017_notification_message_key.sql (verbatim up part; keep identical)
 -- 017_notification_message_key.sql — notifications read in the reader's language (issue 10, item 8).
 -- A notification names its text by a key of the message catalogue (src/i18n/locales/*.ts,

@@ -63,13 +63,14 @@ interface NoteRow {
   title: string | null; content: string; is_private: boolean; follow_up_date: string | null; created_at: Date; updated_at: Date; total?: string;
 }
 
-const COLUMNS = `n.id, n.doctor_id, CASE WHEN d.id IS NULL THEN NULL ELSE d.first_name || ' ' || d.last_name END AS doctor_name,
+const COLUMNS = `n.id, n.doctor_id, CASE WHEN d.first_name IS NULL THEN NULL ELSE d.first_name || ' ' || d.last_name END AS doctor_name,
   n.patient_id, n.prescription_id, n.note_type::text AS note_type, n.title, n.content, n.is_private,
   to_char(n.follow_up_date, 'YYYY-MM-DD') AS follow_up_date, n.created_at, n.updated_at`;
 
-// Doctor names: the users row of the author is visible to the patient through the relationship;
-// a SECURITY INVOKER join, so an ended relationship hides the name but not the patient's note.
-const FROM = 'clinical_notes n LEFT JOIN users d ON d.id = n.doctor_id';
+// Doctor names through app_party_name() (migration 016): only the display name of someone the
+// reader has or had a relationship with, so a note keeps its author's name after the
+// relationship ends (history), and nothing else of his row is readable.
+const FROM = 'clinical_notes n LEFT JOIN LATERAL app_party_name(n.doctor_id) d ON true';
 
 const toNote = (r: NoteRow): NoteT => ({
   id: r.id, doctor_id: r.doctor_id, doctor_name: r.doctor_name, patient_id: r.patient_id, prescription_id: r.prescription_id, note_type: r.note_type,

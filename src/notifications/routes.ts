@@ -6,10 +6,12 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
-import { AUTHED, IdParams, Page, problems } from '../http/schemas.ts';
-import { ApiError, notFound } from '../http/errors.ts';
+import { AUTHED, IdParams, Nullable, Page, problems } from '../http/schemas.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, notFound, unauthorized } from '../http/errors.ts';
 import { actorOf } from '../http/auth.ts';
 import { Notification, getNotification, listNotifications, markAllRead, markRead, unreadCount } from './service.ts';
+import { TICKET_SECONDS, consumeTicket, issueTicket } from './tickets.ts';
 
 const HEARTBEAT_MS = 25_000;
 
@@ -55,12 +57,39 @@ export async function notificationRoutes(app: App, s: Services): Promise<void> {
     return { marked: await s.run(request, (tx) => markAllRead(tx, actor.userId)) };
   });
 
-  app.get('/notifications/stream', {
+  app.post('/notifications/stream-ticket', {
     onRequest: secured,
     schema: {
+      tags: ['notifications'], security,
+      body: Nullable(Type.Object({}, { additionalProperties: false, description: 'nothing to send' })),
+      summary: `A single-use ticket for GET /notifications/stream?ticket=… (for a browser's EventSource, which cannot send an Authorization header); valid ${TICKET_SECONDS} s, tied to this session`,
+      response: { 201: Type.Object({ ticket: Type.String({ description: '43 characters, base64url' }), expires_at: Type.String({ format: 'date-time' }) }), ...problems(...AUTHED) },
+    },
+  }, async (request, reply) => {
+    const actor = actorOf(request);
+    const sessionId = request.auth?.sessionId ?? '';
+    return reply.code(201).send(await s.run(request, (tx) => issueTicket(tx, { userId: actor.userId, sessionId })));
+  });
+
+  // Either a bearer token or a stream ticket (consumed here, once).
+  const streamAuth = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const ticket = (request.query as { ticket?: unknown } | undefined)?.ticket;
+    if (ticket === undefined) {
+      await secured.call(app, request, reply);
+      return;
+    }
+    const holder = typeof ticket === 'string' ? await consumeTicket(s.db, ticket) : undefined;
+    if (holder === undefined) throw unauthorized('invalid_ticket', 'the stream ticket is unknown, already used or expired; ask for a new one');
+    request.auth = holder;
+  };
+
+  app.get('/notifications/stream', {
+    onRequest: streamAuth,
+    schema: {
       tags: ['notifications'],
-      summary: 'Live stream of new notifications (text/event-stream; events "ready", "notification"; heartbeat comments every 25 s)',
-      security,
+      summary: 'Live stream of new notifications (text/event-stream; events "ready", "notification"; heartbeat comments every 25 s). Authorization header, or ?ticket= from POST /notifications/stream-ticket (single use)',
+      security: [{ bearer: [] }, {}],
+      querystring: Type.Object({ ticket: Type.Optional(Type.String({ maxLength: 128, description: 'a single-use ticket from POST /notifications/stream-ticket' })) }, { additionalProperties: false }),
       response: { 200: { type: 'string', description: 'text/event-stream' }, ...problems(...AUTHED, 503) },
     },
   }, async (request, reply) => {

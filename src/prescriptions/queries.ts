@@ -65,6 +65,14 @@ export async function insertPrescription(tx: Tx, p: NewPrescription): Promise<{ 
   return row;
 }
 
+/** The patient's newest prescription (not deleted) with this photo (SHA-256 of its bytes). */
+export async function prescriptionWithImage(tx: Tx, patientId: string, sha256: string): Promise<string | undefined> {
+  const res = await tx.query<{ id: string }>(
+    `SELECT id FROM prescriptions WHERE patient_id = $1 AND image_sha256 = $2 AND deleted_at IS NULL
+      ORDER BY created_at DESC LIMIT 1`, [patientId, sha256]);
+  return res.rows[0]?.id;
+}
+
 export async function findPrescription(tx: Tx, id: string, forUpdate = false): Promise<PrescriptionRow | undefined> {
   const res = await tx.query<PrescriptionRow>(
     `SELECT ${COLUMNS} FROM prescriptions p WHERE p.id = $1 AND p.deleted_at IS NULL ${forUpdate ? 'FOR UPDATE OF p' : ''}`,
@@ -209,4 +217,17 @@ export async function setStatus(tx: Tx, id: string, status: PrescriptionStatus, 
      WHERE id = $1`,
     [id, status, errorMessage],
   );
+}
+
+export async function medicationIdsOf(tx: Tx, prescriptionId: string): Promise<string[]> {
+  const res = await tx.query<{ id: string }>('SELECT id FROM medications WHERE prescription_id = $1', [prescriptionId]);
+  return res.rows.map((r) => r.id);
+}
+
+export async function deletePrescription(tx: Tx, id: string): Promise<void> {
+  await tx.query('DELETE FROM prescriptions WHERE id = $1', [id]);
+}
+
+export async function softDeletePrescription(tx: Tx, id: string): Promise<void> {
+  await tx.query('UPDATE prescriptions SET deleted_at = now() WHERE id = $1', [id]);
 }

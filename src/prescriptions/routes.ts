@@ -4,13 +4,29 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
-import { ApiError, badRequest } from '../http/errors.ts';
-import { AUTHED, IdParams, Page, PageQuery, Uuid, problems } from '../http/schemas.ts';
+import { ApiError, PROBLEM_CONTENT_TYPE, badRequest, problem } from '../http/errors.ts';
+import { AUTHED, IdParams, Nullable, Page, PageQuery, Uuid, problems } from '../http/schemas.ts';
 import { MAX_BYTES } from '../reading/index.ts';
-import { PrescriptionService, type PrescriptionDeps } from './service.ts';
+import { DuplicatePrescription, PrescriptionService, type PrescriptionDeps } from './service.ts';
 import { MedicationView, PatchPrescription, PrescriptionDetail, PrescriptionSummary, PRESCRIPTION_STATUSES } from './types.ts';
 
 const Accepted = Type.Object({ id: Uuid, status: Type.String() });
+const ConfirmBody = Type.Object({
+  start_date: Type.Optional(Type.String({ format: 'date', description: 'the first day of treatment (my time zone); default today' })),
+}, { additionalProperties: false });
+const ConfirmResult = Type.Object({
+  ...PrescriptionDetail.properties,
+  warnings: Type.Array(Type.Object({ code: Type.String(), detail: Type.String() }), { description: 'things to check; the confirmation is done' }),
+});
+const UploadQuery = Type.Object({
+  allow_duplicate: Type.Optional(Type.Boolean({ description: 'upload even when this patient already has a prescription with the same photo' })),
+}, { additionalProperties: false });
+/** 409: a problem (duplicate_prescription with the existing id, or another conflict). */
+const DuplicateProblem = Type.Object({
+  type: Type.String(), title: Type.String(), status: Type.Integer(), code: Type.String(),
+  detail: Type.Optional(Type.String()), instance: Type.Optional(Type.String()),
+  existing_prescription_id: Type.Optional(Uuid),
+}, { description: 'RFC 9457 problem; with code duplicate_prescription it names the existing prescription' });
 const UploadForm = {
   type: 'object',
   required: ['image'],
@@ -75,8 +91,10 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
     bodyLimit: MAX_BYTES + 64 * 1024,
     schema: {
       tags, security, consumes: ['multipart/form-data'],
-      summary: 'Upload a prescription photo (multipart field "image": JPEG, PNG or WebP, ≤ 15 MB); the reading runs as a job',
-      response: { 202: Accepted, ...problems(...AUTHED, 402, 403, 413, 415) },
+      summary: 'Upload a prescription photo (multipart field "image": JPEG, PNG or WebP, ≤ 15 MB); the reading runs as a job. '
+        + 'The same photo (same SHA-256) uploaded again by the same patient answers 409 duplicate_prescription with the existing id, unless ?allow_duplicate=true',
+      querystring: UploadQuery,
+      response: { 202: Accepted, 409: DuplicateProblem, ...problems(...AUTHED, 402, 403, 413, 415) },
     },
     // The multipart body is read by the handler (readImagePart), not validated by a schema: it is
     // described for the OpenAPI document only.
@@ -85,7 +103,14 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
     // Session and free-tier limit first: 15 MB is read and decoded only for someone who may upload.
     await service.assertCanUpload(request);
     const bytes = await readImagePart(request);
-    return reply.code(202).send(await service.upload(request, bytes));
+    try {
+      return reply.code(202).send(await service.upload(request, bytes, { allowDuplicate: request.query.allow_duplicate === true }));
+    } catch (err) {
+      if (!(err instanceof DuplicatePrescription)) throw err;
+      const detail = 'this photo was already uploaded; open the existing prescription, or upload again with ?allow_duplicate=true';
+      return reply.code(409).type(PROBLEM_CONTENT_TYPE)
+        .send({ ...problem(409, 'duplicate_prescription', detail, request.id), existing_prescription_id: err.existingId });
+    }
   });
 
   app.get('/prescriptions', {
@@ -109,8 +134,23 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
 
   app.post('/prescriptions/:id/confirm', {
     ...secured,
-    schema: { tags, security, summary: 'Confirm the draft: medications and reminders are created', params: IdParams, response: { 200: PrescriptionDetail, ...problems(...AUTHED, 403, 404, 409, 422) } },
-  }, async (request) => service.confirm(request, request.params.id));
+    schema: {
+      tags, security, params: IdParams, body: Nullable(ConfirmBody),
+      summary: 'Confirm the draft: medications and reminders are created, from start_date (default today). '
+        + 'warnings: old_prescription (dated more than 30 days before the start), treatment_already_over',
+      response: { 200: ConfirmResult, ...problems(...AUTHED, 403, 404, 409, 422) },
+    },
+  }, async (request) => service.confirm(request, request.params.id, { startDate: request.body?.start_date }));
+
+  app.delete('/prescriptions/:id', {
+    ...secured,
+    schema: {
+      tags, security, params: IdParams,
+      summary: 'Delete my prescription. A draft goes for good with its photo (outcome deleted). A confirmed one is soft-deleted '
+        + '(outcome soft_deleted): its medicines stop, reminders end, recorded doses are kept but no longer counted or listed',
+      response: { 200: Type.Object({ id: Uuid, outcome: Type.Union([Type.Literal('deleted'), Type.Literal('soft_deleted')]) }), ...problems(...AUTHED, 403, 404, 409) },
+    },
+  }, async (request) => service.remove(request, request.params.id));
 
   app.post('/prescriptions/:id/reprocess', {
     ...secured,

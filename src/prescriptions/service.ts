@@ -12,6 +12,8 @@ import { recordRead, recordReads } from '../audit/service.ts';
 import { clientInfo, recordEvent } from '../analytics/service.ts';
 import { planMedication, slotTimes } from '../reminders/schedule.ts';
 import { insertReminder } from '../reminders/queries.ts';
+import { stopMedications } from '../reminders/medication-queries.ts';
+import { checkStartDate } from '../reminders/medication-service.ts';
 import { checkImage, makeThumbnail, withoutMetadata } from './images.ts';
 import * as q from './queries.ts';
 import { assertPrescriptionWritable, freeTierLimit } from '../billing/limits.ts';
@@ -22,6 +24,33 @@ export interface PrescriptionDeps {
   files: FileStore;
   /** Queues the reading inside the caller's transaction (it runs only if the insert commits). */
   enqueueReading(tx: Tx, prescriptionId: string): Promise<void>;
+}
+
+export interface ConfirmWarning {
+  code: string;
+  detail: string;
+}
+
+const OLD_AFTER_DAYS = 30;
+
+/** A prescription dated more than 30 days before the start: perhaps not what she takes today. */
+export function confirmWarnings(prescriptionDate: string | null, startDate: string | undefined, today: string): ConfirmWarning[] {
+  if (prescriptionDate === null) return [];
+  const start = startDate ?? today;
+  const days = Math.round((Date.parse(start) - Date.parse(prescriptionDate)) / 86_400_000);
+  if (days <= OLD_AFTER_DAYS) return [];
+  return [{
+    code: 'old_prescription',
+    detail: `this prescription is dated ${prescriptionDate}, ${days} days before the start (${start}): check it is still current, or give the day you began as start_date`,
+  }];
+}
+
+/** The patient already has a prescription with this very photo (409 duplicate_prescription). */
+export class DuplicatePrescription extends Error {
+  override name = 'DuplicatePrescription';
+  constructor(readonly existingId: string) {
+    super('duplicate prescription');
+  }
 }
 
 const EDITABLE: ReadonlySet<PrescriptionStatus> = new Set(['ocr_completed', 'error']);
@@ -76,7 +105,7 @@ export class PrescriptionService {
     if (!ok) throw freeTierLimit();
   }
 
-  async upload(request: FastifyRequest, bytes: Buffer): Promise<{ id: string; status: PrescriptionStatus }> {
+  async upload(request: FastifyRequest, bytes: Buffer, options: { allowDuplicate: boolean } = { allowDuplicate: false }): Promise<{ id: string; status: PrescriptionStatus }> {
     const actor = actorOf(request);
     const image = await checkImage(bytes);
     const thumbnail = await makeThumbnail(bytes);
@@ -86,6 +115,11 @@ export class PrescriptionService {
       return await this.s.run(request, async (tx) => {
         // can_create_prescription takes a per-patient transaction lock: the count and the insert agree.
         if (!(await q.canCreatePrescription(tx, actor.userId))) throw freeTierLimit();
+        // the same photo again (a double tap, a second scan): say so unless she insists (the lock above orders the check and the insert)
+        if (!options.allowDuplicate) {
+          const existing = await q.prescriptionWithImage(tx, actor.userId, stored.sha256);
+          if (existing !== undefined) throw new DuplicatePrescription(existing);
+        }
         const created = await q.insertPrescription(tx, {
           patientId: actor.userId,
           imagePath: stored.location,
@@ -156,7 +190,7 @@ export class PrescriptionService {
     });
   }
 
-  async confirm(request: FastifyRequest, id: string): Promise<PrescriptionDetailT> {
+  async confirm(request: FastifyRequest, id: string, options: { startDate?: string | undefined } = {}): Promise<PrescriptionDetailT & { warnings: ConfirmWarning[] }> {
     const actor = actorOf(request);
     return this.s.run(request, async (tx) => {
       const row = await ownedForUpdate(tx, id, actor.userId);
@@ -168,10 +202,13 @@ export class PrescriptionService {
         throw new ApiError(422, 'no_dose_schedule', 'every medication needs a dose in at least one slot (morning, noon, evening, night)',
           {}, noDose.map((m) => ({ path: `medications/${draft.indexOf(m)}/dosage_schedule`, message: `${m.name}: no dose` })));
       }
-      const user = await tx.query<{ timezone: string; dose_schedule_template: unknown }>(
-        'SELECT timezone, dose_schedule_template FROM users WHERE id = $1', [actor.userId]);
+      const user = await tx.query<{ timezone: string; dose_schedule_template: unknown; today: string }>(
+        `SELECT timezone, dose_schedule_template, to_char((now() AT TIME ZONE timezone)::date, 'YYYY-MM-DD') AS today FROM users WHERE id = $1`, [actor.userId]);
       const times = slotTimes(user.rows[0]?.dose_schedule_template);
       const timezone = user.rows[0]?.timezone ?? 'Asia/Phnom_Penh';
+      const today = user.rows[0]?.today ?? new Date().toISOString().slice(0, 10);
+      if (options.startDate !== undefined) checkStartDate(options.startDate, today);
+      const warnings = confirmWarnings(row.prescription_date, options.startDate, today);
       for (const [index, m] of draft.entries()) {
         const plan = planMedication(m, times);
         const med = await tx.query<{ id: string }>(
@@ -187,7 +224,7 @@ export class PrescriptionService {
         const medicationId = med.rows[0]?.id;
         if (medicationId === undefined) throw new Error('medication insert returned no row');
         for (const r of plan.reminders) {
-          await insertReminder(tx, { ...r, medicationId, patientId: actor.userId, timezone, durationDays: plan.durationDays });
+          await insertReminder(tx, { ...r, medicationId, patientId: actor.userId, timezone, durationDays: plan.durationDays, startDate: options.startDate ?? null });
         }
       }
       await q.setStatus(tx, id, 'completed');
@@ -195,8 +232,38 @@ export class PrescriptionService {
       await notifyDoctorsOfMajorAlerts(tx, { id, patient_id: actor.userId });
       const updated = await q.findPrescription(tx, id);
       if (!updated) throw notFound('prescription');
-      return this.detail(tx, updated);
+      const detail = await this.detail(tx, updated);
+      if (detail.reminders.length > 0 && detail.reminders.every((r) => !r.is_active)) {
+        warnings.push({ code: 'treatment_already_over', detail: 'with this start date every medicine\'s course is already over: no reminder will ring' });
+      }
+      return { ...detail, warnings };
     });
+  }
+
+  /**
+   * Deletes a prescription of hers. A draft (never confirmed: no medicine, no dose) goes for
+   * good, with its photo. A confirmed one is soft-deleted (deleted_at): its medicines stop, their
+   * reminders end, doses still ahead are withdrawn; the doses recorded stay in the database
+   * (the audit trail, an undo) but no list, history or adherence figure counts them any more —
+   * a deletion says "this was a mistake" (a duplicate, a wrong scan), unlike stopping a medicine,
+   * whose history keeps counting. Her doctors no longer see it. While the photo is being read: 409.
+   */
+  async remove(request: FastifyRequest, id: string): Promise<{ id: string; outcome: 'deleted' | 'soft_deleted' }> {
+    const actor = actorOf(request);
+    const result = await this.s.run(request, async (tx) => {
+      const row = await ownedForUpdate(tx, id, actor.userId);
+      if (row.status === 'pending' || row.status === 'processing') throw this.notEditable(row.status);
+      const medicationIds = await q.medicationIdsOf(tx, id);
+      if (medicationIds.length === 0) {
+        await q.deletePrescription(tx, id);
+        return { outcome: 'deleted' as const, files: [row.image_path, row.thumbnail_path] };
+      }
+      await stopMedications(tx, medicationIds, 'prescription deleted');
+      await q.softDeletePrescription(tx, id);
+      return { outcome: 'soft_deleted' as const, files: [] };
+    });
+    for (const location of result.files) if (location !== null) await this.deps.files.remove(location);
+    return { id, outcome: result.outcome };
   }
 
   /** The original photo or its thumbnail, decrypted, for whoever may see the prescription. */

@@ -1,5 +1,6 @@
 /** Today's doses, reminder lists and changes, adherence: SQL only. */
 import type { Tx } from '../db/database.ts';
+import { NOT_DELETED, prnSummary } from './medication-queries.ts';
 import type { AdherenceReportT, ReminderItemT, ReminderPatchT, TodayDoseT } from './types.ts';
 
 export async function todayDoses(tx: Tx, patientId: string): Promise<TodayDoseT[]> {
@@ -14,7 +15,7 @@ export async function todayDoses(tx: Tx, patientId: string): Promise<TodayDoseT[
      CROSS JOIN LATERAL (SELECT (t.day + r.reminder_time) AT TIME ZONE r.timezone AS at) AS o
      LEFT JOIN medication_reminder_logs l ON l.reminder_id = r.id AND l.scheduled_for = o.at
      WHERE r.patient_id = $1
-       AND (r.is_active OR l.id IS NOT NULL)
+       AND (r.is_active OR l.id IS NOT NULL) AND ${NOT_DELETED}
        AND t.day >= r.start_date AND (r.end_date IS NULL OR t.day <= r.end_date)
        AND extract(isodow FROM t.day)::smallint = ANY (r.days_of_week)
      ORDER BY o.at, m.name`,
@@ -101,21 +102,22 @@ export async function adherenceReport(tx: Tx, patientId: string, days: 7 | 30): 
             to_char((now() AT TIME ZONE u.timezone)::date, 'YYYY-MM-DD') AS "to", u.timezone AS tz
      FROM users u WHERE u.id = $1`, [patientId, days]);
   const r = range.rows[0];
-  if (!r) return { patient_id: patientId, days, from: '', to: '', overall: withRate({ taken: 0, missed: 0, skipped: 0, pending: 0 }), per_medication: [], per_prescription: [], per_day: [], refill_alerts: [] };
+  if (!r) return { patient_id: patientId, days, from: '', to: '', overall: withRate({ taken: 0, missed: 0, skipped: 0, pending: 0 }), per_medication: [], per_prescription: [], per_day: [], refill_alerts: [], as_needed: [] };
   const base = `FROM medication_reminder_logs l JOIN medication_reminders mr ON mr.id = l.reminder_id JOIN medications m ON m.id = mr.medication_id
-    WHERE l.patient_id = $1 AND (l.scheduled_for AT TIME ZONE $4)::date BETWEEN $2::date AND $3::date`;
+    WHERE l.patient_id = $1 AND (l.scheduled_for AT TIME ZONE $4)::date BETWEEN $2::date AND $3::date AND ${NOT_DELETED}`;
   const values = [patientId, r.from, r.to, r.tz];
   const overall = await tx.query<CountRow>(`SELECT ${COUNTS} ${base}`, values);
-  const perMed = await tx.query<CountRow & { medication_id: string; prescription_id: string; name: string; strength: string | null }>(
+  const perMed = await tx.query<CountRow & { medication_id: string; prescription_id: string | null; name: string; strength: string | null }>(
     `SELECT m.id AS medication_id, m.prescription_id, m.name, m.strength, ${COUNTS} ${base} GROUP BY m.id ORDER BY m.name`, values);
-  const perRx = await tx.query<CountRow & { prescription_id: string }>(
-    `SELECT m.prescription_id, ${COUNTS} ${base} GROUP BY m.prescription_id ORDER BY m.prescription_id`, values);
+  const perRx = await tx.query<CountRow & { prescription_id: string | null }>(
+    `SELECT m.prescription_id, ${COUNTS} ${base} GROUP BY m.prescription_id ORDER BY m.prescription_id NULLS LAST`, values);
   const perDay = await tx.query<CountRow & { date: string }>(
     `SELECT to_char(d.day, 'YYYY-MM-DD') AS date,
             count(l.id) FILTER (WHERE l.status = 'taken')::int AS taken, count(l.id) FILTER (WHERE l.status = 'missed')::int AS missed,
             count(l.id) FILTER (WHERE l.status = 'skipped')::int AS skipped, count(l.id) FILTER (WHERE l.status IN ('pending', 'snoozed'))::int AS pending
      FROM generate_series($2::date, $3::date, interval '1 day') AS d(day)
-     LEFT JOIN medication_reminder_logs l ON l.patient_id = $1 AND (l.scheduled_for AT TIME ZONE $4)::date = d.day::date
+     LEFT JOIN (medication_reminder_logs l JOIN medication_reminders mr ON mr.id = l.reminder_id JOIN medications m ON m.id = mr.medication_id AND ${NOT_DELETED})
+       ON l.patient_id = $1 AND (l.scheduled_for AT TIME ZONE $4)::date = d.day::date
      GROUP BY d.day ORDER BY d.day`, values);
   const refills = await tx.query<{ medication_id: string; name: string; remaining_doses: string; days_left: string }>(
     `SELECT m.id AS medication_id, m.name,
@@ -137,6 +139,7 @@ export async function adherenceReport(tx: Tx, patientId: string, days: 7 | 30): 
     per_medication: perMed.rows.map(withRate),
     per_prescription: perRx.rows.map(withRate),
     per_day: perDay.rows.map(withRate),
+    as_needed: await prnSummary(tx, patientId, r.from, r.to, r.tz),
     refill_alerts: refills.rows.map((x) => ({ medication_id: x.medication_id, name: x.name, remaining_doses: Number(x.remaining_doses), days_left: Number(x.days_left) })),
   };
 }

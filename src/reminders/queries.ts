@@ -7,20 +7,25 @@ export interface NewReminder extends ReminderPlan {
   patientId: string;
   timezone: string;
   durationDays: number | null;
+  /** YYYY-MM-DD in the patient's time zone; default today */
+  startDate?: string | null | undefined;
 }
 
-/** Starts today in the patient's time zone; next_reminder_at is the first dose at or after now. */
+/**
+ * Starts on startDate (default today in the patient's time zone); next_reminder_at is the first
+ * dose at or after now. A schedule whose last day is already past (an old start date) is written inactive.
+ */
 export async function insertReminder(tx: Tx, r: NewReminder): Promise<string> {
   const res = await tx.query<{ id: string }>(
-    `WITH s AS (SELECT (now() AT TIME ZONE $7)::date AS start_date)
+    `WITH s AS (SELECT coalesce($9::date, (now() AT TIME ZONE $7)::date) AS start_date),
+          e AS (SELECT s.start_date, CASE WHEN $8::int IS NULL THEN NULL ELSE s.start_date + ($8::int - 1) END AS end_date FROM s),
+          n AS (SELECT e.*, reminder_next_occurrence(now(), $4::time, $7, '{1,2,3,4,5,6,7}', e.start_date, e.end_date) AS next_at FROM e)
      INSERT INTO medication_reminders (medication_id, patient_id, slot, reminder_time, dose_amount, dose_unit,
-                                       start_date, end_date, timezone, next_reminder_at)
-     SELECT $1, $2, $3, $4::time, $5, $6, s.start_date,
-            CASE WHEN $8::int IS NULL THEN NULL ELSE s.start_date + ($8::int - 1) END, $7,
-            reminder_next_occurrence(now(), $4::time, $7, '{1,2,3,4,5,6,7}',
-                                     s.start_date, CASE WHEN $8::int IS NULL THEN NULL ELSE s.start_date + ($8::int - 1) END)
-     FROM s RETURNING id`,
-    [r.medicationId, r.patientId, r.slot, r.time, r.dose, r.unit, r.timezone, r.durationDays],
+                                       start_date, end_date, timezone, next_reminder_at, is_active)
+     SELECT $1, $2, $3, $4::time, $5, $6, n.start_date, n.end_date, $7, n.next_at,
+            n.end_date IS NULL OR n.end_date >= (now() AT TIME ZONE $7)::date
+     FROM n RETURNING id`,
+    [r.medicationId, r.patientId, r.slot, r.time, r.dose, r.unit, r.timezone, r.durationDays, r.startDate ?? null],
   );
   const row = res.rows[0];
   if (!row) throw new Error('reminder insert returned no row');
@@ -33,13 +38,15 @@ export interface ReminderRow {
   medication_id: string;
   timezone: string;
   snooze_minutes: number;
+  grace_minutes: number;
+  is_active: boolean;
   /** YYYY-MM-DD */
   start_date: string;
 }
 
 export async function findReminder(tx: Tx, id: string, forUpdate = false): Promise<ReminderRow | undefined> {
   const res = await tx.query<ReminderRow>(
-    `SELECT id, patient_id, medication_id, timezone, snooze_minutes, to_char(start_date, 'YYYY-MM-DD') AS start_date
+    `SELECT id, patient_id, medication_id, timezone, snooze_minutes, grace_minutes, is_active, to_char(start_date, 'YYYY-MM-DD') AS start_date
        FROM medication_reminders WHERE id = $1 ${forUpdate ? 'FOR UPDATE' : ''}`, [id]);
   return res.rows[0];
 }
@@ -77,30 +84,51 @@ export interface LogRow {
   inserted: boolean;
 }
 
-/** One log per dose: a repeated report of the same status changes nothing. */
-export async function upsertLog(
-  tx: Tx,
-  r: { reminderId: string; patientId: string; scheduledFor: Date; status: 'taken' | 'skipped' | 'snoozed'; at: Date; reason: string | null; snoozeMinutes: number },
-): Promise<LogRow> {
+const LOG_COLUMNS = 'l.id, l.reminder_id, l.scheduled_for, l.status::text AS status, l.action_at, l.snoozed_until, l.reason';
+
+/** The log of one dose, locked for the change about to be made. */
+export async function lockLog(tx: Tx, reminderId: string, scheduledFor: Date): Promise<LogRow | undefined> {
+  const res = await tx.query<LogRow>(
+    `SELECT ${LOG_COLUMNS}, false AS inserted FROM medication_reminder_logs l
+      WHERE l.reminder_id = $1 AND l.scheduled_for = $2 FOR UPDATE`, [reminderId, scheduledFor]);
+  return res.rows[0];
+}
+
+/**
+ * The dose state machine's verdict (SQL function dose_log_refusal, the one definition the
+ * dose_log_state trigger also enforces): null when the change is allowed, else its problem code.
+ */
+export async function transitionRefusal(tx: Tx, from: string, to: string): Promise<string | null> {
+  const res = await tx.query<{ refusal: string | null }>(
+    'SELECT dose_log_refusal($1::reminder_log_status, $2::reminder_log_status) AS refusal', [from, to]);
+  return res.rows[0]?.refusal ?? null;
+}
+
+export interface DoseWrite {
+  reminderId: string;
+  patientId: string;
+  scheduledFor: Date;
+  status: 'taken' | 'skipped' | 'snoozed';
+  /** when taken or skipped; null otherwise */
+  actionAt: Date | null;
+  /** when snoozed; null otherwise */
+  snoozedUntil: Date | null;
+  /** only with skipped */
+  reason: string | null;
+}
+
+/** Writes the dose's whole state (nothing of an earlier state survives); one log per dose. */
+export async function writeLog(tx: Tx, w: DoseWrite): Promise<LogRow> {
   const res = await tx.query<LogRow>(
     `INSERT INTO medication_reminder_logs AS l (reminder_id, patient_id, scheduled_for, status, action_at, snoozed_until, reason)
-     VALUES ($1, $2, $3, $4::reminder_log_status,
-             CASE WHEN $4 IN ('taken', 'skipped') THEN $5::timestamptz END,
-             CASE WHEN $4 = 'snoozed' THEN now() + make_interval(mins => $7) END, $6)
+     VALUES ($1, $2, $3, $4::reminder_log_status, $5, $6, $7)
      ON CONFLICT ON CONSTRAINT medication_reminder_logs_reminder_id_scheduled_for_key DO UPDATE
-       SET status = excluded.status, action_at = excluded.action_at, snoozed_until = excluded.snoozed_until,
-           reason = coalesce(excluded.reason, l.reason)
-       WHERE l.status IS DISTINCT FROM excluded.status OR (excluded.reason IS NOT NULL AND excluded.reason IS DISTINCT FROM l.reason)
-     RETURNING l.id, l.reminder_id, l.scheduled_for, l.status, l.action_at, l.snoozed_until, l.reason, (xmax = 0) AS inserted`,
-    [r.reminderId, r.patientId, r.scheduledFor, r.status, r.at, r.reason, r.snoozeMinutes],
+       SET status = excluded.status, action_at = excluded.action_at, snoozed_until = excluded.snoozed_until, reason = excluded.reason
+     RETURNING ${LOG_COLUMNS}, (xmax = 0) AS inserted`,
+    [w.reminderId, w.patientId, w.scheduledFor, w.status, w.actionAt, w.snoozedUntil, w.reason],
   );
-  if (res.rows[0]) return res.rows[0];
-  // Same status reported again: return the log as it is.
-  const existing = await tx.query<LogRow>(
-    `SELECT id, reminder_id, scheduled_for, status, action_at, snoozed_until, reason, false AS inserted
-     FROM medication_reminder_logs WHERE reminder_id = $1 AND scheduled_for = $2`, [r.reminderId, r.scheduledFor]);
-  const row = existing.rows[0];
-  if (!row) throw new Error('dose log vanished');
+  const row = res.rows[0];
+  if (!row) throw new Error('dose log write returned no row');
   return row;
 }
 

@@ -3,10 +3,12 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
 import { AUTHED, IdParams, Uuid, problems } from '../http/schemas.ts';
+import { medicationRoutes } from './medication-routes.ts';
 import { ReminderService } from './service.ts';
 import { AdherenceQuery, AdherenceReport, DoseLogView, LogBody, ReminderItem, ReminderPatch, TodayDose } from './types.ts';
 
 export async function reminderRoutes(app: App, s: Services): Promise<void> {
+  await medicationRoutes(app, s);
   const service = new ReminderService(s);
   const secured = { onRequest: s.requireAuth() };
   const security = [{ bearer: [] }];

@@ -10,6 +10,7 @@ import { ApiError, badRequest, conflict, notFound } from '../http/errors.ts';
 import { recordRead } from '../audit/service.ts';
 import { clientInfo, recordEvent } from '../analytics/service.ts';
 import * as q from './queries.ts';
+import { recordDose } from './dose-log.ts';
 import * as aq from './adherence-queries.ts';
 import type { AdherenceReportT, DoseLogViewT, LogBodyT, ReminderItemT, ReminderPatchT, TodayDoseT } from './types.ts';
 
@@ -61,12 +62,10 @@ export class ReminderService {
         scheduledFor = await q.currentDose(tx, reminderId);
         if (scheduledFor === undefined) throw conflict('no_dose_due', 'no dose of this reminder is due today');
       }
-      const at = body.at !== undefined ? new Date(body.at) : new Date();
-      if (at.getTime() > Date.now() + 5 * 60_000) throw new ApiError(422, 'time_in_future', '"at" cannot be in the future');
-      const log = await q.upsertLog(tx, {
-        reminderId, patientId: actor.userId, scheduledFor, status: body.status, at, reason: body.reason ?? null,
-        snoozeMinutes: reminder.snooze_minutes,
-      });
+      const now = new Date();
+      if (body.at !== undefined && new Date(body.at).getTime() > now.getTime() + 5 * 60_000) throw new ApiError(422, 'time_in_future', '"at" cannot be in the future');
+      const { log, changed } = await recordDose(tx, { patientId: actor.userId, now }, reminder, scheduledFor, body);
+      if (!changed) return { created: false, log: logView(log) };
       if (body.status !== 'snoozed') {
         await recordEvent(tx, actor.userId, body.status === 'taken' ? 'reminder_taken' : 'reminder_skipped', clientInfo(request), {});
       }

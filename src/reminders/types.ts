@@ -9,7 +9,10 @@ export const LogBody = Type.Object(
     scheduled_for: Type.Optional(Timestamp),
     /** When it was taken or skipped; default now. */
     at: Type.Optional(Timestamp),
+    /** Why it was skipped (only with status skipped). */
     reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+    /** End of the snooze (only with status snoozed); default: the dose time plus whole snooze periods, the first after now. */
+    snoozed_until: Type.Optional(Timestamp),
   },
   { additionalProperties: false },
 );
@@ -19,7 +22,7 @@ export const DoseLogView = Type.Object({
   id: Uuid,
   reminder_id: Uuid,
   scheduled_for: Timestamp,
-  status: Type.String(),
+  status: Type.String({ description: 'pending, taken, skipped, snoozed or missed' }),
   action_at: Nullable(Timestamp),
   snoozed_until: Nullable(Timestamp),
   reason: Nullable(Type.String()),
@@ -29,7 +32,8 @@ export type DoseLogViewT = Static<typeof DoseLogView>;
 export const TodayDose = Type.Object({
   reminder_id: Uuid,
   medication_id: Uuid,
-  prescription_id: Uuid,
+  /** null for a medicine added by hand */
+  prescription_id: Nullable(Uuid),
   name: Type.String(),
   strength: Nullable(Type.String()),
   slot: Type.String(),
@@ -97,10 +101,13 @@ export const AdherenceReport = Type.Object({
   from: Type.String(),
   to: Type.String(),
   overall: Type.Object(Counts),
-  per_medication: Type.Array(Type.Object({ medication_id: Uuid, prescription_id: Uuid, name: Type.String(), strength: Nullable(Type.String()), ...Counts })),
-  per_prescription: Type.Array(Type.Object({ prescription_id: Uuid, ...Counts })),
+  per_medication: Type.Array(Type.Object({ medication_id: Uuid, prescription_id: Nullable(Uuid), name: Type.String(), strength: Nullable(Type.String()), ...Counts })),
+  /** prescription_id null: the medicines added by hand */
+  per_prescription: Type.Array(Type.Object({ prescription_id: Nullable(Uuid), ...Counts })),
   per_day: Type.Array(Type.Object({ date: Type.String(), ...Counts })),
   refill_alerts: Type.Array(Type.Object({ medication_id: Uuid, name: Type.String(), remaining_doses: Type.Number(), days_left: Type.Number() })),
+  /** As-needed (PRN) medicines: intakes over the same days, not part of the rates above. */
+  as_needed: Type.Array(Type.Object({ medication_id: Uuid, name: Type.String(), strength: Nullable(Type.String()), doses: Type.Integer(), amount: Type.Number() })),
 });
 export type AdherenceReportT = Static<typeof AdherenceReport>;
 export const AdherenceQuery = Type.Object(

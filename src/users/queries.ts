@@ -104,6 +104,8 @@ export async function exportData(tx: Tx, userId: string): Promise<Record<string,
             coalesce((SELECT jsonb_agg(to_jsonb(m) ORDER BY m.sequence) FROM medications m WHERE m.prescription_id = p.id), '[]'))
             ORDER BY p.created_at) FROM prescriptions p WHERE p.patient_id = $1), '[]'),
        'reminders', coalesce((SELECT jsonb_agg(to_jsonb(r) ORDER BY r.created_at) FROM medication_reminders r WHERE r.patient_id = $1), '[]'),
+       'medications_added_by_hand', coalesce((SELECT jsonb_agg(to_jsonb(m) ORDER BY m.created_at) FROM medications m WHERE m.patient_id = $1 AND m.prescription_id IS NULL), '[]'),
+       'as_needed_doses', coalesce((SELECT jsonb_agg(to_jsonb(d) ORDER BY d.taken_at) FROM medication_prn_doses d WHERE d.patient_id = $1), '[]'),
        'dose_logs', coalesce((SELECT jsonb_agg(to_jsonb(l) ORDER BY l.scheduled_for) FROM medication_reminder_logs l WHERE l.patient_id = $1), '[]'),
        'care_relationships', coalesce((SELECT jsonb_agg(to_jsonb(c) - 'invitation_code' ORDER BY c.created_at) FROM doctor_patient_relationships c
             WHERE c.patient_id = $1 OR c.doctor_id = $1), '[]'),

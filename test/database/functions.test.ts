@@ -385,9 +385,10 @@ describe('dose-log counters and the reminder audit under multi-row statements (m
     expect(inserted.find((r) => r.id === b)).toMatchObject({ total_doses: 15, taken_count: 3, skipped_count: 3, missed_count: 3 });
     expect(inserted.find((r) => r.id === c)).toMatchObject({ total_doses: 0 });
 
-    // many status changes in one statement: taken → skipped, skipped → missed, missed → taken
+    // many status changes in one statement: taken → skipped, skipped → taken, missed → skipped
+    // (changes the dose state machine of migration 015 allows; skipped → missed it refuses)
     await db.query(
-      `UPDATE medication_reminder_logs SET status = CASE status WHEN 'taken' THEN 'skipped' WHEN 'skipped' THEN 'missed' ELSE 'taken' END::reminder_log_status,
+      `UPDATE medication_reminder_logs SET status = CASE status WHEN 'taken' THEN 'skipped' WHEN 'skipped' THEN 'taken' ELSE 'skipped' END::reminder_log_status,
               action_at = now()
         WHERE patient_id = $1 AND status IN ('taken', 'skipped', 'missed')`, [p]);
     await expectCountersRight(db, all);

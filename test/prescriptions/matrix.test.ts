@@ -110,6 +110,13 @@ const CASES: Case[] = [
 const h = useFlowApi({ reader: () => fixedReader });
 let world: World;
 
+let photoCount = 0;
+/** A plain photo unlike every other one of this file (its colour changes with each call). */
+async function distinctPhoto(): Promise<Buffer> {
+  photoCount += 1;
+  return sharp({ create: { width: 120, height: 80, channels: 3, background: { r: photoCount % 256, g: Math.floor(photoCount / 256) % 256, b: 200 } } }).png().toBuffer();
+}
+
 async function upload(x: FlowHarness, token: string, photo: Buffer): Promise<string> {
   const res = await x.upload(token, photo);
   if (res.statusCode !== 202) throw new Error(`upload: ${res.statusCode} ${res.body}`);
@@ -122,6 +129,7 @@ beforeAll(async () => {
   const x = h();
   const api = x as unknown as ApiHarness;
   const photo = await sharp({ create: { width: 120, height: 80, channels: 3, background: '#f5f5f5' } }).png().toBuffer();
+  // the same photo twice is refused as a duplicate (409 duplicate_prescription): one photo per upload
   const owner = await register(api, 'patient');
   const otherPatient = await register(api, 'patient');
   const doctor = await register(api, 'doctor');
@@ -132,7 +140,7 @@ beforeAll(async () => {
   await connect(api, doctor, owner, { can_view_prescriptions: true, can_add_notes: true, can_modify_reminders: true });
   await connect(api, viewOnly, owner, { can_view_prescriptions: true, can_add_notes: false, can_modify_reminders: false });
   const relEnded = await connect(api, ended, owner, { can_view_prescriptions: true, can_add_notes: true, can_modify_reminders: true });
-  const [rxMain, rxPatch, rxConfirm, rxReprocess] = [await upload(x, owner.access, photo), await upload(x, owner.access, photo), await upload(x, owner.access, photo), await upload(x, owner.access, photo)];
+  const [rxMain, rxPatch, rxConfirm, rxReprocess] = [await upload(x, owner.access, photo), await upload(x, owner.access, await distinctPhoto()), await upload(x, owner.access, await distinctPhoto()), await upload(x, owner.access, await distinctPhoto())];
   await upload(x, otherPatient.access, photo);
   const confirmed = await x.call('POST', `/prescriptions/${rxMain}/confirm`, { token: owner.access });
   if (confirmed.statusCode !== 200) throw new Error(`confirm: ${confirmed.body}`);
@@ -151,7 +159,7 @@ describe('authorisation matrix: prescriptions and reminders', () => {
     const token = actor === 'anonymous' ? undefined : world.actors[actor].access;
     let res: LightMyRequestResponse;
     if (c.multipart) {
-      const { body, boundary } = multipartBody(world.photo);
+      const { body, boundary } = multipartBody(await distinctPhoto());
       res = await x.app.inject({
         method: 'POST', url: `/api/v1${c.path(world)}`, payload: body,
         headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
