@@ -103,7 +103,7 @@ describe('Database.withUser: what fn leaves behind', () => {
     try {
       await expect(db.withUser({ userId: id, role: 'patient' }, async (tx) => {
         const a = tx.query('SELECT 1');
-        tx.query('SELECT 2');   // never awaited
+        void tx.query('SELECT 2'); // never awaited, on purpose
         await a;
       }, { precondition: { text: 'SELECT 1 WHERE false', values: [], refuse: () => new Error('session ended') } })).rejects.toThrow('session ended');
       await new Promise((r) => setTimeout(r, 50));
