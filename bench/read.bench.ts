@@ -26,7 +26,10 @@ interface Item {
 }
 
 function collect(dir: string, re: RegExp): Item[] {
-  if (!fs.existsSync(dir)) return [];
+  if (!fs.existsSync(dir)) {
+    console.warn(`skipped: ${dir} is absent (the real photos are kept out of the repository)`);
+    return [];
+  }
   return fs
     .readdirSync(dir)
     .filter((f) => re.test(f))

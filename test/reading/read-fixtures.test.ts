@@ -10,13 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReader, type PrescriptionReader } from '../../src/reading/index.ts';
 import { scoreReading } from './score.ts';
+import { sharedPrescriptions } from '../support/shared-fixtures.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const REAL_DIR = path.resolve(here, '../../../shared/fixtures/prescriptions');
+const REAL_DIR = sharedPrescriptions('the real-photo cases of test/reading/read-fixtures.test.ts') ?? '';
 const SYNTH_DIR = path.join(here, 'fixtures');
 const LEXICON = path.join(here, 'fixtures', 'lexicon-small.json');
 
-const real = fs.existsSync(REAL_DIR) ? fs.readdirSync(REAL_DIR).filter((f) => f.endsWith('.png')) : [];
+const real = REAL_DIR !== '' ? fs.readdirSync(REAL_DIR).filter((f) => f.endsWith('.png')) : [];
 const synth = fs.readdirSync(SYNTH_DIR).filter((f) => /^synth-.*\.jpg$/.test(f));
 
 let reader: PrescriptionReader;
@@ -31,7 +32,7 @@ function truthOf(dir: string, image: string): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(path.join(dir, image.replace(/\.(png|jpg)$/, '.json')), 'utf8')) as Record<string, unknown>;
 }
 
-describe('real prescription photos', () => {
+describe.skipIf(real.length === 0)('real prescription photos', () => {
   it.each(real)('%s: every field of the truth is read right', async (image) => {
     const truth = truthOf(REAL_DIR, image);
     const result = await reader.read(fs.readFileSync(path.join(REAL_DIR, image)));
