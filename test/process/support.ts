@@ -29,10 +29,11 @@ export interface Proc {
 }
 
 /** Runs `command args` from the repository root in its own process group, with `env` on a clean environment. */
-export function startProcess(command: string, args: string[], env: Record<string, string>): Proc {
+export function startProcess(command: string, args: string[], env: Record<string, string>, input?: string): Proc {
   const base: Record<string, string> = {};
   for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k] !== undefined) base[k] = process.env[k];
-  const proc = spawn(command, args, { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const proc = spawn(command, args, { cwd: ROOT, env: { ...base, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], detached: true });
+  if (input !== undefined) proc.stdin?.end(input);
   let out = '';
   let pending = '';
   const parsed: LogLine[] = [];
@@ -83,8 +84,8 @@ export function startProcess(command: string, args: string[], env: Record<string
 }
 
 /** `node bin/dastern.js <args>` (what `npx dastern` runs). */
-export function dastern(args: string[], env: Record<string, string>): Proc {
-  return startProcess(process.execPath, ['bin/dastern.js', ...args], env);
+export function dastern(args: string[], env: Record<string, string>, input?: string): Proc {
+  return startProcess(process.execPath, ['bin/dastern.js', ...args], env, input);
 }
 
 /** Warnings (40), errors (50) and fatals (60) among the log lines. */
