@@ -12,6 +12,7 @@
  * Job payloads carry ids only, never medical text.
  */
 import PgBoss from 'pg-boss';
+import pg from 'pg';
 
 export const QUEUES = {
   readPrescription: 'prescription-read',
@@ -55,8 +56,31 @@ function queueOptions(tuning: ReadingQueueTuning | undefined): Record<QueueName,
   };
 }
 
-/** As the owner: install/upgrade pg-boss, create the queues, grant the service role. */
+/**
+ * As the owner: install/upgrade pg-boss, create the queues, grant the service role. One process
+ * at a time (an advisory lock): `dastern serve` and `dastern worker` starting together would
+ * otherwise deadlock on the queues' partitions and the grants.
+ */
 export async function installQueues(ownerUrl: string, tuning?: ReadingQueueTuning): Promise<void> {
+  const lock = new pg.Client({ connectionString: ownerUrl });
+  await lock.connect();
+  try {
+    await lock.query("SELECT pg_advisory_lock(hashtext('dastern'), hashtext('install_queues'))");
+    // a running process's queue may still collide with the grants: a deadlock victim tries again
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await installQueuesLocked(ownerUrl, tuning);
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '40P01' || attempt >= 3) throw err;
+      }
+    }
+  } finally {
+    await lock.end(); // ending the session releases the lock
+  }
+}
+
+async function installQueuesLocked(ownerUrl: string, tuning?: ReadingQueueTuning): Promise<void> {
   const boss = new PgBoss({ connectionString: ownerUrl, schema: SCHEMA, supervise: false, schedule: false, max: 2 });
   boss.on('error', () => undefined);
   await boss.start();
