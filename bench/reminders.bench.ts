@@ -17,7 +17,7 @@
  */
 import pg from 'pg';
 import { withMigrator } from '../src/db/migrations.ts';
-import { deriveAppUrl, ensureAppLogin } from '../src/db/bootstrap.ts';
+import { deriveWorkerUrl, ensureAppLogin, ensureLogin } from '../src/db/bootstrap.ts';
 import { Database } from '../src/db/database.ts';
 import { dispatchReminders } from '../src/reminders/dispatcher.ts';
 import { int, ms, progress, secs, summarize } from './support/stats.ts';
@@ -125,13 +125,15 @@ async function main(): Promise<void> {
     say('migrating…\n');
     await withMigrator(ownerUrl, (m) => m.up().then(() => undefined));
     await ensureAppLogin(ownerUrl, 'benchpassword0123456789');
+    // the dispatcher acts as 'system', which counts only for the jobs' login (migration 014)
+    await ensureLogin(ownerUrl, 'dastern_worker', 'benchpassword0123456789');
     await owner.connect();
     await owner.query(`ALTER DATABASE "${name}" SET track_functions = 'all'`);
     const t0 = Date.now();
     await seed(owner);
     const active = (await owner.query<{ n: number }>('SELECT count(*)::int AS n FROM medication_reminders WHERE is_active')).rows[0]!.n;
     out(`DasTern reminder dispatcher benchmark — ${int(PATIENTS)} patients, ${int(active)} active reminders (generated in ${secs(Date.now() - t0)})`);
-    const appUrl = deriveAppUrl(ownerUrl, 'benchpassword0123456789');
+    const appUrl = deriveWorkerUrl(ownerUrl, 'benchpassword0123456789');
     db = new Database(appUrl, { max: 4 });
 
     // 1. one minute's due doses

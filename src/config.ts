@@ -14,6 +14,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** The service's own login (role dastern_app). Undefined → derived from databaseUrl. */
   appDatabaseUrl: string | undefined;
+  /** The background jobs' login (role dastern_worker, the only one that may act as 'system'). Undefined → derived. */
+  workerDatabaseUrl: string | undefined;
   dataDir: string;
   host: string;
   port: number;
@@ -80,6 +82,25 @@ export interface JobsConfig {
   workerMigrationWaitSeconds: number;
   /** How often audit rows are sealed into the hash chain (each serve/worker process). */
   auditSealIntervalMs: number;
+  /** `dastern serve` runs the job workers and schedules (false: a separate `dastern worker` does). */
+  runWorkers: boolean;
+  /** Besides the per-minute cron, dispatch reminders every N seconds (tests, demos); undefined → cron only. */
+  dispatchIntervalSeconds: number | undefined;
+  /** Minutes after which an unanswered dose is marked missed, for every reminder; undefined → each reminder's own grace (120). */
+  missedGraceMinutes: number | undefined;
+  /** Cron expressions (minute resolution, Asia/Phnom_Penh) of the maintenance jobs. */
+  cleanupSessionsCron: string;
+  archivePrescriptionsCron: string;
+}
+
+function parseCron(name: string, raw: string | undefined, fallback: string): string {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\S+( \S+){4}$/.test(raw.trim())) throw new ConfigError(`${name} must be a five-field cron expression, got "${raw}"`);
+  return raw.trim();
+}
+
+function parseOptionalInteger(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  return raw === undefined || raw === '' ? undefined : parseInteger(name, raw, min, min, max);
 }
 
 /** The push services of the major browsers (Chrome/Edge/Opera, Firefox, Safari, legacy Edge). */
@@ -238,6 +259,11 @@ function parseJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     missedDoseThreshold: parseInteger('DASTERN_MISSED_DOSE_THRESHOLD', env.DASTERN_MISSED_DOSE_THRESHOLD, 3, 1, 100),
     workerMigrationWaitSeconds: parseInteger('DASTERN_WORKER_MIGRATION_WAIT_SECONDS', env.DASTERN_WORKER_MIGRATION_WAIT_SECONDS, 600, 0, 86_400),
     auditSealIntervalMs: parseInteger('DASTERN_AUDIT_SEAL_INTERVAL_MS', env.DASTERN_AUDIT_SEAL_INTERVAL_MS, 1000, 50, 600_000),
+    runWorkers: parseBoolean('DASTERN_RUN_WORKERS', env.DASTERN_RUN_WORKERS, true),
+    dispatchIntervalSeconds: parseOptionalInteger('DASTERN_DISPATCH_INTERVAL_SECONDS', env.DASTERN_DISPATCH_INTERVAL_SECONDS, 1, 60),
+    missedGraceMinutes: parseOptionalInteger('DASTERN_MISSED_GRACE_MINUTES', env.DASTERN_MISSED_GRACE_MINUTES, 1, 1440),
+    cleanupSessionsCron: parseCron('DASTERN_CRON_CLEANUP_SESSIONS', env.DASTERN_CRON_CLEANUP_SESSIONS, '15 3 * * *'),
+    archivePrescriptionsCron: parseCron('DASTERN_CRON_ARCHIVE', env.DASTERN_CRON_ARCHIVE, '30 3 1 * *'),
   };
 }
 
@@ -298,6 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     env: nodeEnv,
     databaseUrl: parseUrl('DATABASE_URL', env.DATABASE_URL),
     appDatabaseUrl: parseUrl('DASTERN_APP_DATABASE_URL', env.DASTERN_APP_DATABASE_URL),
+    workerDatabaseUrl: parseUrl('DASTERN_WORKER_DATABASE_URL', env.DASTERN_WORKER_DATABASE_URL),
     dataDir,
     host,
     port,

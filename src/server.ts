@@ -1,7 +1,10 @@
 /**
  * Composition root of `dastern serve`: config → database (embedded when DATABASE_URL is
- * unset) → HTTP. Stops cleanly on SIGINT/SIGTERM: HTTP first, then the pool, then the
- * embedded PostgreSQL.
+ * unset) → HTTP. The API runs as dastern_app; the queue and the jobs (unless
+ * DASTERN_RUN_WORKERS=false: a separate `dastern worker` runs them) as dastern_worker.
+ * Stops cleanly on SIGINT/SIGTERM, in this order: HTTP, the queue and its jobs, the audit
+ * sealer (a last seal), the pools, and last the embedded PostgreSQL (which runs in its own
+ * process group, so a terminal's Ctrl-C does not reach it first).
  */
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
@@ -16,7 +19,7 @@ import { walStagingDir } from './db/embedded.ts';
 import { FileStore } from './files/store.ts';
 import { loadFileKey } from './files/key.ts';
 import { installQueues, startQueue, type ReadingQueueTuning } from './jobs/queue.ts';
-import { readingEnqueuer, startWorkers } from './jobs/workers.ts';
+import { readingEnqueuer, startWorkers, type RunningWorkers, type WorkerDeps } from './jobs/workers.ts';
 import { bakongPollEnqueuer } from './billing/jobs.ts';
 import { closeSharedReader, readPrescription } from './reading/index.ts';
 import { createMailer } from './mail/mailer.ts';
@@ -27,6 +30,16 @@ export function jobsTuning(config: Config): ReadingQueueTuning {
   return { timeoutSeconds: config.jobs.readingTimeoutSeconds, retries: config.jobs.readingRetries, retryDelaySeconds: config.jobs.readingRetryDelaySeconds };
 }
 
+/** The schedule knobs of config.jobs, for startWorkers (shared with `dastern worker`). */
+export function scheduleOptions(config: Config): Pick<WorkerDeps, 'dispatchIntervalSeconds' | 'missedGraceMinutes' | 'cleanupSessionsCron' | 'archivePrescriptionsCron'> {
+  return {
+    dispatchIntervalSeconds: config.jobs.dispatchIntervalSeconds,
+    missedGraceMinutes: config.jobs.missedGraceMinutes,
+    cleanupSessionsCron: config.jobs.cleanupSessionsCron,
+    archivePrescriptionsCron: config.jobs.archivePrescriptionsCron,
+  };
+}
+
 export interface RunningServer {
   url: string;
   stop(): Promise<void>;
@@ -35,6 +48,8 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const urls = await prepareDatabase(config, logger, { migrate: true, seedWhenNew: config.env !== 'production' });
   const db = new Database(urls.appUrl);
+  // background work: the only login whose 'system' context counts (migration 014)
+  const jobsDb = new Database(urls.workerUrl, { max: 10 });
   const hub = new NotificationHub(urls.appUrl, logger);
   const files = new FileStore(`${config.dataDir}/files`, loadFileKey(config));
   // One mailer for the API (verification, reset) and the delivery workers (notifications).
@@ -44,18 +59,25 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let sealer: AuditSealer | undefined;
   const backups = urls.embedded ? startBackupSchedule(config, urls.ownerUrl, urls.embedded.cluster, walStagingDir(urls.embedded.cluster), logger) : undefined;
   let listeners: Listeners | undefined;
+  let workers: RunningWorkers | undefined;
   try {
-    sealer = startAuditSealer(db, logger, config.jobs.auditSealIntervalMs);
+    sealer = startAuditSealer(jobsDb, logger, config.jobs.auditSealIntervalMs);
     await installQueues(urls.ownerUrl, jobsTuning(config));
-    boss = await startQueue(urls.appUrl, { supervise: true, maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds },
+    const runWorkers = config.jobs.runWorkers;
+    boss = await startQueue(urls.workerUrl, { supervise: runWorkers, maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds },
       (err) => logger.error({ err: err.message }, 'job queue error'));
-    await startWorkers({
-      boss, db, files, logger,
-      reader: { read: (bytes) => readPrescription(bytes, { workers: 1, logger: { warn: (msg) => logger.warn(msg) } }) },
-      missedThreshold: config.jobs.missedDoseThreshold,
-      archiveAfterDays: 365,
-      deliverer: createDeliverer(config, db, mailer, logger),
-    });
+    if (runWorkers) {
+      workers = await startWorkers({
+        boss, db: jobsDb, files, logger,
+        reader: { read: (bytes) => readPrescription(bytes, { workers: 1, logger: { warn: (msg) => logger.warn(msg) } }) },
+        missedThreshold: config.jobs.missedDoseThreshold,
+        archiveAfterDays: 365,
+        deliverer: createDeliverer(config, jobsDb, mailer, logger),
+        ...scheduleOptions(config),
+      });
+    } else {
+      logger.info('job workers off (DASTERN_RUN_WORKERS=false): a `dastern worker` process runs them');
+    }
     await hub.start();
     const queue = boss;
     app = await buildApp({
@@ -68,12 +90,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     // test) must neither overflow the accept queue nor wait in it while the event loop is busy.
     listeners = await listenOnSockets(app, { host: config.host, port: config.port, sockets: config.api.listenSockets }, logger);
   } catch (err) {
+    logger.error({ err: err instanceof Error ? err.message : String(err) }, 'DasTern failed to start');
+    workers?.stop();
     await app?.close().catch((closeErr: unknown) => logger.error({ err: String(closeErr) }, 'closing the half-started HTTP server failed'));
     await boss?.stop({ graceful: false, wait: true });
     await sealer?.stop();
     mailer.close();
     await hub.stop();
     await db.close();
+    await jobsDb.close();
     await backups?.stop();
     await urls.embedded?.stop();
     throw err;
@@ -101,12 +126,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         } finally {
           clearTimeout(cut);
         }
+        workers?.stop();
         await boss?.stop({ graceful: true, wait: true, timeout: 20_000 });
         await closeSharedReader();
         await sealer?.stop();
         mailer.close();
         await hub.stop();
         await db.close();
+        await jobsDb.close();
         await backups?.stop();
         await urls.embedded?.stop();
       })();

@@ -28,6 +28,7 @@ export async function timeStart(root: string, dataDir: string, ports: { http: nu
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.DATABASE_URL;
   delete env.DASTERN_APP_DATABASE_URL;
+  delete env.DASTERN_WORKER_DATABASE_URL;
   delete env.NODE_ENV;
   Object.assign(env, {
     DASTERN_DATA_DIR: dataDir,

@@ -198,8 +198,9 @@ export async function revokeAllSessions(tx: Tx, userId: string, reason: string, 
 }
 
 export async function passwordHashOf(tx: Tx, userId: string): Promise<string | undefined> {
-  const res = await tx.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [userId]);
-  return res.rows[0]?.password_hash;
+  // password_hash is not readable by the service's role (migration 014): through the function
+  const res = await tx.query<{ password_hash: string | null }>('SELECT app_user_password_hash($1) AS password_hash', [userId]);
+  return res.rows[0]?.password_hash ?? undefined;
 }
 
 export async function setPassword(tx: Tx, userId: string, hash: string): Promise<void> {
@@ -216,7 +217,7 @@ export interface LinkState {
 }
 
 export async function linkState(tx: Tx, userId: string): Promise<LinkState | undefined> {
-  const res = await tx.query<LinkState>('SELECT email::text AS email, email_verified_at, password_hash, is_active, deleted_at FROM users WHERE id = $1', [userId]);
+  const res = await tx.query<LinkState>('SELECT email::text AS email, email_verified_at, app_user_password_hash(id) AS password_hash, is_active, deleted_at FROM users WHERE id = $1', [userId]);
   return res.rows[0];
 }
 

@@ -35,7 +35,7 @@ export function registerAuditCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
       const config = loadConfig();
-      const urls = await prepareDatabase(config, createLogger(process.env.LOG_LEVEL ?? 'warn'), { migrate: false, seedWhenNew: false });
+      const urls = await prepareDatabase(config, createLogger(process.env.LOG_LEVEL ?? 'warn'), { migrate: false, seedWhenNew: false, logins: false });
       try {
         const r = await verifyAuditChain(urls.ownerUrl);
         process.stdout.write(`${opts.json ? JSON.stringify(r) : formatVerify(r)}\n`);

@@ -7,7 +7,7 @@ import { withMigrator, loadDevelopmentData, type Migrator } from '../db/migratio
 /** Runs fn with the owner URL: DATABASE_URL, or the embedded server (started, then stopped). */
 async function withOwnerUrl<T>(config: Config, fn: (ownerUrl: string) => Promise<T>): Promise<T> {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
-  const urls = await prepareDatabase(config, logger, { migrate: false, seedWhenNew: false });
+  const urls = await prepareDatabase(config, logger, { migrate: false, seedWhenNew: false, logins: false });
   try {
     return await fn(urls.ownerUrl);
   } finally {

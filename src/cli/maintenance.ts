@@ -8,7 +8,8 @@ import { Database } from '../db/database.ts';
 async function asSystem<T>(fn: (db: Database) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const urls = await prepareDatabase(config, createLogger(process.env.LOG_LEVEL ?? 'warn'), { migrate: false, seedWhenNew: false });
-  const db = new Database(urls.appUrl, { max: 1 });
+  // as dastern_worker: the only login whose 'system' context counts
+  const db = new Database(urls.workerUrl, { max: 1 });
   try {
     return await fn(db);
   } finally {

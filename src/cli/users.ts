@@ -53,7 +53,8 @@ export function registerUserCommands(program: Command): void {
       const config = loadConfig();
       const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
       const urls = await prepareDatabase(config, logger, { migrate: false, seedWhenNew: false });
-      const db = new Database(urls.appUrl, { max: 1 });
+      // 'system' (the only role that may create an admin) counts only for dastern_worker
+      const db = new Database(urls.workerUrl, { max: 1 });
       try {
         const id = await createAdmin(db, { email: opts.email, password, firstName: opts.firstName, lastName: opts.lastName }, config.api.bcryptCost);
         process.stdout.write(`admin created: ${id}\n`);

@@ -8,9 +8,10 @@
  *   running service); it gives up after DASTERN_WORKER_MIGRATION_WAIT_SECONDS;
  * - it needs DATABASE_URL (the owner login, for the queue's tables): the embedded database
  *   belongs to `dastern serve`, which runs these workers itself;
- * - it never changes the dastern_app password: the service login is DASTERN_APP_DATABASE_URL,
- *   or derived from DASTERN_DATA_DIR/secrets/db-app-password, which must then be the serve
- *   machine's (a shared data dir — also where the encrypted photos are).
+ * - it never changes a login's password: it runs as dastern_worker (the only login whose
+ *   'system' context counts), DASTERN_WORKER_DATABASE_URL or derived from
+ *   DASTERN_DATA_DIR/secrets/db-worker-password, which must then be the serve machine's (a
+ *   shared data dir — also where the encrypted photos are).
  * SIGINT/SIGTERM stop it gracefully: running jobs finish (up to 20 s), then the pools close; a
  * second signal exits at once. A job cut short is retried by the queue after its expiry.
  */
@@ -18,19 +19,19 @@ import type { Command } from 'commander';
 import pg from 'pg';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { appPassword, deriveAppUrl } from '../db/bootstrap.ts';
+import { deriveWorkerUrl, workerPassword } from '../db/bootstrap.ts';
 import { Database } from '../db/database.ts';
 import { withMigrator } from '../db/migrations.ts';
 import { FileStore } from '../files/store.ts';
 import { loadFileKey } from '../files/key.ts';
 import { installQueues, startQueue } from '../jobs/queue.ts';
-import { startWorkers } from '../jobs/workers.ts';
+import { startWorkers, type RunningWorkers } from '../jobs/workers.ts';
 import { startAuditSealer, type AuditSealer } from '../audit/sealer.ts';
 import { createMailer } from '../mail/mailer.ts';
 import { createDeliverer } from '../delivery/index.ts';
 import type { ReaderPort } from '../prescriptions/reading-job.ts';
 import { closeSharedReader, readPrescription } from '../reading/index.ts';
-import { jobsTuning } from '../server.ts';
+import { jobsTuning, scheduleOptions } from '../server.ts';
 import { stopOnSignals } from './signals.ts';
 
 export interface WorkerProcessOptions {
@@ -60,14 +61,14 @@ export async function waitForMigrations(ownerUrl: string, logger: Logger, timeou
   }
 }
 
-async function checkLogin(appUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: appUrl, connectionTimeoutMillis: 10_000 });
+async function checkLogin(workerUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: workerUrl, connectionTimeoutMillis: 10_000 });
   try {
     await client.connect();
     await client.query('SELECT 1');
   } catch (err) {
-    throw new ConfigError(`the service login (dastern_app) failed: ${err instanceof Error ? err.message : String(err)}. ` +
-      'Set DASTERN_APP_DATABASE_URL, or share the serve machine\'s DASTERN_DATA_DIR/secrets/db-app-password');
+    throw new ConfigError(`the workers' login (dastern_worker) failed: ${err instanceof Error ? err.message : String(err)}. ` +
+      'Set DASTERN_WORKER_DATABASE_URL, or share the serve machine\'s DASTERN_DATA_DIR/secrets/db-worker-password');
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -79,27 +80,31 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     throw new ConfigError('dastern worker needs DATABASE_URL: the embedded database belongs to `dastern serve`, which runs the workers itself');
   }
   await waitForMigrations(ownerUrl, logger, config.jobs.workerMigrationWaitSeconds * 1000);
-  const appUrl = config.appDatabaseUrl ?? deriveAppUrl(ownerUrl, appPassword(config.dataDir));
-  await checkLogin(appUrl);
+  const workerUrl = config.workerDatabaseUrl ?? deriveWorkerUrl(ownerUrl, workerPassword(config.dataDir));
+  await checkLogin(workerUrl);
   await installQueues(ownerUrl, jobsTuning(config));
 
-  const db = new Database(appUrl, { max: 10 });
+  const db = new Database(workerUrl, { max: 10 });
   const mailer = createMailer({ smtpUrl: config.api.smtpUrl, from: config.api.mailFrom, outboxDir: `${config.dataDir}/outbox`, logger });
   let boss: Awaited<ReturnType<typeof startQueue>> | undefined;
   let sealer: AuditSealer | undefined;
+  let workers: RunningWorkers | undefined;
   try {
     const files = new FileStore(`${config.dataDir}/files`, loadFileKey(config));
     const deliverer = createDeliverer(config, db, mailer, logger);
     sealer = startAuditSealer(db, logger, config.jobs.auditSealIntervalMs);
-    boss = await startQueue(appUrl, { supervise: true, maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds },
+    boss = await startQueue(workerUrl, { supervise: true, maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds },
       (err) => logger.error({ err: err.message }, 'job queue error'));
-    await startWorkers({
+    workers = await startWorkers({
       boss, db, files, logger, deliverer,
       reader: options.reader ?? { read: (bytes) => readPrescription(bytes, { workers: 1, logger: { warn: (msg) => logger.warn(msg) } }) },
       missedThreshold: config.jobs.missedDoseThreshold,
       archiveAfterDays: 365,
+      ...scheduleOptions(config),
     });
   } catch (err) {
+    logger.error({ err: err instanceof Error ? err.message : String(err) }, 'DasTern workers failed to start');
+    workers?.stop();
     await boss?.stop({ graceful: false, wait: true });
     await sealer?.stop();
     mailer.close();
@@ -108,10 +113,12 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   }
   const queue = boss;
   const auditSealer = sealer;
+  const running = workers;
   let stopping: Promise<void> | undefined;
   return {
     stop() {
       stopping ??= (async () => {
+        running.stop();
         await queue.stop({ graceful: true, wait: true, timeout: 20_000 });
         await closeSharedReader();
         await auditSealer.stop();

@@ -1,10 +1,11 @@
 /**
  * From configuration to a ready database: the owner URL (DATABASE_URL, or the embedded
- * server), migrations applied, and the service's own login as `dastern_app`.
+ * server), migrations applied, the service's own login as `dastern_app` and the background
+ * jobs' login as `dastern_worker` (the only role whose 'system' context counts, migration 014).
  *
- * With a single superuser URL (the embedded default, CI's trust auth) the service's login is
- * derived from it: same host and database, user dastern_app, with a password generated once
- * and kept in DASTERN_DATA_DIR/secrets.
+ * With a single superuser URL (the embedded default, CI's trust auth) both logins are derived
+ * from it: same host and database, user dastern_app / dastern_worker, each with a password
+ * generated once and kept in DASTERN_DATA_DIR/secrets (db-app-password, db-worker-password).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,48 +15,81 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 import { withMigrator, loadDevelopmentData } from './migrations.ts';
-import { APP_ROLE } from './database.ts';
+import { APP_ROLE, WORKER_ROLE } from './database.ts';
 
 export interface DatabaseUrls {
   ownerUrl: string;
   appUrl: string;
+  /** dastern_worker: the queue, the dispatcher, maintenance, sealing, delivery, readings. */
+  workerUrl: string;
   embedded: EmbeddedPostgres | undefined;
+}
+
+function generatedPassword(dataDir: string, name: string): string {
+  const dir = path.join(dataDir, 'secrets');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, name);
+  if (!fs.existsSync(file)) {
+    try {
+      fs.writeFileSync(file, randomBytes(24).toString('hex'), { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      // another process wrote it first: use theirs
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  return fs.readFileSync(file, 'utf8').trim();
 }
 
 /** The dastern_app password for a derived login, generated once per data dir. */
 export function appPassword(dataDir: string): string {
-  const dir = path.join(dataDir, 'secrets');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = path.join(dir, 'db-app-password');
-  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(24).toString('hex'), { mode: 0o600 });
-  return fs.readFileSync(file, 'utf8').trim();
+  return generatedPassword(dataDir, 'db-app-password');
 }
 
-export function deriveAppUrl(ownerUrl: string, password: string): string {
+/** The dastern_worker password for a derived login, generated once per data dir. */
+export function workerPassword(dataDir: string): string {
+  return generatedPassword(dataDir, 'db-worker-password');
+}
+
+export function deriveUrl(ownerUrl: string, role: string, password: string): string {
   const url = new URL(ownerUrl);
-  url.username = APP_ROLE;
+  url.username = role;
   url.password = password;
   return url.toString();
 }
 
-/** Gives dastern_app its LOGIN and password (the role itself comes from schema.sql). */
-export async function ensureAppLogin(ownerUrl: string, password: string): Promise<void> {
+export function deriveAppUrl(ownerUrl: string, password: string): string {
+  return deriveUrl(ownerUrl, APP_ROLE, password);
+}
+
+export function deriveWorkerUrl(ownerUrl: string, password: string): string {
+  return deriveUrl(ownerUrl, WORKER_ROLE, password);
+}
+
+/** Gives a service role (created by the migrations) its LOGIN and password. */
+export async function ensureLogin(ownerUrl: string, role: typeof APP_ROLE | typeof WORKER_ROLE, password: string): Promise<void> {
   const client = new pg.Client({ connectionString: ownerUrl });
   await client.connect();
   try {
-    const res = await client.query<{ rolcanlogin: boolean }>('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [APP_ROLE]);
-    if (res.rowCount === 0) throw new Error(`role ${APP_ROLE} is missing: run the migrations first`);
+    const res = await client.query<{ rolcanlogin: boolean }>('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [role]);
+    if (res.rowCount === 0) throw new Error(`role ${role} is missing: run the migrations first`);
     // ALTER ROLE takes no bind parameters; the password is hex we generated, quoted anyway.
-    await client.query(`ALTER ROLE ${APP_ROLE} WITH LOGIN PASSWORD ${client.escapeLiteral(password)}`);
+    await client.query(`ALTER ROLE ${role} WITH LOGIN PASSWORD ${client.escapeLiteral(password)}`);
   } finally {
     await client.end();
   }
+}
+
+/** Gives dastern_app its LOGIN and password (the role itself comes from schema.sql). */
+export async function ensureAppLogin(ownerUrl: string, password: string): Promise<void> {
+  await ensureLogin(ownerUrl, APP_ROLE, password);
 }
 
 export interface PrepareOptions {
   migrate: boolean;
   /** Load the demo data when the database was empty before this run. */
   seedWhenNew: boolean;
+  /** Give the service logins their LOGIN and password (default true; `db` and `audit` commands need only the owner). */
+  logins?: boolean;
 }
 
 /** Resolves URLs (starting the embedded server if needed), migrates, and sets up the app login. */
@@ -82,10 +116,16 @@ export async function prepareDatabase(config: Config, logger: Logger, options: P
     let appUrl = config.appDatabaseUrl;
     if (appUrl === undefined) {
       const password = appPassword(config.dataDir);
-      await ensureAppLogin(ownerUrl, password);
+      if (options.logins !== false) await ensureAppLogin(ownerUrl, password);
       appUrl = deriveAppUrl(ownerUrl, password);
     }
-    return { ownerUrl, appUrl, embedded };
+    let workerUrl = config.workerDatabaseUrl;
+    if (workerUrl === undefined) {
+      const password = workerPassword(config.dataDir);
+      if (options.logins !== false) await ensureLogin(ownerUrl, WORKER_ROLE, password);
+      workerUrl = deriveWorkerUrl(ownerUrl, password);
+    }
+    return { ownerUrl, appUrl, workerUrl, embedded };
   } catch (err) {
     await embedded?.stop();
     throw err;

@@ -6,6 +6,8 @@
 import pg from 'pg';
 
 export const APP_ROLE = 'dastern_app';
+/** Background jobs' login: the only role whose app.user_role = 'system' counts (migration 014). */
+export const WORKER_ROLE = 'dastern_worker';
 
 /** Who a transaction acts for. 'system' is for background jobs only, never from a client. */
 export type ActorRole = 'patient' | 'doctor' | 'admin' | 'system';

@@ -8,8 +8,14 @@
  *   binaries and the cluster directory. When the clone lives under a directory only root may
  *   enter, the binaries are copied to /var/lib/dastern/embedded-pg/<version> and the cluster
  *   is kept under /var/lib/dastern/clusters/<hash of the data dir>.
- * - an orphaned server from a process that was SIGKILLed: detected from postmaster.pid, shut
- *   down cleanly, then started again as ours.
+ * - a server that is already running: the process that started it writes its pid (and the
+ *   pid's start time, so a reused pid does not count) to DASTERN_DATA_DIR/postgres-owner. While
+ *   that process lives, every other process (a CLI command next to `dastern serve`) USES the
+ *   running server and never stops it. Only an orphan (its owner dead, e.g. SIGKILLed) is shut
+ *   down cleanly and started again as ours.
+ * - the server runs detached, in its own session and process group: Ctrl-C in a terminal sends
+ *   SIGINT to our group only, and we stop PostgreSQL ourselves, last, after the queue and the
+ *   audit sealer (SIGINT to the whole group would kill it first and make them fail).
  * - a failed start: the server's own log lines are part of the error, never an empty message.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -52,6 +58,8 @@ export interface EmbeddedPostgres {
   created: boolean;
   /** The cluster's data directory. */
   cluster: string;
+  /** True when the server belongs to another live process (we use it; stop() leaves it running). */
+  attached: boolean;
   stop(): Promise<void>;
 }
 
@@ -174,22 +182,74 @@ async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean
   return check();
 }
 
-/** A server left behind by a killed process: stop it (fast shutdown) so that we own the next one. */
-async function recoverOrphan(cluster: string, logger: Logger): Promise<void> {
+/** The start time of a process (field 22 of /proc/<pid>/stat), or '' when it is gone. */
+function processStartTime(pid: number): string {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) may hold spaces and parentheses: count from the last ')'
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+const ownerFile = (dataDir: string): string => path.join(dataDir, 'postgres-owner');
+
+function writeOwner(dataDir: string): void {
+  fs.writeFileSync(ownerFile(dataDir), `${process.pid} ${processStartTime(process.pid)}\n`);
+}
+
+function clearOwner(dataDir: string): void {
+  try {
+    if (fs.readFileSync(ownerFile(dataDir), 'utf8').split(' ')[0] === String(process.pid)) fs.rmSync(ownerFile(dataDir), { force: true });
+  } catch {
+    // no file: nothing to clear
+  }
+}
+
+/** The live process that started the running server, if any (pid and start time must match). */
+function liveOwner(dataDir: string): number | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(ownerFile(dataDir), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  const [pidText, started] = text.split(' ');
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !isAlive(pid)) return undefined;
+  return started !== undefined && started !== '' && processStartTime(pid) === started ? pid : undefined;
+}
+
+/** The pid of a running server of this cluster (postmaster.pid names a live postgres), if any. */
+function runningServer(cluster: string): number | undefined {
   const pidFile = path.join(cluster, 'postmaster.pid');
-  if (!fs.existsSync(pidFile)) return;
+  if (!fs.existsSync(pidFile)) return undefined;
   const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return;
-  if (isAlive(pid) && processCommand(pid).includes('postgres')) {
-    logger.warn({ orphanPid: pid }, 'embedded PostgreSQL left running by an earlier process: shutting it down');
-    process.kill(pid, 'SIGINT');
-    if (!(await waitFor(() => !isAlive(pid), 30_000))) {
-      process.kill(pid, 'SIGQUIT');
-      await waitFor(() => !isAlive(pid), 10_000);
-    }
-  } else {
-    // Stale pid file (server died with the machine, or pid reused by another process).
-    fs.rmSync(pidFile, { force: true });
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  if (isAlive(pid) && processCommand(pid).includes('postgres')) return pid;
+  // Stale pid file (server died with the machine, or pid reused by another process).
+  fs.rmSync(pidFile, { force: true });
+  return undefined;
+}
+
+/** The port a running server listens on (line 4 of postmaster.pid). */
+async function serverPort(cluster: string): Promise<number | undefined> {
+  try {
+    const port = Number((await fs.promises.readFile(path.join(cluster, 'postmaster.pid'), 'utf8')).split('\n')[3]);
+    return Number.isInteger(port) && port > 0 ? port : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A server left behind by a killed process: stop it (fast shutdown) so that we own the next one. */
+async function stopOrphan(pid: number, logger: Logger): Promise<void> {
+  logger.warn({ orphanPid: pid }, 'embedded PostgreSQL left running by a process that is gone: shutting it down');
+  process.kill(pid, 'SIGINT');
+  if (!(await waitFor(() => !isAlive(pid), 30_000))) {
+    process.kill(pid, 'SIGQUIT');
+    await waitFor(() => !isAlive(pid), 10_000);
   }
 }
 
@@ -227,13 +287,28 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const bin = reachableBinaries(runAs);
   const cluster = clusterDir(dataDir, runAs);
   const password = secretFile(dataDir, 'postgres-superuser-password');
+  const superUrl = (db: string): string =>
+    `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
   let created = false;
   if (!fs.existsSync(path.join(cluster, 'PG_VERSION'))) {
     fs.rmSync(cluster, { recursive: true, force: true });
     await initCluster(bin, cluster, password, runAs);
     created = true;
   } else {
-    await recoverOrphan(cluster, logger);
+    const serverPid = runningServer(cluster);
+    if (serverPid !== undefined) {
+      const owner = liveOwner(dataDir);
+      if (owner !== undefined) {
+        // `dastern serve` (or another command) runs it: use it, never stop it.
+        const running = (await serverPort(cluster)) ?? port;
+        logger.info({ ownerPid: owner, port: running }, 'using the embedded PostgreSQL of a running dastern process');
+        return {
+          url: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${running}/${DATABASE}`,
+          created: false, attached: true, cluster, stop: () => Promise.resolve(),
+        };
+      }
+      await stopOrphan(serverPid, logger);
+    }
   }
 
   const archive: string[] = [];
@@ -250,7 +325,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const child: ChildProcess = spawn(path.join(bin, 'bin', 'postgres'), [
     '-D', cluster, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
     '-c', 'max_connections=200', ...archive,
-  ], { ...(runAs ?? {}), stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } });
+  ], {
+    ...(runAs ?? {}), stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' },
+    // its own session and process group: a terminal's Ctrl-C reaches us, not it (we stop it last)
+    detached: true,
+  });
   const logTail: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) {
@@ -262,9 +341,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   });
   let exited: number | null | undefined;
   const exit = new Promise<void>((resolve) => child.on('exit', (code) => { exited = code; resolve(); }));
-
-  const superUrl = (db: string): string =>
-    `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
+  // Detached, it would outlive a crash of ours: on any exit of this process, ask it to stop.
+  const onExit = (): void => {
+    if (exited === undefined) child.kill('SIGINT');
+  };
+  process.on('exit', onExit);
   const ready = await (async () => {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && exited === undefined) {
@@ -283,10 +364,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     return false;
   })();
   if (!ready) {
+    process.off('exit', onExit);
     child.kill('SIGKILL');
     const detail = logTail.join(' | ') || `exit code ${String(exited)}`;
     throw new Error(`embedded PostgreSQL did not start on port ${port}: ${detail}`);
   }
+  writeOwner(dataDir);
   logger.info({ port, cluster, created }, 'embedded PostgreSQL ready');
 
   let stopping: Promise<void> | undefined;
@@ -294,13 +377,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     url: superUrl(DATABASE),
     created,
     cluster,
+    attached: false,
     stop(): Promise<void> {
       stopping ??= (async () => {
-        if (exited !== undefined) return;
-        child.kill('SIGINT'); // fast shutdown: rolls back open transactions, checkpoints, exits
-        const timer = setTimeout(() => child.kill('SIGQUIT'), 30_000);
-        await exit;
-        clearTimeout(timer);
+        if (exited === undefined) {
+          child.kill('SIGINT'); // fast shutdown: rolls back open transactions, checkpoints, exits
+          const timer = setTimeout(() => child.kill('SIGQUIT'), 30_000);
+          await exit;
+          clearTimeout(timer);
+        }
+        process.off('exit', onExit);
+        clearOwner(dataDir);
       })();
       return stopping;
     },

@@ -1,12 +1,18 @@
 /**
  * The job queue: pg-boss in the same database, schema `pgboss`.
  *
- * pg-boss's own tables and the queues (each a partition of pgboss.job) are created by the
- * owner at start-up (`installQueues`); the service then runs pg-boss logged in as
- * dastern_app with `migrate: false`, granted only the DML it needs on schema pgboss.
+ * pg-boss's own tables and EVERY queue (each a partition of pgboss.job: ours, and pg-boss's
+ * internal `__pgboss__send-it` through which cron schedules are fired) are created by the
+ * owner at start-up (`installQueues`); the processes then run pg-boss logged in as
+ * dastern_worker (dastern_app for the API's sends) with `migrate: false`, granted only the DML
+ * they need on schema pgboss: neither may create tables there. pg-boss swallows a failed
+ * createQueue of its internal queue (its scheduler then silently never fires a cron job), so
+ * `assertQueuesReady` checks after start that every queue and schedule exists, and a process
+ * that finds one missing refuses to start.
  * Job payloads carry ids only, never medical text.
  */
 import PgBoss from 'pg-boss';
+import pg from 'pg';
 import { installBillingQueues } from '../billing/jobs.ts';
 
 export const QUEUES = {
@@ -30,6 +36,8 @@ const QUEUE_OPTIONS: Record<QueueName, Omit<PgBoss.Queue, 'name'>> = {
 };
 
 const SCHEMA = 'pgboss';
+/** pg-boss's internal queue through which its cron scheduler sends the scheduled jobs (timekeeper.js). */
+export const SEND_IT_QUEUE = '__pgboss__send-it';
 
 /** Configurable parts of the reading queue's policy (config.jobs; tests shorten them). */
 export interface ReadingQueueTuning {
@@ -49,8 +57,31 @@ function queueOptions(tuning: ReadingQueueTuning | undefined): Record<QueueName,
   };
 }
 
-/** As the owner: install/upgrade pg-boss, create the queues, grant the service role. */
+/**
+ * As the owner: install/upgrade pg-boss, create the queues, grant the service role. One process
+ * at a time (an advisory lock): `dastern serve` and `dastern worker` starting together would
+ * otherwise deadlock on the queues' partitions and the grants.
+ */
 export async function installQueues(ownerUrl: string, tuning?: ReadingQueueTuning): Promise<void> {
+  const lock = new pg.Client({ connectionString: ownerUrl });
+  await lock.connect();
+  try {
+    await lock.query("SELECT pg_advisory_lock(hashtext('dastern'), hashtext('install_queues'))");
+    // a running process's queue may still collide with the grants: a deadlock victim tries again
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await installQueuesLocked(ownerUrl, tuning);
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '40P01' || attempt >= 3) throw err;
+      }
+    }
+  } finally {
+    await lock.end(); // ending the session releases the lock
+  }
+}
+
+async function installQueuesLocked(ownerUrl: string, tuning?: ReadingQueueTuning): Promise<void> {
   const boss = new PgBoss({ connectionString: ownerUrl, schema: SCHEMA, supervise: false, schedule: false, max: 2 });
   boss.on('error', () => undefined);
   await boss.start();
@@ -61,6 +92,9 @@ export async function installQueues(ownerUrl: string, tuning?: ReadingQueueTunin
       else await boss.createQueue(name, { name, ...options });
     }
     await installBillingQueues(boss);
+    // pg-boss creates this one itself when its scheduler starts, as the login it runs with: a
+    // role without CREATE on the schema fails, and pg-boss ignores the failure.
+    if (!(await boss.getQueue(SEND_IT_QUEUE))) await boss.createQueue(SEND_IT_QUEUE);
     const db = boss.getDb();
     await db.executeSql(
       `GRANT USAGE ON SCHEMA ${SCHEMA} TO dastern_app;
@@ -80,14 +114,33 @@ export interface QueueOptions {
   maintenanceIntervalSeconds?: number;
 }
 
-/** As dastern_app: the running queue. */
-export async function startQueue(appUrl: string, options: QueueOptions, onError: (err: Error) => void): Promise<PgBoss> {
+/**
+ * Throws unless every queue and every given schedule exists: a cron job that can never fire
+ * must stop the process at start, not be discovered by a patient whose reminders never came.
+ */
+export async function assertQueuesReady(boss: PgBoss, scheduled: readonly string[]): Promise<void> {
+  const names: string[] = [...Object.values(QUEUES), SEND_IT_QUEUE];
+  const missing: string[] = [];
+  for (const name of names) if (!(await boss.getQueue(name))) missing.push(name);
+  const schedules = new Set((await boss.getSchedules()).map((s) => s.name));
+  const unscheduled = scheduled.filter((name) => !schedules.has(name));
+  if (missing.length > 0 || unscheduled.length > 0) {
+    throw new Error(`job queue not ready: ${missing.length > 0 ? `queues missing: ${missing.join(', ')}` : ''}` +
+      `${unscheduled.length > 0 ? ` schedules missing: ${unscheduled.join(', ')}` : ''} (installQueues runs as the database owner)`);
+  }
+}
+
+/** As dastern_worker (or dastern_app, for an API that only sends): the running queue. */
+export async function startQueue(url: string, options: QueueOptions, onError: (err: Error) => void): Promise<PgBoss> {
   const boss = new PgBoss({
-    connectionString: appUrl,
+    connectionString: url,
     schema: SCHEMA,
     migrate: false,
     supervise: options.supervise,
     schedule: options.supervise,
+    // the scheduler's own polling (default 30 s / 5 s): a cron job due this minute fires within seconds
+    cronMonitorIntervalSeconds: 10,
+    cronWorkerIntervalSeconds: 2,
     ...(options.maintenanceIntervalSeconds !== undefined ? { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds } : {}),
     max: 4,
   });

@@ -1,7 +1,9 @@
 /**
  * The job workers (run by `dastern serve` and `dastern worker`): prescription readings,
  * the reminder dispatcher every minute, and the seed's maintenance tasks (sessions daily,
- * archive monthly). Jobs run as app.user_role 'system'.
+ * archive monthly). Jobs run as app.user_role 'system', on the dastern_worker login (the only
+ * one for which 'system' counts, migration 014). Each job logs one line naming it (`job`), so
+ * an operator (and the process tests) can see every scheduled job run.
  */
 import type PgBoss from 'pg-boss';
 import type { Database, Tx } from '../db/database.ts';
@@ -9,12 +11,13 @@ import type { FileStore } from '../files/store.ts';
 import type { Logger } from '../log.ts';
 import { runReadingJob, type ReaderPort } from '../prescriptions/reading-job.ts';
 import { dispatchReminders } from '../reminders/dispatcher.ts';
-import { QUEUES } from './queue.ts';
+import { QUEUES, assertQueuesReady } from './queue.ts';
 import { enqueueDeliveries, startDeliveryWorkers, unattemptedIds, type DeliveryPort } from '../delivery/jobs.ts';
 import { startBillingWorkers } from '../billing/jobs.ts';
 
 export interface WorkerDeps {
   boss: PgBoss;
+  /** Logged in as dastern_worker. */
   db: Database;
   files: FileStore;
   reader: ReaderPort;
@@ -29,6 +32,18 @@ export interface WorkerDeps {
    * without it notifications stay in-app only.
    */
   deliverer?: DeliveryPort;
+  /** When set, besides the per-minute cron, a dispatch every N seconds (DASTERN_DISPATCH_INTERVAL_SECONDS). */
+  dispatchIntervalSeconds?: number | undefined;
+  /** When set, one grace window (minutes) before a dose is missed, for every reminder. */
+  missedGraceMinutes?: number | undefined;
+  /** Cron expressions of the maintenance jobs (defaults: daily 03:15, monthly the 1st 03:30). */
+  cleanupSessionsCron?: string;
+  archivePrescriptionsCron?: string;
+}
+
+export interface RunningWorkers {
+  /** Stops the dispatch timer (before the queue stops). */
+  stop(): void;
 }
 
 const SYSTEM = { userId: null, role: 'system' } as const;
@@ -48,19 +63,19 @@ export function readingEnqueuer(boss: PgBoss): (tx: Tx, prescriptionId: string) 
   };
 }
 
-export async function startWorkers(d: WorkerDeps): Promise<void> {
+export async function startWorkers(d: WorkerDeps): Promise<RunningWorkers> {
   await d.boss.work<ReadingData>(QUEUES.readPrescription, { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
     if (!job) return;
     const outcome = await runReadingJob(
       { db: d.db, files: d.files, reader: d.reader, logger: d.logger },
       { prescriptionId: job.data.prescriptionId, lastAttempt: job.retryCount >= job.retryLimit },
     );
-    d.logger.info({ prescriptionId: job.data.prescriptionId, outcome, retry: job.retryCount }, 'prescription reading job');
+    d.logger.info({ job: QUEUES.readPrescription, prescriptionId: job.data.prescriptionId, outcome, retry: job.retryCount }, 'prescription reading job');
   });
 
-  await d.boss.schedule(QUEUES.dispatchReminders, '* * * * *', {}, { tz: TZ });
-  await d.boss.work(QUEUES.dispatchReminders, { pollingIntervalSeconds: 2 }, async () => {
-    const result = await dispatchReminders(d.db, new Date(), { missedThreshold: d.missedThreshold });
+  await d.boss.schedule(QUEUES.dispatchReminders, '* * * * *', { source: 'cron' }, { tz: TZ });
+  await d.boss.work<{ source?: string }>(QUEUES.dispatchReminders, { pollingIntervalSeconds: 2 }, async ([job]) => {
+    const result = await dispatchReminders(d.db, new Date(), { missedThreshold: d.missedThreshold, missedGraceMinutes: d.missedGraceMinutes });
     let deliveryJobs = 0;
     if (d.deliverer) {
       const fresh = new Set(result.notificationIds);
@@ -68,21 +83,41 @@ export async function startWorkers(d: WorkerDeps): Promise<void> {
       deliveryJobs = await enqueueDeliveries(d.boss, [...result.notificationIds, ...lost]);
     }
     const { notificationIds, ...counts } = result;
-    d.logger.info({ ...counts, notifications: notificationIds.length, deliveryJobs }, 'reminders dispatched');
+    d.logger.info({ job: QUEUES.dispatchReminders, source: job?.data.source ?? 'other', ...counts, notifications: notificationIds.length, deliveryJobs }, 'reminders dispatched');
   });
   if (d.deliverer) await startDeliveryWorkers(d.boss, d.deliverer);
   await startBillingWorkers(d);
 
-  await d.boss.schedule(QUEUES.cleanupSessions, '15 3 * * *', {}, { tz: TZ });
+  await d.boss.schedule(QUEUES.cleanupSessions, d.cleanupSessionsCron ?? '15 3 * * *', {}, { tz: TZ });
   await d.boss.work(QUEUES.cleanupSessions, async () => {
     const res = await d.db.withUser(SYSTEM, (tx) => tx.query<{ n: number }>('SELECT cleanup_expired_sessions() AS n'));
-    d.logger.info({ deleted: res.rows[0]?.n ?? 0 }, 'expired sessions cleaned up');
+    d.logger.info({ job: QUEUES.cleanupSessions, deleted: res.rows[0]?.n ?? 0 }, 'expired sessions cleaned up');
   });
 
-  await d.boss.schedule(QUEUES.archivePrescriptions, '30 3 1 * *', { days: d.archiveAfterDays }, { tz: TZ });
+  await d.boss.schedule(QUEUES.archivePrescriptions, d.archivePrescriptionsCron ?? '30 3 1 * *', { days: d.archiveAfterDays }, { tz: TZ });
   await d.boss.work<{ days?: number }>(QUEUES.archivePrescriptions, async ([job]) => {
     const days = job?.data.days ?? d.archiveAfterDays;
     const res = await d.db.withUser(SYSTEM, (tx) => tx.query<{ n: number }>('SELECT archive_old_prescriptions($1) AS n', [days]));
-    d.logger.info({ archived: res.rows[0]?.n ?? 0, days }, 'old prescriptions archived');
+    d.logger.info({ job: QUEUES.archivePrescriptions, archived: res.rows[0]?.n ?? 0, days }, 'old prescriptions archived');
   });
+
+  // Every queue and schedule must exist, or the process does not start (pg-boss hides a failure).
+  await assertQueuesReady(d.boss, [QUEUES.dispatchReminders, QUEUES.cleanupSessions, QUEUES.archivePrescriptions]);
+
+  let timer: NodeJS.Timeout | undefined;
+  const every = d.dispatchIntervalSeconds;
+  if (every !== undefined) {
+    // one job per interval at most (singleton key), on top of the cron
+    const tick = (): void => {
+      d.boss.send(QUEUES.dispatchReminders, { source: 'interval' }, { singletonKey: 'interval', singletonSeconds: every })
+        .catch((err: unknown) => d.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not queue a reminder dispatch'));
+    };
+    timer = setInterval(tick, every * 1000);
+    timer.unref();
+  }
+  return {
+    stop() {
+      if (timer !== undefined) clearInterval(timer);
+    },
+  };
 }

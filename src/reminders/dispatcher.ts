@@ -18,6 +18,8 @@ export interface DispatchOptions {
   batchSize?: number;
   /** Consecutive missed doses before her doctors are alerted (default 3). */
   missedThreshold?: number;
+  /** One grace window (minutes) before a dose is missed, for every reminder; default: each reminder's own. */
+  missedGraceMinutes?: number | undefined;
   /** Stop after this many batches (a burst larger than that is left for the next tick). */
   maxBatches?: number;
 }
@@ -57,7 +59,9 @@ export async function dispatchReminders(db: Database, now: Date, options: Dispat
     const snoozed = await tx.query<{ notification_id: string }>('SELECT notification_id FROM renotify_snoozed_doses($1)', [now]);
     result.renotified = snoozed.rowCount ?? 0;
     for (const r of snoozed.rows) result.notificationIds.push(r.notification_id);
-    const missed = await tx.query<{ n: number }>('SELECT mark_missed_doses($1) AS n', [now]);
+    const missed = options.missedGraceMinutes === undefined
+      ? await tx.query<{ n: number }>('SELECT mark_missed_doses($1) AS n', [now])
+      : await tx.query<{ n: number }>('SELECT mark_missed_doses($1, $2) AS n', [now, options.missedGraceMinutes]);
     result.missed = missed.rows[0]?.n ?? 0;
     const alerts = await tx.query<{ notification_id: string }>('SELECT notification_id FROM alert_missed_streaks($1, $2)', [now, options.missedThreshold ?? 3]);
     result.alerts = alerts.rowCount ?? 0;

@@ -96,7 +96,7 @@ export async function openSessions(tx: Tx, userId: string): Promise<SessionRow[]
 export async function exportData(tx: Tx, userId: string): Promise<Record<string, unknown>> {
   const res = await tx.query<{ data: Record<string, unknown> }>(
     `SELECT jsonb_build_object(
-       'profile', (SELECT to_jsonb(u) - 'password_hash' - 'failed_login_count' - 'failed_login_window_start' FROM users u WHERE u.id = $1),
+       'profile', app_user_export_profile($1),
        'sessions', coalesce((SELECT jsonb_agg(to_jsonb(s) - 'refresh_token_hash' ORDER BY s.created_at) FROM user_sessions s WHERE s.user_id = $1), '[]'),
        'subscriptions', coalesce((SELECT jsonb_agg(to_jsonb(x) ORDER BY x.created_at) FROM user_subscriptions x WHERE x.user_id = $1), '[]'),
        'payments', coalesce((SELECT jsonb_agg(to_jsonb(x) ORDER BY x.created_at) FROM payment_transactions x WHERE x.user_id = $1), '[]'),

@@ -150,7 +150,7 @@ export class UserService {
   async erase(request: FastifyRequest, password: string): Promise<{ audit_rows_redacted: number }> {
     const actor = actorOf(request);
     if (actor.role === 'admin') throw new ApiError(409, 'admin_cannot_self_erase', 'an admin account is removed by another admin');
-    const hash = await this.s.run(request, async (tx) => (await tx.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [actor.userId])).rows[0]?.password_hash);
+    const hash = await this.s.run(request, async (tx) => (await tx.query<{ password_hash: string | null }>('SELECT app_user_password_hash($1) AS password_hash', [actor.userId])).rows[0]?.password_hash ?? undefined);
     if (!(await this.s.passwords.verify(password, hash))) throw badRequest('wrong_password', 'the password is not correct');
     const out = await this.s.run(request, async (tx) => {
       // Her photos are files outside the database: collected here, removed once the erasure commits.

@@ -238,7 +238,7 @@ function dastern(h: ApiHarness, args: string[], stdin: string, env: Record<strin
   for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k] !== undefined) base[k] = process.env[k];
   const proc = spawn(process.execPath, ['bin/dastern.js', ...args], {
     cwd: ROOT,
-    env: { ...base, NODE_ENV: 'test', DATABASE_URL: h.t.ownerUrl, DASTERN_APP_DATABASE_URL: h.t.appUrl, DASTERN_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
+    env: { ...base, NODE_ENV: 'test', DATABASE_URL: h.t.ownerUrl, DASTERN_APP_DATABASE_URL: h.t.appUrl, DASTERN_WORKER_DATABASE_URL: h.t.workerUrl, DASTERN_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';

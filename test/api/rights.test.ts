@@ -201,7 +201,7 @@ describe('admin', () => {
     const h = api();
     const p = await register(h, 'patient');
     await h.t.owner.query(`UPDATE user_sessions SET created_at = now() - interval '40 days', expires_at = now() - interval '1 day' WHERE user_id = $1`, [p.id]);
-    expect(await cleanupSessions(h.t.db)).toBeGreaterThanOrEqual(1);
+    expect(await cleanupSessions(h.t.worker)).toBeGreaterThanOrEqual(1);
   });
 
   it('usage events: apps send product events; server-side ones are refused', async () => {

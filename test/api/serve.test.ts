@@ -30,6 +30,7 @@ function config(extra: Record<string, string>) {
     NODE_ENV: 'test',
     DATABASE_URL: t().ownerUrl,
     DASTERN_APP_DATABASE_URL: t().appUrl,
+    DASTERN_WORKER_DATABASE_URL: t().workerUrl,
     DASTERN_DATA_DIR: dir,
     DASTERN_FILE_KEY: randomBytes(32).toString('base64'),
     HOST: '127.0.0.1',

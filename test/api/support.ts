@@ -143,7 +143,7 @@ export async function makeAdmin(h: ApiHarness): Promise<SignedIn> {
   const { createAdmin } = await import('../../src/users/admin-accounts.ts');
   const email = uniqueEmail('admin');
   const password = 'admin password 42 ok';
-  const id = await createAdmin(h.t.db, { email, password, firstName: 'Admin', lastName: 'User' }, 4);
+  const id = await createAdmin(h.t.worker, { email, password, firstName: 'Admin', lastName: 'User' }, 4);
   const res = await h.call('POST', '/auth/login', { body: { email, password } });
   if (res.statusCode !== 200) throw new Error(`admin login failed: ${res.statusCode} ${res.body}`);
   const body = res.json<{ access_token: string; refresh_token: string }>();

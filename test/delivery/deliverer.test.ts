@@ -28,7 +28,7 @@ beforeAll(async () => {
   push = await startPushService();
   mailer = createMailer({ smtpUrl: smtp.url, from: 'DasTern <no-reply@dastern.example>', outboxDir: '/nonexistent', logger: createLogger('silent') });
   deliverer = new Deliverer({
-    db: t().db, mailer, logger: createLogger('silent'), publicUrl: PUBLIC_URL, concurrency: 4,
+    db: t().worker, mailer, logger: createLogger('silent'), publicUrl: PUBLIC_URL, concurrency: 4,
     push: webPushSender({ vapid, allowedHosts: ['*'], agent: push.agent, timeoutMs: 5000, reachableAddresses: ['127.0.0.1'] }),
   });
 });
@@ -54,7 +54,7 @@ async function dueReminder(db: Queryable, o: { language?: string; verified?: boo
     `INSERT INTO medication_reminders (medication_id, patient_id, slot, reminder_time, dose_amount, days_of_week, start_date, timezone, next_reminder_at)
      VALUES ($1, $2, 'morning', '07:00', 2, '{1,2,3,4,5,6,7}', '2026-01-01', 'Asia/Phnom_Penh', $3)`,
     [medication, patient, due]);
-  const result = await dispatchReminders(t().db, due);
+  const result = await dispatchReminders(t().worker, due);
   const email = (await db.query<{ email: string }>('SELECT email FROM users WHERE id = $1', [patient])).rows[0]!.email;
   const ids = [];
   for (const id of result.notificationIds) {

@@ -31,8 +31,8 @@ const mailer: Mailer = {
 
 beforeAll(async () => {
   await installQueues(t().ownerUrl);
-  boss = await startQueue(t().appUrl, { supervise: false }, () => undefined);
-  const deliverer = new Deliverer({ db: t().db, mailer, push: undefined, logger: createLogger('silent'), publicUrl: 'https://app.example' });
+  boss = await startQueue(t().workerUrl, { supervise: false }, () => undefined);
+  const deliverer = new Deliverer({ db: t().worker, mailer, push: undefined, logger: createLogger('silent'), publicUrl: 'https://app.example' });
   await startDeliveryWorkers(boss, deliverer, 1, 0.5);
 });
 afterAll(async () => {
@@ -79,7 +79,7 @@ describe('delivery jobs', () => {
     const lost = await notification(5);
     const fresh = await notification(0);
     const stale = await notification(90);
-    const ids = await unattemptedIds(t().db);
+    const ids = await unattemptedIds(t().worker);
     expect(ids).toContain(lost.id);
     expect(ids).not.toContain(fresh.id);
     expect(ids).not.toContain(stale.id);

@@ -36,7 +36,7 @@ beforeAll(async () => {
   env = {
     NODE_ENV: 'test',
     DATABASE_URL: t().ownerUrl,
-    DASTERN_APP_DATABASE_URL: t().appUrl,
+    DASTERN_APP_DATABASE_URL: t().appUrl, DASTERN_WORKER_DATABASE_URL: t().workerUrl,
     DASTERN_DATA_DIR: dir,
     DASTERN_FILE_KEY: key.toString('base64'),
     DASTERN_READING_TIMEOUT_SECONDS: '3',
@@ -107,10 +107,10 @@ describe('a reading whose worker dies', () => {
 describe('a reading that keeps failing', () => {
   it('ends as status error with a readable reason after the retries', async () => {
     let calls = 0;
-    const boss = await startQueue(t().appUrl, { supervise: true, maintenanceIntervalSeconds: 1 }, () => undefined);
+    const boss = await startQueue(t().workerUrl, { supervise: true, maintenanceIntervalSeconds: 1 }, () => undefined);
     try {
       await startWorkers({
-        boss, db: t().db, files, logger: createLogger('silent'), missedThreshold: 3, archiveAfterDays: 365,
+        boss, db: t().worker, files, logger: createLogger('silent'), missedThreshold: 3, archiveAfterDays: 365,
         reader: { read: async () => { calls += 1; throw new ReadingError('ocr_unavailable', 'the OCR engine is not available'); } },
       });
       const { id } = await pendingPrescription(t().owner, files);

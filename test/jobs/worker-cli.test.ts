@@ -33,7 +33,7 @@ describe('dastern worker', () => {
   });
 
   it('starts the workers and stops gracefully on SIGTERM', async () => {
-    const child = startChild(['bin/dastern.js', 'worker'], { ...baseEnv(), DATABASE_URL: t().ownerUrl, DASTERN_APP_DATABASE_URL: t().appUrl });
+    const child = startChild(['bin/dastern.js', 'worker'], { ...baseEnv(), DATABASE_URL: t().ownerUrl, DASTERN_WORKER_DATABASE_URL: t().workerUrl });
     try {
       await child.waitForOutput('DasTern workers started', 40_000);
       child.proc.kill('SIGTERM');

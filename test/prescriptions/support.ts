@@ -56,7 +56,7 @@ export function useFlowApi(options: { reader?: () => ReaderPort } = {}): () => F
       ownReader = await createReader({ workers: 1, logger: { warn: () => undefined } });
       reader = ownReader;
     }
-    await startWorkers({ boss, db: t.db, files, reader, logger, missedThreshold: 3, archiveAfterDays: 365 });
+    await startWorkers({ boss, db: t.worker, files, reader, logger, missedThreshold: 3, archiveAfterDays: 365 });
     const app = await buildApp({
       db: t.db, logger, config: testConfig(), mailer: new MemoryMailer(),
       prescriptions: { files, enqueueReading: readingEnqueuer(boss) },

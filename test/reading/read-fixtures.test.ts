@@ -10,15 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReader, type PrescriptionReader } from '../../src/reading/index.ts';
 import { scoreReading } from './score.ts';
+import { sharedPrescriptions } from '../support/shared-fixtures.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-// ../shared beside the clone (a worktree one level deeper finds it at ../../shared).
-const REAL_DIR = [path.resolve(here, '../../../shared/fixtures/prescriptions'), path.resolve(here, '../../../../shared/fixtures/prescriptions')].find((d) => fs.existsSync(d)) ?? '';
+const REAL_DIR = sharedPrescriptions('the real-photo cases of test/reading/read-fixtures.test.ts') ?? '';
 const SYNTH_DIR = path.join(here, 'fixtures');
 const LEXICON = path.join(here, 'fixtures', 'lexicon-small.json');
 
 const real = REAL_DIR !== '' ? fs.readdirSync(REAL_DIR).filter((f) => f.endsWith('.png')) : [];
-if (real.length === 0) console.log('SKIPPED: real prescription fixtures (../shared/fixtures/prescriptions not found): the two real photos are not checked');
 const synth = fs.readdirSync(SYNTH_DIR).filter((f) => /^synth-.*\.jpg$/.test(f));
 
 let reader: PrescriptionReader;
@@ -33,7 +32,7 @@ function truthOf(dir: string, image: string): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(path.join(dir, image.replace(/\.(png|jpg)$/, '.json')), 'utf8')) as Record<string, unknown>;
 }
 
-describe('real prescription photos', () => {
+describe.skipIf(real.length === 0)('real prescription photos', () => {
   it.each(real)('%s: every field of the truth is read right', async (image) => {
     const truth = truthOf(REAL_DIR, image);
     const result = await reader.read(fs.readFileSync(path.join(REAL_DIR, image)));

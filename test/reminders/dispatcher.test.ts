@@ -52,7 +52,7 @@ const at = (iso: string): Date => new Date(iso);
 
 describe('reminder dispatcher', () => {
   it('notifies a due dose exactly once, then moves to the next day', async () => {
-    const { owner, db } = t();
+    const { owner, worker: db } = t();
     // Phnom Penh is UTC+7: 07:00 local on 2 March 2026 is 00:00 UTC.
     const { reminderId } = await reminder(owner, '2026-03-02T00:00:00+07:00');
     expect((await state(owner, reminderId)).next).toEqual(at('2026-03-02T00:00:00Z'));
@@ -71,7 +71,7 @@ describe('reminder dispatcher', () => {
   });
 
   it('notifies advance_minutes early, for the dose at its own time', async () => {
-    const { owner, db } = t();
+    const { owner, worker: db } = t();
     const { reminderId } = await reminder(owner, '2026-03-02T00:00:00+07:00', { advance: 15 });
     expect((await state(owner, reminderId)).next).toEqual(at('2026-03-01T23:45:00Z'));
     await dispatchReminders(db, at('2026-03-01T23:45:00Z'));
@@ -81,7 +81,7 @@ describe('reminder dispatcher', () => {
   });
 
   it('re-notifies a snoozed dose once when the snooze runs out', async () => {
-    const { owner, db } = t();
+    const { owner, worker: db } = t();
     const { reminderId } = await reminder(owner, '2026-03-02T00:00:00+07:00');
     await dispatchReminders(db, at('2026-03-02T00:00:00Z'));
     await owner.query(`UPDATE medication_reminder_logs SET status = 'snoozed', snoozed_until = '2026-03-02T00:10:00Z' WHERE reminder_id = $1`, [reminderId]);
@@ -94,7 +94,7 @@ describe('reminder dispatcher', () => {
   });
 
   it('marks a dose missed after the grace window and counts it', async () => {
-    const { owner, db } = t();
+    const { owner, worker: db } = t();
     const { reminderId } = await reminder(owner, '2026-03-02T00:00:00+07:00', { grace: 60 });
     await dispatchReminders(db, at('2026-03-02T00:00:00Z'));
     await dispatchReminders(db, at('2026-03-02T00:59:00Z'));
@@ -107,7 +107,7 @@ describe('reminder dispatcher', () => {
   });
 
   it('after an outage, resumes the schedule instead of replaying old doses', async () => {
-    const { owner, db } = t();
+    const { owner, worker: db } = t();
     const { reminderId } = await reminder(owner, '2026-03-02T00:00:00+07:00', { grace: 120 });
     // The dispatcher comes back on 6 March at 08:00 local: only that morning's dose (in grace) is notified.
     await dispatchReminders(db, at('2026-03-06T01:00:00Z'));
@@ -118,7 +118,7 @@ describe('reminder dispatcher', () => {
   });
 
   it('stops after the end date', async () => {
-    const { owner, db } = t();
+    const { owner, worker: db } = t();
     const { reminderId } = await reminder(owner, '2026-03-02T00:00:00+07:00', { start: '2026-03-01', end: '2026-03-03' });
     await dispatchReminders(db, at('2026-03-02T00:00:00Z'));
     await dispatchReminders(db, at('2026-03-03T00:00:00Z'));
@@ -131,7 +131,7 @@ describe('reminder dispatcher', () => {
   });
 
   it('respects days of the week', async () => {
-    const { owner, db } = t();
+    const { owner, worker: db } = t();
     // 2 March 2026 is a Monday; Monday and Thursday only.
     const { reminderId } = await reminder(owner, '2026-03-02T00:00:00+07:00', { days: [1, 4] });
     await dispatchReminders(db, at('2026-03-02T00:00:00Z'));
@@ -141,7 +141,7 @@ describe('reminder dispatcher', () => {
   });
 
   it('computes local times across midnight in the patient\'s time zone', async () => {
-    const { owner, db } = t();
+    const { owner, worker: db } = t();
     // 00:30 in Phnom Penh is 17:30 UTC the day before.
     const pp = await reminder(owner, '2026-03-02T00:00:00+07:00', { time: '00:30' });
     expect((await state(owner, pp.reminderId)).next).toEqual(at('2026-03-01T17:30:00Z'));
@@ -158,7 +158,7 @@ describe('reminder dispatcher', () => {
   });
 
   it('alerts her doctors once after three missed doses in a row', async () => {
-    const { owner, db } = t();
+    const { owner, worker: db } = t();
     const doctor = await createUser(owner, { role: 'doctor' });
     const { patientId, reminderId } = await reminder(owner, '2026-03-02T00:00:00+07:00', { grace: 30 });
     await owner.query(
@@ -180,12 +180,12 @@ describe('reminder dispatcher', () => {
   });
 
   it('two dispatchers at once notify each dose exactly once', async () => {
-    const { owner, appUrl } = t();
+    const { owner, workerUrl } = t();
     const patient = await createUser(owner);
     const ids: string[] = [];
     for (let i = 0; i < 60; i++) ids.push((await reminder(owner, '2026-04-01T00:00:00+07:00', {}, patient)).reminderId);
-    const a = new Database(appUrl, { max: 2 });
-    const b = new Database(appUrl, { max: 2 });
+    const a = new Database(workerUrl, { max: 2 });
+    const b = new Database(workerUrl, { max: 2 });
     try {
       const [ra, rb] = await Promise.all([
         dispatchReminders(a, at('2026-04-01T00:00:00Z'), { batchSize: 7 }),

@@ -4,6 +4,7 @@
  *   const t = useTestDatabase();            // registers beforeAll/afterAll
  *   await t().asUser({ userId, role: 'patient' }, (tx) => tx.query('SELECT ...'));
  *   await t().owner.query('INSERT ...');    // as the tables' owner (bypasses RLS: set-up only)
+ *   await dispatchReminders(t().worker, …);  // background jobs: as dastern_worker (asUser routes 'system' there)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,6 +21,9 @@ export interface TestDatabase {
   owner: pg.Pool;
   /** The service's pool, logged in as dastern_app. */
   db: Database;
+  /** The background jobs' pool, logged in as dastern_worker (the only login for which 'system' counts). */
+  workerUrl: string;
+  worker: Database;
   asUser<T>(actor: Actor, fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs a SQL file of database/ (e.g. 'seeds/development_data.sql') as the owner. */
   runSqlFile(relative: string): Promise<void>;
@@ -88,18 +92,24 @@ export async function createTestDatabase(options: { seed?: boolean } = {}): Prom
   // DROP DATABASE … WITH (FORCE) ends idle connections: not an error of the test.
   owner.on('error', () => undefined);
   const db = new Database(appUrl, { max: 8 });
+  const workerUrl = databaseUrl(inject('workerUrl'), name);
+  const worker = new Database(workerUrl, { max: 4 });
   const t: TestDatabase = {
     name,
     ownerUrl,
     appUrl,
     owner,
     db,
-    asUser: (actor, fn) => db.withUser(actor, fn),
+    workerUrl,
+    worker,
+    // 'system' is the background jobs' role: it runs on their login, as in the service
+    asUser: (actor, fn) => (actor.role === 'system' ? worker : db).withUser(actor, fn),
     async runSqlFile(relative) {
       await owner.query(fs.readFileSync(path.join(DATABASE_DIR, relative), 'utf8'));
     },
     async drop() {
       await db.close();
+      await worker.close();
       await owner.end();
       const c = new pg.Client({ connectionString: ownerBase });
       await c.connect();

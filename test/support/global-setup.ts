@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { withMigrator } from '../../src/db/migrations.ts';
-import { appPassword, deriveAppUrl, ensureAppLogin } from '../../src/db/bootstrap.ts';
+import { appPassword, deriveAppUrl, deriveWorkerUrl, ensureAppLogin, ensureLogin, workerPassword } from '../../src/db/bootstrap.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded.ts';
 import { createLogger } from '../../src/log.ts';
 
@@ -18,6 +18,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     ownerUrl: string;
     appUrl: string;
+    /** dastern_worker: the background jobs' login, the only one whose 'system' context counts. */
+    workerUrl: string;
     templateDb: string;
     runId: string;
   }
@@ -80,11 +82,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await admin.connect();
   const templateUrl = withDatabase(serverUrl, templateDb);
   const password = appPassword(path.resolve('.data'));
+  const jobsPassword = workerPassword(path.resolve('.data'));
   try {
     await dropOrphans(admin);
     await admin.query(`CREATE DATABASE "${templateDb}"`);
     await withMigrator(templateUrl, (m) => m.up().then(() => undefined));
     await ensureAppLogin(templateUrl, password);
+    await ensureLogin(templateUrl, 'dastern_worker', jobsPassword);
   } catch (err) {
     await admin.query(`DROP DATABASE IF EXISTS "${templateDb}" WITH (FORCE)`).catch(() => undefined);
     await admin.end();
@@ -94,6 +98,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   project.provide('ownerUrl', serverUrl);
   project.provide('appUrl', deriveAppUrl(serverUrl, password));
+  project.provide('workerUrl', deriveWorkerUrl(serverUrl, jobsPassword));
   project.provide('templateDb', templateDb);
   project.provide('runId', runId);
 
