@@ -3702,3 +3702,13 @@ ALTER TABLE ai_chat_messages
     ADD COLUMN refused boolean NOT NULL DEFAULT false,
     ADD COLUMN guard text CHECK (guard IN ('emergency', 'diagnosis', 'dose_change', 'injection', 'output_filtered'));
 
+-- >>> migrations/026_users_column_grants.sql (verbatim up part; keep identical)
+-- 026_users_column_grants.sql — the service may read the columns added to users after 014.
+--
+-- Since 014 the service's roles read users column by column (password_hash is not among them),
+-- so a column added later is invisible to them until granted: 019's doctor_verified_at (the
+-- invitation preview and the admin's doctor list read it). Every later migration that adds a
+-- column to users grants it the same way.
+
+GRANT SELECT (doctor_verified_at) ON users TO dastern_app;
+
