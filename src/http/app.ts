@@ -37,6 +37,7 @@ import { prescriptionRoutes } from '../prescriptions/routes.ts';
 import type { PrescriptionDeps } from '../prescriptions/service.ts';
 import { reminderRoutes } from '../reminders/routes.ts';
 import { deliveryRoutes } from '../delivery/routes.ts';
+import { webApp } from './web-app.ts';
 
 export interface AppDependencies {
   db: Database;
@@ -199,6 +200,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await deliveryRoutes(r, services);
     if (deps.prescriptions) await prescriptionRoutes(r, services, deps.prescriptions);
   }, { prefix: API_PREFIX });
+  // The web app at / (web/dist) with its client routes; /api, /docs and /metrics keep theirs.
+  await webApp(app as unknown as FastifyInstance);
 
   app.addHook('onClose', async () => {
     if (deps.mailer === undefined) mailer.close();
