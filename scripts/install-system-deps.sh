@@ -4,11 +4,13 @@
 #                      (not on npm; English/French come from @tesseract.js-data/* in node_modules)
 #   fonts-khmeros      Khmer fonts, used by test/reading/synth/generate.ts to render
 #                      labelled synthetic prescriptions
+#   chromium           the browser the web app's tests drive (playwright-core, test/web/; no
+#                      browser download); the app ships its own Khmer font (Noto Sans Khmer)
 # Idempotent and quiet when everything is already there; `apt-get update` only when something
 # is missing. Used by .ci/run and by developers on a fresh machine.
 set -euo pipefail
 
-PACKAGES=(tesseract-ocr-khm fonts-khmeros)
+PACKAGES=(tesseract-ocr-khm fonts-khmeros chromium)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -87,7 +87,8 @@ export function Today() {
             <ul className="doses">
               {doses.map((d) => {
                 const status = statusOf(d);
-                const done = status === 'taken' || status === 'skipped';
+                // The API records a dose at most 12 hours ahead: later ones get their buttons later.
+                const done = status === 'taken' || status === 'skipped' || Date.parse(d.scheduled_for) > Date.now() + 12 * 3600_000;
                 return (
                   <li key={`${d.reminder_id}-${d.scheduled_for}`} className={`dose ${status}`} data-testid="dose">
                     <div className="dose-main">
