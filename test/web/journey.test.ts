@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { useTestDatabase } from '../support/db.ts';
-import { axeProblems, hasChromium, CHROMIUM, launch, mailLink, missingKeys, screenshot, startWebServer, type WebServer } from './support.ts';
+import { axeProblems, hasChromium, CHROMIUM, htmlLang, launch, stored, mailLink, missingKeys, screenshot, startWebServer, type WebServer } from './support.ts';
 import km from '../../web/src/locales/km.json' with { type: 'json' };
 import en from '../../web/src/locales/en.json' with { type: 'json' };
 
@@ -30,6 +30,7 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
   let browser: Browser;
   let profile = '';
   let session = '';
+  let doctorSession = '';
   const email = `web.patient.${process.pid}.${Date.now()}@example.com`;
 
   beforeAll(async () => {
@@ -45,14 +46,21 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
   async function newPage(viewport: { width: number; height: number }, init?: { lang: string; session?: string }): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ viewport, timezoneId: 'Asia/Phnom_Penh', locale: 'km-KH', serviceWorkers: 'block' });
     if (init !== undefined) {
-      await context.addInitScript(({ lang, s }) => {
-        localStorage.setItem('dastern.lang', lang);
-        if (s !== undefined) localStorage.setItem('dastern.session', s);
-      }, { lang: init.lang, s: init.session });
+      const lines = [`localStorage.setItem('dastern.lang', ${JSON.stringify(init.lang)});`];
+      // once per context: later loads keep the session the app refreshed
+      if (init.session !== undefined) lines.push(`if (localStorage.getItem('dastern.session') === null) localStorage.setItem('dastern.session', ${JSON.stringify(init.session)});`);
+      await context.addInitScript({ content: lines.join('\n') });
     }
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error('page error:', err.message));
     return { context, page };
+  }
+
+  /** The "taken" count of today's doses as the server reports it. */
+  async function todayTaken(page: Page): Promise<number> {
+    const token = (JSON.parse((await stored(page, 'dastern.session')) ?? '{}') as { access: string }).access;
+    const res = await fetch(`${web.url}/api/v1/reminders/today`, { headers: { authorization: `Bearer ${token}` } });
+    return ((await res.json()) as { items: { status: string }[] }).items.filter((d) => d.status === 'taken').length;
   }
 
   async function checkScreen(page: Page, name: string) {
@@ -66,7 +74,7 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await page.goto(`${web.url}/`);
     // Khmer first: a new visitor gets the Khmer sign-in page.
     await expect.poll(() => page.locator('h1').textContent()).toBe(km.auth.signIn);
-    expect(await page.evaluate(() => document.documentElement.lang)).toBe('km');
+    expect(await htmlLang(page)).toBe('km');
     await checkScreen(page, 'km-390-signin');
 
     await page.getByRole('link', { name: km.auth.noAccount }).click();
@@ -110,7 +118,7 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await page.getByText(km.review.confirmed).waitFor();
 
     // What the server recorded is what was fixed in the form.
-    const token = (JSON.parse(await page.evaluate(() => localStorage.getItem('dastern.session') ?? '{}')) as { access: string }).access;
+    const token = (JSON.parse((await stored(page, 'dastern.session')) ?? '{}') as { access: string }).access;
     const detail = await (await fetch(`${web.url}/api/v1/prescriptions/${prescriptionId}`, { headers: { authorization: `Bearer ${token}` } })).json() as {
       status: string; medications: { name: string; duration_days: number; dosage_schedule: Record<string, number> }[];
     };
@@ -133,12 +141,83 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await expect.poll(() => overall.locator('div').nth(1).locator('.big-number').textContent()).toBe(KHMER_ONE);
     await checkScreen(page, 'km-390-adherence');
 
-    session = await page.evaluate(() => localStorage.getItem('dastern.session') ?? '');
+    session = (await stored(page, 'dastern.session')) ?? '';
     await context.close();
   }, 360_000);
 
+  it('offline: a dose taken offline is queued, sent when back online, and recorded once', async () => {
+    const { context, page } = await newPage({ width: 390, height: 844 }, { lang: 'en', session });
+    await page.goto(`${web.url}/today`);
+    await page.getByRole('heading', { name: en.today.title }).waitFor();
+    const take = page.getByRole('button', { name: /: taken$/ }).first();
+    const name = ((await take.getAttribute('aria-label')) ?? '').replace(/: taken$/, '');
+    expect(name).not.toBe('');
+    const before = await todayTaken(page);
+    await context.setOffline(true);
+    await take.click();
+    await page.getByText(en.today.queued.replace('{{n}}', '1')).waitFor();
+    expect(JSON.parse((await stored(page, 'dastern.pendingDoses')) ?? '[]')).toHaveLength(1);
+    await checkScreen(page, 'en-390-today-offline');
+    await context.setOffline(false);
+    await expect.poll(async () => JSON.parse((await stored(page, 'dastern.pendingDoses')) ?? '[]').length, { timeout: 30_000 }).toBe(0);
+    await expect.poll(() => todayTaken(page), { timeout: 30_000 }).toBe(before + 1);
+    // Sending the same action again (a retry) does not record a second dose.
+    const token = (JSON.parse((await stored(page, 'dastern.session')) ?? '{}') as { access: string }).access;
+    const items = ((await (await fetch(`${web.url}/api/v1/reminders/today`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: { reminder_id: string; scheduled_for: string; status: string; name: string }[] }).items;
+    const taken = items.filter((d) => d.status === 'taken' && d.name === name);
+    expect(taken.length).toBeGreaterThan(0);
+    const again = await fetch(`${web.url}/api/v1/reminders/${taken[0]?.reminder_id}/logs`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'taken', scheduled_for: taken[0]?.scheduled_for }),
+    });
+    expect(again.status).toBe(200);
+    expect(await todayTaken(page)).toBe(before + 1);
+    session = (await stored(page, 'dastern.session')) ?? session;
+    await context.close();
+  }, 120_000);
+
+  it('a doctor invites, the patient sees who invites and accepts, the doctor sees her adherence', async () => {
+    const doc = await newPage({ width: 1280, height: 800 }, { lang: 'en' });
+    await doc.page.goto(`${web.url}/signup`);
+    await doc.page.getByLabel(en.role.doctor).check();
+    await doc.page.getByLabel(en.auth.firstName).fill('Vanna');
+    await doc.page.getByLabel(en.auth.lastName).fill('Keo');
+    await doc.page.getByLabel(en.auth.email).fill(`web.doctor.${process.pid}.${Date.now()}@example.com`);
+    await doc.page.getByLabel(en.auth.password, { exact: true }).fill('doctor password 42 ok');
+    await doc.page.getByRole('button', { name: en.auth.signUp }).click();
+    await doc.page.waitForURL('**/settings?welcome=1');
+    await doc.page.getByRole('link', { name: en.nav.patients }).click();
+    await doc.page.getByRole('button', { name: en.patients.invite }).click();
+    const code = (await doc.page.locator('code.code').textContent()) ?? '';
+    expect(code).toMatch(/^[A-Z0-9 -]{8,40}$/);
+    await checkScreen(doc.page, 'en-1280-patients-invite');
+
+    const pat = await newPage({ width: 390, height: 844 }, { lang: 'km', session });
+    await pat.page.goto(`${web.url}/doctors`);
+    await pat.page.getByLabel(km.doctors.code).fill(code);
+    await pat.page.getByRole('button', { name: km.doctors.check }).click();
+    await pat.page.getByText('Vanna Keo').waitFor();
+    await checkScreen(pat.page, 'km-390-doctors-preview');
+    await pat.page.getByRole('button', { name: km.doctors.accept }).click();
+    await pat.page.getByText(km.relationship.active).waitFor();
+    session = (await stored(pat.page, 'dastern.session')) ?? session;
+    await pat.context.close();
+
+    await doc.page.reload();
+    const row = doc.page.getByRole('row').filter({ hasText: 'Sokha Chan' });
+    await row.waitFor();
+    await expect.poll(() => row.locator('td').nth(1).textContent()).toMatch(/^\d+%$/);
+    await row.getByRole('button', { name: 'Sokha Chan' }).click();
+    await doc.page.getByTestId('adherence-overall').waitFor();
+    await expect.poll(() => doc.page.getByTestId('adherence-overall').locator('.big-number').nth(1).textContent()).toBe('2');
+    await checkScreen(doc.page, 'en-1280-patients');
+    doctorSession = (await stored(doc.page, 'dastern.session')) ?? '';
+    await doc.context.close();
+  }, 120_000);
+
   it('each main screen in km and en, phone and desktop: screenshots, axe, every key translated', async () => {
     expect(session).not.toBe('');
+    expect(doctorSession).not.toBe('');
     const screens: [string, string, (p: Page, c: typeof en) => Promise<unknown>][] = [
       ['today', '/today', (p, c) => p.getByRole('heading', { name: c.today.title }).waitFor()],
       ['scan', '/scan', (p, c) => p.getByRole('heading', { name: c.scan.title }).waitFor()],
@@ -154,10 +233,15 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
         for (const [name, route, ready] of screens) {
           await page.goto(`${web.url}${route}`);
           await ready(page, catalogue);
-          expect(await page.evaluate(() => document.documentElement.lang)).toBe(lang);
+          expect(await htmlLang(page)).toBe(lang);
           await checkScreen(page, `${lang}-${viewport.width}-${name}`);
         }
         await context.close();
+        const doctor = await newPage(viewport, { lang, session: doctorSession });
+        await doctor.page.goto(`${web.url}/patients`);
+        await doctor.page.getByRole('row').filter({ hasText: 'Sokha Chan' }).waitFor();
+        await checkScreen(doctor.page, `${lang}-${viewport.width}-doctor-patients`);
+        await doctor.context.close();
         // signed out: the sign-in page in this language
         const out = await newPage(viewport, { lang });
         await out.page.goto(`${web.url}/signin`);

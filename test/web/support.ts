@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { WEB_DIST } from '../../src/http/web-app.ts';
@@ -95,7 +95,17 @@ export async function axeProblems(page: Page): Promise<string[]> {
 
 /** i18n keys the app asked for and did not find in the language in use. */
 export async function missingKeys(page: Page): Promise<string[]> {
-  return page.evaluate(() => (window as unknown as { __dasternMissingKeys?: string[] }).__dasternMissingKeys ?? []);
+  return page.evaluate(() => (globalThis as unknown as { __dasternMissingKeys?: string[] }).__dasternMissingKeys ?? []);
+}
+
+/** The page's <html lang>. */
+export function htmlLang(page: Page): Promise<string> {
+  return page.evaluate(() => (globalThis as unknown as { document: { documentElement: { lang: string } } }).document.documentElement.lang);
+}
+
+/** A localStorage item of the page's origin. */
+export function stored(page: Page, key: string): Promise<string | null> {
+  return page.evaluate((k) => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem(k), key);
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
