@@ -218,10 +218,22 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
   it('each main screen in km and en, phone and desktop: screenshots, axe, every key translated', async () => {
     expect(session).not.toBe('');
     expect(doctorSession).not.toBe('');
+    // A second prescription, left at review, for the review screen's captures.
+    const token = (JSON.parse(session) as { access: string }).access;
+    const form = new FormData();
+    form.append('image', new Blob([fs.readFileSync(PHOTO)], { type: PHOTO.endsWith('.png') ? 'image/png' : 'image/jpeg' }), path.basename(PHOTO));
+    const upload = await fetch(`${web.url}/api/v1/prescriptions`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    expect(upload.status).toBe(202);
+    const draftId = ((await upload.json()) as { id: string }).id;
+    await expect.poll(async () => ((await (await fetch(`${web.url}/api/v1/prescriptions/${draftId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { status: string }).status, { timeout: 240_000, interval: 1000 }).toBe('ocr_completed');
     const screens: [string, string, (p: Page, c: typeof en) => Promise<unknown>][] = [
       ['today', '/today', (p, c) => p.getByRole('heading', { name: c.today.title }).waitFor()],
       ['scan', '/scan', (p, c) => p.getByRole('heading', { name: c.scan.title }).waitFor()],
       ['prescriptions', '/prescriptions', (p, c) => p.getByRole('link', { name: c.prescriptions.untitled }).or(p.getByRole('heading', { name: c.prescriptions.title })).first().waitFor()],
+      ['review', `/prescriptions/${draftId}`, async (p, c) => {
+        await p.getByRole('heading', { name: c.review.title }).waitFor();
+        await p.getByRole('img', { name: c.review.photo }).waitFor();
+      }],
       ['adherence', '/adherence', (p) => p.getByTestId('adherence-overall').waitFor()],
       ['notifications', '/notifications', (p, c) => p.getByRole('heading', { name: c.notifications.title }).waitFor()],
       ['doctors', '/doctors', (p, c) => p.getByRole('heading', { name: c.doctors.title }).waitFor()],
@@ -250,5 +262,5 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
         await out.context.close();
       }
     }
-  }, 360_000);
+  }, 900_000);
 });
