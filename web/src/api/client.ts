@@ -33,8 +33,12 @@ export function getSession(): Session | null {
 
 export function setSession(s: Session | null): void {
   current = s;
-  if (s === null) localStorage.removeItem(KEY);
-  else localStorage.setItem(KEY, JSON.stringify(s));
+  if (s === null) {
+    localStorage.removeItem(KEY);
+    localStorage.removeItem('dastern.pendingDoses');
+    // What the service worker kept for offline use (today's doses, the medicine list) is personal.
+    if ('caches' in window) void caches.delete('dastern-today');
+  } else localStorage.setItem(KEY, JSON.stringify(s));
   for (const l of listeners) l(s);
 }
 
