@@ -201,7 +201,6 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await pat.page.getByRole('button', { name: km.doctors.accept }).click();
     await pat.page.getByText(km.relationship.active).waitFor();
     session = (await stored(pat.page, 'dastern.session')) ?? session;
-    await pat.context.close();
 
     await doc.page.reload();
     const row = doc.page.getByRole('row').filter({ hasText: 'Sokha Chan' });
@@ -210,7 +209,17 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await row.getByRole('button', { name: 'Sokha Chan' }).click();
     await doc.page.getByTestId('adherence-overall').waitFor();
     await expect.poll(() => doc.page.getByTestId('adherence-overall').locator('.big-number').nth(1).textContent()).toBe('2');
+    // The doctor writes a shared note; the patient's open page shows it without a reload.
+    const note = `Take Omeprazole before breakfast (${Date.now()}).`;
+    await doc.page.getByLabel(en.notes.write).fill(note);
+    await doc.page.getByRole('button', { name: en.notes.add }).click();
+    await doc.page.getByTestId('note').filter({ hasText: note }).waitFor();
     await checkScreen(doc.page, 'en-1280-patients');
+    await pat.page.getByTestId('note').filter({ hasText: note }).waitFor({ timeout: 30_000 });
+    await pat.page.getByText('Vanna Keo').first().waitFor();
+    await checkScreen(pat.page, 'km-390-doctors-note');
+    session = (await stored(pat.page, 'dastern.session')) ?? session;
+    await pat.context.close();
     doctorSession = (await stored(doc.page, 'dastern.session')) ?? '';
     await doc.context.close();
   }, 120_000);

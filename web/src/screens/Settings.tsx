@@ -6,6 +6,8 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, must, setSession } from '../api/client.ts';
 import { LanguageSwitch } from '../components/LanguageSwitch.tsx';
 import { ErrorText, Field } from '../components/Field.tsx';
+import { Privacy } from '../components/Privacy.tsx';
+import { SLOTS } from './patient/Today.tsx';
 
 export function Settings() {
   const { t } = useTranslation();
@@ -14,6 +16,7 @@ export function Settings() {
   const [params] = useSearchParams();
   const me = useQuery({ queryKey: ['me'], queryFn: async () => must(await api.GET('/api/v1/me')) });
   const [zone, setZone] = useState<string | null>(null);
+  const [times, setTimes] = useState<Record<string, string> | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
 
@@ -65,8 +68,27 @@ export function Settings() {
           <button>{t('common.save')}</button>
         </form>
       ) : null}
+      {m !== undefined && m.role === 'patient' ? (
+        <form className="card" onSubmit={(e) => { e.preventDefault(); void run(async () => {
+          const t4 = { ...m.dose_schedule_template, ...(times ?? {}) };
+          must(await api.PATCH('/api/v1/me', { body: { dose_schedule_template: { morning: t4.morning ?? '07:00', noon: t4.noon ?? '12:00', evening: t4.evening ?? '18:00', night: t4.night ?? '21:00' } } }));
+          await client.invalidateQueries({ queryKey: ['me'] });
+          setMessage(t('settings.saved'));
+        }); }}>
+          <h2>{t('settings.times')}</h2>
+          <p className="muted">{t('settings.timesHint')}</p>
+          <div className="grid">
+            {SLOTS.map((slot) => (
+              <Field key={slot} label={t(`slot.${slot}`)} type="time" value={(times ?? m.dose_schedule_template)[slot] ?? ''}
+                onChange={(e) => setTimes({ ...(times ?? m.dose_schedule_template), [slot]: e.currentTarget.value })} />
+            ))}
+          </div>
+          <button>{t('common.save')}</button>
+        </form>
+      ) : null}
       {message !== null ? <p role="status" className="ok">{message}</p> : null}
       <ErrorText error={error} />
+      {m !== undefined ? <Privacy /> : null}
       <div className="card actions">
         <button type="button" onClick={() => void signOut(false)}>{t('auth.signOut')}</button>
         <button type="button" className="danger" onClick={() => void signOut(true)}>{t('auth.signOutAll')}</button>

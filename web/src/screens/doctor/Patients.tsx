@@ -6,6 +6,7 @@ import { api, must } from '../../api/client.ts';
 import { ErrorText } from '../../components/Field.tsx';
 import { date, digits, percent } from '../../format.ts';
 import { AdherenceReport } from '../patient/Adherence.tsx';
+import { NoteForm, NotesList } from '../../components/Notes.tsx';
 
 export default function Patients() {
   const { t, i18n } = useTranslation();
@@ -45,7 +46,13 @@ export default function Patients() {
         </tbody>
       </table>
       {q.isSuccess && q.data.items.length === 0 ? <p className="muted">{t('patients.none')}</p> : null}
-      {open !== null ? <div className="card"><AdherenceReport patientId={open} /></div> : null}
+      {open !== null ? (
+        <div className="card">
+          <AdherenceReport patientId={open} />
+          <NoteForm patientId={open} />
+          <NotesList patientId={open} />
+        </div>
+      ) : null}
     </section>
   );
 }

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, must, type GetOk } from '../../api/client.ts';
 import { ErrorText, Field } from '../../components/Field.tsx';
+import { NotesList } from '../../components/Notes.tsx';
 
 type Preview = GetOk<'/api/v1/care/invitations/{code}'>;
 
@@ -64,6 +65,7 @@ export function Doctors() {
           </li>
         ))}
       </ul>
+      <NotesList />
     </section>
   );
 }
