@@ -52,9 +52,10 @@ describe('web app catalogues', () => {
     for (const f of files) {
       const code = fs.readFileSync(f, 'utf8');
       for (const m of code.matchAll(/\bt\(\s*['"]([a-zA-Z0-9_.]+)['"]/g)) used.add(m[1] as string);
-      for (const m of code.matchAll(/\bt\(\s*`([a-zA-Z]+)\.\$\{/g)) prefixes.add(m[1] as string);
+      for (const m of code.matchAll(/\bt\(\s*`([a-zA-Z.]+?)\.\$\{/g)) prefixes.add(m[1] as string);
     }
     expect(used.size).toBeGreaterThan(80);
+    expect([...prefixes]).toEqual(expect.arrayContaining(['slot', 'doseStatus', 'prescriptionStatus', 'privacy.action']));
     for (const [lang, c] of Object.entries(catalogues)) {
       for (const k of used) expect(c.has(k), `${lang}: ${k}`).toBe(true);
     }
@@ -65,6 +66,7 @@ describe('web app catalogues', () => {
       prescriptionStatus: ['pending', 'processing', 'ocr_completed', 'completed', 'error', 'archived'],
       relationship: ['pending', 'active', 'inactive', 'blocked', 'declined'],
       role: ['patient', 'doctor', 'admin'],
+      'privacy.action': ['viewed', 'added', 'changed', 'removed', 'other'],
       month: ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'],
     };
     for (const p of prefixes) {

@@ -25,6 +25,11 @@ export function clock(iso: string, timeZone: string, lang: string): string {
 
 /** A calendar date (YYYY-MM-DD) as words: "4 ធ្នូ 2026" → with Khmer digits; "4 Dec 2026"; "4 déc. 2026". */
 export function date(ymd: string, lang: string, t: TFunction): string {
+  // An instant (…T…Z) is shown on the device's calendar day, not UTC's.
+  if (ymd.length > 10 && ymd.includes('T')) {
+    const at = new Date(ymd);
+    if (!Number.isNaN(at.getTime())) ymd = `${at.getFullYear()}-${String(at.getMonth() + 1).padStart(2, '0')}-${String(at.getDate()).padStart(2, '0')}`;
+  }
   const [y, m, d] = ymd.slice(0, 10).split('-').map(Number);
   if (y === undefined || m === undefined || d === undefined) return ymd;
   return digits(`${d} ${t(`month.${m}`)} ${y}`, lang);

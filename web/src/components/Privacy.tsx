@@ -6,6 +6,14 @@ import { api, authedFetch, must } from '../api/client.ts';
 import { date } from '../format.ts';
 import { ErrorText } from './Field.tsx';
 
+function actionKind(action: string): 'viewed' | 'added' | 'changed' | 'removed' | 'other' {
+  if (action.startsWith('read') || action.startsWith('export')) return 'viewed';
+  if (action === 'insert') return 'added';
+  if (action === 'update') return 'changed';
+  if (action === 'delete') return 'removed';
+  return 'other';
+}
+
 export function Privacy() {
   const { t, i18n } = useTranslation();
   const [error, setError] = useState<unknown>(null);
@@ -38,7 +46,7 @@ export function Privacy() {
       <ul className="list">
         {items.map((e) => (
           <li key={e.seq}>
-            {e.actor_name ?? t('privacy.system')}{e.actor_role !== null && i18n.exists(`role.${e.actor_role}`) ? ` (${t(`role.${e.actor_role}`)})` : ''} · {e.action} {e.table_name ?? ''}
+            {e.actor_name ?? t('privacy.system')}{e.actor_role !== null && i18n.exists(`role.${e.actor_role}`) ? ` (${t(`role.${e.actor_role}`)})` : ''} · {t(`privacy.action.${actionKind(e.action)}`)}
             <div className="muted">{date(e.created_at, i18n.language, t)}</div>
           </li>
         ))}
