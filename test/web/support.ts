@@ -22,9 +22,17 @@ export const CHROMIUM = process.env.DASTERN_CHROMIUM ?? '/usr/bin/chromium';
 export const hasChromium = fs.existsSync(CHROMIUM);
 export const SHOTS = path.resolve(import.meta.dirname, '../../test-results/web');
 
-/** web/dist as `npm ci` leaves it; built here when missing (a clone where the build was skipped). */
+function newest(dir: string): number {
+  return fs.readdirSync(dir, { withFileTypes: true }).reduce((t, e) => {
+    const full = path.join(dir, e.name);
+    return Math.max(t, e.isDirectory() ? newest(full) : fs.statSync(full).mtimeMs);
+  }, 0);
+}
+
+/** web/dist as `npm ci` leaves it; built here when missing or older than web/src (an edit since). */
 export function ensureBuilt(): void {
-  if (fs.existsSync(path.join(WEB_DIST, 'index.html'))) return;
+  const index = path.join(WEB_DIST, 'index.html');
+  if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= newest(path.resolve(WEB_DIST, '../src'))) return;
   execFileSync(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../../web/scripts/build.ts')], { stdio: 'inherit' });
 }
 
