@@ -32,8 +32,26 @@ function newest(dir: string): number {
 /** web/dist as `npm ci` leaves it; built here when missing or older than web/src (an edit since). */
 export function ensureBuilt(): void {
   const index = path.join(WEB_DIST, 'index.html');
-  if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= newest(path.resolve(WEB_DIST, '../src'))) return;
-  execFileSync(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../../web/scripts/build.ts')], { stdio: 'inherit' });
+  const fresh = () => fs.existsSync(index) && fs.statSync(index).mtimeMs >= newest(path.resolve(WEB_DIST, '../src'));
+  if (fresh()) return;
+  // Test files run in parallel: one builds, the others wait for its lock to go.
+  const lock = path.resolve(WEB_DIST, '../.build.lock');
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch {
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 600_000) fs.rmSync(lock, { force: true }); // left by a killed run
+      else Atomics.wait(nap, 0, 0, 250);
+    }
+  }
+  try {
+    if (!fresh()) execFileSync(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../../web/scripts/build.ts')], { stdio: 'inherit' });
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
 }
 
 export interface WebServer { url: string; smtp: Smtp; server: RunningServer; dir: string; stop(): Promise<void> }
