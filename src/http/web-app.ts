@@ -8,7 +8,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { ApiError } from './errors.ts';
 
 export const WEB_DIST = path.resolve(import.meta.dirname, '../../web/dist');
 
@@ -58,23 +57,23 @@ export async function webApp(app: FastifyInstance, options: { dir?: string } = {
   const send = (reply: FastifyReply, file: WebFile, cache: string) =>
     reply.code(200).type(file.type).header('cache-control', cache).send(file.bytes);
 
-  app.route({
-    method: 'GET',
-    url: '/*',
-    config: { rateLimit: false },
-    schema: { hide: true },
-    handler: async (request, reply) => {
-      const pathname = decodeURIComponent((request.url.split('?')[0] ?? '/'));
-      if (SERVER_PATHS.test(pathname)) throw new ApiError(404, 'route_not_found', `no route for ${request.method} ${pathname}`);
-      if (files === null || index === undefined) return reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_BUILT);
-      const file = files.get(pathname);
-      if (file !== undefined) {
-        const immutable = pathname.startsWith('/assets/');
-        return send(reply, file, immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
-      }
-      // A missing file (an extension) is a 404; anything else is a client route of the app.
-      if (path.extname(pathname) !== '') throw new ApiError(404, 'route_not_found', `no file ${pathname}`);
-      return send(reply, index, 'no-cache');
-    },
+  // An onRequest hook, not a catch-all route: requests no route matches stay "(no route)" in the
+  // request log, and the server's own not-found handler keeps answering everything else.
+  app.addHook('onRequest', async (request, reply) => {
+    if ((request.method !== 'GET' && request.method !== 'HEAD') || request.routeOptions.url !== undefined) return;
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(request.url.split('?')[0] ?? '/');
+    } catch {
+      return; // malformed escapes: the not-found handler answers
+    }
+    if (SERVER_PATHS.test(pathname)) return;
+    if (files === null || index === undefined) return reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_BUILT);
+    const file = files.get(pathname);
+    if (file !== undefined) return send(reply, file, pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    // A missing file (a name with an extension) is the not-found handler's 404; anything else is
+    // a client route of the app.
+    if (path.extname(pathname) !== '') return;
+    return send(reply, index, 'no-cache');
   });
 }
