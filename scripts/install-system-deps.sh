@@ -8,11 +8,14 @@
 #                      (src/reading/native-ocr.ts; without it the reader falls back to tesseract.js)
 #   fonts-humor-sans   a handwriting-like font for the generated benchmark's handwritten pads
 #                      (test/reading/synth/layouts.ts)
+#   chromium           the browser the web app's tests drive (playwright-core, test/web/; no
+#                      browser download) and that renders the AI reports' PDFs (src/ai/pdf.ts)
+#   poppler-utils      pdftoppm / pdftotext: the report tests render and read the PDFs
 # Idempotent and quiet when everything is already there; `apt-get update` only when something
 # is missing. Used by .ci/run and by developers on a fresh machine.
 set -euo pipefail
 
-PACKAGES=(tesseract-ocr-khm fonts-khmeros tesseract-ocr fonts-humor-sans)
+PACKAGES=(tesseract-ocr-khm fonts-khmeros tesseract-ocr fonts-humor-sans chromium poppler-utils)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -43,6 +43,7 @@ import { BillingService, type BillingDeps } from '../billing/service.ts';
 import { buildGateways } from '../billing/gateways/index.ts';
 import { safetyRoutes } from '../safety/routes.ts';
 import { aiRoutes } from '../ai/routes.ts';
+import { webApp } from './web-app.ts';
 
 export interface AppDependencies {
   db: Database;
@@ -213,6 +214,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await safetyRoutes(r, services);
     await aiRoutes(r, services);
   }, { prefix: API_PREFIX });
+  // The web app at / (web/dist) with its client routes; /api, /docs and /metrics keep theirs.
+  await webApp(app as unknown as FastifyInstance);
 
   app.addHook('onClose', async () => {
     if (deps.mailer === undefined) mailer.close();

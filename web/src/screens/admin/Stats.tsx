@@ -1,0 +1,33 @@
+/** Admin statistics: users, prescriptions, doses. */
+import { useTranslation } from 'react-i18next';
+import { useQuery } from '@tanstack/react-query';
+import { api, must } from '../../api/client.ts';
+import { digits, percent } from '../../format.ts';
+import { Bars } from '../../components/Bars.tsx';
+
+export default function Stats() {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const q = useQuery({ queryKey: ['admin-stats'], queryFn: async () => must(await api.GET('/api/v1/admin/statistics')) });
+  const u = q.data?.users[0];
+  const p = q.data?.prescriptions[0];
+  if (u === undefined || p === undefined) return <p className="muted">{t('common.loading')}</p>;
+  const tiles: [string, number][] = [
+    ['admin.users', u.total_users], ['role.patient', u.patients], ['role.doctor', u.doctors], ['admin.verified', u.verified_users],
+    ['admin.newUsers', u.new_users_last_30_days], ['admin.prescriptions', p.total_prescriptions], ['admin.reminders', p.active_reminders], ['admin.doses', p.doses_last_30_days],
+  ];
+  const total = Math.max(1, p.total_prescriptions);
+  return (
+    <section>
+      <h1>{t('admin.title')}</h1>
+      <div className="card stats">
+        {tiles.map(([key, n]) => <div key={key}><span className="big-number">{digits(n, lang)}</span><span>{t(key)}</span></div>)}
+        <div><span className="big-number">{percent(p.adherence_rate_last_30_days, lang)}</span><span>{t('adherence.rate')}</span></div>
+      </div>
+      <h2>{t('admin.byStatus')}</h2>
+      <Bars label={t('admin.byStatus')} values={(['pending', 'processing', 'ocr_completed', 'completed', 'error'] as const).map((s) => ({
+        key: s, label: t(`prescriptionStatus.${s}`), value: (p[s] / total) * 100, title: `${t(`prescriptionStatus.${s}`)}: ${digits(p[s], lang)}`,
+      }))} />
+    </section>
+  );
+}
