@@ -151,7 +151,7 @@ export function Review() {
     try {
       must(await api.PATCH('/api/v1/prescriptions/{id}', { params: { path: { id } }, body: body() }));
       if (confirm) {
-        must(await api.POST('/api/v1/prescriptions/{id}/confirm', { params: { path: { id } } }));
+        must(await api.POST('/api/v1/prescriptions/{id}/confirm', { params: { path: { id } }, body: {} }));
         void client.invalidateQueries({ queryKey: ['today'] });
       }
       await client.invalidateQueries({ queryKey: ['prescription', id] });
