@@ -81,7 +81,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await hub.start();
     const queue = boss;
     app = await buildApp({
-      db, logger, config, hub, mailer,
+      db, systemDb: jobsDb, logger, config, hub, mailer,
       prescriptions: { files, enqueueReading: readingEnqueuer(queue) },
       queueDepth: () => queue.getQueueSize('prescription-read'),
       billing: { enqueuePoll: bakongPollEnqueuer(queue) },

@@ -59,6 +59,12 @@ export interface AppDependencies {
   prescriptions?: PrescriptionDeps;
   /** Billing's job hook (the Bakong poll queue); without it KHQR is not offered. */
   billing?: Pick<BillingDeps, 'enqueuePoll'>;
+  /**
+   * The background jobs' login (dastern_worker), for the few API actions that act as 'system'
+   * (a payment's confirmation, loading the drug knowledge base): the API's own login can never
+   * be 'system' (migration 014). Without it those actions fail closed.
+   */
+  systemDb?: Database;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -176,6 +182,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     requireAuth: makeRequireAuth(tokens),
     run: makeRun(deps.db),
     files: deps.prescriptions?.files,
+    systemDb: deps.systemDb ?? deps.db,
   };
 
   registerMetrics(app as unknown as FastifyInstance, { pool: deps.db.pool, queueDepth: deps.queueDepth, token: api.metricsToken });
@@ -209,7 +216,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await deliveryRoutes(r, services);
     if (deps.prescriptions) await prescriptionRoutes(r, services, deps.prescriptions);
     await billingRoutes(r, services, new BillingService({
-      db: deps.db, logger: deps.logger, env: config.env, config: config.billing, gateways: buildGateways(config), enqueuePoll: deps.billing?.enqueuePoll,
+      db: deps.systemDb ?? deps.db, logger: deps.logger, env: config.env, config: config.billing, gateways: buildGateways(config), enqueuePoll: deps.billing?.enqueuePoll,
     }));
     await safetyRoutes(r, services);
     await aiRoutes(r, services);

@@ -22,4 +22,6 @@ export interface Services {
   run: Run;
   /** The encrypted photo store (absent when the prescription routes are not served). */
   files: FileStore | undefined;
+  /** The jobs' login, for the API actions that act as 'system' (see AppDependencies.systemDb). */
+  systemDb: Database;
 }

@@ -18,7 +18,7 @@ export async function safetyRoutes(app: App, s: Services): Promise<void> {
   // The knowledge base's files are the source; the database gets a copy (schema kb) at start.
   app.addHook('onReady', async () => {
     try {
-      const loaded = await s.db.withUser({ userId: null, role: 'system' }, (tx) => loadKnowledgeIntoDb(tx));
+      const loaded = await s.systemDb.withUser({ userId: null, role: 'system' }, (tx) => loadKnowledgeIntoDb(tx));
       if (loaded) s.logger.info({ version: knowledgeBase().version }, 'drug knowledge base loaded into the database');
     } catch (err) {
       s.logger.warn({ err }, 'drug knowledge base not loaded into the database (the checks use the files)');

@@ -62,7 +62,7 @@ export function useApi(options: { env?: Record<string, string>; seed?: boolean; 
     const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
     const hub = options.hub ? new NotificationHub(t.appUrl, logger) : undefined;
     await hub?.start();
-    const app = await buildApp({ db: t.db, logger, config: testConfig(options.env), mailer: options.mailer?.() ?? mailer, hub });
+    const app = await buildApp({ db: t.db, systemDb: t.worker, logger, config: testConfig(options.env), mailer: options.mailer?.() ?? mailer, hub });
     await app.ready();
     harness = {
       app,
@@ -163,9 +163,9 @@ export interface FullApp {
 export async function startFullApp(h: Pick<ApiHarness, 't' | 'mailer'>, options: { env?: Record<string, string> } = {}): Promise<FullApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-full-app-'));
   await installQueues(h.t.ownerUrl);
-  const boss = await startQueue(h.t.appUrl, { supervise: false }, () => undefined);
+  const boss = await startQueue(h.t.workerUrl, { supervise: false }, () => undefined);
   const app = await buildApp({
-    db: h.t.db, logger: createLogger(process.env.LOG_LEVEL ?? 'silent'), config: testConfig(options.env), mailer: h.mailer,
+    db: h.t.db, systemDb: h.t.worker, logger: createLogger(process.env.LOG_LEVEL ?? 'silent'), config: testConfig(options.env), mailer: h.mailer,
     prescriptions: { files: new FileStore(dir, randomBytes(32)), enqueueReading: readingEnqueuer(boss) },
     queueDepth: () => boss.getQueueSize('prescription-read'),
     billing: { enqueuePoll: bakongPollEnqueuer(boss) },

@@ -94,10 +94,11 @@ export interface BillingHarness {
   stripeWebhook(event: unknown, o?: { secret?: string; timestamp?: number; tamper?: (payload: string) => string }): Promise<LightMyRequestResponse>;
 }
 
-let photo: Buffer | undefined;
+/** A new photo each time (the same photo twice is refused as a duplicate prescription). */
+let photos = 0;
 async function aPhoto(): Promise<Buffer> {
-  photo ??= await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 250, g: 250, b: 245 } } }).png().toBuffer();
-  return photo;
+  photos += 1;
+  return sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 250, g: photos % 256, b: Math.floor(photos / 256) % 256 } } }).png().toBuffer();
 }
 
 export function useBilling(): () => BillingHarness {
@@ -138,7 +139,7 @@ export function useBilling(): () => BillingHarness {
       async startWorkers() {
         if (workers) return;
         workers = true;
-        await startBillingWorkers({ boss: full.boss, db: h.t.db, logger: createLogger(process.env.LOG_LEVEL ?? 'silent') }, testConfig(env));
+        await startBillingWorkers({ boss: full.boss, db: h.t.worker, logger: createLogger(process.env.LOG_LEVEL ?? 'silent') }, testConfig(env));
       },
       stripeWebhook(event, o = {}) {
         const payload = JSON.stringify(event);

@@ -58,7 +58,7 @@ export function useFlowApi(options: { reader?: () => ReaderPort } = {}): () => F
     }
     await startWorkers({ boss, db: t.worker, files, reader, logger, missedThreshold: 3, archiveAfterDays: 365 });
     const app = await buildApp({
-      db: t.db, logger, config: testConfig(), mailer: new MemoryMailer(),
+      db: t.db, systemDb: t.worker, logger, config: testConfig(), mailer: new MemoryMailer(),
       prescriptions: { files, enqueueReading: readingEnqueuer(boss) },
     });
     await app.ready();
