@@ -41,7 +41,7 @@ beforeAll(async () => {
   patient = await register(h, 'patient');
   await h.t.owner.query("UPDATE users SET gender = 'female', date_of_birth = '1990-03-02' WHERE id = $1", [patient.id]);
   doctor = await register(h, 'doctor');
-  await h.t.owner.query("UPDATE users SET license_number = 'KH-MD-20417' WHERE id = $1", [doctor.id]);
+  await h.t.owner.query("UPDATE users SET license_number = 'KH-MD-20417', doctor_verified_at = now() WHERE id = $1", [doctor.id]);
   await connect(h, doctor, patient);
   const prescription = await addPrescription(h, patient.id, ['Amlodipine', 'Paracetamol']);
   const meds = await h.t.owner.query<{ id: string }>('SELECT id FROM medications WHERE prescription_id = $1 ORDER BY sequence', [prescription]);
