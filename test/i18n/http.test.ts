@@ -192,7 +192,7 @@ describe('dose reminders', () => {
   it('the dispatcher\'s notification is in the patient\'s language, in the catalogue\'s words; so is its e-mail (SMTP), without the medicine', async () => {
     const h = api();
     const people = { km: await patientWithDueDose(h, 'km'), en: await patientWithDueDose(h, 'en'), fr: await patientWithDueDose(h, 'fr') };
-    const result = await dispatchReminders(h.t.db, DUE);
+    const result = await dispatchReminders(h.t.worker, DUE);
     for (const [lang, who] of Object.entries(people) as [Language, SignedIn][]) {
       const [n] = await notifications(h, who);
       expect(n?.type).toBe('reminder');
@@ -202,7 +202,7 @@ describe('dose reminders', () => {
 
     const mailer = smtpMailer();
     try {
-      const deliverer = new Deliverer({ db: h.t.db, mailer, push: undefined, logger: createLogger('silent'), publicUrl: PUBLIC_URL });
+      const deliverer = new Deliverer({ db: h.t.worker, mailer, push: undefined, logger: createLogger('silent'), publicUrl: PUBLIC_URL });
       const report = await deliverer.deliver(result.notificationIds);
       expect(report.sent).toBeGreaterThanOrEqual(3);
     } finally {
