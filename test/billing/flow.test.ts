@@ -38,7 +38,7 @@ describe('free tier → sandbox payment → premium → end of period', () => {
 
   it('refuses the 11th prescription of a free patient with 402 free_tier_limit and a link to /plans', async () => {
     const x = b();
-    patient = await x.signUp();
+    patient = await x.signUp({ language: 'en' }); // the notifications are read in English below
     for (let i = 0; i < 10; i++) {
       const res = await x.upload(patient.access);
       expect(res.statusCode, res.body).toBe(202);
@@ -223,7 +223,7 @@ describe('free tier → sandbox payment → premium → end of period', () => {
 
   it('the sweep expires stale pending payments and reminds before the end, once; history rows are private', async () => {
     const x = b();
-    const p = await x.signUp();
+    const p = await x.signUp({ language: 'en' }); // the reminder is read in English below
     const stale = (await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'sandbox' } })).json<{ payment_id: string }>().payment_id;
     await x.h.t.owner.query(`UPDATE payment_transactions SET expires_at = now() - interval '1 second' WHERE id = $1`, [stale]);
     const paid = (await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'sandbox' } })).json<{ payment_id: string }>().payment_id;

@@ -33,8 +33,9 @@ describe('doctor verification', () => {
   it('an impostor who takes the real doctor\'s licence number first cannot lock him out; verification gives it to the real one', async () => {
     const h = api();
     const admin = await makeAdmin(h);
-    const fake = await register(h, 'doctor', REAL, { verified: false });
-    const real = await register(h, 'doctor', REAL, { verified: false });
+    // English accounts: the notifications below are read in English
+    const fake = await register(h, 'doctor', { ...REAL, language: 'en' }, { verified: false });
+    const real = await register(h, 'doctor', { ...REAL, language: 'en' }, { verified: false });
     await setLicence(h, fake, 'KH-MED-2006-0457');
     await setLicence(h, real, 'KH-MED-2006-0457'); // no unique violation among unverified accounts
     // only an admin verifies
