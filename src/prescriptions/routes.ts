@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
 import { ApiError, badRequest } from '../http/errors.ts';
+import { negotiateLanguage } from '../i18n/index.ts';
 import { AUTHED, IdParams, Nullable, Page, PageQuery, Uuid, problems } from '../http/schemas.ts';
 import { MAX_BYTES } from '../reading/index.ts';
 import { DuplicatePrescription, PrescriptionService, type PrescriptionDeps } from './service.ts';
@@ -140,7 +141,9 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
         + 'warnings: old_prescription (dated more than 30 days before the start), treatment_already_over',
       response: { 200: ConfirmResult, ...problems(...AUTHED, 403, 404, 409, 422) },
     },
-  }, async (request) => service.confirm(request, request.params.id, { startDate: request.body?.start_date }));
+  }, async (request) => service.confirm(request, request.params.id, {
+    startDate: request.body?.start_date, language: negotiateLanguage(request.headers['accept-language']),
+  }));
 
   app.delete('/prescriptions/:id', {
     ...secured,

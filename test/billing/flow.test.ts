@@ -246,4 +246,21 @@ describe('free tier → sandbox payment → premium → end of period', () => {
     await expect(x.h.t.asUser({ userId: p.id, role: 'patient' }, (tx) => tx.query(
       `INSERT INTO payment_status_history (payment_id, to_status, source) VALUES ($1, 'completed', 'forged')`, [stale]))).rejects.toThrow(/row-level security/);
   });
+
+  it('a Khmer patient reads the payment notification in Khmer (amount and date as data); a French one switching reads it in French', async () => {
+    const x = b();
+    const p = await x.signUp();
+    const checkout = (await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'sandbox' } })).json<{ payment_id: string }>();
+    expect((await x.call('POST', `/payments/sandbox/${checkout.payment_id}/complete`, { token: p.access })).statusCode).toBe(200);
+    const until = (await x.call('GET', '/subscriptions/me', { token: p.access })).json<{ current_period_end: string }>().current_period_end.slice(0, 10);
+    const list = async () => (await x.call('GET', '/notifications', { token: p.access })).json<{ items: { title: string; body: string }[] }>().items;
+    expect(await list()).toEqual(expect.arrayContaining([expect.objectContaining({
+      title: 'Premium កំពុងដំណើរការ', body: `បានទទួលការទូទាត់ចំនួន $0.50។ Premium មានសុពលភាពរហូតដល់ថ្ងៃ ${until}។ សូមអរគុណ។` })]));
+    expect((await x.call('PATCH', '/me', { token: p.access, body: { language: 'fr' } })).statusCode).toBe(200);
+    expect(await list()).toEqual(expect.arrayContaining([expect.objectContaining({
+      title: 'Premium est actif', body: `Paiement de $0.50 reçu. Premium est actif jusqu'au ${until}. Merci.` })]));
+    // a problem with values: the gateway and its currencies, in her language
+    const khr = await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'stripe', currency: 'KHR' } });
+    expect(khr.json()).toMatchObject({ code: 'currency_not_supported', detail: 'stripe n\'accepte que USD' });
+  });
 });

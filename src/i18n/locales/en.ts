@@ -7,6 +7,7 @@
  * status.<http status>: the problem's `title`.
  * resource.<what>: the thing named by notFound('what') (spaces become underscores).
  * notification.<key>: in-app notifications (title, and body when the stored body is not data).
+ * warning.<code>: a warning in a successful answer (a confirmation's warnings[].detail).
  * outgoing.*: what leaves by e-mail and Web Push — never a medicine, dose, name or note.
  * mail.*: account e-mails.
  */
@@ -165,6 +166,10 @@ export const en = {
     gateway: 'payment method',
     route: 'route',
     medication: 'medicine',
+  },
+  warning: {
+    old_prescription: 'this prescription is dated {{date}}, {{days}} days before the start ({{start}}): check it is still current, or give the day you began as start_date',
+    treatment_already_over: 'with this start date every medicine\'s course is already over: no reminder will ring',
   },
   slot: {
     morning: 'morning',

@@ -146,6 +146,10 @@ export const fr: Catalogue = {
     route: 'route',
     medication: 'médicament',
   },
+  warning: {
+    old_prescription: 'cette ordonnance est datée du {{date}}, {{days}} jours avant le début ({{start}}) : vérifiez qu\'elle est toujours d\'actualité, ou indiquez en start_date le jour où vous avez commencé',
+    treatment_already_over: 'avec cette date de début, le traitement de chaque médicament est déjà terminé : aucun rappel ne sonnera',
+  },
   slot: {
     morning: 'matin',
     noon: 'midi',
