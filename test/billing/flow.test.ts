@@ -262,5 +262,13 @@ describe('free tier → sandbox payment → premium → end of period', () => {
     // a problem with values: the gateway and its currencies, in her language
     const khr = await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'stripe', currency: 'KHR' } });
     expect(khr.json()).toMatchObject({ code: 'currency_not_supported', detail: 'stripe n\'accepte que USD' });
+    // refunded by an admin: the notice in her language, once, also in her e-mail/push channels when she chose them
+    const admin = await x.admin();
+    expect((await x.call('POST', `/payments/${checkout.payment_id}/refund`, { token: admin.access, body: { reason: 'asked' } })).statusCode).toBe(200);
+    expect((await list()).filter((n) => n.title === 'Paiement remboursé')).toEqual([
+      { title: 'Paiement remboursé', body: 'Votre paiement a été remboursé et Premium a pris fin. Vos données sont conservées.' }].map((n) => expect.objectContaining(n)));
+    const stored = await x.h.t.owner.query<{ channels: string; message_key: string; dedupe_key: string }>(
+      `SELECT channels::text, message_key, dedupe_key FROM notifications WHERE user_id = $1 AND message_key = 'payment_refunded'`, [p.id]);
+    expect(stored.rows).toEqual([{ channels: expect.stringContaining('in_app') as unknown as string, message_key: 'payment_refunded', dedupe_key: `payment:${checkout.payment_id}:refunded` }]);
   });
 });
