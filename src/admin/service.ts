@@ -4,6 +4,7 @@ import type { Services } from '../http/services.ts';
 import { ApiError, notFound } from '../http/errors.ts';
 import { actorOf } from '../http/auth.ts';
 import type { Tx } from '../db/database.ts';
+import { insertNotification } from '../i18n/notifications.ts';
 
 interface UserRow {
   id: string; email: string; role: string; first_name: string; last_name: string; is_active: boolean; email_verified_at: Date | null;
@@ -125,16 +126,8 @@ export class AdminService {
          VALUES ($1, 'admin', 'doctor_verified', 'users', $2::text, $2::uuid, $3, app_client_ip(), $4)`,
         [actor.userId, id, JSON.stringify({ license_number: current.license_number, claims_revoked: claims.rows.map((r) => r.id) }), request.id.slice(0, 64)],
       );
-      await tx.query(
-        `INSERT INTO notifications (user_id, type, title, body, data, channels) VALUES ($1, 'system', $2, $3, $4, '{in_app}')`,
-        [id, 'Your licence is verified', 'Your doctor account is verified: you can now invite patients.', JSON.stringify({ kind: 'doctor_verified' })],
-      );
-      for (const c of claims.rows) {
-        await tx.query(
-          `INSERT INTO notifications (user_id, type, title, body, data, channels) VALUES ($1, 'system', $2, $3, $4, '{in_app}')`,
-          [c.id, 'Licence number removed', 'The licence number on your account belongs to another, verified doctor. Contact support if this is a mistake.', JSON.stringify({ kind: 'license_revoked' })],
-        );
-      }
+      await insertNotification(tx, { userId: id, type: 'system', key: 'doctor_verified', data: { kind: 'doctor_verified' } });
+      for (const c of claims.rows) await insertNotification(tx, { userId: c.id, type: 'system', key: 'license_revoked', data: { kind: 'license_revoked' } });
       return one(tx, id);
     });
     if (row === undefined) throw notFound('doctor');

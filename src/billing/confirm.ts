@@ -70,9 +70,9 @@ async function apply(tx: Tx, logger: Logger, gateway: GatewayName, p: q.PaymentR
   const done = await q.transition(tx, p.id, { from: ['pending', 'expired'], to: 'completed', source: gateway, eventId: event.eventId, subscriptionId: sub.id });
   if (!done) throw new Error('payment changed under its lock');
   const money = isCurrency(p.currency) ? formatMoney(p.amount_minor, p.currency) : `${p.amount_minor} ${p.currency}`;
-  await q.notify(tx, p.user_id, 'Premium is active',
-    `Payment of ${money} received. Premium runs until ${sub.current_period_end.toISOString().slice(0, 10)}. Thank you.`,
-    { kind: 'payment_completed', payment_id: p.id, current_period_end: sub.current_period_end.toISOString() }, `payment:${p.id}:completed`);
+  await q.notify(tx, p.user_id, 'payment_completed',
+    { kind: 'payment_completed', payment_id: p.id, current_period_end: sub.current_period_end.toISOString(), amount: money, until: sub.current_period_end.toISOString().slice(0, 10) },
+    `payment:${p.id}:completed`);
   logger.info({ gateway, paymentId: p.id, subscriptionId: sub.id }, 'payment completed, subscription extended');
   return 'completed';
 }

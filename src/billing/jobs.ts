@@ -105,15 +105,14 @@ export async function runBillingSweep(d: BillingJobDeps, now = new Date()): Prom
   await d.db.withUser(SYSTEM, async (tx) => {
     for (const s of await q.endLapsedSubscriptions(tx, now)) {
       result.ended += 1;
-      await q.notify(tx, s.user_id, 'Premium has ended',
-        'You are back on the free plan. Nothing was deleted: prescriptions beyond the first 10 stay readable and can be changed again after renewing.',
+      await q.notify(tx, s.user_id, 'subscription_ended',
         { kind: 'subscription_ended', subscription_id: s.id }, `subscription:${s.id}:ended:${s.current_period_end.toISOString()}`);
     }
     for (const s of await q.claimRenewalReminders(tx, now, d.config.renewalReminderDays)) {
       result.reminded += 1;
-      await q.notify(tx, s.user_id, 'Premium ends soon',
-        `Premium ends on ${s.current_period_end.toISOString().slice(0, 10)}. Renew with a new KHQR or a card to keep it.`,
-        { kind: 'renewal_reminder', subscription_id: s.id }, `subscription:${s.id}:reminder:${s.current_period_end.toISOString()}`);
+      await q.notify(tx, s.user_id, 'renewal_reminder',
+        { kind: 'renewal_reminder', subscription_id: s.id, until: s.current_period_end.toISOString().slice(0, 10) },
+        `subscription:${s.id}:reminder:${s.current_period_end.toISOString()}`);
     }
   });
   return result;

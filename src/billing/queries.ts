@@ -4,6 +4,10 @@
  * Writes to payments and subscriptions need app.user_role 'system' or 'admin' (RLS).
  */
 import type { Tx } from '../db/database.ts';
+import { insertNotification } from '../i18n/notifications.ts';
+
+/** What billing tells a user (notification.<key> in src/i18n/locales). */
+export type BillingNotificationKey = 'payment_completed' | 'renewal_reminder' | 'subscription_ended' | 'payment_refunded';
 
 export interface PlanRow {
   id: string;
@@ -265,13 +269,12 @@ export async function setWebhookOutcome(tx: Tx, gateway: string, eventId: string
   await tx.query(`UPDATE payment_webhook_events SET outcome = $3 WHERE gateway = $1 AND event_id = $2`, [gateway, eventId, outcome]);
 }
 
-/** A notification to the user in her channels (e-mail and push go out through src/delivery). */
-export async function notify(tx: Tx, userId: string, title: string, body: string, data: Record<string, unknown>, dedupeKey: string): Promise<void> {
-  await tx.query(
-    `INSERT INTO notifications (user_id, type, title, body, data, channels, dedupe_key)
-     SELECT u.id, 'system', $2, $3, $4, notification_channels_for(u.notification_preferences), $5
-       FROM users u WHERE u.id = $1
-     ON CONFLICT (dedupe_key) DO NOTHING`, [userId, title, body, JSON.stringify(data), dedupeKey]);
+/**
+ * A notification to the user in her channels (e-mail and push go out through src/delivery, with
+ * the catalogue's generic text), its text from the catalogue's notification.<key> in her language.
+ */
+export async function notify(tx: Tx, userId: string, key: BillingNotificationKey, data: Record<string, string>, dedupeKey: string): Promise<void> {
+  await insertNotification(tx, { userId, type: 'system', key, data, channels: 'preferences', dedupeKey, skipDuplicate: true });
 }
 
 export async function prescriptionIsWritable(tx: Tx, prescriptionId: string): Promise<boolean> {

@@ -110,10 +110,15 @@ export class BillingService {
   async checkout(ctx: BillingContext, body: { plan_code: string; gateway: GatewayName; currency?: Currency | undefined }): Promise<PaymentView> {
     const gateway = this.d.gateways.get(body.gateway);
     if (gateway === undefined || !this.gatewayNames().includes(body.gateway)) {
-      throw new ApiError(400, 'gateway_unavailable', `the ${body.gateway} gateway is not offered here (offered: ${this.gatewayNames().join(', ') || 'none'})`);
+      const offered = this.gatewayNames().join(', ');
+      throw new ApiError(400, 'gateway_unavailable', `the ${body.gateway} gateway is not offered here (offered: ${offered || 'none'})`, {}, undefined,
+        { gateway: body.gateway, offered: offered || '—' });
     }
     const currency: Currency = body.currency ?? 'USD';
-    if (!gateway.currencies.includes(currency)) throw new ApiError(400, 'currency_not_supported', `${body.gateway} takes ${gateway.currencies.join(' or ')}`);
+    if (!gateway.currencies.includes(currency)) {
+      throw new ApiError(400, 'currency_not_supported', `${body.gateway} takes ${gateway.currencies.join(' or ')}`, {}, undefined,
+        { gateway: body.gateway, currencies: gateway.currencies.join(', ') });
+    }
     const { plan, pending } = await ctx.run(async (tx) => ({ plan: await q.findPlan(tx, body.plan_code), pending: await q.countPending(tx, ctx.userId) }));
     if (plan === null || !plan.is_active) throw notFound('plan');
     const amountMinor = currency === 'USD' ? plan.price_usd_cents : plan.price_khr;
@@ -208,7 +213,7 @@ export class BillingService {
     });
     // (an admin may not read the payer's notifications, which ON CONFLICT needs: 'system' writes it)
     if (payer !== null) {
-      await this.system(ctx.userId, (tx) => q.notify(tx, payer, 'Payment refunded', 'Your payment was refunded and Premium has ended. Your data is kept.',
+      await this.system(ctx.userId, (tx) => q.notify(tx, payer, 'payment_refunded',
         { kind: 'payment_refunded', payment_id: id }, `payment:${id}:refunded`));
     }
     this.d.logger.info({ paymentId: id, admin: ctx.userId }, 'payment refunded');

@@ -40,6 +40,8 @@ export class ApiError extends Error {
     readonly errors?: ProblemField[],
     /** Values for the {{placeholders}} of the catalogue's problem.<code> text. */
     readonly params?: MessageParams,
+    /** Extension members of the problem body (RFC 9457 §3.2), e.g. the id of the existing resource; never override the standard ones. */
+    readonly extensions?: Readonly<Record<string, string | number | boolean>>,
   ) {
     super(detail ?? code);
   }
@@ -96,8 +98,11 @@ function isPgError(err: unknown): err is PgLikeError & { code: string } {
 }
 
 /** Maps an error to (status, code, detail) without leaking internals. */
-export function classify(err: unknown): { status: number; code: string; detail: string | undefined; headers: Record<string, string>; errors?: ProblemField[]; params?: MessageParams } {
-  if (err instanceof ApiError) return { status: err.status, code: err.code, detail: err.detail, headers: err.headers, errors: err.errors, params: err.params };
+export function classify(err: unknown): {
+  status: number; code: string; detail: string | undefined; headers: Record<string, string>; errors?: ProblemField[]; params?: MessageParams;
+  extensions?: Readonly<Record<string, string | number | boolean>>;
+} {
+  if (err instanceof ApiError) return { status: err.status, code: err.code, detail: err.detail, headers: err.headers, errors: err.errors, params: err.params, extensions: err.extensions };
   const fe = err as Partial<FastifyError> & { validation?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string };
   if (fe && Array.isArray(fe.validation)) {
     const where = fe.validationContext ?? 'body';
@@ -203,5 +208,5 @@ export async function sendProblem(request: FastifyRequest, reply: FastifyReply, 
     .code(c.status)
     .type(PROBLEM_CONTENT_TYPE)
     .header('content-language', language)
-    .send(problem(c.status, c.code, problemDetail(language, c), request.id, c.errors, language));
+    .send({ ...c.extensions, ...problem(c.status, c.code, problemDetail(language, c), request.id, c.errors, language) });
 }

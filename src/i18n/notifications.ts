@@ -50,20 +50,39 @@ export interface NewNotification {
   /** notification_type */
   type: 'reminder' | 'alert' | 'message' | 'system' | 'refill' | 'invitation' | 'missed_dose' | 'prescription';
   key: NotificationKey;
-  data: Record<string, string | number | boolean | null>;
+  /** Stored as the row's data; its strings and numbers fill the text's {{placeholders}}. */
+  data: Record<string, string | number | boolean | null | readonly string[]>;
+  /**
+   * 'in_app' (default) or 'preferences': also the e-mail and push channels the recipient chose
+   * (those carry only the catalogue's outgoing.* text for the type, never this text).
+   */
+  channels?: 'in_app' | 'preferences';
+  /** A unique key: the notification is written once. */
+  dedupeKey?: string;
+  /**
+   * With dedupeKey: a second one is skipped silently (ON CONFLICT DO NOTHING, which needs to see
+   * the recipient's notifications under RLS); without it a second one is an error.
+   */
+  skipDuplicate?: boolean;
 }
 
 /**
  * One in-app notification named by its catalogue key. title/body are also stored, in the
  * recipient's language as the writer's RLS context sees it (km when it cannot), for the export.
+ * Returns whether a row was written.
  */
-export async function insertNotification(tx: Tx, n: NewNotification): Promise<void> {
+export async function insertNotification(tx: Pick<Tx, 'query'>, n: NewNotification): Promise<boolean> {
   const texts: Record<string, { title: string; body: string }> = {};
-  for (const lang of LANGUAGES) texts[lang] = renderNotification({ type: n.type, title: '', body: '', data: n.data, message_key: n.key }, lang);
-  await tx.query(
-    `INSERT INTO notifications (user_id, type, title, body, data, channels, message_key)
-     SELECT $1, $2::notification_type, x.t->>'title', x.t->>'body', $4::jsonb, '{in_app}', $5
-       FROM (SELECT coalesce($3::jsonb -> (SELECT language FROM users WHERE id = $1), $3::jsonb -> 'km') AS t) AS x`,
-    [n.userId, n.type, JSON.stringify(texts), JSON.stringify(n.data), n.key],
+  const data: Record<string, unknown> = n.data;
+  for (const lang of LANGUAGES) texts[lang] = renderNotification({ type: n.type, title: '', body: '', data, message_key: n.key }, lang);
+  const res = await tx.query(
+    `INSERT INTO notifications (user_id, type, title, body, data, channels, message_key, dedupe_key)
+     SELECT $1, $2::notification_type, x.t->>'title', x.t->>'body', $4::jsonb,
+            CASE WHEN $6 THEN coalesce((SELECT notification_channels_for(notification_preferences) FROM users WHERE id = $1), '{in_app}') ELSE '{in_app}' END,
+            $5, $7
+       FROM (SELECT coalesce($3::jsonb -> (SELECT language FROM users WHERE id = $1), $3::jsonb -> 'km') AS t) AS x
+     ${n.dedupeKey !== undefined && n.skipDuplicate === true ? 'ON CONFLICT (dedupe_key) DO NOTHING' : ''}`,
+    [n.userId, n.type, JSON.stringify(texts), JSON.stringify(n.data), n.key, n.channels === 'preferences', n.dedupeKey ?? null],
   );
+  return (res.rowCount ?? 0) > 0;
 }

@@ -4,7 +4,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
-import { ApiError, PROBLEM_CONTENT_TYPE, badRequest, problem } from '../http/errors.ts';
+import { ApiError, badRequest } from '../http/errors.ts';
+import { negotiateLanguage } from '../i18n/index.ts';
 import { AUTHED, IdParams, Nullable, Page, PageQuery, Uuid, problems } from '../http/schemas.ts';
 import { MAX_BYTES } from '../reading/index.ts';
 import { DuplicatePrescription, PrescriptionService, type PrescriptionDeps } from './service.ts';
@@ -107,9 +108,9 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
       return reply.code(202).send(await service.upload(request, bytes, { allowDuplicate: request.query.allow_duplicate === true }));
     } catch (err) {
       if (!(err instanceof DuplicatePrescription)) throw err;
-      const detail = 'this photo was already uploaded; open the existing prescription, or upload again with ?allow_duplicate=true';
-      return reply.code(409).type(PROBLEM_CONTENT_TYPE)
-        .send({ ...problem(409, 'duplicate_prescription', detail, request.id), existing_prescription_id: err.existingId });
+      // through the error mapper (translated detail and title, Content-Language), with the existing id as an extension member
+      throw new ApiError(409, 'duplicate_prescription', 'this photo was already uploaded; open the existing prescription, or upload again with ?allow_duplicate=true',
+        {}, undefined, undefined, { existing_prescription_id: err.existingId });
     }
   });
 
@@ -140,7 +141,9 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
         + 'warnings: old_prescription (dated more than 30 days before the start), treatment_already_over',
       response: { 200: ConfirmResult, ...problems(...AUTHED, 403, 404, 409, 422) },
     },
-  }, async (request) => service.confirm(request, request.params.id, { startDate: request.body?.start_date }));
+  }, async (request) => service.confirm(request, request.params.id, {
+    startDate: request.body?.start_date, language: negotiateLanguage(request.headers['accept-language']),
+  }));
 
   app.delete('/prescriptions/:id', {
     ...secured,

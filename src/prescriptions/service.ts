@@ -18,6 +18,7 @@ import { checkImage, makeThumbnail, withoutMetadata } from './images.ts';
 import * as q from './queries.ts';
 import { assertPrescriptionWritable, freeTierLimit } from '../billing/limits.ts';
 import { notifyDoctorsOfMajorAlerts, prescriptionSafetyAlerts } from '../safety/service.ts';
+import { languageOf, t, type Language } from '../i18n/index.ts';
 import type { DraftMedicationT, PatchPrescriptionT, PrescriptionDetailT, PrescriptionStatus, PrescriptionSummaryT } from './types.ts';
 
 export interface PrescriptionDeps {
@@ -33,16 +34,13 @@ export interface ConfirmWarning {
 
 const OLD_AFTER_DAYS = 30;
 
-/** A prescription dated more than 30 days before the start: perhaps not what she takes today. */
-export function confirmWarnings(prescriptionDate: string | null, startDate: string | undefined, today: string): ConfirmWarning[] {
+/** A prescription dated more than 30 days before the start: perhaps not what she takes today. Its detail in `language`. */
+export function confirmWarnings(prescriptionDate: string | null, startDate: string | undefined, today: string, language: Language = 'en'): ConfirmWarning[] {
   if (prescriptionDate === null) return [];
   const start = startDate ?? today;
   const days = Math.round((Date.parse(start) - Date.parse(prescriptionDate)) / 86_400_000);
   if (days <= OLD_AFTER_DAYS) return [];
-  return [{
-    code: 'old_prescription',
-    detail: `this prescription is dated ${prescriptionDate}, ${days} days before the start (${start}): check it is still current, or give the day you began as start_date`,
-  }];
+  return [{ code: 'old_prescription', detail: t(language, 'warning.old_prescription', { date: prescriptionDate, days, start }) }];
 }
 
 /** The patient already has a prescription with this very photo (409 duplicate_prescription). */
@@ -190,7 +188,11 @@ export class PrescriptionService {
     });
   }
 
-  async confirm(request: FastifyRequest, id: string, options: { startDate?: string | undefined } = {}): Promise<PrescriptionDetailT & { warnings: ConfirmWarning[] }> {
+  /**
+   * `options.language`: the language the client asked for (Accept-Language), if any; else the
+   * patient's stored one. The warnings' details are in it.
+   */
+  async confirm(request: FastifyRequest, id: string, options: { startDate?: string | undefined; language?: Language | undefined } = {}): Promise<PrescriptionDetailT & { warnings: ConfirmWarning[] }> {
     const actor = actorOf(request);
     return this.s.run(request, async (tx) => {
       const row = await ownedForUpdate(tx, id, actor.userId);
@@ -202,13 +204,14 @@ export class PrescriptionService {
         throw new ApiError(422, 'no_dose_schedule', 'every medication needs a dose in at least one slot (morning, noon, evening, night)',
           {}, noDose.map((m) => ({ path: `medications/${draft.indexOf(m)}/dosage_schedule`, message: `${m.name}: no dose` })));
       }
-      const user = await tx.query<{ timezone: string; dose_schedule_template: unknown; today: string }>(
-        `SELECT timezone, dose_schedule_template, to_char((now() AT TIME ZONE timezone)::date, 'YYYY-MM-DD') AS today FROM users WHERE id = $1`, [actor.userId]);
+      const user = await tx.query<{ timezone: string; dose_schedule_template: unknown; today: string; language: string | null }>(
+        `SELECT timezone, dose_schedule_template, to_char((now() AT TIME ZONE timezone)::date, 'YYYY-MM-DD') AS today, language FROM users WHERE id = $1`, [actor.userId]);
+      const language = options.language ?? languageOf(user.rows[0]?.language);
       const times = slotTimes(user.rows[0]?.dose_schedule_template);
       const timezone = user.rows[0]?.timezone ?? 'Asia/Phnom_Penh';
       const today = user.rows[0]?.today ?? new Date().toISOString().slice(0, 10);
       if (options.startDate !== undefined) checkStartDate(options.startDate, today);
-      const warnings = confirmWarnings(row.prescription_date, options.startDate, today);
+      const warnings = confirmWarnings(row.prescription_date, options.startDate, today, language);
       for (const [index, m] of draft.entries()) {
         const plan = planMedication(m, times);
         const med = await tx.query<{ id: string }>(
@@ -234,7 +237,7 @@ export class PrescriptionService {
       if (!updated) throw notFound('prescription');
       const detail = await this.detail(tx, updated);
       if (detail.reminders.length > 0 && detail.reminders.every((r) => !r.is_active)) {
-        warnings.push({ code: 'treatment_already_over', detail: 'with this start date every medicine\'s course is already over: no reminder will ring' });
+        warnings.push({ code: 'treatment_already_over', detail: t(language, 'warning.treatment_already_over') });
       }
       return { ...detail, warnings };
     });

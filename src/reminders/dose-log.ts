@@ -62,7 +62,8 @@ export async function recordDose(
       throw new ApiError(422, 'snooze_in_past', 'snoozed_until must be later than now and than the dose time', {}, [{ path: 'body/snoozed_until', message: 'in the future' }]);
     }
     if (snoozedUntil.getTime() > graceEnd) {
-      throw new ApiError(422, 'snooze_past_grace', `a dose can be snoozed until ${new Date(graceEnd).toISOString()} at the latest (then it counts as missed)`, {}, [{ path: 'body/snoozed_until', message: 'within the grace window' }]);
+      const until = new Date(graceEnd).toISOString();
+      throw new ApiError(422, 'snooze_past_grace', `a dose can be snoozed until ${until} at the latest (then it counts as missed)`, {}, [{ path: 'body/snoozed_until', message: 'within the grace window' }], { until });
     }
   } else {
     actionAt = body.at !== undefined ? new Date(body.at) : ctx.now;

@@ -1,5 +1,6 @@
 /** SQL of the safety checks: the patient's facts and her other active medicines (RLS applies). */
 import type { Tx } from '../db/database.ts';
+import { insertNotification } from '../i18n/notifications.ts';
 
 export interface PatientFactsRow {
   allergies: string[];
@@ -54,26 +55,25 @@ export async function activeMedications(tx: Pick<Tx, 'query'>, patientId: string
 
 /**
  * One in-app notification to each doctor following the patient (active relationship, may view
- * her prescriptions) about the major alerts of a confirmed prescription. No medicine name in
- * the text (notifications may go out by e-mail or push); the ids and kinds in data. A prescription
- * is confirmed once; the dedupe key makes a second notification impossible all the same (no ON
- * CONFLICT: under RLS the patient may not see her doctors' notifications).
+ * her prescriptions) about the major alerts of a confirmed prescription, in the doctor's language
+ * (notification.safety_alert: her name and the count; the ids and kinds in data). No medicine name
+ * in the text (notifications may go out by e-mail or push). A prescription is confirmed once; the
+ * dedupe key makes a second notification impossible all the same (no ON CONFLICT: under RLS the
+ * patient may not see her doctors' notifications).
  */
 export async function notifyDoctors(tx: Pick<Tx, 'query'>, patientId: string, prescriptionId: string, summary: { count: number; kinds: string[]; worst: string }): Promise<number> {
-  const res = await tx.query(
-    `INSERT INTO notifications (user_id, type, title, body, data, dedupe_key)
-     SELECT r.doctor_id, 'alert',
-            CASE d.language WHEN 'en' THEN 'Medication safety alert' WHEN 'fr' THEN 'Alerte de sécurité médicamenteuse' ELSE 'ការជូនដំណឹងសុវត្ថិភាពថ្នាំ' END,
-            CASE d.language
-              WHEN 'en' THEN p.first_name || ' ' || p.last_name || ' confirmed a prescription with ' || $3::int || ' serious safety alert(s). Please review it.'
-              WHEN 'fr' THEN p.first_name || ' ' || p.last_name || ' a confirmé une ordonnance avec ' || $3::int || ' alerte(s) de sécurité importante(s). Merci de la vérifier.'
-              ELSE p.first_name || ' ' || p.last_name || ' បានបញ្ជាក់វេជ្ជបញ្ជាដែលមានការជូនដំណឹងសុវត្ថិភាពធ្ងន់ធ្ងរ ' || $3::int || '។ សូមពិនិត្យ។' END,
-            jsonb_build_object('patient_id', $1::uuid, 'prescription_id', $2::uuid, 'alerts', $3::int, 'kinds', $4::text[], 'severity', $5::text),
-            'safety:' || $2::text || ':' || r.doctor_id
+  const res = await tx.query<{ doctor_id: string; patient: string }>(
+    `SELECT r.doctor_id, btrim(coalesce(p.first_name, '') || ' ' || coalesce(p.last_name, '')) AS patient
        FROM doctor_patient_relationships r
-       JOIN users d ON d.id = r.doctor_id
        JOIN users p ON p.id = r.patient_id
       WHERE r.patient_id = $1 AND r.status = 'active' AND r.can_view_prescriptions AND r.doctor_id IS NOT NULL`,
-    [patientId, prescriptionId, summary.count, summary.kinds, summary.worst]);
-  return res.rowCount ?? 0;
+    [patientId]);
+  for (const r of res.rows) {
+    await insertNotification(tx, {
+      userId: r.doctor_id, type: 'alert', key: 'safety_alert',
+      data: { patient_id: patientId, prescription_id: prescriptionId, alerts: summary.count, kinds: summary.kinds, severity: summary.worst, patient: r.patient },
+      dedupeKey: `safety:${prescriptionId}:${r.doctor_id}`,
+    });
+  }
+  return res.rows.length;
 }

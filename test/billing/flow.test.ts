@@ -38,7 +38,7 @@ describe('free tier → sandbox payment → premium → end of period', () => {
 
   it('refuses the 11th prescription of a free patient with 402 free_tier_limit and a link to /plans', async () => {
     const x = b();
-    patient = await x.signUp();
+    patient = await x.signUp({ language: 'en' }); // the notifications are read in English below
     for (let i = 0; i < 10; i++) {
       const res = await x.upload(patient.access);
       expect(res.statusCode, res.body).toBe(202);
@@ -223,7 +223,7 @@ describe('free tier → sandbox payment → premium → end of period', () => {
 
   it('the sweep expires stale pending payments and reminds before the end, once; history rows are private', async () => {
     const x = b();
-    const p = await x.signUp();
+    const p = await x.signUp({ language: 'en' }); // the reminder is read in English below
     const stale = (await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'sandbox' } })).json<{ payment_id: string }>().payment_id;
     await x.h.t.owner.query(`UPDATE payment_transactions SET expires_at = now() - interval '1 second' WHERE id = $1`, [stale]);
     const paid = (await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'sandbox' } })).json<{ payment_id: string }>().payment_id;
@@ -245,5 +245,30 @@ describe('free tier → sandbox payment → premium → end of period', () => {
     expect(own.rowCount).toBe(4);
     await expect(x.h.t.asUser({ userId: p.id, role: 'patient' }, (tx) => tx.query(
       `INSERT INTO payment_status_history (payment_id, to_status, source) VALUES ($1, 'completed', 'forged')`, [stale]))).rejects.toThrow(/row-level security/);
+  });
+
+  it('a Khmer patient reads the payment notification in Khmer (amount and date as data); a French one switching reads it in French', async () => {
+    const x = b();
+    const p = await x.signUp();
+    const checkout = (await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'sandbox' } })).json<{ payment_id: string }>();
+    expect((await x.call('POST', `/payments/sandbox/${checkout.payment_id}/complete`, { token: p.access })).statusCode).toBe(200);
+    const until = (await x.call('GET', '/subscriptions/me', { token: p.access })).json<{ current_period_end: string }>().current_period_end.slice(0, 10);
+    const list = async () => (await x.call('GET', '/notifications', { token: p.access })).json<{ items: { title: string; body: string }[] }>().items;
+    expect(await list()).toEqual(expect.arrayContaining([expect.objectContaining({
+      title: 'Premium កំពុងដំណើរការ', body: `បានទទួលការទូទាត់ចំនួន $0.50។ Premium មានសុពលភាពរហូតដល់ថ្ងៃ ${until}។ សូមអរគុណ។` })]));
+    expect((await x.call('PATCH', '/me', { token: p.access, body: { language: 'fr' } })).statusCode).toBe(200);
+    expect(await list()).toEqual(expect.arrayContaining([expect.objectContaining({
+      title: 'Premium est actif', body: `Paiement de $0.50 reçu. Premium est actif jusqu'au ${until}. Merci.` })]));
+    // a problem with values: the gateway and its currencies, in her language
+    const khr = await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'stripe', currency: 'KHR' } });
+    expect(khr.json()).toMatchObject({ code: 'currency_not_supported', detail: 'stripe n\'accepte que USD' });
+    // refunded by an admin: the notice in her language, once, also in her e-mail/push channels when she chose them
+    const admin = await x.admin();
+    expect((await x.call('POST', `/payments/${checkout.payment_id}/refund`, { token: admin.access, body: { reason: 'asked' } })).statusCode).toBe(200);
+    expect((await list()).filter((n) => n.title === 'Paiement remboursé')).toEqual([
+      { title: 'Paiement remboursé', body: 'Votre paiement a été remboursé et Premium a pris fin. Vos données sont conservées.' }].map((n) => expect.objectContaining(n)));
+    const stored = await x.h.t.owner.query<{ channels: string; message_key: string; dedupe_key: string }>(
+      `SELECT channels::text, message_key, dedupe_key FROM notifications WHERE user_id = $1 AND message_key = 'payment_refunded'`, [p.id]);
+    expect(stored.rows).toEqual([{ channels: expect.stringContaining('in_app') as unknown as string, message_key: 'payment_refunded', dedupe_key: `payment:${checkout.payment_id}:refunded` }]);
   });
 });

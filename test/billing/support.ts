@@ -85,7 +85,8 @@ export interface BillingHarness {
   bakongPaid: Map<string, { amount: number; currency: string; toAccountId?: string }>;
   env: Record<string, string>;
   call(method: InjectOptions['method'], path: string, o?: { token?: string; body?: unknown; headers?: Record<string, string>; payload?: string | Buffer }): Promise<LightMyRequestResponse>;
-  signUp(): Promise<SignedIn>;
+  /** A new patient (km by default, as any account; `extra` goes into the registration, e.g. { language: 'en' }). */
+  signUp(extra?: Record<string, unknown>): Promise<SignedIn>;
   admin(): Promise<SignedIn>;
   upload(token: string): Promise<LightMyRequestResponse>;
   /** Starts billing's workers (Bakong poll, sweep) on the app's queue. */
@@ -127,14 +128,14 @@ export function useBilling(): () => BillingHarness {
     let workers = false;
     harness = {
       h, full, stripe, bakong, bakongPaid, env, call,
-      signUp: () => register({ call: (m, p, o) => call(m, p, o) }, 'patient'),
+      signUp: (extra) => register({ call: (m, p, o) => call(m, p, o) }, 'patient', extra),
       admin: () => makeAdmin(h),
       async upload(token) {
         const boundary = `----dastern${randomBytes(8).toString('hex')}`;
         const body = Buffer.concat([
           Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="photo.png"\r\nContent-Type: image/png\r\n\r\n`),
           await aPhoto(), Buffer.from(`\r\n--${boundary}--\r\n`)]);
-        return full.app.inject({ method: 'POST', url: `${API_PREFIX}/prescriptions`, payload: body, headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}` } });
+        return full.app.inject({ method: 'POST', url: `${API_PREFIX}/prescriptions?allow_duplicate=true`, payload: body, headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}` } });
       },
       async startWorkers() {
         if (workers) return;

@@ -50,4 +50,36 @@ describe('prescription notifications and problems in Khmer', () => {
     expect(res.json()).toMatchObject({ code: 'free_tier_limit', title: 'ត្រូវការការទូទាត់' });
     expect(res.json().detail).toBe('គម្រោងឥតគិតថ្លៃរក្សាទុកវេជ្ជបញ្ជាបានត្រឹម ១០ ប៉ុណ្ណោះ។ សូមដំឡើងទៅគម្រោង Premium ($0.50 ក្នុងមួយខែ ឬ $5 ក្នុងមួយឆ្នាំ) ដើម្បីបន្ថែមទៀត។');
   });
+
+  it('the same photo twice: 409 duplicate_prescription in the patient\'s language, with the existing id; confirm warnings by Accept-Language, else her language', async () => {
+    const h = x();
+    const p = await register(h, 'patient');
+    const photo = await sharp({ create: { width: 120, height: 80, channels: 3, background: '#eeeeee' } }).png().toBuffer();
+    const up = await h.upload(p.access, photo);
+    expect(up.statusCode, up.body).toBe(202);
+    const id = up.json<{ id: string }>().id;
+    const again = await h.upload(p.access, photo);
+    expect(again.statusCode).toBe(409);
+    expect(again.headers['content-type']).toContain('application/problem+json');
+    expect(again.headers['content-language']).toBe('km');
+    expect(again.json()).toMatchObject({
+      code: 'duplicate_prescription', status: 409, title: 'ខុសនឹងស្ថានភាពបច្ចុប្បន្ន', existing_prescription_id: id,
+      detail: 'រូបថតនេះត្រូវបានផ្ទុកឡើងរួចហើយ។ សូមបើកវេជ្ជបញ្ជាដែលមានស្រាប់ ឬផ្ទុកឡើងម្តងទៀតជាមួយ ?allow_duplicate=true។',
+    });
+    await h.waitForStatus(p.access, id, ['ocr_completed']);
+    // the reading is dated 2026-01-15: more than 30 days before a start today or later
+    const start = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const fr = await h.call('POST', `/prescriptions/${id}/confirm`, { token: p.access, body: { start_date: start }, headers: { 'accept-language': 'fr-FR,fr;q=0.9' } });
+    expect(fr.statusCode, fr.body).toBe(200);
+    const warning = fr.json<{ warnings: { code: string; detail: string }[] }>().warnings[0];
+    expect(warning?.code).toBe('old_prescription');
+    expect(warning?.detail).toMatch(new RegExp(`^cette ordonnance est datée du 2026-01-15, \\d+ jours avant le début \\(${start}\\)`));
+    // a second prescription, confirmed without Accept-Language: her stored language (km)
+    const second = await h.upload(p.access, await sharp({ create: { width: 120, height: 80, channels: 3, background: '#dddddd' } }).png().toBuffer());
+    const secondId = second.json<{ id: string }>().id;
+    await h.waitForStatus(p.access, secondId, ['ocr_completed']);
+    const km = await h.call('POST', `/prescriptions/${secondId}/confirm`, { token: p.access });
+    expect(km.statusCode, km.body).toBe(200);
+    expect(km.json<{ warnings: { code: string; detail: string }[] }>().warnings[0]?.detail).toMatch(/^វេជ្ជបញ្ជានេះចុះកាលបរិច្ឆេទ 2026-01-15 គឺ \d+ ថ្ងៃមុនថ្ងៃចាប់ផ្តើម/);
+  });
 });

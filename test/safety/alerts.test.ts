@@ -149,6 +149,10 @@ describe('safety alerts on a prescription', () => {
     expect(n?.user_id).toBe(doctor.id);
     expect(n?.type).toBe('alert');
     expect(n?.title).toBe('Alerte de sécurité médicamenteuse');
+    expect(n?.body).toMatch(/^Sok Dara a confirmé une ordonnance avec \d+ alerte\(s\) de sécurité importante\(s\)\. Merci de la vérifier\.$/);
+    // read through the API in the doctor's language, the same text
+    const listed = (await full.app.inject({ method: 'GET', url: '/api/v1/notifications', headers: { authorization: `Bearer ${doctor.access}` } })).json<{ items: { title: string; body: string }[] }>().items;
+    expect(listed).toEqual([expect.objectContaining({ title: n?.title, body: n?.body })]);
     expect(n?.data).toMatchObject({ prescription_id: id, kinds: ['interaction'], severity: 'contraindicated' });
     expect(`${n?.title} ${n?.body}`).not.toMatch(/simvastatin|clarithromycin/i);
     // the doctor reads the prescription: the alerts in his language

@@ -33,8 +33,9 @@ describe('doctor verification', () => {
   it('an impostor who takes the real doctor\'s licence number first cannot lock him out; verification gives it to the real one', async () => {
     const h = api();
     const admin = await makeAdmin(h);
-    const fake = await register(h, 'doctor', REAL, { verified: false });
-    const real = await register(h, 'doctor', REAL, { verified: false });
+    // English accounts: the notifications below are read in English
+    const fake = await register(h, 'doctor', { ...REAL, language: 'en' }, { verified: false });
+    const real = await register(h, 'doctor', { ...REAL, language: 'en' }, { verified: false });
     await setLicence(h, fake, 'KH-MED-2006-0457');
     await setLicence(h, real, 'KH-MED-2006-0457'); // no unique violation among unverified accounts
     // only an admin verifies
@@ -101,5 +102,16 @@ describe('doctor verification', () => {
     expect(rel.statusCode, rel.body).toBe(200);
     expect(rel.json()).toMatchObject({ status: 'active', can_view_prescriptions: false, can_add_notes: false, can_modify_reminders: false });
     expect((await h.call('GET', `/care/patients/${patient.id}/prescriptions`, { token: doctor.access })).statusCode).toBe(404);
+  });
+
+  it('a Khmer doctor reads his verification notice in Khmer', async () => {
+    const h = api();
+    const admin = await makeAdmin(h);
+    const doctor = await register(h, 'doctor', {}, { verified: false });
+    await setLicence(h, doctor, `KH-MED-${Date.now()}`);
+    expect((await h.call('POST', `/admin/doctors/${doctor.id}/verify`, { token: admin.access, body: {} })).statusCode).toBe(200);
+    const notes = (await h.call('GET', '/notifications', { token: doctor.access })).json().items as { title: string; body: string }[];
+    expect(notes).toEqual(expect.arrayContaining([expect.objectContaining({
+      title: 'អាជ្ញាប័ណ្ណរបស់អ្នកត្រូវបានផ្ទៀងផ្ទាត់ហើយ', body: 'គណនីវេជ្ជបណ្ឌិតរបស់អ្នកត្រូវបានផ្ទៀងផ្ទាត់ហើយ៖ ឥឡូវនេះ អ្នកអាចអញ្ជើញអ្នកជំងឺបាន។' })]));
   });
 });

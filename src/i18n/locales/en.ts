@@ -7,6 +7,7 @@
  * status.<http status>: the problem's `title`.
  * resource.<what>: the thing named by notFound('what') (spaces become underscores).
  * notification.<key>: in-app notifications (title, and body when the stored body is not data).
+ * warning.<code>: a warning in a successful answer (a confirmation's warnings[].detail).
  * outgoing.*: what leaves by e-mail and Web Push — never a medicine, dose, name or note.
  * mail.*: account e-mails.
  */
@@ -70,7 +71,7 @@ export const en = {
     admin_cannot_self_erase: 'an admin account is removed by another admin',
     cannot_change_self: 'an admin cannot deactivate their own account',
     // prescriptions
-    free_tier_limit: 'the free plan keeps up to 10 prescriptions: upgrade to Premium ($0.50 a month or $5 a year) to add more',
+    free_tier_limit: 'the free plan keeps up to 10 prescriptions: upgrade to Premium ($0.50 a month or $5 a year) to add more — see /api/v1/plans',
     not_owner: 'only the patient herself can do this',
     no_image: 'this prescription has no photo to read',
     no_medications: 'add at least one medication before confirming',
@@ -87,6 +88,7 @@ export const en = {
     unsupported_image: 'send a JPEG, PNG or WebP photo of the prescription',
     too_many_pixels: 'the image is larger than 40 megapixels',
     corrupt_image: 'the image could not be read (damaged or incomplete file)',
+    duplicate_prescription: 'this photo was already uploaded; open the existing prescription, or upload again with ?allow_duplicate=true',
     // reminders and doses
     not_a_dose_time: 'this time is not one of the reminder\'s dose times',
     dose_in_future: 'a dose more than 12 hours ahead cannot be recorded yet',
@@ -108,6 +110,39 @@ export const en = {
     invalid_push_keys: 'the push subscription keys are not valid',
     too_many_push_subscriptions: 'too many devices receive push notifications; remove one first',
     server_event: 'this event is recorded by the server itself',
+    // doctors' licences (src/admin, src/care)
+    license_missing: 'this doctor has not given a licence number yet',
+    license_changed: 'the licence number on the account is not the one checked',
+    license_already_verified: 'another verified doctor holds this licence number',
+    doctor_not_verified: 'the doctor\'s licence has not been verified by an administrator yet; a care connection is possible only once it is',
+    // AI assistant and reports
+    ai_quota_exceeded: 'this month\'s AI requests are used up; the quota renews next month',
+    pdf_unavailable: 'the PDF cannot be made on this server (it needs Chromium)',
+    premium_required: 'this is a Premium feature ($0.50 a month or $5 a year): see /api/v1/plans',
+    // subscriptions and payments
+    gateway_unavailable: 'the {{gateway}} payment method is not offered here (offered: {{offered}})',
+    currency_not_supported: '{{gateway}} accepts only {{currencies}}',
+    plan_not_purchasable: 'the free plan needs no payment',
+    too_many_pending_payments: 'too many payments are waiting: finish the ones already started, or let them expire',
+    gateway_error: 'the card payment page could not be opened; try again later',
+    invalid_signature: 'the webhook signature does not verify',
+    no_active_subscription: 'there is no paid subscription to cancel',
+    not_refundable: 'only a completed payment can be refunded',
+    not_paid: 'a receipt exists once the payment is completed',
+    // push, live stream
+    push_endpoint_taken: 'this browser is registered for another account; sign out there first, or subscribe again in the browser',
+    invalid_ticket: 'the stream ticket is unknown, already used or expired; ask for a new one',
+    // doses and own medicines
+    reason_only_when_skipped: 'a reason is recorded only with a skipped dose',
+    snoozed_until_only_when_snoozed: 'snoozed_until goes only with status "snoozed"',
+    snooze_in_past: 'the snooze time must be later than now and than the dose time',
+    snooze_past_grace: 'a dose can be snoozed until {{until}} at the latest (then it counts as missed)',
+    invalid_start_date: 'the start date must lie between 1990-01-01 and one year from today',
+    meal_conflict: 'a medicine is taken either before or after a meal, not both',
+    invalid_range: '"from" is after "to"',
+    range_too_long: 'at most 366 days at a time',
+    not_as_needed: 'this medicine has a schedule: record its doses on its reminders',
+    medication_stopped: 'this medicine was stopped',
   },
   resource: {
     resource: 'resource',
@@ -123,6 +158,18 @@ export const en = {
     note: 'note',
     relationship: 'relationship',
     invitation: 'invitation',
+    doctor: 'doctor',
+    report: 'report',
+    conversation: 'conversation',
+    plan: 'plan',
+    payment: 'payment',
+    gateway: 'payment method',
+    route: 'route',
+    medication: 'medicine',
+  },
+  warning: {
+    old_prescription: 'this prescription is dated {{date}}, {{days}} days before the start ({{start}}): check it is still current, or give the day you began as start_date',
+    treatment_already_over: 'with this start date every medicine\'s course is already over: no reminder will ring',
   },
   slot: {
     morning: 'morning',
@@ -139,6 +186,16 @@ export const en = {
     note_added: { title: 'New note from your doctor', body: 'Your doctor added a note to your record.' },
     invitation_accepted: { title: 'Invitation accepted', body: 'Your care invitation was accepted.' },
     relationship_ended: { title: 'Care relationship ended', body: 'A care relationship was ended.' },
+    // subscriptions (src/billing); the amount and dates are data
+    payment_completed: { title: 'Premium is active', body: 'Payment of {{amount}} received. Premium runs until {{until}}. Thank you.' },
+    renewal_reminder: { title: 'Premium ends soon', body: 'Premium ends on {{until}}. Renew with a new KHQR or a card to keep it.' },
+    subscription_ended: { title: 'Premium has ended', body: 'You are back on the free plan. Nothing was deleted: prescriptions beyond the first 10 stay readable and can be changed again after renewing.' },
+    payment_refunded: { title: 'Payment refunded', body: 'Your payment was refunded and Premium has ended. Your data is kept.' },
+    // doctors' licences (src/admin)
+    doctor_verified: { title: 'Your licence is verified', body: 'Your doctor account is verified: you can now invite patients.' },
+    license_revoked: { title: 'Licence number removed', body: 'The licence number on your account belongs to another, verified doctor. Contact support if this is a mistake.' },
+    // to a patient's doctors (src/safety): her name and a count, never a medicine
+    safety_alert: { title: 'Medication safety alert', body: '{{patient}} confirmed a prescription with {{alerts}} serious safety alert(s). Please review it.' },
   },
   outgoing: {
     reminder: 'Time for your {{slot}} medicine',
