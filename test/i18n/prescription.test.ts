@@ -48,7 +48,7 @@ describe('prescription notifications and problems in Khmer', () => {
     const res = await h.upload(p.access, photo);
     expect(res.statusCode).toBe(402);
     expect(res.json()).toMatchObject({ code: 'free_tier_limit', title: 'ត្រូវការការទូទាត់' });
-    expect(res.json().detail).toBe('គម្រោងឥតគិតថ្លៃរក្សាទុកវេជ្ជបញ្ជាបានត្រឹម ១០ ប៉ុណ្ណោះ។ សូមដំឡើងទៅគម្រោង Premium ($0.50 ក្នុងមួយខែ ឬ $5 ក្នុងមួយឆ្នាំ) ដើម្បីបន្ថែមទៀត។');
+    expect(res.json().detail).toBe('គម្រោងឥតគិតថ្លៃរក្សាទុកវេជ្ជបញ្ជាបានត្រឹម ១០ ប៉ុណ្ណោះ។ សូមដំឡើងទៅគម្រោង Premium ($0.50 ក្នុងមួយខែ ឬ $5 ក្នុងមួយឆ្នាំ) ដើម្បីបន្ថែមទៀត។ — សូមមើល /api/v1/plans');
   });
 
   it('the same photo twice: 409 duplicate_prescription in the patient\'s language, with the existing id; confirm warnings by Accept-Language, else her language', async () => {
