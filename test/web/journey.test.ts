@@ -182,10 +182,14 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await doc.page.getByLabel(en.role.doctor).check();
     await doc.page.getByLabel(en.auth.firstName).fill('Vanna');
     await doc.page.getByLabel(en.auth.lastName).fill('Keo');
-    await doc.page.getByLabel(en.auth.email).fill(`web.doctor.${process.pid}.${Date.now()}@example.com`);
+    const doctorEmail = `web.doctor.${process.pid}.${Date.now()}@example.com`;
+    await doc.page.getByLabel(en.auth.email).fill(doctorEmail);
     await doc.page.getByLabel(en.auth.password, { exact: true }).fill('doctor password 42 ok');
     await doc.page.getByRole('button', { name: en.auth.signUp }).click();
     await doc.page.waitForURL('**/settings?welcome=1');
+    // an administrator checks his licence (until then a doctor cannot invite: issue 16 item 3)
+    await t().owner.query('UPDATE users SET license_number = $2 WHERE email = $1', [doctorEmail, `KH-WEB-${process.pid}`]);
+    await t().owner.query('UPDATE users SET doctor_verified_at = now() WHERE email = $1', [doctorEmail]);
     await doc.page.getByRole('link', { name: en.nav.patients }).click();
     await doc.page.getByRole('button', { name: en.patients.invite }).click();
     const code = (await doc.page.locator('code.code').textContent()) ?? '';
@@ -231,7 +235,7 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     const token = (JSON.parse(session) as { access: string }).access;
     const form = new FormData();
     form.append('image', new Blob([fs.readFileSync(PHOTO)], { type: PHOTO.endsWith('.png') ? 'image/png' : 'image/jpeg' }), path.basename(PHOTO));
-    const upload = await fetch(`${web.url}/api/v1/prescriptions`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    const upload = await fetch(`${web.url}/api/v1/prescriptions?allow_duplicate=true`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
     expect(upload.status).toBe(202);
     const draftId = ((await upload.json()) as { id: string }).id;
     await expect.poll(async () => ((await (await fetch(`${web.url}/api/v1/prescriptions/${draftId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { status: string }).status, { timeout: 240_000, interval: 1000 }).toBe('ocr_completed');

@@ -14,6 +14,8 @@ export function Doctors() {
   const [code, setCode] = useState('');
   const [preview, setPreview] = useState<Preview | null>(null);
   const [error, setError] = useState<unknown>(null);
+  // What he may do is her choice, made here before accepting (nothing is granted by default).
+  const [permissions, setPermissions] = useState({ can_view_prescriptions: true, can_add_notes: true, can_modify_reminders: false });
   const rel = useQuery({ queryKey: ['relationships'], queryFn: async () => must(await api.GET('/api/v1/care/relationships')) });
 
   async function look(e: FormEvent) {
@@ -28,7 +30,7 @@ export function Doctors() {
   async function accept() {
     setError(null);
     try {
-      must(await api.POST('/api/v1/care/invitations/accept', { body: { code: code.trim() } }));
+      must(await api.POST('/api/v1/care/invitations/accept', { body: { code: code.trim(), permissions } }));
       setPreview(null);
       setCode('');
       await client.invalidateQueries({ queryKey: ['relationships'] });
@@ -46,6 +48,13 @@ export function Doctors() {
         {preview !== null ? (
           <div className="note" role="status">
             <p>{t('doctors.invitedBy', { name: `${preview.inviter.first_name} ${preview.inviter.last_name}`, hospital: preview.inviter.hospital_name ?? '' })}</p>
+            {preview.inviter.verification === 'not verified' ? <p className="warning">{t('doctors.notVerified')}</p> : null}
+            {(['can_view_prescriptions', 'can_add_notes', 'can_modify_reminders'] as const).map((p) => (
+              <label key={p} className="check">
+                <input type="checkbox" checked={permissions[p]} onChange={(e) => setPermissions({ ...permissions, [p]: e.currentTarget.checked })} />
+                {t(`doctors.permission.${p}`)}
+              </label>
+            ))}
             <button type="button" className="primary" onClick={() => void accept()}>{t('doctors.accept')}</button>
           </div>
         ) : null}
