@@ -177,6 +177,8 @@ VALUES
    true, true, false, now() - interval '21 days');
 
 -- ---------------------------------------------------------------- prescriptions
+-- The demo prescriptions come without photos (image_path NULL): photos live in each install's
+-- encrypted file store, which a seed cannot fill; the image routes answer 404 for them.
 INSERT INTO prescriptions (id, patient_id, uploaded_by, image_path, image_mime_type, image_size_bytes, image_sha256, thumbnail_path,
                            image_metadata, ocr_raw_text, structured_data, ocr_confidence, ocr_engine, detected_language,
                            processing_time_ms, hospital_name, prescription_number, patient_name_as_written,
@@ -186,7 +188,7 @@ INSERT INTO prescriptions (id, patient_id, uploaded_by, image_path, image_mime_t
 VALUES
   -- Dara: diabetes + hypertension, confirmed 20 days ago, reminders running
   ('40000000-0000-4000-8000-000000000001', '30000000-0000-4000-8000-000000000001', '30000000-0000-4000-8000-000000000001',
-   'prescriptions/30000000/40000000-0001.jpg.enc', 'image/jpeg', 1843200, repeat('a1', 32), 'prescriptions/30000000/40000000-0001.thumb.webp.enc',
+   NULL, 'image/jpeg', 1843200, repeat('a1', 32), NULL,
    '{"width": 3024, "height": 4032, "orientation": 1}',
    E'មន្ទីរពេទ្យកាល់ម៉ែត CALMETTE HOSPITAL\nវេជ្ជបញ្ជា / ORDONNANCE N° CAL-2026-004512\nឈ្មោះ: SOK DARA  អាយុ: 63  ភេទ: ប្រុស\nរោគវិនិច្ឆ័យ: Type 2 diabetes; Hypertension\n1. Metformin 500mg  1 - 0 - 1 - 0  x30 days (60 tab)\n2. Amlodipine 5mg  1 - 0 - 0 - 0  x30 days (30 tab)\nDr. Heng Vannak',
    '{"source": "reader", "version": 1}', 0.912, 'tesseract-5', 'km+en', 2310,
@@ -195,7 +197,7 @@ VALUES
    now() - interval '21 days', now() - interval '20 days', now() - interval '21 days'),
   -- Dara: a draft awaiting review
   ('40000000-0000-4000-8000-000000000002', '30000000-0000-4000-8000-000000000001', '30000000-0000-4000-8000-000000000001',
-   'prescriptions/30000000/40000000-0002.jpg.enc', 'image/jpeg', 1523000, repeat('b2', 32), 'prescriptions/30000000/40000000-0002.thumb.webp.enc',
+   NULL, 'image/jpeg', 1523000, repeat('b2', 32), NULL,
    '{"width": 3024, "height": 4032, "orientation": 6}',
    E'មន្ទីរពេទ្យមិត្តភាពខ្មែរ-សូវៀត KHMER-SOVIET FRIENDSHIP HOSPITAL\nN° HAKF1354164\nSOK DARA 63 M\n1. Omeprazole 20mg 1-0-0-0 x14',
    '{"source": "reader", "version": 1}', 0.784, 'tesseract-5', 'km+en', 2875,
@@ -204,12 +206,12 @@ VALUES
    now() - interval '1 day', NULL, now() - interval '1 day'),
   -- Dara: just uploaded, reading in progress
   ('40000000-0000-4000-8000-000000000003', '30000000-0000-4000-8000-000000000001', '30000000-0000-4000-8000-000000000001',
-   'prescriptions/30000000/40000000-0003.png.enc', 'image/png', 2048000, repeat('c3', 32), NULL, '{}',
+   NULL, 'image/png', 2048000, repeat('c3', 32), NULL, '{}',
    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, NULL, NULL, NULL,
    'processing', NULL, 1, NULL, NULL, now() - interval '2 minutes'),
   -- Sreymom: infection, confirmed 10 days ago
   ('40000000-0000-4000-8000-000000000004', '30000000-0000-4000-8000-000000000002', '30000000-0000-4000-8000-000000000002',
-   'prescriptions/30000000/40000000-0004.jpg.enc', 'image/jpeg', 1320000, repeat('d4', 32), 'prescriptions/30000000/40000000-0004.thumb.webp.enc',
+   NULL, 'image/jpeg', 1320000, repeat('d4', 32), NULL,
    '{"width": 2448, "height": 3264, "orientation": 1}',
    E'មន្ទីរពេទ្យព្រះកុសុមៈ PREAH KOSSAMAK HOSPITAL\nN° PKH-2026-11873\nCHHAY SREYMOM 30 F\nDx: Acute pharyngitis; Gastritis\n1. Amoxicillin 500mg 1-1-1-0 x7\n2. Paracetamol 500mg 1-1-1-1 x5\n3. Omeprazole 20mg 1-0-0-0 x14',
    '{"source": "reader", "version": 1}', 0.887, 'tesseract-5', 'km+en', 1990,
@@ -218,13 +220,13 @@ VALUES
    now() - interval '10 days', now() - interval '10 days', now() - interval '10 days'),
   -- Sreymom: a photo the reader could not read
   ('40000000-0000-4000-8000-000000000005', '30000000-0000-4000-8000-000000000002', '30000000-0000-4000-8000-000000000002',
-   'prescriptions/30000000/40000000-0005.jpg.enc', 'image/jpeg', 402000, repeat('e5', 32), NULL, '{"width": 640, "height": 480}',
+   NULL, 'image/jpeg', 402000, repeat('e5', 32), NULL, '{"width": 640, "height": 480}',
    NULL, NULL, 0.120, 'tesseract-5', NULL, 1500, NULL, NULL, NULL, NULL, NULL, '{}', NULL, NULL, NULL, NULL,
    'error', 'The photo is too blurry to read. Please take it again in good light.', 3,
    now() - interval '3 days', NULL, now() - interval '3 days'),
   -- Sovann: hypertension, confirmed 40 days ago, weekday reminders
   ('40000000-0000-4000-8000-000000000006', '30000000-0000-4000-8000-000000000004', '30000000-0000-4000-8000-000000000004',
-   'prescriptions/30000000/40000000-0006.jpg.enc', 'image/jpeg', 1750000, repeat('f6', 32), NULL, '{}',
+   NULL, 'image/jpeg', 1750000, repeat('f6', 32), NULL, '{}',
    E'PREAH KOSSAMAK HOSPITAL N° PKH-2025-09911 PICH SOVANN 67 M\nAmlodipine 5mg 1-0-0-0 x90', NULL, 0.901, 'tesseract-5', 'en',
    2100, 'Preah Kossamak Hospital', 'PKH-2025-09911', 'PICH SOVANN', 67, 'male', '{"Hypertension"}', 'Cardiology',
    'Dr. Keo Rithy', CURRENT_DATE - 40, 'Pharmacie Centrale', 'completed', NULL, 1,

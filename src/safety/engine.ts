@@ -98,23 +98,27 @@ export class SafetyEngine {
     return alerts.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.kind.localeCompare(b.kind));
   }
 
-  /** The knowledge-base product a medicine line names, or undefined. */
+  /**
+   * The knowledge-base product a medicine line names, or undefined. The name the patient
+   * confirmed comes first: a lexicon id stored by the reader goes stale when she corrects the
+   * name on the review screen (a corrected "Warfarin" must not be checked as the misread drug).
+   */
   resolveProduct(m: Pick<MedicineInput, 'drugId' | 'genericName' | 'name'>): Ingredient | undefined {
+    const named = this.byName(m.name);
+    if (named) return named;
     if (m.drugId) {
       const byId = this.kb.get(m.drugId);
       if (byId) return byId;
     }
-    for (const text of [m.genericName, m.name]) {
-      if (!text) continue;
-      const id = this.kb.idByName(text);
-      if (id) return this.kb.get(id);
-      const hit = this.kb.lexicon.match(text);
-      if (hit && hit.similarity >= 0.85) {
-        const p = this.kb.get(hit.drug.id);
-        if (p) return p;
-      }
-    }
-    return undefined;
+    return this.byName(m.genericName);
+  }
+
+  private byName(text: string | null | undefined): Ingredient | undefined {
+    if (!text) return undefined;
+    const id = this.kb.idByName(text);
+    if (id) return this.kb.get(id);
+    const hit = this.kb.lexicon.match(text);
+    return hit && hit.similarity >= 0.85 ? this.kb.get(hit.drug.id) : undefined;
   }
 
   private resolve(input: MedicineInput, index: number): Resolved {

@@ -69,6 +69,7 @@ describe('web app catalogues', () => {
       'privacy.action': ['viewed', 'added', 'changed', 'removed', 'other'],
       month: ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'],
       'doctors.permission': ['can_view_prescriptions', 'can_add_notes', 'can_modify_reminders'],
+      severity: ['info', 'moderate', 'major', 'contraindicated'],
     };
     for (const p of prefixes) {
       if (p === 'unit' || p === 'problem') continue; // looked up with i18n.exists, the API's text otherwise

@@ -59,11 +59,30 @@ function Photo({ id }: { id: string }) {
   );
 }
 
+/** The safety checks over this prescription and her other medicines (issue 14): most severe first. */
+function SafetyAlerts({ alerts }: { alerts: Detail['safety_alerts'] }) {
+  const { t } = useTranslation();
+  if (alerts.length === 0) return null;
+  return (
+    <div className="card" role="alert" data-testid="safety-alerts">
+      <h2>{t('review.alerts')}</h2>
+      <ul className="list">
+        {alerts.map((a, i) => (
+          <li key={i} className={a.severity === 'major' || a.severity === 'contraindicated' ? 'error' : 'warning'}>
+            <strong>{t(`severity.${a.severity}`)}</strong> · {a.message}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 function Confirmed({ p }: { p: Detail }) {
   const { t, i18n } = useTranslation();
   return (
     <div className="card">
       <p role="status" className="ok">{t('review.confirmed')}</p>
+      <SafetyAlerts alerts={p.safety_alerts} />
       <ul className="list">
         {p.medications.map((m) => (
           <li key={m.id}>
@@ -167,6 +186,7 @@ export function Review() {
     <section>
       <h1>{t('review.title')}</h1>
       <p className="muted">{t('review.help')}</p>
+      <SafetyAlerts alerts={p.safety_alerts} />
       <div className="review">
         <Photo id={id} />
         <form className="fields" onSubmit={(e) => { e.preventDefault(); void save(true); }}>
