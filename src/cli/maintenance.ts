@@ -4,6 +4,7 @@ import { loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { prepareDatabase } from '../db/bootstrap.ts';
 import { Database } from '../db/database.ts';
+import { archivePrescriptions, cleanupSessions, cleanupSignInThrottle } from '../jobs/maintenance.ts';
 
 async function asSystem<T>(fn: (db: Database) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -18,21 +19,16 @@ async function asSystem<T>(fn: (db: Database) => Promise<T>): Promise<T> {
   }
 }
 
-export async function cleanupSessions(db: Database): Promise<number> {
-  return db.withUser({ userId: null, role: 'system' }, async (tx) => Number((await tx.query<{ n: number }>('SELECT cleanup_expired_sessions() AS n')).rows[0]?.n ?? 0));
-}
-
-export async function archivePrescriptions(db: Database, days: number): Promise<number> {
-  return db.withUser({ userId: null, role: 'system' }, async (tx) => Number((await tx.query<{ n: number }>('SELECT archive_old_prescriptions($1) AS n', [days])).rows[0]?.n ?? 0));
-}
+export { cleanupSessions, cleanupSignInThrottle, archivePrescriptions };
 
 export function registerMaintenanceCommands(program: Command): void {
   const m = program.command('maintenance').description('maintenance tasks (run as the system role)');
   m.command('cleanup-sessions')
-    .description('delete expired and long-revoked sessions (cleanup_expired_sessions)')
+    .description('delete expired and long-revoked sessions (cleanup_expired_sessions) and stale sign-in throttle rows')
     .action(async () => {
       const n = await asSystem(cleanupSessions);
-      process.stdout.write(`sessions removed: ${n}\n`);
+      const throttles = await asSystem(cleanupSignInThrottle);
+      process.stdout.write(`sessions removed: ${n}\nsign-in throttle rows removed: ${throttles}\n`);
     });
   m.command('archive')
     .description('archive prescriptions older than N days (archive_old_prescriptions)')

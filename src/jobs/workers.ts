@@ -14,6 +14,7 @@ import { dispatchReminders } from '../reminders/dispatcher.ts';
 import { QUEUES, assertQueuesReady } from './queue.ts';
 import { enqueueDeliveries, startDeliveryWorkers, unattemptedIds, type DeliveryPort } from '../delivery/jobs.ts';
 import { startBillingWorkers } from '../billing/jobs.ts';
+import { archivePrescriptions, cleanupSessions, cleanupSignInThrottle } from './maintenance.ts';
 
 export interface WorkerDeps {
   boss: PgBoss;
@@ -46,7 +47,6 @@ export interface RunningWorkers {
   stop(): void;
 }
 
-const SYSTEM = { userId: null, role: 'system' } as const;
 const TZ = 'Asia/Phnom_Penh';
 
 interface ReadingData {
@@ -90,15 +90,16 @@ export async function startWorkers(d: WorkerDeps): Promise<RunningWorkers> {
 
   await d.boss.schedule(QUEUES.cleanupSessions, d.cleanupSessionsCron ?? '15 3 * * *', {}, { tz: TZ });
   await d.boss.work(QUEUES.cleanupSessions, async () => {
-    const res = await d.db.withUser(SYSTEM, (tx) => tx.query<{ n: number }>('SELECT cleanup_expired_sessions() AS n'));
-    d.logger.info({ job: QUEUES.cleanupSessions, deleted: res.rows[0]?.n ?? 0 }, 'expired sessions cleaned up');
+    const deleted = await cleanupSessions(d.db);
+    const throttles = await cleanupSignInThrottle(d.db);
+    d.logger.info({ job: QUEUES.cleanupSessions, deleted, throttles }, 'expired sessions cleaned up');
   });
 
   await d.boss.schedule(QUEUES.archivePrescriptions, d.archivePrescriptionsCron ?? '30 3 1 * *', { days: d.archiveAfterDays }, { tz: TZ });
   await d.boss.work<{ days?: number }>(QUEUES.archivePrescriptions, async ([job]) => {
     const days = job?.data.days ?? d.archiveAfterDays;
-    const res = await d.db.withUser(SYSTEM, (tx) => tx.query<{ n: number }>('SELECT archive_old_prescriptions($1) AS n', [days]));
-    d.logger.info({ job: QUEUES.archivePrescriptions, archived: res.rows[0]?.n ?? 0, days }, 'old prescriptions archived');
+    const archived = await archivePrescriptions(d.db, days);
+    d.logger.info({ job: QUEUES.archivePrescriptions, archived, days }, 'old prescriptions archived');
   });
 
   // Every queue and schedule must exist, or the process does not start (pg-boss hides a failure).

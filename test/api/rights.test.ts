@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { useApi, register, makeAdmin } from './support.ts';
 import { addPrescription, connect, note } from './fixtures.ts';
 import { verifyAuditChain, formatVerify } from '../../src/cli/audit.ts';
-import { cleanupSessions } from '../../src/cli/maintenance.ts';
+import { cleanupSessions, cleanupSignInThrottle } from '../../src/cli/maintenance.ts';
 
 const api = useApi({ hub: true });
 
@@ -202,6 +202,21 @@ describe('admin', () => {
     const p = await register(h, 'patient');
     await h.t.owner.query(`UPDATE user_sessions SET created_at = now() - interval '40 days', expires_at = now() - interval '1 day' WHERE user_id = $1`, [p.id]);
     expect(await cleanupSessions(h.t.worker)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('maintenance: stale sign-in throttle rows go, a live block stays', async () => {
+    const h = api();
+    const hex = (c: string): string => c.repeat(64);
+    await h.t.owner.query(
+      `INSERT INTO auth_throttle (kind, key_hash, failures, updated_at, blocked_until) VALUES
+         ('ip', $1, 3, now() - interval '2 days', NULL), ('ip', $2, 9, now() - interval '2 days', now() + interval '5 minutes'), ('ip', $3, 1, now(), NULL)`,
+      [hex('a'), hex('b'), hex('c')],
+    );
+    expect(await cleanupSignInThrottle(h.t.worker)).toBe(1);
+    const left = await h.t.owner.query<{ key_hash: string }>('SELECT key_hash FROM auth_throttle WHERE key_hash = ANY($1) ORDER BY key_hash', [[hex('a'), hex('b'), hex('c')]]);
+    expect(left.rows.map((r) => r.key_hash)).toEqual([hex('b'), hex('c')]);
+    // the API's own login cannot run it
+    await expect(cleanupSignInThrottle(h.t.db)).rejects.toThrow(/permission denied/);
   });
 
   it('usage events: apps send product events; server-side ones are refused', async () => {
