@@ -1,46 +1,53 @@
 /**
- * The SQL files stay in step: 001's up part is the core of schema.sql byte for byte, 002's up
- * part the core of functions/user_functions.sql, and every later migration appears verbatim as a
- * "-- >>> migrations/NNN_x.sql" section at the end of one of the two (so that psql with the
- * seed README's three commands builds exactly what all migrations build). (The catalog comparison of
- * "all migrations" with "schema.sql + user_functions.sql" is test/db/migrations.test.ts.)
+ * The SQL files: migrations/ is the history (each applied one is checksummed, never edited);
+ * schema.sql and functions/user_functions.sql are today's schema, generated from it by
+ * database/tools/current-schema.ts, each object defined once. (That the two files build exactly
+ * what all migrations build is test/db/migrations.test.ts, by catalog fingerprint.)
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DATABASE_DIR, listMigrations } from '../../src/db/migrations.ts';
+import { businessFunctionNames } from '../../database/tools/current-schema.ts';
+import { parseDump } from '../../database/tools/dump-entries.ts';
 
 const read = (relative: string): string => fs.readFileSync(path.join(DATABASE_DIR, relative), 'utf8');
 
 describe('database/ files', () => {
   const migrations = listMigrations();
-  const byName = new Map(migrations.map((m) => [m.name, m]));
 
-  /** Splits a psql file into its core and its "-- >>> migrations/NNN_x.sql" mirrored sections. */
-  function split(relative: string): { core: string; sections: Array<{ name: string; text: string }> } {
-    const text = read(relative);
-    const marker = /^-- >>> migrations\/(\d{3}_[a-z0-9_]+)\.sql.*\n/gm;
-    const matches = [...text.matchAll(marker)];
-    const first = matches[0]?.index ?? text.length;
-    return {
-      core: text.slice(0, first),
-      sections: matches.map((m, i) => ({
-        name: m[1]!,
-        text: text.slice((m.index ?? 0) + m[0].length, matches[i + 1]?.index ?? text.length),
-      })),
-    };
-  }
-
-  it('001 up part is the core of schema.sql and 002 up part the core of user_functions.sql, byte for byte', () => {
-    expect(byName.get('001_initial_schema')?.up).toBe(split('schema.sql').core);
-    expect(byName.get('002_user_functions')?.up).toBe(split('functions/user_functions.sql').core);
+  it('schema.sql and user_functions.sql define each object once, and mirror no migration', () => {
+    const seen = new Map<string, string>();
+    for (const file of ['schema.sql', 'functions/user_functions.sql']) {
+      const text = read(file);
+      expect(text, file).not.toMatch(/^-- >>> migrations\//m);
+      expect(parseDump(text).entries, `${file} keeps no pg_dump entry heads`).toHaveLength(0);
+      // An object's identity is its CREATE line (a function's signature, a policy's or a trigger's table).
+      const creates = [...text.matchAll(/^CREATE (?:OR REPLACE )?(?:UNIQUE )?(FUNCTION|TABLE|VIEW|TYPE|TRIGGER|INDEX|POLICY|SEQUENCE|SCHEMA) .*$/gm)];
+      expect(creates.length, file).toBeGreaterThan(file === 'schema.sql' ? 100 : 10);
+      for (const [line] of creates) {
+        const key = line.replace(/^CREATE OR REPLACE /, 'CREATE ');
+        expect(seen.get(key), `${key} defined once (again in ${file})`).toBeUndefined();
+        seen.set(key, file);
+      }
+    }
+    for (const name of ['app_audit_verify', 'dispatch_due_reminders']) {
+      const defs = [...seen.keys()].filter((k) => k.startsWith(`CREATE FUNCTION public.${name}(`));
+      expect(defs, name).toHaveLength(1);
+    }
   });
 
-  it('every later migration is mirrored verbatim, once, in schema.sql or user_functions.sql', () => {
-    const sections = [...split('schema.sql').sections, ...split('functions/user_functions.sql').sections];
-    for (const { name, text } of sections) expect(byName.get(name)?.up, `${name} mirrored verbatim`).toBe(text);
-    const later = migrations.map((m) => m.name).filter((n) => n.slice(0, 3) > '002');
-    expect(sections.map((x) => x.name).sort()).toEqual(later);
+  it('the business functions live in user_functions.sql, everything else in schema.sql', () => {
+    const business = businessFunctionNames(migrations);
+    expect(business.has('dispatch_due_reminders')).toBe(true);
+    const fns = read('functions/user_functions.sql');
+    for (const name of business) expect(fns, name).toMatch(new RegExp(`FUNCTION public\\.${name}\\(`));
+    expect(read('schema.sql')).not.toMatch(/FUNCTION public\.dispatch_due_reminders\(/);
+  });
+
+  it('the database README lists every migration', () => {
+    const readme = read('README.md');
+    for (const m of migrations) expect(readme, m.name).toContain(`${m.name}.sql`);
   });
 
   it('each migration has an inert down part that closes once', () => {

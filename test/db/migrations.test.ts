@@ -126,9 +126,7 @@ describe.runIf(psqlAvailable())('the seed README set-up commands, verbatim with 
     'psql -v ON_ERROR_STOP=1 -d dastern_v2 -f database/seeds/development_data.sql',
     'psql -v ON_ERROR_STOP=1 -d dastern_v2 -f database/functions/user_functions.sql',
   ];
-  const migrationVariant = commands.map((c) => c.replace('database/schema.sql', 'database/migrations/001_initial_schema.sql'));
-
-  for (const [label, steps] of [['schema.sql', commands], ['001_initial_schema.sql', migrationVariant]] as const) {
+  for (const [label, steps] of [['schema.sql', commands]] as const) {
     it(`run clean with ${label}, and the sample queries answer`, async () => {
       const db = await createEmptyDatabase();
       cleanups.push(db.drop);
