@@ -44,6 +44,12 @@ export interface BackupConfig {
   keepDaily: number;
   keepWeekly: number;
   keepMonthly: number;
+  /**
+   * Where the PostgreSQL binaries of another major version than the embedded one live (the root
+   * holding bin/postgres), to restore a backup of an external server; default: Debian's
+   * /usr/lib/postgresql/<major>.
+   */
+  pgBinDir: string | undefined;
 }
 
 export interface AiConfig {
@@ -291,6 +297,7 @@ function parseBackupConfig(env: NodeJS.ProcessEnv, dataDir: string): BackupConfi
     keepDaily: parseInteger('DASTERN_BACKUP_KEEP_DAILY', env.DASTERN_BACKUP_KEEP_DAILY, 7, 1, 3650),
     keepWeekly: parseInteger('DASTERN_BACKUP_KEEP_WEEKLY', env.DASTERN_BACKUP_KEEP_WEEKLY, 4, 0, 520),
     keepMonthly: parseInteger('DASTERN_BACKUP_KEEP_MONTHLY', env.DASTERN_BACKUP_KEEP_MONTHLY, 12, 0, 1200),
+    pgBinDir: env.DASTERN_PG_BIN_DIR && env.DASTERN_PG_BIN_DIR !== '' ? path.resolve(env.DASTERN_PG_BIN_DIR) : undefined,
   };
 }
 

@@ -15,6 +15,7 @@ import { listenOnSockets, type Listeners } from './http/listen.ts';
 import { NotificationHub } from './notifications/hub.ts';
 import { startAuditSealer, type AuditSealer } from './audit/sealer.ts';
 import { startBackupSchedule } from './backup/schedule.ts';
+import { startExternalBackupSchedule } from './backup/external.ts';
 import { walStagingDir } from './db/embedded.ts';
 import { FileStore } from './files/store.ts';
 import { loadFileKey } from './files/key.ts';
@@ -57,7 +58,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   let boss: Awaited<ReturnType<typeof startQueue>> | undefined;
   let sealer: AuditSealer | undefined;
-  const backups = urls.embedded ? startBackupSchedule(config, urls.ownerUrl, urls.embedded.cluster, walStagingDir(urls.embedded.cluster), logger) : undefined;
+  const backups = urls.embedded
+    ? startBackupSchedule(config, urls.ownerUrl, urls.embedded.cluster, walStagingDir(urls.embedded.cluster), logger)
+    : await startExternalBackupSchedule(config, urls.ownerUrl, logger);
   let listeners: Listeners | undefined;
   let workers: RunningWorkers | undefined;
   try {

@@ -110,8 +110,9 @@ export async function createBaseBackup(options: CreateOptions): Promise<BackupMa
   const id = backupId(startedAt);
   const dir = path.join(baseRoot(backupDir), id);
   try {
-    const info = (await client.query<{ data_dir: string; version: string; sysid: string; superuser: string }>(
+    const info = (await client.query<{ data_dir: string; version: string; sysid: string; superuser: string; db: string; who: string }>(
       `SELECT current_setting('data_directory') AS data_dir, current_setting('server_version') AS version,
+              current_database() AS db, current_user AS who,
               (SELECT system_identifier::text FROM pg_control_system()) AS sysid, current_setting('is_superuser') AS superuser`,
     )).rows[0];
     if (info?.superuser !== 'on') throw new BackupError('a base backup needs a superuser connection (DATABASE_URL as the owner)');
@@ -164,6 +165,8 @@ export async function createBaseBackup(options: CreateOptions): Promise<BackupMa
       stopped_at: stop.at.toISOString(),
       finished_at: new Date().toISOString(),
       server_version: info.version,
+      database: info.db,
+      superuser_name: info.who,
       system_identifier: info.sysid,
       timeline: Number.parseInt(start.wal.slice(0, 8), 16),
       start_lsn: start.lsn,

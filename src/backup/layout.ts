@@ -25,6 +25,9 @@ export interface BackupManifest {
   stopped_at: string;
   finished_at: string;
   server_version: string;
+  /** The database DasTern uses and the superuser the backup ran as (absent in early backups: dastern, postgres). */
+  database?: string;
+  superuser_name?: string;
   system_identifier: string;
   timeline: number;
   start_lsn: string;

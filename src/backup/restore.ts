@@ -14,7 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import pg from 'pg';
-import { clusterDir, embeddedRuntime } from '../db/embedded.ts';
+import { clusterDir } from '../db/embedded.ts';
+import { binariesFor } from './binaries.ts';
 import { FileStore } from '../files/store.ts';
 import { verifyAuditChain } from '../cli/audit.ts';
 import type { VerifyResult } from '../audit/service.ts';
@@ -36,6 +37,8 @@ export interface RestoreOptions {
   /** The file-store key when it is not among the backup's secrets (production: DASTERN_FILE_KEY). */
   fileKey?: Buffer | undefined;
   onStep?: (step: string) => void;
+  /** DASTERN_PG_BIN_DIR: binaries of another major version than the embedded one. */
+  pgBinDir?: string | undefined;
 }
 
 export interface RestoreResult {
@@ -86,12 +89,12 @@ export function chooseBase(backups: readonly BackupManifest[], to: Date | undefi
   return base;
 }
 
-async function waitForPromotion(child: ChildProcess, socketDir: string, logTail: string[]): Promise<pg.Client> {
+async function waitForPromotion(child: ChildProcess, socketDir: string, user: string, logTail: string[]): Promise<pg.Client> {
   let exited: number | null | undefined;
   child.on('exit', (code) => (exited = code));
   for (;;) {
     if (exited !== undefined) throw new BackupError(`recovery stopped (${String(exited)}): ${logTail.slice(-6).join(' | ')}`);
-    const client = new pg.Client({ host: socketDir, port: 5432, user: 'postgres', database: 'postgres' });
+    const client = new pg.Client({ host: socketDir, port: 5432, user, database: 'postgres' });
     try {
       await client.connect();
       const r = await client.query<{ rec: boolean }>('SELECT pg_is_in_recovery() AS rec');
@@ -146,7 +149,9 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const { backupDir, key, target } = options;
   if (fs.existsSync(target) && fs.readdirSync(target).length > 0) throw new BackupError(`${target} is not empty: restore into a new folder`);
   const base = chooseBase(listBackups(backupDir), options.immediate === true ? undefined : options.to);
-  const { bin, runAs } = embeddedRuntime();
+  const { root: bin, runAs } = binariesFor(base.server_version, options.pgBinDir);
+  const database = base.database ?? 'dastern';
+  const superuser = base.superuser_name ?? 'postgres';
   fs.mkdirSync(target, { recursive: true, mode: 0o700 });
   const cluster = clusterDir(target, runAs);
   const walDir = `${cluster}.walrestore`;
@@ -161,6 +166,10 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     fs.writeFileSync(path.join(cluster, 'backup_label'), base.backup_label);
     if (base.tablespace_map !== '') fs.writeFileSync(path.join(cluster, 'tablespace_map'), base.tablespace_map);
     fs.writeFileSync(path.join(cluster, 'recovery.signal'), '');
+    // A packaged server (Debian) keeps its configuration outside the data directory: the
+    // recovering server gets every setting on its command line, and an empty file to start from.
+    const conf = path.join(cluster, 'postgresql.conf');
+    if (!fs.existsSync(conf)) fs.writeFileSync(conf, '# restored by dastern backup: settings are given on the command line\n');
     if (base.parts.secrets) {
       fs.mkdirSync(path.join(target, 'secrets'), { recursive: true, mode: 0o700 });
       await unpack(part('secrets.tar.gz.dtb'), key, path.join(target, 'secrets'));
@@ -190,16 +199,16 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       for (const line of c.toString().split('\n')) if (line.trim() !== '') logTail.push(line);
       if (logTail.length > 50) logTail.splice(0, logTail.length - 50);
     });
-    const admin = await waitForPromotion(child, socketDir, logTail);
+    const admin = await waitForPromotion(child, socketDir, superuser, logTail);
     let result: RestoreResult;
     try {
       const replayed = (await admin.query<{ t: Date | null }>('SELECT pg_last_xact_replay_timestamp() AS t')).rows[0]?.t ?? null;
       step('checking the restored database');
-      const app = new pg.Client({ host: socketDir, port: 5432, user: 'postgres', database: 'dastern' });
+      const app = new pg.Client({ host: socketDir, port: 5432, user: superuser, database });
       await app.connect();
       try {
         const rows = await countRows(app);
-        const audit = await verifyAuditChain(`postgres://postgres@/dastern?host=${encodeURIComponent(socketDir)}&port=5432`);
+        const audit = await verifyAuditChain(`postgres://${encodeURIComponent(superuser)}@/${encodeURIComponent(database)}?host=${encodeURIComponent(socketDir)}&port=5432`);
         restoreFiles(backupDir, path.join(target, 'files'));
         const fileKey = fileKeyOf(target, options.fileKey);
         const files = await checkFiles(app, fileKey ? new FileStore(path.join(target, 'files'), fileKey) : undefined);

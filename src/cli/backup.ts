@@ -13,6 +13,7 @@ import { listBackups, type BackupManifest } from '../backup/layout.ts';
 import { restoreBackup, type RestoreResult } from '../backup/restore.ts';
 import { pruneBackups } from '../backup/retention.ts';
 import { flushWalArchive } from '../backup/wal.ts';
+import { applyArchiveSetup, archiveSetup } from '../backup/external.ts';
 import { loadFileKey } from '../files/key.ts';
 import pg from 'pg';
 
@@ -95,7 +96,7 @@ export function registerBackupCommands(program: Command): void {
       const config = loadConfig();
       const target = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-verify-'));
       fs.rmSync(target, { recursive: true });
-      const result = await restoreBackup({ backupDir: config.backup.dir, key: loadBackupKey(config), target, immediate: true, fileKey: fileKeyIfSet(config), onStep: step });
+      const result = await restoreBackup({ backupDir: config.backup.dir, key: loadBackupKey(config), target, immediate: true, fileKey: fileKeyIfSet(config), onStep: step, pgBinDir: config.backup.pgBinDir });
       try {
         process.stdout.write(`${opts.json ? JSON.stringify(result) : report(result)}\n`);
         if (!healthy(result)) process.exitCode = 1;
@@ -103,6 +104,20 @@ export function registerBackupCommands(program: Command): void {
         fs.rmSync(result.cluster, { recursive: true, force: true });
         fs.rmSync(target, { recursive: true, force: true });
       }
+    });
+  backup.command('archive-command').description('an external server on this machine: the WAL archiving settings that let `dastern serve` back it up (--apply: ALTER SYSTEM)')
+    .option('--apply', 'set them on the server (archive_mode needs a restart of the server)')
+    .action(async (opts: { apply?: boolean }) => {
+      const config = loadConfig();
+      await withDatabase(config, async (ownerUrl) => {
+        const setup = await archiveSetup(ownerUrl, true);
+        const lines = Object.entries(setup.settings).map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'`);
+        process.stdout.write(`# postgresql.conf of the server whose data directory is ${setup.cluster}\n${lines.join('\n')}\n`);
+        if (opts.apply) {
+          const { restartNeeded } = await applyArchiveSetup(ownerUrl, setup);
+          process.stdout.write(restartNeeded ? 'set; restart the server for archive_mode to take effect\n' : 'set and reloaded\n');
+        }
+      });
     });
   backup.command('restore').description('rebuild the database (and files) into a NEW data directory, up to a point in time')
     .requiredOption('--target <dir>', 'a new folder; it becomes a DASTERN_DATA_DIR')
@@ -120,7 +135,7 @@ export function registerBackupCommands(program: Command): void {
       } catch (err) {
         process.stderr.write(`note: the database is not reachable (${err instanceof Error ? err.message : String(err)}): restoring from the archive as it is\n`);
       }
-      const result = await restoreBackup({ backupDir: config.backup.dir, key, target: path.resolve(opts.target), to, fileKey: fileKeyIfSet(config), onStep: step });
+      const result = await restoreBackup({ backupDir: config.backup.dir, key, target: path.resolve(opts.target), to, fileKey: fileKeyIfSet(config), onStep: step, pgBinDir: config.backup.pgBinDir });
       process.stdout.write(`${opts.json ? JSON.stringify(result) : `${report(result)}\nrestored into ${result.target}: start it with DASTERN_DATA_DIR=${result.target} npx dastern serve`}\n`);
       if (!healthy(result)) process.exitCode = 1;
     });
