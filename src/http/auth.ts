@@ -8,6 +8,9 @@ import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fa
 import type { Actor, Database, RequestMeta, Tx } from '../db/database.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import type { UserRole } from '../auth/types.ts';
+import type { RequestContext } from '../core/context.ts';
+import { negotiateLanguage } from '../i18n/index.ts';
+import { clientInfo } from '../analytics/service.ts';
 import { ApiError, unauthorized } from './errors.ts';
 
 export interface AuthContext {
@@ -79,3 +82,27 @@ export function makeRun(db: Database) {
 
 export type Run = ReturnType<typeof makeRun>;
 export type RequireAuth = ReturnType<typeof makeRequireAuth>;
+
+/**
+ * The plain context a service takes (src/core/context.ts), built from a signed-in request:
+ * routes translate HTTP into it, so services never see Fastify.
+ */
+export function makeContext(run: Run) {
+  return function contextOf(request: FastifyRequest): RequestContext {
+    if (request.auth === null) throw unauthorized();
+    const ua = request.headers['user-agent'];
+    return {
+      userId: request.auth.userId,
+      role: request.auth.role,
+      sessionId: request.auth.sessionId,
+      requestId: request.id,
+      language: negotiateLanguage(request.headers['accept-language']),
+      client: clientInfo(request),
+      userAgent: typeof ua === 'string' ? ua : undefined,
+      log: request.log,
+      run: (fn) => run(request, fn),
+    };
+  };
+}
+
+export type ContextOf = ReturnType<typeof makeContext>;

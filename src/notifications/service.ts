@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { Tx } from '../db/database.ts';
-import { Nullable, Timestamp, Uuid } from '../http/schemas.ts';
+import { Nullable, Timestamp, Uuid } from '../core/schemas.ts';
 import { languageOf } from '../i18n/index.ts';
 import { renderNotification } from '../i18n/notifications.ts';
 

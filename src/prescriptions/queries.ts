@@ -231,3 +231,15 @@ export async function deletePrescription(tx: Tx, id: string): Promise<void> {
 export async function softDeletePrescription(tx: Tx, id: string): Promise<void> {
   await tx.query('UPDATE prescriptions SET deleted_at = now() WHERE id = $1', [id]);
 }
+
+/** The stored files (photos, thumbnails) of every prescription of a patient, deleted ones included. */
+export async function photoPathsOf(tx: Pick<Tx, 'query'>, patientId: string): Promise<string[]> {
+  const res = await tx.query<{ image_path: string | null; thumbnail_path: string | null }>(
+    'SELECT image_path, thumbnail_path FROM prescriptions WHERE patient_id = $1', [patientId]);
+  return res.rows.flatMap((r) => [r.image_path, r.thumbnail_path]).filter((f): f is string => f !== null);
+}
+
+/** Is this prescription (visible to the caller) the patient's? */
+export async function isPrescriptionOf(tx: Pick<Tx, 'query'>, id: string, patientId: string): Promise<boolean> {
+  return ((await tx.query('SELECT 1 FROM prescriptions WHERE id = $1 AND patient_id = $2', [id, patientId])).rowCount ?? 0) > 0;
+}

@@ -1,6 +1,6 @@
 /** Prescriptions: HTTP shapes (TypeBox) and the rows behind them. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, Timestamp, Uuid } from '../http/schemas.ts';
+import { Nullable, Timestamp, Uuid } from '../core/schemas.ts';
 import { SafetyAlerts } from '../safety/types.ts';
 
 export const PRESCRIPTION_STATUSES = ['pending', 'processing', 'ocr_completed', 'completed', 'error', 'archived'] as const;

@@ -11,7 +11,10 @@
  * No HTTP here: a plain context in, plain data out.
  */
 import type { Tx } from '../db/database.ts';
-import { ApiError, conflict, notFound } from '../http/errors.ts';
+import { ApiError, conflict, notFound } from '../core/errors.ts';
+import type { RequestContext } from '../core/context.ts';
+import { recordRead } from '../audit/service.ts';
+import { canSeeReminders } from './adherence-queries.ts';
 import { durationDays, slotTimes, type ReminderPlan, type Slot } from './schedule.ts';
 import { insertReminder } from './queries.ts';
 import * as mq from './medication-queries.ts';
@@ -145,4 +148,20 @@ export async function history(tx: Tx, patientId: string, q: { from?: string | un
   if (Date.parse(to) - Date.parse(from) > 366 * 86_400_000) throw new ApiError(400, 'range_too_long', 'at most 366 days at a time', {}, [{ path: 'querystring/from', message: 'within 366 days of "to"' }]);
   const page = await mq.doseHistory(tx, { patientId, from, to, medicationId: q.medication_id ?? null, limit: q.limit, offset: q.offset });
   return { ...page, from, to };
+}
+
+/** The dose history of the signed-in patient, or (audited) of a patient who lets this doctor see her reminders. */
+export async function doseHistoryFor(
+  ctx: RequestContext,
+  q: { patient_id?: string | undefined; from?: string | undefined; to?: string | undefined; medication_id?: string | undefined; limit: number; offset: number },
+): Promise<{ items: HistoryItemT[]; total: number; from: string; to: string }> {
+  const subject = q.patient_id ?? ctx.userId;
+  return ctx.run(async (tx) => {
+    if (subject !== ctx.userId && !(await canSeeReminders(tx, subject))) throw notFound('patient');
+    const out = await history(tx, subject, q);
+    if (subject !== ctx.userId) {
+      await recordRead(tx, ctx, { table: 'medication_reminder_logs', action: 'read_dose_history', subjectUserId: subject, resourceIds: [subject] });
+    }
+    return out;
+  });
 }

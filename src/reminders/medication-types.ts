@@ -1,6 +1,6 @@
 /** A patient's own medicines (added by hand, stopped, as-needed) and the dose history: HTTP shapes. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, Timestamp, Uuid } from '../http/schemas.ts';
+import { Nullable, Timestamp, Uuid } from '../core/schemas.ts';
 
 const HH_MM = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM, the patient\'s local time' });
 const Dose = Type.Number({ exclusiveMinimum: 0, maximum: 100, multipleOf: 0.25 });

@@ -1,6 +1,6 @@
 /** Reminders, dose logs and adherence: HTTP shapes (TypeBox). */
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, Timestamp, Uuid } from '../http/schemas.ts';
+import { Nullable, Timestamp, Uuid } from '../core/schemas.ts';
 
 export const LogBody = Type.Object(
   {

@@ -3,6 +3,12 @@ import type { PractitionerRow } from '../fhir/types.ts';
 import type { Tx } from '../db/database.ts';
 import { actorName } from '../audit/service.ts';
 
+/** The language stored on the account (undefined when the row is not visible). */
+export async function storedLanguageOf(tx: Pick<Tx, 'query'>, userId: string): Promise<string | undefined> {
+  const res = await tx.query<{ language: string }>('SELECT language FROM users WHERE id = $1', [userId]);
+  return res.rows[0]?.language;
+}
+
 export interface ProfileRow {
   id: string;
   email: string;
