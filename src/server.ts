@@ -31,8 +31,9 @@ export function jobsTuning(config: Config): ReadingQueueTuning {
 }
 
 /** The schedule knobs of config.jobs, for startWorkers (shared with `dastern worker`). */
-export function scheduleOptions(config: Config): Pick<WorkerDeps, 'dispatchIntervalSeconds' | 'missedGraceMinutes' | 'cleanupSessionsCron' | 'archivePrescriptionsCron'> {
+export function scheduleOptions(config: Config): Pick<WorkerDeps, 'dispatchIntervalSeconds' | 'missedGraceMinutes' | 'cleanupSessionsCron' | 'archivePrescriptionsCron' | 'archiveAfterDays'> {
   return {
+    archiveAfterDays: config.jobs.archiveAfterDays,
     dispatchIntervalSeconds: config.jobs.dispatchIntervalSeconds,
     missedGraceMinutes: config.jobs.missedGraceMinutes,
     cleanupSessionsCron: config.jobs.cleanupSessionsCron,
@@ -60,6 +61,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const backups = urls.embedded ? startBackupSchedule(config, urls.ownerUrl, urls.embedded.cluster, walStagingDir(urls.embedded.cluster), logger) : undefined;
   let listeners: Listeners | undefined;
   let workers: RunningWorkers | undefined;
+  // What both a failed start and stop() release last, after the HTTP server and the queue.
+  const releaseResources = async (): Promise<void> => {
+    await sealer?.stop();
+    mailer.close();
+    await hub.stop();
+    await db.close();
+    await jobsDb.close();
+    await backups?.stop();
+    await urls.embedded?.stop();
+  };
   try {
     sealer = startAuditSealer(jobsDb, logger, config.jobs.auditSealIntervalMs);
     await installQueues(urls.ownerUrl, jobsTuning(config));
@@ -71,7 +82,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         boss, db: jobsDb, files, logger,
         reader: { read: (bytes) => readPrescription(bytes, { workers: 1, logger: { warn: (msg) => logger.warn(msg) } }) },
         missedThreshold: config.jobs.missedDoseThreshold,
-        archiveAfterDays: 365,
         deliverer: createDeliverer(config, jobsDb, mailer, logger),
         ...scheduleOptions(config),
       });
@@ -94,13 +104,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     workers?.stop();
     await app?.close().catch((closeErr: unknown) => logger.error({ err: String(closeErr) }, 'closing the half-started HTTP server failed'));
     await boss?.stop({ graceful: false, wait: true });
-    await sealer?.stop();
-    mailer.close();
-    await hub.stop();
-    await db.close();
-    await jobsDb.close();
-    await backups?.stop();
-    await urls.embedded?.stop();
+    await releaseResources();
     throw err;
   }
   const url = `http://${config.host}:${listeners.port}`;
@@ -129,13 +133,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         workers?.stop();
         await boss?.stop({ graceful: true, wait: true, timeout: 20_000 });
         await closeSharedReader();
-        await sealer?.stop();
-        mailer.close();
-        await hub.stop();
-        await db.close();
-        await jobsDb.close();
-        await backups?.stop();
-        await urls.embedded?.stop();
+        await releaseResources();
       })();
       return stopping;
     },

@@ -6,7 +6,7 @@ import type { AccountRow } from '../users/admin-queries.ts';
 import { revokeAllSessions } from '../auth/queries.ts';
 import { insertAdminAction } from '../audit/queries.ts';
 import * as sq from './queries.ts';
-import { insertNotification } from '../i18n/notifications.ts';
+import { insertNotification } from '../notifications/service.ts';
 
 const toView = (r: AccountRow) => ({
   id: r.id, email: r.email, role: r.role, first_name: r.first_name, last_name: r.last_name, is_active: r.is_active, email_verified: r.email_verified_at !== null,

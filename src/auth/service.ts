@@ -19,6 +19,7 @@ import type { PublicUserRow } from './queries.ts';
 import type { PublicUserT, RegisterBodyT, LoginBodyT, TokenPairT, UserRole } from './types.ts';
 import { verificationMail, resetMail } from '../mail/templates.ts';
 import { storedLanguage } from '../i18n/request.ts';
+import { HOME_TIMEZONE } from '../core/constants.ts';
 
 /**
  * Sign-in throttle (migration 020): failures within the window counted per (IP, e-mail), per
@@ -99,8 +100,8 @@ export class AuthService {
   async register(body: RegisterBodyT, meta: RequestMeta, client: ClientInfo): Promise<TokenPairT> {
     const weak = passwordProblem(body.password);
     if (weak !== undefined) throw badRequest('weak_password', weak, [{ path: 'body/password', message: weak }]);
-    const timezone = body.timezone ?? 'Asia/Phnom_Penh';
-    if (!validTimezone(timezone)) throw badRequest('invalid_timezone', `unknown time zone "${timezone}"`, [{ path: 'body/timezone', message: 'an IANA time zone such as Asia/Phnom_Penh' }]);
+    const timezone = body.timezone ?? HOME_TIMEZONE;
+    if (!validTimezone(timezone)) throw badRequest('invalid_timezone', `unknown time zone "${timezone}"`, [{ path: 'body/timezone', message: `an IANA time zone such as ${HOME_TIMEZONE}` }]);
     const firstName = body.first_name.trim();
     const lastName = body.last_name.trim();
     if (firstName === '' || lastName === '') throw badRequest('validation_failed', 'names cannot be blank');

@@ -67,10 +67,7 @@ export class PushSubscriptionService {
     const ua = ctx.userAgent;
     const userAgent = typeof ua === 'string' ? ua.slice(0, 300) : null;
     return ctx.run(async (tx) => {
-      const active = await tx.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM push_subscriptions WHERE user_id = $1 AND disabled_at IS NULL AND endpoint <> $2`,
-        [actor.userId, body.endpoint]);
-      if ((active.rows[0]?.n ?? 0) >= MAX_ACTIVE) {
+      if ((await q.otherActiveSubscriptions(tx, actor.userId, body.endpoint)) >= MAX_ACTIVE) {
         throw new ApiError(409, 'too_many_push_subscriptions', `at most ${MAX_ACTIVE} devices receive push notifications; remove one first`);
       }
       // Stored canonical (unpadded base64url of the bytes checked above), whatever padding the browser sent.

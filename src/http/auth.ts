@@ -7,6 +7,7 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Actor, Database, RequestMeta, Tx } from '../db/database.ts';
 import type { TokenService } from '../auth/tokens.ts';
+import { LIVE_SESSION_CHECK } from '../auth/queries.ts';
 import type { UserRole } from '../auth/types.ts';
 import type { RequestContext } from '../core/context.ts';
 import { negotiateLanguage } from '../i18n/index.ts';
@@ -58,11 +59,6 @@ export function actorOf(request: FastifyRequest): Actor & { userId: string } {
   return { userId: request.auth.userId, role: request.auth.role };
 }
 
-const SESSION_CHECK = `
-  SELECT 1 FROM user_sessions s JOIN users u ON u.id = s.user_id
-   WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
-     AND u.is_active AND u.deleted_at IS NULL`;
-
 /** Runs fn in the signed-in user's RLS transaction after checking the session is live. */
 export function makeRun(db: Database) {
   return async function run<T>(request: FastifyRequest, fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -72,7 +68,7 @@ export function makeRun(db: Database) {
     return db.withUser(actor, fn, {
       ...requestMeta(request),
       precondition: {
-        text: SESSION_CHECK,
+        text: LIVE_SESSION_CHECK,
         values: [sessionId, actor.userId],
         refuse: () => unauthorized('session_revoked', 'this session has ended; sign in again'),
       },

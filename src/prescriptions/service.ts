@@ -3,6 +3,9 @@
  * Every query runs in the caller's RLS transaction: what another user cannot see answers 404.
  */
 import type { RequestContext } from '../core/context.ts';
+import { HOME_TIMEZONE } from '../core/constants.ts';
+import { doseSettings } from '../users/queries.ts';
+import { insertPrescribedMedication } from '../reminders/medication-queries.ts';
 import type { Tx } from '../db/database.ts';
 import type { FileStore } from '../files/store.ts';
 import { ApiError, conflict, notFound } from '../core/errors.ts';
@@ -199,28 +202,22 @@ export class PrescriptionService {
         throw new ApiError(422, 'no_dose_schedule', 'every medication needs a dose in at least one slot (morning, noon, evening, night)',
           {}, noDose.map((m) => ({ path: `medications/${draft.indexOf(m)}/dosage_schedule`, message: `${m.name}: no dose` })));
       }
-      const user = await tx.query<{ timezone: string; dose_schedule_template: unknown; today: string; language: string | null }>(
-        `SELECT timezone, dose_schedule_template, to_char((now() AT TIME ZONE timezone)::date, 'YYYY-MM-DD') AS today, language FROM users WHERE id = $1`, [actor.userId]);
-      const language = options.language ?? languageOf(user.rows[0]?.language);
-      const times = slotTimes(user.rows[0]?.dose_schedule_template);
-      const timezone = user.rows[0]?.timezone ?? 'Asia/Phnom_Penh';
-      const today = user.rows[0]?.today ?? new Date().toISOString().slice(0, 10);
+      const user = await doseSettings(tx, actor.userId);
+      const language = options.language ?? languageOf(user?.language);
+      const times = slotTimes(user?.dose_schedule_template);
+      const timezone = user?.timezone ?? HOME_TIMEZONE;
+      const today = user?.today ?? new Date().toISOString().slice(0, 10);
       if (options.startDate !== undefined) checkStartDate(options.startDate, today);
       const warnings = confirmWarnings(row.prescription_date, options.startDate, today, language);
       for (const [index, m] of draft.entries()) {
         const plan = planMedication(m, times);
-        const med = await tx.query<{ id: string }>(
-          `INSERT INTO medications (prescription_id, patient_id, sequence, name, generic_name, strength, form, quantity, quantity_unit,
-              duration_days, dose_morning, dose_noon, dose_evening, dose_night, instructions, take_after_meal, take_before_meal,
-              confidence, field_confidence, lexicon_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
-          [id, actor.userId, index + 1, m.name, m.generic_name ?? null, m.strength ?? null, m.form ?? null, m.quantity ?? null,
-            m.quantity_unit ?? null, plan.durationDays, m.dosage_schedule.morning, m.dosage_schedule.noon, m.dosage_schedule.evening,
-            m.dosage_schedule.night, m.instructions ?? null, m.take_after_meal ?? false, m.take_before_meal ?? false,
-            m.confidence ?? null, JSON.stringify(m.field_confidence ?? {}), m.drug_id ?? null],
-        );
-        const medicationId = med.rows[0]?.id;
-        if (medicationId === undefined) throw new Error('medication insert returned no row');
+        const medicationId = await insertPrescribedMedication(tx, {
+          prescriptionId: id, patientId: actor.userId, sequence: index + 1, name: m.name, genericName: m.generic_name ?? null,
+          strength: m.strength ?? null, form: m.form ?? null, quantity: m.quantity ?? null, quantityUnit: m.quantity_unit ?? null,
+          durationDays: plan.durationDays, dose: m.dosage_schedule, instructions: m.instructions ?? null,
+          takeAfterMeal: m.take_after_meal ?? false, takeBeforeMeal: m.take_before_meal ?? false,
+          confidence: m.confidence ?? null, fieldConfidence: m.field_confidence ?? {}, lexiconId: m.drug_id ?? null,
+        });
         for (const r of plan.reminders) {
           await insertReminder(tx, { ...r, medicationId, patientId: actor.userId, timezone, durationDays: plan.durationDays, startDate: options.startDate ?? null });
         }

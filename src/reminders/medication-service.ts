@@ -16,7 +16,8 @@ import type { RequestContext } from '../core/context.ts';
 import { recordRead } from '../audit/service.ts';
 import { canSeeReminders } from './adherence-queries.ts';
 import { durationDays, slotTimes, type ReminderPlan, type Slot } from './schedule.ts';
-import { insertReminder } from './queries.ts';
+import { insertReminder, reminderVisible } from './queries.ts';
+import { doseSettings } from '../users/queries.ts';
 import * as mq from './medication-queries.ts';
 import type { HistoryItemT, NewMedicationT, OwnMedicationT, PrnDoseBodyT, PrnDoseT, ScheduleInputT } from './medication-types.ts';
 
@@ -54,9 +55,7 @@ function unitOf(body: NewMedicationT): string {
 }
 
 async function patientSettings(tx: Tx, userId: string): Promise<{ timezone: string; template: unknown; today: string }> {
-  const res = await tx.query<{ timezone: string; dose_schedule_template: unknown; today: string }>(
-    `SELECT timezone, dose_schedule_template, to_char((now() AT TIME ZONE timezone)::date, 'YYYY-MM-DD') AS today FROM users WHERE id = $1`, [userId]);
-  const row = res.rows[0];
+  const row = await doseSettings(tx, userId);
   if (!row) throw notFound('patient');
   return { timezone: row.timezone, template: row.dose_schedule_template, today: row.today };
 }
@@ -132,8 +131,7 @@ export async function logPrnDose(tx: Tx, ctx: PatientContext, id: string, body: 
 export async function deleteReminder(tx: Tx, ctx: PatientContext, id: string): Promise<'deleted' | 'ended'> {
   const outcome = await mq.deleteReminder(tx, id, ctx.userId);
   if (outcome === 'none') {
-    const visible = await tx.query('SELECT 1 FROM medication_reminders WHERE id = $1', [id]);
-    if ((visible.rowCount ?? 0) > 0) throw new ApiError(403, 'not_owner', 'only the patient deletes her reminders (her doctor may switch one off)');
+    if (await reminderVisible(tx, id)) throw new ApiError(403, 'not_owner', 'only the patient deletes her reminders (her doctor may switch one off)');
     throw notFound('reminder');
   }
   return outcome;

@@ -8,6 +8,7 @@ import { Passwords, passwordProblem } from '../auth/passwords.ts';
 import { insertUser, markEmailVerified } from '../auth/queries.ts';
 import { emailTaken } from './admin-queries.ts';
 import { normaliseEmail } from '../auth/service.ts';
+import { HOME_TIMEZONE } from '../core/constants.ts';
 
 export interface AdminInput {
   email: string;
@@ -25,7 +26,7 @@ export async function createAdmin(db: Database, input: AdminInput, bcryptCost: n
   const passwordHash = await new Passwords(bcryptCost).hash(input.password);
   await db.withUser({ userId: null, role: 'system' }, async (tx) => {
     if (await emailTaken(tx, email)) throw new Error('an account with this e-mail already exists');
-    await insertUser(tx, { id, email, passwordHash, role: 'admin', firstName: input.firstName, lastName: input.lastName, phone: null, language: 'en', timezone: 'Asia/Phnom_Penh', dateOfBirth: null });
+    await insertUser(tx, { id, email, passwordHash, role: 'admin', firstName: input.firstName, lastName: input.lastName, phone: null, language: 'en', timezone: HOME_TIMEZONE, dateOfBirth: null });
     await markEmailVerified(tx, id);
   });
   return id;

@@ -1,5 +1,6 @@
 /** Profiles (GET/PATCH /me), devices (sessions), data export and erasure. */
 import type { RequestContext } from '../core/context.ts';
+import { HOME_TIMEZONE } from '../core/constants.ts';
 import type { Passwords } from '../auth/passwords.ts';
 import type { FileStore } from '../files/store.ts';
 import { ApiError, badRequest, notFound } from '../core/errors.ts';
@@ -69,7 +70,7 @@ export class UserService {
       throw badRequest('field_not_allowed', `these fields do not apply to a ${actor.role} account: ${refused.join(', ')}`, refused.map((f) => ({ path: `body/${f}`, message: `not for a ${actor.role}` })));
     }
     if (body.timezone !== undefined && !validTimezone(body.timezone)) {
-      throw badRequest('invalid_timezone', `unknown time zone "${body.timezone}"`, [{ path: 'body/timezone', message: 'an IANA time zone such as Asia/Phnom_Penh' }]);
+      throw badRequest('invalid_timezone', `unknown time zone "${body.timezone}"`, [{ path: 'body/timezone', message: `an IANA time zone such as ${HOME_TIMEZONE}` }]);
     }
     const set: Partial<Record<q.ProfileColumn, unknown>> = {};
     const trimmed = (v: string | null | undefined) => (typeof v === 'string' ? v.trim() : v);
