@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import dastern from './eslint-rules/sql-placement.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.data/', 'dist/', 'coverage/', 'web/dist/'] },
@@ -21,8 +22,23 @@ export default tseslint.config(
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: { '@typescript-eslint/no-floating-promises': 'error' },
   },
+  // SQL only in the agreed places (README "Where SQL lives"): the queries files of each domain,
+  // src/db/ (connections, migrations, roles) and src/backup/ (the cluster: backups, WAL, restore).
   {
-    files: ['bin/**/*.js', 'scripts/**/*.js'],
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/queries.ts', 'src/**/*-queries.ts', 'src/db/**', 'src/backup/**'],
+    plugins: { dastern },
+    rules: { 'dastern/sql-placement': 'error' },
+  },
+  // Not yet moved: these files belong to the AI and safety work under way in parallel (issue 11
+  // asked to leave them for it); their SQL goes to src/ai/queries.ts and src/safety/queries.ts
+  // when it merges. Nothing may be added here.
+  {
+    files: ['src/ai/doctor.ts', 'src/ai/ocr.ts', 'src/ai/reports.ts', 'src/ai/service.ts', 'src/safety/knowledge.ts', 'src/safety/service.ts'],
+    rules: { 'dastern/sql-placement': 'off' },
+  },
+  {
+    files: ['bin/**/*.js', 'scripts/**/*.js', 'eslint-rules/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
   // Layout is Prettier's (npm run format): no lint rule may disagree with it.

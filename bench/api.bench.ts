@@ -197,7 +197,7 @@ async function main(): Promise<void> {
         path: '/prescriptions?limit=20',
         work: async (tx, id) => {
           const { rows } = await listPrescriptions(tx, { patientId: id, limit: 20, offset: 0 });
-          await recordReads(tx, { id: 'bench-raw' }, 'prescriptions', rows);
+          await recordReads(tx, { requestId: 'bench-raw' }, 'prescriptions', rows);
         },
         readOnly: (tx, id) => listPrescriptions(tx, { patientId: id, limit: 20, offset: 0 }),
       },

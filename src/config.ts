@@ -21,6 +21,8 @@ export interface Config {
   port: number;
   embeddedPgPort: number;
   logLevel: string;
+  /** DASTERN_FILE_KEY as given (base64 of 32 bytes; src/files/key.ts checks it); undefined → generated in development. */
+  fileKey: string | undefined;
   /** HTTP API settings (issue 4); see README "Configuration". */
   api: ApiConfig;
   /** Web Push (VAPID) and delivery settings (issue 5). */
@@ -94,9 +96,11 @@ export interface JobsConfig {
   dispatchIntervalSeconds: number | undefined;
   /** Minutes after which an unanswered dose is marked missed, for every reminder; undefined → each reminder's own grace (120). */
   missedGraceMinutes: number | undefined;
-  /** Cron expressions (minute resolution, Asia/Phnom_Penh) of the maintenance jobs. */
+  /** Cron expressions (minute resolution, HOME_TIMEZONE) of the maintenance jobs. */
   cleanupSessionsCron: string;
   archivePrescriptionsCron: string;
+  /** The monthly archive job archives prescriptions older than this many days. */
+  archiveAfterDays: number;
 }
 
 function parseCron(name: string, raw: string | undefined, fallback: string): string {
@@ -270,6 +274,7 @@ function parseJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     missedGraceMinutes: parseOptionalInteger('DASTERN_MISSED_GRACE_MINUTES', env.DASTERN_MISSED_GRACE_MINUTES, 1, 1440),
     cleanupSessionsCron: parseCron('DASTERN_CRON_CLEANUP_SESSIONS', env.DASTERN_CRON_CLEANUP_SESSIONS, '15 3 * * *'),
     archivePrescriptionsCron: parseCron('DASTERN_CRON_ARCHIVE', env.DASTERN_CRON_ARCHIVE, '30 3 1 * *'),
+    archiveAfterDays: parseInteger('DASTERN_ARCHIVE_AFTER_DAYS', env.DASTERN_ARCHIVE_AFTER_DAYS, 365, 1, 36_500),
   };
 }
 
@@ -337,6 +342,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     embeddedPgPort: parsePort('DASTERN_EMBEDDED_PG_PORT', env.DASTERN_EMBEDDED_PG_PORT, 54329),
     logLevel: env.LOG_LEVEL && env.LOG_LEVEL !== '' ? env.LOG_LEVEL : nodeEnv === 'test' ? 'warn' : 'info',
+    fileKey: env.DASTERN_FILE_KEY && env.DASTERN_FILE_KEY !== '' ? env.DASTERN_FILE_KEY : undefined,
     api,
     push: parsePushConfig(env, nodeEnv, api.mailFrom),
     jobs: parseJobsConfig(env),
@@ -495,4 +501,9 @@ function parseBillingConfig(env: NodeJS.ProcessEnv, nodeEnv: Environment): Billi
     bakong,
     stripe,
   };
+}
+
+/** The `dastern` commands' log level: LOG_LEVEL, else warn (a command prints its own answer). */
+export function commandLogLevel(env: NodeJS.ProcessEnv = process.env): string {
+  return env.LOG_LEVEL && env.LOG_LEVEL !== '' ? env.LOG_LEVEL : 'warn';
 }

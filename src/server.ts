@@ -32,8 +32,9 @@ export function jobsTuning(config: Config): ReadingQueueTuning {
 }
 
 /** The schedule knobs of config.jobs, for startWorkers (shared with `dastern worker`). */
-export function scheduleOptions(config: Config): Pick<WorkerDeps, 'dispatchIntervalSeconds' | 'missedGraceMinutes' | 'cleanupSessionsCron' | 'archivePrescriptionsCron'> {
+export function scheduleOptions(config: Config): Pick<WorkerDeps, 'dispatchIntervalSeconds' | 'missedGraceMinutes' | 'cleanupSessionsCron' | 'archivePrescriptionsCron' | 'archiveAfterDays'> {
   return {
+    archiveAfterDays: config.jobs.archiveAfterDays,
     dispatchIntervalSeconds: config.jobs.dispatchIntervalSeconds,
     missedGraceMinutes: config.jobs.missedGraceMinutes,
     cleanupSessionsCron: config.jobs.cleanupSessionsCron,
@@ -63,6 +64,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     : await startExternalBackupSchedule(config, urls.ownerUrl, logger);
   let listeners: Listeners | undefined;
   let workers: RunningWorkers | undefined;
+  // What both a failed start and stop() release last, after the HTTP server and the queue.
+  const releaseResources = async (): Promise<void> => {
+    await sealer?.stop();
+    mailer.close();
+    await hub.stop();
+    await db.close();
+    await jobsDb.close();
+    await backups?.stop();
+    await urls.embedded?.stop();
+  };
   try {
     sealer = startAuditSealer(jobsDb, logger, config.jobs.auditSealIntervalMs);
     await installQueues(urls.ownerUrl, jobsTuning(config));
@@ -74,7 +85,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         boss, db: jobsDb, files, logger,
         reader: { read: (bytes) => readPrescription(bytes, { workers: 1, logger: { warn: (msg) => logger.warn(msg) } }) },
         missedThreshold: config.jobs.missedDoseThreshold,
-        archiveAfterDays: 365,
         deliverer: createDeliverer(config, jobsDb, mailer, logger),
         ...scheduleOptions(config),
       });
@@ -97,13 +107,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     workers?.stop();
     await app?.close().catch((closeErr: unknown) => logger.error({ err: String(closeErr) }, 'closing the half-started HTTP server failed'));
     await boss?.stop({ graceful: false, wait: true });
-    await sealer?.stop();
-    mailer.close();
-    await hub.stop();
-    await db.close();
-    await jobsDb.close();
-    await backups?.stop();
-    await urls.embedded?.stop();
+    await releaseResources();
     throw err;
   }
   const url = `http://${config.host}:${listeners.port}`;
@@ -132,13 +136,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         workers?.stop();
         await boss?.stop({ graceful: true, wait: true, timeout: 20_000 });
         await closeSharedReader();
-        await sealer?.stop();
-        mailer.close();
-        await hub.stop();
-        await db.close();
-        await jobsDb.close();
-        await backups?.stop();
-        await urls.embedded?.stop();
+        await releaseResources();
       })();
       return stopping;
     },

@@ -28,15 +28,15 @@ const statsRow = (integers: readonly string[], decimals: readonly string[] = [])
 const UserStatistics = statsRow(USER_STATISTICS);
 const PrescriptionStatistics = statsRow(PRESCRIPTION_STATISTICS.integers, PRESCRIPTION_STATISTICS.decimals);
 
-export async function adminRoutes(app: App, s: Services): Promise<void> {
-  const admin = new AdminService(s);
+export async function adminRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context'>): Promise<void> {
+  const admin = new AdminService();
   const security = [{ bearer: [] }];
   const only = s.requireAuth(['admin']);
 
   app.get('/admin/statistics', {
     onRequest: only,
     schema: { tags: ['admin'], summary: 'User and prescription statistics (get_user_statistics, get_prescription_statistics)', security, response: { 200: Type.Object({ users: Type.Array(UserStatistics), prescriptions: Type.Array(PrescriptionStatistics) }), ...problems(...AUTHED, 403) } },
-  }, async (request) => admin.statistics(request));
+  }, async (request) => admin.statistics(s.context(request)));
 
   app.get('/admin/users', {
     onRequest: only,
@@ -50,22 +50,22 @@ export async function adminRoutes(app: App, s: Services): Promise<void> {
       }, { additionalProperties: false }),
       response: { 200: Page(AdminUser), ...problems(...AUTHED, 403) },
     },
-  }, async (request) => admin.users(request, request.query));
+  }, async (request) => admin.users(s.context(request), request.query));
 
   app.get('/admin/users/:id', {
     onRequest: only,
     schema: { tags: ['admin'], summary: 'One user', security, params: IdParams, response: { 200: AdminUser, ...problems(...AUTHED, 403, 404) } },
-  }, async (request) => admin.user(request, request.params.id));
+  }, async (request) => admin.user(s.context(request), request.params.id));
 
   app.post('/admin/users/:id/deactivate', {
     onRequest: only,
     schema: { tags: ['admin'], summary: 'Deactivate an account (its sessions end at once)', security, params: IdParams, body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false }), response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) } },
-  }, async (request) => admin.setActive(request, request.params.id, false, request.body.reason));
+  }, async (request) => admin.setActive(s.context(request), request.params.id, false, request.body.reason));
 
   app.post('/admin/users/:id/activate', {
     onRequest: only,
     schema: { tags: ['admin'], summary: 'Re-activate an account', security, params: IdParams, response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) } },
-  }, async (request) => admin.setActive(request, request.params.id, true, 'reactivated'));
+  }, async (request) => admin.setActive(s.context(request), request.params.id, true, 'reactivated'));
 
   app.post('/admin/doctors/:id/verify', {
     onRequest: only,
@@ -74,5 +74,5 @@ export async function adminRoutes(app: App, s: Services): Promise<void> {
       body: Type.Optional(Type.Object({ license_number: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the number checked; refused when the account now says another' })) }, { additionalProperties: false })),
       response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) },
     },
-  }, async (request) => admin.verifyDoctor(request, request.params.id, request.body?.license_number));
+  }, async (request) => admin.verifyDoctor(s.context(request), request.params.id, request.body?.license_number));
 }

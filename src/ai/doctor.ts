@@ -4,7 +4,7 @@
  * doctor to edit. Deterministic, from the record; only for a doctor who may view her
  * prescriptions (otherwise 404); the read is audited on her access log. No HTTP types.
  */
-import { notFound } from '../http/errors.ts';
+import { notFound } from '../core/errors.ts';
 import { recordRead } from '../audit/service.ts';
 import { asLanguage, type Language } from '../safety/messages.ts';
 import { buildContent } from './reports.ts';
@@ -22,7 +22,7 @@ export async function visitSummary(ctx: AiContext, patientId: string, days: numb
     if (allowed.rows[0]?.ok !== true) throw notFound('patient');
     const lang = asLanguage((await tx.query<{ language: string }>('SELECT language FROM users WHERE id = $1', [ctx.userId])).rows[0]?.language);
     const c = await buildContent(tx, patientId, 'risk', days, lang);
-    await recordRead(tx, { id: ctx.requestId }, { table: 'medications', action: 'visit_summary', subjectUserId: patientId, resourceIds: [patientId] });
+    await recordRead(tx, ctx, { table: 'medications', action: 'visit_summary', subjectUserId: patientId, resourceIds: [patientId] });
     const meds = c.medicines.map((m) => `- ${m.name}${m.strength ? ` ${m.strength}` : ''}: ${m.schedule}${m.rate === null ? '' : ` — ${m.taken}/${m.taken + m.missed + m.skipped} (${m.rate}%)`}`);
     const alerts = c.alerts.filter((a) => a.severity !== 'info').map((a) => `- [${a.severity}] ${a.message}`);
     return {

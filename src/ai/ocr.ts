@@ -3,7 +3,7 @@
  * lexicon and the knowledge base ("Amoxicillin 500mg?") for the review screen. The patient
  * decides; nothing is changed here. No HTTP types.
  */
-import { notFound } from '../http/errors.ts';
+import { notFound } from '../core/errors.ts';
 import { knowledgeBase } from '../safety/knowledge.ts';
 import { loadLexiconFile } from '../reading/lexicon/load.ts';
 import { premiumRequired, type AiContext } from './service.ts';

@@ -1,5 +1,6 @@
 /** SQL of the AI assistant (RLS applies: conversations and messages are the owner's alone). */
 import type { Tx } from '../db/database.ts';
+import { ACTIVE_MEDICATION, type MedicationDoseRow } from '../reminders/medication-queries.ts';
 
 type Q = Pick<Tx, 'query'>;
 
@@ -71,17 +72,7 @@ export async function recentMessages(tx: Q, conversationId: string, limit: numbe
   return res.rows.reverse();
 }
 
-export interface RecordMedicationRow {
-  id: string;
-  name: string;
-  generic_name: string | null;
-  lexicon_id: string | null;
-  strength: string | null;
-  form: string | null;
-  dose_morning: string;
-  dose_noon: string;
-  dose_evening: string;
-  dose_night: string;
+export interface RecordMedicationRow extends MedicationDoseRow {
   instructions: string | null;
   take_after_meal: boolean;
   take_before_meal: boolean;
@@ -103,10 +94,9 @@ export async function recordMedications(tx: Q, userId: string): Promise<RecordMe
             (SELECT jsonb_object_agg(r.slot::text, to_char(r.reminder_time, 'HH24:MI')) FROM medication_reminders r
               WHERE r.medication_id = m.id AND r.is_active) AS times
        FROM medications m
-       JOIN prescriptions p ON p.id = m.prescription_id AND p.status = 'completed' AND p.deleted_at IS NULL
+       JOIN prescriptions p ON p.id = m.prescription_id
        JOIN v_medication_adherence a ON a.medication_id = m.id
-      WHERE m.patient_id = $1 AND m.is_active
-        AND (m.duration_days IS NULL OR m.created_at + make_interval(days => m.duration_days) > now())
+      WHERE m.patient_id = $1 AND ${ACTIVE_MEDICATION}
       ORDER BY m.created_at, m.sequence`, [userId]);
   return res.rows;
 }

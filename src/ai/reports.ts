@@ -6,7 +6,7 @@
  * src/ai/pdf.ts. No HTTP types.
  */
 import type { Tx } from '../db/database.ts';
-import { ApiError, notFound } from '../http/errors.ts';
+import { ApiError, notFound } from '../core/errors.ts';
 import { recordRead } from '../audit/service.ts';
 import { recordEvent } from '../analytics/service.ts';
 import { knowledgeBase } from '../safety/knowledge.ts';
@@ -95,7 +95,7 @@ export async function getReport(ctx: AiContext, id: string, action: 'read' | 're
       'SELECT id, report_type, content, created_at FROM ai_reports WHERE id = $1', [id]);
     const row = res.rows[0];
     if (!row) throw notFound('report');
-    await recordRead(tx, { id: ctx.requestId }, { table: 'ai_reports', action, subjectUserId: ctx.userId, resourceIds: [row.id] });
+    await recordRead(tx, ctx, { table: 'ai_reports', action, subjectUserId: ctx.userId, resourceIds: [row.id] });
     return view(row.id, row.created_at, { ...row.content, kind: API_KIND[row.report_type] ?? row.content.kind });
   });
 }

@@ -6,7 +6,7 @@
 import type { Tx } from '../db/database.ts';
 import type { AiConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { ApiError, notFound } from '../http/errors.ts';
+import { ApiError, notFound } from '../core/errors.ts';
 import { recordRead } from '../audit/service.ts';
 import { recordEvent, type ClientInfo } from '../analytics/service.ts';
 import { asLanguage, type Language } from '../safety/messages.ts';
@@ -103,7 +103,7 @@ export class AiService {
       const conv = await q.findConversation(tx, conversationId);
       if (!conv) throw notFound('conversation');
       const rows = await q.recentMessages(tx, conversationId, 200);
-      await recordRead(tx, { id: ctx.requestId }, { table: 'ai_chat_messages', subjectUserId: ctx.userId, resourceIds: rows.map((r) => r.id), action: 'list' });
+      await recordRead(tx, ctx, { table: 'ai_chat_messages', subjectUserId: ctx.userId, resourceIds: rows.map((r) => r.id), action: 'list' });
       return { items: rows.filter((r) => r.role !== 'system').map((r) => ({ id: r.id, role: r.role, content: r.content, refused: r.refused, created_at: r.created_at.toISOString() })) };
     });
   }
@@ -145,7 +145,7 @@ export class AiService {
     const refused = finalGuard !== undefined && finalGuard !== 'emergency';
     const saved = await p.ctx.run(async (tx) => {
       const row = await q.insertMessage(tx, { conversationId: p.conversationId, userId: p.ctx.userId, role: 'assistant', content, refused, guard: finalGuard ?? null, model });
-      await recordRead(tx, { id: p.ctx.requestId }, { table: 'ai_chat_messages', action: 'create', subjectUserId: p.ctx.userId, resourceIds: [p.userMessageId, row.id] });
+      await recordRead(tx, p.ctx, { table: 'ai_chat_messages', action: 'create', subjectUserId: p.ctx.userId, resourceIds: [p.userMessageId, row.id] });
       return row;
     });
     return {

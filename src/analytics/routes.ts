@@ -3,9 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
 import { AUTHED, problems } from '../http/schemas.ts';
-import { actorOf } from '../http/auth.ts';
-import { badRequest } from '../http/errors.ts';
-import { SERVER_EVENTS, clientInfo, recordEvent } from './service.ts';
+import { recordClientEvent } from './service.ts';
 
 const EventBody = Type.Object(
   {
@@ -17,7 +15,7 @@ const EventBody = Type.Object(
   { additionalProperties: false },
 );
 
-export async function analyticsRoutes(app: App, s: Services): Promise<void> {
+export async function analyticsRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context'>): Promise<void> {
   app.post('/analytics/events', {
     onRequest: s.requireAuth(),
     schema: {
@@ -28,9 +26,7 @@ export async function analyticsRoutes(app: App, s: Services): Promise<void> {
       response: { 202: Type.Object({ ok: Type.Literal(true) }), ...problems(...AUTHED) },
     },
   }, async (request, reply) => {
-    if (SERVER_EVENTS.has(request.body.event_type)) throw badRequest('server_event', `"${request.body.event_type}" is recorded by the server itself`);
-    const actor = actorOf(request);
-    await s.run(request, (tx) => recordEvent(tx, actor.userId, request.body.event_type, clientInfo(request), request.body.properties ?? {}));
+    await recordClientEvent(s.context(request), request.body.event_type, request.body.properties ?? {});
     return reply.code(202).send({ ok: true as const });
   });
 }

@@ -7,11 +7,10 @@
  */
 import type { Database, Tx } from '../db/database.ts';
 import type { Logger } from '../log.ts';
+import { sealBatch } from './queries.ts';
 
 /** Rows per app_audit_seal() call: one transaction each, so a backlog never holds a long lock. */
 export const SEAL_BATCH = 5000;
-
-const SEAL = 'SELECT app_audit_seal($1) AS n';
 
 /**
  * Seals until nothing committed is left (at most `maxBatches` calls) and returns how many rows
@@ -23,8 +22,7 @@ export async function sealAuditChain(db: Pick<Tx, 'query'>, maxBatches = 1000, b
   let rounds = 0;
   const giveUpAt = Date.now() + busyMs;
   for (let i = 0; i < maxBatches; i++) {
-    const res = await db.query<{ n: number }>(SEAL, [SEAL_BATCH]);
-    const n = res.rows[0]?.n ?? 0;
+    const n = await sealBatch(db, SEAL_BATCH);
     if (n < 0) {
       if (Date.now() > giveUpAt) throw new Error('another audit sealer holds the sealing lock');
       await new Promise((r) => setTimeout(r, 50));
@@ -51,7 +49,7 @@ export function startAuditSealer(db: Database, logger: Logger, intervalMs: numbe
     running = (async () => {
       try {
         // -1: another process is sealing right now; the next tick comes soon enough
-        await db.pool.query(SEAL, [SEAL_BATCH]);
+        await sealBatch(db.pool, SEAL_BATCH);
       } catch (err) {
         if (!stopped) logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'audit sealing failed; will retry');
       }

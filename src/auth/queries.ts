@@ -224,3 +224,19 @@ export async function linkState(tx: Tx, userId: string): Promise<LinkState | und
 export async function markEmailVerified(tx: Tx, userId: string): Promise<void> {
   await tx.query('UPDATE users SET email_verified_at = now() WHERE id = $1 AND email_verified_at IS NULL', [userId]);
 }
+
+/** Expired and long-revoked sessions removed (cleanup_expired_sessions, as 'system'). */
+export async function cleanupExpiredSessions(tx: Pick<Tx, 'query'>): Promise<number> {
+  return Number((await tx.query<{ n: number }>('SELECT cleanup_expired_sessions() AS n')).rows[0]?.n ?? 0);
+}
+
+/** Sign-in failure counters untouched for a day and no longer blocking, removed (app_auth_throttle_cleanup). */
+export async function cleanupThrottle(tx: Pick<Tx, 'query'>): Promise<number> {
+  return Number((await tx.query<{ n: number }>('SELECT app_auth_throttle_cleanup() AS n')).rows[0]?.n ?? 0);
+}
+
+/** The check that travels with every signed-in request's BEGIN (src/http/auth.ts): the session is open and the account active. */
+export const LIVE_SESSION_CHECK = `
+  SELECT 1 FROM user_sessions s JOIN users u ON u.id = s.user_id
+   WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
+     AND u.is_active AND u.deleted_at IS NULL`;

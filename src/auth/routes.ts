@@ -8,7 +8,7 @@ import { clientInfo } from '../analytics/service.ts';
 import { AuthService } from './service.ts';
 import { ChangePasswordBody, EmailBody, LoginBody, LogoutQuery, RefreshBody, RefreshResult, RegisterBody, ResetBody, TokenBody, TokenPair } from './types.ts';
 
-export async function authRoutes(app: App, s: Services): Promise<void> {
+export async function authRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context' | 'config' | 'db' | 'logger' | 'tokens' | 'passwords' | 'mailer'>): Promise<void> {
   const auth = new AuthService(s);
   const limited = { rateLimit: { max: s.config.api.authRateLimit, timeWindow: 60_000 } };
 
@@ -34,14 +34,14 @@ export async function authRoutes(app: App, s: Services): Promise<void> {
   app.post('/auth/logout', {
     onRequest: s.requireAuth(),
     schema: { tags: ['auth'], summary: 'End this session (?all=true: every session)', security: [{ bearer: [] }], querystring: LogoutQuery, response: { 200: Type.Object({ ended_sessions: Type.Integer() }), ...problems(400, 401, 429) } },
-  }, async (request) => ({ ended_sessions: await auth.logout(request, request.query.all === true) }));
+  }, async (request) => ({ ended_sessions: await auth.logout(s.context(request), request.query.all === true) }));
 
   app.post('/auth/password', {
     onRequest: s.requireAuth(),
     config: limited,
     schema: { tags: ['auth'], summary: 'Change the password (other sessions end)', security: [{ bearer: [] }], body: ChangePasswordBody, response: { 200: OkSchema, ...problems(400, 401, 429) } },
   }, async (request) => {
-    await auth.changePassword(request, request.body.current_password, request.body.new_password);
+    await auth.changePassword(s.context(request), request.body.current_password, request.body.new_password);
     return { ok: true as const };
   });
 
@@ -50,7 +50,7 @@ export async function authRoutes(app: App, s: Services): Promise<void> {
     config: limited,
     schema: { tags: ['auth'], summary: 'Send (again) the e-mail verification link', security: [{ bearer: [] }], response: { 202: OkSchema, ...problems(400, 401, 409, 429) } },
   }, async (request, reply) => {
-    await auth.requestVerification(request);
+    await auth.requestVerification(s.context(request));
     return reply.code(202).send({ ok: true as const });
   });
 

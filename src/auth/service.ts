@@ -3,11 +3,14 @@
  * detection, logout, password change, e-mail verification and password reset.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
-import type { RequestMeta, Tx } from '../db/database.ts';
-import type { Services } from '../http/services.ts';
-import { ApiError, badRequest, conflict, unauthorized } from '../http/errors.ts';
-import { actorOf } from '../http/auth.ts';
+import type { RequestContext } from '../core/context.ts';
+import type { Database, RequestMeta, Tx } from '../db/database.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { Mailer } from '../mail/mailer.ts';
+import type { Passwords } from './passwords.ts';
+import type { TokenService } from './tokens.ts';
+import { ApiError, badRequest, conflict, unauthorized } from '../core/errors.ts';
 import { recordEvent, type ClientInfo } from '../analytics/service.ts';
 import { newRefreshToken, sha256Hex, safeEqual } from './tokens.ts';
 import { passwordProblem } from './passwords.ts';
@@ -16,6 +19,7 @@ import type { PublicUserRow } from './queries.ts';
 import type { PublicUserT, RegisterBodyT, LoginBodyT, TokenPairT, UserRole } from './types.ts';
 import { verificationMail, resetMail } from '../mail/templates.ts';
 import { storedLanguage } from '../i18n/request.ts';
+import { HOME_TIMEZONE } from '../core/constants.ts';
 
 /**
  * Sign-in throttle (migration 020): failures within the window counted per (IP, e-mail), per
@@ -65,8 +69,18 @@ function isUniqueViolation(err: unknown, constraint: string): boolean {
 const emailBinding = (email: string): string => sha256Hex(`verify|${email.toLowerCase()}`).slice(0, 32);
 const passwordBinding = (hash: string): string => sha256Hex(`reset|${hash}`).slice(0, 32);
 
+export interface AuthDeps {
+  config: Config;
+  /** The API's login: sign-in and links run before any session exists. */
+  db: Database;
+  logger: Logger;
+  tokens: TokenService;
+  passwords: Passwords;
+  mailer: Mailer;
+}
+
 export class AuthService {
-  constructor(private readonly s: Services) {}
+  constructor(private readonly s: AuthDeps) {}
 
   private refreshExpiry(): Date {
     return new Date(Date.now() + this.s.config.api.refreshTokenTtlDays * 86_400_000);
@@ -86,8 +100,8 @@ export class AuthService {
   async register(body: RegisterBodyT, meta: RequestMeta, client: ClientInfo): Promise<TokenPairT> {
     const weak = passwordProblem(body.password);
     if (weak !== undefined) throw badRequest('weak_password', weak, [{ path: 'body/password', message: weak }]);
-    const timezone = body.timezone ?? 'Asia/Phnom_Penh';
-    if (!validTimezone(timezone)) throw badRequest('invalid_timezone', `unknown time zone "${timezone}"`, [{ path: 'body/timezone', message: 'an IANA time zone such as Asia/Phnom_Penh' }]);
+    const timezone = body.timezone ?? HOME_TIMEZONE;
+    if (!validTimezone(timezone)) throw badRequest('invalid_timezone', `unknown time zone "${timezone}"`, [{ path: 'body/timezone', message: `an IANA time zone such as ${HOME_TIMEZONE}` }]);
     const firstName = body.first_name.trim();
     const lastName = body.last_name.trim();
     if (firstName === '' || lastName === '') throw badRequest('validation_failed', 'names cannot be blank');
@@ -161,22 +175,22 @@ export class AuthService {
     return { access_token: access, refresh_token: next.token, token_type: 'Bearer', expires_in: this.s.tokens.accessTtlSeconds };
   }
 
-  async logout(request: FastifyRequest, all: boolean): Promise<number> {
-    const actor = actorOf(request);
-    const sessionId = request.auth?.sessionId ?? '';
-    return this.s.run(request, (tx) => (all ? q.revokeAllSessions(tx, actor.userId, 'logout_all') : q.revokeSession(tx, sessionId, 'logout')));
+  async logout(ctx: RequestContext, all: boolean): Promise<number> {
+    const actor = ctx;
+    const sessionId = ctx.sessionId;
+    return ctx.run((tx) => (all ? q.revokeAllSessions(tx, actor.userId, 'logout_all') : q.revokeSession(tx, sessionId, 'logout')));
   }
 
-  async changePassword(request: FastifyRequest, current: string, next: string): Promise<void> {
+  async changePassword(ctx: RequestContext, current: string, next: string): Promise<void> {
     const weak = passwordProblem(next);
     if (weak !== undefined) throw badRequest('weak_password', weak, [{ path: 'body/new_password', message: weak }]);
-    const actor = actorOf(request);
-    const hash = await this.s.run(request, (tx) => q.passwordHashOf(tx, actor.userId));
+    const actor = ctx;
+    const hash = await ctx.run((tx) => q.passwordHashOf(tx, actor.userId));
     if (!(await this.s.passwords.verify(current, hash))) throw badRequest('wrong_password', 'the current password is not correct');
     const newHash = await this.s.passwords.hash(next);
-    await this.s.run(request, async (tx) => {
+    await ctx.run(async (tx) => {
       await q.setPassword(tx, actor.userId, newHash);
-      await q.revokeAllSessions(tx, actor.userId, 'password_changed', request.auth?.sessionId ?? null);
+      await q.revokeAllSessions(tx, actor.userId, 'password_changed', ctx.sessionId);
     });
   }
 
@@ -186,9 +200,9 @@ export class AuthService {
     await this.s.mailer.send(verificationMail(email, `${this.s.config.api.publicUrl}/verify-email?token=${encodeURIComponent(token)}`, language));
   }
 
-  async requestVerification(request: FastifyRequest): Promise<void> {
-    const actor = actorOf(request);
-    const state = await this.s.run(request, (tx) => q.linkState(tx, actor.userId));
+  async requestVerification(ctx: RequestContext): Promise<void> {
+    const actor = ctx;
+    const state = await ctx.run((tx) => q.linkState(tx, actor.userId));
     if (state === undefined) throw unauthorized();
     if (state.email_verified_at !== null) throw conflict('already_verified', 'this e-mail address is already verified');
     await this.sendVerification(actor.userId, actor.role as UserRole, state.email);

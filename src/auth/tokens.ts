@@ -6,7 +6,7 @@
  */
 import { createHash, hkdfSync, randomBytes, timingSafeEqual, webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { ApiError, unauthorized } from '../http/errors.ts';
+import { ApiError, unauthorized } from '../core/errors.ts';
 import type { UserRole } from './types.ts';
 
 const ISSUER = 'dastern';

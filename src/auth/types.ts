@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, Timestamp, Uuid } from '../http/schemas.ts';
+import { Nullable, Timestamp, Uuid } from '../core/schemas.ts';
 
 export type UserRole = 'patient' | 'doctor' | 'admin';
 

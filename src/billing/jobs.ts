@@ -17,6 +17,7 @@ import type { PaymentGateway } from './gateways/gateway.ts';
 import { buildGateways } from './gateways/index.ts';
 import { processEvent } from './confirm.ts';
 import * as q from './queries.ts';
+import { HOME_TIMEZONE } from '../core/constants.ts';
 
 export const BILLING_QUEUES = { bakongPoll: 'billing-bakong-poll', sweep: 'billing-sweep' } as const;
 
@@ -26,7 +27,7 @@ const QUEUE_OPTIONS: Record<string, Omit<PgBoss.Queue, 'name'>> = {
 };
 
 const SYSTEM = { userId: null, role: 'system' } as const;
-const TZ = 'Asia/Phnom_Penh';
+const TZ = HOME_TIMEZONE;
 
 interface PollData {
   paymentId: string;

@@ -3,7 +3,7 @@
  * to the plans (`Link: </api/v1/plans>; rel="payment"`, and the path in the detail).
  */
 import type { Tx } from '../db/database.ts';
-import { ApiError } from '../http/errors.ts';
+import { ApiError } from '../core/errors.ts';
 import { prescriptionIsWritable } from './queries.ts';
 
 export const PLANS_PATH = '/api/v1/plans';

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database, Tx } from '../db/database.ts';
 import type { BillingConfig, Environment, GatewayName } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { ApiError, conflict, notFound } from '../http/errors.ts';
+import { ApiError, conflict, notFound } from '../core/errors.ts';
 import type { PaymentGateway } from './gateways/gateway.ts';
 import { WebhookSignatureError } from './gateways/gateway.ts';
 import { SandboxGateway } from './gateways/sandbox.ts';

@@ -1,6 +1,6 @@
 /** SQL of invitations, relationships and a doctor's view of a patient. RLS decides what is visible. */
 import type { Tx } from '../db/database.ts';
-import { insertNotification, type NewNotification } from '../i18n/notifications.ts';
+import { insertNotification, type NewNotification } from '../notifications/service.ts';
 import type { NotificationKey } from '../i18n/index.ts';
 
 export interface InvitationRow {

@@ -6,12 +6,10 @@
  * relationship is no longer active.
  */
 import { randomInt } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
-import type { Services } from '../http/services.ts';
-import { ApiError, badRequest, notFound } from '../http/errors.ts';
-import { actorOf } from '../http/auth.ts';
+import type { RequestContext } from '../core/context.ts';
+import { ApiError, badRequest, notFound } from '../core/errors.ts';
 import { recordRead, recordReads } from '../audit/service.ts';
-import { recordEvent, clientInfo } from '../analytics/service.ts';
+import { recordEvent } from '../analytics/service.ts';
 import * as q from './queries.ts';
 import { isVerifiedDoctor } from '../users/queries.ts';
 import { INVITATION_ALPHABET, type PermissionsT, type RelationshipT } from './types.ts';
@@ -72,10 +70,8 @@ export function toRelationship(r: q.RelationshipRow): RelationshipT {
 }
 
 export class CareService {
-  constructor(private readonly s: Services) {}
-
-  async createInvitation(request: FastifyRequest, permissions: PermissionsT | undefined) {
-    const actor = actorOf(request);
+  async createInvitation(ctx: RequestContext, permissions: PermissionsT | undefined) {
+    const actor = ctx;
     if (actor.role !== 'doctor' && actor.role !== 'patient') throw new ApiError(403, 'forbidden_role', 'only doctors and patients invite');
     if (actor.role === 'doctor' && permissions !== undefined) {
       throw badRequest('permissions_by_patient', 'the patient chooses the permissions when accepting', [{ path: 'body/permissions', message: 'only a patient sets permissions' }]);
@@ -88,7 +84,7 @@ export class CareService {
     for (let attempt = 0; ; attempt++) {
       const code = newInvitationCode();
       try {
-        const row = await this.s.run(request, async (tx) => {
+        const row = await ctx.run(async (tx) => {
           if (actor.role === 'doctor' && !(await isVerifiedDoctor(tx, actor.userId))) throw DOCTOR_NOT_VERIFIED();
           const inserted = await q.insertInvitation(tx, {
             doctorId: actor.role === 'doctor' ? actor.userId : null,
@@ -96,7 +92,7 @@ export class CareService {
             initiatedBy: actor.role as 'doctor' | 'patient',
             code, expiresAt, perms,
           });
-          await recordEvent(tx, actor.userId, 'invitation_created', clientInfo(request), { by: actor.role });
+          await recordEvent(tx, actor.userId, 'invitation_created', ctx.client, { by: actor.role });
           return inserted;
         });
         return {
@@ -111,8 +107,8 @@ export class CareService {
     }
   }
 
-  async previewInvitation(request: FastifyRequest, code: string) {
-    const row = await this.s.run(request, (tx) => q.findInvitation(tx, normaliseCode(code)));
+  async previewInvitation(ctx: RequestContext, code: string) {
+    const row = await ctx.run((tx) => q.findInvitation(tx, normaliseCode(code)));
     if (row === undefined) throw INVITATION_ERRORS.invitation_not_found;
     return {
       id: row.id, initiated_by: row.initiated_by, expires_at: iso(row.invitation_expires_at), expired: row.is_expired,
@@ -124,12 +120,12 @@ export class CareService {
     };
   }
 
-  async accept(request: FastifyRequest, code: string, permissions: PermissionsT | undefined): Promise<RelationshipT> {
-    const actor = actorOf(request);
+  async accept(ctx: RequestContext, code: string, permissions: PermissionsT | undefined): Promise<RelationshipT> {
+    const actor = ctx;
     if (actor.role === 'doctor' && permissions !== undefined) {
       throw badRequest('permissions_by_patient', 'the patient chooses the permissions', [{ path: 'body/permissions', message: 'only a patient sets permissions' }]);
     }
-    const row = await this.s.run(request, async (tx) => {
+    const row = await ctx.run(async (tx) => {
       if (actor.role === 'doctor' && !(await isVerifiedDoctor(tx, actor.userId))) throw DOCTOR_NOT_VERIFIED();
       // a doctor's invitation whose inviter is (no longer) verified is not accepted either
       if (actor.role === 'patient' && (await q.findInvitation(tx, normaliseCode(code)))?.inviter_verified === false) {
@@ -145,14 +141,14 @@ export class CareService {
       if (rel === undefined) throw INVITATION_ERRORS.invitation_not_found;
       const other = actor.role === 'patient' ? rel.doctor_id : rel.patient_id;
       if (other !== null) await q.notify(tx, other, 'invitation', 'invitation_accepted', { relationship_id: rel.id });
-      await recordEvent(tx, actor.userId, 'invitation_accepted', clientInfo(request), { by: actor.role });
+      await recordEvent(tx, actor.userId, 'invitation_accepted', ctx.client, { by: actor.role });
       return rel;
     });
     return toRelationship(row);
   }
 
-  async decline(request: FastifyRequest, code: string): Promise<void> {
-    await this.s.run(request, async (tx) => {
+  async decline(ctx: RequestContext, code: string): Promise<void> {
+    await ctx.run(async (tx) => {
       try {
         await q.declineInvitation(tx, normaliseCode(code));
       } catch (err) {
@@ -161,19 +157,19 @@ export class CareService {
     });
   }
 
-  async list(request: FastifyRequest, status: string | undefined): Promise<RelationshipT[]> {
-    const actor = actorOf(request);
-    const rows = await this.s.run(request, (tx) => q.relationships(tx, actor.userId, status ?? null));
+  async list(ctx: RequestContext, status: string | undefined): Promise<RelationshipT[]> {
+    const actor = ctx;
+    const rows = await ctx.run((tx) => q.relationships(tx, actor.userId, status ?? null));
     return rows.map(toRelationship);
   }
 
-  async setPermissions(request: FastifyRequest, id: string, p: PermissionsT): Promise<RelationshipT> {
-    const actor = actorOf(request);
+  async setPermissions(ctx: RequestContext, id: string, p: PermissionsT): Promise<RelationshipT> {
+    const actor = ctx;
     if (actor.role !== 'patient') throw new ApiError(403, 'forbidden_role', 'only the patient chooses the permissions');
     if (p.can_add_notes === undefined && p.can_modify_reminders === undefined && p.can_view_prescriptions === undefined) {
       throw badRequest('validation_failed', 'give at least one permission');
     }
-    const row = await this.s.run(request, async (tx) => {
+    const row = await ctx.run(async (tx) => {
       const n = await q.updatePermissions(tx, id, actor.userId, { v: p.can_view_prescriptions, n: p.can_add_notes, r: p.can_modify_reminders });
       if (n === 0) throw notFound('relationship');
       return q.relationship(tx, id);
@@ -183,10 +179,10 @@ export class CareService {
   }
 
   /** suspend → inactive (either side); terminate → blocked (the patient: this doctor cannot invite her again). */
-  async end(request: FastifyRequest, id: string, reason: string, mode: 'suspend' | 'terminate'): Promise<RelationshipT> {
-    const actor = actorOf(request);
+  async end(ctx: RequestContext, id: string, reason: string, mode: 'suspend' | 'terminate'): Promise<RelationshipT> {
+    const actor = ctx;
     if (mode === 'terminate' && actor.role !== 'patient') throw new ApiError(403, 'forbidden_role', 'only the patient can terminate (block); a doctor suspends');
-    const row = await this.s.run(request, async (tx) => {
+    const row = await ctx.run(async (tx) => {
       const current = await q.relationship(tx, id);
       if (current === undefined || (current.doctor_id !== actor.userId && current.patient_id !== actor.userId)) throw notFound('relationship');
       if (current.status !== 'pending' && current.status !== 'active') throw new ApiError(409, 'relationship_not_active', `the relationship is already ${current.status}`);
@@ -200,18 +196,18 @@ export class CareService {
     return toRelationship(row);
   }
 
-  async cancel(request: FastifyRequest, id: string): Promise<void> {
-    const n = await this.s.run(request, (tx) => q.cancelInvitation(tx, id));
+  async cancel(ctx: RequestContext, id: string): Promise<void> {
+    const n = await ctx.run((tx) => q.cancelInvitation(tx, id));
     if (n === 0) throw notFound('invitation');
   }
 
-  async patients(request: FastifyRequest, limit: number, offset: number) {
-    const actor = actorOf(request);
-    const { rows, total } = await this.s.run(request, async (tx) => {
+  async patients(ctx: RequestContext, limit: number, offset: number) {
+    const actor = ctx;
+    const { rows, total } = await ctx.run(async (tx) => {
       const page = await q.carePatients(tx, actor.userId, limit, offset);
       // Each adherence summary shown is a read of that patient's dose logs: her access log says so.
       for (const r of page.rows) {
-        if (r.total_doses !== null) await recordRead(tx, request, { table: 'medication_reminder_logs', action: 'read_adherence', subjectUserId: r.patient_id, resourceIds: [r.patient_id] });
+        if (r.total_doses !== null) await recordRead(tx, ctx, { table: 'medication_reminder_logs', action: 'read_adherence', subjectUserId: r.patient_id, resourceIds: [r.patient_id] });
       }
       return page;
     });
@@ -233,13 +229,13 @@ export class CareService {
   }
 
   /** A patient's prescriptions for her doctor: 404 unless an active relationship grants view_prescriptions. */
-  async patientPrescriptions(request: FastifyRequest, patientId: string, limit: number, offset: number) {
-    const out = await this.s.run(request, async (tx) => {
+  async patientPrescriptions(ctx: RequestContext, patientId: string, limit: number, offset: number) {
+    const out = await ctx.run(async (tx) => {
       if (!(await q.doctorCan(tx, patientId, 'view_prescriptions'))) throw notFound('patient');
       const page = await q.patientPrescriptions(tx, patientId, limit, offset);
-      await recordReads(tx, request, 'prescriptions', page.rows);
+      await recordReads(tx, ctx, 'prescriptions', page.rows);
       const meds = page.rows.flatMap((p) => p.medications.map((m) => ({ id: m.id, patient_id: p.patient_id })));
-      await recordReads(tx, request, 'medications', meds);
+      await recordReads(tx, ctx, 'medications', meds);
       return page;
     });
     return {

@@ -1,7 +1,7 @@
 /** `dastern audit verify`: checks the audit log's hash chain; exit status 1 names the first bad row. */
 import type { Command } from 'commander';
 import pg from 'pg';
-import { loadConfig } from '../config.ts';
+import { commandLogLevel, loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { prepareDatabase } from '../db/bootstrap.ts';
 import { verifyChain, type VerifyResult } from '../audit/service.ts';
@@ -35,7 +35,7 @@ export function registerAuditCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
       const config = loadConfig();
-      const urls = await prepareDatabase(config, createLogger(process.env.LOG_LEVEL ?? 'warn'), { migrate: false, seedWhenNew: false, logins: false });
+      const urls = await prepareDatabase(config, createLogger(commandLogLevel()), { migrate: false, seedWhenNew: false, logins: false });
       try {
         const r = await verifyAuditChain(urls.ownerUrl);
         process.stdout.write(`${opts.json ? JSON.stringify(r) : formatVerify(r)}\n`);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../config.ts';
+import { commandLogLevel, loadConfig, type Config } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { prepareDatabase } from '../db/bootstrap.ts';
 import { walStagingDir } from '../db/embedded.ts';
@@ -15,7 +15,7 @@ import { pruneBackups } from '../backup/retention.ts';
 import { flushWalArchive } from '../backup/wal.ts';
 import { applyArchiveSetup, archiveSetup } from '../backup/external.ts';
 import { loadFileKey } from '../files/key.ts';
-import pg from 'pg';
+import { dataDirectory } from '../db/cluster.ts';
 
 const tty = process.stdout.isTTY;
 const mb = (n: number): string => `${(n / 1_048_576).toFixed(1)} MB`;
@@ -32,21 +32,11 @@ function step(text: string): void {
 
 /** The owner URL, using the running embedded server when `dastern serve` is up. */
 async function withDatabase<T>(config: Config, fn: (ownerUrl: string) => Promise<T>): Promise<T> {
-  const urls = await prepareDatabase(config, createLogger(process.env.LOG_LEVEL ?? 'warn'), { migrate: false, seedWhenNew: false });
+  const urls = await prepareDatabase(config, createLogger(commandLogLevel()), { migrate: false, seedWhenNew: false });
   try {
     return await fn(urls.ownerUrl);
   } finally {
     await urls.embedded?.stop();
-  }
-}
-
-async function dataDirectory(ownerUrl: string): Promise<string> {
-  const client = new pg.Client({ connectionString: ownerUrl });
-  await client.connect();
-  try {
-    return (await client.query<{ d: string }>("SELECT current_setting('data_directory') AS d")).rows[0]?.d ?? '';
-  } finally {
-    await client.end();
   }
 }
 
@@ -142,5 +132,5 @@ export function registerBackupCommands(program: Command): void {
 }
 
 function fileKeyIfSet(config: Config): Buffer | undefined {
-  return process.env.DASTERN_FILE_KEY ? loadFileKey(config) : undefined;
+  return config.fileKey !== undefined ? loadFileKey(config) : undefined;
 }

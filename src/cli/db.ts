@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../config.ts';
+import { commandLogLevel, loadConfig, type Config } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { prepareDatabase } from '../db/bootstrap.ts';
 import { withMigrator, loadDevelopmentData, type Migrator } from '../db/migrations.ts';
 
 /** Runs fn with the owner URL: DATABASE_URL, or the embedded server (started, then stopped). */
 async function withOwnerUrl<T>(config: Config, fn: (ownerUrl: string) => Promise<T>): Promise<T> {
-  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  const logger = createLogger(commandLogLevel());
   const urls = await prepareDatabase(config, logger, { migrate: false, seedWhenNew: false, logins: false });
   try {
     return await fn(urls.ownerUrl);

@@ -1,6 +1,6 @@
 /** `dastern maintenance cleanup-sessions | archive --days N`: the seed's maintenance tasks by hand. */
 import type { Command } from 'commander';
-import { loadConfig } from '../config.ts';
+import { commandLogLevel, loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { prepareDatabase } from '../db/bootstrap.ts';
 import { Database } from '../db/database.ts';
@@ -8,7 +8,7 @@ import { archivePrescriptions, cleanupSessions, cleanupSignInThrottle } from '..
 
 async function asSystem<T>(fn: (db: Database) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const urls = await prepareDatabase(config, createLogger(process.env.LOG_LEVEL ?? 'warn'), { migrate: false, seedWhenNew: false });
+  const urls = await prepareDatabase(config, createLogger(commandLogLevel()), { migrate: false, seedWhenNew: false });
   // as dastern_worker: the only login whose 'system' context counts
   const db = new Database(urls.workerUrl, { max: 1 });
   try {

@@ -1,6 +1,6 @@
 /** `dastern users create-admin --email … [--password-stdin]`: the only way to make an admin. */
 import type { Command } from 'commander';
-import { loadConfig } from '../config.ts';
+import { commandLogLevel, loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { prepareDatabase } from '../db/bootstrap.ts';
 import { Database } from '../db/database.ts';
@@ -51,7 +51,7 @@ export function registerUserCommands(program: Command): void {
     .action(async (opts: { email: string; firstName: string; lastName: string; passwordStdin?: boolean }) => {
       const password = opts.passwordStdin ? await readStdin() : await promptHidden('Password (10+ characters, letters and digits): ');
       const config = loadConfig();
-      const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+      const logger = createLogger(commandLogLevel());
       const urls = await prepareDatabase(config, logger, { migrate: false, seedWhenNew: false });
       // 'system' (the only role that may create an admin) counts only for dastern_worker
       const db = new Database(urls.workerUrl, { max: 1 });

@@ -99,7 +99,6 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
       boss, db, files, logger, deliverer,
       reader: options.reader ?? { read: (bytes) => readPrescription(bytes, { workers: 1, logger: { warn: (msg) => logger.warn(msg) } }) },
       missedThreshold: config.jobs.missedDoseThreshold,
-      archiveAfterDays: 365,
       ...scheduleOptions(config),
     });
   } catch (err) {

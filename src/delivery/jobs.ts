@@ -10,6 +10,7 @@ import type PgBoss from 'pg-boss';
 import type { Database } from '../db/database.ts';
 import { QUEUES } from '../jobs/queue.ts';
 import type { DeliveryReport } from './deliverer.ts';
+import { unattemptedNotificationIds } from './queries.ts';
 
 const SYSTEM = { userId: null, role: 'system' } as const;
 export const DELIVERY_CHUNK = 100;
@@ -27,12 +28,7 @@ interface DeliveryData {
  * attempted: their job was lost. A duplicate job is harmless (the claim is exclusive).
  */
 export async function unattemptedIds(db: Database, limit = 5000): Promise<string[]> {
-  const res = await db.withUser(SYSTEM, (tx) => tx.query<{ id: string }>(
-    `SELECT id FROM notifications
-      WHERE delivery_status = 'pending' AND created_at > now() - interval '60 minutes' AND created_at < now() - interval '2 minutes'
-        AND delivery_attempts = 0 AND channels && '{push,email}'::notification_channel[]
-      ORDER BY created_at LIMIT $1`, [limit]));
-  return res.rows.map((r) => r.id);
+  return db.withUser(SYSTEM, (tx) => unattemptedNotificationIds(tx, limit));
 }
 
 export async function enqueueDeliveries(boss: PgBoss, ids: readonly string[]): Promise<number> {

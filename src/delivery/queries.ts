@@ -170,3 +170,23 @@ export async function deleteSubscription(tx: Tx, userId: string, id: string): Pr
   const res = await tx.query('DELETE FROM push_subscriptions WHERE id = $1 AND user_id = $2', [id, userId]);
   return (res.rowCount ?? 0) > 0;
 }
+
+/** Her active subscriptions other than this endpoint (a re-subscription of it does not count). */
+export async function otherActiveSubscriptions(tx: Pick<Tx, 'query'>, userId: string, endpoint: string): Promise<number> {
+  const res = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM push_subscriptions WHERE user_id = $1 AND disabled_at IS NULL AND endpoint <> $2`, [userId, endpoint]);
+  return res.rows[0]?.n ?? 0;
+}
+
+/**
+ * Notifications with a push/e-mail channel created between 60 and 2 minutes ago and never
+ * attempted (their delivery job was lost).
+ */
+export async function unattemptedNotificationIds(tx: Pick<Tx, 'query'>, limit: number): Promise<string[]> {
+  const res = await tx.query<{ id: string }>(
+    `SELECT id FROM notifications
+      WHERE delivery_status = 'pending' AND created_at > now() - interval '60 minutes' AND created_at < now() - interval '2 minutes'
+        AND delivery_attempts = 0 AND channels && '{push,email}'::notification_channel[]
+      ORDER BY created_at LIMIT $1`, [limit]);
+  return res.rows.map((r) => r.id);
+}

@@ -9,7 +9,7 @@ import { AUTHED, IdParams, problems } from '../http/schemas.ts';
 import { PushSubscriptionService, SubscriptionBody, SubscriptionView } from './service.ts';
 import { resolveVapid } from './vapid.ts';
 
-export async function deliveryRoutes(app: App, s: Services): Promise<void> {
+export async function deliveryRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context' | 'config'>): Promise<void> {
   const service = new PushSubscriptionService(s);
   const publicKey = resolveVapid(s.config).publicKey;
   const secured = { onRequest: s.requireAuth() };
@@ -30,20 +30,20 @@ export async function deliveryRoutes(app: App, s: Services): Promise<void> {
       body: SubscriptionBody, response: { 200: SubscriptionView, 201: SubscriptionView, ...problems(...AUTHED, 409, 422) },
     },
   }, async (request, reply) => {
-    const { created, view } = await service.subscribe(request, request.body);
+    const { created, view } = await service.subscribe(s.context(request), request.body);
     return reply.code(created ? 201 : 200).send(view);
   });
 
   app.get('/me/push-subscriptions', {
     ...secured,
     schema: { tags, security, summary: 'My browsers registered for push notifications', response: { 200: Type.Object({ items: Type.Array(SubscriptionView) }), ...problems(...AUTHED) } },
-  }, async (request) => ({ items: await service.list(request) }));
+  }, async (request) => ({ items: await service.list(s.context(request)) }));
 
   app.delete('/me/push-subscriptions/:id', {
     ...secured,
     schema: { tags, security, summary: 'Stop push notifications to one browser (e.g. on sign-out)', params: IdParams, response: { 204: Type.Null(), ...problems(...AUTHED, 404) } },
   }, async (request, reply) => {
-    await service.remove(request, request.params.id);
+    await service.remove(s.context(request), request.params.id);
     return reply.code(204).send(null);
   });
 }

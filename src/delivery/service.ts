@@ -4,11 +4,10 @@
  * (config.push.endpointHosts): the server POSTs to it, so it must not point inside our network.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
-import type { Services } from '../http/services.ts';
-import { actorOf } from '../http/auth.ts';
-import { ApiError, badRequest, notFound } from '../http/errors.ts';
-import { Nullable, Timestamp, Uuid } from '../http/schemas.ts';
+import type { RequestContext } from '../core/context.ts';
+import type { Config } from '../config.ts';
+import { ApiError, badRequest, notFound } from '../core/errors.ts';
+import { Nullable, Timestamp, Uuid } from '../core/schemas.ts';
 import { endpointAddressCheck, endpointAllowed } from './push.ts';
 import * as q from './queries.ts';
 
@@ -50,10 +49,10 @@ const toView = (r: q.SubscriptionView): SubscriptionViewT => ({
 const b64urlBytes = (s: string): Buffer => Buffer.from(s.replace(/=+$/, ''), 'base64url');
 
 export class PushSubscriptionService {
-  constructor(private readonly s: Services) {}
+  constructor(private readonly s: { config: Pick<Config, 'push'> }) {}
 
-  async subscribe(request: FastifyRequest, body: SubscriptionBodyT): Promise<{ created: boolean; view: SubscriptionViewT }> {
-    const actor = actorOf(request);
+  async subscribe(ctx: RequestContext, body: SubscriptionBodyT): Promise<{ created: boolean; view: SubscriptionViewT }> {
+    const actor = ctx;
     // https on an allowed host, and (issue 16, item 9) never an address inside our network, in
     // every mode: an IP literal or a host resolving to a non-public address is refused here, and
     // every send checks the addresses it connects to again
@@ -65,13 +64,10 @@ export class PushSubscriptionService {
     if (p256dh.length !== 65 || p256dh[0] !== 0x04 || auth.length !== 16) {
       throw badRequest('invalid_push_keys', 'keys.p256dh must be an uncompressed P-256 public key and keys.auth 16 bytes (base64url)');
     }
-    const ua = request.headers['user-agent'];
+    const ua = ctx.userAgent;
     const userAgent = typeof ua === 'string' ? ua.slice(0, 300) : null;
-    return this.s.run(request, async (tx) => {
-      const active = await tx.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM push_subscriptions WHERE user_id = $1 AND disabled_at IS NULL AND endpoint <> $2`,
-        [actor.userId, body.endpoint]);
-      if ((active.rows[0]?.n ?? 0) >= MAX_ACTIVE) {
+    return ctx.run(async (tx) => {
+      if ((await q.otherActiveSubscriptions(tx, actor.userId, body.endpoint)) >= MAX_ACTIVE) {
         throw new ApiError(409, 'too_many_push_subscriptions', `at most ${MAX_ACTIVE} devices receive push notifications; remove one first`);
       }
       // Stored canonical (unpadded base64url of the bytes checked above), whatever padding the browser sent.
@@ -89,13 +85,13 @@ export class PushSubscriptionService {
     });
   }
 
-  async list(request: FastifyRequest): Promise<SubscriptionViewT[]> {
-    const actor = actorOf(request);
-    return (await this.s.run(request, (tx) => q.listSubscriptions(tx, actor.userId))).map(toView);
+  async list(ctx: RequestContext): Promise<SubscriptionViewT[]> {
+    const actor = ctx;
+    return (await ctx.run((tx) => q.listSubscriptions(tx, actor.userId))).map(toView);
   }
 
-  async remove(request: FastifyRequest, id: string): Promise<void> {
-    const actor = actorOf(request);
-    if (!(await this.s.run(request, (tx) => q.deleteSubscription(tx, actor.userId, id)))) throw notFound('push subscription');
+  async remove(ctx: RequestContext, id: string): Promise<void> {
+    const actor = ctx;
+    if (!(await ctx.run((tx) => q.deleteSubscription(tx, actor.userId, id)))) throw notFound('push subscription');
   }
 }

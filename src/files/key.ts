@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { ConfigError } from '../config.ts';
 
-export function loadFileKey(config: Config, env: NodeJS.ProcessEnv = process.env): Buffer {
+/** `env` stands for the environment (tests); by default the key loadConfig() read. */
+export function loadFileKey(config: Config, env: { DASTERN_FILE_KEY?: string | undefined } = { DASTERN_FILE_KEY: config.fileKey }): Buffer {
   const raw = env.DASTERN_FILE_KEY;
   if (raw !== undefined && raw !== '') {
     const key = Buffer.from(raw, 'base64');

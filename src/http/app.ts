@@ -19,11 +19,11 @@ import { Passwords } from '../auth/passwords.ts';
 import { createMailer, type Mailer } from '../mail/mailer.ts';
 import type { NotificationHub } from '../notifications/hub.ts';
 import { ApiError, routeNotFound, sendProblem } from './errors.ts';
-import { makeUserLanguage } from '../i18n/request.ts';
+import { makeUserLanguage } from './user-language.ts';
 import { ProblemSchema } from './schemas.ts';
 import { validatorCompiler, addSharedSchema } from './validation.ts';
 import { registerMetrics } from './metrics.ts';
-import { makeRequireAuth, makeRun } from './auth.ts';
+import { makeContext, makeRequireAuth, makeRun } from './auth.ts';
 import type { Services } from './services.ts';
 import type { App } from './typebox.ts';
 import { authRoutes } from '../auth/routes.ts';
@@ -171,6 +171,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   const tokens = new TokenService(resolveJwtSecret(config), api.accessTokenTtlSeconds);
   const mailer = deps.mailer ?? createMailer({ smtpUrl: api.smtpUrl, from: api.mailFrom, outboxDir: `${config.dataDir}/outbox`, logger: deps.logger });
+  const run = makeRun(deps.db);
   const services: Services = {
     config,
     db: deps.db,
@@ -180,7 +181,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     mailer,
     hub: deps.hub,
     requireAuth: makeRequireAuth(tokens),
-    run: makeRun(deps.db),
+    run,
+    context: makeContext(run),
     files: deps.prescriptions?.files,
     systemDb: deps.systemDb ?? deps.db,
   };

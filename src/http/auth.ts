@@ -7,7 +7,11 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Actor, Database, RequestMeta, Tx } from '../db/database.ts';
 import type { TokenService } from '../auth/tokens.ts';
+import { LIVE_SESSION_CHECK } from '../auth/queries.ts';
 import type { UserRole } from '../auth/types.ts';
+import type { RequestContext } from '../core/context.ts';
+import { negotiateLanguage } from '../i18n/index.ts';
+import { clientInfo } from '../analytics/service.ts';
 import { ApiError, unauthorized } from './errors.ts';
 
 export interface AuthContext {
@@ -55,11 +59,6 @@ export function actorOf(request: FastifyRequest): Actor & { userId: string } {
   return { userId: request.auth.userId, role: request.auth.role };
 }
 
-const SESSION_CHECK = `
-  SELECT 1 FROM user_sessions s JOIN users u ON u.id = s.user_id
-   WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
-     AND u.is_active AND u.deleted_at IS NULL`;
-
 /** Runs fn in the signed-in user's RLS transaction after checking the session is live. */
 export function makeRun(db: Database) {
   return async function run<T>(request: FastifyRequest, fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -69,7 +68,7 @@ export function makeRun(db: Database) {
     return db.withUser(actor, fn, {
       ...requestMeta(request),
       precondition: {
-        text: SESSION_CHECK,
+        text: LIVE_SESSION_CHECK,
         values: [sessionId, actor.userId],
         refuse: () => unauthorized('session_revoked', 'this session has ended; sign in again'),
       },
@@ -79,3 +78,27 @@ export function makeRun(db: Database) {
 
 export type Run = ReturnType<typeof makeRun>;
 export type RequireAuth = ReturnType<typeof makeRequireAuth>;
+
+/**
+ * The plain context a service takes (src/core/context.ts), built from a signed-in request:
+ * routes translate HTTP into it, so services never see Fastify.
+ */
+export function makeContext(run: Run) {
+  return function contextOf(request: FastifyRequest): RequestContext {
+    if (request.auth === null) throw unauthorized();
+    const ua = request.headers['user-agent'];
+    return {
+      userId: request.auth.userId,
+      role: request.auth.role,
+      sessionId: request.auth.sessionId,
+      requestId: request.id,
+      language: negotiateLanguage(request.headers['accept-language']),
+      client: clientInfo(request),
+      userAgent: typeof ua === 'string' ? ua : undefined,
+      log: request.log,
+      run: (fn) => run(request, fn),
+    };
+  };
+}
+
+export type ContextOf = ReturnType<typeof makeContext>;

@@ -10,14 +10,13 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { lookup, negotiateLanguage, type Language, type MessageParams } from '../i18n/index.ts';
+import { ApiError, type ProblemField } from '../core/errors.ts';
+
+// The errors services throw are defined in src/core/errors.ts (no HTTP there); routes may import them from here.
+export { ApiError, badRequest, conflict, forbidden, notFound, routeNotFound, unauthorized, type ProblemField } from '../core/errors.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 const TYPE_BASE = 'https://dastern.app/problems/';
-
-export interface ProblemField {
-  path: string;
-  message: string;
-}
 
 export interface Problem {
   type: string;
@@ -27,24 +26,6 @@ export interface Problem {
   detail?: string;
   instance?: string;
   errors?: ProblemField[];
-}
-
-/** A failure the service means to report: status, stable code and a human detail. */
-export class ApiError extends Error {
-  override name = 'ApiError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly detail?: string,
-    readonly headers: Record<string, string> = {},
-    readonly errors?: ProblemField[],
-    /** Values for the {{placeholders}} of the catalogue's problem.<code> text. */
-    readonly params?: MessageParams,
-    /** Extension members of the problem body (RFC 9457 §3.2), e.g. the id of the existing resource; never override the standard ones. */
-    readonly extensions?: Readonly<Record<string, string | number | boolean>>,
-  ) {
-    super(detail ?? code);
-  }
 }
 
 const TITLES: Record<number, string> = {
@@ -64,18 +45,6 @@ const TITLES: Record<number, string> = {
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
-
-/** `what` is translated through the catalogue's resource.<what> (spaces as underscores). */
-export const notFound = (what = 'resource'): ApiError => new ApiError(404, 'not_found', `${what} not found`, {}, undefined, { what });
-export const routeNotFound = (method: string, url: string): ApiError => {
-  const path = (url.split('?')[0] ?? '').slice(0, 200);
-  return new ApiError(404, 'route_not_found', `no route for ${method} ${path}`, {}, undefined, { method, path });
-};
-export const forbidden = (detail = 'not allowed'): ApiError => new ApiError(403, 'forbidden', detail);
-export const unauthorized = (code = 'unauthorized', detail = 'sign in first'): ApiError =>
-  new ApiError(401, code, detail, { 'www-authenticate': 'Bearer realm="dastern"' });
-export const badRequest = (code: string, detail: string, errors?: ProblemField[]): ApiError => new ApiError(400, code, detail, {}, errors);
-export const conflict = (code: string, detail: string): ApiError => new ApiError(409, code, detail);
 
 export function problem(status: number, code: string, detail?: string, requestId?: string, errors?: ProblemField[], language?: Language): Problem {
   const title = language === undefined ? TITLES[status] ?? 'Error' : lookup(language, `status.${status}`) ?? lookup(language, 'status.other') ?? 'Error';
@@ -181,7 +150,7 @@ export function problemDetail(language: Language, c: ReturnType<typeof classify>
   return text === undefined || text.includes('{{') ? c.detail : text;
 }
 
-/** The signed-in user's stored language, if any (src/i18n/request.ts); undefined for anonymous requests. */
+/** The signed-in user's stored language, if any (src/http/user-language.ts); undefined for anonymous requests. */
 export type UserLanguage = (request: FastifyRequest) => Promise<Language | undefined>;
 
 /** Accept-Language first, then the user's stored language (not for 5xx: the database may be the failure), then English. */

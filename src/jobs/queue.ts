@@ -12,7 +12,7 @@
  * Job payloads carry ids only, never medical text.
  */
 import PgBoss from 'pg-boss';
-import pg from 'pg';
+import { queueGrants, withSessionLock } from '../db/cluster.ts';
 import { installBillingQueues } from '../billing/jobs.ts';
 
 export const QUEUES = {
@@ -63,10 +63,7 @@ function queueOptions(tuning: ReadingQueueTuning | undefined): Record<QueueName,
  * otherwise deadlock on the queues' partitions and the grants.
  */
 export async function installQueues(ownerUrl: string, tuning?: ReadingQueueTuning): Promise<void> {
-  const lock = new pg.Client({ connectionString: ownerUrl });
-  await lock.connect();
-  try {
-    await lock.query("SELECT pg_advisory_lock(hashtext('dastern'), hashtext('install_queues'))");
+  await withSessionLock(ownerUrl, 'install_queues', async () => {
     // a running process's queue may still collide with the grants: a deadlock victim tries again
     for (let attempt = 1; ; attempt++) {
       try {
@@ -76,9 +73,7 @@ export async function installQueues(ownerUrl: string, tuning?: ReadingQueueTunin
         if ((err as { code?: string }).code !== '40P01' || attempt >= 3) throw err;
       }
     }
-  } finally {
-    await lock.end(); // ending the session releases the lock
-  }
+  });
 }
 
 async function installQueuesLocked(ownerUrl: string, tuning?: ReadingQueueTuning): Promise<void> {
@@ -96,12 +91,7 @@ async function installQueuesLocked(ownerUrl: string, tuning?: ReadingQueueTuning
     // role without CREATE on the schema fails, and pg-boss ignores the failure.
     if (!(await boss.getQueue(SEND_IT_QUEUE))) await boss.createQueue(SEND_IT_QUEUE);
     const db = boss.getDb();
-    await db.executeSql(
-      `GRANT USAGE ON SCHEMA ${SCHEMA} TO dastern_app;
-       GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${SCHEMA} TO dastern_app;
-       GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${SCHEMA} TO dastern_app;`,
-      [],
-    );
+    await db.executeSql(queueGrants(SCHEMA), []);
   } finally {
     await boss.stop({ graceful: false, wait: true });
   }

@@ -9,6 +9,7 @@ import type PgBoss from 'pg-boss';
 import type { Database, Tx } from '../db/database.ts';
 import type { FileStore } from '../files/store.ts';
 import type { Logger } from '../log.ts';
+import { HOME_TIMEZONE } from '../core/constants.ts';
 import { runReadingJob, type ReaderPort } from '../prescriptions/reading-job.ts';
 import { dispatchReminders } from '../reminders/dispatcher.ts';
 import { QUEUES, assertQueuesReady } from './queue.ts';
@@ -47,7 +48,7 @@ export interface RunningWorkers {
   stop(): void;
 }
 
-const TZ = 'Asia/Phnom_Penh';
+const TZ = HOME_TIMEZONE;
 
 interface ReadingData {
   prescriptionId: string;

@@ -15,7 +15,7 @@ import { TICKET_SECONDS, consumeTicket, issueTicket } from './tickets.ts';
 
 const HEARTBEAT_MS = 25_000;
 
-export async function notificationRoutes(app: App, s: Services): Promise<void> {
+export async function notificationRoutes(app: App, s: Pick<Services, 'requireAuth' | 'run' | 'db' | 'hub'>): Promise<void> {
   const security = [{ bearer: [] }];
   const secured = s.requireAuth();
   const streams = new Set<() => void>();

@@ -10,6 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Tx } from '../db/database.ts';
 import type { UserRole } from '../auth/types.ts';
+import { consumeTicketRow, insertTicket } from './queries.ts';
 
 export const TICKET_SECONDS = 60;
 const TICKET_FORM = /^[A-Za-z0-9_-]{43}$/;
@@ -24,24 +25,13 @@ export interface TicketHolder {
 /** Issues a ticket for the signed-in user's session (and clears her expired ones). */
 export async function issueTicket(tx: Tx, holder: TicketHolder): Promise<{ ticket: string; expires_at: string }> {
   const ticket = randomBytes(32).toString('base64url');
-  await tx.query('DELETE FROM notification_stream_tickets WHERE user_id = $1 AND expires_at < now()', [holder.userId]);
-  // (no RETURNING: a live ticket is not readable, not even by its owner — only consumable)
-  const res = await tx.query<{ expires_at: Date }>('SELECT now() + make_interval(secs => $1) AS expires_at', [TICKET_SECONDS]);
-  const expiresAt = res.rows[0]?.expires_at;
-  if (expiresAt === undefined) throw new Error('no time from the database');
-  await tx.query(
-    `INSERT INTO notification_stream_tickets (ticket_hash, user_id, session_id, expires_at) VALUES ($1, $2, $3, $4)`,
-    [hashOf(ticket), holder.userId, holder.sessionId, expiresAt],
-  );
+  const expiresAt = await insertTicket(tx, { hash: hashOf(ticket), userId: holder.userId, sessionId: holder.sessionId, seconds: TICKET_SECONDS });
   return { ticket, expires_at: expiresAt.toISOString() };
 }
 
 /** Consumes a ticket (once): its user, role and session, or undefined (malformed, unknown, used, expired). */
 export async function consumeTicket(db: Database, ticket: string): Promise<{ userId: string; role: UserRole; sessionId: string } | undefined> {
   if (!TICKET_FORM.test(ticket)) return undefined;
-  // no user context yet: the SECURITY DEFINER function is the only way in (one autocommit UPDATE)
-  const res = await db.pool.query<{ user_id: string; role: UserRole; session_id: string }>(
-    'SELECT user_id, role, session_id FROM app_consume_stream_ticket($1)', [hashOf(ticket)]);
-  const row = res.rows[0];
+  const row = await consumeTicketRow(db, hashOf(ticket));
   return row === undefined ? undefined : { userId: row.user_id, role: row.role, sessionId: row.session_id };
 }

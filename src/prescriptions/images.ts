@@ -5,7 +5,7 @@
  */
 import sharp, { type Metadata } from 'sharp';
 import { MAX_BYTES, MAX_PIXELS, sniffFormat } from '../reading/index.ts';
-import { ApiError } from '../http/errors.ts';
+import { ApiError } from '../core/errors.ts';
 
 const MIME = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' } as const;
 

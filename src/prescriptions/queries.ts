@@ -231,3 +231,73 @@ export async function deletePrescription(tx: Tx, id: string): Promise<void> {
 export async function softDeletePrescription(tx: Tx, id: string): Promise<void> {
   await tx.query('UPDATE prescriptions SET deleted_at = now() WHERE id = $1', [id]);
 }
+
+/** The stored files (photos, thumbnails) of every prescription of a patient, deleted ones included. */
+export async function photoPathsOf(tx: Pick<Tx, 'query'>, patientId: string): Promise<string[]> {
+  const res = await tx.query<{ image_path: string | null; thumbnail_path: string | null }>(
+    'SELECT image_path, thumbnail_path FROM prescriptions WHERE patient_id = $1', [patientId]);
+  return res.rows.flatMap((r) => [r.image_path, r.thumbnail_path]).filter((f): f is string => f !== null);
+}
+
+/** Is this prescription (visible to the caller) the patient's? */
+export async function isPrescriptionOf(tx: Pick<Tx, 'query'>, id: string, patientId: string): Promise<boolean> {
+  return ((await tx.query('SELECT 1 FROM prescriptions WHERE id = $1 AND patient_id = $2', [id, patientId])).rowCount ?? 0) > 0;
+}
+
+/** A reading job takes its prescription: the photo's path, or null when there is nothing to read (confirmed, archived or deleted meanwhile). */
+export async function claimForReading(tx: Pick<Tx, 'query'>, id: string): Promise<string | null> {
+  const res = await tx.query<{ image_path: string | null; status: string }>(
+    'SELECT image_path, status FROM prescriptions WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', [id]);
+  const row = res.rows[0];
+  if (!row || (row.status !== 'pending' && row.status !== 'processing') || row.image_path === null) return null;
+  await tx.query(
+    `UPDATE prescriptions SET status = 'processing', processing_attempts = processing_attempts + 1,
+       processing_started_at = now(), error_message = NULL WHERE id = $1`, [id]);
+  return row.image_path;
+}
+
+export async function failReading(tx: Pick<Tx, 'query'>, id: string, message: string): Promise<void> {
+  await tx.query(
+    `UPDATE prescriptions SET status = 'error', error_message = $2, processed_at = now()
+     WHERE id = $1 AND status = 'processing'`, [id, message]);
+}
+
+/** Back to pending, for the queue's retry. */
+export async function requeueReading(tx: Pick<Tx, 'query'>, id: string): Promise<void> {
+  await tx.query(`UPDATE prescriptions SET status = 'pending' WHERE id = $1 AND status = 'processing'`, [id]);
+}
+
+/** Header values the reader found (each null when absent); a value the patient already set is kept. */
+export interface ReadingHeader {
+  hospital_name: string | null; prescription_number: string | null; prescription_date: string | null; patient_name_as_written: string | null;
+  patient_age_as_written: number | null; patient_gender_as_written: string | null; diagnosis: string[]; department: string | null;
+  prescribing_doctor_name: string | null; detected_language: string | null;
+}
+
+/** Stores a reading (status ocr_completed); the patient's id, or undefined when it is no longer being read. */
+export async function saveReading(
+  tx: Pick<Tx, 'query'>, id: string,
+  r: { rawText: string; structured: unknown; confidence: number; engine: string; processingMs: number; header: ReadingHeader },
+): Promise<string | undefined> {
+  const h = r.header;
+  const updated = await tx.query<{ patient_id: string }>(
+    `UPDATE prescriptions p SET status = 'ocr_completed', ocr_raw_text = $2, structured_data = $3, ocr_confidence = $4,
+       ocr_engine = $5, detected_language = $6, processing_time_ms = $7, processed_at = now(), error_message = NULL,
+       hospital_name = coalesce(p.hospital_name, $8), prescription_number = coalesce(p.prescription_number, $9),
+       prescription_date = coalesce(p.prescription_date, $10::date), patient_name_as_written = coalesce(p.patient_name_as_written, $11),
+       patient_age_as_written = coalesce(p.patient_age_as_written, $12), patient_gender_as_written = coalesce(p.patient_gender_as_written, $13),
+       diagnosis = CASE WHEN cardinality(p.diagnosis) = 0 THEN $14 ELSE p.diagnosis END,
+       department = coalesce(p.department, $15), prescribing_doctor_name = coalesce(p.prescribing_doctor_name, $16)
+     WHERE p.id = $1 AND p.status = 'processing'
+     RETURNING p.patient_id`,
+    [id, r.rawText, JSON.stringify(r.structured), r.confidence, r.engine,
+      h.detected_language, r.processingMs, h.hospital_name, h.prescription_number, h.prescription_date,
+      h.patient_name_as_written, h.patient_age_as_written, h.patient_gender_as_written, h.diagnosis, h.department, h.prescribing_doctor_name],
+  );
+  return updated.rows[0]?.patient_id;
+}
+
+/** Prescriptions older than `days` archived (archive_old_prescriptions, as 'system'). */
+export async function archiveOldPrescriptions(tx: Pick<Tx, 'query'>, days: number): Promise<number> {
+  return Number((await tx.query<{ n: number }>('SELECT archive_old_prescriptions($1) AS n', [days])).rows[0]?.n ?? 0);
+}

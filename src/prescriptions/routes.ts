@@ -80,7 +80,7 @@ function mapMultipartError(err: unknown): unknown {
 }
 
 export async function prescriptionRoutes(app: App, s: Services, deps: PrescriptionDeps): Promise<void> {
-  const service = new PrescriptionService(s, deps);
+  const service = new PrescriptionService(deps);
   const secured = { onRequest: s.requireAuth() };
   const security = [{ bearer: [] }];
   const tags = ['prescriptions'];
@@ -102,10 +102,10 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
     config: { swaggerTransform: ({ schema, url }) => ({ url, schema: { ...schema, body: UploadForm } }) },
   }, async (request, reply) => {
     // Session and free-tier limit first: 15 MB is read and decoded only for someone who may upload.
-    await service.assertCanUpload(request);
+    await service.assertCanUpload(s.context(request));
     const bytes = await readImagePart(request);
     try {
-      return reply.code(202).send(await service.upload(request, bytes, { allowDuplicate: request.query.allow_duplicate === true }));
+      return reply.code(202).send(await service.upload(s.context(request), bytes, { allowDuplicate: request.query.allow_duplicate === true }));
     } catch (err) {
       if (!(err instanceof DuplicatePrescription)) throw err;
       // through the error mapper (translated detail and title, Content-Language), with the existing id as an extension member
@@ -121,17 +121,17 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
       querystring: ListQuery,
       response: { 200: Page(Type.Object({ ...PrescriptionSummary.properties, medications: Type.Array(MedicationView) })), ...problems(...AUTHED) },
     },
-  }, async (request) => service.list(request, { ...request.query, limit: request.query.limit ?? 20, offset: request.query.offset ?? 0 }));
+  }, async (request) => service.list(s.context(request), { ...request.query, limit: request.query.limit ?? 20, offset: request.query.offset ?? 0 }));
 
   app.get('/prescriptions/:id', {
     ...secured,
     schema: { tags, security, summary: 'One prescription: status, OCR text, header, draft and confirmed medications, reminders', params: IdParams, response: { 200: PrescriptionDetail, ...problems(...AUTHED, 404) } },
-  }, async (request) => service.get(request, request.params.id));
+  }, async (request) => service.get(s.context(request), request.params.id));
 
   app.patch('/prescriptions/:id', {
     ...secured,
     schema: { tags, security, summary: 'Edit the draft: text, header fields, medications (the list sent replaces the draft)', params: IdParams, body: PatchPrescription, response: { 200: PrescriptionDetail, ...problems(...AUTHED, 403, 404, 409, 422) } },
-  }, async (request) => service.patch(request, request.params.id, request.body));
+  }, async (request) => service.patch(s.context(request), request.params.id, request.body));
 
   app.post('/prescriptions/:id/confirm', {
     ...secured,
@@ -141,7 +141,7 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
         + 'warnings: old_prescription (dated more than 30 days before the start), treatment_already_over',
       response: { 200: ConfirmResult, ...problems(...AUTHED, 403, 404, 409, 422) },
     },
-  }, async (request) => service.confirm(request, request.params.id, {
+  }, async (request) => service.confirm(s.context(request), request.params.id, {
     startDate: request.body?.start_date, language: negotiateLanguage(request.headers['accept-language']),
   }));
 
@@ -153,12 +153,12 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
         + '(outcome soft_deleted): its medicines stop, reminders end, recorded doses are kept but no longer counted or listed',
       response: { 200: Type.Object({ id: Uuid, outcome: Type.Union([Type.Literal('deleted'), Type.Literal('soft_deleted')]) }), ...problems(...AUTHED, 403, 404, 409) },
     },
-  }, async (request) => service.remove(request, request.params.id));
+  }, async (request) => service.remove(s.context(request), request.params.id));
 
   app.post('/prescriptions/:id/reprocess', {
     ...secured,
     schema: { tags, security, summary: 'Read the photo again', params: IdParams, response: { 202: Accepted, ...problems(...AUTHED, 403, 404, 409) } },
-  }, async (request, reply) => reply.code(202).send(await service.reprocess(request, request.params.id)));
+  }, async (request, reply) => reply.code(202).send(await service.reprocess(s.context(request), request.params.id)));
 
   for (const kind of ['image', 'thumbnail'] as const) {
     app.get(`/prescriptions/:id/${kind}`, {
@@ -167,7 +167,7 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
       // Bytes, not JSON: the 200 is described for the OpenAPI document only (no serializer).
       config: { swaggerTransform: ({ schema, url }) => ({ url, schema: { ...schema, response: { ...(schema.response as object), 200: kind === 'image' ? PhotoBytes : ThumbnailBytes } } }) },
     }, async (request, reply) => {
-      const { bytes, mimeType } = await service.image(request, (request.params as { id: string }).id, kind === 'image' ? 'original' : 'thumbnail');
+      const { bytes, mimeType } = await service.image(s.context(request), (request.params as { id: string }).id, kind === 'image' ? 'original' : 'thumbnail');
       return reply.type(mimeType).header('content-disposition', 'inline').send(bytes);
     });
   }

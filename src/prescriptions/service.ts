@@ -2,14 +2,15 @@
  * Prescriptions: upload → reading job → review (draft) → confirm (medications + reminders).
  * Every query runs in the caller's RLS transaction: what another user cannot see answers 404.
  */
-import type { FastifyRequest } from 'fastify';
+import type { RequestContext } from '../core/context.ts';
+import { HOME_TIMEZONE } from '../core/constants.ts';
+import { doseSettings } from '../users/queries.ts';
+import { insertPrescribedMedication } from '../reminders/medication-queries.ts';
 import type { Tx } from '../db/database.ts';
-import type { Services } from '../http/services.ts';
 import type { FileStore } from '../files/store.ts';
-import { actorOf } from '../http/auth.ts';
-import { ApiError, conflict, notFound } from '../http/errors.ts';
+import { ApiError, conflict, notFound } from '../core/errors.ts';
 import { recordRead, recordReads } from '../audit/service.ts';
-import { clientInfo, recordEvent } from '../analytics/service.ts';
+import { recordEvent } from '../analytics/service.ts';
 import { planMedication, slotTimes } from '../reminders/schedule.ts';
 import { insertReminder } from '../reminders/queries.ts';
 import { stopMedications } from '../reminders/medication-queries.ts';
@@ -88,29 +89,26 @@ async function ownedForUpdate(tx: Tx, id: string, userId: string): Promise<q.Pre
 }
 
 export class PrescriptionService {
-  constructor(
-    private readonly s: Services,
-    private readonly deps: PrescriptionDeps,
-  ) {}
+  constructor(private readonly deps: PrescriptionDeps) {}
 
   /**
    * Before the photo is read: the session is live and the free tier has room. (Checked again,
    * under the lock, in the insert's transaction.)
    */
-  async assertCanUpload(request: FastifyRequest): Promise<void> {
-    const actor = actorOf(request);
-    const ok = await this.s.run(request, (tx) => q.canCreatePrescription(tx, actor.userId));
+  async assertCanUpload(ctx: RequestContext): Promise<void> {
+    const actor = ctx;
+    const ok = await ctx.run((tx) => q.canCreatePrescription(tx, actor.userId));
     if (!ok) throw freeTierLimit();
   }
 
-  async upload(request: FastifyRequest, bytes: Buffer, options: { allowDuplicate: boolean } = { allowDuplicate: false }): Promise<{ id: string; status: PrescriptionStatus }> {
-    const actor = actorOf(request);
+  async upload(ctx: RequestContext, bytes: Buffer, options: { allowDuplicate: boolean } = { allowDuplicate: false }): Promise<{ id: string; status: PrescriptionStatus }> {
+    const actor = ctx;
     const image = await checkImage(bytes);
     const thumbnail = await makeThumbnail(bytes);
     const stored = await this.deps.files.put(await withoutMetadata(bytes), bytes); // no EXIF (GPS…) kept or served; hash of the upload
     const thumb = await this.deps.files.put(thumbnail);
     try {
-      return await this.s.run(request, async (tx) => {
+      return await ctx.run(async (tx) => {
         // can_create_prescription takes a per-patient transaction lock: the count and the insert agree.
         if (!(await q.canCreatePrescription(tx, actor.userId))) throw freeTierLimit();
         // the same photo again (a double tap, a second scan): say so unless she insists (the lock above orders the check and the insert)
@@ -128,7 +126,7 @@ export class PrescriptionService {
           metadata: { width: image.width, height: image.height },
         });
         await this.deps.enqueueReading(tx, created.id);
-        await recordEvent(tx, actor.userId, 'prescription_scan', clientInfo(request), { bytes: stored.size });
+        await recordEvent(tx, actor.userId, 'prescription_scan', ctx.client, { bytes: stored.size });
         return created;
       });
     } catch (err) {
@@ -137,15 +135,15 @@ export class PrescriptionService {
     }
   }
 
-  async list(request: FastifyRequest, filter: { patient_id?: string | undefined; status?: PrescriptionStatus | undefined; limit: number; offset: number }) {
-    const actor = actorOf(request);
+  async list(ctx: RequestContext, filter: { patient_id?: string | undefined; status?: PrescriptionStatus | undefined; limit: number; offset: number }) {
+    const actor = ctx;
     // An explicit scope lets the patient_id index serve the list; RLS still decides what is visible.
     const patientId = filter.patient_id ?? (actor.role === 'patient' ? actor.userId : undefined);
-    return this.s.run(request, async (tx) => {
+    return ctx.run(async (tx) => {
       const { rows, total } = await q.listPrescriptions(tx, {
         patientId, sharedWithDoctor: actor.role === 'doctor', status: filter.status, limit: filter.limit, offset: filter.offset,
       });
-      await recordReads(tx, request, 'prescriptions', rows);
+      await recordReads(tx, ctx, 'prescriptions', rows);
       return {
         items: rows.map((r) => ({ ...summary(r), medications: r.medications })),
         total,
@@ -155,18 +153,18 @@ export class PrescriptionService {
     });
   }
 
-  async get(request: FastifyRequest, id: string): Promise<PrescriptionDetailT> {
-    return this.s.run(request, async (tx) => {
+  async get(ctx: RequestContext, id: string): Promise<PrescriptionDetailT> {
+    return ctx.run(async (tx) => {
       const row = await q.findPrescription(tx, id);
       if (!row) throw notFound('prescription');
-      await recordRead(tx, request, { table: 'prescriptions', subjectUserId: row.patient_id, resourceIds: [row.id] });
+      await recordRead(tx, ctx, { table: 'prescriptions', subjectUserId: row.patient_id, resourceIds: [row.id] });
       return this.detail(tx, row);
     });
   }
 
-  async patch(request: FastifyRequest, id: string, body: PatchPrescriptionT): Promise<PrescriptionDetailT> {
-    const actor = actorOf(request);
-    return this.s.run(request, async (tx) => {
+  async patch(ctx: RequestContext, id: string, body: PatchPrescriptionT): Promise<PrescriptionDetailT> {
+    const actor = ctx;
+    return ctx.run(async (tx) => {
       const row = await ownedForUpdate(tx, id, actor.userId);
       if (!EDITABLE.has(row.status)) throw this.notEditable(row.status);
       await q.updateHeader(tx, id, body);
@@ -176,9 +174,9 @@ export class PrescriptionService {
     });
   }
 
-  async reprocess(request: FastifyRequest, id: string): Promise<{ id: string; status: PrescriptionStatus }> {
-    const actor = actorOf(request);
-    return this.s.run(request, async (tx) => {
+  async reprocess(ctx: RequestContext, id: string): Promise<{ id: string; status: PrescriptionStatus }> {
+    const actor = ctx;
+    return ctx.run(async (tx) => {
       const row = await ownedForUpdate(tx, id, actor.userId);
       if (!EDITABLE.has(row.status)) throw this.notEditable(row.status);
       if (row.image_path === null) throw conflict('no_image', 'this prescription has no photo to read');
@@ -192,9 +190,9 @@ export class PrescriptionService {
    * `options.language`: the language the client asked for (Accept-Language), if any; else the
    * patient's stored one. The warnings' details are in it.
    */
-  async confirm(request: FastifyRequest, id: string, options: { startDate?: string | undefined; language?: Language | undefined } = {}): Promise<PrescriptionDetailT & { warnings: ConfirmWarning[] }> {
-    const actor = actorOf(request);
-    return this.s.run(request, async (tx) => {
+  async confirm(ctx: RequestContext, id: string, options: { startDate?: string | undefined; language?: Language | undefined } = {}): Promise<PrescriptionDetailT & { warnings: ConfirmWarning[] }> {
+    const actor = ctx;
+    return ctx.run(async (tx) => {
       const row = await ownedForUpdate(tx, id, actor.userId);
       if (!EDITABLE.has(row.status)) throw this.notEditable(row.status);
       const draft = draftOf(row);
@@ -204,34 +202,28 @@ export class PrescriptionService {
         throw new ApiError(422, 'no_dose_schedule', 'every medication needs a dose in at least one slot (morning, noon, evening, night)',
           {}, noDose.map((m) => ({ path: `medications/${draft.indexOf(m)}/dosage_schedule`, message: `${m.name}: no dose` })));
       }
-      const user = await tx.query<{ timezone: string; dose_schedule_template: unknown; today: string; language: string | null }>(
-        `SELECT timezone, dose_schedule_template, to_char((now() AT TIME ZONE timezone)::date, 'YYYY-MM-DD') AS today, language FROM users WHERE id = $1`, [actor.userId]);
-      const language = options.language ?? languageOf(user.rows[0]?.language);
-      const times = slotTimes(user.rows[0]?.dose_schedule_template);
-      const timezone = user.rows[0]?.timezone ?? 'Asia/Phnom_Penh';
-      const today = user.rows[0]?.today ?? new Date().toISOString().slice(0, 10);
+      const user = await doseSettings(tx, actor.userId);
+      const language = options.language ?? languageOf(user?.language);
+      const times = slotTimes(user?.dose_schedule_template);
+      const timezone = user?.timezone ?? HOME_TIMEZONE;
+      const today = user?.today ?? new Date().toISOString().slice(0, 10);
       if (options.startDate !== undefined) checkStartDate(options.startDate, today);
       const warnings = confirmWarnings(row.prescription_date, options.startDate, today, language);
       for (const [index, m] of draft.entries()) {
         const plan = planMedication(m, times);
-        const med = await tx.query<{ id: string }>(
-          `INSERT INTO medications (prescription_id, patient_id, sequence, name, generic_name, strength, form, quantity, quantity_unit,
-              duration_days, dose_morning, dose_noon, dose_evening, dose_night, instructions, take_after_meal, take_before_meal,
-              confidence, field_confidence, lexicon_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
-          [id, actor.userId, index + 1, m.name, m.generic_name ?? null, m.strength ?? null, m.form ?? null, m.quantity ?? null,
-            m.quantity_unit ?? null, plan.durationDays, m.dosage_schedule.morning, m.dosage_schedule.noon, m.dosage_schedule.evening,
-            m.dosage_schedule.night, m.instructions ?? null, m.take_after_meal ?? false, m.take_before_meal ?? false,
-            m.confidence ?? null, JSON.stringify(m.field_confidence ?? {}), m.drug_id ?? null],
-        );
-        const medicationId = med.rows[0]?.id;
-        if (medicationId === undefined) throw new Error('medication insert returned no row');
+        const medicationId = await insertPrescribedMedication(tx, {
+          prescriptionId: id, patientId: actor.userId, sequence: index + 1, name: m.name, genericName: m.generic_name ?? null,
+          strength: m.strength ?? null, form: m.form ?? null, quantity: m.quantity ?? null, quantityUnit: m.quantity_unit ?? null,
+          durationDays: plan.durationDays, dose: m.dosage_schedule, instructions: m.instructions ?? null,
+          takeAfterMeal: m.take_after_meal ?? false, takeBeforeMeal: m.take_before_meal ?? false,
+          confidence: m.confidence ?? null, fieldConfidence: m.field_confidence ?? {}, lexiconId: m.drug_id ?? null,
+        });
         for (const r of plan.reminders) {
           await insertReminder(tx, { ...r, medicationId, patientId: actor.userId, timezone, durationDays: plan.durationDays, startDate: options.startDate ?? null });
         }
       }
       await q.setStatus(tx, id, 'completed');
-      await recordEvent(tx, actor.userId, 'prescription_confirm', clientInfo(request), { medications: draft.length });
+      await recordEvent(tx, actor.userId, 'prescription_confirm', ctx.client, { medications: draft.length });
       await notifyDoctorsOfMajorAlerts(tx, { id, patient_id: actor.userId });
       const updated = await q.findPrescription(tx, id);
       if (!updated) throw notFound('prescription');
@@ -251,9 +243,9 @@ export class PrescriptionService {
    * a deletion says "this was a mistake" (a duplicate, a wrong scan), unlike stopping a medicine,
    * whose history keeps counting. Her doctors no longer see it. While the photo is being read: 409.
    */
-  async remove(request: FastifyRequest, id: string): Promise<{ id: string; outcome: 'deleted' | 'soft_deleted' }> {
-    const actor = actorOf(request);
-    const result = await this.s.run(request, async (tx) => {
+  async remove(ctx: RequestContext, id: string): Promise<{ id: string; outcome: 'deleted' | 'soft_deleted' }> {
+    const actor = ctx;
+    const result = await ctx.run(async (tx) => {
       const row = await ownedForUpdate(tx, id, actor.userId);
       if (row.status === 'pending' || row.status === 'processing') throw this.notEditable(row.status);
       const medicationIds = await q.medicationIdsOf(tx, id);
@@ -270,11 +262,11 @@ export class PrescriptionService {
   }
 
   /** The original photo or its thumbnail, decrypted, for whoever may see the prescription. */
-  async image(request: FastifyRequest, id: string, kind: 'original' | 'thumbnail'): Promise<{ bytes: Buffer; mimeType: string }> {
-    const row = await this.s.run(request, async (tx) => {
+  async image(ctx: RequestContext, id: string, kind: 'original' | 'thumbnail'): Promise<{ bytes: Buffer; mimeType: string }> {
+    const row = await ctx.run(async (tx) => {
       const found = await q.findPrescription(tx, id);
       if (!found) throw notFound('prescription');
-      await recordRead(tx, request, { table: 'prescriptions', action: kind === 'original' ? 'read_image' : 'read_thumbnail', subjectUserId: found.patient_id, resourceIds: [found.id] });
+      await recordRead(tx, ctx, { table: 'prescriptions', action: kind === 'original' ? 'read_image' : 'read_thumbnail', subjectUserId: found.patient_id, resourceIds: [found.id] });
       return found;
     });
     const location = kind === 'original' ? row.image_path : row.thumbnail_path;

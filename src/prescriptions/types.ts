@@ -1,7 +1,9 @@
 /** Prescriptions: HTTP shapes (TypeBox) and the rows behind them. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, Timestamp, Uuid } from '../http/schemas.ts';
+import { Nullable, Timestamp, Uuid } from '../core/schemas.ts';
 import { SafetyAlerts } from '../safety/types.ts';
+import { ReminderDoseFields, ReminderPeriodFields } from '../reminders/types.ts';
+import { MedicationInstructionFields, MedicationNameFields } from '../reminders/medication-types.ts';
 
 export const PRESCRIPTION_STATUSES = ['pending', 'processing', 'ocr_completed', 'completed', 'error', 'archived'] as const;
 export type PrescriptionStatus = (typeof PRESCRIPTION_STATUSES)[number];
@@ -60,15 +62,8 @@ export type PatchPrescriptionT = Static<typeof PatchPrescription>;
 export const ReminderView = Type.Object({
   id: Uuid,
   medication_id: Uuid,
-  slot: Type.String(),
-  reminder_time: Type.String(),
-  dose_amount: Type.Number(),
-  dose_unit: Type.String(),
-  days_of_week: Type.Array(Type.Integer()),
-  start_date: Type.String(),
-  end_date: Nullable(Type.String()),
-  timezone: Type.String(),
-  is_active: Type.Boolean(),
+  ...ReminderDoseFields,
+  ...ReminderPeriodFields,
   next_reminder_at: Nullable(Timestamp),
 });
 export type ReminderViewT = Static<typeof ReminderView>;
@@ -76,17 +71,10 @@ export type ReminderViewT = Static<typeof ReminderView>;
 export const MedicationView = Type.Object({
   id: Uuid,
   sequence: Type.Integer(),
-  name: Type.String(),
-  generic_name: Nullable(Type.String()),
-  strength: Nullable(Type.String()),
-  form: Nullable(Type.String()),
-  quantity: Nullable(Type.Number()),
-  quantity_unit: Nullable(Type.String()),
+  ...MedicationNameFields,
   dosage_schedule: DosageSchedule,
   duration_days: Nullable(Type.Integer()),
-  instructions: Nullable(Type.String()),
-  take_after_meal: Type.Boolean(),
-  take_before_meal: Type.Boolean(),
+  ...MedicationInstructionFields,
   confidence: Nullable(Type.Number()),
   is_active: Type.Boolean(),
 });

@@ -12,6 +12,7 @@
  * notifications make every dose notified exactly once.
  */
 import type { Database } from '../db/database.ts';
+import * as dq from './dispatcher-queries.ts';
 
 export interface DispatchOptions {
   /** Reminders claimed per transaction. */
@@ -41,31 +42,23 @@ export async function dispatchReminders(db: Database, now: Date, options: Dispat
   const result: DispatchResult = { dispatched: 0, renotified: 0, missed: 0, alerts: 0, notificationIds: [] };
   let previousLeft = Number.POSITIVE_INFINITY;
   for (let batch = 0; batch < maxBatches; batch++) {
-    const rows = await db.withUser(SYSTEM, async (tx) => {
-      const res = await tx.query<{ notification_id: string }>('SELECT notification_id FROM dispatch_due_reminders($1, $2)', [now, batchSize]);
-      return res.rows;
-    });
+    const rows = await db.withUser(SYSTEM, (tx) => dq.dispatchDue(tx, now, batchSize));
     result.dispatched += rows.length;
-    for (const r of rows) result.notificationIds.push(r.notification_id);
+    result.notificationIds.push(...rows);
     // Go on while due reminders are left and the last batch made progress (stale doses move on
     // without a notification; what stays due may be claimed by another dispatcher right now).
-    const left = await db.withUser(SYSTEM, (tx) =>
-      tx.query<{ n: number }>('SELECT count(*)::int AS n FROM medication_reminders WHERE is_active AND next_reminder_at <= $1', [now]));
-    const n = left.rows[0]?.n ?? 0;
+    const n = await db.withUser(SYSTEM, (tx) => dq.dueReminderCount(tx, now));
     if (n === 0 || (n >= previousLeft && rows.length === 0)) break;
     previousLeft = n;
   }
   await db.withUser(SYSTEM, async (tx) => {
-    const snoozed = await tx.query<{ notification_id: string }>('SELECT notification_id FROM renotify_snoozed_doses($1)', [now]);
-    result.renotified = snoozed.rowCount ?? 0;
-    for (const r of snoozed.rows) result.notificationIds.push(r.notification_id);
-    const missed = options.missedGraceMinutes === undefined
-      ? await tx.query<{ n: number }>('SELECT mark_missed_doses($1) AS n', [now])
-      : await tx.query<{ n: number }>('SELECT mark_missed_doses($1, $2) AS n', [now, options.missedGraceMinutes]);
-    result.missed = missed.rows[0]?.n ?? 0;
-    const alerts = await tx.query<{ notification_id: string }>('SELECT notification_id FROM alert_missed_streaks($1, $2)', [now, options.missedThreshold ?? 3]);
-    result.alerts = alerts.rowCount ?? 0;
-    for (const r of alerts.rows) result.notificationIds.push(r.notification_id);
+    const snoozed = await dq.renotifySnoozed(tx, now);
+    result.renotified = snoozed.length;
+    result.notificationIds.push(...snoozed);
+    result.missed = await dq.markMissed(tx, now, options.missedGraceMinutes);
+    const alerts = await dq.alertMissedStreaks(tx, now, options.missedThreshold ?? 3);
+    result.alerts = alerts.length;
+    result.notificationIds.push(...alerts);
   });
   return result;
 }

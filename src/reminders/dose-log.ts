@@ -12,7 +12,7 @@
  * gives, never after the dose's grace window (by then it is marked missed).
  */
 import type { Tx } from '../db/database.ts';
-import { ApiError } from '../http/errors.ts';
+import { ApiError } from '../core/errors.ts';
 import * as q from './queries.ts';
 import type { LogBodyT } from './types.ts';
 

@@ -198,3 +198,48 @@ export async function prnSummary(tx: Tx, patientId: string, from: string, to: st
       GROUP BY m.id ORDER BY m.name`, [patientId, from, to, tz]);
   return res.rows.map((r) => ({ ...r, amount: Number(r.amount) }));
 }
+
+/** A medicine of a confirmed prescription (its draft line, checked by the service). */
+export interface PrescribedMedication {
+  prescriptionId: string; patientId: string; sequence: number; name: string; genericName: string | null; strength: string | null; form: string | null;
+  quantity: number | null; quantityUnit: string | null; durationDays: number | null; dose: { morning: number; noon: number; evening: number; night: number };
+  instructions: string | null; takeAfterMeal: boolean; takeBeforeMeal: boolean; confidence: number | null; fieldConfidence: unknown; lexiconId: string | null;
+}
+
+export async function insertPrescribedMedication(tx: Pick<Tx, 'query'>, m: PrescribedMedication): Promise<string> {
+  const med = await tx.query<{ id: string }>(
+    `INSERT INTO medications (prescription_id, patient_id, sequence, name, generic_name, strength, form, quantity, quantity_unit,
+        duration_days, dose_morning, dose_noon, dose_evening, dose_night, instructions, take_after_meal, take_before_meal,
+        confidence, field_confidence, lexicon_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
+    [m.prescriptionId, m.patientId, m.sequence, m.name, m.genericName, m.strength, m.form, m.quantity,
+      m.quantityUnit, m.durationDays, m.dose.morning, m.dose.noon, m.dose.evening,
+      m.dose.night, m.instructions, m.takeAfterMeal, m.takeBeforeMeal,
+      m.confidence, JSON.stringify(m.fieldConfidence), m.lexiconId],
+  );
+  const id = med.rows[0]?.id;
+  if (id === undefined) throw new Error('medication insert returned no row');
+  return id;
+}
+
+/** A medicine with its daily doses, as the safety checks and the assistant read it. */
+export interface MedicationDoseRow {
+  id: string;
+  name: string;
+  generic_name: string | null;
+  lexicon_id: string | null;
+  strength: string | null;
+  form: string | null;
+  dose_morning: string;
+  dose_noon: string;
+  dose_evening: string;
+  dose_night: string;
+}
+
+/**
+ * An active medicine, the one definition (SQL over `m`, the medication, and `p`, its
+ * prescription): the row is active, its prescription confirmed and not deleted, and its course
+ * has not ended (duration from the confirmation day).
+ */
+export const ACTIVE_MEDICATION = `m.is_active AND p.status = 'completed' AND p.deleted_at IS NULL
+        AND (m.duration_days IS NULL OR m.created_at + make_interval(days => m.duration_days) > now())`;

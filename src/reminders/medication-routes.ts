@@ -3,14 +3,11 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
 import { actorOf } from '../http/auth.ts';
-import { notFound } from '../http/errors.ts';
 import { AUTHED, IdParams, Nullable, Page, problems } from '../http/schemas.ts';
-import { recordRead } from '../audit/service.ts';
-import { canSeeReminders } from './adherence-queries.ts';
 import * as ms from './medication-service.ts';
 import { HistoryItem, HistoryQuery, NewMedication, OwnMedication, PrnDose, PrnDoseBody, StopBody } from './medication-types.ts';
 
-export async function medicationRoutes(app: App, s: Services): Promise<void> {
+export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context' | 'run'>): Promise<void> {
   const patientOnly = { onRequest: s.requireAuth(['patient']) };
   const security = [{ bearer: [] }];
   const tags = ['medications'];
@@ -85,18 +82,9 @@ export async function medicationRoutes(app: App, s: Services): Promise<void> {
       response: { 200: Type.Object({ ...Page(HistoryItem).properties, from: Type.String(), to: Type.String() }), ...problems(...AUTHED, 404) },
     },
   }, async (request) => {
-    const actor = actorOf(request);
-    const subject = request.query.patient_id ?? actor.userId;
     const limit = request.query.limit ?? 50;
     const offset = request.query.offset ?? 0;
-    const page = await s.run(request, async (tx) => {
-      if (subject !== actor.userId && !(await canSeeReminders(tx, subject))) throw notFound('patient');
-      const out = await ms.history(tx, subject, { ...request.query, limit, offset });
-      if (subject !== actor.userId) {
-        await recordRead(tx, request, { table: 'medication_reminder_logs', action: 'read_dose_history', subjectUserId: subject, resourceIds: [subject] });
-      }
-      return out;
-    });
+    const page = await ms.doseHistoryFor(s.context(request), { ...request.query, limit, offset });
     return { ...page, limit, offset };
   });
 }

@@ -11,9 +11,13 @@
  * No HTTP here: a plain context in, plain data out.
  */
 import type { Tx } from '../db/database.ts';
-import { ApiError, conflict, notFound } from '../http/errors.ts';
+import { ApiError, conflict, notFound } from '../core/errors.ts';
+import type { RequestContext } from '../core/context.ts';
+import { recordRead } from '../audit/service.ts';
+import { canSeeReminders } from './adherence-queries.ts';
 import { durationDays, slotTimes, type ReminderPlan, type Slot } from './schedule.ts';
-import { insertReminder } from './queries.ts';
+import { insertReminder, reminderVisible } from './queries.ts';
+import { doseSettings } from '../users/queries.ts';
 import * as mq from './medication-queries.ts';
 import type { HistoryItemT, NewMedicationT, OwnMedicationT, PrnDoseBodyT, PrnDoseT, ScheduleInputT } from './medication-types.ts';
 
@@ -51,9 +55,7 @@ function unitOf(body: NewMedicationT): string {
 }
 
 async function patientSettings(tx: Tx, userId: string): Promise<{ timezone: string; template: unknown; today: string }> {
-  const res = await tx.query<{ timezone: string; dose_schedule_template: unknown; today: string }>(
-    `SELECT timezone, dose_schedule_template, to_char((now() AT TIME ZONE timezone)::date, 'YYYY-MM-DD') AS today FROM users WHERE id = $1`, [userId]);
-  const row = res.rows[0];
+  const row = await doseSettings(tx, userId);
   if (!row) throw notFound('patient');
   return { timezone: row.timezone, template: row.dose_schedule_template, today: row.today };
 }
@@ -129,8 +131,7 @@ export async function logPrnDose(tx: Tx, ctx: PatientContext, id: string, body: 
 export async function deleteReminder(tx: Tx, ctx: PatientContext, id: string): Promise<'deleted' | 'ended'> {
   const outcome = await mq.deleteReminder(tx, id, ctx.userId);
   if (outcome === 'none') {
-    const visible = await tx.query('SELECT 1 FROM medication_reminders WHERE id = $1', [id]);
-    if ((visible.rowCount ?? 0) > 0) throw new ApiError(403, 'not_owner', 'only the patient deletes her reminders (her doctor may switch one off)');
+    if (await reminderVisible(tx, id)) throw new ApiError(403, 'not_owner', 'only the patient deletes her reminders (her doctor may switch one off)');
     throw notFound('reminder');
   }
   return outcome;
@@ -145,4 +146,20 @@ export async function history(tx: Tx, patientId: string, q: { from?: string | un
   if (Date.parse(to) - Date.parse(from) > 366 * 86_400_000) throw new ApiError(400, 'range_too_long', 'at most 366 days at a time', {}, [{ path: 'querystring/from', message: 'within 366 days of "to"' }]);
   const page = await mq.doseHistory(tx, { patientId, from, to, medicationId: q.medication_id ?? null, limit: q.limit, offset: q.offset });
   return { ...page, from, to };
+}
+
+/** The dose history of the signed-in patient, or (audited) of a patient who lets this doctor see her reminders. */
+export async function doseHistoryFor(
+  ctx: RequestContext,
+  q: { patient_id?: string | undefined; from?: string | undefined; to?: string | undefined; medication_id?: string | undefined; limit: number; offset: number },
+): Promise<{ items: HistoryItemT[]; total: number; from: string; to: string }> {
+  const subject = q.patient_id ?? ctx.userId;
+  return ctx.run(async (tx) => {
+    if (subject !== ctx.userId && !(await canSeeReminders(tx, subject))) throw notFound('patient');
+    const out = await history(tx, subject, q);
+    if (subject !== ctx.userId) {
+      await recordRead(tx, ctx, { table: 'medication_reminder_logs', action: 'read_dose_history', subjectUserId: subject, resourceIds: [subject] });
+    }
+    return out;
+  });
 }

@@ -1,6 +1,7 @@
 /** A patient's own medicines (added by hand, stopped, as-needed) and the dose history: HTTP shapes. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, Timestamp, Uuid } from '../http/schemas.ts';
+import { Nullable, Timestamp, Uuid } from '../core/schemas.ts';
+import { ReminderDoseFields } from './types.ts';
 
 const HH_MM = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM, the patient\'s local time' });
 const Dose = Type.Number({ exclusiveMinimum: 0, maximum: 100, multipleOf: 0.25 });
@@ -44,12 +45,26 @@ export const NewMedication = Type.Object({
 }, { additionalProperties: false });
 export type NewMedicationT = Static<typeof NewMedication>;
 
+/** What every view of a medicine says of it (one owner: here; the prescription's view reuses it). */
+export const MedicationNameFields = {
+  name: Type.String(),
+  generic_name: Nullable(Type.String()),
+  strength: Nullable(Type.String()),
+  form: Nullable(Type.String()),
+  quantity: Nullable(Type.Number()),
+  quantity_unit: Nullable(Type.String()),
+};
+
+/** How a medicine is taken. */
+export const MedicationInstructionFields = {
+  instructions: Nullable(Type.String()),
+  take_after_meal: Type.Boolean(),
+  take_before_meal: Type.Boolean(),
+};
+
 export const OwnReminder = Type.Object({
   id: Uuid,
-  slot: Type.String(),
-  reminder_time: Type.String(),
-  dose_amount: Type.Number(),
-  dose_unit: Type.String(),
+  ...ReminderDoseFields,
   start_date: Type.String(),
   end_date: Nullable(Type.String()),
   is_active: Type.Boolean(),
@@ -61,15 +76,8 @@ export const OwnMedication = Type.Object({
   patient_id: Uuid,
   prescription_id: Nullable(Uuid),
   source: Type.String({ description: 'prescription (confirmed from a photo) or manual (added by hand)' }),
-  name: Type.String(),
-  generic_name: Nullable(Type.String()),
-  strength: Nullable(Type.String()),
-  form: Nullable(Type.String()),
-  quantity: Nullable(Type.Number()),
-  quantity_unit: Nullable(Type.String()),
-  instructions: Nullable(Type.String()),
-  take_after_meal: Type.Boolean(),
-  take_before_meal: Type.Boolean(),
+  ...MedicationNameFields,
+  ...MedicationInstructionFields,
   schedule_kind: Type.String({ description: 'slots, interval or as_needed' }),
   dosage_schedule: Type.Object({ morning: Type.Number(), noon: Type.Number(), evening: Type.Number(), night: Type.Number() }),
   interval_hours: Nullable(Type.Integer()),

@@ -157,3 +157,8 @@ export async function refillCheck(tx: Tx, medicationId: string): Promise<void> {
     [medicationId],
   );
 }
+
+/** Can the caller see this reminder (RLS)? */
+export async function reminderVisible(tx: Pick<Tx, 'query'>, id: string): Promise<boolean> {
+  return ((await tx.query('SELECT 1 FROM medication_reminders WHERE id = $1', [id])).rowCount ?? 0) > 0;
+}

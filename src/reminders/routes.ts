@@ -7,9 +7,9 @@ import { medicationRoutes } from './medication-routes.ts';
 import { ReminderService } from './service.ts';
 import { AdherenceQuery, AdherenceReport, DoseLogView, LogBody, ReminderItem, ReminderPatch, TodayDose } from './types.ts';
 
-export async function reminderRoutes(app: App, s: Services): Promise<void> {
+export async function reminderRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context' | 'run'>): Promise<void> {
   await medicationRoutes(app, s);
-  const service = new ReminderService(s);
+  const service = new ReminderService();
   const secured = { onRequest: s.requireAuth() };
   const security = [{ bearer: [] }];
   const tags = ['reminders'];
@@ -17,7 +17,7 @@ export async function reminderRoutes(app: App, s: Services): Promise<void> {
   app.get('/reminders/today', {
     onRequest: s.requireAuth(['patient']),
     schema: { tags, security, summary: 'My doses today (in my time zone), with what I have recorded', response: { 200: Type.Object({ items: Type.Array(TodayDose) }), ...problems(...AUTHED, 403) } },
-  }, async (request) => ({ items: await service.today(request) }));
+  }, async (request) => ({ items: await service.today(s.context(request)) }));
 
   app.get('/reminders', {
     ...secured,
@@ -26,12 +26,12 @@ export async function reminderRoutes(app: App, s: Services): Promise<void> {
       querystring: Type.Object({ patient_id: Type.Optional(Uuid) }, { additionalProperties: false }),
       response: { 200: Type.Object({ items: Type.Array(ReminderItem) }), ...problems(...AUTHED) },
     },
-  }, async (request) => ({ items: await service.list(request, request.query.patient_id) }));
+  }, async (request) => ({ items: await service.list(s.context(request), request.query.patient_id) }));
 
   app.patch('/reminders/:id', {
     ...secured,
     schema: { tags, security, summary: 'Change a reminder (the patient, or her doctor with can_modify_reminders)', params: IdParams, body: ReminderPatch, response: { 200: ReminderItem, ...problems(...AUTHED, 403, 404, 422) } },
-  }, async (request) => service.update(request, request.params.id, request.body));
+  }, async (request) => service.update(s.context(request), request.params.id, request.body));
 
   app.post('/reminders/:id/logs', {
     ...secured,
@@ -40,7 +40,7 @@ export async function reminderRoutes(app: App, s: Services): Promise<void> {
       response: { 200: DoseLogView, 201: DoseLogView, ...problems(...AUTHED, 403, 404, 409, 422) },
     },
   }, async (request, reply) => {
-    const { created, log } = await service.log(request, request.params.id, request.body);
+    const { created, log } = await service.log(s.context(request), request.params.id, request.body);
     return reply.code(created ? 201 : 200).send(log);
   });
 
@@ -50,5 +50,5 @@ export async function reminderRoutes(app: App, s: Services): Promise<void> {
       tags, security, summary: 'Adherence over the last 7 or 30 days: overall, per medication, per prescription, per day; refill alerts',
       querystring: AdherenceQuery, response: { 200: AdherenceReport, ...problems(...AUTHED, 404) },
     },
-  }, async (request) => service.adherence(request, request.query.days ?? 7, request.query.patient_id));
+  }, async (request) => service.adherence(s.context(request), request.query.days ?? 7, request.query.patient_id));
 }

@@ -2,13 +2,11 @@
  * Today's doses, dose logging (idempotent per dose), reminder changes (the patient, or a
  * doctor with can_modify_reminders) and adherence (per medication, prescription and day).
  */
-import type { FastifyRequest } from 'fastify';
+import type { RequestContext } from '../core/context.ts';
 import type { Tx } from '../db/database.ts';
-import type { Services } from '../http/services.ts';
-import { actorOf } from '../http/auth.ts';
-import { ApiError, badRequest, conflict, notFound } from '../http/errors.ts';
+import { ApiError, badRequest, conflict, notFound } from '../core/errors.ts';
 import { recordRead } from '../audit/service.ts';
-import { clientInfo, recordEvent } from '../analytics/service.ts';
+import { recordEvent } from '../analytics/service.ts';
 import * as q from './queries.ts';
 import { recordDose } from './dose-log.ts';
 import * as aq from './adherence-queries.ts';
@@ -27,25 +25,23 @@ function logView(l: q.LogRow): DoseLogViewT {
 }
 
 export class ReminderService {
-  constructor(private readonly s: Services) {}
-
-  async today(request: FastifyRequest): Promise<TodayDoseT[]> {
-    const actor = actorOf(request);
-    return this.s.run(request, (tx) => aq.todayDoses(tx, actor.userId));
+  async today(ctx: RequestContext): Promise<TodayDoseT[]> {
+    const actor = ctx;
+    return ctx.run((tx) => aq.todayDoses(tx, actor.userId));
   }
 
-  async list(request: FastifyRequest, patientId: string | undefined): Promise<ReminderItemT[]> {
-    const actor = actorOf(request);
-    return this.s.run(request, async (tx) => {
+  async list(ctx: RequestContext, patientId: string | undefined): Promise<ReminderItemT[]> {
+    const actor = ctx;
+    return ctx.run(async (tx) => {
       const rows = await aq.listReminders(tx, patientId ?? (actor.role === 'patient' ? actor.userId : undefined));
-      await recordReadsBySubject(tx, request, rows);
+      await recordReadsBySubject(tx, ctx, rows);
       return rows;
     });
   }
 
-  async log(request: FastifyRequest, reminderId: string, body: LogBodyT): Promise<{ created: boolean; log: DoseLogViewT }> {
-    const actor = actorOf(request);
-    return this.s.run(request, async (tx) => {
+  async log(ctx: RequestContext, reminderId: string, body: LogBodyT): Promise<{ created: boolean; log: DoseLogViewT }> {
+    const actor = ctx;
+    return ctx.run(async (tx) => {
       const reminder = await q.findReminder(tx, reminderId, false);
       if (!reminder) throw notFound('reminder');
       if (reminder.patient_id !== actor.userId) throw new ApiError(403, 'not_owner', 'only the patient records her own doses');
@@ -67,15 +63,15 @@ export class ReminderService {
       const { log, changed } = await recordDose(tx, { patientId: actor.userId, now }, reminder, scheduledFor, body);
       if (!changed) return { created: false, log: logView(log) };
       if (body.status !== 'snoozed') {
-        await recordEvent(tx, actor.userId, body.status === 'taken' ? 'reminder_taken' : 'reminder_skipped', clientInfo(request), {});
+        await recordEvent(tx, actor.userId, body.status === 'taken' ? 'reminder_taken' : 'reminder_skipped', ctx.client, {});
       }
       if (body.status === 'taken') await q.refillCheck(tx, reminder.medication_id);
       return { created: log.inserted, log: logView(log) };
     });
   }
 
-  async update(request: FastifyRequest, reminderId: string, patch: ReminderPatchT): Promise<ReminderItemT> {
-    return this.s.run(request, async (tx) => {
+  async update(ctx: RequestContext, reminderId: string, patch: ReminderPatchT): Promise<ReminderItemT> {
+    return ctx.run(async (tx) => {
       const visible = await q.findReminder(tx, reminderId);
       if (!visible) throw notFound('reminder');
       if (typeof patch.end_date === 'string' && patch.end_date < visible.start_date) {
@@ -89,27 +85,27 @@ export class ReminderService {
     });
   }
 
-  async adherence(request: FastifyRequest, days: 7 | 30, patientId: string | undefined): Promise<AdherenceReportT> {
-    const actor = actorOf(request);
+  async adherence(ctx: RequestContext, days: 7 | 30, patientId: string | undefined): Promise<AdherenceReportT> {
+    const actor = ctx;
     const subject = patientId ?? actor.userId;
-    return this.s.run(request, async (tx) => {
+    return ctx.run(async (tx) => {
       // What the caller may not see (RLS) reads as no such patient.
       if (subject !== actor.userId && !(await aq.canSeeReminders(tx, subject))) throw notFound('patient');
       const report = await aq.adherenceReport(tx, subject, days);
       if (subject !== actor.userId) {
-        await recordRead(tx, request, { table: 'medication_reminder_logs', action: 'read_adherence', subjectUserId: subject, resourceIds: [subject] });
+        await recordRead(tx, ctx, { table: 'medication_reminder_logs', action: 'read_adherence', subjectUserId: subject, resourceIds: [subject] });
       }
       return report;
     });
   }
 }
 
-async function recordReadsBySubject(tx: Tx, request: FastifyRequest, rows: readonly ReminderItemT[]): Promise<void> {
-  const actor = actorOf(request);
+async function recordReadsBySubject(tx: Tx, ctx: RequestContext, rows: readonly ReminderItemT[]): Promise<void> {
+  const actor = ctx;
   const others = rows.filter((r) => r.patient_id !== actor.userId);
   const bySubject = new Map<string, string[]>();
   for (const r of others) bySubject.set(r.patient_id, [...(bySubject.get(r.patient_id) ?? []), r.id]);
   for (const [subject, ids] of bySubject) {
-    await recordRead(tx, request, { table: 'medication_reminders', action: 'list', subjectUserId: subject, resourceIds: ids });
+    await recordRead(tx, ctx, { table: 'medication_reminders', action: 'list', subjectUserId: subject, resourceIds: ids });
   }
 }

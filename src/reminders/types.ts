@@ -1,6 +1,6 @@
 /** Reminders, dose logs and adherence: HTTP shapes (TypeBox). */
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, Timestamp, Uuid } from '../http/schemas.ts';
+import { Nullable, Timestamp, Uuid } from '../core/schemas.ts';
 
 export const LogBody = Type.Object(
   {
@@ -61,21 +61,31 @@ export const ReminderPatch = Type.Object(
 );
 export type ReminderPatchT = Static<typeof ReminderPatch>;
 
+/** What every view of a reminder says of its dose (one owner: here; prescriptions and medications reuse it). */
+export const ReminderDoseFields = {
+  slot: Type.String(),
+  reminder_time: Type.String(),
+  dose_amount: Type.Number(),
+  dose_unit: Type.String(),
+};
+
+/** When a reminder rings: its days, period, zone and whether it is on. */
+export const ReminderPeriodFields = {
+  days_of_week: Type.Array(Type.Integer()),
+  start_date: Type.String(),
+  end_date: Nullable(Type.String()),
+  timezone: Type.String(),
+  is_active: Type.Boolean(),
+};
+
 export const ReminderItem = Type.Object({
   id: Uuid,
   patient_id: Uuid,
   medication_id: Uuid,
   name: Type.String(),
   strength: Nullable(Type.String()),
-  slot: Type.String(),
-  reminder_time: Type.String(),
-  dose_amount: Type.Number(),
-  dose_unit: Type.String(),
-  days_of_week: Type.Array(Type.Integer()),
-  start_date: Type.String(),
-  end_date: Nullable(Type.String()),
-  timezone: Type.String(),
-  is_active: Type.Boolean(),
+  ...ReminderDoseFields,
+  ...ReminderPeriodFields,
   advance_minutes: Type.Integer(),
   snooze_minutes: Type.Integer(),
   next_reminder_at: Nullable(Timestamp),

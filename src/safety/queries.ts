@@ -1,5 +1,6 @@
 /** SQL of the safety checks: the patient's facts and her other active medicines (RLS applies). */
 import type { Tx } from '../db/database.ts';
+import { ACTIVE_MEDICATION, type MedicationDoseRow } from '../reminders/medication-queries.ts';
 import { insertNotification } from '../i18n/notifications.ts';
 
 export interface PatientFactsRow {
@@ -18,18 +19,8 @@ export async function viewerLanguage(tx: Pick<Tx, 'query'>): Promise<string | nu
   return res.rows[0]?.language ?? null;
 }
 
-export interface ActiveMedicationRow {
-  id: string;
+export interface ActiveMedicationRow extends MedicationDoseRow {
   prescription_id: string;
-  name: string;
-  generic_name: string | null;
-  lexicon_id: string | null;
-  strength: string | null;
-  form: string | null;
-  dose_morning: string;
-  dose_noon: string;
-  dose_evening: string;
-  dose_night: string;
 }
 
 /**
@@ -43,10 +34,8 @@ export async function activeMedications(tx: Pick<Tx, 'query'>, patientId: string
             m.dose_morning, m.dose_noon, m.dose_evening, m.dose_night
        FROM medications m
        JOIN prescriptions p ON p.id = m.prescription_id
-      WHERE m.patient_id = $1 AND m.is_active AND p.deleted_at IS NULL
-        AND p.status = 'completed'
+      WHERE m.patient_id = $1 AND ${ACTIVE_MEDICATION}
         AND ($2::uuid IS NULL OR m.prescription_id <> $2::uuid)
-        AND (m.duration_days IS NULL OR m.created_at + make_interval(days => m.duration_days) > now())
       ORDER BY m.created_at, m.sequence`,
     [patientId, exceptPrescriptionId],
   );

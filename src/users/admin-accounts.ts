@@ -5,8 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/database.ts';
 import { Passwords, passwordProblem } from '../auth/passwords.ts';
-import { insertUser } from '../auth/queries.ts';
+import { insertUser, markEmailVerified } from '../auth/queries.ts';
+import { emailTaken } from './admin-queries.ts';
 import { normaliseEmail } from '../auth/service.ts';
+import { HOME_TIMEZONE } from '../core/constants.ts';
 
 export interface AdminInput {
   email: string;
@@ -23,10 +25,9 @@ export async function createAdmin(db: Database, input: AdminInput, bcryptCost: n
   const id = randomUUID();
   const passwordHash = await new Passwords(bcryptCost).hash(input.password);
   await db.withUser({ userId: null, role: 'system' }, async (tx) => {
-    const exists = await tx.query('SELECT 1 FROM users WHERE email = $1', [email]);
-    if ((exists.rowCount ?? 0) > 0) throw new Error('an account with this e-mail already exists');
-    await insertUser(tx, { id, email, passwordHash, role: 'admin', firstName: input.firstName, lastName: input.lastName, phone: null, language: 'en', timezone: 'Asia/Phnom_Penh', dateOfBirth: null });
-    await tx.query('UPDATE users SET email_verified_at = now() WHERE id = $1', [id]);
+    if (await emailTaken(tx, email)) throw new Error('an account with this e-mail already exists');
+    await insertUser(tx, { id, email, passwordHash, role: 'admin', firstName: input.firstName, lastName: input.lastName, phone: null, language: 'en', timezone: HOME_TIMEZONE, dateOfBirth: null });
+    await markEmailVerified(tx, id);
   });
   return id;
 }

@@ -3,6 +3,12 @@ import type { PractitionerRow } from '../fhir/types.ts';
 import type { Tx } from '../db/database.ts';
 import { actorName } from '../audit/service.ts';
 
+/** The language stored on the account (undefined when the row is not visible). */
+export async function storedLanguageOf(tx: Pick<Tx, 'query'>, userId: string): Promise<string | undefined> {
+  const res = await tx.query<{ language: string }>('SELECT language FROM users WHERE id = $1', [userId]);
+  return res.rows[0]?.language;
+}
+
 export interface ProfileRow {
   id: string;
   email: string;
@@ -166,4 +172,13 @@ export async function eraseUser(tx: Tx, userId: string): Promise<{ auditRowsReda
 export async function isVerifiedDoctor(tx: Tx, userId: string): Promise<boolean> {
   const res = await tx.query<{ ok: boolean }>(`SELECT (role = 'doctor' AND doctor_verified_at IS NOT NULL) AS ok FROM users WHERE id = $1`, [userId]);
   return res.rows[0]?.ok ?? false;
+}
+
+/** What planning reminders needs of a patient: her time zone, dose-time template, today there, and language. */
+export interface DoseSettingsRow { timezone: string; dose_schedule_template: unknown; today: string; language: string | null }
+
+export async function doseSettings(tx: Pick<Tx, 'query'>, userId: string): Promise<DoseSettingsRow | undefined> {
+  const res = await tx.query<DoseSettingsRow>(
+    `SELECT timezone, dose_schedule_template, to_char((now() AT TIME ZONE timezone)::date, 'YYYY-MM-DD') AS today, language FROM users WHERE id = $1`, [userId]);
+  return res.rows[0];
 }

@@ -1,12 +1,14 @@
 /** Profiles (GET/PATCH /me), devices (sessions), data export and erasure. */
-import type { FastifyRequest } from 'fastify';
-import type { Services } from '../http/services.ts';
-import { ApiError, badRequest, notFound } from '../http/errors.ts';
-import { actorOf } from '../http/auth.ts';
+import type { RequestContext } from '../core/context.ts';
+import { HOME_TIMEZONE } from '../core/constants.ts';
+import type { Passwords } from '../auth/passwords.ts';
+import type { FileStore } from '../files/store.ts';
+import { ApiError, badRequest, notFound } from '../core/errors.ts';
 import { validTimezone } from '../auth/service.ts';
 import { recordRead } from '../audit/service.ts';
-import { recordEvent, clientInfo } from '../analytics/service.ts';
-import { revokeSession } from '../auth/queries.ts';
+import { recordEvent } from '../analytics/service.ts';
+import { passwordHashOf, revokeSession } from '../auth/queries.ts';
+import { photoPathsOf } from '../prescriptions/queries.ts';
 import * as q from './queries.ts';
 import { buildFhirBundle } from '../fhir/bundle.ts';
 import type { Bundle, ExportRows } from '../fhir/types.ts';
@@ -44,25 +46,31 @@ export function toMe(row: q.ProfileRow): MeT {
   return me;
 }
 
-export class UserService {
-  constructor(private readonly s: Services) {}
+export interface UserDeps {
+  passwords: Passwords;
+  /** The photo store, whose files an erasure removes (absent when prescriptions are not served). */
+  files: FileStore | undefined;
+}
 
-  async me(request: FastifyRequest): Promise<MeT> {
-    const actor = actorOf(request);
-    const row = await this.s.run(request, (tx) => q.profile(tx, actor.userId));
+export class UserService {
+  constructor(private readonly s: UserDeps) {}
+
+  async me(ctx: RequestContext): Promise<MeT> {
+    const actor = ctx;
+    const row = await ctx.run((tx) => q.profile(tx, actor.userId));
     if (row === undefined) throw notFound('account');
     return toMe(row);
   }
 
-  async update(request: FastifyRequest, body: PatchMeT): Promise<MeT> {
-    const actor = actorOf(request);
+  async update(ctx: RequestContext, body: PatchMeT): Promise<MeT> {
+    const actor = ctx;
     const wrongSide = actor.role === 'patient' ? DOCTOR_FIELDS : actor.role === 'doctor' ? PATIENT_FIELDS : [...PATIENT_FIELDS, ...DOCTOR_FIELDS];
     const refused = wrongSide.filter((f) => body[f] !== undefined);
     if (refused.length > 0) {
       throw badRequest('field_not_allowed', `these fields do not apply to a ${actor.role} account: ${refused.join(', ')}`, refused.map((f) => ({ path: `body/${f}`, message: `not for a ${actor.role}` })));
     }
     if (body.timezone !== undefined && !validTimezone(body.timezone)) {
-      throw badRequest('invalid_timezone', `unknown time zone "${body.timezone}"`, [{ path: 'body/timezone', message: 'an IANA time zone such as Asia/Phnom_Penh' }]);
+      throw badRequest('invalid_timezone', `unknown time zone "${body.timezone}"`, [{ path: 'body/timezone', message: `an IANA time zone such as ${HOME_TIMEZONE}` }]);
     }
     const set: Partial<Record<q.ProfileColumn, unknown>> = {};
     const trimmed = (v: string | null | undefined) => (typeof v === 'string' ? v.trim() : v);
@@ -96,7 +104,7 @@ export class UserService {
     const merge: { notification_preferences?: Record<string, boolean>; dose_schedule_template?: Record<string, string> } = {};
     if (body.notification_preferences !== undefined) merge.notification_preferences = body.notification_preferences as Record<string, boolean>;
     if (body.dose_schedule_template !== undefined) merge.dose_schedule_template = body.dose_schedule_template as Record<string, string>;
-    const row = await this.s.run(request, async (tx) => {
+    const row = await ctx.run(async (tx) => {
       await q.updateProfile(tx, actor.userId, set, merge);
       return q.profile(tx, actor.userId);
     });
@@ -104,12 +112,12 @@ export class UserService {
     return toMe(row);
   }
 
-  async sessions(request: FastifyRequest) {
-    const actor = actorOf(request);
-    const rows = await this.s.run(request, (tx) => q.openSessions(tx, actor.userId));
+  async sessions(ctx: RequestContext) {
+    const actor = ctx;
+    const rows = await ctx.run((tx) => q.openSessions(tx, actor.userId));
     return rows.map((r) => ({
       id: r.id,
-      current: r.id === request.auth?.sessionId,
+      current: r.id === ctx.sessionId,
       device_info: r.device_info,
       ip_address: r.ip_address,
       user_agent: r.user_agent,
@@ -119,49 +127,48 @@ export class UserService {
     }));
   }
 
-  async endSession(request: FastifyRequest, sessionId: string): Promise<void> {
+  async endSession(ctx: RequestContext, sessionId: string): Promise<void> {
     // RLS: another user's session is invisible, so it answers 404 like an unknown one.
-    const n = await this.s.run(request, (tx) => revokeSession(tx, sessionId, 'ended_by_user'));
+    const n = await ctx.run((tx) => revokeSession(tx, sessionId, 'ended_by_user'));
     if (n === 0) throw notFound('session');
   }
 
-  async exportAll(request: FastifyRequest): Promise<{ format: string; exported_at: string } & Record<string, unknown>> {
-    const actor = actorOf(request);
-    return this.s.run(request, async (tx) => {
+  async exportAll(ctx: RequestContext): Promise<{ format: string; exported_at: string } & Record<string, unknown>> {
+    const actor = ctx;
+    return ctx.run(async (tx) => {
       const data = await q.exportData(tx, actor.userId);
-      await recordRead(tx, request, { table: 'users', action: 'export', subjectUserId: actor.userId, resourceIds: [actor.userId] });
-      await recordEvent(tx, actor.userId, 'data_export', clientInfo(request), {});
+      await recordRead(tx, ctx, { table: 'users', action: 'export', subjectUserId: actor.userId, resourceIds: [actor.userId] });
+      await recordEvent(tx, actor.userId, 'data_export', ctx.client, {});
       return { format: 'dastern-export/1', exported_at: new Date().toISOString(), ...data };
     });
   }
 
   /** Her medicines, schedules and doses as a FHIR R4 Bundle (src/fhir/). */
-  async exportFhir(request: FastifyRequest): Promise<Bundle> {
-    const actor = actorOf(request);
-    return this.s.run(request, async (tx) => {
+  async exportFhir(ctx: RequestContext): Promise<Bundle> {
+    const actor = ctx;
+    return ctx.run(async (tx) => {
       const data = (await q.exportData(tx, actor.userId)) as unknown as ExportRows;
       const team = await q.careTeam(tx, actor.userId);
-      await recordRead(tx, request, { table: 'users', action: 'export', subjectUserId: actor.userId, resourceIds: [actor.userId] });
-      await recordEvent(tx, actor.userId, 'data_export', clientInfo(request), { format: 'fhir' });
+      await recordRead(tx, ctx, { table: 'users', action: 'export', subjectUserId: actor.userId, resourceIds: [actor.userId] });
+      await recordEvent(tx, actor.userId, 'data_export', ctx.client, { format: 'fhir' });
       return buildFhirBundle(data, team, new Date());
     });
   }
 
-  async erase(request: FastifyRequest, password: string): Promise<{ audit_rows_redacted: number }> {
-    const actor = actorOf(request);
+  async erase(ctx: RequestContext, password: string): Promise<{ audit_rows_redacted: number }> {
+    const actor = ctx;
     if (actor.role === 'admin') throw new ApiError(409, 'admin_cannot_self_erase', 'an admin account is removed by another admin');
-    const hash = await this.s.run(request, async (tx) => (await tx.query<{ password_hash: string | null }>('SELECT app_user_password_hash($1) AS password_hash', [actor.userId])).rows[0]?.password_hash ?? undefined);
+    const hash = await ctx.run((tx) => passwordHashOf(tx, actor.userId));
     if (!(await this.s.passwords.verify(password, hash))) throw badRequest('wrong_password', 'the password is not correct');
-    const out = await this.s.run(request, async (tx) => {
+    const out = await ctx.run(async (tx) => {
       // Her photos are files outside the database: collected here, removed once the erasure commits.
-      const photos = await tx.query<{ image_path: string | null; thumbnail_path: string | null }>(
-        'SELECT image_path, thumbnail_path FROM prescriptions WHERE patient_id = $1', [actor.userId]);
+      const files = await photoPathsOf(tx, actor.userId);
       const erased = await q.eraseUser(tx, actor.userId);
-      return { ...erased, files: photos.rows.flatMap((r) => [r.image_path, r.thumbnail_path]).filter((f): f is string => f !== null) };
+      return { ...erased, files };
     });
     const store = this.s.files;
     if (store !== undefined) await Promise.all(out.files.map((f) => store.remove(f)));
-    request.log.info({ audit_rows_redacted: out.auditRowsRedacted, files_removed: out.files.length }, 'account erased');
+    ctx.log.info({ audit_rows_redacted: out.auditRowsRedacted, files_removed: out.files.length }, 'account erased');
     return { audit_rows_redacted: out.auditRowsRedacted };
   }
 }
