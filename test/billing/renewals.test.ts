@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { SignedIn } from '../api/support.ts';
+import { BILLING_QUEUES } from '../../src/billing/jobs.ts';
 import { eventually, invoiceEvent, sessionEvent, subscriptionEvent, UNREFUNDABLE_INTENT, useBilling } from './support.ts';
 
 const b = useBilling();
@@ -34,6 +35,19 @@ async function renewing(): Promise<{ p: SignedIn; paymentId: string; sub: string
 
 const periodEnd = async (userId: string): Promise<Date | undefined> => (await b().h.t.owner.query<{ end: Date }>(
   `SELECT current_period_end AS "end" FROM user_subscriptions WHERE user_id = $1`, [userId])).rows[0]?.end;
+
+/** One sweep job on the real queue, waited for. */
+async function sweep(): Promise<void> {
+  const x = b();
+  await x.startWorkers();
+  const id = await x.full.boss.send(BILLING_QUEUES.sweep, {});
+  if (id === null) throw new Error('sweep job not queued');
+  await eventually(async () => {
+    const job = await x.full.boss.getJobById(BILLING_QUEUES.sweep, id);
+    if (job?.state === 'failed') throw new Error('sweep job failed');
+    return job?.state === 'completed' ? true : undefined;
+  }, 'the sweep job');
+}
 
 describe('Stripe card renewals', () => {
   it('checkout with auto_renew opens a Checkout Session in subscription mode; the completed Session starts a renewing subscription', async () => {
@@ -123,6 +137,26 @@ describe('Stripe card renewals', () => {
     const deleted = await x.stripeWebhook(subscriptionEvent('customer.subscription.deleted', other.sub, false));
     expect(deleted.json()).toEqual({ received: true, outcome: 'updated' });
     expect(await me(other.p)).toMatchObject({ tier: 'premium', cancel_at_period_end: true, auto_renew: false });
+  });
+});
+
+describe('the sweep and a renewing subscription', () => {
+  it('no renewal reminder (nothing to do for her); not ended while Stripe may still bill (3 days), ended after', async () => {
+    const x = b();
+    const { p } = await renewing();
+    const setEnd = (sql: string) => x.h.t.owner.query(`UPDATE user_subscriptions SET current_period_start = now() - interval '40 days', current_period_end = ${sql} WHERE user_id = $1`, [p.id]);
+    await setEnd(`now() + interval '2 days'`);
+    await sweep();
+    const reminders = await x.h.t.owner.query(`SELECT 1 FROM notifications WHERE user_id = $1 AND message_key = 'renewal_reminder'`, [p.id]);
+    expect(reminders.rowCount).toBe(0);
+    await setEnd(`now() - interval '1 hour'`);
+    await sweep();
+    expect((await me(p)).status).toBe('active');
+    await setEnd(`now() - interval '4 days'`);
+    await sweep();
+    expect((await me(p)).tier).toBe('free');
+    const ended = await x.h.t.owner.query<{ status: string }>(`SELECT status::text FROM user_subscriptions WHERE user_id = $1`, [p.id]);
+    expect(ended.rows[0]?.status).toBe('expired');
   });
 });
 
