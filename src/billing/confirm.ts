@@ -77,16 +77,9 @@ async function apply(d: ConfirmDeps, tx: Tx, gateway: GatewayName, p: q.PaymentR
     logger.warn({ gateway, eventType: event.type }, 'payment event for an unknown payment');
     return 'unknown_payment';
   }
-  switch (event.kind) {
-    case 'ignored':
-      return 'ignored';
-    case 'failed':
-    case 'expired': {
-      const done = await q.transition(tx, p.id, { from: ['pending'], to: event.kind, source: gateway, reason: event.reason ?? event.type, eventId: event.eventId });
-      return done ? event.kind : 'already_done';
-    }
-    default:
-      break;
+  if (event.kind === 'failed' || event.kind === 'expired') {
+    const done = await q.transition(tx, p.id, { from: ['pending'], to: event.kind, source: gateway, reason: event.reason ?? event.type, eventId: event.eventId });
+    return done ? event.kind : 'already_done';
   }
   if (p.status === 'completed' || p.status === 'refunded') return 'already_done';
   if (p.status === 'failed') {
