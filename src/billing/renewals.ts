@@ -16,16 +16,18 @@ import * as q from './queries.ts';
 
 const RENEWAL_CURRENCY = 'USD';
 
-export async function applyRenewal(d: ConfirmDeps, tx: Tx, gateway: GatewayName, existing: q.PaymentRow | null, event: GatewayEvent): Promise<Outcome> {
+export async function applyRenewal(d: ConfirmDeps, tx: Tx, gateway: GatewayName, found: q.PaymentRow | null, event: GatewayEvent): Promise<Outcome> {
   const ref = event.subscription?.reference;
   const invoice = event.providerReference;
   if (ref === undefined || invoice === undefined) return 'ignored';
   const sub = await q.lockSubscriptionByReference(tx, gateway, ref);
   if (sub === null) {
-    await q.insertAlert(tx, 'unknown_subscription', existing?.id ?? null, gateway, { subscription: ref, invoice, event_type: event.type });
+    await q.insertAlert(tx, 'unknown_subscription', found?.id ?? null, gateway, { subscription: ref, invoice, event_type: event.type });
     d.logger.warn({ gateway, eventType: event.type }, 'renewal for an unknown subscription: alerted');
     return 'unknown_subscription';
   }
+  // looked up again under the subscription's lock: another event for this invoice may have just committed it
+  const existing = found ?? await q.findPaymentByReference(tx, gateway, invoice, true);
   if (existing !== null && (existing.status === 'completed' || existing.status === 'refunded')) return 'already_done';
   let p = existing;
   if (p === null) {

@@ -92,6 +92,20 @@ describe('Stripe card renewals', () => {
     expect(payment.receipt_number).toMatch(/^DT-\d{4}-\d{6}$/);
   });
 
+  it('two events for one invoice at once (invoice.paid delivered twice under two ids): one payment, one extension', async () => {
+    const x = b();
+    const { p, sub } = await renewing();
+    const start = await periodEnd(p.id);
+    const invoice = 'in_race_' + sub;
+    // whole seconds, as Stripe sends them: a second extension would add a month past this
+    const next = new Date(Math.floor(((start ?? new Date()).getTime() + 30 * 86_400_000) / 1000) * 1000);
+    const outcomes = await Promise.all([1, 2, 3].map(async () => (await x.stripeWebhook(invoiceEvent('invoice.paid', { id: invoice, subscription: sub, amount: 50, periodEnd: next }))).json<{ outcome: string }>().outcome));
+    expect(outcomes.sort()).toEqual(['already_done', 'already_done', 'completed']);
+    const rows = await x.h.t.owner.query('SELECT 1 FROM payment_transactions WHERE provider_reference = $1', [invoice]);
+    expect(rows.rowCount).toBe(1);
+    expect(await periodEnd(p.id)).toEqual(next);
+  });
+
   it('an invoice whose amount differs from the plan is refused and alerted; nothing is extended', async () => {
     const x = b();
     const { p, sub } = await renewing();
