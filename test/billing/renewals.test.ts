@@ -193,6 +193,10 @@ describe('refunds through the gateway', () => {
       `SELECT new_values ->> 'status' AS status FROM audit_logs WHERE table_name = 'payment_transactions' AND resource_id = $1 ORDER BY seq`, [paymentId]);
     expect(audit.rows.map((a) => a.status)).toContain('refunded');
     expect((await x.call('POST', `/payments/${paymentId}/refund`, { token: admin.access, body: { reason: 'again' } })).json<{ code: string }>().code).toBe('not_refundable');
+    const month = new Date().toLocaleString('en-CA', { timeZone: 'Asia/Phnom_Penh', year: 'numeric', month: '2-digit' }).replace('/', '-');
+    const stats = (await x.call('GET', '/admin/billing/stats', { token: admin.access })).json<{ refunds_by_month: { month: string; currency: string; amount: number; count: number }[]; auto_renewing_subscriptions: number }>();
+    expect(stats.refunds_by_month.find((r) => r.month === month && r.currency === 'USD')?.amount).toBeGreaterThanOrEqual(50);
+    expect(stats.auto_renewing_subscriptions).toBeGreaterThanOrEqual(1);
   });
 
   it('a refund the gateway refuses answers 502 refund_failed and changes nothing', async () => {
