@@ -18,6 +18,7 @@ import { processEvent, type ConfirmDeps, type Outcome } from './confirm.ts';
 import * as q from './queries.ts';
 import { receiptHtml, sellerOf } from './receipt.ts';
 import { refundPayment } from './refunds.ts';
+import { billingStats, type BillingStats } from './stats.ts';
 
 export interface BillingContext {
   userId: string;
@@ -262,9 +263,9 @@ export class BillingService {
     });
   }
 
-  async stats(ctx: BillingContext): Promise<q.BillingStats> {
+  async stats(ctx: BillingContext): Promise<BillingStats> {
     if (ctx.role !== 'admin') throw notFound('route');
-    return ctx.run((tx) => q.billingStats(tx));
+    return ctx.run((tx) => billingStats(tx));
   }
 
   async alerts(ctx: BillingContext): Promise<q.AlertRow[]> {
