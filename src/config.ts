@@ -425,6 +425,26 @@ export interface BillingConfig {
   renewalReminderDays: number;
   bakong: BakongConfig;
   stripe: StripeConfig;
+  seller: SellerConfig;
+}
+
+/** The seller on receipts (VAT-ready: the TIN and the rate are printed even when VAT is 0). */
+export interface SellerConfig {
+  name: string;
+  address: string | undefined;
+  /** VAT taxpayer identification number; undefined: not VAT-registered. */
+  vatTin: string | undefined;
+  /** VAT included in the prices, in basis points (1000 = 10 %); 0 by default. */
+  vatRateBasisPoints: number;
+}
+
+/** "10", "10.5", "0" (percent) → basis points, without a float. */
+function parseVatRate(raw: string | undefined): number {
+  const v = optional(raw);
+  if (v === undefined) return 0;
+  const m = /^(\d{1,2})(?:\.(\d{1,2}))?$/.exec(v);
+  if (!m) throw new ConfigError('DASTERN_VAT_RATE_PERCENT must be a percentage such as 0 or 10 (at most two decimals)');
+  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
 }
 
 function optional(raw: string | undefined): string | undefined {
@@ -500,6 +520,12 @@ function parseBillingConfig(env: NodeJS.ProcessEnv, nodeEnv: Environment): Billi
     renewalReminderDays: parseInteger('DASTERN_RENEWAL_REMINDER_DAYS', env.DASTERN_RENEWAL_REMINDER_DAYS, 3, 1, 60),
     bakong,
     stripe,
+    seller: {
+      name: optional(env.DASTERN_SELLER_NAME) ?? 'DasTern',
+      address: optional(env.DASTERN_SELLER_ADDRESS),
+      vatTin: optional(env.DASTERN_SELLER_VAT_TIN),
+      vatRateBasisPoints: parseVatRate(env.DASTERN_VAT_RATE_PERCENT),
+    },
   };
 }
 

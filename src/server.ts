@@ -21,7 +21,7 @@ import { FileStore } from './files/store.ts';
 import { loadFileKey } from './files/key.ts';
 import { installQueues, startQueue, type ReadingQueueTuning } from './jobs/queue.ts';
 import { readingEnqueuer, startWorkers, type RunningWorkers, type WorkerDeps } from './jobs/workers.ts';
-import { bakongPollEnqueuer } from './billing/jobs.ts';
+import { bakongPollEnqueuer, paymentMailEnqueuer } from './billing/jobs.ts';
 import { closeSharedReader, readPrescription } from './reading/index.ts';
 import { createMailer } from './mail/mailer.ts';
 import { createDeliverer } from './delivery/index.ts';
@@ -86,6 +86,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         reader: { read: (bytes) => readPrescription(bytes, { workers: 1, logger: { warn: (msg) => logger.warn(msg) } }) },
         missedThreshold: config.jobs.missedDoseThreshold,
         deliverer: createDeliverer(config, jobsDb, mailer, logger),
+        mailer,
         ...scheduleOptions(config),
       });
     } else {
@@ -97,7 +98,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       db, systemDb: jobsDb, logger, config, hub, mailer,
       prescriptions: { files, enqueueReading: readingEnqueuer(queue) },
       queueDepth: () => queue.getQueueSize('prescription-read'),
-      billing: { enqueuePoll: bakongPollEnqueuer(queue) },
+      billing: { enqueuePoll: bakongPollEnqueuer(queue), enqueueMail: paymentMailEnqueuer(queue) },
     });
     // A burst of new connections (a clinic's morning, clients reconnecting after a restart, a load
     // test) must neither overflow the accept queue nor wait in it while the event loop is busy.

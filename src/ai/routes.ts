@@ -69,7 +69,7 @@ export async function aiRoutes(app: App, s: Services): Promise<void> {
 
   app.post('/ai/conversations', {
     onRequest,
-    schema: { tags, security, summary: 'Start a conversation with the assistant (Premium)', body: NewConversation, response: { 201: Conversation, ...problems(...AUTHED, 402, 403) } },
+    schema: { tags, security, summary: 'Start a conversation with the assistant (any patient: an emergency is answered with 119 on every plan; other questions need Premium)', body: NewConversation, response: { 201: Conversation, ...problems(...AUTHED, 403) } },
   }, async (request, reply) => reply.code(201).send(await service.createConversation(ctx(request), request.body)));
 
   app.get('/ai/conversations', {
@@ -130,7 +130,7 @@ export async function aiRoutes(app: App, s: Services): Promise<void> {
     onRequest,
     schema: {
       tags, security,
-      summary: 'Ask the assistant (Premium, counted). With Accept: text/event-stream the answer streams as events "delta" {text}, "replace" {text} and "done" {message}',
+      summary: 'Ask the assistant (Premium, counted; an emergency is answered with 119 on every plan, uncounted). With Accept: text/event-stream the answer streams as events "delta" {text}, "replace" {text} and "done" {message}',
       params: IdParams, body: NewMessage,
       response: { 200: Type.Object({ message: AssistantMessage }), ...problems(...AUTHED, 402, 403, 404, 429) },
     },

@@ -82,9 +82,9 @@ export class AiService {
   }
 
   async createConversation(ctx: AiContext, body: { title?: string | undefined; language?: string | undefined; share_record?: boolean | undefined }) {
+    // open to every patient (an empty conversation costs nothing): an emergency typed into it is
+    // answered with 119 whatever her plan; every other question needs Premium (prepare)
     return ctx.run(async (tx) => {
-      const quota = await q.quota(tx, ctx.userId);
-      if (!quota.is_premium) throw premiumRequired();
       const lang = body.language ?? asLanguage((await tx.query<{ language: string }>('SELECT language FROM users WHERE id = $1', [ctx.userId])).rows[0]?.language);
       const row = await q.insertConversation(tx, { userId: ctx.userId, title: body.title ?? null, language: lang, shareRecord: body.share_record ?? false });
       return this.view(row);
@@ -108,17 +108,22 @@ export class AiService {
     });
   }
 
-  /** The user's message stored and counted, the record read: everything before the answer. */
+  /**
+   * The user's message stored and counted, the record read: everything before the answer.
+   * An emergency passes before the Premium gate and the quota and is not counted: 119 is
+   * answered to everyone.
+   */
   async prepare(ctx: AiContext, conversationId: string, content: string): Promise<PreparedMessage> {
+    const emergency = detectGuard(content) === 'emergency';
     return ctx.run(async (tx) => {
-      await this.gate(tx, ctx.userId);
+      if (!emergency) await this.gate(tx, ctx.userId);
       const conv = await q.findConversation(tx, conversationId);
       if (!conv) throw notFound('conversation');
       const history = (await q.recentMessages(tx, conversationId, 6)).filter((m) => m.role !== 'system' && !m.refused)
         .map((m) => ({ role: m.role as 'user' | 'assistant', content: m.content }));
       const msg = await q.insertMessage(tx, { conversationId, userId: ctx.userId, role: 'user', content });
-      await recordEvent(tx, ctx.userId, 'ai_request', ctx.client, { provider: this.provider.name });
-      const medicines = toRecord(await q.recordMedications(tx, ctx.userId));
+      if (!emergency) await recordEvent(tx, ctx.userId, 'ai_request', ctx.client, { provider: this.provider.name });
+      const medicines = emergency ? [] : toRecord(await q.recordMedications(tx, ctx.userId));
       return {
         ctx, conversationId, userMessageId: msg.id, question: content,
         language: detectLanguage(content, asLanguage(conv.language)), shareRecord: conv.share_record_with_provider, medicines, history,

@@ -6,7 +6,10 @@
  *   billing-sweep        every minute: stale pending payments → expired (a KHQR one polled a
  *                        last time first); paid periods over → back to free (status expired, or
  *                        canceled when cancelled at period end; nothing deleted); renewal
- *                        reminders some days before the end
+ *                        reminders some days before the end (KHQR and one-off card payments:
+ *                        a renewing card subscription needs nothing from her)
+ *   billing-payment-mail one job per completed payment, queued in the completing transaction:
+ *                        its e-mail (mail.ts), retried by the queue when SMTP fails
  * Payloads carry ids only.
  */
 import type PgBoss from 'pg-boss';
@@ -15,15 +18,18 @@ import { loadConfig, type BillingConfig, type Config, type GatewayName } from '.
 import type { Logger } from '../log.ts';
 import type { PaymentGateway } from './gateways/gateway.ts';
 import { buildGateways } from './gateways/index.ts';
-import { processEvent } from './confirm.ts';
+import { processEvent, type ConfirmDeps } from './confirm.ts';
+import { createMailer, type Mailer } from '../mail/mailer.ts';
+import { sendPaymentMail } from './mail.ts';
 import * as q from './queries.ts';
 import { HOME_TIMEZONE } from '../core/constants.ts';
 
-export const BILLING_QUEUES = { bakongPoll: 'billing-bakong-poll', sweep: 'billing-sweep' } as const;
+export const BILLING_QUEUES = { bakongPoll: 'billing-bakong-poll', sweep: 'billing-sweep', paymentMail: 'billing-payment-mail' } as const;
 
 const QUEUE_OPTIONS: Record<string, Omit<PgBoss.Queue, 'name'>> = {
   [BILLING_QUEUES.bakongPoll]: { retryLimit: 5, retryDelay: 10, retryBackoff: true, expireInSeconds: 60 },
   [BILLING_QUEUES.sweep]: { retryLimit: 0, expireInSeconds: 300, policy: 'singleton' },
+  [BILLING_QUEUES.paymentMail]: { retryLimit: 8, retryDelay: 30, retryBackoff: true, expireInSeconds: 120 },
 };
 
 const SYSTEM = { userId: null, role: 'system' } as const;
@@ -52,12 +58,24 @@ export function bakongPollEnqueuer(boss: PgBoss): (tx: Tx, paymentId: string, de
   };
 }
 
+/** Queues a completed payment's e-mail inside the caller's transaction (once per payment). */
+export function paymentMailEnqueuer(boss: PgBoss): (tx: Tx, paymentId: string) => Promise<void> {
+  return async (tx, paymentId) => {
+    await boss.send(BILLING_QUEUES.paymentMail, { paymentId }, {
+      singletonKey: paymentId, db: { executeSql: async (text: string, values: unknown[]) => tx.query(text, values) },
+    });
+  };
+}
+
 export interface BillingJobDeps {
   db: Database;
   logger: Logger;
   config: BillingConfig;
   gateways: ReadonlyMap<GatewayName, PaymentGateway>;
+  enqueueMail?: ((tx: Tx, paymentId: string) => Promise<void>) | undefined;
 }
+
+const confirmDeps = (d: BillingJobDeps): ConfirmDeps => ({ db: d.db, logger: d.logger, seller: d.config.seller, enqueueMail: d.enqueueMail });
 
 /** One poll of one KHQR payment; returns the delay before the next one, or null when done. */
 export async function pollBakongPayment(d: BillingJobDeps, data: PollData, now = new Date()): Promise<number | null> {
@@ -66,12 +84,12 @@ export async function pollBakongPayment(d: BillingJobDeps, data: PollData, now =
   if (!gateway?.poll || p === null || p.status !== 'pending' || p.provider !== 'bakong' || p.provider_reference === null) return null;
   const event = await gateway.poll({ id: p.id, providerReference: p.provider_reference });
   if (event !== null) {
-    const outcome = await processEvent(d.db, d.logger, 'bakong', event);
+    const outcome = await processEvent(confirmDeps(d), 'bakong', event);
     d.logger.info({ paymentId: p.id, outcome, attempt: data.attempt }, 'bakong payment found');
     return null;
   }
   if (p.expires_at !== null && p.expires_at <= now) {
-    await processEvent(d.db, d.logger, 'bakong', { eventId: `bakong_expired_${p.id}`, kind: 'expired', type: 'khqr.expired', paymentId: p.id, reason: 'not paid in time' });
+    await processEvent(confirmDeps(d), 'bakong', { eventId: `bakong_expired_${p.id}`, kind: 'expired', type: 'khqr.expired', paymentId: p.id, reason: 'not paid in time' });
     return null;
   }
   return Math.min(d.config.bakong.pollFirstSeconds * 2 ** Math.min(data.attempt + 1, 20), d.config.bakong.pollMaxSeconds);
@@ -92,7 +110,7 @@ export async function runBillingSweep(d: BillingJobDeps, now = new Date()): Prom
     if (p.provider === 'bakong' && gateway?.poll && p.provider_reference !== null) {
       try {
         const event = await gateway.poll({ id: p.id, providerReference: p.provider_reference });
-        if (event !== null && (await processEvent(d.db, d.logger, 'bakong', event)) === 'completed') {
+        if (event !== null && (await processEvent(confirmDeps(d), 'bakong', event)) === 'completed') {
           result.completedLate += 1;
           continue;
         }
@@ -120,8 +138,8 @@ export async function runBillingSweep(d: BillingJobDeps, now = new Date()): Prom
 }
 
 /** Registers billing's workers and its every-minute sweep (called where the other workers start). */
-export async function startBillingWorkers(d: { boss: PgBoss; db: Database; logger: Logger }, config: Config = loadConfig()): Promise<void> {
-  const deps: BillingJobDeps = { db: d.db, logger: d.logger, config: config.billing, gateways: buildGateways(config) };
+export async function startBillingWorkers(d: { boss: PgBoss; db: Database; logger: Logger; mailer?: Mailer | undefined }, config: Config = loadConfig()): Promise<void> {
+  const deps: BillingJobDeps = { db: d.db, logger: d.logger, config: config.billing, gateways: buildGateways(config), enqueueMail: paymentMailEnqueuer(d.boss) };
   await d.boss.work<PollData>(BILLING_QUEUES.bakongPoll, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
     if (!job) return;
     const next = await pollBakongPayment(deps, job.data);
@@ -131,5 +149,11 @@ export async function startBillingWorkers(d: { boss: PgBoss; db: Database; logge
   await d.boss.work(BILLING_QUEUES.sweep, { pollingIntervalSeconds: 2 }, async () => {
     const r = await runBillingSweep(deps);
     if (r.expired + r.completedLate + r.ended + r.reminded > 0) d.logger.info(r, 'billing sweep');
+  });
+  const mailer = d.mailer ?? createMailer({ smtpUrl: config.api.smtpUrl, from: config.api.mailFrom, outboxDir: `${config.dataDir}/outbox`, logger: d.logger });
+  await d.boss.work<{ paymentId: string }>(BILLING_QUEUES.paymentMail, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+    if (!job) return;
+    const sent = await sendPaymentMail({ db: d.db, mailer, publicUrl: config.api.publicUrl }, job.data.paymentId);
+    d.logger.info({ job: BILLING_QUEUES.paymentMail, paymentId: job.data.paymentId, sent }, 'payment e-mail');
   });
 }

@@ -7,7 +7,7 @@ import type { Tx } from '../db/database.ts';
 import { insertNotification } from '../i18n/notifications.ts';
 
 /** What billing tells a user (notification.<key> in src/i18n/locales). */
-export type BillingNotificationKey = 'payment_completed' | 'renewal_reminder' | 'subscription_ended' | 'payment_refunded';
+export type BillingNotificationKey = 'payment_completed' | 'renewal_reminder' | 'subscription_ended' | 'payment_refunded' | 'renewal_failed';
 
 export interface PlanRow {
   id: string;
@@ -45,13 +45,15 @@ export interface SubscriptionRow {
   current_period_end: Date;
   cancel_at_period_end: boolean;
   is_premium: boolean;
+  provider: string | null;
+  provider_subscription_ref: string | null;
 }
 
 /** The user's current (not ended) subscription, if any. */
 export async function currentSubscription(tx: Tx, userId: string): Promise<SubscriptionRow | null> {
   const res = await tx.query<SubscriptionRow>(
     `SELECT s.id, s.status::text AS status, pl.code AS plan_code, pl.tier::text AS tier, s.current_period_start,
-            s.current_period_end, s.cancel_at_period_end,
+            s.current_period_end, s.cancel_at_period_end, s.provider, s.provider_subscription_ref,
             (pl.tier = 'premium' AND s.status IN ('active', 'trialing') AND s.current_period_start <= now()
              AND s.current_period_end > now()) AS is_premium
        FROM user_subscriptions s JOIN subscription_plans pl ON pl.id = s.plan_id
@@ -118,13 +120,16 @@ export interface PaymentRow {
   refund_amount_minor: number | null;
   subscription_id: string | null;
   created_at: Date;
+  receipt_number: string | null;
+  refund_method: string | null;
+  refund_reference: string | null;
 }
 
 const PAYMENT_COLUMNS = `p.id, p.user_id, p.plan_id, (SELECT pl.code FROM subscription_plans pl WHERE pl.id = p.plan_id) AS plan_code,
   p.amount_minor::integer AS amount_minor, p.currency, p.status::text AS status, p.provider, p.provider_reference, p.failure_reason,
   p.metadata, p.expires_at, p.paid_at, p.credited_at, p.refunded_at,
   (CASE WHEN p.refund_amount IS NULL THEN NULL WHEN p.currency = 'KHR' THEN p.refund_amount ELSE p.refund_amount * 100 END)::integer AS refund_amount_minor,
-  p.subscription_id, p.created_at`;
+  p.subscription_id, p.created_at, p.receipt_number, p.refund_method, p.refund_reference`;
 
 /** A payment as the caller's RLS lets her see it; `lock` takes it FOR UPDATE (system/admin). */
 export async function findPayment(tx: Tx, id: string, lock = false): Promise<PaymentRow | null> {
@@ -161,6 +166,10 @@ export interface Transition {
   reason?: string | null | undefined;
   eventId?: string | null | undefined;
   subscriptionId?: string | null | undefined;
+  /** Merged into the payment's metadata (facts kept with a completion). */
+  metadata?: Record<string, string | number> | undefined;
+  /** With to = refunded: how the money went back, and the gateway's refund id. */
+  refund?: { method: 'gateway' | 'manual' | 'sandbox'; reference: string | null } | undefined;
 }
 
 /**
@@ -178,13 +187,16 @@ export async function transition(tx: Tx, id: string, t: Transition): Promise<boo
          subscription_id = coalesce($7::uuid, p.subscription_id),
          failure_reason = CASE WHEN $3::text IN ('failed', 'expired') THEN coalesce($5::text, $3::text) ELSE p.failure_reason END,
          refunded_at = CASE WHEN $3::text = 'refunded' THEN now() ELSE p.refunded_at END,
-         refund_amount = CASE WHEN $3::text = 'refunded' THEN p.amount ELSE p.refund_amount END
+         refund_amount = CASE WHEN $3::text = 'refunded' THEN p.amount ELSE p.refund_amount END,
+         metadata = p.metadata || $8::jsonb,
+         refund_method = CASE WHEN $3::text = 'refunded' THEN $9::text ELSE p.refund_method END,
+         refund_reference = CASE WHEN $3::text = 'refunded' THEN $10::text ELSE p.refund_reference END
        FROM old WHERE p.id = $1
        RETURNING p.id, old.status AS from_status)
      INSERT INTO payment_status_history (payment_id, from_status, to_status, source, reason, event_id)
      SELECT id, from_status, $3::text::payment_status, $4, $5::text, $6 FROM u
      RETURNING payment_id`,
-    [id, t.from, t.to, t.source, t.reason ?? null, t.eventId ?? null, t.subscriptionId ?? null]);
+    [id, t.from, t.to, t.source, t.reason ?? null, t.eventId ?? null, t.subscriptionId ?? null, JSON.stringify(t.metadata ?? {}), t.refund?.method ?? null, t.refund?.reference ?? null]);
   return (res.rowCount ?? 0) > 0;
 }
 
@@ -237,6 +249,63 @@ export async function cancelAtPeriodEnd(tx: Tx, subscriptionId: string): Promise
     `UPDATE user_subscriptions SET cancel_at_period_end = true, canceled_at = now() WHERE id = $1`, [subscriptionId]);
 }
 
+// ------------------------------------------------------------------ renewing card subscriptions
+
+export interface GatewaySubscriptionRow {
+  id: string;
+  user_id: string;
+  plan_id: string;
+  status: string;
+  current_period_end: Date;
+  cancel_at_period_end: boolean;
+  price_usd_cents: number;
+}
+
+/** The subscription a gateway renews (locked FOR UPDATE). */
+export async function lockSubscriptionByReference(tx: Tx, provider: string, reference: string): Promise<GatewaySubscriptionRow | null> {
+  const res = await tx.query<GatewaySubscriptionRow>(
+    `SELECT s.id, s.user_id, s.plan_id, s.status::text AS status, s.current_period_end, s.cancel_at_period_end, pl.price_usd_cents
+       FROM user_subscriptions s JOIN subscription_plans pl ON pl.id = s.plan_id
+      WHERE s.provider = $1 AND s.provider_subscription_ref = $2 FOR UPDATE OF s`, [provider, reference]);
+  return res.rows[0] ?? null;
+}
+
+/** Links the user's subscription row to the gateway's renewing subscription. */
+export async function linkGatewaySubscription(tx: Tx, subscriptionId: string, provider: string, reference: string, customer: string | null): Promise<void> {
+  await tx.query(
+    `UPDATE user_subscriptions SET provider = $2, provider_subscription_ref = $3, provider_customer_ref = coalesce($4, provider_customer_ref)
+      WHERE id = $1`, [subscriptionId, provider, reference, customer]);
+}
+
+/**
+ * One more period paid by the gateway: to the invoice's period end when it gives one (later than
+ * the current end), else one plan period after max(now, the current end). Active again.
+ */
+export async function extendRenewal(tx: Tx, subscriptionId: string, periodEnd: Date | null): Promise<{ id: string; current_period_end: Date }> {
+  const res = await tx.query<{ id: string; current_period_end: Date }>(
+    `UPDATE user_subscriptions s SET
+       current_period_start = CASE WHEN s.current_period_end > now() THEN s.current_period_start ELSE s.current_period_end END,
+       current_period_end = CASE WHEN $2::timestamptz > s.current_period_end THEN $2::timestamptz
+                                 ELSE greatest(now(), s.current_period_end) + ('1 ' || pl.billing_period::text)::interval END,
+       status = 'active', canceled_at = CASE WHEN s.cancel_at_period_end THEN s.canceled_at END, renewal_reminded_for = NULL
+       FROM subscription_plans pl
+      WHERE s.id = $1 AND pl.id = s.plan_id
+      RETURNING s.id, s.current_period_end`, [subscriptionId, periodEnd]);
+  const row = res.rows[0];
+  if (!row) throw new Error('subscription vanished during its renewal');
+  return row;
+}
+
+export async function setSubscriptionStatus(tx: Tx, subscriptionId: string, status: 'past_due'): Promise<void> {
+  await tx.query(`UPDATE user_subscriptions SET status = $2::subscription_status WHERE id = $1 AND status IN ('active', 'past_due')`, [subscriptionId, status]);
+}
+
+export async function setCancelAtPeriodEnd(tx: Tx, subscriptionId: string, cancel: boolean): Promise<void> {
+  await tx.query(
+    `UPDATE user_subscriptions SET cancel_at_period_end = $2, canceled_at = CASE WHEN $2 THEN coalesce(canceled_at, now()) END
+      WHERE id = $1 AND status IN ('trialing', 'active', 'past_due')`, [subscriptionId, cancel]);
+}
+
 export async function insertAlert(tx: Tx, kind: string, paymentId: string | null, gateway: string, details: Record<string, unknown>): Promise<void> {
   await tx.query(`INSERT INTO billing_alerts (kind, payment_id, gateway, details) VALUES ($1, $2, $3, $4)`,
     [kind, paymentId, gateway, JSON.stringify(details)]);
@@ -273,8 +342,9 @@ export async function setWebhookOutcome(tx: Tx, gateway: string, eventId: string
  * A notification to the user in her channels (e-mail and push go out through src/delivery, with
  * the catalogue's generic text), its text from the catalogue's notification.<key> in her language.
  */
-export async function notify(tx: Tx, userId: string, key: BillingNotificationKey, data: Record<string, string>, dedupeKey: string): Promise<void> {
-  await insertNotification(tx, { userId, type: 'system', key, data, channels: 'preferences', dedupeKey, skipDuplicate: true });
+export async function notify(tx: Tx, userId: string, key: BillingNotificationKey, data: Record<string, string>, dedupeKey: string,
+  channels: 'in_app' | 'preferences' = 'preferences'): Promise<void> {
+  await insertNotification(tx, { userId, type: 'system', key, data, channels, dedupeKey, skipDuplicate: true });
 }
 
 export async function prescriptionIsWritable(tx: Tx, prescriptionId: string): Promise<boolean> {
@@ -298,6 +368,9 @@ export async function endLapsedSubscriptions(tx: Tx, now: Date): Promise<{ id: s
         SET status = CASE WHEN cancel_at_period_end THEN 'canceled'::subscription_status ELSE 'expired'::subscription_status END,
             canceled_at = CASE WHEN cancel_at_period_end THEN coalesce(canceled_at, now()) ELSE canceled_at END
       WHERE status IN ('trialing', 'active', 'past_due') AND current_period_end <= $1
+        -- a card subscription renewing by itself: Stripe bills about an hour after the period
+        -- end and retries a failed card for days; it ends when Stripe says so, or 3 days later
+        AND NOT (provider_subscription_ref IS NOT NULL AND NOT cancel_at_period_end AND current_period_end > $1 - interval '3 days')
       RETURNING id, user_id, status::text AS status, current_period_end`, [now]);
   return res.rows;
 }
@@ -308,46 +381,17 @@ export async function claimRenewalReminders(tx: Tx, now: Date, days: number): Pr
     `UPDATE user_subscriptions s SET renewal_reminded_for = s.current_period_end
        FROM subscription_plans pl
       WHERE pl.id = s.plan_id AND pl.tier = 'premium' AND s.status = 'active' AND NOT s.cancel_at_period_end
+        AND s.provider_subscription_ref IS NULL  -- a renewing card subscription needs nothing from her
         AND s.current_period_end > $1 AND s.current_period_end <= $1 + make_interval(days => $2)
         AND s.renewal_reminded_for IS DISTINCT FROM s.current_period_end
       RETURNING s.id, s.user_id, s.current_period_end`, [now, days]);
   return res.rows;
 }
 
-// ------------------------------------------------------------------ receipts and admin figures
+// ------------------------------------------------------------------ receipts (admin figures: stats.ts)
 
 export async function payerOf(tx: Tx, userId: string): Promise<{ name: string; email: string } | null> {
   const res = await tx.query<{ name: string; email: string }>(
     `SELECT first_name || ' ' || last_name AS name, email FROM users WHERE id = $1`, [userId]);
   return res.rows[0] ?? null;
-}
-
-export interface BillingStats {
-  revenue: { month: string; currency: string; amount: number; payments: number }[];
-  refunds: { currency: string; amount: number; count: number }[];
-  active_subscriptions: number;
-  churned_last_30_days: number;
-  failed_payments_last_30_days: number;
-  expired_payments_last_30_days: number;
-}
-
-/** Admin figures (RLS: admins see every payment). Months in Cambodia's time zone. */
-export async function billingStats(tx: Tx): Promise<BillingStats> {
-  const revenue = await tx.query<BillingStats['revenue'][number]>(
-    `SELECT to_char(date_trunc('month', paid_at AT TIME ZONE 'Asia/Phnom_Penh'), 'YYYY-MM') AS month, currency,
-            sum(amount_minor)::integer AS amount, count(*)::integer AS payments
-       FROM payment_transactions WHERE status = 'completed' AND paid_at IS NOT NULL
-      GROUP BY 1, 2 ORDER BY 1 DESC, 2 LIMIT 240`);
-  const refunds = await tx.query<BillingStats['refunds'][number]>(
-    `SELECT currency, sum(amount_minor)::integer AS amount, count(*)::integer AS count
-       FROM payment_transactions WHERE status = 'refunded' GROUP BY currency ORDER BY currency`);
-  const counts = await tx.query<Omit<BillingStats, 'revenue' | 'refunds'>>(
-    `SELECT (SELECT count(*) FROM user_subscriptions s JOIN subscription_plans pl ON pl.id = s.plan_id
-              WHERE pl.tier = 'premium' AND s.status = 'active' AND s.current_period_end > now())::integer AS active_subscriptions,
-            (SELECT count(*) FROM user_subscriptions
-              WHERE status IN ('expired', 'canceled') AND current_period_end > now() - interval '30 days')::integer AS churned_last_30_days,
-            (SELECT count(*) FROM payment_transactions WHERE status = 'failed' AND created_at > now() - interval '30 days')::integer AS failed_payments_last_30_days,
-            (SELECT count(*) FROM payment_transactions WHERE status = 'expired' AND created_at > now() - interval '30 days')::integer AS expired_payments_last_30_days`);
-  const c = counts.rows[0] ?? { active_subscriptions: 0, churned_last_30_days: 0, failed_payments_last_30_days: 0, expired_payments_last_30_days: 0 };
-  return { revenue: revenue.rows, refunds: refunds.rows, ...c };
 }

@@ -8,6 +8,8 @@ import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
 import { actorOf } from '../http/auth.ts';
 import { AUTHED, IdParams, Nullable, Timestamp, problems } from '../http/schemas.ts';
+import { ApiError } from '../http/errors.ts';
+import { PdfRenderer } from '../ai/pdf.ts';
 import type { BillingContext, BillingService } from './service.ts';
 
 const Plan = Type.Object({
@@ -19,12 +21,17 @@ const Plan = Type.Object({
 const Subscription = Type.Object({
   tier: Type.Union([Type.Literal('free'), Type.Literal('premium')]), status: Type.String(), plan_code: Type.String(),
   current_period_end: Nullable(Timestamp), cancel_at_period_end: Type.Boolean(),
+  auto_renew: Type.Boolean({ description: 'a card subscription the gateway renews by itself each period' }), gateway: Nullable(Type.String()),
 });
 const Payment = Type.Object({
   id: Type.String(), status: Type.String(), amount: Type.Integer({ description: 'minor units: US cents or riel' }),
   currency: Type.String(), gateway: Type.String(), plan_code: Nullable(Type.String()),
   created_at: Timestamp, expires_at: Nullable(Timestamp), paid_at: Nullable(Timestamp), refunded_at: Nullable(Timestamp),
   failure_reason: Nullable(Type.String()),
+  receipt_number: Nullable(Type.String({ description: 'DT-YYYY-NNNNNN, gapless per year; set when the payment completes' })),
+  refund_method: Nullable(Type.String({ description: 'gateway (returned through the gateway), manual (Bakong: returned by transfer, recorded here) or sandbox' })),
+  refund_reference: Nullable(Type.String()),
+  renewal: Type.Boolean({ description: 'a later period of a card subscription renewing by itself' }),
   khqr: Type.Optional(Type.String()), khqr_md5: Type.Optional(Type.String()), checkout_url: Type.Optional(Type.String()),
   history: Type.Array(Type.Object({ from_status: Nullable(Type.String()), to_status: Type.String(), source: Type.String(), reason: Nullable(Type.String()), at: Timestamp })),
 });
@@ -36,6 +43,7 @@ const CheckoutBody = Type.Object({
   plan_code: Type.String({ pattern: '^[a-z][a-z0-9_]{1,63}$' }),
   gateway: Type.Union([Type.Literal('sandbox'), Type.Literal('bakong'), Type.Literal('stripe')]),
   currency: Type.Optional(Type.Union([Type.Literal('USD'), Type.Literal('KHR')])),
+  auto_renew: Type.Optional(Type.Boolean({ description: 'card (stripe) only: a subscription the gateway renews each period until cancelled' })),
 }, { additionalProperties: false });
 const NoBody = Type.Unknown({ description: 'no body needed; anything sent is ignored' });
 const LANGS = new Set(['km', 'en', 'fr']);
@@ -67,7 +75,7 @@ export async function billingRoutes(app: App, s: Services, service: BillingServi
 
   app.post('/subscriptions/checkout', {
     onRequest: s.requireAuth(['patient']),
-    schema: { tags, security, summary: 'Start paying for a plan: a pending payment (KHQR, card page or sandbox)', body: CheckoutBody, response: { 201: Checkout, ...problems(...AUTHED, 403, 404, 502) } },
+    schema: { tags, security, summary: 'Start paying for a plan: a pending payment (KHQR, card page or sandbox); auto_renew: a card subscription', body: CheckoutBody, response: { 201: Checkout, ...problems(...AUTHED, 403, 404, 409, 502) } },
   }, async (request, reply) => {
     const p = await service.checkout(ctx(request), request.body);
     return reply.code(201).send({
@@ -91,15 +99,15 @@ export async function billingRoutes(app: App, s: Services, service: BillingServi
 
   app.post('/subscriptions/me/cancel', {
     onRequest: s.requireAuth(),
-    schema: { tags, security, summary: 'Cancel at the end of the paid period', body: NoBody, response: { 200: Subscription, ...problems(...AUTHED, 409) } },
+    schema: { tags, security, summary: 'Cancel at the end of the paid period (a card subscription stops renewing at the gateway)', body: NoBody, response: { 200: Subscription, ...problems(...AUTHED, 409, 502) } },
   }, async (request) => service.cancel(ctx(request)));
 
   app.post('/payments/:id/refund', {
     onRequest: s.requireAuth(['admin']),
     schema: {
-      tags, security, summary: 'Admin: record a refund; the premium it bought ends', params: IdParams,
+      tags, security, summary: 'Admin: refund (card: through the gateway; Bakong: recorded as manual); the premium it bought ends', params: IdParams,
       body: Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false }),
-      response: { 200: Payment, ...problems(...AUTHED, 403, 404, 409) },
+      response: { 200: Payment, ...problems(...AUTHED, 403, 404, 409, 502) },
     },
   }, async (request) => service.refund(ctx(request), request.params.id, request.body.reason));
 
@@ -111,6 +119,20 @@ export async function billingRoutes(app: App, s: Services, service: BillingServi
     },
   }, async (request, reply) => reply.type('text/html; charset=utf-8').send(await service.receipt(ctx(request), request.params.id)));
 
+  const pdf = new PdfRenderer();
+  app.addHook('onClose', async () => pdf.close());
+  app.get('/payments/:id/receipt/pdf', {
+    onRequest: s.requireAuth(),
+    schema: {
+      tags, security, summary: 'The same receipt as PDF (Chromium; Khmer shaped and searchable)', params: IdParams,
+      response: { 200: { description: 'application/pdf receipt', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } }, ...problems(...AUTHED, 404, 409, 503) },
+    },
+  }, async (request, reply) => {
+    const html = await service.receipt(ctx(request), request.params.id);
+    if (!pdf.available()) throw new ApiError(503, 'pdf_unavailable', 'PDF rendering needs Chromium on this server');
+    return reply.type('application/pdf').header('content-disposition', `inline; filename="dastern-receipt-${request.params.id.slice(0, 8)}.pdf"`).send(await pdf.render(html));
+  });
+
   const Money = Type.Integer({ description: 'minor units' });
   app.get('/admin/billing/stats', {
     onRequest: s.requireAuth(['admin']),
@@ -120,7 +142,8 @@ export async function billingRoutes(app: App, s: Services, service: BillingServi
         200: Type.Object({
           revenue: Type.Array(Type.Object({ month: Type.String(), currency: Type.String(), amount: Money, payments: Type.Integer() })),
           refunds: Type.Array(Type.Object({ currency: Type.String(), amount: Money, count: Type.Integer() })),
-          active_subscriptions: Type.Integer(), churned_last_30_days: Type.Integer(),
+          refunds_by_month: Type.Array(Type.Object({ month: Type.String(), currency: Type.String(), amount: Money, count: Type.Integer() })),
+          active_subscriptions: Type.Integer(), auto_renewing_subscriptions: Type.Integer(), past_due_subscriptions: Type.Integer(), churned_last_30_days: Type.Integer(),
           failed_payments_last_30_days: Type.Integer(), expired_payments_last_30_days: Type.Integer(),
         }),
         ...problems(...AUTHED, 403),

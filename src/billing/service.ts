@@ -14,9 +14,11 @@ import type { PaymentGateway } from './gateways/gateway.ts';
 import { WebhookSignatureError } from './gateways/gateway.ts';
 import { SandboxGateway } from './gateways/sandbox.ts';
 import { EXPONENT, type Currency } from './money.ts';
-import { processEvent, type Outcome } from './confirm.ts';
+import { processEvent, type ConfirmDeps, type Outcome } from './confirm.ts';
 import * as q from './queries.ts';
-import { receiptHtml } from './receipt.ts';
+import { receiptHtml, sellerOf } from './receipt.ts';
+import { refundPayment } from './refunds.ts';
+import { billingStats, type BillingStats } from './stats.ts';
 
 export interface BillingContext {
   userId: string;
@@ -35,6 +37,8 @@ export interface BillingDeps {
   gateways: ReadonlyMap<GatewayName, PaymentGateway>;
   /** Queues the first Bakong poll inside the checkout's transaction; without it KHQR is not offered. */
   enqueuePoll?: ((tx: Tx, paymentId: string, delaySeconds: number) => Promise<void>) | undefined;
+  /** Queues a completed payment's e-mail inside the completing transaction. */
+  enqueueMail?: ((tx: Tx, paymentId: string) => Promise<void>) | undefined;
 }
 
 export interface PlanView {
@@ -44,11 +48,14 @@ export interface PlanView {
 
 export interface SubscriptionView {
   tier: 'free' | 'premium'; status: string; plan_code: string; current_period_end: string | null; cancel_at_period_end: boolean;
+  /** A card subscription the gateway renews by itself each period. */
+  auto_renew: boolean; gateway: string | null;
 }
 
 export interface PaymentView {
   id: string; status: string; amount: number; currency: string; gateway: string; plan_code: string | null;
   created_at: string; expires_at: string | null; paid_at: string | null; refunded_at: string | null; failure_reason: string | null;
+  receipt_number: string | null; refund_method: string | null; refund_reference: string | null; renewal: boolean;
   khqr?: string; khqr_md5?: string; checkout_url?: string;
   history: { from_status: string | null; to_status: string; source: string; reason: string | null; at: string }[];
 }
@@ -69,7 +76,8 @@ function paymentView(p: q.PaymentRow, history: q.HistoryRow[]): PaymentView {
   const v: PaymentView = {
     id: p.id, status: p.status, amount: p.amount_minor, currency: p.currency, gateway: p.provider, plan_code: p.plan_code,
     created_at: p.created_at.toISOString(), expires_at: iso(p.expires_at), paid_at: iso(p.paid_at), refunded_at: iso(p.refunded_at),
-    failure_reason: p.failure_reason,
+    failure_reason: p.failure_reason, receipt_number: p.receipt_number, refund_method: p.refund_method, refund_reference: p.refund_reference,
+    renewal: p.metadata.renewal === 'true',
     history: history.map((h) => ({ from_status: h.from_status, to_status: h.to_status, source: h.source, reason: h.reason, at: h.created_at.toISOString() })),
   };
   if (p.status === 'pending') {
@@ -91,23 +99,28 @@ export class BillingService {
     return this.d.db.withUser({ userId, role: 'system' }, fn);
   }
 
+  private get confirm(): ConfirmDeps {
+    return { db: this.d.db, logger: this.d.logger, seller: this.d.config.seller, enqueueMail: this.d.enqueueMail };
+  }
+
   async plans(): Promise<PlanView[]> {
     return (await this.system(null, (tx) => q.listPlans(tx))).map(planView);
   }
 
   async mySubscription(ctx: BillingContext): Promise<SubscriptionView> {
     const sub = await ctx.run((tx) => q.currentSubscription(tx, ctx.userId));
+    const autoRenew = sub !== null && sub.provider_subscription_ref !== null && !sub.cancel_at_period_end;
     if (sub === null || !sub.is_premium) {
-      return { tier: 'free', status: sub?.status ?? 'none', plan_code: 'free', current_period_end: iso(sub?.current_period_end ?? null), cancel_at_period_end: false };
+      return { tier: 'free', status: sub?.status ?? 'none', plan_code: 'free', current_period_end: iso(sub?.current_period_end ?? null), cancel_at_period_end: false, auto_renew: autoRenew, gateway: sub?.provider ?? null };
     }
-    return { tier: 'premium', status: sub.status, plan_code: sub.plan_code, current_period_end: sub.current_period_end.toISOString(), cancel_at_period_end: sub.cancel_at_period_end };
+    return { tier: 'premium', status: sub.status, plan_code: sub.plan_code, current_period_end: sub.current_period_end.toISOString(), cancel_at_period_end: sub.cancel_at_period_end, auto_renew: autoRenew, gateway: sub.provider };
   }
 
   gatewayNames(): GatewayName[] {
     return [...this.d.gateways.keys()].filter((g) => g !== 'bakong' || this.d.enqueuePoll !== undefined);
   }
 
-  async checkout(ctx: BillingContext, body: { plan_code: string; gateway: GatewayName; currency?: Currency | undefined }): Promise<PaymentView> {
+  async checkout(ctx: BillingContext, body: { plan_code: string; gateway: GatewayName; currency?: Currency | undefined; auto_renew?: boolean | undefined }): Promise<PaymentView> {
     const gateway = this.d.gateways.get(body.gateway);
     if (gateway === undefined || !this.gatewayNames().includes(body.gateway)) {
       const offered = this.gatewayNames().join(', ');
@@ -119,7 +132,16 @@ export class BillingService {
       throw new ApiError(400, 'currency_not_supported', `${body.gateway} takes ${gateway.currencies.join(' or ')}`, {}, undefined,
         { gateway: body.gateway, currencies: gateway.currencies.join(', ') });
     }
-    const { plan, pending } = await ctx.run(async (tx) => ({ plan: await q.findPlan(tx, body.plan_code), pending: await q.countPending(tx, ctx.userId) }));
+    const autoRenew = body.auto_renew === true;
+    if (autoRenew && gateway.cancelSubscription === undefined) {
+      throw new ApiError(400, 'auto_renew_unavailable', `${body.gateway} cannot renew by itself: pay each period (a new KHQR each time)`, {}, undefined, { gateway: body.gateway });
+    }
+    const { plan, pending, current } = await ctx.run(async (tx) => ({
+      plan: await q.findPlan(tx, body.plan_code), pending: await q.countPending(tx, ctx.userId), current: await q.currentSubscription(tx, ctx.userId),
+    }));
+    if (current !== null && current.provider_subscription_ref !== null && !current.cancel_at_period_end) {
+      throw conflict('already_renewing', 'Premium already renews by card each period; cancel it first to pay another way');
+    }
     if (plan === null || !plan.is_active) throw notFound('plan');
     const amountMinor = currency === 'USD' ? plan.price_usd_cents : plan.price_khr;
     if (plan.tier !== 'premium' || amountMinor <= 0) throw new ApiError(400, 'plan_not_purchasable', 'the free plan needs no payment');
@@ -128,10 +150,10 @@ export class BillingService {
     const id = randomUUID();
     const minutes = body.gateway === 'stripe' ? Math.max(this.d.config.pendingMinutes, STRIPE_MIN_EXPIRY_MINUTES) : this.d.config.pendingMinutes;
     const expiresAt = new Date(Date.now() + minutes * 60_000);
-    const order = { paymentId: id, amountMinor, currency, planCode: plan.code, planName: plan.name, expiresAt };
+    const order = { paymentId: id, amountMinor, currency, planCode: plan.code, planName: plan.name, expiresAt, interval: plan.billing_period, userId: ctx.userId, autoRenew };
     const row: q.NewPayment = {
       id, userId: ctx.userId, planId: plan.id, amountMinor, exponent: EXPONENT[currency], currency, provider: body.gateway,
-      providerReference: null, description: plan.name, expiresAt, metadata: {},
+      providerReference: null, description: plan.name, expiresAt, metadata: autoRenew ? { auto_renew: 'true' } : {},
     };
     if (body.gateway === 'stripe') {
       // the order exists before the gateway is called; the call is outside any transaction
@@ -171,7 +193,7 @@ export class BillingService {
     if (this.d.env === 'production') throw notFound('payment');
     const p = await ctx.run((tx) => q.findPayment(tx, id));
     if (p === null || p.user_id !== ctx.userId || p.provider !== 'sandbox' || p.provider_reference === null) throw notFound('payment');
-    const outcome = await processEvent(this.d.db, this.d.logger, 'sandbox',
+    const outcome = await processEvent(this.confirm, 'sandbox',
       this.sandbox.paidEvent({ id: p.id, providerReference: p.provider_reference, amountMinor: p.amount_minor, currency: p.currency }));
     return { outcome, payment: await this.payment(ctx, id) };
   }
@@ -190,33 +212,35 @@ export class BillingService {
       }
       throw err;
     }
-    return { outcome: await processEvent(this.d.db, this.d.logger, gateway.name, event) };
+    return { outcome: await processEvent(this.confirm, gateway.name, event) };
   }
 
   async cancel(ctx: BillingContext): Promise<SubscriptionView> {
     const sub = await ctx.run((tx) => q.currentSubscription(tx, ctx.userId));
     if (sub === null || !sub.is_premium) throw conflict('no_active_subscription', 'there is no paid subscription to cancel');
-    if (!sub.cancel_at_period_end) await this.system(ctx.userId, (tx) => q.cancelAtPeriodEnd(tx, sub.id));
+    if (sub.cancel_at_period_end) return this.mySubscription(ctx);
+    const renewing = sub.provider_subscription_ref === null ? undefined : this.d.gateways.get(sub.provider as GatewayName);
+    if (sub.provider_subscription_ref !== null) {
+      // the gateway first: a card that would still be charged is worse than a cancel to retry
+      try {
+        if (renewing?.cancelSubscription === undefined) throw new Error(`gateway ${String(sub.provider)} not offered`);
+        await renewing.cancelSubscription(sub.provider_subscription_ref, true);
+      } catch (err) {
+        this.d.logger.error({ err, subscriptionId: sub.id }, 'cancelling the renewing subscription at the gateway failed');
+        throw new ApiError(502, 'gateway_error', 'the card subscription could not be cancelled at the payment gateway; try again later');
+      }
+    }
+    await this.system(ctx.userId, (tx) => q.cancelAtPeriodEnd(tx, sub.id));
     return this.mySubscription(ctx);
   }
 
-  /** Admin: the payment is refunded (money returned through the gateway's console) and the premium it bought ends. */
+  /**
+   * Admin: the money goes back through the gateway (Stripe's Refunds API) or, for Bakong, which
+   * has no refund API, is recorded as a manual refund; the premium it bought ends (refunds.ts).
+   */
   async refund(ctx: BillingContext, id: string, reason: string): Promise<PaymentView> {
     if (ctx.role !== 'admin') throw notFound('payment');
-    const payer = await ctx.run(async (tx) => {
-      const p = await q.findPayment(tx, id, true);
-      if (p === null) throw notFound('payment');
-      if (p.status !== 'completed') throw conflict('not_refundable', `a ${p.status} payment cannot be refunded`);
-      await q.transition(tx, id, { from: ['completed'], to: 'refunded', source: 'admin', reason });
-      if (p.subscription_id !== null) await q.endSubscriptionNow(tx, p.subscription_id);
-      return p.user_id;
-    });
-    // (an admin may not read the payer's notifications, which ON CONFLICT needs: 'system' writes it)
-    if (payer !== null) {
-      await this.system(ctx.userId, (tx) => q.notify(tx, payer, 'payment_refunded',
-        { kind: 'payment_refunded', payment_id: id }, `payment:${id}:refunded`));
-    }
-    this.d.logger.info({ paymentId: id, admin: ctx.userId }, 'payment refunded');
+    await refundPayment({ db: this.d.db, logger: this.d.logger, gateways: this.d.gateways }, ctx, id, reason);
     return this.payment(ctx, id);
   }
 
@@ -228,17 +252,20 @@ export class BillingService {
       if ((p.status !== 'completed' && p.status !== 'refunded') || p.paid_at === null) throw conflict('not_paid', 'a receipt exists once the payment is completed');
       const payer = p.user_id === null ? null : await q.payerOf(tx, p.user_id);
       const plan = p.plan_code === null ? null : await q.findPlan(tx, p.plan_code);
+      const seller = this.d.config.seller;
+      if (p.receipt_number === null) throw new Error('a completed payment without a receipt number (migration 028 numbers them all)');
       return receiptHtml({
-        paymentId: p.id, status: p.status, paidAt: p.paid_at, refundedAt: p.refunded_at, planName: plan?.name ?? 'DasTern',
-        amountMinor: p.amount_minor, currency: p.currency, gateway: p.provider,
+        paymentId: p.id, receiptNumber: p.receipt_number, status: p.status, paidAt: p.paid_at, refundedAt: p.refunded_at,
+        refundMethod: p.refund_method, planName: plan?.name ?? 'DasTern', amountMinor: p.amount_minor, currency: p.currency, gateway: p.provider,
         payerName: payer?.name ?? '(account erased)', payerEmail: payer?.email ?? '', language: ctx.language,
+        seller: sellerOf(p.metadata, { name: seller.name, address: seller.address ?? null, vatTin: seller.vatTin ?? null, vatRateBasisPoints: seller.vatRateBasisPoints }),
       });
     });
   }
 
-  async stats(ctx: BillingContext): Promise<q.BillingStats> {
+  async stats(ctx: BillingContext): Promise<BillingStats> {
     if (ctx.role !== 'admin') throw notFound('route');
-    return ctx.run((tx) => q.billingStats(tx));
+    return ctx.run((tx) => billingStats(tx));
   }
 
   async alerts(ctx: BillingContext): Promise<q.AlertRow[]> {

@@ -96,7 +96,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     boss = await startQueue(workerUrl, { supervise: true, maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds },
       (err) => logger.error({ err: err.message }, 'job queue error'));
     workers = await startWorkers({
-      boss, db, files, logger, deliverer,
+      boss, db, files, logger, deliverer, mailer,
       reader: options.reader ?? { read: (bytes) => readPrescription(bytes, { workers: 1, logger: { warn: (msg) => logger.warn(msg) } }) },
       missedThreshold: config.jobs.missedDoseThreshold,
       ...scheduleOptions(config),

@@ -58,7 +58,7 @@ export interface AppDependencies {
   /** File store and reading queue: without them the prescription routes are not served. */
   prescriptions?: PrescriptionDeps;
   /** Billing's job hook (the Bakong poll queue); without it KHQR is not offered. */
-  billing?: Pick<BillingDeps, 'enqueuePoll'>;
+  billing?: Pick<BillingDeps, 'enqueuePoll' | 'enqueueMail'>;
   /**
    * The background jobs' login (dastern_worker), for the few API actions that act as 'system'
    * (a payment's confirmation, loading the drug knowledge base): the API's own login can never
@@ -219,6 +219,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     if (deps.prescriptions) await prescriptionRoutes(r, services, deps.prescriptions);
     await billingRoutes(r, services, new BillingService({
       db: deps.systemDb ?? deps.db, logger: deps.logger, env: config.env, config: config.billing, gateways: buildGateways(config), enqueuePoll: deps.billing?.enqueuePoll,
+      enqueueMail: deps.billing?.enqueueMail,
     }));
     await safetyRoutes(r, services);
     await aiRoutes(r, services);

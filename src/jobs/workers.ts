@@ -15,6 +15,7 @@ import { dispatchReminders } from '../reminders/dispatcher.ts';
 import { QUEUES, assertQueuesReady } from './queue.ts';
 import { enqueueDeliveries, startDeliveryWorkers, unattemptedIds, type DeliveryPort } from '../delivery/jobs.ts';
 import { startBillingWorkers } from '../billing/jobs.ts';
+import type { Mailer } from '../mail/mailer.ts';
 import { archivePrescriptions, cleanupSessions, cleanupSignInThrottle } from './maintenance.ts';
 
 export interface WorkerDeps {
@@ -34,6 +35,8 @@ export interface WorkerDeps {
    * without it notifications stay in-app only.
    */
   deliverer?: DeliveryPort;
+  /** Sends billing's payment e-mails (without it billing makes one from the configuration). */
+  mailer?: Mailer | undefined;
   /** When set, besides the per-minute cron, a dispatch every N seconds (DASTERN_DISPATCH_INTERVAL_SECONDS). */
   dispatchIntervalSeconds?: number | undefined;
   /** When set, one grace window (minutes) before a dose is missed, for every reminder. */

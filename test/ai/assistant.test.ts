@@ -38,9 +38,10 @@ afterAll(async () => {
 });
 
 describe('the Premium gate', () => {
-  it('a free patient gets 402 premium_required (problem+json, link to the plans); a doctor 403; no token 401', async () => {
+  it('a free patient may open a conversation but gets 402 premium_required (problem+json, link to the plans) for a question; a doctor 403; no token 401', async () => {
     const free = await register(h(), 'patient');
-    const res = await full.app.inject({ method: 'POST', url: '/api/v1/ai/conversations', headers: { authorization: `Bearer ${free.access}` }, payload: {} });
+    const own = await conversation(full.app, free.access);
+    const res = await ask(full.app, free.access, own, 'What is amlodipine for?');
     expect(res.statusCode).toBe(402);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.json()).toMatchObject({ status: 402, code: 'premium_required' });
@@ -50,6 +51,25 @@ describe('the Premium gate', () => {
     const doctor = await register(h(), 'doctor');
     expect((await full.app.inject({ method: 'POST', url: '/api/v1/ai/conversations', headers: { authorization: `Bearer ${doctor.access}` }, payload: {} })).statusCode).toBe(403);
     expect((await full.app.inject({ method: 'POST', url: '/api/v1/ai/conversations', payload: {} })).statusCode).toBe(401);
+  });
+
+  it.each([
+    ['en', 'I took too many pills, all of them', 'Call 119'],
+    ['fr', 'J’ai une douleur à la poitrine', 'Appelez le 119'],
+    ['km', 'ខ្ញុំពិបាកដកដង្ហើម', 'សូមហៅលេខ 119'],
+  ] as const)('a free patient\'s emergency (%s) is answered with 119 before the Premium gate, and not counted', async (lang, text, expected) => {
+    const free = await register(h(), 'patient', { language: lang });
+    const own = await conversation(full.app, free.access);
+    const res = await ask(full.app, free.access, own, text);
+    expect(res.statusCode, res.body).toBe(200);
+    const m = res.json<AssistantReply>().message;
+    expect(m.content.startsWith(expected)).toBe(true);
+    expect(m.guard).toBe('emergency');
+    expect(m.language).toBe(lang);
+    const used = await h().t.owner.query<{ n: number }>("SELECT count(*)::int AS n FROM usage_analytics WHERE user_id = $1 AND event_type = 'ai_request'", [free.id]);
+    expect(used.rows[0]?.n).toBe(0);
+    // the next, ordinary question is still Premium
+    expect((await ask(full.app, free.access, own, 'hello')).statusCode).toBe(402);
   });
 
   it('each question counts once against can_make_ai_request; the 101st of the month answers 429 ai_quota_exceeded', async () => {

@@ -101,6 +101,22 @@ describe('AI reports', () => {
     expect(stats.channels[0]?.min).toBeLessThan(80);
   });
 
+  it('the audit trail records the report as a fact (ids, kind, status), never its text', async () => {
+    const res = await post(patient.access, { kind: 'risk', language: 'en', days: 14 });
+    expect(res.statusCode, res.body).toBe(201);
+    const r = res.json<Report>();
+    const rows = await h().t.owner.query<{ action: string; subject_user_id: string; values: string; new_values: Record<string, unknown> | null }>(
+      `SELECT action, subject_user_id, coalesce(old_values::text, '') || coalesce(new_values::text, '') AS values, new_values
+         FROM audit_logs WHERE table_name = 'ai_reports' AND resource_id = $1 ORDER BY seq`, [r.id]);
+    expect(rows.rows.length).toBeGreaterThan(0);
+    expect(rows.rows[0]).toMatchObject({ action: 'insert', subject_user_id: patient.id });
+    expect(rows.rows[0]?.new_values).toMatchObject({ id: r.id, user_id: patient.id, language: 'en' });
+    const all = rows.rows.map((x) => x.values).join(' ');
+    expect(all).not.toMatch(/Clarithromycin|Simvastatin|muscle|evening/i);
+    expect(all).not.toContain(r.summary.slice(0, 20));
+    expect(all).not.toMatch(/"(content|title|error_message|file_path)"/);
+  });
+
   it('a doctor of hers gets a drafted visit summary in his language (marked draft); another doctor 404, a patient 403', async () => {
     const doctor = await register(h(), 'doctor', { language: 'en' });
     const stranger = await register(h(), 'doctor');

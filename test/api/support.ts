@@ -17,7 +17,7 @@ import { NotificationHub } from '../../src/notifications/hub.ts';
 import { FileStore } from '../../src/files/store.ts';
 import { installQueues, startQueue } from '../../src/jobs/queue.ts';
 import { readingEnqueuer } from '../../src/jobs/workers.ts';
-import { bakongPollEnqueuer } from '../../src/billing/jobs.ts';
+import { bakongPollEnqueuer, paymentMailEnqueuer } from '../../src/billing/jobs.ts';
 import { useTestDatabase, type TestDatabase } from '../support/db.ts';
 
 export const JWT_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
@@ -168,7 +168,7 @@ export async function startFullApp(h: Pick<ApiHarness, 't' | 'mailer'>, options:
     db: h.t.db, systemDb: h.t.worker, logger: createLogger(process.env.LOG_LEVEL ?? 'silent'), config: testConfig(options.env), mailer: h.mailer,
     prescriptions: { files: new FileStore(dir, randomBytes(32)), enqueueReading: readingEnqueuer(boss) },
     queueDepth: () => boss.getQueueSize('prescription-read'),
-    billing: { enqueuePoll: bakongPollEnqueuer(boss) },
+    billing: { enqueuePoll: bakongPollEnqueuer(boss), enqueueMail: paymentMailEnqueuer(boss) },
   });
   await app.ready();
   return {

@@ -19,7 +19,7 @@ export const STRIPE_WEBHOOK_SECRET = 'whsec_dasternTestSecret0123';
 export const BAKONG_TOKEN = 'bakong-test-token-0123456789';
 export const BAKONG_ACCOUNT = 'dastern@test';
 
-interface Recorded { path: string; headers: http.IncomingHttpHeaders; body: string }
+interface Recorded { method: string; path: string; headers: http.IncomingHttpHeaders; body: string }
 
 /** A local HTTP server answering with `handle`; records every request. */
 export class FakeServer {
@@ -32,7 +32,7 @@ export class FakeServer {
       let body = '';
       req.on('data', (c: Buffer) => { body += c.toString(); });
       req.on('end', () => {
-        const r = { path: req.url ?? '', headers: req.headers, body };
+        const r = { method: req.method ?? 'GET', path: req.url ?? '', headers: req.headers, body };
         this.requests.push(r);
         const out = this.handle(r);
         res.writeHead(out.status, { 'content-type': 'application/json' });
@@ -53,14 +53,35 @@ export class FakeServer {
   }
 }
 
-/** Stripe's API, as far as creating a Checkout Session goes. */
+/** A payment intent the fake Stripe refuses to refund (a card_error). */
+export const UNREFUNDABLE_INTENT = 'pi_refuseRefund0001';
+
+/**
+ * Stripe's API as far as billing calls it: creating a Checkout Session, refunding a
+ * PaymentIntent (the same refund again for the same Idempotency-Key), and updating or cancelling
+ * a subscription.
+ */
 export function fakeStripe(): FakeServer {
   let n = 0;
+  const refunds = new Map<string, string>();
+  const noRoute = { status: 404, body: { error: { type: 'invalid_request_error', message: 'no such route' } } };
   return new FakeServer((r) => {
-    if (r.path !== '/v1/checkout/sessions' || r.headers.authorization !== 'Bearer sk_test_dasternFake0123') return { status: 404, body: { error: { type: 'invalid_request_error', message: 'no such route' } } };
+    if (r.headers.authorization !== 'Bearer sk_test_dasternFake0123') return { status: 401, body: { error: { type: 'invalid_request_error', message: 'bad key' } } };
+    const form = new URLSearchParams(r.body);
+    if (r.method === 'POST' && r.path === '/v1/refunds') {
+      const intent = form.get('payment_intent') ?? '';
+      if (intent === UNREFUNDABLE_INTENT) return { status: 402, body: { error: { type: 'card_error', code: 'charge_disputed', message: 'the charge is disputed' } } };
+      const key = String(r.headers['idempotency-key'] ?? randomBytes(4).toString('hex'));
+      const id = refunds.get(key) ?? `re_test_${randomBytes(6).toString('hex')}`;
+      refunds.set(key, id);
+      return { status: 200, body: { id, object: 'refund', status: 'succeeded', amount: Number(form.get('amount')), payment_intent: intent, currency: 'usd' } };
+    }
+    const sub = /^\/v1\/subscriptions\/(sub_[A-Za-z0-9_]+)$/.exec(r.path)?.[1];
+    if (sub !== undefined && r.method === 'POST') return { status: 200, body: { id: sub, object: 'subscription', status: 'active', cancel_at_period_end: form.get('cancel_at_period_end') === 'true' } };
+    if (sub !== undefined && r.method === 'DELETE') return { status: 200, body: { id: sub, object: 'subscription', status: 'canceled', cancel_at_period_end: false } };
+    if (r.method !== 'POST' || r.path !== '/v1/checkout/sessions') return noRoute;
     n += 1;
     const id = `cs_test_${n}_${randomBytes(6).toString('hex')}`;
-    const form = new URLSearchParams(r.body);
     return { status: 200, body: { id, object: 'checkout.session', url: `https://checkout.stripe.test/c/pay/${id}`, amount_total: Number(form.get('line_items[0][price_data][unit_amount]')), currency: form.get('line_items[0][price_data][currency]'), client_reference_id: form.get('client_reference_id') } };
   });
 }
@@ -102,7 +123,7 @@ async function aPhoto(): Promise<Buffer> {
   return sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 250, g: photos % 256, b: Math.floor(photos / 256) % 256 } } }).png().toBuffer();
 }
 
-export function useBilling(): () => BillingHarness {
+export function useBilling(options: { env?: Record<string, string> } = {}): () => BillingHarness {
   const api = useApi();
   let harness: BillingHarness | undefined;
   const bakongPaid = new Map<string, { amount: number; currency: string; toAccountId?: string }>();
@@ -116,6 +137,7 @@ export function useBilling(): () => BillingHarness {
       DASTERN_BAKONG_TOKEN: BAKONG_TOKEN, DASTERN_BAKONG_ACCOUNT_ID: BAKONG_ACCOUNT, DASTERN_BAKONG_API_URL: await bakong.start(),
       DASTERN_BAKONG_POLL_SECONDS: '1', DASTERN_BAKONG_POLL_MAX_SECONDS: '1',
       DASTERN_STRIPE_SECRET_KEY: 'sk_test_dasternFake0123', DASTERN_STRIPE_WEBHOOK_SECRET: STRIPE_WEBHOOK_SECRET, DASTERN_STRIPE_API_URL: await stripe.start(),
+      ...options.env,
     };
     const full = await startFullApp(h, { env });
     const call: BillingHarness['call'] = (method, path, o = {}) => {
@@ -162,10 +184,40 @@ export function useBilling(): () => BillingHarness {
 }
 
 /** A checkout.session.* event as Stripe sends it (the fields billing reads). */
-export function sessionEvent(type: string, session: { id: string; paymentId: string; amount: number; currency?: string; paid?: boolean }, eventId = `evt_${randomBytes(8).toString('hex')}`): Record<string, unknown> {
+export function sessionEvent(type: string, session: { id: string; paymentId: string; amount: number; currency?: string; paid?: boolean; paymentIntent?: string; subscription?: string },
+  eventId = `evt_${randomBytes(8).toString('hex')}`): Record<string, unknown> {
   return {
     id: eventId, object: 'event', type, api_version: '2026-11-18', created: Math.floor(Date.now() / 1000),
-    data: { object: { id: session.id, object: 'checkout.session', client_reference_id: session.paymentId, metadata: { payment_id: session.paymentId }, amount_total: session.amount, currency: session.currency ?? 'usd', payment_status: session.paid === false ? 'unpaid' : 'paid' } },
+    data: { object: {
+      id: session.id, object: 'checkout.session', client_reference_id: session.paymentId, metadata: { payment_id: session.paymentId }, amount_total: session.amount,
+      currency: session.currency ?? 'usd', payment_status: session.paid === false ? 'unpaid' : 'paid',
+      mode: session.subscription === undefined ? 'payment' : 'subscription', payment_intent: session.paymentIntent ?? null,
+      subscription: session.subscription ?? null, customer: session.subscription === undefined ? null : 'cus_test_1',
+    } },
+  };
+}
+
+/** An invoice.* event of a renewing subscription (API 2025-03-31 and later: the subscription under parent). */
+export function invoiceEvent(type: 'invoice.paid' | 'invoice.payment_failed', invoice: { id: string; subscription: string; amount: number; currency?: string; reason?: string; periodEnd?: Date; paymentIntent?: string },
+  eventId = `evt_${randomBytes(8).toString('hex')}`): Record<string, unknown> {
+  return {
+    id: eventId, object: 'event', type, api_version: '2026-11-18', created: Math.floor(Date.now() / 1000),
+    data: { object: {
+      id: invoice.id, object: 'invoice', amount_paid: type === 'invoice.paid' ? invoice.amount : 0, amount_due: invoice.amount, currency: invoice.currency ?? 'usd',
+      billing_reason: invoice.reason ?? 'subscription_cycle', customer: 'cus_test_1', status: type === 'invoice.paid' ? 'paid' : 'open',
+      parent: { type: 'subscription_details', subscription_details: { subscription: invoice.subscription, metadata: {} } },
+      lines: { data: [{ period: { start: Math.floor(Date.now() / 1000), end: Math.floor((invoice.periodEnd ?? new Date(Date.now() + 31 * 86_400_000)).getTime() / 1000) } }] },
+      payments: { data: [{ payment: { type: 'payment_intent', payment_intent: invoice.paymentIntent ?? `pi_${randomBytes(6).toString('hex')}` } }] },
+    } },
+  };
+}
+
+/** customer.subscription.updated / deleted. */
+export function subscriptionEvent(type: 'customer.subscription.updated' | 'customer.subscription.deleted', subscription: string, cancelAtPeriodEnd: boolean,
+  eventId = `evt_${randomBytes(8).toString('hex')}`): Record<string, unknown> {
+  return {
+    id: eventId, object: 'event', type, api_version: '2026-11-18', created: Math.floor(Date.now() / 1000),
+    data: { object: { id: subscription, object: 'subscription', customer: 'cus_test_1', cancel_at_period_end: cancelAtPeriodEnd, status: type === 'customer.subscription.deleted' ? 'canceled' : 'active' } },
   };
 }
 

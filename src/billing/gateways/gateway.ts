@@ -14,6 +14,11 @@ export interface CheckoutOrder {
   planCode: string;
   planName: string;
   expiresAt: Date;
+  /** The plan's period (a renewing card subscription bills once per period). */
+  interval: 'month' | 'year';
+  userId: string;
+  /** Card only: renew by itself each period (a Stripe subscription) instead of one payment. */
+  autoRenew?: boolean | undefined;
 }
 
 export interface CheckoutResult {
@@ -23,7 +28,21 @@ export interface CheckoutResult {
   checkoutUrl?: string;
 }
 
-export type GatewayEventKind = 'paid' | 'failed' | 'expired' | 'ignored';
+/**
+ * paid/failed/expired: about one checkout payment. renewal_paid/renewal_failed: a renewing
+ * subscription's invoice of a later period (a payment row is made for it). subscription_updated:
+ * the gateway says whether the subscription ends at the period end (cancelled there).
+ */
+export type GatewayEventKind = 'paid' | 'failed' | 'expired' | 'ignored' | 'renewal_paid' | 'renewal_failed' | 'subscription_updated';
+
+/** A renewing subscription at the gateway, as an event names it. */
+export interface GatewaySubscription {
+  reference: string;
+  customer?: string | undefined;
+  /** The end of the period an invoice pays for. */
+  periodEnd?: Date | undefined;
+  cancelAtPeriodEnd?: boolean | undefined;
+}
 
 /** A gateway's statement about one payment. */
 export interface GatewayEvent {
@@ -38,6 +57,9 @@ export interface GatewayEvent {
   amountMinor?: number | null | undefined;
   currency?: string | undefined;
   reason?: string | undefined;
+  /** The gateway's id of the money movement, kept for a refund (Stripe PaymentIntent). */
+  paymentIntent?: string | undefined;
+  subscription?: GatewaySubscription | undefined;
 }
 
 export class WebhookSignatureError extends Error {
@@ -52,4 +74,8 @@ export interface PaymentGateway {
   parseWebhook?(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): GatewayEvent;
   /** Asks the gateway whether a payment was made; null while it was not. */
   poll?(payment: { id: string; providerReference: string }): Promise<GatewayEvent | null>;
+  /** Returns the money through the gateway; resolves with the gateway's refund id. */
+  refund?(payment: { id: string; amountMinor: number; currency: string; paymentIntent: string }): Promise<{ reference: string }>;
+  /** Stops a renewing subscription at the gateway: at the period end, or now. */
+  cancelSubscription?(reference: string, atPeriodEnd: boolean): Promise<void>;
 }

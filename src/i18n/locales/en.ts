@@ -129,6 +129,10 @@ export const en = {
     no_active_subscription: 'there is no paid subscription to cancel',
     not_refundable: 'only a completed payment can be refunded',
     not_paid: 'a receipt exists once the payment is completed',
+    auto_renew_unavailable: '{{gateway}} cannot renew by itself: pay each period (a new KHQR each time)',
+    already_renewing: 'Premium already renews by card each period; cancel it first to pay another way',
+    refund_unavailable: 'this payment cannot be refunded through its gateway from here: refund it in the gateway\'s dashboard',
+    refund_failed: 'the payment gateway did not accept the refund; nothing was changed, try again later',
     // push, live stream
     push_endpoint_taken: 'this browser is registered for another account; sign out there first, or subscribe again in the browser',
     invalid_ticket: 'the stream ticket is unknown, already used or expired; ask for a new one',
@@ -191,6 +195,7 @@ export const en = {
     renewal_reminder: { title: 'Premium ends soon', body: 'Premium ends on {{until}}. Renew with a new KHQR or a card to keep it.' },
     subscription_ended: { title: 'Premium has ended', body: 'You are back on the free plan. Nothing was deleted: prescriptions beyond the first 10 stay readable and can be changed again after renewing.' },
     payment_refunded: { title: 'Payment refunded', body: 'Your payment was refunded and Premium has ended. Your data is kept.' },
+    renewal_failed: { title: 'Card payment failed', body: 'The card payment to renew Premium did not go through. Premium runs until {{until}}; update your card or pay with a KHQR to keep it.' },
     // doctors' licences (src/admin)
     doctor_verified: { title: 'Your licence is verified', body: 'Your doctor account is verified: you can now invite patients.' },
     license_revoked: { title: 'Licence number removed', body: 'The licence number on your account belongs to another, verified doctor. Contact support if this is a mistake.' },
@@ -210,6 +215,13 @@ export const en = {
     why: 'You receive this e-mail because e-mail notifications are switched on in DasTern. You can switch them off in your settings.',
   },
   mail: {
+    payment: {
+      subject: 'DasTern: payment received, receipt {{receipt}}',
+      intro: 'Thank you: we received {{amount}} for {{plan}}.',
+      until: 'Premium runs until {{until}}.',
+      receipt: 'Receipt number: {{receipt}}. The receipt (HTML or PDF) is in DasTern under Plans:',
+      thanks: 'The DasTern team',
+    },
     verification: {
       subject: 'DasTern: Confirm your e-mail address',
       intro: 'Open this link to confirm your e-mail address:',

@@ -110,6 +110,10 @@ export const fr: Catalogue = {
     no_active_subscription: 'il n\'y a pas d\'abonnement payant à annuler',
     not_refundable: 'seul un paiement effectué peut être remboursé',
     not_paid: 'le reçu existe une fois le paiement effectué',
+    auto_renew_unavailable: '{{gateway}} ne renouvelle pas automatiquement : payez chaque période (un nouveau KHQR à chaque fois)',
+    already_renewing: 'Premium se renouvelle déjà par carte à chaque période ; annulez d\'abord pour payer autrement',
+    refund_unavailable: 'ce paiement ne peut pas être remboursé ici par sa passerelle : remboursez-le depuis le tableau de bord de la passerelle',
+    refund_failed: 'la passerelle de paiement a refusé le remboursement ; rien n\'a changé, réessayez plus tard',
     push_endpoint_taken: 'ce navigateur est enregistré pour un autre compte ; déconnectez-vous d\'abord de celui-ci, ou abonnez-vous à nouveau dans le navigateur',
     invalid_ticket: 'le ticket du flux est inconnu, déjà utilisé ou expiré ; demandez-en un nouveau',
     reason_only_when_skipped: 'un motif n\'est enregistré qu\'avec une prise sautée',
@@ -169,6 +173,7 @@ export const fr: Catalogue = {
     renewal_reminder: { title: 'Premium se termine bientôt', body: 'Premium se termine le {{until}}. Renouvelez avec un nouveau KHQR ou une carte pour le garder.' },
     subscription_ended: { title: 'Premium a pris fin', body: 'Vous êtes revenu à l\'offre gratuite. Rien n\'a été supprimé : les ordonnances au-delà des 10 premières restent lisibles et pourront de nouveau être modifiées après un renouvellement.' },
     payment_refunded: { title: 'Paiement remboursé', body: 'Votre paiement a été remboursé et Premium a pris fin. Vos données sont conservées.' },
+    renewal_failed: { title: 'Paiement par carte refusé', body: 'Le paiement par carte pour renouveler Premium n\'a pas abouti. Premium reste actif jusqu\'au {{until}} ; mettez votre carte à jour ou payez par KHQR pour le garder.' },
     doctor_verified: { title: 'Votre autorisation d\'exercer est vérifiée', body: 'Votre compte médecin est vérifié : vous pouvez maintenant inviter des patients.' },
     license_revoked: { title: 'Numéro d\'autorisation d\'exercer retiré', body: 'Le numéro d\'autorisation d\'exercer de votre compte appartient à un autre médecin, déjà vérifié. Contactez l\'assistance s\'il s\'agit d\'une erreur.' },
     safety_alert: { title: 'Alerte de sécurité médicamenteuse', body: '{{patient}} a confirmé une ordonnance avec {{alerts}} alerte(s) de sécurité importante(s). Merci de la vérifier.' },
@@ -186,6 +191,13 @@ export const fr: Catalogue = {
     why: 'Vous recevez cet e-mail car les notifications par e-mail sont activées dans DasTern. Vous pouvez les désactiver dans vos réglages.',
   },
   mail: {
+    payment: {
+      subject: 'DasTern : paiement reçu, reçu {{receipt}}',
+      intro: 'Merci : nous avons reçu {{amount}} pour {{plan}}.',
+      until: 'Premium est actif jusqu\'au {{until}}.',
+      receipt: 'Numéro du reçu : {{receipt}}. Le reçu (HTML ou PDF) se trouve dans DasTern, rubrique Offres :',
+      thanks: 'L\'équipe DasTern',
+    },
     verification: {
       subject: 'DasTern : confirmez votre adresse e-mail',
       intro: 'Ouvrez ce lien pour confirmer votre adresse e-mail :',

@@ -8003,6 +8003,9 @@ export interface paths {
                             /** Format: date-time */
                             current_period_end: string | null;
                             cancel_at_period_end: boolean;
+                            /** @description a card subscription the gateway renews by itself each period */
+                            auto_renew: boolean;
+                            gateway: string | null;
                         };
                     };
                 };
@@ -8061,7 +8064,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start paying for a plan: a pending payment (KHQR, card page or sandbox) */
+        /** Start paying for a plan: a pending payment (KHQR, card page or sandbox); auto_renew: a card subscription */
         post: {
             parameters: {
                 query?: never;
@@ -8075,6 +8078,8 @@ export interface paths {
                         plan_code: string;
                         gateway: "sandbox" | "bakong" | "stripe";
                         currency?: "USD" | "KHR";
+                        /** @description card (stripe) only: a subscription the gateway renews each period until cancelled */
+                        auto_renew?: boolean;
                     };
                 };
             };
@@ -8128,6 +8133,15 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8212,6 +8226,13 @@ export interface paths {
                             /** Format: date-time */
                             refunded_at: string | null;
                             failure_reason: string | null;
+                            /** @description DT-YYYY-NNNNNN, gapless per year; set when the payment completes */
+                            receipt_number: string | null;
+                            /** @description gateway (returned through the gateway), manual (Bakong: returned by transfer, recorded here) or sandbox */
+                            refund_method: string | null;
+                            refund_reference: string | null;
+                            /** @description a later period of a card subscription renewing by itself */
+                            renewal: boolean;
                             khqr?: string;
                             khqr_md5?: string;
                             checkout_url?: string;
@@ -8330,6 +8351,13 @@ export interface paths {
                             /** Format: date-time */
                             refunded_at: string | null;
                             failure_reason: string | null;
+                            /** @description DT-YYYY-NNNNNN, gapless per year; set when the payment completes */
+                            receipt_number: string | null;
+                            /** @description gateway (returned through the gateway), manual (Bakong: returned by transfer, recorded here) or sandbox */
+                            refund_method: string | null;
+                            refund_reference: string | null;
+                            /** @description a later period of a card subscription renewing by itself */
+                            renewal: boolean;
                             khqr?: string;
                             khqr_md5?: string;
                             checkout_url?: string;
@@ -8406,7 +8434,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel at the end of the paid period */
+        /** Cancel at the end of the paid period (a card subscription stops renewing at the gateway) */
         post: {
             parameters: {
                 query?: never;
@@ -8434,6 +8462,9 @@ export interface paths {
                             /** Format: date-time */
                             current_period_end: string | null;
                             cancel_at_period_end: boolean;
+                            /** @description a card subscription the gateway renews by itself each period */
+                            auto_renew: boolean;
+                            gateway: string | null;
                         };
                     };
                 };
@@ -8482,6 +8513,15 @@ export interface paths {
                         "application/json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description RFC 9457 problem details */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -8499,7 +8539,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Admin: record a refund; the premium it bought ends */
+        /** Admin: refund (card: through the gateway; Bakong: recorded as manual); the premium it bought ends */
         post: {
             parameters: {
                 query?: never;
@@ -8540,6 +8580,13 @@ export interface paths {
                             /** Format: date-time */
                             refunded_at: string | null;
                             failure_reason: string | null;
+                            /** @description DT-YYYY-NNNNNN, gapless per year; set when the payment completes */
+                            receipt_number: string | null;
+                            /** @description gateway (returned through the gateway), manual (Bakong: returned by transfer, recorded here) or sandbox */
+                            refund_method: string | null;
+                            refund_reference: string | null;
+                            /** @description a later period of a card subscription renewing by itself */
+                            renewal: boolean;
                             khqr?: string;
                             khqr_md5?: string;
                             checkout_url?: string;
@@ -8610,6 +8657,15 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                502: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8717,6 +8773,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/payments/{id}/receipt/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same receipt as PDF (Chromium; Khmer shaped and searchable) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description application/pdf receipt */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/pdf": string;
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/billing/stats": {
         parameters: {
             query?: never;
@@ -8754,7 +8911,16 @@ export interface paths {
                                 amount: number;
                                 count: number;
                             }[];
+                            refunds_by_month: {
+                                month: string;
+                                currency: string;
+                                /** @description minor units */
+                                amount: number;
+                                count: number;
+                            }[];
                             active_subscriptions: number;
+                            auto_renewing_subscriptions: number;
+                            past_due_subscriptions: number;
                             churned_last_30_days: number;
                             failed_payments_last_30_days: number;
                             expired_payments_last_30_days: number;
@@ -9250,7 +9416,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Start a conversation with the assistant (Premium) */
+        /** Start a conversation with the assistant (any patient: an emergency is answered with 119 on every plan; other questions need Premium) */
         post: {
             parameters: {
                 query?: never;
@@ -9299,15 +9465,6 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description RFC 9457 problem details */
-                402: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9445,7 +9602,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Ask the assistant (Premium, counted). With Accept: text/event-stream the answer streams as events "delta" {text}, "replace" {text} and "done" {message} */
+        /** Ask the assistant (Premium, counted; an emergency is answered with 119 on every plan, uncounted). With Accept: text/event-stream the answer streams as events "delta" {text}, "replace" {text} and "done" {message} */
         post: {
             parameters: {
                 query?: never;
