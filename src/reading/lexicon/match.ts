@@ -57,6 +57,24 @@ export const FORM_WORDS = new Set([
 
 const FORM_SKELETONS = new Set([...FORM_WORDS].filter((w) => w.length >= 3).map(ocrSkeleton));
 
+/** Words that start a line or cell but are never a medicine's name. */
+const NOT_NAME_WORDS = new Set([
+  'day', 'days', 'jour', 'jours', 'sig', 'qty', 'dose', 'doses', 'total', 'per', 'for', 'the', 'with', 'take', 'each',
+  'times', 'fois', 'par', 'pour', 'avec', 'date', 'age', 'sex', 'tel', 'no', 'rx',
+]);
+
+/**
+ * Could this printed name be a medicine the lexicon does not know? A word of three or more
+ * letters that is neither a form or unit word (even misread: "Tab1et") nor a word that starts
+ * dosing lines ("Take", "Sig"). A short unknown brand ("Pan 40mg") passes; the reader keeps it.
+ */
+export function plausibleName(name: string): boolean {
+  return name
+    .split(/\s+/)
+    .map(keyOf)
+    .some((k) => k.replace(/[^a-z]/g, '').length >= 3 && !FORM_WORDS.has(k) && !FORM_SKELETONS.has(ocrSkeleton(k)) && !NOT_NAME_WORDS.has(k));
+}
+
 /** The matcher's key: accents and case folded, everything but a-z and 0-9 dropped. */
 export const keyOf = (s: string): string => foldKey(s).replace(/[^a-z0-9]+/g, '');
 
