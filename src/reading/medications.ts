@@ -39,7 +39,7 @@ function chooseName(candidates: Array<{ text: string; conf: number }>, lexicon: 
   for (const c of candidates) {
     const { name, strength } = parseNameCell(c.text);
     if (latinLetters(name) < 3) continue;
-    const match = lexicon.match(name);
+    const match = lexicon.match(name, strength);
     const score = c.conf + (match ? match.similarity * 0.5 : 0) + (strength !== null ? 0.05 : 0);
     if (best === null || score > best.score) {
       best = { name: match?.changed ? match.corrected : name, strength, conf: c.conf, match, score };

@@ -97,6 +97,7 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
     if (closed) throw new ReadingError('closed', 'the reader is closed');
     const started = performance.now();
     const stages: Partial<Record<Stage, number>> = {};
+    const passes = { page: 0, cell: 0 };
     const signal = opts.signal;
     const timed = async <T>(stage: Stage, work: () => Promise<T>, onTimeout?: () => void): Promise<T> => {
       if (signal?.aborted) throw new ReadingError('aborted', 'the read was aborted');
@@ -121,6 +122,7 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
         void pool.kill(s);
       };
       const analyse = async (img: GrayImage): Promise<Analysis> => {
+        passes.page++;
         const page = await timed('ocr', () => recognize(s, img, { pass: 'page' }), kill);
         const t0 = performance.now();
         const rulings = detectRulings(img);
@@ -149,6 +151,7 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
         const crop = cropCell(image, box, Math.max(5, Math.round(textHeight * 0.15)), kind !== 'name');
         if (crop === null) return null;
         const psm = kind === 'name' ? Tesseract.PSM.SINGLE_BLOCK : Tesseract.PSM.SINGLE_LINE;
+        passes.cell++;
         // Names are Latin; quantities and remarks carry Khmer units and words.
         return recognize(s, crop, { pass: kind === 'name' || kind === 'quantity-latin' || kind === 'dose' ? 'latin' : 'page', psm });
       };
@@ -181,6 +184,7 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
           confidence: Math.round(page.confidence) / 100,
           processing_ms: Math.round(performance.now() - started),
           stages_ms: stages,
+          passes,
           warnings: [...warnings, ...(Math.abs(pre.skewDeg) > 0 ? [] : [])],
         },
         raw_text: text,

@@ -48,6 +48,8 @@ export interface OcrSummary {
   processing_ms: number;
   /** Wall time per stage, milliseconds. */
   stages_ms: Partial<Record<Stage, number>>;
+  /** OCR engine calls for this photo: full-page passes and cell passes. */
+  passes?: { page: number; cell: number };
   warnings: string[];
 }
 

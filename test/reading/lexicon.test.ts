@@ -20,7 +20,6 @@ interface Drug {
   inn: string;
   names_fr: string[];
   other_names: string[];
-  brands: string[];
   class: string;
   atc: string | null;
   strengths: string[];
@@ -30,12 +29,23 @@ interface Drug {
   replaced_by?: string;
 }
 
+/** A brand product: one brand name of one lexicon molecule (the test of these is lexicon-products.test.ts). */
+interface Product {
+  id: string;
+  brand: string;
+  drug: string;
+  strengths: string[];
+  maker: string | null;
+  sources: string[];
+}
+
 interface Lexicon {
   version: string;
   description: string;
   sources: Source[];
   vocabularies: { classes: string[]; forms: string[] };
   drugs: Drug[];
+  products: Product[];
 }
 
 const raw: unknown = JSON.parse(
@@ -78,7 +88,12 @@ const slugOf = (s: string): string =>
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '');
 
-const namesOf = (d: Drug): string[] => [d.generic_name, d.inn, ...d.names_fr, ...d.other_names, ...d.brands];
+/** A molecule's brands: the products that name it, in file order. */
+const brandsById = new Map<string, string[]>();
+for (const p of lex.products) brandsById.set(p.drug, [...(brandsById.get(p.drug) ?? []), p.brand]);
+const brandsOf = (d: Drug): string[] => brandsById.get(d.id) ?? [];
+
+const namesOf = (d: Drug): string[] => [d.generic_name, d.inn, ...d.names_fr, ...d.other_names, ...brandsOf(d)];
 
 const byId = new Map(drugs.map((d) => [d.id, d]));
 const need = (id: string): Drug => {
@@ -183,7 +198,7 @@ describe('drug lexicon: shape', () => {
     const problems: string[] = [];
     expect(isObj(raw)).toBe(true);
     const o = raw as Record<string, unknown>;
-    expect(Object.keys(o).sort()).toEqual(['description', 'drugs', 'sources', 'version', 'vocabularies']);
+    expect(Object.keys(o).sort()).toEqual(['description', 'drugs', 'products', 'sources', 'version', 'vocabularies']);
     expect(o['version']).toMatch(/^\d{4}\.\d{1,2}\.\d+$/);
     expect(isStr(o['description'])).toBe(true);
     const voc = o['vocabularies'];
@@ -200,7 +215,7 @@ describe('drug lexicon: shape', () => {
         problems.push(`source ${String(s['id'])}: bad field`);
       }
     }
-    const required = ['id', 'generic_name', 'inn', 'names_fr', 'other_names', 'brands', 'class', 'atc', 'strengths', 'forms', 'sources'];
+    const required = ['id', 'generic_name', 'inn', 'names_fr', 'other_names', 'class', 'atc', 'strengths', 'forms', 'sources'];
     const optional = ['deprecated', 'replaced_by'];
     for (const d of o['drugs'] as unknown[]) {
       if (!isObj(d)) {
@@ -211,7 +226,7 @@ describe('drug lexicon: shape', () => {
       for (const k of required) if (!(k in d)) problems.push(`${id}: missing ${k}`);
       for (const k of Object.keys(d)) if (!required.includes(k) && !optional.includes(k)) problems.push(`${id}: unknown key ${k}`);
       for (const k of ['id', 'generic_name', 'inn', 'class']) if (!isStr(d[k])) problems.push(`${id}: ${k} not a string`);
-      for (const k of ['names_fr', 'other_names', 'brands', 'strengths', 'forms']) if (!isStrArr(d[k])) problems.push(`${id}: ${k} not a string array`);
+      for (const k of ['names_fr', 'other_names', 'strengths', 'forms']) if (!isStrArr(d[k])) problems.push(`${id}: ${k} not a string array`);
       if (!isStrArr(d['sources']) || d['sources'].length === 0) problems.push(`${id}: sources empty or not strings`);
       if (d['atc'] !== null && !isStr(d['atc'])) problems.push(`${id}: atc neither string nor null`);
       if ('deprecated' in d && typeof d['deprecated'] !== 'boolean') problems.push(`${id}: deprecated not boolean`);
@@ -309,7 +324,7 @@ describe('drug lexicon: fields', () => {
   it('repeats no name within a list, and has no name too short to match', () => {
     const problems: string[] = [];
     for (const d of drugs) {
-      for (const [field, list] of Object.entries({ names_fr: d.names_fr, other_names: d.other_names, brands: d.brands, strengths: d.strengths, forms: d.forms })) {
+      for (const [field, list] of Object.entries({ names_fr: d.names_fr, other_names: d.other_names, brands: brandsOf(d), strengths: d.strengths, forms: d.forms })) {
         const keys = list.map((x) => (field === 'strengths' || field === 'forms' ? x : fold(x)));
         if (new Set(keys).size !== keys.length) problems.push(`${d.id}: repeated ${field}`);
       }
@@ -324,7 +339,7 @@ describe('drug lexicon: names shared between molecules', () => {
     const owner = new Map<string, string>();
     const clashes: string[] = [];
     for (const d of drugs) {
-      for (const b of d.brands) {
+      for (const b of brandsOf(d)) {
         const k = fold(b);
         const prev = owner.get(k);
         if (prev !== undefined && prev !== d.id && !SHARED_BRANDS_ALLOWED.includes(k)) clashes.push(`${b}: ${prev} / ${d.id}`);
@@ -365,13 +380,13 @@ describe('drug lexicon: spot checks', () => {
     expect(insulins.some((d) => d.names_fr.includes('Insuline'))).toBe(true);
     const mix = need('insulin-biphasic-isophane');
     expect(mix.strengths).toContain('70/30');
-    expect(mix.brands).toContain('Mixtard 30');
+    expect(brandsOf(mix)).toContain('Mixtard 30');
     expect(mix.class).toBe('insulin');
   });
 
   it('has butylscopolamine (hyoscine butylbromide) as Buscopan', () => {
     const d = need('butylscopolamine');
-    expect(d.brands).toContain('Buscopan');
+    expect(brandsOf(d)).toContain('Buscopan');
     expect(d.other_names).toContain('Hyoscine butylbromide');
     expect(d.atc).toBe('A03BB01');
   });
@@ -383,14 +398,14 @@ describe('drug lexicon: spot checks', () => {
   });
 
   it('knows common brands and abbreviations', () => {
-    expect(need('celecoxib').brands).toContain('Celcoxx');
-    expect(need('paracetamol').brands).toEqual(expect.arrayContaining(['Panadol', 'Efferalgan', 'Doliprane']));
-    expect(need('amoxicillin-clavulanic-acid').brands).toContain('Augmentin');
+    expect(brandsOf(need('celecoxib'))).toContain('Celcoxx');
+    expect(brandsOf(need('paracetamol'))).toEqual(expect.arrayContaining(['Panadol', 'Efferalgan', 'Doliprane']));
+    expect(brandsOf(need('amoxicillin-clavulanic-acid'))).toContain('Augmentin');
     expect(need('hydrochlorothiazide').other_names).toContain('HCTZ');
     expect(need('acetylsalicylic-acid').other_names).toEqual(expect.arrayContaining(['Aspirin', 'ASA']));
     expect(need('thiamine').other_names).toContain('Vit B1');
     expect(need('sulfamethoxazole-trimethoprim').other_names).toContain('Co-trimoxazole');
-    expect(need('diosmectite').brands).toContain('Smecta');
+    expect(brandsOf(need('diosmectite'))).toContain('Smecta');
   });
 
   it('carries known ATC codes', () => {

@@ -8,6 +8,7 @@
 import { scoreMedication } from '../confidence.ts';
 import { parseInstructions, splitNameLine } from '../line-grammar.ts';
 import type { OcrLine, OcrWord } from '../ocr.ts';
+import { plausibleName } from '../lexicon/match.ts';
 import { durationFromQuantity } from '../parse.ts';
 import { latinLetters } from '../text.ts';
 import { SLOTS, type ReadMedication, type Slot } from '../types.ts';
@@ -67,11 +68,12 @@ interface Candidate {
 function candidate(line: Line, p: PageAnalysis): Candidate | null {
   const split = splitNameLine(line.text);
   if (latinLetters(split.name) < 3) return null;
-  const match = p.lexicon.match(split.name);
+  const match = p.lexicon.match(split.name, split.strength);
   const dosing = parseInstructions(split.rest);
   const hasDosing = dosing.schedule !== null || dosing.days !== null;
   if (split.strength === null && !(match !== null && hasDosing)) return null;
-  if (split.strength !== null && match === null && !/^[A-Za-zÀ-ÿ]{4,}/.test(split.name)) return null;
+  // A name no lexicon knows, printed with a strength, is kept (low confidence) when it can be a name.
+  if (split.strength !== null && match === null && !plausibleName(split.name)) return null;
   let { name, strength, rest } = split;
   if (match !== null) {
     // The name is what the lexicon matched; what follows it on the name side is a garbled

@@ -1,6 +1,8 @@
 /**
  * The drug lexicon (src/reading/lexicon/drugs.json, curated and versioned): loading and
  * validation. A missing or malformed file gives an empty lexicon and a warning, never a crash.
+ * Brands live in `products` (one brand of one molecule, with its strengths, maker and sources);
+ * each molecule's `brands` is filled from them here, so readers of `DrugEntry` see both.
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,11 +21,24 @@ export interface DrugEntry {
   sources?: string[];
 }
 
+/** A brand sold in Cambodia or the region, mapped to its molecule (`drug` = a DrugEntry id). */
+export interface ProductEntry {
+  id: string;
+  brand: string;
+  drug: string;
+  /** The strengths this brand is sold in; [] when not recorded (the molecule's list applies). */
+  strengths: string[];
+  maker: string | null;
+  sources: string[];
+}
+
 export interface LexiconFile {
   version: string;
   description?: string;
   sources?: Array<{ id: string; title?: string; publisher?: string; url?: string; year?: number }>;
   drugs: DrugEntry[];
+  /** Always set by parseLexicon; optional for lexicons built in code. */
+  products?: ProductEntry[];
 }
 
 export const DEFAULT_LEXICON_PATH = fileURLToPath(new URL('./drugs.json', import.meta.url));
@@ -57,11 +72,40 @@ export function parseLexicon(doc: unknown): LexiconFile {
       sources: strArr(d['sources']),
     });
   }
+  const products = parseProducts(o['products'], new Set(drugs.map((d) => d.id)));
+  const byId = new Map(drugs.map((d) => [d.id, d]));
+  for (const p of products) {
+    const d = byId.get(p.drug);
+    if (d !== undefined && !(d.brands ?? []).includes(p.brand)) d.brands = [...(d.brands ?? []), p.brand];
+  }
   return {
     version: typeof o['version'] === 'string' ? o['version'] : 'unknown',
     description: typeof o['description'] === 'string' ? o['description'] : undefined,
     drugs,
+    products,
   };
+}
+
+/** Products with a brand and a known molecule; others are skipped (the lexicon test names them). */
+function parseProducts(v: unknown, drugIds: Set<string>): ProductEntry[] {
+  if (!Array.isArray(v)) return [];
+  const out: ProductEntry[] = [];
+  for (const raw of v as unknown[]) {
+    if (typeof raw !== 'object' || raw === null) continue;
+    const p = raw as Record<string, unknown>;
+    const brand = p['brand'];
+    const drug = p['drug'];
+    if (typeof brand !== 'string' || brand.trim() === '' || typeof drug !== 'string' || !drugIds.has(drug)) continue;
+    out.push({
+      id: typeof p['id'] === 'string' ? p['id'] : brand,
+      brand,
+      drug,
+      strengths: strArr(p['strengths']) ?? [],
+      maker: typeof p['maker'] === 'string' ? p['maker'] : null,
+      sources: strArr(p['sources']) ?? [],
+    });
+  }
+  return out;
 }
 
 export function loadLexiconFile(path: string = DEFAULT_LEXICON_PATH): LexiconFile {

@@ -21,9 +21,19 @@ for (const [a, b, c] of PAIRS) {
   SUB.set(`${a}|${b}`, c);
   SUB.set(`${b}|${a}`, c);
 }
+/** The same costs by character code for ASCII (the matcher's keys are a-z0-9). */
+const SUB_ASCII = new Float64Array(128 * 128).fill(1);
+for (let c = 0; c < 128; c++) SUB_ASCII[c * 128 + c] = 0;
+for (const [a, b, c] of PAIRS) {
+  SUB_ASCII[a.charCodeAt(0) * 128 + b.charCodeAt(0)] = c;
+  SUB_ASCII[b.charCodeAt(0) * 128 + a.charCodeAt(0)] = c;
+}
 
 function subCost(a: string, b: string): number {
   if (a === b) return 0;
+  const x = a.charCodeAt(0);
+  const y = b.charCodeAt(0);
+  if (x < 128 && y < 128) return SUB_ASCII[x * 128 + y] ?? 1;
   return SUB.get(`${a}|${b}`) ?? 1;
 }
 
@@ -39,29 +49,73 @@ function endsWith(chars: string[], end: number, s: string): boolean {
   return true;
 }
 
-/** Weighted distance between two folded strings. */
-export function ocrDistance(a: string, b: string): number {
+/** Multi-character confusions by the last characters of both sides ("n|m" → rn↔m …), both directions. */
+const MULTI_BY_LAST = new Map<string, Array<[string, string, number]>>();
+for (const [x, y, c] of MULTI) {
+  for (const [p, q] of [[x, y], [y, x]] as const) {
+    const k = `${p.charAt(p.length - 1)}|${q.charAt(q.length - 1)}`;
+    MULTI_BY_LAST.set(k, [...(MULTI_BY_LAST.get(k) ?? []), [p, q, c]]);
+  }
+}
+/** Last characters that some multi-character confusion ends with (a cheap test before the look-up). */
+const MULTI_LAST = new Set(MULTI.flatMap(([x, y]) => [x.charAt(x.length - 1), y.charAt(y.length - 1)]));
+
+/** The distance matrix, reused between calls (grown when a longer pair comes). */
+let matrix = new Float64Array(64 * 64);
+
+/**
+ * Weighted distance between two folded strings. With `max`, stops as soon as the distance must
+ * exceed it and returns a value above `max` (the matcher only needs to know "too far").
+ */
+export function ocrDistance(a: string, b: string, max = Number.POSITIVE_INFINITY): number {
   const A = [...a];
   const B = [...b];
   const n = A.length;
   const m = B.length;
-  const d: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
-  for (let i = 0; i <= n; i++) (d[i] as number[])[0] = i;
-  for (let j = 0; j <= m; j++) (d[0] as number[])[j] = j;
+  if (Math.abs(n - m) * 0.3 > max) return max + 1;
+  const w = m + 1;
+  if (matrix.length < (n + 1) * w) matrix = new Float64Array((n + 1) * w * 2);
+  const d = matrix;
+  for (let i = 0; i <= n; i++) d[i * w] = i;
+  for (let j = 0; j <= m; j++) d[j] = j;
+  let prevMin = 0;
   for (let i = 1; i <= n; i++) {
-    const row = d[i] as number[];
-    const prev = d[i - 1] as number[];
+    const ai = A[i - 1] ?? '';
+    const aMulti = MULTI_LAST.has(ai);
+    let rowMin = i;
     for (let j = 1; j <= m; j++) {
-      let best = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + subCost(A[i - 1] ?? '', B[j - 1] ?? ''));
-      for (const [x, y, c] of MULTI) {
-        // x (in a) ↔ y (in b), both directions
-        if (endsWith(A, i, x) && endsWith(B, j, y)) best = Math.min(best, (d[i - x.length]?.[j - y.length] ?? 0) + c);
-        if (endsWith(A, i, y) && endsWith(B, j, x)) best = Math.min(best, (d[i - y.length]?.[j - x.length] ?? 0) + c);
+      const bj = B[j - 1] ?? '';
+      let best = Math.min((d[(i - 1) * w + j] ?? 0) + 1, (d[i * w + j - 1] ?? 0) + 1, (d[(i - 1) * w + j - 1] ?? 0) + subCost(ai, bj));
+      const multi = aMulti && MULTI_LAST.has(bj) ? MULTI_BY_LAST.get(`${ai}|${bj}`) : undefined;
+      if (multi !== undefined) {
+        for (const [x, y, c] of multi) {
+          if (endsWith(A, i, x) && endsWith(B, j, y)) best = Math.min(best, (d[(i - x.length) * w + j - y.length] ?? 0) + c);
+        }
       }
-      row[j] = best;
+      d[i * w + j] = best;
+      if (best < rowMin) rowMin = best;
     }
+    // Every later cell comes from this row at no cost or from the row before by a two-character
+    // confusion (at least 0.3): when both bounds exceed max, so does the result.
+    if (Math.min(rowMin, prevMin + 0.3) > max) return max + 1;
+    prevMin = rowMin;
   }
-  return d[n]?.[m] ?? Math.max(n, m);
+  return d[n * w + m] ?? Math.max(n, m);
+}
+
+/** Characters OCR swaps for one another, collapsed to one (for candidate search, not scoring). */
+const SKELETON_MULTI: Array<[RegExp, string]> = [[/rn/g, 'm'], [/cl/g, 'd'], [/vv/g, 'w']];
+const SKELETON_CHAR: Record<string, string> = {
+  '1': 'l', i: 'l', j: 'l', '0': 'o', '5': 's', '2': 'z', '8': 'b', '6': 'b', '9': 'g', q: 'g', v: 'u', e: 'c',
+};
+
+/** The OCR skeleton of a folded key: "arnlodipine" and "amlodipine" have the same one. */
+export function ocrSkeleton(key: string): string {
+  let s = key;
+  for (const [re, to] of SKELETON_MULTI) s = s.replace(re, to);
+  let out = '';
+  for (const ch of s) out += SKELETON_CHAR[ch] ?? ch;
+  return out;
 }
 
 /** 0..1 similarity from the weighted distance. */

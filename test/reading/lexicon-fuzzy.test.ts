@@ -1,0 +1,134 @@
+/**
+ * The matcher on the repository lexicon (1,500+ brand products): OCR confusions, brand +
+ * strength, names cut short or with the strength glued on, the candidate index against a full
+ * scan, and false matches (words printed on prescriptions that are not medicines must not match).
+ */
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadLexiconFile } from '../../src/reading/lexicon/load.ts';
+import { Lexicon, strengthListed } from '../../src/reading/lexicon/match.ts';
+
+const file = loadLexiconFile();
+const lex = new Lexicon(file);
+const id = (name: string, strength?: string): string | null => lex.match(name, strength)?.drug.id ?? null;
+
+describe('OCR confusions', () => {
+  it.each([
+    ['Arnlodipine', 'amlodipine'], // rn ~ m
+    ['Omeprazo1e', 'omeprazole'], // l ~ 1
+    ['0meprazole', 'omeprazole'], // O ~ 0
+    ['IBUPROFEN', 'ibuprofen'],
+    ['Dic1ofenac', 'diclofenac'],
+    ['Cloxaci11in', 'cloxacillin'],
+    ['Metforrnin', 'metformin'],
+    ['5ERETIDE', 'salmeterol-fluticasone'], // 5 ~ S
+    ['Augrnentin', 'amoxicillin-clavulanic-acid'],
+    ['Klarnentin', 'amoxicillin-clavulanic-acid'],
+    ['Ceftriaxonc', 'ceftriaxone'], // e ~ c
+    ['Arnoxicilline', 'amoxicillin'],
+    ['Pantoprazoie', 'pantoprazole'], // l ~ i
+    ['Atorvastatln', 'atorvastatin'],
+  ])('%s → %s', (printed, want) => {
+    expect(id(printed)).toBe(want);
+  });
+
+  it('corrects the printed name to the lexicon spelling only for OCR confusions', () => {
+    expect(lex.match('Arnlodipine 5mg')?.corrected).toBe('Amlodipine 5mg');
+    expect(lex.match('KLAMENT1N')?.corrected).toBe('KLAMENTIN');
+    // A spelling variant is kept as printed.
+    expect(lex.match('Amoxicilin')?.changed).toBe(false);
+  });
+});
+
+describe('brands and strengths', () => {
+  it('matches a brand to its molecule, with its product (maker, strengths)', () => {
+    const m = lex.match('Klamentin 625mg');
+    expect(m?.drug.id).toBe('amoxicillin-clavulanic-acid');
+    expect(m?.kind).toBe('brand');
+    expect(m?.product?.maker).toBe('DHG Pharma');
+    expect(lex.match('Nexium', '40mg')).toMatchObject({ strengthKnown: true, product: { brand: 'Nexium' } });
+    expect(lex.match('Nexium', '75mg')?.strengthKnown).toBe(false);
+    expect(lex.match('Nexium')?.strengthKnown).toBeNull();
+  });
+
+  it('a short brand misread by one OCR confusion matches only with a strength it is sold in', () => {
+    // Ocid (omeprazole, 4 letters): "0cid" alone is too short to guess.
+    expect(id('0cid')).toBeNull();
+    expect(id('0cid', '20mg')).toBe('omeprazole');
+    expect(id('0cid', '500mg')).toBeNull();
+    expect(id('Razo', '20mg')).toBe('rabeprazole');
+  });
+
+  it('compares strengths written differently', () => {
+    expect(strengthListed('500 MG', ['500mg'])).toBe(true);
+    expect(strengthListed('0.5g', ['500mg'])).toBe(true);
+    expect(strengthListed('1g', ['1000mg'])).toBe(true);
+    expect(strengthListed('500mg', ['500mg+125mg'])).toBe(true);
+    expect(strengthListed('120mg', ['120mg/5ml'])).toBe(false);
+    expect(strengthListed('250mg', ['500mg'])).toBe(false);
+  });
+});
+
+describe('prefixes', () => {
+  it('a generic name cut short, or with its strength glued on, matches with a lower similarity', () => {
+    const cut = lex.match('Amoxicil');
+    expect(cut).toMatchObject({ method: 'prefix', drug: { id: 'amoxicillin' }, changed: false });
+    expect(cut?.similarity).toBeLessThan(0.9);
+    expect(lex.match('Amlodipine5mg')).toMatchObject({ method: 'prefix', drug: { id: 'amlodipine' } });
+    expect(lex.match('Paracetamol500')?.drug.id).toBe('paracetamol');
+  });
+
+  it('no guess when the cut name starts two molecules equally, and brands are not cut', () => {
+    // "Control" starts the brand Controloc (pantoprazole): a word, not a cut brand.
+    expect(lex.match('Control')).toBeNull();
+    expect(lex.match('Amox')).toBeNull();
+  });
+});
+
+describe('candidate index', () => {
+  /** Each name with one OCR confusion, deterministic. */
+  const CONFUSE: Array<[RegExp, string]> = [[/m/, 'rn'], [/l/, '1'], [/o/, '0'], [/d/, 'cl'], [/s/, '5'], [/e/, 'c'], [/i/, 'l']];
+  const names = file.drugs.flatMap((d, k) => [d.generic_name, ...(d.brands ?? [])].map((n, j) => {
+    const [re, to] = CONFUSE[(k + j) % CONFUSE.length] ?? [/x/, 'x'];
+    return n.replace(re, to);
+  }));
+
+  it('gives the same matches as comparing with every entry (on every name of the lexicon, misread)', () => {
+    expect(names.length).toBeGreaterThan(2000);
+    const sample = names.filter((_, i) => i % 5 === 0);
+    const differ = sample.filter((n) => lex.match(n)?.drug.id !== lex.match(n, null, { fullScan: true })?.drug.id);
+    expect(differ).toEqual([]);
+  });
+
+  it('finds the right molecule for ≥ 97 % of the misread names', () => {
+    let right = 0;
+    let k = 0;
+    file.drugs.forEach((d) => {
+      for (const _ of [d.generic_name, ...(d.brands ?? [])]) {
+        if (lex.match(names[k] ?? '')?.drug.id === d.id) right++;
+        k++;
+      }
+    });
+    expect(right / names.length).toBeGreaterThanOrEqual(0.97);
+  });
+});
+
+describe('false matches', () => {
+  const words = fs
+    .readFileSync(new URL('./fixtures/non-drug-words.txt', import.meta.url), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+
+  it('no word printed on prescriptions that is not a medicine matches the lexicon', () => {
+    expect(words.length).toBeGreaterThanOrEqual(200);
+    const matched = words.map((w) => [w, lex.match(w)] as const).filter(([, m]) => m !== null).map(([w, m]) => `${w} -> ${m?.variant ?? ''}`);
+    expect(matched).toEqual([]);
+  });
+
+  it('nor with one OCR confusion in it', () => {
+    const misread = words.map((w) => w.replace(/l/, '1').replace(/o/, '0'));
+    const matched = misread.map((w) => [w, lex.match(w)] as const).filter(([, m]) => m !== null).map(([w, m]) => `${w} -> ${m?.variant ?? ''}`);
+    expect(matched).toEqual([]);
+  });
+});
