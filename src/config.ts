@@ -16,6 +16,16 @@ export interface Config {
   appDatabaseUrl: string | undefined;
   /** The background jobs' login (role dastern_worker, the only one that may act as 'system'). Undefined → derived. */
   workerDatabaseUrl: string | undefined;
+  /**
+   * A streaming replica for the list and statistics reads (DATABASE_READ_URL); the service logs
+   * in there with its own login's user and password, whatever the URL says. Undefined → the primary.
+   */
+  readDatabaseUrl: string | undefined;
+  /**
+   * A direct connection (never a transaction pooler) for the live stream's LISTEN
+   * (DASTERN_LISTEN_DATABASE_URL, as the service's login). Undefined → the service's own URL.
+   */
+  listenDatabaseUrl: string | undefined;
   dataDir: string;
   host: string;
   port: number;
@@ -91,6 +101,10 @@ export interface JobsConfig {
   /** Cron expressions (minute resolution, Asia/Phnom_Penh) of the maintenance jobs. */
   cleanupSessionsCron: string;
   archivePrescriptionsCron: string;
+  /** Monthly partitions of the log tables made ahead of time (migration 030), by the daily job and at start. */
+  partitionMonthsAhead: number;
+  /** Months of dose logs and usage events kept attached; older months are archived (schema archive) by the monthly job; 0 → never. */
+  logRetentionMonths: number;
 }
 
 function parseCron(name: string, raw: string | undefined, fallback: string): string {
@@ -264,6 +278,8 @@ function parseJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     missedGraceMinutes: parseOptionalInteger('DASTERN_MISSED_GRACE_MINUTES', env.DASTERN_MISSED_GRACE_MINUTES, 1, 1440),
     cleanupSessionsCron: parseCron('DASTERN_CRON_CLEANUP_SESSIONS', env.DASTERN_CRON_CLEANUP_SESSIONS, '15 3 * * *'),
     archivePrescriptionsCron: parseCron('DASTERN_CRON_ARCHIVE', env.DASTERN_CRON_ARCHIVE, '30 3 1 * *'),
+    partitionMonthsAhead: parseInteger('DASTERN_PARTITION_MONTHS_AHEAD', env.DASTERN_PARTITION_MONTHS_AHEAD, 3, 1, 36),
+    logRetentionMonths: parseInteger('DASTERN_LOG_RETENTION_MONTHS', env.DASTERN_LOG_RETENTION_MONTHS, 24, 0, 1200),
   };
 }
 
@@ -325,6 +341,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: parseUrl('DATABASE_URL', env.DATABASE_URL),
     appDatabaseUrl: parseUrl('DASTERN_APP_DATABASE_URL', env.DASTERN_APP_DATABASE_URL),
     workerDatabaseUrl: parseUrl('DASTERN_WORKER_DATABASE_URL', env.DASTERN_WORKER_DATABASE_URL),
+    readDatabaseUrl: parseUrl('DATABASE_READ_URL', env.DATABASE_READ_URL),
+    listenDatabaseUrl: parseUrl('DASTERN_LISTEN_DATABASE_URL', env.DASTERN_LISTEN_DATABASE_URL),
     dataDir,
     host,
     port,

@@ -50,7 +50,7 @@ export class AdminService {
   constructor(private readonly s: Services) {}
 
   async statistics(request: FastifyRequest) {
-    return this.s.run(request, async (tx) => {
+    return this.s.runRead(request, async (tx) => {
       const users = await tx.query<Record<string, unknown>>('SELECT * FROM get_user_statistics()');
       const prescriptions = await tx.query<Record<string, unknown>>('SELECT * FROM get_prescription_statistics()');
       return {

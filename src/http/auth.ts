@@ -55,7 +55,7 @@ export function actorOf(request: FastifyRequest): Actor & { userId: string } {
   return { userId: request.auth.userId, role: request.auth.role };
 }
 
-const SESSION_CHECK = `
+export const SESSION_CHECK = `
   SELECT 1 FROM user_sessions s JOIN users u ON u.id = s.user_id
    WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
      AND u.is_active AND u.deleted_at IS NULL`;

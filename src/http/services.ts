@@ -20,6 +20,11 @@ export interface Services {
   requireAuth: RequireAuth;
   /** The signed-in request's RLS transaction (session checked first). */
   run: Run;
+  /**
+   * As `run`, for answers that may be slightly stale (lists, statistics): on the read replica
+   * when DATABASE_READ_URL is set (read-your-own-writes kept: src/http/read-your-writes.ts), else `run`.
+   */
+  runRead: Run;
   /** The encrypted photo store (absent when the prescription routes are not served). */
   files: FileStore | undefined;
   /** The jobs' login, for the API actions that act as 'system' (see AppDependencies.systemDb). */

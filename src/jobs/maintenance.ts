@@ -24,3 +24,22 @@ export function cleanupSignInThrottle(db: Database): Promise<number> {
 export function archivePrescriptions(db: Database, days: number): Promise<number> {
   return count(db, 'SELECT archive_old_prescriptions($1) AS n', [days]);
 }
+
+/** The partitioned log tables retention may archive (audit_logs stays whole: migration 030). */
+export const ARCHIVABLE_LOG_TABLES = ['medication_reminder_logs', 'usage_analytics'] as const;
+export type ArchivableLogTable = (typeof ARCHIVABLE_LOG_TABLES)[number];
+
+/** Monthly partitions of this month and `monthsAhead` next ones, for every log table (app_partitions_ensure). */
+export function ensurePartitions(db: Database, monthsAhead: number): Promise<number> {
+  return count(db, 'SELECT app_partitions_ensure($1) AS n', [monthsAhead]);
+}
+
+/**
+ * Retention: the months of `table` before the last `keepMonths` are detached and moved to schema
+ * archive (app_partitions_archive) — kept, never deleted. Returns the partitions moved.
+ */
+export function archiveLogPartitions(db: Database, table: ArchivableLogTable, keepMonths: number): Promise<Array<{ partition: string; rows: number }>> {
+  return db.withUser(SYSTEM, async (tx) => (await tx.query<{ partition_name: string; row_count: string }>(
+    'SELECT partition_name, row_count FROM app_partitions_archive($1, $2)', [table, keepMonths],
+  )).rows.map((r) => ({ partition: r.partition_name, rows: Number(r.row_count) })));
+}

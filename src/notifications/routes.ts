@@ -29,7 +29,7 @@ export async function notificationRoutes(app: App, s: Services): Promise<void> {
     },
   }, async (request) => {
     const actor = actorOf(request);
-    return s.run(request, (tx) => listNotifications(tx, actor.userId, request.query.unread_only ?? false, request.query.limit ?? 20, request.query.offset ?? 0));
+    return s.runRead(request, (tx) => listNotifications(tx, actor.userId, request.query.unread_only ?? false, request.query.limit ?? 20, request.query.offset ?? 0));
   });
 
   app.get('/notifications/unread-count', {
@@ -37,7 +37,7 @@ export async function notificationRoutes(app: App, s: Services): Promise<void> {
     schema: { tags: ['notifications'], summary: 'How many are unread', security, response: { 200: Type.Object({ unread: Type.Integer() }), ...problems(...AUTHED) } },
   }, async (request) => {
     const actor = actorOf(request);
-    return { unread: await s.run(request, (tx) => unreadCount(tx, actor.userId)) };
+    return { unread: await s.runRead(request, (tx) => unreadCount(tx, actor.userId)) };
   });
 
   app.post('/notifications/:id/read', {

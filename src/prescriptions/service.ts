@@ -141,7 +141,7 @@ export class PrescriptionService {
     const actor = actorOf(request);
     // An explicit scope lets the patient_id index serve the list; RLS still decides what is visible.
     const patientId = filter.patient_id ?? (actor.role === 'patient' ? actor.userId : undefined);
-    return this.s.run(request, async (tx) => {
+    return this.s.runRead(request, async (tx) => {
       const { rows, total } = await q.listPrescriptions(tx, {
         patientId, sharedWithDoctor: actor.role === 'doctor', status: filter.status, limit: filter.limit, offset: filter.offset,
       });
