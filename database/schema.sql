@@ -3728,6 +3728,11 @@ GRANT SELECT (doctor_verified_at) ON users TO dastern_app;
 --  * app_partitions_ensure(months_ahead) makes the partitions of this month and the next ones
 --    (the maintenance job daily and `dastern maintenance partitions`; `dastern serve` at start).
 --    A month whose rows already sit in the default partition is left there and named in a WARNING.
+--  * Partitions get RLS enabled and forced with no policy of their own: the service's roles reach
+--    the rows only through the parent (its policies; they have no grant on a partition).
+--  * A writer's audit time is still not its own (trg_audit_logs_prepare): a time of this month is
+--    replaced by the clock as before; one of another month is refused (a BEFORE trigger may not
+--    move a row to another partition), where 012 replaced it silently.
 --  * Retention archives, never deletes: app_partitions_archive(table, keep_months) DETACHes the
 --    months before the kept ones of medication_reminder_logs or usage_analytics and moves them
 --    to schema `archive` (no grants to the service's roles; the rows stay, with their foreign
@@ -3778,6 +3783,8 @@ BEGIN
     RETURN false;
   END IF;
   EXECUTE format('CREATE TABLE public.%I PARTITION OF public.%I FOR VALUES FROM (%L) TO (%L)', v_name, p_table, v_from, v_to);
+  -- read and written through the parent (its policies); directly, by no one but the owner
+  EXECUTE format('ALTER TABLE public.%I ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', v_name);
   RETURN true;
 END
 $$;
@@ -3873,6 +3880,7 @@ DECLARE
   m date := date_trunc('month', coalesce(least(p_oldest, now()), now()) AT TIME ZONE 'UTC')::date;
 BEGIN
   EXECUTE format('CREATE TABLE public.%I PARTITION OF public.%I DEFAULT', p_table || '_default', p_table);
+  EXECUTE format('ALTER TABLE public.%I ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', p_table || '_default');
   WHILE m <= (date_trunc('month', now() AT TIME ZONE 'UTC') + interval '3 months')::date LOOP
     PERFORM public.app_partition_create(p_table, m);
     m := (m + interval '1 month')::date;
