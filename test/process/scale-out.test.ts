@@ -38,6 +38,8 @@ async function fetchWithHeaders(url: string, init: RequestInit): Promise<{ statu
 
 describe.skipIf(missing !== undefined)('two serve and two worker processes, a primary, a streaming replica and PgBouncer', () => {
   it('reads from the replica, fans the live stream out, survives a killed worker, dispatches each dose once', async () => {
+    const t0 = Date.now();
+    const phase = (what: string) => console.log(`scale-out: ${what} at ${Math.round((Date.now() - t0) / 1000)} s`);
     const cluster = await startCluster({ primary: 41650, replica: 41651, bouncer: 41652 }, DB);
     const smtp = await startSmtp();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-scale-'));
@@ -64,7 +66,7 @@ describe.skipIf(missing !== undefined)('two serve and two worker processes, a pr
         DASTERN_SMTP_URL: smtp.url,
         DASTERN_RUN_WORKERS: 'false',
         DASTERN_DISPATCH_INTERVAL_SECONDS: '1',
-        DASTERN_READING_TIMEOUT_SECONDS: '15', DASTERN_READING_RETRY_DELAY_SECONDS: '1', DASTERN_QUEUE_MAINTENANCE_SECONDS: '1',
+        DASTERN_READING_TIMEOUT_SECONDS: '30', DASTERN_READING_RETRY_DELAY_SECONDS: '1', DASTERN_QUEUE_MAINTENANCE_SECONDS: '1',
       };
       const serveA = dastern(['serve'], { ...env, PORT: String(portA) });
       const serveB = dastern(['serve'], { ...env, PORT: String(portB) });
@@ -74,6 +76,7 @@ describe.skipIf(missing !== undefined)('two serve and two worker processes, a pr
       const worker1 = dastern(['worker'], env);
       procs.push(worker1);
       await worker1.waitForLine('worker 1 started', (l) => l.msg === 'DasTern workers started', 120_000);
+      phase('cluster, PgBouncer, two serve and one worker up');
       const a = new Client(`http://127.0.0.1:${portA}`);
       const b = new Client(`http://127.0.0.1:${portB}`);
 
@@ -86,6 +89,7 @@ describe.skipIf(missing !== undefined)('two serve and two worker processes, a pr
         return r.rowCount ? true : undefined;
       }, 60_000, 50);
       worker1.kill();
+      const killedAt = Date.now();
       expect((await worker1.exited).signal).toBe('SIGKILL');
       const worker2 = dastern(['worker'], env);
       procs.push(worker2);
@@ -96,7 +100,9 @@ describe.skipIf(missing !== undefined)('two serve and two worker processes, a pr
       expect(read.status).toBe('ocr_completed');
       const job = (await owner.query<{ state: string; retry_count: number }>(
         "SELECT state, retry_count FROM pgboss.job WHERE name = 'prescription-read' AND data->>'prescriptionId' = $1", [upload.body.id])).rows[0];
-      expect(job?.state).toBe('completed');
+      const readLines = worker2.lines().filter((l) => l.job === 'prescription-read' || l.level >= 40).map((l) => JSON.stringify(l)).join('\n');
+      console.log(`scale-out: killed worker's reading finished by the next worker ${Math.round((Date.now() - killedAt) / 1000)} s after the kill`);
+      expect(job?.state, readLines).toBe('completed');
       expect(job?.retry_count).toBeGreaterThanOrEqual(1);   // the killed attempt expired and was retried
       expect(worker2.lines().some((l) => l.job === 'prescription-read' && l.outcome !== undefined)).toBe(true);
       const worker3 = dastern(['worker'], env);
@@ -104,6 +110,7 @@ describe.skipIf(missing !== undefined)('two serve and two worker processes, a pr
       await worker3.waitForLine('worker 3 started', (l) => l.msg === 'DasTern workers started', 120_000);
 
       // ---- the list on B comes from the replica: its replay paused, B's list misses a fresh write
+      phase('reading recovered');
       const live = await b.stream(patient.token);
       try {
         await poll('the stream on B', async () => (live.events.some((e) => e.event === 'ready') ? true : undefined), 10_000, 50);
@@ -151,6 +158,7 @@ describe.skipIf(missing !== undefined)('two serve and two worker processes, a pr
         await one.close();
       }
 
+      phase('replica reads and live fan-out checked');
       // ---- every due dose, once, with two workers dispatching every second
       const since = (await owner.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
       const due = await owner.query<{ id: string }>(
@@ -174,6 +182,7 @@ describe.skipIf(missing !== undefined)('two serve and two worker processes, a pr
       expect(rounds(worker2)).toBeGreaterThan(0);
       expect(rounds(worker3)).toBeGreaterThan(0);
 
+      phase(`${dispatched} doses dispatched once each`);
       for (const p of [serveA, serveB, worker2, worker3]) expect(p.lines().filter((l) => l.level >= 50), p.output().slice(-3000)).toEqual([]);
       for (const p of [serveA, serveB, worker2, worker3]) p.proc.kill('SIGTERM');
       for (const p of [serveA, serveB, worker2, worker3]) expect(await p.exited, p.output().slice(-3000)).toEqual({ code: 0, signal: null });
