@@ -39,8 +39,10 @@ async function fetchWithHeaders(url: string, init: RequestInit): Promise<{ statu
 describe.skipIf(missing !== undefined)('two serve and two worker processes, a primary, a streaming replica and PgBouncer', () => {
   it('reads from the replica, fans the live stream out, survives a killed worker, dispatches each dose once', async () => {
     const t0 = Date.now();
+    // the phases' times, for the report (never asserted)
     const phase = (what: string) => console.log(`scale-out: ${what} at ${Math.round((Date.now() - t0) / 1000)} s`);
     const cluster = await startCluster({ primary: 41650, replica: 41651, bouncer: 41652 }, DB);
+    phase('primary, replica and PgBouncer up');
     const smtp = await startSmtp();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-scale-'));
     const procs: Proc[] = [];
@@ -53,6 +55,7 @@ describe.skipIf(missing !== undefined)('two serve and two worker processes, a pr
       await ensureLogin(cluster.primaryUrl(DB), 'dastern_app', 'trust');
       await ensureLogin(cluster.primaryUrl(DB), 'dastern_worker', 'trust');
 
+      phase('migrated and seeded');
       const [portA, portB] = [await freePort(), await freePort()];
       const env: Record<string, string> = {
         NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1',
@@ -70,11 +73,10 @@ describe.skipIf(missing !== undefined)('two serve and two worker processes, a pr
       };
       const serveA = dastern(['serve'], { ...env, PORT: String(portA) });
       const serveB = dastern(['serve'], { ...env, PORT: String(portB) });
-      procs.push(serveA, serveB);
+      const worker1 = dastern(['worker'], env);
+      procs.push(serveA, serveB, worker1);
       await serveA.waitForLine('A listening', (l) => l.msg === 'DasTern is listening', 120_000);
       await serveB.waitForLine('B listening', (l) => l.msg === 'DasTern is listening', 120_000);
-      const worker1 = dastern(['worker'], env);
-      procs.push(worker1);
       await worker1.waitForLine('worker 1 started', (l) => l.msg === 'DasTern workers started', 120_000);
       phase('cluster, PgBouncer, two serve and one worker up');
       const a = new Client(`http://127.0.0.1:${portA}`);
