@@ -13,7 +13,7 @@ import { Type } from '@sinclair/typebox';
 import { loadConfig, resolveJwtSecret, type Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { ReadReplica } from '../db/read-replica.ts';
-import { LSN_HEADER, MIN_LSN_HEADER, readYourWrites } from './read-your-writes.ts';
+import { LSN_HEADER, MIN_LSN_HEADER, readMetrics, readYourWrites } from './read-your-writes.ts';
 import type { Logger } from '../log.ts';
 import { RouteLogController } from './request-log.ts';
 import { TokenService } from '../auth/tokens.ts';
@@ -194,7 +194,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     systemDb: deps.systemDb ?? deps.db,
   };
 
-  registerMetrics(app as unknown as FastifyInstance, { pool: deps.db.pool, queueDepth: deps.queueDepth, token: api.metricsToken });
+  const registry = registerMetrics(app as unknown as FastifyInstance, { pool: deps.db.pool, queueDepth: deps.queueDepth, token: api.metricsToken });
+  if (deps.readDb) readMetrics(registry, deps.readDb);
 
   app.get(`${API_PREFIX}/health`, {
     schema: {

@@ -7,6 +7,7 @@
  * the replica has replayed that far.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Gauge, type Registry } from 'prom-client';
 import type { Tx } from '../db/database.ts';
 import { lsnValue, type ReadReplica } from '../db/read-replica.ts';
 import { SESSION_CHECK, actorOf, requestMeta, type Run } from './auth.ts';
@@ -57,6 +58,20 @@ function minLsnOf(request: FastifyRequest, recent: RecentWrites): bigint | undef
     request.auth ? recent.get(request.auth.sessionId) : undefined,
   ].filter((v): v is bigint => v !== undefined);
   return candidates.length === 0 ? undefined : candidates.reduce((a, b) => (a > b ? a : b));
+}
+
+/** `dastern_db_reads_served{target}`: the runRead transactions each side served since start. */
+export function readMetrics(registry: Registry, replica: ReadReplica): void {
+  new Gauge({
+    name: 'dastern_db_reads_served',
+    help: 'List and statistics reads (runRead) served by the read replica or, when it was behind, unreachable or refused, by the primary',
+    labelNames: ['target'] as const,
+    registers: [registry],
+    collect() {
+      this.set({ target: 'replica' }, replica.served.replica);
+      this.set({ target: 'primary' }, replica.served.primary);
+    },
+  });
 }
 
 /**

@@ -141,8 +141,11 @@ describe.skipIf(missing !== undefined)('two serve and two worker processes, a pr
         expect((await owner.query("SELECT action FROM audit_logs WHERE request_id = 'scale-out-list-1'")).rows).toEqual([{ action: 'read' }]);
         await replicaOwner.query('SELECT pg_wal_replay_resume()');
         await poll('the replica to catch up', async () => ((await listOnB()).includes(noteId) ? true : undefined), 30_000, 200);
-        const onReplica = await replicaOwner.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE usename = 'dastern_app'");
-        expect(Number(onReplica.rows[0]!.n)).toBeGreaterThan(0);
+        // B's own count: reads on the replica, and the one sent to the primary by the writer's position
+        const metrics = await (await fetch(`http://127.0.0.1:${portB}/metrics`)).text();
+        const served = (target: string) => Number(new RegExp(`^dastern_db_reads_served\\{target="${target}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? -1);
+        expect(served('replica')).toBeGreaterThanOrEqual(3);
+        expect(served('primary')).toBeGreaterThanOrEqual(1);
       } finally {
         live.close();
         await replicaOwner.query('SELECT pg_wal_replay_resume()').catch(() => undefined);
