@@ -241,15 +241,19 @@ CREATE INDEX idx_audit_logs_table_name_resource_id ON audit_logs (table_name, re
 -- As 012's, but a writer's time is replaced only when it is not the fresh default: a partition
 -- is chosen before a BEFORE trigger runs, and a time moved into another month there would fail
 -- the insert ("moving row to another partition"). A forged time (older than a second or ahead)
--- is still replaced by the clock; one of another month then fails the insert.
+-- is still replaced by the clock; one of another month then fails the insert. The owner's direct
+-- SQL keeps its time (it could as well disable the trigger): an UPDATE that moves a row to
+-- another month re-inserts it there through this trigger, which must not fail (verify then
+-- names the row, as before).
 CREATE OR REPLACE FUNCTION trg_audit_logs_prepare() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 BEGIN
   PERFORM pg_catalog.pg_current_xact_id();
   NEW.seq := pg_catalog.nextval('public.audit_logs_seq');
-  IF NEW.created_at IS NULL OR NEW.created_at > pg_catalog.clock_timestamp()
-     OR NEW.created_at < pg_catalog.clock_timestamp() - interval '1 second' THEN
+  IF (NEW.created_at IS NULL OR NEW.created_at > pg_catalog.clock_timestamp()
+      OR NEW.created_at < pg_catalog.clock_timestamp() - interval '1 second')
+     AND NOT public.app_is_direct_sql() THEN
     NEW.created_at := pg_catalog.clock_timestamp();
   END IF;
   NEW.redacted_at := NULL;

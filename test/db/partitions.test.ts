@@ -107,6 +107,18 @@ describe('partitions ahead, routing, the upsert target', () => {
     expect(part.rows.map((p) => p.part)).toEqual([`audit_logs_p${month(0)}`]);
     await t().owner.query('SELECT app_audit_seal()');
     expect((await t().owner.query('SELECT ok FROM app_audit_verify()')).rows[0].ok).toBe(true);
+    // back-dating a sealed row into another month moves it to another partition: verify names it
+    const c = await t().owner.connect();
+    try {
+      const seq = (await c.query<{ seq: string }>("SELECT seq::text FROM audit_logs WHERE request_id = 'partition-test'")).rows[0]!.seq;
+      await c.query('BEGIN');
+      const moved = await c.query<{ part: string }>("UPDATE audit_logs SET created_at = created_at - interval '40 days' WHERE seq = $1 RETURNING tableoid::regclass::text AS part", [seq]);
+      expect(moved.rows[0]!.part).not.toBe(`audit_logs_p${month(0)}`);
+      expect((await c.query('SELECT ok, first_bad_seq::text AS seq FROM app_audit_verify()')).rows[0]).toEqual({ ok: false, seq });
+    } finally {
+      await c.query('ROLLBACK');
+      c.release();
+    }
   });
 });
 

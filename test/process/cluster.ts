@@ -60,7 +60,7 @@ export async function startCluster(ports: { primary: number; replica: number; bo
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await pg('initdb', ['-D', primary, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
+    await pg('initdb', ['-D', primary, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
     fs.appendFileSync(path.join(primary, 'postgresql.conf'), [
       `port = ${ports.primary}`, "listen_addresses = '127.0.0.1'", `unix_socket_directories = '${dir}'`,
       'wal_level = replica', 'max_wal_senders = 4', 'hot_standby = on', 'max_connections = 200', 'fsync = off',
@@ -69,7 +69,7 @@ export async function startCluster(ports: { primary: number; replica: number; bo
     await pg('pg_ctl', ['-D', primary, '-l', path.join(dir, 'primary.log'), '-w', 'start']);
     started.push(primary);
     await pg('psql', ['-h', '127.0.0.1', '-p', String(ports.primary), '-U', 'postgres', '-qc', `CREATE DATABASE ${database}`]);
-    await pg('pg_basebackup', ['-h', '127.0.0.1', '-p', String(ports.primary), '-U', 'postgres', '-D', replica, '-R', '-X', 'stream']);
+    await pg('pg_basebackup', ['-h', '127.0.0.1', '-p', String(ports.primary), '-U', 'postgres', '-D', replica, '-R', '-X', 'stream', '--checkpoint=fast', '--no-sync']);
     fs.appendFileSync(path.join(replica, 'postgresql.auto.conf'), `port = ${ports.replica}\n`);
     await pg('pg_ctl', ['-D', replica, '-l', path.join(dir, 'replica.log'), '-w', 'start']);
     started.push(replica);
