@@ -82,7 +82,14 @@ export function readYourWrites(app: FastifyInstance, replica: ReadReplica): Run 
   const recent = new RecentWrites();
   app.addHook('onSend', async (request, reply, payload) => {
     if (!WRITES.has(request.method) || reply.statusCode >= 400 || !request.url.startsWith('/api/')) return payload;
-    const lsn = await replica.primaryLsn();
+    let lsn: string;
+    try {
+      lsn = await replica.primaryLsn();
+    } catch (err) {
+      // the write is done: its answer goes out without a position (her next reads may be a moment stale)
+      request.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'no WAL position for read-your-writes');
+      return payload;
+    }
     const value = lsnValue(lsn);
     if (request.auth && value !== undefined) recent.note(request.auth.sessionId, value);
     reply.header(LSN_HEADER, lsn);
