@@ -11,11 +11,15 @@
 #   chromium           the browser the web app's tests drive (playwright-core, test/web/; no
 #                      browser download) and that renders the AI reports' PDFs (src/ai/pdf.ts)
 #   poppler-utils      pdftoppm / pdftotext: the report tests render and read the PDFs
+#   postgresql-15      initdb, pg_ctl, pg_basebackup, psql in /usr/lib/postgresql/15/bin: the
+#                      scale-out test makes a primary and a streaming replica with them
+#                      (test/process/scale-out.test.ts)
+#   pgbouncer          the connection pooler (1.18, transaction mode) that test puts in front of both
 # Idempotent and quiet when everything is already there; `apt-get update` only when something
 # is missing. Used by .ci/run and by developers on a fresh machine.
 set -euo pipefail
 
-PACKAGES=(tesseract-ocr-khm fonts-khmeros tesseract-ocr fonts-humor-sans chromium poppler-utils)
+PACKAGES=(tesseract-ocr-khm fonts-khmeros tesseract-ocr fonts-humor-sans chromium poppler-utils postgresql-15 pgbouncer)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

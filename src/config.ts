@@ -16,6 +16,16 @@ export interface Config {
   appDatabaseUrl: string | undefined;
   /** The background jobs' login (role dastern_worker, the only one that may act as 'system'). Undefined → derived. */
   workerDatabaseUrl: string | undefined;
+  /**
+   * A streaming replica for the list and statistics reads (DATABASE_READ_URL); the service logs
+   * in there with its own login's user and password, whatever the URL says. Undefined → the primary.
+   */
+  readDatabaseUrl: string | undefined;
+  /**
+   * A direct connection (never a transaction pooler) for the live stream's LISTEN
+   * (DASTERN_LISTEN_DATABASE_URL, as the service's login). Undefined → the service's own URL.
+   */
+  listenDatabaseUrl: string | undefined;
   dataDir: string;
   host: string;
   port: number;
@@ -101,6 +111,10 @@ export interface JobsConfig {
   archivePrescriptionsCron: string;
   /** The monthly archive job archives prescriptions older than this many days. */
   archiveAfterDays: number;
+  /** Monthly partitions of the log tables made ahead of time (migration 030), by the daily job and at start. */
+  partitionMonthsAhead: number;
+  /** Months of dose logs and usage events kept attached; older months are archived (schema archive) by the monthly job; 0 → never. */
+  logRetentionMonths: number;
 }
 
 function parseCron(name: string, raw: string | undefined, fallback: string): string {
@@ -275,6 +289,8 @@ function parseJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     cleanupSessionsCron: parseCron('DASTERN_CRON_CLEANUP_SESSIONS', env.DASTERN_CRON_CLEANUP_SESSIONS, '15 3 * * *'),
     archivePrescriptionsCron: parseCron('DASTERN_CRON_ARCHIVE', env.DASTERN_CRON_ARCHIVE, '30 3 1 * *'),
     archiveAfterDays: parseInteger('DASTERN_ARCHIVE_AFTER_DAYS', env.DASTERN_ARCHIVE_AFTER_DAYS, 365, 1, 36_500),
+    partitionMonthsAhead: parseInteger('DASTERN_PARTITION_MONTHS_AHEAD', env.DASTERN_PARTITION_MONTHS_AHEAD, 3, 1, 36),
+    logRetentionMonths: parseInteger('DASTERN_LOG_RETENTION_MONTHS', env.DASTERN_LOG_RETENTION_MONTHS, 24, 0, 1200),
   };
 }
 
@@ -337,6 +353,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: parseUrl('DATABASE_URL', env.DATABASE_URL),
     appDatabaseUrl: parseUrl('DASTERN_APP_DATABASE_URL', env.DASTERN_APP_DATABASE_URL),
     workerDatabaseUrl: parseUrl('DASTERN_WORKER_DATABASE_URL', env.DASTERN_WORKER_DATABASE_URL),
+    readDatabaseUrl: parseUrl('DATABASE_READ_URL', env.DATABASE_READ_URL),
+    listenDatabaseUrl: parseUrl('DASTERN_LISTEN_DATABASE_URL', env.DASTERN_LISTEN_DATABASE_URL),
     dataDir,
     host,
     port,

@@ -10,6 +10,7 @@ import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { prepareDatabase } from './db/bootstrap.ts';
 import { Database } from './db/database.ts';
+import { ReadReplica } from './db/read-replica.ts';
 import { buildApp } from './http/app.ts';
 import { listenOnSockets, type Listeners } from './http/listen.ts';
 import { NotificationHub } from './notifications/hub.ts';
@@ -22,6 +23,7 @@ import { loadFileKey } from './files/key.ts';
 import { installQueues, startQueue, type ReadingQueueTuning } from './jobs/queue.ts';
 import { readingEnqueuer, startWorkers, type RunningWorkers, type WorkerDeps } from './jobs/workers.ts';
 import { bakongPollEnqueuer, paymentMailEnqueuer } from './billing/jobs.ts';
+import { ensurePartitions } from './jobs/maintenance.ts';
 import { closeSharedReader, readPrescription } from './reading/index.ts';
 import { createMailer } from './mail/mailer.ts';
 import { createDeliverer } from './delivery/index.ts';
@@ -32,14 +34,27 @@ export function jobsTuning(config: Config): ReadingQueueTuning {
 }
 
 /** The schedule knobs of config.jobs, for startWorkers (shared with `dastern worker`). */
-export function scheduleOptions(config: Config): Pick<WorkerDeps, 'dispatchIntervalSeconds' | 'missedGraceMinutes' | 'cleanupSessionsCron' | 'archivePrescriptionsCron' | 'archiveAfterDays'> {
+export function scheduleOptions(
+  config: Config,
+): Pick<WorkerDeps, 'dispatchIntervalSeconds' | 'missedGraceMinutes' | 'cleanupSessionsCron' | 'archivePrescriptionsCron' | 'archiveAfterDays' | 'partitionMonthsAhead' | 'logRetentionMonths'> {
   return {
     archiveAfterDays: config.jobs.archiveAfterDays,
+    partitionMonthsAhead: config.jobs.partitionMonthsAhead,
+    logRetentionMonths: config.jobs.logRetentionMonths,
     dispatchIntervalSeconds: config.jobs.dispatchIntervalSeconds,
     missedGraceMinutes: config.jobs.missedGraceMinutes,
     cleanupSessionsCron: config.jobs.cleanupSessionsCron,
     archivePrescriptionsCron: config.jobs.archivePrescriptionsCron,
   };
+}
+
+/** The replica's URL with the service's own user and password (never another login's). */
+export function replicaLogin(readUrl: string, appUrl: string): string {
+  const read = new URL(readUrl);
+  const app = new URL(appUrl);
+  read.username = app.username;
+  read.password = app.password;
+  return read.toString();
 }
 
 export interface RunningServer {
@@ -52,7 +67,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const db = new Database(urls.appUrl);
   // background work: the only login whose 'system' context counts (migration 014)
   const jobsDb = new Database(urls.workerUrl, { max: 10 });
-  const hub = new NotificationHub(urls.appUrl, logger);
+  // lists and statistics on the replica; LISTEN on a direct connection (a transaction pooler drops it)
+  const readDb = config.readDatabaseUrl === undefined ? undefined : new ReadReplica(db, new Database(replicaLogin(config.readDatabaseUrl, urls.appUrl)));
+  const hub = new NotificationHub(config.listenDatabaseUrl === undefined ? urls.appUrl : replicaLogin(config.listenDatabaseUrl, urls.appUrl), logger);
   const files = new FileStore(`${config.dataDir}/files`, loadFileKey(config));
   // One mailer for the API (verification, reset) and the delivery workers (notifications).
   const mailer = createMailer({ smtpUrl: config.api.smtpUrl, from: config.api.mailFrom, outboxDir: `${config.dataDir}/outbox`, logger });
@@ -70,6 +87,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     mailer.close();
     await hub.stop();
     await db.close();
+    await readDb?.replica.close();
     await jobsDb.close();
     await backups?.stop();
     await urls.embedded?.stop();
@@ -77,6 +95,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   try {
     sealer = startAuditSealer(jobsDb, logger, config.jobs.auditSealIntervalMs);
     await installQueues(urls.ownerUrl, jobsTuning(config));
+    // the log tables' months ahead exist before any write (the daily job keeps them ahead)
+    await ensurePartitions(jobsDb, config.jobs.partitionMonthsAhead);
     const runWorkers = config.jobs.runWorkers;
     boss = await startQueue(urls.workerUrl, { supervise: runWorkers, maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds },
       (err) => logger.error({ err: err.message }, 'job queue error'));
@@ -95,7 +115,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await hub.start();
     const queue = boss;
     app = await buildApp({
-      db, systemDb: jobsDb, logger, config, hub, mailer,
+      db, systemDb: jobsDb, readDb, logger, config, hub, mailer,
       prescriptions: { files, enqueueReading: readingEnqueuer(queue) },
       queueDepth: () => queue.getQueueSize('prescription-read'),
       billing: { enqueuePoll: bakongPollEnqueuer(queue), enqueueMail: paymentMailEnqueuer(queue) },

@@ -38,7 +38,7 @@ function numbers(row: Record<string, unknown> | undefined, columns: readonly str
 
 export class AdminService {
   async statistics(ctx: RequestContext) {
-    return ctx.run(async (tx) => {
+    return ctx.runRead(async (tx) => {
       const users = await sq.userStatistics(tx);
       const prescriptions = await sq.prescriptionStatistics(tx);
       return {

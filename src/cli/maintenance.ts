@@ -4,7 +4,7 @@ import { commandLogLevel, loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { prepareDatabase } from '../db/bootstrap.ts';
 import { Database } from '../db/database.ts';
-import { archivePrescriptions, cleanupSessions, cleanupSignInThrottle } from '../jobs/maintenance.ts';
+import { ARCHIVABLE_LOG_TABLES, archiveLogPartitions, archivePrescriptions, cleanupSessions, cleanupSignInThrottle, ensurePartitions } from '../jobs/maintenance.ts';
 
 async function asSystem<T>(fn: (db: Database) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -41,4 +41,27 @@ export function registerMaintenanceCommands(program: Command): void {
       const n = await asSystem((db) => archivePrescriptions(db, opts.days));
       process.stdout.write(`prescriptions archived: ${n}\n`);
     });
+  m.command('partitions')
+    .description('make the monthly partitions of the log tables for this month and the next N (app_partitions_ensure)')
+    .option('--ahead <n>', 'months ahead', (v) => wholeNumber('--ahead', v, 0, 36), loadConfig().jobs.partitionMonthsAhead)
+    .action(async (opts: { ahead: number }) => {
+      const n = await asSystem((db) => ensurePartitions(db, opts.ahead));
+      process.stdout.write(`partitions made: ${n}\n`);
+    });
+  m.command('archive-logs')
+    .description('move the months of dose logs and usage events before the last N to schema archive (detached, never deleted)')
+    .requiredOption('--keep-months <n>', 'months kept attached, this one included', (v) => wholeNumber('--keep-months', v, 1, 1200))
+    .action(async (opts: { keepMonths: number }) => {
+      for (const table of ARCHIVABLE_LOG_TABLES) {
+        const moved = await asSystem((db) => archiveLogPartitions(db, table, opts.keepMonths));
+        for (const p of moved) process.stdout.write(`archived ${p.partition}: ${p.rows} rows\n`);
+        process.stdout.write(`${table}: ${moved.length} partitions archived\n`);
+      }
+    });
+}
+
+function wholeNumber(name: string, v: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number (${min}-${max})`);
+  return n;
 }

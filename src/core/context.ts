@@ -33,4 +33,9 @@ export interface RequestContext extends Actor {
   readonly log: Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
   /** Runs fn in the user's RLS transaction (session checked first). */
   run<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * As `run`, for answers that may be slightly stale (lists, statistics): on the read replica
+   * when DATABASE_READ_URL is set (the user's own writes stay visible), else the same as `run`.
+   */
+  runRead<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
 }

@@ -12,6 +12,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Type } from '@sinclair/typebox';
 import { loadConfig, resolveJwtSecret, type Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import type { ReadReplica } from '../db/read-replica.ts';
+import { LSN_HEADER, MIN_LSN_HEADER, readMetrics, readYourWrites } from './read-your-writes.ts';
 import type { Logger } from '../log.ts';
 import { RouteLogController } from './request-log.ts';
 import { TokenService } from '../auth/tokens.ts';
@@ -65,6 +67,11 @@ export interface AppDependencies {
    * be 'system' (migration 014). Without it those actions fail closed.
    */
   systemDb?: Database;
+  /**
+   * The read replica (DATABASE_READ_URL) beside `db`, for the list and statistics routes
+   * (`Services.runRead`); without it they read the primary.
+   */
+  readDb?: ReadReplica;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -140,8 +147,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     origin: (origin, cb) => cb(null, origin !== undefined && api.corsOrigins.includes(origin)),
     credentials: false,
     methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'x-platform', 'x-app-version', 'last-event-id'],
-    exposedHeaders: ['x-request-id', 'retry-after'],
+    allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'x-platform', 'x-app-version', 'last-event-id', MIN_LSN_HEADER],
+    exposedHeaders: ['x-request-id', 'retry-after', LSN_HEADER],
     maxAge: 600,
   });
   await app.register(rateLimit, {
@@ -172,6 +179,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const tokens = new TokenService(resolveJwtSecret(config), api.accessTokenTtlSeconds);
   const mailer = deps.mailer ?? createMailer({ smtpUrl: api.smtpUrl, from: api.mailFrom, outboxDir: `${config.dataDir}/outbox`, logger: deps.logger });
   const run = makeRun(deps.db);
+  const runRead = deps.readDb ? readYourWrites(app as unknown as FastifyInstance, deps.readDb) : run;
   const services: Services = {
     config,
     db: deps.db,
@@ -182,12 +190,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     hub: deps.hub,
     requireAuth: makeRequireAuth(tokens),
     run,
-    context: makeContext(run),
+    runRead,
+    context: makeContext(run, runRead),
     files: deps.prescriptions?.files,
     systemDb: deps.systemDb ?? deps.db,
   };
 
-  registerMetrics(app as unknown as FastifyInstance, { pool: deps.db.pool, queueDepth: deps.queueDepth, token: api.metricsToken });
+  const registry = registerMetrics(app as unknown as FastifyInstance, { pool: deps.db.pool, queueDepth: deps.queueDepth, token: api.metricsToken });
+  if (deps.readDb) readMetrics(registry, deps.readDb);
 
   app.get(`${API_PREFIX}/health`, {
     schema: {

@@ -83,7 +83,7 @@ export type RequireAuth = ReturnType<typeof makeRequireAuth>;
  * The plain context a service takes (src/core/context.ts), built from a signed-in request:
  * routes translate HTTP into it, so services never see Fastify.
  */
-export function makeContext(run: Run) {
+export function makeContext(run: Run, runRead: Run = run) {
   return function contextOf(request: FastifyRequest): RequestContext {
     if (request.auth === null) throw unauthorized();
     const ua = request.headers['user-agent'];
@@ -97,6 +97,7 @@ export function makeContext(run: Run) {
       userAgent: typeof ua === 'string' ? ua : undefined,
       log: request.log,
       run: (fn) => run(request, fn),
+      runRead: (fn) => runRead(request, fn),
     };
   };
 }

@@ -16,6 +16,11 @@ export interface Services extends AuthDeps {
   run: Run;
   /** The plain context services take (src/core/context.ts), built from a signed-in request. */
   context: ContextOf;
+  /**
+   * As `run`, for answers that may be slightly stale (lists, statistics): on the read replica
+   * when DATABASE_READ_URL is set (read-your-own-writes kept: src/http/read-your-writes.ts), else `run`.
+   */
+  runRead: Run;
   /** The encrypted photo store (absent when the prescription routes are not served). */
   files: FileStore | undefined;
   /** The jobs' login, for the API actions that act as 'system' (see AppDependencies.systemDb). */

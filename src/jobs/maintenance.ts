@@ -5,6 +5,7 @@
 import type { Database } from '../db/database.ts';
 import { cleanupExpiredSessions, cleanupThrottle } from '../auth/queries.ts';
 import { archiveOldPrescriptions } from '../prescriptions/queries.ts';
+import { archivePartitionsSql, ensurePartitionsSql } from '../db/partitions.ts';
 
 const SYSTEM = { userId: null, role: 'system' } as const;
 
@@ -21,4 +22,21 @@ export function cleanupSignInThrottle(db: Database): Promise<number> {
 /** Prescriptions older than `days` archived (archive_old_prescriptions). */
 export function archivePrescriptions(db: Database, days: number): Promise<number> {
   return db.withUser(SYSTEM, (tx) => archiveOldPrescriptions(tx, days));
+}
+
+/** The partitioned log tables retention may archive (audit_logs stays whole: migration 030). */
+export const ARCHIVABLE_LOG_TABLES = ['medication_reminder_logs', 'usage_analytics'] as const;
+export type ArchivableLogTable = (typeof ARCHIVABLE_LOG_TABLES)[number];
+
+/** Monthly partitions of this month and `monthsAhead` next ones, for every log table (app_partitions_ensure). */
+export function ensurePartitions(db: Database, monthsAhead: number): Promise<number> {
+  return db.withUser(SYSTEM, (tx) => ensurePartitionsSql(tx, monthsAhead));
+}
+
+/**
+ * Retention: the months of `table` before the last `keepMonths` are detached and moved to schema
+ * archive (app_partitions_archive) — kept, never deleted. Returns the partitions moved.
+ */
+export function archiveLogPartitions(db: Database, table: ArchivableLogTable, keepMonths: number): Promise<Array<{ partition: string; rows: number }>> {
+  return db.withUser(SYSTEM, (tx) => archivePartitionsSql(tx, table, keepMonths));
 }

@@ -16,7 +16,7 @@ import { QUEUES, assertQueuesReady } from './queue.ts';
 import { enqueueDeliveries, startDeliveryWorkers, unattemptedIds, type DeliveryPort } from '../delivery/jobs.ts';
 import { startBillingWorkers } from '../billing/jobs.ts';
 import type { Mailer } from '../mail/mailer.ts';
-import { archivePrescriptions, cleanupSessions, cleanupSignInThrottle } from './maintenance.ts';
+import { ARCHIVABLE_LOG_TABLES, archiveLogPartitions, archivePrescriptions, cleanupSessions, cleanupSignInThrottle, ensurePartitions } from './maintenance.ts';
 
 export interface WorkerDeps {
   boss: PgBoss;
@@ -44,6 +44,9 @@ export interface WorkerDeps {
   /** Cron expressions of the maintenance jobs (defaults: daily 03:15, monthly the 1st 03:30). */
   cleanupSessionsCron?: string;
   archivePrescriptionsCron?: string;
+  /** Log partitions made ahead by the daily job (default 3 months) and months kept by the monthly one (0 → never archive; default 24). */
+  partitionMonthsAhead?: number;
+  logRetentionMonths?: number;
 }
 
 export interface RunningWorkers {
@@ -96,14 +99,18 @@ export async function startWorkers(d: WorkerDeps): Promise<RunningWorkers> {
   await d.boss.work(QUEUES.cleanupSessions, async () => {
     const deleted = await cleanupSessions(d.db);
     const throttles = await cleanupSignInThrottle(d.db);
-    d.logger.info({ job: QUEUES.cleanupSessions, deleted, throttles }, 'expired sessions cleaned up');
+    const partitions = await ensurePartitions(d.db, d.partitionMonthsAhead ?? 3);
+    d.logger.info({ job: QUEUES.cleanupSessions, deleted, throttles, partitions }, 'expired sessions cleaned up, log partitions made ahead');
   });
 
   await d.boss.schedule(QUEUES.archivePrescriptions, d.archivePrescriptionsCron ?? '30 3 1 * *', { days: d.archiveAfterDays }, { tz: TZ });
   await d.boss.work<{ days?: number }>(QUEUES.archivePrescriptions, async ([job]) => {
     const days = job?.data.days ?? d.archiveAfterDays;
     const archived = await archivePrescriptions(d.db, days);
-    d.logger.info({ job: QUEUES.archivePrescriptions, archived, days }, 'old prescriptions archived');
+    const keep = d.logRetentionMonths ?? 24;
+    const partitions: string[] = [];
+    if (keep > 0) for (const table of ARCHIVABLE_LOG_TABLES) for (const p of await archiveLogPartitions(d.db, table, keep)) partitions.push(p.partition);
+    d.logger.info({ job: QUEUES.archivePrescriptions, archived, days, archivedPartitions: partitions }, 'old prescriptions and log partitions archived');
   });
 
   // Every queue and schedule must exist, or the process does not start (pg-boss hides a failure).

@@ -15,7 +15,7 @@ import { TICKET_SECONDS, consumeTicket, issueTicket } from './tickets.ts';
 
 const HEARTBEAT_MS = 25_000;
 
-export async function notificationRoutes(app: App, s: Pick<Services, 'requireAuth' | 'run' | 'db' | 'hub'>): Promise<void> {
+export async function notificationRoutes(app: App, s: Pick<Services, 'requireAuth' | 'run' | 'runRead' | 'db' | 'hub'>): Promise<void> {
   const security = [{ bearer: [] }];
   const secured = s.requireAuth();
   const streams = new Set<() => void>();
@@ -29,7 +29,7 @@ export async function notificationRoutes(app: App, s: Pick<Services, 'requireAut
     },
   }, async (request) => {
     const actor = actorOf(request);
-    return s.run(request, (tx) => listNotifications(tx, actor.userId, request.query.unread_only ?? false, request.query.limit ?? 20, request.query.offset ?? 0));
+    return s.runRead(request, (tx) => listNotifications(tx, actor.userId, request.query.unread_only ?? false, request.query.limit ?? 20, request.query.offset ?? 0));
   });
 
   app.get('/notifications/unread-count', {
@@ -37,7 +37,7 @@ export async function notificationRoutes(app: App, s: Pick<Services, 'requireAut
     schema: { tags: ['notifications'], summary: 'How many are unread', security, response: { 200: Type.Object({ unread: Type.Integer() }), ...problems(...AUTHED) } },
   }, async (request) => {
     const actor = actorOf(request);
-    return { unread: await s.run(request, (tx) => unreadCount(tx, actor.userId)) };
+    return { unread: await s.runRead(request, (tx) => unreadCount(tx, actor.userId)) };
   });
 
   app.post('/notifications/:id/read', {

@@ -139,7 +139,7 @@ export class PrescriptionService {
     const actor = ctx;
     // An explicit scope lets the patient_id index serve the list; RLS still decides what is visible.
     const patientId = filter.patient_id ?? (actor.role === 'patient' ? actor.userId : undefined);
-    return ctx.run(async (tx) => {
+    return ctx.runRead(async (tx) => {
       const { rows, total } = await q.listPrescriptions(tx, {
         patientId, sharedWithDoctor: actor.role === 'doctor', status: filter.status, limit: filter.limit, offset: filter.offset,
       });
