@@ -58,6 +58,10 @@ SET check_function_bodies = false;
 SET xmloption = content;
 SET row_security = off;
 
+CREATE SCHEMA archive;
+
+COMMENT ON SCHEMA archive IS 'Detached monthly partitions past retention (app_partitions_archive): kept, never deleted; owner only.';
+
 CREATE SCHEMA kb;
 
 CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA public;
@@ -355,6 +359,15 @@ CREATE FUNCTION public.app_audit_erasure_digest(p_erasure_seq bigint) RETURNS te
     AS $$
   SELECT encode(digest(coalesce(string_agg(r.seq::text || ':' || r.payload_hash, ',' ORDER BY r.seq), ''), 'sha256'), 'hex')
     FROM audit_redactions r WHERE r.erasure_seq = p_erasure_seq
+$$;
+
+CREATE FUNCTION public.app_audit_keep_columns(p_values jsonb, p_keep text[]) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  SELECT CASE WHEN p_values IS NULL OR jsonb_typeof(p_values) <> 'object' THEN p_values
+    ELSE (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb)
+            FROM jsonb_each(p_values) AS e WHERE e.key = ANY (p_keep)) END
 $$;
 
 -- ---------------------------------------------------------------- hash helpers (same results)
@@ -987,6 +1000,22 @@ CREATE FUNCTION public.app_my_access_log(p_limit integer DEFAULT 100, p_before_s
   LIMIT least(greatest(coalesce(p_limit, 100), 1), 1000)
 $$;
 
+-- The next receipt number of the year p_at falls in (Cambodia's calendar).
+CREATE FUNCTION public.app_next_receipt_number(p_at timestamp with time zone) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+  v_series text := to_char(p_at AT TIME ZONE 'Asia/Phnom_Penh', 'YYYY');
+  v_n bigint;
+BEGIN
+  INSERT INTO billing_receipt_series AS s (series, last_number) VALUES (v_series, 1)
+  ON CONFLICT (series) DO UPDATE SET last_number = s.last_number + 1
+  RETURNING last_number INTO v_n;
+  RETURN format('DT-%s-%s', v_series, lpad(v_n::text, 6, '0'));
+END
+$$;
+
 -- Users the acting user may send a notification to: the other party of a pending or active relationship.
 CREATE FUNCTION public.app_notifiable_user_ids() RETURNS uuid[]
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -999,6 +1028,124 @@ CREATE FUNCTION public.app_notifiable_user_ids() RETURNS uuid[]
     SELECT r.patient_id FROM doctor_patient_relationships r
     WHERE r.doctor_id = app_current_user_id() AND r.status IN ('pending', 'active') AND r.patient_id IS NOT NULL
   ) AS x
+$$;
+
+-- Creates one month's partition of p_table unless it exists (here or archived) or the default
+-- partition already holds rows of that month (then a WARNING names it). Returns true when made.
+CREATE FUNCTION public.app_partition_create(p_table text, p_month date) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+DECLARE
+  v_key text;
+  v_name text := format('%s_p%s', p_table, to_char(p_month, 'YYYY_MM'));
+  v_from timestamptz := (date_trunc('month', p_month::timestamp) AT TIME ZONE 'UTC');
+  v_to timestamptz := ((date_trunc('month', p_month::timestamp) + interval '1 month') AT TIME ZONE 'UTC');
+  v_taken boolean;
+BEGIN
+  SELECT t.key_column INTO v_key FROM app_partitioned_tables() t WHERE t.table_name = p_table;
+  IF v_key IS NULL THEN
+    RAISE EXCEPTION '% is not a partitioned log table', p_table USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relname = v_name AND n.nspname IN ('public', 'archive')) THEN
+    RETURN false;
+  END IF;
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM public.%I WHERE %I >= $1 AND %I < $2)', p_table || '_default', v_key, v_key)
+    INTO v_taken USING v_from, v_to;
+  IF v_taken THEN
+    RAISE WARNING 'partition % not made: rows of that month are in %_default', v_name, p_table;
+    RETURN false;
+  END IF;
+  EXECUTE format('CREATE TABLE public.%I PARTITION OF public.%I FOR VALUES FROM (%L) TO (%L)', v_name, p_table, v_from, v_to);
+  -- read and written through the parent (its policies); directly, by no one but the owner
+  EXECUTE format('ALTER TABLE public.%I ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', v_name);
+  RETURN true;
+END
+$_$;
+
+-- ---------------------------------------------------------------- helpers
+-- The partitioned tables and their keys.
+CREATE FUNCTION public.app_partitioned_tables() RETURNS TABLE(table_name text, key_column text)
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  VALUES ('medication_reminder_logs', 'scheduled_for'), ('audit_logs', 'created_at'), ('usage_analytics', 'occurred_at')
+$$;
+
+-- Retention: the monthly partitions of p_table that end before the first of the p_keep_months
+-- months kept (this month included) are detached and moved to schema archive, never deleted.
+-- medication_reminder_logs and usage_analytics only (audit_logs: see the header).
+CREATE FUNCTION public.app_partitions_archive(p_table text, p_keep_months integer) RETURNS TABLE(partition_name text, row_count bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    SET lock_timeout TO '10s'
+    AS $_$
+DECLARE
+  p record;
+  v_cutoff timestamptz;
+  v_rows bigint;
+BEGIN
+  IF NOT (app_is_system() OR app_is_direct_sql()) THEN
+    RAISE EXCEPTION 'permission denied to archive partitions' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF p_table = 'audit_logs' THEN
+    RAISE EXCEPTION 'audit_logs is never detached: the hash chain and erasure must reach every row' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF p_table NOT IN ('medication_reminder_logs', 'usage_analytics') THEN
+    RAISE EXCEPTION '% is not an archivable log table', p_table USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF p_keep_months IS NULL OR p_keep_months < 1 THEN
+    RAISE EXCEPTION 'keep at least one month' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('dastern'), pg_catalog.hashtext('partitions'));
+  v_cutoff := (date_trunc('month', now() AT TIME ZONE 'UTC') - make_interval(months => p_keep_months - 1)) AT TIME ZONE 'UTC';
+  FOR p IN
+    SELECT c.relname::text AS name
+      FROM pg_catalog.pg_inherits i
+      JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = format('public.%I', p_table)::regclass
+       AND c.relname ~ '_p[0-9]{4}_[0-9]{2}$'
+       AND ((to_date(substring(c.relname from '_p([0-9]{4}_[0-9]{2})$'), 'YYYY_MM') + interval '1 month') AT TIME ZONE 'UTC') <= v_cutoff
+     ORDER BY c.relname
+  LOOP
+    EXECUTE format('SELECT count(*) FROM public.%I', p.name) INTO v_rows;
+    EXECUTE format('ALTER TABLE public.%I DETACH PARTITION public.%I', p_table, p.name);
+    EXECUTE format('ALTER TABLE public.%I SET SCHEMA archive', p.name);
+    partition_name := 'archive.' || p.name;
+    row_count := v_rows;
+    RETURN NEXT;
+  END LOOP;
+END
+$_$;
+
+-- The partitions of this month (UTC) and the p_months_ahead next ones, for every table.
+-- Returns how many were made. 'system' (the jobs' login) or the owner's direct SQL only.
+CREATE FUNCTION public.app_partitions_ensure(p_months_ahead integer DEFAULT 3) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    SET lock_timeout TO '10s'
+    AS $$
+DECLARE
+  t record;
+  v_made integer := 0;
+BEGIN
+  IF NOT (app_is_system() OR app_is_direct_sql()) THEN
+    RAISE EXCEPTION 'permission denied to make partitions' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF p_months_ahead IS NULL OR p_months_ahead NOT BETWEEN 0 AND 36 THEN
+    RAISE EXCEPTION 'months ahead must be between 0 and 36' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  -- one maker at a time (the daily job on several workers, serve's start)
+  PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('dastern'), pg_catalog.hashtext('partitions'));
+  FOR t IN SELECT * FROM app_partitioned_tables() LOOP
+    FOR i IN 0 .. p_months_ahead LOOP
+      IF app_partition_create(t.table_name, (date_trunc('month', now() AT TIME ZONE 'UTC') + make_interval(months => i))::date) THEN
+        v_made := v_made + 1;
+      END IF;
+    END LOOP;
+  END LOOP;
+  RETURN v_made;
+END
 $$;
 
 -- ---------------------------------------------------------------- display names
@@ -1219,16 +1366,24 @@ BEGIN
 END
 $$;
 
--- Gives a new audit row its seq and time (whatever the writer said) and redacts secrets in
--- rows written directly (rows from trg_audit_row_change, one trigger level down, are redacted
--- there already). Takes the transaction's xid before the seq: see app_audit_seal.
+-- As 012's, but a writer's time is replaced only when it is not the fresh default: a partition
+-- is chosen before a BEFORE trigger runs, and a time moved into another month there would fail
+-- the insert ("moving row to another partition"). A forged time (older than a second or ahead)
+-- is still replaced by the clock; one of another month then fails the insert. The owner's direct
+-- SQL keeps its time (it could as well disable the trigger): an UPDATE that moves a row to
+-- another month re-inserts it there through this trigger, which must not fail (verify then
+-- names the row, as before).
 CREATE FUNCTION public.trg_audit_logs_prepare() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
   PERFORM pg_catalog.pg_current_xact_id();
   NEW.seq := pg_catalog.nextval('public.audit_logs_seq');
-  NEW.created_at := pg_catalog.clock_timestamp();
+  IF (NEW.created_at IS NULL OR NEW.created_at > pg_catalog.clock_timestamp()
+      OR NEW.created_at < pg_catalog.clock_timestamp() - interval '1 second')
+     AND NOT public.app_is_direct_sql() THEN
+    NEW.created_at := pg_catalog.clock_timestamp();
+  END IF;
   NEW.redacted_at := NULL;
   IF pg_catalog.pg_trigger_depth() = 1 THEN
     NEW.old_values := public.app_audit_redact(NEW.old_values);
@@ -1272,6 +1427,54 @@ BEGIN
     IF v_new IS NULL THEN
       RETURN NULL;  -- nothing but operational columns changed
     END IF;
+  END IF;
+  IF TG_NARGS > 0 AND TG_ARGV[0] <> '' THEN
+    v_subject := v_row ->> TG_ARGV[0];
+  END IF;
+  INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id, subject_user_id,
+                          old_values, new_values, ip_address, user_agent)
+  VALUES (app_current_user_id(), app_current_role(), lower(TG_OP), TG_TABLE_NAME, v_row ->> 'id', v_subject::uuid,
+          app_audit_redact(v_old), app_audit_redact(v_new), app_client_ip(),
+          left(nullif(current_setting('app.user_agent', true), ''), 1024));
+  RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION public.trg_audit_row_facts() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+  v_keep text[] := ARRAY['id'];
+  v_row jsonb;
+  v_old jsonb;
+  v_new jsonb;
+  v_changed text[];
+  v_subject text;
+  i integer;
+BEGIN
+  FOR i IN 1 .. TG_NARGS - 1 LOOP
+    v_keep := v_keep || TG_ARGV[i];
+  END LOOP;
+  IF TG_OP = 'INSERT' THEN
+    v_row := to_jsonb(NEW);
+    v_new := app_audit_keep_columns(v_row, v_keep);
+  ELSIF TG_OP = 'DELETE' THEN
+    v_row := to_jsonb(OLD);
+    v_old := app_audit_keep_columns(v_row, v_keep);
+  ELSE
+    v_row := to_jsonb(NEW);
+    SELECT array_agg(n.key ORDER BY n.key) INTO v_changed
+      FROM jsonb_each(to_jsonb(OLD)) AS o JOIN jsonb_each(v_row) AS n ON n.key = o.key
+     WHERE n.value IS DISTINCT FROM o.value AND n.key <> 'updated_at';
+    IF v_changed IS NULL THEN
+      RETURN NULL;  -- nothing but updated_at changed
+    END IF;
+    SELECT jsonb_object_agg(o.key, o.value), jsonb_object_agg(n.key, n.value) INTO v_old, v_new
+      FROM jsonb_each(to_jsonb(OLD)) AS o JOIN jsonb_each(v_row) AS n ON n.key = o.key
+     WHERE n.key = ANY (v_changed) AND n.key = ANY (v_keep);
+    v_old := coalesce(v_old, '{}'::jsonb);
+    v_new := coalesce(v_new, '{}'::jsonb) || jsonb_build_object('changed_columns', to_jsonb(v_changed));
   END IF;
   IF TG_NARGS > 0 AND TG_ARGV[0] <> '' THEN
     v_subject := v_row ->> TG_ARGV[0];
@@ -1410,6 +1613,20 @@ BEGIN
   PERFORM pg_notify('dastern_notifications', json_build_object('user_id', n.user_id, 'id', n.id)::text)
      FROM new_rows n;
   RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION public.trg_payment_receipt_number() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+  IF NEW.status = 'completed' AND OLD.status IS DISTINCT FROM 'completed' AND NEW.receipt_number IS NULL THEN
+    NEW.receipt_number := app_next_receipt_number(coalesce(NEW.paid_at, now()));
+  ELSIF NEW.receipt_number IS DISTINCT FROM OLD.receipt_number AND OLD.receipt_number IS NOT NULL THEN
+    RAISE EXCEPTION 'a receipt number never changes' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
 END
 $$;
 
@@ -1673,7 +1890,32 @@ COMMENT ON COLUMN public.audit_chain_head.sealed_through IS 'every audit_logs ro
 CREATE TABLE public.audit_logs (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     seq bigint NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    actor_user_id uuid,
+    actor_role text,
+    action text NOT NULL,
+    table_name text,
+    resource_id text,
+    subject_user_id uuid,
+    old_values jsonb,
+    new_values jsonb,
+    ip_address inet,
+    user_agent text,
+    request_id text,
+    redacted_at timestamp with time zone,
+    CONSTRAINT audit_logs_action_check CHECK ((action ~ '^[a-z][a-z0-9_.]{1,63}$'::text)),
+    CONSTRAINT audit_logs_actor_role_check CHECK ((actor_role = ANY (ARRAY['patient'::text, 'doctor'::text, 'admin'::text, 'system'::text]))),
+    CONSTRAINT audit_logs_table_name_check CHECK ((length(table_name) <= 64)),
+    CONSTRAINT audit_logs_user_agent_check CHECK ((length(user_agent) <= 1024))
+)
+PARTITION BY RANGE (created_at);
+
+ALTER TABLE ONLY public.audit_logs FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.audit_logs_default (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    seq bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     actor_user_id uuid,
     actor_role text,
     action text NOT NULL,
@@ -1692,7 +1934,103 @@ CREATE TABLE public.audit_logs (
     CONSTRAINT audit_logs_user_agent_check CHECK ((length(user_agent) <= 1024))
 );
 
-ALTER TABLE ONLY public.audit_logs FORCE ROW LEVEL SECURITY;
+ALTER TABLE ONLY public.audit_logs_default FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.audit_logs_p2026_12 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    seq bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    actor_user_id uuid,
+    actor_role text,
+    action text NOT NULL,
+    table_name text,
+    resource_id text,
+    subject_user_id uuid,
+    old_values jsonb,
+    new_values jsonb,
+    ip_address inet,
+    user_agent text,
+    request_id text,
+    redacted_at timestamp with time zone,
+    CONSTRAINT audit_logs_action_check CHECK ((action ~ '^[a-z][a-z0-9_.]{1,63}$'::text)),
+    CONSTRAINT audit_logs_actor_role_check CHECK ((actor_role = ANY (ARRAY['patient'::text, 'doctor'::text, 'admin'::text, 'system'::text]))),
+    CONSTRAINT audit_logs_table_name_check CHECK ((length(table_name) <= 64)),
+    CONSTRAINT audit_logs_user_agent_check CHECK ((length(user_agent) <= 1024))
+);
+
+ALTER TABLE ONLY public.audit_logs_p2026_12 FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.audit_logs_p2027_01 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    seq bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    actor_user_id uuid,
+    actor_role text,
+    action text NOT NULL,
+    table_name text,
+    resource_id text,
+    subject_user_id uuid,
+    old_values jsonb,
+    new_values jsonb,
+    ip_address inet,
+    user_agent text,
+    request_id text,
+    redacted_at timestamp with time zone,
+    CONSTRAINT audit_logs_action_check CHECK ((action ~ '^[a-z][a-z0-9_.]{1,63}$'::text)),
+    CONSTRAINT audit_logs_actor_role_check CHECK ((actor_role = ANY (ARRAY['patient'::text, 'doctor'::text, 'admin'::text, 'system'::text]))),
+    CONSTRAINT audit_logs_table_name_check CHECK ((length(table_name) <= 64)),
+    CONSTRAINT audit_logs_user_agent_check CHECK ((length(user_agent) <= 1024))
+);
+
+ALTER TABLE ONLY public.audit_logs_p2027_01 FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.audit_logs_p2027_02 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    seq bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    actor_user_id uuid,
+    actor_role text,
+    action text NOT NULL,
+    table_name text,
+    resource_id text,
+    subject_user_id uuid,
+    old_values jsonb,
+    new_values jsonb,
+    ip_address inet,
+    user_agent text,
+    request_id text,
+    redacted_at timestamp with time zone,
+    CONSTRAINT audit_logs_action_check CHECK ((action ~ '^[a-z][a-z0-9_.]{1,63}$'::text)),
+    CONSTRAINT audit_logs_actor_role_check CHECK ((actor_role = ANY (ARRAY['patient'::text, 'doctor'::text, 'admin'::text, 'system'::text]))),
+    CONSTRAINT audit_logs_table_name_check CHECK ((length(table_name) <= 64)),
+    CONSTRAINT audit_logs_user_agent_check CHECK ((length(user_agent) <= 1024))
+);
+
+ALTER TABLE ONLY public.audit_logs_p2027_02 FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.audit_logs_p2027_03 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    seq bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    actor_user_id uuid,
+    actor_role text,
+    action text NOT NULL,
+    table_name text,
+    resource_id text,
+    subject_user_id uuid,
+    old_values jsonb,
+    new_values jsonb,
+    ip_address inet,
+    user_agent text,
+    request_id text,
+    redacted_at timestamp with time zone,
+    CONSTRAINT audit_logs_action_check CHECK ((action ~ '^[a-z][a-z0-9_.]{1,63}$'::text)),
+    CONSTRAINT audit_logs_actor_role_check CHECK ((actor_role = ANY (ARRAY['patient'::text, 'doctor'::text, 'admin'::text, 'system'::text]))),
+    CONSTRAINT audit_logs_table_name_check CHECK ((length(table_name) <= 64)),
+    CONSTRAINT audit_logs_user_agent_check CHECK ((length(user_agent) <= 1024))
+);
+
+ALTER TABLE ONLY public.audit_logs_p2027_03 FORCE ROW LEVEL SECURITY;
 
 CREATE SEQUENCE public.audit_logs_seq
     START WITH 1
@@ -1740,6 +2078,13 @@ CREATE TABLE public.billing_alerts (
 );
 
 ALTER TABLE ONLY public.billing_alerts FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.billing_receipt_series (
+    series text NOT NULL,
+    last_number bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT billing_receipt_series_last_number_check CHECK ((last_number >= 0)),
+    CONSTRAINT billing_receipt_series_series_check CHECK ((series ~ '^[0-9]{4}$'::text))
+);
 
 -- ---------------------------------------------------------------- clinical notes
 CREATE TABLE public.clinical_notes (
@@ -1794,9 +2139,120 @@ CREATE TABLE public.medication_reminder_logs (
     CONSTRAINT medication_reminder_logs_reason_status_check CHECK (((reason IS NULL) OR (status = 'skipped'::public.reminder_log_status))),
     CONSTRAINT medication_reminder_logs_snoozed_check CHECK (((status <> 'snoozed'::public.reminder_log_status) OR (snoozed_until IS NOT NULL))),
     CONSTRAINT medication_reminder_logs_snoozed_until_status_check CHECK (((snoozed_until IS NULL) OR (status = 'snoozed'::public.reminder_log_status)))
-);
+)
+PARTITION BY RANGE (scheduled_for);
 
 ALTER TABLE ONLY public.medication_reminder_logs FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.medication_reminder_logs_default (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    reminder_id uuid NOT NULL,
+    patient_id uuid NOT NULL,
+    scheduled_for timestamp with time zone NOT NULL,
+    status public.reminder_log_status DEFAULT 'pending'::public.reminder_log_status NOT NULL,
+    action_at timestamp with time zone,
+    snoozed_until timestamp with time zone,
+    reason text,
+    notified_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT medication_reminder_logs_action_at_status_check CHECK (((action_at IS NULL) OR (status = ANY (ARRAY['taken'::public.reminder_log_status, 'skipped'::public.reminder_log_status])))),
+    CONSTRAINT medication_reminder_logs_action_check CHECK (((status <> ALL (ARRAY['taken'::public.reminder_log_status, 'skipped'::public.reminder_log_status])) OR (action_at IS NOT NULL))),
+    CONSTRAINT medication_reminder_logs_reason_check CHECK ((length(reason) <= 1000)),
+    CONSTRAINT medication_reminder_logs_reason_status_check CHECK (((reason IS NULL) OR (status = 'skipped'::public.reminder_log_status))),
+    CONSTRAINT medication_reminder_logs_snoozed_check CHECK (((status <> 'snoozed'::public.reminder_log_status) OR (snoozed_until IS NOT NULL))),
+    CONSTRAINT medication_reminder_logs_snoozed_until_status_check CHECK (((snoozed_until IS NULL) OR (status = 'snoozed'::public.reminder_log_status)))
+);
+
+ALTER TABLE ONLY public.medication_reminder_logs_default FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.medication_reminder_logs_p2026_12 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    reminder_id uuid NOT NULL,
+    patient_id uuid NOT NULL,
+    scheduled_for timestamp with time zone NOT NULL,
+    status public.reminder_log_status DEFAULT 'pending'::public.reminder_log_status NOT NULL,
+    action_at timestamp with time zone,
+    snoozed_until timestamp with time zone,
+    reason text,
+    notified_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT medication_reminder_logs_action_at_status_check CHECK (((action_at IS NULL) OR (status = ANY (ARRAY['taken'::public.reminder_log_status, 'skipped'::public.reminder_log_status])))),
+    CONSTRAINT medication_reminder_logs_action_check CHECK (((status <> ALL (ARRAY['taken'::public.reminder_log_status, 'skipped'::public.reminder_log_status])) OR (action_at IS NOT NULL))),
+    CONSTRAINT medication_reminder_logs_reason_check CHECK ((length(reason) <= 1000)),
+    CONSTRAINT medication_reminder_logs_reason_status_check CHECK (((reason IS NULL) OR (status = 'skipped'::public.reminder_log_status))),
+    CONSTRAINT medication_reminder_logs_snoozed_check CHECK (((status <> 'snoozed'::public.reminder_log_status) OR (snoozed_until IS NOT NULL))),
+    CONSTRAINT medication_reminder_logs_snoozed_until_status_check CHECK (((snoozed_until IS NULL) OR (status = 'snoozed'::public.reminder_log_status)))
+);
+
+ALTER TABLE ONLY public.medication_reminder_logs_p2026_12 FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.medication_reminder_logs_p2027_01 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    reminder_id uuid NOT NULL,
+    patient_id uuid NOT NULL,
+    scheduled_for timestamp with time zone NOT NULL,
+    status public.reminder_log_status DEFAULT 'pending'::public.reminder_log_status NOT NULL,
+    action_at timestamp with time zone,
+    snoozed_until timestamp with time zone,
+    reason text,
+    notified_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT medication_reminder_logs_action_at_status_check CHECK (((action_at IS NULL) OR (status = ANY (ARRAY['taken'::public.reminder_log_status, 'skipped'::public.reminder_log_status])))),
+    CONSTRAINT medication_reminder_logs_action_check CHECK (((status <> ALL (ARRAY['taken'::public.reminder_log_status, 'skipped'::public.reminder_log_status])) OR (action_at IS NOT NULL))),
+    CONSTRAINT medication_reminder_logs_reason_check CHECK ((length(reason) <= 1000)),
+    CONSTRAINT medication_reminder_logs_reason_status_check CHECK (((reason IS NULL) OR (status = 'skipped'::public.reminder_log_status))),
+    CONSTRAINT medication_reminder_logs_snoozed_check CHECK (((status <> 'snoozed'::public.reminder_log_status) OR (snoozed_until IS NOT NULL))),
+    CONSTRAINT medication_reminder_logs_snoozed_until_status_check CHECK (((snoozed_until IS NULL) OR (status = 'snoozed'::public.reminder_log_status)))
+);
+
+ALTER TABLE ONLY public.medication_reminder_logs_p2027_01 FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.medication_reminder_logs_p2027_02 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    reminder_id uuid NOT NULL,
+    patient_id uuid NOT NULL,
+    scheduled_for timestamp with time zone NOT NULL,
+    status public.reminder_log_status DEFAULT 'pending'::public.reminder_log_status NOT NULL,
+    action_at timestamp with time zone,
+    snoozed_until timestamp with time zone,
+    reason text,
+    notified_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT medication_reminder_logs_action_at_status_check CHECK (((action_at IS NULL) OR (status = ANY (ARRAY['taken'::public.reminder_log_status, 'skipped'::public.reminder_log_status])))),
+    CONSTRAINT medication_reminder_logs_action_check CHECK (((status <> ALL (ARRAY['taken'::public.reminder_log_status, 'skipped'::public.reminder_log_status])) OR (action_at IS NOT NULL))),
+    CONSTRAINT medication_reminder_logs_reason_check CHECK ((length(reason) <= 1000)),
+    CONSTRAINT medication_reminder_logs_reason_status_check CHECK (((reason IS NULL) OR (status = 'skipped'::public.reminder_log_status))),
+    CONSTRAINT medication_reminder_logs_snoozed_check CHECK (((status <> 'snoozed'::public.reminder_log_status) OR (snoozed_until IS NOT NULL))),
+    CONSTRAINT medication_reminder_logs_snoozed_until_status_check CHECK (((snoozed_until IS NULL) OR (status = 'snoozed'::public.reminder_log_status)))
+);
+
+ALTER TABLE ONLY public.medication_reminder_logs_p2027_02 FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.medication_reminder_logs_p2027_03 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    reminder_id uuid NOT NULL,
+    patient_id uuid NOT NULL,
+    scheduled_for timestamp with time zone NOT NULL,
+    status public.reminder_log_status DEFAULT 'pending'::public.reminder_log_status NOT NULL,
+    action_at timestamp with time zone,
+    snoozed_until timestamp with time zone,
+    reason text,
+    notified_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT medication_reminder_logs_action_at_status_check CHECK (((action_at IS NULL) OR (status = ANY (ARRAY['taken'::public.reminder_log_status, 'skipped'::public.reminder_log_status])))),
+    CONSTRAINT medication_reminder_logs_action_check CHECK (((status <> ALL (ARRAY['taken'::public.reminder_log_status, 'skipped'::public.reminder_log_status])) OR (action_at IS NOT NULL))),
+    CONSTRAINT medication_reminder_logs_reason_check CHECK ((length(reason) <= 1000)),
+    CONSTRAINT medication_reminder_logs_reason_status_check CHECK (((reason IS NULL) OR (status = 'skipped'::public.reminder_log_status))),
+    CONSTRAINT medication_reminder_logs_snoozed_check CHECK (((status <> 'snoozed'::public.reminder_log_status) OR (snoozed_until IS NOT NULL))),
+    CONSTRAINT medication_reminder_logs_snoozed_until_status_check CHECK (((snoozed_until IS NULL) OR (status = 'snoozed'::public.reminder_log_status)))
+);
+
+ALTER TABLE ONLY public.medication_reminder_logs_p2027_03 FORCE ROW LEVEL SECURITY;
 
 -- ---------------------------------------------------------------- reminders and dose logs
 CREATE TABLE public.medication_reminders (
@@ -1999,6 +2455,9 @@ CASE
 END)::bigint) STORED,
     expires_at timestamp with time zone,
     credited_at timestamp with time zone,
+    receipt_number text,
+    refund_method text,
+    refund_reference text,
     CONSTRAINT payment_transactions_amount_check CHECK ((amount >= (0)::numeric)),
     CONSTRAINT payment_transactions_completed_check CHECK (((status <> ALL (ARRAY['completed'::public.payment_status, 'refunded'::public.payment_status])) OR (paid_at IS NOT NULL))),
     CONSTRAINT payment_transactions_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
@@ -2006,7 +2465,10 @@ END)::bigint) STORED,
     CONSTRAINT payment_transactions_khr_whole_check CHECK (((currency <> 'KHR'::text) OR (amount = trunc(amount)))),
     CONSTRAINT payment_transactions_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
     CONSTRAINT payment_transactions_provider_check CHECK ((provider ~ '^[a-z][a-z0-9_]{1,31}$'::text)),
+    CONSTRAINT payment_transactions_receipt_number_check CHECK ((receipt_number ~ '^DT-[0-9]{4}-[0-9]{6,}$'::text)),
     CONSTRAINT payment_transactions_refund_amount_check CHECK (((refund_amount >= (0)::numeric) AND (refund_amount <= amount))),
+    CONSTRAINT payment_transactions_refund_method_check CHECK (((refund_method = ANY (ARRAY['gateway'::text, 'manual'::text, 'sandbox'::text])) AND ((status = 'refunded'::public.payment_status) OR (refund_method IS NULL)))),
+    CONSTRAINT payment_transactions_refund_reference_check CHECK ((length(refund_reference) <= 255)),
     CONSTRAINT payment_transactions_refunded_check CHECK (((status <> 'refunded'::public.payment_status) OR (refunded_at IS NOT NULL)))
 );
 
@@ -2154,11 +2616,102 @@ CREATE TABLE public.usage_analytics (
     CONSTRAINT usage_analytics_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_.]{1,63}$'::text)),
     CONSTRAINT usage_analytics_platform_check CHECK ((length(platform) <= 32)),
     CONSTRAINT usage_analytics_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
-);
+)
+PARTITION BY RANGE (occurred_at);
 
 ALTER TABLE ONLY public.usage_analytics FORCE ROW LEVEL SECURITY;
 
 COMMENT ON COLUMN public.usage_analytics.event_type IS 'login, prescription_scan, reminder_taken, ai_request (counted against the monthly AI quota), …';
+
+CREATE TABLE public.usage_analytics_default (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid,
+    event_type text NOT NULL,
+    platform text,
+    app_version text,
+    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT usage_analytics_app_version_check CHECK ((length(app_version) <= 32)),
+    CONSTRAINT usage_analytics_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_.]{1,63}$'::text)),
+    CONSTRAINT usage_analytics_platform_check CHECK ((length(platform) <= 32)),
+    CONSTRAINT usage_analytics_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
+);
+
+ALTER TABLE ONLY public.usage_analytics_default FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.usage_analytics_p2026_12 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid,
+    event_type text NOT NULL,
+    platform text,
+    app_version text,
+    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT usage_analytics_app_version_check CHECK ((length(app_version) <= 32)),
+    CONSTRAINT usage_analytics_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_.]{1,63}$'::text)),
+    CONSTRAINT usage_analytics_platform_check CHECK ((length(platform) <= 32)),
+    CONSTRAINT usage_analytics_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
+);
+
+ALTER TABLE ONLY public.usage_analytics_p2026_12 FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.usage_analytics_p2027_01 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid,
+    event_type text NOT NULL,
+    platform text,
+    app_version text,
+    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT usage_analytics_app_version_check CHECK ((length(app_version) <= 32)),
+    CONSTRAINT usage_analytics_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_.]{1,63}$'::text)),
+    CONSTRAINT usage_analytics_platform_check CHECK ((length(platform) <= 32)),
+    CONSTRAINT usage_analytics_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
+);
+
+ALTER TABLE ONLY public.usage_analytics_p2027_01 FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.usage_analytics_p2027_02 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid,
+    event_type text NOT NULL,
+    platform text,
+    app_version text,
+    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT usage_analytics_app_version_check CHECK ((length(app_version) <= 32)),
+    CONSTRAINT usage_analytics_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_.]{1,63}$'::text)),
+    CONSTRAINT usage_analytics_platform_check CHECK ((length(platform) <= 32)),
+    CONSTRAINT usage_analytics_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
+);
+
+ALTER TABLE ONLY public.usage_analytics_p2027_02 FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.usage_analytics_p2027_03 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid,
+    event_type text NOT NULL,
+    platform text,
+    app_version text,
+    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT usage_analytics_app_version_check CHECK ((length(app_version) <= 32)),
+    CONSTRAINT usage_analytics_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_.]{1,63}$'::text)),
+    CONSTRAINT usage_analytics_platform_check CHECK ((length(platform) <= 32)),
+    CONSTRAINT usage_analytics_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
+);
+
+ALTER TABLE ONLY public.usage_analytics_p2027_03 FORCE ROW LEVEL SECURITY;
 
 -- Hashes of refresh tokens that were rotated away: presenting one again is token reuse.
 CREATE TABLE public.user_session_rotated_tokens (
@@ -2422,6 +2975,35 @@ CREATE VIEW public.v_user_profiles WITH (security_invoker='true') AS
          LIMIT 1) s ON (true))
      LEFT JOIN public.subscription_plans pl ON ((pl.id = s.plan_id)));
 
+ALTER TABLE ONLY public.audit_logs ATTACH PARTITION public.audit_logs_default DEFAULT;
+
+ALTER TABLE ONLY public.audit_logs ATTACH PARTITION public.audit_logs_p2026_12 FOR VALUES FROM ('2026-12-01 00:00:00+00') TO ('2027-01-01 00:00:00+00');
+
+ALTER TABLE ONLY public.audit_logs ATTACH PARTITION public.audit_logs_p2027_01 FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-02-01 00:00:00+00');
+
+ALTER TABLE ONLY public.audit_logs ATTACH PARTITION public.audit_logs_p2027_02 FOR VALUES FROM ('2027-02-01 00:00:00+00') TO ('2027-03-01 00:00:00+00');
+
+ALTER TABLE ONLY public.audit_logs ATTACH PARTITION public.audit_logs_p2027_03 FOR VALUES FROM ('2027-03-01 00:00:00+00') TO ('2027-04-01 00:00:00+00');
+
+ALTER TABLE ONLY public.medication_reminder_logs ATTACH PARTITION public.medication_reminder_logs_default DEFAULT;
+
+ALTER TABLE ONLY public.medication_reminder_logs ATTACH PARTITION public.medication_reminder_logs_p2026_12 FOR VALUES FROM ('2026-12-01 00:00:00+00') TO ('2027-01-01 00:00:00+00');
+
+ALTER TABLE ONLY public.medication_reminder_logs ATTACH PARTITION public.medication_reminder_logs_p2027_01 FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-02-01 00:00:00+00');
+
+ALTER TABLE ONLY public.medication_reminder_logs ATTACH PARTITION public.medication_reminder_logs_p2027_02 FOR VALUES FROM ('2027-02-01 00:00:00+00') TO ('2027-03-01 00:00:00+00');
+
+ALTER TABLE ONLY public.medication_reminder_logs ATTACH PARTITION public.medication_reminder_logs_p2027_03 FOR VALUES FROM ('2027-03-01 00:00:00+00') TO ('2027-04-01 00:00:00+00');
+
+ALTER TABLE ONLY public.usage_analytics ATTACH PARTITION public.usage_analytics_default DEFAULT;
+
+ALTER TABLE ONLY public.usage_analytics ATTACH PARTITION public.usage_analytics_p2026_12 FOR VALUES FROM ('2026-12-01 00:00:00+00') TO ('2027-01-01 00:00:00+00');
+
+ALTER TABLE ONLY public.usage_analytics ATTACH PARTITION public.usage_analytics_p2027_01 FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-02-01 00:00:00+00');
+
+ALTER TABLE ONLY public.usage_analytics ATTACH PARTITION public.usage_analytics_p2027_02 FOR VALUES FROM ('2027-02-01 00:00:00+00') TO ('2027-03-01 00:00:00+00');
+
+ALTER TABLE ONLY public.usage_analytics ATTACH PARTITION public.usage_analytics_p2027_03 FOR VALUES FROM ('2027-03-01 00:00:00+00') TO ('2027-04-01 00:00:00+00');
 
 
 
@@ -2442,7 +3024,8 @@ CREATE VIEW public.v_user_profiles WITH (security_invoker='true') AS
 
 
 
-INSERT INTO public.audit_chain_head (id, last_position, last_hash, updated_at, sealed_through, horizon_seq, horizon_xmax) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000', '2026-12-04 22:19:23.622563+00', 0, NULL, NULL);
+
+INSERT INTO public.audit_chain_head (id, last_position, last_hash, updated_at, sealed_through, horizon_seq, horizon_xmax) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000', '2026-12-04 23:18:48.492391+00', 0, NULL, NULL);
 
 
 
@@ -2450,9 +3033,35 @@ INSERT INTO public.audit_chain_head (id, last_position, last_hash, updated_at, s
 
 
 
-INSERT INTO public.subscription_plans (id, code, name, description, tier, price_amount, currency, billing_period, limits, features, is_active, sort_order, created_at, updated_at, price_khr) VALUES ('00000000-0000-4000-8000-000000000001', 'free', 'Free', 'Up to 10 prescriptions, reminders, doctor sharing', 'free', 0.00, 'USD', 'month', '{"max_prescriptions": 10, "ai_requests_per_month": 0}', '["prescription_scan", "reminders", "doctor_sharing"]', true, 1, '2026-12-04 22:19:23.622563+00', '2026-12-04 22:19:23.622563+00', 0);
-INSERT INTO public.subscription_plans (id, code, name, description, tier, price_amount, currency, billing_period, limits, features, is_active, sort_order, created_at, updated_at, price_khr) VALUES ('00000000-0000-4000-8000-000000000002', 'premium_monthly', 'Premium (monthly)', 'Unlimited prescriptions and the AI assistant', 'premium', 0.50, 'USD', 'month', '{"max_prescriptions": null, "ai_requests_per_month": 100}', '["prescription_scan", "reminders", "doctor_sharing", "ai_chat", "ai_reports", "ocr_correction", "risk_alerts"]', true, 2, '2026-12-04 22:19:23.622563+00', '2026-12-04 22:19:25.248483+00', 2000);
-INSERT INTO public.subscription_plans (id, code, name, description, tier, price_amount, currency, billing_period, limits, features, is_active, sort_order, created_at, updated_at, price_khr) VALUES ('00000000-0000-4000-8000-000000000003', 'premium_yearly', 'Premium (yearly)', 'Unlimited prescriptions and the AI assistant, billed yearly', 'premium', 5.00, 'USD', 'year', '{"max_prescriptions": null, "ai_requests_per_month": 100}', '["prescription_scan", "reminders", "doctor_sharing", "ai_chat", "ai_reports", "ocr_correction", "risk_alerts"]', true, 3, '2026-12-04 22:19:23.622563+00', '2026-12-04 22:19:25.248483+00', 20000);
+
+
+
+
+
+
+
+
+INSERT INTO public.subscription_plans (id, code, name, description, tier, price_amount, currency, billing_period, limits, features, is_active, sort_order, created_at, updated_at, price_khr) VALUES ('00000000-0000-4000-8000-000000000001', 'free', 'Free', 'Up to 10 prescriptions, reminders, doctor sharing', 'free', 0.00, 'USD', 'month', '{"max_prescriptions": 10, "ai_requests_per_month": 0}', '["prescription_scan", "reminders", "doctor_sharing"]', true, 1, '2026-12-04 23:18:48.492391+00', '2026-12-04 23:18:48.492391+00', 0);
+INSERT INTO public.subscription_plans (id, code, name, description, tier, price_amount, currency, billing_period, limits, features, is_active, sort_order, created_at, updated_at, price_khr) VALUES ('00000000-0000-4000-8000-000000000002', 'premium_monthly', 'Premium (monthly)', 'Unlimited prescriptions and the AI assistant', 'premium', 0.50, 'USD', 'month', '{"max_prescriptions": null, "ai_requests_per_month": 100}', '["prescription_scan", "reminders", "doctor_sharing", "ai_chat", "ai_reports", "ocr_correction", "risk_alerts"]', true, 2, '2026-12-04 23:18:48.492391+00', '2026-12-04 23:18:50.870882+00', 2000);
+INSERT INTO public.subscription_plans (id, code, name, description, tier, price_amount, currency, billing_period, limits, features, is_active, sort_order, created_at, updated_at, price_khr) VALUES ('00000000-0000-4000-8000-000000000003', 'premium_yearly', 'Premium (yearly)', 'Unlimited prescriptions and the AI assistant, billed yearly', 'premium', 5.00, 'USD', 'year', '{"max_prescriptions": null, "ai_requests_per_month": 100}', '["prescription_scan", "reminders", "doctor_sharing", "ai_chat", "ai_reports", "ocr_correction", "risk_alerts"]', true, 3, '2026-12-04 23:18:48.492391+00', '2026-12-04 23:18:50.870882+00', 20000);
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 
@@ -2526,10 +3135,40 @@ ALTER TABLE ONLY public.audit_chain
     ADD CONSTRAINT audit_chain_seq_key UNIQUE (seq);
 
 ALTER TABLE ONLY public.audit_logs
-    ADD CONSTRAINT audit_logs_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT audit_logs_pkey PRIMARY KEY (id, created_at);
+
+ALTER TABLE ONLY public.audit_logs_default
+    ADD CONSTRAINT audit_logs_default_pkey PRIMARY KEY (id, created_at);
 
 ALTER TABLE ONLY public.audit_logs
-    ADD CONSTRAINT audit_logs_seq_key UNIQUE (seq);
+    ADD CONSTRAINT audit_logs_seq_key UNIQUE (seq, created_at);
+
+ALTER TABLE ONLY public.audit_logs_default
+    ADD CONSTRAINT audit_logs_default_seq_created_at_key UNIQUE (seq, created_at);
+
+ALTER TABLE ONLY public.audit_logs_p2026_12
+    ADD CONSTRAINT audit_logs_p2026_12_pkey PRIMARY KEY (id, created_at);
+
+ALTER TABLE ONLY public.audit_logs_p2026_12
+    ADD CONSTRAINT audit_logs_p2026_12_seq_created_at_key UNIQUE (seq, created_at);
+
+ALTER TABLE ONLY public.audit_logs_p2027_01
+    ADD CONSTRAINT audit_logs_p2027_01_pkey PRIMARY KEY (id, created_at);
+
+ALTER TABLE ONLY public.audit_logs_p2027_01
+    ADD CONSTRAINT audit_logs_p2027_01_seq_created_at_key UNIQUE (seq, created_at);
+
+ALTER TABLE ONLY public.audit_logs_p2027_02
+    ADD CONSTRAINT audit_logs_p2027_02_pkey PRIMARY KEY (id, created_at);
+
+ALTER TABLE ONLY public.audit_logs_p2027_02
+    ADD CONSTRAINT audit_logs_p2027_02_seq_created_at_key UNIQUE (seq, created_at);
+
+ALTER TABLE ONLY public.audit_logs_p2027_03
+    ADD CONSTRAINT audit_logs_p2027_03_pkey PRIMARY KEY (id, created_at);
+
+ALTER TABLE ONLY public.audit_logs_p2027_03
+    ADD CONSTRAINT audit_logs_p2027_03_seq_created_at_key UNIQUE (seq, created_at);
 
 ALTER TABLE ONLY public.audit_redactions
     ADD CONSTRAINT audit_redactions_pkey PRIMARY KEY (seq, erasure_seq);
@@ -2539,6 +3178,9 @@ ALTER TABLE ONLY public.auth_throttle
 
 ALTER TABLE ONLY public.billing_alerts
     ADD CONSTRAINT billing_alerts_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.billing_receipt_series
+    ADD CONSTRAINT billing_receipt_series_pkey PRIMARY KEY (series);
 
 ALTER TABLE ONLY public.clinical_notes
     ADD CONSTRAINT clinical_notes_pkey PRIMARY KEY (id);
@@ -2553,10 +3195,40 @@ ALTER TABLE ONLY public.medication_prn_doses
     ADD CONSTRAINT medication_prn_doses_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.medication_reminder_logs
-    ADD CONSTRAINT medication_reminder_logs_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT medication_reminder_logs_pkey PRIMARY KEY (id, scheduled_for);
+
+ALTER TABLE ONLY public.medication_reminder_logs_default
+    ADD CONSTRAINT medication_reminder_logs_default_pkey PRIMARY KEY (id, scheduled_for);
 
 ALTER TABLE ONLY public.medication_reminder_logs
     ADD CONSTRAINT medication_reminder_logs_reminder_id_scheduled_for_key UNIQUE (reminder_id, scheduled_for);
+
+ALTER TABLE ONLY public.medication_reminder_logs_default
+    ADD CONSTRAINT medication_reminder_logs_default_reminder_id_scheduled_for_key UNIQUE (reminder_id, scheduled_for);
+
+ALTER TABLE ONLY public.medication_reminder_logs_p2026_12
+    ADD CONSTRAINT medication_reminder_logs_p2026_12_pkey PRIMARY KEY (id, scheduled_for);
+
+ALTER TABLE ONLY public.medication_reminder_logs_p2026_12
+    ADD CONSTRAINT medication_reminder_logs_p2026_12_reminder_id_scheduled_for_key UNIQUE (reminder_id, scheduled_for);
+
+ALTER TABLE ONLY public.medication_reminder_logs_p2027_01
+    ADD CONSTRAINT medication_reminder_logs_p2027_01_pkey PRIMARY KEY (id, scheduled_for);
+
+ALTER TABLE ONLY public.medication_reminder_logs_p2027_01
+    ADD CONSTRAINT medication_reminder_logs_p2027_01_reminder_id_scheduled_for_key UNIQUE (reminder_id, scheduled_for);
+
+ALTER TABLE ONLY public.medication_reminder_logs_p2027_02
+    ADD CONSTRAINT medication_reminder_logs_p2027_02_pkey PRIMARY KEY (id, scheduled_for);
+
+ALTER TABLE ONLY public.medication_reminder_logs_p2027_02
+    ADD CONSTRAINT medication_reminder_logs_p2027_02_reminder_id_scheduled_for_key UNIQUE (reminder_id, scheduled_for);
+
+ALTER TABLE ONLY public.medication_reminder_logs_p2027_03
+    ADD CONSTRAINT medication_reminder_logs_p2027_03_pkey PRIMARY KEY (id, scheduled_for);
+
+ALTER TABLE ONLY public.medication_reminder_logs_p2027_03
+    ADD CONSTRAINT medication_reminder_logs_p2027_03_reminder_id_scheduled_for_key UNIQUE (reminder_id, scheduled_for);
 
 ALTER TABLE ONLY public.medication_reminders
     ADD CONSTRAINT medication_reminders_id_patient_id_key UNIQUE (id, patient_id);
@@ -2591,6 +3263,9 @@ ALTER TABLE ONLY public.payment_transactions
 ALTER TABLE ONLY public.payment_transactions
     ADD CONSTRAINT payment_transactions_provider_reference_key UNIQUE (provider_reference);
 
+ALTER TABLE ONLY public.payment_transactions
+    ADD CONSTRAINT payment_transactions_receipt_number_key UNIQUE (receipt_number);
+
 ALTER TABLE ONLY public.payment_webhook_events
     ADD CONSTRAINT payment_webhook_events_pkey PRIMARY KEY (gateway, event_id);
 
@@ -2613,7 +3288,22 @@ ALTER TABLE ONLY public.subscription_plans
     ADD CONSTRAINT subscription_plans_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.usage_analytics
-    ADD CONSTRAINT usage_analytics_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT usage_analytics_pkey PRIMARY KEY (id, occurred_at);
+
+ALTER TABLE ONLY public.usage_analytics_default
+    ADD CONSTRAINT usage_analytics_default_pkey PRIMARY KEY (id, occurred_at);
+
+ALTER TABLE ONLY public.usage_analytics_p2026_12
+    ADD CONSTRAINT usage_analytics_p2026_12_pkey PRIMARY KEY (id, occurred_at);
+
+ALTER TABLE ONLY public.usage_analytics_p2027_01
+    ADD CONSTRAINT usage_analytics_p2027_01_pkey PRIMARY KEY (id, occurred_at);
+
+ALTER TABLE ONLY public.usage_analytics_p2027_02
+    ADD CONSTRAINT usage_analytics_p2027_02_pkey PRIMARY KEY (id, occurred_at);
+
+ALTER TABLE ONLY public.usage_analytics_p2027_03
+    ADD CONSTRAINT usage_analytics_p2027_03_pkey PRIMARY KEY (id, occurred_at);
 
 ALTER TABLE ONLY public.user_session_rotated_tokens
     ADD CONSTRAINT user_session_rotated_tokens_pkey PRIMARY KEY (token_hash);
@@ -2640,6 +3330,66 @@ CREATE INDEX kb_interactions_a ON kb.interactions USING btree (a);
 
 CREATE INDEX kb_interactions_b ON kb.interactions USING btree (b);
 
+CREATE INDEX idx_audit_logs_action ON ONLY public.audit_logs USING btree (action, created_at);
+
+CREATE INDEX audit_logs_default_action_created_at_idx ON public.audit_logs_default USING btree (action, created_at);
+
+CREATE INDEX idx_audit_logs_actor_user_id ON ONLY public.audit_logs USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
+
+CREATE INDEX audit_logs_default_actor_user_id_created_at_idx ON public.audit_logs_default USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
+
+CREATE INDEX idx_audit_logs_created_at ON ONLY public.audit_logs USING btree (created_at);
+
+CREATE INDEX audit_logs_default_created_at_idx ON public.audit_logs_default USING btree (created_at);
+
+CREATE INDEX idx_audit_logs_subject_user_id ON ONLY public.audit_logs USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
+
+CREATE INDEX audit_logs_default_subject_user_id_created_at_idx ON public.audit_logs_default USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
+
+CREATE INDEX idx_audit_logs_table_name_resource_id ON ONLY public.audit_logs USING btree (table_name, resource_id);
+
+CREATE INDEX audit_logs_default_table_name_resource_id_idx ON public.audit_logs_default USING btree (table_name, resource_id);
+
+CREATE INDEX audit_logs_p2026_12_action_created_at_idx ON public.audit_logs_p2026_12 USING btree (action, created_at);
+
+CREATE INDEX audit_logs_p2026_12_actor_user_id_created_at_idx ON public.audit_logs_p2026_12 USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
+
+CREATE INDEX audit_logs_p2026_12_created_at_idx ON public.audit_logs_p2026_12 USING btree (created_at);
+
+CREATE INDEX audit_logs_p2026_12_subject_user_id_created_at_idx ON public.audit_logs_p2026_12 USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
+
+CREATE INDEX audit_logs_p2026_12_table_name_resource_id_idx ON public.audit_logs_p2026_12 USING btree (table_name, resource_id);
+
+CREATE INDEX audit_logs_p2027_01_action_created_at_idx ON public.audit_logs_p2027_01 USING btree (action, created_at);
+
+CREATE INDEX audit_logs_p2027_01_actor_user_id_created_at_idx ON public.audit_logs_p2027_01 USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
+
+CREATE INDEX audit_logs_p2027_01_created_at_idx ON public.audit_logs_p2027_01 USING btree (created_at);
+
+CREATE INDEX audit_logs_p2027_01_subject_user_id_created_at_idx ON public.audit_logs_p2027_01 USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
+
+CREATE INDEX audit_logs_p2027_01_table_name_resource_id_idx ON public.audit_logs_p2027_01 USING btree (table_name, resource_id);
+
+CREATE INDEX audit_logs_p2027_02_action_created_at_idx ON public.audit_logs_p2027_02 USING btree (action, created_at);
+
+CREATE INDEX audit_logs_p2027_02_actor_user_id_created_at_idx ON public.audit_logs_p2027_02 USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
+
+CREATE INDEX audit_logs_p2027_02_created_at_idx ON public.audit_logs_p2027_02 USING btree (created_at);
+
+CREATE INDEX audit_logs_p2027_02_subject_user_id_created_at_idx ON public.audit_logs_p2027_02 USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
+
+CREATE INDEX audit_logs_p2027_02_table_name_resource_id_idx ON public.audit_logs_p2027_02 USING btree (table_name, resource_id);
+
+CREATE INDEX audit_logs_p2027_03_action_created_at_idx ON public.audit_logs_p2027_03 USING btree (action, created_at);
+
+CREATE INDEX audit_logs_p2027_03_actor_user_id_created_at_idx ON public.audit_logs_p2027_03 USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
+
+CREATE INDEX audit_logs_p2027_03_created_at_idx ON public.audit_logs_p2027_03 USING btree (created_at);
+
+CREATE INDEX audit_logs_p2027_03_subject_user_id_created_at_idx ON public.audit_logs_p2027_03 USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
+
+CREATE INDEX audit_logs_p2027_03_table_name_resource_id_idx ON public.audit_logs_p2027_03 USING btree (table_name, resource_id);
+
 CREATE INDEX idx_ai_chat_conversations_prescription_id ON public.ai_chat_conversations USING btree (prescription_id) WHERE (prescription_id IS NOT NULL);
 
 CREATE INDEX idx_ai_chat_conversations_user_id ON public.ai_chat_conversations USING btree (user_id, updated_at DESC);
@@ -2651,16 +3401,6 @@ CREATE INDEX idx_ai_chat_messages_user_id_created_at ON public.ai_chat_messages 
 CREATE INDEX idx_ai_reports_prescription_id ON public.ai_reports USING btree (prescription_id) WHERE (prescription_id IS NOT NULL);
 
 CREATE INDEX idx_ai_reports_user_id ON public.ai_reports USING btree (user_id, created_at DESC);
-
-CREATE INDEX idx_audit_logs_action ON public.audit_logs USING btree (action, created_at);
-
-CREATE INDEX idx_audit_logs_actor_user_id ON public.audit_logs USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
-
-CREATE INDEX idx_audit_logs_created_at ON public.audit_logs USING btree (created_at);
-
-CREATE INDEX idx_audit_logs_subject_user_id ON public.audit_logs USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
-
-CREATE INDEX idx_audit_logs_table_name_resource_id ON public.audit_logs USING btree (table_name, resource_id);
 
 CREATE INDEX idx_audit_redactions_erasure ON public.audit_redactions USING btree (erasure_seq);
 
@@ -2688,9 +3428,9 @@ CREATE INDEX idx_medication_prn_doses_medication_id_taken_at ON public.medicatio
 
 CREATE INDEX idx_medication_prn_doses_patient_id_taken_at ON public.medication_prn_doses USING btree (patient_id, taken_at DESC);
 
-CREATE INDEX idx_medication_reminder_logs_open ON public.medication_reminder_logs USING btree (scheduled_for) WHERE (status = ANY (ARRAY['pending'::public.reminder_log_status, 'snoozed'::public.reminder_log_status]));
+CREATE INDEX idx_medication_reminder_logs_open ON ONLY public.medication_reminder_logs USING btree (scheduled_for) WHERE (status = ANY (ARRAY['pending'::public.reminder_log_status, 'snoozed'::public.reminder_log_status]));
 
-CREATE INDEX idx_medication_reminder_logs_patient_id_scheduled_for ON public.medication_reminder_logs USING btree (patient_id, scheduled_for DESC);
+CREATE INDEX idx_medication_reminder_logs_patient_id_scheduled_for ON ONLY public.medication_reminder_logs USING btree (patient_id, scheduled_for DESC);
 
 CREATE INDEX idx_medication_reminders_medication_id ON public.medication_reminders USING btree (medication_id);
 
@@ -2740,9 +3480,9 @@ CREATE INDEX idx_prescriptions_uploaded_by ON public.prescriptions USING btree (
 
 CREATE INDEX idx_push_subscriptions_user_id ON public.push_subscriptions USING btree (user_id);
 
-CREATE INDEX idx_usage_analytics_event_type_occurred_at ON public.usage_analytics USING btree (event_type, occurred_at);
+CREATE INDEX idx_usage_analytics_event_type_occurred_at ON ONLY public.usage_analytics USING btree (event_type, occurred_at);
 
-CREATE INDEX idx_usage_analytics_user_id_event_type_occurred_at ON public.usage_analytics USING btree (user_id, event_type, occurred_at);
+CREATE INDEX idx_usage_analytics_user_id_event_type_occurred_at ON ONLY public.usage_analytics USING btree (user_id, event_type, occurred_at);
 
 CREATE INDEX idx_user_session_rotated_tokens_session_id ON public.user_session_rotated_tokens USING btree (session_id);
 
@@ -2758,6 +3498,8 @@ CREATE INDEX idx_user_subscriptions_current_period_end ON public.user_subscripti
 
 CREATE INDEX idx_user_subscriptions_plan_id ON public.user_subscriptions USING btree (plan_id);
 
+CREATE INDEX idx_user_subscriptions_provider_ref ON public.user_subscriptions USING btree (provider_subscription_ref) WHERE (provider_subscription_ref IS NOT NULL);
+
 CREATE INDEX idx_user_subscriptions_user_id ON public.user_subscriptions USING btree (user_id, current_period_end DESC);
 
 CREATE UNIQUE INDEX idx_user_subscriptions_user_id_current ON public.user_subscriptions USING btree (user_id) WHERE (status = ANY (ARRAY['trialing'::public.subscription_status, 'active'::public.subscription_status, 'past_due'::public.subscription_status]));
@@ -2772,11 +3514,191 @@ CREATE UNIQUE INDEX idx_users_license_number_verified ON public.users USING btre
 
 CREATE INDEX idx_users_role ON public.users USING btree (role);
 
+CREATE INDEX medication_reminder_logs_default_patient_id_scheduled_for_idx ON public.medication_reminder_logs_default USING btree (patient_id, scheduled_for DESC);
+
+CREATE INDEX medication_reminder_logs_default_scheduled_for_idx ON public.medication_reminder_logs_default USING btree (scheduled_for) WHERE (status = ANY (ARRAY['pending'::public.reminder_log_status, 'snoozed'::public.reminder_log_status]));
+
+CREATE INDEX medication_reminder_logs_p2026_12_patient_id_scheduled_for_idx ON public.medication_reminder_logs_p2026_12 USING btree (patient_id, scheduled_for DESC);
+
+CREATE INDEX medication_reminder_logs_p2026_12_scheduled_for_idx ON public.medication_reminder_logs_p2026_12 USING btree (scheduled_for) WHERE (status = ANY (ARRAY['pending'::public.reminder_log_status, 'snoozed'::public.reminder_log_status]));
+
+CREATE INDEX medication_reminder_logs_p2027_01_patient_id_scheduled_for_idx ON public.medication_reminder_logs_p2027_01 USING btree (patient_id, scheduled_for DESC);
+
+CREATE INDEX medication_reminder_logs_p2027_01_scheduled_for_idx ON public.medication_reminder_logs_p2027_01 USING btree (scheduled_for) WHERE (status = ANY (ARRAY['pending'::public.reminder_log_status, 'snoozed'::public.reminder_log_status]));
+
+CREATE INDEX medication_reminder_logs_p2027_02_patient_id_scheduled_for_idx ON public.medication_reminder_logs_p2027_02 USING btree (patient_id, scheduled_for DESC);
+
+CREATE INDEX medication_reminder_logs_p2027_02_scheduled_for_idx ON public.medication_reminder_logs_p2027_02 USING btree (scheduled_for) WHERE (status = ANY (ARRAY['pending'::public.reminder_log_status, 'snoozed'::public.reminder_log_status]));
+
+CREATE INDEX medication_reminder_logs_p2027_03_patient_id_scheduled_for_idx ON public.medication_reminder_logs_p2027_03 USING btree (patient_id, scheduled_for DESC);
+
+CREATE INDEX medication_reminder_logs_p2027_03_scheduled_for_idx ON public.medication_reminder_logs_p2027_03 USING btree (scheduled_for) WHERE (status = ANY (ARRAY['pending'::public.reminder_log_status, 'snoozed'::public.reminder_log_status]));
+
+CREATE INDEX usage_analytics_default_event_type_occurred_at_idx ON public.usage_analytics_default USING btree (event_type, occurred_at);
+
+CREATE INDEX usage_analytics_default_user_id_event_type_occurred_at_idx ON public.usage_analytics_default USING btree (user_id, event_type, occurred_at);
+
+CREATE INDEX usage_analytics_p2026_12_event_type_occurred_at_idx ON public.usage_analytics_p2026_12 USING btree (event_type, occurred_at);
+
+CREATE INDEX usage_analytics_p2026_12_user_id_event_type_occurred_at_idx ON public.usage_analytics_p2026_12 USING btree (user_id, event_type, occurred_at);
+
+CREATE INDEX usage_analytics_p2027_01_event_type_occurred_at_idx ON public.usage_analytics_p2027_01 USING btree (event_type, occurred_at);
+
+CREATE INDEX usage_analytics_p2027_01_user_id_event_type_occurred_at_idx ON public.usage_analytics_p2027_01 USING btree (user_id, event_type, occurred_at);
+
+CREATE INDEX usage_analytics_p2027_02_event_type_occurred_at_idx ON public.usage_analytics_p2027_02 USING btree (event_type, occurred_at);
+
+CREATE INDEX usage_analytics_p2027_02_user_id_event_type_occurred_at_idx ON public.usage_analytics_p2027_02 USING btree (user_id, event_type, occurred_at);
+
+CREATE INDEX usage_analytics_p2027_03_event_type_occurred_at_idx ON public.usage_analytics_p2027_03 USING btree (event_type, occurred_at);
+
+CREATE INDEX usage_analytics_p2027_03_user_id_event_type_occurred_at_idx ON public.usage_analytics_p2027_03 USING btree (user_id, event_type, occurred_at);
+
+ALTER INDEX public.idx_audit_logs_action ATTACH PARTITION public.audit_logs_default_action_created_at_idx;
+
+ALTER INDEX public.idx_audit_logs_actor_user_id ATTACH PARTITION public.audit_logs_default_actor_user_id_created_at_idx;
+
+ALTER INDEX public.idx_audit_logs_created_at ATTACH PARTITION public.audit_logs_default_created_at_idx;
+
+ALTER INDEX public.audit_logs_pkey ATTACH PARTITION public.audit_logs_default_pkey;
+
+ALTER INDEX public.audit_logs_seq_key ATTACH PARTITION public.audit_logs_default_seq_created_at_key;
+
+ALTER INDEX public.idx_audit_logs_subject_user_id ATTACH PARTITION public.audit_logs_default_subject_user_id_created_at_idx;
+
+ALTER INDEX public.idx_audit_logs_table_name_resource_id ATTACH PARTITION public.audit_logs_default_table_name_resource_id_idx;
+
+ALTER INDEX public.idx_audit_logs_action ATTACH PARTITION public.audit_logs_p2026_12_action_created_at_idx;
+
+ALTER INDEX public.idx_audit_logs_actor_user_id ATTACH PARTITION public.audit_logs_p2026_12_actor_user_id_created_at_idx;
+
+ALTER INDEX public.idx_audit_logs_created_at ATTACH PARTITION public.audit_logs_p2026_12_created_at_idx;
+
+ALTER INDEX public.audit_logs_pkey ATTACH PARTITION public.audit_logs_p2026_12_pkey;
+
+ALTER INDEX public.audit_logs_seq_key ATTACH PARTITION public.audit_logs_p2026_12_seq_created_at_key;
+
+ALTER INDEX public.idx_audit_logs_subject_user_id ATTACH PARTITION public.audit_logs_p2026_12_subject_user_id_created_at_idx;
+
+ALTER INDEX public.idx_audit_logs_table_name_resource_id ATTACH PARTITION public.audit_logs_p2026_12_table_name_resource_id_idx;
+
+ALTER INDEX public.idx_audit_logs_action ATTACH PARTITION public.audit_logs_p2027_01_action_created_at_idx;
+
+ALTER INDEX public.idx_audit_logs_actor_user_id ATTACH PARTITION public.audit_logs_p2027_01_actor_user_id_created_at_idx;
+
+ALTER INDEX public.idx_audit_logs_created_at ATTACH PARTITION public.audit_logs_p2027_01_created_at_idx;
+
+ALTER INDEX public.audit_logs_pkey ATTACH PARTITION public.audit_logs_p2027_01_pkey;
+
+ALTER INDEX public.audit_logs_seq_key ATTACH PARTITION public.audit_logs_p2027_01_seq_created_at_key;
+
+ALTER INDEX public.idx_audit_logs_subject_user_id ATTACH PARTITION public.audit_logs_p2027_01_subject_user_id_created_at_idx;
+
+ALTER INDEX public.idx_audit_logs_table_name_resource_id ATTACH PARTITION public.audit_logs_p2027_01_table_name_resource_id_idx;
+
+ALTER INDEX public.idx_audit_logs_action ATTACH PARTITION public.audit_logs_p2027_02_action_created_at_idx;
+
+ALTER INDEX public.idx_audit_logs_actor_user_id ATTACH PARTITION public.audit_logs_p2027_02_actor_user_id_created_at_idx;
+
+ALTER INDEX public.idx_audit_logs_created_at ATTACH PARTITION public.audit_logs_p2027_02_created_at_idx;
+
+ALTER INDEX public.audit_logs_pkey ATTACH PARTITION public.audit_logs_p2027_02_pkey;
+
+ALTER INDEX public.audit_logs_seq_key ATTACH PARTITION public.audit_logs_p2027_02_seq_created_at_key;
+
+ALTER INDEX public.idx_audit_logs_subject_user_id ATTACH PARTITION public.audit_logs_p2027_02_subject_user_id_created_at_idx;
+
+ALTER INDEX public.idx_audit_logs_table_name_resource_id ATTACH PARTITION public.audit_logs_p2027_02_table_name_resource_id_idx;
+
+ALTER INDEX public.idx_audit_logs_action ATTACH PARTITION public.audit_logs_p2027_03_action_created_at_idx;
+
+ALTER INDEX public.idx_audit_logs_actor_user_id ATTACH PARTITION public.audit_logs_p2027_03_actor_user_id_created_at_idx;
+
+ALTER INDEX public.idx_audit_logs_created_at ATTACH PARTITION public.audit_logs_p2027_03_created_at_idx;
+
+ALTER INDEX public.audit_logs_pkey ATTACH PARTITION public.audit_logs_p2027_03_pkey;
+
+ALTER INDEX public.audit_logs_seq_key ATTACH PARTITION public.audit_logs_p2027_03_seq_created_at_key;
+
+ALTER INDEX public.idx_audit_logs_subject_user_id ATTACH PARTITION public.audit_logs_p2027_03_subject_user_id_created_at_idx;
+
+ALTER INDEX public.idx_audit_logs_table_name_resource_id ATTACH PARTITION public.audit_logs_p2027_03_table_name_resource_id_idx;
+
+ALTER INDEX public.idx_medication_reminder_logs_patient_id_scheduled_for ATTACH PARTITION public.medication_reminder_logs_default_patient_id_scheduled_for_idx;
+
+ALTER INDEX public.medication_reminder_logs_pkey ATTACH PARTITION public.medication_reminder_logs_default_pkey;
+
+ALTER INDEX public.medication_reminder_logs_reminder_id_scheduled_for_key ATTACH PARTITION public.medication_reminder_logs_default_reminder_id_scheduled_for_key;
+
+ALTER INDEX public.idx_medication_reminder_logs_open ATTACH PARTITION public.medication_reminder_logs_default_scheduled_for_idx;
+
+ALTER INDEX public.idx_medication_reminder_logs_patient_id_scheduled_for ATTACH PARTITION public.medication_reminder_logs_p2026_12_patient_id_scheduled_for_idx;
+
+ALTER INDEX public.medication_reminder_logs_pkey ATTACH PARTITION public.medication_reminder_logs_p2026_12_pkey;
+
+ALTER INDEX public.medication_reminder_logs_reminder_id_scheduled_for_key ATTACH PARTITION public.medication_reminder_logs_p2026_12_reminder_id_scheduled_for_key;
+
+ALTER INDEX public.idx_medication_reminder_logs_open ATTACH PARTITION public.medication_reminder_logs_p2026_12_scheduled_for_idx;
+
+ALTER INDEX public.idx_medication_reminder_logs_patient_id_scheduled_for ATTACH PARTITION public.medication_reminder_logs_p2027_01_patient_id_scheduled_for_idx;
+
+ALTER INDEX public.medication_reminder_logs_pkey ATTACH PARTITION public.medication_reminder_logs_p2027_01_pkey;
+
+ALTER INDEX public.medication_reminder_logs_reminder_id_scheduled_for_key ATTACH PARTITION public.medication_reminder_logs_p2027_01_reminder_id_scheduled_for_key;
+
+ALTER INDEX public.idx_medication_reminder_logs_open ATTACH PARTITION public.medication_reminder_logs_p2027_01_scheduled_for_idx;
+
+ALTER INDEX public.idx_medication_reminder_logs_patient_id_scheduled_for ATTACH PARTITION public.medication_reminder_logs_p2027_02_patient_id_scheduled_for_idx;
+
+ALTER INDEX public.medication_reminder_logs_pkey ATTACH PARTITION public.medication_reminder_logs_p2027_02_pkey;
+
+ALTER INDEX public.medication_reminder_logs_reminder_id_scheduled_for_key ATTACH PARTITION public.medication_reminder_logs_p2027_02_reminder_id_scheduled_for_key;
+
+ALTER INDEX public.idx_medication_reminder_logs_open ATTACH PARTITION public.medication_reminder_logs_p2027_02_scheduled_for_idx;
+
+ALTER INDEX public.idx_medication_reminder_logs_patient_id_scheduled_for ATTACH PARTITION public.medication_reminder_logs_p2027_03_patient_id_scheduled_for_idx;
+
+ALTER INDEX public.medication_reminder_logs_pkey ATTACH PARTITION public.medication_reminder_logs_p2027_03_pkey;
+
+ALTER INDEX public.medication_reminder_logs_reminder_id_scheduled_for_key ATTACH PARTITION public.medication_reminder_logs_p2027_03_reminder_id_scheduled_for_key;
+
+ALTER INDEX public.idx_medication_reminder_logs_open ATTACH PARTITION public.medication_reminder_logs_p2027_03_scheduled_for_idx;
+
+ALTER INDEX public.idx_usage_analytics_event_type_occurred_at ATTACH PARTITION public.usage_analytics_default_event_type_occurred_at_idx;
+
+ALTER INDEX public.usage_analytics_pkey ATTACH PARTITION public.usage_analytics_default_pkey;
+
+ALTER INDEX public.idx_usage_analytics_user_id_event_type_occurred_at ATTACH PARTITION public.usage_analytics_default_user_id_event_type_occurred_at_idx;
+
+ALTER INDEX public.idx_usage_analytics_event_type_occurred_at ATTACH PARTITION public.usage_analytics_p2026_12_event_type_occurred_at_idx;
+
+ALTER INDEX public.usage_analytics_pkey ATTACH PARTITION public.usage_analytics_p2026_12_pkey;
+
+ALTER INDEX public.idx_usage_analytics_user_id_event_type_occurred_at ATTACH PARTITION public.usage_analytics_p2026_12_user_id_event_type_occurred_at_idx;
+
+ALTER INDEX public.idx_usage_analytics_event_type_occurred_at ATTACH PARTITION public.usage_analytics_p2027_01_event_type_occurred_at_idx;
+
+ALTER INDEX public.usage_analytics_pkey ATTACH PARTITION public.usage_analytics_p2027_01_pkey;
+
+ALTER INDEX public.idx_usage_analytics_user_id_event_type_occurred_at ATTACH PARTITION public.usage_analytics_p2027_01_user_id_event_type_occurred_at_idx;
+
+ALTER INDEX public.idx_usage_analytics_event_type_occurred_at ATTACH PARTITION public.usage_analytics_p2027_02_event_type_occurred_at_idx;
+
+ALTER INDEX public.usage_analytics_pkey ATTACH PARTITION public.usage_analytics_p2027_02_pkey;
+
+ALTER INDEX public.idx_usage_analytics_user_id_event_type_occurred_at ATTACH PARTITION public.usage_analytics_p2027_02_user_id_event_type_occurred_at_idx;
+
+ALTER INDEX public.idx_usage_analytics_event_type_occurred_at ATTACH PARTITION public.usage_analytics_p2027_03_event_type_occurred_at_idx;
+
+ALTER INDEX public.usage_analytics_pkey ATTACH PARTITION public.usage_analytics_p2027_03_pkey;
+
+ALTER INDEX public.idx_usage_analytics_user_id_event_type_occurred_at ATTACH PARTITION public.usage_analytics_p2027_03_user_id_event_type_occurred_at_idx;
+
 CREATE TRIGGER append_only BEFORE DELETE OR UPDATE ON public.payment_status_history FOR EACH ROW EXECUTE FUNCTION public.trg_append_only();
 
 CREATE TRIGGER audit_logs_prepare BEFORE INSERT ON public.audit_logs FOR EACH ROW EXECUTE FUNCTION public.trg_audit_logs_prepare();
 
-CREATE TRIGGER audit_row_change AFTER INSERT OR DELETE OR UPDATE ON public.ai_reports FOR EACH ROW EXECUTE FUNCTION public.trg_audit_row_change('user_id');
+CREATE TRIGGER audit_row_change AFTER INSERT OR DELETE OR UPDATE ON public.ai_reports FOR EACH ROW EXECUTE FUNCTION public.trg_audit_row_facts('user_id', 'user_id', 'prescription_id', 'report_type', 'language', 'status', 'model', 'file_mime_type', 'generated_at', 'created_at');
 
 CREATE TRIGGER audit_row_change AFTER INSERT OR DELETE OR UPDATE ON public.billing_alerts FOR EACH ROW EXECUTE FUNCTION public.trg_audit_row_change('id');
 
@@ -2811,6 +3733,8 @@ CREATE TRIGGER dose_log_state BEFORE UPDATE ON public.medication_reminder_logs F
 CREATE TRIGGER medication_reminder_logs_counters_delete AFTER DELETE ON public.medication_reminder_logs FOR EACH ROW EXECUTE FUNCTION public.trg_medication_reminder_logs_counters();
 
 CREATE TRIGGER notifications_notify AFTER INSERT ON public.notifications REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.trg_notifications_notify();
+
+CREATE TRIGGER receipt_number BEFORE UPDATE OF status, receipt_number ON public.payment_transactions FOR EACH ROW EXECUTE FUNCTION public.trg_payment_receipt_number();
 
 CREATE TRIGGER set_updated_at BEFORE UPDATE ON public.ai_chat_conversations FOR EACH ROW EXECUTE FUNCTION public.trg_set_updated_at();
 
@@ -2894,7 +3818,7 @@ ALTER TABLE ONLY public.doctor_patient_relationships
 ALTER TABLE ONLY public.medication_prn_doses
     ADD CONSTRAINT medication_prn_doses_medication_fkey FOREIGN KEY (medication_id, patient_id) REFERENCES public.medications(id, patient_id) ON DELETE CASCADE;
 
-ALTER TABLE ONLY public.medication_reminder_logs
+ALTER TABLE public.medication_reminder_logs
     ADD CONSTRAINT medication_reminder_logs_reminder_fkey FOREIGN KEY (reminder_id, patient_id) REFERENCES public.medication_reminders(id, patient_id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.medication_reminders
@@ -2936,7 +3860,7 @@ ALTER TABLE ONLY public.prescriptions
 ALTER TABLE ONLY public.push_subscriptions
     ADD CONSTRAINT push_subscriptions_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
-ALTER TABLE ONLY public.usage_analytics
+ALTER TABLE public.usage_analytics
     ADD CONSTRAINT usage_analytics_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE SET NULL;
 
 ALTER TABLE ONLY public.user_session_rotated_tokens
@@ -2972,7 +3896,17 @@ ALTER TABLE public.audit_chain_head ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.audit_logs ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.audit_logs_default ENABLE ROW LEVEL SECURITY;
+
 CREATE POLICY audit_logs_insert ON public.audit_logs FOR INSERT WITH CHECK (((actor_user_id IS NULL) OR (actor_user_id = ( SELECT public.app_current_user_id() AS app_current_user_id)) OR ( SELECT public.app_is_system() AS app_is_system)));
+
+ALTER TABLE public.audit_logs_p2026_12 ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.audit_logs_p2027_01 ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.audit_logs_p2027_02 ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.audit_logs_p2027_03 ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY audit_logs_select ON public.audit_logs FOR SELECT USING (( SELECT public.app_is_admin() AS app_is_admin));
 
@@ -2983,6 +3917,8 @@ ALTER TABLE public.auth_throttle ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.billing_alerts ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY billing_alerts_all ON public.billing_alerts USING ((( SELECT public.app_is_admin() AS app_is_admin) OR ( SELECT public.app_is_system() AS app_is_system))) WITH CHECK (( SELECT public.app_is_system() AS app_is_system));
+
+ALTER TABLE public.billing_receipt_series ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.clinical_notes ENABLE ROW LEVEL SECURITY;
 
@@ -3011,6 +3947,16 @@ CREATE POLICY medication_prn_doses_select ON public.medication_prn_doses FOR SEL
 CREATE POLICY medication_prn_doses_write ON public.medication_prn_doses USING (((patient_id = ( SELECT public.app_current_user_id() AS app_current_user_id)) OR ( SELECT public.app_is_system() AS app_is_system))) WITH CHECK (((patient_id = ( SELECT public.app_current_user_id() AS app_current_user_id)) OR ( SELECT public.app_is_system() AS app_is_system)));
 
 ALTER TABLE public.medication_reminder_logs ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.medication_reminder_logs_default ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.medication_reminder_logs_p2026_12 ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.medication_reminder_logs_p2027_01 ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.medication_reminder_logs_p2027_02 ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.medication_reminder_logs_p2027_03 ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY medication_reminder_logs_select ON public.medication_reminder_logs FOR SELECT USING (((patient_id = ( SELECT public.app_current_user_id() AS app_current_user_id)) OR ( SELECT public.app_is_admin() AS app_is_admin) OR ( SELECT public.app_is_system() AS app_is_system) OR (patient_id = ANY (( SELECT public.app_doctor_patient_ids('view_prescriptions'::text) AS app_doctor_patient_ids)::uuid[]))));
 
@@ -3086,7 +4032,17 @@ CREATE POLICY push_subscriptions_system ON public.push_subscriptions USING (( SE
 
 ALTER TABLE public.usage_analytics ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.usage_analytics_default ENABLE ROW LEVEL SECURITY;
+
 CREATE POLICY usage_analytics_insert ON public.usage_analytics FOR INSERT WITH CHECK (((user_id IS NULL) OR (user_id = ( SELECT public.app_current_user_id() AS app_current_user_id)) OR ( SELECT public.app_is_system() AS app_is_system)));
+
+ALTER TABLE public.usage_analytics_p2026_12 ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.usage_analytics_p2027_01 ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.usage_analytics_p2027_02 ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.usage_analytics_p2027_03 ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY usage_analytics_select ON public.usage_analytics FOR SELECT USING ((( SELECT public.app_is_admin() AS app_is_admin) OR ( SELECT public.app_is_system() AS app_is_system)));
 
@@ -3205,8 +4161,18 @@ GRANT ALL ON FUNCTION public.app_is_system() TO dastern_app;
 REVOKE ALL ON FUNCTION public.app_my_access_log(p_limit integer, p_before_seq bigint, p_include_self boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.app_my_access_log(p_limit integer, p_before_seq bigint, p_include_self boolean) TO dastern_app;
 
+REVOKE ALL ON FUNCTION public.app_next_receipt_number(p_at timestamp with time zone) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION public.app_notifiable_user_ids() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.app_notifiable_user_ids() TO dastern_app;
+
+REVOKE ALL ON FUNCTION public.app_partition_create(p_table text, p_month date) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.app_partitions_archive(p_table text, p_keep_months integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.app_partitions_archive(p_table text, p_keep_months integer) TO dastern_worker;
+
+REVOKE ALL ON FUNCTION public.app_partitions_ensure(p_months_ahead integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.app_partitions_ensure(p_months_ahead integer) TO dastern_worker;
 
 REVOKE ALL ON FUNCTION public.app_party_name(p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.app_party_name(p_user_id uuid) TO dastern_app;
@@ -3367,3 +4333,4 @@ REVOKE ALL ON TABLE public.audit_chain FROM PUBLIC;
 REVOKE ALL ON TABLE public.audit_chain_head FROM PUBLIC;
 REVOKE ALL ON TABLE public.audit_redactions FROM PUBLIC;
 REVOKE ALL ON TABLE public.auth_throttle FROM PUBLIC;
+REVOKE ALL ON TABLE public.billing_receipt_series FROM PUBLIC;
