@@ -74,6 +74,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         archiveAfterDays: 365,
         deliverer: createDeliverer(config, jobsDb, mailer, logger),
         ...scheduleOptions(config),
+        config,
       });
     } else {
       logger.info('job workers off (DASTERN_RUN_WORKERS=false): a `dastern worker` process runs them');

@@ -101,6 +101,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
       missedThreshold: config.jobs.missedDoseThreshold,
       archiveAfterDays: 365,
       ...scheduleOptions(config),
+      config,
     });
   } catch (err) {
     logger.error({ err: err instanceof Error ? err.message : String(err) }, 'DasTern workers failed to start');

@@ -14,6 +14,7 @@ import { dispatchReminders } from '../reminders/dispatcher.ts';
 import { QUEUES, assertQueuesReady } from './queue.ts';
 import { enqueueDeliveries, startDeliveryWorkers, unattemptedIds, type DeliveryPort } from '../delivery/jobs.ts';
 import { startBillingWorkers } from '../billing/jobs.ts';
+import type { Config } from '../config.ts';
 import { archivePrescriptions, cleanupSessions, cleanupSignInThrottle } from './maintenance.ts';
 
 export interface WorkerDeps {
@@ -40,6 +41,8 @@ export interface WorkerDeps {
   /** Cron expressions of the maintenance jobs (defaults: daily 03:15, monthly the 1st 03:30). */
   cleanupSessionsCron?: string;
   archivePrescriptionsCron?: string;
+  /** The process's configuration (gateways, Bakong polling); without it billing reads the environment. */
+  config?: Config;
 }
 
 export interface RunningWorkers {
@@ -86,7 +89,7 @@ export async function startWorkers(d: WorkerDeps): Promise<RunningWorkers> {
     d.logger.info({ job: QUEUES.dispatchReminders, source: job?.data.source ?? 'other', ...counts, notifications: notificationIds.length, deliveryJobs }, 'reminders dispatched');
   });
   if (d.deliverer) await startDeliveryWorkers(d.boss, d.deliverer);
-  await startBillingWorkers(d);
+  await startBillingWorkers(d, d.config);
 
   await d.boss.schedule(QUEUES.cleanupSessions, d.cleanupSessionsCron ?? '15 3 * * *', {}, { tz: TZ });
   await d.boss.work(QUEUES.cleanupSessions, async () => {

@@ -44,7 +44,10 @@ function Conversation({ id }: { id: string }) {
   const [text, setText] = useState('');
   const [error, setError] = useState<unknown>(null);
   const end = useRef<HTMLDivElement>(null);
-  useEffect(() => end.current?.scrollIntoView?.({ block: 'end' }), [messages.data, live]);
+  useEffect(() => {
+    // braces: scroll methods may return a promise, which must not become the effect's clean-up
+    void end.current?.scrollIntoView({ block: 'end' });
+  }, [messages.data, live]);
 
   async function ask(e: FormEvent) {
     e.preventDefault();
