@@ -47,7 +47,7 @@ export default function Audit() {
         <ErrorText error={error} />
       </div>
       <h2>{t('audit.latest')}</h2>
-      <div className="scroll-x">
+      <div className="scroll-x" tabIndex={0} role="region" aria-label={t('audit.latest')}>
         <table className="table">
           <thead><tr><th scope="col">#</th><th scope="col">{t('audit.when')}</th><th scope="col">{t('audit.who')}</th><th scope="col">{t('audit.what')}</th></tr></thead>
           <tbody>

@@ -135,7 +135,7 @@ export default function Assistant() {
       <h1>{t('assistant.title')}</h1>
       <AiTabs />
       {sub.data === undefined ? <p className="muted">{t('common.loading')}</p> : !premium ? <Upsell feature="assistant" /> : (
-        <div className="assistant">
+        <div className="assistant-layout">
           <aside className="conversations">
             <button type="button" className="primary" onClick={() => void start()}>{t('assistant.new')}</button>
             <label className="check"><input type="checkbox" checked={share} onChange={(e) => setShare(e.currentTarget.checked)} /> {t('assistant.share')}</label>

@@ -49,7 +49,7 @@ export default function Patients() {
         <ErrorText error={error} />
       </div>
       {alerts > 0 ? <p className="note" role="status" data-testid="missed-alerts">{t('patients.alerts', { n: digits(alerts, lang) })}</p> : null}
-      <div className="scroll-x">
+      <div className="scroll-x" tabIndex={0} role="region" aria-label={t('patients.title')}>
         <table className="table patients">
           <caption className="visually-hidden">{t('patients.title')}</caption>
           <thead>
