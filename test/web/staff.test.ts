@@ -166,11 +166,14 @@ describe.skipIf(!hasChromium)("doctors' and admins' screens in Chromium", () => 
     ];
     for (const [lang, catalogue] of [['km', km], ['en', en]] as const) {
       for (const viewport of [PHONE, DESKTOP]) {
-        for (const [name, who, route, ready] of screens) {
+        // one browser context per account, its screens one after the other
+        for (const who of new Set(screens.map(([, w]) => w))) {
           const { context, page } = await openPage(browser, viewport, { lang, session: who.session });
-          await page.goto(`${web.url}${route}`);
-          await ready(page, catalogue);
-          await checkScreen(page, `${lang}-${viewport.width}-${name}`);
+          for (const [name, , route, ready] of screens.filter(([, w]) => w === who)) {
+            await page.goto(`${web.url}${route}`);
+            await ready(page, catalogue);
+            await checkScreen(page, `${lang}-${viewport.width}-${name}`);
+          }
           await context.close();
         }
       }
