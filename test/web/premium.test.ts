@@ -33,6 +33,8 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
   let sokha: Account;
   let conversation = '';
   let completedPayment = '';
+  let chenda: Account;
+  let misread = '';
 
   beforeAll(async () => {
     bakong = fakeBakong(paid);
@@ -64,6 +66,18 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
       }
     }
     return a;
+  }
+
+  /** A draft as the reader leaves it: a confident Amlodipine line and a misread "Amoxicilin 5OOmg". */
+  async function draft(patientId: string): Promise<string> {
+    const dose = { morning: 1, noon: 0, evening: 1, night: 0 };
+    const medications = [
+      { name: 'Amlodipine', strength: '5mg', drug_id: 'amlodipine', generic_name: 'amlodipine', dosage_schedule: dose, confidence: 0.97, field_confidence: { name: 0.98, strength: 0.95 } },
+      { name: 'Amoxicilin', strength: '5OOmg', dosage_schedule: dose, confidence: 0.52, field_confidence: { name: 0.6, strength: 0.4 } },
+    ];
+    const res = await t().owner.query<{ id: string }>(
+      `INSERT INTO prescriptions (patient_id, uploaded_by, status, structured_data) VALUES ($1, $1, 'ocr_completed', $2) RETURNING id`, [patientId, JSON.stringify({ medications })]);
+    return res.rows[0]?.id ?? '';
   }
 
   it('a free patient at the limit goes to /plans, pays with the sandbox, is Premium, and the assistant answers with its disclaimer (en, phone)', async () => {
@@ -167,9 +181,35 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
     await context.close();
   }, 120_000);
 
+  it('the review screen: a hard-to-read line corrected in one tap (Premium); a free patient sees the upsell (en, phone)', async () => {
+    chenda = await freePatient('Chenda', 0);
+    const checkout = await apiCall<{ payment_id: string }>(web, chenda.access, 'POST', '/subscriptions/checkout', { plan_code: 'premium_monthly', gateway: 'sandbox', currency: 'USD' });
+    expect((await apiCall(web, chenda.access, 'POST', `/payments/sandbox/${checkout.json.payment_id}/complete`, {})).status).toBe(200);
+    misread = await draft(chenda.id);
+    const { context, page } = await openPage(browser, PHONE, { lang: 'en', session: chenda.session });
+    await page.goto(`${web.url}/prescriptions/${misread}`);
+    const second = page.getByTestId('medication').nth(1);
+    expect(await second.getByLabel(en.review.name).inputValue()).toBe('Amoxicilin');
+    await page.getByTestId('ocr-suggestions').getByRole('button', { name: en.suggest.use.replace('{{label}}', 'Amoxicillin 500mg') }).click();
+    expect(await second.getByLabel(en.review.name).inputValue()).toBe('Amoxicillin');
+    expect(await second.getByLabel(en.review.strength).inputValue()).toBe('500mg');
+    // accepted: nothing left to suggest; the confident first line was never touched
+    await page.getByTestId('ocr-suggestions').waitFor({ state: 'detached' });
+    expect(await page.getByTestId('medication').nth(0).getByLabel(en.review.name).inputValue()).toBe('Amlodipine');
+    await context.close();
+
+    const bopha = await freePatient('Bopha', 0);
+    const hers = await draft(bopha.id);
+    const free = await openPage(browser, PHONE, { lang: 'en', session: bopha.session });
+    await free.page.goto(`${web.url}/prescriptions/${hers}`);
+    await free.page.getByTestId('upsell').getByRole('link', { name: en.upsell.see }).waitFor();
+    await checkScreen(free.page, 'en-390-review-upsell');
+    await free.context.close();
+  }, 120_000);
+
   it('each screen in km and en, phone and desktop: screenshots, axe, every key translated', async () => {
     expect(conversation).not.toBe('');
-    const free = await freePatient('Bopha', 0);
+    const free = await freePatient('Thida', 0);
     // a pending sandbox payment for the capture of that state
     const pending = await apiCall<{ payment_id: string }>(web, sokha.access, 'POST', '/subscriptions/checkout', { plan_code: 'premium_yearly', gateway: 'sandbox', currency: 'USD' });
     expect(pending.status).toBe(201);
@@ -181,6 +221,7 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
       ['assistant-upsell', free, '/assistant', (p) => p.getByTestId('upsell').waitFor()],
       ['assistant', sokha, `/assistant/${conversation}`, (p) => p.getByTestId('answer').first().waitFor()],
       ['reports', sokha, '/reports', (p, c) => p.getByRole('button', { name: c.reports.create }).waitFor()],
+      ['review-suggestions', chenda, `/prescriptions/${misread}`, (p) => p.getByTestId('ocr-suggestions').waitFor()],
     ];
     for (const [lang, catalogue] of [['km', km], ['en', en]] as const) {
       for (const viewport of [PHONE, DESKTOP]) {
