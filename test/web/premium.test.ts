@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { useTestDatabase } from '../support/db.ts';
-import { fakeBakong, BAKONG_ACCOUNT, BAKONG_TOKEN, type FakeServer } from '../billing/support.ts';
+import { fakeBakong, fakeStripe, BAKONG_ACCOUNT, BAKONG_TOKEN, STRIPE_WEBHOOK_SECRET, type FakeServer } from '../billing/support.ts';
 import { apiCall, checkScreen, hasChromium, CHROMIUM, launch, openPage, signUpByApi, startWebServer, type Account, type WebServer } from './support.ts';
 import km from '../../web/src/locales/km.json' with { type: 'json' };
 import en from '../../web/src/locales/en.json' with { type: 'json' };
@@ -28,6 +28,7 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
   const t = useTestDatabase();
   const paid = new Map<string, { amount: number; currency: string }>();
   let bakong: FakeServer;
+  let stripe: FakeServer;
   let web: WebServer;
   let browser: Browser;
   let sokha: Account;
@@ -39,9 +40,11 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
   beforeAll(async () => {
     bakong = fakeBakong(paid);
     const bakongUrl = await bakong.start();
+    stripe = fakeStripe();
     web = await startWebServer(t(), {
       DASTERN_BAKONG_TOKEN: BAKONG_TOKEN, DASTERN_BAKONG_ACCOUNT_ID: BAKONG_ACCOUNT, DASTERN_BAKONG_API_URL: bakongUrl,
       DASTERN_BAKONG_POLL_SECONDS: '1', DASTERN_BAKONG_POLL_MAX_SECONDS: '1',
+      DASTERN_STRIPE_SECRET_KEY: 'sk_test_dasternFake0123', DASTERN_STRIPE_WEBHOOK_SECRET: STRIPE_WEBHOOK_SECRET, DASTERN_STRIPE_API_URL: await stripe.start(),
     });
     ({ browser } = await launch());
   });
@@ -49,6 +52,7 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
     await browser?.close();
     await web?.stop();
     await bakong?.stop();
+    await stripe?.stop();
   });
 
   /** A free patient with `n` prescriptions already (the free plan keeps 10), one of them with Amlodipine. */
@@ -178,6 +182,26 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
     await page.getByRole('button', { name: km.plans.cancelConfirm }).click();
     await page.getByTestId('current-plan').locator('p').filter({ hasText: km.plans.endsOn.split('{{date}}')[0] as string }).waitFor();
     expect((await apiCall<{ tier: string; cancel_at_period_end: boolean }>(web, dara.access, 'GET', '/subscriptions/me')).json).toMatchObject({ tier: 'premium', cancel_at_period_end: true });
+    await context.close();
+  }, 120_000);
+
+  it("a card payment opens the gateway's page; its way back (/billing/return) shows the payment, still waiting for the signed webhook (en, desktop)", async () => {
+    const kanha = await freePatient('Kanha', 0);
+    const { context, page } = await openPage(browser, DESKTOP, { lang: 'en', session: kanha.session });
+    // the gateway's page is not on this machine: the browser is answered locally
+    await page.route('https://checkout.stripe.test/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<title>card</title><p>card page</p>' }));
+    await page.goto(`${web.url}/plans`);
+    await page.getByRole('button', { name: `${en.plans.gateway.stripe} — ${en.plans.name.premium_yearly}` }).click();
+    await page.waitForURL(/^https:\/\/checkout\.stripe\.test\/c\/pay\/cs_test_/);
+    const order = new URLSearchParams(stripe.requests.at(-1)?.body ?? '');
+    expect(order.get('line_items[0][price_data][unit_amount]')).toBe('500');
+    const paymentId = order.get('client_reference_id') ?? '';
+    expect(paymentId).toMatch(/^[0-9a-f-]{36}$/);
+    // the return proves nothing: the page shows the payment as the API has it (pending)
+    await page.goto(`${web.url}/billing/return?payment=${paymentId}`);
+    await page.waitForURL(`**/plans/payments/${paymentId}`);
+    await page.getByTestId('payment-pending').getByRole('link', { name: en.payment.openCard }).waitFor();
+    expect((await apiCall<{ tier: string }>(web, kanha.access, 'GET', '/subscriptions/me')).json.tier).toBe('free');
     await context.close();
   }, 120_000);
 
