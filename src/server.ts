@@ -108,6 +108,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         deliverer: createDeliverer(config, jobsDb, mailer, logger),
         mailer,
         ...scheduleOptions(config),
+        config,
       });
     } else {
       logger.info('job workers off (DASTERN_RUN_WORKERS=false): a `dastern worker` process runs them');

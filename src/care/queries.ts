@@ -152,19 +152,36 @@ export interface CarePatientRow {
   taken: number | null;
   missed: number | null;
   skipped: number | null;
+  /** The last 7 and 30 calendar days in her time zone, today included ({taken, missed, skipped}); null without can_view_prescriptions. */
+  last_7_days: PeriodCounts | null;
+  last_30_days: PeriodCounts | null;
 }
+
+export interface PeriodCounts { taken: number; missed: number; skipped: number }
+
+/** Dose-log counts of one patient over her last N calendar days (as GET /adherence counts them). */
+const periodCounts = (days: number) => `(
+  SELECT json_build_object('taken', count(*) FILTER (WHERE l.status = 'taken'), 'missed', count(*) FILTER (WHERE l.status = 'missed'),
+                           'skipped', count(*) FILTER (WHERE l.status = 'skipped'))
+    FROM medication_reminder_logs l JOIN medication_reminders mr ON mr.id = l.reminder_id JOIN medications m ON m.id = mr.medication_id
+   WHERE l.patient_id = r.patient_id
+     AND (l.scheduled_for AT TIME ZONE tz.zone)::date BETWEEN (now() AT TIME ZONE tz.zone)::date - ${days - 1} AND (now() AT TIME ZONE tz.zone)::date
+     AND (m.prescription_id IS NULL OR EXISTS (SELECT 1 FROM prescriptions dp WHERE dp.id = m.prescription_id AND dp.deleted_at IS NULL)))`;
 
 /** A doctor's active patients with an adherence summary (only where prescriptions are shared: RLS). */
 export async function carePatients(tx: Tx, doctorId: string, limit: number, offset: number): Promise<{ rows: CarePatientRow[]; total: number }> {
   const res = await tx.query<CarePatientRow & { total: string }>(
     `SELECT r.id AS relationship_id, r.patient_id, r.patient_first_name AS first_name, r.patient_last_name AS last_name,
             r.can_view_prescriptions, r.can_add_notes, r.can_modify_reminders, r.accepted_at,
-            a.total_doses, a.taken, a.missed, a.skipped, count(*) OVER () AS total
+            a.total_doses, a.taken, a.missed, a.skipped, count(*) OVER () AS total,
+            CASE WHEN r.can_view_prescriptions THEN ${periodCounts(7)} END AS last_7_days,
+            CASE WHEN r.can_view_prescriptions THEN ${periodCounts(30)} END AS last_30_days
        FROM v_care_relationships r
        LEFT JOIN LATERAL (
          SELECT sum(total_doses)::int AS total_doses, sum(taken_count)::int AS taken, sum(missed_count)::int AS missed, sum(skipped_count)::int AS skipped
            FROM v_medication_adherence m WHERE m.patient_id = r.patient_id AND r.can_view_prescriptions
        ) a ON true
+       CROSS JOIN LATERAL (SELECT coalesce((SELECT u.timezone FROM users u WHERE u.id = r.patient_id), 'Asia/Phnom_Penh') AS zone) tz
       WHERE r.doctor_id = $1 AND r.status = 'active'
       ORDER BY lower(r.patient_last_name), lower(r.patient_first_name), r.id
       LIMIT $2 OFFSET $3`,

@@ -222,6 +222,8 @@ export class CareService {
             total_doses: r.total_doses, taken: r.taken ?? 0, missed: r.missed ?? 0, skipped: r.skipped ?? 0,
             rate: answered === 0 ? null : Math.round((10_000 * (r.taken ?? 0)) / answered) / 100,
           },
+          last_7_days: period(r.last_7_days),
+          last_30_days: period(r.last_30_days),
         };
       }),
       total, limit, offset,
@@ -247,4 +249,11 @@ export class CareService {
       total: out.total, limit, offset,
     };
   }
+}
+
+/** A period's counts with the rate over the doses answered (taken, missed or skipped), as GET /adherence gives it. */
+function period(c: { taken: number; missed: number; skipped: number } | null) {
+  if (c === null) return null;
+  const answered = c.taken + c.missed + c.skipped;
+  return { ...c, rate: answered === 0 ? null : Math.round((10_000 * c.taken) / answered) / 100 };
 }

@@ -62,6 +62,8 @@ export const Relationship = Type.Object({
 });
 export type RelationshipT = Static<typeof Relationship>;
 
+const PeriodAdherence = Type.Object({ taken: Type.Integer(), missed: Type.Integer(), skipped: Type.Integer(), rate: Nullable(Type.Number()) }, { description: 'doses of her last N calendar days, today included (as GET /adherence?days=N)' });
+
 export const CarePatient = Type.Object({
   relationship_id: Uuid,
   patient_id: Uuid,
@@ -71,7 +73,9 @@ export const CarePatient = Type.Object({
   can_add_notes: Type.Boolean(),
   can_modify_reminders: Type.Boolean(),
   accepted_at: Nullable(Timestamp),
-  adherence: Nullable(Type.Object({ total_doses: Type.Integer(), taken: Type.Integer(), missed: Type.Integer(), skipped: Type.Integer(), rate: Nullable(Type.Number()) })),
+  adherence: Nullable(Type.Object({ total_doses: Type.Integer(), taken: Type.Integer(), missed: Type.Integer(), skipped: Type.Integer(), rate: Nullable(Type.Number()) }, { description: 'since the first dose (all time)' })),
+  last_7_days: Nullable(PeriodAdherence),
+  last_30_days: Nullable(PeriodAdherence),
 });
 
 export const Medication = Type.Object({

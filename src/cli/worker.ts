@@ -100,6 +100,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
       reader: options.reader ?? { read: (bytes) => readPrescription(bytes, { workers: 1, logger: { warn: (msg) => logger.warn(msg) } }) },
       missedThreshold: config.jobs.missedDoseThreshold,
       ...scheduleOptions(config),
+      config,
     });
   } catch (err) {
     logger.error({ err: err instanceof Error ? err.message : String(err) }, 'DasTern workers failed to start');

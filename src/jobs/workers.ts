@@ -17,6 +17,7 @@ import { enqueueDeliveries, startDeliveryWorkers, unattemptedIds, type DeliveryP
 import { startBillingWorkers } from '../billing/jobs.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { ARCHIVABLE_LOG_TABLES, archiveLogPartitions, archivePrescriptions, cleanupSessions, cleanupSignInThrottle, ensurePartitions } from './maintenance.ts';
+import type { Config } from '../config.ts';
 
 export interface WorkerDeps {
   boss: PgBoss;
@@ -47,6 +48,8 @@ export interface WorkerDeps {
   /** Log partitions made ahead by the daily job (default 3 months) and months kept by the monthly one (0 → never archive; default 24). */
   partitionMonthsAhead?: number;
   logRetentionMonths?: number;
+  /** The process's configuration (gateways, Bakong polling); without it billing reads the environment. */
+  config?: Config;
 }
 
 export interface RunningWorkers {
@@ -93,7 +96,7 @@ export async function startWorkers(d: WorkerDeps): Promise<RunningWorkers> {
     d.logger.info({ job: QUEUES.dispatchReminders, source: job?.data.source ?? 'other', ...counts, notifications: notificationIds.length, deliveryJobs }, 'reminders dispatched');
   });
   if (d.deliverer) await startDeliveryWorkers(d.boss, d.deliverer);
-  await startBillingWorkers(d);
+  await startBillingWorkers(d, d.config);
 
   await d.boss.schedule(QUEUES.cleanupSessions, d.cleanupSessionsCron ?? '15 3 * * *', {}, { tz: TZ });
   await d.boss.work(QUEUES.cleanupSessions, async () => {

@@ -95,6 +95,27 @@ describe('access follows the relationship', () => {
     expect((await h.call('PATCH', `/care/relationships/${rel}/permissions`, { token: p.access, body: { can_add_notes: true } })).statusCode).toBe(404);
   });
 
+  it('the patient list names its periods: the last 7 and the last 30 days, counted from the dose logs', async () => {
+    const h = api();
+    const d = await register(h, 'doctor');
+    const p = await register(h, 'patient');
+    await connect(h, d, p);
+    const rx = await addPrescription(h, p.id, ['Amlodipine']);
+    const rem = await h.t.owner.query<{ id: string }>(
+      `INSERT INTO medication_reminders (medication_id, patient_id, slot, reminder_time, dose_amount, start_date, timezone)
+       SELECT m.id, m.patient_id, 'morning', '07:00', 1, current_date - 50, 'Asia/Phnom_Penh' FROM medications m WHERE m.prescription_id = $1 RETURNING id`, [rx]);
+    // 2 days ago taken, 3 days ago missed, 12 and 20 days ago missed, 45 days ago taken (outside both periods)
+    for (const [days, status] of [[2, 'taken'], [3, 'missed'], [12, 'missed'], [20, 'missed'], [45, 'taken']] as const) {
+      await h.t.owner.query(
+        `INSERT INTO medication_reminder_logs (reminder_id, patient_id, scheduled_for, status, action_at)
+         VALUES ($1, $2, now() - make_interval(days => $3), $4::reminder_log_status, CASE WHEN $4 = 'taken' THEN now() - make_interval(days => $3) END)`,
+        [rem.rows[0]?.id, p.id, days, status]);
+    }
+    const row = (await h.call('GET', '/care/patients', { token: d.access })).json().items[0];
+    expect(row.last_7_days).toEqual({ taken: 1, missed: 1, skipped: 0, rate: 50 });
+    expect(row.last_30_days).toEqual({ taken: 1, missed: 3, skipped: 0, rate: 25 });
+  });
+
   it('terminate is the patient\'s: it blocks the doctor from inviting her again', async () => {
     const h = api();
     const d = await register(h, 'doctor');

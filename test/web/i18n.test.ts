@@ -70,6 +70,16 @@ describe('web app catalogues', () => {
       month: ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'],
       'doctors.permission': ['can_view_prescriptions', 'can_add_notes', 'can_modify_reminders'],
       severity: ['info', 'moderate', 'major', 'contraindicated'],
+      // plans, payments, Premium, the doctor's patient page
+      'plans.name': ['free', 'premium_monthly', 'premium_yearly'],
+      'plans.per': ['month', 'year'],
+      'plans.currency': ['KHR', 'USD'],
+      'plans.feature': ['prescription_scan', 'reminders', 'doctor_sharing', 'ai_chat', 'ai_reports', 'ocr_correction', 'risk_alerts'],
+      'plans.gateway': ['bakong', 'stripe', 'sandbox'],
+      'payment.status': ['failed', 'expired', 'refunded'],
+      upsell: ['assistant', 'reports', 'suggestions'],
+      'reports.kinds': ['adherence', 'medication_summary', 'risk'],
+      'patient.may': ['can_view_prescriptions', 'can_add_notes', 'can_modify_reminders'],
     };
     for (const p of prefixes) {
       if (p === 'unit' || p === 'problem') continue; // looked up with i18n.exists, the API's text otherwise

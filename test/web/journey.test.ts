@@ -210,7 +210,7 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     const row = doc.page.getByRole('row').filter({ hasText: 'Sokha Chan' });
     await row.waitFor();
     await expect.poll(() => row.locator('td').nth(1).textContent()).toMatch(/^\d+%$/);
-    await row.getByRole('button', { name: 'Sokha Chan' }).click();
+    await row.getByRole('link', { name: 'Sokha Chan' }).click();
     await doc.page.getByTestId('adherence-overall').waitFor();
     await expect.poll(() => doc.page.getByTestId('adherence-overall').locator('.big-number').nth(1).textContent()).toBe('2');
     // The doctor writes a shared note; the patient's open page shows it without a reload.

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
@@ -56,7 +57,8 @@ export function ensureBuilt(): void {
 
 export interface WebServer { url: string; smtp: Smtp; server: RunningServer; dir: string; stop(): Promise<void> }
 
-export async function startWebServer(t: TestDatabase): Promise<WebServer> {
+/** `env`: more settings (e.g. a payment gateway pointed at a local fake). */
+export async function startWebServer(t: TestDatabase, env: Record<string, string> = {}): Promise<WebServer> {
   ensureBuilt();
   const smtp = await startSmtp();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-web-'));
@@ -76,6 +78,7 @@ export async function startWebServer(t: TestDatabase): Promise<WebServer> {
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    ...env,
   });
   const server = await startServer(config, pino({ level: process.env.LOG_LEVEL ?? 'silent' }));
   return {
@@ -140,4 +143,66 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   // in the middle of the page); wider screens: the whole page.
   const width = page.viewportSize()?.width ?? 0;
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: width >= 900 });
+}
+
+/** A browser context with its first page: the language and (once per context) a session in localStorage. */
+export async function openPage(browser: Browser, viewport: { width: number; height: number }, init?: { lang: string; session?: string }): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport, timezoneId: 'Asia/Phnom_Penh', locale: 'km-KH', serviceWorkers: 'block', acceptDownloads: true });
+  if (init !== undefined) {
+    const lines = [`localStorage.setItem('dastern.lang', ${JSON.stringify(init.lang)});`];
+    if (init.session !== undefined) lines.push(`if (localStorage.getItem('dastern.session') === null) localStorage.setItem('dastern.session', ${JSON.stringify(init.session)});`);
+    // not in sandboxed frames (a receipt shown in the page has no storage)
+    await context.addInitScript({ content: `try { ${lines.join('\n')} } catch { /* sandboxed frame */ }` });
+  }
+  const page = await context.newPage();
+  const errors: string[] = [];
+  pageErrors.set(page, errors);
+  page.on('pageerror', (err) => {
+    console.error('page error:', err.message);
+    errors.push(err.message);
+  });
+  return { context, page };
+}
+
+const pageErrors = new WeakMap<Page, string[]>();
+
+/** Screenshot under test-results/web/, then no serious or critical axe violation and no missing i18n key. */
+export async function checkScreen(page: Page, name: string): Promise<void> {
+  await screenshot(page, name);
+  expect(await axeProblems(page), `axe on ${name}`).toEqual([]);
+  expect(await missingKeys(page), `i18n keys on ${name}`).toEqual([]);
+  expect(pageErrors.get(page) ?? [], `script errors on ${name}`).toEqual([]);
+}
+
+export interface Account { id: string; email: string; password: string; access: string; session: string }
+
+/** Signs up through the API (as the sign-up page does) and returns the session the app keeps in localStorage. */
+export async function signUpByApi(web: WebServer, role: 'patient' | 'doctor', first: string, last: string, extra: Record<string, unknown> = {}): Promise<Account> {
+  const email = `web.${role}.${first.toLowerCase()}.${process.pid}.${Date.now()}@example.com`;
+  const password = 'a good password 42';
+  const res = await fetch(`${web.url}/api/v1/auth/register`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password, role, first_name: first, last_name: last, ...extra }),
+  });
+  if (res.status !== 201) throw new Error(`register: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { user: { id: string }; access_token: string; refresh_token: string };
+  return { id: body.user.id, email, password, access: body.access_token, session: JSON.stringify({ access: body.access_token, refresh: body.refresh_token, user: body.user }) };
+}
+
+/** Signs in through the API. */
+export async function signInByApi(web: WebServer, email: string, password: string): Promise<Account> {
+  const res = await fetch(`${web.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+  if (res.status !== 200) throw new Error(`login: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { user: { id: string }; access_token: string; refresh_token: string };
+  return { id: body.user.id, email, password, access: body.access_token, session: JSON.stringify({ access: body.access_token, refresh: body.refresh_token, user: body.user }) };
+}
+
+/** A JSON call to the API with a bearer token. */
+export async function apiCall<T>(web: WebServer, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
+  const res = await fetch(`${web.url}/api/v1${path}`, {
+    method, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, json: (text === '' ? null : JSON.parse(text)) as T };
 }

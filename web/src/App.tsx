@@ -22,7 +22,17 @@ import { Settings } from './screens/Settings.tsx';
 
 // Doctors and admins load their screens on demand: the patient shell stays small.
 const Patients = lazy(() => import('./screens/doctor/Patients.tsx'));
+const PatientPage = lazy(() => import('./screens/doctor/PatientPage.tsx'));
 const AdminStats = lazy(() => import('./screens/admin/Stats.tsx'));
+const AdminUsers = lazy(() => import('./screens/admin/Users.tsx'));
+const AdminAudit = lazy(() => import('./screens/admin/Audit.tsx'));
+const AdminBilling = lazy(() => import('./screens/admin/Billing.tsx'));
+// Plans, payments and the Premium (AI) screens too.
+const Plans = lazy(() => import('./screens/plans/Plans.tsx'));
+const Payment = lazy(() => import('./screens/plans/Payment.tsx'));
+const BillingReturn = lazy(() => import('./screens/plans/Payment.tsx').then((m) => ({ default: m.BillingReturn })));
+const Assistant = lazy(() => import('./screens/ai/Assistant.tsx'));
+const Reports = lazy(() => import('./screens/ai/Reports.tsx'));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const session = useSession();
@@ -57,7 +67,7 @@ function Nav() {
   if (session === null) return null;
   const role = session.user.role;
   const links: [string, string][] =
-    role === 'patient' ? [['/today', 'nav.today'], ['/scan', 'nav.scan'], ['/adherence', 'nav.adherence'], ['/notifications', 'nav.notifications'], ['/settings', 'nav.settings']]
+    role === 'patient' ? [['/today', 'nav.today'], ['/scan', 'nav.scan'], ['/adherence', 'nav.adherence'], ['/assistant', 'nav.assistant'], ['/notifications', 'nav.notifications'], ['/settings', 'nav.settings']]
     : role === 'doctor' ? [['/patients', 'nav.patients'], ['/notifications', 'nav.notifications'], ['/settings', 'nav.settings']]
     : [['/admin', 'nav.admin'], ['/notifications', 'nav.notifications'], ['/settings', 'nav.settings']];
   return (
@@ -100,7 +110,17 @@ export function App() {
             <Route path="/notifications/:id" element={guard(<Notifications />)} />
             <Route path="/settings" element={guard(<Settings />)} />
             <Route path="/patients" element={guard(<Patients />)} />
+            <Route path="/patients/:id" element={guard(<PatientPage />)} />
             <Route path="/admin" element={guard(<AdminStats />)} />
+            <Route path="/admin/users" element={guard(<AdminUsers />)} />
+            <Route path="/admin/audit" element={guard(<AdminAudit />)} />
+            <Route path="/admin/billing" element={guard(<AdminBilling />)} />
+            <Route path="/plans" element={<Plans />} />
+            <Route path="/plans/payments/:id" element={guard(<Payment />)} />
+            <Route path="/billing/return" element={guard(<BillingReturn />)} />
+            <Route path="/assistant" element={guard(<Assistant />)} />
+            <Route path="/assistant/:id" element={guard(<Assistant />)} />
+            <Route path="/reports" element={guard(<Reports />)} />
             <Route path="*" element={<p className="card">{t('app.notFound')}</p>} />
           </Routes>
         </Suspense>

@@ -2607,8 +2607,23 @@ export interface paths {
                                 can_modify_reminders: boolean;
                                 /** Format: date-time */
                                 accepted_at: string | null;
+                                /** @description since the first dose (all time) */
                                 adherence: {
                                     total_doses: number;
+                                    taken: number;
+                                    missed: number;
+                                    skipped: number;
+                                    rate: number | null;
+                                } | null;
+                                /** @description doses of her last N calendar days, today included (as GET /adherence?days=N) */
+                                last_7_days: {
+                                    taken: number;
+                                    missed: number;
+                                    skipped: number;
+                                    rate: number | null;
+                                } | null;
+                                /** @description doses of her last N calendar days, today included (as GET /adherence?days=N) */
+                                last_30_days: {
                                     taken: number;
                                     missed: number;
                                     skipped: number;

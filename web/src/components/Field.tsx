@@ -1,4 +1,5 @@
 import { useId, type InputHTMLAttributes } from 'react';
+import { Link } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { ApiProblem } from '../api/client.ts';
 
@@ -14,11 +15,14 @@ export function Field({ label, hint, warn, ...input }: InputHTMLAttributes<HTMLI
   );
 }
 
-/** An error in the user's language when the problem code is in the catalogue, else the API's detail. */
+const UPGRADE = new Set(['free_tier_limit', 'premium_required']);
+
+/** An error in the user's language when the problem code is in the catalogue, else the API's detail; a free-tier refusal links to /plans. */
 export function ErrorText({ error }: { error: unknown }) {
   const { t, i18n } = useTranslation();
   if (error === null || error === undefined) return null;
   let text = error instanceof Error ? error.message : String(error);
   if (error instanceof ApiProblem && i18n.exists(`problem.${error.code}`)) text = t(`problem.${error.code}`);
-  return <p role="alert" className="error">{text}</p>;
+  const upgrade = error instanceof ApiProblem && UPGRADE.has(error.code);
+  return <p role="alert" className="error">{text}{upgrade ? <> <Link to="/plans">{t('upsell.see')}</Link></> : null}</p>;
 }

@@ -1,19 +1,32 @@
-/** A doctor's patients: adherence at a glance, an invitation code to give a patient. */
+/**
+ * A doctor's patients: adherence over the last 7 and the last 30 days (each column names its
+ * period), missed doses of the last 7 days flagged, an invitation code to give a patient. A
+ * patient's own page: PatientPage.tsx.
+ */
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { useQuery } from '@tanstack/react-query';
-import { api, must } from '../../api/client.ts';
+import { api, must, type GetOk } from '../../api/client.ts';
 import { ErrorText } from '../../components/Field.tsx';
 import { date, digits, percent } from '../../format.ts';
-import { AdherenceReport } from '../patient/Adherence.tsx';
-import { NoteForm, NotesList } from '../../components/Notes.tsx';
+
+export type CarePatient = GetOk<'/api/v1/care/patients'>['items'][number];
+
+/** My patients (one page of 100), shared by the list and a patient's page. */
+export function usePatients() {
+  return useQuery({ queryKey: ['patients'], queryFn: async () => must(await api.GET('/api/v1/care/patients', { params: { query: { limit: 100 } } })) });
+}
+
+export function patientName(p: Pick<CarePatient, 'first_name' | 'last_name'>): string {
+  return `${p.first_name ?? ''} ${p.last_name ?? ''}`.trim();
+}
 
 export default function Patients() {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
-  const q = useQuery({ queryKey: ['patients'], queryFn: async () => must(await api.GET('/api/v1/care/patients')) });
+  const q = usePatients();
   const [invite, setInvite] = useState<{ code: string; expires_at: string } | null>(null);
-  const [open, setOpen] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
 
   async function newCode() {
@@ -25,6 +38,8 @@ export default function Patients() {
     }
   }
 
+  const items = q.data?.items ?? [];
+  const alerts = items.filter((p) => (p.last_7_days?.missed ?? 0) > 0).length;
   return (
     <section>
       <h1>{t('patients.title')}</h1>
@@ -33,26 +48,38 @@ export default function Patients() {
         {invite !== null ? <p role="status">{t('patients.code')} <code className="code">{invite.code}</code> · {t('patients.expires', { date: date(invite.expires_at, lang, t) })}</p> : null}
         <ErrorText error={error} />
       </div>
-      <table className="table">
-        <thead><tr><th scope="col">{t('patients.name')}</th><th scope="col">{t('adherence.rate')}</th><th scope="col">{t('doseStatus.missed')}</th></tr></thead>
-        <tbody>
-          {(q.data?.items ?? []).map((p) => (
-            <tr key={p.relationship_id} className={(p.adherence?.missed ?? 0) > 0 ? 'alert' : ''}>
-              <td><button type="button" className="plain link" aria-expanded={open === p.patient_id} onClick={() => setOpen(open === p.patient_id ? null : p.patient_id)}>{p.first_name} {p.last_name}</button></td>
-              <td>{percent(p.adherence?.rate, lang)}</td>
-              <td>{digits(p.adherence?.missed ?? 0, lang)}</td>
+      {alerts > 0 ? <p className="note" role="status" data-testid="missed-alerts">{t('patients.alerts', { n: digits(alerts, lang) })}</p> : null}
+      <div className="scroll-x" tabIndex={0} role="region" aria-label={t('patients.title')}>
+        <table className="table patients">
+          <caption className="visually-hidden">{t('patients.title')}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('patients.name')}</th>
+              <th scope="col">{t('patients.rate7')}</th>
+              <th scope="col">{t('patients.rate30')}</th>
+              <th scope="col">{t('patients.missed7')}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
-      {q.isSuccess && q.data.items.length === 0 ? <p className="muted">{t('patients.none')}</p> : null}
-      {open !== null ? (
-        <div className="card">
-          <AdherenceReport patientId={open} />
-          <NoteForm patientId={open} />
-          <NotesList patientId={open} />
-        </div>
-      ) : null}
+          </thead>
+          <tbody>
+            {items.map((p) => {
+              const missed = p.last_7_days?.missed ?? 0;
+              return (
+                <tr key={p.relationship_id} className={missed > 0 ? 'alert' : ''}>
+                  <td><Link to={`/patients/${p.patient_id}`}>{patientName(p)}</Link></td>
+                  {p.last_7_days === null ? <td colSpan={3} className="muted">{t('patients.notShared')}</td> : (
+                    <>
+                      <td>{percent(p.last_7_days.rate, lang)}</td>
+                      <td>{percent(p.last_30_days?.rate, lang)}</td>
+                      <td>{missed > 0 ? <span className="pill bad">{t('patients.missedN', { n: digits(missed, lang) })}</span> : digits(0, lang)}</td>
+                    </>
+                  )}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      {q.isSuccess && items.length === 0 ? <p className="muted">{t('patients.none')}</p> : null}
     </section>
   );
 }

@@ -3,7 +3,7 @@
  * fields, low-confidence fields highlighted, the 4-slot dose grid (½ steps), add/remove a
  * medication — and confirm. Once confirmed: the medicines and their reminders.
  */
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
@@ -11,6 +11,9 @@ import { api, imageDataUrl, must, type GetOk } from '../../api/client.ts';
 import { ErrorText, Field } from '../../components/Field.tsx';
 import { date, digits, time } from '../../format.ts';
 import { SLOTS } from './Today.tsx';
+
+// OCR correction (Premium) loads on demand: the patient shell stays small.
+const OcrSuggestions = lazy(() => import('../ai/OcrSuggestions.tsx'));
 
 type Detail = GetOk<'/api/v1/prescriptions/{id}'>;
 type Draft = Detail['draft_medications'][number];
@@ -22,6 +25,11 @@ function low(m: Draft, field: string): boolean {
   if (typeof c === 'number') return c < LOW;
   if (c !== undefined) return Object.values(c).some((v) => v < LOW);
   return false;
+}
+
+/** A line the reader was unsure of, or whose name it did not find in the lexicon: OCR correction has something to offer. */
+function hardToRead(m: Draft): boolean {
+  return (typeof m.confidence === 'number' && m.confidence < LOW) || low(m, 'name') || low(m, 'strength') || (m.drug_id ?? null) === null;
 }
 
 function emptyMedication(): Draft {
@@ -187,6 +195,11 @@ export function Review() {
       <h1>{t('review.title')}</h1>
       <p className="muted">{t('review.help')}</p>
       <SafetyAlerts alerts={p.safety_alerts} />
+      {p.draft_medications.some(hardToRead) ? (
+        <Suspense fallback={null}>
+          <OcrSuggestions prescriptionId={id} lines={meds} onAccept={(changes) => setMeds(meds.map((m, i) => changes.filter((c) => c.index === i).reduce((x, c) => ({ ...x, [c.field]: c.value }), m)))} />
+        </Suspense>
+      ) : null}
       <div className="review">
         <Photo id={id} />
         <form className="fields" onSubmit={(e) => { e.preventDefault(); void save(true); }}>
