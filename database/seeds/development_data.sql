@@ -200,7 +200,8 @@ VALUES
    NULL, 'image/jpeg', 1523000, repeat('b2', 32), NULL,
    '{"width": 3024, "height": 4032, "orientation": 6}',
    E'មន្ទីរពេទ្យមិត្តភាពខ្មែរ-សូវៀត KHMER-SOVIET FRIENDSHIP HOSPITAL\nN° HAKF1354164\nSOK DARA 63 M\n1. Omeprazole 20mg 1-0-0-0 x14',
-   '{"source": "reader", "version": 1}', 0.784, 'tesseract-5', 'km+en', 2875,
+   -- the draft the review screen opens: what the reader found in the text above (a low-confidence duration to check)
+   '{"source": "reader", "version": 1, "medications": [{"name": "Omeprazole", "strength": "20mg", "form": "capsule", "quantity": 14, "quantity_unit": "capsule", "dosage_schedule": {"morning": 1, "noon": 0, "evening": 0, "night": 0}, "duration_days": 14, "take_before_meal": true, "confidence": 0.78, "field_confidence": {"name": 0.93, "strength": 0.88, "dosage_schedule": 0.81, "duration_days": 0.62}}]}', 0.784, 'tesseract-5', 'km+en', 2875,
    'Khmer-Soviet Friendship Hospital', 'HAKF1354164', 'SOK DARA', 63, 'male', '{"Gastritis"}', 'Gastroenterology',
    'Dr. Lim Sophea', CURRENT_DATE - 1, 'Pharmacie Khmer-Soviet', 'ocr_completed', NULL, 1,
    now() - interval '1 day', NULL, now() - interval '1 day'),

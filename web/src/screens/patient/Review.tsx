@@ -16,6 +16,8 @@ type Detail = GetOk<'/api/v1/prescriptions/{id}'>;
 type Draft = Detail['draft_medications'][number];
 const LOW = 0.7;
 const READING = ['pending', 'processing'];
+/** A reading usually takes well under a minute; after this long something went wrong (no job, a crash). */
+const STALE_READING_MS = 3 * 60_000;
 
 function low(m: Draft, field: string): boolean {
   const c = m.field_confidence?.[field];
@@ -131,6 +133,20 @@ export function Review() {
         <h1>{t('review.reading')}</h1>
         <progress aria-label={t('review.reading')} />
         <p aria-live="polite">{t(`prescriptionStatus.${p.status}`)}</p>
+        {Date.now() - Date.parse(p.created_at) > STALE_READING_MS ? (
+          <div className="note" role="alert" data-testid="reading-stuck">
+            <p>{t('reading.stuck')}</p>
+            <button type="button" onClick={async () => {
+              const r = await api.DELETE('/api/v1/prescriptions/{id}', { params: { path: { id } } });
+              if (!r.response.ok) setError(new Error(t('reading.deleteFailed')));
+              else {
+                void client.invalidateQueries({ queryKey: ['prescriptions'] });
+                navigate('/scan', { replace: true });
+              }
+            }}>{t('reading.again')}</button>
+            <ErrorText error={error} />
+          </div>
+        ) : null}
       </section>
     );
   }
