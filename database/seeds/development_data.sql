@@ -205,11 +205,6 @@ VALUES
    'Khmer-Soviet Friendship Hospital', 'HAKF1354164', 'SOK DARA', 63, 'male', '{"Gastritis"}', 'Gastroenterology',
    'Dr. Lim Sophea', CURRENT_DATE - 1, 'Pharmacie Khmer-Soviet', 'ocr_completed', NULL, 1,
    now() - interval '1 day', NULL, now() - interval '1 day'),
-  -- Dara: just uploaded, reading in progress
-  ('40000000-0000-4000-8000-000000000003', '30000000-0000-4000-8000-000000000001', '30000000-0000-4000-8000-000000000001',
-   NULL, 'image/png', 2048000, repeat('c3', 32), NULL, '{}',
-   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, NULL, NULL, NULL,
-   'processing', NULL, 1, NULL, NULL, now() - interval '2 minutes'),
   -- Sreymom: infection, confirmed 10 days ago
   ('40000000-0000-4000-8000-000000000004', '30000000-0000-4000-8000-000000000002', '30000000-0000-4000-8000-000000000002',
    NULL, 'image/jpeg', 1320000, repeat('d4', 32), NULL,
@@ -232,6 +227,13 @@ VALUES
    2100, 'Preah Kossamak Hospital', 'PKH-2025-09911', 'PICH SOVANN', 67, 'male', '{"Hypertension"}', 'Cardiology',
    'Dr. Keo Rithy', CURRENT_DATE - 40, 'Pharmacie Centrale', 'completed', NULL, 1,
    now() - interval '40 days', now() - interval '40 days', now() - interval '40 days');
+
+-- Dara: a reading that stopped (uploaded two hours ago, no job behind it: a demo has no photo
+-- to read); the app says so and offers to remove it and scan again (DELETE allowed: stale)
+INSERT INTO prescriptions (id, patient_id, uploaded_by, image_path, image_mime_type, image_size_bytes, image_sha256,
+                           image_metadata, diagnosis, status, processing_attempts, created_at, updated_at)
+VALUES ('40000000-0000-4000-8000-000000000003', '30000000-0000-4000-8000-000000000001', '30000000-0000-4000-8000-000000000001',
+        NULL, 'image/png', 2048000, repeat('c3', 32), '{}', '{}', 'processing', 1, now() - interval '2 hours', now() - interval '2 hours');
 
 -- Bopha: ten prescriptions (the free tier's limit), one more deleted (does not count); the
 -- oldest completed one (400 days) is what archive_old_prescriptions(365) archives.

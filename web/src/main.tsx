@@ -34,8 +34,9 @@ createRoot(document.getElementById('root') as HTMLElement).render(
 );
 
 // The service worker (vite-plugin-pwa / Workbox): the shell opens offline.
+// (Khmer waits for the Intl polyfills above: the page may have finished loading by now.)
 if (import.meta.env.PROD && 'serviceWorker' in navigator) {
-  window.addEventListener('load', () => {
-    void navigator.serviceWorker.register('/sw.js', { scope: '/' });
-  });
+  const register = () => void navigator.serviceWorker.register('/sw.js', { scope: '/' });
+  if (document.readyState === 'complete') register();
+  else window.addEventListener('load', register);
 }

@@ -34,9 +34,9 @@ export function Settings() {
   };
   async function signOut(all: boolean) {
     await api.POST('/api/v1/auth/logout', { params: { query: all ? { all: true } : {} } }).catch(() => undefined);
+    navigate('/signin', { replace: true });
     setSession(null);
     client.clear();
-    navigate('/signin', { replace: true });
   }
 
   const m = me.data;

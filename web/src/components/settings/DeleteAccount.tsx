@@ -1,6 +1,5 @@
 /** Delete my account (DELETE /me): a confirmation step with my password; then signed out. */
 import { useState } from 'react';
-import { useNavigate } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { useQueryClient } from '@tanstack/react-query';
 import { api, must, setSession } from '../../api/client.ts';
@@ -9,14 +8,15 @@ import { useFormSubmit } from '../../hooks/useFormSubmit.ts';
 
 export function DeleteAccount() {
   const { t } = useTranslation();
-  const navigate = useNavigate();
   const client = useQueryClient();
   const [asking, setAsking] = useState(false);
   const { busy, error, onSubmit } = useFormSubmit(async (form) => {
     must(await api.DELETE('/api/v1/me', { body: { password: String(form.get('password')), confirm: 'DELETE' } }));
     setSession(null);
     client.clear();
-    navigate('/signin?erased=1', { replace: true });
+    // A fresh load of the sign-in page: nothing of hers stays in memory (and the signed-in page's
+    // own redirect to sign-in, with ?next=, cannot overtake this one).
+    window.location.replace('/signin?erased=1');
   });
   return (
     <div className="card">

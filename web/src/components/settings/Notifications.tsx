@@ -20,17 +20,23 @@ export function NotificationSettings({ me }: { me: Me }) {
   const devices = useQuery({ queryKey: ['push-devices'], queryFn: async () => must(await api.GET('/api/v1/me/push-subscriptions')) });
   const [mine, setMine] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
+  const [email, setEmail] = useState(me.notification_preferences.email ?? false);
   const { busy, error, run } = useAction();
 
   useEffect(() => {
     void currentSubscription().then((s) => setMine(s?.endpoint ?? null), () => setMine(null));
   }, [devices.data]);
 
-  const prefs = me.notification_preferences;
-  async function setPref(key: 'email' | 'push', on: boolean) {
+  async function switchEmail(on: boolean) {
     setMessage(null);
+    setEmail(on);
     await run(async () => {
-      must(await api.PATCH('/api/v1/me', { body: { notification_preferences: { [key]: on } } }));
+      try {
+        must(await api.PATCH('/api/v1/me', { body: { notification_preferences: { email: on } } }));
+      } catch (err) {
+        setEmail(!on);
+        throw err;
+      }
       await client.invalidateQueries({ queryKey: ['me'] });
       setMessage(t('settings.saved'));
     });
@@ -70,7 +76,7 @@ export function NotificationSettings({ me }: { me: Me }) {
         ))}
       </ul>
       <label className="check">
-        <input type="checkbox" checked={prefs.email ?? false} disabled={busy} onChange={(e) => void setPref('email', e.currentTarget.checked)} />
+        <input type="checkbox" checked={email} onChange={(e) => void switchEmail(e.currentTarget.checked)} />
         {t('push.email')}
       </label>
       <p className="muted">{t('push.emailHint', { email: me.email })}</p>

@@ -16,8 +16,10 @@ type Detail = GetOk<'/api/v1/prescriptions/{id}'>;
 type Draft = Detail['draft_medications'][number];
 const LOW = 0.7;
 const READING = ['pending', 'processing'];
-/** A reading usually takes well under a minute; after this long something went wrong (no job, a crash). */
-const STALE_READING_MS = 3 * 60_000;
+/** A reading usually takes well under a minute: after 3 minutes, say it takes long. */
+const SLOW_READING_MS = 3 * 60_000;
+/** The server's STALE_READING_MS (src/prescriptions/service.ts): no job is reading it any more; it may be removed. */
+const STALE_READING_MS = 30 * 60_000;
 
 function low(m: Draft, field: string): boolean {
   const c = m.field_confidence?.[field];
@@ -133,7 +135,7 @@ export function Review() {
         <h1>{t('review.reading')}</h1>
         <progress aria-label={t('review.reading')} />
         <p aria-live="polite">{t(`prescriptionStatus.${p.status}`)}</p>
-        {Date.now() - Date.parse(p.created_at) > STALE_READING_MS ? (
+        {Date.now() - Date.parse(p.updated_at) > STALE_READING_MS ? (
           <div className="note" role="alert" data-testid="reading-stuck">
             <p>{t('reading.stuck')}</p>
             <button type="button" onClick={async () => {
@@ -146,7 +148,7 @@ export function Review() {
             }}>{t('reading.again')}</button>
             <ErrorText error={error} />
           </div>
-        ) : null}
+        ) : Date.now() - Date.parse(p.updated_at) > SLOW_READING_MS ? <p className="note" role="status">{t('reading.slow')}</p> : null}
       </section>
     );
   }
