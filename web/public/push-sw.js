@@ -32,7 +32,8 @@ self.addEventListener('notificationclick', (event) => {
   }
   event.waitUntil(clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
     const open = windows.find((w) => 'focus' in w);
-    if (open !== undefined) return open.navigate(target).then((w) => (w ?? open).focus());
-    return clients.openWindow(target);
+    if (open === undefined) return clients.openWindow(target);
+    // navigate() works only on a window this worker controls; otherwise open a new one
+    return open.navigate(target).then((w) => (w ?? open).focus(), () => clients.openWindow(target));
   }));
 });
