@@ -44,10 +44,15 @@ export default defineConfig({
         globPatterns: ['**/*.{js,css,html,woff2,png,svg}'],
         navigateFallback: '/index.html',
         navigateFallbackDenylist: [/^\/api\//, /^\/docs/, /^\/metrics/],
+        // Web Push: the push and notificationclick handlers (public/push-sw.js).
+        importScripts: ['/push-sw.js'],
+        // The FormatJS polyfills and their locale data are loaded only for Khmer (intl.ts);
+        // precached all the same, so Khmer dates and digits work offline.
+        maximumFileSizeToCacheInBytes: 3 * 1024 * 1024,
         // Today's doses and the medicine list are shown from the last answer when offline.
         runtimeCaching: [
           {
-            urlPattern: ({ url }) => url.pathname === '/api/v1/reminders/today' || url.pathname === '/api/v1/reminders' || url.pathname === '/api/v1/me',
+            urlPattern: ({ url }) => ['/api/v1/reminders/today', '/api/v1/reminders', '/api/v1/me', '/api/v1/medications'].includes(url.pathname),
             handler: 'NetworkFirst',
             options: { cacheName: 'dastern-today', networkTimeoutSeconds: 5, expiration: { maxEntries: 20 } },
           },

@@ -200,15 +200,11 @@ VALUES
    NULL, 'image/jpeg', 1523000, repeat('b2', 32), NULL,
    '{"width": 3024, "height": 4032, "orientation": 6}',
    E'មន្ទីរពេទ្យមិត្តភាពខ្មែរ-សូវៀត KHMER-SOVIET FRIENDSHIP HOSPITAL\nN° HAKF1354164\nSOK DARA 63 M\n1. Omeprazole 20mg 1-0-0-0 x14',
-   '{"source": "reader", "version": 1}', 0.784, 'tesseract-5', 'km+en', 2875,
+   -- the draft the review screen opens: what the reader found in the text above (a low-confidence duration to check)
+   '{"source": "reader", "version": 1, "medications": [{"name": "Omeprazole", "strength": "20mg", "form": "capsule", "quantity": 14, "quantity_unit": "capsule", "dosage_schedule": {"morning": 1, "noon": 0, "evening": 0, "night": 0}, "duration_days": 14, "take_before_meal": true, "confidence": 0.78, "field_confidence": {"name": 0.93, "strength": 0.88, "dosage_schedule": 0.81, "duration_days": 0.62}}]}', 0.784, 'tesseract-5', 'km+en', 2875,
    'Khmer-Soviet Friendship Hospital', 'HAKF1354164', 'SOK DARA', 63, 'male', '{"Gastritis"}', 'Gastroenterology',
    'Dr. Lim Sophea', CURRENT_DATE - 1, 'Pharmacie Khmer-Soviet', 'ocr_completed', NULL, 1,
    now() - interval '1 day', NULL, now() - interval '1 day'),
-  -- Dara: just uploaded, reading in progress
-  ('40000000-0000-4000-8000-000000000003', '30000000-0000-4000-8000-000000000001', '30000000-0000-4000-8000-000000000001',
-   NULL, 'image/png', 2048000, repeat('c3', 32), NULL, '{}',
-   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, NULL, NULL, NULL,
-   'processing', NULL, 1, NULL, NULL, now() - interval '2 minutes'),
   -- Sreymom: infection, confirmed 10 days ago
   ('40000000-0000-4000-8000-000000000004', '30000000-0000-4000-8000-000000000002', '30000000-0000-4000-8000-000000000002',
    NULL, 'image/jpeg', 1320000, repeat('d4', 32), NULL,
@@ -231,6 +227,13 @@ VALUES
    2100, 'Preah Kossamak Hospital', 'PKH-2025-09911', 'PICH SOVANN', 67, 'male', '{"Hypertension"}', 'Cardiology',
    'Dr. Keo Rithy', CURRENT_DATE - 40, 'Pharmacie Centrale', 'completed', NULL, 1,
    now() - interval '40 days', now() - interval '40 days', now() - interval '40 days');
+
+-- Dara: a reading that stopped (uploaded two hours ago, no job behind it: a demo has no photo
+-- to read); the app says so and offers to remove it and scan again (DELETE allowed: stale)
+INSERT INTO prescriptions (id, patient_id, uploaded_by, image_path, image_mime_type, image_size_bytes, image_sha256,
+                           image_metadata, diagnosis, status, processing_attempts, created_at, updated_at)
+VALUES ('40000000-0000-4000-8000-000000000003', '30000000-0000-4000-8000-000000000001', '30000000-0000-4000-8000-000000000001',
+        NULL, 'image/png', 2048000, repeat('c3', 32), '{}', '{}', 'processing', 1, now() - interval '2 hours', now() - interval '2 hours');
 
 -- Bopha: ten prescriptions (the free tier's limit), one more deleted (does not count); the
 -- oldest completed one (400 days) is what archive_old_prescriptions(365) archives.

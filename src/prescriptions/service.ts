@@ -52,6 +52,8 @@ export class DuplicatePrescription extends Error {
   }
 }
 
+/** Longer than a reading job can take with all its retries (4 × 300 s + back-off): nothing is reading it any more. */
+export const STALE_READING_MS = 30 * 60_000;
 const EDITABLE: ReadonlySet<PrescriptionStatus> = new Set(['ocr_completed', 'error']);
 
 function summary(row: Omit<q.PrescriptionListRow, 'medications'>): PrescriptionSummaryT {
@@ -241,13 +243,17 @@ export class PrescriptionService {
    * reminders end, doses still ahead are withdrawn; the doses recorded stay in the database
    * (the audit trail, an undo) but no list, history or adherence figure counts them any more —
    * a deletion says "this was a mistake" (a duplicate, a wrong scan), unlike stopping a medicine,
-   * whose history keeps counting. Her doctors no longer see it. While the photo is being read: 409.
+   * whose history keeps counting. Her doctors no longer see it. While the photo is being read: 409
+   * (unless the reading stopped: untouched for STALE_READING_MS).
    */
   async remove(ctx: RequestContext, id: string): Promise<{ id: string; outcome: 'deleted' | 'soft_deleted' }> {
     const actor = ctx;
     const result = await ctx.run(async (tx) => {
       const row = await ownedForUpdate(tx, id, actor.userId);
-      if (row.status === 'pending' || row.status === 'processing') throw this.notEditable(row.status);
+      // A reading untouched for longer than the job can live (all its retries) has no job left
+      // behind it: she may remove it and scan again.
+      const stale = Date.now() - row.updated_at.getTime() > STALE_READING_MS;
+      if ((row.status === 'pending' || row.status === 'processing') && !stale) throw this.notEditable(row.status);
       const medicationIds = await q.medicationIdsOf(tx, id);
       if (medicationIds.length === 0) {
         await q.deletePrescription(tx, id);

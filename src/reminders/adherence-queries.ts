@@ -8,7 +8,8 @@ export async function todayDoses(tx: Tx, patientId: string): Promise<TodayDoseT[
     `SELECT r.id AS reminder_id, m.id AS medication_id, m.prescription_id, m.name, m.strength, r.slot::text AS slot,
             to_char(r.reminder_time, 'HH24:MI') AS time, o.at AS scheduled_for, r.dose_amount, r.dose_unit,
             m.take_after_meal, m.take_before_meal,
-            coalesce(l.status::text, CASE WHEN o.at > now() THEN 'upcoming' ELSE 'pending' END) AS status, l.id AS log_id
+            coalesce(l.status::text, CASE WHEN o.at > now() THEN 'upcoming' ELSE 'pending' END) AS status, l.id AS log_id,
+            (l.id IS NULL AND t.day = r.start_date AND o.at < date_trunc('minute', r.created_at)) AS before_start
      FROM medication_reminders r
      JOIN medications m ON m.id = r.medication_id AND m.is_active
      CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE r.timezone)::date AS day) AS t

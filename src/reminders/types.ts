@@ -45,6 +45,10 @@ export const TodayDose = Type.Object({
   take_before_meal: Type.Boolean(),
   status: Type.String({ description: 'upcoming, pending, taken, skipped, snoozed or missed' }),
   log_id: Nullable(Uuid),
+  before_start: Type.Boolean({
+    description: 'true for a dose of the medicine\'s first day whose time had passed when it was added (confirmed at 15:00: that morning\'s dose): '
+      + 'not due, never marked missed, not counted in adherence; it can still be recorded if she took it',
+  }),
 });
 export type TodayDoseT = Static<typeof TodayDose>;
 

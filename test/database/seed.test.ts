@@ -35,6 +35,13 @@ describe('development data', () => {
     expect(Number(res.rows[0].adherence_rate_last_30_days)).toBeGreaterThan(60);
   });
 
+  it('the demo draft awaiting review holds the medicine its text names (the review screen opens filled)', async () => {
+    const res = await t().owner.query<{ meds: { name: string; dosage_schedule: Record<string, number>; duration_days: number }[] }>(
+      `SELECT structured_data->'medications' AS meds FROM prescriptions WHERE status = 'ocr_completed' AND ocr_raw_text LIKE '%Omeprazole 20mg 1-0-0-0 x14%'`);
+    expect(res.rows).toHaveLength(1);
+    expect(res.rows[0]?.meds).toMatchObject([{ name: 'Omeprazole', strength: '20mg', dosage_schedule: { morning: 1, noon: 0, evening: 0, night: 0 }, duration_days: 14 }]);
+  });
+
   it('premium, AI quota and free-tier answers per demo patient', async () => {
     const res = await t().owner.query<{ id: string; has_premium: boolean; can_use_ai: boolean; can_create: boolean }>(
       `SELECT id, user_has_premium_subscription(id) AS has_premium, can_make_ai_request(id) AS can_use_ai,

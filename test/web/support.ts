@@ -49,7 +49,9 @@ export function ensureBuilt(): void {
     }
   }
   try {
-    if (!fresh()) execFileSync(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../../web/scripts/build.ts')], { stdio: 'inherit' });
+    // NODE_ENV is "test" here: inherited, Vite would build React's development bundle and
+    // import.meta.env.PROD would be false (no service worker), unlike what `npm ci` builds.
+    if (!fresh()) execFileSync(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../../web/scripts/build.ts')], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   } finally {
     fs.rmSync(lock, { force: true });
   }

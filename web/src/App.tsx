@@ -19,6 +19,10 @@ import { Prescriptions } from './screens/patient/Prescriptions.tsx';
 import { Doctors } from './screens/patient/Doctors.tsx';
 import { Notifications } from './screens/Notifications.tsx';
 import { Settings } from './screens/Settings.tsx';
+import { Medicines } from './screens/patient/medicines/Medicines.tsx';
+import { MedicineDetail } from './screens/patient/medicines/MedicineDetail.tsx';
+import { AddMedicine } from './screens/patient/medicines/AddMedicine.tsx';
+import { useLiveNotifications } from './live.ts';
 
 // Doctors and admins load their screens on demand: the patient shell stays small.
 const Patients = lazy(() => import('./screens/doctor/Patients.tsx'));
@@ -54,8 +58,7 @@ function UnreadBadge() {
   const unread = useQuery({
     queryKey: ['unread'],
     queryFn: async () => must(await api.GET('/api/v1/notifications/unread-count')),
-    refetchInterval: 30_000,
-  });
+  }); // kept current by the live stream (useLiveNotifications), not polled
   const n = unread.data?.unread ?? 0;
   if (n === 0) return null;
   return <span className="badge" aria-label={t("nav.unread", { n: digits(n, i18n.language) })}>{digits(n > 99 ? '99+' : n, i18n.language)}</span>;
@@ -85,6 +88,7 @@ function Nav() {
 export function App() {
   const { t } = useTranslation();
   const guard = (el: ReactNode) => <RequireAuth>{el}</RequireAuth>;
+  useLiveNotifications();
   return (
     <div className="shell">
       <a className="skip" href="#main">{t('app.skip')}</a>
@@ -109,6 +113,9 @@ export function App() {
             <Route path="/notifications" element={guard(<Notifications />)} />
             <Route path="/notifications/:id" element={guard(<Notifications />)} />
             <Route path="/settings" element={guard(<Settings />)} />
+            <Route path="/medicines" element={guard(<Medicines />)} />
+            <Route path="/medicines/new" element={guard(<AddMedicine />)} />
+            <Route path="/medicines/:id" element={guard(<MedicineDetail />)} />
             <Route path="/patients" element={guard(<Patients />)} />
             <Route path="/patients/:id" element={guard(<PatientPage />)} />
             <Route path="/admin" element={guard(<AdminStats />)} />

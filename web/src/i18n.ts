@@ -8,6 +8,7 @@ import { initReactI18next } from 'react-i18next';
 import km from './locales/km.json';
 import en from './locales/en.json';
 import fr from './locales/fr.json';
+import { prepareIntl } from './intl-ready.ts';
 
 export const LANGUAGES = ['km', 'en', 'fr'] as const;
 export type Lang = (typeof LANGUAGES)[number];
@@ -23,9 +24,10 @@ export function storedLanguage(): Lang {
   return (LANGUAGES as readonly string[]).includes(v ?? '') ? (v as Lang) : 'km';
 }
 
+/** Switches the language once Intl can format it (the Khmer polyfills may have to load first). */
 export function setLanguage(lang: Lang): void {
   localStorage.setItem(LANG_KEY, lang);
-  void i18n.changeLanguage(lang);
+  void prepareIntl(lang).then(() => i18n.changeLanguage(lang));
 }
 
 i18n.on('languageChanged', (lng) => {

@@ -5,7 +5,8 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import '@fontsource/noto-sans-khmer/khmer-400.css';
 import '@fontsource/noto-sans-khmer/khmer-700.css';
 import './styles.css';
-import './i18n.ts';
+import i18n from './i18n.ts';
+import { prepareIntl } from './intl-ready.ts';
 import { App } from './App.tsx';
 import { ApiProblem } from './api/client.ts';
 
@@ -20,6 +21,8 @@ const queries = new QueryClient({
   },
 });
 
+// Khmer on a browser without Khmer ICU data: the FormatJS polyfills come first.
+await prepareIntl(i18n.language).catch(() => undefined); // offline and not cached: the browser's own formats
 createRoot(document.getElementById('root') as HTMLElement).render(
   <StrictMode>
     <QueryClientProvider client={queries}>
@@ -31,8 +34,9 @@ createRoot(document.getElementById('root') as HTMLElement).render(
 );
 
 // The service worker (vite-plugin-pwa / Workbox): the shell opens offline.
+// (Khmer waits for the Intl polyfills above: the page may have finished loading by now.)
 if (import.meta.env.PROD && 'serviceWorker' in navigator) {
-  window.addEventListener('load', () => {
-    void navigator.serviceWorker.register('/sw.js', { scope: '/' });
-  });
+  const register = () => void navigator.serviceWorker.register('/sw.js', { scope: '/' });
+  if (document.readyState === 'complete') register();
+  else window.addEventListener('load', register);
 }

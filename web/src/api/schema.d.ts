@@ -5874,6 +5874,8 @@ export interface paths {
                                 status: string;
                                 /** Format: uuid */
                                 log_id: string | null;
+                                /** @description true for a dose of the medicine's first day whose time had passed when it was added (confirmed at 15:00: that morning's dose): not due, never marked missed, not counted in adherence; it can still be recorded if she took it */
+                                before_start: boolean;
                             }[];
                         };
                     };

@@ -10,7 +10,7 @@ export function Notifications() {
   const { id } = useParams();
   const { t, i18n } = useTranslation();
   const client = useQueryClient();
-  const q = useQuery({ queryKey: ['notifications'], queryFn: async () => must(await api.GET('/api/v1/notifications', { params: { query: { limit: 50 } } })), refetchInterval: 30_000 });
+  const q = useQuery({ queryKey: ['notifications'], queryFn: async () => must(await api.GET('/api/v1/notifications', { params: { query: { limit: 50 } } })) }); // refreshed by the live stream
 
   useEffect(() => {
     if (id === undefined) return;

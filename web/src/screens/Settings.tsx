@@ -1,4 +1,8 @@
-/** Settings (the e-mails' link): language, time zone, e-mail verification, sign out. */
+/**
+ * Settings (the e-mails' link; the first run after sign-up, ?welcome=1): language, time zone,
+ * e-mail verification, dose times, notifications (push, e-mail), medical profile, devices,
+ * privacy (access log, export), delete my account, sign out.
+ */
 import { useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
@@ -7,6 +11,11 @@ import { api, must, setSession } from '../api/client.ts';
 import { LanguageSwitch } from '../components/LanguageSwitch.tsx';
 import { ErrorText, Field } from '../components/Field.tsx';
 import { Privacy } from '../components/Privacy.tsx';
+import { NotificationSettings } from '../components/settings/Notifications.tsx';
+import { MedicalProfile } from '../components/settings/MedicalProfile.tsx';
+import { Sessions } from '../components/settings/Sessions.tsx';
+import { DeleteAccount } from '../components/settings/DeleteAccount.tsx';
+import { useAction } from '../hooks/useFormSubmit.ts';
 import { SLOTS } from './patient/Today.tsx';
 
 export function Settings() {
@@ -18,22 +27,16 @@ export function Settings() {
   const [zone, setZone] = useState<string | null>(null);
   const [times, setTimes] = useState<Record<string, string> | null>(null);
   const [message, setMessage] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-
-  async function run(f: () => Promise<void>) {
-    setError(null);
+  const { error, run: runAction } = useAction();
+  const run = (f: () => Promise<void>) => {
     setMessage(null);
-    try {
-      await f();
-    } catch (err) {
-      setError(err);
-    }
-  }
+    return runAction(f);
+  };
   async function signOut(all: boolean) {
     await api.POST('/api/v1/auth/logout', { params: { query: all ? { all: true } : {} } }).catch(() => undefined);
+    navigate('/signin', { replace: true });
     setSession(null);
     client.clear();
-    navigate('/signin', { replace: true });
   }
 
   const m = me.data;
@@ -88,7 +91,11 @@ export function Settings() {
       ) : null}
       {message !== null ? <p role="status" className="ok">{message}</p> : null}
       <ErrorText error={error} />
+      {m !== undefined ? <NotificationSettings me={m} /> : null}
+      {m?.patient !== undefined ? <MedicalProfile patient={m.patient} /> : null}
+      {m !== undefined ? <Sessions /> : null}
       {m !== undefined ? <Privacy /> : null}
+      {m !== undefined ? <DeleteAccount /> : null}
       <div className="card actions">
         <button type="button" onClick={() => void signOut(false)}>{t('auth.signOut')}</button>
         <button type="button" className="danger" onClick={() => void signOut(true)}>{t('auth.signOutAll')}</button>

@@ -1,37 +1,25 @@
 /** /reset-password: without a token, ask for the link; with ?token= (the e-mail's link), set a new password. */
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { api, must, setSession } from '../../api/client.ts';
 import { ErrorText, Field } from '../../components/Field.tsx';
+import { useFormSubmit } from '../../hooks/useFormSubmit.ts';
 
 export function ResetPassword() {
   const { t } = useTranslation();
   const [params] = useSearchParams();
   const token = params.get('token');
-  const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState(false);
-  const [busy, setBusy] = useState(false);
-
-  async function submit(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const form = new FormData(e.currentTarget);
-    setBusy(true);
-    setError(null);
-    try {
-      if (token === null) {
-        must(await api.POST('/api/v1/auth/password-reset/request', { body: { email: String(form.get('email')) } }));
-      } else {
-        must(await api.POST('/api/v1/auth/password-reset', { body: { token, password: String(form.get('password')) } }));
-        setSession(null); // every session ended
-      }
-      setDone(true);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
+  const { busy, error, onSubmit } = useFormSubmit(async (form) => {
+    if (token === null) {
+      must(await api.POST('/api/v1/auth/password-reset/request', { body: { email: String(form.get('email')) } }));
+    } else {
+      must(await api.POST('/api/v1/auth/password-reset', { body: { token, password: String(form.get('password')) } }));
+      setSession(null); // every session ended
     }
-  }
+    setDone(true);
+  });
 
   return (
     <section className="card narrow">
@@ -42,7 +30,7 @@ export function ResetPassword() {
           <p><Link className="button primary" to="/signin">{t('auth.signIn')}</Link></p>
         </>
       ) : (
-        <form onSubmit={submit}>
+        <form onSubmit={onSubmit}>
           {token === null
             ? <Field label={t('auth.email')} name="email" type="email" autoComplete="email" required />
             : <Field label={t('reset.newPassword')} name="password" type="password" autoComplete="new-password" required minLength={10} maxLength={72} hint={t('auth.passwordRule')} />}

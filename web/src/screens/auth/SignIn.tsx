@@ -1,9 +1,9 @@
-import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { api, must, setSession } from '../../api/client.ts';
 import { setLanguage, LANGUAGES, type Lang } from '../../i18n.ts';
 import { ErrorText, Field } from '../../components/Field.tsx';
+import { useFormSubmit } from '../../hooks/useFormSubmit.ts';
 
 /** Only same-app paths after sign-in (no open redirect). */
 export function safeNext(next: string | null): string {
@@ -14,30 +14,18 @@ export function SignIn() {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const [params] = useSearchParams();
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function submit(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const form = new FormData(e.currentTarget);
-    setBusy(true);
-    setError(null);
-    try {
-      const pair = must(await api.POST('/api/v1/auth/login', { body: { email: String(form.get('email')), password: String(form.get('password')) } }));
-      setSession({ access: pair.access_token, refresh: pair.refresh_token, user: pair.user });
-      if ((LANGUAGES as readonly string[]).includes(pair.user.language)) setLanguage(pair.user.language as Lang);
-      navigate(safeNext(params.get('next')), { replace: true });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, onSubmit } = useFormSubmit(async (form) => {
+    const pair = must(await api.POST('/api/v1/auth/login', { body: { email: String(form.get('email')), password: String(form.get('password')) } }));
+    setSession({ access: pair.access_token, refresh: pair.refresh_token, user: pair.user });
+    if ((LANGUAGES as readonly string[]).includes(pair.user.language)) setLanguage(pair.user.language as Lang);
+    navigate(safeNext(params.get('next')), { replace: true });
+  });
 
   return (
     <section className="card narrow">
       <h1>{t('auth.signIn')}</h1>
-      <form onSubmit={submit}>
+      {params.get('erased') !== null ? <p role="status" className="ok">{t('erase.done')}</p> : null}
+      <form onSubmit={onSubmit}>
         <Field label={t('auth.email')} name="email" type="email" autoComplete="email" required />
         <Field label={t('auth.password')} name="password" type="password" autoComplete="current-password" required />
         <ErrorText error={error} />

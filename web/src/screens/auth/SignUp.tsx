@@ -1,47 +1,36 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { api, must, setSession } from '../../api/client.ts';
 import type { Lang } from '../../i18n.ts';
 import { ErrorText, Field } from '../../components/Field.tsx';
+import { useFormSubmit } from '../../hooks/useFormSubmit.ts';
 
 export function SignUp() {
   const { t, i18n } = useTranslation();
   const navigate = useNavigate();
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const [role, setRole] = useState<'patient' | 'doctor'>('patient');
 
-  async function submit(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const form = new FormData(e.currentTarget);
-    setBusy(true);
-    setError(null);
-    try {
-      const pair = must(await api.POST('/api/v1/auth/register', {
-        body: {
-          email: String(form.get('email')),
-          password: String(form.get('password')),
-          first_name: String(form.get('first_name')),
-          last_name: String(form.get('last_name')),
-          role,
-          language: i18n.language as Lang,
-          timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'Asia/Phnom_Penh',
-        },
-      }));
-      setSession({ access: pair.access_token, refresh: pair.refresh_token, user: pair.user });
-      navigate('/settings?welcome=1', { replace: true });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, onSubmit } = useFormSubmit(async (form) => {
+    const pair = must(await api.POST('/api/v1/auth/register', {
+      body: {
+        email: String(form.get('email')),
+        password: String(form.get('password')),
+        first_name: String(form.get('first_name')),
+        last_name: String(form.get('last_name')),
+        role,
+        language: i18n.language as Lang,
+        timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'Asia/Phnom_Penh',
+      },
+    }));
+    setSession({ access: pair.access_token, refresh: pair.refresh_token, user: pair.user });
+    navigate('/settings?welcome=1', { replace: true });
+  });
 
   return (
     <section className="card narrow">
       <h1>{t('auth.signUp')}</h1>
-      <form onSubmit={submit}>
+      <form onSubmit={onSubmit}>
         <fieldset className="choice">
           <legend>{t('auth.iAm')}</legend>
           <label><input type="radio" name="role" checked={role === 'patient'} onChange={() => setRole('patient')} /> {t('role.patient')}</label>

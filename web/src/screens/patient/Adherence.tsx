@@ -4,7 +4,9 @@ import { useTranslation } from 'react-i18next';
 import { useQuery } from '@tanstack/react-query';
 import { api, must } from '../../api/client.ts';
 import { Bars } from '../../components/Bars.tsx';
-import { digits, percent } from '../../format.ts';
+import { Link } from 'react-router';
+import { DoseCalendar } from '../../components/DoseCalendar.tsx';
+import { date, digits, percent } from '../../format.ts';
 
 export function AdherenceReport({ patientId }: { patientId?: string }) {
   const { t, i18n } = useTranslation();
@@ -24,6 +26,7 @@ export function AdherenceReport({ patientId }: { patientId?: string }) {
       </div>
       {r === undefined ? <p className="muted">{t('common.loading')}</p> : (
         <>
+          <p data-testid="adherence-period"><strong>{t('history.period', { n: digits(days, lang), from: date(r.from, lang), to: date(r.to, lang) })}</strong></p>
           <div className="card stats" data-testid="adherence-overall">
             <div><span className="big-number">{percent(r.overall.rate, lang)}</span><span>{t('adherence.rate')}</span></div>
             <div><span className="big-number">{digits(r.overall.taken, lang)}</span><span>{t('doseStatus.taken')}</span></div>
@@ -36,11 +39,12 @@ export function AdherenceReport({ patientId }: { patientId?: string }) {
             value: d.rate,
             title: `${digits(d.date, lang)}: ${percent(d.rate, lang)}`,
           }))} />
+          <DoseCalendar days={r.per_day} label={t('calendar.title', { period: t('history.period', { n: digits(days, lang), from: date(r.from, lang), to: date(r.to, lang) }) })} />
           <h2>{t('adherence.perMedicine')}</h2>
           <ul className="list">
             {r.per_medication.map((m) => (
               <li key={m.medication_id}>
-                <strong>{m.name}</strong> {m.strength ?? ''} — {percent(m.rate, lang)}
+                {patientId === undefined ? <Link to={`/medicines/${m.medication_id}`}><strong>{m.name}</strong></Link> : <strong>{m.name}</strong>} {m.strength ?? ''} — {percent(m.rate, lang)}
                 <div className="muted">{t('adherence.counts', { taken: digits(m.taken, lang), missed: digits(m.missed, lang), skipped: digits(m.skipped, lang) })}</div>
               </li>
             ))}

@@ -19,6 +19,10 @@ type Detail = GetOk<'/api/v1/prescriptions/{id}'>;
 type Draft = Detail['draft_medications'][number];
 const LOW = 0.7;
 const READING = ['pending', 'processing'];
+/** A reading usually takes well under a minute: after 3 minutes, say it takes long. */
+const SLOW_READING_MS = 3 * 60_000;
+/** The server's STALE_READING_MS (src/prescriptions/service.ts): no job is reading it any more; it may be removed. */
+const STALE_READING_MS = 30 * 60_000;
 
 function low(m: Draft, field: string): boolean {
   const c = m.field_confidence?.[field];
@@ -139,6 +143,20 @@ export function Review() {
         <h1>{t('review.reading')}</h1>
         <progress aria-label={t('review.reading')} />
         <p aria-live="polite">{t(`prescriptionStatus.${p.status}`)}</p>
+        {Date.now() - Date.parse(p.updated_at) > STALE_READING_MS ? (
+          <div className="note" role="alert" data-testid="reading-stuck">
+            <p>{t('reading.stuck')}</p>
+            <button type="button" onClick={async () => {
+              const r = await api.DELETE('/api/v1/prescriptions/{id}', { params: { path: { id } } });
+              if (!r.response.ok) setError(new Error(t('reading.deleteFailed')));
+              else {
+                void client.invalidateQueries({ queryKey: ['prescriptions'] });
+                navigate('/scan', { replace: true });
+              }
+            }}>{t('reading.again')}</button>
+            <ErrorText error={error} />
+          </div>
+        ) : Date.now() - Date.parse(p.updated_at) > SLOW_READING_MS ? <p className="note" role="status">{t('reading.slow')}</p> : null}
       </section>
     );
   }

@@ -5,17 +5,11 @@ import { useTranslation } from 'react-i18next';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, must, type GetOk } from '../../api/client.ts';
 import { digits, time } from '../../format.ts';
+import { amount } from './medicines/shared.ts';
 import { enqueue, flush, pending, send, type DoseAction } from '../../offline-queue.ts';
 
 type Dose = GetOk<'/api/v1/reminders/today'>['items'][number];
 export const SLOTS = ['morning', 'noon', 'evening', 'night'] as const;
-
-function amount(n: number, lang: string): string {
-  const whole = Math.floor(n);
-  const frac = n - whole;
-  const f = frac === 0.5 ? '½' : frac === 0.25 ? '¼' : frac === 0.75 ? '¾' : '';
-  return digits(whole === 0 && f !== '' ? f : `${whole}${f}`, lang);
-}
 
 function Countdown({ doses }: { doses: Dose[] }) {
   const { t, i18n } = useTranslation();
@@ -89,15 +83,21 @@ export function Today() {
                 const status = statusOf(d);
                 // The API records a dose at most 12 hours ahead: later ones get their buttons later.
                 const done = status === 'taken' || status === 'skipped' || Date.parse(d.scheduled_for) > Date.now() + 12 * 3600_000;
+                // A dose whose time had passed when she added the medicine is not due: it can be recorded if taken.
+                const notDue = d.before_start && status === 'pending';
                 return (
-                  <li key={`${d.reminder_id}-${d.scheduled_for}`} className={`dose ${status}`} data-testid="dose">
+                  <li key={`${d.reminder_id}-${d.scheduled_for}`} className={notDue ? 'dose not-due' : `dose ${status}`} data-testid="dose">
                     <div className="dose-main">
                       <strong>{d.name}</strong> {d.strength !== null ? <span className="muted">{d.strength}</span> : null}
                       <div>{t('today.amount', { amount: amount(d.dose_amount, lang), unit: i18n.exists(`unit.${d.dose_unit}`) ? t(`unit.${d.dose_unit}`) : d.dose_unit })}
                         {d.take_after_meal ? ` · ${t('today.afterMeal')}` : d.take_before_meal ? ` · ${t('today.beforeMeal')}` : ''}</div>
-                      <div className="status">{t(`doseStatus.${status}`)}</div>
+                      <div className="status">{notDue ? t('today.beforeStart') : t(`doseStatus.${status}`)}</div>
                     </div>
-                    {!done ? (
+                    {notDue ? (
+                      <div className="actions">
+                        <button onClick={() => void act(d, 'taken')} aria-label={t('today.takeAria', { name: d.name })}>{t('today.tookAnyway')}</button>
+                      </div>
+                    ) : !done ? (
                       <div className="actions">
                         <button className="primary" onClick={() => void act(d, 'taken')} aria-label={t('today.takeAria', { name: d.name })}>{t('today.take')}</button>
                         <button onClick={() => void act(d, 'skipped')} aria-label={t('today.skipAria', { name: d.name })}>{t('today.skip')}</button>
@@ -111,7 +111,7 @@ export function Today() {
           </div>
         );
       })}
-      <p><Link to="/prescriptions">{t('nav.prescriptions')}</Link> · <Link to="/doctors">{t('nav.doctors')}</Link></p>
+      <p><Link to="/medicines">{t('nav.medicines')}</Link> · <Link to="/prescriptions">{t('nav.prescriptions')}</Link> · <Link to="/doctors">{t('nav.doctors')}</Link></p>
     </section>
   );
 }
