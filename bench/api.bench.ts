@@ -7,14 +7,21 @@
  * prescription list, the audit row the route writes for a read of medical data; a second raw
  * line leaves that audit row out, to show what it costs. Each figure is the median of
  * BENCH_REPEATS runs, API and raw interleaved (the machine's load drifts).
- * Figures are printed, never asserted. Goal: ratio ≥ 0.5 and no errors at 1,000 connections.
+ * The prescription list also runs against PostGraphile 4.14.1 on the same database (a peer line:
+ * its own process, dastern_app under RLS, pool of 20, the same tokens → the same RLS context
+ * through pgSettings; bench/support/postgraphile-server.ts), with the equivalent GraphQL query,
+ * first checked to return the same prescriptions and medications as the API for a few patients.
+ * Figures are printed, never asserted. Goals (issue 18): API ÷ PostGraphile ≥ 2.0 at 100 and
+ * 1,000 connections with 0 errors; API ÷ raw ≥ 0.8 (audit row included).
  *
  *   DATABASE_URL (owner; default postgres://postgres@127.0.0.1:5432/postgres)
  *   BENCH_USERS=10000  BENCH_DURATION=10 (seconds per run)  BENCH_CONNECTIONS=100,1000
  *   BENCH_ROUTES=me,prescriptions (which routes to run)  BENCH_REPEATS=3
+ *   BENCH_PEER=0 leaves the PostGraphile line out
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -98,6 +105,66 @@ async function startServer(ownerUrl: string, port: number): Promise<ChildProcess
   throw new Error('the server did not start');
 }
 
+/** PostGraphile as a peer (bench/support/postgraphile-server.ts), on the same database as dastern_app. */
+async function startPostGraphile(appUrl: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/support/postgraphile-server.ts')], {
+    env: { ...process.env, PG_URL: appUrl, PORT: String(port), DASTERN_JWT_SECRET: SECRET, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('PostGraphile did not start')), 120_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('listening')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`PostGraphile exited (${String(code)})`)));
+  });
+  return child;
+}
+
+/** GET /prescriptions?limit=20 as GraphQL: her prescriptions not deleted, newest first, with their medications. */
+const GRAPHQL_LIST = `query($patientId: UUID!) {
+  allPrescriptions(condition: { patientId: $patientId, deletedAt: null }, orderBy: [CREATED_AT_DESC, PRIMARY_KEY_ASC], first: 20) {
+    totalCount
+    nodes {
+      id patientId status errorMessage hospitalName prescriptionDate prescribingDoctorName createdAt confirmedAt
+      medicationsByPrescriptionIdAndPatientId(orderBy: SEQUENCE_ASC) {
+        nodes {
+          id sequence name genericName strength form quantity quantityUnit doseMorning doseNoon doseEvening doseNight
+          durationDays instructions takeAfterMeal takeBeforeMeal confidence isActive
+        }
+      }
+    }
+  }
+}`;
+const graphqlBody = (patientId: string): string => JSON.stringify({ query: GRAPHQL_LIST, variables: { patientId } });
+
+interface ListShape { total: number; items: Array<{ id: string; medications: string[] }> }
+
+/** The API's and PostGraphile's answers for the same patients, reduced to ids and order; throws on a difference. */
+async function verifySameRows(apiBase: string, peerUrl: string, tokens: string[], ids: string[]): Promise<number> {
+  let compared = 0;
+  for (let k = 0; k < Math.min(5, tokens.length); k++) {
+    const headers = { authorization: `Bearer ${tokens[k] as string}`, 'content-type': 'application/json' };
+    const api = (await (await fetch(`${apiBase}/prescriptions?limit=20`, { headers })).json()) as { total: number; items: Array<{ id: string; medications: Array<{ id: string }> }> };
+    const peerRes = (await (await fetch(peerUrl, { method: 'POST', headers, body: graphqlBody(ids[k] as string) })).json()) as {
+      data?: { allPrescriptions: { totalCount: number; nodes: Array<{ id: string; medicationsByPrescriptionIdAndPatientId: { nodes: Array<{ id: string }> } }> } }; errors?: unknown;
+    };
+    if (peerRes.data === undefined) throw new Error(`PostGraphile answered ${JSON.stringify(peerRes.errors)}`);
+    const a: ListShape = { total: api.total, items: api.items.map((p) => ({ id: p.id, medications: p.medications.map((m) => m.id) })) };
+    const b: ListShape = {
+      total: peerRes.data.allPrescriptions.totalCount,
+      items: peerRes.data.allPrescriptions.nodes.map((p) => ({ id: p.id, medications: p.medicationsByPrescriptionIdAndPatientId.nodes.map((m) => m.id) })),
+    };
+    if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`PostGraphile and the API differ for patient ${k}: ${JSON.stringify(a).slice(0, 200)} vs ${JSON.stringify(b).slice(0, 200)}`);
+    if (a.items.length === 0) throw new Error('the compared page is empty');
+    compared += a.items.length;
+  }
+  return compared;
+}
+
 interface Figures { rps: number; p50: number; p99: number; errors: number; cpuMsPerRequest?: number }
 
 /** CPU time (user + system) a process has used so far, in ms (Linux /proc; undefined elsewhere). */
@@ -112,14 +179,21 @@ function cpuMs(pid: number | undefined): number | undefined {
   }
 }
 
-async function cannon(url: string, tokens: string[], connections: number, serverPid?: number): Promise<Figures> {
+async function cannon(url: string, tokens: string[], connections: number, serverPid?: number, bodyOf?: (k: number) => string): Promise<Figures> {
   let i = 0;
   const cpuBefore = cpuMs(serverPid);
   const result = await autocannon({
     url,
     connections,
     duration: DURATION,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[i++ % tokens.length]}` } }) }],
+    requests: [{
+      method: bodyOf === undefined ? 'GET' : 'POST',
+      setupRequest: (req) => {
+        const k = i++ % tokens.length;
+        const headers = { ...req.headers, authorization: `Bearer ${tokens[k] as string}`, ...(bodyOf === undefined ? {} : { 'content-type': 'application/json' }) };
+        return bodyOf === undefined ? { ...req, headers } : { ...req, headers, body: bodyOf(k) };
+      },
+    }],
   });
   if (process.env.BENCH_VERBOSE === '1') log(`  autocannon: errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}, status ${JSON.stringify(result.statusCodeStats)}, latency p2.5 ${result.latency.p2_5} p50 ${result.latency.p50} p90 ${result.latency.p90} p97.5 ${result.latency.p97_5} max ${result.latency.max}`);
   const cpuAfter = cpuMs(serverPid);
@@ -169,12 +243,13 @@ const SESSION_CHECK = `SELECT 1 FROM user_sessions s JOIN users u ON u.id = s.us
 const fmt = (f: Figures): string => `${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50.toFixed(1).padStart(6)} ms  p99 ${f.p99.toFixed(1).padStart(7)} ms  errors ${f.errors}`;
 
 async function main(): Promise<void> {
-  const name = `dastern_bench_${process.pid}`;
+  const name = `${process.env.BENCH_DB_PREFIX ?? ''}dastern_bench_${process.pid}`;
   const admin = new pg.Client({ connectionString: ownerBase });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}"`);
   const ownerUrl = withDb(ownerBase, name);
   let server: ChildProcess | undefined;
+  let peer: ChildProcess | undefined;
   try {
     log(`migrating ${name} and seeding ${USERS} users…`);
     await withMigrator(ownerUrl, (m) => m.up().then(() => undefined));
@@ -188,9 +263,18 @@ async function main(): Promise<void> {
     server = await startServer(ownerUrl, port);
     const db = new Database(deriveAppUrl(ownerUrl, password), { max: 20 });
     const base = `http://127.0.0.1:${port}/api/v1`;
-    process.stdout.write(`DasTern API benchmark: ${USERS} users, ${DURATION} s per run, pool 20, 2 processes (server, bench)\n`);
+    process.stdout.write(`DasTern API benchmark: ${USERS} users, ${DURATION} s per run, pool 20, 2 processes (server, bench); ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
     type Work = (tx: Parameters<typeof profile>[0], id: string) => Promise<unknown>;
-    const routes: Array<{ name: string; path: string; work: Work; readOnly?: Work }> = [
+    const PEER = process.env.BENCH_PEER !== '0' && ROUTES.has('prescriptions');
+    let peerUrl: string | undefined;
+    if (PEER) {
+      const peerPort = await freePort();
+      peer = await startPostGraphile(deriveAppUrl(ownerUrl, password), peerPort);
+      peerUrl = `http://127.0.0.1:${peerPort}/graphql`;
+      const n = await verifySameRows(base, peerUrl, tokens, ids);
+      process.stdout.write(`PostGraphile 4.14.1 peer: same rows as the API (${n} prescriptions of 5 patients, with their medications, in the same order)\n`);
+    }
+    const routes: Array<{ name: string; path: string; work: Work; readOnly?: Work; peer?: boolean }> = [
       { name: 'me', path: '/me', work: (tx, id) => profile(tx, id) },
       {
         name: 'prescriptions',
@@ -200,6 +284,7 @@ async function main(): Promise<void> {
           await recordReads(tx, { id: 'bench-raw' }, 'prescriptions', rows);
         },
         readOnly: (tx, id) => listPrescriptions(tx, { patientId: id, limit: 20, offset: 0 }),
+        peer: true,
       },
     ];
     process.stdout.write(`medians of ${REPEATS} runs each\n`);
@@ -208,11 +293,13 @@ async function main(): Promise<void> {
         const api: Figures[] = [];
         const same: Figures[] = [];
         const readOnly: Figures[] = [];
+        const peerRuns: Figures[] = [];
         for (let k = 0; k < REPEATS; k++) {
           log(`GET ${route.path} at ${c} connections, run ${k + 1}/${REPEATS}…`);
           api.push(await cannon(`${base}${route.path}`, tokens, c, server.pid));
           same.push(await raw(db, users, c, route.work));
           if (route.readOnly) readOnly.push(await raw(db, users, c, route.readOnly));
+          if (route.peer === true && peerUrl !== undefined) peerRuns.push(await cannon(peerUrl, tokens, c, peer?.pid, (j) => graphqlBody(ids[j] as string)));
         }
         const a = median(api);
         const r = median(same);
@@ -226,11 +313,20 @@ async function main(): Promise<void> {
           process.stdout.write(`${''.padEnd(35)}pg  ${fmt(ro)}   (read only, without the audit row)\n`);
           process.stdout.write(`${''.padEnd(35)}ratio API ÷ read-only raw = ${(a.rps / Math.max(ro.rps, 1)).toFixed(2)}\n`);
         }
+        if (peerRuns.length > 0) {
+          const pg2 = median(peerRuns);
+          const pcpu = peerRuns.map((x) => x.cpuMsPerRequest).filter((x): x is number => x !== undefined).sort((x, y) => x - y);
+          const pcpuText = pcpu.length > 0 ? `   server CPU ${(pcpu[Math.floor(pcpu.length / 2)] as number).toFixed(2)} ms/request` : '';
+          process.stdout.write(`${''.padEnd(35)}PG  ${fmt(pg2)}${pcpuText}   (PostGraphile 4.14.1, same rows; no session check, no audit row)\n`);
+          process.stdout.write(`${''.padEnd(35)}ratio API ÷ PostGraphile = ${(a.rps / Math.max(pg2.rps, 1)).toFixed(2)}   (goal ≥ 2.0; runs: ${api.map((x, i) => (x.rps / Math.max(peerRuns[i]?.rps ?? 1, 1)).toFixed(2)).join(', ')})\n`);
+        }
+        process.stdout.write(`${''.padEnd(35)}load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
       }
     }
     await db.close();
   } finally {
     server?.kill('SIGTERM');
+    peer?.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     await admin.end();
