@@ -8,7 +8,7 @@
 set -e
 cd "$(dirname "$0")/.."
 SCHEMA_MIRRORS="migrations/003_api_support.sql migrations/005_service_role_no_context.sql migrations/006_push_subscriptions.sql migrations/008_prescription_list_covering.sql migrations/010_notify_per_statement.sql migrations/012_audit_sealed_chain.sql migrations/013_clinical_notes_privacy.sql migrations/014_worker_role.sql migrations/015_dose_states_own_medicines.sql migrations/016_party_names_stream_tickets.sql migrations/017_notification_message_key.sql migrations/018_audit_erasure_sealed.sql migrations/019_doctor_verification.sql migrations/020_auth_throttle_push_proof.sql migrations/021_billing.sql migrations/024_drug_knowledge.sql migrations/025_ai_assistant.sql migrations/026_users_column_grants.sql"
-FUNC_MIRRORS="migrations/004_reminder_dispatch.sql migrations/007_active_reminders_fast.sql migrations/009_dispatch_speed.sql migrations/011_dispatch_merge.sql"
+FUNC_MIRRORS="migrations/004_reminder_dispatch.sql migrations/007_active_reminders_fast.sql migrations/009_dispatch_speed.sql migrations/011_dispatch_merge.sql migrations/035_dispatch_conflict_targets.sql"
 down() { sed -n '/^\/\* migrate:down/,$p' "$1"; }
 up() { sed '/^\/\* migrate:down/,$d' "$1"; }
 core() { sed '/^-- >>> migrations\//,$d' "$1"; }
