@@ -34,6 +34,7 @@ import { profile } from '../src/users/queries.ts';
 import { listPrescriptions } from '../src/prescriptions/queries.ts';
 import { recordReads } from '../src/audit/service.ts';
 import { freePort } from '../test/support/net.ts';
+import { seedApiData } from './support/api-data.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
@@ -50,39 +51,6 @@ function withDb(url: string, db: string): string {
   const u = new URL(url);
   u.pathname = `/${db}`;
   return u.toString();
-}
-
-async function seed(ownerUrl: string): Promise<{ ids: string[]; sessions: string[] }> {
-  const c = new pg.Client({ connectionString: ownerUrl });
-  await c.connect();
-  try {
-    await c.query('BEGIN');
-    await c.query('ALTER TABLE users DISABLE TRIGGER audit_row_change; ALTER TABLE user_sessions DISABLE TRIGGER audit_row_change; ALTER TABLE prescriptions DISABLE TRIGGER audit_row_change; ALTER TABLE medications DISABLE TRIGGER audit_row_change');
-    await c.query(
-      `INSERT INTO users (email, password_hash, role, first_name, last_name)
-       SELECT 'bench' || g || '@example.com', '$2b$04$abcdefghijklmnopqrstuuFJ6c0g2J8w9Dz0xq0B2dN5m4yW9C2Lm', 'patient', 'Bench', 'User ' || g
-         FROM generate_series(1, $1) g`, [USERS]);
-    await c.query(
-      `INSERT INTO user_sessions (user_id, refresh_token_hash, expires_at)
-       SELECT id, encode(digest(id::text, 'sha256'), 'hex'), now() + interval '30 days' FROM users`);
-    await c.query(
-      `INSERT INTO prescriptions (patient_id, status, hospital_name, prescription_date, confirmed_at)
-       SELECT u.id, 'completed', 'Calmette Hospital', DATE '2025-01-01' + (g % 300), now()
-         FROM (SELECT id FROM users ORDER BY email LIMIT $1) u CROSS JOIN generate_series(1, 25) g`, [PATIENTS_WITH_RX]);
-    await c.query(
-      `INSERT INTO medications (prescription_id, patient_id, sequence, name, strength, dose_morning, dose_evening, duration_days)
-       SELECT p.id, p.patient_id, s, (ARRAY['Paracetamol','Amoxicillin','Amlodipine'])[s], '500mg', 1, 1, 7
-         FROM prescriptions p CROSS JOIN generate_series(1, 3) s`);
-    await c.query('ALTER TABLE users ENABLE TRIGGER audit_row_change; ALTER TABLE user_sessions ENABLE TRIGGER audit_row_change; ALTER TABLE prescriptions ENABLE TRIGGER audit_row_change; ALTER TABLE medications ENABLE TRIGGER audit_row_change');
-    await c.query('COMMIT');
-    await c.query('ANALYZE');
-    const rows = await c.query<{ id: string; sid: string }>(
-      `SELECT u.id, s.id AS sid FROM users u JOIN user_sessions s ON s.user_id = u.id
-        WHERE u.id IN (SELECT id FROM users ORDER BY email LIMIT $1) ORDER BY u.email`, [PATIENTS_WITH_RX]);
-    return { ids: rows.rows.map((r) => r.id), sessions: rows.rows.map((r) => r.sid) };
-  } finally {
-    await c.end();
-  }
 }
 
 async function startServer(ownerUrl: string, port: number): Promise<ChildProcess> {
@@ -255,7 +223,7 @@ async function main(): Promise<void> {
     await withMigrator(ownerUrl, (m) => m.up().then(() => undefined));
     const password = 'benchpassword0123456789';
     await ensureAppLogin(ownerUrl, password);
-    const { ids, sessions } = await seed(ownerUrl);
+    const { ids, sessions } = await seedApiData(ownerUrl, USERS, PATIENTS_WITH_RX);
     const tokenService = new TokenService(SECRET, 3600);
     const tokens = await Promise.all(ids.map((id, k) => tokenService.signAccess({ userId: id, role: 'patient', sessionId: sessions[k] as string })));
     const users = ids.map((id, k) => ({ id, sid: sessions[k] as string }));
