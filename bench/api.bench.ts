@@ -18,6 +18,10 @@
  *   BENCH_USERS=10000  BENCH_DURATION=10 (seconds per run)  BENCH_CONNECTIONS=100,1000
  *   BENCH_ROUTES=me,prescriptions (which routes to run)  BENCH_REPEATS=3
  *   BENCH_PEER=0 leaves the PostGraphile line out
+ *   BENCH_DB_CPU=1 also prints PostgreSQL's CPU time per request (its processes' /proc times; only
+ *   meaningful on a server of the benchmark's own, e.g. an embedded one, with DATABASE_URL to it).
+ *   With CPU time per request (server + PostgreSQL) the comparison holds on a loaded machine,
+ *   where requests/s mostly show how the scheduler shares the cores between processes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -53,11 +57,11 @@ function withDb(url: string, db: string): string {
   return u.toString();
 }
 
-async function startServer(ownerUrl: string, port: number): Promise<ChildProcess> {
+async function startServer(ownerUrl: string, appUrl: string, port: number): Promise<ChildProcess> {
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server process.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/dastern.js'), 'serve'], {
-    env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: ownerUrl, PORT: String(port), HOST: '127.0.0.1', DASTERN_JWT_SECRET: SECRET, DASTERN_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn', DASTERN_DATA_DIR: path.join(root, '.data/bench') },
+    env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: ownerUrl, DASTERN_APP_DATABASE_URL: appUrl, PORT: String(port), HOST: '127.0.0.1', DASTERN_JWT_SECRET: SECRET, DASTERN_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn', DASTERN_DATA_DIR: path.join(root, '.data/bench') },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; i < 200; i++) {
@@ -133,7 +137,38 @@ async function verifySameRows(apiBase: string, peerUrl: string, tokens: string[]
   return compared;
 }
 
-interface Figures { rps: number; p50: number; p99: number; errors: number; cpuMsPerRequest?: number }
+interface Figures { rps: number; p50: number; p99: number; errors: number; cpuMsPerRequest?: number; dbCpuMsPerRequest?: number }
+
+/**
+ * The PostgreSQL server's processes (postmaster and its children), when it runs on this machine
+ * (BENCH_DB_CPU=1; meaningful only on a server nobody else uses: its CPU time is counted whole).
+ */
+let postmasterPid: number | undefined;
+function dbCpuMs(): number | undefined {
+  if (postmasterPid === undefined) return undefined;
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      // fields[1] is the parent's pid
+      if (Number(entry) === postmasterPid || Number(fields[1]) === postmasterPid) total += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+async function findPostmaster(ownerUrl: string): Promise<void> {
+  if (process.env.BENCH_DB_CPU !== '1') return;
+  const c = new pg.Client({ connectionString: ownerUrl });
+  await c.connect();
+  const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+  await c.end();
+  const stat = pid === undefined ? '' : fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const parent = Number(stat.split(') ')[1]?.split(' ')[1]);
+  postmasterPid = Number.isInteger(parent) && parent > 1 ? parent : undefined;
+}
 
 /** CPU time (user + system) a process has used so far, in ms (Linux /proc; undefined elsewhere). */
 function cpuMs(pid: number | undefined): number | undefined {
@@ -150,6 +185,7 @@ function cpuMs(pid: number | undefined): number | undefined {
 async function cannon(url: string, tokens: string[], connections: number, serverPid?: number, bodyOf?: (k: number) => string): Promise<Figures> {
   let i = 0;
   const cpuBefore = cpuMs(serverPid);
+  const dbBefore = dbCpuMs();
   const result = await autocannon({
     url,
     connections,
@@ -165,9 +201,11 @@ async function cannon(url: string, tokens: string[], connections: number, server
   });
   if (process.env.BENCH_VERBOSE === '1') log(`  autocannon: errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}, status ${JSON.stringify(result.statusCodeStats)}, latency p2.5 ${result.latency.p2_5} p50 ${result.latency.p50} p90 ${result.latency.p90} p97.5 ${result.latency.p97_5} max ${result.latency.max}`);
   const cpuAfter = cpuMs(serverPid);
+  const dbAfter = dbCpuMs();
   const served = result.requests.total;
   const cpuMsPerRequest = cpuBefore !== undefined && cpuAfter !== undefined && served > 0 ? (cpuAfter - cpuBefore) / served : undefined;
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, cpuMsPerRequest };  // errors include timeouts
+  const dbCpuMsPerRequest = dbBefore !== undefined && dbAfter !== undefined && served > 0 ? (dbAfter - dbBefore) / served : undefined;
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, cpuMsPerRequest, dbCpuMsPerRequest };  // errors include timeouts
 }
 
 /** The same SQL as the route, through pg alone: `connections` concurrent loops for DURATION seconds. */
@@ -208,6 +246,12 @@ function median(runs: Figures[]): Figures {
 const SESSION_CHECK = `SELECT 1 FROM user_sessions s JOIN users u ON u.id = s.user_id
   WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active AND u.deleted_at IS NULL`;
 
+/** The database's CPU per request (median over the runs), when measured. */
+function dbCpuText(runs: Figures[]): string {
+  const xs = runs.map((x) => x.dbCpuMsPerRequest).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  return xs.length > 0 ? `, PostgreSQL CPU ${(xs[Math.floor(xs.length / 2)] as number).toFixed(2)} ms/request` : '';
+}
+
 const fmt = (f: Figures): string => `${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50.toFixed(1).padStart(6)} ms  p99 ${f.p99.toFixed(1).padStart(7)} ms  errors ${f.errors}`;
 
 async function main(): Promise<void> {
@@ -223,12 +267,13 @@ async function main(): Promise<void> {
     await withMigrator(ownerUrl, (m) => m.up().then(() => undefined));
     const password = 'benchpassword0123456789';
     await ensureAppLogin(ownerUrl, password);
+    await findPostmaster(ownerUrl);
     const { ids, sessions } = await seedApiData(ownerUrl, USERS, PATIENTS_WITH_RX);
     const tokenService = new TokenService(SECRET, 3600);
     const tokens = await Promise.all(ids.map((id, k) => tokenService.signAccess({ userId: id, role: 'patient', sessionId: sessions[k] as string })));
     const users = ids.map((id, k) => ({ id, sid: sessions[k] as string }));
     const port = await freePort();
-    server = await startServer(ownerUrl, port);
+    server = await startServer(ownerUrl, deriveAppUrl(ownerUrl, password), port);
     const db = new Database(deriveAppUrl(ownerUrl, password), { max: 20 });
     const base = `http://127.0.0.1:${port}/api/v1`;
     process.stdout.write(`DasTern API benchmark: ${USERS} users, ${DURATION} s per run, pool 20, 2 processes (server, bench); ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
@@ -272,7 +317,7 @@ async function main(): Promise<void> {
         const a = median(api);
         const r = median(same);
         const cpu = api.map((x) => x.cpuMsPerRequest).filter((x): x is number => x !== undefined).sort((x, y) => x - y);
-        const cpuText = cpu.length > 0 ? `   server CPU ${(cpu[Math.floor(cpu.length / 2)] as number).toFixed(2)} ms/request` : '';
+        const cpuText = cpu.length > 0 ? `   server CPU ${(cpu[Math.floor(cpu.length / 2)] as number).toFixed(2)} ms/request${dbCpuText(api)}` : '';
         process.stdout.write(`GET ${route.path.padEnd(24)} ${String(c).padStart(5)} conn  API ${fmt(a)}${cpuText}\n`);
         process.stdout.write(`${''.padEnd(35)}pg  ${fmt(r)}   (the route's SQL${route.readOnly ? ', audit row included' : ''})\n`);
         process.stdout.write(`${''.padEnd(35)}ratio API ÷ raw = ${(a.rps / Math.max(r.rps, 1)).toFixed(2)}   (runs: ${api.map((x, i) => (x.rps / Math.max(same[i]?.rps ?? 1, 1)).toFixed(2)).join(', ')})\n`);
@@ -284,7 +329,7 @@ async function main(): Promise<void> {
         if (peerRuns.length > 0) {
           const pg2 = median(peerRuns);
           const pcpu = peerRuns.map((x) => x.cpuMsPerRequest).filter((x): x is number => x !== undefined).sort((x, y) => x - y);
-          const pcpuText = pcpu.length > 0 ? `   server CPU ${(pcpu[Math.floor(pcpu.length / 2)] as number).toFixed(2)} ms/request` : '';
+          const pcpuText = pcpu.length > 0 ? `   server CPU ${(pcpu[Math.floor(pcpu.length / 2)] as number).toFixed(2)} ms/request${dbCpuText(peerRuns)}` : '';
           process.stdout.write(`${''.padEnd(35)}PG  ${fmt(pg2)}${pcpuText}   (PostGraphile 4.14.1, same rows; no session check, no audit row)\n`);
           process.stdout.write(`${''.padEnd(35)}ratio API ÷ PostGraphile = ${(a.rps / Math.max(pg2.rps, 1)).toFixed(2)}   (goal ≥ 2.0; runs: ${api.map((x, i) => (x.rps / Math.max(peerRuns[i]?.rps ?? 1, 1)).toFixed(2)).join(', ')})\n`);
         }
