@@ -164,8 +164,9 @@ async function findPostmaster(ownerUrl: string): Promise<void> {
   const c = new pg.Client({ connectionString: ownerUrl });
   await c.connect();
   const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
-  await c.end();
+  // (read while the backend lives)
   const stat = pid === undefined ? '' : fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  await c.end();
   const parent = Number(stat.split(') ')[1]?.split(' ')[1]);
   postmasterPid = Number.isInteger(parent) && parent > 1 ? parent : undefined;
 }
