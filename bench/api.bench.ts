@@ -7,14 +7,25 @@
  * prescription list, the audit row the route writes for a read of medical data; a second raw
  * line leaves that audit row out, to show what it costs. Each figure is the median of
  * BENCH_REPEATS runs, API and raw interleaved (the machine's load drifts).
- * Figures are printed, never asserted. Goal: ratio ≥ 0.5 and no errors at 1,000 connections.
+ * The prescription list also runs against PostGraphile 4.14.1 on the same database (a peer line:
+ * its own process, dastern_app under RLS, pool of 20, the same tokens → the same RLS context
+ * through pgSettings; bench/support/postgraphile-server.ts), with the equivalent GraphQL query,
+ * first checked to return the same prescriptions and medications as the API for a few patients.
+ * Figures are printed, never asserted. Goals (issue 18): API ÷ PostGraphile ≥ 2.0 at 100 and
+ * 1,000 connections with 0 errors; API ÷ raw ≥ 0.8 (audit row included).
  *
  *   DATABASE_URL (owner; default postgres://postgres@127.0.0.1:5432/postgres)
  *   BENCH_USERS=10000  BENCH_DURATION=10 (seconds per run)  BENCH_CONNECTIONS=100,1000
  *   BENCH_ROUTES=me,prescriptions (which routes to run)  BENCH_REPEATS=3
+ *   BENCH_PEER=0 leaves the PostGraphile line out
+ *   BENCH_DB_CPU=1 also prints PostgreSQL's CPU time per request (its processes' /proc times; only
+ *   meaningful on a server of the benchmark's own, e.g. an embedded one, with DATABASE_URL to it).
+ *   With CPU time per request (server + PostgreSQL) the comparison holds on a loaded machine,
+ *   where requests/s mostly show how the scheduler shares the cores between processes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -27,6 +38,7 @@ import { profile } from '../src/users/queries.ts';
 import { listPrescriptions } from '../src/prescriptions/queries.ts';
 import { recordReads } from '../src/audit/service.ts';
 import { freePort } from '../test/support/net.ts';
+import { seedApiData } from './support/api-data.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
@@ -45,44 +57,11 @@ function withDb(url: string, db: string): string {
   return u.toString();
 }
 
-async function seed(ownerUrl: string): Promise<{ ids: string[]; sessions: string[] }> {
-  const c = new pg.Client({ connectionString: ownerUrl });
-  await c.connect();
-  try {
-    await c.query('BEGIN');
-    await c.query('ALTER TABLE users DISABLE TRIGGER audit_row_change; ALTER TABLE user_sessions DISABLE TRIGGER audit_row_change; ALTER TABLE prescriptions DISABLE TRIGGER audit_row_change; ALTER TABLE medications DISABLE TRIGGER audit_row_change');
-    await c.query(
-      `INSERT INTO users (email, password_hash, role, first_name, last_name)
-       SELECT 'bench' || g || '@example.com', '$2b$04$abcdefghijklmnopqrstuuFJ6c0g2J8w9Dz0xq0B2dN5m4yW9C2Lm', 'patient', 'Bench', 'User ' || g
-         FROM generate_series(1, $1) g`, [USERS]);
-    await c.query(
-      `INSERT INTO user_sessions (user_id, refresh_token_hash, expires_at)
-       SELECT id, encode(digest(id::text, 'sha256'), 'hex'), now() + interval '30 days' FROM users`);
-    await c.query(
-      `INSERT INTO prescriptions (patient_id, status, hospital_name, prescription_date, confirmed_at)
-       SELECT u.id, 'completed', 'Calmette Hospital', DATE '2025-01-01' + (g % 300), now()
-         FROM (SELECT id FROM users ORDER BY email LIMIT $1) u CROSS JOIN generate_series(1, 25) g`, [PATIENTS_WITH_RX]);
-    await c.query(
-      `INSERT INTO medications (prescription_id, patient_id, sequence, name, strength, dose_morning, dose_evening, duration_days)
-       SELECT p.id, p.patient_id, s, (ARRAY['Paracetamol','Amoxicillin','Amlodipine'])[s], '500mg', 1, 1, 7
-         FROM prescriptions p CROSS JOIN generate_series(1, 3) s`);
-    await c.query('ALTER TABLE users ENABLE TRIGGER audit_row_change; ALTER TABLE user_sessions ENABLE TRIGGER audit_row_change; ALTER TABLE prescriptions ENABLE TRIGGER audit_row_change; ALTER TABLE medications ENABLE TRIGGER audit_row_change');
-    await c.query('COMMIT');
-    await c.query('ANALYZE');
-    const rows = await c.query<{ id: string; sid: string }>(
-      `SELECT u.id, s.id AS sid FROM users u JOIN user_sessions s ON s.user_id = u.id
-        WHERE u.id IN (SELECT id FROM users ORDER BY email LIMIT $1) ORDER BY u.email`, [PATIENTS_WITH_RX]);
-    return { ids: rows.rows.map((r) => r.id), sessions: rows.rows.map((r) => r.sid) };
-  } finally {
-    await c.end();
-  }
-}
-
-async function startServer(ownerUrl: string, port: number): Promise<ChildProcess> {
+async function startServer(ownerUrl: string, appUrl: string, port: number): Promise<ChildProcess> {
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server process.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/dastern.js'), 'serve'], {
-    env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: ownerUrl, PORT: String(port), HOST: '127.0.0.1', DASTERN_JWT_SECRET: SECRET, DASTERN_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn', DASTERN_DATA_DIR: path.join(root, '.data/bench') },
+    env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: ownerUrl, DASTERN_APP_DATABASE_URL: appUrl, PORT: String(port), HOST: '127.0.0.1', DASTERN_JWT_SECRET: SECRET, DASTERN_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn', DASTERN_DATA_DIR: path.join(root, '.data/bench') },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; i < 200; i++) {
@@ -98,7 +77,99 @@ async function startServer(ownerUrl: string, port: number): Promise<ChildProcess
   throw new Error('the server did not start');
 }
 
-interface Figures { rps: number; p50: number; p99: number; errors: number; cpuMsPerRequest?: number }
+/** PostGraphile as a peer (bench/support/postgraphile-server.ts), on the same database as dastern_app. */
+async function startPostGraphile(appUrl: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/support/postgraphile-server.ts')], {
+    env: { ...process.env, PG_URL: appUrl, PORT: String(port), DASTERN_JWT_SECRET: SECRET, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('PostGraphile did not start')), 120_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('listening')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`PostGraphile exited (${String(code)})`)));
+  });
+  return child;
+}
+
+/** GET /prescriptions?limit=20 as GraphQL: her prescriptions not deleted, newest first, with their medications. */
+const GRAPHQL_LIST = `query($patientId: UUID!) {
+  allPrescriptions(condition: { patientId: $patientId, deletedAt: null }, orderBy: [CREATED_AT_DESC, PRIMARY_KEY_ASC], first: 20) {
+    totalCount
+    nodes {
+      id patientId status errorMessage hospitalName prescriptionDate prescribingDoctorName createdAt confirmedAt
+      medicationsByPrescriptionIdAndPatientId(orderBy: SEQUENCE_ASC) {
+        nodes {
+          id sequence name genericName strength form quantity quantityUnit doseMorning doseNoon doseEvening doseNight
+          durationDays instructions takeAfterMeal takeBeforeMeal confidence isActive
+        }
+      }
+    }
+  }
+}`;
+const graphqlBody = (patientId: string): string => JSON.stringify({ query: GRAPHQL_LIST, variables: { patientId } });
+
+interface ListShape { total: number; items: Array<{ id: string; medications: string[] }> }
+
+/** The API's and PostGraphile's answers for the same patients, reduced to ids and order; throws on a difference. */
+async function verifySameRows(apiBase: string, peerUrl: string, tokens: string[], ids: string[]): Promise<number> {
+  let compared = 0;
+  for (let k = 0; k < Math.min(5, tokens.length); k++) {
+    const headers = { authorization: `Bearer ${tokens[k] as string}`, 'content-type': 'application/json' };
+    const api = (await (await fetch(`${apiBase}/prescriptions?limit=20`, { headers })).json()) as { total: number; items: Array<{ id: string; medications: Array<{ id: string }> }> };
+    const peerRes = (await (await fetch(peerUrl, { method: 'POST', headers, body: graphqlBody(ids[k] as string) })).json()) as {
+      data?: { allPrescriptions: { totalCount: number; nodes: Array<{ id: string; medicationsByPrescriptionIdAndPatientId: { nodes: Array<{ id: string }> } }> } }; errors?: unknown;
+    };
+    if (peerRes.data === undefined) throw new Error(`PostGraphile answered ${JSON.stringify(peerRes.errors)}`);
+    const a: ListShape = { total: api.total, items: api.items.map((p) => ({ id: p.id, medications: p.medications.map((m) => m.id) })) };
+    const b: ListShape = {
+      total: peerRes.data.allPrescriptions.totalCount,
+      items: peerRes.data.allPrescriptions.nodes.map((p) => ({ id: p.id, medications: p.medicationsByPrescriptionIdAndPatientId.nodes.map((m) => m.id) })),
+    };
+    if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`PostGraphile and the API differ for patient ${k}: ${JSON.stringify(a).slice(0, 200)} vs ${JSON.stringify(b).slice(0, 200)}`);
+    if (a.items.length === 0) throw new Error('the compared page is empty');
+    compared += a.items.length;
+  }
+  return compared;
+}
+
+interface Figures { rps: number; p50: number; p99: number; errors: number; cpuMsPerRequest?: number; dbCpuMsPerRequest?: number }
+
+/**
+ * The PostgreSQL server's processes (postmaster and its children), when it runs on this machine
+ * (BENCH_DB_CPU=1; meaningful only on a server nobody else uses: its CPU time is counted whole).
+ */
+let postmasterPid: number | undefined;
+function dbCpuMs(): number | undefined {
+  if (postmasterPid === undefined) return undefined;
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      // fields[1] is the parent's pid
+      if (Number(entry) === postmasterPid || Number(fields[1]) === postmasterPid) total += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+async function findPostmaster(ownerUrl: string): Promise<void> {
+  if (process.env.BENCH_DB_CPU !== '1') return;
+  const c = new pg.Client({ connectionString: ownerUrl });
+  await c.connect();
+  const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+  // (read while the backend lives)
+  const stat = pid === undefined ? '' : fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  await c.end();
+  const parent = Number(stat.split(') ')[1]?.split(' ')[1]);
+  postmasterPid = Number.isInteger(parent) && parent > 1 ? parent : undefined;
+}
 
 /** CPU time (user + system) a process has used so far, in ms (Linux /proc; undefined elsewhere). */
 function cpuMs(pid: number | undefined): number | undefined {
@@ -112,20 +183,30 @@ function cpuMs(pid: number | undefined): number | undefined {
   }
 }
 
-async function cannon(url: string, tokens: string[], connections: number, serverPid?: number): Promise<Figures> {
+async function cannon(url: string, tokens: string[], connections: number, serverPid?: number, bodyOf?: (k: number) => string): Promise<Figures> {
   let i = 0;
   const cpuBefore = cpuMs(serverPid);
+  const dbBefore = dbCpuMs();
   const result = await autocannon({
     url,
     connections,
     duration: DURATION,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[i++ % tokens.length]}` } }) }],
+    requests: [{
+      method: bodyOf === undefined ? 'GET' : 'POST',
+      setupRequest: (req) => {
+        const k = i++ % tokens.length;
+        const headers = { ...req.headers, authorization: `Bearer ${tokens[k] as string}`, ...(bodyOf === undefined ? {} : { 'content-type': 'application/json' }) };
+        return bodyOf === undefined ? { ...req, headers } : { ...req, headers, body: bodyOf(k) };
+      },
+    }],
   });
   if (process.env.BENCH_VERBOSE === '1') log(`  autocannon: errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}, status ${JSON.stringify(result.statusCodeStats)}, latency p2.5 ${result.latency.p2_5} p50 ${result.latency.p50} p90 ${result.latency.p90} p97.5 ${result.latency.p97_5} max ${result.latency.max}`);
   const cpuAfter = cpuMs(serverPid);
+  const dbAfter = dbCpuMs();
   const served = result.requests.total;
   const cpuMsPerRequest = cpuBefore !== undefined && cpuAfter !== undefined && served > 0 ? (cpuAfter - cpuBefore) / served : undefined;
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, cpuMsPerRequest };  // errors include timeouts
+  const dbCpuMsPerRequest = dbBefore !== undefined && dbAfter !== undefined && served > 0 ? (dbAfter - dbBefore) / served : undefined;
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, cpuMsPerRequest, dbCpuMsPerRequest };  // errors include timeouts
 }
 
 /** The same SQL as the route, through pg alone: `connections` concurrent loops for DURATION seconds. */
@@ -166,31 +247,48 @@ function median(runs: Figures[]): Figures {
 const SESSION_CHECK = `SELECT 1 FROM user_sessions s JOIN users u ON u.id = s.user_id
   WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active AND u.deleted_at IS NULL`;
 
+/** The database's CPU per request (median over the runs), when measured. */
+function dbCpuText(runs: Figures[]): string {
+  const xs = runs.map((x) => x.dbCpuMsPerRequest).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  return xs.length > 0 ? `, PostgreSQL CPU ${(xs[Math.floor(xs.length / 2)] as number).toFixed(2)} ms/request` : '';
+}
+
 const fmt = (f: Figures): string => `${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50.toFixed(1).padStart(6)} ms  p99 ${f.p99.toFixed(1).padStart(7)} ms  errors ${f.errors}`;
 
 async function main(): Promise<void> {
-  const name = `dastern_bench_${process.pid}`;
+  const name = `${process.env.BENCH_DB_PREFIX ?? ''}dastern_bench_${process.pid}`;
   const admin = new pg.Client({ connectionString: ownerBase });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}"`);
   const ownerUrl = withDb(ownerBase, name);
   let server: ChildProcess | undefined;
+  let peer: ChildProcess | undefined;
   try {
     log(`migrating ${name} and seeding ${USERS} users…`);
     await withMigrator(ownerUrl, (m) => m.up().then(() => undefined));
     const password = 'benchpassword0123456789';
     await ensureAppLogin(ownerUrl, password);
-    const { ids, sessions } = await seed(ownerUrl);
+    await findPostmaster(ownerUrl);
+    const { ids, sessions } = await seedApiData(ownerUrl, USERS, PATIENTS_WITH_RX);
     const tokenService = new TokenService(SECRET, 3600);
     const tokens = await Promise.all(ids.map((id, k) => tokenService.signAccess({ userId: id, role: 'patient', sessionId: sessions[k] as string })));
     const users = ids.map((id, k) => ({ id, sid: sessions[k] as string }));
     const port = await freePort();
-    server = await startServer(ownerUrl, port);
+    server = await startServer(ownerUrl, deriveAppUrl(ownerUrl, password), port);
     const db = new Database(deriveAppUrl(ownerUrl, password), { max: 20 });
     const base = `http://127.0.0.1:${port}/api/v1`;
-    process.stdout.write(`DasTern API benchmark: ${USERS} users, ${DURATION} s per run, pool 20, 2 processes (server, bench)\n`);
+    process.stdout.write(`DasTern API benchmark: ${USERS} users, ${DURATION} s per run, pool 20, 2 processes (server, bench); ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
     type Work = (tx: Parameters<typeof profile>[0], id: string) => Promise<unknown>;
-    const routes: Array<{ name: string; path: string; work: Work; readOnly?: Work }> = [
+    const PEER = process.env.BENCH_PEER !== '0' && ROUTES.has('prescriptions');
+    let peerUrl: string | undefined;
+    if (PEER) {
+      const peerPort = await freePort();
+      peer = await startPostGraphile(deriveAppUrl(ownerUrl, password), peerPort);
+      peerUrl = `http://127.0.0.1:${peerPort}/graphql`;
+      const n = await verifySameRows(base, peerUrl, tokens, ids);
+      process.stdout.write(`PostGraphile 4.14.1 peer: same rows as the API (${n} prescriptions of 5 patients, with their medications, in the same order)\n`);
+    }
+    const routes: Array<{ name: string; path: string; work: Work; readOnly?: Work; peer?: boolean }> = [
       { name: 'me', path: '/me', work: (tx, id) => profile(tx, id) },
       {
         name: 'prescriptions',
@@ -200,6 +298,7 @@ async function main(): Promise<void> {
           await recordReads(tx, { requestId: 'bench-raw' }, 'prescriptions', rows);
         },
         readOnly: (tx, id) => listPrescriptions(tx, { patientId: id, limit: 20, offset: 0 }),
+        peer: true,
       },
     ];
     process.stdout.write(`medians of ${REPEATS} runs each\n`);
@@ -208,16 +307,18 @@ async function main(): Promise<void> {
         const api: Figures[] = [];
         const same: Figures[] = [];
         const readOnly: Figures[] = [];
+        const peerRuns: Figures[] = [];
         for (let k = 0; k < REPEATS; k++) {
           log(`GET ${route.path} at ${c} connections, run ${k + 1}/${REPEATS}…`);
           api.push(await cannon(`${base}${route.path}`, tokens, c, server.pid));
           same.push(await raw(db, users, c, route.work));
           if (route.readOnly) readOnly.push(await raw(db, users, c, route.readOnly));
+          if (route.peer === true && peerUrl !== undefined) peerRuns.push(await cannon(peerUrl, tokens, c, peer?.pid, (j) => graphqlBody(ids[j] as string)));
         }
         const a = median(api);
         const r = median(same);
         const cpu = api.map((x) => x.cpuMsPerRequest).filter((x): x is number => x !== undefined).sort((x, y) => x - y);
-        const cpuText = cpu.length > 0 ? `   server CPU ${(cpu[Math.floor(cpu.length / 2)] as number).toFixed(2)} ms/request` : '';
+        const cpuText = cpu.length > 0 ? `   server CPU ${(cpu[Math.floor(cpu.length / 2)] as number).toFixed(2)} ms/request${dbCpuText(api)}` : '';
         process.stdout.write(`GET ${route.path.padEnd(24)} ${String(c).padStart(5)} conn  API ${fmt(a)}${cpuText}\n`);
         process.stdout.write(`${''.padEnd(35)}pg  ${fmt(r)}   (the route's SQL${route.readOnly ? ', audit row included' : ''})\n`);
         process.stdout.write(`${''.padEnd(35)}ratio API ÷ raw = ${(a.rps / Math.max(r.rps, 1)).toFixed(2)}   (runs: ${api.map((x, i) => (x.rps / Math.max(same[i]?.rps ?? 1, 1)).toFixed(2)).join(', ')})\n`);
@@ -226,11 +327,20 @@ async function main(): Promise<void> {
           process.stdout.write(`${''.padEnd(35)}pg  ${fmt(ro)}   (read only, without the audit row)\n`);
           process.stdout.write(`${''.padEnd(35)}ratio API ÷ read-only raw = ${(a.rps / Math.max(ro.rps, 1)).toFixed(2)}\n`);
         }
+        if (peerRuns.length > 0) {
+          const pg2 = median(peerRuns);
+          const pcpu = peerRuns.map((x) => x.cpuMsPerRequest).filter((x): x is number => x !== undefined).sort((x, y) => x - y);
+          const pcpuText = pcpu.length > 0 ? `   server CPU ${(pcpu[Math.floor(pcpu.length / 2)] as number).toFixed(2)} ms/request${dbCpuText(peerRuns)}` : '';
+          process.stdout.write(`${''.padEnd(35)}PG  ${fmt(pg2)}${pcpuText}   (PostGraphile 4.14.1, same rows; no session check, no audit row)\n`);
+          process.stdout.write(`${''.padEnd(35)}ratio API ÷ PostGraphile = ${(a.rps / Math.max(pg2.rps, 1)).toFixed(2)}   (goal ≥ 2.0; runs: ${api.map((x, i) => (x.rps / Math.max(peerRuns[i]?.rps ?? 1, 1)).toFixed(2)).join(', ')})\n`);
+        }
+        process.stdout.write(`${''.padEnd(35)}load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
       }
     }
     await db.close();
   } finally {
     server?.kill('SIGTERM');
+    peer?.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     await admin.end();

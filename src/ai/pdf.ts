@@ -4,7 +4,7 @@
  * the first PDF and closed with the app.
  */
 import fs from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.DASTERN_CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -16,7 +16,8 @@ export class PdfRenderer {
   }
 
   async render(html: string): Promise<Buffer> {
-    this.browser ??= chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    // loaded on first use: playwright-core alone is ~0.5 s of CPU at every start of the service
+    this.browser ??= import('playwright-core').then(({ chromium }) => chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] }));
     let browser: Browser;
     try {
       browser = await this.browser;

@@ -9,6 +9,7 @@ import type { Database } from '../db/database.ts';
 import { languageOf, t } from '../i18n/index.ts';
 import type { Mailer, MailMessage } from '../mail/mailer.ts';
 import { formatMoney, isCurrency } from './money.ts';
+import * as q from './queries.ts';
 
 const SYSTEM = { userId: null, role: 'system' } as const;
 
@@ -24,14 +25,7 @@ interface MailFacts {
 }
 
 export async function paymentMailFacts(db: Database, paymentId: string): Promise<MailFacts | null> {
-  const res = await db.withUser(SYSTEM, (tx) => tx.query<MailFacts>(
-    `SELECT u.email, u.language, p.amount_minor::integer AS amount_minor, p.currency, p.receipt_number, pl.name AS plan_name,
-            s.current_period_end AS period_end, p.status::text AS status
-       FROM payment_transactions p JOIN users u ON u.id = p.user_id
-       LEFT JOIN subscription_plans pl ON pl.id = p.plan_id
-       LEFT JOIN user_subscriptions s ON s.id = p.subscription_id
-      WHERE p.id = $1`, [paymentId]));
-  return res.rows[0] ?? null;
+  return db.withUser(SYSTEM, (tx) => q.paymentMailFacts<MailFacts>(tx, paymentId));
 }
 
 export function paymentMail(f: MailFacts, publicUrl: string): MailMessage {

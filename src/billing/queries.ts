@@ -3,6 +3,7 @@
  * `amount` column is written as $minor / 10^exponent inside PostgreSQL, exact).
  * Writes to payments and subscriptions need app.user_role 'system' or 'admin' (RLS).
  */
+import type { QueryResultRow } from 'pg';
 import type { Tx } from '../db/database.ts';
 import { insertNotification } from '../i18n/notifications.ts';
 
@@ -393,5 +394,28 @@ export async function claimRenewalReminders(tx: Tx, now: Date, days: number): Pr
 export async function payerOf(tx: Tx, userId: string): Promise<{ name: string; email: string } | null> {
   const res = await tx.query<{ name: string; email: string }>(
     `SELECT first_name || ' ' || last_name AS name, email FROM users WHERE id = $1`, [userId]);
+  return res.rows[0] ?? null;
+}
+
+/** The facts of a payment's confirmation e-mail: payer, language, amount, receipt, plan, period end. */
+export async function paymentMailFacts<T extends QueryResultRow>(tx: Tx, paymentId: string): Promise<T | null> {
+  const res = await tx.query<T>(
+    `SELECT u.email, u.language, p.amount_minor::integer AS amount_minor, p.currency, p.receipt_number, pl.name AS plan_name,
+            s.current_period_end AS period_end, p.status::text AS status
+       FROM payment_transactions p JOIN users u ON u.id = p.user_id
+       LEFT JOIN subscription_plans pl ON pl.id = p.plan_id
+       LEFT JOIN user_subscriptions s ON s.id = p.subscription_id
+      WHERE p.id = $1`,
+    [paymentId],
+  );
+  return res.rows[0] ?? null;
+}
+
+/** The gateway and its reference of a subscription (a card subscription renews at the gateway). */
+export async function subscriptionGatewayRef(tx: Tx, subscriptionId: string): Promise<{ provider: string | null; ref: string | null } | null> {
+  const res = await tx.query<{ provider: string | null; ref: string | null }>(
+    'SELECT provider, provider_subscription_ref AS ref FROM user_subscriptions WHERE id = $1',
+    [subscriptionId],
+  );
   return res.rows[0] ?? null;
 }

@@ -50,10 +50,9 @@ export async function refundPayment(d: RefundDeps, ctx: BillingContext, id: stri
     const why = method === 'manual' ? `manual refund (Bakong has no refund API; money returned by transfer): ${reason}` : reason;
     await q.transition(tx, id, { from: ['completed'], to: 'refunded', source: 'admin', reason: why.slice(0, 500), refund: { method, reference } });
     if (locked.subscription_id === null) return null;
-    const sub = await tx.query<{ provider: string | null; ref: string | null }>(
-      'SELECT provider, provider_subscription_ref AS ref FROM user_subscriptions WHERE id = $1', [locked.subscription_id]);
+    const sub = await q.subscriptionGatewayRef(tx, locked.subscription_id);
     await q.endSubscriptionNow(tx, locked.subscription_id);
-    return sub.rows[0] ?? null;
+    return sub;
   });
   if (renewing?.ref != null && renewing.provider !== null) {
     const gateway = d.gateways.get(renewing.provider as GatewayName);

@@ -18,7 +18,7 @@ import { processEvent, type ConfirmDeps, type Outcome } from './confirm.ts';
 import * as q from './queries.ts';
 import { receiptHtml, sellerOf } from './receipt.ts';
 import { refundPayment } from './refunds.ts';
-import { billingStats, type BillingStats } from './stats.ts';
+import { billingStats, type BillingStats } from './stats-queries.ts';
 
 export interface BillingContext {
   userId: string;

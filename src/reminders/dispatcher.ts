@@ -23,6 +23,8 @@ export interface DispatchOptions {
   missedGraceMinutes?: number | undefined;
   /** Stop after this many batches (a burst larger than that is left for the next tick). */
   maxBatches?: number;
+  /** Claim loops running at once (default 2: one per core of a small server). */
+  parallel?: number;
 }
 
 export interface DispatchResult {
@@ -40,17 +42,29 @@ export async function dispatchReminders(db: Database, now: Date, options: Dispat
   const batchSize = options.batchSize ?? 2000;
   const maxBatches = options.maxBatches ?? 1000;
   const result: DispatchResult = { dispatched: 0, renotified: 0, missed: 0, alerts: 0, notificationIds: [] };
-  let previousLeft = Number.POSITIVE_INFINITY;
-  for (let batch = 0; batch < maxBatches; batch++) {
-    const rows = await db.withUser(SYSTEM, (tx) => dq.dispatchDue(tx, now, batchSize));
-    result.dispatched += rows.length;
-    result.notificationIds.push(...rows);
-    // Go on while due reminders are left and the last batch made progress (stale doses move on
-    // without a notification; what stays due may be claimed by another dispatcher right now).
-    const n = await db.withUser(SYSTEM, (tx) => dq.dueReminderCount(tx, now));
-    if (n === 0 || (n >= previousLeft && rows.length === 0)) break;
-    previousLeft = n;
-  }
+  const parallel = Math.max(1, options.parallel ?? 2);
+  let batches = 0;
+  // `parallel` claim loops at once (FOR UPDATE SKIP LOCKED splits the due reminders between them):
+  // a batch's PostgreSQL work is one backend's, so two loops keep two cores busy.
+  const claimLoop = async (): Promise<void> => {
+    let previousLeft = Number.POSITIVE_INFINITY;
+    while (batches < maxBatches) {
+      batches += 1;
+      const rows = await db.withUser(SYSTEM, (tx) => dq.dispatchDue(tx, now, batchSize));
+      result.dispatched += rows.length;
+      result.notificationIds.push(...rows);
+      // A batch that notified made progress: claim the next one. Only after an empty batch count
+      // what is still due (a count after every batch walks all the due reminders each time:
+      // quadratic in a burst): go on while due reminders are left and the count went down (stale
+      // doses move on without a notification; what stays due may be claimed by another
+      // dispatcher right now).
+      if (rows.length > 0) continue;
+      const n = await db.withUser(SYSTEM, (tx) => dq.dueReminderCount(tx, now));
+      if (n === 0 || n >= previousLeft) break;
+      previousLeft = n;
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, claimLoop));
   await db.withUser(SYSTEM, async (tx) => {
     const snoozed = await dq.renotifySnoozed(tx, now);
     result.renotified = snoozed.length;

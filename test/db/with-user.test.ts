@@ -16,28 +16,35 @@ describe('Database.withUser', () => {
     expect(after.rows[0]?.uid ?? null).toBeNull();
   });
 
-  it("throws the precondition's error; what fn sent with it never answers fn and nothing of it stays", async () => {
+  it("throws the precondition's error and never starts fn (nothing it would do happens)", async () => {
     const { db, owner } = t();
     const id = await createUser(owner);
-    const seen: string[] = [];
+    let started = false;
     await expect(db.withUser({ userId: id, role: 'patient' }, async (tx) => {
-      try {
-        const res = await tx.query<{ id: string }>(`UPDATE users SET first_name = 'Speculative' WHERE id = $1 RETURNING id`, [id]);
-        seen.push(`result ${res.rowCount}`);
-      } catch (err) {
-        seen.push((err as Error).message);
-        await tx.query('SELECT 1').then(() => seen.push('a later query ran'), (e: Error) => seen.push(e.message));
-      }
+      started = true;
+      await tx.query(`UPDATE users SET first_name = 'Speculative' WHERE id = $1`, [id]);
     }, {
       precondition: { text: 'SELECT 1 WHERE false', values: [], refuse: () => new Error('session ended') },
     })).rejects.toThrow('session ended');
-    await new Promise((r) => setTimeout(r, 50));
-    expect(seen).toEqual(['session ended', 'this transaction is over']);
+    expect(started).toBe(false);
     const row = await owner.query<{ first_name: string }>('SELECT first_name FROM users WHERE id = $1', [id]);
     expect(row.rows[0]?.first_name).toBe('Test');
+    expect(db.pool.totalCount).toBe(db.pool.idleCount);
   });
 
-  it('runs fn\'s first query (sent along with BEGIN, the context and the precondition) under the context', async () => {
+  it('starts fn only after the precondition has answered (fn cannot act before the check)', async () => {
+    const { db, owner } = t();
+    const id = await createUser(owner);
+    // the check takes ≥ 200 ms: a fn started with it (speculatively) would start at once
+    const t0 = performance.now();
+    let startedAfter = -1;
+    await db.withUser({ userId: id, role: 'patient' }, async () => {
+      startedAfter = performance.now() - t0;
+    }, { precondition: { text: 'SELECT 1 FROM pg_sleep($1::float8)', values: [0.2], refuse: () => new Error('never') } });
+    expect(startedAfter).toBeGreaterThanOrEqual(200);
+  });
+
+  it("runs fn's queries under the context the opening set", async () => {
     const { db, owner } = t();
     const id = await createUser(owner);
     // the context is set before fn's first query runs: RLS sees the actor
@@ -94,7 +101,7 @@ describe('Database.withUser: what fn leaves behind', () => {
     expect(db.pool.totalCount).toBe(db.pool.idleCount);
   });
 
-  it('unawaited queries of a refused request do not crash the process (no unhandled rejection)', async () => {
+  it('an unawaited failing query of a failed fn does not crash the process (no unhandled rejection)', async () => {
     const { db, owner } = t();
     const id = await createUser(owner);
     const unhandled: unknown[] = [];
@@ -102,15 +109,16 @@ describe('Database.withUser: what fn leaves behind', () => {
     process.on('unhandledRejection', onUnhandled);
     try {
       await expect(db.withUser({ userId: id, role: 'patient' }, async (tx) => {
-        const a = tx.query('SELECT 1');
-        void tx.query('SELECT 2'); // never awaited, on purpose
-        await a;
-      }, { precondition: { text: 'SELECT 1 WHERE false', values: [], refuse: () => new Error('session ended') } })).rejects.toThrow('session ended');
+        void tx.query('SELECT 1 / $1::int', [0]); // never awaited, on purpose
+        await new Promise((r) => setTimeout(r, 20));
+        throw new Error('fn failed');
+      })).rejects.toThrow('fn failed');
       await new Promise((r) => setTimeout(r, 50));
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
     expect(unhandled).toEqual([]);
+    expect(db.pool.totalCount).toBe(db.pool.idleCount);
   });
 
   it('a precondition that does not answer with a row count refuses (fails closed)', async () => {
