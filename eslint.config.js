@@ -30,6 +30,17 @@ export default tseslint.config(
     plugins: { dastern },
     rules: { 'dastern/sql-placement': 'error' },
   },
+  // No HTTP in services (README "Inside a domain folder"): they take a RequestContext
+  // (src/core/context.ts); only routes, src/http/, server.ts and the CLI see Fastify.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/routes.ts', 'src/**/*-routes.ts', 'src/http/**', 'src/server.ts', 'src/cli/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['fastify', '@fastify/*', '**/http/*'], message: 'services take a RequestContext (src/core/context.ts): no Fastify, no src/http/ here' }],
+      }],
+    },
+  },
   // Not yet moved: these files belong to the AI and safety work under way in parallel (issue 11
   // asked to leave them for it); their SQL goes to src/ai/queries.ts and src/safety/queries.ts
   // when it merges. Nothing may be added here.

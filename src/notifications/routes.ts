@@ -9,13 +9,12 @@ import type { Services } from '../http/services.ts';
 import { AUTHED, IdParams, Nullable, Page, problems } from '../http/schemas.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, notFound, unauthorized } from '../http/errors.ts';
-import { actorOf } from '../http/auth.ts';
 import { Notification, getNotification, listNotifications, markAllRead, markRead, unreadCount } from './service.ts';
 import { TICKET_SECONDS, consumeTicket, issueTicket } from './tickets.ts';
 
 const HEARTBEAT_MS = 25_000;
 
-export async function notificationRoutes(app: App, s: Pick<Services, 'requireAuth' | 'run' | 'runRead' | 'db' | 'hub'>): Promise<void> {
+export async function notificationRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context' | 'db' | 'hub'>): Promise<void> {
   const security = [{ bearer: [] }];
   const secured = s.requireAuth();
   const streams = new Set<() => void>();
@@ -28,23 +27,23 @@ export async function notificationRoutes(app: App, s: Pick<Services, 'requireAut
       response: { 200: Page(Notification), ...problems(...AUTHED) },
     },
   }, async (request) => {
-    const actor = actorOf(request);
-    return s.runRead(request, (tx) => listNotifications(tx, actor.userId, request.query.unread_only ?? false, request.query.limit ?? 20, request.query.offset ?? 0));
+    const ctx = s.context(request);
+    return ctx.runRead((tx) => listNotifications(tx, ctx.userId, request.query.unread_only ?? false, request.query.limit ?? 20, request.query.offset ?? 0));
   });
 
   app.get('/notifications/unread-count', {
     onRequest: secured,
     schema: { tags: ['notifications'], summary: 'How many are unread', security, response: { 200: Type.Object({ unread: Type.Integer() }), ...problems(...AUTHED) } },
   }, async (request) => {
-    const actor = actorOf(request);
-    return { unread: await s.runRead(request, (tx) => unreadCount(tx, actor.userId)) };
+    const ctx = s.context(request);
+    return { unread: await ctx.runRead((tx) => unreadCount(tx, ctx.userId)) };
   });
 
   app.post('/notifications/:id/read', {
     onRequest: secured,
     schema: { tags: ['notifications'], summary: 'Mark one as read', security, params: IdParams, response: { 200: Notification, ...problems(...AUTHED, 404) } },
   }, async (request) => {
-    const row = await s.run(request, (tx) => markRead(tx, request.params.id));
+    const row = await s.context(request).run((tx) => markRead(tx, request.params.id));
     if (row === undefined) throw notFound('notification');
     return row;
   });
@@ -53,8 +52,8 @@ export async function notificationRoutes(app: App, s: Pick<Services, 'requireAut
     onRequest: secured,
     schema: { tags: ['notifications'], summary: 'Mark all as read', security, response: { 200: Type.Object({ marked: Type.Integer() }), ...problems(...AUTHED) } },
   }, async (request) => {
-    const actor = actorOf(request);
-    return { marked: await s.run(request, (tx) => markAllRead(tx, actor.userId)) };
+    const ctx = s.context(request);
+    return { marked: await ctx.run((tx) => markAllRead(tx, ctx.userId)) };
   });
 
   app.post('/notifications/stream-ticket', {
@@ -66,9 +65,8 @@ export async function notificationRoutes(app: App, s: Pick<Services, 'requireAut
       response: { 201: Type.Object({ ticket: Type.String({ description: '43 characters, base64url' }), expires_at: Type.String({ format: 'date-time' }) }), ...problems(...AUTHED) },
     },
   }, async (request, reply) => {
-    const actor = actorOf(request);
-    const sessionId = request.auth?.sessionId ?? '';
-    return reply.code(201).send(await s.run(request, (tx) => issueTicket(tx, { userId: actor.userId, sessionId })));
+    const ctx = s.context(request);
+    return reply.code(201).send(await ctx.run((tx) => issueTicket(tx, { userId: ctx.userId, sessionId: ctx.sessionId })));
   });
 
   // Either a bearer token or a stream ticket (consumed here, once).
@@ -95,8 +93,8 @@ export async function notificationRoutes(app: App, s: Pick<Services, 'requireAut
   }, async (request, reply) => {
     const hub = s.hub;
     if (hub === undefined) throw new ApiError(503, 'live_unavailable', 'live notifications are not available on this server');
-    const actor = actorOf(request);
-    const unread = await s.run(request, (tx) => unreadCount(tx, actor.userId));
+    const ctx = s.context(request);
+    const unread = await ctx.run((tx) => unreadCount(tx, ctx.userId));
     reply.hijack();
     const raw = reply.raw;
     const headers: Record<string, string | number | string[]> = {};
@@ -113,13 +111,13 @@ export async function notificationRoutes(app: App, s: Pick<Services, 'requireAut
       streams.delete(close);
       raw.end();
     };
-    const unsubscribe = hub.subscribe(actor.userId, (id) => {
+    const unsubscribe = hub.subscribe(ctx.userId, (id) => {
       // In order, one at a time; each fetch runs under the user's own RLS context and
       // re-checks the session, so a revoked session stops receiving at once.
       chain = chain.then(async () => {
         if (closed) return;
         try {
-          const n = await s.run(request, (tx) => getNotification(tx, id));
+          const n = await ctx.run((tx) => getNotification(tx, id));
           if (n !== undefined && !closed) raw.write(`id: ${n.id}\nevent: notification\ndata: ${JSON.stringify(n)}\n\n`);
         } catch (err) {
           if (err instanceof ApiError && err.status === 401) {

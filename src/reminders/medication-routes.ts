@@ -2,15 +2,21 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
-import { actorOf } from '../http/auth.ts';
+import type { FastifyRequest } from 'fastify';
+import type { Tx } from '../db/database.ts';
 import { AUTHED, IdParams, Nullable, Page, problems } from '../http/schemas.ts';
 import * as ms from './medication-service.ts';
 import { HistoryItem, HistoryQuery, NewMedication, OwnMedication, PrnDose, PrnDoseBody, StopBody } from './medication-types.ts';
 
-export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context' | 'run'>): Promise<void> {
+export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context'>): Promise<void> {
   const patientOnly = { onRequest: s.requireAuth(['patient']) };
   const security = [{ bearer: [] }];
   const tags = ['medications'];
+  // The patient's own transaction (session checked) and what the medication rules need of her.
+  const patient = <T>(request: FastifyRequest, fn: (tx: Tx, ctx: ms.PatientContext) => Promise<T>): Promise<T> => {
+    const c = s.context(request);
+    return c.run((tx) => fn(tx, { userId: c.userId, now: new Date() }));
+  };
 
   app.get('/medications', {
     ...patientOnly,
@@ -20,8 +26,7 @@ export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth'
       response: { 200: Type.Object({ items: Type.Array(OwnMedication) }), ...problems(...AUTHED, 403) },
     },
   }, async (request) => {
-    const ctx = { userId: actorOf(request).userId, now: new Date() };
-    return { items: await s.run(request, (tx) => ms.listMedications(tx, ctx, request.query.active)) };
+    return { items: await patient(request, (tx, ctx) => ms.listMedications(tx, ctx, request.query.active)) };
   });
 
   app.post('/medications', {
@@ -32,8 +37,7 @@ export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth'
       response: { 201: OwnMedication, ...problems(...AUTHED, 403, 422) },
     },
   }, async (request, reply) => {
-    const ctx = { userId: actorOf(request).userId, now: new Date() };
-    return reply.code(201).send(await s.run(request, (tx) => ms.addMedication(tx, ctx, request.body)));
+    return reply.code(201).send(await patient(request, (tx, ctx) => ms.addMedication(tx, ctx, request.body)));
   });
 
   app.post('/medications/:id/stop', {
@@ -44,8 +48,7 @@ export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth'
       response: { 200: OwnMedication, ...problems(...AUTHED, 403, 404) },
     },
   }, async (request) => {
-    const ctx = { userId: actorOf(request).userId, now: new Date() };
-    return s.run(request, (tx) => ms.stopMedication(tx, ctx, request.params.id, request.body?.reason ?? null));
+    return patient(request, (tx, ctx) => ms.stopMedication(tx, ctx, request.params.id, request.body?.reason ?? null));
   });
 
   app.post('/medications/:id/doses', {
@@ -56,8 +59,7 @@ export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth'
       response: { 201: PrnDose, ...problems(...AUTHED, 403, 404, 409, 422) },
     },
   }, async (request, reply) => {
-    const ctx = { userId: actorOf(request).userId, now: new Date() };
-    return reply.code(201).send(await s.run(request, (tx) => ms.logPrnDose(tx, ctx, request.params.id, request.body ?? {})));
+    return reply.code(201).send(await patient(request, (tx, ctx) => ms.logPrnDose(tx, ctx, request.params.id, request.body ?? {})));
   });
 
   app.delete('/reminders/:id', {
@@ -68,8 +70,7 @@ export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth'
       response: { 200: Type.Object({ id: Type.String(), outcome: Type.Union([Type.Literal('deleted'), Type.Literal('ended')]) }), ...problems(...AUTHED, 403, 404) },
     },
   }, async (request) => {
-    const ctx = { userId: actorOf(request).userId, now: new Date() };
-    const outcome = await s.run(request, (tx) => ms.deleteReminder(tx, ctx, request.params.id));
+    const outcome = await patient(request, (tx, ctx) => ms.deleteReminder(tx, ctx, request.params.id));
     return { id: request.params.id, outcome };
   });
 

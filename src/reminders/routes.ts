@@ -7,7 +7,7 @@ import { medicationRoutes } from './medication-routes.ts';
 import { ReminderService } from './service.ts';
 import { AdherenceQuery, AdherenceReport, DoseLogView, LogBody, ReminderItem, ReminderPatch, TodayDose } from './types.ts';
 
-export async function reminderRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context' | 'run'>): Promise<void> {
+export async function reminderRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context'>): Promise<void> {
   await medicationRoutes(app, s);
   const service = new ReminderService();
   const secured = { onRequest: s.requireAuth() };

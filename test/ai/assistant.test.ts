@@ -5,7 +5,7 @@
  * the disclaimer on every answer, streaming, privacy (RLS) and the audit trail.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { register, startFullApp, useApi, type FullApp, type SignedIn } from '../api/support.ts';
+import { register, startFullApp, useApi, type FullApp, type SignedIn } from '../support/api.ts';
 import { ask, confirmedPrescription, conversation, makePremium, type AssistantReply } from './support.ts';
 
 const h = useApi();

@@ -4,7 +4,7 @@
  * patient's draft is 404.
  */
 import { describe, expect, it } from 'vitest';
-import { register, useApi } from '../api/support.ts';
+import { register, useApi } from '../support/api.ts';
 import { makePremium } from './support.ts';
 
 const h = useApi();

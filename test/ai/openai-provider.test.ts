@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { register, useApi, type SignedIn } from '../api/support.ts';
+import { register, useApi, type SignedIn } from '../support/api.ts';
 import { ask, conversation, makePremium, type AssistantReply } from './support.ts';
 
 interface ChatBody { model: string; stream: boolean; messages: Array<{ role: string; content: string }> }

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { register, startFullApp, useApi, type FullApp, type SignedIn } from '../api/support.ts';
+import { register, startFullApp, useApi, type FullApp, type SignedIn } from '../support/api.ts';
 import { confirmedPrescription, makePremium } from './support.ts';
 
 const h = useApi();

@@ -1,6 +1,6 @@
 /** Helpers of the AI tests: a Premium subscription (as the payments flow would leave it) and a confirmed prescription. */
 import type { FastifyInstance } from 'fastify';
-import type { ApiHarness, SignedIn } from '../api/support.ts';
+import type { ApiHarness, SignedIn } from '../support/api.ts';
 
 export const PREMIUM_MONTHLY = '00000000-0000-4000-8000-000000000002';
 

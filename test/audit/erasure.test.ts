@@ -5,8 +5,8 @@
  */
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { useApi, register, makeAdmin, type ApiHarness } from '../api/support.ts';
-import { addPrescription, connect } from '../api/fixtures.ts';
+import { useApi, register, makeAdmin, type ApiHarness } from '../support/api.ts';
+import { addPrescription, connect } from '../support/api-fixtures.ts';
 import { verifyAuditChain } from '../../src/cli/audit.ts';
 
 const api = useApi();

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from '../../src/config.ts';
 import { buildApp, API_PREFIX } from '../../src/http/app.ts';
 import { createLogger } from '../../src/log.ts';
 import { decimalToMinor, formatMoney, minorToDecimal } from '../../src/billing/money.ts';
-import { JWT_SECRET, register, useApi } from '../api/support.ts';
+import { JWT_SECRET, register, useApi } from '../support/api.ts';
 
 const keys = webpush.generateVAPIDKeys();
 const PRODUCTION = {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BILLING_QUEUES } from '../../src/billing/jobs.ts';
-import type { SignedIn } from '../api/support.ts';
+import type { SignedIn } from '../support/api.ts';
 import { eventually, useBilling } from './support.ts';
 
 const b = useBilling();

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KHQR } from 'ts-khqr';
-import type { SignedIn } from '../api/support.ts';
+import type { SignedIn } from '../support/api.ts';
 import { BAKONG_ACCOUNT, BAKONG_TOKEN, eventually, sessionEvent, useBilling } from './support.ts';
 
 const b = useBilling();

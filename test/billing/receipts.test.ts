@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SignedIn } from '../api/support.ts';
+import type { SignedIn } from '../support/api.ts';
 import { decodeMail, startSmtp } from '../support/smtp.ts';
 import { PdfRenderer } from '../../src/ai/pdf.ts';
 import { eventually, useBilling } from './support.ts';

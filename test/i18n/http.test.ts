@@ -7,8 +7,8 @@
 import http from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeMail, startSmtp } from '../support/smtp.ts';
-import { register, startFullApp, useApi, type ApiHarness, type SignedIn } from '../api/support.ts';
-import { connect, note } from '../api/fixtures.ts';
+import { register, startFullApp, useApi, type ApiHarness, type SignedIn } from '../support/api.ts';
+import { connect, note } from '../support/api-fixtures.ts';
 import { createMedication, createPrescription } from '../database/fixtures.ts';
 import { createMailer } from '../../src/mail/mailer.ts';
 import { createLogger } from '../../src/log.ts';

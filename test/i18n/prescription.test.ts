@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { useFlowApi } from '../prescriptions/support.ts';
 import type { ReaderPort } from '../../src/prescriptions/reading-job.ts';
 import type { ReadResult } from '../../src/reading/index.ts';
-import { register } from '../api/support.ts';
+import { register } from '../support/api.ts';
 
 const READING: ReadResult = {
   hospital_name: 'Calmette Hospital', prescription_number: 'CAL-1', prescription_date: '2026-01-15',

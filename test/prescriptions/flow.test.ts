@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useFlowApi, type FlowHarness } from './support.ts';
-import { uniqueEmail } from '../api/support.ts';
+import { uniqueEmail } from '../support/api.ts';
 import { sharedPrescriptions } from '../support/shared-fixtures.ts';
 
 const FIXTURES = sharedPrescriptions('the prescription flow with a real photo (test/prescriptions/flow.test.ts)');

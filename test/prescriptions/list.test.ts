@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ReaderPort } from '../../src/prescriptions/reading-job.ts';
-import { register } from '../api/support.ts';
+import { register } from '../support/api.ts';
 import { useFlowApi } from './support.ts';
 
 interface ListItem {

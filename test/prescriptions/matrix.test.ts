@@ -11,8 +11,8 @@ import type { LightMyRequestResponse } from 'fastify';
 import { useFlowApi, multipartBody, type FlowHarness } from './support.ts';
 import type { ReaderPort } from '../../src/prescriptions/reading-job.ts';
 import type { ReadResult } from '../../src/reading/index.ts';
-import { register, makeAdmin, type ApiHarness, type SignedIn } from '../api/support.ts';
-import { connect } from '../api/fixtures.ts';
+import { register, makeAdmin, type ApiHarness, type SignedIn } from '../support/api.ts';
+import { connect } from '../support/api-fixtures.ts';
 
 const READING: ReadResult = {
   hospital_name: 'Calmette Hospital',

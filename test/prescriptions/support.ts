@@ -18,7 +18,7 @@ import { readingEnqueuer, startWorkers } from '../../src/jobs/workers.ts';
 import type { ReaderPort } from '../../src/prescriptions/reading-job.ts';
 import { createReader, type PrescriptionReader } from '../../src/reading/index.ts';
 import { useTestDatabase, type TestDatabase } from '../support/db.ts';
-import { MemoryMailer, testConfig, type ApiHarness } from '../api/support.ts';
+import { MemoryMailer, testConfig, type ApiHarness } from '../support/api.ts';
 
 export interface FlowHarness extends Pick<ApiHarness, 'call'> {
   app: FastifyInstance;

@@ -5,8 +5,8 @@
  * medicine started on an earlier day, is due as usual. A before_start dose can still be recorded.
  */
 import { describe, expect, it } from 'vitest';
-import { register } from '../api/support.ts';
-import { useFullApp } from '../api/full-call.ts';
+import { register } from '../support/api.ts';
+import { useFullApp } from '../support/full-call.ts';
 
 const app = useFullApp();
 

@@ -4,7 +4,7 @@
  * alerts follow the reader's language; a stranger sees nothing; POST /safety/check.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { register, startFullApp, useApi, type FullApp, type SignedIn } from '../api/support.ts';
+import { register, startFullApp, useApi, type FullApp, type SignedIn } from '../support/api.ts';
 
 const h = useApi();
 let full: FullApp;

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { useApi, startFullApp } from '../api/support.ts';
+import { useApi, startFullApp } from '../support/api.ts';
 import { apiTypes, SCHEMA_FILE } from '../../web/scripts/api-types.ts';
 
 const api = useApi();

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { useApi } from '../api/support.ts';
+import { useApi } from '../support/api.ts';
 import { webApp, WEB_DIST } from '../../src/http/web-app.ts';
 import { ensureBuilt } from './support.ts';
 

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { API_PREFIX } from '../../src/http/app.ts';
-import { startFullApp, useApi, type ApiHarness, type FullApp } from './support.ts';
+import { startFullApp, useApi, type ApiHarness, type FullApp } from './api.ts';
 
 export interface Full {
   h: ApiHarness;

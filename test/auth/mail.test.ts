@@ -1,7 +1,7 @@
 /** E-mail verification and password reset through a real SMTP server (smtp-server, in-process). */
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSmtp } from '../support/smtp.ts';
-import { useApi, register } from './support.ts';
+import { useApi, register } from '../support/api.ts';
 import { createMailer } from '../../src/mail/mailer.ts';
 import { createLogger } from '../../src/log.ts';
 

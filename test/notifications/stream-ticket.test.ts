@@ -10,7 +10,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.ts';
-import { register, testConfig, useApi, type SignedIn } from './support.ts';
+import { register, testConfig, useApi, type SignedIn } from '../support/api.ts';
 
 const api = useApi({ hub: true });
 const lines: string[] = [];

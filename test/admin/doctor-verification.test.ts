@@ -4,7 +4,7 @@
  * to the verified account; a doctor's invitation grants nothing by default.
  */
 import { describe, expect, it } from 'vitest';
-import { useApi, register, makeAdmin, type ApiHarness, type SignedIn } from '../api/support.ts';
+import { useApi, register, makeAdmin, type ApiHarness, type SignedIn } from '../support/api.ts';
 
 const api = useApi();
 

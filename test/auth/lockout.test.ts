@@ -6,7 +6,7 @@
 import bcrypt from 'bcrypt';
 import { describe, expect, it, vi } from 'vitest';
 import { API_PREFIX } from '../../src/http/app.ts';
-import { useApi, register, uniqueEmail, type ApiHarness } from '../api/support.ts';
+import { useApi, register, uniqueEmail, type ApiHarness } from '../support/api.ts';
 
 const api = useApi();
 

@@ -4,9 +4,9 @@
  * names cross RLS (app_party_name), and only between people who have or had a relationship.
  */
 import { describe, expect, it } from 'vitest';
-import { register } from './support.ts';
-import { connect, note } from './fixtures.ts';
-import { useFullApp } from './full-call.ts';
+import { register } from '../support/api.ts';
+import { connect, note } from '../support/api-fixtures.ts';
+import { useFullApp } from '../support/full-call.ts';
 
 const app = useFullApp();
 

@@ -3,7 +3,7 @@
  * an address has an account. The mailer here takes 400 ms, like a slow SMTP relay.
  */
 import { describe, expect, it } from 'vitest';
-import { useApi, register, type ApiHarness } from '../api/support.ts';
+import { useApi, register, type ApiHarness } from '../support/api.ts';
 import type { Mailer, MailMessage } from '../../src/mail/mailer.ts';
 
 class SlowMailer implements Mailer {

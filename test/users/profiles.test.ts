@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import { useApi, register, makeAdmin, type ApiHarness, type SignedIn } from './support.ts';
+import { useApi, register, makeAdmin, type ApiHarness, type SignedIn } from '../support/api.ts';
 
 const api = useApi();
 

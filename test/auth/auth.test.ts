@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { hkdfSync } from 'node:crypto';
-import { useApi, register, uniqueEmail, mailToken, JWT_SECRET } from './support.ts';
+import { useApi, register, uniqueEmail, mailToken, JWT_SECRET } from '../support/api.ts';
 import { TokenService } from '../../src/auth/tokens.ts';
 
 const api = useApi();
@@ -67,7 +67,7 @@ describe('login and lockout', () => {
     expect(ev.rows).toEqual([{ platform: 'android', app_version: '1.2.3' }]);
   });
 
-  it('throttles after 5 failures from one address: 429 with Retry-After and an audit row (issue 16: no 15-minute lock for everyone; test/security/lockout.test.ts)', async () => {
+  it('throttles after 5 failures from one address: 429 with Retry-After and an audit row (issue 16: no 15-minute lock for everyone; test/auth/lockout.test.ts)', async () => {
     const h = api();
     const p = await register(h, 'patient');
     for (let i = 0; i < 4; i++) {

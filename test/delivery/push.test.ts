@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import webpush from 'web-push';
-import { useApi, register } from '../api/support.ts';
+import { useApi, register } from '../support/api.ts';
 import { browserKeys, startPushService, type PushService } from '../delivery/support.ts';
 import { endpointAddressCheck, isPublicAddress, publicOnlyLookup, webPushSender } from '../../src/delivery/push.ts';
 

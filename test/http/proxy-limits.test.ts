@@ -4,7 +4,7 @@
  * counts; and invitation codes cannot be guessed at the global rate.
  */
 import { describe, expect, it } from 'vitest';
-import { useApi, uniqueEmail, type ApiHarness } from '../api/support.ts';
+import { useApi, uniqueEmail, type ApiHarness } from '../support/api.ts';
 
 const api = useApi({ env: { DASTERN_TRUST_PROXY: 'true', DASTERN_AUTH_RATE_LIMIT: '3' } });
 

@@ -3,8 +3,8 @@
  * (Regression guards: each of these held when reviewed.)
  */
 import { describe, expect, it } from 'vitest';
-import { useApi, register, mailToken } from '../api/support.ts';
-import { invite } from '../api/fixtures.ts';
+import { useApi, register, mailToken } from '../support/api.ts';
+import { invite } from '../support/api-fixtures.ts';
 
 const api = useApi({ hub: true });
 

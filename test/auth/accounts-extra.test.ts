@@ -1,5 +1,5 @@
 /**
- * Accounts, the parts test/api/auth.test.ts and mail.test.ts leave out: the bcrypt cost rule of
+ * Accounts, the parts test/auth/auth.test.ts and mail.test.ts leave out: the bcrypt cost rule of
  * the configuration, expired e-mail link tokens, a second verification e-mail on request (real
  * SMTP, in-process), and `dastern users create-admin` as a real process.
  */
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSmtp } from '../support/smtp.ts';
 import { decodeJwt } from 'jose';
 import webpush from 'web-push';
-import { useApi, register, uniqueEmail, JWT_SECRET, type ApiHarness } from './support.ts';
+import { useApi, register, uniqueEmail, JWT_SECRET, type ApiHarness } from '../support/api.ts';
 import { ROOT } from '../jobs/support.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { TokenService, type LinkClaims, type LinkPurpose } from '../../src/auth/tokens.ts';

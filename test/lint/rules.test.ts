@@ -1,7 +1,7 @@
 /**
- * The lint rule that keeps SQL in the agreed places (README "Where SQL lives"): it fails on a
- * statement in a service or a route, passes the same text in a queries file, and
- * eslint.config.js turns it on for every other file of src/.
+ * The lint rules that keep the code's shape: SQL only in the agreed places (README "Where SQL
+ * lives"; the rule fails on a statement in a service or a route, and eslint.config.js turns it
+ * on for every file of src/ but those places), and no HTTP in services.
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,12 @@ import tseslint from 'typescript-eslint';
 import dastern, { looksLikeSql } from '../../eslint-rules/sql-placement.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
+
+async function ruleLevel(eslint: ESLint, file: string, rule: string): Promise<unknown> {
+  const config = (await eslint.calculateConfigForFile(path.join(ROOT, file))) as { rules?: Record<string, unknown> } | undefined;
+  const setting = config?.rules?.[rule];
+  return Array.isArray(setting) ? setting[0] : setting;
+}
 
 function lint(code: string): Linter.LintMessage[] {
   const linter = new Linter({ configType: 'flat' });
@@ -50,16 +56,34 @@ describe('dastern/sql-placement', () => {
 
   it('is on for services, routes and jobs, and off in queries files, src/db/ and src/backup/', async () => {
     const eslint = new ESLint({ cwd: ROOT });
-    const level = async (file: string): Promise<unknown> => {
-      const config = (await eslint.calculateConfigForFile(path.join(ROOT, file))) as { rules?: Record<string, unknown> } | undefined;
-      const rule = config?.rules?.['dastern/sql-placement'];
-      return Array.isArray(rule) ? rule[0] : rule;
-    };
+    const level = (file: string): Promise<unknown> => ruleLevel(eslint, file, 'dastern/sql-placement');
     for (const file of ['src/users/service.ts', 'src/audit/routes.ts', 'src/prescriptions/reading-job.ts', 'src/http/auth.ts', 'src/cli/backup.ts', 'src/new-domain/service.ts']) {
       expect(await level(file), file).toBe(2);
     }
     for (const file of ['src/users/queries.ts', 'src/reminders/medication-queries.ts', 'src/db/migrations.ts', 'src/backup/wal.ts']) {
       expect(await level(file), file).toBeUndefined();
+    }
+  });
+});
+
+describe('no HTTP in services', () => {
+  it('refuses Fastify and src/http/ in a service, a job or a queries file; allows them in routes and src/http/', async () => {
+    const eslint = new ESLint({ cwd: ROOT });
+    const config = (await eslint.calculateConfigForFile(path.join(ROOT, 'src/care/service.ts'))) as { rules?: Record<string, unknown> };
+    const linter = new Linter({ configType: 'flat' });
+    const verify = (code: string): string[] => linter.verify(code, [{
+      files: ['**/*.ts'],
+      languageOptions: { parser: tseslint.parser as Linter.Parser },
+      rules: { 'no-restricted-imports': config.rules?.['no-restricted-imports'] as Linter.RuleEntry },
+    }], { filename: 'src/care/service.ts' }).map((m) => m.ruleId ?? '');
+    expect(verify("import type { FastifyRequest } from 'fastify';")).toEqual(['no-restricted-imports']);
+    expect(verify("import { actorOf } from '../http/auth.ts';")).toEqual(['no-restricted-imports']);
+    expect(verify("import { ApiError } from '../core/errors.ts';")).toEqual([]);
+    for (const file of ['src/users/service.ts', 'src/prescriptions/reading-job.ts', 'src/audit/queries.ts', 'src/core/context.ts']) {
+      expect(await ruleLevel(eslint, file, 'no-restricted-imports'), file).toBe(2);
+    }
+    for (const file of ['src/users/routes.ts', 'src/reminders/medication-routes.ts', 'src/http/app.ts', 'src/server.ts']) {
+      expect(await ruleLevel(eslint, file, 'no-restricted-imports'), file).toBeUndefined();
     }
   });
 });

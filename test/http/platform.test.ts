@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.ts';
 import { Database } from '../../src/db/database.ts';
 import { createLogger } from '../../src/log.ts';
-import { useApi, register, testConfig, MemoryMailer, startFullApp, type FullApp } from './support.ts';
+import { useApi, register, testConfig, MemoryMailer, startFullApp, type FullApp } from '../support/api.ts';
 
 const api = useApi({ env: { DASTERN_CORS_ORIGINS: 'https://app.dastern.example' } });
 

@@ -1,7 +1,7 @@
 /** Doctor–patient invitations, permissions, ending, clinical notes — success and failure paths. */
 import { describe, expect, it } from 'vitest';
-import { useApi, register } from './support.ts';
-import { addPrescription, connect, invite, note } from './fixtures.ts';
+import { useApi, register } from '../support/api.ts';
+import { addPrescription, connect, invite, note } from '../support/api-fixtures.ts';
 
 const api = useApi();
 

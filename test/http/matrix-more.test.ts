@@ -1,5 +1,5 @@
 /**
- * The authorisation matrix, continued: the routes neither test/api/matrix.test.ts nor
+ * The authorisation matrix, continued: the routes neither test/http/matrix.test.ts nor
  * test/prescriptions/matrix.test.ts covers — account erasure, invitations by code, admin
  * (de)activation, the live stream, sign-out, password change, e-mail verification, push
  * subscriptions and the public operational routes. Route × actor → status, from one table.
@@ -14,8 +14,8 @@
 import http from 'node:http';
 import { createECDH, randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useApi, register, makeAdmin, type ApiHarness, type SignedIn } from './support.ts';
-import { addPrescription, connect, invite } from './fixtures.ts';
+import { useApi, register, makeAdmin, type ApiHarness, type SignedIn } from '../support/api.ts';
+import { addPrescription, connect, invite } from '../support/api-fixtures.ts';
 
 const METRICS_TOKEN = 'scraper-token-0123456789abcdef';
 const ACTORS = ['anonymous', 'owner', 'otherPatient', 'doctor', 'stranger', 'ended', 'admin'] as const;
@@ -203,7 +203,7 @@ const CASES: Case[] = [
     check: (r) => expect(r.json<{ endpoint: string }>().endpoint).toMatch(/^https:\/\/fcm\.googleapis\.com\//) },
   // The owner's endpoint re-registered by another account with other keys is a takeover (issue 16
   // item 5, migration 020): refused, the owner keeps her device; only the same keys (the same
-  // browser) move it (test/security/push.test.ts). The owner re-subscribing: 200.
+  // browser) move it (test/delivery/push.test.ts). The owner re-subscribing: 200.
   { name: "POST /me/push-subscriptions (the owner's browser)", method: 'POST', path: () => '/me/push-subscriptions', fresh: true,
     body: (w) => ({ endpoint: w.ownerSubscription.endpoint, keys: pushKeys() }), expect: every(409, { anonymous: 401, owner: 200 }),
     after: async (h, w) => {

@@ -7,10 +7,10 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { API_PREFIX } from '../../src/http/app.ts';
-import { register, type SignedIn } from './support.ts';
-import { connect } from './fixtures.ts';
+import { register, type SignedIn } from '../support/api.ts';
+import { connect } from '../support/api-fixtures.ts';
 import { multipartBody } from '../prescriptions/support.ts';
-import { localDate, useFullApp, type Full } from './full-call.ts';
+import { localDate, useFullApp, type Full } from '../support/full-call.ts';
 
 const app = useFullApp();
 

@@ -4,9 +4,9 @@
  * history; and who may not.
  */
 import { describe, expect, it } from 'vitest';
-import { register, type SignedIn } from './support.ts';
-import { connect } from './fixtures.ts';
-import { localDate, useFullApp, type Full } from './full-call.ts';
+import { register, type SignedIn } from '../support/api.ts';
+import { connect } from '../support/api-fixtures.ts';
+import { localDate, useFullApp, type Full } from '../support/full-call.ts';
 
 const app = useFullApp();
 

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { useFlowApi, type FlowHarness } from '../prescriptions/support.ts';
 import type { ReaderPort } from '../../src/prescriptions/reading-job.ts';
 import { hasMetadata } from '../../src/prescriptions/images.ts';
-import { uniqueEmail } from '../api/support.ts';
+import { uniqueEmail } from '../support/api.ts';
 
 const never: ReaderPort = { read: () => new Promise(() => undefined) };
 const h = useFlowApi({ reader: () => never });

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.ts';
 import { REDACTED_PATHS } from '../../src/log.ts';
 import { useTestDatabase } from '../support/db.ts';
-import { MemoryMailer, testConfig } from '../api/support.ts';
+import { MemoryMailer, testConfig } from '../support/api.ts';
 
 const db = useTestDatabase();
 const lines: string[] = [];

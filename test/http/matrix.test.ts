@@ -5,8 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import { useApi } from './support.ts';
-import { buildWorld, type World } from './fixtures.ts';
+import { useApi } from '../support/api.ts';
+import { buildWorld, type World } from '../support/api-fixtures.ts';
 
 const ACTORS = ['anonymous', 'owner', 'otherPatient', 'doctor', 'stranger', 'ended', 'admin'] as const;
 type ActorName = (typeof ACTORS)[number];

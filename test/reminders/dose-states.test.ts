@@ -4,8 +4,8 @@
  * is never snoozed (409 dose_already_taken), a snooze runs from the dose's due time.
  */
 import { describe, expect, it } from 'vitest';
-import { register, type SignedIn } from './support.ts';
-import { localDate, localTime, useFullApp, type Full } from './full-call.ts';
+import { register, type SignedIn } from '../support/api.ts';
+import { localDate, localTime, useFullApp, type Full } from '../support/full-call.ts';
 
 const app = useFullApp();
 

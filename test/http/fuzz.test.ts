@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { useApi, register, makeAdmin, startFullApp, type FullApp, type SignedIn } from './support.ts';
-import { connect, note } from './fixtures.ts';
+import { useApi, register, makeAdmin, startFullApp, type FullApp, type SignedIn } from '../support/api.ts';
+import { connect, note } from '../support/api-fixtures.ts';
 
 const api = useApi();
 let patient: SignedIn;

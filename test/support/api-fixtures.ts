@@ -1,6 +1,6 @@
 /** A small world for the authorisation tests: a patient, her doctors in every state, strangers, an admin. */
-import type { ApiHarness, SignedIn } from './support.ts';
-import { register, makeAdmin } from './support.ts';
+import type { ApiHarness, SignedIn } from './api.ts';
+import { register, makeAdmin } from './api.ts';
 
 export interface World {
   owner: SignedIn;

@@ -1,8 +1,8 @@
 /** Notifications (+ live stream), audit, data export, erasure, admin, CLI maintenance. */
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { useApi, register, makeAdmin } from './support.ts';
-import { addPrescription, connect, note } from './fixtures.ts';
+import { useApi, register, makeAdmin } from '../support/api.ts';
+import { addPrescription, connect, note } from '../support/api-fixtures.ts';
 import { verifyAuditChain, formatVerify } from '../../src/cli/audit.ts';
 import { cleanupSessions, cleanupSignInThrottle } from '../../src/cli/maintenance.ts';
 
