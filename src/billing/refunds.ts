@@ -9,7 +9,7 @@
 import type { Database } from '../db/database.ts';
 import type { GatewayName } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { ApiError, conflict, notFound } from '../http/errors.ts';
+import { ApiError, conflict, notFound } from '../core/errors.ts';
 import type { PaymentGateway } from './gateways/gateway.ts';
 import * as q from './queries.ts';
 import type { BillingContext } from './service.ts';
