@@ -49,7 +49,8 @@ export function ensureBuilt(): void {
     }
   }
   try {
-    if (!fresh()) execFileSync(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../../web/scripts/build.ts')], { stdio: 'inherit' });
+    // NODE_ENV=production: under vitest it is 'test', and Vite would build React's development bundle (~190 KB gz, not what users get)
+    if (!fresh()) execFileSync(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../../web/scripts/build.ts')], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   } finally {
     fs.rmSync(lock, { force: true });
   }
