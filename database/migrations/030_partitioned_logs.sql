@@ -13,6 +13,8 @@
 --  * app_partitions_ensure(months_ahead) makes the partitions of this month and the next ones
 --    (the maintenance job daily and `dastern maintenance partitions`; `dastern serve` at start).
 --    A month whose rows already sit in the default partition is left there and named in a WARNING.
+--  * A partitioned table cannot RETURN a system column: `RETURNING (xmax = 0)` after an upsert
+--    fails ("cannot retrieve a system column in this context"); writeLog uses created_at = now().
 --  * Partitions get RLS enabled and forced with no policy of their own: the service's roles reach
 --    the rows only through the parent (its policies; they have no grant on a partition).
 --  * A writer's audit time is still not its own (trg_audit_logs_prepare): a time of this month is

@@ -117,14 +117,18 @@ export interface DoseWrite {
   reason: string | null;
 }
 
-/** Writes the dose's whole state (nothing of an earlier state survives); one log per dose. */
+/**
+ * Writes the dose's whole state (nothing of an earlier state survives); one log per dose.
+ * `inserted`: the row was made by this transaction (its created_at is the transaction's start);
+ * a partitioned table (migration 030) cannot return the system column xmax.
+ */
 export async function writeLog(tx: Tx, w: DoseWrite): Promise<LogRow> {
   const res = await tx.query<LogRow>(
     `INSERT INTO medication_reminder_logs AS l (reminder_id, patient_id, scheduled_for, status, action_at, snoozed_until, reason)
      VALUES ($1, $2, $3, $4::reminder_log_status, $5, $6, $7)
      ON CONFLICT ON CONSTRAINT medication_reminder_logs_reminder_id_scheduled_for_key DO UPDATE
        SET status = excluded.status, action_at = excluded.action_at, snoozed_until = excluded.snoozed_until, reason = excluded.reason
-     RETURNING ${LOG_COLUMNS}, (xmax = 0) AS inserted`,
+     RETURNING ${LOG_COLUMNS}, (l.created_at = now()) AS inserted`,
     [w.reminderId, w.patientId, w.scheduledFor, w.status, w.actionAt, w.snoozedUntil, w.reason],
   );
   const row = res.rows[0];
