@@ -114,6 +114,10 @@ export class OcrPool {
     const slot: Slot = { cfg: this.cfg, page: null, latin: null, dead: false };
     // Without the native binary every page goes through the page worker: start it now.
     if (this.cfg.nativePages !== true) await pageWorker(slot);
+    // With it, the Latin worker for the name cells starts loading in its thread while the first
+    // page is read by the native process (~1 s of a cold read hidden on a second core). A
+    // failure shows when a cell needs the worker.
+    else latinWorker(slot).catch(() => undefined);
     this.all.add(slot);
     return slot;
   }
