@@ -250,12 +250,17 @@ export type Pass = 'page' | 'latin';
 export async function recognize(
   slot: Slot,
   image: GrayImage | Buffer,
-  opts: { pass: Pass; psm?: Tesseract.PSM; rectangle?: Rect },
+  opts: { pass: Pass; psm?: Tesseract.PSM; rectangle?: Rect; onInputSent?: () => void },
 ): Promise<OcrPage> {
   const psm = opts.psm ?? Tesseract.PSM.AUTO;
   if (opts.pass === 'page' && psm === Tesseract.PSM.AUTO && slot.cfg.nativePages === true && !Buffer.isBuffer(image) && opts.rectangle === undefined) {
     try {
-      return await recognizeNative(image, { langPath: slot.cfg.langPath, languages: slot.cfg.languages, timeoutMs: slot.cfg.nativeTimeoutMs ?? 45_000 });
+      return await recognizeNative(image, {
+        langPath: slot.cfg.langPath,
+        languages: slot.cfg.languages,
+        timeoutMs: slot.cfg.nativeTimeoutMs ?? 45_000,
+        ...(opts.onInputSent !== undefined ? { onInputSent: opts.onInputSent } : {}),
+      });
     } catch {
       // The other engine is the fallback: tesseract.js reads this page.
     }
