@@ -8,6 +8,9 @@
  *     wall time and the child's peak RSS.
  *   BENCH_SEED=2 (held out; tune on 1)  BENCH_COUNT=200  BENCH_COLD=3  BENCH_ONLY=layout1,layout2
  *   BENCH_VERBOSE=1 (print the wrong fields)  BENCH_FIXTURES=0 (skip the real fixtures)
+ *   BENCH_ENGINES=4 (photos read by both OCR engines for the native/tesseract.js ratio; 0: skip)
+ *  Times are wall and CPU (this process, its threads and the tesseract children): on a loaded
+ *  machine the CPU figure is the one that carries over.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { createReader } from '../src/reading/index.ts';
 import { DEFAULT_LEXICON_PATH } from '../src/reading/lexicon/load.ts';
 import { scoreReading, type FieldResult } from '../test/reading/score.ts';
+import { compareEngines, cpuMs, lexiconFigures, median, stageSummary } from './support/read-speed.ts';
+import type { ReadResult } from '../src/reading/types.ts';
 import { generateSample, LAYOUTS, type Sample } from '../test/reading/synth/layouts.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -25,6 +30,7 @@ const COUNT = Math.max(0, Number(process.env['BENCH_COUNT'] ?? 200));
 const COLD = Math.max(0, Number(process.env['BENCH_COLD'] ?? 3));
 const only = (process.env['BENCH_ONLY'] ?? '').split(',').filter((x) => x !== '');
 const verbose = process.env['BENCH_VERBOSE'] === '1';
+const ENGINES = Math.max(0, Number(process.env['BENCH_ENGINES'] ?? 4));
 const tty = process.stderr.isTTY === true;
 
 const pct = (ok: number, all: number): string => `${((ok / Math.max(1, all)) * 100).toFixed(1)}%`;
@@ -52,6 +58,7 @@ class Tally {
 
 const reader = await createReader({ lexiconPath: DEFAULT_LEXICON_PATH, workers: 1, logger: { warn: (m) => console.log(`reader warning: ${m}`) } });
 console.log(`reader benchmark, OCR engine: see below; lexicon ${path.relative(root, DEFAULT_LEXICON_PATH)}`);
+for (const line of lexiconFigures()) console.log(line);
 
 // 1. Real fixtures.
 const realDir = [path.resolve(root, '../shared/fixtures/prescriptions'), path.resolve(root, '../../shared/fixtures/prescriptions')].find((d) => fs.existsSync(d)) ?? '';
@@ -73,6 +80,9 @@ const perLayout = new Tally();
 const perDeg = new Tally();
 const tickNames = new Tally();
 const times: number[] = [];
+const cpus: number[] = [];
+const readings: ReadResult[] = [];
+const enginePhotos: Buffer[] = [];
 let sample: Sample | null = null;
 let extra = 0;
 let n = 0;
@@ -82,9 +92,16 @@ for (let i = 0; i < COUNT; i++) {
   const s = await generateSample(SEED, i);
   sample ??= s;
   if (tty) process.stderr.write(`\r${i + 1}/${COUNT} ${s.truth.image}   `);
+  const c0 = cpuMs();
   const t0 = performance.now();
   const res = await reader.read(s.jpeg);
-  if (i > 0 || n > 0) times.push(performance.now() - t0); // the very first read starts the workers
+  if (i > 0 || n > 0) {
+    // The very first read starts the workers.
+    times.push(performance.now() - t0);
+    cpus.push(cpuMs() - c0);
+  }
+  readings.push(res);
+  if (enginePhotos.length < ENGINES) enginePhotos.push(s.jpeg);
   n++;
   const sc = scoreReading(s.truth as unknown as Record<string, unknown>, res);
   const fields: FieldResult[] = sc.medFields;
@@ -128,9 +145,17 @@ if (n > 0) {
   table([['degradation', 'right', 'n'], ...perDeg.rows()]);
   const tn = tickNames.by.get('names');
   if (tn !== undefined) console.log(`\ntick-box forms: names ${pct(tn.ok, tn.all)} (${tn.ok}/${tn.all})`);
-  if (times.length > 0) console.log(`\nwarm time per photo: median ${Math.round(quantile(times, 0.5))} ms, p90 ${Math.round(quantile(times, 0.9))} ms, max ${Math.round(Math.max(...times))} ms`);
+  if (times.length > 0) {
+    console.log(`\nwarm time per photo: median ${Math.round(quantile(times, 0.5))} ms, p90 ${Math.round(quantile(times, 0.9))} ms, max ${Math.round(Math.max(...times))} ms (wall)`);
+    console.log(`warm CPU per photo: median ${Math.round(median(cpus))} ms, p90 ${Math.round(quantile(cpus, 0.9))} ms (${os.availableParallelism()} cores, load average ${os.loadavg()[0]?.toFixed(1) ?? '?'})`);
+  }
+  console.log(stageSummary(readings));
 }
-console.log(`bench process peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+console.log(`bench process peak RSS (one reader, one worker): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+if (ENGINES > 0 && enginePhotos.length > 0) {
+  console.log(`\nOCR engines on the same ${enginePhotos.length} photos (warm, one worker):`);
+  for (const line of await compareEngines(enginePhotos)) console.log(line);
+}
 
 // 3. Cold reads through the CLI, one fresh process each.
 if (COLD > 0 && sample !== null) {
@@ -139,14 +164,16 @@ if (COLD > 0 && sample !== null) {
   fs.writeFileSync(file, sample.jpeg);
   const colds: number[] = [];
   const rss: number[] = [];
+  const coldCpu: number[] = [];
   for (let k = 0; k < COLD; k++) {
     const t0 = performance.now();
-    const out = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, path.join(root, 'bin/dastern.js'), 'read', file, '--json'], { encoding: 'utf8' });
+    const out = spawnSync('/usr/bin/time', ['-f', '%M %U %S', process.execPath, path.join(root, 'bin/dastern.js'), 'read', file, '--json'], { encoding: 'utf8' });
     colds.push(performance.now() - t0);
-    const kb = Number((out.stderr.trim().split('\n').pop() ?? '').trim());
-    if (Number.isFinite(kb)) rss.push(kb / 1024);
+    const [kb, user, sys] = (out.stderr.trim().split('\n').pop() ?? '').trim().split(' ').map(Number);
+    if (kb !== undefined && Number.isFinite(kb)) rss.push(kb / 1024);
+    if (user !== undefined && sys !== undefined && Number.isFinite(user + sys)) coldCpu.push((user + sys) * 1000);
     if (out.status !== 0) console.log(`cold read failed (${out.status}): ${out.stderr.slice(0, 300)}`);
   }
   fs.rmSync(dir, { recursive: true, force: true });
-  console.log(`cold \`dastern read --json\` (fresh process) on ${sample.truth.image}: median ${Math.round(quantile(colds, 0.5))} ms, max ${Math.round(Math.max(...colds))} ms; peak RSS ${rss.length > 0 ? Math.round(Math.max(...rss)) : '?'} MB`);
+  console.log(`cold \`dastern read --json\` (fresh process) on ${sample.truth.image}: median ${Math.round(quantile(colds, 0.5))} ms, max ${Math.round(Math.max(...colds))} ms wall, median ${Math.round(median(coldCpu))} ms CPU; peak RSS ${rss.length > 0 ? Math.round(Math.max(...rss)) : '?'} MB`);
 }

@@ -68,8 +68,15 @@ export function parseTsv(tsv: string): OcrPage {
   return { words, lines: kept, text, confidence };
 }
 
-/** Full-page recognition (PSM 3) with the native binary. */
-export function recognizeNative(image: GrayImage, opts: { langPath: string; languages: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<OcrPage> {
+/**
+ * Full-page recognition (PSM 3) with the native binary. `onInputSent` runs once the image is
+ * through the pipe: from then on the caller may block the event loop (layout work) while the
+ * process reads.
+ */
+export function recognizeNative(
+  image: GrayImage,
+  opts: { langPath: string; languages: string[]; timeoutMs: number; signal?: AbortSignal; onInputSent?: () => void },
+): Promise<OcrPage> {
   const args = ['stdin', 'stdout', '--tessdata-dir', opts.langPath, '-l', opts.languages.join('+'), '--psm', '3', '--dpi', '300', '-c', 'preserve_interword_spaces=1', '-c', 'tessedit_create_tsv=1'];
   // (The "tsv" config file is not in our tessdata dir: the variable asks for the same output.)
   return new Promise((resolve, reject) => {
@@ -90,6 +97,7 @@ export function recognizeNative(image: GrayImage, opts: { langPath: string; lang
       },
     );
     child.stdin?.on('error', () => undefined);
+    if (opts.onInputSent !== undefined) child.stdin?.on('finish', opts.onInputSent);
     child.stdin?.end(toPgm(image));
   });
 }

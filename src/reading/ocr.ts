@@ -114,6 +114,10 @@ export class OcrPool {
     const slot: Slot = { cfg: this.cfg, page: null, latin: null, dead: false };
     // Without the native binary every page goes through the page worker: start it now.
     if (this.cfg.nativePages !== true) await pageWorker(slot);
+    // With it, the Latin worker for the name cells starts loading in its thread while the first
+    // page is read by the native process (~1 s of a cold read hidden on a second core). A
+    // failure shows when a cell needs the worker.
+    else latinWorker(slot).catch(() => undefined);
     this.all.add(slot);
     return slot;
   }
@@ -246,12 +250,17 @@ export type Pass = 'page' | 'latin';
 export async function recognize(
   slot: Slot,
   image: GrayImage | Buffer,
-  opts: { pass: Pass; psm?: Tesseract.PSM; rectangle?: Rect },
+  opts: { pass: Pass; psm?: Tesseract.PSM; rectangle?: Rect; onInputSent?: () => void },
 ): Promise<OcrPage> {
   const psm = opts.psm ?? Tesseract.PSM.AUTO;
   if (opts.pass === 'page' && psm === Tesseract.PSM.AUTO && slot.cfg.nativePages === true && !Buffer.isBuffer(image) && opts.rectangle === undefined) {
     try {
-      return await recognizeNative(image, { langPath: slot.cfg.langPath, languages: slot.cfg.languages, timeoutMs: slot.cfg.nativeTimeoutMs ?? 45_000 });
+      return await recognizeNative(image, {
+        langPath: slot.cfg.langPath,
+        languages: slot.cfg.languages,
+        timeoutMs: slot.cfg.nativeTimeoutMs ?? 45_000,
+        ...(opts.onInputSent !== undefined ? { onInputSent: opts.onInputSent } : {}),
+      });
     } catch {
       // The other engine is the fallback: tesseract.js reads this page.
     }

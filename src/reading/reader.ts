@@ -123,9 +123,19 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
       };
       const analyse = async (img: GrayImage): Promise<Analysis> => {
         passes.page++;
-        const page = await timed('ocr', () => recognize(s, img, { pass: 'page' }), kill);
-        const t0 = performance.now();
+        // The rulings need no OCR: found while the native process reads the page (once the
+        // image is through its pipe), on the other core.
+        let inputSent = (): void => undefined;
+        const sent = new Promise<void>((resolve) => {
+          inputSent = resolve;
+        });
+        const reading = timed('ocr', () => recognize(s, img, { pass: 'page', onInputSent: inputSent }), kill);
+        await Promise.race([sent, reading.then(() => undefined, () => undefined)]);
+        const tr = performance.now();
         const rulings = detectRulings(img);
+        stages.layout = (stages.layout ?? 0) + Math.round(performance.now() - tr);
+        const page = await reading;
+        const t0 = performance.now();
         const header = findHeader(page.words, rulings, img.width);
         const layout: TableLayout | null = header ? findRows(header, page.words, rulings, img.height) : null;
         const textHeight = median(page.words.filter((w) => /[A-Za-z0-9]/.test(w.text)).map((w) => w.bbox.y1 - w.bbox.y0)) || 32;
