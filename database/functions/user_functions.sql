@@ -170,6 +170,8 @@ CREATE OR REPLACE FUNCTION public.dispatch_due_reminders(p_now timestamp with ti
     LANGUAGE plpgsql
     SET search_path TO 'public', 'pg_temp'
     AS $$
+-- the conflict targets name columns that are also this function's output columns
+#variable_conflict use_column
 DECLARE
   v_ids uuid[];
 BEGIN
@@ -195,7 +197,7 @@ BEGIN
   ), logs AS (
     INSERT INTO medication_reminder_logs (reminder_id, patient_id, scheduled_for, notified_at)
     SELECT due.id, due.patient_id, due.dose_at, p_now FROM due
-    ON CONFLICT ON CONSTRAINT medication_reminder_logs_reminder_id_scheduled_for_key DO NOTHING
+    ON CONFLICT (reminder_id, scheduled_for) DO NOTHING
     RETURNING medication_reminder_logs.id, medication_reminder_logs.reminder_id, medication_reminder_logs.scheduled_for
   ), created AS (
     INSERT INTO notifications (user_id, type, title, body, data, channels, dedupe_key)
@@ -210,7 +212,7 @@ BEGIN
     JOIN due ON due.id = logs.reminder_id
     JOIN medications m ON m.id = due.medication_id
     JOIN users u ON u.id = due.patient_id
-    ON CONFLICT ON CONSTRAINT notifications_dedupe_key_key DO NOTHING
+    ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING notifications.id, notifications.user_id, (notifications.data->>'reminder_id')::uuid AS reminder_id,
               (notifications.data->>'scheduled_for')::timestamptz AS scheduled_for
   ), moved AS (
