@@ -21,6 +21,7 @@
  *   DATABASE_URL (superuser; default postgres://postgres@127.0.0.1:5432/postgres) BENCH_DB_PREFIX
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -157,12 +158,13 @@ async function main(): Promise<void> {
   u.pathname = `/${name}`;
   const ownerUrl = u.toString();
   let server: ChildProcess | undefined;
+  const dataDir = path.join(os.tmpdir(), `dastern-load-${process.pid}`);
   const streams: http.ClientRequest[] = [];
   try {
     await withMigrator(ownerUrl, (m) => m.up().then(() => undefined));
     const emails = await seedLoad(ownerUrl);
     const port = await freePort();
-    server = await startServer(ownerUrl, port, path.join(os.tmpdir(), `dastern-load-${process.pid}`));
+    server = await startServer(ownerUrl, port, dataDir);
     out(`DasTern load benchmark: ${USERS} users, ${SECONDS} s, think ≈ ${THINK_MS} ms, new patients (10 %) upload in one action of ${UPLOAD_EVERY}; ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     const created = new Set<string>();
     let createdAnswers = 0;
@@ -273,6 +275,7 @@ async function main(): Promise<void> {
     await sleep(1000);
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     await admin.end();
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -35,13 +35,28 @@ describe('Database.withUser', () => {
   it('starts fn only after the precondition has answered (fn cannot act before the check)', async () => {
     const { db, owner } = t();
     const id = await createUser(owner);
-    // the check takes ≥ 200 ms: a fn started with it (speculatively) would start at once
-    const t0 = performance.now();
-    let startedAfter = -1;
-    await db.withUser({ userId: id, role: 'patient' }, async () => {
-      startedAfter = performance.now() - t0;
-    }, { precondition: { text: 'SELECT 1 FROM pg_sleep($1::float8)', values: [0.2], refuse: () => new Error('never') } });
-    expect(startedAfter).toBeGreaterThanOrEqual(200);
+    // the check waits for a lock the owner holds: fn must not start until it is released
+    const holder = await owner.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(918273)');
+      let started = false;
+      const running = db.withUser({ userId: id, role: 'patient' }, async () => {
+        started = true;
+      }, { precondition: { text: 'SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared($1::bigint)) AS waited', values: [918273], refuse: () => new Error('never') } });
+      // the check is waiting on the lock (the opening has been sent and not answered)
+      for (;;) {
+        const waiting = await owner.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = 918273
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+        if ((waiting.rows[0]?.n ?? 0) > 0) break;
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(started).toBe(false);
+      await holder.query('SELECT pg_advisory_unlock(918273)');
+      await running;
+      expect(started).toBe(true);
+    } finally {
+      holder.release();
+    }
   });
 
   it("runs fn's queries under the context the opening set", async () => {
