@@ -16,7 +16,7 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
-  // Typed lint (issue 16 item 10): a promise nobody awaits or handles is a lost error.
+  // Typed lint: a promise nobody awaits or handles is a lost error.
   {
     files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
@@ -41,9 +41,8 @@ export default tseslint.config(
       }],
     },
   },
-  // Not yet moved: these files belong to the AI and safety work under way in parallel (issue 11
-  // asked to leave them for it); their SQL goes to src/ai/queries.ts and src/safety/queries.ts
-  // when it merges. Nothing may be added here.
+  // Not yet moved: the SQL of these AI and safety files still has to go to src/ai/queries.ts and
+  // src/safety/queries.ts. Nothing may be added here.
   {
     files: ['src/ai/doctor.ts', 'src/ai/ocr.ts', 'src/ai/reports.ts', 'src/ai/service.ts', 'src/safety/knowledge.ts', 'src/safety/service.ts'],
     rules: { 'dastern/sql-placement': 'off' },

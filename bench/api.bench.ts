@@ -11,7 +11,7 @@
  * its own process, dastern_app under RLS, pool of 20, the same tokens → the same RLS context
  * through pgSettings; bench/support/postgraphile-server.ts), with the equivalent GraphQL query,
  * first checked to return the same prescriptions and medications as the API for a few patients.
- * Figures are printed, never asserted. Goals (issue 18): API ÷ PostGraphile ≥ 2.0 at 100 and
+ * Figures are printed, never asserted. Goals: API ÷ PostGraphile ≥ 2.0 at 100 and
  * 1,000 connections with 0 errors; API ÷ raw ≥ 0.8 (audit row included).
  *
  *   DATABASE_URL (owner; default postgres://postgres@127.0.0.1:5432/postgres)

@@ -12,7 +12,7 @@
  *   - every dose log counted exactly: the logs in the database = the doses the API answered
  *     201 (created) for, and each reminder's taken_count = its taken logs;
  *   - the audit chain verifies (app_audit_verify, once the sealer has caught up).
- * Goals (issue 18): 0 errors, p99 ≤ 1 s on reads at 1,000 users.
+ * Goals: 0 errors, p99 ≤ 1 s on reads at 1,000 users.
  *
  * Sign-in: the users' password hashes have bcrypt cost 4 (the seed's); a real cost-12 sign-in
  * costs ~250 ms of CPU, so 1,000 of them in 10 s would be the whole test on 2 cores.

@@ -4,7 +4,7 @@
  * `npm start` (node bin/dastern.js serve: embedded PostgreSQL, migrations, demo data, pg-boss,
  * HTTP) until GET /api/v1/health answers 200, on a new data dir (initdb, every migration, demo
  * data) and then BENCH_RUNS times on the same data dir (stopped with SIGINT in between), with the
- * service's own log lines and when each came: where the time goes. Goals (issue 18): ≤ 10 s for
+ * service's own log lines and when each came: where the time goes. Goals: ≤ 10 s for
  * the first start, ≤ 3 s after. For reference, the time Node + tsx take to load the sources.
  *
  *   BENCH_RUNS=3

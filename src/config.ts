@@ -33,15 +33,15 @@ export interface Config {
   logLevel: string;
   /** DASTERN_FILE_KEY as given (base64 of 32 bytes; src/files/key.ts checks it); undefined → generated in development. */
   fileKey: string | undefined;
-  /** HTTP API settings (issue 4); see README "Configuration". */
+  /** HTTP API settings; see README "Configuration". */
   api: ApiConfig;
-  /** Web Push (VAPID) and delivery settings (issue 5). */
+  /** Web Push (VAPID) and delivery settings. */
   push: PushConfig;
-  /** Job queue tuning (issue 5). */
+  /** Job queue tuning. */
   jobs: JobsConfig;
-  /** Subscriptions and payment gateways (issue 15). */
+  /** Subscriptions and payment gateways. */
   billing: BillingConfig;
-  /** The AI assistant's provider (issue 14). */
+  /** The AI assistant's provider. */
   ai: AiConfig;
   /** Base backups, WAL archive and retention (`dastern backup`). */
   backup: BackupConfig;
@@ -143,7 +143,7 @@ export interface ApiConfig {
   corsOrigins: string[];
   /** Requests per minute per IP on /auth/* routes. */
   authRateLimit: number;
-  /** registrations per hour per IP (issue 16: the 409 for a taken address must not be an enumeration oracle) */
+  /** registrations per hour per IP (the 409 for a taken address must not be an enumeration oracle) */
   registerRateLimit: number;
   /** Requests per minute per IP on everything else. */
   globalRateLimit: number;
@@ -409,7 +409,7 @@ export function resolveJwtSecret(config: Config): string {
   return generatedSecret(config.dataDir, 'jwt-secret');
 }
 
-// ------------------------------------------------------------------ billing (issue 15)
+// ------------------------------------------------------------------ billing
 
 export type GatewayName = 'sandbox' | 'bakong' | 'stripe';
 export const GATEWAY_NAMES: readonly GatewayName[] = ['sandbox', 'bakong', 'stripe'];

@@ -79,7 +79,7 @@ export class AdminService {
   }
 
   /**
-   * An admin has checked this doctor's licence (issue 16, item 3): the account is verified, may
+   * An admin has checked this doctor's licence: the account is verified, may
    * invite patients, and the licence number is his alone — cleared from unverified accounts that
    * claimed it. `license_number`, when given, must be the one checked (it may have changed since).
    */

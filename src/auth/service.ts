@@ -249,7 +249,7 @@ export class AuthService {
       if (!safeEqual(passwordBinding(state.password_hash), claims.binding)) throw new ApiError(400, 'link_token_used', 'this link was already used');
       await q.setPassword(tx, claims.userId, newHash);
       await q.revokeAllSessions(tx, claims.userId, 'password_reset');
-      // the owner proved she reads the mailbox: every sign-in block on the address goes (issue 10, item 7)
+      // the owner proved she reads the mailbox: every sign-in block on the address goes
       await q.throttleLift(tx, emailHashOf(state.email));
     }, meta);
   }

@@ -16,7 +16,7 @@ import { INVITATION_ALPHABET, type PermissionsT, type RelationshipT } from './ty
 
 export const INVITATION_DAYS = 7;
 
-/** Issue 16, item 3: a doctor whose licence no admin has verified neither invites nor accepts. */
+/** A doctor whose licence no admin has verified neither invites nor accepts. */
 const DOCTOR_NOT_VERIFIED = (): ApiError => new ApiError(403, 'doctor_not_verified', 'your licence has not been verified by an administrator yet; you cannot connect with patients until it is');
 export const CODE_LENGTH = 10;
 
@@ -76,7 +76,7 @@ export class CareService {
     if (actor.role === 'doctor' && permissions !== undefined) {
       throw badRequest('permissions_by_patient', 'the patient chooses the permissions when accepting', [{ path: 'body/permissions', message: 'only a patient sets permissions' }]);
     }
-    // A doctor's invitation grants nothing until the patient chooses when accepting (issue 16, item 3).
+    // A doctor's invitation grants nothing until the patient chooses when accepting.
     const perms = actor.role === 'doctor'
       ? { v: false, n: false, r: false }
       : { v: permissions?.can_view_prescriptions ?? true, n: permissions?.can_add_notes ?? true, r: permissions?.can_modify_reminders ?? false };

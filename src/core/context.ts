@@ -1,6 +1,6 @@
 /**
  * What a service knows about the request it serves: a plain object, no HTTP library. The route
- * builds it (src/http/context.ts) from the verified token and the headers; a job or the CLI can
+ * builds it (src/http/auth.ts, makeContext) from the verified token and the headers; a job or the CLI can
  * build one too. `run` is the signed-in user's RLS transaction, whose first statement checks
  * that her session is still open.
  */

@@ -53,7 +53,7 @@ export interface WebPushOptions {
 }
 
 /**
- * Addresses a push endpoint may never reach (issue 16, item 9): this host, our network and
+ * Addresses a push endpoint may never reach: this host, our network and
  * everything not globally routable — IPv4 and IPv6 (IPv4-mapped IPv6 addresses are checked
  * against the IPv4 ranges by BlockList).
  */

@@ -53,7 +53,7 @@ export class PushSubscriptionService {
 
   async subscribe(ctx: RequestContext, body: SubscriptionBodyT): Promise<{ created: boolean; view: SubscriptionViewT }> {
     const actor = ctx;
-    // https on an allowed host, and (issue 16, item 9) never an address inside our network, in
+    // https on an allowed host, and never an address inside our network, in
     // every mode: an IP literal or a host resolving to a non-public address is refused here, and
     // every send checks the addresses it connects to again
     if (!endpointAllowed(body.endpoint, this.s.config.push.endpointHosts) || (await endpointAddressCheck(body.endpoint)) === 'private') {
@@ -75,7 +75,7 @@ export class PushSubscriptionService {
         const row = await q.subscribe(tx, actor.userId, { endpoint: body.endpoint, p256dh: p256dh.toString('base64url'), auth: auth.toString('base64url'), userAgent });
         return { created: row.created, view: toView(row) };
       } catch (err) {
-        // another account's endpoint moves only with its keys (proof of the subscription): issue 16, item 5
+        // another account's endpoint moves only with its keys (proof of the subscription)
         const e = err as { code?: unknown; constraint?: unknown };
         if (e?.code === '23505' && e.constraint === 'push_subscriptions_endpoint_key') {
           throw new ApiError(409, 'push_endpoint_taken', 'this browser is registered for another account; sign out there first, or subscribe again in the browser');

@@ -55,7 +55,7 @@ export interface AppDependencies {
   mailer?: Mailer;
   /** LISTEN/NOTIFY fan-out for live notifications; without it the SSE stream answers 503. */
   hub?: NotificationHub;
-  /** Jobs waiting in the queue, for /metrics (issue 5). */
+  /** Jobs waiting in the queue, for /metrics. */
   queueDepth?: () => Promise<number>;
   /** File store and reading queue: without them the prescription routes are not served. */
   prescriptions?: PrescriptionDeps;

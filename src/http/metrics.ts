@@ -11,7 +11,7 @@ import { problems } from './schemas.ts';
 
 export interface MetricsOptions {
   pool: pg.Pool;
-  /** Jobs waiting in the queue; undefined until the queue exists (issue 5). */
+  /** Jobs waiting in the queue; undefined until the queue exists. */
   queueDepth?: () => Promise<number>;
   /** When set, scrapes must send `Authorization: Bearer <token>` (DASTERN_METRICS_TOKEN). */
   token?: string | undefined;

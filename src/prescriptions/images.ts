@@ -1,7 +1,7 @@
 /**
  * Upload checks by content, never by file name: JPEG, PNG or WebP magic bytes, at most
  * 15 MB and 40 megapixels (read from the header before any decoding), a thumbnail, and the
- * original kept without its metadata (EXIF GPS position, device, free text; issue 16 item 4).
+ * original kept without its metadata (EXIF GPS position, device, free text).
  */
 import sharp, { type Metadata } from 'sharp';
 import { MAX_BYTES, MAX_PIXELS, sniffFormat } from '../reading/index.ts';

@@ -168,7 +168,7 @@ export async function eraseUser(tx: Tx, userId: string): Promise<{ auditRowsReda
   return { auditRowsRedacted: res.rows[0]?.n ?? 0 };
 }
 
-/** Has an admin verified this doctor's licence (issue 16, item 3)? False for anyone else. */
+/** Has an admin verified this doctor's licence? False for anyone else. */
 export async function isVerifiedDoctor(tx: Tx, userId: string): Promise<boolean> {
   const res = await tx.query<{ ok: boolean }>(`SELECT (role = 'doctor' AND doctor_verified_at IS NOT NULL) AS ok FROM users WHERE id = $1`, [userId]);
   return res.rows[0]?.ok ?? false;

@@ -1,5 +1,5 @@
 /**
- * Issue 16, item 3: anyone can register as a doctor, but only an admin-verified one connects
+ * Anyone can register as a doctor, but only an admin-verified one connects
  * with patients; the preview tells a verified doctor from an impostor; a licence number belongs
  * to the verified account; a doctor's invitation grants nothing by default.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 16, items 1 and 2: erasing a reader's account keeps the patient's record that someone
+ * Erasing a reader's account keeps the patient's record that someone
  * read her file; every redaction is a sealed erasure event that verify demands; nobody erases
  * a living account. Each attack is performed, then shown to do no harm.
  */

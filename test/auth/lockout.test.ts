@@ -1,5 +1,5 @@
 /**
- * Issue 16 item 6 and issue 10 item 7: sign-in throttling that tells nobody who has an account
+ * Sign-in throttling that tells nobody who has an account
  * and hands no attacker a denial of service on the victim; a password reset lets the owner
  * back in; registration is rate-limited per IP. Each attack runs from its own client address.
  */

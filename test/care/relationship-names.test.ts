@@ -1,5 +1,5 @@
 /**
- * Issue 10 item 6 through HTTP: a past relationship is history — after the patient suspends or
+ * Through HTTP: a past relationship is history — after the patient suspends or
  * ends it, the doctor's name stays in her relationships and on the notes he wrote; only display
  * names cross RLS (app_party_name), and only between people who have or had a relationship.
  */

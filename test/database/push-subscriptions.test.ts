@@ -143,7 +143,7 @@ describe('app_push_subscribe', () => {
       tx.query<{ id: string }>('SELECT app_push_subscribe($1, $2, $3, $4) AS id', [e, k1.p256dh, k1.auth, 'Firefox']))).rows[0]!.id;
     await t().owner.query('UPDATE push_subscriptions SET failure_count = 3, disabled_at = now() WHERE id = $1', [id]);
     const k2 = keys();
-    // another account with other keys: the takeover of issue 16 item 5 is refused
+    // another account with other keys: the takeover is refused
     await expect(t().asUser({ userId: sok, role: 'patient' }, (tx) =>
       tx.query('SELECT app_push_subscribe($1, $2, $3) AS id', [e, k2.p256dh, k2.auth]))).rejects.toMatchObject({ code: '23505', constraint: 'push_subscriptions_endpoint_key' });
     // her own browser with new keys, then another account on the same browser (same keys)

@@ -270,7 +270,7 @@ describe('audit trail', () => {
     await t().db.withUser({ userId: p, role: 'patient' }, (tx) => tx.query("UPDATE users SET phone = '+85512111222' WHERE id = $1", [p]), { ip: '198.51.100.7' });
     await expect(t().asUser({ userId: seed.dara, role: 'patient' }, (tx) => tx.query('SELECT app_audit_erase_user($1)', [p])))
       .rejects.toMatchObject({ code: '42501' });
-    // a living account is never erased (issue 16): the users row goes first, in the same transaction
+    // a living account is never erased: the users row goes first, in the same transaction
     await expect(t().asUser({ userId: p, role: 'patient' }, (tx) => tx.query('SELECT app_audit_erase_user($1)', [p])))
       .rejects.toMatchObject({ code: '55000' });
     const n = await t().asUser({ userId: p, role: 'patient' }, async (tx) => {

@@ -1,5 +1,5 @@
 /**
- * Migration 014, performing the attacks of issue 16 (items 7 and 8) as the API's own login:
+ * Migration 014, performing its attacks as the API's own login:
  * - dastern_app that says app.user_role = 'system' (an injection, a stolen credential) gets
  *   nothing: no rows, no privileged function; only dastern_worker (the jobs' login) is 'system';
  * - password_hash is out of the service's reach, whatever the context: a SELECT of the column

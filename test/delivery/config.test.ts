@@ -49,7 +49,7 @@ describe('push endpoints', () => {
     expect(endpointAllowed('https://evilpush.services.mozilla.com.attacker.example/x', hosts)).toBe(false);
     expect(endpointAllowed('https://127.0.0.1:8443/x', hosts)).toBe(false);
     expect(endpointAllowed('http://updates.push.services.mozilla.com/x', ['*'])).toBe(false);
-    // `*` allows any host, never an address inside our network (issue 16, item 9; test/delivery/push.test.ts)
+    // `*` allows any host, never an address inside our network (test/delivery/push.test.ts)
     expect(endpointAllowed('https://127.0.0.1:8443/x', ['*'])).toBe(false);
   });
 });

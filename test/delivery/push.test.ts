@@ -1,5 +1,5 @@
 /**
- * Issue 16, items 5 and 9: a push endpoint cannot be taken from another account without its
+ * A push endpoint cannot be taken from another account without its
  * keys, and the server never POSTs inside our network — not at subscription, not at send
  * time, not with the development setting `*`, for IPv4, IPv6 and host names.
  */

@@ -201,8 +201,8 @@ const CASES: Case[] = [
   { name: 'POST /me/push-subscriptions (a new browser)', method: 'POST', path: () => '/me/push-subscriptions',
     body: () => ({ endpoint: newEndpoint(), expirationTime: null, keys: pushKeys() }), expect: every(201),
     check: (r) => expect(r.json<{ endpoint: string }>().endpoint).toMatch(/^https:\/\/fcm\.googleapis\.com\//) },
-  // The owner's endpoint re-registered by another account with other keys is a takeover (issue 16
-  // item 5, migration 020): refused, the owner keeps her device; only the same keys (the same
+  // The owner's endpoint re-registered by another account with other keys is a takeover (migration
+  // 020): refused, the owner keeps her device; only the same keys (the same
   // browser) move it (test/delivery/push.test.ts). The owner re-subscribing: 200.
   { name: "POST /me/push-subscriptions (the owner's browser)", method: 'POST', path: () => '/me/push-subscriptions', fresh: true,
     body: (w) => ({ endpoint: w.ownerSubscription.endpoint, keys: pushKeys() }), expect: every(409, { anonymous: 401, owner: 200 }),

@@ -92,7 +92,7 @@ async function signUp(base: string, role: 'patient' | 'doctor'): Promise<{ id: s
   const res = await call(base, 'POST', '/auth/register', { body: { email: `${role}.${randomBytes(6).toString('hex')}@example.com`, password: 'correct horse 42 battery', role, first_name: 'Sok', last_name: 'Dara', language: 'en' } });
   expect(res.status).toBe(201);
   const id = (res.json.user as { id: string }).id;
-  // set-up: a doctor verified as an admin would (issue 16: an unverified doctor cannot invite)
+  // set-up: a doctor verified as an admin would (an unverified doctor cannot invite)
   if (role === 'doctor') await t().owner.query('UPDATE users SET doctor_verified_at = now() WHERE id = $1', [id]);
   return { id, access: res.json.access_token as string };
 }

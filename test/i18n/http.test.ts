@@ -1,5 +1,5 @@
 /**
- * Issue 10, item 8, through the HTTP API: a Khmer user reads Khmer — problem details, in-app
+ * Through the HTTP API: a Khmer user reads Khmer — problem details, in-app
  * notifications (a new clinical note, an invitation accepted, a relationship ended, a dose
  * reminder) on the list and on the live stream, notification e-mails and account e-mails over a
  * real SMTP exchange; Accept-Language chooses the problem language; English users keep English.

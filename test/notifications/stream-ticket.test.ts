@@ -1,5 +1,5 @@
 /**
- * Issue 10 item 11 through HTTP on a listening server: the live stream for a browser's
+ * Through HTTP on a listening server: the live stream for a browser's
  * EventSource with a short-lived, single-use ticket instead of an Authorization header — and
  * the attacks: reuse, expiry, a forged or malformed ticket, a revoked session, another user's
  * notifications; the ticket never reaches a log line.

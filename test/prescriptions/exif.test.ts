@@ -1,5 +1,5 @@
 /**
- * Issue 16, item 4: the original photo of a prescription is kept and served without its
+ * The original photo of a prescription is kept and served without its
  * metadata (EXIF GPS position, device, free text), its orientation applied — to the patient
  * and to her doctor; the stored hash is still the upload's own (duplicate detection).
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 10 items 5 and 10 through HTTP: the same photo twice (409 duplicate_prescription with
+ * Through HTTP: the same photo twice (409 duplicate_prescription with
  * the existing id, unless ?allow_duplicate=true); confirming with a start date and warnings;
  * deleting a prescription (a draft for good, a confirmed one soft: medicines stop, doses kept
  * but no longer counted).

@@ -1,5 +1,5 @@
 /**
- * Growing past one machine (issue 17), on real processes: two `dastern serve` (no jobs) and two
+ * Growing past one machine, on real processes: two `dastern serve` (no jobs) and two
  * `dastern worker` on one PostgreSQL 15 primary and one streaming replica (`pg_basebackup -R`),
  * every pooled login through PgBouncer in transaction mode (the live stream's LISTEN on a
  * direct connection, DASTERN_LISTEN_DATABASE_URL; the owner's migrations direct too).

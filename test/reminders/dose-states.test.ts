@@ -1,5 +1,5 @@
 /**
- * Issue 10 item 4 through HTTP: a dose log keeps no stale data and follows one state machine
+ * Through HTTP: a dose log keeps no stale data and follows one state machine
  * (SQL dose_log_refusal + trigger dose_log_state): a reason leaves with the skip, a taken dose
  * is never snoozed (409 dose_already_taken), a snooze runs from the dose's due time.
  */

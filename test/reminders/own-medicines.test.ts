@@ -1,5 +1,5 @@
 /**
- * Issue 10 item 10 through HTTP: a patient manages her medicines without a photo — adds one by
+ * Through HTTP: a patient manages her medicines without a photo — adds one by
  * hand (slots, every N hours, as needed), stops one, deletes a reminder, reads her dose
  * history; and who may not.
  */

@@ -119,7 +119,7 @@ export interface SignedIn {
 }
 
 /**
- * Registers through the API. A doctor is then verified as an admin would (issue 16: an
+ * Registers through the API. A doctor is then verified as an admin would (an
  * unverified doctor cannot connect with patients) when the harness has the database, unless
  * `options.verified` is false.
  */

@@ -187,7 +187,7 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await doc.page.getByLabel(en.auth.password, { exact: true }).fill('doctor password 42 ok');
     await doc.page.getByRole('button', { name: en.auth.signUp }).click();
     await doc.page.waitForURL('**/settings?welcome=1');
-    // an administrator checks his licence (until then a doctor cannot invite: issue 16 item 3)
+    // an administrator checks his licence (until then a doctor cannot invite)
     await t().owner.query('UPDATE users SET license_number = $2 WHERE email = $1', [doctorEmail, `KH-WEB-${process.pid}`]);
     await t().owner.query('UPDATE users SET doctor_verified_at = now() WHERE email = $1', [doctorEmail]);
     await doc.page.getByRole('link', { name: en.nav.patients }).click();

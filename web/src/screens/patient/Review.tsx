@@ -71,7 +71,7 @@ function Photo({ id }: { id: string }) {
   );
 }
 
-/** The safety checks over this prescription and her other medicines (issue 14): most severe first. */
+/** The safety checks over this prescription and her other medicines: most severe first. */
 function SafetyAlerts({ alerts }: { alerts: Detail['safety_alerts'] }) {
   const { t } = useTranslation();
   if (alerts.length === 0) return null;
