@@ -69,8 +69,12 @@ export function parseTsv(tsv: string): OcrPage {
 }
 
 /** Full-page recognition (PSM 3) with the native binary. */
-export function recognizeNative(image: GrayImage, opts: { langPath: string; languages: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<OcrPage> {
+export function recognizeNative(
+  image: GrayImage,
+  opts: { langPath: string; languages: string[]; timeoutMs: number; signal?: AbortSignal; thresholdingMethod?: string },
+): Promise<OcrPage> {
   const args = ['stdin', 'stdout', '--tessdata-dir', opts.langPath, '-l', opts.languages.join('+'), '--psm', '3', '--dpi', '300', '-c', 'preserve_interword_spaces=1', '-c', 'tessedit_create_tsv=1'];
+  if (opts.thresholdingMethod !== undefined && opts.thresholdingMethod !== '0') args.push('-c', `thresholding_method=${opts.thresholdingMethod}`);
   // (The "tsv" config file is not in our tessdata dir: the variable asks for the same output.)
   return new Promise((resolve, reject) => {
     const child = execFile(

@@ -121,7 +121,7 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
         void pool.kill(s);
       };
       const analyse = async (img: GrayImage): Promise<Analysis> => {
-        const page = await timed('ocr', () => recognize(s, img, { pass: 'page' }), kill);
+        const page = await timed('ocr', () => recognize(s, img, { pass: 'page', thresholding: pre.blurred ? 'adaptive' : 'otsu' }), kill);
         const t0 = performance.now();
         const rulings = detectRulings(img);
         const header = findHeader(page.words, rulings, img.width);

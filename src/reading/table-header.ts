@@ -38,6 +38,9 @@ interface Tagged {
   hours: [number, number] | null;
 }
 
+/** How far (text heights) left and right of the header's words a borderless table's body may reach. */
+const BODY_MARGIN_LINES = 6;
+
 const cx = (w: OcrWord): number => (w.bbox.x0 + w.bbox.x1) / 2;
 const cy = (w: OcrWord): number => (w.bbox.y0 + w.bbox.y1) / 2;
 
@@ -168,8 +171,11 @@ function labelColumn(x0: number, x1: number, tagged: Tagged[]): Column {
  * vertical gap (the table ends where the text stops), within the header's width.
  */
 function tableBody(words: OcrWord[], headerBottom: number, lineH: number, xMin: number, xMax: number): OcrWord[] {
+  // Names are left-aligned under a centred label: a wide name column's text starts well left
+  // of its label (the first label of the row when no "No" column was read).
+  const margin = lineH * BODY_MARGIN_LINES;
   const below = words
-    .filter((w) => cy(w) > headerBottom + 2 && cx(w) >= xMin - lineH && cx(w) <= xMax + lineH)
+    .filter((w) => cy(w) > headerBottom + 2 && w.bbox.x1 >= xMin - margin && w.bbox.x0 <= xMax + margin && cx(w) >= xMin - margin)
     .sort((a, b) => a.bbox.y0 - b.bbox.y0);
   const out: OcrWord[] = [];
   let bottom = headerBottom;
