@@ -10,6 +10,7 @@ import type { Box, OcrPage, OcrWord } from './ocr.ts';
 import { parseDoseCell } from './dose.ts';
 import { parseDosingText, type DosingReading } from './dosing.ts';
 import { durationFromQuantity, parseNameCell, parseQuantityCell } from './parse.ts';
+import { readDurationCell } from './duration-cell.ts';
 import type { TableLayout, TableRow } from './table-rows.ts';
 import type { TickBox } from './tickbox.ts';
 import { hasKhmer, latinLetters, normaliseText, similarity } from './text.ts';
@@ -250,8 +251,12 @@ export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> 
     const daily = SLOTS.reduce((s, k) => s + schedule[k], 0);
     let duration: number | null = null;
     if (durCol >= 0) {
-      const m = /(\d{1,3})/.exec(normaliseText(cellText(row.cells[durCol] ?? [])));
-      if (m !== null) duration = Number(m[1]);
+      const box = cellBox(layout, row, durCol);
+      const again = async (): Promise<string | null> => {
+        const page = box !== null ? await ctx.ocrCell(box, 'quantity') : null;
+        return page !== null ? cellText(page.words) : null;
+      };
+      duration = await readDurationCell(cellText(row.cells[durCol] ?? []), again, quantity, daily);
     }
     duration ??= durationFromQuantity(quantity, daily, unit?.unit ?? null);
 

@@ -114,11 +114,12 @@ export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: num
 }
 
 /**
- * OCR sometimes reads a row of hour ranges as one word ("|(11-12)|(17-18)|(20-22)"): split it
+ * OCR sometimes reads a row of hour ranges as one word ("|(11-12)|(17-18)|(20-22)",
+ * "11h-12h17h-18h20h-22h"): split it
  * into one word per range, with boxes in proportion to the characters.
  */
 function splitHourRanges(w: OcrWord): OcrWord[] {
-  const ranges = [...w.text.matchAll(/\(?\s*[0-9oOlI]{1,2}\s*[-–~]\s*[0-9oOlI]{1,2}\s*\)?/g)];
+  const ranges = [...w.text.matchAll(/\(?\s*[0-9oOlI]{1,2}(?:[hH]|[:.]\d{2})?\s*[-–~]\s*[0-9oOlI]{1,2}(?:[hH]|[:.]\d{2})?\s*\)?/g)];
   if (ranges.length < 2) return [w];
   const n = [...w.text].length;
   const width = w.bbox.x1 - w.bbox.x0;
