@@ -37,6 +37,9 @@ const FORM_WORDS = new Set([
   'oral', 'iv', 'im', 'vial', 'bottle', 'ml', 'mg', 'and', 'et', 'de', 'du',
 ]);
 
+/** An accented Latin letter. */
+const ACCENTED = /[À-ÖØ-öø-ÿĀ-ž]/;
+
 const keyOf = (s: string): string => foldKey(s).replace(/[^a-z0-9]+/g, '');
 
 export class Lexicon {
@@ -106,7 +109,7 @@ export class Lexicon {
     const explainable = !exact && best.dist <= best.plain * 0.6 && best.dist <= 1.2;
     const printed = tokens.slice(best.i, best.j).join(' ');
     // Same letters, other accents ("Kétoproféne" for "Kétoprofène"): OCR swaps accents freely.
-    const accentsOnly = exact && /[^\x00-\x7f]/.test(best.v.text) && /[^\x00-\x7f]/.test(printed) && printed.toLowerCase() !== best.v.text.toLowerCase() && printed.split(' ').length === best.v.text.split(' ').length;
+    const accentsOnly = exact && ACCENTED.test(best.v.text) && ACCENTED.test(printed) && printed.toLowerCase() !== best.v.text.toLowerCase() && printed.split(' ').length === best.v.text.split(' ').length;
     let corrected = name;
     if (explainable || accentsOnly) {
       const upper = printed === printed.toUpperCase() && /[A-Z]/.test(printed);
