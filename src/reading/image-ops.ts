@@ -25,6 +25,13 @@ export function downscale(img: GrayImage, factor: number): GrayImage {
   return { data: out, width: w, height: h };
 }
 
+/** Grayscale erosion (min filter), square window of radius r: the dual of maxFilter. */
+export function minFilter(img: GrayImage, r: number): GrayImage {
+  const inverted = { ...img, data: img.data.map((v) => 255 - v) };
+  const m = maxFilter(inverted, r);
+  return { ...m, data: m.data.map((v) => 255 - v) };
+}
+
 /** Grayscale dilation (max filter) with a square window of radius r: erases dark strokes. */
 export function maxFilter(img: GrayImage, r: number): GrayImage {
   const { width: w, height: h, data } = img;
@@ -81,40 +88,6 @@ export function boxBlur(img: GrayImage, r: number, passes = 2): GrayImage {
   const out = new Uint8Array(w * h);
   for (let i = 0; i < out.length; i++) out[i] = Math.round(src[i] ?? 255);
   return { data: out, width: w, height: h };
-}
-
-/** Bilinear sample of a small image at fractional coordinates. */
-function sample(img: GrayImage, fx: number, fy: number): number {
-  const x0 = Math.max(0, Math.min(img.width - 1, Math.floor(fx)));
-  const y0 = Math.max(0, Math.min(img.height - 1, Math.floor(fy)));
-  const x1 = Math.min(img.width - 1, x0 + 1);
-  const y1 = Math.min(img.height - 1, y0 + 1);
-  const ax = Math.max(0, Math.min(1, fx - x0));
-  const ay = Math.max(0, Math.min(1, fy - y0));
-  const d = img.data;
-  const top = (d[y0 * img.width + x0] ?? 255) * (1 - ax) + (d[y0 * img.width + x1] ?? 255) * ax;
-  const bot = (d[y1 * img.width + x0] ?? 255) * (1 - ax) + (d[y1 * img.width + x1] ?? 255) * ax;
-  return top * (1 - ay) + bot * ay;
-}
-
-/**
- * Shadow and uneven-light removal: divide by a heavily blurred estimate of the paper
- * (computed small: downscale, max filter to erase text, blur), then stretch the levels.
- */
-export function removeShadows(img: GrayImage): GrayImage {
-  const factor = Math.max(2, Math.round(img.width / 250));
-  const small = downscale(img, factor);
-  const paper = boxBlur(maxFilter(small, 2), 3, 2);
-  const out = new Uint8Array(img.width * img.height);
-  for (let y = 0; y < img.height; y++) {
-    const fy = (y + 0.5) / factor - 0.5;
-    for (let x = 0; x < img.width; x++) {
-      const bg = Math.max(24, sample(paper, (x + 0.5) / factor - 0.5, fy));
-      const v = ((img.data[y * img.width + x] ?? 255) * 255) / bg;
-      out[y * img.width + x] = v >= 255 ? 255 : Math.round(v);
-    }
-  }
-  return stretchLevels({ data: out, width: img.width, height: img.height });
 }
 
 /** Linear stretch so that the darkest ~0.5 % become black; paper (≥ p99) stays white. */

@@ -8,7 +8,7 @@
  *   meal                ក្រោយបាយ, មុនបាយ, after/before meal, après/avant le repas (vocab.ts)
  */
 import { parseDosingText } from './dosing.ts';
-import { parseStrength } from './parse.ts';
+import { fixStrengthLetters, parseStrength } from './parse.ts';
 import { normaliseText } from './text.ts';
 import { SLOTS, type DosageSchedule } from './types.ts';
 import { matchMeal, matchUnit, type MealMatch, type UnitMatch } from './vocab.ts';
@@ -21,6 +21,9 @@ export interface NameSplit {
   rest: string;
 }
 
+/** A short token ending in "mg" after a name: a strength whose digits the OCR lost. */
+const GARBLED_STRENGTH = /^\S{1,4}(?:mg|MG|Mg)$/;
+
 /** "1. Amoxicillin 500mg 1-0-1 x 7 days" → name, strength and the rest. */
 export function splitNameLine(raw: string): NameSplit {
   let t = normaliseText(raw)
@@ -28,11 +31,11 @@ export function splitNameLine(raw: string): NameSplit {
     .replace(/^\d{1,2}\s+(?=[A-Za-zÀ-ÿ])/, '')
     // A numbering the OCR garbled ("\\.", "l.") before the name.
     .replace(/^[^A-Za-zÀ-ÿ\s]{1,2}\s+(?=[A-Za-zÀ-ÿ]{3})/, '')
-    .replace(/^[lI|]\.\s+(?=[A-Za-zÀ-ÿ]{3})/, '');
+    .replace(/^[lLI|]\.\s+(?=[A-Za-zÀ-ÿ]{3})/, '')
+    // A handwritten "1" without its dot, read as a letter, before a name in capitals.
+    .replace(/^[lLI|]\s+(?=[A-ZÀ-Ý]{4,}\b)/, '');
   // Digits of a strength read as letters: "Smg" (5), "SOOMG" (500), "lOmg" (10), after a name.
-  t = normaliseText(t).replace(/(?<=[A-Za-zÀ-ÿ] )([0-9SOolI]{1,4})(?=\s?(?:mg|MG|Mg)\b)/g, (c) =>
-    c.replace(/S/g, '5').replace(/[Oo]/g, '0').replace(/[lI]/g, '1'),
-  );
+  t = fixStrengthLetters(normaliseText(t));
   const st = parseStrength(t);
   let nameText: string;
   let rest: string;
@@ -41,9 +44,10 @@ export function splitNameLine(raw: string): NameSplit {
     rest = t.slice(st.end);
   } else {
     // No strength: the name is the leading run of words without digits.
+    // A strength too garbled to read ("YMG", "¥0MG") ends the name too.
     const words = t.split(' ');
     let k = 0;
-    while (k < words.length && !/\d/.test(words[k] ?? '') && /[A-Za-zÀ-ÿ]/.test(words[k] ?? '')) k++;
+    while (k < words.length && !/\d/.test(words[k] ?? '') && /[A-Za-zÀ-ÿ]/.test(words[k] ?? '') && !(k > 0 && GARBLED_STRENGTH.test(words[k] ?? ''))) k++;
     nameText = words.slice(0, k).join(' ');
     rest = words.slice(k).join(' ');
   }

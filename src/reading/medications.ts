@@ -10,6 +10,7 @@ import type { Box, OcrPage, OcrWord } from './ocr.ts';
 import { parseDoseCell } from './dose.ts';
 import { parseDosingText, type DosingReading } from './dosing.ts';
 import { durationFromQuantity, parseNameCell, parseQuantityCell } from './parse.ts';
+import { readDurationCell } from './duration-cell.ts';
 import type { TableLayout, TableRow } from './table-rows.ts';
 import type { TickBox } from './tickbox.ts';
 import { hasKhmer, latinLetters, normaliseText, similarity } from './text.ts';
@@ -147,6 +148,13 @@ export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> 
       doseUnit ??= parsed.unit;
       const ink = words.length === 0 || parsed.value === null ? readDoseInk(ctx.image, box, ctx.textHeight) : null;
       if (parsed.value !== null && (words.length > 0 || ink === null || ink.value === 0)) {
+        // A "½" read as "1" or "2": the ink (a small 1, a slash, a small 2) tells.
+        const half = parsed.value === 1 || parsed.value === 2 ? readHalfInk(ctx.image, box, ctx.textHeight) : null;
+        if (half !== null) {
+          schedule[slot] = half;
+          slotConf[slot] = 0.55;
+          continue;
+        }
         schedule[slot] = parsed.value;
         slotConf[slot] = parsed.confidence * (words.length > 0 ? Math.max(0.5, meanConf(words)) : 1);
         if (parsed.value === 0 && words.length > 0) {
@@ -172,6 +180,13 @@ export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> 
       if (half !== null) {
         schedule[slot] = half;
         slotConf[slot] = 0.55;
+        continue;
+      }
+      // The usual misreadings of "½" with ink the shape test could not split (blur, tilt): still
+      // a half, with a low confidence for the review.
+      if (misread && (ink ?? readDoseInk(ctx.image, box, ctx.textHeight)).marks > 0) {
+        schedule[slot] = 0.5;
+        slotConf[slot] = 0.45;
         continue;
       }
       const inkNow = ink ?? readDoseInk(ctx.image, box, ctx.textHeight);
@@ -206,7 +221,9 @@ export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> 
           const q2 = parseQuantityCell(cellText(latin.words));
           // The page's own reading wins unless it had no number: a second reading that
           // disagrees only lowers the confidence.
-          if (q.quantity !== null && q2.quantity !== null && q2.quantity !== q.quantity) {
+          // A Khmer digit among Latin words ("១ tabs") is a Latin digit misread: the Latin pass wins.
+          const strayKhmerDigit = /[០-៩]/.test(cellText(words)) && !/[\u1780-\u17d3]/.test(cellText(words));
+          if (q.quantity !== null && q2.quantity !== null && q2.quantity !== q.quantity && !strayKhmerDigit) {
             conf = Math.min(conf, 0.45);
             if (q.unit === null && q2.unit !== null) q = { ...q, unit: q2.unit };
           } else if (q2.quantity !== null) {
@@ -250,8 +267,12 @@ export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> 
     const daily = SLOTS.reduce((s, k) => s + schedule[k], 0);
     let duration: number | null = null;
     if (durCol >= 0) {
-      const m = /(\d{1,3})/.exec(normaliseText(cellText(row.cells[durCol] ?? [])));
-      if (m !== null) duration = Number(m[1]);
+      const box = cellBox(layout, row, durCol);
+      const again = async (): Promise<string | null> => {
+        const page = box !== null ? await ctx.ocrCell(box, 'quantity') : null;
+        return page !== null ? cellText(page.words) : null;
+      };
+      duration = await readDurationCell(cellText(row.cells[durCol] ?? []), again, quantity, daily);
     }
     duration ??= durationFromQuantity(quantity, daily, unit?.unit ?? null);
 

@@ -246,13 +246,22 @@ export function flattenPage(page: Tesseract.Page, offset: { x: number; y: number
 
 export type Pass = 'page' | 'latin';
 
+/**
+ * Tesseract's binarisation: 'otsu' (one global threshold, its default) or 'adaptive' (Otsu
+ * per tile). A blurred page needs the adaptive one: with one global threshold the thickened
+ * strokes of a whole column merge and the page segmentation drops it as a picture.
+ */
+export type Thresholding = 'otsu' | 'adaptive';
+const THRESHOLDING_METHOD: Record<Thresholding, string> = { otsu: '0', adaptive: '1' };
+
 /** Recognises the whole page (PSM 3) or a rectangle with the given PSM. */
 export async function recognize(
   slot: Slot,
   image: GrayImage | Buffer,
-  opts: { pass: Pass; psm?: Tesseract.PSM; rectangle?: Rect; onInputSent?: () => void },
+  opts: { pass: Pass; psm?: Tesseract.PSM; rectangle?: Rect; onInputSent?: () => void; thresholding?: Thresholding },
 ): Promise<OcrPage> {
   const psm = opts.psm ?? Tesseract.PSM.AUTO;
+  const thresholding = opts.thresholding ?? 'otsu';
   if (opts.pass === 'page' && psm === Tesseract.PSM.AUTO && slot.cfg.nativePages === true && !Buffer.isBuffer(image) && opts.rectangle === undefined) {
     try {
       return await recognizeNative(image, {
@@ -260,6 +269,7 @@ export async function recognize(
         languages: slot.cfg.languages,
         timeoutMs: slot.cfg.nativeTimeoutMs ?? 45_000,
         ...(opts.onInputSent !== undefined ? { onInputSent: opts.onInputSent } : {}),
+        thresholdingMethod: THRESHOLDING_METHOD[thresholding],
       });
     } catch {
       // The other engine is the fallback: tesseract.js reads this page.
@@ -267,7 +277,7 @@ export async function recognize(
   }
   const worker = (opts.pass === 'latin' ? await latinWorker(slot) : null) ?? (await pageWorker(slot));
   const buf = Buffer.isBuffer(image) ? image : toPgm(image);
-  await worker.setParameters({ tessedit_pageseg_mode: psm });
+  await worker.setParameters({ tessedit_pageseg_mode: psm, thresholding_method: THRESHOLDING_METHOD[thresholding] } as Partial<Tesseract.WorkerParams>);
   const res = await worker.recognize(
     buf,
     opts.rectangle ? { rectangle: opts.rectangle } : {},

@@ -71,12 +71,17 @@ export function parseStrength(text: string): StrengthMatch | null {
   return null;
 }
 
+/** Digits of a strength read as letters after a name: "Smg" (5), "SOOMG" (500), "lOmg" (10). */
+export function fixStrengthLetters(t: string): string {
+  return t.replace(/(?<=[A-Za-zÀ-ÿ] )([0-9SOolI]{1,4})(?=\s?(?:mg|MG|Mg)\b)/g, (c) => c.replace(/S/g, '5').replace(/[Oo]/g, '0').replace(/[lI]/g, '1'));
+}
+
 /** Name cell → name as printed (without strength, row number, stray borders) and strength. */
 export function parseNameCell(text: string): { name: string; strength: string | null } {
   let t = normaliseText(text);
   // Row number in front ("1.", "2)", "3 |") and borders.
   t = t.replace(/^[\s|[\]()]*\d{1,2}\s*[.)|\]]\s*/, '').replace(/[|[\]{}]/g, ' ');
-  t = normaliseText(t); // parseStrength's indices refer to the normalised text
+  t = fixStrengthLetters(normaliseText(t)); // parseStrength's indices refer to the normalised text
   const st = parseStrength(t);
   let name = t;
   if (st !== null) name = `${t.slice(0, st.start)} ${t.slice(st.end)}`;

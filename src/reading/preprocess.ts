@@ -1,11 +1,12 @@
 /**
  * Stages "decode" and "preprocess": EXIF rotation, grayscale, scale to ~2000 px wide, shadow
- * removal (divide by a blurred paper estimate), level stretch and small-tilt correction.
+ * removal and an unsharp mask on a blurred page (illumination.ts), level stretch and small-tilt correction.
  * Output: an 8-bit grayscale raster the OCR and the layout analysis both use.
  */
 import sharp from 'sharp';
 import { ReadingError } from './errors.ts';
-import { estimateSkew, lineDirectionRatio, removeShadows, rotate90, type GrayImage } from './image-ops.ts';
+import { estimateSkew, lineDirectionRatio, rotate90, type GrayImage } from './image-ops.ts';
+import { flattenIllumination, isBlurred, sharpenText } from './illumination.ts';
 import { MAX_PIXELS } from './validate.ts';
 
 export const TARGET_WIDTH = 2000;
@@ -19,6 +20,8 @@ export interface Preprocessed {
   scale: number;
   /** Quarter turns applied (clockwise) because the text ran vertically; 0 or 1. */
   quarterTurns: number;
+  /** The photo was blurred (sharpened here; the OCR should binarise adaptively). */
+  blurred: boolean;
 }
 
 /** Below this, words run top to bottom: the page was photographed turned (no EXIF). */
@@ -54,7 +57,9 @@ function firstLine(s: string): string {
 }
 
 export async function preprocess(decoded: { image: GrayImage; scale: number }): Promise<Preprocessed> {
-  let image = removeShadows(decoded.image);
+  let image = flattenIllumination(decoded.image);
+  const blurred = isBlurred(image);
+  if (blurred) image = await sharpenText(image);
   // A page turned 90° or 270° without EXIF: turn it a quarter; whether it is then upside down
   // is decided after the OCR (the reader retries a page that reads as nothing turned 180°).
   let quarterTurns = 0;
@@ -70,7 +75,7 @@ export async function preprocess(decoded: { image: GrayImage; scale: number }): 
     image = await rotateKeepSize(image, -skew);
     applied = skew;
   }
-  return { image, skewDeg: applied, scale: decoded.scale, quarterTurns };
+  return { image, skewDeg: applied, scale: decoded.scale, quarterTurns, blurred };
 }
 
 /** Rotation that keeps the canvas size (crops the expanded corners back to the original box). */

@@ -129,7 +129,7 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
         const sent = new Promise<void>((resolve) => {
           inputSent = resolve;
         });
-        const reading = timed('ocr', () => recognize(s, img, { pass: 'page', onInputSent: inputSent }), kill);
+        const reading = timed('ocr', () => recognize(s, img, { pass: 'page', onInputSent: inputSent, thresholding: pre.blurred ? 'adaptive' : 'otsu' }), kill);
         await Promise.race([sent, reading.then(() => undefined, () => undefined)]);
         const tr = performance.now();
         const rulings = detectRulings(img);

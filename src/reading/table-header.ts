@@ -38,6 +38,9 @@ interface Tagged {
   hours: [number, number] | null;
 }
 
+/** How far (text heights) left and right of the header's words a borderless table's body may reach. */
+const BODY_MARGIN_LINES = 6;
+
 const cx = (w: OcrWord): number => (w.bbox.x0 + w.bbox.x1) / 2;
 const cy = (w: OcrWord): number => (w.bbox.y0 + w.bbox.y1) / 2;
 
@@ -111,11 +114,12 @@ export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: num
 }
 
 /**
- * OCR sometimes reads a row of hour ranges as one word ("|(11-12)|(17-18)|(20-22)"): split it
+ * OCR sometimes reads a row of hour ranges as one word ("|(11-12)|(17-18)|(20-22)",
+ * "11h-12h17h-18h20h-22h"): split it
  * into one word per range, with boxes in proportion to the characters.
  */
 function splitHourRanges(w: OcrWord): OcrWord[] {
-  const ranges = [...w.text.matchAll(/\(?\s*[0-9oOlI]{1,2}\s*[-–~]\s*[0-9oOlI]{1,2}\s*\)?/g)];
+  const ranges = [...w.text.matchAll(/\(?\s*[0-9oOlI]{1,2}(?:[hH]|[:.]\d{2})?\s*[-–~]\s*[0-9oOlI]{1,2}(?:[hH]|[:.]\d{2})?\s*\)?/g)];
   if (ranges.length < 2) return [w];
   const n = [...w.text].length;
   const width = w.bbox.x1 - w.bbox.x0;
@@ -168,8 +172,11 @@ function labelColumn(x0: number, x1: number, tagged: Tagged[]): Column {
  * vertical gap (the table ends where the text stops), within the header's width.
  */
 function tableBody(words: OcrWord[], headerBottom: number, lineH: number, xMin: number, xMax: number): OcrWord[] {
+  // Names are left-aligned under a centred label: a wide name column's text starts well left
+  // of its label (the first label of the row when no "No" column was read).
+  const margin = lineH * BODY_MARGIN_LINES;
   const below = words
-    .filter((w) => cy(w) > headerBottom + 2 && cx(w) >= xMin - lineH && cx(w) <= xMax + lineH)
+    .filter((w) => cy(w) > headerBottom + 2 && w.bbox.x1 >= xMin - margin && w.bbox.x0 <= xMax + margin && cx(w) >= xMin - margin)
     .sort((a, b) => a.bbox.y0 - b.bbox.y0);
   const out: OcrWord[] = [];
   let bottom = headerBottom;

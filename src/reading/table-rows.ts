@@ -83,6 +83,12 @@ export function findRows(header: TableHeader, words: OcrWord[], rulings: Rulings
       rows.push({ y0: a, y1: b, cells: cellsFor(header.columns, words, a, b) });
     }
   }
+  // A table without column lines may have only a rule under its header and the page's edge
+  // below: between them lies the whole table, not a row. Rows from the names then.
+  if (!header.ruled && rows.length > 0) {
+    const named = rowsFromNames(header, below, nameColumn, lineH);
+    if (named.length > rows.length) rows = named;
+  }
   if (rows.length === 0) rows = rowsFromNames(header, below, nameColumn, lineH);
   // Rows with no text at all are blank lines of a pre-printed table.
   rows = rows.filter((r) => r.cells.some((c) => c.length > 0));

@@ -35,13 +35,17 @@ export async function readTickForm(input: TickFormInput): Promise<ReadMedication
     else rows.push([b]);
   }
   if (rows.length < 2) return null;
-  // Columns of boxes across rows.
-  const colXs: number[] = [];
-  for (const b of boxes) if (!colXs.some((x) => Math.abs(x - cx(b)) < textHeight)) colXs.push(cx(b));
-  colXs.sort((a, b) => a - b);
+  // Columns: the boxes' rank in a row of the usual length (a photographed page drifts in x from
+  // row to row, more than a box apart at the bottom of a tilted form); other rows by nearness.
+  const counts = new Map<number, number>();
+  for (const r of rows) counts.set(r.length, (counts.get(r.length) ?? 0) + 1);
+  const usual = [...counts.entries()].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0] ?? 0;
+  const sortedRows = rows.map((r) => [...r].sort((a, b) => a.x0 - b.x0));
+  const model = sortedRows.find((r) => r.length === usual) ?? sortedRows[0] ?? [];
+  const colXs = model.map((b) => cx(b));
   const colSlot = new Map<number, Slot>();
   const words = input.page.words;
-  const top = Math.min(...boxes.map((b) => b.y0));
+  const top = Math.min(...model.map((b) => b.y0));
   colXs.forEach((x, i) => {
     const above = words.filter((w) => w.bbox.y1 <= top + 2 && top - w.bbox.y1 < textHeight * 4 && Math.abs(cx(w.bbox) - x) < textHeight * 1.5);
     for (const w of above) {
@@ -49,12 +53,25 @@ export async function readTickForm(input: TickFormInput): Promise<ReadMedication
       if (c !== null && (SLOTS as readonly string[]).includes(c.role)) colSlot.set(i, c.role as Slot);
     }
   });
-  if (colSlot.size === 0 && colXs.length >= 2 && colXs.length <= 4) {
-    colXs.forEach((_, i) => colSlot.set(i, SLOTS[i] as Slot));
+  // Header words read only in part (Khmer slot names are often garbled): four columns are the
+  // four slots in order; fewer columns without any header word, the first slots in order.
+  const used = new Set(colSlot.values());
+  if ((colSlot.size === 0 && colXs.length >= 2 && colXs.length <= 4) || colXs.length === SLOTS.length) {
+    colXs.forEach((_, i) => {
+      const s = SLOTS[i] as Slot;
+      if (!colSlot.has(i) && !used.has(s)) colSlot.set(i, s);
+    });
   }
+  const columnOf = (row: TickBox[], b: TickBox): number => {
+    if (row.length === colXs.length) return row.indexOf(b);
+    let best = -1;
+    colXs.forEach((x, i) => {
+      if (Math.abs(x - cx(b)) < textHeight && (best < 0 || Math.abs(x - cx(b)) < Math.abs((colXs[best] ?? 0) - cx(b)))) best = i;
+    });
+    return best;
+  };
   const meds: ReadMedication[] = [];
-  for (const row of rows) {
-    const sorted = [...row].sort((a, b) => a.x0 - b.x0);
+  for (const sorted of sortedRows) {
     if (!sorted.some((b) => b.ticked)) continue;
     const first = sorted[0];
     const last = sorted[sorted.length - 1];
@@ -83,7 +100,7 @@ export async function readTickForm(input: TickFormInput): Promise<ReadMedication
     const schedule: DosageSchedule = { morning: 0, noon: 0, evening: 0, night: 0 };
     const slotConf: Record<Slot, number> = { morning: 0.4, noon: 0.4, evening: 0.4, night: 0.4 };
     for (const b of sorted) {
-      const ci = colXs.findIndex((x) => Math.abs(x - cx(b)) < textHeight);
+      const ci = columnOf(sorted, b);
       const slot = colSlot.get(ci);
       if (slot === undefined) continue;
       schedule[slot] = b.ticked ? 1 : 0;

@@ -164,7 +164,9 @@ export function matchMeal(text: string): MealMatch | null {
     let s: number;
     if (hasKhmer(w)) {
       if (!hasKhmer(t)) continue;
-      s = fuzzyContains(t.replace(/\s+/g, ''), w);
+      // "បា" and "ហ" look alike in print and are swapped by the OCR: compared folded too.
+      const bare = t.replace(/\s+/g, '');
+      s = Math.max(fuzzyContains(bare, w), fuzzyContains(bare.replace(/បា/g, 'ហ'), w.replace(/បា/g, 'ហ')));
       if (s < 0.74) continue;
     } else if (w.length <= 2) {
       s = new RegExp(`(^| )${w}( |$)`).test(folded) ? 1 : 0;

@@ -10,12 +10,15 @@ import { parseInstructions, splitNameLine } from '../line-grammar.ts';
 import type { OcrLine, OcrWord } from '../ocr.ts';
 import { plausibleName } from '../lexicon/match.ts';
 import { durationFromQuantity } from '../parse.ts';
-import { latinLetters } from '../text.ts';
+import { latinLetters, normaliseText } from '../text.ts';
 import { SLOTS, type ReadMedication, type Slot } from '../types.ts';
 import type { LayoutModule, PageAnalysis } from './types.ts';
 
 /** Continuation lines (dosing under the name) start within this many text heights. */
 const CONTINUATION_GAP = 1.6;
+/** A line that starts with a list number ("2.", "2)", or a garbled "\\.", "l.", ")."). */
+const NUMBERED = /^[^A-Za-zÀ-ÿ0-9]{0,2}(?:\d{1,2}|[lI|\\)\]])\s*[.)]\s/;
+
 /** At most this many continuation lines belong to one medication. */
 const MAX_CONTINUATION = 2;
 
@@ -71,7 +74,10 @@ function candidate(line: Line, p: PageAnalysis): Candidate | null {
   const match = p.lexicon.match(split.name, split.strength);
   const dosing = parseInstructions(split.rest);
   const hasDosing = dosing.schedule !== null || dosing.days !== null;
-  if (split.strength === null && !(match !== null && hasDosing)) return null;
+  // A name no lexicon knows, without a readable strength, is still a medication on a numbered
+  // line with a dosing pattern ("2. Quelmira ¥0MG 1-1-1-1 for 5 days"): kept, low confidence.
+  const numberedUnknown = match === null && dosing.schedule !== null && NUMBERED.test(normaliseText(line.text)) && /^[A-Za-zÀ-ÿ]{4,}$/.test(split.name);
+  if (split.strength === null && !(match !== null && hasDosing) && !numberedUnknown) return null;
   // A name no lexicon knows, printed with a strength, is kept (low confidence) when it can be a name.
   if (split.strength !== null && match === null && !plausibleName(split.name)) return null;
   let { name, strength, rest } = split;

@@ -129,6 +129,9 @@ interface Found {
   method: NameMatch['method'];
 }
 
+/** An accented Latin letter. */
+const ACCENTED = /[À-ÖØ-öø-ÿĀ-ž]/;
+
 export class Lexicon {
   readonly version: string;
   readonly size: number;
@@ -232,9 +235,11 @@ export class Lexicon {
     const exact = best.sim === 1;
     // Correct only what OCR confusions explain: the weighted cost is well under the plain one.
     const explainable = best.method === 'fuzzy' && best.dist <= best.plain * 0.6 && best.dist <= 1.2;
+    const printed = tokens.slice(best.i, best.j).join(' ');
+    // Same letters, other accents ("Kétoproféne" for "Kétoprofène"): OCR swaps accents freely.
+    const accentsOnly = exact && ACCENTED.test(best.v.text) && ACCENTED.test(printed) && printed.toLowerCase() !== best.v.text.toLowerCase() && printed.split(' ').length === best.v.text.split(' ').length;
     let corrected = name;
-    if (explainable) {
-      const printed = tokens.slice(best.i, best.j).join(' ');
+    if (explainable || accentsOnly) {
       const upper = printed === printed.toUpperCase() && /[A-Z]/.test(printed);
       const cap = /^[A-Z]/.test(printed);
       let text = best.v.text;
