@@ -415,10 +415,11 @@ describe('the service role', () => {
     const rls = await t().owner.query<{ relname: string }>(
       `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = 'public' AND c.relkind = 'r' AND NOT (c.relrowsecurity AND c.relforcerowsecurity) ORDER BY c.relname`);
-    // reference data, and the audit chain's seals and erasure records (hashes only): the service role has no grant on them
-    expect(rls.rows.map((r) => r.relname)).toEqual(['audit_chain', 'audit_chain_head', 'audit_redactions', 'subscription_plans']);
+    // reference data, the audit chain's seals and erasure records (hashes only) and the receipt
+    // numbers' counter (no personal data): the service role has no grant on them
+    expect(rls.rows.map((r) => r.relname)).toEqual(['audit_chain', 'audit_chain_head', 'audit_redactions', 'billing_receipt_series', 'subscription_plans']);
     const sealGrants = await t().owner.query<{ table_name: string }>(
-      `SELECT t FROM unnest(ARRAY['audit_chain', 'audit_chain_head', 'audit_redactions']) t
+      `SELECT t FROM unnest(ARRAY['audit_chain', 'audit_chain_head', 'audit_redactions', 'billing_receipt_series']) t
         WHERE has_table_privilege('dastern_app', t, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')`);
     expect(sealGrants.rows).toEqual([]);
     const unindexed = await t().owner.query<{ fk: string }>(

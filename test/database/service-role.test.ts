@@ -51,7 +51,7 @@ describe('the service without a context', () => {
   it('sees no row of any table or view (but the public plan list)', async () => {
     const res = await t().owner.query<{ name: string }>(
       `SELECT c.relname AS name FROM pg_class c
-       WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v')
+       WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v')
          AND has_any_column_privilege('dastern_app', c.oid, 'SELECT') ORDER BY 1`); // users: every column but password_hash (014)
     const names = res.rows.map((r) => r.name);
     expect(names).toEqual(expect.arrayContaining(['users', 'prescriptions', 'audit_logs', 'push_subscriptions', 'v_user_profiles']));
