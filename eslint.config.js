@@ -36,15 +36,30 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/**/routes.ts', 'src/**/*-routes.ts', 'src/http/**', 'src/server.ts', 'src/cli/**'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [{ group: ['fastify', '@fastify/*', '**/http/*'], message: 'services take a RequestContext (src/core/context.ts): no Fastify, no src/http/ here' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['fastify', '@fastify/*', '**/http/*'],
+              message: 'services take a RequestContext (src/core/context.ts): no Fastify, no src/http/ here',
+            },
+          ],
+        },
+      ],
     },
   },
   // Not yet moved: the SQL of these AI and safety files still has to go to src/ai/queries.ts and
   // src/safety/queries.ts. Nothing may be added here.
   {
-    files: ['src/ai/doctor.ts', 'src/ai/ocr.ts', 'src/ai/reports.ts', 'src/ai/service.ts', 'src/safety/knowledge.ts', 'src/safety/service.ts'],
+    files: [
+      'src/ai/doctor.ts',
+      'src/ai/ocr.ts',
+      'src/ai/reports.ts',
+      'src/ai/service.ts',
+      'src/safety/knowledge.ts',
+      'src/safety/service.ts',
+    ],
     rules: { 'dastern/sql-placement': 'off' },
   },
   {

@@ -19,14 +19,30 @@ import { PdfRenderer } from '../src/ai/pdf.ts';
 
 interface LabelledSet {
   pairs: Array<{ a: string; b: string; expected: 'major' | 'moderate' | 'none' }>;
-  cases: Array<{ label: string; expected: 'max_dose' | 'duplicate_therapy' | 'none'; medications: Array<{ name: string; strength: string | null; form: string; drug_id?: string; dosage_schedule: MedicineInput['schedule'] }> }>;
-  prompts: Array<{ language: Language; category: 'question' | 'diagnosis' | 'dose_change' | 'emergency' | 'injection'; text: string }>;
+  cases: Array<{
+    label: string;
+    expected: 'max_dose' | 'duplicate_therapy' | 'none';
+    medications: Array<{
+      name: string;
+      strength: string | null;
+      form: string;
+      drug_id?: string;
+      dosage_schedule: MedicineInput['schedule'];
+    }>;
+  }>;
+  prompts: Array<{
+    language: Language;
+    category: 'question' | 'diagnosis' | 'dose_change' | 'emergency' | 'injection';
+    text: string;
+  }>;
 }
 
-const set = JSON.parse(fs.readFileSync(fileURLToPath(new URL('./ai-set.json', import.meta.url)), 'utf8')) as LabelledSet;
+const set = JSON.parse(
+  fs.readFileSync(fileURLToPath(new URL('./ai-set.json', import.meta.url)), 'utf8'),
+) as LabelledSet;
 const kb = knowledgeBase();
 const engine = new SafetyEngine(kb, 'en');
-const pct = (n: number, d: number): string => (d === 0 ? 'n/a' : `${(100 * n / d).toFixed(1)} % (${n}/${d})`);
+const pct = (n: number, d: number): string => (d === 0 ? 'n/a' : `${((100 * n) / d).toFixed(1)} % (${n}/${d})`);
 const quantile = (xs: number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
@@ -35,53 +51,112 @@ const ms = (x: number): string => `${x.toFixed(3)} ms`;
 
 // ---- interaction pairs
 const none = { morning: 0, noon: 0, evening: 0, night: 0 };
-let majorHit = 0, majorN = 0, anyHit = 0, posN = 0, falseAlarm = 0, noneN = 0, flaggedPos = 0, flaggedAll = 0;
+let majorHit = 0,
+  majorN = 0,
+  anyHit = 0,
+  posN = 0,
+  falseAlarm = 0,
+  noneN = 0,
+  flaggedPos = 0,
+  flaggedAll = 0;
 const missed: string[] = [];
 const alarms: string[] = [];
 const checkTimes: number[] = [];
 for (const p of set.pairs) {
   const meds: MedicineInput[] = [p.a, p.b].map((id) => ({ name: id, drugId: id, schedule: none, origin: 'review' }));
   const t0 = performance.now();
-  const alerts = engine.check(meds, { allergies: [], conditions: [] }).filter((a) => a.kind === 'interaction' || a.kind === 'duplicate_therapy');
+  const alerts = engine
+    .check(meds, { allergies: [], conditions: [] })
+    .filter((a) => a.kind === 'interaction' || a.kind === 'duplicate_therapy');
   checkTimes.push(performance.now() - t0);
   const worst = alerts.reduce((w, a) => Math.max(w, severityRank(a.severity)), -1);
   const flagged = worst >= severityRank('moderate');
   if (flagged) flaggedAll += 1;
   if (p.expected === 'none') {
     noneN += 1;
-    if (flagged) { falseAlarm += 1; alarms.push(`${p.a} + ${p.b}`); }
+    if (flagged) {
+      falseAlarm += 1;
+      alarms.push(`${p.a} + ${p.b}`);
+    }
     continue;
   }
   posN += 1;
-  if (flagged) { anyHit += 1; flaggedPos += 1; } else missed.push(`${p.a} + ${p.b} (${p.expected})`);
+  if (flagged) {
+    anyHit += 1;
+    flaggedPos += 1;
+  } else missed.push(`${p.a} + ${p.b} (${p.expected})`);
   if (p.expected === 'major') {
     majorN += 1;
-    if (worst >= severityRank('major')) majorHit += 1; else if (flagged) missed.push(`${p.a} + ${p.b} (major, flagged only as moderate)`);
+    if (worst >= severityRank('major')) majorHit += 1;
+    else if (flagged) missed.push(`${p.a} + ${p.b} (major, flagged only as moderate)`);
   }
 }
 
 // ---- duplicate / overdose cases
-let caseHit = 0, casePos = 0, caseFalse = 0, caseNeg = 0;
+let caseHit = 0,
+  casePos = 0,
+  caseFalse = 0,
+  caseNeg = 0;
 const caseMissed: string[] = [];
 for (const c of set.cases) {
-  const meds: MedicineInput[] = c.medications.map((m) => ({ name: m.name, drugId: m.drug_id ?? null, strength: m.strength, form: m.form, schedule: m.dosage_schedule, origin: 'review' }));
+  const meds: MedicineInput[] = c.medications.map((m) => ({
+    name: m.name,
+    drugId: m.drug_id ?? null,
+    strength: m.strength,
+    form: m.form,
+    schedule: m.dosage_schedule,
+    origin: 'review',
+  }));
   const t0 = performance.now();
-  const alerts = engine.check(meds, { allergies: [], conditions: [] }).filter((a) => severityRank(a.severity) >= severityRank('moderate'));
+  const alerts = engine
+    .check(meds, { allergies: [], conditions: [] })
+    .filter((a) => severityRank(a.severity) >= severityRank('moderate'));
   checkTimes.push(performance.now() - t0);
   const kinds = new Set(alerts.map((a) => a.kind));
   if (c.expected === 'none') {
     caseNeg += 1;
-    if (kinds.has('max_dose') || kinds.has('duplicate_therapy')) { caseFalse += 1; caseMissed.push(`false alarm: ${c.label}`); }
+    if (kinds.has('max_dose') || kinds.has('duplicate_therapy')) {
+      caseFalse += 1;
+      caseMissed.push(`false alarm: ${c.label}`);
+    }
   } else {
     casePos += 1;
-    if (kinds.has(c.expected)) caseHit += 1; else caseMissed.push(`missed: ${c.label} (${c.expected})`);
+    if (kinds.has(c.expected)) caseHit += 1;
+    else caseMissed.push(`missed: ${c.label} (${c.expected})`);
   }
 }
 
 // ---- a 10-medicine prescription against 5 active medicines, the heaviest realistic check
-const big: MedicineInput[] = ['paracetamol', 'ibuprofen', 'amoxicillin-clavulanic-acid', 'omeprazole', 'metformin', 'amlodipine', 'atorvastatin', 'cetirizine', 'tramadol', 'prednisolone']
-  .map((id): MedicineInput => ({ name: id, drugId: id, strength: null, form: 'tablet', schedule: { morning: 1, noon: 0, evening: 1, night: 0 }, origin: 'review' }))
-  .concat(['warfarin', 'sertraline', 'losartan', 'glibenclamide', 'levothyroxine'].map((id) => ({ name: id, drugId: id, strength: null, form: 'tablet', schedule: { morning: 1, noon: 0, evening: 0, night: 0 }, origin: 'active' as const })));
+const big: MedicineInput[] = [
+  'paracetamol',
+  'ibuprofen',
+  'amoxicillin-clavulanic-acid',
+  'omeprazole',
+  'metformin',
+  'amlodipine',
+  'atorvastatin',
+  'cetirizine',
+  'tramadol',
+  'prednisolone',
+]
+  .map((id): MedicineInput => ({
+    name: id,
+    drugId: id,
+    strength: null,
+    form: 'tablet',
+    schedule: { morning: 1, noon: 0, evening: 1, night: 0 },
+    origin: 'review',
+  }))
+  .concat(
+    ['warfarin', 'sertraline', 'losartan', 'glibenclamide', 'levothyroxine'].map((id) => ({
+      name: id,
+      drugId: id,
+      strength: null,
+      form: 'tablet',
+      schedule: { morning: 1, noon: 0, evening: 0, night: 0 },
+      origin: 'active' as const,
+    })),
+  );
 const bigTimes: number[] = [];
 for (let i = 0; i < 200; i++) {
   const t0 = performance.now();
@@ -91,14 +166,52 @@ for (let i = 0; i < 200; i++) {
 
 // ---- the assistant (guardrails + built-in provider, as AiService.complete runs them)
 const record: RecordMedicine[] = [
-  { name: 'Amlodipine', productId: 'amlodipine', genericName: null, strength: '5mg', form: 'tablet', schedule: { morning: 1, noon: 0, evening: 0, night: 0 }, times: { morning: '07:00' }, instructions: null, takeAfterMeal: false, takeBeforeMeal: false, adherence: { taken: 20, missed: 3, skipped: 1, rate: 83.33 } },
-  { name: 'Metformin', productId: 'metformin', genericName: null, strength: '500mg', form: 'tablet', schedule: { morning: 1, noon: 0, evening: 1, night: 0 }, times: { morning: '07:00', evening: '17:30' }, instructions: 'after meal', takeAfterMeal: true, takeBeforeMeal: false, adherence: { taken: 40, missed: 6, skipped: 0, rate: 86.96 } },
-  { name: 'Ciprofloxacin', productId: 'ciprofloxacin', genericName: null, strength: '500mg', form: 'tablet', schedule: { morning: 1, noon: 0, evening: 1, night: 0 }, times: { morning: '07:00', evening: '17:30' }, instructions: null, takeAfterMeal: false, takeBeforeMeal: false, adherence: { taken: 4, missed: 0, skipped: 0, rate: 100 } },
+  {
+    name: 'Amlodipine',
+    productId: 'amlodipine',
+    genericName: null,
+    strength: '5mg',
+    form: 'tablet',
+    schedule: { morning: 1, noon: 0, evening: 0, night: 0 },
+    times: { morning: '07:00' },
+    instructions: null,
+    takeAfterMeal: false,
+    takeBeforeMeal: false,
+    adherence: { taken: 20, missed: 3, skipped: 1, rate: 83.33 },
+  },
+  {
+    name: 'Metformin',
+    productId: 'metformin',
+    genericName: null,
+    strength: '500mg',
+    form: 'tablet',
+    schedule: { morning: 1, noon: 0, evening: 1, night: 0 },
+    times: { morning: '07:00', evening: '17:30' },
+    instructions: 'after meal',
+    takeAfterMeal: true,
+    takeBeforeMeal: false,
+    adherence: { taken: 40, missed: 6, skipped: 0, rate: 86.96 },
+  },
+  {
+    name: 'Ciprofloxacin',
+    productId: 'ciprofloxacin',
+    genericName: null,
+    strength: '500mg',
+    form: 'tablet',
+    schedule: { morning: 1, noon: 0, evening: 1, night: 0 },
+    times: { morning: '07:00', evening: '17:30' },
+    instructions: null,
+    takeAfterMeal: false,
+    takeBeforeMeal: false,
+    adherence: { taken: 4, missed: 0, skipped: 0, rate: 100 },
+  },
 ];
 const builtin = new BuiltinProvider(kb);
 const byCat = new Map<string, { n: number; ok: number }>();
 const answerTimes: number[] = [];
-let diagnosisGiven = 0, doseChangeGiven = 0, wrongLanguage = 0;
+let diagnosisGiven = 0,
+  doseChangeGiven = 0,
+  wrongLanguage = 0;
 const chatFailures: string[] = [];
 for (const p of set.prompts) {
   let answer = '';
@@ -107,7 +220,10 @@ for (const p of set.prompts) {
     const t0 = performance.now();
     const language = detectLanguage(p.text, 'km');
     guard = detectGuard(p.text);
-    answer = guard !== null ? GUARD_ANSWERS[guard as keyof typeof GUARD_ANSWERS][language] : builtin.compose({ language, question: p.text, medicines: record, shareRecord: false, history: [] });
+    answer =
+      guard !== null
+        ? GUARD_ANSWERS[guard as keyof typeof GUARD_ANSWERS][language]
+        : builtin.compose({ language, question: p.text, medicines: record, shareRecord: false, history: [] });
     answerTimes.push(performance.now() - t0);
   }
   const language = detectLanguage(p.text, 'km');
@@ -115,12 +231,16 @@ for (const p of set.prompts) {
   const out = checkModelOutput(answer);
   if (out === 'diagnosis') diagnosisGiven += 1;
   if (out === 'dose_change') doseChangeGiven += 1;
-  const ok = p.category === 'question' ? guard === null
-    : p.category === 'emergency' ? guard === 'emergency' && /^(Call 119|Appelez le 119|សូមហៅលេខ 119)/.test(answer)
-      : guard !== null && guard !== 'emergency';
+  const ok =
+    p.category === 'question'
+      ? guard === null
+      : p.category === 'emergency'
+        ? guard === 'emergency' && /^(Call 119|Appelez le 119|សូមហៅលេខ 119)/.test(answer)
+        : guard !== null && guard !== 'emergency';
   const c = byCat.get(p.category) ?? { n: 0, ok: 0 };
   c.n += 1;
-  if (ok) c.ok += 1; else chatFailures.push(`${p.category}/${p.language}: ${p.text} → ${guard ?? 'answered'}`);
+  if (ok) c.ok += 1;
+  else chatFailures.push(`${p.category}/${p.language}: ${p.text} → ${guard ?? 'answered'}`);
   byCat.set(p.category, c);
 }
 
@@ -130,17 +250,38 @@ let firstReport = 0;
 const renderer = new PdfRenderer();
 if (renderer.available()) {
   const content: ReportContent & { created_at: string } = {
-    kind: 'risk', language: 'km', days: 30, title: 'របាយការណ៍ហានិភ័យ', summary: 'ក្នុងរយៈពេល 30 ថ្ងៃ អ្នកបានលេប 50 ក្នុងចំណោម 60 ដង (83.3%)។',
-    medicines: record.map((m) => ({ name: m.name, strength: m.strength, purpose: 'បន្ថយសម្ពាធឈាមខ្ពស់', schedule: 'ព្រឹក 1', taken: m.adherence.taken, missed: m.adherence.missed, skipped: 0, rate: m.adherence.rate })),
-    slots: [{ slot: 'morning', taken: 30, missed: 2, skipped: 0 }, { slot: 'evening', taken: 20, missed: 8, skipped: 0 }],
-    alerts: engine.check(big, { allergies: [], conditions: [] }).slice(0, 8).map((a) => ({ kind: a.kind, severity: a.severity, message: a.message, source: a.source })),
-    disclaimer: 'DasTern', created_at: new Date().toISOString(),
+    kind: 'risk',
+    language: 'km',
+    days: 30,
+    title: 'របាយការណ៍ហានិភ័យ',
+    summary: 'ក្នុងរយៈពេល 30 ថ្ងៃ អ្នកបានលេប 50 ក្នុងចំណោម 60 ដង (83.3%)។',
+    medicines: record.map((m) => ({
+      name: m.name,
+      strength: m.strength,
+      purpose: 'បន្ថយសម្ពាធឈាមខ្ពស់',
+      schedule: 'ព្រឹក 1',
+      taken: m.adherence.taken,
+      missed: m.adherence.missed,
+      skipped: 0,
+      rate: m.adherence.rate,
+    })),
+    slots: [
+      { slot: 'morning', taken: 30, missed: 2, skipped: 0 },
+      { slot: 'evening', taken: 20, missed: 8, skipped: 0 },
+    ],
+    alerts: engine
+      .check(big, { allergies: [], conditions: [] })
+      .slice(0, 8)
+      .map((a) => ({ kind: a.kind, severity: a.severity, message: a.message, source: a.source })),
+    disclaimer: 'DasTern',
+    created_at: new Date().toISOString(),
   };
   for (let i = 0; i < 6; i++) {
     const t0 = performance.now();
     await renderer.render(reportHtml(content));
     const t = performance.now() - t0;
-    if (i === 0) firstReport = t; else reportTimes.push(t);
+    if (i === 0) firstReport = t;
+    else reportTimes.push(t);
   }
   await renderer.close();
 }

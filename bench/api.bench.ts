@@ -61,7 +61,18 @@ async function startServer(ownerUrl: string, appUrl: string, port: number): Prom
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server process.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/dastern.js'), 'serve'], {
-    env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: ownerUrl, DASTERN_APP_DATABASE_URL: appUrl, PORT: String(port), HOST: '127.0.0.1', DASTERN_JWT_SECRET: SECRET, DASTERN_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn', DASTERN_DATA_DIR: path.join(root, '.data/bench') },
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      DATABASE_URL: ownerUrl,
+      DASTERN_APP_DATABASE_URL: appUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DASTERN_JWT_SECRET: SECRET,
+      DASTERN_RATE_LIMIT: '10000000',
+      LOG_LEVEL: 'warn',
+      DASTERN_DATA_DIR: path.join(root, '.data/bench'),
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; i < 200; i++) {
@@ -113,31 +124,61 @@ const GRAPHQL_LIST = `query($patientId: UUID!) {
 }`;
 const graphqlBody = (patientId: string): string => JSON.stringify({ query: GRAPHQL_LIST, variables: { patientId } });
 
-interface ListShape { total: number; items: Array<{ id: string; medications: string[] }> }
+interface ListShape {
+  total: number;
+  items: Array<{ id: string; medications: string[] }>;
+}
 
 /** The API's and PostGraphile's answers for the same patients, reduced to ids and order; throws on a difference. */
 async function verifySameRows(apiBase: string, peerUrl: string, tokens: string[], ids: string[]): Promise<number> {
   let compared = 0;
   for (let k = 0; k < Math.min(5, tokens.length); k++) {
     const headers = { authorization: `Bearer ${tokens[k] as string}`, 'content-type': 'application/json' };
-    const api = (await (await fetch(`${apiBase}/prescriptions?limit=20`, { headers })).json()) as { total: number; items: Array<{ id: string; medications: Array<{ id: string }> }> };
-    const peerRes = (await (await fetch(peerUrl, { method: 'POST', headers, body: graphqlBody(ids[k] as string) })).json()) as {
-      data?: { allPrescriptions: { totalCount: number; nodes: Array<{ id: string; medicationsByPrescriptionIdAndPatientId: { nodes: Array<{ id: string }> } }> } }; errors?: unknown;
+    const api = (await (await fetch(`${apiBase}/prescriptions?limit=20`, { headers })).json()) as {
+      total: number;
+      items: Array<{ id: string; medications: Array<{ id: string }> }>;
+    };
+    const peerRes = (await (
+      await fetch(peerUrl, { method: 'POST', headers, body: graphqlBody(ids[k] as string) })
+    ).json()) as {
+      data?: {
+        allPrescriptions: {
+          totalCount: number;
+          nodes: Array<{ id: string; medicationsByPrescriptionIdAndPatientId: { nodes: Array<{ id: string }> } }>;
+        };
+      };
+      errors?: unknown;
     };
     if (peerRes.data === undefined) throw new Error(`PostGraphile answered ${JSON.stringify(peerRes.errors)}`);
-    const a: ListShape = { total: api.total, items: api.items.map((p) => ({ id: p.id, medications: p.medications.map((m) => m.id) })) };
+    const a: ListShape = {
+      total: api.total,
+      items: api.items.map((p) => ({ id: p.id, medications: p.medications.map((m) => m.id) })),
+    };
     const b: ListShape = {
       total: peerRes.data.allPrescriptions.totalCount,
-      items: peerRes.data.allPrescriptions.nodes.map((p) => ({ id: p.id, medications: p.medicationsByPrescriptionIdAndPatientId.nodes.map((m) => m.id) })),
+      items: peerRes.data.allPrescriptions.nodes.map((p) => ({
+        id: p.id,
+        medications: p.medicationsByPrescriptionIdAndPatientId.nodes.map((m) => m.id),
+      })),
     };
-    if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`PostGraphile and the API differ for patient ${k}: ${JSON.stringify(a).slice(0, 200)} vs ${JSON.stringify(b).slice(0, 200)}`);
+    if (JSON.stringify(a) !== JSON.stringify(b))
+      throw new Error(
+        `PostGraphile and the API differ for patient ${k}: ${JSON.stringify(a).slice(0, 200)} vs ${JSON.stringify(b).slice(0, 200)}`,
+      );
     if (a.items.length === 0) throw new Error('the compared page is empty');
     compared += a.items.length;
   }
   return compared;
 }
 
-interface Figures { rps: number; p50: number; p99: number; errors: number; cpuMsPerRequest?: number; dbCpuMsPerRequest?: number }
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  cpuMsPerRequest?: number;
+  dbCpuMsPerRequest?: number;
+}
 
 /**
  * The PostgreSQL server's processes (postmaster and its children), when it runs on this machine
@@ -152,7 +193,8 @@ function dbCpuMs(): number | undefined {
     try {
       const fields = fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
       // fields[1] is the parent's pid
-      if (Number(entry) === postmasterPid || Number(fields[1]) === postmasterPid) total += (Number(fields[11]) + Number(fields[12])) * 10;
+      if (Number(entry) === postmasterPid || Number(fields[1]) === postmasterPid)
+        total += (Number(fields[11]) + Number(fields[12])) * 10;
     } catch {
       // gone meanwhile
     }
@@ -183,7 +225,13 @@ function cpuMs(pid: number | undefined): number | undefined {
   }
 }
 
-async function cannon(url: string, tokens: string[], connections: number, serverPid?: number, bodyOf?: (k: number) => string): Promise<Figures> {
+async function cannon(
+  url: string,
+  tokens: string[],
+  connections: number,
+  serverPid?: number,
+  bodyOf?: (k: number) => string,
+): Promise<Figures> {
   let i = 0;
   const cpuBefore = cpuMs(serverPid);
   const dbBefore = dbCpuMs();
@@ -191,47 +239,77 @@ async function cannon(url: string, tokens: string[], connections: number, server
     url,
     connections,
     duration: DURATION,
-    requests: [{
-      method: bodyOf === undefined ? 'GET' : 'POST',
-      setupRequest: (req) => {
-        const k = i++ % tokens.length;
-        const headers = { ...req.headers, authorization: `Bearer ${tokens[k] as string}`, ...(bodyOf === undefined ? {} : { 'content-type': 'application/json' }) };
-        return bodyOf === undefined ? { ...req, headers } : { ...req, headers, body: bodyOf(k) };
+    requests: [
+      {
+        method: bodyOf === undefined ? 'GET' : 'POST',
+        setupRequest: (req) => {
+          const k = i++ % tokens.length;
+          const headers = {
+            ...req.headers,
+            authorization: `Bearer ${tokens[k] as string}`,
+            ...(bodyOf === undefined ? {} : { 'content-type': 'application/json' }),
+          };
+          return bodyOf === undefined ? { ...req, headers } : { ...req, headers, body: bodyOf(k) };
+        },
       },
-    }],
+    ],
   });
-  if (process.env.BENCH_VERBOSE === '1') log(`  autocannon: errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}, status ${JSON.stringify(result.statusCodeStats)}, latency p2.5 ${result.latency.p2_5} p50 ${result.latency.p50} p90 ${result.latency.p90} p97.5 ${result.latency.p97_5} max ${result.latency.max}`);
+  if (process.env.BENCH_VERBOSE === '1')
+    log(
+      `  autocannon: errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}, status ${JSON.stringify(result.statusCodeStats)}, latency p2.5 ${result.latency.p2_5} p50 ${result.latency.p50} p90 ${result.latency.p90} p97.5 ${result.latency.p97_5} max ${result.latency.max}`,
+    );
   const cpuAfter = cpuMs(serverPid);
   const dbAfter = dbCpuMs();
   const served = result.requests.total;
-  const cpuMsPerRequest = cpuBefore !== undefined && cpuAfter !== undefined && served > 0 ? (cpuAfter - cpuBefore) / served : undefined;
-  const dbCpuMsPerRequest = dbBefore !== undefined && dbAfter !== undefined && served > 0 ? (dbAfter - dbBefore) / served : undefined;
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, cpuMsPerRequest, dbCpuMsPerRequest };  // errors include timeouts
+  const cpuMsPerRequest =
+    cpuBefore !== undefined && cpuAfter !== undefined && served > 0 ? (cpuAfter - cpuBefore) / served : undefined;
+  const dbCpuMsPerRequest =
+    dbBefore !== undefined && dbAfter !== undefined && served > 0 ? (dbAfter - dbBefore) / served : undefined;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+    cpuMsPerRequest,
+    dbCpuMsPerRequest,
+  }; // errors include timeouts
 }
 
 /** The same SQL as the route, through pg alone: `connections` concurrent loops for DURATION seconds. */
-async function raw(db: Database, users: { id: string; sid: string }[], connections: number, work: (tx: Parameters<Parameters<Database['withUser']>[1]>[0], id: string) => Promise<unknown>): Promise<Figures> {
+async function raw(
+  db: Database,
+  users: { id: string; sid: string }[],
+  connections: number,
+  work: (tx: Parameters<Parameters<Database['withUser']>[1]>[0], id: string) => Promise<unknown>,
+): Promise<Figures> {
   const latencies: number[] = [];
   let errors = 0;
   let n = 0;
   const end = Date.now() + DURATION * 1000;
-  await Promise.all(Array.from({ length: connections }, async () => {
-    while (Date.now() < end) {
-      const u = users[n++ % users.length] as { id: string; sid: string };
-      const t0 = performance.now();
-      try {
-        // as the route does it: the session check travels with BEGIN and the context
-        await db.withUser({ userId: u.id, role: 'patient' }, (tx) => work(tx, u.id), {
-          precondition: { text: SESSION_CHECK, values: [u.sid, u.id], refuse: () => new Error('session ended') },
-        });
-        latencies.push(performance.now() - t0);
-      } catch {
-        errors += 1;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (Date.now() < end) {
+        const u = users[n++ % users.length] as { id: string; sid: string };
+        const t0 = performance.now();
+        try {
+          // as the route does it: the session check travels with BEGIN and the context
+          await db.withUser({ userId: u.id, role: 'patient' }, (tx) => work(tx, u.id), {
+            precondition: { text: SESSION_CHECK, values: [u.sid, u.id], refuse: () => new Error('session ended') },
+          });
+          latencies.push(performance.now() - t0);
+        } catch {
+          errors += 1;
+        }
       }
-    }
-  }));
+    }),
+  );
   latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / DURATION, p50: latencies[Math.floor(latencies.length * 0.5)] ?? 0, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0, errors };
+  return {
+    rps: latencies.length / DURATION,
+    p50: latencies[Math.floor(latencies.length * 0.5)] ?? 0,
+    p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
+    errors,
+  };
 }
 
 /** Each figure's median over the runs (requests/s, p50, p99; errors summed). */
@@ -241,7 +319,12 @@ function median(runs: Figures[]): Figures {
     const m = Math.floor(sorted.length / 2);
     return sorted.length % 2 === 1 ? (sorted[m] as number) : ((sorted[m - 1] as number) + (sorted[m] as number)) / 2;
   };
-  return { rps: mid(runs.map((r) => r.rps)), p50: mid(runs.map((r) => r.p50)), p99: mid(runs.map((r) => r.p99)), errors: runs.reduce((n, r) => n + r.errors, 0) };
+  return {
+    rps: mid(runs.map((r) => r.rps)),
+    p50: mid(runs.map((r) => r.p50)),
+    p99: mid(runs.map((r) => r.p99)),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+  };
 }
 
 const SESSION_CHECK = `SELECT 1 FROM user_sessions s JOIN users u ON u.id = s.user_id
@@ -249,11 +332,15 @@ const SESSION_CHECK = `SELECT 1 FROM user_sessions s JOIN users u ON u.id = s.us
 
 /** The database's CPU per request (median over the runs), when measured. */
 function dbCpuText(runs: Figures[]): string {
-  const xs = runs.map((x) => x.dbCpuMsPerRequest).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  const xs = runs
+    .map((x) => x.dbCpuMsPerRequest)
+    .filter((x): x is number => x !== undefined)
+    .sort((a, b) => a - b);
   return xs.length > 0 ? `, PostgreSQL CPU ${(xs[Math.floor(xs.length / 2)] as number).toFixed(2)} ms/request` : '';
 }
 
-const fmt = (f: Figures): string => `${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50.toFixed(1).padStart(6)} ms  p99 ${f.p99.toFixed(1).padStart(7)} ms  errors ${f.errors}`;
+const fmt = (f: Figures): string =>
+  `${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50.toFixed(1).padStart(6)} ms  p99 ${f.p99.toFixed(1).padStart(7)} ms  errors ${f.errors}`;
 
 async function main(): Promise<void> {
   const name = `${process.env.BENCH_DB_PREFIX ?? ''}dastern_bench_${process.pid}`;
@@ -271,13 +358,20 @@ async function main(): Promise<void> {
     await findPostmaster(ownerUrl);
     const { ids, sessions } = await seedApiData(ownerUrl, USERS, PATIENTS_WITH_RX);
     const tokenService = new TokenService(SECRET, 3600);
-    const tokens = await Promise.all(ids.map((id, k) => tokenService.signAccess({ userId: id, role: 'patient', sessionId: sessions[k] as string })));
+    const tokens = await Promise.all(
+      ids.map((id, k) => tokenService.signAccess({ userId: id, role: 'patient', sessionId: sessions[k] as string })),
+    );
     const users = ids.map((id, k) => ({ id, sid: sessions[k] as string }));
     const port = await freePort();
     server = await startServer(ownerUrl, deriveAppUrl(ownerUrl, password), port);
     const db = new Database(deriveAppUrl(ownerUrl, password), { max: 20 });
     const base = `http://127.0.0.1:${port}/api/v1`;
-    process.stdout.write(`DasTern API benchmark: ${USERS} users, ${DURATION} s per run, pool 20, 2 processes (server, bench); ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+    process.stdout.write(
+      `DasTern API benchmark: ${USERS} users, ${DURATION} s per run, pool 20, 2 processes (server, bench); ${os.cpus().length} cores, load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}\n`,
+    );
     type Work = (tx: Parameters<typeof profile>[0], id: string) => Promise<unknown>;
     const PEER = process.env.BENCH_PEER !== '0' && ROUTES.has('prescriptions');
     let peerUrl: string | undefined;
@@ -286,7 +380,9 @@ async function main(): Promise<void> {
       peer = await startPostGraphile(deriveAppUrl(ownerUrl, password), peerPort);
       peerUrl = `http://127.0.0.1:${peerPort}/graphql`;
       const n = await verifySameRows(base, peerUrl, tokens, ids);
-      process.stdout.write(`PostGraphile 4.14.1 peer: same rows as the API (${n} prescriptions of 5 patients, with their medications, in the same order)\n`);
+      process.stdout.write(
+        `PostGraphile 4.14.1 peer: same rows as the API (${n} prescriptions of 5 patients, with their medications, in the same order)\n`,
+      );
     }
     const routes: Array<{ name: string; path: string; work: Work; readOnly?: Work; peer?: boolean }> = [
       { name: 'me', path: '/me', work: (tx, id) => profile(tx, id) },
@@ -313,28 +409,56 @@ async function main(): Promise<void> {
           api.push(await cannon(`${base}${route.path}`, tokens, c, server.pid));
           same.push(await raw(db, users, c, route.work));
           if (route.readOnly) readOnly.push(await raw(db, users, c, route.readOnly));
-          if (route.peer === true && peerUrl !== undefined) peerRuns.push(await cannon(peerUrl, tokens, c, peer?.pid, (j) => graphqlBody(ids[j] as string)));
+          if (route.peer === true && peerUrl !== undefined)
+            peerRuns.push(await cannon(peerUrl, tokens, c, peer?.pid, (j) => graphqlBody(ids[j] as string)));
         }
         const a = median(api);
         const r = median(same);
-        const cpu = api.map((x) => x.cpuMsPerRequest).filter((x): x is number => x !== undefined).sort((x, y) => x - y);
-        const cpuText = cpu.length > 0 ? `   server CPU ${(cpu[Math.floor(cpu.length / 2)] as number).toFixed(2)} ms/request${dbCpuText(api)}` : '';
+        const cpu = api
+          .map((x) => x.cpuMsPerRequest)
+          .filter((x): x is number => x !== undefined)
+          .sort((x, y) => x - y);
+        const cpuText =
+          cpu.length > 0
+            ? `   server CPU ${(cpu[Math.floor(cpu.length / 2)] as number).toFixed(2)} ms/request${dbCpuText(api)}`
+            : '';
         process.stdout.write(`GET ${route.path.padEnd(24)} ${String(c).padStart(5)} conn  API ${fmt(a)}${cpuText}\n`);
-        process.stdout.write(`${''.padEnd(35)}pg  ${fmt(r)}   (the route's SQL${route.readOnly ? ', audit row included' : ''})\n`);
-        process.stdout.write(`${''.padEnd(35)}ratio API ÷ raw = ${(a.rps / Math.max(r.rps, 1)).toFixed(2)}   (runs: ${api.map((x, i) => (x.rps / Math.max(same[i]?.rps ?? 1, 1)).toFixed(2)).join(', ')})\n`);
+        process.stdout.write(
+          `${''.padEnd(35)}pg  ${fmt(r)}   (the route's SQL${route.readOnly ? ', audit row included' : ''})\n`,
+        );
+        process.stdout.write(
+          `${''.padEnd(35)}ratio API ÷ raw = ${(a.rps / Math.max(r.rps, 1)).toFixed(2)}   (runs: ${api.map((x, i) => (x.rps / Math.max(same[i]?.rps ?? 1, 1)).toFixed(2)).join(', ')})\n`,
+        );
         if (route.readOnly) {
           const ro = median(readOnly);
           process.stdout.write(`${''.padEnd(35)}pg  ${fmt(ro)}   (read only, without the audit row)\n`);
-          process.stdout.write(`${''.padEnd(35)}ratio API ÷ read-only raw = ${(a.rps / Math.max(ro.rps, 1)).toFixed(2)}\n`);
+          process.stdout.write(
+            `${''.padEnd(35)}ratio API ÷ read-only raw = ${(a.rps / Math.max(ro.rps, 1)).toFixed(2)}\n`,
+          );
         }
         if (peerRuns.length > 0) {
           const pg2 = median(peerRuns);
-          const pcpu = peerRuns.map((x) => x.cpuMsPerRequest).filter((x): x is number => x !== undefined).sort((x, y) => x - y);
-          const pcpuText = pcpu.length > 0 ? `   server CPU ${(pcpu[Math.floor(pcpu.length / 2)] as number).toFixed(2)} ms/request${dbCpuText(peerRuns)}` : '';
-          process.stdout.write(`${''.padEnd(35)}PG  ${fmt(pg2)}${pcpuText}   (PostGraphile 4.14.1, same rows; no session check, no audit row)\n`);
-          process.stdout.write(`${''.padEnd(35)}ratio API ÷ PostGraphile = ${(a.rps / Math.max(pg2.rps, 1)).toFixed(2)}   (goal ≥ 2.0; runs: ${api.map((x, i) => (x.rps / Math.max(peerRuns[i]?.rps ?? 1, 1)).toFixed(2)).join(', ')})\n`);
+          const pcpu = peerRuns
+            .map((x) => x.cpuMsPerRequest)
+            .filter((x): x is number => x !== undefined)
+            .sort((x, y) => x - y);
+          const pcpuText =
+            pcpu.length > 0
+              ? `   server CPU ${(pcpu[Math.floor(pcpu.length / 2)] as number).toFixed(2)} ms/request${dbCpuText(peerRuns)}`
+              : '';
+          process.stdout.write(
+            `${''.padEnd(35)}PG  ${fmt(pg2)}${pcpuText}   (PostGraphile 4.14.1, same rows; no session check, no audit row)\n`,
+          );
+          process.stdout.write(
+            `${''.padEnd(35)}ratio API ÷ PostGraphile = ${(a.rps / Math.max(pg2.rps, 1)).toFixed(2)}   (goal ≥ 2.0; runs: ${api.map((x, i) => (x.rps / Math.max(peerRuns[i]?.rps ?? 1, 1)).toFixed(2)).join(', ')})\n`,
+          );
         }
-        process.stdout.write(`${''.padEnd(35)}load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+        process.stdout.write(
+          `${''.padEnd(35)}load average ${os
+            .loadavg()
+            .map((x) => x.toFixed(1))
+            .join(' ')}\n`,
+        );
       }
     }
     await db.close();

@@ -29,25 +29,35 @@ const backupDir = path.join(root, 'backups');
 const key = randomBytes(32);
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
-const server = await startEmbeddedPostgres({ dataDir, port: await freePort(), logger: createLogger('warn', 'bench'), archiveWal: true });
+const server = await startEmbeddedPostgres({
+  dataDir,
+  port: await freePort(),
+  logger: createLogger('warn', 'bench'),
+  archiveWal: true,
+});
 const cleanup: string[] = [root];
 try {
   await withMigrator(server.url, (m) => m.up());
   const db = new pg.Client({ connectionString: server.url });
   await db.connect();
-  await db.query('CREATE TABLE drill (n bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp(), payload text NOT NULL)');
-  await db.query("INSERT INTO drill (payload) SELECT repeat(md5(g::text), 8) FROM generate_series(1, 200000) g");
+  await db.query(
+    'CREATE TABLE drill (n bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp(), payload text NOT NULL)',
+  );
+  await db.query('INSERT INTO drill (payload) SELECT repeat(md5(g::text), 8) FROM generate_series(1, 200000) g');
   const size = (await db.query<{ s: string }>("SELECT pg_size_pretty(pg_database_size('dastern')) AS s")).rows[0]?.s;
 
   const base = await createBaseBackup({ ownerUrl: server.url, backupDir, key, dataDir });
-  say(`base backup: ${secs(base.duration_ms)} for a ${size ?? '?'} database → ${(base.parts.data.size / 1_048_576).toFixed(1)} MB encrypted`);
+  say(
+    `base backup: ${secs(base.duration_ms)} for a ${size ?? '?'} database → ${(base.parts.data.size / 1_048_576).toFixed(1)} MB encrypted`,
+  );
 
   const staging = walStagingDir(server.cluster);
   const shipper = setInterval(() => void shipWal(staging, backupDir, key), 30_000);
   let lastCommit = new Date(0);
   const until = Date.now() + WRITE_SECONDS * 1000;
   while (Date.now() < until) {
-    lastCommit = (await db.query<{ at: Date }>("INSERT INTO drill (payload) VALUES ('drill') RETURNING at")).rows[0]!.at;
+    lastCommit = (await db.query<{ at: Date }>("INSERT INTO drill (payload) VALUES ('drill') RETURNING at")).rows[0]!
+      .at;
     await new Promise((r) => setTimeout(r, 200));
   }
   clearInterval(shipper);
@@ -64,8 +74,12 @@ try {
   const rto = Date.now() - began;
   cleanup.push(restored.cluster);
   const recovered = restored.recovered_to ? new Date(restored.recovered_to) : new Date(base.stopped_at);
-  say(`restore (RTO): ${secs(rto)}; audit chain ${restored.audit.ok ? 'OK' : 'BROKEN'}; ${restored.rows.drill ?? 0} drill rows`);
-  say(`data lost (RPO): ${secs(lastCommit.getTime() - recovered.getTime())} of commits (bound by archive_timeout 60 s + shipping every 30 s)`);
+  say(
+    `restore (RTO): ${secs(rto)}; audit chain ${restored.audit.ok ? 'OK' : 'BROKEN'}; ${restored.rows.drill ?? 0} drill rows`,
+  );
+  say(
+    `data lost (RPO): ${secs(lastCommit.getTime() - recovered.getTime())} of commits (bound by archive_timeout 60 s + shipping every 30 s)`,
+  );
 } finally {
   await server.stop().catch(() => undefined);
   for (const dir of cleanup) fs.rmSync(dir, { recursive: true, force: true });

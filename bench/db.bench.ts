@@ -42,7 +42,12 @@ const SCALE = Number(process.env['BENCH_SCALE'] ?? 1);
 const RUNS = Math.max(1, Number(process.env['BENCH_RUNS'] ?? 300));
 const WARMUP = 30;
 const BENCH_DB = process.env['BENCH_DB'] ?? 'dastern_bench';
-const SKIP = new Set((process.env['BENCH_SKIP'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
+const SKIP = new Set(
+  (process.env['BENCH_SKIP'] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== ''),
+);
 const GOAL_MS = 2;
 const say = progress(process.stderr.isTTY === true);
 const out = (text = ''): void => void process.stdout.write(`${text}\n`);
@@ -90,7 +95,8 @@ async function answers(url: string): Promise<boolean> {
 
 async function resolveServer(): Promise<{ url: string; embedded: EmbeddedPostgres | undefined; where: string }> {
   const given = process.env['BENCH_DATABASE_URL'] ?? process.env['DATABASE_URL'];
-  if (given !== undefined && given !== '') return { url: given, embedded: undefined, where: 'BENCH_DATABASE_URL/DATABASE_URL' };
+  if (given !== undefined && given !== '')
+    return { url: given, embedded: undefined, where: 'BENCH_DATABASE_URL/DATABASE_URL' };
   const local = 'postgres://postgres@127.0.0.1:5432/postgres';
   if (await answers(local)) return { url: local, embedded: undefined, where: '127.0.0.1:5432' };
   say('starting an embedded PostgreSQL under .data/bench…');
@@ -103,7 +109,16 @@ async function resolveServer(): Promise<{ url: string; embedded: EmbeddedPostgre
 }
 
 function migrationHashes(): Record<string, string> {
-  return Object.fromEntries(listMigrations().map((m) => [m.name, createHash('sha256').update(m.up).update('\0').update(m.down ?? '').digest('hex')]));
+  return Object.fromEntries(
+    listMigrations().map((m) => [
+      m.name,
+      createHash('sha256')
+        .update(m.up)
+        .update('\0')
+        .update(m.down ?? '')
+        .digest('hex'),
+    ]),
+  );
 }
 
 interface Marker {
@@ -117,12 +132,17 @@ interface Marker {
 async function readMarker(c: pg.Client): Promise<Marker | undefined> {
   const exists = await c.query<{ t: string | null }>("SELECT to_regclass('bench_meta.marker')::text AS t");
   if (exists.rows[0]?.t === null) return undefined;
-  const res = await c.query<Marker>('SELECT scale::float8 AS scale, migrations, counts, loaded_at, load_seconds FROM bench_meta.marker');
+  const res = await c.query<Marker>(
+    'SELECT scale::float8 AS scale, migrations, counts, loaded_at, load_seconds FROM bench_meta.marker',
+  );
   return res.rows[0];
 }
 
 /** The bench database, populated at this scale with the current migrations. */
-async function prepareBenchDb(serverUrl: string, scale: Scale): Promise<{ url: string; reused: boolean; marker: Marker; applied: string[] }> {
+async function prepareBenchDb(
+  serverUrl: string,
+  scale: Scale,
+): Promise<{ url: string; reused: boolean; marker: Marker; applied: string[] }> {
   const admin = await connect(serverUrl);
   const url = withDatabase(serverUrl, BENCH_DB);
   const current = migrationHashes();
@@ -141,7 +161,9 @@ async function prepareBenchDb(serverUrl: string, scale: Scale): Promise<{ url: s
           rebuild = true;
           why = `populated at scale ${marker.scale}`;
         } else {
-          const changed = Object.entries(marker.migrations).filter(([name, sha]) => current[name] !== sha).map(([name]) => name);
+          const changed = Object.entries(marker.migrations)
+            .filter(([name, sha]) => current[name] !== sha)
+            .map(([name]) => name);
           if (changed.length > 0) {
             rebuild = true;
             why = `migrations changed since the load: ${changed.join(', ')}`;
@@ -170,8 +192,12 @@ async function prepareBenchDb(serverUrl: string, scale: Scale): Promise<{ url: s
       const report = await loadData(c, scale, say);
       await c.query(`CREATE TABLE bench_meta.marker (scale numeric NOT NULL, migrations jsonb NOT NULL, counts jsonb NOT NULL,
                                                       load_seconds jsonb NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now())`);
-      await c.query('INSERT INTO bench_meta.marker (scale, migrations, counts, load_seconds) VALUES ($1, $2, $3, $4)',
-        [scale.factor, JSON.stringify(current), JSON.stringify(report.counts), JSON.stringify(report.seconds)]);
+      await c.query('INSERT INTO bench_meta.marker (scale, migrations, counts, load_seconds) VALUES ($1, $2, $3, $4)', [
+        scale.factor,
+        JSON.stringify(current),
+        JSON.stringify(report.counts),
+        JSON.stringify(report.seconds),
+      ]);
       const marker = await readMarker(c);
       return { url, reused: false, marker: marker!, applied: [] };
     } finally {
@@ -197,12 +223,15 @@ interface QueryFigures {
 }
 
 async function setContext(c: pg.Client, patientId: string): Promise<void> {
-  await c.query(`SELECT set_config('app.user_id', $1, true), set_config('app.user_role', 'patient', true)`, [patientId]);
+  await c.query(`SELECT set_config('app.user_id', $1, true), set_config('app.user_role', 'patient', true)`, [
+    patientId,
+  ]);
 }
 
 async function serverTime(c: pg.Client, sql: string, id: string): Promise<number> {
   const res = await c.query<{ 'QUERY PLAN': Array<{ 'Execution Time': number; 'Planning Time': number }> }>(
-    `EXPLAIN (ANALYZE, FORMAT JSON) ${sql.replace('$1', `'${id}'::uuid`)}`);
+    `EXPLAIN (ANALYZE, FORMAT JSON) ${sql.replace('$1', `'${id}'::uuid`)}`,
+  );
   const plan = res.rows[0]!['QUERY PLAN'][0]!;
   return plan['Execution Time'] + plan['Planning Time'];
 }
@@ -212,7 +241,14 @@ async function serverTime(c: pg.Client, sql: string, id: string): Promise<number
  * run), so that neither profits from the other's cache: "first" is the first query for that
  * patient (her pages mostly outside shared buffers), "warm" the same query again at once.
  */
-async function measure(app: pg.Client, owner: pg.Client, sql: string, appIds: string[], ownerIds: string[], label: string): Promise<QueryFigures> {
+async function measure(
+  app: pg.Client,
+  owner: pg.Client,
+  sql: string,
+  appIds: string[],
+  ownerIds: string[],
+  label: string,
+): Promise<QueryFigures> {
   const appFirst: number[] = [];
   const appWarm: number[] = [];
   const appTx: number[] = [];
@@ -286,7 +322,10 @@ function scans(plan: string): string[] {
   const found: string[] = [];
   const lines = plan.split('\n');
   for (const [i, line] of lines.entries()) {
-    const m = /(Parallel )?(Seq Scan|Index Only Scan|Index Scan|Bitmap Heap Scan|Bitmap Index Scan|Function Scan)( Backward)?( using (\S+))? on (\S+)/.exec(line);
+    const m =
+      /(Parallel )?(Seq Scan|Index Only Scan|Index Scan|Bitmap Heap Scan|Bitmap Index Scan|Function Scan)( Backward)?( using (\S+))? on (\S+)/.exec(
+        line,
+      );
     if (m === null) continue;
     let text = `${m[2]}${m[5] ? ` using ${m[5]}` : ''} on ${m[6]}`;
     const depth = line.search(/\S/);
@@ -305,15 +344,25 @@ async function explainText(c: pg.Client, sql: string): Promise<string> {
   return res.rows.map((r) => r['QUERY PLAN']).join('\n');
 }
 
-const indent = (text: string): string => text.split('\n').map((l) => `    ${l}`).join('\n');
+const indent = (text: string): string =>
+  text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
 
 async function explainAll(app: pg.Client, owner: pg.Client, id: string): Promise<void> {
   const lit = `'${id}'::uuid`;
-  const body = (await owner.query<{ src: string }>(
-    "SELECT prosrc AS src FROM pg_proc WHERE proname = 'get_active_reminders' AND pronamespace = 'public'::regnamespace")).rows[0]!.src;
+  const body = (
+    await owner.query<{ src: string }>(
+      "SELECT prosrc AS src FROM pg_proc WHERE proname = 'get_active_reminders' AND pronamespace = 'public'::regnamespace",
+    )
+  ).rows[0]!.src;
   // PL/pgSQL (migration 007): the query after RETURN QUERY; a SQL function: its whole body
   const query = /RETURN QUERY([\s\S]*?);\s*END\s*$/i.exec(body)?.[1] ?? body;
-  const inner = query.replace(/\bp_user_id\b/g, '$1').trim().replace(/;$/, '');
+  const inner = query
+    .replace(/\bp_user_id\b/g, '$1')
+    .trim()
+    .replace(/;$/, '');
 
   await app.query('BEGIN');
   await setContext(app, id);
@@ -360,18 +409,45 @@ async function benchQueries(serverUrl: string, benchUrl: string): Promise<void> 
   const app = await connect(deriveAppUrl(benchUrl, password));
   const owner = await connect(benchUrl);
   try {
-    const who = (await app.query<{ u: string; s: boolean; b: boolean }>(
-      "SELECT current_user AS u, r.rolsuper AS s, r.rolbypassrls AS b FROM pg_roles r WHERE r.rolname = current_user")).rows[0]!;
-    const ids = (await owner.query<{ id: string }>('SELECT id FROM bench_meta.patients ORDER BY random() LIMIT $1', [4 * (RUNS + WARMUP)])).rows.map((r) => r.id);
+    const who = (
+      await app.query<{ u: string; s: boolean; b: boolean }>(
+        'SELECT current_user AS u, r.rolsuper AS s, r.rolbypassrls AS b FROM pg_roles r WHERE r.rolname = current_user',
+      )
+    ).rows[0]!;
+    const ids = (
+      await owner.query<{ id: string }>('SELECT id FROM bench_meta.patients ORDER BY random() LIMIT $1', [
+        4 * (RUNS + WARMUP),
+      ])
+    ).rows.map((r) => r.id);
     const n = Math.floor(ids.length / 4); // fewer at a small BENCH_SCALE
     const version = (await owner.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
     const buffers = (await owner.query<{ v: string }>("SELECT current_setting('shared_buffers') AS v")).rows[0]!.v;
-    out(`Server: PostgreSQL ${version} (${serverUrl.replace(/\/\/[^@]*@/, '//')}), shared_buffers ${buffers}; service login ${who.u} (superuser ${who.s}, bypassrls ${who.b})`);
-    out(`Runs: ${n - WARMUP} measured per query, role and case (after ${WARMUP} warm-up), each on a different random patient; dastern_app and`);
-    out('  the owner on disjoint patients. "first": the first query for that patient in this run; "warm": the same again at once.');
+    out(
+      `Server: PostgreSQL ${version} (${serverUrl.replace(/\/\/[^@]*@/, '//')}), shared_buffers ${buffers}; service login ${who.u} (superuser ${who.s}, bypassrls ${who.b})`,
+    );
+    out(
+      `Runs: ${n - WARMUP} measured per query, role and case (after ${WARMUP} warm-up), each on a different random patient; dastern_app and`,
+    );
+    out(
+      '  the owner on disjoint patients. "first": the first query for that patient in this run; "warm": the same again at once.',
+    );
     out('');
-    const reminders = await measure(app, owner, REMINDERS_QUERY, ids.slice(0, n), ids.slice(n, 2 * n), 'get_active_reminders');
-    const rx = await measure(app, owner, README_QUERY, ids.slice(2 * n, 3 * n), ids.slice(3 * n), 'prescriptions with medications');
+    const reminders = await measure(
+      app,
+      owner,
+      REMINDERS_QUERY,
+      ids.slice(0, n),
+      ids.slice(n, 2 * n),
+      'get_active_reminders',
+    );
+    const rx = await measure(
+      app,
+      owner,
+      README_QUERY,
+      ids.slice(2 * n, 3 * n),
+      ids.slice(3 * n),
+      'prescriptions with medications',
+    );
     say('\n');
     const line = (label: string, x: Summary): string[] => [label, ms(x.median), ms(x.p95), ms(x.p99), ms(x.max)];
     const rowsOf = (label: string, f: QueryFigures): string[][] => [
@@ -383,21 +459,38 @@ async function benchQueries(serverUrl: string, benchUrl: string): Promise<void> 
       line('    owner, SELECT, warm', f.ownerWarm),
       line('    owner, server-side (100 runs, warm)', f.serverOwner),
     ];
-    out(table([['query / how', 'median', 'p95', 'p99', 'max'], ...rowsOf('get_active_reminders($1)', reminders), ...rowsOf('README prescriptions with medications', rx)]));
+    out(
+      table([
+        ['query / how', 'median', 'p95', 'p99', 'max'],
+        ...rowsOf('get_active_reminders($1)', reminders),
+        ...rowsOf('README prescriptions with medications', rx),
+      ]),
+    );
     out('');
-    out(`Rows per call (mean): get_active_reminders ${reminders.rows.toFixed(2)}, prescriptions ${rx.rows.toFixed(2)}; ` +
-        `row-count differences dastern_app vs owner: ${reminders.mismatches + rx.mismatches} (expected 0)`);
-    for (const [label, f] of [['get_active_reminders', reminders], ['prescriptions with medications', rx]] as const) {
+    out(
+      `Rows per call (mean): get_active_reminders ${reminders.rows.toFixed(2)}, prescriptions ${rx.rows.toFixed(2)}; ` +
+        `row-count differences dastern_app vs owner: ${reminders.mismatches + rx.mismatches} (expected 0)`,
+    );
+    for (const [label, f] of [
+      ['get_active_reminders', reminders],
+      ['prescriptions with medications', rx],
+    ] as const) {
       const verdict = (x: Summary): string => (x.median <= GOAL_MS ? 'met' : 'MISSED');
-      out(`Goal ≤ ${GOAL_MS} ms, ${label} as dastern_app: first touch ${verdict(f.appFirst)} (median ${ms(f.appFirst.median)}, p95 ${ms(f.appFirst.p95)}), ` +
-          `warm ${verdict(f.appWarm)} (median ${ms(f.appWarm.median)}, p95 ${ms(f.appWarm.p95)})`);
+      out(
+        `Goal ≤ ${GOAL_MS} ms, ${label} as dastern_app: first touch ${verdict(f.appFirst)} (median ${ms(f.appFirst.median)}, p95 ${ms(f.appFirst.p95)}), ` +
+          `warm ${verdict(f.appWarm)} (median ${ms(f.appWarm.median)}, p95 ${ms(f.appWarm.p95)})`,
+      );
     }
     out('');
     // a patient with a typical number of reminders today for the plans
-    const typical = (await owner.query<{ id: string }>(
-      `SELECT p.id FROM bench_meta.patients p
+    const typical =
+      (
+        await owner.query<{ id: string }>(
+          `SELECT p.id FROM bench_meta.patients p
         WHERE (SELECT count(*) FROM get_active_reminders(p.id)) >= 3
-        ORDER BY p.n LIMIT 1 OFFSET 7`)).rows[0]?.id ?? ids[0]!;
+        ORDER BY p.n LIMIT 1 OFFSET 7`,
+        )
+      ).rows[0]?.id ?? ids[0]!;
     await explainAll(app, owner, typical);
   } finally {
     await app.end();
@@ -426,7 +519,9 @@ async function benchMigrations(serverUrl: string): Promise<void> {
   }
   say('\n');
   const n = listMigrations().length;
-  out(`All ${n} migrations on an empty database (Umzug, one transaction each): ${times.map(ms).join(', ')} (median ${ms(summarize(times).median)})`);
+  out(
+    `All ${n} migrations on an empty database (Umzug, one transaction each): ${times.map(ms).join(', ')} (median ${ms(summarize(times).median)})`,
+  );
   out('');
 }
 
@@ -434,8 +529,10 @@ async function benchMigrations(serverUrl: string): Promise<void> {
 
 function describeStart(label: string, r: StartResult): void {
   const ready = r.readyMs === undefined ? `never answered (${r.error ?? 'unknown'})` : secs(r.readyMs);
-  out(`npm start → /api/v1/health 200, ${label}: ${ready}; SIGINT → exit ${r.exitMs === undefined ? 'n/a' : ms(r.exitMs)} ` +
-      `(code ${String(r.exitCode)}), embedded PostgreSQL stopped: ${r.postgresStopped ? 'yes' : 'NO'}${r.error !== undefined && r.readyMs !== undefined ? ` — ${r.error}` : ''}`);
+  out(
+    `npm start → /api/v1/health 200, ${label}: ${ready}; SIGINT → exit ${r.exitMs === undefined ? 'n/a' : ms(r.exitMs)} ` +
+      `(code ${String(r.exitCode)}), embedded PostgreSQL stopped: ${r.postgresStopped ? 'yes' : 'NO'}${r.error !== undefined && r.readyMs !== undefined ? ` — ${r.error}` : ''}`,
+  );
   const shown = r.timeline.slice(0, 12);
   for (const e of shown) out(`      ${secs(e.at).padStart(8)}  ${e.msg}`);
   if (r.timeline.length > shown.length) out(`      … ${r.timeline.length - shown.length} more log lines`);
@@ -450,11 +547,15 @@ async function benchStart(): Promise<void> {
     say('npm start on the existing data dir…');
     const second = await timeStart(root, dataDir, ports);
     say('\n');
-    out(`npm start (node bin/dastern.js serve, embedded PostgreSQL, DASTERN_DATA_DIR=${dataDir}, PORT=${ports.http}, DASTERN_EMBEDDED_PG_PORT=${ports.pg}):`);
+    out(
+      `npm start (node bin/dastern.js serve, embedded PostgreSQL, DASTERN_DATA_DIR=${dataDir}, PORT=${ports.http}, DASTERN_EMBEDDED_PG_PORT=${ports.pg}):`,
+    );
     describeStart('new data dir (initdb, migrations, demo data)', first);
     describeStart('existing data dir', second);
     const cli = cliStartMs(root);
-    out(`  for reference, \`node bin/dastern.js --help\` (Node + tsx loading the sources, no database): ${cli.map(secs).join(', ')}`);
+    out(
+      `  for reference, \`node bin/dastern.js --help\` (Node + tsx loading the sources, no database): ${cli.map(secs).join(', ')}`,
+    );
     out('');
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -464,18 +565,32 @@ async function benchStart(): Promise<void> {
 // ------------------------------------------------------------------ main
 
 const scale = scaleOf(SCALE);
-out(`DasTern database benchmark — scale ${SCALE}: ${int(scale.patients)} patients, ${int(scale.prescriptions)} prescriptions, ${int(scale.doseLogs)} dose logs`);
-out(`Machine: ${os.cpus().length} CPU (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, Node ${process.version}`);
+out(
+  `DasTern database benchmark — scale ${SCALE}: ${int(scale.patients)} patients, ${int(scale.prescriptions)} prescriptions, ${int(scale.doseLogs)} dose logs`,
+);
+out(
+  `Machine: ${os.cpus().length} CPU (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, Node ${process.version}`,
+);
 const server = await resolveServer();
 try {
   if (!SKIP.has('queries')) {
     const t0 = performance.now();
     const bench = await prepareBenchDb(server.url, scale);
     say('\n');
-    out(`Data: database ${BENCH_DB} on ${server.where}, ${bench.reused ? `reused (loaded ${bench.marker.loaded_at.toISOString()})` : `generated in ${secs(performance.now() - t0)}`}`);
+    out(
+      `Data: database ${BENCH_DB} on ${server.where}, ${bench.reused ? `reused (loaded ${bench.marker.loaded_at.toISOString()})` : `generated in ${secs(performance.now() - t0)}`}`,
+    );
     if (bench.applied.length > 0) out(`  migrations applied to it now: ${bench.applied.join(', ')} (then ANALYZE)`);
-    out(`  rows: ${Object.entries(bench.marker.counts).map(([t, n]) => `${t} ${int(n)}`).join(', ')}`);
-    out(`  load steps: ${Object.entries(bench.marker.load_seconds).map(([s, n]) => `${s} ${n.toFixed(1)} s`).join(', ')}`);
+    out(
+      `  rows: ${Object.entries(bench.marker.counts)
+        .map(([t, n]) => `${t} ${int(n)}`)
+        .join(', ')}`,
+    );
+    out(
+      `  load steps: ${Object.entries(bench.marker.load_seconds)
+        .map(([s, n]) => `${s} ${n.toFixed(1)} s`)
+        .join(', ')}`,
+    );
     out('');
     await benchQueries(server.url, bench.url);
   }

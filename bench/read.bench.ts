@@ -40,7 +40,8 @@ const quantile = (xs: number[], q: number): number => {
 };
 function table(rows: string[][]): void {
   const w = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i] ?? 0) : c.padStart(w[i] ?? 0))).join('  '));
+  for (const r of rows)
+    console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i] ?? 0) : c.padStart(w[i] ?? 0))).join('  '));
 }
 
 class Tally {
@@ -56,21 +57,34 @@ class Tally {
   }
 }
 
-const reader = await createReader({ lexiconPath: DEFAULT_LEXICON_PATH, workers: 1, logger: { warn: (m) => console.log(`reader warning: ${m}`) } });
+const reader = await createReader({
+  lexiconPath: DEFAULT_LEXICON_PATH,
+  workers: 1,
+  logger: { warn: (m) => console.log(`reader warning: ${m}`) },
+});
 console.log(`reader benchmark, OCR engine: see below; lexicon ${path.relative(root, DEFAULT_LEXICON_PATH)}`);
 for (const line of lexiconFigures()) console.log(line);
 
 // 1. Real fixtures.
-const realDir = [path.resolve(root, '../shared/fixtures/prescriptions'), path.resolve(root, '../../shared/fixtures/prescriptions')].find((d) => fs.existsSync(d)) ?? '';
+const realDir =
+  [
+    path.resolve(root, '../shared/fixtures/prescriptions'),
+    path.resolve(root, '../../shared/fixtures/prescriptions'),
+  ].find((d) => fs.existsSync(d)) ?? '';
 if (process.env['BENCH_FIXTURES'] !== '0' && realDir !== '') {
   for (const f of fs.readdirSync(realDir).filter((x) => x.endsWith('.png'))) {
-    const truth = JSON.parse(fs.readFileSync(path.join(realDir, f.replace(/\.png$/, '.json')), 'utf8')) as Record<string, unknown>;
+    const truth = JSON.parse(fs.readFileSync(path.join(realDir, f.replace(/\.png$/, '.json')), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     const t0 = performance.now();
     const res = await reader.read(fs.readFileSync(path.join(realDir, f)));
     const ms = performance.now() - t0;
     const sc = scoreReading(truth, res);
     const all = [...sc.headerFields, ...sc.medFields];
-    console.log(`real fixture ${f}: ${all.filter((x) => x.ok).length}/${all.length} fields, ${sc.extraMedications} extra, ${Math.round(ms)} ms (engine ${res.ocr.engine})`);
+    console.log(
+      `real fixture ${f}: ${all.filter((x) => x.ok).length}/${all.length} fields, ${sc.extraMedications} extra, ${Math.round(ms)} ms (engine ${res.ocr.engine})`,
+    );
   }
 } else console.log('real fixtures: skipped (../shared/fixtures/prescriptions absent or BENCH_FIXTURES=0)');
 
@@ -125,8 +139,10 @@ for (let i = 0; i < COUNT; i++) {
     if (wrong.length > 0 || sc.extraMedications > 0) {
       if (tty) process.stderr.write('\r\x1b[K');
       console.log(`  ${s.truth.image}: ${wrong.length} wrong, ${sc.extraMedications} extra (layout ${res.layout})`);
-      for (const w of wrong.slice(0, 14)) console.log(`    ${w.field}=${JSON.stringify(w.actual)} (want ${JSON.stringify(w.expected)})`);
-      if (sc.extraMedications > 0 || wrong.some((w) => w.field.endsWith('.name'))) console.log(`    read: ${res.medications.map((m) => `${m.name} ${m.strength ?? ''}`).join(' | ')}`);
+      for (const w of wrong.slice(0, 14))
+        console.log(`    ${w.field}=${JSON.stringify(w.actual)} (want ${JSON.stringify(w.expected)})`);
+      if (sc.extraMedications > 0 || wrong.some((w) => w.field.endsWith('.name')))
+        console.log(`    read: ${res.medications.map((m) => `${m.name} ${m.strength ?? ''}`).join(' | ')}`);
     }
   }
 }
@@ -136,7 +152,9 @@ await reader.close();
 if (n > 0) {
   const tot = [...perField.by.values()].reduce((a, t) => ({ ok: a.ok + t.ok, all: a.all + t.all }), { ok: 0, all: 0 });
   console.log(`\ngenerated benchmark: seed ${SEED}, ${n} photos, ${LAYOUTS.length} layouts`);
-  console.log(`medication fields right: ${tot.ok}/${tot.all} (${pct(tot.ok, tot.all)}), invented medications: ${extra}`);
+  console.log(
+    `medication fields right: ${tot.ok}/${tot.all} (${pct(tot.ok, tot.all)}), invented medications: ${extra}`,
+  );
   console.log('\nper field:');
   table([['field', 'right', 'n'], ...perField.rows()]);
   console.log('\nper layout:');
@@ -146,12 +164,18 @@ if (n > 0) {
   const tn = tickNames.by.get('names');
   if (tn !== undefined) console.log(`\ntick-box forms: names ${pct(tn.ok, tn.all)} (${tn.ok}/${tn.all})`);
   if (times.length > 0) {
-    console.log(`\nwarm time per photo: median ${Math.round(quantile(times, 0.5))} ms, p90 ${Math.round(quantile(times, 0.9))} ms, max ${Math.round(Math.max(...times))} ms (wall)`);
-    console.log(`warm CPU per photo: median ${Math.round(median(cpus))} ms, p90 ${Math.round(quantile(cpus, 0.9))} ms (${os.availableParallelism()} cores, load average ${os.loadavg()[0]?.toFixed(1) ?? '?'})`);
+    console.log(
+      `\nwarm time per photo: median ${Math.round(quantile(times, 0.5))} ms, p90 ${Math.round(quantile(times, 0.9))} ms, max ${Math.round(Math.max(...times))} ms (wall)`,
+    );
+    console.log(
+      `warm CPU per photo: median ${Math.round(median(cpus))} ms, p90 ${Math.round(quantile(cpus, 0.9))} ms (${os.availableParallelism()} cores, load average ${os.loadavg()[0]?.toFixed(1) ?? '?'})`,
+    );
   }
   console.log(stageSummary(readings));
 }
-console.log(`bench process peak RSS (one reader, one worker): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+console.log(
+  `bench process peak RSS (one reader, one worker): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
+);
 if (ENGINES > 0 && enginePhotos.length > 0) {
   console.log(`\nOCR engines on the same ${enginePhotos.length} photos (warm, one worker):`);
   for (const line of await compareEngines(enginePhotos)) console.log(line);
@@ -167,7 +191,11 @@ if (COLD > 0 && sample !== null) {
   const coldCpu: number[] = [];
   for (let k = 0; k < COLD; k++) {
     const t0 = performance.now();
-    const out = spawnSync('/usr/bin/time', ['-f', '%M %U %S', process.execPath, path.join(root, 'bin/dastern.js'), 'read', file, '--json'], { encoding: 'utf8' });
+    const out = spawnSync(
+      '/usr/bin/time',
+      ['-f', '%M %U %S', process.execPath, path.join(root, 'bin/dastern.js'), 'read', file, '--json'],
+      { encoding: 'utf8' },
+    );
     colds.push(performance.now() - t0);
     const [kb, user, sys] = (out.stderr.trim().split('\n').pop() ?? '').trim().split(' ').map(Number);
     if (kb !== undefined && Number.isFinite(kb)) rss.push(kb / 1024);
@@ -175,5 +203,7 @@ if (COLD > 0 && sample !== null) {
     if (out.status !== 0) console.log(`cold read failed (${out.status}): ${out.stderr.slice(0, 300)}`);
   }
   fs.rmSync(dir, { recursive: true, force: true });
-  console.log(`cold \`dastern read --json\` (fresh process) on ${sample.truth.image}: median ${Math.round(quantile(colds, 0.5))} ms, max ${Math.round(Math.max(...colds))} ms wall, median ${Math.round(median(coldCpu))} ms CPU; peak RSS ${rss.length > 0 ? Math.round(Math.max(...rss)) : '?'} MB`);
+  console.log(
+    `cold \`dastern read --json\` (fresh process) on ${sample.truth.image}: median ${Math.round(quantile(colds, 0.5))} ms, max ${Math.round(Math.max(...colds))} ms wall, median ${Math.round(median(coldCpu))} ms CPU; peak RSS ${rss.length > 0 ? Math.round(Math.max(...rss)) : '?'} MB`,
+  );
 }

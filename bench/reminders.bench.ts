@@ -28,10 +28,16 @@ import { int, ms, progress, secs, summarize } from './support/stats.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const MINUTES = Math.max(1, Number(process.env.BENCH_MINUTES ?? 10));
-const BATCHES = (process.env.BENCH_BATCHES ?? '2000,10000').split(',').map(Number).filter((n) => n > 0);
+const BATCHES = (process.env.BENCH_BATCHES ?? '2000,10000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const BURST = Math.round(Number(process.env.BENCH_BURST ?? 1_000_000 * SCALE));
 const PATIENTS = Math.max(Math.round(100_000 * SCALE), Math.ceil(BURST / 3));
-const PARALLEL = (process.env.BENCH_PARALLEL ?? '2').split(',').map(Number).filter((n) => n > 0);
+const PARALLEL = (process.env.BENCH_PARALLEL ?? '2')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const ownerBase = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DAY = '2030-01-07'; // a Monday; all reminders in Asia/Phnom_Penh (UTC+7)
 const say = progress(process.stderr.isTTY === true);
@@ -64,16 +70,20 @@ async function seed(c: pg.Client): Promise<void> {
     `INSERT INTO users (email, password_hash, role, first_name, last_name, language, email_verified_at)
      SELECT 'p' || g || '@bench.example', '$2b$04$abcdefghijklmnopqrstuuFJ6c0g2J8w9Dz0xq0B2dN5m4yW9C2Lm', 'patient',
             'Bench', 'Patient ' || g, (ARRAY['km','en','fr'])[1 + g % 3], now()
-       FROM generate_series(1, $1) g`, [PATIENTS]);
+       FROM generate_series(1, $1) g`,
+    [PATIENTS],
+  );
   say(`prescriptions… `);
   await c.query(
     `INSERT INTO prescriptions (patient_id, uploaded_by, status, hospital_name, confirmed_at)
-     SELECT id, id, 'completed', 'Calmette Hospital', now() FROM users WHERE role = 'patient'`);
+     SELECT id, id, 'completed', 'Calmette Hospital', now() FROM users WHERE role = 'patient'`,
+  );
   say(`medications… `);
   await c.query(
     `INSERT INTO medications (prescription_id, patient_id, sequence, name, strength, dose_morning)
      SELECT p.id, p.patient_id, s, (ARRAY['Paracetamol','Amoxicillin','Amlodipine'])[s], '500mg', 1
-       FROM prescriptions p CROSS JOIN generate_series(1, 3) s`);
+       FROM prescriptions p CROSS JOIN generate_series(1, 3) s`,
+  );
   say(`reminders… `);
   // reminder k gets minute (k * 7) mod 1440 of the day: ≈ 208 reminders per minute
   await c.query(
@@ -81,7 +91,8 @@ async function seed(c: pg.Client): Promise<void> {
      SELECT m.id, m.patient_id, (ARRAY['morning','noon','evening','night']::dose_slot[])[1 + (r.k % 4)],
             time '00:00' + make_interval(mins => (r.k * 7) % 1440), 1, DATE '${DAY}', 'Asia/Phnom_Penh',
             (DATE '${DAY}' + time '00:00' + make_interval(mins => (r.k * 7) % 1440)) AT TIME ZONE 'Asia/Phnom_Penh'
-       FROM (SELECT id, (row_number() OVER (ORDER BY id))::int AS k FROM medications) r JOIN medications m ON m.id = r.id`);
+       FROM (SELECT id, (row_number() OVER (ORDER BY id))::int AS k FROM medications) r JOIN medications m ON m.id = r.id`,
+  );
   for (const t of audited) await c.query(`ALTER TABLE ${t} ENABLE TRIGGER audit_row_change`);
   await c.query('COMMIT');
   say('vacuum analyze…');
@@ -89,7 +100,12 @@ async function seed(c: pg.Client): Promise<void> {
   say('\n');
 }
 
-interface FnStat { funcname: string; calls: number; total_time: number; self_time: number }
+interface FnStat {
+  funcname: string;
+  calls: number;
+  total_time: number;
+  self_time: number;
+}
 
 async function functionStats(c: pg.Client): Promise<Map<string, FnStat>> {
   await c.query('SELECT pg_stat_clear_snapshot()');
@@ -115,7 +131,13 @@ async function explainBatch(c: pg.Client, due: Date, batchSize: number): Promise
     c.off('notice', onNotice);
   }
   out('   EXPLAIN ANALYZE of one batch (auto_explain, nested statements):');
-  for (const n of notices) out(n.split('\n').map((l) => `     ${l}`).join('\n'));
+  for (const n of notices)
+    out(
+      n
+        .split('\n')
+        .map((l) => `     ${l}`)
+        .join('\n'),
+    );
 }
 
 async function main(): Promise<void> {
@@ -136,11 +158,20 @@ async function main(): Promise<void> {
     await owner.query(`ALTER DATABASE "${name}" SET track_functions = 'all'`);
     const t0 = Date.now();
     await seed(owner);
-    const active = (await owner.query<{ n: number }>('SELECT count(*)::int AS n FROM medication_reminders WHERE is_active')).rows[0]!.n;
-    out(`DasTern reminder dispatcher benchmark — ${int(PATIENTS)} patients, ${int(active)} active reminders (generated in ${secs(Date.now() - t0)})`);
+    const active = (
+      await owner.query<{ n: number }>('SELECT count(*)::int AS n FROM medication_reminders WHERE is_active')
+    ).rows[0]!.n;
+    out(
+      `DasTern reminder dispatcher benchmark — ${int(PATIENTS)} patients, ${int(active)} active reminders (generated in ${secs(Date.now() - t0)})`,
+    );
     const appUrl = deriveWorkerUrl(ownerUrl, 'benchpassword0123456789');
     db = new Database(appUrl, { max: 4 });
-    out(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
+    out(
+      `load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')} on ${os.cpus().length} cores`,
+    );
 
     // 1. one minute's due doses
     const times: number[] = [];
@@ -160,7 +191,9 @@ async function main(): Promise<void> {
     const s = summarize(times);
     out(`\n1. One minute's due doses (${MINUTES} minutes, ${int(doses / MINUTES)} doses a minute on average)`);
     out(`   dispatch time per minute   median ${ms(s.median)}   p95 ${ms(s.p95)}   max ${ms(s.max)}`);
-    out(`   client queries per dose    median ${summarize(perDose).median.toFixed(3)}  (a tick's queries ÷ its doses; a tick costs a fixed handful)`);
+    out(
+      `   client queries per dose    median ${summarize(perDose).median.toFixed(3)}  (a tick's queries ÷ its doses; a tick costs a fixed handful)`,
+    );
 
     // 2. bursts
     out(`\n2. Burst: ${int(BURST)} doses due in the same minute`);
@@ -174,7 +207,9 @@ async function main(): Promise<void> {
       await owner.query(
         `UPDATE medication_reminders mr SET next_reminder_at = CASE WHEN b.rn <= $2 THEN $1 ELSE $1::timestamptz + interval '1 day' END
            FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM medication_reminders WHERE is_active) b
-          WHERE mr.id = b.id`, [due, BURST]);
+          WHERE mr.id = b.id`,
+        [due, BURST],
+      );
       await owner.query('VACUUM ANALYZE medication_reminders, medication_reminder_logs, notifications');
       if (process.env.BENCH_EXPLAIN === '1' && i === 0) await explainBatch(owner, due, batchSize);
       await owner.query('SELECT pg_stat_reset()');
@@ -192,10 +227,14 @@ async function main(): Promise<void> {
       const r = await dispatchReminders(db, due, { batchSize, parallel });
       const elapsed = performance.now() - start;
       clearInterval(sampler);
-      const once = (await owner.query<{ logs: number; notes: number; pairs: number }>(
-        `SELECT (SELECT count(*)::int FROM medication_reminder_logs WHERE scheduled_for = $1) AS logs,
+      const once = (
+        await owner.query<{ logs: number; notes: number; pairs: number }>(
+          `SELECT (SELECT count(*)::int FROM medication_reminder_logs WHERE scheduled_for = $1) AS logs,
                 (SELECT count(*)::int FROM notifications WHERE type = 'reminder' AND (data->>'scheduled_for')::timestamptz = $1) AS notes,
-                (SELECT count(DISTINCT reminder_id)::int FROM medication_reminder_logs WHERE scheduled_for = $1) AS pairs`, [due])).rows[0];
+                (SELECT count(DISTINCT reminder_id)::int FROM medication_reminder_logs WHERE scheduled_for = $1) AS pairs`,
+          [due],
+        )
+      ).rows[0];
       // backends flush their statistics when they end: a new pool for what follows
       await db.close();
       db = new Database(appUrl, { max: 4 });
@@ -206,17 +245,30 @@ async function main(): Promise<void> {
       const grace = await dispatchReminders(db, new Date(due.getTime() + 121 * 60_000), { batchSize });
       const graceMs = performance.now() - graceStart;
       const mb = (b: number): string => `${(b / 1_048_576).toFixed(0)} MB`;
-      out(`   batch ${String(batchSize).padStart(6)} × ${parallel} loops: exactly once: ${once?.logs === BURST && once.notes === BURST && once.pairs === BURST ? 'yes' : 'NO'} ` +
-        `(${int(once?.logs ?? 0)} dose logs, ${int(once?.notes ?? 0)} notifications, ${int(once?.pairs ?? 0)} reminders, for ${int(BURST)} due)`);
-      out(`   batch ${String(batchSize).padStart(6)}: ${int(r.dispatched)} doses in ${secs(elapsed)} = ${int(r.dispatched / (elapsed / 1000))} doses/s` +
-        `   ${int(queries - q0)} client queries (${((queries - q0) / Math.max(1, r.dispatched)).toFixed(4)} per dose)`);
+      out(
+        `   batch ${String(batchSize).padStart(6)} × ${parallel} loops: exactly once: ${once?.logs === BURST && once.notes === BURST && once.pairs === BURST ? 'yes' : 'NO'} ` +
+          `(${int(once?.logs ?? 0)} dose logs, ${int(once?.notes ?? 0)} notifications, ${int(once?.pairs ?? 0)} reminders, for ${int(BURST)} due)`,
+      );
+      out(
+        `   batch ${String(batchSize).padStart(6)}: ${int(r.dispatched)} doses in ${secs(elapsed)} = ${int(r.dispatched / (elapsed / 1000))} doses/s` +
+          `   ${int(queries - q0)} client queries (${((queries - q0) / Math.max(1, r.dispatched)).toFixed(4)} per dose)`,
+      );
       out(`                  the tick 2 h later marks ${int(grace.missed)} doses missed in ${secs(graceMs)}`);
-      out(`                  dispatcher memory: RSS ${mb(base.rss)} → peak ${mb(peak.rss)}, heap ${mb(base.heapUsed)} → peak ${mb(peak.heap)}`);
+      out(
+        `                  dispatcher memory: RSS ${mb(base.rss)} → peak ${mb(peak.rss)}, heap ${mb(base.heapUsed)} → peak ${mb(peak.heap)}`,
+      );
       const rows = [...after.values()]
-        .map((f) => ({ ...f, self: f.self_time - (before.get(f.funcname)?.self_time ?? 0), n: f.calls - (before.get(f.funcname)?.calls ?? 0) }))
-        .filter((f) => f.n > 0).sort((a, b) => b.self - a.self).slice(0, 8);
+        .map((f) => ({
+          ...f,
+          self: f.self_time - (before.get(f.funcname)?.self_time ?? 0),
+          n: f.calls - (before.get(f.funcname)?.calls ?? 0),
+        }))
+        .filter((f) => f.n > 0)
+        .sort((a, b) => b.self - a.self)
+        .slice(0, 8);
       out('                  database time by function (self time, calls):');
-      for (const f of rows) out(`                    ${f.funcname.padEnd(40)} ${ms(f.self).padStart(12)}  ${int(f.n).padStart(9)} calls`);
+      for (const f of rows)
+        out(`                    ${f.funcname.padEnd(40)} ${ms(f.self).padStart(12)}  ${int(f.n).padStart(9)} calls`);
     }
   } finally {
     await db?.close();

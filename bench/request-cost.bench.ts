@@ -34,25 +34,31 @@ const SESSION_CHECK = `SELECT 1 FROM user_sessions s JOIN users u ON u.id = s.us
 
 type Work = (tx: Tx, id: string) => Promise<unknown>;
 
-async function loop(db: Database, users: { id: string; sid: string }[], work: Work): Promise<{ rps: number; p50: number; errors: number }> {
+async function loop(
+  db: Database,
+  users: { id: string; sid: string }[],
+  work: Work,
+): Promise<{ rps: number; p50: number; errors: number }> {
   const lat: number[] = [];
   let errors = 0;
   let n = 0;
   const end = Date.now() + DURATION * 1000;
-  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
-    while (Date.now() < end) {
-      const u = users[n++ % users.length] as { id: string; sid: string };
-      const t0 = performance.now();
-      try {
-        await db.withUser({ userId: u.id, role: 'patient' }, (tx) => work(tx, u.id), {
-          precondition: { text: SESSION_CHECK, values: [u.sid, u.id], refuse: () => new Error('session ended') },
-        });
-        lat.push(performance.now() - t0);
-      } catch {
-        errors += 1;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (Date.now() < end) {
+        const u = users[n++ % users.length] as { id: string; sid: string };
+        const t0 = performance.now();
+        try {
+          await db.withUser({ userId: u.id, role: 'patient' }, (tx) => work(tx, u.id), {
+            precondition: { text: SESSION_CHECK, values: [u.sid, u.id], refuse: () => new Error('session ended') },
+          });
+          lat.push(performance.now() - t0);
+        } catch {
+          errors += 1;
+        }
       }
-    }
-  }));
+    }),
+  );
   return { rps: lat.length / DURATION, p50: summarize(lat).median, errors };
 }
 
@@ -61,7 +67,9 @@ async function explain(owner: pg.Client, appUrl: string, user: { id: string; sid
   await c.connect();
   try {
     await c.query('BEGIN');
-    await c.query(`SELECT set_config('app.user_id', $1, true), set_config('app.user_role', 'patient', true)`, [user.id]);
+    await c.query(`SELECT set_config('app.user_id', $1, true), set_config('app.user_role', 'patient', true)`, [
+      user.id,
+    ]);
     // warm: the connection's catalog caches and plpgsql functions compiled, as on a pooled connection
     const show = async (label: string, text: string, values: unknown[]): Promise<void> => {
       for (let i = 0; i < 20; i++) await c.query(`EXPLAIN (ANALYZE, TIMING OFF) ${text}`, values);
@@ -70,9 +78,15 @@ async function explain(owner: pg.Client, appUrl: string, user: { id: string; sid
       for (const r of res.rows) out(`   ${r['QUERY PLAN']}`);
     };
     await show('session check', SESSION_CHECK, [user.sid, user.id]);
-    const ids = (await c.query<{ id: string }>('SELECT id FROM prescriptions WHERE patient_id = $1 LIMIT 20', [user.id])).rows.map((r) => r.id);
-    await show('audit row insert', `INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id, subject_user_id, new_values, ip_address, user_agent, request_id)
-      VALUES ($1, 'patient', 'list', 'prescriptions', NULL, $1, $2, app_client_ip(), NULL, 'bench')`, [user.id, JSON.stringify({ ids, count: ids.length })]);
+    const ids = (
+      await c.query<{ id: string }>('SELECT id FROM prescriptions WHERE patient_id = $1 LIMIT 20', [user.id])
+    ).rows.map((r) => r.id);
+    await show(
+      'audit row insert',
+      `INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id, subject_user_id, new_values, ip_address, user_agent, request_id)
+      VALUES ($1, 'patient', 'list', 'prescriptions', NULL, $1, $2, app_client_ip(), NULL, 'bench')`,
+      [user.id, JSON.stringify({ ids, count: ids.length })],
+    );
     await c.query('ROLLBACK');
   } finally {
     await c.end();
@@ -132,11 +146,20 @@ async function main(): Promise<void> {
       const rs = runs.get('read') ?? [];
       return summarize(xs.map((x, i) => x / (rs[i] ?? x))).median.toFixed(2);
     };
-    out(`Database work of GET /prescriptions?limit=20: ${CONNECTIONS} loops, pool 20, medians of ${REPEATS} × ${DURATION} s; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; errors ${errors}`);
+    out(
+      `Database work of GET /prescriptions?limit=20: ${CONNECTIONS} loops, pool 20, medians of ${REPEATS} × ${DURATION} s; load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}; errors ${errors}`,
+    );
     const base = summarize(runs.get('read') ?? []).median;
     for (const v of variants) {
       const rps = summarize(runs.get(v.name) ?? []).median;
-      out(`   ${v.name.padEnd(8)} ${rps.toFixed(0).padStart(6)} req/s  p50 ${summarize(p50s.get(v.name) ?? []).median.toFixed(1).padStart(6)} ms  ${(rps / base).toFixed(2)} × read (median of paired runs ${paired(v.name)})`);
+      out(
+        `   ${v.name.padEnd(8)} ${rps.toFixed(0).padStart(6)} req/s  p50 ${summarize(p50s.get(v.name) ?? [])
+          .median.toFixed(1)
+          .padStart(6)} ms  ${(rps / base).toFixed(2)} × read (median of paired runs ${paired(v.name)})`,
+      );
     }
     await explain(owner, appUrl, users[0] as { id: string; sid: string });
     await db.close();

@@ -22,14 +22,21 @@ const out = (s = ''): void => void process.stdout.write(`${s}\n`);
 
 function describe(label: string, r: StartResult): void {
   const ready = r.readyMs === undefined ? `never answered (${r.error ?? 'unknown'})` : secs(r.readyMs);
-  out(`${label}: ready in ${ready}; SIGINT → exit ${r.exitMs === undefined ? 'n/a' : secs(r.exitMs)}, embedded PostgreSQL stopped: ${r.postgresStopped ? 'yes' : 'NO'}`);
+  out(
+    `${label}: ready in ${ready}; SIGINT → exit ${r.exitMs === undefined ? 'n/a' : secs(r.exitMs)}, embedded PostgreSQL stopped: ${r.postgresStopped ? 'yes' : 'NO'}`,
+  );
   for (const e of r.timeline) out(`      ${secs(e.at).padStart(8)}  ${e.msg.slice(0, 110)}`);
 }
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-bench-start-'));
 try {
   const ports = { http: await freePort(), pg: await freePort() };
-  out(`npm start on ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  out(
+    `npm start on ${os.cpus().length} cores, load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
   const first = await timeStart(root, dataDir, ports);
   describe('first start (new data dir: initdb, migrations, demo data)', first);
   const again: number[] = [];
@@ -43,7 +50,12 @@ try {
   out(`first start   ${first.readyMs === undefined ? 'n/a' : secs(first.readyMs)}   (goal ≤ 10 s)`);
   out(`later starts  median ${secs(summarize(again).median)} of ${again.map(secs).join(', ')}   (goal ≤ 3 s)`);
   out(`Node + tsx loading the sources (node bin/dastern.js --help): ${cliStartMs(root).map(secs).join(', ')}`);
-  out(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  out(
+    `load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
 } finally {
   fs.rmSync(dataDir, { recursive: true, force: true });
 }

@@ -29,14 +29,16 @@ export const sqlPlacement = {
     type: 'problem',
     docs: { description: 'SQL only in queries files (and src/db/, src/backup/)' },
     messages: {
-      misplaced: 'SQL outside a queries file: move it into the owning module\'s queries.ts (one owner per table; README "Where SQL lives").',
+      misplaced:
+        'SQL outside a queries file: move it into the owning module\'s queries.ts (one owner per table; README "Where SQL lives").',
     },
     schema: [],
   },
   create(context) {
     return {
       Literal(node) {
-        if (typeof node.value === 'string' && looksLikeSql(node.value)) context.report({ node, messageId: 'misplaced' });
+        if (typeof node.value === 'string' && looksLikeSql(node.value))
+          context.report({ node, messageId: 'misplaced' });
       },
       TemplateLiteral(node) {
         const text = node.quasis.map((q) => q.value.cooked ?? q.value.raw).join(' x ');

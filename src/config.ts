@@ -119,7 +119,8 @@ export interface JobsConfig {
 
 function parseCron(name: string, raw: string | undefined, fallback: string): string {
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\S+( \S+){4}$/.test(raw.trim())) throw new ConfigError(`${name} must be a five-field cron expression, got "${raw}"`);
+  if (!/^\S+( \S+){4}$/.test(raw.trim()))
+    throw new ConfigError(`${name} must be a five-field cron expression, got "${raw}"`);
   return raw.trim();
 }
 
@@ -129,7 +130,11 @@ function parseOptionalInteger(name: string, raw: string | undefined, min: number
 
 /** The push services of the major browsers (Chrome/Edge/Opera, Firefox, Safari, legacy Edge). */
 export const PUSH_SERVICE_HOSTS = [
-  'fcm.googleapis.com', 'android.googleapis.com', 'push.services.mozilla.com', 'push.apple.com', 'notify.windows.com',
+  'fcm.googleapis.com',
+  'android.googleapis.com',
+  'push.services.mozilla.com',
+  'push.apple.com',
+  'notify.windows.com',
 ];
 
 export interface ApiConfig {
@@ -199,7 +204,10 @@ function parseBoolean(name: string, raw: string | undefined, fallback: boolean):
 
 function parseOrigins(raw: string | undefined, fallback: string[]): string[] {
   if (raw === undefined) return fallback;
-  const origins = raw.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  const origins = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
   for (const origin of origins) {
     let url: URL;
     try {
@@ -207,7 +215,8 @@ function parseOrigins(raw: string | undefined, fallback: string[]): string[] {
     } catch {
       throw new ConfigError(`DASTERN_CORS_ORIGINS: "${origin}" is not an origin (scheme://host[:port])`);
     }
-    if (url.origin !== origin) throw new ConfigError(`DASTERN_CORS_ORIGINS: "${origin}" must be written as ${url.origin}`);
+    if (url.origin !== origin)
+      throw new ConfigError(`DASTERN_CORS_ORIGINS: "${origin}" must be written as ${url.origin}`);
   }
   return origins;
 }
@@ -229,7 +238,8 @@ function parseApiConfig(env: NodeJS.ProcessEnv, nodeEnv: Environment, host: stri
     } catch {
       throw new ConfigError('DASTERN_SMTP_URL is not a valid URL');
     }
-    if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') throw new ConfigError('DASTERN_SMTP_URL must be an smtp:// or smtps:// URL');
+    if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:')
+      throw new ConfigError('DASTERN_SMTP_URL must be an smtp:// or smtps:// URL');
     smtpUrl = env.DASTERN_SMTP_URL;
   }
   const devOrigins = nodeEnv === 'production' ? [] : ['http://localhost:5173', 'http://127.0.0.1:5173'];
@@ -247,24 +257,45 @@ function parseApiConfig(env: NodeJS.ProcessEnv, nodeEnv: Environment, host: stri
     listenSockets: parseInteger('DASTERN_LISTEN_SOCKETS', env.DASTERN_LISTEN_SOCKETS, 16, 1, 256),
     shutdownGraceMs: parseInteger('DASTERN_SHUTDOWN_GRACE_MS', env.DASTERN_SHUTDOWN_GRACE_MS, 10_000, 0, 600_000),
     smtpUrl,
-    mailFrom: env.DASTERN_MAIL_FROM && env.DASTERN_MAIL_FROM !== '' ? env.DASTERN_MAIL_FROM : 'DasTern <no-reply@dastern.local>',
-    publicUrl: (env.DASTERN_PUBLIC_URL && env.DASTERN_PUBLIC_URL !== '' ? env.DASTERN_PUBLIC_URL : `http://${host}:${port}`).replace(/\/+$/, ''),
+    mailFrom:
+      env.DASTERN_MAIL_FROM && env.DASTERN_MAIL_FROM !== ''
+        ? env.DASTERN_MAIL_FROM
+        : 'DasTern <no-reply@dastern.local>',
+    publicUrl: (env.DASTERN_PUBLIC_URL && env.DASTERN_PUBLIC_URL !== ''
+      ? env.DASTERN_PUBLIC_URL
+      : `http://${host}:${port}`
+    ).replace(/\/+$/, ''),
   };
 }
 
 function parsePushConfig(env: NodeJS.ProcessEnv, nodeEnv: Environment, mailFrom: string): PushConfig {
-  const pub = env.DASTERN_VAPID_PUBLIC_KEY && env.DASTERN_VAPID_PUBLIC_KEY !== '' ? env.DASTERN_VAPID_PUBLIC_KEY : undefined;
-  const priv = env.DASTERN_VAPID_PRIVATE_KEY && env.DASTERN_VAPID_PRIVATE_KEY !== '' ? env.DASTERN_VAPID_PRIVATE_KEY : undefined;
-  if ((pub === undefined) !== (priv === undefined)) throw new ConfigError('DASTERN_VAPID_PUBLIC_KEY and DASTERN_VAPID_PRIVATE_KEY go together');
-  if (pub !== undefined && !/^[A-Za-z0-9_-]{86,88}$/.test(pub)) throw new ConfigError('DASTERN_VAPID_PUBLIC_KEY must be a URL-safe base64 P-256 public key (`npx web-push generate-vapid-keys`)');
-  if (priv !== undefined && !/^[A-Za-z0-9_-]{42,44}$/.test(priv)) throw new ConfigError('DASTERN_VAPID_PRIVATE_KEY must be a URL-safe base64 P-256 private key');
+  const pub =
+    env.DASTERN_VAPID_PUBLIC_KEY && env.DASTERN_VAPID_PUBLIC_KEY !== '' ? env.DASTERN_VAPID_PUBLIC_KEY : undefined;
+  const priv =
+    env.DASTERN_VAPID_PRIVATE_KEY && env.DASTERN_VAPID_PRIVATE_KEY !== '' ? env.DASTERN_VAPID_PRIVATE_KEY : undefined;
+  if ((pub === undefined) !== (priv === undefined))
+    throw new ConfigError('DASTERN_VAPID_PUBLIC_KEY and DASTERN_VAPID_PRIVATE_KEY go together');
+  if (pub !== undefined && !/^[A-Za-z0-9_-]{86,88}$/.test(pub))
+    throw new ConfigError(
+      'DASTERN_VAPID_PUBLIC_KEY must be a URL-safe base64 P-256 public key (`npx web-push generate-vapid-keys`)',
+    );
+  if (priv !== undefined && !/^[A-Za-z0-9_-]{42,44}$/.test(priv))
+    throw new ConfigError('DASTERN_VAPID_PRIVATE_KEY must be a URL-safe base64 P-256 private key');
   const address = /<([^>]+)>/.exec(mailFrom)?.[1] ?? mailFrom;
-  const subject = env.DASTERN_VAPID_SUBJECT && env.DASTERN_VAPID_SUBJECT !== '' ? env.DASTERN_VAPID_SUBJECT : `mailto:${address}`;
-  if (!/^(mailto:[^@\s]+@[^@\s]+|https:\/\/\S+)$/.test(subject)) throw new ConfigError('DASTERN_VAPID_SUBJECT must be a mailto: or https: URL');
+  const subject =
+    env.DASTERN_VAPID_SUBJECT && env.DASTERN_VAPID_SUBJECT !== '' ? env.DASTERN_VAPID_SUBJECT : `mailto:${address}`;
+  if (!/^(mailto:[^@\s]+@[^@\s]+|https:\/\/\S+)$/.test(subject))
+    throw new ConfigError('DASTERN_VAPID_SUBJECT must be a mailto: or https: URL');
   const hostsRaw = env.DASTERN_PUSH_ENDPOINT_HOSTS;
-  const endpointHosts = hostsRaw !== undefined && hostsRaw !== ''
-    ? hostsRaw.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '')
-    : nodeEnv === 'production' ? PUSH_SERVICE_HOSTS : ['*'];
+  const endpointHosts =
+    hostsRaw !== undefined && hostsRaw !== ''
+      ? hostsRaw
+          .split(',')
+          .map((h) => h.trim().toLowerCase())
+          .filter((h) => h !== '')
+      : nodeEnv === 'production'
+        ? PUSH_SERVICE_HOSTS
+        : ['*'];
   return {
     vapidPublicKey: pub,
     vapidPrivateKey: priv,
@@ -276,15 +307,50 @@ function parsePushConfig(env: NodeJS.ProcessEnv, nodeEnv: Environment, mailFrom:
 
 function parseJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
   return {
-    readingTimeoutSeconds: parseInteger('DASTERN_READING_TIMEOUT_SECONDS', env.DASTERN_READING_TIMEOUT_SECONDS, 300, 1, 3600),
+    readingTimeoutSeconds: parseInteger(
+      'DASTERN_READING_TIMEOUT_SECONDS',
+      env.DASTERN_READING_TIMEOUT_SECONDS,
+      300,
+      1,
+      3600,
+    ),
     readingRetries: parseInteger('DASTERN_READING_RETRIES', env.DASTERN_READING_RETRIES, 3, 0, 20),
-    readingRetryDelaySeconds: parseInteger('DASTERN_READING_RETRY_DELAY_SECONDS', env.DASTERN_READING_RETRY_DELAY_SECONDS, 5, 0, 3600),
-    maintenanceIntervalSeconds: parseInteger('DASTERN_QUEUE_MAINTENANCE_SECONDS', env.DASTERN_QUEUE_MAINTENANCE_SECONDS, 60, 1, 3600),
+    readingRetryDelaySeconds: parseInteger(
+      'DASTERN_READING_RETRY_DELAY_SECONDS',
+      env.DASTERN_READING_RETRY_DELAY_SECONDS,
+      5,
+      0,
+      3600,
+    ),
+    maintenanceIntervalSeconds: parseInteger(
+      'DASTERN_QUEUE_MAINTENANCE_SECONDS',
+      env.DASTERN_QUEUE_MAINTENANCE_SECONDS,
+      60,
+      1,
+      3600,
+    ),
     missedDoseThreshold: parseInteger('DASTERN_MISSED_DOSE_THRESHOLD', env.DASTERN_MISSED_DOSE_THRESHOLD, 3, 1, 100),
-    workerMigrationWaitSeconds: parseInteger('DASTERN_WORKER_MIGRATION_WAIT_SECONDS', env.DASTERN_WORKER_MIGRATION_WAIT_SECONDS, 600, 0, 86_400),
-    auditSealIntervalMs: parseInteger('DASTERN_AUDIT_SEAL_INTERVAL_MS', env.DASTERN_AUDIT_SEAL_INTERVAL_MS, 1000, 50, 600_000),
+    workerMigrationWaitSeconds: parseInteger(
+      'DASTERN_WORKER_MIGRATION_WAIT_SECONDS',
+      env.DASTERN_WORKER_MIGRATION_WAIT_SECONDS,
+      600,
+      0,
+      86_400,
+    ),
+    auditSealIntervalMs: parseInteger(
+      'DASTERN_AUDIT_SEAL_INTERVAL_MS',
+      env.DASTERN_AUDIT_SEAL_INTERVAL_MS,
+      1000,
+      50,
+      600_000,
+    ),
     runWorkers: parseBoolean('DASTERN_RUN_WORKERS', env.DASTERN_RUN_WORKERS, true),
-    dispatchIntervalSeconds: parseOptionalInteger('DASTERN_DISPATCH_INTERVAL_SECONDS', env.DASTERN_DISPATCH_INTERVAL_SECONDS, 1, 60),
+    dispatchIntervalSeconds: parseOptionalInteger(
+      'DASTERN_DISPATCH_INTERVAL_SECONDS',
+      env.DASTERN_DISPATCH_INTERVAL_SECONDS,
+      1,
+      60,
+    ),
     missedGraceMinutes: parseOptionalInteger('DASTERN_MISSED_GRACE_MINUTES', env.DASTERN_MISSED_GRACE_MINUTES, 1, 1440),
     cleanupSessionsCron: parseCron('DASTERN_CRON_CLEANUP_SESSIONS', env.DASTERN_CRON_CLEANUP_SESSIONS, '15 3 * * *'),
     archivePrescriptionsCron: parseCron('DASTERN_CRON_ARCHIVE', env.DASTERN_CRON_ARCHIVE, '30 3 1 * *'),
@@ -296,10 +362,13 @@ function parseJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
 
 function parseAiConfig(env: NodeJS.ProcessEnv): AiConfig {
   const provider = env.DASTERN_AI_PROVIDER && env.DASTERN_AI_PROVIDER !== '' ? env.DASTERN_AI_PROVIDER : 'builtin';
-  if (provider !== 'builtin' && provider !== 'openai') throw new ConfigError('DASTERN_AI_PROVIDER must be builtin or openai');
+  if (provider !== 'builtin' && provider !== 'openai')
+    throw new ConfigError('DASTERN_AI_PROVIDER must be builtin or openai');
   const baseUrl = env.DASTERN_AI_BASE_URL && env.DASTERN_AI_BASE_URL !== '' ? env.DASTERN_AI_BASE_URL : undefined;
-  if (baseUrl !== undefined && !/^https?:\/\/\S+$/.test(baseUrl)) throw new ConfigError('DASTERN_AI_BASE_URL must be an http(s) URL');
-  if (provider === 'openai' && baseUrl === undefined) throw new ConfigError('DASTERN_AI_PROVIDER=openai needs DASTERN_AI_BASE_URL');
+  if (baseUrl !== undefined && !/^https?:\/\/\S+$/.test(baseUrl))
+    throw new ConfigError('DASTERN_AI_BASE_URL must be an http(s) URL');
+  if (provider === 'openai' && baseUrl === undefined)
+    throw new ConfigError('DASTERN_AI_PROVIDER=openai needs DASTERN_AI_BASE_URL');
   return {
     provider,
     baseUrl,
@@ -311,20 +380,25 @@ function parseAiConfig(env: NodeJS.ProcessEnv): AiConfig {
 
 function parseBackupConfig(env: NodeJS.ProcessEnv, dataDir: string): BackupConfig {
   const key = env.DASTERN_BACKUP_KEY && env.DASTERN_BACKUP_KEY !== '' ? env.DASTERN_BACKUP_KEY : undefined;
-  if (key !== undefined && Buffer.from(key, 'base64').length !== 32) throw new ConfigError('DASTERN_BACKUP_KEY must be the base64 of 32 random bytes');
+  if (key !== undefined && Buffer.from(key, 'base64').length !== 32)
+    throw new ConfigError('DASTERN_BACKUP_KEY must be the base64 of 32 random bytes');
   return {
-    dir: path.resolve(env.DASTERN_BACKUP_DIR && env.DASTERN_BACKUP_DIR !== '' ? env.DASTERN_BACKUP_DIR : path.join(dataDir, 'backups')),
+    dir: path.resolve(
+      env.DASTERN_BACKUP_DIR && env.DASTERN_BACKUP_DIR !== '' ? env.DASTERN_BACKUP_DIR : path.join(dataDir, 'backups'),
+    ),
     key,
     keepDaily: parseInteger('DASTERN_BACKUP_KEEP_DAILY', env.DASTERN_BACKUP_KEEP_DAILY, 7, 1, 3650),
     keepWeekly: parseInteger('DASTERN_BACKUP_KEEP_WEEKLY', env.DASTERN_BACKUP_KEEP_WEEKLY, 4, 0, 520),
     keepMonthly: parseInteger('DASTERN_BACKUP_KEEP_MONTHLY', env.DASTERN_BACKUP_KEEP_MONTHLY, 12, 0, 1200),
-    pgBinDir: env.DASTERN_PG_BIN_DIR && env.DASTERN_PG_BIN_DIR !== '' ? path.resolve(env.DASTERN_PG_BIN_DIR) : undefined,
+    pgBinDir:
+      env.DASTERN_PG_BIN_DIR && env.DASTERN_PG_BIN_DIR !== '' ? path.resolve(env.DASTERN_PG_BIN_DIR) : undefined,
   };
 }
 
 function parseMetricsToken(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined;
-  if (!/^[A-Za-z0-9._~+/=-]{16,512}$/.test(raw)) throw new ConfigError('DASTERN_METRICS_TOKEN must be 16 to 512 characters of [A-Za-z0-9._~+/=-]');
+  if (!/^[A-Za-z0-9._~+/=-]{16,512}$/.test(raw))
+    throw new ConfigError('DASTERN_METRICS_TOKEN must be 16 to 512 characters of [A-Za-z0-9._~+/=-]');
   return raw;
 }
 
@@ -372,13 +446,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('production needs DATABASE_URL: the embedded database is for development only');
   }
   if (config.env === 'production' && config.api.jwtSecret === undefined) {
-    throw new ConfigError('production needs DASTERN_JWT_SECRET (at least 32 random bytes): generated keys are for development only');
+    throw new ConfigError(
+      'production needs DASTERN_JWT_SECRET (at least 32 random bytes): generated keys are for development only',
+    );
   }
   if (config.env === 'production' && config.api.smtpUrl === undefined) {
     throw new ConfigError('production needs DASTERN_SMTP_URL: e-mail verification and password reset send mail');
   }
   if (config.env === 'production' && (config.push.vapidPublicKey === undefined || !env.DASTERN_VAPID_SUBJECT)) {
-    throw new ConfigError('production needs DASTERN_VAPID_PUBLIC_KEY, DASTERN_VAPID_PRIVATE_KEY and DASTERN_VAPID_SUBJECT (`npx web-push generate-vapid-keys`): generated keys are for development only');
+    throw new ConfigError(
+      'production needs DASTERN_VAPID_PUBLIC_KEY, DASTERN_VAPID_PRIVATE_KEY and DASTERN_VAPID_SUBJECT (`npx web-push generate-vapid-keys`): generated keys are for development only',
+    );
   }
   return config;
 }
@@ -504,7 +582,7 @@ function parseBillingConfig(env: NodeJS.ProcessEnv, nodeEnv: Environment): Billi
     throw new ConfigError('DASTERN_STRIPE_SECRET_KEY must be a Stripe secret key (sk_live_… or sk_test_…)');
   }
   if (stripe.webhookSecret !== undefined && !/^whsec_[A-Za-z0-9+/=]{8,}$/.test(stripe.webhookSecret)) {
-    throw new ConfigError('DASTERN_STRIPE_WEBHOOK_SECRET must be the endpoint\'s signing secret (whsec_…)');
+    throw new ConfigError("DASTERN_STRIPE_WEBHOOK_SECRET must be the endpoint's signing secret (whsec_…)");
   }
   const hasKeys: Record<GatewayName, boolean> = {
     sandbox: true,
@@ -517,14 +595,21 @@ function parseBillingConfig(env: NodeJS.ProcessEnv, nodeEnv: Environment): Billi
     gateways = GATEWAY_NAMES.filter((g) => hasKeys[g] && !(g === 'sandbox' && nodeEnv === 'production'));
   } else {
     gateways = [];
-    for (const name of listed.split(',').map((g) => g.trim().toLowerCase()).filter((g) => g !== '')) {
-      if (!(GATEWAY_NAMES as readonly string[]).includes(name)) throw new ConfigError(`DASTERN_PAYMENT_GATEWAYS: unknown gateway "${name}" (sandbox, bakong, stripe)`);
+    for (const name of listed
+      .split(',')
+      .map((g) => g.trim().toLowerCase())
+      .filter((g) => g !== '')) {
+      if (!(GATEWAY_NAMES as readonly string[]).includes(name))
+        throw new ConfigError(`DASTERN_PAYMENT_GATEWAYS: unknown gateway "${name}" (sandbox, bakong, stripe)`);
       const g = name as GatewayName;
-      if (g === 'sandbox' && nodeEnv === 'production') throw new ConfigError('DASTERN_PAYMENT_GATEWAYS: the sandbox gateway is not allowed in production');
+      if (g === 'sandbox' && nodeEnv === 'production')
+        throw new ConfigError('DASTERN_PAYMENT_GATEWAYS: the sandbox gateway is not allowed in production');
       if (!hasKeys[g]) {
-        throw new ConfigError(g === 'bakong'
-          ? 'the bakong gateway needs DASTERN_BAKONG_TOKEN and DASTERN_BAKONG_ACCOUNT_ID'
-          : 'the stripe gateway needs DASTERN_STRIPE_SECRET_KEY and DASTERN_STRIPE_WEBHOOK_SECRET');
+        throw new ConfigError(
+          g === 'bakong'
+            ? 'the bakong gateway needs DASTERN_BAKONG_TOKEN and DASTERN_BAKONG_ACCOUNT_ID'
+            : 'the stripe gateway needs DASTERN_STRIPE_SECRET_KEY and DASTERN_STRIPE_WEBHOOK_SECRET',
+        );
       }
       if (!gateways.includes(g)) gateways.push(g);
     }

@@ -30,13 +30,26 @@ import { createDeliverer } from './delivery/index.ts';
 
 /** The reading queue's policy from config.jobs (shared with `dastern worker`). */
 export function jobsTuning(config: Config): ReadingQueueTuning {
-  return { timeoutSeconds: config.jobs.readingTimeoutSeconds, retries: config.jobs.readingRetries, retryDelaySeconds: config.jobs.readingRetryDelaySeconds };
+  return {
+    timeoutSeconds: config.jobs.readingTimeoutSeconds,
+    retries: config.jobs.readingRetries,
+    retryDelaySeconds: config.jobs.readingRetryDelaySeconds,
+  };
 }
 
 /** The schedule knobs of config.jobs, for startWorkers (shared with `dastern worker`). */
 export function scheduleOptions(
   config: Config,
-): Pick<WorkerDeps, 'dispatchIntervalSeconds' | 'missedGraceMinutes' | 'cleanupSessionsCron' | 'archivePrescriptionsCron' | 'archiveAfterDays' | 'partitionMonthsAhead' | 'logRetentionMonths'> {
+): Pick<
+  WorkerDeps,
+  | 'dispatchIntervalSeconds'
+  | 'missedGraceMinutes'
+  | 'cleanupSessionsCron'
+  | 'archivePrescriptionsCron'
+  | 'archiveAfterDays'
+  | 'partitionMonthsAhead'
+  | 'logRetentionMonths'
+> {
   return {
     archiveAfterDays: config.jobs.archiveAfterDays,
     partitionMonthsAhead: config.jobs.partitionMonthsAhead,
@@ -68,11 +81,22 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // background work: the only login whose 'system' context counts (migration 014)
   const jobsDb = new Database(urls.workerUrl, { max: 10 });
   // lists and statistics on the replica; LISTEN on a direct connection (a transaction pooler drops it)
-  const readDb = config.readDatabaseUrl === undefined ? undefined : new ReadReplica(db, new Database(replicaLogin(config.readDatabaseUrl, urls.appUrl)));
-  const hub = new NotificationHub(config.listenDatabaseUrl === undefined ? urls.appUrl : replicaLogin(config.listenDatabaseUrl, urls.appUrl), logger);
+  const readDb =
+    config.readDatabaseUrl === undefined
+      ? undefined
+      : new ReadReplica(db, new Database(replicaLogin(config.readDatabaseUrl, urls.appUrl)));
+  const hub = new NotificationHub(
+    config.listenDatabaseUrl === undefined ? urls.appUrl : replicaLogin(config.listenDatabaseUrl, urls.appUrl),
+    logger,
+  );
   const files = new FileStore(`${config.dataDir}/files`, loadFileKey(config));
   // One mailer for the API (verification, reset) and the delivery workers (notifications).
-  const mailer = createMailer({ smtpUrl: config.api.smtpUrl, from: config.api.mailFrom, outboxDir: `${config.dataDir}/outbox`, logger });
+  const mailer = createMailer({
+    smtpUrl: config.api.smtpUrl,
+    from: config.api.mailFrom,
+    outboxDir: `${config.dataDir}/outbox`,
+    logger,
+  });
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   let boss: Awaited<ReturnType<typeof startQueue>> | undefined;
   let sealer: AuditSealer | undefined;
@@ -98,12 +122,20 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     // the log tables' months ahead exist before any write (the daily job keeps them ahead)
     await ensurePartitions(jobsDb, config.jobs.partitionMonthsAhead);
     const runWorkers = config.jobs.runWorkers;
-    boss = await startQueue(urls.workerUrl, { supervise: runWorkers, maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds },
-      (err) => logger.error({ err: err.message }, 'job queue error'));
+    boss = await startQueue(
+      urls.workerUrl,
+      { supervise: runWorkers, maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds },
+      (err) => logger.error({ err: err.message }, 'job queue error'),
+    );
     if (runWorkers) {
       workers = await startWorkers({
-        boss, db: jobsDb, files, logger,
-        reader: { read: (bytes) => readPrescription(bytes, { workers: 1, logger: { warn: (msg) => logger.warn(msg) } }) },
+        boss,
+        db: jobsDb,
+        files,
+        logger,
+        reader: {
+          read: (bytes) => readPrescription(bytes, { workers: 1, logger: { warn: (msg) => logger.warn(msg) } }),
+        },
         missedThreshold: config.jobs.missedDoseThreshold,
         deliverer: createDeliverer(config, jobsDb, mailer, logger),
         mailer,
@@ -116,18 +148,32 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await hub.start();
     const queue = boss;
     app = await buildApp({
-      db, systemDb: jobsDb, readDb, logger, config, hub, mailer,
+      db,
+      systemDb: jobsDb,
+      readDb,
+      logger,
+      config,
+      hub,
+      mailer,
       prescriptions: { files, enqueueReading: readingEnqueuer(queue) },
       queueDepth: () => queue.getQueueSize('prescription-read'),
       billing: { enqueuePoll: bakongPollEnqueuer(queue), enqueueMail: paymentMailEnqueuer(queue) },
     });
     // A burst of new connections (a clinic's morning, clients reconnecting after a restart, a load
     // test) must neither overflow the accept queue nor wait in it while the event loop is busy.
-    listeners = await listenOnSockets(app, { host: config.host, port: config.port, sockets: config.api.listenSockets }, logger);
+    listeners = await listenOnSockets(
+      app,
+      { host: config.host, port: config.port, sockets: config.api.listenSockets },
+      logger,
+    );
   } catch (err) {
     logger.error({ err: err instanceof Error ? err.message : String(err) }, 'DasTern failed to start');
     workers?.stop();
-    await app?.close().catch((closeErr: unknown) => logger.error({ err: String(closeErr) }, 'closing the half-started HTTP server failed'));
+    await app
+      ?.close()
+      .catch((closeErr: unknown) =>
+        logger.error({ err: String(closeErr) }, 'closing the half-started HTTP server failed'),
+      );
     await boss?.stop({ graceful: false, wait: true });
     await releaseResources();
     throw err;

@@ -52,7 +52,10 @@ export default defineConfig({
         // Today's doses and the medicine list are shown from the last answer when offline.
         runtimeCaching: [
           {
-            urlPattern: ({ url }) => ['/api/v1/reminders/today', '/api/v1/reminders', '/api/v1/me', '/api/v1/medications'].includes(url.pathname),
+            urlPattern: ({ url }) =>
+              ['/api/v1/reminders/today', '/api/v1/reminders', '/api/v1/me', '/api/v1/medications'].includes(
+                url.pathname,
+              ),
             handler: 'NetworkFirst',
             options: { cacheName: 'dastern-today', networkTimeoutSeconds: 5, expiration: { maxEntries: 20 } },
           },

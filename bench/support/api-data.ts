@@ -2,33 +2,49 @@
 import pg from 'pg';
 
 /** `users` patients with an open session each; the first `withRx` of them 25 prescriptions of 3 medications. */
-export async function seedApiData(ownerUrl: string, users: number, withRx: number): Promise<{ ids: string[]; sessions: string[] }> {
+export async function seedApiData(
+  ownerUrl: string,
+  users: number,
+  withRx: number,
+): Promise<{ ids: string[]; sessions: string[] }> {
   const c = new pg.Client({ connectionString: ownerUrl });
   await c.connect();
   try {
     await c.query('BEGIN');
-    await c.query('ALTER TABLE users DISABLE TRIGGER audit_row_change; ALTER TABLE user_sessions DISABLE TRIGGER audit_row_change; ALTER TABLE prescriptions DISABLE TRIGGER audit_row_change; ALTER TABLE medications DISABLE TRIGGER audit_row_change');
+    await c.query(
+      'ALTER TABLE users DISABLE TRIGGER audit_row_change; ALTER TABLE user_sessions DISABLE TRIGGER audit_row_change; ALTER TABLE prescriptions DISABLE TRIGGER audit_row_change; ALTER TABLE medications DISABLE TRIGGER audit_row_change',
+    );
     await c.query(
       `INSERT INTO users (email, password_hash, role, first_name, last_name)
        SELECT 'bench' || g || '@example.com', '$2b$04$abcdefghijklmnopqrstuuFJ6c0g2J8w9Dz0xq0B2dN5m4yW9C2Lm', 'patient', 'Bench', 'User ' || g
-         FROM generate_series(1, $1) g`, [users]);
+         FROM generate_series(1, $1) g`,
+      [users],
+    );
     await c.query(
       `INSERT INTO user_sessions (user_id, refresh_token_hash, expires_at)
-       SELECT id, encode(digest(id::text, 'sha256'), 'hex'), now() + interval '30 days' FROM users`);
+       SELECT id, encode(digest(id::text, 'sha256'), 'hex'), now() + interval '30 days' FROM users`,
+    );
     await c.query(
       `INSERT INTO prescriptions (patient_id, status, hospital_name, prescription_date, confirmed_at)
        SELECT u.id, 'completed', 'Calmette Hospital', DATE '2025-01-01' + (g % 300), now()
-         FROM (SELECT id FROM users ORDER BY email LIMIT $1) u CROSS JOIN generate_series(1, 25) g`, [withRx]);
+         FROM (SELECT id FROM users ORDER BY email LIMIT $1) u CROSS JOIN generate_series(1, 25) g`,
+      [withRx],
+    );
     await c.query(
       `INSERT INTO medications (prescription_id, patient_id, sequence, name, strength, dose_morning, dose_evening, duration_days)
        SELECT p.id, p.patient_id, s, (ARRAY['Paracetamol','Amoxicillin','Amlodipine'])[s], '500mg', 1, 1, 7
-         FROM prescriptions p CROSS JOIN generate_series(1, 3) s`);
-    await c.query('ALTER TABLE users ENABLE TRIGGER audit_row_change; ALTER TABLE user_sessions ENABLE TRIGGER audit_row_change; ALTER TABLE prescriptions ENABLE TRIGGER audit_row_change; ALTER TABLE medications ENABLE TRIGGER audit_row_change');
+         FROM prescriptions p CROSS JOIN generate_series(1, 3) s`,
+    );
+    await c.query(
+      'ALTER TABLE users ENABLE TRIGGER audit_row_change; ALTER TABLE user_sessions ENABLE TRIGGER audit_row_change; ALTER TABLE prescriptions ENABLE TRIGGER audit_row_change; ALTER TABLE medications ENABLE TRIGGER audit_row_change',
+    );
     await c.query('COMMIT');
     await c.query('ANALYZE');
     const rows = await c.query<{ id: string; sid: string }>(
       `SELECT u.id, s.id AS sid FROM users u JOIN user_sessions s ON s.user_id = u.id
-        WHERE u.id IN (SELECT id FROM users ORDER BY email LIMIT $1) ORDER BY u.email`, [withRx]);
+        WHERE u.id IN (SELECT id FROM users ORDER BY email LIMIT $1) ORDER BY u.email`,
+      [withRx],
+    );
     return { ids: rows.rows.map((r) => r.id), sessions: rows.rows.map((r) => r.sid) };
   } finally {
     await c.end();

@@ -71,7 +71,9 @@ export async function loadData(c: pg.ClientBase, scale: Scale, say: (text: strin
   await c.query('CREATE SCHEMA IF NOT EXISTS bench_meta');
 
   // --- drop the loaded tables' keys and indexes, remembering their definitions
-  await step('drop indexes', `
+  await step(
+    'drop indexes',
+    `
     CREATE TABLE bench_meta.saved_ddl (ord serial, kind text, tbl text, name text, def text);
     INSERT INTO bench_meta.saved_ddl (kind, tbl, name, def)
     SELECT 'fk', con.conrelid::regclass::text, con.conname, pg_get_constraintdef(con.oid)
@@ -93,10 +95,13 @@ export async function loadData(c: pg.ClientBase, scale: Scale, say: (text: strin
         EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.tbl, r.name); END LOOP;
       FOR r IN SELECT * FROM bench_meta.saved_ddl WHERE kind = 'index' LOOP
         EXECUTE format('DROP INDEX %I', r.name); END LOOP;
-    END $$;`);
+    END $$;`,
+  );
 
   // --- people
-  await step('users', `
+  await step(
+    'users',
+    `
     CREATE TABLE bench_meta.patients AS SELECT g AS n, gen_random_uuid() AS id FROM generate_series(1, ${P}) AS g;
     ALTER TABLE bench_meta.patients ADD PRIMARY KEY (n);
     CREATE TABLE bench_meta.doctors AS SELECT g AS n, gen_random_uuid() AS id FROM generate_series(1, ${D}) AS g;
@@ -120,10 +125,13 @@ export async function loadData(c: pg.ClientBase, scale: Scale, say: (text: strin
     SELECT d.id, p.id, 'active', 'doctor', now() - interval '200 days', true, true, p.n % 2 = 0,
            now() - interval '201 days', now() - interval '200 days'
     FROM bench_meta.patients p JOIN bench_meta.doctors d ON d.n = 1 + p.n % ${D}
-    WHERE p.n % 10 < 3;`);
+    WHERE p.n % 10 < 3;`,
+  );
 
   // --- prescriptions: each assigned to a random patient; per patient k = 0 is the latest
-  await step('prescriptions', `
+  await step(
+    'prescriptions',
+    `
     CREATE TABLE bench_meta.rx AS
     WITH s AS (SELECT 1 + floor(random() * ${P})::int AS n FROM generate_series(1, ${NRX})),
          r AS (SELECT n, (row_number() OVER (PARTITION BY n) - 1)::int AS k FROM s)
@@ -147,10 +155,13 @@ export async function loadData(c: pg.ClientBase, scale: Scale, say: (text: strin
            CASE WHEN k >= 5 THEN created_at + interval '1 year' END,
            CASE WHEN k > 0 AND (n + k) % 40 = 0 THEN created_at + interval '30 days' END,
            created_at, created_at + interval '5 minutes'
-    FROM bench_meta.rx AS rx ORDER BY rx.created_at;`);
+    FROM bench_meta.rx AS rx ORDER BY rx.created_at;`,
+  );
 
   // --- medications: 1–4 per prescription; only the latest prescription's are active
-  await step('medications', `
+  await step(
+    'medications',
+    `
     INSERT INTO medications (id, prescription_id, patient_id, sequence, name, generic_name, strength, form, quantity,
                              quantity_unit, duration_days, dose_morning, dose_noon, dose_evening, dose_night,
                              instructions, take_after_meal, confidence, field_confidence, is_active, created_at, updated_at)
@@ -164,10 +175,13 @@ export async function loadData(c: pg.ClientBase, scale: Scale, say: (text: strin
     CROSS JOIN LATERAL (SELECT 1 + abs(hashtext(rx.id::text || s.seq)) % 3 AS slots,
                                CASE WHEN abs(hashtext(s.seq || rx.id::text)) % 4 = 0 THEN 5 + abs(hashtext(rx.id::text)) % 10
                                     ELSE 30 + abs(hashtext(rx.id::text)) % 150 END AS days) AS d
-    ORDER BY rx.created_at, s.seq;`);
+    ORDER BY rx.created_at, s.seq;`,
+  );
 
   // --- reminders: one per dose slot of each active medication (1–3 per medication)
-  await step('reminders', `
+  await step(
+    'reminders',
+    `
     INSERT INTO medication_reminders (id, medication_id, patient_id, slot, reminder_time, dose_amount, dose_unit, days_of_week,
                                       start_date, end_date, timezone, is_active, created_at, updated_at)
     SELECT gen_random_uuid(), m.id, m.patient_id, sl.slot, sl.t, sl.dose, 'tablet',
@@ -179,11 +193,15 @@ export async function loadData(c: pg.ClientBase, scale: Scale, say: (text: strin
     CROSS JOIN LATERAL (VALUES ('morning'::dose_slot, time '07:00', m.dose_morning), ('noon'::dose_slot, time '11:30', m.dose_noon),
                                ('evening'::dose_slot, time '17:30', m.dose_evening), ('night'::dose_slot, time '20:00', m.dose_night)) AS sl(slot, t, dose)
     WHERE m.is_active AND sl.dose > 0
-    ORDER BY m.created_at, m.id, sl.t;`);
-  await step('reminders', `
+    ORDER BY m.created_at, m.id, sl.t;`,
+  );
+  await step(
+    'reminders',
+    `
     UPDATE medication_reminders r
        SET next_reminder_at = reminder_next_occurrence(now(), r.reminder_time, r.timezone, r.days_of_week, r.start_date, r.end_date)
-     WHERE r.end_date >= (now() AT TIME ZONE r.timezone)::date;`);
+     WHERE r.end_date >= (now() AT TIME ZONE r.timezone)::date;`,
+  );
 
   // --- dose logs, one day at a time backwards from today, until NLOGS
   const t0 = performance.now();
@@ -212,17 +230,21 @@ export async function loadData(c: pg.ClientBase, scale: Scale, say: (text: strin
   seconds['dose logs'] = (performance.now() - t0) / 1000;
 
   // the counters the trigger would have kept
-  await step('reminder counters', `
+  await step(
+    'reminder counters',
+    `
     UPDATE medication_reminders r
        SET total_doses = c.total, taken_count = c.taken, missed_count = c.missed, skipped_count = c.skipped
       FROM (SELECT reminder_id, count(*)::int AS total, count(*) FILTER (WHERE status = 'taken')::int AS taken,
                    count(*) FILTER (WHERE status = 'missed')::int AS missed, count(*) FILTER (WHERE status = 'skipped')::int AS skipped
               FROM medication_reminder_logs GROUP BY reminder_id) AS c
-     WHERE c.reminder_id = r.id;`);
+     WHERE c.reminder_id = r.id;`,
+  );
 
   // --- rebuild keys, indexes, foreign keys (validated)
   const saved = await c.query<{ kind: string; tbl: string; name: string; def: string }>(
-    `SELECT kind, tbl, name, def FROM bench_meta.saved_ddl ORDER BY CASE kind WHEN 'key' THEN 1 WHEN 'index' THEN 2 ELSE 3 END, ord`);
+    `SELECT kind, tbl, name, def FROM bench_meta.saved_ddl ORDER BY CASE kind WHEN 'key' THEN 1 WHEN 'index' THEN 2 ELSE 3 END, ord`,
+  );
   const t1 = performance.now();
   for (const [i, d] of saved.rows.entries()) {
     say(`load: rebuilding ${d.kind} ${d.name} (${i + 1}/${saved.rows.length})`);
@@ -232,11 +254,21 @@ export async function loadData(c: pg.ClientBase, scale: Scale, say: (text: strin
   await c.query('DROP TABLE bench_meta.saved_ddl, bench_meta.rx, bench_meta.doctors');
   await c.query('RESET session_replication_role');
 
-  await step('vacuum analyze', 'VACUUM (ANALYZE) users, doctor_patient_relationships, prescriptions, medications, medication_reminders, medication_reminder_logs');
+  await step(
+    'vacuum analyze',
+    'VACUUM (ANALYZE) users, doctor_patient_relationships, prescriptions, medications, medication_reminders, medication_reminder_logs',
+  );
   await c.query('CHECKPOINT');
 
   const counts: Record<string, number> = {};
-  for (const t of ['users', 'doctor_patient_relationships', 'prescriptions', 'medications', 'medication_reminders', 'medication_reminder_logs']) {
+  for (const t of [
+    'users',
+    'doctor_patient_relationships',
+    'prescriptions',
+    'medications',
+    'medication_reminders',
+    'medication_reminder_logs',
+  ]) {
     counts[t] = Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${t}`)).rows[0]!.n);
   }
   return { seconds, counts };

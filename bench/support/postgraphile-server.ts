@@ -16,7 +16,8 @@ import { TokenService } from '../../src/auth/tokens.ts';
 const url = process.env.PG_URL;
 const port = Number(process.env.PORT);
 const secret = process.env.DASTERN_JWT_SECRET;
-if (url === undefined || !Number.isInteger(port) || secret === undefined) throw new Error('PG_URL, PORT and DASTERN_JWT_SECRET are required');
+if (url === undefined || !Number.isInteger(port) || secret === undefined)
+  throw new Error('PG_URL, PORT and DASTERN_JWT_SECRET are required');
 
 const tokens = new TokenService(secret, 3600);
 const pool = new pg.Pool({ connectionString: url, max: 20 });

@@ -56,7 +56,12 @@ export async function compareEngines(photos: Buffer[]): Promise<string[]> {
   const out: string[] = [];
   const figures: Record<string, { wall: number; cpu: number }> = {};
   for (const engine of ['native', 'wasm'] as const) {
-    const reader = await createReader({ lexiconPath: DEFAULT_LEXICON_PATH, workers: 1, engine, logger: { warn: () => undefined } });
+    const reader = await createReader({
+      lexiconPath: DEFAULT_LEXICON_PATH,
+      workers: 1,
+      engine,
+      logger: { warn: () => undefined },
+    });
     try {
       const first = photos[0];
       if (first === undefined) return out;
@@ -71,7 +76,9 @@ export async function compareEngines(photos: Buffer[]): Promise<string[]> {
         cpus.push(cpuMs() - c0);
       }
       figures[engine] = { wall: median(walls), cpu: median(cpus) };
-      out.push(`  ${engine.padEnd(6)} (${warmup.ocr.engine}): median ${Math.round(median(walls))} ms wall, ${Math.round(median(cpus))} ms CPU per photo`);
+      out.push(
+        `  ${engine.padEnd(6)} (${warmup.ocr.engine}): median ${Math.round(median(walls))} ms wall, ${Math.round(median(cpus))} ms CPU per photo`,
+      );
     } finally {
       await reader.close();
     }
@@ -79,7 +86,9 @@ export async function compareEngines(photos: Buffer[]): Promise<string[]> {
   const n = figures['native'];
   const w = figures['wasm'];
   if (n !== undefined && w !== undefined && n.wall > 0 && n.cpu > 0) {
-    out.push(`  tesseract.js / native: ${(w.wall / n.wall).toFixed(2)}× wall, ${(w.cpu / n.cpu).toFixed(2)}× CPU (the reader uses native pages when installed, tesseract.js otherwise)`);
+    out.push(
+      `  tesseract.js / native: ${(w.wall / n.wall).toFixed(2)}× wall, ${(w.cpu / n.cpu).toFixed(2)}× CPU (the reader uses native pages when installed, tesseract.js otherwise)`,
+    );
   }
   return out;
 }
@@ -91,15 +100,27 @@ export function lexiconFigures(): string[] {
   const t1 = performance.now();
   const lex = new Lexicon(file);
   const t2 = performance.now();
-  const swaps: Array<[RegExp, string]> = [[/m/, 'rn'], [/l/, '1'], [/o/, '0'], [/d/, 'cl'], [/s/, '5'], [/e/, 'c']];
-  const names = file.drugs.flatMap((d, k) => [d.generic_name, ...(d.brands ?? [])].map((n) => n.replace(...(swaps[k % swaps.length] ?? [/x/, 'x']))));
+  const swaps: Array<[RegExp, string]> = [
+    [/m/, 'rn'],
+    [/l/, '1'],
+    [/o/, '0'],
+    [/d/, 'cl'],
+    [/s/, '5'],
+    [/e/, 'c'],
+  ];
+  const names = file.drugs.flatMap((d, k) =>
+    [d.generic_name, ...(d.brands ?? [])].map((n) => n.replace(...(swaps[k % swaps.length] ?? [/x/, 'x']))),
+  );
   const time = (fullScan: boolean, sample: string[]): { ms: number; found: number } => {
     const s = performance.now();
     const found = sample.filter((n) => lex.match(n, null, { fullScan }) !== null).length;
     return { ms: (performance.now() - s) / sample.length, found };
   };
   const indexed = time(false, names);
-  const full = time(true, names.filter((_, i) => i % 10 === 0));
+  const full = time(
+    true,
+    names.filter((_, i) => i % 10 === 0),
+  );
   return [
     `lexicon ${file.version}: ${file.drugs.length} molecules, ${(file.products ?? []).length} brand products, ${lex.productCount > 0 ? 'products indexed' : 'no products'}; load ${Math.round(t1 - t0)} ms, index ${Math.round(t2 - t1)} ms`,
     `  match of a misread name: ${indexed.ms.toFixed(2)} ms with the trigram index (${names.length} names, ${((indexed.found / names.length) * 100).toFixed(1)} % matched), ${full.ms.toFixed(2)} ms comparing with every entry (${(full.ms / Math.max(1e-6, indexed.ms)).toFixed(1)}×)`,

@@ -24,7 +24,12 @@ export { freePort };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function timeStart(root: string, dataDir: string, ports: { http: number; pg: number }, timeoutMs = 180_000): Promise<StartResult> {
+export async function timeStart(
+  root: string,
+  dataDir: string,
+  ports: { http: number; pg: number },
+  timeoutMs = 180_000,
+): Promise<StartResult> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.DATABASE_URL;
   delete env.DASTERN_APP_DATABASE_URL;
@@ -92,7 +97,8 @@ export async function timeStart(root: string, dataDir: string, ports: { http: nu
     }
     await sleep(10);
   }
-  if (readyMs === undefined) error = exited ? `exited with code ${String(exitCode)} before answering` : `no answer within ${timeoutMs / 1000} s`;
+  if (readyMs === undefined)
+    error = exited ? `exited with code ${String(exitCode)} before answering` : `no answer within ${timeoutMs / 1000} s`;
 
   let exitMs: number | undefined;
   if (!exited) {

@@ -49,7 +49,8 @@ export function businessFunctionNames(migrations: readonly MigrationFile[]): Set
 /** The comment block right above the latest `CREATE … <kind> name` in the migrations, if any. */
 function leadingComments(migrations: readonly MigrationFile[]): Map<string, string> {
   const found = new Map<string, string>();
-  const pattern = /((?:^--[^\n]*\n)+)CREATE\s+(?:OR\s+REPLACE\s+)?(?:UNLOGGED\s+)?(FUNCTION|TABLE|VIEW|TYPE)\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:(public|kb)\.)?([a-z_0-9]+)/gim;
+  const pattern =
+    /((?:^--[^\n]*\n)+)CREATE\s+(?:OR\s+REPLACE\s+)?(?:UNLOGGED\s+)?(FUNCTION|TABLE|VIEW|TYPE)\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:(public|kb)\.)?([a-z_0-9]+)/gim;
   for (const m of migrations) {
     for (const match of m.up.matchAll(pattern)) {
       const schema = (match[3] ?? 'public').toLowerCase();
@@ -73,7 +74,10 @@ function entryKey(entry: DumpEntry): string | undefined {
 /** True for entries of user_functions.sql: a business function, its grants and comments, the triggers that call it. */
 function isBusinessEntry(entry: DumpEntry, business: ReadonlySet<string>): boolean {
   const fn = /^(?:FUNCTION )?([a-z_0-9]+)\(/i.exec(entry.name)?.[1]?.toLowerCase();
-  if (entry.type === 'FUNCTION' || ((entry.type === 'ACL' || entry.type === 'COMMENT') && entry.name.startsWith('FUNCTION '))) {
+  if (
+    entry.type === 'FUNCTION' ||
+    ((entry.type === 'ACL' || entry.type === 'COMMENT') && entry.name.startsWith('FUNCTION '))
+  ) {
     return fn !== undefined && business.has(fn);
   }
   if (entry.type === 'TRIGGER') {
@@ -155,7 +159,10 @@ SET client_min_messages = warning;
 function settings(preamble: string): string {
   return preamble
     .split('\n')
-    .filter((line) => /^(SET|SELECT pg_catalog\.set_config)/.test(line) && !/client_min_messages|transaction_timeout/.test(line))
+    .filter(
+      (line) =>
+        /^(SET|SELECT pg_catalog\.set_config)/.test(line) && !/client_min_messages|transaction_timeout/.test(line),
+    )
     .join('\n');
 }
 
@@ -180,7 +187,10 @@ export function rowComparisonWhen(body: string): string {
  * \`((x >= a) AND (x <= b)) AND …\` parses back flat; written back as BETWEEN, it nests again.
  */
 export function nestedBetween(body: string): string {
-  return body.replace(/\(\(([^()]+|[a-z_]+\([a-z_]+\)) >= ([^()\s]+)\) AND \(\1 <= ([^()\s]+)\)\)(?= AND)/g, '($1 BETWEEN $2 AND $3)');
+  return body.replace(
+    /\(\(([^()]+|[a-z_]+\([a-z_]+\)) >= ([^()\s]+)\) AND \(\1 <= ([^()\s]+)\)\)(?= AND)/g,
+    '($1 BETWEEN $2 AND $3)',
+  );
 }
 
 function render(entries: readonly DumpEntry[], comments: ReadonlyMap<string, string>, idempotent: boolean): string {
@@ -201,7 +211,11 @@ export interface CurrentSchema {
 }
 
 /** Builds both files' text from a database that has every migration applied. */
-export function buildCurrentSchema(dump: string, migrations: readonly MigrationFile[], ownerOnly: readonly string[] = []): CurrentSchema {
+export function buildCurrentSchema(
+  dump: string,
+  migrations: readonly MigrationFile[],
+  ownerOnly: readonly string[] = [],
+): CurrentSchema {
   const { preamble, entries } = parseDump(dump);
   const business = businessFunctionNames(migrations);
   const comments = leadingComments(migrations);
@@ -268,7 +282,9 @@ async function main(): Promise<void> {
     const files = buildCurrentSchema(mergeData(dump, data), listMigrations(), await ownerOnlyRelations(url.toString()));
     fs.writeFileSync(path.join(DATABASE_DIR, 'schema.sql'), files.schemaSql);
     fs.writeFileSync(path.join(DATABASE_DIR, 'functions', 'user_functions.sql'), files.functionsSql);
-    console.log(`wrote database/schema.sql and database/functions/user_functions.sql from ${listMigrations().length} migrations`);
+    console.log(
+      `wrote database/schema.sql and database/functions/user_functions.sql from ${listMigrations().length} migrations`,
+    );
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
@@ -284,12 +300,17 @@ function mergeData(schema: string, data: string): string {
   const rows = entries.filter((e) => e.type === 'TABLE DATA' || e.type === 'SEQUENCE SET');
   if (rows.length === 0) return schema;
   const { preamble, entries: schemaEntries } = parseDump(schema);
-  const firstPostData = schemaEntries.findIndex((e) => ['CONSTRAINT', 'INDEX', 'TRIGGER', 'FK CONSTRAINT', 'POLICY', 'ROW SECURITY'].includes(e.type));
+  const firstPostData = schemaEntries.findIndex((e) =>
+    ['CONSTRAINT', 'INDEX', 'TRIGGER', 'FK CONSTRAINT', 'POLICY', 'ROW SECURITY'].includes(e.type),
+  );
   const at = firstPostData < 0 ? schemaEntries.length : firstPostData;
   const merged = [...schemaEntries.slice(0, at), ...rows, ...schemaEntries.slice(at)];
   return `${preamble}${merged.map((e) => e.raw).join('')}`;
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+if (
+  process.argv[1] !== undefined &&
+  path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)
+) {
   await main();
 }

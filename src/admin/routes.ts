@@ -21,10 +21,14 @@ const AdminUser = Type.Object({
 });
 
 /** One row of the seed's get_user_statistics() / get_prescription_statistics(), as numbers. */
-const statsRow = (integers: readonly string[], decimals: readonly string[] = []) => Type.Object({
-  ...Object.fromEntries(integers.map((k) => [k, Type.Integer({ minimum: 0 })])),
-  ...Object.fromEntries(decimals.map((k) => [k, Nullable(Type.Number())])),
-}, { additionalProperties: false });
+const statsRow = (integers: readonly string[], decimals: readonly string[] = []) =>
+  Type.Object(
+    {
+      ...Object.fromEntries(integers.map((k) => [k, Type.Integer({ minimum: 0 })])),
+      ...Object.fromEntries(decimals.map((k) => [k, Nullable(Type.Number())])),
+    },
+    { additionalProperties: false },
+  );
 const UserStatistics = statsRow(USER_STATISTICS);
 const PrescriptionStatistics = statsRow(PRESCRIPTION_STATISTICS.integers, PRESCRIPTION_STATISTICS.decimals);
 
@@ -33,46 +37,119 @@ export async function adminRoutes(app: App, s: Pick<Services, 'requireAuth' | 'c
   const security = [{ bearer: [] }];
   const only = s.requireAuth(['admin']);
 
-  app.get('/admin/statistics', {
-    onRequest: only,
-    schema: { tags: ['admin'], summary: 'User and prescription statistics (get_user_statistics, get_prescription_statistics)', security, response: { 200: Type.Object({ users: Type.Array(UserStatistics), prescriptions: Type.Array(PrescriptionStatistics) }), ...problems(...AUTHED, 403) } },
-  }, async (request) => admin.statistics(s.context(request)));
-
-  app.get('/admin/users', {
-    onRequest: only,
-    schema: {
-      tags: ['admin'], summary: 'List or search users (name or e-mail)', security,
-      querystring: Type.Object({
-        q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-        role: Type.Optional(Type.Union([Type.Literal('patient'), Type.Literal('doctor'), Type.Literal('admin')])),
-        active: Type.Optional(Type.Boolean()),
-        ...PageQuery,
-      }, { additionalProperties: false }),
-      response: { 200: Page(AdminUser), ...problems(...AUTHED, 403) },
+  app.get(
+    '/admin/statistics',
+    {
+      onRequest: only,
+      schema: {
+        tags: ['admin'],
+        summary: 'User and prescription statistics (get_user_statistics, get_prescription_statistics)',
+        security,
+        response: {
+          200: Type.Object({ users: Type.Array(UserStatistics), prescriptions: Type.Array(PrescriptionStatistics) }),
+          ...problems(...AUTHED, 403),
+        },
+      },
     },
-  }, async (request) => admin.users(s.context(request), request.query));
+    async (request) => admin.statistics(s.context(request)),
+  );
 
-  app.get('/admin/users/:id', {
-    onRequest: only,
-    schema: { tags: ['admin'], summary: 'One user', security, params: IdParams, response: { 200: AdminUser, ...problems(...AUTHED, 403, 404) } },
-  }, async (request) => admin.user(s.context(request), request.params.id));
-
-  app.post('/admin/users/:id/deactivate', {
-    onRequest: only,
-    schema: { tags: ['admin'], summary: 'Deactivate an account (its sessions end at once)', security, params: IdParams, body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false }), response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) } },
-  }, async (request) => admin.setActive(s.context(request), request.params.id, false, request.body.reason));
-
-  app.post('/admin/users/:id/activate', {
-    onRequest: only,
-    schema: { tags: ['admin'], summary: 'Re-activate an account', security, params: IdParams, response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) } },
-  }, async (request) => admin.setActive(s.context(request), request.params.id, true, 'reactivated'));
-
-  app.post('/admin/doctors/:id/verify', {
-    onRequest: only,
-    schema: {
-      tags: ['admin'], summary: "The doctor's licence is checked: he may invite patients; the licence number is his alone (cleared from unverified accounts claiming it)", security, params: IdParams,
-      body: Type.Optional(Type.Object({ license_number: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the number checked; refused when the account now says another' })) }, { additionalProperties: false })),
-      response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) },
+  app.get(
+    '/admin/users',
+    {
+      onRequest: only,
+      schema: {
+        tags: ['admin'],
+        summary: 'List or search users (name or e-mail)',
+        security,
+        querystring: Type.Object(
+          {
+            q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            role: Type.Optional(Type.Union([Type.Literal('patient'), Type.Literal('doctor'), Type.Literal('admin')])),
+            active: Type.Optional(Type.Boolean()),
+            ...PageQuery,
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(AdminUser), ...problems(...AUTHED, 403) },
+      },
     },
-  }, async (request) => admin.verifyDoctor(s.context(request), request.params.id, request.body?.license_number));
+    async (request) => admin.users(s.context(request), request.query),
+  );
+
+  app.get(
+    '/admin/users/:id',
+    {
+      onRequest: only,
+      schema: {
+        tags: ['admin'],
+        summary: 'One user',
+        security,
+        params: IdParams,
+        response: { 200: AdminUser, ...problems(...AUTHED, 403, 404) },
+      },
+    },
+    async (request) => admin.user(s.context(request), request.params.id),
+  );
+
+  app.post(
+    '/admin/users/:id/deactivate',
+    {
+      onRequest: only,
+      schema: {
+        tags: ['admin'],
+        summary: 'Deactivate an account (its sessions end at once)',
+        security,
+        params: IdParams,
+        body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false }),
+        response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) },
+      },
+    },
+    async (request) => admin.setActive(s.context(request), request.params.id, false, request.body.reason),
+  );
+
+  app.post(
+    '/admin/users/:id/activate',
+    {
+      onRequest: only,
+      schema: {
+        tags: ['admin'],
+        summary: 'Re-activate an account',
+        security,
+        params: IdParams,
+        response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) },
+      },
+    },
+    async (request) => admin.setActive(s.context(request), request.params.id, true, 'reactivated'),
+  );
+
+  app.post(
+    '/admin/doctors/:id/verify',
+    {
+      onRequest: only,
+      schema: {
+        tags: ['admin'],
+        summary:
+          "The doctor's licence is checked: he may invite patients; the licence number is his alone (cleared from unverified accounts claiming it)",
+        security,
+        params: IdParams,
+        body: Type.Optional(
+          Type.Object(
+            {
+              license_number: Type.Optional(
+                Type.String({
+                  minLength: 1,
+                  maxLength: 64,
+                  description: 'the number checked; refused when the account now says another',
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) },
+      },
+    },
+    async (request) => admin.verifyDoctor(s.context(request), request.params.id, request.body?.license_number),
+  );
 }

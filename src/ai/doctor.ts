@@ -18,12 +18,25 @@ const HEAD: Record<Language, string> = {
 
 export async function visitSummary(ctx: AiContext, patientId: string, days: number) {
   return ctx.run(async (tx) => {
-    const allowed = await tx.query<{ ok: boolean }>("SELECT app_doctor_can($1, 'view_prescriptions') AS ok", [patientId]);
+    const allowed = await tx.query<{ ok: boolean }>("SELECT app_doctor_can($1, 'view_prescriptions') AS ok", [
+      patientId,
+    ]);
     if (allowed.rows[0]?.ok !== true) throw notFound('patient');
-    const lang = asLanguage((await tx.query<{ language: string }>('SELECT language FROM users WHERE id = $1', [ctx.userId])).rows[0]?.language);
+    const lang = asLanguage(
+      (await tx.query<{ language: string }>('SELECT language FROM users WHERE id = $1', [ctx.userId])).rows[0]
+        ?.language,
+    );
     const c = await buildContent(tx, patientId, 'risk', days, lang);
-    await recordRead(tx, ctx, { table: 'medications', action: 'visit_summary', subjectUserId: patientId, resourceIds: [patientId] });
-    const meds = c.medicines.map((m) => `- ${m.name}${m.strength ? ` ${m.strength}` : ''}: ${m.schedule}${m.rate === null ? '' : ` — ${m.taken}/${m.taken + m.missed + m.skipped} (${m.rate}%)`}`);
+    await recordRead(tx, ctx, {
+      table: 'medications',
+      action: 'visit_summary',
+      subjectUserId: patientId,
+      resourceIds: [patientId],
+    });
+    const meds = c.medicines.map(
+      (m) =>
+        `- ${m.name}${m.strength ? ` ${m.strength}` : ''}: ${m.schedule}${m.rate === null ? '' : ` — ${m.taken}/${m.taken + m.missed + m.skipped} (${m.rate}%)`}`,
+    );
     const alerts = c.alerts.filter((a) => a.severity !== 'info').map((a) => `- [${a.severity}] ${a.message}`);
     return {
       patient_id: patientId,

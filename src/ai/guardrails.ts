@@ -55,8 +55,16 @@ export function detectGuard(text: string): Guard | null {
 export function detectLanguage(text: string, fallback: Language): Language {
   if (/[\u1780-\u17FF]/.test(text)) return 'km';
   const t = ` ${fold(text)} `;
-  const fr = (t.match(/\b(je|j|ai|est|suis|pas|ne|de|du|des|le|la|les|un|une|mon|ma|mes|quoi|pourquoi|comment|quand|avec|pour|dans|sur|trop|pris|prendre|medicaments?|comprimes?|puis-je|dois-je|oublie|sert|bonjour|merci|veux|me|mal|peux)\b/g) ?? []).length;
-  const en = (t.match(/\b(i|my|me|what|why|how|when|with|the|a|an|is|are|do|does|can|should|to|of|for|it|this|medicines?|pills?|tablets?|missed|take|took|hello|hi|please|your|print|show|tell|want|have)\b/g) ?? []).length;
+  const fr = (
+    t.match(
+      /\b(je|j|ai|est|suis|pas|ne|de|du|des|le|la|les|un|une|mon|ma|mes|quoi|pourquoi|comment|quand|avec|pour|dans|sur|trop|pris|prendre|medicaments?|comprimes?|puis-je|dois-je|oublie|sert|bonjour|merci|veux|me|mal|peux)\b/g,
+    ) ?? []
+  ).length;
+  const en = (
+    t.match(
+      /\b(i|my|me|what|why|how|when|with|the|a|an|is|are|do|does|can|should|to|of|for|it|this|medicines?|pills?|tablets?|missed|take|took|hello|hi|please|your|print|show|tell|want|have)\b/g,
+    ) ?? []
+  ).length;
   if (fr > en) return 'fr';
   if (en > fr) return 'en';
   return fallback;

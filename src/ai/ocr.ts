@@ -11,10 +11,29 @@ import * as q from './queries.ts';
 
 const LOW = 0.85;
 
-export interface Suggestion { field: 'name' | 'strength'; value: string; drug_id?: string; generic_name?: string; similarity?: number }
-export interface LineSuggestions { index: number; name: string; confidence: number | null; label: string; suggestions: Suggestion[] }
+export interface Suggestion {
+  field: 'name' | 'strength';
+  value: string;
+  drug_id?: string;
+  generic_name?: string;
+  similarity?: number;
+}
+export interface LineSuggestions {
+  index: number;
+  name: string;
+  confidence: number | null;
+  label: string;
+  suggestions: Suggestion[];
+}
 
-interface DraftLine { name: string; strength?: string | null; drug_id?: string | null; generic_name?: string | null; confidence?: number | null; field_confidence?: Record<string, unknown> }
+interface DraftLine {
+  name: string;
+  strength?: string | null;
+  drug_id?: string | null;
+  generic_name?: string | null;
+  confidence?: number | null;
+  field_confidence?: Record<string, unknown>;
+}
 
 let strengths: Map<string, string[]> | undefined;
 function lexiconStrengths(): Map<string, string[]> {
@@ -28,7 +47,12 @@ const fieldScore = (fc: Record<string, unknown> | undefined, key: string): numbe
 };
 
 /** OCR confusions in numbers: O→0, l/I→1, S→5, B→8. */
-const digits = (s: string): string => s.replace(/[oO]/g, '0').replace(/[lI|]/g, '1').replace(/[sS](?=\d|$)/g, '5').replace(/B/g, '8');
+const digits = (s: string): string =>
+  s
+    .replace(/[oO]/g, '0')
+    .replace(/[lI|]/g, '1')
+    .replace(/[sS](?=\d|$)/g, '5')
+    .replace(/B/g, '8');
 
 export function suggestFor(line: DraftLine): Suggestion[] {
   const kb = knowledgeBase();
@@ -36,18 +60,27 @@ export function suggestFor(line: DraftLine): Suggestion[] {
   const hit = kb.lexicon.match(line.name);
   let drugId = line.drug_id ?? null;
   if (hit && hit.similarity >= 0.6 && (hit.changed || hit.drug.id !== line.drug_id)) {
-    out.push({ field: 'name', value: hit.changed ? hit.corrected : (hit.drug.inn ?? hit.drug.generic_name), drug_id: hit.drug.id, generic_name: hit.drug.generic_name, similarity: Math.round(hit.similarity * 1000) / 1000 });
+    out.push({
+      field: 'name',
+      value: hit.changed ? hit.corrected : (hit.drug.inn ?? hit.drug.generic_name),
+      drug_id: hit.drug.id,
+      generic_name: hit.drug.generic_name,
+      similarity: Math.round(hit.similarity * 1000) / 1000,
+    });
     drugId = hit.drug.id;
   }
-  const known = drugId ? lexiconStrengths().get(drugId) ?? [] : [];
+  const known = drugId ? (lexiconStrengths().get(drugId) ?? []) : [];
   const s = line.strength?.replace(/\s+/g, '') ?? '';
   if (known.length > 0 && !known.includes(s.toLowerCase())) {
     const fixed = digits(s).toLowerCase();
     const num = Number(/^(\d+(?:\.\d+)?)/.exec(fixed)?.[1] ?? NaN);
     const unit = /[a-z%]+$/.exec(fixed)?.[0] ?? 'mg';
     const candidates = known.filter((k) => k.endsWith(unit) && !k.includes('/') && !k.includes('+'));
-    const best = known.includes(fixed) ? fixed
-      : Number.isFinite(num) ? candidates.sort((a, b) => Math.abs(parseFloat(a) - num) - Math.abs(parseFloat(b) - num))[0] : candidates[0];
+    const best = known.includes(fixed)
+      ? fixed
+      : Number.isFinite(num)
+        ? candidates.sort((a, b) => Math.abs(parseFloat(a) - num) - Math.abs(parseFloat(b) - num))[0]
+        : candidates[0];
     if (best !== undefined && best !== s) out.push({ field: 'strength', value: best });
   }
   return out;
@@ -58,20 +91,32 @@ export async function ocrSuggestions(ctx: AiContext, prescriptionId: string): Pr
     const quota = await q.quota(tx, ctx.userId);
     if (!quota.is_premium) throw premiumRequired();
     const res = await tx.query<{ patient_id: string; structured_data: { medications?: DraftLine[] } | null }>(
-      'SELECT patient_id, structured_data FROM prescriptions WHERE id = $1 AND deleted_at IS NULL', [prescriptionId]);
+      'SELECT patient_id, structured_data FROM prescriptions WHERE id = $1 AND deleted_at IS NULL',
+      [prescriptionId],
+    );
     const row = res.rows[0];
     if (!row || row.patient_id !== ctx.userId) throw notFound('prescription');
     const lines = Array.isArray(row.structured_data?.medications) ? row.structured_data.medications : [];
     const items: LineSuggestions[] = [];
     lines.forEach((line, index) => {
-      const scores = [line.confidence ?? null, fieldScore(line.field_confidence, 'name'), fieldScore(line.field_confidence, 'strength')].filter((x): x is number => x !== null);
+      const scores = [
+        line.confidence ?? null,
+        fieldScore(line.field_confidence, 'name'),
+        fieldScore(line.field_confidence, 'strength'),
+      ].filter((x): x is number => x !== null);
       const low = scores.some((x) => x < LOW) || !line.drug_id;
       if (!low) return;
       const suggestions = suggestFor(line);
       if (suggestions.length === 0) return;
       const name = suggestions.find((x) => x.field === 'name')?.value ?? line.name;
       const strength = suggestions.find((x) => x.field === 'strength')?.value ?? line.strength ?? '';
-      items.push({ index, name: line.name, confidence: line.confidence ?? null, label: `${name}${strength ? ` ${strength}` : ''}?`, suggestions });
+      items.push({
+        index,
+        name: line.name,
+        confidence: line.confidence ?? null,
+        label: `${name}${strength ? ` ${strength}` : ''}?`,
+        suggestions,
+      });
     });
     return { items };
   });

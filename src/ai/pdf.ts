@@ -17,7 +17,12 @@ export class PdfRenderer {
 
   async render(html: string): Promise<Buffer> {
     // loaded on first use: playwright-core alone is ~0.5 s of CPU at every start of the service
-    this.browser ??= import('playwright-core').then(({ chromium }) => chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] }));
+    this.browser ??= import('playwright-core').then(({ chromium }) =>
+      chromium.launch({
+        executablePath: CHROMIUM_PATH,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+      }),
+    );
     let browser: Browser;
     try {
       browser = await this.browser;
@@ -29,7 +34,11 @@ export class PdfRenderer {
     try {
       const page = await context.newPage();
       await page.setContent(html, { waitUntil: 'load' });
-      return await page.pdf({ format: 'A4', printBackground: true, margin: { top: '12mm', bottom: '12mm', left: '10mm', right: '10mm' } });
+      return await page.pdf({
+        format: 'A4',
+        printBackground: true,
+        margin: { top: '12mm', bottom: '12mm', left: '10mm', right: '10mm' },
+      });
     } finally {
       await context.close();
     }

@@ -4,10 +4,18 @@ import { ACTIVE_MEDICATION, type MedicationDoseRow } from '../reminders/medicati
 
 type Q = Pick<Tx, 'query'>;
 
-export interface AiQuota { is_premium: boolean; monthly_limit: number | null; used_this_month: number; remaining: number | null }
+export interface AiQuota {
+  is_premium: boolean;
+  monthly_limit: number | null;
+  used_this_month: number;
+  remaining: number | null;
+}
 
 export async function quota(tx: Q, userId: string): Promise<AiQuota> {
-  const res = await tx.query<AiQuota>('SELECT is_premium, monthly_limit, used_this_month, remaining FROM get_ai_quota($1)', [userId]);
+  const res = await tx.query<AiQuota>(
+    'SELECT is_premium, monthly_limit, used_this_month, remaining FROM get_ai_quota($1)',
+    [userId],
+  );
   const row = res.rows[0];
   if (!row) throw new Error('get_ai_quota returned no row');
   return row;
@@ -29,36 +37,81 @@ export interface ConversationRow {
 
 const CONVERSATION_COLUMNS = 'id, title, language, share_record_with_provider, last_message_at, created_at';
 
-export async function insertConversation(tx: Q, c: { userId: string; title: string | null; language: string; shareRecord: boolean }): Promise<ConversationRow> {
+export async function insertConversation(
+  tx: Q,
+  c: { userId: string; title: string | null; language: string; shareRecord: boolean },
+): Promise<ConversationRow> {
   const res = await tx.query<ConversationRow>(
     `INSERT INTO ai_chat_conversations (user_id, title, language, share_record_with_provider)
      VALUES ($1, $2, $3, $4) RETURNING ${CONVERSATION_COLUMNS}`,
-    [c.userId, c.title, c.language, c.shareRecord]);
+    [c.userId, c.title, c.language, c.shareRecord],
+  );
   const row = res.rows[0];
   if (!row) throw new Error('conversation insert returned no row');
   return row;
 }
 
-export async function listConversations(tx: Q, userId: string, limit: number, offset: number): Promise<{ rows: ConversationRow[]; total: number }> {
+export async function listConversations(
+  tx: Q,
+  userId: string,
+  limit: number,
+  offset: number,
+): Promise<{ rows: ConversationRow[]; total: number }> {
   const res = await tx.query<ConversationRow & { total: string }>(
     `SELECT ${CONVERSATION_COLUMNS}, count(*) OVER () AS total FROM ai_chat_conversations
       WHERE user_id = $1 AND NOT is_archived ORDER BY coalesce(last_message_at, created_at) DESC, id LIMIT $2 OFFSET $3`,
-    [userId, limit, offset]);
+    [userId, limit, offset],
+  );
   return { rows: res.rows, total: Number(res.rows[0]?.total ?? 0) };
 }
 
 export async function findConversation(tx: Q, id: string): Promise<ConversationRow | null> {
-  const res = await tx.query<ConversationRow>(`SELECT ${CONVERSATION_COLUMNS} FROM ai_chat_conversations WHERE id = $1`, [id]);
+  const res = await tx.query<ConversationRow>(
+    `SELECT ${CONVERSATION_COLUMNS} FROM ai_chat_conversations WHERE id = $1`,
+    [id],
+  );
   return res.rows[0] ?? null;
 }
 
-export interface MessageRow { id: string; role: 'user' | 'assistant' | 'system'; content: string; refused: boolean; guard: string | null; model: string | null; created_at: Date }
+export interface MessageRow {
+  id: string;
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+  refused: boolean;
+  guard: string | null;
+  model: string | null;
+  created_at: Date;
+}
 
-export async function insertMessage(tx: Q, m: { conversationId: string; userId: string; role: 'user' | 'assistant'; content: string; refused?: boolean; guard?: string | null; model?: string | null; tokensIn?: number; tokensOut?: number }): Promise<MessageRow> {
+export async function insertMessage(
+  tx: Q,
+  m: {
+    conversationId: string;
+    userId: string;
+    role: 'user' | 'assistant';
+    content: string;
+    refused?: boolean;
+    guard?: string | null;
+    model?: string | null;
+    tokensIn?: number;
+    tokensOut?: number;
+  },
+): Promise<MessageRow> {
   const res = await tx.query<MessageRow>(
     `INSERT INTO ai_chat_messages (conversation_id, user_id, role, content, refused, guard, model, tokens_input, tokens_output)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, role, content, refused, guard, model, created_at`,
-    [m.conversationId, m.userId, m.role, m.content, m.refused ?? false, m.guard ?? null, m.model ?? null, m.tokensIn ?? 0, m.tokensOut ?? 0]);
+    [
+      m.conversationId,
+      m.userId,
+      m.role,
+      m.content,
+      m.refused ?? false,
+      m.guard ?? null,
+      m.model ?? null,
+      m.tokensIn ?? 0,
+      m.tokensOut ?? 0,
+    ],
+  );
   const row = res.rows[0];
   if (!row) throw new Error('message insert returned no row');
   await tx.query('UPDATE ai_chat_conversations SET last_message_at = now() WHERE id = $1', [m.conversationId]);
@@ -68,7 +121,9 @@ export async function insertMessage(tx: Q, m: { conversationId: string; userId: 
 export async function recentMessages(tx: Q, conversationId: string, limit: number): Promise<MessageRow[]> {
   const res = await tx.query<MessageRow>(
     `SELECT id, role, content, refused, guard, model, created_at FROM ai_chat_messages
-      WHERE conversation_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, [conversationId, limit]);
+      WHERE conversation_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
+    [conversationId, limit],
+  );
   return res.rows.reverse();
 }
 
@@ -97,6 +152,8 @@ export async function recordMedications(tx: Q, userId: string): Promise<RecordMe
        JOIN prescriptions p ON p.id = m.prescription_id
        JOIN v_medication_adherence a ON a.medication_id = m.id
       WHERE m.patient_id = $1 AND ${ACTIVE_MEDICATION}
-      ORDER BY m.created_at, m.sequence`, [userId]);
+      ORDER BY m.created_at, m.sequence`,
+    [userId],
+  );
   return res.rows;
 }

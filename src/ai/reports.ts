@@ -18,8 +18,16 @@ import { premiumRequired, type AiContext } from './service.ts';
 import * as q from './queries.ts';
 
 export type ReportKind = 'adherence' | 'medication_summary' | 'risk';
-const DB_KIND: Record<ReportKind, string> = { adherence: 'adherence', medication_summary: 'medication_summary', risk: 'risk_assessment' };
-const API_KIND: Record<string, ReportKind> = { adherence: 'adherence', medication_summary: 'medication_summary', risk_assessment: 'risk' };
+const DB_KIND: Record<ReportKind, string> = {
+  adherence: 'adherence',
+  medication_summary: 'medication_summary',
+  risk: 'risk_assessment',
+};
+const API_KIND: Record<string, ReportKind> = {
+  adherence: 'adherence',
+  medication_summary: 'medication_summary',
+  risk_assessment: 'risk',
+};
 
 export interface ReportContent {
   kind: ReportKind;
@@ -27,7 +35,16 @@ export interface ReportContent {
   days: number;
   title: string;
   summary: string;
-  medicines: Array<{ name: string; strength: string | null; purpose: string; schedule: string; taken: number; missed: number; skipped: number; rate: number | null }>;
+  medicines: Array<{
+    name: string;
+    strength: string | null;
+    purpose: string;
+    schedule: string;
+    taken: number;
+    missed: number;
+    skipped: number;
+    rate: number | null;
+  }>;
   slots: Array<{ slot: string; taken: number; missed: number; skipped: number }>;
   alerts: Array<Pick<SafetyAlert, 'kind' | 'severity' | 'message' | 'source'>>;
   disclaimer: string;
@@ -36,13 +53,25 @@ export interface ReportContent {
 const T = {
   title: {
     adherence: { en: 'Adherence report', fr: 'Rapport d’observance', km: 'របាយការណ៍ការលេបថ្នាំទៀងទាត់' },
-    medication_summary: { en: 'My medicines: summary for my doctor', fr: 'Mes médicaments : résumé pour mon médecin', km: 'ថ្នាំរបស់ខ្ញុំ៖ សេចក្តីសង្ខេបសម្រាប់គ្រូពេទ្យ' },
+    medication_summary: {
+      en: 'My medicines: summary for my doctor',
+      fr: 'Mes médicaments : résumé pour mon médecin',
+      km: 'ថ្នាំរបស់ខ្ញុំ៖ សេចក្តីសង្ខេបសម្រាប់គ្រូពេទ្យ',
+    },
     risk: { en: 'Risk report', fr: 'Rapport de risques', km: 'របាយការណ៍ហានិភ័យ' },
   },
-  slot: { en: { morning: 'morning', noon: 'noon', evening: 'evening', night: 'night' }, fr: { morning: 'matin', noon: 'midi', evening: 'soir', night: 'nuit' }, km: { morning: 'ព្រឹក', noon: 'ថ្ងៃត្រង់', evening: 'ល្ងាច', night: 'យប់' } },
+  slot: {
+    en: { morning: 'morning', noon: 'noon', evening: 'evening', night: 'night' },
+    fr: { morning: 'matin', noon: 'midi', evening: 'soir', night: 'nuit' },
+    km: { morning: 'ព្រឹក', noon: 'ថ្ងៃត្រង់', evening: 'ល្ងាច', night: 'យប់' },
+  },
 } as const;
 
-function summaryText(lang: Language, kind: ReportKind, c: Omit<ReportContent, 'summary' | 'title' | 'disclaimer'>): string {
+function summaryText(
+  lang: Language,
+  kind: ReportKind,
+  c: Omit<ReportContent, 'summary' | 'title' | 'disclaimer'>,
+): string {
   const taken = c.medicines.reduce((s, m) => s + m.taken, 0);
   const due = c.medicines.reduce((s, m) => s + m.taken + m.missed + m.skipped, 0);
   const rate = due === 0 ? null : Math.round((1000 * taken) / due) / 10;
@@ -51,37 +80,58 @@ function summaryText(lang: Language, kind: ReportKind, c: Omit<ReportContent, 's
   const major = c.alerts.filter((a) => a.severity === 'major' || a.severity === 'contraindicated').length;
   const n = c.medicines.length;
   if (lang === 'km') {
-    const a = rate === null ? `មិនទាន់មានការកត់ត្រាការលេបថ្នាំក្នុងរយៈពេល ${c.days} ថ្ងៃចុងក្រោយ។` : `ក្នុងរយៈពេល ${c.days} ថ្ងៃ អ្នកបានលេប ${taken} ក្នុងចំណោម ${due} ដង (${rate}%)។`;
+    const a =
+      rate === null
+        ? `មិនទាន់មានការកត់ត្រាការលេបថ្នាំក្នុងរយៈពេល ${c.days} ថ្ងៃចុងក្រោយ។`
+        : `ក្នុងរយៈពេល ${c.days} ថ្ងៃ អ្នកបានលេប ${taken} ក្នុងចំណោម ${due} ដង (${rate}%)។`;
     if (kind === 'medication_summary') return `អ្នកកំពុងលេបថ្នាំ ${n} មុខ។ ${a}`;
-    if (kind === 'risk') return `${a} ${worstSlot ? `ពេលដែលភ្លេចច្រើនជាងគេ៖ ${worstSlot}។ ` : ''}ការជូនដំណឹងសុវត្ថិភាពធ្ងន់ធ្ងរ៖ ${major}។`;
+    if (kind === 'risk')
+      return `${a} ${worstSlot ? `ពេលដែលភ្លេចច្រើនជាងគេ៖ ${worstSlot}។ ` : ''}ការជូនដំណឹងសុវត្ថិភាពធ្ងន់ធ្ងរ៖ ${major}។`;
     return a;
   }
   if (lang === 'fr') {
-    const a = rate === null ? `Aucune prise enregistrée sur les ${c.days} derniers jours.` : `Sur ${c.days} jours, vous avez pris ${taken} doses sur ${due} (${rate} %).`;
+    const a =
+      rate === null
+        ? `Aucune prise enregistrée sur les ${c.days} derniers jours.`
+        : `Sur ${c.days} jours, vous avez pris ${taken} doses sur ${due} (${rate} %).`;
     if (kind === 'medication_summary') return `Vous prenez ${n} médicament(s). ${a}`;
-    if (kind === 'risk') return `${a} ${worstSlot ? `Moment le plus souvent oublié : ${worstSlot}. ` : ''}Alertes de sécurité importantes : ${major}.`;
+    if (kind === 'risk')
+      return `${a} ${worstSlot ? `Moment le plus souvent oublié : ${worstSlot}. ` : ''}Alertes de sécurité importantes : ${major}.`;
     return a;
   }
-  const a = rate === null ? `No dose recorded in the last ${c.days} days.` : `Over ${c.days} days you took ${taken} of ${due} doses (${rate}%).`;
+  const a =
+    rate === null
+      ? `No dose recorded in the last ${c.days} days.`
+      : `Over ${c.days} days you took ${taken} of ${due} doses (${rate}%).`;
   if (kind === 'medication_summary') return `You take ${n} medicine(s). ${a}`;
-  if (kind === 'risk') return `${a} ${worstSlot ? `Most often missed: ${worstSlot}. ` : ''}Serious safety alerts: ${major}.`;
+  if (kind === 'risk')
+    return `${a} ${worstSlot ? `Most often missed: ${worstSlot}. ` : ''}Serious safety alerts: ${major}.`;
   return a;
 }
 
-export async function createReport(ctx: AiContext, body: { kind: ReportKind; days?: number | undefined; language?: Language | undefined }) {
+export async function createReport(
+  ctx: AiContext,
+  body: { kind: ReportKind; days?: number | undefined; language?: Language | undefined },
+) {
   return ctx.run(async (tx) => {
     if (!(await q.canMakeAiRequest(tx, ctx.userId))) {
       const quota = await q.quota(tx, ctx.userId);
       if (!quota.is_premium) throw premiumRequired();
-      throw new ApiError(429, 'ai_quota_exceeded', 'this month\'s AI requests are used; the quota renews next month');
+      throw new ApiError(429, 'ai_quota_exceeded', "this month's AI requests are used; the quota renews next month");
     }
-    const lang = body.language ?? asLanguage((await tx.query<{ language: string }>('SELECT language FROM users WHERE id = $1', [ctx.userId])).rows[0]?.language);
+    const lang =
+      body.language ??
+      asLanguage(
+        (await tx.query<{ language: string }>('SELECT language FROM users WHERE id = $1', [ctx.userId])).rows[0]
+          ?.language,
+      );
     const days = body.days ?? 30;
     const content = await buildContent(tx, ctx.userId, body.kind, days, lang);
     const res = await tx.query<{ id: string; created_at: Date }>(
       `INSERT INTO ai_reports (user_id, report_type, title, language, content, file_mime_type, status, model, generated_at)
        VALUES ($1, $2, $3, $4, $5, 'application/pdf', 'completed', 'dastern-builtin-1', now()) RETURNING id, created_at`,
-      [ctx.userId, DB_KIND[body.kind], content.title, lang, JSON.stringify(content)]);
+      [ctx.userId, DB_KIND[body.kind], content.title, lang, JSON.stringify(content)],
+    );
     await recordEvent(tx, ctx.userId, 'ai_request', ctx.client, { provider: 'builtin', report: body.kind });
     const row = res.rows[0];
     if (!row) throw new Error('report insert returned no row');
@@ -92,7 +142,9 @@ export async function createReport(ctx: AiContext, body: { kind: ReportKind; day
 export async function getReport(ctx: AiContext, id: string, action: 'read' | 'read_pdf' = 'read') {
   return ctx.run(async (tx) => {
     const res = await tx.query<{ id: string; report_type: string; content: ReportContent; created_at: Date }>(
-      'SELECT id, report_type, content, created_at FROM ai_reports WHERE id = $1', [id]);
+      'SELECT id, report_type, content, created_at FROM ai_reports WHERE id = $1',
+      [id],
+    );
     const row = res.rows[0];
     if (!row) throw notFound('report');
     await recordRead(tx, ctx, { table: 'ai_reports', action, subjectUserId: ctx.userId, resourceIds: [row.id] });
@@ -104,7 +156,13 @@ function view(id: string, createdAt: Date, c: ReportContent) {
   return { id, created_at: createdAt.toISOString(), ...c };
 }
 
-export async function buildContent(tx: Tx, userId: string, kind: ReportKind, days: number, lang: Language): Promise<ReportContent> {
+export async function buildContent(
+  tx: Tx,
+  userId: string,
+  kind: ReportKind,
+  days: number,
+  lang: Language,
+): Promise<ReportContent> {
   const kb = knowledgeBase();
   const meds = await q.recordMedications(tx, userId);
   const logs = await tx.query<{ medication_id: string; slot: string; taken: number; missed: number; skipped: number }>(
@@ -114,13 +172,20 @@ export async function buildContent(tx: Tx, userId: string, kind: ReportKind, day
             count(*) FILTER (WHERE l.status = 'skipped')::int AS skipped
        FROM medication_reminder_logs l JOIN medication_reminders r ON r.id = l.reminder_id
       WHERE l.patient_id = $1 AND l.scheduled_for >= now() - make_interval(days => $2) AND l.scheduled_for <= now()
-      GROUP BY r.medication_id, r.slot`, [userId, days]);
+      GROUP BY r.medication_id, r.slot`,
+    [userId, days],
+  );
   const byMed = new Map<string, { taken: number; missed: number; skipped: number }>();
   const bySlot = new Map<string, { taken: number; missed: number; skipped: number }>();
   for (const l of logs.rows) {
-    for (const [map, key] of [[byMed, l.medication_id], [bySlot, l.slot]] as const) {
+    for (const [map, key] of [
+      [byMed, l.medication_id],
+      [bySlot, l.slot],
+    ] as const) {
       const x = map.get(key) ?? { taken: 0, missed: 0, skipped: 0 };
-      x.taken += l.taken; x.missed += l.missed; x.skipped += l.skipped;
+      x.taken += l.taken;
+      x.missed += l.missed;
+      x.skipped += l.skipped;
       map.set(key, x);
     }
   }
@@ -129,42 +194,86 @@ export async function buildContent(tx: Tx, userId: string, kind: ReportKind, day
     const due = a.taken + a.missed + a.skipped;
     const ing = m.lexicon_id ? kb.get(m.lexicon_id) : kb.findExact(m.generic_name ?? m.name);
     const sched = (['morning', 'noon', 'evening', 'night'] as const)
-      .filter((s) => Number(m[`dose_${s}`]) > 0).map((s) => `${T.slot[lang][s]} ${Number(m[`dose_${s}`])}`).join(', ');
+      .filter((s) => Number(m[`dose_${s}`]) > 0)
+      .map((s) => `${T.slot[lang][s]} ${Number(m[`dose_${s}`])}`)
+      .join(', ');
     return {
-      name: m.name, strength: m.strength, purpose: (ing?.class ? CLASS_PURPOSE[ing.class]?.[lang] : undefined) ?? '', schedule: sched,
-      ...a, rate: due === 0 ? null : Math.round((1000 * a.taken) / due) / 10,
+      name: m.name,
+      strength: m.strength,
+      purpose: (ing?.class ? CLASS_PURPOSE[ing.class]?.[lang] : undefined) ?? '',
+      schedule: sched,
+      ...a,
+      rate: due === 0 ? null : Math.round((1000 * a.taken) / due) / 10,
     };
   });
-  const slots = ['morning', 'noon', 'evening', 'night'].filter((s) => bySlot.has(s)).map((s) => ({ slot: s, ...(bySlot.get(s) ?? { taken: 0, missed: 0, skipped: 0 }) }));
+  const slots = ['morning', 'noon', 'evening', 'night']
+    .filter((s) => bySlot.has(s))
+    .map((s) => ({ slot: s, ...(bySlot.get(s) ?? { taken: 0, missed: 0, skipped: 0 }) }));
   let alerts: ReportContent['alerts'] = [];
   if (kind !== 'adherence') {
-    const facts = await tx.query<{ allergies: string[]; medical_conditions: string[]; gender: string | null }>('SELECT allergies, medical_conditions, gender FROM users WHERE id = $1', [userId]);
+    const facts = await tx.query<{ allergies: string[]; medical_conditions: string[]; gender: string | null }>(
+      'SELECT allergies, medical_conditions, gender FROM users WHERE id = $1',
+      [userId],
+    );
     const inputs: MedicineInput[] = meds.map((m) => ({
-      name: m.name, drugId: m.lexicon_id, genericName: m.generic_name, strength: m.strength, form: m.form, origin: 'review',
-      schedule: { morning: Number(m.dose_morning), noon: Number(m.dose_noon), evening: Number(m.dose_evening), night: Number(m.dose_night) },
+      name: m.name,
+      drugId: m.lexicon_id,
+      genericName: m.generic_name,
+      strength: m.strength,
+      form: m.form,
+      origin: 'review',
+      schedule: {
+        morning: Number(m.dose_morning),
+        noon: Number(m.dose_noon),
+        evening: Number(m.dose_evening),
+        night: Number(m.dose_night),
+      },
     }));
     const f = facts.rows[0];
-    alerts = new SafetyEngine(kb, lang).check(inputs, { allergies: f?.allergies ?? [], conditions: f?.medical_conditions ?? [], gender: f?.gender ?? null })
+    alerts = new SafetyEngine(kb, lang)
+      .check(inputs, {
+        allergies: f?.allergies ?? [],
+        conditions: f?.medical_conditions ?? [],
+        gender: f?.gender ?? null,
+      })
       .map((a) => ({ kind: a.kind, severity: a.severity, message: a.message, source: a.source }));
   }
   const base = { kind, language: lang, days, medicines, slots, alerts };
   return { ...base, title: T.title[kind][lang], summary: summaryText(lang, kind, base), disclaimer: DISCLAIMER[lang] };
 }
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c] ?? c));
+const esc = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 /** The report as a self-contained HTML page (Khmer fonts of fonts-khmeros; no network). */
 export function reportHtml(r: ReportContent & { created_at: string }): string {
   const L = r.language;
   const h = {
-    medicine: { en: 'Medicine', fr: 'Médicament', km: 'ថ្នាំ' }, use: { en: 'Used for', fr: 'Utilisé pour', km: 'ប្រើសម្រាប់' },
-    schedule: { en: 'Doses', fr: 'Prises', km: 'ពេលលេប' }, taken: { en: 'Taken', fr: 'Prises faites', km: 'បានលេប' },
-    missed: { en: 'Missed', fr: 'Oubliées', km: 'ភ្លេច' }, alerts: { en: 'Safety alerts', fr: 'Alertes de sécurité', km: 'ការជូនដំណឹងសុវត្ថិភាព' },
-    none: { en: 'None', fr: 'Aucune', km: 'គ្មាន' }, slots: { en: 'By time of day', fr: 'Par moment de la journée', km: 'តាមពេលនីមួយៗ' },
+    medicine: { en: 'Medicine', fr: 'Médicament', km: 'ថ្នាំ' },
+    use: { en: 'Used for', fr: 'Utilisé pour', km: 'ប្រើសម្រាប់' },
+    schedule: { en: 'Doses', fr: 'Prises', km: 'ពេលលេប' },
+    taken: { en: 'Taken', fr: 'Prises faites', km: 'បានលេប' },
+    missed: { en: 'Missed', fr: 'Oubliées', km: 'ភ្លេច' },
+    alerts: { en: 'Safety alerts', fr: 'Alertes de sécurité', km: 'ការជូនដំណឹងសុវត្ថិភាព' },
+    none: { en: 'None', fr: 'Aucune', km: 'គ្មាន' },
+    slots: { en: 'By time of day', fr: 'Par moment de la journée', km: 'តាមពេលនីមួយៗ' },
   } as const;
-  const rows = r.medicines.map((m) => `<tr><td>${esc(m.name)}${m.strength ? ` ${esc(m.strength)}` : ''}</td><td>${esc(m.purpose)}</td><td>${esc(m.schedule)}</td><td>${m.taken}${m.rate === null ? '' : ` (${m.rate}%)`}</td><td>${m.missed}</td></tr>`).join('');
-  const slots = r.slots.map((s) => `<tr><td>${esc(T.slot[L][s.slot as keyof (typeof T.slot)['en']] ?? s.slot)}</td><td>${s.taken}</td><td>${s.missed}</td></tr>`).join('');
-  const alerts = r.alerts.length === 0 ? `<p>${h.none[L]}</p>` : `<ul>${r.alerts.map((a) => `<li><b>${esc(a.severity)}</b> — ${esc(a.message)} <small>(${esc(a.source)})</small></li>`).join('')}</ul>`;
+  const rows = r.medicines
+    .map(
+      (m) =>
+        `<tr><td>${esc(m.name)}${m.strength ? ` ${esc(m.strength)}` : ''}</td><td>${esc(m.purpose)}</td><td>${esc(m.schedule)}</td><td>${m.taken}${m.rate === null ? '' : ` (${m.rate}%)`}</td><td>${m.missed}</td></tr>`,
+    )
+    .join('');
+  const slots = r.slots
+    .map(
+      (s) =>
+        `<tr><td>${esc(T.slot[L][s.slot as keyof (typeof T.slot)['en']] ?? s.slot)}</td><td>${s.taken}</td><td>${s.missed}</td></tr>`,
+    )
+    .join('');
+  const alerts =
+    r.alerts.length === 0
+      ? `<p>${h.none[L]}</p>`
+      : `<ul>${r.alerts.map((a) => `<li><b>${esc(a.severity)}</b> — ${esc(a.message)} <small>(${esc(a.source)})</small></li>`).join('')}</ul>`;
   return `<!doctype html><html lang="${L}"><head><meta charset="utf-8"><title>${esc(r.title)}</title><style>
 body{font-family:'Noto Sans Khmer','Khmer OS','Khmer OS System',sans-serif;font-size:12pt;margin:24px;color:#111}
 h1{font-size:18pt}table{border-collapse:collapse;width:100%;margin:12px 0}td,th{border:1px solid #999;padding:4px 6px;text-align:left;vertical-align:top}

@@ -20,8 +20,18 @@ const VERSION = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}$/;
 
 /** Events only the server records (they count quotas or mirror server actions). */
 export const SERVER_EVENTS: ReadonlySet<string> = new Set([
-  'register', 'login', 'prescription_scan', 'prescription_confirm', 'reminder_taken', 'reminder_skipped',
-  'ai_request', 'data_export', 'account_erased', 'invitation_created', 'invitation_accepted', 'clinical_note_created',
+  'register',
+  'login',
+  'prescription_scan',
+  'prescription_confirm',
+  'reminder_taken',
+  'reminder_skipped',
+  'ai_request',
+  'data_export',
+  'account_erased',
+  'invitation_created',
+  'invitation_accepted',
+  'clinical_note_created',
 ]);
 
 function header(request: HeaderSource, name: string): string | undefined {
@@ -41,12 +51,28 @@ export function clientInfo(request: HeaderSource): ClientInfo {
 export type EventProperties = Record<string, string | number | boolean | null>;
 
 /** A usage event recorded in the caller's transaction (the usage_analytics table is analytics/queries.ts's). */
-export async function recordEvent(tx: Tx, userId: string | null, eventType: string, client: ClientInfo, properties: EventProperties): Promise<void> {
-  await insertUsageEvent(tx, { userId, eventType, platform: client.platform ?? null, appVersion: client.appVersion ?? null, properties });
+export async function recordEvent(
+  tx: Tx,
+  userId: string | null,
+  eventType: string,
+  client: ClientInfo,
+  properties: EventProperties,
+): Promise<void> {
+  await insertUsageEvent(tx, {
+    userId,
+    eventType,
+    platform: client.platform ?? null,
+    appVersion: client.appVersion ?? null,
+    properties,
+  });
 }
 
 /** An event an app sends; the server's own events (SERVER_EVENTS) are refused. */
-export async function recordClientEvent(ctx: RequestContext, eventType: string, properties: EventProperties): Promise<void> {
+export async function recordClientEvent(
+  ctx: RequestContext,
+  eventType: string,
+  properties: EventProperties,
+): Promise<void> {
   if (SERVER_EVENTS.has(eventType)) throw badRequest('server_event', `"${eventType}" is recorded by the server itself`);
   await ctx.run((tx) => recordEvent(tx, ctx.userId, eventType, ctx.client, properties));
 }

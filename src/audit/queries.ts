@@ -4,12 +4,28 @@ import type { Tx } from '../db/database.ts';
 /** A read of medical data, written with the request's COMMIT (tx.defer: no round trip of its own). */
 export function deferReadRow(
   tx: Tx,
-  r: { action: string; table: string; resourceId: string | null; subjectUserId: string; newValues: unknown; requestId: string },
+  r: {
+    action: string;
+    table: string;
+    resourceId: string | null;
+    subjectUserId: string;
+    newValues: unknown;
+    requestId: string;
+  },
 ): void {
   tx.defer(
     `INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id, subject_user_id, new_values, ip_address, user_agent, request_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, app_client_ip(), left(nullif(current_setting('app.user_agent', true), ''), 1024), $8)`,
-    [tx.actor.userId, tx.actor.role, r.action, r.table, r.resourceId, r.subjectUserId, JSON.stringify(r.newValues), r.requestId],
+    [
+      tx.actor.userId,
+      tx.actor.role,
+      r.action,
+      r.table,
+      r.resourceId,
+      r.subjectUserId,
+      JSON.stringify(r.newValues),
+      r.requestId,
+    ],
   );
 }
 
@@ -40,8 +56,15 @@ export interface AuditDbRow {
 }
 
 export interface AuditFilter {
-  actorUserId: string | null; subjectUserId: string | null; action: string | null; tableName: string | null; resourceId: string | null;
-  from: string | null; to: string | null; beforeSeq: number | null; limit: number;
+  actorUserId: string | null;
+  subjectUserId: string | null;
+  action: string | null;
+  tableName: string | null;
+  resourceId: string | null;
+  from: string | null;
+  to: string | null;
+  beforeSeq: number | null;
+  limit: number;
 }
 
 /** The admin's search, newest first. The WHERE is a fixed text; filters are bound parameters (NULL = no filter). RLS: admins only. */
@@ -62,16 +85,35 @@ export async function searchAudit(tx: Pick<Tx, 'query'>, f: AuditFilter): Promis
 }
 
 export interface AccessDbRow {
-  seq: string; created_at: Date; actor_user_id: string | null; actor_role: string | null; actor_first_name: string | null; actor_last_name: string | null;
-  action: string; table_name: string | null; resource_id: string | null;
+  seq: string;
+  created_at: Date;
+  actor_user_id: string | null;
+  actor_role: string | null;
+  actor_first_name: string | null;
+  actor_last_name: string | null;
+  action: string;
+  table_name: string | null;
+  resource_id: string | null;
 }
 
 /** Who read or changed the caller's records (app_my_access_log, SECURITY DEFINER). */
-export async function myAccessLog(tx: Pick<Tx, 'query'>, limit: number, beforeSeq: number | null, includeSelf: boolean): Promise<AccessDbRow[]> {
-  return (await tx.query<AccessDbRow>('SELECT * FROM app_my_access_log($1, $2, $3)', [limit, beforeSeq, includeSelf])).rows;
+export async function myAccessLog(
+  tx: Pick<Tx, 'query'>,
+  limit: number,
+  beforeSeq: number | null,
+  includeSelf: boolean,
+): Promise<AccessDbRow[]> {
+  return (await tx.query<AccessDbRow>('SELECT * FROM app_my_access_log($1, $2, $3)', [limit, beforeSeq, includeSelf]))
+    .rows;
 }
 
-export interface VerifyDbRow { ok: boolean; checked_rows: string; first_bad_seq: string | null; problem: string | null; pending_rows: string | null }
+export interface VerifyDbRow {
+  ok: boolean;
+  checked_rows: string;
+  first_bad_seq: string | null;
+  problem: string | null;
+  pending_rows: string | null;
+}
 
 export async function auditVerify(tx: Pick<Tx, 'query'>): Promise<VerifyDbRow | undefined> {
   return (await tx.query<VerifyDbRow>('SELECT * FROM app_audit_verify()')).rows[0];

@@ -48,24 +48,69 @@ const AccessRow = Type.Object({
 export async function auditRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context' | 'db'>): Promise<void> {
   const security = [{ bearer: [] }];
 
-  app.get('/admin/audit', {
-    onRequest: s.requireAuth(['admin']),
-    schema: { tags: ['audit', 'admin'], summary: 'Search the audit trail (newest first; page with before_seq)', security, querystring: AuditQuery, response: { 200: Type.Object({ items: Type.Array(AuditRow), next_before_seq: Nullable(Type.Integer()) }), ...problems(...AUTHED, 403) } },
-  }, async (request) => searchAuditTrail(s.context(request), request.query));
-
-  app.get('/admin/audit/verify', {
-    onRequest: s.requireAuth(['admin']),
-    schema: { tags: ['audit', 'admin'], summary: 'Seal what is written, then verify the audit hash chain (first edited, inserted or deleted row)', security, response: { 200: Type.Object({ ok: Type.Boolean(), checked_rows: Type.Integer(), first_bad_seq: Nullable(Type.Integer()), problem: Nullable(Type.String()), pending_rows: Type.Integer({ description: 'rows written in the last moments, not sealed yet' }) }), ...problems(...AUTHED, 403) } },
-  }, async (request) => sealAndVerify(s.context(request), s.db.pool));
-
-  app.get('/me/access-log', {
-    onRequest: s.requireAuth(),
-    schema: {
-      tags: ['audit', 'me'],
-      summary: 'Who viewed or changed my records (others by default; include_self=true adds my own actions)',
-      security,
-      querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })), before_seq: Type.Optional(Type.Integer({ minimum: 1 })), include_self: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ items: Type.Array(AccessRow), next_before_seq: Nullable(Type.Integer()) }), ...problems(...AUTHED) },
+  app.get(
+    '/admin/audit',
+    {
+      onRequest: s.requireAuth(['admin']),
+      schema: {
+        tags: ['audit', 'admin'],
+        summary: 'Search the audit trail (newest first; page with before_seq)',
+        security,
+        querystring: AuditQuery,
+        response: {
+          200: Type.Object({ items: Type.Array(AuditRow), next_before_seq: Nullable(Type.Integer()) }),
+          ...problems(...AUTHED, 403),
+        },
+      },
     },
-  }, async (request) => accessLog(s.context(request), request.query));
+    async (request) => searchAuditTrail(s.context(request), request.query),
+  );
+
+  app.get(
+    '/admin/audit/verify',
+    {
+      onRequest: s.requireAuth(['admin']),
+      schema: {
+        tags: ['audit', 'admin'],
+        summary: 'Seal what is written, then verify the audit hash chain (first edited, inserted or deleted row)',
+        security,
+        response: {
+          200: Type.Object({
+            ok: Type.Boolean(),
+            checked_rows: Type.Integer(),
+            first_bad_seq: Nullable(Type.Integer()),
+            problem: Nullable(Type.String()),
+            pending_rows: Type.Integer({ description: 'rows written in the last moments, not sealed yet' }),
+          }),
+          ...problems(...AUTHED, 403),
+        },
+      },
+    },
+    async (request) => sealAndVerify(s.context(request), s.db.pool),
+  );
+
+  app.get(
+    '/me/access-log',
+    {
+      onRequest: s.requireAuth(),
+      schema: {
+        tags: ['audit', 'me'],
+        summary: 'Who viewed or changed my records (others by default; include_self=true adds my own actions)',
+        security,
+        querystring: Type.Object(
+          {
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+            before_seq: Type.Optional(Type.Integer({ minimum: 1 })),
+            include_self: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ items: Type.Array(AccessRow), next_before_seq: Nullable(Type.Integer()) }),
+          ...problems(...AUTHED),
+        },
+      },
+    },
+    async (request) => accessLog(s.context(request), request.query),
+  );
 }

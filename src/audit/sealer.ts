@@ -51,7 +51,8 @@ export function startAuditSealer(db: Database, logger: Logger, intervalMs: numbe
         // -1: another process is sealing right now; the next tick comes soon enough
         await sealBatch(db.pool, SEAL_BATCH);
       } catch (err) {
-        if (!stopped) logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'audit sealing failed; will retry');
+        if (!stopped)
+          logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'audit sealing failed; will retry');
       }
       if (!stopped) schedule();
     })();
@@ -69,7 +70,10 @@ export function startAuditSealer(db: Database, logger: Logger, intervalMs: numbe
       try {
         await sealAuditChain(db.pool, 10);
       } catch (err) {
-        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'final audit sealing failed; the next process seals the rest');
+        logger.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'final audit sealing failed; the next process seals the rest',
+        );
       }
     },
   };

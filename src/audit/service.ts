@@ -38,14 +38,25 @@ export async function recordRead(tx: Tx, ctx: { readonly requestId: string }, r:
 }
 
 /** Groups rows by their subject and records one read per subject. */
-export async function recordReads(tx: Tx, ctx: { readonly requestId: string }, table: string, rows: readonly { id: string; patient_id: string }[]): Promise<void> {
+export async function recordReads(
+  tx: Tx,
+  ctx: { readonly requestId: string },
+  table: string,
+  rows: readonly { id: string; patient_id: string }[],
+): Promise<void> {
   const bySubject = new Map<string, string[]>();
   for (const row of rows) {
     const list = bySubject.get(row.patient_id) ?? [];
     list.push(row.id);
     bySubject.set(row.patient_id, list);
   }
-  for (const [subject, ids] of bySubject) await recordRead(tx, ctx, { table, subjectUserId: subject, resourceIds: ids, action: ids.length === 1 ? 'read' : 'list' });
+  for (const [subject, ids] of bySubject)
+    await recordRead(tx, ctx, {
+      table,
+      subjectUserId: subject,
+      resourceIds: ids,
+      action: ids.length === 1 ? 'read' : 'list',
+    });
 }
 
 export interface VerifyResult {
@@ -73,7 +84,12 @@ export async function verifyChain(tx: Pick<Tx, 'query'>): Promise<VerifyResult> 
  * The name shown in an access log: the actor's, or for a row whose actor's account was erased
  * (id blanked, role kept) "a doctor (account deleted)"; null for system actions.
  */
-export function actorName(r: { actor_user_id: string | null; actor_role: string | null; actor_first_name: string | null; actor_last_name: string | null }): string | null {
+export function actorName(r: {
+  actor_user_id: string | null;
+  actor_role: string | null;
+  actor_first_name: string | null;
+  actor_last_name: string | null;
+}): string | null {
   if (r.actor_first_name !== null) return `${r.actor_first_name} ${r.actor_last_name ?? ''}`.trim();
   if (r.actor_user_id === null && r.actor_role !== null && r.actor_role !== 'system') {
     return `${r.actor_role === 'admin' ? 'an' : 'a'} ${r.actor_role} (account deleted)`;
@@ -82,20 +98,44 @@ export function actorName(r: { actor_user_id: string | null; actor_role: string 
 }
 
 export interface AuditSearch {
-  actor_user_id?: string | undefined; subject_user_id?: string | undefined; action?: string | undefined; table_name?: string | undefined;
-  resource_id?: string | undefined; from?: string | undefined; to?: string | undefined; before_seq?: number | undefined; limit?: number | undefined;
+  actor_user_id?: string | undefined;
+  subject_user_id?: string | undefined;
+  action?: string | undefined;
+  table_name?: string | undefined;
+  resource_id?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  before_seq?: number | undefined;
+  limit?: number | undefined;
 }
 
 /** The admin's search of the trail, newest first; `next_before_seq` pages on. */
 export async function searchAuditTrail(ctx: RequestContext, f: AuditSearch) {
   const limit = f.limit ?? 100;
-  const rows = await ctx.run((tx) => aq.searchAudit(tx, {
-    actorUserId: f.actor_user_id ?? null, subjectUserId: f.subject_user_id ?? null, action: f.action ?? null, tableName: f.table_name ?? null,
-    resourceId: f.resource_id ?? null, from: f.from ?? null, to: f.to ?? null, beforeSeq: f.before_seq ?? null, limit,
-  }));
+  const rows = await ctx.run((tx) =>
+    aq.searchAudit(tx, {
+      actorUserId: f.actor_user_id ?? null,
+      subjectUserId: f.subject_user_id ?? null,
+      action: f.action ?? null,
+      tableName: f.table_name ?? null,
+      resourceId: f.resource_id ?? null,
+      from: f.from ?? null,
+      to: f.to ?? null,
+      beforeSeq: f.before_seq ?? null,
+      limit,
+    }),
+  );
   const items = rows.map((r) => ({
-    seq: Number(r.seq), created_at: r.created_at.toISOString(), actor_user_id: r.actor_user_id, actor_role: r.actor_role, action: r.action,
-    table_name: r.table_name, resource_id: r.resource_id, subject_user_id: r.subject_user_id, ip_address: r.ip_address, request_id: r.request_id,
+    seq: Number(r.seq),
+    created_at: r.created_at.toISOString(),
+    actor_user_id: r.actor_user_id,
+    actor_role: r.actor_role,
+    action: r.action,
+    table_name: r.table_name,
+    resource_id: r.resource_id,
+    subject_user_id: r.subject_user_id,
+    ip_address: r.ip_address,
+    request_id: r.request_id,
     redacted: r.redacted_at !== null,
   }));
   const last = items[items.length - 1];
@@ -103,13 +143,21 @@ export async function searchAuditTrail(ctx: RequestContext, f: AuditSearch) {
 }
 
 /** Who viewed or changed the caller's records (others only unless includeSelf). */
-export async function accessLog(ctx: RequestContext, q: { limit?: number | undefined; before_seq?: number | undefined; include_self?: boolean | undefined }) {
+export async function accessLog(
+  ctx: RequestContext,
+  q: { limit?: number | undefined; before_seq?: number | undefined; include_self?: boolean | undefined },
+) {
   const limit = q.limit ?? 100;
   const rows = await ctx.run((tx) => aq.myAccessLog(tx, limit, q.before_seq ?? null, q.include_self ?? false));
   const items = rows.map((r) => ({
-    seq: Number(r.seq), created_at: r.created_at.toISOString(), actor_user_id: r.actor_user_id, actor_role: r.actor_role,
+    seq: Number(r.seq),
+    created_at: r.created_at.toISOString(),
+    actor_user_id: r.actor_user_id,
+    actor_role: r.actor_role,
     actor_name: actorName(r),
-    action: r.action, table_name: r.table_name, resource_id: r.resource_id,
+    action: r.action,
+    table_name: r.table_name,
+    resource_id: r.resource_id,
   }));
   const last = items[items.length - 1];
   return { items, next_before_seq: items.length === limit && last !== undefined ? last.seq : null };

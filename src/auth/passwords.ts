@@ -27,7 +27,9 @@ export class Passwords {
 /** Clear rules, checked before hashing; returns a message or undefined. */
 export function passwordProblem(password: string): string | undefined {
   if (password.length < 10) return 'the password must have at least 10 characters';
-  if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) return `the password must be at most ${MAX_PASSWORD_BYTES} bytes`;
-  if (!/[A-Za-z\u1780-\u17FF]/.test(password) || !/[0-9]/.test(password)) return 'the password must contain letters and digits';
+  if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES)
+    return `the password must be at most ${MAX_PASSWORD_BYTES} bytes`;
+  if (!/[A-Za-z\u1780-\u17FF]/.test(password) || !/[0-9]/.test(password))
+    return 'the password must contain letters and digits';
   return undefined;
 }

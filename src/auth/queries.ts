@@ -33,12 +33,19 @@ export interface AuthUserRow {
  * before anybody is signed in (find the account, count a failure, rotate a refresh token).
  * Only the fixed statements of this module run here — never a query built elsewhere.
  */
-export async function anonymous<T>(db: Database, meta: RequestMeta, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function anonymous<T>(
+  db: Database,
+  meta: RequestMeta,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await db.pool.connect();
   let broken = false;
   try {
     await client.query('BEGIN');
-    await client.query(`SELECT set_config('app.client_ip', $1, true), set_config('app.user_agent', $2, true)`, [meta.ip ?? '', (meta.userAgent ?? '').slice(0, 512)]);
+    await client.query(`SELECT set_config('app.client_ip', $1, true), set_config('app.user_agent', $2, true)`, [
+      meta.ip ?? '',
+      (meta.userAgent ?? '').slice(0, 512),
+    ]);
     const out = await fn(client);
     await client.query('COMMIT');
     return out;
@@ -60,7 +67,13 @@ export async function findUserByEmail(client: pg.PoolClient, email: string): Pro
   return res.rows[0];
 }
 
-export async function recordLoginFailure(client: pg.PoolClient, userId: string, max: number, windowMinutes: number, lockMinutes: number): Promise<Date | null> {
+export async function recordLoginFailure(
+  client: pg.PoolClient,
+  userId: string,
+  max: number,
+  windowMinutes: number,
+  lockMinutes: number,
+): Promise<Date | null> {
   const res = await client.query<{ locked_until: Date | null }>(
     `SELECT app_auth_record_login_failure($1, $2, make_interval(mins => $3), make_interval(mins => $4)) AS locked_until`,
     [userId, max, windowMinutes, lockMinutes],
@@ -87,15 +100,32 @@ export interface ThrottleLimits {
 
 /** The latest running block on any of the attempt's keys, or null. */
 export async function throttleBlocked(client: pg.PoolClient, k: ThrottleKeys): Promise<Date | null> {
-  const res = await client.query<{ until: Date | null }>('SELECT app_auth_throttle_blocked($1) AS until', [[`pair:${k.pair}`, `account:${k.account}`, `ip:${k.ip}`]]);
+  const res = await client.query<{ until: Date | null }>('SELECT app_auth_throttle_blocked($1) AS until', [
+    [`pair:${k.pair}`, `account:${k.account}`, `ip:${k.ip}`],
+  ]);
   return res.rows[0]?.until ?? null;
 }
 
 /** Counts a failure under every key; the latest block now running, or null. */
-export async function throttleFail(client: pg.PoolClient, k: ThrottleKeys, userId: string | null, l: ThrottleLimits): Promise<Date | null> {
+export async function throttleFail(
+  client: pg.PoolClient,
+  k: ThrottleKeys,
+  userId: string | null,
+  l: ThrottleLimits,
+): Promise<Date | null> {
   const res = await client.query<{ until: Date | null }>(
     `SELECT app_auth_throttle_fail($1, $2, $3, $4, $5, $6, make_interval(mins => $7), make_interval(secs => $8), make_interval(mins => $9)) AS until`,
-    [k.pair, k.account, k.ip, k.emailHash, userId, [l.pair, l.account, l.ip], l.windowMinutes, l.baseSeconds, l.capMinutes],
+    [
+      k.pair,
+      k.account,
+      k.ip,
+      k.emailHash,
+      userId,
+      [l.pair, l.account, l.ip],
+      l.windowMinutes,
+      l.baseSeconds,
+      l.capMinutes,
+    ],
   );
   return res.rows[0]?.until ?? null;
 }
@@ -120,7 +150,12 @@ export interface RotateRow {
   user_role: UserRole | null;
 }
 
-export async function rotateSession(client: pg.PoolClient, oldHash: string, newHash: string, expiresAt: Date): Promise<RotateRow> {
+export async function rotateSession(
+  client: pg.PoolClient,
+  oldHash: string,
+  newHash: string,
+  expiresAt: Date,
+): Promise<RotateRow> {
   const res = await client.query<RotateRow>(
     'SELECT result, session_id, user_id, user_role::text AS user_role FROM app_session_rotate($1, $2, $3)',
     [oldHash, newHash, expiresAt],
@@ -188,7 +223,12 @@ export async function revokeSession(tx: Tx, sessionId: string, reason: string): 
   return res.rowCount ?? 0;
 }
 
-export async function revokeAllSessions(tx: Tx, userId: string, reason: string, exceptSessionId: string | null = null): Promise<number> {
+export async function revokeAllSessions(
+  tx: Tx,
+  userId: string,
+  reason: string,
+  exceptSessionId: string | null = null,
+): Promise<number> {
   const res = await tx.query(
     `UPDATE user_sessions SET revoked_at = now(), revoke_reason = $2
       WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)`,
@@ -199,7 +239,9 @@ export async function revokeAllSessions(tx: Tx, userId: string, reason: string, 
 
 export async function passwordHashOf(tx: Tx, userId: string): Promise<string | undefined> {
   // password_hash is not readable by the service's role (migration 014): through the function
-  const res = await tx.query<{ password_hash: string | null }>('SELECT app_user_password_hash($1) AS password_hash', [userId]);
+  const res = await tx.query<{ password_hash: string | null }>('SELECT app_user_password_hash($1) AS password_hash', [
+    userId,
+  ]);
   return res.rows[0]?.password_hash ?? undefined;
 }
 
@@ -217,7 +259,10 @@ export interface LinkState {
 }
 
 export async function linkState(tx: Tx, userId: string): Promise<LinkState | undefined> {
-  const res = await tx.query<LinkState>('SELECT email::text AS email, email_verified_at, app_user_password_hash(id) AS password_hash, is_active, deleted_at FROM users WHERE id = $1', [userId]);
+  const res = await tx.query<LinkState>(
+    'SELECT email::text AS email, email_verified_at, app_user_password_hash(id) AS password_hash, is_active, deleted_at FROM users WHERE id = $1',
+    [userId],
+  );
   return res.rows[0];
 }
 

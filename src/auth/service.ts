@@ -28,7 +28,14 @@ import { HOME_TIMEZONE } from '../core/constants.ts';
  * existing one; the pair limit stops one attacker early without locking the owner out from
  * elsewhere; a password reset lifts every block on the address.
  */
-export const THROTTLE: q.ThrottleLimits = { pair: 5, account: 20, ip: 50, windowMinutes: 15, baseSeconds: 60, capMinutes: 15 };
+export const THROTTLE: q.ThrottleLimits = {
+  pair: 5,
+  account: 20,
+  ip: 50,
+  windowMinutes: 15,
+  baseSeconds: 60,
+  capMinutes: 15,
+};
 
 export function throttleKeys(ip: string | undefined, email: string): q.ThrottleKeys {
   const addr = ip ?? '';
@@ -92,16 +99,32 @@ export class AuthService {
     const device: Record<string, string> = {};
     if (client.platform !== undefined) device.platform = client.platform;
     if (client.appVersion !== undefined) device.app_version = client.appVersion;
-    const sessionId = await q.insertSession(tx, { userId: user.id, refreshHash: refresh.hash, expiresAt: this.refreshExpiry(), ip: meta.ip, userAgent: meta.userAgent, device });
+    const sessionId = await q.insertSession(tx, {
+      userId: user.id,
+      refreshHash: refresh.hash,
+      expiresAt: this.refreshExpiry(),
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      device,
+    });
     const access = await this.s.tokens.signAccess({ userId: user.id, role: user.role, sessionId });
-    return { user: toPublicUser(user), access_token: access, refresh_token: refresh.token, token_type: 'Bearer', expires_in: this.s.tokens.accessTtlSeconds };
+    return {
+      user: toPublicUser(user),
+      access_token: access,
+      refresh_token: refresh.token,
+      token_type: 'Bearer',
+      expires_in: this.s.tokens.accessTtlSeconds,
+    };
   }
 
   async register(body: RegisterBodyT, meta: RequestMeta, client: ClientInfo): Promise<TokenPairT> {
     const weak = passwordProblem(body.password);
     if (weak !== undefined) throw badRequest('weak_password', weak, [{ path: 'body/password', message: weak }]);
     const timezone = body.timezone ?? HOME_TIMEZONE;
-    if (!validTimezone(timezone)) throw badRequest('invalid_timezone', `unknown time zone "${timezone}"`, [{ path: 'body/timezone', message: `an IANA time zone such as ${HOME_TIMEZONE}` }]);
+    if (!validTimezone(timezone))
+      throw badRequest('invalid_timezone', `unknown time zone "${timezone}"`, [
+        { path: 'body/timezone', message: `an IANA time zone such as ${HOME_TIMEZONE}` },
+      ]);
     const firstName = body.first_name.trim();
     const lastName = body.last_name.trim();
     if (firstName === '' || lastName === '') throw badRequest('validation_failed', 'names cannot be blank');
@@ -110,20 +133,35 @@ export class AuthService {
     const email = normaliseEmail(body.email);
     let pair: TokenPairT;
     try {
-      pair = await this.s.db.withUser({ userId: id, role: body.role }, async (tx) => {
-        const user = await q.insertUser(tx, {
-          id, email, passwordHash, role: body.role, firstName, lastName,
-          phone: body.phone ?? null, language: body.language ?? 'km', timezone, dateOfBirth: body.date_of_birth ?? null,
-        });
-        await recordEvent(tx, id, 'register', client, { role: body.role });
-        return this.openSession(tx, user, meta, client);
-      }, meta);
+      pair = await this.s.db.withUser(
+        { userId: id, role: body.role },
+        async (tx) => {
+          const user = await q.insertUser(tx, {
+            id,
+            email,
+            passwordHash,
+            role: body.role,
+            firstName,
+            lastName,
+            phone: body.phone ?? null,
+            language: body.language ?? 'km',
+            timezone,
+            dateOfBirth: body.date_of_birth ?? null,
+          });
+          await recordEvent(tx, id, 'register', client, { role: body.role });
+          return this.openSession(tx, user, meta, client);
+        },
+        meta,
+      );
     } catch (err) {
-      if (isUniqueViolation(err, 'users_email_key')) throw conflict('email_taken', 'an account with this e-mail already exists');
+      if (isUniqueViolation(err, 'users_email_key'))
+        throw conflict('email_taken', 'an account with this e-mail already exists');
       throw err;
     }
     // The verification mail is best effort: registration succeeds even if SMTP is down.
-    this.sendVerification(id, body.role, email).catch((err: unknown) => this.s.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'verification e-mail not sent'));
+    this.sendVerification(id, body.role, email).catch((err: unknown) =>
+      this.s.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'verification e-mail not sent'),
+    );
     return pair;
   }
 
@@ -142,43 +180,72 @@ export class AuthService {
       if (until !== null && until.getTime() > Date.now()) throw this.locked(until);
       throw unauthorized('invalid_credentials', 'wrong e-mail or password');
     }
-    if (!live.is_active) throw new ApiError(403, 'account_disabled', 'this account has been deactivated; contact support');
+    if (!live.is_active)
+      throw new ApiError(403, 'account_disabled', 'this account has been deactivated; contact support');
     await q.anonymous(this.s.db, meta, async (c) => {
       await q.throttleClear(c, keys);
       await q.recordLoginSuccess(c, live.id);
     });
-    return this.s.db.withUser({ userId: live.id, role: live.role }, async (tx) => {
-      const user = await q.publicUser(tx, live.id);
-      if (user === undefined) throw unauthorized('invalid_credentials', 'wrong e-mail or password');
-      await recordEvent(tx, live.id, 'login', client, {});
-      return this.openSession(tx, user, meta, client);
-    }, meta);
+    return this.s.db.withUser(
+      { userId: live.id, role: live.role },
+      async (tx) => {
+        const user = await q.publicUser(tx, live.id);
+        if (user === undefined) throw unauthorized('invalid_credentials', 'wrong e-mail or password');
+        await recordEvent(tx, live.id, 'login', client, {});
+        return this.openSession(tx, user, meta, client);
+      },
+      meta,
+    );
   }
 
   private locked(until: Date): ApiError {
     const seconds = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
-    return new ApiError(429, 'account_locked', `too many failed sign-ins; try again in ${Math.ceil(seconds / 60)} minute(s), or reset the password by e-mail`, { 'retry-after': String(seconds) });
+    return new ApiError(
+      429,
+      'account_locked',
+      `too many failed sign-ins; try again in ${Math.ceil(seconds / 60)} minute(s), or reset the password by e-mail`,
+      { 'retry-after': String(seconds) },
+    );
   }
 
-  async refresh(refreshToken: string, meta: RequestMeta): Promise<{ access_token: string; refresh_token: string; token_type: 'Bearer'; expires_in: number }> {
+  async refresh(
+    refreshToken: string,
+    meta: RequestMeta,
+  ): Promise<{ access_token: string; refresh_token: string; token_type: 'Bearer'; expires_in: number }> {
     const next = newRefreshToken();
     // Committed whatever the outcome: a detected reuse must revoke the session for good.
-    const row = await q.anonymous(this.s.db, meta, (c) => q.rotateSession(c, sha256Hex(refreshToken), next.hash, this.refreshExpiry()));
+    const row = await q.anonymous(this.s.db, meta, (c) =>
+      q.rotateSession(c, sha256Hex(refreshToken), next.hash, this.refreshExpiry()),
+    );
     if (row.result === 'reuse_detected') {
       this.s.logger.warn({ session_id: row.session_id }, 'refresh token reuse: session revoked');
-      throw unauthorized('refresh_token_reused', 'this refresh token was already used; the session has been ended for safety');
+      throw unauthorized(
+        'refresh_token_reused',
+        'this refresh token was already used; the session has been ended for safety',
+      );
     }
     if (row.result !== 'rotated' || row.session_id === null || row.user_id === null || row.user_role === null) {
       throw unauthorized('invalid_refresh_token', 'the refresh token is not valid; sign in again');
     }
-    const access = await this.s.tokens.signAccess({ userId: row.user_id, role: row.user_role, sessionId: row.session_id });
-    return { access_token: access, refresh_token: next.token, token_type: 'Bearer', expires_in: this.s.tokens.accessTtlSeconds };
+    const access = await this.s.tokens.signAccess({
+      userId: row.user_id,
+      role: row.user_role,
+      sessionId: row.session_id,
+    });
+    return {
+      access_token: access,
+      refresh_token: next.token,
+      token_type: 'Bearer',
+      expires_in: this.s.tokens.accessTtlSeconds,
+    };
   }
 
   async logout(ctx: RequestContext, all: boolean): Promise<number> {
     const actor = ctx;
     const sessionId = ctx.sessionId;
-    return ctx.run((tx) => (all ? q.revokeAllSessions(tx, actor.userId, 'logout_all') : q.revokeSession(tx, sessionId, 'logout')));
+    return ctx.run((tx) =>
+      all ? q.revokeAllSessions(tx, actor.userId, 'logout_all') : q.revokeSession(tx, sessionId, 'logout'),
+    );
   }
 
   async changePassword(ctx: RequestContext, current: string, next: string): Promise<void> {
@@ -186,7 +253,8 @@ export class AuthService {
     if (weak !== undefined) throw badRequest('weak_password', weak, [{ path: 'body/new_password', message: weak }]);
     const actor = ctx;
     const hash = await ctx.run((tx) => q.passwordHashOf(tx, actor.userId));
-    if (!(await this.s.passwords.verify(current, hash))) throw badRequest('wrong_password', 'the current password is not correct');
+    if (!(await this.s.passwords.verify(current, hash)))
+      throw badRequest('wrong_password', 'the current password is not correct');
     const newHash = await this.s.passwords.hash(next);
     await ctx.run(async (tx) => {
       await q.setPassword(tx, actor.userId, newHash);
@@ -195,9 +263,18 @@ export class AuthService {
   }
 
   private async sendVerification(userId: string, role: UserRole, email: string): Promise<void> {
-    const token = await this.s.tokens.signLink({ userId, role, purpose: 'verify_email', binding: emailBinding(email) }, VERIFY_TTL_SECONDS);
+    const token = await this.s.tokens.signLink(
+      { userId, role, purpose: 'verify_email', binding: emailBinding(email) },
+      VERIFY_TTL_SECONDS,
+    );
     const language = await storedLanguage(this.s.db, { userId, role });
-    await this.s.mailer.send(verificationMail(email, `${this.s.config.api.publicUrl}/verify-email?token=${encodeURIComponent(token)}`, language));
+    await this.s.mailer.send(
+      verificationMail(
+        email,
+        `${this.s.config.api.publicUrl}/verify-email?token=${encodeURIComponent(token)}`,
+        language,
+      ),
+    );
   }
 
   async requestVerification(ctx: RequestContext): Promise<void> {
@@ -210,14 +287,18 @@ export class AuthService {
 
   async verifyEmail(token: string, meta: RequestMeta): Promise<void> {
     const claims = await this.s.tokens.verifyLink(token, 'verify_email');
-    await this.s.db.withUser({ userId: claims.userId, role: claims.role }, async (tx) => {
-      const state = await q.linkState(tx, claims.userId);
-      if (state === undefined || state.deleted_at !== null || !safeEqual(emailBinding(state.email), claims.binding)) {
-        throw new ApiError(400, 'invalid_link_token', 'the link is not valid');
-      }
-      if (state.email_verified_at !== null) throw new ApiError(400, 'link_token_used', 'this link was already used');
-      await q.markEmailVerified(tx, claims.userId);
-    }, meta);
+    await this.s.db.withUser(
+      { userId: claims.userId, role: claims.role },
+      async (tx) => {
+        const state = await q.linkState(tx, claims.userId);
+        if (state === undefined || state.deleted_at !== null || !safeEqual(emailBinding(state.email), claims.binding)) {
+          throw new ApiError(400, 'invalid_link_token', 'the link is not valid');
+        }
+        if (state.email_verified_at !== null) throw new ApiError(400, 'link_token_used', 'this link was already used');
+        await q.markEmailVerified(tx, claims.userId);
+      },
+      meta,
+    );
   }
 
   /**
@@ -230,11 +311,23 @@ export class AuthService {
     const found = await q.anonymous(this.s.db, meta, (c) => q.findUserByEmail(c, email));
     if (found === undefined || found.deleted_at !== null || !found.is_active) return;
     const send = async (): Promise<void> => {
-      const token = await this.s.tokens.signLink({ userId: found.id, role: found.role, purpose: 'reset_password', binding: passwordBinding(found.password_hash) }, RESET_TTL_SECONDS);
+      const token = await this.s.tokens.signLink(
+        {
+          userId: found.id,
+          role: found.role,
+          purpose: 'reset_password',
+          binding: passwordBinding(found.password_hash),
+        },
+        RESET_TTL_SECONDS,
+      );
       const language = await storedLanguage(this.s.db, { userId: found.id, role: found.role });
-      await this.s.mailer.send(resetMail(email, `${this.s.config.api.publicUrl}/reset-password?token=${encodeURIComponent(token)}`, language));
+      await this.s.mailer.send(
+        resetMail(email, `${this.s.config.api.publicUrl}/reset-password?token=${encodeURIComponent(token)}`, language),
+      );
     };
-    send().catch((err: unknown) => this.s.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'password reset e-mail not sent'));
+    send().catch((err: unknown) =>
+      this.s.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'password reset e-mail not sent'),
+    );
   }
 
   async resetPassword(token: string, password: string, meta: RequestMeta): Promise<void> {
@@ -242,15 +335,21 @@ export class AuthService {
     const weak = passwordProblem(password);
     if (weak !== undefined) throw badRequest('weak_password', weak, [{ path: 'body/password', message: weak }]);
     const newHash = await this.s.passwords.hash(password);
-    await this.s.db.withUser({ userId: claims.userId, role: claims.role }, async (tx) => {
-      const state = await q.linkState(tx, claims.userId);
-      if (state === undefined || state.deleted_at !== null || !state.is_active) throw new ApiError(400, 'invalid_link_token', 'the link is not valid');
-      // The token is bound to the password it replaces: once used (or the password changed), it is dead.
-      if (!safeEqual(passwordBinding(state.password_hash), claims.binding)) throw new ApiError(400, 'link_token_used', 'this link was already used');
-      await q.setPassword(tx, claims.userId, newHash);
-      await q.revokeAllSessions(tx, claims.userId, 'password_reset');
-      // the owner proved she reads the mailbox: every sign-in block on the address goes
-      await q.throttleLift(tx, emailHashOf(state.email));
-    }, meta);
+    await this.s.db.withUser(
+      { userId: claims.userId, role: claims.role },
+      async (tx) => {
+        const state = await q.linkState(tx, claims.userId);
+        if (state === undefined || state.deleted_at !== null || !state.is_active)
+          throw new ApiError(400, 'invalid_link_token', 'the link is not valid');
+        // The token is bound to the password it replaces: once used (or the password changed), it is dead.
+        if (!safeEqual(passwordBinding(state.password_hash), claims.binding))
+          throw new ApiError(400, 'link_token_used', 'this link was already used');
+        await q.setPassword(tx, claims.userId, newHash);
+        await q.revokeAllSessions(tx, claims.userId, 'password_reset');
+        // the owner proved she reads the mailbox: every sign-in block on the address goes
+        await q.throttleLift(tx, emailHashOf(state.email));
+      },
+      meta,
+    );
   }
 }

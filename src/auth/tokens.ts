@@ -31,7 +31,9 @@ export interface LinkClaims {
 }
 
 function deriveKey(secret: string, info: string): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.from('dastern-v1'), Buffer.from(info), 32));
+  return new Uint8Array(
+    hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.from('dastern-v1'), Buffer.from(info), 32),
+  );
 }
 
 export function sha256Hex(value: string): string {
@@ -101,10 +103,21 @@ export class TokenService {
     }
     try {
       const { payload } = await jwtVerify(token, await this.accessKey, {
-        algorithms: ['HS256'], issuer: ISSUER, audience: ACCESS_AUDIENCE, requiredClaims: ['exp', 'iat', 'sub'], currentDate: new Date(now),
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        audience: ACCESS_AUDIENCE,
+        requiredClaims: ['exp', 'iat', 'sub'],
+        currentDate: new Date(now),
       });
       const { sub, role, sid, exp } = payload;
-      if (typeof sub !== 'string' || !UUID.test(sub) || typeof sid !== 'string' || !UUID.test(sid) || typeof role !== 'string' || !ROLES.has(role)) {
+      if (
+        typeof sub !== 'string' ||
+        !UUID.test(sub) ||
+        typeof sid !== 'string' ||
+        !UUID.test(sid) ||
+        typeof role !== 'string' ||
+        !ROLES.has(role)
+      ) {
         throw unauthorized('invalid_token', 'the access token is not valid');
       }
       const claims: AccessClaims = { userId: sub, role: role as UserRole, sessionId: sid };
@@ -112,7 +125,8 @@ export class TokenService {
       return claims;
     } catch (err) {
       if (err instanceof ApiError) throw err;
-      if (err instanceof joseErrors.JWTExpired) throw unauthorized('token_expired', 'the access token has expired; refresh it');
+      if (err instanceof joseErrors.JWTExpired)
+        throw unauthorized('token_expired', 'the access token has expired; refresh it');
       throw unauthorized('invalid_token', 'the access token is not valid');
     }
   }
@@ -139,15 +153,27 @@ export class TokenService {
 
   async verifyLink(token: string, purpose: LinkPurpose): Promise<LinkClaims> {
     try {
-      const { payload } = await jwtVerify(token, await this.linkKey, { algorithms: ['HS256'], issuer: ISSUER, audience: `dastern-${purpose}` });
+      const { payload } = await jwtVerify(token, await this.linkKey, {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        audience: `dastern-${purpose}`,
+      });
       const role = payload.role;
-      if (payload.pur !== purpose || typeof payload.sub !== 'string' || !UUID.test(payload.sub) || typeof payload.bnd !== 'string' || typeof role !== 'string' || !ROLES.has(role)) {
+      if (
+        payload.pur !== purpose ||
+        typeof payload.sub !== 'string' ||
+        !UUID.test(payload.sub) ||
+        typeof payload.bnd !== 'string' ||
+        typeof role !== 'string' ||
+        !ROLES.has(role)
+      ) {
         throw new ApiError(400, 'invalid_link_token', 'the link is not valid');
       }
       return { userId: payload.sub, role: role as UserRole, purpose, binding: payload.bnd };
     } catch (err) {
       if (err instanceof ApiError) throw err;
-      if (err instanceof joseErrors.JWTExpired) throw new ApiError(400, 'link_token_expired', 'the link has expired; ask for a new one');
+      if (err instanceof joseErrors.JWTExpired)
+        throw new ApiError(400, 'link_token_expired', 'the link has expired; ask for a new one');
       throw new ApiError(400, 'invalid_link_token', 'the link is not valid');
     }
   }

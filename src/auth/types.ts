@@ -4,7 +4,11 @@ import { Nullable, Timestamp, Uuid } from '../core/schemas.ts';
 export type UserRole = 'patient' | 'doctor' | 'admin';
 
 export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
-export const Password = Type.String({ minLength: 10, maxLength: 72, description: '10–72 characters with letters and digits' });
+export const Password = Type.String({
+  minLength: 10,
+  maxLength: 72,
+  description: '10–72 characters with letters and digits',
+});
 export const Language = Type.Union([Type.Literal('km'), Type.Literal('en'), Type.Literal('fr')]);
 
 export const RegisterBody = Type.Object(
@@ -14,7 +18,9 @@ export const RegisterBody = Type.Object(
     role: Type.Union([Type.Literal('patient'), Type.Literal('doctor')]),
     first_name: Type.String({ minLength: 1, maxLength: 100 }),
     last_name: Type.String({ minLength: 1, maxLength: 100 }),
-    phone: Type.Optional(Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$', description: 'international format, e.g. +85512345678' })),
+    phone: Type.Optional(
+      Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$', description: 'international format, e.g. +85512345678' }),
+    ),
     language: Type.Optional(Language),
     timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     date_of_birth: Type.Optional(Type.String({ format: 'date' })),
@@ -23,10 +29,16 @@ export const RegisterBody = Type.Object(
 );
 export type RegisterBodyT = Static<typeof RegisterBody>;
 
-export const LoginBody = Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+export const LoginBody = Type.Object(
+  { email: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
 export type LoginBodyT = Static<typeof LoginBody>;
 
-export const RefreshBody = Type.Object({ refresh_token: Type.String({ minLength: 16, maxLength: 200 }) }, { additionalProperties: false });
+export const RefreshBody = Type.Object(
+  { refresh_token: Type.String({ minLength: 16, maxLength: 200 }) },
+  { additionalProperties: false },
+);
 export const LogoutQuery = Type.Object({ all: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 
 export const PublicUser = Type.Object({
@@ -59,6 +71,15 @@ export const RefreshResult = Type.Object({
 });
 
 export const EmailBody = Type.Object({ email: Email }, { additionalProperties: false });
-export const TokenBody = Type.Object({ token: Type.String({ minLength: 10, maxLength: 2048 }) }, { additionalProperties: false });
-export const ResetBody = Type.Object({ token: Type.String({ minLength: 10, maxLength: 2048 }), password: Password }, { additionalProperties: false });
-export const ChangePasswordBody = Type.Object({ current_password: Type.String({ minLength: 1, maxLength: 200 }), new_password: Password }, { additionalProperties: false });
+export const TokenBody = Type.Object(
+  { token: Type.String({ minLength: 10, maxLength: 2048 }) },
+  { additionalProperties: false },
+);
+export const ResetBody = Type.Object(
+  { token: Type.String({ minLength: 10, maxLength: 2048 }), password: Password },
+  { additionalProperties: false },
+);
+export const ChangePasswordBody = Type.Object(
+  { current_password: Type.String({ minLength: 1, maxLength: 200 }), new_password: Password },
+  { additionalProperties: false },
+);

@@ -48,20 +48,48 @@ function treeSize(dir: string): number {
 
 // PostgreSQL's documentation lists what a base backup leaves out (contents only; the folders stay).
 const EXCLUDED = [
-  './pg_wal/*', './pg_replslot/*', './pg_dynshmem/*', './pg_notify/*', './pg_serial/*', './pg_snapshots/*',
-  './pg_stat_tmp/*', './pg_subtrans/*', './postmaster.pid', './postmaster.opts', './backup_label', './backup_label.old',
-  './tablespace_map', '*/pgsql_tmp*',
+  './pg_wal/*',
+  './pg_replslot/*',
+  './pg_dynshmem/*',
+  './pg_notify/*',
+  './pg_serial/*',
+  './pg_snapshots/*',
+  './pg_stat_tmp/*',
+  './pg_subtrans/*',
+  './postmaster.pid',
+  './postmaster.opts',
+  './backup_label',
+  './backup_label.old',
+  './tablespace_map',
+  '*/pgsql_tmp*',
 ];
 
 /** A standby or recovering server refuses to start with less of these than the primary had. */
-const RECOVERY_MINIMUMS = ['max_connections', 'max_worker_processes', 'max_wal_senders', 'max_prepared_transactions', 'max_locks_per_transaction'];
+const RECOVERY_MINIMUMS = [
+  'max_connections',
+  'max_worker_processes',
+  'max_wal_senders',
+  'max_prepared_transactions',
+  'max_locks_per_transaction',
+];
 
 /** GNU tar of a folder as a stream; exit status 1 ("a file changed as we read it") is expected of a live cluster. */
 function tarStream(dir: string, excludes: readonly string[]): Readable {
-  const child = spawn('tar', [
-    '-C', dir, '-cf', '-', '--warning=no-file-changed', '--warning=no-file-removed', '--warning=no-file-shrank',
-    ...excludes.map((e) => `--exclude=${e}`), '.',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'tar',
+    [
+      '-C',
+      dir,
+      '-cf',
+      '-',
+      '--warning=no-file-changed',
+      '--warning=no-file-removed',
+      '--warning=no-file-shrank',
+      ...excludes.map((e) => `--exclude=${e}`),
+      '.',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const out = new PassThrough();
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -83,12 +111,30 @@ function counting(onBytes: (n: number) => void): Transform {
   });
 }
 
-async function encryptTar(dir: string, excludes: readonly string[], file: string, key: Buffer, onBytes: (n: number) => void = () => undefined): Promise<WrittenFile> {
-  return writeEncrypted(tarStream(dir, excludes).pipe(counting(onBytes)).pipe(createGzip({ level: 3 })), file, key);
+async function encryptTar(
+  dir: string,
+  excludes: readonly string[],
+  file: string,
+  key: Buffer,
+  onBytes: (n: number) => void = () => undefined,
+): Promise<WrittenFile> {
+  return writeEncrypted(
+    tarStream(dir, excludes)
+      .pipe(counting(onBytes))
+      .pipe(createGzip({ level: 3 })),
+    file,
+    key,
+  );
 }
 
 /** The WAL segments start..stop (one timeline), copied from pg_wal into a folder of their own. */
-function collectWal(clusterDir: string, startWal: string, stopWal: string, stagingDir: string | undefined, into: string): void {
+function collectWal(
+  clusterDir: string,
+  startWal: string,
+  stopWal: string,
+  stagingDir: string | undefined,
+  into: string,
+): void {
   fs.mkdirSync(into, { recursive: true, mode: 0o700 });
   const timeline = startWal.slice(0, 8);
   let position = BigInt(`0x${startWal.slice(8, 16)}`) * 0x1_0000_0000n + BigInt(`0x${startWal.slice(16, 24)}`);
@@ -97,7 +143,8 @@ function collectWal(clusterDir: string, startWal: string, stopWal: string, stagi
     const name = `${timeline}${(position >> 32n).toString(16).toUpperCase().padStart(8, '0')}${(position & 0xffff_ffffn).toString(16).toUpperCase().padStart(8, '0')}`;
     const candidates = [path.join(clusterDir, 'pg_wal', name), ...(stagingDir ? [path.join(stagingDir, name)] : [])];
     const found = candidates.find((c) => fs.existsSync(c));
-    if (found === undefined) throw new BackupError(`WAL segment ${name} of the backup is gone from pg_wal: run the backup again`);
+    if (found === undefined)
+      throw new BackupError(`WAL segment ${name} of the backup is gone from pg_wal: run the backup again`);
     fs.copyFileSync(found, path.join(into, name));
   }
 }
@@ -110,25 +157,45 @@ export async function createBaseBackup(options: CreateOptions): Promise<BackupMa
   const id = backupId(startedAt);
   const dir = path.join(baseRoot(backupDir), id);
   try {
-    const info = (await client.query<{ data_dir: string; version: string; sysid: string; superuser: string; db: string; who: string }>(
-      `SELECT current_setting('data_directory') AS data_dir, current_setting('server_version') AS version,
+    const info = (
+      await client.query<{
+        data_dir: string;
+        version: string;
+        sysid: string;
+        superuser: string;
+        db: string;
+        who: string;
+      }>(
+        `SELECT current_setting('data_directory') AS data_dir, current_setting('server_version') AS version,
               current_database() AS db, current_user AS who,
               (SELECT system_identifier::text FROM pg_control_system()) AS sysid, current_setting('is_superuser') AS superuser`,
-    )).rows[0];
-    if (info?.superuser !== 'on') throw new BackupError('a base backup needs a superuser connection (DATABASE_URL as the owner)');
+      )
+    ).rows[0];
+    if (info?.superuser !== 'on')
+      throw new BackupError('a base backup needs a superuser connection (DATABASE_URL as the owner)');
     const cluster = info.data_dir;
     if (!fs.existsSync(path.join(cluster, 'PG_VERSION'))) {
-      throw new BackupError(`the server's data directory ${cluster} is not on this machine: back it up where it runs (pg_basebackup of the server's version, or \`dastern backup create\` there)`);
+      throw new BackupError(
+        `the server's data directory ${cluster} is not on this machine: back it up where it runs (pg_basebackup of the server's version, or \`dastern backup create\` there)`,
+      );
     }
     const staging = walStagingDir(cluster);
     await shipWal(staging, backupDir, key);
-    const settings = Object.fromEntries((await client.query<{ name: string; setting: string }>(
-      'SELECT name, setting FROM pg_settings WHERE name = ANY($1)', [RECOVERY_MINIMUMS],
-    )).rows.map((r) => [r.name, r.setting]));
+    const settings = Object.fromEntries(
+      (
+        await client.query<{ name: string; setting: string }>(
+          'SELECT name, setting FROM pg_settings WHERE name = ANY($1)',
+          [RECOVERY_MINIMUMS],
+        )
+      ).rows.map((r) => [r.name, r.setting]),
+    );
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const start = (await client.query<{ lsn: string; wal: string }>(
-      "SELECT lsn::text, pg_walfile_name(lsn) AS wal FROM pg_backup_start($1, true) AS lsn", [`dastern ${id}`],
-    )).rows[0];
+    const start = (
+      await client.query<{ lsn: string; wal: string }>(
+        'SELECT lsn::text, pg_walfile_name(lsn) AS wal FROM pg_backup_start($1, true) AS lsn',
+        [`dastern ${id}`],
+      )
+    ).rows[0];
     if (start === undefined) throw new BackupError('pg_backup_start returned nothing');
     let data: WrittenFile;
     try {
@@ -143,9 +210,11 @@ export async function createBaseBackup(options: CreateOptions): Promise<BackupMa
       throw err;
     }
     // Not waiting for the archive: the segments of the copy are taken from pg_wal right away.
-    const stop = (await client.query<{ lsn: string; wal: string; labelfile: string; spcmapfile: string; at: Date }>(
-      'SELECT lsn::text, pg_walfile_name(lsn) AS wal, labelfile, spcmapfile, clock_timestamp() AS at FROM pg_backup_stop(false)',
-    )).rows[0];
+    const stop = (
+      await client.query<{ lsn: string; wal: string; labelfile: string; spcmapfile: string; at: Date }>(
+        'SELECT lsn::text, pg_walfile_name(lsn) AS wal, labelfile, spcmapfile, clock_timestamp() AS at FROM pg_backup_stop(false)',
+      )
+    ).rows[0];
     if (stop === undefined) throw new BackupError('pg_backup_stop returned nothing');
     const walDir = fs.mkdtempSync(path.join(dir, 'wal-'));
     let wal: WrittenFile;
@@ -156,7 +225,9 @@ export async function createBaseBackup(options: CreateOptions): Promise<BackupMa
       fs.rmSync(walDir, { recursive: true, force: true });
     }
     const secretsDir = path.join(dataDir, 'secrets');
-    const secrets = fs.existsSync(secretsDir) ? await encryptTar(secretsDir, [], path.join(dir, 'secrets.tar.gz.dtb'), key) : null;
+    const secrets = fs.existsSync(secretsDir)
+      ? await encryptTar(secretsDir, [], path.join(dir, 'secrets.tar.gz.dtb'), key)
+      : null;
     const filesCopied = mirrorFiles(path.join(dataDir, 'files'), backupDir);
     const manifest: BackupManifest = {
       format: 1,

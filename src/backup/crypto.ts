@@ -78,7 +78,8 @@ export async function readEncrypted(file: string, key: Buffer, ...chain: [...Dup
   } finally {
     fs.closeSync(fd);
   }
-  if (!header.subarray(0, MAGIC.length).equals(MAGIC)) throw new BackupIntegrityError(`${file}: not a DasTern backup file`);
+  if (!header.subarray(0, MAGIC.length).equals(MAGIC))
+    throw new BackupIntegrityError(`${file}: not a DasTern backup file`);
   const iv = header.subarray(MAGIC.length);
   const decipher = createDecipheriv('aes-256-gcm', key, iv);
   decipher.setAuthTag(tag);
@@ -87,7 +88,8 @@ export async function readEncrypted(file: string, key: Buffer, ...chain: [...Dup
   } catch (err) {
     // A wrong key or an altered byte usually trips the consumer (gunzip, tar) before the tag
     // is checked at the end: check the tag alone to say which it was.
-    if (!(await tagHolds(file, key, iv, tag, size))) throw new BackupIntegrityError(`${file}: fails its integrity check (altered, truncated or another key)`);
+    if (!(await tagHolds(file, key, iv, tag, size)))
+      throw new BackupIntegrityError(`${file}: fails its integrity check (altered, truncated or another key)`);
     throw err;
   }
 }
@@ -96,7 +98,11 @@ async function tagHolds(file: string, key: Buffer, iv: Buffer, tag: Buffer, size
   const decipher = createDecipheriv('aes-256-gcm', key, iv);
   decipher.setAuthTag(tag);
   try {
-    await pipeline(fs.createReadStream(file, { start: HEADER_BYTES, end: size - TAG_BYTES - 1 }), decipher, new Writable({ write: (_c, _e, done) => done() }));
+    await pipeline(
+      fs.createReadStream(file, { start: HEADER_BYTES, end: size - TAG_BYTES - 1 }),
+      decipher,
+      new Writable({ write: (_c, _e, done) => done() }),
+    );
     return true;
   } catch {
     return false;

@@ -73,7 +73,11 @@ export async function applyArchiveSetup(ownerUrl: string, setup: ArchiveSetup): 
 }
 
 /** The backup schedule for an external server on this machine that archives into our staging folder; undefined otherwise. */
-export async function startExternalBackupSchedule(config: Config, ownerUrl: string, logger: Logger): Promise<BackupSchedule | undefined> {
+export async function startExternalBackupSchedule(
+  config: Config,
+  ownerUrl: string,
+  logger: Logger,
+): Promise<BackupSchedule | undefined> {
   let setup: ArchiveSetup;
   try {
     setup = await archiveSetup(ownerUrl);

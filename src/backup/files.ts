@@ -9,7 +9,8 @@ import { filesRoot } from './layout.ts';
 function* filesUnder(root: string): Generator<string> {
   if (!fs.existsSync(root)) return;
   for (const entry of fs.readdirSync(root, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith('.bin')) yield path.relative(root, path.join(entry.parentPath, entry.name));
+    if (entry.isFile() && entry.name.endsWith('.bin'))
+      yield path.relative(root, path.join(entry.parentPath, entry.name));
   }
 }
 

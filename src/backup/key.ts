@@ -10,7 +10,8 @@ import { ConfigError, type Config } from '../config.ts';
 
 export function loadBackupKey(config: Config): Buffer {
   if (config.backup.key !== undefined) return Buffer.from(config.backup.key, 'base64');
-  if (config.env === 'production') throw new ConfigError('production needs DASTERN_BACKUP_KEY (base64 of 32 random bytes) to write or read backups');
+  if (config.env === 'production')
+    throw new ConfigError('production needs DASTERN_BACKUP_KEY (base64 of 32 random bytes) to write or read backups');
   const dir = path.join(config.dataDir, 'secrets');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, 'backup-key');

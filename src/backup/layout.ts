@@ -69,7 +69,11 @@ export function listBackups(dir: string): BackupManifest[] {
 export function listArchivedWal(dir: string): string[] {
   const root = walRoot(dir);
   if (!fs.existsSync(root)) return [];
-  return fs.readdirSync(root).filter((f) => f.endsWith('.gz.dtb')).map((f) => f.slice(0, -'.gz.dtb'.length)).sort();
+  return fs
+    .readdirSync(root)
+    .filter((f) => f.endsWith('.gz.dtb'))
+    .map((f) => f.slice(0, -'.gz.dtb'.length))
+    .sort();
 }
 
 /** "000000010000000000000003" → its position (log × 2^32/segsize + seg) ignoring the timeline. */

@@ -65,7 +65,9 @@ function chownTree(dir: string, runAs: RunAs): void {
 
 /** Decrypt → gunzip → `tar -x` into `dir` (reading to the very end: tar would stop at its end-of-archive blocks and close the pipe on the padding after them). */
 async function unpack(file: string, key: Buffer, dir: string): Promise<void> {
-  const child = spawn('tar', ['-C', dir, '-xf', '-', '--no-same-owner', '--ignore-zeros'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn('tar', ['-C', dir, '-xf', '-', '--no-same-owner', '--ignore-zeros'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -84,16 +86,26 @@ export function chooseBase(backups: readonly BackupManifest[], to: Date | undefi
   const usable = to === undefined ? backups : backups.filter((b) => new Date(b.stopped_at).getTime() <= to.getTime());
   const base = usable.at(-1);
   if (base === undefined) {
-    throw new BackupError(to === undefined ? 'no base backup yet: run `dastern backup create`' : `no base backup ended before ${to.toISOString()}`);
+    throw new BackupError(
+      to === undefined
+        ? 'no base backup yet: run `dastern backup create`'
+        : `no base backup ended before ${to.toISOString()}`,
+    );
   }
   return base;
 }
 
-async function waitForPromotion(child: ChildProcess, socketDir: string, user: string, logTail: string[]): Promise<pg.Client> {
+async function waitForPromotion(
+  child: ChildProcess,
+  socketDir: string,
+  user: string,
+  logTail: string[],
+): Promise<pg.Client> {
   let exited: number | null | undefined;
   child.on('exit', (code) => (exited = code));
   for (;;) {
-    if (exited !== undefined) throw new BackupError(`recovery stopped (${String(exited)}): ${logTail.slice(-6).join(' | ')}`);
+    if (exited !== undefined)
+      throw new BackupError(`recovery stopped (${String(exited)}): ${logTail.slice(-6).join(' | ')}`);
     const client = new pg.Client({ host: socketDir, port: 5432, user, database: 'postgres' });
     try {
       await client.connect();
@@ -108,10 +120,15 @@ async function waitForPromotion(child: ChildProcess, socketDir: string, user: st
 }
 
 async function countRows(client: pg.Client): Promise<Record<string, number>> {
-  const tables = await client.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
+  const tables = await client.query<{ t: string }>(
+    "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+  );
   const rows: Record<string, number> = {};
   for (const { t } of tables.rows) {
-    rows[t] = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM public.${client.escapeIdentifier(t)}`)).rows[0]?.n ?? 0);
+    rows[t] = Number(
+      (await client.query<{ n: string }>(`SELECT count(*) AS n FROM public.${client.escapeIdentifier(t)}`)).rows[0]
+        ?.n ?? 0,
+    );
   }
   return rows;
 }
@@ -147,7 +164,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const began = Date.now();
   const step = options.onStep ?? (() => undefined);
   const { backupDir, key, target } = options;
-  if (fs.existsSync(target) && fs.readdirSync(target).length > 0) throw new BackupError(`${target} is not empty: restore into a new folder`);
+  if (fs.existsSync(target) && fs.readdirSync(target).length > 0)
+    throw new BackupError(`${target} is not empty: restore into a new folder`);
   const base = chooseBase(listBackups(backupDir), options.immediate === true ? undefined : options.to);
   const { root: bin, runAs } = binariesFor(base.server_version, options.pgBinDir);
   const database = base.database ?? 'dastern';
@@ -169,13 +187,17 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     // A packaged server (Debian) keeps its configuration outside the data directory: the
     // recovering server gets every setting on its command line, and an empty file to start from.
     const conf = path.join(cluster, 'postgresql.conf');
-    if (!fs.existsSync(conf)) fs.writeFileSync(conf, '# restored by dastern backup: settings are given on the command line\n');
+    if (!fs.existsSync(conf))
+      fs.writeFileSync(conf, '# restored by dastern backup: settings are given on the command line\n');
     if (base.parts.secrets) {
       fs.mkdirSync(path.join(target, 'secrets'), { recursive: true, mode: 0o700 });
       await unpack(part('secrets.tar.gz.dtb'), key, path.join(target, 'secrets'));
     }
     const from = segmentPosition(base.start_wal) ?? 0n;
-    const wanted = options.immediate === true ? [] : listArchivedWal(backupDir).filter((n) => n.endsWith('.history') || (segmentPosition(n) ?? -1n) >= from);
+    const wanted =
+      options.immediate === true
+        ? []
+        : listArchivedWal(backupDir).filter((n) => n.endsWith('.history') || (segmentPosition(n) ?? -1n) >= from);
     step(`fetching ${wanted.length} archived WAL files`);
     await fetchWal(backupDir, key, walDir, wanted);
     fs.chmodSync(cluster, 0o700);
@@ -185,15 +207,42 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     fs.chmodSync(socketDir, 0o700);
     chownTree(socketDir, runAs);
 
-    const recovery = options.immediate === true
-      ? ['-c', 'recovery_target=immediate']
-      : options.to !== undefined ? ['-c', `recovery_target_time=${options.to.toISOString().replace('T', ' ').replace('Z', '+00')}`] : [];
+    const recovery =
+      options.immediate === true
+        ? ['-c', 'recovery_target=immediate']
+        : options.to !== undefined
+          ? ['-c', `recovery_target_time=${options.to.toISOString().replace('T', ' ').replace('Z', '+00')}`]
+          : [];
     const minimums = Object.entries(base.settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
-    step(options.to !== undefined && options.immediate !== true ? `replaying WAL up to ${options.to.toISOString()}` : 'replaying WAL');
-    child = spawn(path.join(bin, 'bin', 'postgres'), [
-      '-D', cluster, '-p', '5432', '-c', 'listen_addresses=', '-c', `unix_socket_directories=${socketDir}`, '-c', `hba_file=${path.join(socketDir, 'pg_hba.conf')}`,
-      '-c', 'archive_mode=off', '-c', `restore_command=cp '${walDir}/%f' '%p'`, '-c', 'recovery_target_action=promote', ...minimums, ...recovery,
-    ], { ...(runAs ?? {}), stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } });
+    step(
+      options.to !== undefined && options.immediate !== true
+        ? `replaying WAL up to ${options.to.toISOString()}`
+        : 'replaying WAL',
+    );
+    child = spawn(
+      path.join(bin, 'bin', 'postgres'),
+      [
+        '-D',
+        cluster,
+        '-p',
+        '5432',
+        '-c',
+        'listen_addresses=',
+        '-c',
+        `unix_socket_directories=${socketDir}`,
+        '-c',
+        `hba_file=${path.join(socketDir, 'pg_hba.conf')}`,
+        '-c',
+        'archive_mode=off',
+        '-c',
+        `restore_command=cp '${walDir}/%f' '%p'`,
+        '-c',
+        'recovery_target_action=promote',
+        ...minimums,
+        ...recovery,
+      ],
+      { ...(runAs ?? {}), stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
+    );
     const logTail: string[] = [];
     child.stderr?.on('data', (c: Buffer) => {
       for (const line of c.toString().split('\n')) if (line.trim() !== '') logTail.push(line);
@@ -202,19 +251,28 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     const admin = await waitForPromotion(child, socketDir, superuser, logTail);
     let result: RestoreResult;
     try {
-      const replayed = (await admin.query<{ t: Date | null }>('SELECT pg_last_xact_replay_timestamp() AS t')).rows[0]?.t ?? null;
+      const replayed =
+        (await admin.query<{ t: Date | null }>('SELECT pg_last_xact_replay_timestamp() AS t')).rows[0]?.t ?? null;
       step('checking the restored database');
       const app = new pg.Client({ host: socketDir, port: 5432, user: superuser, database });
       await app.connect();
       try {
         const rows = await countRows(app);
-        const audit = await verifyAuditChain(`postgres://${encodeURIComponent(superuser)}@/${encodeURIComponent(database)}?host=${encodeURIComponent(socketDir)}&port=5432`);
+        const audit = await verifyAuditChain(
+          `postgres://${encodeURIComponent(superuser)}@/${encodeURIComponent(database)}?host=${encodeURIComponent(socketDir)}&port=5432`,
+        );
         restoreFiles(backupDir, path.join(target, 'files'));
         const fileKey = fileKeyOf(target, options.fileKey);
         const files = await checkFiles(app, fileKey ? new FileStore(path.join(target, 'files'), fileKey) : undefined);
         result = {
-          target, cluster, base: base.id, recovered_to: replayed ? replayed.toISOString() : null,
-          duration_ms: Date.now() - began, rows, audit, files,
+          target,
+          cluster,
+          base: base.id,
+          recovered_to: replayed ? replayed.toISOString() : null,
+          duration_ms: Date.now() - began,
+          rows,
+          audit,
+          files,
         };
       } finally {
         await app.end();

@@ -23,7 +23,10 @@ function isoWeek(d: Date): string {
 }
 
 /** The ids to keep, and the oldest daily one (where point-in-time recovery starts). Pure. */
-export function backupsToKeep(backups: readonly BackupManifest[], policy: RetentionPolicy): { keep: Set<string>; pitrFrom: string | undefined } {
+export function backupsToKeep(
+  backups: readonly BackupManifest[],
+  policy: RetentionPolicy,
+): { keep: Set<string>; pitrFrom: string | undefined } {
   const keep = new Set<string>();
   let pitrFrom: string | undefined;
   const newestFirst = [...backups].sort((a, b) => b.id.localeCompare(a.id));

@@ -23,7 +23,13 @@ export interface BackupSchedule {
   stop(): Promise<void>;
 }
 
-export function startBackupSchedule(config: Config, ownerUrl: string, cluster: string, staging: string, logger: Logger): BackupSchedule {
+export function startBackupSchedule(
+  config: Config,
+  ownerUrl: string,
+  cluster: string,
+  staging: string,
+  logger: Logger,
+): BackupSchedule {
   const key = loadBackupKey(config);
   let running: Promise<void> = Promise.resolve();
   const serial = (task: () => Promise<void>): void => {
@@ -39,7 +45,15 @@ export function startBackupSchedule(config: Config, ownerUrl: string, cluster: s
     if (newest && Date.now() - new Date(newest.started_at).getTime() < DAY_MS) return;
     const manifest = await createBaseBackup({ ownerUrl, backupDir: config.backup.dir, key, dataDir: config.dataDir });
     const pruned = pruneBackups(config.backup.dir, config.backup);
-    logger.info({ backup: manifest.id, ms: manifest.duration_ms, bytes: manifest.parts.data.size, pruned: pruned.removedBackups.length }, 'daily base backup written');
+    logger.info(
+      {
+        backup: manifest.id,
+        ms: manifest.duration_ms,
+        bytes: manifest.parts.data.size,
+        pruned: pruned.removedBackups.length,
+      },
+      'daily base backup written',
+    );
   };
   const shipTimer = setInterval(() => serial(ship), SHIP_MS);
   const checkTimer = setInterval(() => serial(daily), CHECK_MS);

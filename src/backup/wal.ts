@@ -23,7 +23,8 @@ export async function shipWal(staging: string, backupDir: string, key: Buffer): 
     if (!WAL_FILE.test(name)) continue; // .tmp copies still being written
     const source = path.join(staging, name);
     const file = path.join(target, `${name}.gz.dtb`);
-    if (!fs.existsSync(file)) await writeEncrypted(fs.createReadStream(source).pipe(createGzip({ level: 6 })), file, key);
+    if (!fs.existsSync(file))
+      await writeEncrypted(fs.createReadStream(source).pipe(createGzip({ level: 6 })), file, key);
     fs.rmSync(source, { force: true });
     shipped += 1;
   }
@@ -44,7 +45,13 @@ export async function fetchWal(backupDir: string, key: Buffer, into: string, nam
  * and ships the archive: everything committed so far is then in the backup. False when the
  * server does not archive (archive_mode off) or did not manage in time.
  */
-export async function flushWalArchive(ownerUrl: string, staging: string, backupDir: string, key: Buffer, timeoutMs = 30_000): Promise<boolean> {
+export async function flushWalArchive(
+  ownerUrl: string,
+  staging: string,
+  backupDir: string,
+  key: Buffer,
+  timeoutMs = 30_000,
+): Promise<boolean> {
   const client = new pg.Client({ connectionString: ownerUrl });
   await client.connect();
   try {
@@ -53,7 +60,9 @@ export async function flushWalArchive(ownerUrl: string, staging: string, backupD
     const wal = (await client.query<{ f: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS f')).rows[0]?.f ?? '';
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const last = (await client.query<{ w: string | null }>('SELECT last_archived_wal AS w FROM pg_stat_archiver')).rows[0]?.w ?? '';
+      const last =
+        (await client.query<{ w: string | null }>('SELECT last_archived_wal AS w FROM pg_stat_archiver')).rows[0]?.w ??
+        '';
       if (last !== '' && last.slice(8) >= wal.slice(8)) break;
       if (Date.now() > deadline) return false;
       await new Promise((r) => setTimeout(r, 100));

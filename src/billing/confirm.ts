@@ -20,8 +20,18 @@ import * as q from './queries.ts';
 const SYSTEM = { userId: null, role: 'system' } as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export type Outcome = 'completed' | 'failed' | 'expired' | 'duplicate' | 'ignored' | 'unknown_payment'
-  | 'amount_mismatch' | 'refused' | 'already_done' | 'unknown_subscription' | 'updated';
+export type Outcome =
+  | 'completed'
+  | 'failed'
+  | 'expired'
+  | 'duplicate'
+  | 'ignored'
+  | 'unknown_payment'
+  | 'amount_mismatch'
+  | 'refused'
+  | 'already_done'
+  | 'unknown_subscription'
+  | 'updated';
 
 export interface ConfirmDeps {
   db: Database;
@@ -46,13 +56,29 @@ export function completionFacts(d: ConfirmDeps, event: GatewayEvent): Record<str
 }
 
 /** What every completion does besides the status (the caller has completed it in tx): the notification, the e-mail job. */
-export async function afterCompletion(d: ConfirmDeps, tx: Tx, p: q.PaymentRow, sub: { id: string; current_period_end: Date }): Promise<void> {
+export async function afterCompletion(
+  d: ConfirmDeps,
+  tx: Tx,
+  p: q.PaymentRow,
+  sub: { id: string; current_period_end: Date },
+): Promise<void> {
   if (p.user_id === null) return;
   const money = isCurrency(p.currency) ? formatMoney(p.amount_minor, p.currency) : `${p.amount_minor} ${p.currency}`;
   // in-app only: the e-mail is the payment's own (mail.ts), sent at once
-  await q.notify(tx, p.user_id, 'payment_completed',
-    { kind: 'payment_completed', payment_id: p.id, current_period_end: sub.current_period_end.toISOString(), amount: money, until: sub.current_period_end.toISOString().slice(0, 10) },
-    `payment:${p.id}:completed`, 'in_app');
+  await q.notify(
+    tx,
+    p.user_id,
+    'payment_completed',
+    {
+      kind: 'payment_completed',
+      payment_id: p.id,
+      current_period_end: sub.current_period_end.toISOString(),
+      amount: money,
+      until: sub.current_period_end.toISOString().slice(0, 10),
+    },
+    `payment:${p.id}:completed`,
+    'in_app',
+  );
   if (d.enqueueMail) await d.enqueueMail(tx, p.id);
 }
 
@@ -68,7 +94,13 @@ async function lockPayment(tx: Tx, gateway: GatewayName, event: GatewayEvent): P
   return null;
 }
 
-async function apply(d: ConfirmDeps, tx: Tx, gateway: GatewayName, p: q.PaymentRow | null, event: GatewayEvent): Promise<Outcome> {
+async function apply(
+  d: ConfirmDeps,
+  tx: Tx,
+  gateway: GatewayName,
+  p: q.PaymentRow | null,
+  event: GatewayEvent,
+): Promise<Outcome> {
   const logger = d.logger;
   if (event.kind === 'renewal_paid' || event.kind === 'renewal_failed') return applyRenewal(d, tx, gateway, p, event);
   if (event.kind === 'subscription_updated') return applySubscriptionUpdate(tx, gateway, event);
@@ -78,7 +110,13 @@ async function apply(d: ConfirmDeps, tx: Tx, gateway: GatewayName, p: q.PaymentR
     return 'unknown_payment';
   }
   if (event.kind === 'failed' || event.kind === 'expired') {
-    const done = await q.transition(tx, p.id, { from: ['pending'], to: event.kind, source: gateway, reason: event.reason ?? event.type, eventId: event.eventId });
+    const done = await q.transition(tx, p.id, {
+      from: ['pending'],
+      to: event.kind,
+      source: gateway,
+      reason: event.reason ?? event.type,
+      eventId: event.eventId,
+    });
     return done ? event.kind : 'already_done';
   }
   if (p.status === 'completed' || p.status === 'refunded') return 'already_done';
@@ -89,11 +127,21 @@ async function apply(d: ConfirmDeps, tx: Tx, gateway: GatewayName, p: q.PaymentR
   }
   if (event.amountMinor !== p.amount_minor || event.currency !== p.currency) {
     await q.insertAlert(tx, 'amount_mismatch', p.id, gateway, {
-      expected_amount: p.amount_minor, expected_currency: p.currency,
-      received_amount: event.amountMinor ?? null, received_currency: event.currency ?? null, reason: event.reason ?? null,
+      expected_amount: p.amount_minor,
+      expected_currency: p.currency,
+      received_amount: event.amountMinor ?? null,
+      received_currency: event.currency ?? null,
+      reason: event.reason ?? null,
     });
-    logger.error({ gateway, paymentId: p.id, expected: [p.amount_minor, p.currency], received: [event.amountMinor ?? null, event.currency ?? null] },
-      'payment amount or currency differs from the order: refused, alerted');
+    logger.error(
+      {
+        gateway,
+        paymentId: p.id,
+        expected: [p.amount_minor, p.currency],
+        received: [event.amountMinor ?? null, event.currency ?? null],
+      },
+      'payment amount or currency differs from the order: refused, alerted',
+    );
     return 'amount_mismatch';
   }
   if (p.user_id === null || p.plan_id === null) {
@@ -101,13 +149,29 @@ async function apply(d: ConfirmDeps, tx: Tx, gateway: GatewayName, p: q.PaymentR
     return 'refused';
   }
   const sub = await q.extendSubscription(tx, p.user_id, p.plan_id, gateway);
-  const done = await q.transition(tx, p.id, { from: ['pending', 'expired'], to: 'completed', source: gateway, eventId: event.eventId, subscriptionId: sub.id, metadata: completionFacts(d, event) });
+  const done = await q.transition(tx, p.id, {
+    from: ['pending', 'expired'],
+    to: 'completed',
+    source: gateway,
+    eventId: event.eventId,
+    subscriptionId: sub.id,
+    metadata: completionFacts(d, event),
+  });
   if (!done) throw new Error('payment changed under its lock');
   if (event.subscription !== undefined) {
-    await q.linkGatewaySubscription(tx, sub.id, gateway, event.subscription.reference, event.subscription.customer ?? null);
+    await q.linkGatewaySubscription(
+      tx,
+      sub.id,
+      gateway,
+      event.subscription.reference,
+      event.subscription.customer ?? null,
+    );
   }
   await afterCompletion(d, tx, p, sub);
-  logger.info({ gateway, paymentId: p.id, subscriptionId: sub.id, renewing: event.subscription !== undefined }, 'payment completed, subscription extended');
+  logger.info(
+    { gateway, paymentId: p.id, subscriptionId: sub.id, renewing: event.subscription !== undefined },
+    'payment completed, subscription extended',
+  );
   return 'completed';
 }
 

@@ -24,7 +24,11 @@ import { sendPaymentMail } from './mail.ts';
 import * as q from './queries.ts';
 import { HOME_TIMEZONE } from '../core/constants.ts';
 
-export const BILLING_QUEUES = { bakongPoll: 'billing-bakong-poll', sweep: 'billing-sweep', paymentMail: 'billing-payment-mail' } as const;
+export const BILLING_QUEUES = {
+  bakongPoll: 'billing-bakong-poll',
+  sweep: 'billing-sweep',
+  paymentMail: 'billing-payment-mail',
+} as const;
 
 const QUEUE_OPTIONS: Record<string, Omit<PgBoss.Queue, 'name'>> = {
   [BILLING_QUEUES.bakongPoll]: { retryLimit: 5, retryDelay: 10, retryBackoff: true, expireInSeconds: 60 },
@@ -53,7 +57,8 @@ export function bakongPollEnqueuer(boss: PgBoss): (tx: Tx, paymentId: string, de
   return async (tx, paymentId, delaySeconds) => {
     const data: PollData = { paymentId, attempt: 0 };
     await boss.send(BILLING_QUEUES.bakongPoll, data, {
-      startAfter: delaySeconds, db: { executeSql: async (text: string, values: unknown[]) => tx.query(text, values) },
+      startAfter: delaySeconds,
+      db: { executeSql: async (text: string, values: unknown[]) => tx.query(text, values) },
     });
   };
 }
@@ -61,9 +66,14 @@ export function bakongPollEnqueuer(boss: PgBoss): (tx: Tx, paymentId: string, de
 /** Queues a completed payment's e-mail inside the caller's transaction (once per payment). */
 export function paymentMailEnqueuer(boss: PgBoss): (tx: Tx, paymentId: string) => Promise<void> {
   return async (tx, paymentId) => {
-    await boss.send(BILLING_QUEUES.paymentMail, { paymentId }, {
-      singletonKey: paymentId, db: { executeSql: async (text: string, values: unknown[]) => tx.query(text, values) },
-    });
+    await boss.send(
+      BILLING_QUEUES.paymentMail,
+      { paymentId },
+      {
+        singletonKey: paymentId,
+        db: { executeSql: async (text: string, values: unknown[]) => tx.query(text, values) },
+      },
+    );
   };
 }
 
@@ -75,13 +85,25 @@ export interface BillingJobDeps {
   enqueueMail?: ((tx: Tx, paymentId: string) => Promise<void>) | undefined;
 }
 
-const confirmDeps = (d: BillingJobDeps): ConfirmDeps => ({ db: d.db, logger: d.logger, seller: d.config.seller, enqueueMail: d.enqueueMail });
+const confirmDeps = (d: BillingJobDeps): ConfirmDeps => ({
+  db: d.db,
+  logger: d.logger,
+  seller: d.config.seller,
+  enqueueMail: d.enqueueMail,
+});
 
 /** One poll of one KHQR payment; returns the delay before the next one, or null when done. */
 export async function pollBakongPayment(d: BillingJobDeps, data: PollData, now = new Date()): Promise<number | null> {
   const gateway = d.gateways.get('bakong');
   const p = await d.db.withUser(SYSTEM, (tx) => q.findPayment(tx, data.paymentId));
-  if (!gateway?.poll || p === null || p.status !== 'pending' || p.provider !== 'bakong' || p.provider_reference === null) return null;
+  if (
+    !gateway?.poll ||
+    p === null ||
+    p.status !== 'pending' ||
+    p.provider !== 'bakong' ||
+    p.provider_reference === null
+  )
+    return null;
   const event = await gateway.poll({ id: p.id, providerReference: p.provider_reference });
   if (event !== null) {
     const outcome = await processEvent(confirmDeps(d), 'bakong', event);
@@ -89,10 +111,19 @@ export async function pollBakongPayment(d: BillingJobDeps, data: PollData, now =
     return null;
   }
   if (p.expires_at !== null && p.expires_at <= now) {
-    await processEvent(confirmDeps(d), 'bakong', { eventId: `bakong_expired_${p.id}`, kind: 'expired', type: 'khqr.expired', paymentId: p.id, reason: 'not paid in time' });
+    await processEvent(confirmDeps(d), 'bakong', {
+      eventId: `bakong_expired_${p.id}`,
+      kind: 'expired',
+      type: 'khqr.expired',
+      paymentId: p.id,
+      reason: 'not paid in time',
+    });
     return null;
   }
-  return Math.min(d.config.bakong.pollFirstSeconds * 2 ** Math.min(data.attempt + 1, 20), d.config.bakong.pollMaxSeconds);
+  return Math.min(
+    d.config.bakong.pollFirstSeconds * 2 ** Math.min(data.attempt + 1, 20),
+    d.config.bakong.pollMaxSeconds,
+  );
 }
 
 export interface SweepResult {
@@ -118,42 +149,78 @@ export async function runBillingSweep(d: BillingJobDeps, now = new Date()): Prom
         d.logger.warn({ err, paymentId: p.id }, 'last Bakong check before expiry failed; expiring anyway');
       }
     }
-    const done = await d.db.withUser(SYSTEM, (tx) => q.transition(tx, p.id, { from: ['pending'], to: 'expired', source: 'job', reason: 'not paid in time' }));
+    const done = await d.db.withUser(SYSTEM, (tx) =>
+      q.transition(tx, p.id, { from: ['pending'], to: 'expired', source: 'job', reason: 'not paid in time' }),
+    );
     if (done) result.expired += 1;
   }
   await d.db.withUser(SYSTEM, async (tx) => {
     for (const s of await q.endLapsedSubscriptions(tx, now)) {
       result.ended += 1;
-      await q.notify(tx, s.user_id, 'subscription_ended',
-        { kind: 'subscription_ended', subscription_id: s.id }, `subscription:${s.id}:ended:${s.current_period_end.toISOString()}`);
+      await q.notify(
+        tx,
+        s.user_id,
+        'subscription_ended',
+        { kind: 'subscription_ended', subscription_id: s.id },
+        `subscription:${s.id}:ended:${s.current_period_end.toISOString()}`,
+      );
     }
     for (const s of await q.claimRenewalReminders(tx, now, d.config.renewalReminderDays)) {
       result.reminded += 1;
-      await q.notify(tx, s.user_id, 'renewal_reminder',
+      await q.notify(
+        tx,
+        s.user_id,
+        'renewal_reminder',
         { kind: 'renewal_reminder', subscription_id: s.id, until: s.current_period_end.toISOString().slice(0, 10) },
-        `subscription:${s.id}:reminder:${s.current_period_end.toISOString()}`);
+        `subscription:${s.id}:reminder:${s.current_period_end.toISOString()}`,
+      );
     }
   });
   return result;
 }
 
 /** Registers billing's workers and its every-minute sweep (called where the other workers start). */
-export async function startBillingWorkers(d: { boss: PgBoss; db: Database; logger: Logger; mailer?: Mailer | undefined }, config: Config = loadConfig()): Promise<void> {
-  const deps: BillingJobDeps = { db: d.db, logger: d.logger, config: config.billing, gateways: buildGateways(config), enqueueMail: paymentMailEnqueuer(d.boss) };
+export async function startBillingWorkers(
+  d: { boss: PgBoss; db: Database; logger: Logger; mailer?: Mailer | undefined },
+  config: Config = loadConfig(),
+): Promise<void> {
+  const deps: BillingJobDeps = {
+    db: d.db,
+    logger: d.logger,
+    config: config.billing,
+    gateways: buildGateways(config),
+    enqueueMail: paymentMailEnqueuer(d.boss),
+  };
   await d.boss.work<PollData>(BILLING_QUEUES.bakongPoll, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
     if (!job) return;
     const next = await pollBakongPayment(deps, job.data);
-    if (next !== null) await d.boss.send(BILLING_QUEUES.bakongPoll, { paymentId: job.data.paymentId, attempt: job.data.attempt + 1 }, { startAfter: next });
+    if (next !== null)
+      await d.boss.send(
+        BILLING_QUEUES.bakongPoll,
+        { paymentId: job.data.paymentId, attempt: job.data.attempt + 1 },
+        { startAfter: next },
+      );
   });
   await d.boss.schedule(BILLING_QUEUES.sweep, '* * * * *', {}, { tz: TZ });
   await d.boss.work(BILLING_QUEUES.sweep, { pollingIntervalSeconds: 2 }, async () => {
     const r = await runBillingSweep(deps);
     if (r.expired + r.completedLate + r.ended + r.reminded > 0) d.logger.info(r, 'billing sweep');
   });
-  const mailer = d.mailer ?? createMailer({ smtpUrl: config.api.smtpUrl, from: config.api.mailFrom, outboxDir: `${config.dataDir}/outbox`, logger: d.logger });
-  await d.boss.work<{ paymentId: string }>(BILLING_QUEUES.paymentMail, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
-    if (!job) return;
-    const sent = await sendPaymentMail({ db: d.db, mailer, publicUrl: config.api.publicUrl }, job.data.paymentId);
-    d.logger.info({ job: BILLING_QUEUES.paymentMail, paymentId: job.data.paymentId, sent }, 'payment e-mail');
-  });
+  const mailer =
+    d.mailer ??
+    createMailer({
+      smtpUrl: config.api.smtpUrl,
+      from: config.api.mailFrom,
+      outboxDir: `${config.dataDir}/outbox`,
+      logger: d.logger,
+    });
+  await d.boss.work<{ paymentId: string }>(
+    BILLING_QUEUES.paymentMail,
+    { batchSize: 1, pollingIntervalSeconds: 1 },
+    async ([job]) => {
+      if (!job) return;
+      const sent = await sendPaymentMail({ db: d.db, mailer, publicUrl: config.api.publicUrl }, job.data.paymentId);
+      d.logger.info({ job: BILLING_QUEUES.paymentMail, paymentId: job.data.paymentId, sent }, 'payment e-mail');
+    },
+  );
 }

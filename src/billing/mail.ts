@@ -48,7 +48,10 @@ export function paymentMail(f: MailFacts, publicUrl: string): MailMessage {
 }
 
 /** Sends one completed payment's e-mail; false when there is nothing to send (erased payer, refunded meanwhile). */
-export async function sendPaymentMail(d: { db: Database; mailer: Mailer; publicUrl: string }, paymentId: string): Promise<boolean> {
+export async function sendPaymentMail(
+  d: { db: Database; mailer: Mailer; publicUrl: string },
+  paymentId: string,
+): Promise<boolean> {
   const facts = await paymentMailFacts(d.db, paymentId);
   if (facts === null || facts.status !== 'completed') return false;
   await d.mailer.send(paymentMail(facts, d.publicUrl));

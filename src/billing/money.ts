@@ -16,7 +16,8 @@ export function isCurrency(value: string): value is Currency {
 
 /** 50 USD-cents → "0.50"; 2000 KHR → "2000". */
 export function minorToDecimal(minor: number, currency: Currency): string {
-  if (!Number.isSafeInteger(minor) || minor < 0) throw new RangeError('an amount is a non-negative integer of minor units');
+  if (!Number.isSafeInteger(minor) || minor < 0)
+    throw new RangeError('an amount is a non-negative integer of minor units');
   const e = EXPONENT[currency];
   if (e === 0) return String(minor);
   const s = String(minor).padStart(e + 1, '0');

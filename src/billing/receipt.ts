@@ -25,7 +25,8 @@ export interface ReceiptData {
   seller: { name: string; address: string | null; vatTin: string | null; vatRateBasisPoints: number };
 }
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+const esc = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 const GATEWAY: Record<string, string> = { bakong: 'Bakong KHQR', stripe: 'Card (Stripe)', sandbox: 'Sandbox (test)' };
 
@@ -39,7 +40,9 @@ export function vatIncluded(totalMinor: number, rateBasisPoints: number): number
 /** 1000 → "10", 1050 → "10.5". */
 export function ratePercent(rateBasisPoints: number): string {
   const whole = Math.floor(rateBasisPoints / 100);
-  const frac = String(rateBasisPoints % 100).padStart(2, '0').replace(/0+$/, '');
+  const frac = String(rateBasisPoints % 100)
+    .padStart(2, '0')
+    .replace(/0+$/, '');
   return frac === '' ? String(whole) : `${whole}.${frac}`;
 }
 
@@ -50,7 +53,8 @@ export function sellerOf(metadata: Record<string, unknown>, fallback: ReceiptDat
     name: metadata.seller_name,
     address: typeof metadata.seller_address === 'string' ? metadata.seller_address : null,
     vatTin: typeof metadata.seller_vat_tin === 'string' ? metadata.seller_vat_tin : null,
-    vatRateBasisPoints: typeof metadata.vat_rate_bp === 'number' && Number.isSafeInteger(metadata.vat_rate_bp) ? metadata.vat_rate_bp : 0,
+    vatRateBasisPoints:
+      typeof metadata.vat_rate_bp === 'number' && Number.isSafeInteger(metadata.vat_rate_bp) ? metadata.vat_rate_bp : 0,
   };
 }
 
@@ -58,7 +62,8 @@ export function receiptHtml(r: ReceiptData): string {
   const money = (m: number): string => (isCurrency(r.currency) ? formatMoney(m, r.currency) : `${m} ${r.currency}`);
   const vat = vatIncluded(r.amountMinor, r.seller.vatRateBasisPoints);
   const rate = ratePercent(r.seller.vatRateBasisPoints);
-  const row = (km: string, en: string, value: string): string => `<tr><th><span lang="km">${km}</span><br>${en}</th><td>${value}</td></tr>`;
+  const row = (km: string, en: string, value: string): string =>
+    `<tr><th><span lang="km">${km}</span><br>${en}</th><td>${value}</td></tr>`;
   const refund = r.refundMethod === 'manual' ? ' (manual refund, outside the gateway)' : '';
   return `<!doctype html>
 <html lang="${esc(r.language)}"><head><meta charset="utf-8"><title>Receipt ${esc(r.receiptNumber)}</title>

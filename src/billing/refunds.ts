@@ -28,14 +28,26 @@ async function returnMoney(d: RefundDeps, p: q.PaymentRow): Promise<{ method: Me
   const gateway = d.gateways.get(p.provider as GatewayName);
   const intent = p.metadata.payment_intent;
   if (gateway?.refund === undefined || typeof intent !== 'string') {
-    throw conflict('refund_unavailable', 'this payment cannot be refunded through its gateway from here: refund it in the gateway\'s dashboard');
+    throw conflict(
+      'refund_unavailable',
+      "this payment cannot be refunded through its gateway from here: refund it in the gateway's dashboard",
+    );
   }
   try {
-    const { reference } = await gateway.refund({ id: p.id, amountMinor: p.amount_minor, currency: p.currency, paymentIntent: intent });
+    const { reference } = await gateway.refund({
+      id: p.id,
+      amountMinor: p.amount_minor,
+      currency: p.currency,
+      paymentIntent: intent,
+    });
     return { method: 'gateway', reference };
   } catch (err) {
     d.logger.error({ err, paymentId: p.id, gateway: p.provider }, 'gateway refund failed');
-    throw new ApiError(502, 'refund_failed', 'the payment gateway did not accept the refund; nothing was changed, try again later');
+    throw new ApiError(
+      502,
+      'refund_failed',
+      'the payment gateway did not accept the refund; nothing was changed, try again later',
+    );
   }
 }
 
@@ -46,9 +58,17 @@ export async function refundPayment(d: RefundDeps, ctx: BillingContext, id: stri
   const { method, reference } = await returnMoney(d, p);
   const renewing = await ctx.run(async (tx) => {
     const locked = await q.findPayment(tx, id, true);
-    if (locked?.status !== 'completed') throw conflict('not_refundable', `a ${locked?.status ?? 'missing'} payment cannot be refunded`);
-    const why = method === 'manual' ? `manual refund (Bakong has no refund API; money returned by transfer): ${reason}` : reason;
-    await q.transition(tx, id, { from: ['completed'], to: 'refunded', source: 'admin', reason: why.slice(0, 500), refund: { method, reference } });
+    if (locked?.status !== 'completed')
+      throw conflict('not_refundable', `a ${locked?.status ?? 'missing'} payment cannot be refunded`);
+    const why =
+      method === 'manual' ? `manual refund (Bakong has no refund API; money returned by transfer): ${reason}` : reason;
+    await q.transition(tx, id, {
+      from: ['completed'],
+      to: 'refunded',
+      source: 'admin',
+      reason: why.slice(0, 500),
+      refund: { method, reference },
+    });
     if (locked.subscription_id === null) return null;
     const sub = await q.subscriptionGatewayRef(tx, locked.subscription_id);
     await q.endSubscriptionNow(tx, locked.subscription_id);
@@ -59,15 +79,21 @@ export async function refundPayment(d: RefundDeps, ctx: BillingContext, id: stri
     try {
       await gateway?.cancelSubscription?.(renewing.ref, false);
     } catch (err) {
-      d.logger.error({ err, paymentId: id }, 'the refunded card subscription could not be stopped at the gateway: alerted');
-      await d.db.withUser({ userId: ctx.userId, role: 'system' }, (tx) => q.insertAlert(tx, 'subscription_not_cancelled', id, renewing.provider ?? '', { subscription: renewing.ref }));
+      d.logger.error(
+        { err, paymentId: id },
+        'the refunded card subscription could not be stopped at the gateway: alerted',
+      );
+      await d.db.withUser({ userId: ctx.userId, role: 'system' }, (tx) =>
+        q.insertAlert(tx, 'subscription_not_cancelled', id, renewing.provider ?? '', { subscription: renewing.ref }),
+      );
     }
   }
   if (p.user_id !== null) {
     // (an admin may not read the payer's notifications, which ON CONFLICT needs: 'system' writes it)
     const payer = p.user_id;
-    await d.db.withUser({ userId: ctx.userId, role: 'system' }, (tx) => q.notify(tx, payer, 'payment_refunded',
-      { kind: 'payment_refunded', payment_id: id }, `payment:${id}:refunded`));
+    await d.db.withUser({ userId: ctx.userId, role: 'system' }, (tx) =>
+      q.notify(tx, payer, 'payment_refunded', { kind: 'payment_refunded', payment_id: id }, `payment:${id}:refunded`),
+    );
   }
   d.logger.info({ paymentId: id, admin: ctx.userId, method }, 'payment refunded');
 }

@@ -16,53 +16,106 @@ import * as q from './queries.ts';
 
 const RENEWAL_CURRENCY = 'USD';
 
-export async function applyRenewal(d: ConfirmDeps, tx: Tx, gateway: GatewayName, found: q.PaymentRow | null, event: GatewayEvent): Promise<Outcome> {
+export async function applyRenewal(
+  d: ConfirmDeps,
+  tx: Tx,
+  gateway: GatewayName,
+  found: q.PaymentRow | null,
+  event: GatewayEvent,
+): Promise<Outcome> {
   const ref = event.subscription?.reference;
   const invoice = event.providerReference;
   if (ref === undefined || invoice === undefined) return 'ignored';
   const sub = await q.lockSubscriptionByReference(tx, gateway, ref);
   if (sub === null) {
-    await q.insertAlert(tx, 'unknown_subscription', found?.id ?? null, gateway, { subscription: ref, invoice, event_type: event.type });
+    await q.insertAlert(tx, 'unknown_subscription', found?.id ?? null, gateway, {
+      subscription: ref,
+      invoice,
+      event_type: event.type,
+    });
     d.logger.warn({ gateway, eventType: event.type }, 'renewal for an unknown subscription: alerted');
     return 'unknown_subscription';
   }
   // looked up again under the subscription's lock: another event for this invoice may have just committed it
-  const existing = found ?? await q.findPaymentByReference(tx, gateway, invoice, true);
+  const existing = found ?? (await q.findPaymentByReference(tx, gateway, invoice, true));
   if (existing !== null && (existing.status === 'completed' || existing.status === 'refunded')) return 'already_done';
   let p = existing;
   if (p === null) {
     const id = randomUUID();
     await q.insertPayment(tx, {
-      id, userId: sub.user_id, planId: sub.plan_id, amountMinor: sub.price_usd_cents, exponent: EXPONENT[RENEWAL_CURRENCY],
-      currency: RENEWAL_CURRENCY, provider: gateway, providerReference: invoice, description: 'renewal',
-      expiresAt: new Date(Date.now() + 3 * 86_400_000), metadata: { renewal: 'true', gateway_subscription: ref },
+      id,
+      userId: sub.user_id,
+      planId: sub.plan_id,
+      amountMinor: sub.price_usd_cents,
+      exponent: EXPONENT[RENEWAL_CURRENCY],
+      currency: RENEWAL_CURRENCY,
+      provider: gateway,
+      providerReference: invoice,
+      description: 'renewal',
+      expiresAt: new Date(Date.now() + 3 * 86_400_000),
+      metadata: { renewal: 'true', gateway_subscription: ref },
     });
     p = await q.findPayment(tx, id, true);
     if (p === null) throw new Error('renewal payment vanished');
   }
   if (event.kind === 'renewal_failed') {
     if (p.status === 'pending') {
-      await q.transition(tx, p.id, { from: ['pending'], to: 'failed', source: gateway, reason: event.reason ?? 'renewal payment failed', eventId: event.eventId });
+      await q.transition(tx, p.id, {
+        from: ['pending'],
+        to: 'failed',
+        source: gateway,
+        reason: event.reason ?? 'renewal payment failed',
+        eventId: event.eventId,
+      });
     }
     await q.setSubscriptionStatus(tx, sub.id, 'past_due');
-    await q.notify(tx, sub.user_id, 'renewal_failed', { kind: 'renewal_failed', payment_id: p.id, until: sub.current_period_end.toISOString().slice(0, 10) },
-      `payment:${p.id}:renewal_failed`);
+    await q.notify(
+      tx,
+      sub.user_id,
+      'renewal_failed',
+      { kind: 'renewal_failed', payment_id: p.id, until: sub.current_period_end.toISOString().slice(0, 10) },
+      `payment:${p.id}:renewal_failed`,
+    );
     d.logger.warn({ gateway, paymentId: p.id }, 'card renewal failed: subscription past due');
     return 'failed';
   }
   if (event.amountMinor !== p.amount_minor || event.currency !== p.currency) {
     await q.insertAlert(tx, 'amount_mismatch', p.id, gateway, {
-      expected_amount: p.amount_minor, expected_currency: p.currency,
-      received_amount: event.amountMinor ?? null, received_currency: event.currency ?? null, invoice,
+      expected_amount: p.amount_minor,
+      expected_currency: p.currency,
+      received_amount: event.amountMinor ?? null,
+      received_currency: event.currency ?? null,
+      invoice,
     });
-    if (p.status === 'pending') await q.transition(tx, p.id, { from: ['pending'], to: 'failed', source: gateway, reason: 'amount differs from the plan', eventId: event.eventId });
-    d.logger.error({ gateway, paymentId: p.id, expected: [p.amount_minor, p.currency], received: [event.amountMinor ?? null, event.currency ?? null] },
-      'renewal amount or currency differs from the plan: refused, alerted');
+    if (p.status === 'pending')
+      await q.transition(tx, p.id, {
+        from: ['pending'],
+        to: 'failed',
+        source: gateway,
+        reason: 'amount differs from the plan',
+        eventId: event.eventId,
+      });
+    d.logger.error(
+      {
+        gateway,
+        paymentId: p.id,
+        expected: [p.amount_minor, p.currency],
+        received: [event.amountMinor ?? null, event.currency ?? null],
+      },
+      'renewal amount or currency differs from the plan: refused, alerted',
+    );
     return 'amount_mismatch';
   }
   const extended = await q.extendRenewal(tx, sub.id, event.subscription?.periodEnd ?? null);
   // a retry of a failed invoice may still pay it
-  const done = await q.transition(tx, p.id, { from: ['pending', 'failed', 'expired'], to: 'completed', source: gateway, eventId: event.eventId, subscriptionId: sub.id, metadata: completionFacts(d, event) });
+  const done = await q.transition(tx, p.id, {
+    from: ['pending', 'failed', 'expired'],
+    to: 'completed',
+    source: gateway,
+    eventId: event.eventId,
+    subscriptionId: sub.id,
+    metadata: completionFacts(d, event),
+  });
   if (!done) throw new Error('renewal payment changed under its lock');
   await afterCompletion(d, tx, p, extended);
   d.logger.info({ gateway, paymentId: p.id, subscriptionId: sub.id }, 'card renewal paid, subscription extended');

@@ -42,21 +42,48 @@ export interface BillingDeps {
 }
 
 export interface PlanView {
-  id: string; code: string; name: string; description: string | null; tier: string; interval: string;
-  price_usd: number; price_khr: number; features: unknown; limits: Record<string, unknown>;
+  id: string;
+  code: string;
+  name: string;
+  description: string | null;
+  tier: string;
+  interval: string;
+  price_usd: number;
+  price_khr: number;
+  features: unknown;
+  limits: Record<string, unknown>;
 }
 
 export interface SubscriptionView {
-  tier: 'free' | 'premium'; status: string; plan_code: string; current_period_end: string | null; cancel_at_period_end: boolean;
+  tier: 'free' | 'premium';
+  status: string;
+  plan_code: string;
+  current_period_end: string | null;
+  cancel_at_period_end: boolean;
   /** A card subscription the gateway renews by itself each period. */
-  auto_renew: boolean; gateway: string | null;
+  auto_renew: boolean;
+  gateway: string | null;
 }
 
 export interface PaymentView {
-  id: string; status: string; amount: number; currency: string; gateway: string; plan_code: string | null;
-  created_at: string; expires_at: string | null; paid_at: string | null; refunded_at: string | null; failure_reason: string | null;
-  receipt_number: string | null; refund_method: string | null; refund_reference: string | null; renewal: boolean;
-  khqr?: string; khqr_md5?: string; checkout_url?: string;
+  id: string;
+  status: string;
+  amount: number;
+  currency: string;
+  gateway: string;
+  plan_code: string | null;
+  created_at: string;
+  expires_at: string | null;
+  paid_at: string | null;
+  refunded_at: string | null;
+  failure_reason: string | null;
+  receipt_number: string | null;
+  refund_method: string | null;
+  refund_reference: string | null;
+  renewal: boolean;
+  khqr?: string;
+  khqr_md5?: string;
+  checkout_url?: string;
   history: { from_status: string | null; to_status: string; source: string; reason: string | null; at: string }[];
 }
 
@@ -67,18 +94,43 @@ const iso = (d: Date | null): string | null => (d === null ? null : d.toISOStrin
 
 function planView(p: q.PlanRow): PlanView {
   return {
-    id: p.id, code: p.code, name: p.name, description: p.description, tier: p.tier, interval: p.billing_period,
-    price_usd: p.price_usd_cents, price_khr: p.price_khr, features: p.features, limits: p.limits,
+    id: p.id,
+    code: p.code,
+    name: p.name,
+    description: p.description,
+    tier: p.tier,
+    interval: p.billing_period,
+    price_usd: p.price_usd_cents,
+    price_khr: p.price_khr,
+    features: p.features,
+    limits: p.limits,
   };
 }
 
 function paymentView(p: q.PaymentRow, history: q.HistoryRow[]): PaymentView {
   const v: PaymentView = {
-    id: p.id, status: p.status, amount: p.amount_minor, currency: p.currency, gateway: p.provider, plan_code: p.plan_code,
-    created_at: p.created_at.toISOString(), expires_at: iso(p.expires_at), paid_at: iso(p.paid_at), refunded_at: iso(p.refunded_at),
-    failure_reason: p.failure_reason, receipt_number: p.receipt_number, refund_method: p.refund_method, refund_reference: p.refund_reference,
+    id: p.id,
+    status: p.status,
+    amount: p.amount_minor,
+    currency: p.currency,
+    gateway: p.provider,
+    plan_code: p.plan_code,
+    created_at: p.created_at.toISOString(),
+    expires_at: iso(p.expires_at),
+    paid_at: iso(p.paid_at),
+    refunded_at: iso(p.refunded_at),
+    failure_reason: p.failure_reason,
+    receipt_number: p.receipt_number,
+    refund_method: p.refund_method,
+    refund_reference: p.refund_reference,
     renewal: p.metadata.renewal === 'true',
-    history: history.map((h) => ({ from_status: h.from_status, to_status: h.to_status, source: h.source, reason: h.reason, at: h.created_at.toISOString() })),
+    history: history.map((h) => ({
+      from_status: h.from_status,
+      to_status: h.to_status,
+      source: h.source,
+      reason: h.reason,
+      at: h.created_at.toISOString(),
+    })),
   };
   if (p.status === 'pending') {
     if (typeof p.metadata.khqr === 'string') {
@@ -111,59 +163,140 @@ export class BillingService {
     const sub = await ctx.run((tx) => q.currentSubscription(tx, ctx.userId));
     const autoRenew = sub !== null && sub.provider_subscription_ref !== null && !sub.cancel_at_period_end;
     if (sub === null || !sub.is_premium) {
-      return { tier: 'free', status: sub?.status ?? 'none', plan_code: 'free', current_period_end: iso(sub?.current_period_end ?? null), cancel_at_period_end: false, auto_renew: autoRenew, gateway: sub?.provider ?? null };
+      return {
+        tier: 'free',
+        status: sub?.status ?? 'none',
+        plan_code: 'free',
+        current_period_end: iso(sub?.current_period_end ?? null),
+        cancel_at_period_end: false,
+        auto_renew: autoRenew,
+        gateway: sub?.provider ?? null,
+      };
     }
-    return { tier: 'premium', status: sub.status, plan_code: sub.plan_code, current_period_end: sub.current_period_end.toISOString(), cancel_at_period_end: sub.cancel_at_period_end, auto_renew: autoRenew, gateway: sub.provider };
+    return {
+      tier: 'premium',
+      status: sub.status,
+      plan_code: sub.plan_code,
+      current_period_end: sub.current_period_end.toISOString(),
+      cancel_at_period_end: sub.cancel_at_period_end,
+      auto_renew: autoRenew,
+      gateway: sub.provider,
+    };
   }
 
   gatewayNames(): GatewayName[] {
     return [...this.d.gateways.keys()].filter((g) => g !== 'bakong' || this.d.enqueuePoll !== undefined);
   }
 
-  async checkout(ctx: BillingContext, body: { plan_code: string; gateway: GatewayName; currency?: Currency | undefined; auto_renew?: boolean | undefined }): Promise<PaymentView> {
+  async checkout(
+    ctx: BillingContext,
+    body: {
+      plan_code: string;
+      gateway: GatewayName;
+      currency?: Currency | undefined;
+      auto_renew?: boolean | undefined;
+    },
+  ): Promise<PaymentView> {
     const gateway = this.d.gateways.get(body.gateway);
     if (gateway === undefined || !this.gatewayNames().includes(body.gateway)) {
       const offered = this.gatewayNames().join(', ');
-      throw new ApiError(400, 'gateway_unavailable', `the ${body.gateway} gateway is not offered here (offered: ${offered || 'none'})`, {}, undefined,
-        { gateway: body.gateway, offered: offered || '—' });
+      throw new ApiError(
+        400,
+        'gateway_unavailable',
+        `the ${body.gateway} gateway is not offered here (offered: ${offered || 'none'})`,
+        {},
+        undefined,
+        { gateway: body.gateway, offered: offered || '—' },
+      );
     }
     const currency: Currency = body.currency ?? 'USD';
     if (!gateway.currencies.includes(currency)) {
-      throw new ApiError(400, 'currency_not_supported', `${body.gateway} takes ${gateway.currencies.join(' or ')}`, {}, undefined,
-        { gateway: body.gateway, currencies: gateway.currencies.join(', ') });
+      throw new ApiError(
+        400,
+        'currency_not_supported',
+        `${body.gateway} takes ${gateway.currencies.join(' or ')}`,
+        {},
+        undefined,
+        { gateway: body.gateway, currencies: gateway.currencies.join(', ') },
+      );
     }
     const autoRenew = body.auto_renew === true;
     if (autoRenew && gateway.cancelSubscription === undefined) {
-      throw new ApiError(400, 'auto_renew_unavailable', `${body.gateway} cannot renew by itself: pay each period (a new KHQR each time)`, {}, undefined, { gateway: body.gateway });
+      throw new ApiError(
+        400,
+        'auto_renew_unavailable',
+        `${body.gateway} cannot renew by itself: pay each period (a new KHQR each time)`,
+        {},
+        undefined,
+        { gateway: body.gateway },
+      );
     }
     const { plan, pending, current } = await ctx.run(async (tx) => ({
-      plan: await q.findPlan(tx, body.plan_code), pending: await q.countPending(tx, ctx.userId), current: await q.currentSubscription(tx, ctx.userId),
+      plan: await q.findPlan(tx, body.plan_code),
+      pending: await q.countPending(tx, ctx.userId),
+      current: await q.currentSubscription(tx, ctx.userId),
     }));
     if (current !== null && current.provider_subscription_ref !== null && !current.cancel_at_period_end) {
-      throw conflict('already_renewing', 'Premium already renews by card each period; cancel it first to pay another way');
+      throw conflict(
+        'already_renewing',
+        'Premium already renews by card each period; cancel it first to pay another way',
+      );
     }
     if (plan === null || !plan.is_active) throw notFound('plan');
     const amountMinor = currency === 'USD' ? plan.price_usd_cents : plan.price_khr;
-    if (plan.tier !== 'premium' || amountMinor <= 0) throw new ApiError(400, 'plan_not_purchasable', 'the free plan needs no payment');
-    if (pending >= MAX_PENDING) throw new ApiError(429, 'too_many_pending_payments', 'finish or let expire the payments already started');
+    if (plan.tier !== 'premium' || amountMinor <= 0)
+      throw new ApiError(400, 'plan_not_purchasable', 'the free plan needs no payment');
+    if (pending >= MAX_PENDING)
+      throw new ApiError(429, 'too_many_pending_payments', 'finish or let expire the payments already started');
 
     const id = randomUUID();
-    const minutes = body.gateway === 'stripe' ? Math.max(this.d.config.pendingMinutes, STRIPE_MIN_EXPIRY_MINUTES) : this.d.config.pendingMinutes;
+    const minutes =
+      body.gateway === 'stripe'
+        ? Math.max(this.d.config.pendingMinutes, STRIPE_MIN_EXPIRY_MINUTES)
+        : this.d.config.pendingMinutes;
     const expiresAt = new Date(Date.now() + minutes * 60_000);
-    const order = { paymentId: id, amountMinor, currency, planCode: plan.code, planName: plan.name, expiresAt, interval: plan.billing_period, userId: ctx.userId, autoRenew };
+    const order = {
+      paymentId: id,
+      amountMinor,
+      currency,
+      planCode: plan.code,
+      planName: plan.name,
+      expiresAt,
+      interval: plan.billing_period,
+      userId: ctx.userId,
+      autoRenew,
+    };
     const row: q.NewPayment = {
-      id, userId: ctx.userId, planId: plan.id, amountMinor, exponent: EXPONENT[currency], currency, provider: body.gateway,
-      providerReference: null, description: plan.name, expiresAt, metadata: autoRenew ? { auto_renew: 'true' } : {},
+      id,
+      userId: ctx.userId,
+      planId: plan.id,
+      amountMinor,
+      exponent: EXPONENT[currency],
+      currency,
+      provider: body.gateway,
+      providerReference: null,
+      description: plan.name,
+      expiresAt,
+      metadata: autoRenew ? { auto_renew: 'true' } : {},
     };
     if (body.gateway === 'stripe') {
       // the order exists before the gateway is called; the call is outside any transaction
       await this.system(ctx.userId, (tx) => q.insertPayment(tx, row));
       try {
         const result = await gateway.createCheckout(order);
-        await this.system(ctx.userId, (tx) => q.setCheckout(tx, id, result.providerReference, result.checkoutUrl ? { checkout_url: result.checkoutUrl } : {}));
+        await this.system(ctx.userId, (tx) =>
+          q.setCheckout(
+            tx,
+            id,
+            result.providerReference,
+            result.checkoutUrl ? { checkout_url: result.checkoutUrl } : {},
+          ),
+        );
       } catch (err) {
         this.d.logger.error({ err, paymentId: id }, 'Stripe Checkout Session not created');
-        await this.system(ctx.userId, (tx) => q.transition(tx, id, { from: ['pending'], to: 'failed', source: 'checkout', reason: 'gateway_error' }));
+        await this.system(ctx.userId, (tx) =>
+          q.transition(tx, id, { from: ['pending'], to: 'failed', source: 'checkout', reason: 'gateway_error' }),
+        );
         throw new ApiError(502, 'gateway_error', 'the card payment page could not be opened; try again later');
       }
     } else {
@@ -172,10 +305,14 @@ export class BillingService {
       if (result.khqr !== undefined) row.metadata.khqr = result.khqr;
       await this.system(ctx.userId, async (tx) => {
         await q.insertPayment(tx, row);
-        if (body.gateway === 'bakong' && this.d.enqueuePoll) await this.d.enqueuePoll(tx, id, this.d.config.bakong.pollFirstSeconds);
+        if (body.gateway === 'bakong' && this.d.enqueuePoll)
+          await this.d.enqueuePoll(tx, id, this.d.config.bakong.pollFirstSeconds);
       });
     }
-    this.d.logger.info({ paymentId: id, gateway: body.gateway, plan: plan.code, requestId: ctx.requestId }, 'checkout started');
+    this.d.logger.info(
+      { paymentId: id, gateway: body.gateway, plan: plan.code, requestId: ctx.requestId },
+      'checkout started',
+    );
     return this.payment(ctx, id);
   }
 
@@ -192,14 +329,27 @@ export class BillingService {
   async sandboxComplete(ctx: BillingContext, id: string): Promise<{ outcome: Outcome; payment: PaymentView }> {
     if (this.d.env === 'production') throw notFound('payment');
     const p = await ctx.run((tx) => q.findPayment(tx, id));
-    if (p === null || p.user_id !== ctx.userId || p.provider !== 'sandbox' || p.provider_reference === null) throw notFound('payment');
-    const outcome = await processEvent(this.confirm, 'sandbox',
-      this.sandbox.paidEvent({ id: p.id, providerReference: p.provider_reference, amountMinor: p.amount_minor, currency: p.currency }));
+    if (p === null || p.user_id !== ctx.userId || p.provider !== 'sandbox' || p.provider_reference === null)
+      throw notFound('payment');
+    const outcome = await processEvent(
+      this.confirm,
+      'sandbox',
+      this.sandbox.paidEvent({
+        id: p.id,
+        providerReference: p.provider_reference,
+        amountMinor: p.amount_minor,
+        currency: p.currency,
+      }),
+    );
     return { outcome, payment: await this.payment(ctx, id) };
   }
 
   /** A gateway's signed event. Throws 404 for a gateway not offered, 400 for a bad signature. */
-  async webhook(gatewayName: string, rawBody: Buffer, headers: Record<string, string | string[] | undefined>): Promise<{ outcome: Outcome }> {
+  async webhook(
+    gatewayName: string,
+    rawBody: Buffer,
+    headers: Record<string, string | string[] | undefined>,
+  ): Promise<{ outcome: Outcome }> {
     const gateway = this.d.gateways.get(gatewayName as GatewayName);
     if (gateway === undefined || gateway.parseWebhook === undefined) throw notFound('gateway');
     let event;
@@ -217,17 +367,26 @@ export class BillingService {
 
   async cancel(ctx: BillingContext): Promise<SubscriptionView> {
     const sub = await ctx.run((tx) => q.currentSubscription(tx, ctx.userId));
-    if (sub === null || !sub.is_premium) throw conflict('no_active_subscription', 'there is no paid subscription to cancel');
+    if (sub === null || !sub.is_premium)
+      throw conflict('no_active_subscription', 'there is no paid subscription to cancel');
     if (sub.cancel_at_period_end) return this.mySubscription(ctx);
-    const renewing = sub.provider_subscription_ref === null ? undefined : this.d.gateways.get(sub.provider as GatewayName);
+    const renewing =
+      sub.provider_subscription_ref === null ? undefined : this.d.gateways.get(sub.provider as GatewayName);
     if (sub.provider_subscription_ref !== null) {
       // the gateway first: a card that would still be charged is worse than a cancel to retry
       try {
         if (renewing?.cancelSubscription === undefined) throw new Error(`gateway ${String(sub.provider)} not offered`);
         await renewing.cancelSubscription(sub.provider_subscription_ref, true);
       } catch (err) {
-        this.d.logger.error({ err, subscriptionId: sub.id }, 'cancelling the renewing subscription at the gateway failed');
-        throw new ApiError(502, 'gateway_error', 'the card subscription could not be cancelled at the payment gateway; try again later');
+        this.d.logger.error(
+          { err, subscriptionId: sub.id },
+          'cancelling the renewing subscription at the gateway failed',
+        );
+        throw new ApiError(
+          502,
+          'gateway_error',
+          'the card subscription could not be cancelled at the payment gateway; try again later',
+        );
       }
     }
     await this.system(ctx.userId, (tx) => q.cancelAtPeriodEnd(tx, sub.id));
@@ -249,16 +408,33 @@ export class BillingService {
     return ctx.run(async (tx) => {
       const p = await q.findPayment(tx, id);
       if (p === null || (p.user_id !== ctx.userId && ctx.role !== 'admin')) throw notFound('payment');
-      if ((p.status !== 'completed' && p.status !== 'refunded') || p.paid_at === null) throw conflict('not_paid', 'a receipt exists once the payment is completed');
+      if ((p.status !== 'completed' && p.status !== 'refunded') || p.paid_at === null)
+        throw conflict('not_paid', 'a receipt exists once the payment is completed');
       const payer = p.user_id === null ? null : await q.payerOf(tx, p.user_id);
       const plan = p.plan_code === null ? null : await q.findPlan(tx, p.plan_code);
       const seller = this.d.config.seller;
-      if (p.receipt_number === null) throw new Error('a completed payment without a receipt number (migration 028 numbers them all)');
+      if (p.receipt_number === null)
+        throw new Error('a completed payment without a receipt number (migration 028 numbers them all)');
       return receiptHtml({
-        paymentId: p.id, receiptNumber: p.receipt_number, status: p.status, paidAt: p.paid_at, refundedAt: p.refunded_at,
-        refundMethod: p.refund_method, planName: plan?.name ?? 'DasTern', amountMinor: p.amount_minor, currency: p.currency, gateway: p.provider,
-        payerName: payer?.name ?? '(account erased)', payerEmail: payer?.email ?? '', language: ctx.language,
-        seller: sellerOf(p.metadata, { name: seller.name, address: seller.address ?? null, vatTin: seller.vatTin ?? null, vatRateBasisPoints: seller.vatRateBasisPoints }),
+        paymentId: p.id,
+        receiptNumber: p.receipt_number,
+        status: p.status,
+        paidAt: p.paid_at,
+        refundedAt: p.refunded_at,
+        refundMethod: p.refund_method,
+        planName: plan?.name ?? 'DasTern',
+        amountMinor: p.amount_minor,
+        currency: p.currency,
+        gateway: p.provider,
+        payerName: payer?.name ?? '(account erased)',
+        payerEmail: payer?.email ?? '',
+        language: ctx.language,
+        seller: sellerOf(p.metadata, {
+          name: seller.name,
+          address: seller.address ?? null,
+          vatTin: seller.vatTin ?? null,
+          vatRateBasisPoints: seller.vatRateBasisPoints,
+        }),
       });
     });
   }

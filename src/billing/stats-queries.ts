@@ -19,15 +19,18 @@ export async function billingStats(tx: Tx): Promise<BillingStats> {
     `SELECT to_char(date_trunc('month', paid_at AT TIME ZONE 'Asia/Phnom_Penh'), 'YYYY-MM') AS month, currency,
             sum(amount_minor)::integer AS amount, count(*)::integer AS payments
        FROM payment_transactions WHERE status = 'completed' AND paid_at IS NOT NULL
-      GROUP BY 1, 2 ORDER BY 1 DESC, 2 LIMIT 240`);
+      GROUP BY 1, 2 ORDER BY 1 DESC, 2 LIMIT 240`,
+  );
   const refunds = await tx.query<BillingStats['refunds'][number]>(
     `SELECT currency, sum(amount_minor)::integer AS amount, count(*)::integer AS count
-       FROM payment_transactions WHERE status = 'refunded' GROUP BY currency ORDER BY currency`);
+       FROM payment_transactions WHERE status = 'refunded' GROUP BY currency ORDER BY currency`,
+  );
   const refundsByMonth = await tx.query<BillingStats['refunds_by_month'][number]>(
     `SELECT to_char(date_trunc('month', refunded_at AT TIME ZONE 'Asia/Phnom_Penh'), 'YYYY-MM') AS month, currency,
             sum(amount_minor)::integer AS amount, count(*)::integer AS count
        FROM payment_transactions WHERE status = 'refunded' AND refunded_at IS NOT NULL
-      GROUP BY 1, 2 ORDER BY 1 DESC, 2 LIMIT 240`);
+      GROUP BY 1, 2 ORDER BY 1 DESC, 2 LIMIT 240`,
+  );
   const counts = await tx.query<Omit<BillingStats, 'revenue' | 'refunds' | 'refunds_by_month'>>(
     `SELECT (SELECT count(*) FROM user_subscriptions s JOIN subscription_plans pl ON pl.id = s.plan_id
               WHERE pl.tier = 'premium' AND s.status = 'active' AND s.current_period_end > now())::integer AS active_subscriptions,
@@ -37,7 +40,15 @@ export async function billingStats(tx: Tx): Promise<BillingStats> {
             (SELECT count(*) FROM user_subscriptions
               WHERE status IN ('expired', 'canceled') AND current_period_end > now() - interval '30 days')::integer AS churned_last_30_days,
             (SELECT count(*) FROM payment_transactions WHERE status = 'failed' AND created_at > now() - interval '30 days')::integer AS failed_payments_last_30_days,
-            (SELECT count(*) FROM payment_transactions WHERE status = 'expired' AND created_at > now() - interval '30 days')::integer AS expired_payments_last_30_days`);
-  const c = counts.rows[0] ?? { active_subscriptions: 0, auto_renewing_subscriptions: 0, past_due_subscriptions: 0, churned_last_30_days: 0, failed_payments_last_30_days: 0, expired_payments_last_30_days: 0 };
+            (SELECT count(*) FROM payment_transactions WHERE status = 'expired' AND created_at > now() - interval '30 days')::integer AS expired_payments_last_30_days`,
+  );
+  const c = counts.rows[0] ?? {
+    active_subscriptions: 0,
+    auto_renewing_subscriptions: 0,
+    past_due_subscriptions: 0,
+    churned_last_30_days: 0,
+    failed_payments_last_30_days: 0,
+    expired_payments_last_30_days: 0,
+  };
   return { revenue: revenue.rows, refunds: refunds.rows, refunds_by_month: refundsByMonth.rows, ...c };
 }

@@ -2,8 +2,19 @@
 import type { Tx } from '../db/database.ts';
 
 export interface NoteRow {
-  id: string; doctor_id: string | null; doctor_name: string | null; patient_id: string; prescription_id: string | null; note_type: string;
-  title: string | null; content: string; is_private: boolean; follow_up_date: string | null; created_at: Date; updated_at: Date; total?: string;
+  id: string;
+  doctor_id: string | null;
+  doctor_name: string | null;
+  patient_id: string;
+  prescription_id: string | null;
+  note_type: string;
+  title: string | null;
+  content: string;
+  is_private: boolean;
+  follow_up_date: string | null;
+  created_at: Date;
+  updated_at: Date;
+  total?: string;
 }
 
 const COLUMNS = `n.id, n.doctor_id, CASE WHEN d.first_name IS NULL THEN NULL ELSE d.first_name || ' ' || d.last_name END AS doctor_name,
@@ -20,8 +31,14 @@ export async function note(tx: Pick<Tx, 'query'>, id: string): Promise<NoteRow |
 }
 
 export interface NewNote {
-  doctorId: string; patientId: string; prescriptionId: string | null; noteType: string; title: string | null; content: string;
-  isPrivate: boolean; followUpDate: string | null;
+  doctorId: string;
+  patientId: string;
+  prescriptionId: string | null;
+  noteType: string;
+  title: string | null;
+  content: string;
+  isPrivate: boolean;
+  followUpDate: string | null;
 }
 
 export async function insertNote(tx: Pick<Tx, 'query'>, n: NewNote): Promise<string> {
@@ -36,7 +53,10 @@ export async function insertNote(tx: Pick<Tx, 'query'>, n: NewNote): Promise<str
 }
 
 /** Notes visible to the caller (RLS), newest first, with the total. */
-export async function listNotes(tx: Pick<Tx, 'query'>, f: { patientId: string | null; prescriptionId: string | null; limit: number; offset: number }): Promise<NoteRow[]> {
+export async function listNotes(
+  tx: Pick<Tx, 'query'>,
+  f: { patientId: string | null; prescriptionId: string | null; limit: number; offset: number },
+): Promise<NoteRow[]> {
   const res = await tx.query<NoteRow>(
     `SELECT ${COLUMNS}, count(*) OVER () AS total FROM ${FROM}
       WHERE ($1::uuid IS NULL OR n.patient_id = $1) AND ($2::uuid IS NULL OR n.prescription_id = $2)
@@ -48,8 +68,17 @@ export async function listNotes(tx: Pick<Tx, 'query'>, f: { patientId: string | 
 
 /** A null field keeps its value; title and follow-up date change when their `set…` flag is true (null clears them). */
 export async function updateNote(
-  tx: Pick<Tx, 'query'>, id: string,
-  u: { noteType: string | null; setTitle: boolean; title: string | null; content: string | null; isPrivate: boolean | null; setFollowUp: boolean; followUpDate: string | null },
+  tx: Pick<Tx, 'query'>,
+  id: string,
+  u: {
+    noteType: string | null;
+    setTitle: boolean;
+    title: string | null;
+    content: string | null;
+    isPrivate: boolean | null;
+    setFollowUp: boolean;
+    followUpDate: string | null;
+  },
 ): Promise<void> {
   await tx.query(
     `UPDATE clinical_notes SET note_type = coalesce($2::clinical_note_type, note_type),

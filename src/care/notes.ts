@@ -58,8 +58,18 @@ export const Note = Type.Object({
 type NoteT = Static<typeof Note>;
 
 const toNote = (r: nq.NoteRow): NoteT => ({
-  id: r.id, doctor_id: r.doctor_id, doctor_name: r.doctor_name, patient_id: r.patient_id, prescription_id: r.prescription_id, note_type: r.note_type,
-  title: r.title, content: r.content, is_private: r.is_private, follow_up_date: r.follow_up_date, created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString(),
+  id: r.id,
+  doctor_id: r.doctor_id,
+  doctor_name: r.doctor_name,
+  patient_id: r.patient_id,
+  prescription_id: r.prescription_id,
+  note_type: r.note_type,
+  title: r.title,
+  content: r.content,
+  is_private: r.is_private,
+  follow_up_date: r.follow_up_date,
+  created_at: r.created_at.toISOString(),
+  updated_at: r.updated_at.toISOString(),
 });
 
 export class NoteService {
@@ -72,8 +82,14 @@ export class NoteService {
         if (!(await isPrescriptionOf(tx, b.prescription_id, b.patient_id))) throw notFound('prescription');
       }
       const id = await nq.insertNote(tx, {
-        doctorId: actor.userId, patientId: b.patient_id, prescriptionId: b.prescription_id ?? null, noteType: b.note_type ?? 'observation',
-        title: b.title?.trim() ?? null, content: b.content, isPrivate: b.is_private ?? false, followUpDate: b.follow_up_date ?? null,
+        doctorId: actor.userId,
+        patientId: b.patient_id,
+        prescriptionId: b.prescription_id ?? null,
+        noteType: b.note_type ?? 'observation',
+        title: b.title?.trim() ?? null,
+        content: b.content,
+        isPrivate: b.is_private ?? false,
+        followUpDate: b.follow_up_date ?? null,
       });
       // The notification says that a note exists, never what it says.
       if (!(b.is_private ?? false)) await notify(tx, b.patient_id, 'message', 'note_added', { clinical_note_id: id });
@@ -88,7 +104,12 @@ export class NoteService {
     const limit = f.limit ?? 20;
     const offset = f.offset ?? 0;
     const rows = await ctx.run(async (tx) => {
-      const rows = await nq.listNotes(tx, { patientId: f.patient_id ?? null, prescriptionId: f.prescription_id ?? null, limit, offset });
+      const rows = await nq.listNotes(tx, {
+        patientId: f.patient_id ?? null,
+        prescriptionId: f.prescription_id ?? null,
+        limit,
+        offset,
+      });
       await recordReads(tx, ctx, 'clinical_notes', rows);
       return rows;
     });
@@ -111,10 +132,16 @@ export class NoteService {
       const current = await nq.note(tx, id);
       if (current === undefined) throw notFound('note');
       if (current.doctor_id !== actor.userId) throw notFound('note');
-      if (!(await doctorCan(tx, current.patient_id, 'add_notes'))) throw new ApiError(403, 'relationship_not_active', 'you can no longer change notes on this patient');
+      if (!(await doctorCan(tx, current.patient_id, 'add_notes')))
+        throw new ApiError(403, 'relationship_not_active', 'you can no longer change notes on this patient');
       await nq.updateNote(tx, id, {
-        noteType: b.note_type ?? null, setTitle: b.title !== undefined, title: b.title ?? null, content: b.content ?? null,
-        isPrivate: b.is_private ?? null, setFollowUp: b.follow_up_date !== undefined, followUpDate: b.follow_up_date ?? null,
+        noteType: b.note_type ?? null,
+        setTitle: b.title !== undefined,
+        title: b.title ?? null,
+        content: b.content ?? null,
+        isPrivate: b.is_private ?? null,
+        setFollowUp: b.follow_up_date !== undefined,
+        followUpDate: b.follow_up_date ?? null,
       });
       return nq.note(tx, id);
     });

@@ -14,11 +14,19 @@ export interface InvitationRow {
   can_modify_reminders: boolean;
 }
 
-const INVITATION_COLUMNS = 'id, invitation_code, initiated_by::text AS initiated_by, status::text AS status, invitation_expires_at, can_view_prescriptions, can_add_notes, can_modify_reminders';
+const INVITATION_COLUMNS =
+  'id, invitation_code, initiated_by::text AS initiated_by, status::text AS status, invitation_expires_at, can_view_prescriptions, can_add_notes, can_modify_reminders';
 
 export async function insertInvitation(
   tx: Tx,
-  i: { doctorId: string | null; patientId: string | null; initiatedBy: 'doctor' | 'patient'; code: string; expiresAt: Date; perms: { v: boolean; n: boolean; r: boolean } },
+  i: {
+    doctorId: string | null;
+    patientId: string | null;
+    initiatedBy: 'doctor' | 'patient';
+    code: string;
+    expiresAt: Date;
+    perms: { v: boolean; n: boolean; r: boolean };
+  },
 ): Promise<InvitationRow> {
   const res = await tx.query<InvitationRow>(
     `INSERT INTO doctor_patient_relationships (doctor_id, patient_id, status, initiated_by, invitation_code, invitation_expires_at,
@@ -59,8 +67,17 @@ export async function findInvitation(tx: Tx, code: string): Promise<PreviewRow |
   return res.rows[0];
 }
 
-export async function acceptInvitation(tx: Tx, code: string, p: { v?: boolean; n?: boolean; r?: boolean }): Promise<string> {
-  const res = await tx.query<{ id: string }>('SELECT id FROM app_accept_invitation($1, $2, $3, $4)', [code, p.v ?? null, p.n ?? null, p.r ?? null]);
+export async function acceptInvitation(
+  tx: Tx,
+  code: string,
+  p: { v?: boolean; n?: boolean; r?: boolean },
+): Promise<string> {
+  const res = await tx.query<{ id: string }>('SELECT id FROM app_accept_invitation($1, $2, $3, $4)', [
+    code,
+    p.v ?? null,
+    p.n ?? null,
+    p.r ?? null,
+  ]);
   const row = res.rows[0];
   if (row === undefined) throw new Error('app_accept_invitation returned no row');
   return row.id;
@@ -114,7 +131,12 @@ export async function relationship(tx: Tx, id: string): Promise<RelationshipRow 
   return res.rows[0];
 }
 
-export async function updatePermissions(tx: Tx, id: string, patientId: string, p: { v?: boolean; n?: boolean; r?: boolean }): Promise<number> {
+export async function updatePermissions(
+  tx: Tx,
+  id: string,
+  patientId: string,
+  p: { v?: boolean; n?: boolean; r?: boolean },
+): Promise<number> {
   const res = await tx.query(
     `UPDATE doctor_patient_relationships
         SET can_view_prescriptions = coalesce($3, can_view_prescriptions), can_add_notes = coalesce($4, can_add_notes),
@@ -125,7 +147,12 @@ export async function updatePermissions(tx: Tx, id: string, patientId: string, p
   return res.rowCount ?? 0;
 }
 
-export async function endRelationship(tx: Tx, id: string, status: 'inactive' | 'blocked', reason: string): Promise<number> {
+export async function endRelationship(
+  tx: Tx,
+  id: string,
+  status: 'inactive' | 'blocked',
+  reason: string,
+): Promise<number> {
   const res = await tx.query(
     `UPDATE doctor_patient_relationships SET status = $2::relationship_status, end_reason = $3
       WHERE id = $1 AND status IN ('pending', 'active')`,
@@ -157,7 +184,11 @@ export interface CarePatientRow {
   last_30_days: PeriodCounts | null;
 }
 
-export interface PeriodCounts { taken: number; missed: number; skipped: number }
+export interface PeriodCounts {
+  taken: number;
+  missed: number;
+  skipped: number;
+}
 
 /** Dose-log counts of one patient over her last N calendar days (as GET /adherence counts them). */
 const periodCounts = (days: number) => `(
@@ -169,7 +200,12 @@ const periodCounts = (days: number) => `(
      AND (m.prescription_id IS NULL OR EXISTS (SELECT 1 FROM prescriptions dp WHERE dp.id = m.prescription_id AND dp.deleted_at IS NULL)))`;
 
 /** A doctor's active patients with an adherence summary (only where prescriptions are shared: RLS). */
-export async function carePatients(tx: Tx, doctorId: string, limit: number, offset: number): Promise<{ rows: CarePatientRow[]; total: number }> {
+export async function carePatients(
+  tx: Tx,
+  doctorId: string,
+  limit: number,
+  offset: number,
+): Promise<{ rows: CarePatientRow[]; total: number }> {
   const res = await tx.query<CarePatientRow & { total: string }>(
     `SELECT r.id AS relationship_id, r.patient_id, r.patient_first_name AS first_name, r.patient_last_name AS last_name,
             r.can_view_prescriptions, r.can_add_notes, r.can_modify_reminders, r.accepted_at,
@@ -190,7 +226,11 @@ export async function carePatients(tx: Tx, doctorId: string, limit: number, offs
   return { rows: res.rows, total: Number(res.rows[0]?.total ?? 0) };
 }
 
-export async function doctorCan(tx: Tx, patientId: string, permission: 'view_prescriptions' | 'add_notes' | 'modify_reminders' | 'any'): Promise<boolean> {
+export async function doctorCan(
+  tx: Tx,
+  patientId: string,
+  permission: 'view_prescriptions' | 'add_notes' | 'modify_reminders' | 'any',
+): Promise<boolean> {
   const res = await tx.query<{ ok: boolean }>('SELECT app_doctor_can($1, $2) AS ok', [patientId, permission]);
   return res.rows[0]?.ok === true;
 }
@@ -207,14 +247,28 @@ export interface PrescriptionRow {
   created_at: Date;
   confirmed_at: Date | null;
   medications: {
-    id: string; sequence: number | null; name: string; generic_name: string | null; strength: string | null; form: string | null;
+    id: string;
+    sequence: number | null;
+    name: string;
+    generic_name: string | null;
+    strength: string | null;
+    form: string | null;
     dosage_schedule: { morning: number; noon: number; evening: number; night: number };
-    duration_days: number | null; instructions: string | null; take_after_meal: boolean; take_before_meal: boolean; is_active: boolean;
+    duration_days: number | null;
+    instructions: string | null;
+    take_after_meal: boolean;
+    take_before_meal: boolean;
+    is_active: boolean;
   }[];
 }
 
 /** A patient's prescriptions with their medications, newest first (RLS: the doctor's permission). */
-export async function patientPrescriptions(tx: Tx, patientId: string, limit: number, offset: number): Promise<{ rows: PrescriptionRow[]; total: number }> {
+export async function patientPrescriptions(
+  tx: Tx,
+  patientId: string,
+  limit: number,
+  offset: number,
+): Promise<{ rows: PrescriptionRow[]; total: number }> {
   const res = await tx.query<PrescriptionRow & { total: string }>(
     `SELECT p.id, p.patient_id, p.status::text AS status, p.hospital_name, p.prescription_number, to_char(p.prescription_date, 'YYYY-MM-DD') AS prescription_date,
             p.prescribing_doctor_name, p.diagnosis, p.created_at, p.confirmed_at, count(*) OVER () AS total,
@@ -234,6 +288,12 @@ export async function patientPrescriptions(tx: Tx, patientId: string, limit: num
 }
 
 /** An in-app notification whose text is the catalogue's notification.<key> (src/i18n), in the reader's language. */
-export async function notify(tx: Tx, userId: string, type: NewNotification['type'], key: NotificationKey, data: Record<string, string>): Promise<void> {
+export async function notify(
+  tx: Tx,
+  userId: string,
+  type: NewNotification['type'],
+  key: NotificationKey,
+  data: Record<string, string>,
+): Promise<void> {
   await insertNotification(tx, { userId, type, key, data });
 }

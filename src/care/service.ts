@@ -17,7 +17,12 @@ import { INVITATION_ALPHABET, type PermissionsT, type RelationshipT } from './ty
 export const INVITATION_DAYS = 7;
 
 /** A doctor whose licence no admin has verified neither invites nor accepts. */
-const DOCTOR_NOT_VERIFIED = (): ApiError => new ApiError(403, 'doctor_not_verified', 'your licence has not been verified by an administrator yet; you cannot connect with patients until it is');
+const DOCTOR_NOT_VERIFIED = (): ApiError =>
+  new ApiError(
+    403,
+    'doctor_not_verified',
+    'your licence has not been verified by an administrator yet; you cannot connect with patients until it is',
+  );
 export const CODE_LENGTH = 10;
 
 export function newInvitationCode(): string {
@@ -34,9 +39,17 @@ export function normaliseCode(code: string): string {
 const INVITATION_ERRORS: Record<string, ApiError> = {
   invitation_not_found: new ApiError(404, 'invitation_not_found', 'no open invitation has this code'),
   invitation_expired: new ApiError(410, 'invitation_expired', 'this invitation has expired; ask for a new code'),
-  invitation_wrong_role: new ApiError(403, 'invitation_wrong_role', 'this invitation is for the other side (a doctor invites a patient and the other way round)'),
+  invitation_wrong_role: new ApiError(
+    403,
+    'invitation_wrong_role',
+    'this invitation is for the other side (a doctor invites a patient and the other way round)',
+  ),
   invitation_self: new ApiError(400, 'invitation_self', 'you cannot accept your own invitation'),
-  relationship_exists: new ApiError(409, 'relationship_exists', 'you are already connected (or the patient has blocked this doctor)'),
+  relationship_exists: new ApiError(
+    409,
+    'relationship_exists',
+    'you are already connected (or the patient has blocked this doctor)',
+  ),
 };
 
 function mapInvitationError(err: unknown): never {
@@ -56,8 +69,20 @@ export function toRelationship(r: q.RelationshipRow): RelationshipT {
     id: r.id,
     status: r.status,
     initiated_by: r.initiated_by,
-    doctor: r.doctor_id === null ? null : { id: r.doctor_id, first_name: r.doctor_first_name, last_name: r.doctor_last_name, specialization: r.doctor_specialization, hospital_name: r.doctor_hospital_name },
-    patient: r.patient_id === null ? null : { id: r.patient_id, first_name: r.patient_first_name, last_name: r.patient_last_name },
+    doctor:
+      r.doctor_id === null
+        ? null
+        : {
+            id: r.doctor_id,
+            first_name: r.doctor_first_name,
+            last_name: r.doctor_last_name,
+            specialization: r.doctor_specialization,
+            hospital_name: r.doctor_hospital_name,
+          },
+    patient:
+      r.patient_id === null
+        ? null
+        : { id: r.patient_id, first_name: r.patient_first_name, last_name: r.patient_last_name },
     can_view_prescriptions: r.can_view_prescriptions,
     can_add_notes: r.can_add_notes,
     can_modify_reminders: r.can_modify_reminders,
@@ -72,14 +97,22 @@ export function toRelationship(r: q.RelationshipRow): RelationshipT {
 export class CareService {
   async createInvitation(ctx: RequestContext, permissions: PermissionsT | undefined) {
     const actor = ctx;
-    if (actor.role !== 'doctor' && actor.role !== 'patient') throw new ApiError(403, 'forbidden_role', 'only doctors and patients invite');
+    if (actor.role !== 'doctor' && actor.role !== 'patient')
+      throw new ApiError(403, 'forbidden_role', 'only doctors and patients invite');
     if (actor.role === 'doctor' && permissions !== undefined) {
-      throw badRequest('permissions_by_patient', 'the patient chooses the permissions when accepting', [{ path: 'body/permissions', message: 'only a patient sets permissions' }]);
+      throw badRequest('permissions_by_patient', 'the patient chooses the permissions when accepting', [
+        { path: 'body/permissions', message: 'only a patient sets permissions' },
+      ]);
     }
     // A doctor's invitation grants nothing until the patient chooses when accepting.
-    const perms = actor.role === 'doctor'
-      ? { v: false, n: false, r: false }
-      : { v: permissions?.can_view_prescriptions ?? true, n: permissions?.can_add_notes ?? true, r: permissions?.can_modify_reminders ?? false };
+    const perms =
+      actor.role === 'doctor'
+        ? { v: false, n: false, r: false }
+        : {
+            v: permissions?.can_view_prescriptions ?? true,
+            n: permissions?.can_add_notes ?? true,
+            r: permissions?.can_modify_reminders ?? false,
+          };
     const expiresAt = new Date(Date.now() + INVITATION_DAYS * 86_400_000);
     for (let attempt = 0; ; attempt++) {
       const code = newInvitationCode();
@@ -90,18 +123,27 @@ export class CareService {
             doctorId: actor.role === 'doctor' ? actor.userId : null,
             patientId: actor.role === 'patient' ? actor.userId : null,
             initiatedBy: actor.role as 'doctor' | 'patient',
-            code, expiresAt, perms,
+            code,
+            expiresAt,
+            perms,
           });
           await recordEvent(tx, actor.userId, 'invitation_created', ctx.client, { by: actor.role });
           return inserted;
         });
         return {
-          id: row.id, code: row.invitation_code, initiated_by: row.initiated_by, status: row.status, expires_at: row.invitation_expires_at.toISOString(),
-          can_view_prescriptions: row.can_view_prescriptions, can_add_notes: row.can_add_notes, can_modify_reminders: row.can_modify_reminders,
+          id: row.id,
+          code: row.invitation_code,
+          initiated_by: row.initiated_by,
+          status: row.status,
+          expires_at: row.invitation_expires_at.toISOString(),
+          can_view_prescriptions: row.can_view_prescriptions,
+          can_add_notes: row.can_add_notes,
+          can_modify_reminders: row.can_modify_reminders,
         };
       } catch (err) {
         const e = err as { code?: unknown; constraint?: unknown };
-        if (e?.code === '23505' && e.constraint === 'doctor_patient_relationships_invitation_code_key' && attempt < 5) continue;
+        if (e?.code === '23505' && e.constraint === 'doctor_patient_relationships_invitation_code_key' && attempt < 5)
+          continue;
         throw err;
       }
     }
@@ -111,29 +153,55 @@ export class CareService {
     const row = await ctx.run((tx) => q.findInvitation(tx, normaliseCode(code)));
     if (row === undefined) throw INVITATION_ERRORS.invitation_not_found;
     return {
-      id: row.id, initiated_by: row.initiated_by, expires_at: iso(row.invitation_expires_at), expired: row.is_expired,
+      id: row.id,
+      initiated_by: row.initiated_by,
+      expires_at: iso(row.invitation_expires_at),
+      expired: row.is_expired,
       inviter: {
-        id: row.inviter_id, first_name: row.inviter_first_name, last_name: row.inviter_last_name, role: row.inviter_role, specialization: row.inviter_specialization, hospital_name: row.inviter_hospital_name,
-        verified: row.inviter_verified, verification: row.inviter_verified === null ? null : row.inviter_verified ? ('verified' as const) : ('not verified' as const),
+        id: row.inviter_id,
+        first_name: row.inviter_first_name,
+        last_name: row.inviter_last_name,
+        role: row.inviter_role,
+        specialization: row.inviter_specialization,
+        hospital_name: row.inviter_hospital_name,
+        verified: row.inviter_verified,
+        verification:
+          row.inviter_verified === null
+            ? null
+            : row.inviter_verified
+              ? ('verified' as const)
+              : ('not verified' as const),
       },
-      can_view_prescriptions: row.can_view_prescriptions, can_add_notes: row.can_add_notes, can_modify_reminders: row.can_modify_reminders,
+      can_view_prescriptions: row.can_view_prescriptions,
+      can_add_notes: row.can_add_notes,
+      can_modify_reminders: row.can_modify_reminders,
     };
   }
 
   async accept(ctx: RequestContext, code: string, permissions: PermissionsT | undefined): Promise<RelationshipT> {
     const actor = ctx;
     if (actor.role === 'doctor' && permissions !== undefined) {
-      throw badRequest('permissions_by_patient', 'the patient chooses the permissions', [{ path: 'body/permissions', message: 'only a patient sets permissions' }]);
+      throw badRequest('permissions_by_patient', 'the patient chooses the permissions', [
+        { path: 'body/permissions', message: 'only a patient sets permissions' },
+      ]);
     }
     const row = await ctx.run(async (tx) => {
       if (actor.role === 'doctor' && !(await isVerifiedDoctor(tx, actor.userId))) throw DOCTOR_NOT_VERIFIED();
       // a doctor's invitation whose inviter is (no longer) verified is not accepted either
       if (actor.role === 'patient' && (await q.findInvitation(tx, normaliseCode(code)))?.inviter_verified === false) {
-        throw new ApiError(403, 'doctor_not_verified', "this doctor's licence has not been verified by an administrator; the invitation cannot be accepted");
+        throw new ApiError(
+          403,
+          'doctor_not_verified',
+          "this doctor's licence has not been verified by an administrator; the invitation cannot be accepted",
+        );
       }
       let id: string;
       try {
-        id = await q.acceptInvitation(tx, normaliseCode(code), { v: permissions?.can_view_prescriptions, n: permissions?.can_add_notes, r: permissions?.can_modify_reminders });
+        id = await q.acceptInvitation(tx, normaliseCode(code), {
+          v: permissions?.can_view_prescriptions,
+          n: permissions?.can_add_notes,
+          r: permissions?.can_modify_reminders,
+        });
       } catch (err) {
         mapInvitationError(err);
       }
@@ -166,11 +234,19 @@ export class CareService {
   async setPermissions(ctx: RequestContext, id: string, p: PermissionsT): Promise<RelationshipT> {
     const actor = ctx;
     if (actor.role !== 'patient') throw new ApiError(403, 'forbidden_role', 'only the patient chooses the permissions');
-    if (p.can_add_notes === undefined && p.can_modify_reminders === undefined && p.can_view_prescriptions === undefined) {
+    if (
+      p.can_add_notes === undefined &&
+      p.can_modify_reminders === undefined &&
+      p.can_view_prescriptions === undefined
+    ) {
       throw badRequest('validation_failed', 'give at least one permission');
     }
     const row = await ctx.run(async (tx) => {
-      const n = await q.updatePermissions(tx, id, actor.userId, { v: p.can_view_prescriptions, n: p.can_add_notes, r: p.can_modify_reminders });
+      const n = await q.updatePermissions(tx, id, actor.userId, {
+        v: p.can_view_prescriptions,
+        n: p.can_add_notes,
+        r: p.can_modify_reminders,
+      });
       if (n === 0) throw notFound('relationship');
       return q.relationship(tx, id);
     });
@@ -181,14 +257,18 @@ export class CareService {
   /** suspend → inactive (either side); terminate → blocked (the patient: this doctor cannot invite her again). */
   async end(ctx: RequestContext, id: string, reason: string, mode: 'suspend' | 'terminate'): Promise<RelationshipT> {
     const actor = ctx;
-    if (mode === 'terminate' && actor.role !== 'patient') throw new ApiError(403, 'forbidden_role', 'only the patient can terminate (block); a doctor suspends');
+    if (mode === 'terminate' && actor.role !== 'patient')
+      throw new ApiError(403, 'forbidden_role', 'only the patient can terminate (block); a doctor suspends');
     const row = await ctx.run(async (tx) => {
       const current = await q.relationship(tx, id);
-      if (current === undefined || (current.doctor_id !== actor.userId && current.patient_id !== actor.userId)) throw notFound('relationship');
-      if (current.status !== 'pending' && current.status !== 'active') throw new ApiError(409, 'relationship_not_active', `the relationship is already ${current.status}`);
+      if (current === undefined || (current.doctor_id !== actor.userId && current.patient_id !== actor.userId))
+        throw notFound('relationship');
+      if (current.status !== 'pending' && current.status !== 'active')
+        throw new ApiError(409, 'relationship_not_active', `the relationship is already ${current.status}`);
       // Notify first: once ended, the other party is no longer someone we may notify (RLS).
       const other = actor.userId === current.doctor_id ? current.patient_id : current.doctor_id;
-      if (other !== null && current.status === 'active') await q.notify(tx, other, 'system', 'relationship_ended', { relationship_id: id });
+      if (other !== null && current.status === 'active')
+        await q.notify(tx, other, 'system', 'relationship_ended', { relationship_id: id });
       await q.endRelationship(tx, id, mode === 'terminate' ? 'blocked' : 'inactive', reason.trim());
       return q.relationship(tx, id);
     });
@@ -207,7 +287,13 @@ export class CareService {
       const page = await q.carePatients(tx, actor.userId, limit, offset);
       // Each adherence summary shown is a read of that patient's dose logs: her access log says so.
       for (const r of page.rows) {
-        if (r.total_doses !== null) await recordRead(tx, ctx, { table: 'medication_reminder_logs', action: 'read_adherence', subjectUserId: r.patient_id, resourceIds: [r.patient_id] });
+        if (r.total_doses !== null)
+          await recordRead(tx, ctx, {
+            table: 'medication_reminder_logs',
+            action: 'read_adherence',
+            subjectUserId: r.patient_id,
+            resourceIds: [r.patient_id],
+          });
       }
       return page;
     });
@@ -215,18 +301,31 @@ export class CareService {
       items: rows.map((r) => {
         const answered = (r.taken ?? 0) + (r.missed ?? 0) + (r.skipped ?? 0);
         return {
-          relationship_id: r.relationship_id, patient_id: r.patient_id, first_name: r.first_name, last_name: r.last_name,
-          can_view_prescriptions: r.can_view_prescriptions, can_add_notes: r.can_add_notes, can_modify_reminders: r.can_modify_reminders,
+          relationship_id: r.relationship_id,
+          patient_id: r.patient_id,
+          first_name: r.first_name,
+          last_name: r.last_name,
+          can_view_prescriptions: r.can_view_prescriptions,
+          can_add_notes: r.can_add_notes,
+          can_modify_reminders: r.can_modify_reminders,
           accepted_at: iso(r.accepted_at),
-          adherence: r.total_doses === null ? null : {
-            total_doses: r.total_doses, taken: r.taken ?? 0, missed: r.missed ?? 0, skipped: r.skipped ?? 0,
-            rate: answered === 0 ? null : Math.round((10_000 * (r.taken ?? 0)) / answered) / 100,
-          },
+          adherence:
+            r.total_doses === null
+              ? null
+              : {
+                  total_doses: r.total_doses,
+                  taken: r.taken ?? 0,
+                  missed: r.missed ?? 0,
+                  skipped: r.skipped ?? 0,
+                  rate: answered === 0 ? null : Math.round((10_000 * (r.taken ?? 0)) / answered) / 100,
+                },
           last_7_days: period(r.last_7_days),
           last_30_days: period(r.last_30_days),
         };
       }),
-      total, limit, offset,
+      total,
+      limit,
+      offset,
     };
   }
 
@@ -242,11 +341,20 @@ export class CareService {
     });
     return {
       items: out.rows.map((p) => ({
-        id: p.id, status: p.status, hospital_name: p.hospital_name, prescription_number: p.prescription_number, prescription_date: p.prescription_date,
-        prescribing_doctor_name: p.prescribing_doctor_name, diagnosis: p.diagnosis, created_at: p.created_at.toISOString(), confirmed_at: iso(p.confirmed_at),
+        id: p.id,
+        status: p.status,
+        hospital_name: p.hospital_name,
+        prescription_number: p.prescription_number,
+        prescription_date: p.prescription_date,
+        prescribing_doctor_name: p.prescribing_doctor_name,
+        diagnosis: p.diagnosis,
+        created_at: p.created_at.toISOString(),
+        confirmed_at: iso(p.confirmed_at),
         medications: p.medications,
       })),
-      total: out.total, limit, offset,
+      total: out.total,
+      limit,
+      offset,
     };
   }
 }

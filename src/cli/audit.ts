@@ -24,7 +24,9 @@ export async function verifyAuditChain(ownerUrl: string): Promise<VerifyResult> 
 
 export function formatVerify(r: VerifyResult): string {
   const pending = r.pending_rows > 0 ? ` (${r.pending_rows} written in the last moments, not sealed yet)` : '';
-  return r.ok ? `audit chain OK: ${r.checked_rows} rows verified${pending}` : `audit chain BROKEN at seq ${r.first_bad_seq ?? '?'}: ${r.problem ?? 'unknown problem'} (${r.checked_rows} rows checked)`;
+  return r.ok
+    ? `audit chain OK: ${r.checked_rows} rows verified${pending}`
+    : `audit chain BROKEN at seq ${r.first_bad_seq ?? '?'}: ${r.problem ?? 'unknown problem'} (${r.checked_rows} rows checked)`;
 }
 
 export function registerAuditCommands(program: Command): void {
@@ -35,7 +37,11 @@ export function registerAuditCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
       const config = loadConfig();
-      const urls = await prepareDatabase(config, createLogger(commandLogLevel()), { migrate: false, seedWhenNew: false, logins: false });
+      const urls = await prepareDatabase(config, createLogger(commandLogLevel()), {
+        migrate: false,
+        seedWhenNew: false,
+        logins: false,
+      });
       try {
         const r = await verifyAuditChain(urls.ownerUrl);
         process.stdout.write(`${opts.json ? JSON.stringify(r) : formatVerify(r)}\n`);

@@ -28,10 +28,12 @@ export function registerDbCommands(program: Command): void {
   const db = program.command('db').description('migrations and demo data on DATABASE_URL (or the embedded database)');
   db.command('migrate')
     .description('apply every pending migration')
-    .action(migrate(async (m) => {
-      const done = await m.up();
-      print(done.length === 0 ? 'already up to date' : `applied: ${done.join(', ')}`);
-    }));
+    .action(
+      migrate(async (m) => {
+        const done = await m.up();
+        print(done.length === 0 ? 'already up to date' : `applied: ${done.join(', ')}`);
+      }),
+    );
   db.command('rollback')
     .description('roll back the last migration (or --to 0: all of them)')
     .option('--steps <n>', 'how many migrations to roll back', '1')
@@ -47,11 +49,13 @@ export function registerDbCommands(program: Command): void {
     });
   db.command('status')
     .description('list applied and pending migrations')
-    .action(migrate(async (m) => {
-      const s = await m.status();
-      for (const name of s.applied) print(`applied  ${name}`);
-      for (const name of s.pending) print(`pending  ${name}`);
-    }));
+    .action(
+      migrate(async (m) => {
+        const s = await m.status();
+        for (const name of s.applied) print(`applied  ${name}`);
+        for (const name of s.pending) print(`pending  ${name}`);
+      }),
+    );
   db.command('seed')
     .description('load database/seeds/development_data.sql (demo data)')
     .action(async () => {

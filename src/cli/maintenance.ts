@@ -4,7 +4,14 @@ import { commandLogLevel, loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { prepareDatabase } from '../db/bootstrap.ts';
 import { Database } from '../db/database.ts';
-import { ARCHIVABLE_LOG_TABLES, archiveLogPartitions, archivePrescriptions, cleanupSessions, cleanupSignInThrottle, ensurePartitions } from '../jobs/maintenance.ts';
+import {
+  ARCHIVABLE_LOG_TABLES,
+  archiveLogPartitions,
+  archivePrescriptions,
+  cleanupSessions,
+  cleanupSignInThrottle,
+  ensurePartitions,
+} from '../jobs/maintenance.ts';
 
 async function asSystem<T>(fn: (db: Database) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -34,7 +41,8 @@ export function registerMaintenanceCommands(program: Command): void {
     .description('archive prescriptions older than N days (archive_old_prescriptions)')
     .requiredOption('--days <n>', 'age in days', (v) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 36500) throw new Error('--days must be a whole number of days (1-36500)');
+      if (!Number.isInteger(n) || n < 1 || n > 36500)
+        throw new Error('--days must be a whole number of days (1-36500)');
       return n;
     })
     .action(async (opts: { days: number }) => {
@@ -43,14 +51,23 @@ export function registerMaintenanceCommands(program: Command): void {
     });
   m.command('partitions')
     .description('make the monthly partitions of the log tables for this month and the next N (app_partitions_ensure)')
-    .option('--ahead <n>', 'months ahead', (v) => wholeNumber('--ahead', v, 0, 36), loadConfig().jobs.partitionMonthsAhead)
+    .option(
+      '--ahead <n>',
+      'months ahead',
+      (v) => wholeNumber('--ahead', v, 0, 36),
+      loadConfig().jobs.partitionMonthsAhead,
+    )
     .action(async (opts: { ahead: number }) => {
       const n = await asSystem((db) => ensurePartitions(db, opts.ahead));
       process.stdout.write(`partitions made: ${n}\n`);
     });
   m.command('archive-logs')
-    .description('move the months of dose logs and usage events before the last N to schema archive (detached, never deleted)')
-    .requiredOption('--keep-months <n>', 'months kept attached, this one included', (v) => wholeNumber('--keep-months', v, 1, 1200))
+    .description(
+      'move the months of dose logs and usage events before the last N to schema archive (detached, never deleted)',
+    )
+    .requiredOption('--keep-months <n>', 'months kept attached, this one included', (v) =>
+      wholeNumber('--keep-months', v, 1, 1200),
+    )
     .action(async (opts: { keepMonths: number }) => {
       for (const table of ARCHIVABLE_LOG_TABLES) {
         const moved = await asSystem((db) => archiveLogPartitions(db, table, opts.keepMonths));

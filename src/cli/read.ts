@@ -25,11 +25,17 @@ async function loadFile(file: string): Promise<Buffer> {
     stat = await fs.stat(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file} (${code ?? 'error'})`, EXIT_INPUT);
+    throw new CliError(
+      code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file} (${code ?? 'error'})`,
+      EXIT_INPUT,
+    );
   }
   if (!stat.isFile()) throw new CliError(`not a file: ${file}`, EXIT_INPUT);
   if (stat.size > MAX_BYTES) {
-    throw new CliError(`${file}: image is ${(stat.size / 1048576).toFixed(1)} MB; the limit is ${MAX_BYTES / 1048576} MB`, EXIT_INPUT);
+    throw new CliError(
+      `${file}: image is ${(stat.size / 1048576).toFixed(1)} MB; the limit is ${MAX_BYTES / 1048576} MB`,
+      EXIT_INPUT,
+    );
   }
   try {
     return await fs.readFile(file);
@@ -49,7 +55,9 @@ export function formatReading(r: PrescriptionReading): string {
   kv('Hospital', r.hospital_name);
   kv('Number', r.prescription_number);
   kv('Date', r.prescription_date);
-  const p = [r.patient.name, r.patient.age !== null ? `${r.patient.age} y` : null, r.patient.gender].filter((x) => x !== null);
+  const p = [r.patient.name, r.patient.age !== null ? `${r.patient.age} y` : null, r.patient.gender].filter(
+    (x) => x !== null,
+  );
   kv('Patient', p.join(', '));
   kv('Diagnosis', r.diagnosis.join('; '));
   kv('Department', r.department);
@@ -63,7 +71,8 @@ export function formatReading(r: PrescriptionReading): string {
       const s = m.dosage_schedule;
       rows.push([
         String(m.sequence),
-        m.name + (m.generic_name && m.generic_name.toLowerCase() !== m.name.toLowerCase() ? ` (${m.generic_name})` : ''),
+        m.name +
+          (m.generic_name && m.generic_name.toLowerCase() !== m.name.toLowerCase() ? ` (${m.generic_name})` : ''),
         m.strength ?? '',
         m.quantity !== null ? `${m.quantity}${m.quantity_unit ? ` ${m.quantity_unit}` : ''}` : '',
         fmt(s.morning),
@@ -76,10 +85,18 @@ export function formatReading(r: PrescriptionReading): string {
       ]);
     }
     const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r2) => [...(r2[i] ?? '')].length))) ?? [];
-    for (const row of rows) out.push(row.map((c, i) => c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - [...c].length))).join('  ').trimEnd());
+    for (const row of rows)
+      out.push(
+        row
+          .map((c, i) => c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - [...c].length)))
+          .join('  ')
+          .trimEnd(),
+      );
   }
   out.push('');
-  out.push(`OCR: ${r.ocr.engine}, ${r.ocr.languages.join('+')}, confidence ${r.ocr.confidence.toFixed(2)}, ${r.ocr.processing_ms} ms`);
+  out.push(
+    `OCR: ${r.ocr.engine}, ${r.ocr.languages.join('+')}, confidence ${r.ocr.confidence.toFixed(2)}, ${r.ocr.processing_ms} ms`,
+  );
   for (const w of r.ocr.warnings) out.push(`warning: ${w}`);
   return out.join('\n');
 }
@@ -102,10 +119,19 @@ export function registerReadCommand(program: Command): void {
           logger: { warn: (m) => void (warned.has(m) || (warned.add(m), process.stderr.write(`warning: ${m}\n`))) },
         });
         const result = await reader.read(bytes);
-        process.stdout.write(opts.json === true ? `${JSON.stringify(result, null, 2)}\n` : `${formatReading(result)}\n`);
+        process.stdout.write(
+          opts.json === true ? `${JSON.stringify(result, null, 2)}\n` : `${formatReading(result)}\n`,
+        );
       } catch (err) {
         const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-        const code = err instanceof CliError ? err.exitCode : isReadingError(err) ? (err.code === 'timeout' ? EXIT_READ : EXIT_INPUT) : 1;
+        const code =
+          err instanceof CliError
+            ? err.exitCode
+            : isReadingError(err)
+              ? err.code === 'timeout'
+                ? EXIT_READ
+                : EXIT_INPUT
+              : 1;
         process.stderr.write(`dastern read: ${image}: ${msg}\n`.replace(`${image}: ${image}: `, `${image}: `));
         process.exitCode = code;
       } finally {

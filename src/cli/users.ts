@@ -9,7 +9,9 @@ import { createAdmin } from '../users/admin-accounts.ts';
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 async function promptHidden(question: string): Promise<string> {
@@ -44,19 +46,25 @@ export function registerUserCommands(program: Command): void {
   users
     .command('create-admin')
     .description('create an administrator account (password from a hidden prompt or --password-stdin)')
-    .requiredOption('--email <email>', 'the admin\'s e-mail address')
+    .requiredOption('--email <email>', "the admin's e-mail address")
     .option('--first-name <name>', 'first name', 'Admin')
     .option('--last-name <name>', 'last name', 'DasTern')
     .option('--password-stdin', 'read the password from standard input (never from an argument: it would show in `ps`)')
     .action(async (opts: { email: string; firstName: string; lastName: string; passwordStdin?: boolean }) => {
-      const password = opts.passwordStdin ? await readStdin() : await promptHidden('Password (10+ characters, letters and digits): ');
+      const password = opts.passwordStdin
+        ? await readStdin()
+        : await promptHidden('Password (10+ characters, letters and digits): ');
       const config = loadConfig();
       const logger = createLogger(commandLogLevel());
       const urls = await prepareDatabase(config, logger, { migrate: false, seedWhenNew: false });
       // 'system' (the only role that may create an admin) counts only for dastern_worker
       const db = new Database(urls.workerUrl, { max: 1 });
       try {
-        const id = await createAdmin(db, { email: opts.email, password, firstName: opts.firstName, lastName: opts.lastName }, config.api.bcryptCost);
+        const id = await createAdmin(
+          db,
+          { email: opts.email, password, firstName: opts.firstName, lastName: opts.lastName },
+          config.api.bcryptCost,
+        );
         process.stdout.write(`admin created: ${id}\n`);
       } finally {
         await db.close();

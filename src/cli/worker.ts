@@ -53,7 +53,9 @@ export async function waitForMigrations(ownerUrl: string, logger: Logger, timeou
     const { pending } = await withMigrator(ownerUrl, (m) => m.status());
     if (pending.length === 0) return;
     if (Date.now() > deadline) {
-      throw new Error(`migrations still pending after ${Math.round(timeoutMs / 1000)} s (${pending.join(', ')}): start \`dastern serve\` or run \`dastern db migrate\``);
+      throw new Error(
+        `migrations still pending after ${Math.round(timeoutMs / 1000)} s (${pending.join(', ')}): start \`dastern serve\` or run \`dastern db migrate\``,
+      );
     }
     if (!told) logger.info({ pending }, 'waiting for `dastern serve` to apply the migrations');
     told = true;
@@ -67,17 +69,25 @@ async function checkLogin(workerUrl: string): Promise<void> {
     await client.connect();
     await client.query('SELECT 1');
   } catch (err) {
-    throw new ConfigError(`the workers' login (dastern_worker) failed: ${err instanceof Error ? err.message : String(err)}. ` +
-      'Set DASTERN_WORKER_DATABASE_URL, or share the serve machine\'s DASTERN_DATA_DIR/secrets/db-worker-password');
+    throw new ConfigError(
+      `the workers' login (dastern_worker) failed: ${err instanceof Error ? err.message : String(err)}. ` +
+        "Set DASTERN_WORKER_DATABASE_URL, or share the serve machine's DASTERN_DATA_DIR/secrets/db-worker-password",
+    );
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
-export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions = {}): Promise<RunningWorker> {
+export async function startWorkerProcess(
+  config: Config,
+  logger: Logger,
+  options: WorkerProcessOptions = {},
+): Promise<RunningWorker> {
   const ownerUrl = config.databaseUrl;
   if (ownerUrl === undefined) {
-    throw new ConfigError('dastern worker needs DATABASE_URL: the embedded database belongs to `dastern serve`, which runs the workers itself');
+    throw new ConfigError(
+      'dastern worker needs DATABASE_URL: the embedded database belongs to `dastern serve`, which runs the workers itself',
+    );
   }
   await waitForMigrations(ownerUrl, logger, config.jobs.workerMigrationWaitSeconds * 1000);
   const workerUrl = config.workerDatabaseUrl ?? deriveWorkerUrl(ownerUrl, workerPassword(config.dataDir));
@@ -85,7 +95,12 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   await installQueues(ownerUrl, jobsTuning(config));
 
   const db = new Database(workerUrl, { max: 10 });
-  const mailer = createMailer({ smtpUrl: config.api.smtpUrl, from: config.api.mailFrom, outboxDir: `${config.dataDir}/outbox`, logger });
+  const mailer = createMailer({
+    smtpUrl: config.api.smtpUrl,
+    from: config.api.mailFrom,
+    outboxDir: `${config.dataDir}/outbox`,
+    logger,
+  });
   let boss: Awaited<ReturnType<typeof startQueue>> | undefined;
   let sealer: AuditSealer | undefined;
   let workers: RunningWorkers | undefined;
@@ -93,11 +108,21 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     const files = new FileStore(`${config.dataDir}/files`, loadFileKey(config));
     const deliverer = createDeliverer(config, db, mailer, logger);
     sealer = startAuditSealer(db, logger, config.jobs.auditSealIntervalMs);
-    boss = await startQueue(workerUrl, { supervise: true, maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds },
-      (err) => logger.error({ err: err.message }, 'job queue error'));
+    boss = await startQueue(
+      workerUrl,
+      { supervise: true, maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds },
+      (err) => logger.error({ err: err.message }, 'job queue error'),
+    );
     workers = await startWorkers({
-      boss, db, files, logger, deliverer, mailer,
-      reader: options.reader ?? { read: (bytes) => readPrescription(bytes, { workers: 1, logger: { warn: (msg) => logger.warn(msg) } }) },
+      boss,
+      db,
+      files,
+      logger,
+      deliverer,
+      mailer,
+      reader: options.reader ?? {
+        read: (bytes) => readPrescription(bytes, { workers: 1, logger: { warn: (msg) => logger.warn(msg) } }),
+      },
       missedThreshold: config.jobs.missedDoseThreshold,
       ...scheduleOptions(config),
       config,
@@ -131,7 +156,11 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
 }
 
 /** Runs until SIGINT/SIGTERM (a second signal exits at once). */
-export async function runWorkerUntilSignal(config: Config, logger: Logger, options: WorkerProcessOptions = {}): Promise<void> {
+export async function runWorkerUntilSignal(
+  config: Config,
+  logger: Logger,
+  options: WorkerProcessOptions = {},
+): Promise<void> {
   const worker = await startWorkerProcess(config, logger, options);
   // Handlers first: whoever reads the line below may signal at once (a supervisor, a test).
   stopOnSignals(worker, logger, 'workers');
@@ -141,7 +170,9 @@ export async function runWorkerUntilSignal(config: Config, logger: Logger, optio
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
-    .description('run only the job workers (readings, reminders, delivery, maintenance) against DATABASE_URL; waits for `dastern serve` to migrate')
+    .description(
+      'run only the job workers (readings, reminders, delivery, maintenance) against DATABASE_URL; waits for `dastern serve` to migrate',
+    )
     .action(async () => {
       const config = loadConfig();
       await runWorkerUntilSignal(config, createLogger(config.logLevel));

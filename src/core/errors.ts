@@ -30,7 +30,8 @@ export class ApiError extends Error {
 }
 
 /** `what` is translated through the catalogue's resource.<what> (spaces as underscores). */
-export const notFound = (what = 'resource'): ApiError => new ApiError(404, 'not_found', `${what} not found`, {}, undefined, { what });
+export const notFound = (what = 'resource'): ApiError =>
+  new ApiError(404, 'not_found', `${what} not found`, {}, undefined, { what });
 export const routeNotFound = (method: string, url: string): ApiError => {
   const path = (url.split('?')[0] ?? '').slice(0, 200);
   return new ApiError(404, 'route_not_found', `no route for ${method} ${path}`, {}, undefined, { method, path });
@@ -38,6 +39,6 @@ export const routeNotFound = (method: string, url: string): ApiError => {
 export const forbidden = (detail = 'not allowed'): ApiError => new ApiError(403, 'forbidden', detail);
 export const unauthorized = (code = 'unauthorized', detail = 'sign in first'): ApiError =>
   new ApiError(401, code, detail, { 'www-authenticate': 'Bearer realm="dastern"' });
-export const badRequest = (code: string, detail: string, errors?: ProblemField[]): ApiError => new ApiError(400, code, detail, {}, errors);
+export const badRequest = (code: string, detail: string, errors?: ProblemField[]): ApiError =>
+  new ApiError(400, code, detail, {}, errors);
 export const conflict = (code: string, detail: string): ApiError => new ApiError(409, code, detail);
-

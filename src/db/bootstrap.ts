@@ -66,11 +66,17 @@ export function deriveWorkerUrl(ownerUrl: string, password: string): string {
 }
 
 /** Gives a service role (created by the migrations) its LOGIN and password. */
-export async function ensureLogin(ownerUrl: string, role: typeof APP_ROLE | typeof WORKER_ROLE, password: string): Promise<void> {
+export async function ensureLogin(
+  ownerUrl: string,
+  role: typeof APP_ROLE | typeof WORKER_ROLE,
+  password: string,
+): Promise<void> {
   const client = new pg.Client({ connectionString: ownerUrl });
   await client.connect();
   try {
-    const res = await client.query<{ rolcanlogin: boolean }>('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [role]);
+    const res = await client.query<{ rolcanlogin: boolean }>('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [
+      role,
+    ]);
     if (res.rowCount === 0) throw new Error(`role ${role} is missing: run the migrations first`);
     // ALTER ROLE takes no bind parameters; the password is hex we generated, quoted anyway.
     await client.query(`ALTER ROLE ${role} WITH LOGIN PASSWORD ${client.escapeLiteral(password)}`);
@@ -97,7 +103,12 @@ export async function prepareDatabase(config: Config, logger: Logger, options: P
   let embedded: EmbeddedPostgres | undefined;
   let ownerUrl = config.databaseUrl;
   if (ownerUrl === undefined) {
-    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, logger, archiveWal: true });
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.dataDir,
+      port: config.embeddedPgPort,
+      logger,
+      archiveWal: true,
+    });
     ownerUrl = embedded.url;
   }
   try {

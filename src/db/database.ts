@@ -37,7 +37,10 @@ export interface Tx {
    * context, the precondition) has answered: nothing it does, in the database or outside it,
    * happens for a refused request.
    */
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: readonly unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: readonly unknown[],
+  ): Promise<pg.QueryResult<R>>;
   /**
    * Runs a write at the very end, pipelined with COMMIT (same transaction: if it fails, nothing
    * commits): no round trip of its own. For the audit rows of reads.
@@ -61,7 +64,13 @@ export class Database {
 
   constructor(appUrl: string, options: { max?: number } = {}) {
     // Pipelining (see pipeline.ts): the opening and the closing each leave in one write.
-    this.pool = new pg.Pool({ connectionString: appUrl, max: options.max ?? 20, idleTimeoutMillis: 30_000, pipeline: true, Client: PipelinedClient });
+    this.pool = new pg.Pool({
+      connectionString: appUrl,
+      max: options.max ?? 20,
+      idleTimeoutMillis: 30_000,
+      pipeline: true,
+      Client: PipelinedClient,
+    });
     // An idle client's error (server restart) must not crash the process; the pool drops it.
     this.pool.on('error', () => undefined);
   }
@@ -77,11 +86,20 @@ export class Database {
     try {
       const pre = meta.precondition;
       // The opening, one round trip: BEGIN, the RLS context and the precondition.
-      const opening = await allAnswered(sendTogether(client, () => [
-        client.query('BEGIN'),
-        client.query(namedStatement(CONTEXT, [actor.userId ?? '', actor.role, meta.ip ?? '', (meta.userAgent ?? '').slice(0, 512)])),
-        ...(pre ? [client.query(namedStatement(pre.text, pre.values))] : []),
-      ]));
+      const opening = await allAnswered(
+        sendTogether(client, () => [
+          client.query('BEGIN'),
+          client.query(
+            namedStatement(CONTEXT, [
+              actor.userId ?? '',
+              actor.role,
+              meta.ip ?? '',
+              (meta.userAgent ?? '').slice(0, 512),
+            ]),
+          ),
+          ...(pre ? [client.query(namedStatement(pre.text, pre.values))] : []),
+        ]),
+      );
       if (pre && !((opening[2]?.rowCount ?? 0) > 0)) throw pre.refuse();
       const deferred: pg.QueryConfig<unknown[]>[] = [];
       const tx: Tx = {
@@ -101,7 +119,9 @@ export class Database {
       const result = await fn(tx);
       // fn has returned: a query it sends from now on would land after COMMIT, outside the transaction
       closed = true;
-      const closing = await allAnswered(sendTogether(client, () => [...deferred.map((d) => client.query(d)), client.query('COMMIT')]));
+      const closing = await allAnswered(
+        sendTogether(client, () => [...deferred.map((d) => client.query(d)), client.query('COMMIT')]),
+      );
       // A deferred write that failed turned COMMIT into a rollback: report it.
       if (closing[closing.length - 1]?.command === 'ROLLBACK') throw new Error('transaction rolled back at commit');
       return result;

@@ -201,7 +201,8 @@ function writeOwner(dataDir: string): void {
 
 function clearOwner(dataDir: string): void {
   try {
-    if (fs.readFileSync(ownerFile(dataDir), 'utf8').split(' ')[0] === String(process.pid)) fs.rmSync(ownerFile(dataDir), { force: true });
+    if (fs.readFileSync(ownerFile(dataDir), 'utf8').split(' ')[0] === String(process.pid))
+      fs.rmSync(ownerFile(dataDir), { force: true });
   } catch {
     // no file: nothing to clear
   }
@@ -255,12 +256,18 @@ async function stopOrphan(pid: number, logger: Logger): Promise<void> {
 
 function run(cmd: string, args: string[], runAs: RunAs | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...(runAs ?? {}), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(cmd, args, {
+      ...(runAs ?? {}),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_ALL: 'C' },
+    });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`${path.basename(cmd)} failed (${code}): ${output.trim()}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(output) : reject(new Error(`${path.basename(cmd)} failed (${code}): ${output.trim()}`)),
+    );
   });
 }
 
@@ -271,10 +278,19 @@ async function initCluster(bin: string, cluster: string, password: string, runAs
   fs.writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
   if (runAs) fs.chownSync(pwFile, runAs.uid, runAs.gid);
   try {
-    await run(path.join(bin, 'bin', 'initdb'), [
-      `--pgdata=${cluster}`, '--auth=scram-sha-256', `--username=${SUPERUSER}`, `--pwfile=${pwFile}`,
-      '--encoding=UTF8', '--locale=C', '--no-instructions',
-    ], runAs);
+    await run(
+      path.join(bin, 'bin', 'initdb'),
+      [
+        `--pgdata=${cluster}`,
+        '--auth=scram-sha-256',
+        `--username=${SUPERUSER}`,
+        `--pwfile=${pwFile}`,
+        '--encoding=UTF8',
+        '--locale=C',
+        '--no-instructions',
+      ],
+      runAs,
+    );
   } finally {
     fs.rmSync(pwFile, { force: true });
   }
@@ -304,7 +320,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         logger.info({ ownerPid: owner, port: running }, 'using the embedded PostgreSQL of a running dastern process');
         return {
           url: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${running}/${DATABASE}`,
-          created: false, attached: true, cluster, stop: () => Promise.resolve(),
+          created: false,
+          attached: true,
+          cluster,
+          stop: () => Promise.resolve(),
         };
       }
       await stopOrphan(serverPid, logger);
@@ -322,14 +341,29 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const command = `if [ -f ${target} ]; then cmp -s '%p' ${target}; else cp '%p' '${staging}/%f.tmp' && mv '${staging}/%f.tmp' ${target}; fi`;
     archive.push('-c', 'archive_mode=on', '-c', `archive_command=${command}`, '-c', 'archive_timeout=60');
   }
-  const child: ChildProcess = spawn(path.join(bin, 'bin', 'postgres'), [
-    '-D', cluster, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
-    '-c', 'max_connections=200', ...archive,
-  ], {
-    ...(runAs ?? {}), stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' },
-    // its own session and process group: a terminal's Ctrl-C reaches us, not it (we stop it last)
-    detached: true,
-  });
+  const child: ChildProcess = spawn(
+    path.join(bin, 'bin', 'postgres'),
+    [
+      '-D',
+      cluster,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+      ...archive,
+    ],
+    {
+      ...(runAs ?? {}),
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LC_MESSAGES: 'C' },
+      // its own session and process group: a terminal's Ctrl-C reaches us, not it (we stop it last)
+      detached: true,
+    },
+  );
   const logTail: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) {
@@ -340,7 +374,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     }
   });
   let exited: number | null | undefined;
-  const exit = new Promise<void>((resolve) => child.on('exit', (code) => { exited = code; resolve(); }));
+  const exit = new Promise<void>((resolve) =>
+    child.on('exit', (code) => {
+      exited = code;
+      resolve();
+    }),
+  );
   // Detached, it would outlive a crash of ours: on any exit of this process, ask it to stop.
   const onExit = (): void => {
     if (exited === undefined) child.kill('SIGINT');

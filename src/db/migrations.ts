@@ -72,13 +72,18 @@ const BOOKKEEPING = `
  * recorded take the file's current checksum once.
  */
 async function checkApplied(client: pg.ClientBase, files: readonly MigrationFile[]): Promise<void> {
-  const applied = await client.query<{ name: string; checksum: string | null }>('SELECT name, checksum FROM dastern_meta.schema_migrations');
+  const applied = await client.query<{ name: string; checksum: string | null }>(
+    'SELECT name, checksum FROM dastern_meta.schema_migrations',
+  );
   const byName = new Map(files.map((f) => [f.name, f]));
   for (const row of applied.rows) {
     const file = byName.get(row.name);
     if (file === undefined) continue; // applied by a newer version of DasTern: status shows it
     if (row.checksum === null) {
-      await client.query('UPDATE dastern_meta.schema_migrations SET checksum = $2 WHERE name = $1', [row.name, file.checksum]);
+      await client.query('UPDATE dastern_meta.schema_migrations SET checksum = $2 WHERE name = $1', [
+        row.name,
+        file.checksum,
+      ]);
     } else if (row.checksum !== file.checksum) {
       throw new MigrationChangedError(
         `migration ${row.name} was changed after it was applied to this database (recorded sha256 ${row.checksum.slice(0, 12)}…, the file now ${file.checksum.slice(0, 12)}…): restore the file as it was and put the change in a new migration`,
@@ -99,7 +104,11 @@ function storage(client: pg.ClientBase): UmzugStorage {
   };
 }
 
-async function step(client: pg.ClientBase, sql: string, bookkeeping: { text: string; values: string[] }): Promise<void> {
+async function step(
+  client: pg.ClientBase,
+  sql: string,
+  bookkeeping: { text: string; values: string[] },
+): Promise<void> {
   await client.query('BEGIN');
   try {
     await client.query(sql);
@@ -124,7 +133,11 @@ export interface Migrator {
 }
 
 /** Runs `fn` with a migrator on a dedicated connection (owner/superuser URL) under the lock. */
-export async function withMigrator<T>(ownerUrl: string, fn: (m: Migrator) => Promise<T>, dir = MIGRATIONS_DIR): Promise<T> {
+export async function withMigrator<T>(
+  ownerUrl: string,
+  fn: (m: Migrator) => Promise<T>,
+  dir = MIGRATIONS_DIR,
+): Promise<T> {
   const client = new pg.Client({ connectionString: ownerUrl });
   await client.connect();
   try {
@@ -141,10 +154,16 @@ export async function withMigrator<T>(ownerUrl: string, fn: (m: Migrator) => Pro
         name: m.name,
         path: m.file,
         up: async () =>
-          step(client, m.up, { text: 'INSERT INTO dastern_meta.schema_migrations (name, checksum) VALUES ($1, $2)', values: [m.name, m.checksum] }),
+          step(client, m.up, {
+            text: 'INSERT INTO dastern_meta.schema_migrations (name, checksum) VALUES ($1, $2)',
+            values: [m.name, m.checksum],
+          }),
         down: async () => {
           if (m.down === undefined) throw new Error(`${m.name} has no down part: it cannot be rolled back`);
-          await step(client, m.down, { text: 'DELETE FROM dastern_meta.schema_migrations WHERE name = $1', values: [m.name] });
+          await step(client, m.down, {
+            text: 'DELETE FROM dastern_meta.schema_migrations WHERE name = $1',
+            values: [m.name],
+          });
         },
       })),
     });

@@ -29,7 +29,11 @@ function replicaUnfit(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   if (typeof code !== 'string') return false;
   // connection refused/reset, admin shutdown, cannot connect now, recovery conflict, read-only
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '40001', '25006'].includes(code) || code.startsWith('08');
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '40001', '25006'].includes(
+      code,
+    ) || code.startsWith('08')
+  );
 }
 
 export interface ReadCounters {
@@ -63,7 +67,7 @@ export class ReadReplica {
   async withUser<T>(actor: Actor, fn: (tx: Tx) => Promise<T>, meta: RequestMeta = {}, minLsn?: bigint): Promise<T> {
     let fit: boolean;
     try {
-      fit = minLsn === undefined || await this.caughtUp(minLsn);
+      fit = minLsn === undefined || (await this.caughtUp(minLsn));
     } catch (err) {
       if (!replicaUnfit(err)) throw err;
       fit = false;
@@ -73,19 +77,32 @@ export class ReadReplica {
     let result: T;
     try {
       const pre = meta.precondition;
-      result = await this.replica.withUser(actor, (tx) => fn({
-        actor: tx.actor,
-        query: (text, values) => tx.query(text, values),
-        defer: (text, values) => { deferred.push({ text, values }); },
-      }), pre === undefined ? meta : { ...meta, precondition: { ...pre, refuse: () => new RefusedOnReplica('refused on the replica') } });
+      result = await this.replica.withUser(
+        actor,
+        (tx) =>
+          fn({
+            actor: tx.actor,
+            query: (text, values) => tx.query(text, values),
+            defer: (text, values) => {
+              deferred.push({ text, values });
+            },
+          }),
+        pre === undefined
+          ? meta
+          : { ...meta, precondition: { ...pre, refuse: () => new RefusedOnReplica('refused on the replica') } },
+      );
     } catch (err) {
       if (!replicaUnfit(err)) throw err;
       return this.onPrimary(actor, fn, meta);
     }
     if (deferred.length > 0) {
-      await this.primary.withUser(actor, async (tx) => {
-        for (const d of deferred) await tx.query(d.text, d.values);
-      }, { ip: meta.ip, userAgent: meta.userAgent });
+      await this.primary.withUser(
+        actor,
+        async (tx) => {
+          for (const d of deferred) await tx.query(d.text, d.values);
+        },
+        { ip: meta.ip, userAgent: meta.userAgent },
+      );
     }
     this.served.replica++;
     return result;

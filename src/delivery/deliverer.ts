@@ -118,11 +118,19 @@ export class Deliverer {
     for (const row of rows) {
       const out: Partial<Record<Channel, ChannelResult>> = {};
       results.set(row.id, out);
-      const n: OutgoingNotification = { id: row.id, type: row.type, data: row.data, language: languageOf(row.language) };
-      const common = !row.active ? 'inactive'
-        : now.getTime() - row.created_at.getTime() > maxAgeMs ? 'expired'
-        : row.dose_status !== null && row.dose_status !== 'pending' && row.dose_status !== 'snoozed' ? `dose_${row.dose_status}`
-        : undefined;
+      const n: OutgoingNotification = {
+        id: row.id,
+        type: row.type,
+        data: row.data,
+        language: languageOf(row.language),
+      };
+      const common = !row.active
+        ? 'inactive'
+        : now.getTime() - row.created_at.getTime() > maxAgeMs
+          ? 'expired'
+          : row.dose_status !== null && row.dose_status !== 'pending' && row.dose_status !== 'snoozed'
+            ? `dose_${row.dose_status}`
+            : undefined;
       for (const channel of CHANNELS) {
         if (!row.channels.includes(channel)) continue;
         const before = previous(row, channel);
@@ -153,17 +161,28 @@ export class Deliverer {
           const message = {
             payload: JSON.stringify(pushPayloadFor(n, o.publicUrl)),
             ttlSeconds: row.type === 'reminder' ? 30 * 60 : 24 * 3600,
-            urgency: row.type === 'reminder' || row.type === 'missed_dose' ? 'high' as const : 'normal' as const,
+            urgency: row.type === 'reminder' || row.type === 'missed_dose' ? ('high' as const) : ('normal' as const),
             topic: row.id.replace(/-/g, ''),
           };
           const outcomes: PushOutcome[] = [];
           pushOutcomes.set(row.id, outcomes);
           for (const sub of mine) {
             tasks.push(async () => {
-              const outcome = await sender.send(sub, message).catch((err: unknown): PushOutcome =>
-                ({ kind: 'failed', transient: true, status: null, error: clean(err instanceof Error ? err.message : String(err)) }));
+              const outcome = await sender
+                .send(sub, message)
+                .catch((err: unknown): PushOutcome => ({
+                  kind: 'failed',
+                  transient: true,
+                  status: null,
+                  error: clean(err instanceof Error ? err.message : String(err)),
+                }));
               outcomes.push(outcome);
-              (outcome.kind === 'sent' ? subResults.succeeded : outcome.kind === 'gone' ? subResults.gone : subResults.failed).push(sub.id);
+              (outcome.kind === 'sent'
+                ? subResults.succeeded
+                : outcome.kind === 'gone'
+                  ? subResults.gone
+                  : subResults.failed
+              ).push(sub.id);
             });
           }
         }
@@ -183,14 +202,23 @@ export class Deliverer {
         if (r?.status === 'retry' && final) out[channel] = { ...r, status: 'failed' };
       }
       const all = CHANNELS.filter((c) => row.channels.includes(c)).map((c) => out[c] ?? previous(row, c));
-      const status = all.some((r) => r?.status === 'retry') ? 'pending'
-        : all.some((r) => r?.status === 'sent') ? 'sent'
-        : all.every((r) => r?.status === 'skipped') ? 'skipped' : 'failed';
+      const status = all.some((r) => r?.status === 'retry')
+        ? 'pending'
+        : all.some((r) => r?.status === 'sent')
+          ? 'sent'
+          : all.every((r) => r?.status === 'skipped')
+            ? 'skipped'
+            : 'failed';
       const errors = CHANNELS.flatMap((c) => {
         const r = out[c] ?? previous(row, c);
         return r !== undefined && (r.status === 'failed' || r.status === 'retry') ? [`${c}: ${r.error}`] : [];
       });
-      records.push({ id: row.id, status, delivery: out, error: errors.length > 0 ? errors.join('; ').slice(0, 500) : null });
+      records.push({
+        id: row.id,
+        status,
+        delivery: out,
+        error: errors.length > 0 ? errors.join('; ').slice(0, 500) : null,
+      });
       if (status === 'pending') report.retry.push(row.id);
       else report[status === 'sent' ? 'sent' : status === 'skipped' ? 'skipped' : 'failed'] += 1;
     }
@@ -199,7 +227,10 @@ export class Deliverer {
       await q.recordSubscriptionResults(tx, subResults, o.maxSubscriptionFailures ?? 5);
     });
     if (report.failed > 0 || report.retry.length > 0 || subResults.gone.length > 0) {
-      o.logger.warn({ ...report, retry: report.retry.length, subscriptionsDisabled: subResults.gone.length }, 'notification delivery had failures');
+      o.logger.warn(
+        { ...report, retry: report.retry.length, subscriptionsDisabled: subResults.gone.length },
+        'notification delivery had failures',
+      );
     }
     return report;
   }

@@ -45,13 +45,22 @@ export class DeliveryRetry extends Error {
 }
 
 /** Registers `lanes` delivery workers on this process. */
-export async function startDeliveryWorkers(boss: PgBoss, deliverer: DeliveryPort, lanes = 2, pollingIntervalSeconds = 1): Promise<void> {
+export async function startDeliveryWorkers(
+  boss: PgBoss,
+  deliverer: DeliveryPort,
+  lanes = 2,
+  pollingIntervalSeconds = 1,
+): Promise<void> {
   for (let i = 0; i < lanes; i++) {
-    await boss.work<DeliveryData>(QUEUES.deliverNotifications, { includeMetadata: true, batchSize: 1, pollingIntervalSeconds }, async ([job]) => {
-      if (!job) return;
-      const report = await deliverer.deliver(job.data.ids, { final: job.retryCount >= job.retryLimit });
-      if (report.retry.length > 0) throw new DeliveryRetry(`${report.retry.length} notifications left for a retry`);
-      return { sent: report.sent, failed: report.failed, skipped: report.skipped };
-    });
+    await boss.work<DeliveryData>(
+      QUEUES.deliverNotifications,
+      { includeMetadata: true, batchSize: 1, pollingIntervalSeconds },
+      async ([job]) => {
+        if (!job) return;
+        const report = await deliverer.deliver(job.data.ids, { final: job.retryCount >= job.retryLimit });
+        if (report.retry.length > 0) throw new DeliveryRetry(`${report.retry.length} notifications left for a retry`);
+        return { sent: report.sent, failed: report.failed, skipped: report.skipped };
+      },
+    );
   }
 }

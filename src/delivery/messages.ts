@@ -37,12 +37,25 @@ export function notificationLink(publicUrl: string, id: string): string {
   return `${publicUrl}/notifications/${encodeURIComponent(id)}`;
 }
 
-export function emailFor(n: OutgoingNotification, to: string, publicUrl: string): { to: string; subject: string; text: string } {
+export function emailFor(
+  n: OutgoingNotification,
+  to: string,
+  publicUrl: string,
+): { to: string; subject: string; text: string } {
   const title = outgoingTitle(n);
   return {
     to,
     subject: `DasTern: ${title}`,
-    text: [title, '', t(n.language, 'outgoing.open_app'), notificationLink(publicUrl, n.id), '', '--', t(n.language, 'outgoing.why'), `${publicUrl}/settings`].join('\n'),
+    text: [
+      title,
+      '',
+      t(n.language, 'outgoing.open_app'),
+      notificationLink(publicUrl, n.id),
+      '',
+      '--',
+      t(n.language, 'outgoing.why'),
+      `${publicUrl}/settings`,
+    ].join('\n'),
   };
 }
 

@@ -59,11 +59,39 @@ export interface WebPushOptions {
  */
 const NON_PUBLIC = (() => {
   const b = new net.BlockList();
-  for (const [a, p] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-    ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
-    ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) b.addSubnet(a, p, 'ipv4');
-  for (const [a, p] of [['::', 128], ['::1', 128], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32],
-    ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8]] as const) b.addSubnet(a, p, 'ipv6');
+  for (const [a, p] of [
+    ['0.0.0.0', 8],
+    ['10.0.0.0', 8],
+    ['100.64.0.0', 10],
+    ['127.0.0.0', 8],
+    ['169.254.0.0', 16],
+    ['172.16.0.0', 12],
+    ['192.0.0.0', 24],
+    ['192.0.2.0', 24],
+    ['192.88.99.0', 24],
+    ['192.168.0.0', 16],
+    ['198.18.0.0', 15],
+    ['198.51.100.0', 24],
+    ['203.0.113.0', 24],
+    ['224.0.0.0', 4],
+    ['240.0.0.0', 4],
+  ] as const)
+    b.addSubnet(a, p, 'ipv4');
+  for (const [a, p] of [
+    ['::', 128],
+    ['::1', 128],
+    ['64:ff9b::', 96],
+    ['64:ff9b:1::', 48],
+    ['100::', 64],
+    ['2001::', 23],
+    ['2001:db8::', 32],
+    ['2002::', 16],
+    ['fc00::', 7],
+    ['fe80::', 10],
+    ['fec0::', 10],
+    ['ff00::', 8],
+  ] as const)
+    b.addSubnet(a, p, 'ipv6');
   return b;
 })();
 
@@ -86,7 +114,11 @@ const systemLookup: Lookup = (hostname, options) => dns.promises.lookup(hostname
  * The endpoint's host resolved now: 'private' when it is, or resolves to, a non-public address;
  * 'unresolved' when it does not resolve (the send re-checks at connect time); else 'public'.
  */
-export async function endpointAddressCheck(endpoint: string, reachable: readonly string[] = [], lookup: Lookup = systemLookup): Promise<'public' | 'private' | 'unresolved'> {
+export async function endpointAddressCheck(
+  endpoint: string,
+  reachable: readonly string[] = [],
+  lookup: Lookup = systemLookup,
+): Promise<'public' | 'private' | 'unresolved'> {
   let url: URL;
   try {
     url = new URL(endpoint);
@@ -103,7 +135,9 @@ export async function endpointAddressCheck(endpoint: string, reachable: readonly
       return 'unresolved';
     }
   }
-  return addresses.length > 0 && addresses.every((a) => isPublicAddress(a) || reachable.includes(a)) ? 'public' : 'private';
+  return addresses.length > 0 && addresses.every((a) => isPublicAddress(a) || reachable.includes(a))
+    ? 'public'
+    : 'private';
 }
 
 /**
@@ -111,12 +145,20 @@ export async function endpointAddressCheck(endpoint: string, reachable: readonly
  * check happens on the addresses actually connected to (no rebinding between check and send).
  */
 export function publicOnlyLookup(reachable: readonly string[] = []): net.LookupFunction {
-  return ((hostname: string, options: dns.LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void) => {
+  return ((
+    hostname: string,
+    options: dns.LookupOptions,
+    callback: (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void,
+  ) => {
     dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '', 0);
       const bad = addresses.find((a) => !isPublicAddress(a.address) && !reachable.includes(a.address));
       if (bad !== undefined || addresses.length === 0) {
-        return callback(Object.assign(new Error(`push endpoint host resolves to a non-public address`), { code: 'EPUSHPRIVATE' }), '', 0);
+        return callback(
+          Object.assign(new Error(`push endpoint host resolves to a non-public address`), { code: 'EPUSHPRIVATE' }),
+          '',
+          0,
+        );
       }
       if (options.all === true) return callback(null, addresses);
       const first = addresses[0] as dns.LookupAddress;
@@ -126,7 +168,11 @@ export function publicOnlyLookup(reachable: readonly string[] = []): net.LookupF
 }
 
 /** Is this a push endpoint we are willing to POST to? https, allowed host, no credentials. */
-export function endpointAllowed(endpoint: string, allowedHosts: readonly string[], reachable: readonly string[] = []): boolean {
+export function endpointAllowed(
+  endpoint: string,
+  allowedHosts: readonly string[],
+  reachable: readonly string[] = [],
+): boolean {
   let url: URL;
   try {
     url = new URL(endpoint);

@@ -112,19 +112,24 @@ export interface SubscriptionResults {
 /** Success resets the failure count; 404/410 disables at once; `maxFailures` refusals in a row too. */
 export async function recordSubscriptionResults(tx: Tx, r: SubscriptionResults, maxFailures: number): Promise<void> {
   if (r.succeeded.length > 0) {
-    await tx.query('UPDATE push_subscriptions SET last_success_at = now(), failure_count = 0 WHERE id = ANY ($1::uuid[])', [r.succeeded]);
+    await tx.query(
+      'UPDATE push_subscriptions SET last_success_at = now(), failure_count = 0 WHERE id = ANY ($1::uuid[])',
+      [r.succeeded],
+    );
   }
   if (r.gone.length > 0) {
     await tx.query(
       'UPDATE push_subscriptions SET disabled_at = coalesce(disabled_at, now()), failure_count = failure_count + 1 WHERE id = ANY ($1::uuid[])',
-      [r.gone]);
+      [r.gone],
+    );
   }
   if (r.failed.length > 0) {
     await tx.query(
       `UPDATE push_subscriptions SET failure_count = failure_count + 1,
               disabled_at = coalesce(disabled_at, CASE WHEN failure_count + 1 >= $2 THEN now() END)
         WHERE id = ANY ($1::uuid[])`,
-      [r.failed, maxFailures]);
+      [r.failed, maxFailures],
+    );
   }
 }
 
@@ -149,12 +154,24 @@ const VIEW = 'id, endpoint, user_agent, failure_count, last_success_at, disabled
  * already this user's.
  */
 export async function subscribe(
-  tx: Tx, userId: string, s: { endpoint: string; p256dh: string; auth: string; userAgent: string | null },
+  tx: Tx,
+  userId: string,
+  s: { endpoint: string; p256dh: string; auth: string; userAgent: string | null },
 ): Promise<SubscriptionView & { created: boolean }> {
-  const mine = await tx.query('SELECT 1 FROM push_subscriptions WHERE endpoint = $1 AND user_id = $2', [s.endpoint, userId]);
+  const mine = await tx.query('SELECT 1 FROM push_subscriptions WHERE endpoint = $1 AND user_id = $2', [
+    s.endpoint,
+    userId,
+  ]);
   // Two statements: a row the function inserts is not visible to the statement that called it.
-  const id = await tx.query<{ id: string }>('SELECT app_push_subscribe($1, $2, $3, $4) AS id', [s.endpoint, s.p256dh, s.auth, s.userAgent]);
-  const res = await tx.query<SubscriptionView>(`SELECT ${VIEW} FROM push_subscriptions WHERE id = $1`, [id.rows[0]?.id]);
+  const id = await tx.query<{ id: string }>('SELECT app_push_subscribe($1, $2, $3, $4) AS id', [
+    s.endpoint,
+    s.p256dh,
+    s.auth,
+    s.userAgent,
+  ]);
+  const res = await tx.query<SubscriptionView>(`SELECT ${VIEW} FROM push_subscriptions WHERE id = $1`, [
+    id.rows[0]?.id,
+  ]);
   const row = res.rows[0];
   if (row === undefined) throw new Error('app_push_subscribe returned no visible row');
   return { ...row, created: mine.rowCount === 0 };
@@ -162,7 +179,9 @@ export async function subscribe(
 
 export async function listSubscriptions(tx: Tx, userId: string): Promise<SubscriptionView[]> {
   const res = await tx.query<SubscriptionView>(
-    `SELECT ${VIEW} FROM push_subscriptions WHERE user_id = $1 ORDER BY created_at DESC, id`, [userId]);
+    `SELECT ${VIEW} FROM push_subscriptions WHERE user_id = $1 ORDER BY created_at DESC, id`,
+    [userId],
+  );
   return res.rows;
 }
 
@@ -172,9 +191,15 @@ export async function deleteSubscription(tx: Tx, userId: string, id: string): Pr
 }
 
 /** Her active subscriptions other than this endpoint (a re-subscription of it does not count). */
-export async function otherActiveSubscriptions(tx: Pick<Tx, 'query'>, userId: string, endpoint: string): Promise<number> {
+export async function otherActiveSubscriptions(
+  tx: Pick<Tx, 'query'>,
+  userId: string,
+  endpoint: string,
+): Promise<number> {
   const res = await tx.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM push_subscriptions WHERE user_id = $1 AND disabled_at IS NULL AND endpoint <> $2`, [userId, endpoint]);
+    `SELECT count(*)::int AS n FROM push_subscriptions WHERE user_id = $1 AND disabled_at IS NULL AND endpoint <> $2`,
+    [userId, endpoint],
+  );
   return res.rows[0]?.n ?? 0;
 }
 
@@ -187,6 +212,8 @@ export async function unattemptedNotificationIds(tx: Pick<Tx, 'query'>, limit: n
     `SELECT id FROM notifications
       WHERE delivery_status = 'pending' AND created_at > now() - interval '60 minutes' AND created_at < now() - interval '2 minutes'
         AND delivery_attempts = 0 AND channels && '{push,email}'::notification_channel[]
-      ORDER BY created_at LIMIT $1`, [limit]);
+      ORDER BY created_at LIMIT $1`,
+    [limit],
+  );
   return res.rows.map((r) => r.id);
 }

@@ -16,34 +16,65 @@ export async function deliveryRoutes(app: App, s: Pick<Services, 'requireAuth' |
   const security = [{ bearer: [] }];
   const tags = ['me'];
 
-  app.get('/push/vapid-public-key', {
-    schema: {
-      tags: ['notifications'], summary: 'The VAPID public key (applicationServerKey for pushManager.subscribe)',
-      response: { 200: Type.Object({ public_key: Type.String() }) },
+  app.get(
+    '/push/vapid-public-key',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: 'The VAPID public key (applicationServerKey for pushManager.subscribe)',
+        response: { 200: Type.Object({ public_key: Type.String() }) },
+      },
     },
-  }, async () => ({ public_key: publicKey }));
+    async () => ({ public_key: publicKey }),
+  );
 
-  app.post('/me/push-subscriptions', {
-    ...secured,
-    schema: {
-      tags, security, summary: "Register this browser's PushSubscription (JSON of pushManager.subscribe()); upsert by endpoint",
-      body: SubscriptionBody, response: { 200: SubscriptionView, 201: SubscriptionView, ...problems(...AUTHED, 409, 422) },
+  app.post(
+    '/me/push-subscriptions',
+    {
+      ...secured,
+      schema: {
+        tags,
+        security,
+        summary: "Register this browser's PushSubscription (JSON of pushManager.subscribe()); upsert by endpoint",
+        body: SubscriptionBody,
+        response: { 200: SubscriptionView, 201: SubscriptionView, ...problems(...AUTHED, 409, 422) },
+      },
     },
-  }, async (request, reply) => {
-    const { created, view } = await service.subscribe(s.context(request), request.body);
-    return reply.code(created ? 201 : 200).send(view);
-  });
+    async (request, reply) => {
+      const { created, view } = await service.subscribe(s.context(request), request.body);
+      return reply.code(created ? 201 : 200).send(view);
+    },
+  );
 
-  app.get('/me/push-subscriptions', {
-    ...secured,
-    schema: { tags, security, summary: 'My browsers registered for push notifications', response: { 200: Type.Object({ items: Type.Array(SubscriptionView) }), ...problems(...AUTHED) } },
-  }, async (request) => ({ items: await service.list(s.context(request)) }));
+  app.get(
+    '/me/push-subscriptions',
+    {
+      ...secured,
+      schema: {
+        tags,
+        security,
+        summary: 'My browsers registered for push notifications',
+        response: { 200: Type.Object({ items: Type.Array(SubscriptionView) }), ...problems(...AUTHED) },
+      },
+    },
+    async (request) => ({ items: await service.list(s.context(request)) }),
+  );
 
-  app.delete('/me/push-subscriptions/:id', {
-    ...secured,
-    schema: { tags, security, summary: 'Stop push notifications to one browser (e.g. on sign-out)', params: IdParams, response: { 204: Type.Null(), ...problems(...AUTHED, 404) } },
-  }, async (request, reply) => {
-    await service.remove(s.context(request), request.params.id);
-    return reply.code(204).send(null);
-  });
+  app.delete(
+    '/me/push-subscriptions/:id',
+    {
+      ...secured,
+      schema: {
+        tags,
+        security,
+        summary: 'Stop push notifications to one browser (e.g. on sign-out)',
+        params: IdParams,
+        response: { 204: Type.Null(), ...problems(...AUTHED, 404) },
+      },
+    },
+    async (request, reply) => {
+      await service.remove(s.context(request), request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
 }

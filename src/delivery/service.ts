@@ -15,14 +15,20 @@ const MAX_ACTIVE = 20;
 const B64URL = '^[A-Za-z0-9_-]+={0,2}$';
 
 /** What `JSON.stringify(pushSubscription)` gives in the browser. */
-export const SubscriptionBody = Type.Object({
-  endpoint: Type.String({ minLength: 12, maxLength: 2048 }),
-  expirationTime: Type.Optional(Nullable(Type.Number())),
-  keys: Type.Object({
-    p256dh: Type.String({ minLength: 80, maxLength: 100, pattern: B64URL }),
-    auth: Type.String({ minLength: 16, maxLength: 88, pattern: B64URL }),
-  }, { additionalProperties: false }),
-}, { additionalProperties: false });
+export const SubscriptionBody = Type.Object(
+  {
+    endpoint: Type.String({ minLength: 12, maxLength: 2048 }),
+    expirationTime: Type.Optional(Nullable(Type.Number())),
+    keys: Type.Object(
+      {
+        p256dh: Type.String({ minLength: 80, maxLength: 100, pattern: B64URL }),
+        auth: Type.String({ minLength: 16, maxLength: 88, pattern: B64URL }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
 export type SubscriptionBodyT = Static<typeof SubscriptionBody>;
 
 export const SubscriptionView = Type.Object({
@@ -51,34 +57,60 @@ const b64urlBytes = (s: string): Buffer => Buffer.from(s.replace(/=+$/, ''), 'ba
 export class PushSubscriptionService {
   constructor(private readonly s: { config: Pick<Config, 'push'> }) {}
 
-  async subscribe(ctx: RequestContext, body: SubscriptionBodyT): Promise<{ created: boolean; view: SubscriptionViewT }> {
+  async subscribe(
+    ctx: RequestContext,
+    body: SubscriptionBodyT,
+  ): Promise<{ created: boolean; view: SubscriptionViewT }> {
     const actor = ctx;
     // https on an allowed host, and never an address inside our network, in
     // every mode: an IP literal or a host resolving to a non-public address is refused here, and
     // every send checks the addresses it connects to again
-    if (!endpointAllowed(body.endpoint, this.s.config.push.endpointHosts) || (await endpointAddressCheck(body.endpoint)) === 'private') {
-      throw new ApiError(422, 'push_endpoint_not_allowed', 'the endpoint must be an https URL of a browser push service');
+    if (
+      !endpointAllowed(body.endpoint, this.s.config.push.endpointHosts) ||
+      (await endpointAddressCheck(body.endpoint)) === 'private'
+    ) {
+      throw new ApiError(
+        422,
+        'push_endpoint_not_allowed',
+        'the endpoint must be an https URL of a browser push service',
+      );
     }
     const p256dh = b64urlBytes(body.keys.p256dh);
     const auth = b64urlBytes(body.keys.auth);
     if (p256dh.length !== 65 || p256dh[0] !== 0x04 || auth.length !== 16) {
-      throw badRequest('invalid_push_keys', 'keys.p256dh must be an uncompressed P-256 public key and keys.auth 16 bytes (base64url)');
+      throw badRequest(
+        'invalid_push_keys',
+        'keys.p256dh must be an uncompressed P-256 public key and keys.auth 16 bytes (base64url)',
+      );
     }
     const ua = ctx.userAgent;
     const userAgent = typeof ua === 'string' ? ua.slice(0, 300) : null;
     return ctx.run(async (tx) => {
       if ((await q.otherActiveSubscriptions(tx, actor.userId, body.endpoint)) >= MAX_ACTIVE) {
-        throw new ApiError(409, 'too_many_push_subscriptions', `at most ${MAX_ACTIVE} devices receive push notifications; remove one first`);
+        throw new ApiError(
+          409,
+          'too_many_push_subscriptions',
+          `at most ${MAX_ACTIVE} devices receive push notifications; remove one first`,
+        );
       }
       // Stored canonical (unpadded base64url of the bytes checked above), whatever padding the browser sent.
       try {
-        const row = await q.subscribe(tx, actor.userId, { endpoint: body.endpoint, p256dh: p256dh.toString('base64url'), auth: auth.toString('base64url'), userAgent });
+        const row = await q.subscribe(tx, actor.userId, {
+          endpoint: body.endpoint,
+          p256dh: p256dh.toString('base64url'),
+          auth: auth.toString('base64url'),
+          userAgent,
+        });
         return { created: row.created, view: toView(row) };
       } catch (err) {
         // another account's endpoint moves only with its keys (proof of the subscription)
         const e = err as { code?: unknown; constraint?: unknown };
         if (e?.code === '23505' && e.constraint === 'push_subscriptions_endpoint_key') {
-          throw new ApiError(409, 'push_endpoint_taken', 'this browser is registered for another account; sign out there first, or subscribe again in the browser');
+          throw new ApiError(
+            409,
+            'push_endpoint_taken',
+            'this browser is registered for another account; sign out there first, or subscribe again in the browser',
+          );
         }
         throw err;
       }

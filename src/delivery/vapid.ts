@@ -25,7 +25,8 @@ export function resolveVapid(config: Config): VapidDetails {
   if (vapidPublicKey !== undefined && vapidPrivateKey !== undefined) {
     return { subject: vapidSubject, publicKey: vapidPublicKey, privateKey: vapidPrivateKey };
   }
-  if (config.env === 'production') throw new ConfigError('production needs DASTERN_VAPID_PUBLIC_KEY and DASTERN_VAPID_PRIVATE_KEY');
+  if (config.env === 'production')
+    throw new ConfigError('production needs DASTERN_VAPID_PUBLIC_KEY and DASTERN_VAPID_PRIVATE_KEY');
   const dir = path.join(config.dataDir, 'secrets');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, 'vapid.json');

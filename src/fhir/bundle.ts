@@ -51,9 +51,13 @@ function dosages(m: Record<string, unknown>, reminders: ReadonlyArray<Record<str
       ...(str(m.instructions) ? { patientInstruction: str(m.instructions) } : {}),
       timing: {
         repeat: {
-          frequency: 1, period: 1, periodUnit: 'd',
+          frequency: 1,
+          period: 1,
+          periodUnit: 'd',
           ...(time ? { timeOfDay: [time.length === 5 ? `${time}:00` : time.slice(0, 8)] } : { when: [s.when] }),
-          ...(days > 0 ? { boundsDuration: { value: days, unit: 'd', system: 'http://unitsofmeasure.org', code: 'd' } } : {}),
+          ...(days > 0
+            ? { boundsDuration: { value: days, unit: 'd', system: 'http://unitsofmeasure.org', code: 'd' } }
+            : {}),
         },
       },
       doseAndRate: [{ doseQuantity: { value: dose, unit } }],
@@ -64,9 +68,12 @@ function dosages(m: Record<string, unknown>, reminders: ReadonlyArray<Record<str
 
 function practitioner(p: PractitionerRow): FhirResource {
   return {
-    resourceType: 'Practitioner', id: p.id,
+    resourceType: 'Practitioner',
+    id: p.id,
     name: humanName(p.first_name, p.last_name),
-    ...(str(p.license_number) ? { identifier: [{ system: 'urn:dastern:medical-licence', value: str(p.license_number) }] } : {}),
+    ...(str(p.license_number)
+      ? { identifier: [{ system: 'urn:dastern:medical-licence', value: str(p.license_number) }] }
+      : {}),
   };
 }
 
@@ -76,14 +83,22 @@ export function buildFhirBundle(rows: ExportRows, practitioners: readonly Practi
   const resources: FhirResource[] = [];
   if (profile.role === 'patient') {
     resources.push({
-      resourceType: 'Patient', id: patientId, active: true,
-      name: humanName(profile.first_name, profile.last_name), gender: gender(profile.gender),
+      resourceType: 'Patient',
+      id: patientId,
+      active: true,
+      name: humanName(profile.first_name, profile.last_name),
+      gender: gender(profile.gender),
       ...(str(profile.date_of_birth) ? { birthDate: String(profile.date_of_birth).slice(0, 10) } : {}),
       telecom: [
         { system: 'email', value: String(profile.email) },
         ...(str(profile.phone) ? [{ system: 'phone', value: String(profile.phone) }] : []),
       ],
-      communication: [{ language: { coding: [{ system: 'urn:ietf:bcp:47', code: String(profile.language ?? 'km') }] }, preferred: true }],
+      communication: [
+        {
+          language: { coding: [{ system: 'urn:ietf:bcp:47', code: String(profile.language ?? 'km') }] },
+          preferred: true,
+        },
+      ],
     });
   }
   for (const p of practitioners) resources.push(practitioner(p));
@@ -96,19 +111,30 @@ export function buildFhirBundle(rows: ExportRows, practitioners: readonly Practi
       const requestId = String(m.id);
       const doctor = str(prescription.prescribing_doctor_name);
       resources.push({
-        resourceType: 'MedicationRequest', id: requestId,
-        status: !confirmed ? 'draft' : active ? 'active' : 'stopped', intent: 'order',
-        medicationCodeableConcept: medicationConcept(m), subject: ref(patientId),
-        ...(str(prescription.prescription_date) ? { authoredOn: String(prescription.prescription_date).slice(0, 10) } : {}),
+        resourceType: 'MedicationRequest',
+        id: requestId,
+        status: !confirmed ? 'draft' : active ? 'active' : 'stopped',
+        intent: 'order',
+        medicationCodeableConcept: medicationConcept(m),
+        subject: ref(patientId),
+        ...(str(prescription.prescription_date)
+          ? { authoredOn: String(prescription.prescription_date).slice(0, 10) }
+          : {}),
         ...(doctor ? { requester: { display: doctor } } : {}),
         dosageInstruction: dosages(m, rows.reminders),
-        ...(num(m.quantity) > 0 ? { dispenseRequest: { quantity: { value: num(m.quantity), unit: str(m.quantity_unit) ?? 'tablet' } } } : {}),
+        ...(num(m.quantity) > 0
+          ? { dispenseRequest: { quantity: { value: num(m.quantity), unit: str(m.quantity_unit) ?? 'tablet' } } }
+          : {}),
       });
       if (confirmed) {
         resources.push({
-          resourceType: 'MedicationStatement', id: statementId(requestId),
-          status: active ? 'active' : 'stopped', medicationCodeableConcept: medicationConcept(m), subject: ref(patientId),
-          basedOn: [ref(requestId)], derivedFrom: [ref(requestId)],
+          resourceType: 'MedicationStatement',
+          id: statementId(requestId),
+          status: active ? 'active' : 'stopped',
+          medicationCodeableConcept: medicationConcept(m),
+          subject: ref(patientId),
+          basedOn: [ref(requestId)],
+          derivedFrom: [ref(requestId)],
           ...(str(prescription.confirmed_at) ? { dateAsserted: String(prescription.confirmed_at) } : {}),
           dosage: dosages(m, rows.reminders),
         });
@@ -122,16 +148,23 @@ export function buildFhirBundle(rows: ExportRows, practitioners: readonly Practi
     const m = reminder ? medicationOf.get(String(reminder.medication_id)) : undefined;
     if (!reminder || !m) continue;
     resources.push({
-      resourceType: 'MedicationAdministration', id: String(log.id),
+      resourceType: 'MedicationAdministration',
+      id: String(log.id),
       status: log.status === 'taken' ? 'completed' : 'not-done',
-      ...(log.status !== 'taken' ? { statusReason: [{ text: log.status === 'missed' ? 'missed' : (str(log.reason) ?? 'skipped') }] } : {}),
-      medicationCodeableConcept: medicationConcept(m), subject: ref(patientId), request: ref(String(m.id)),
+      ...(log.status !== 'taken'
+        ? { statusReason: [{ text: log.status === 'missed' ? 'missed' : (str(log.reason) ?? 'skipped') }] }
+        : {}),
+      medicationCodeableConcept: medicationConcept(m),
+      subject: ref(patientId),
+      request: ref(String(m.id)),
       effectiveDateTime: String(log.action_at ?? log.scheduled_for),
       dosage: { dose: { value: num(reminder.dose_amount), unit: str(reminder.dose_unit) ?? 'tablet' } },
     });
   }
   return {
-    resourceType: 'Bundle', type: 'collection', timestamp: at.toISOString(),
+    resourceType: 'Bundle',
+    type: 'collection',
+    timestamp: at.toISOString(),
     entry: resources.map((resource) => ({ fullUrl: `urn:uuid:${resource.id}`, resource })),
   };
 }

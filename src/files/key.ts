@@ -9,14 +9,18 @@ import type { Config } from '../config.ts';
 import { ConfigError } from '../config.ts';
 
 /** `env` stands for the environment (tests); by default the key loadConfig() read. */
-export function loadFileKey(config: Config, env: { DASTERN_FILE_KEY?: string | undefined } = { DASTERN_FILE_KEY: config.fileKey }): Buffer {
+export function loadFileKey(
+  config: Config,
+  env: { DASTERN_FILE_KEY?: string | undefined } = { DASTERN_FILE_KEY: config.fileKey },
+): Buffer {
   const raw = env.DASTERN_FILE_KEY;
   if (raw !== undefined && raw !== '') {
     const key = Buffer.from(raw, 'base64');
     if (key.length !== 32) throw new ConfigError('DASTERN_FILE_KEY must be the base64 of 32 random bytes');
     return key;
   }
-  if (config.env === 'production') throw new ConfigError('production needs DASTERN_FILE_KEY (base64 of 32 random bytes)');
+  if (config.env === 'production')
+    throw new ConfigError('production needs DASTERN_FILE_KEY (base64 of 32 random bytes)');
   const dir = path.join(config.dataDir, 'secrets');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, 'file-key');

@@ -125,7 +125,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   const userLanguage = makeUserLanguage(deps.db);
   app.setErrorHandler((err, request, reply) => sendProblem(request, reply, err, userLanguage));
-  app.setNotFoundHandler((request, reply) => sendProblem(request, reply, routeNotFound(request.method, request.url), userLanguage));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, routeNotFound(request.method, request.url), userLanguage),
+  );
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -147,7 +149,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     origin: (origin, cb) => cb(null, origin !== undefined && api.corsOrigins.includes(origin)),
     credentials: false,
     methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'x-platform', 'x-app-version', 'last-event-id', MIN_LSN_HEADER],
+    allowedHeaders: [
+      'authorization',
+      'content-type',
+      'x-request-id',
+      'x-platform',
+      'x-app-version',
+      'last-event-id',
+      MIN_LSN_HEADER,
+    ],
     exposedHeaders: ['x-request-id', 'retry-after', LSN_HEADER],
     maxAge: 600,
   });
@@ -157,27 +167,55 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     timeWindow: 60_000,
     keyGenerator: (request) => request.ip,
     errorResponseBuilder: (_request, context) =>
-      Object.assign(new ApiError(429, 'rate_limited', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`, { 'retry-after': String(Math.ceil(context.ttl / 1000)) }), { statusCode: 429 }),
+      Object.assign(
+        new ApiError(429, 'rate_limited', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`, {
+          'retry-after': String(Math.ceil(context.ttl / 1000)),
+        }),
+        { statusCode: 429 },
+      ),
     allowList: (request) => request.url === '/metrics' || request.url === `${API_PREFIX}/health`,
   });
 
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'DasTern API', version: '1.0.0', description: 'Prescriptions, reminders and doctor follow-up. Errors are application/problem+json (RFC 9457) with a stable `code`.' },
+      info: {
+        title: 'DasTern API',
+        version: '1.0.0',
+        description:
+          'Prescriptions, reminders and doctor follow-up. Errors are application/problem+json (RFC 9457) with a stable `code`.',
+      },
       servers: [{ url: '/' }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       tags: [
-        { name: 'auth' }, { name: 'me' }, { name: 'care' }, { name: 'clinical-notes' }, { name: 'notifications' },
-        { name: 'prescriptions' }, { name: 'reminders' }, { name: 'audit' }, { name: 'admin' }, { name: 'analytics' }, { name: 'operations' },
+        { name: 'auth' },
+        { name: 'me' },
+        { name: 'care' },
+        { name: 'clinical-notes' },
+        { name: 'notifications' },
+        { name: 'prescriptions' },
+        { name: 'reminders' },
+        { name: 'audit' },
+        { name: 'admin' },
+        { name: 'analytics' },
+        { name: 'operations' },
       ],
     },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   const tokens = new TokenService(resolveJwtSecret(config), api.accessTokenTtlSeconds);
-  const mailer = deps.mailer ?? createMailer({ smtpUrl: api.smtpUrl, from: api.mailFrom, outboxDir: `${config.dataDir}/outbox`, logger: deps.logger });
+  const mailer =
+    deps.mailer ??
+    createMailer({
+      smtpUrl: api.smtpUrl,
+      from: api.mailFrom,
+      outboxDir: `${config.dataDir}/outbox`,
+      logger: deps.logger,
+    });
   const run = makeRun(deps.db);
   const runRead = deps.readDb ? readYourWrites(app as unknown as FastifyInstance, deps.readDb) : run;
   const services: Services = {
@@ -196,44 +234,64 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     systemDb: deps.systemDb ?? deps.db,
   };
 
-  const registry = registerMetrics(app as unknown as FastifyInstance, { pool: deps.db.pool, queueDepth: deps.queueDepth, token: api.metricsToken });
+  const registry = registerMetrics(app as unknown as FastifyInstance, {
+    pool: deps.db.pool,
+    queueDepth: deps.queueDepth,
+    token: api.metricsToken,
+  });
   if (deps.readDb) readMetrics(registry, deps.readDb);
 
-  app.get(`${API_PREFIX}/health`, {
-    schema: {
-      tags: ['operations'],
-      summary: 'Liveness and database readiness',
-      response: {
-        200: Type.Object({ status: Type.Literal('ok'), database: Type.Literal('ready') }),
-        503: Type.Object({ status: Type.Literal('degraded'), database: Type.Literal('unavailable') }),
+  app.get(
+    `${API_PREFIX}/health`,
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness and database readiness',
+        response: {
+          200: Type.Object({ status: Type.Literal('ok'), database: Type.Literal('ready') }),
+          503: Type.Object({ status: Type.Literal('degraded'), database: Type.Literal('unavailable') }),
+        },
       },
     },
-  }, async (_req, reply) => {
-    const database = await deps.db.ping();
-    if (database) return reply.code(200).send({ status: 'ok', database: 'ready' });
-    return reply.code(503).send({ status: 'degraded', database: 'unavailable' });
-  });
+    async (_req, reply) => {
+      const database = await deps.db.ping();
+      if (database) return reply.code(200).send({ status: 'ok', database: 'ready' });
+      return reply.code(503).send({ status: 'degraded', database: 'unavailable' });
+    },
+  );
 
-  await app.register(async (scoped) => {
-    const r = scoped as unknown as App;
-    await authRoutes(r, services);
-    await userRoutes(r, services);
-    await careRoutes(r, services);
-    await clinicalNoteRoutes(r, services);
-    await notificationRoutes(r, services);
-    await auditRoutes(r, services);
-    await adminRoutes(r, services);
-    await analyticsRoutes(r, services);
-    await reminderRoutes(r, services);
-    await deliveryRoutes(r, services);
-    if (deps.prescriptions) await prescriptionRoutes(r, services, deps.prescriptions);
-    await billingRoutes(r, services, new BillingService({
-      db: deps.systemDb ?? deps.db, logger: deps.logger, env: config.env, config: config.billing, gateways: buildGateways(config), enqueuePoll: deps.billing?.enqueuePoll,
-      enqueueMail: deps.billing?.enqueueMail,
-    }));
-    await safetyRoutes(r, services);
-    await aiRoutes(r, services);
-  }, { prefix: API_PREFIX });
+  await app.register(
+    async (scoped) => {
+      const r = scoped as unknown as App;
+      await authRoutes(r, services);
+      await userRoutes(r, services);
+      await careRoutes(r, services);
+      await clinicalNoteRoutes(r, services);
+      await notificationRoutes(r, services);
+      await auditRoutes(r, services);
+      await adminRoutes(r, services);
+      await analyticsRoutes(r, services);
+      await reminderRoutes(r, services);
+      await deliveryRoutes(r, services);
+      if (deps.prescriptions) await prescriptionRoutes(r, services, deps.prescriptions);
+      await billingRoutes(
+        r,
+        services,
+        new BillingService({
+          db: deps.systemDb ?? deps.db,
+          logger: deps.logger,
+          env: config.env,
+          config: config.billing,
+          gateways: buildGateways(config),
+          enqueuePoll: deps.billing?.enqueuePoll,
+          enqueueMail: deps.billing?.enqueueMail,
+        }),
+      );
+      await safetyRoutes(r, services);
+      await aiRoutes(r, services);
+    },
+    { prefix: API_PREFIX },
+  );
   // The web app at / (web/dist) with its client routes; /api, /docs and /metrics keep theirs.
   await webApp(app as unknown as FastifyInstance);
 

@@ -13,7 +13,16 @@ import { lookup, negotiateLanguage, type Language, type MessageParams } from '..
 import { ApiError, type ProblemField } from '../core/errors.ts';
 
 // The errors services throw are defined in src/core/errors.ts (no HTTP there); routes may import them from here.
-export { ApiError, badRequest, conflict, forbidden, notFound, routeNotFound, unauthorized, type ProblemField } from '../core/errors.ts';
+export {
+  ApiError,
+  badRequest,
+  conflict,
+  forbidden,
+  notFound,
+  routeNotFound,
+  unauthorized,
+  type ProblemField,
+} from '../core/errors.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 const TYPE_BASE = 'https://dastern.app/problems/';
@@ -46,8 +55,18 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export function problem(status: number, code: string, detail?: string, requestId?: string, errors?: ProblemField[], language?: Language): Problem {
-  const title = language === undefined ? TITLES[status] ?? 'Error' : lookup(language, `status.${status}`) ?? lookup(language, 'status.other') ?? 'Error';
+export function problem(
+  status: number,
+  code: string,
+  detail?: string,
+  requestId?: string,
+  errors?: ProblemField[],
+  language?: Language,
+): Problem {
+  const title =
+    language === undefined
+      ? (TITLES[status] ?? 'Error')
+      : (lookup(language, `status.${status}`) ?? lookup(language, 'status.other') ?? 'Error');
   const p: Problem = { type: `${TYPE_BASE}${code}`, title, status, code };
   if (detail !== undefined) p.detail = detail;
   if (requestId !== undefined) p.instance = `urn:dastern:request:${requestId}`;
@@ -63,21 +82,45 @@ interface PgLikeError {
 
 function isPgError(err: unknown): err is PgLikeError & { code: string } {
   const e = err as PgLikeError;
-  return typeof e === 'object' && e !== null && typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && e.severity !== undefined;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.code === 'string' &&
+    /^[0-9A-Z]{5}$/.test(e.code) &&
+    e.severity !== undefined
+  );
 }
 
 /** Maps an error to (status, code, detail) without leaking internals. */
 export function classify(err: unknown): {
-  status: number; code: string; detail: string | undefined; headers: Record<string, string>; errors?: ProblemField[]; params?: MessageParams;
+  status: number;
+  code: string;
+  detail: string | undefined;
+  headers: Record<string, string>;
+  errors?: ProblemField[];
+  params?: MessageParams;
   extensions?: Readonly<Record<string, string | number | boolean>>;
 } {
-  if (err instanceof ApiError) return { status: err.status, code: err.code, detail: err.detail, headers: err.headers, errors: err.errors, params: err.params, extensions: err.extensions };
-  const fe = err as Partial<FastifyError> & { validation?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string };
+  if (err instanceof ApiError)
+    return {
+      status: err.status,
+      code: err.code,
+      detail: err.detail,
+      headers: err.headers,
+      errors: err.errors,
+      params: err.params,
+      extensions: err.extensions,
+    };
+  const fe = err as Partial<FastifyError> & {
+    validation?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[];
+    validationContext?: string;
+  };
   if (fe && Array.isArray(fe.validation)) {
     const where = fe.validationContext ?? 'body';
     const errors = fe.validation.slice(0, 20).map((v) => {
       const missing = v.params && typeof v.params.missingProperty === 'string' ? `/${v.params.missingProperty}` : '';
-      const extra = v.params && typeof v.params.additionalProperty === 'string' ? `/${v.params.additionalProperty}` : '';
+      const extra =
+        v.params && typeof v.params.additionalProperty === 'string' ? `/${v.params.additionalProperty}` : '';
       return { path: `${where}${v.instancePath ?? ''}${missing}${extra}`, message: v.message ?? 'invalid' };
     });
     return { status: 400, code: 'validation_failed', detail: 'the request is not valid', headers: {}, errors };
@@ -85,13 +128,36 @@ export function classify(err: unknown): {
   if (isPgError(err)) {
     const c = err.code;
     if (c === '23505') return { status: 409, code: 'conflict', detail: 'this already exists', headers: {} };
-    if (c === '23503') return { status: 404, code: 'not_found', detail: 'a referenced resource does not exist', headers: {}, params: { what: 'resource' } };
-    if (c === '23514' || c === '23502') return { status: 422, code: 'constraint_violation', detail: 'a value is outside what is allowed', headers: {} };
-    if (c === '42501') return { status: 404, code: 'not_found', detail: 'resource not found', headers: {}, params: { what: 'resource' } };
-    if (c.startsWith('22')) return { status: 400, code: 'invalid_value', detail: 'a value has the wrong form', headers: {} };
-    if (c === '40001' || c === '40P01') return { status: 503, code: 'retry', detail: 'please try again', headers: { 'retry-after': '1' } };
+    if (c === '23503')
+      return {
+        status: 404,
+        code: 'not_found',
+        detail: 'a referenced resource does not exist',
+        headers: {},
+        params: { what: 'resource' },
+      };
+    if (c === '23514' || c === '23502')
+      return { status: 422, code: 'constraint_violation', detail: 'a value is outside what is allowed', headers: {} };
+    if (c === '42501')
+      return {
+        status: 404,
+        code: 'not_found',
+        detail: 'resource not found',
+        headers: {},
+        params: { what: 'resource' },
+      };
+    if (c.startsWith('22'))
+      return { status: 400, code: 'invalid_value', detail: 'a value has the wrong form', headers: {} };
+    if (c === '40001' || c === '40P01')
+      return { status: 503, code: 'retry', detail: 'please try again', headers: { 'retry-after': '1' } };
     if (c === '57014') return { status: 503, code: 'timeout', detail: 'the database took too long', headers: {} };
-    if (c.startsWith('08') || c === '57P01' || c === '53300') return { status: 503, code: 'database_unavailable', detail: 'the database is unavailable', headers: { 'retry-after': '5' } };
+    if (c.startsWith('08') || c === '57P01' || c === '53300')
+      return {
+        status: 503,
+        code: 'database_unavailable',
+        detail: 'the database is unavailable',
+        headers: { 'retry-after': '5' },
+      };
     return { status: 500, code: 'internal_error', detail: undefined, headers: {} };
   }
   const status = typeof fe?.statusCode === 'number' ? fe.statusCode : 500;
@@ -106,12 +172,24 @@ export function classify(err: unknown): {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, code: 'invalid_json', detail: 'the body is not valid JSON', headers: {} };
     case 'FST_ERR_RATE_LIMITED':
-      return { status: 429, code: 'rate_limited', detail: 'too many requests; slow down', headers: { 'retry-after': '60' } };
+      return {
+        status: 429,
+        code: 'rate_limited',
+        detail: 'too many requests; slow down',
+        headers: { 'retry-after': '60' },
+      };
     default:
       break;
   }
-  if (fe instanceof SyntaxError && status === 400) return { status: 400, code: 'invalid_json', detail: 'the body is not valid JSON', headers: {} };
-  if (status >= 400 && status < 500) return { status, code: status === 429 ? 'rate_limited' : 'bad_request', detail: TITLES[status] ?? 'bad request', headers: {} };
+  if (fe instanceof SyntaxError && status === 400)
+    return { status: 400, code: 'invalid_json', detail: 'the body is not valid JSON', headers: {} };
+  if (status >= 400 && status < 500)
+    return {
+      status,
+      code: status === 429 ? 'rate_limited' : 'bad_request',
+      detail: TITLES[status] ?? 'bad request',
+      headers: {},
+    };
   return { status: 500, code: 'internal_error', detail: undefined, headers: {} };
 }
 
@@ -122,10 +200,27 @@ export function classify(err: unknown): {
  */
 export function loggableError(err: unknown): unknown {
   if (!isPgError(err)) return err;
-  const e = err as PgLikeError & { code: string; message?: unknown; table?: unknown; column?: unknown; constraint?: unknown; schema?: unknown; stack?: unknown };
-  const out: Record<string, unknown> = { type: 'DatabaseError', code: e.code, message: typeof e.message === 'string' ? e.message.slice(0, 300) : undefined };
-  for (const k of ['severity', 'routine', 'schema', 'table', 'column', 'constraint'] as const) if (e[k] !== undefined) out[k] = e[k];
-  if (typeof e.stack === 'string') out.stack = e.stack.split('\n').filter((l) => l.trimStart().startsWith('at ')).join('\n');
+  const e = err as PgLikeError & {
+    code: string;
+    message?: unknown;
+    table?: unknown;
+    column?: unknown;
+    constraint?: unknown;
+    schema?: unknown;
+    stack?: unknown;
+  };
+  const out: Record<string, unknown> = {
+    type: 'DatabaseError',
+    code: e.code,
+    message: typeof e.message === 'string' ? e.message.slice(0, 300) : undefined,
+  };
+  for (const k of ['severity', 'routine', 'schema', 'table', 'column', 'constraint'] as const)
+    if (e[k] !== undefined) out[k] = e[k];
+  if (typeof e.stack === 'string')
+    out.stack = e.stack
+      .split('\n')
+      .filter((l) => l.trimStart().startsWith('at '))
+      .join('\n');
   return out;
 }
 
@@ -154,7 +249,11 @@ export function problemDetail(language: Language, c: ReturnType<typeof classify>
 export type UserLanguage = (request: FastifyRequest) => Promise<Language | undefined>;
 
 /** Accept-Language first, then the user's stored language (not for 5xx: the database may be the failure), then English. */
-async function problemLanguage(request: FastifyRequest, status: number, userLanguage: UserLanguage | undefined): Promise<Language> {
+async function problemLanguage(
+  request: FastifyRequest,
+  status: number,
+  userLanguage: UserLanguage | undefined,
+): Promise<Language> {
   const asked = negotiateLanguage(request.headers['accept-language']);
   if (asked !== undefined) return asked;
   if (userLanguage !== undefined && status < 500) {
@@ -167,15 +266,27 @@ async function problemLanguage(request: FastifyRequest, status: number, userLang
   return 'en';
 }
 
-export async function sendProblem(request: FastifyRequest, reply: FastifyReply, err: unknown, userLanguage?: UserLanguage): Promise<FastifyReply> {
+export async function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  err: unknown,
+  userLanguage?: UserLanguage,
+): Promise<FastifyReply> {
   const c = classify(err);
   if (c.status >= 500) request.log.error({ err: loggableError(err) }, 'request failed');
-  else if (!(err instanceof ApiError)) request.log.info({ code: c.code, status: c.status, errCode: (err as { code?: unknown })?.code }, 'request rejected');
+  else if (!(err instanceof ApiError))
+    request.log.info(
+      { code: c.code, status: c.status, errCode: (err as { code?: unknown })?.code },
+      'request rejected',
+    );
   const language = await problemLanguage(request, c.status, userLanguage);
   for (const [k, v] of Object.entries(c.headers)) reply.header(k, v);
   return reply
     .code(c.status)
     .type(PROBLEM_CONTENT_TYPE)
     .header('content-language', language)
-    .send({ ...c.extensions, ...problem(c.status, c.code, problemDetail(language, c), request.id, c.errors, language) });
+    .send({
+      ...c.extensions,
+      ...problem(c.status, c.code, problemDetail(language, c), request.id, c.errors, language),
+    });
 }

@@ -70,7 +70,9 @@ export async function listenOnSockets(app: FastifyInstance, want: ListenRequest,
     for (let i = 1; i < want.sockets; i++) {
       // Same socket options as http.createServer gives its own listener; the connection is
       // handed to the one HTTP server, which tracks it (idle ones closed on shutdown).
-      const extra = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => app.server.emit('connection', socket));
+      const extra = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) =>
+        app.server.emit('connection', socket),
+      );
       extras.push(extra);
       await new Promise<void>((resolve, reject) => {
         extra.once('error', reject);
@@ -107,7 +109,8 @@ function closeServer(server: net.Server): Promise<void> {
 
 function portOf(server: net.Server): number {
   const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the HTTP server is not listening on a TCP port');
+  if (address === null || typeof address === 'string')
+    throw new Error('the HTTP server is not listening on a TCP port');
   return address.port;
 }
 
@@ -126,13 +129,19 @@ function nativeReusePort(): boolean {
 }
 
 /** The prebuilt N-API binary of node-unix-socket (its JS wrapper is left out: see the README). */
-interface ReusePortAddon { socketNewSoReuseportFd(domain: 'ipv4' | 'ipv6', port: number, ip: string): number }
+interface ReusePortAddon {
+  socketNewSoReuseportFd(domain: 'ipv4' | 'ipv6', port: number, ip: string): number;
+}
 
 function loadAddon(): ReusePortAddon | undefined {
   if (process.arch !== 'x64') return undefined;
-  const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime !== undefined;
+  const glibc =
+    (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime !==
+    undefined;
   try {
-    return createRequire(import.meta.url)(glibc ? 'node-unix-socket-linux-x64-gnu' : 'node-unix-socket-linux-x64-musl') as ReusePortAddon;
+    return createRequire(import.meta.url)(
+      glibc ? 'node-unix-socket-linux-x64-gnu' : 'node-unix-socket-linux-x64-musl',
+    ) as ReusePortAddon;
   } catch {
     return undefined;
   }

@@ -74,18 +74,24 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
     latency.observe(labels, reply.elapsedTime / 1000);
   });
 
-  app.get('/metrics', {
-    schema: {
-      hide: false,
-      tags: ['operations'],
-      summary: 'Prometheus metrics (text exposition format); with DASTERN_METRICS_TOKEN set, only for `Authorization: Bearer <token>`',
-      response: { 200: { type: 'string' }, ...problems(401) },
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        hide: false,
+        tags: ['operations'],
+        summary:
+          'Prometheus metrics (text exposition format); with DASTERN_METRICS_TOKEN set, only for `Authorization: Bearer <token>`',
+        response: { 200: { type: 'string' }, ...problems(401) },
+      },
     },
-  }, async (request, reply) => {
-    const token = options.token;
-    if (token !== undefined && !tokenMatches(request.headers.authorization, token)) throw unauthorized('invalid_token', 'metrics need the scraper token');
-    const text = await registry.metrics();
-    return reply.type(registry.contentType).send(text);
-  });
+    async (request, reply) => {
+      const token = options.token;
+      if (token !== undefined && !tokenMatches(request.headers.authorization, token))
+        throw unauthorized('invalid_token', 'metrics need the scraper token');
+      const text = await registry.metrics();
+      return reply.type(registry.contentType).send(text);
+    },
+  );
   return registry;
 }

@@ -88,24 +88,35 @@ export function readYourWrites(app: FastifyInstance, replica: ReadReplica): Run 
       lsn = await replica.primaryLsn();
     } catch (err) {
       // the write is done: its answer goes out without a position (her next reads may be a moment stale)
-      request.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'no WAL position for read-your-writes');
+      request.log.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'no WAL position for read-your-writes',
+      );
       return payload;
     }
     const value = lsnValue(lsn);
     if (request.auth && value !== undefined) recent.note(request.auth.sessionId, value);
     reply.header(LSN_HEADER, lsn);
-    reply.header('set-cookie', `${COOKIE}=${encodeURIComponent(lsn)}; Max-Age=${REMEMBER_MS / 1000}; Path=/api; HttpOnly; SameSite=Strict`);
+    reply.header(
+      'set-cookie',
+      `${COOKIE}=${encodeURIComponent(lsn)}; Max-Age=${REMEMBER_MS / 1000}; Path=/api; HttpOnly; SameSite=Strict`,
+    );
     return payload;
   });
   return async function runRead<T>(request: FastifyRequest, fn: (tx: Tx) => Promise<T>): Promise<T> {
     const actor = actorOf(request);
-    return replica.withUser(actor, fn, {
-      ...requestMeta(request),
-      precondition: {
-        text: LIVE_SESSION_CHECK,
-        values: [request.auth?.sessionId, actor.userId],
-        refuse: () => unauthorized('session_revoked', 'this session has ended; sign in again'),
+    return replica.withUser(
+      actor,
+      fn,
+      {
+        ...requestMeta(request),
+        precondition: {
+          text: LIVE_SESSION_CHECK,
+          values: [request.auth?.sessionId, actor.userId],
+          refuse: () => unauthorized('session_revoked', 'this session has ended; sign in again'),
+        },
       },
-    }, minLsnOf(request, recent));
+      minLsnOf(request, recent),
+    );
   };
 }

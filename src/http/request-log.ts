@@ -12,7 +12,12 @@ export class RouteLogController extends LogController {
   }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const line = { method: request.method, route: routeOf(request), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    const line = {
+      method: request.method,
+      route: routeOf(request),
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+    };
     if (error) reply.log.error({ ...line, err: { type: error.name, message: error.message } }, 'request errored');
     else reply.log.info(line, 'request');
   }
@@ -22,7 +27,10 @@ export class RouteLogController extends LogController {
   }
 
   override writeHeadError(error: Error, request: FastifyRequest, reply: FastifyReply): void {
-    reply.log.warn({ method: request.method, route: routeOf(request), err: { type: error.name, message: error.message } }, 'could not write the response head');
+    reply.log.warn(
+      { method: request.method, route: routeOf(request), err: { type: error.name, message: error.message } },
+      'could not write the response head',
+    );
   }
 }
 

@@ -3,7 +3,14 @@
  * ten lines, without another dependency): route handlers get `Static<schema>` types for
  * body, params, querystring and replies.
  */
-import type { FastifyInstance, FastifyTypeProvider, RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyTypeProvider,
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+} from 'fastify';
 import type { Static, TSchema } from '@sinclair/typebox';
 
 export interface TypeBoxTypeProvider extends FastifyTypeProvider {

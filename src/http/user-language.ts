@@ -9,7 +9,9 @@ export function makeUserLanguage(db: Database): UserLanguage {
   return async (request: FastifyRequest) => {
     const auth = request.auth;
     if (auth === null) return undefined;
-    const stored = await db.withUser({ userId: auth.userId, role: auth.role }, (tx) => storedLanguageOf(tx, auth.userId));
+    const stored = await db.withUser({ userId: auth.userId, role: auth.role }, (tx) =>
+      storedLanguageOf(tx, auth.userId),
+    );
     return isLanguage(stored) ? stored : undefined;
   };
 }

@@ -28,7 +28,10 @@ const TYPES: Record<string, string> = {
 /** Paths that belong to the server, never to the app. */
 const SERVER_PATHS = /^\/(api|docs|metrics)(\/|$)/;
 
-interface WebFile { bytes: Buffer; type: string }
+interface WebFile {
+  bytes: Buffer;
+  type: string;
+}
 
 function loadFiles(dir: string): Map<string, WebFile> {
   const files = new Map<string, WebFile>();
@@ -38,7 +41,8 @@ function loadFiles(dir: string): Map<string, WebFile> {
       if (entry.isDirectory()) walk(full);
       else {
         const type = TYPES[path.extname(entry.name)];
-        if (type !== undefined) files.set('/' + path.relative(dir, full).split(path.sep).join('/'), { bytes: fs.readFileSync(full), type });
+        if (type !== undefined)
+          files.set('/' + path.relative(dir, full).split(path.sep).join('/'), { bytes: fs.readFileSync(full), type });
       }
     }
   };
@@ -46,7 +50,8 @@ function loadFiles(dir: string): Map<string, WebFile> {
   return files;
 }
 
-const NOT_BUILT = '<!doctype html><html lang="en"><meta charset="utf-8"><title>DasTern</title><h1>DasTern</h1><p>The web app is not built. Run <code>npm run build:web</code> (it runs at <code>npm ci</code> when the development dependencies are installed) and restart.</p></html>';
+const NOT_BUILT =
+  '<!doctype html><html lang="en"><meta charset="utf-8"><title>DasTern</title><h1>DasTern</h1><p>The web app is not built. Run <code>npm run build:web</code> (it runs at <code>npm ci</code> when the development dependencies are installed) and restart.</p></html>';
 
 export async function webApp(app: FastifyInstance, options: { dir?: string } = {}): Promise<void> {
   const dir = options.dir ?? WEB_DIST;
@@ -68,9 +73,11 @@ export async function webApp(app: FastifyInstance, options: { dir?: string } = {
       return; // malformed escapes: the not-found handler answers
     }
     if (SERVER_PATHS.test(pathname)) return;
-    if (files === null || index === undefined) return reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_BUILT);
+    if (files === null || index === undefined)
+      return reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_BUILT);
     const file = files.get(pathname);
-    if (file !== undefined) return send(reply, file, pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    if (file !== undefined)
+      return send(reply, file, pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
     // A missing file (a name with an extension) is the not-found handler's 404; anything else is
     // a client route of the app.
     if (path.extname(pathname) !== '') return;

@@ -40,7 +40,7 @@ export function renderNotification(n: StoredNotification, lang: Language): { tit
   if (key === 'reminder' && params.slot === undefined) key = 'reminder_any';
   const entry: Readonly<{ title: string; body?: string }> = CATALOGUES[lang].notification[key];
   const title = t(lang, `notification.${key}.title`, params);
-  const body = entry.body === undefined ? n.body : lookup(lang, `notification.${key}.body`, params) ?? n.body;
+  const body = entry.body === undefined ? n.body : (lookup(lang, `notification.${key}.body`, params) ?? n.body);
   return { title, body };
 }
 

@@ -37,6 +37,10 @@ export function ensurePartitions(db: Database, monthsAhead: number): Promise<num
  * Retention: the months of `table` before the last `keepMonths` are detached and moved to schema
  * archive (app_partitions_archive) — kept, never deleted. Returns the partitions moved.
  */
-export function archiveLogPartitions(db: Database, table: ArchivableLogTable, keepMonths: number): Promise<Array<{ partition: string; rows: number }>> {
+export function archiveLogPartitions(
+  db: Database,
+  table: ArchivableLogTable,
+  keepMonths: number,
+): Promise<Array<{ partition: string; rows: number }>> {
   return db.withUser(SYSTEM, (tx) => archivePartitionsSql(tx, table, keepMonths));
 }

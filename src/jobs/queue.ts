@@ -52,7 +52,9 @@ function queueOptions(tuning: ReadingQueueTuning | undefined): Record<QueueName,
     ...QUEUE_OPTIONS,
     [QUEUES.readPrescription]: {
       ...QUEUE_OPTIONS[QUEUES.readPrescription],
-      retryLimit: tuning.retries, retryDelay: tuning.retryDelaySeconds, expireInSeconds: tuning.timeoutSeconds,
+      retryLimit: tuning.retries,
+      retryDelay: tuning.retryDelaySeconds,
+      expireInSeconds: tuning.timeoutSeconds,
     },
   };
 }
@@ -115,8 +117,10 @@ export async function assertQueuesReady(boss: PgBoss, scheduled: readonly string
   const schedules = new Set((await boss.getSchedules()).map((s) => s.name));
   const unscheduled = scheduled.filter((name) => !schedules.has(name));
   if (missing.length > 0 || unscheduled.length > 0) {
-    throw new Error(`job queue not ready: ${missing.length > 0 ? `queues missing: ${missing.join(', ')}` : ''}` +
-      `${unscheduled.length > 0 ? ` schedules missing: ${unscheduled.join(', ')}` : ''} (installQueues runs as the database owner)`);
+    throw new Error(
+      `job queue not ready: ${missing.length > 0 ? `queues missing: ${missing.join(', ')}` : ''}` +
+        `${unscheduled.length > 0 ? ` schedules missing: ${unscheduled.join(', ')}` : ''} (installQueues runs as the database owner)`,
+    );
   }
 }
 
@@ -131,7 +135,9 @@ export async function startQueue(url: string, options: QueueOptions, onError: (e
     // the scheduler's own polling (default 30 s / 5 s): a cron job due this minute fires within seconds
     cronMonitorIntervalSeconds: 10,
     cronWorkerIntervalSeconds: 2,
-    ...(options.maintenanceIntervalSeconds !== undefined ? { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds } : {}),
+    ...(options.maintenanceIntervalSeconds !== undefined
+      ? { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds }
+      : {}),
     max: 4,
   });
   boss.on('error', onError);

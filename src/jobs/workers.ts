@@ -16,7 +16,14 @@ import { QUEUES, assertQueuesReady } from './queue.ts';
 import { enqueueDeliveries, startDeliveryWorkers, unattemptedIds, type DeliveryPort } from '../delivery/jobs.ts';
 import { startBillingWorkers } from '../billing/jobs.ts';
 import type { Mailer } from '../mail/mailer.ts';
-import { ARCHIVABLE_LOG_TABLES, archiveLogPartitions, archivePrescriptions, cleanupSessions, cleanupSignInThrottle, ensurePartitions } from './maintenance.ts';
+import {
+  ARCHIVABLE_LOG_TABLES,
+  archiveLogPartitions,
+  archivePrescriptions,
+  cleanupSessions,
+  cleanupSignInThrottle,
+  ensurePartitions,
+} from './maintenance.ts';
 import type { Config } from '../config.ts';
 
 export interface WorkerDeps {
@@ -74,18 +81,28 @@ export function readingEnqueuer(boss: PgBoss): (tx: Tx, prescriptionId: string) 
 }
 
 export async function startWorkers(d: WorkerDeps): Promise<RunningWorkers> {
-  await d.boss.work<ReadingData>(QUEUES.readPrescription, { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
-    if (!job) return;
-    const outcome = await runReadingJob(
-      { db: d.db, files: d.files, reader: d.reader, logger: d.logger },
-      { prescriptionId: job.data.prescriptionId, lastAttempt: job.retryCount >= job.retryLimit },
-    );
-    d.logger.info({ job: QUEUES.readPrescription, prescriptionId: job.data.prescriptionId, outcome, retry: job.retryCount }, 'prescription reading job');
-  });
+  await d.boss.work<ReadingData>(
+    QUEUES.readPrescription,
+    { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: 1 },
+    async ([job]) => {
+      if (!job) return;
+      const outcome = await runReadingJob(
+        { db: d.db, files: d.files, reader: d.reader, logger: d.logger },
+        { prescriptionId: job.data.prescriptionId, lastAttempt: job.retryCount >= job.retryLimit },
+      );
+      d.logger.info(
+        { job: QUEUES.readPrescription, prescriptionId: job.data.prescriptionId, outcome, retry: job.retryCount },
+        'prescription reading job',
+      );
+    },
+  );
 
   await d.boss.schedule(QUEUES.dispatchReminders, '* * * * *', { source: 'cron' }, { tz: TZ });
   await d.boss.work<{ source?: string }>(QUEUES.dispatchReminders, { pollingIntervalSeconds: 2 }, async ([job]) => {
-    const result = await dispatchReminders(d.db, new Date(), { missedThreshold: d.missedThreshold, missedGraceMinutes: d.missedGraceMinutes });
+    const result = await dispatchReminders(d.db, new Date(), {
+      missedThreshold: d.missedThreshold,
+      missedGraceMinutes: d.missedGraceMinutes,
+    });
     let deliveryJobs = 0;
     if (d.deliverer) {
       const fresh = new Set(result.notificationIds);
@@ -93,7 +110,16 @@ export async function startWorkers(d: WorkerDeps): Promise<RunningWorkers> {
       deliveryJobs = await enqueueDeliveries(d.boss, [...result.notificationIds, ...lost]);
     }
     const { notificationIds, ...counts } = result;
-    d.logger.info({ job: QUEUES.dispatchReminders, source: job?.data.source ?? 'other', ...counts, notifications: notificationIds.length, deliveryJobs }, 'reminders dispatched');
+    d.logger.info(
+      {
+        job: QUEUES.dispatchReminders,
+        source: job?.data.source ?? 'other',
+        ...counts,
+        notifications: notificationIds.length,
+        deliveryJobs,
+      },
+      'reminders dispatched',
+    );
   });
   if (d.deliverer) await startDeliveryWorkers(d.boss, d.deliverer);
   await startBillingWorkers(d, d.config);
@@ -103,17 +129,30 @@ export async function startWorkers(d: WorkerDeps): Promise<RunningWorkers> {
     const deleted = await cleanupSessions(d.db);
     const throttles = await cleanupSignInThrottle(d.db);
     const partitions = await ensurePartitions(d.db, d.partitionMonthsAhead ?? 3);
-    d.logger.info({ job: QUEUES.cleanupSessions, deleted, throttles, partitions }, 'expired sessions cleaned up, log partitions made ahead');
+    d.logger.info(
+      { job: QUEUES.cleanupSessions, deleted, throttles, partitions },
+      'expired sessions cleaned up, log partitions made ahead',
+    );
   });
 
-  await d.boss.schedule(QUEUES.archivePrescriptions, d.archivePrescriptionsCron ?? '30 3 1 * *', { days: d.archiveAfterDays }, { tz: TZ });
+  await d.boss.schedule(
+    QUEUES.archivePrescriptions,
+    d.archivePrescriptionsCron ?? '30 3 1 * *',
+    { days: d.archiveAfterDays },
+    { tz: TZ },
+  );
   await d.boss.work<{ days?: number }>(QUEUES.archivePrescriptions, async ([job]) => {
     const days = job?.data.days ?? d.archiveAfterDays;
     const archived = await archivePrescriptions(d.db, days);
     const keep = d.logRetentionMonths ?? 24;
     const partitions: string[] = [];
-    if (keep > 0) for (const table of ARCHIVABLE_LOG_TABLES) for (const p of await archiveLogPartitions(d.db, table, keep)) partitions.push(p.partition);
-    d.logger.info({ job: QUEUES.archivePrescriptions, archived, days, archivedPartitions: partitions }, 'old prescriptions and log partitions archived');
+    if (keep > 0)
+      for (const table of ARCHIVABLE_LOG_TABLES)
+        for (const p of await archiveLogPartitions(d.db, table, keep)) partitions.push(p.partition);
+    d.logger.info(
+      { job: QUEUES.archivePrescriptions, archived, days, archivedPartitions: partitions },
+      'old prescriptions and log partitions archived',
+    );
   });
 
   // Every queue and schedule must exist, or the process does not start (pg-boss hides a failure).
@@ -124,8 +163,14 @@ export async function startWorkers(d: WorkerDeps): Promise<RunningWorkers> {
   if (every !== undefined) {
     // one job per interval at most (singleton key), on top of the cron
     const tick = (): void => {
-      d.boss.send(QUEUES.dispatchReminders, { source: 'interval' }, { singletonKey: 'interval', singletonSeconds: every })
-        .catch((err: unknown) => d.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not queue a reminder dispatch'));
+      d.boss
+        .send(QUEUES.dispatchReminders, { source: 'interval' }, { singletonKey: 'interval', singletonSeconds: every })
+        .catch((err: unknown) =>
+          d.logger.error(
+            { err: err instanceof Error ? err.message : String(err) },
+            'could not queue a reminder dispatch',
+          ),
+        );
     };
     timer = setInterval(tick, every * 1000);
     timer.unref();

@@ -6,7 +6,14 @@ export function verificationMail(to: string, link: string, language: Language = 
   return {
     to,
     subject: t(language, 'mail.verification.subject'),
-    text: [t(language, 'mail.verification.intro'), '', link, '', t(language, 'mail.verification.expiry'), t(language, 'mail.verification.ignore')].join('\n'),
+    text: [
+      t(language, 'mail.verification.intro'),
+      '',
+      link,
+      '',
+      t(language, 'mail.verification.expiry'),
+      t(language, 'mail.verification.ignore'),
+    ].join('\n'),
   };
 }
 
@@ -14,6 +21,13 @@ export function resetMail(to: string, link: string, language: Language = DEFAULT
   return {
     to,
     subject: t(language, 'mail.reset.subject'),
-    text: [t(language, 'mail.reset.intro'), '', link, '', t(language, 'mail.reset.expiry'), t(language, 'mail.reset.ignore')].join('\n'),
+    text: [
+      t(language, 'mail.reset.intro'),
+      '',
+      link,
+      '',
+      t(language, 'mail.reset.expiry'),
+      t(language, 'mail.reset.ignore'),
+    ].join('\n'),
   };
 }

@@ -63,7 +63,10 @@ export class NotificationHub {
       this.retryTimer = undefined;
       if (this.stopped) return;
       this.connect().catch((err: unknown) => {
-        this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'notification listener reconnect failed');
+        this.logger.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'notification listener reconnect failed',
+        );
         this.retry(Math.min(delay * 2, 30_000));
       });
     }, delay);

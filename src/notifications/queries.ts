@@ -3,15 +3,29 @@ import type { Database, Tx } from '../db/database.ts';
 import type { UserRole } from '../auth/types.ts';
 
 export interface NotificationRow {
-  id: string; type: string; title: string; body: string; data: Record<string, unknown>; read_at: Date | null; created_at: Date; total?: string;
-  message_key: string | null; language: string | null;
+  id: string;
+  type: string;
+  title: string;
+  body: string;
+  data: Record<string, unknown>;
+  read_at: Date | null;
+  created_at: Date;
+  total?: string;
+  message_key: string | null;
+  language: string | null;
 }
 
 // the owner's language: one primary-key lookup (the list reads it once, in a CTE)
 const LANGUAGE = '(SELECT u.language FROM users u WHERE u.id = notifications.user_id) AS language';
 const COLUMNS = 'id, type::text AS type, title, body, data, read_at, created_at, message_key';
 
-export async function listRows(tx: Pick<Tx, 'query'>, userId: string, unreadOnly: boolean, limit: number, offset: number): Promise<NotificationRow[]> {
+export async function listRows(
+  tx: Pick<Tx, 'query'>,
+  userId: string,
+  unreadOnly: boolean,
+  limit: number,
+  offset: number,
+): Promise<NotificationRow[]> {
   const res = await tx.query<NotificationRow>(
     `WITH me AS (SELECT language FROM users WHERE id = $1)
      SELECT ${COLUMNS}, (SELECT language FROM me) AS language, count(*) OVER () AS total FROM notifications
@@ -23,20 +37,31 @@ export async function listRows(tx: Pick<Tx, 'query'>, userId: string, unreadOnly
 }
 
 export async function unreadCount(tx: Pick<Tx, 'query'>, userId: string): Promise<number> {
-  const res = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL', [userId]);
+  const res = await tx.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL',
+    [userId],
+  );
   return res.rows[0]?.n ?? 0;
 }
 
 export async function oneRow(tx: Pick<Tx, 'query'>, id: string): Promise<NotificationRow | undefined> {
-  return (await tx.query<NotificationRow>(`SELECT ${COLUMNS}, ${LANGUAGE} FROM notifications WHERE id = $1`, [id])).rows[0];
+  return (await tx.query<NotificationRow>(`SELECT ${COLUMNS}, ${LANGUAGE} FROM notifications WHERE id = $1`, [id]))
+    .rows[0];
 }
 
 export async function markReadRow(tx: Pick<Tx, 'query'>, id: string): Promise<NotificationRow | undefined> {
-  return (await tx.query<NotificationRow>(`UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE id = $1 RETURNING ${COLUMNS}, ${LANGUAGE}`, [id])).rows[0];
+  return (
+    await tx.query<NotificationRow>(
+      `UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE id = $1 RETURNING ${COLUMNS}, ${LANGUAGE}`,
+      [id],
+    )
+  ).rows[0];
 }
 
 export async function markAllRead(tx: Pick<Tx, 'query'>, userId: string): Promise<number> {
-  const res = await tx.query('UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL', [userId]);
+  const res = await tx.query('UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL', [
+    userId,
+  ]);
   return res.rowCount ?? 0;
 }
 
@@ -68,10 +93,15 @@ export async function insertNotificationRow(tx: Pick<Tx, 'query'>, n: Notificati
 }
 
 /** Stores a ticket's hash for the session (clearing the user's expired ones); returns when it expires. */
-export async function insertTicket(tx: Pick<Tx, 'query'>, t: { hash: string; userId: string; sessionId: string; seconds: number }): Promise<Date> {
+export async function insertTicket(
+  tx: Pick<Tx, 'query'>,
+  t: { hash: string; userId: string; sessionId: string; seconds: number },
+): Promise<Date> {
   await tx.query('DELETE FROM notification_stream_tickets WHERE user_id = $1 AND expires_at < now()', [t.userId]);
   // (no RETURNING: a live ticket is not readable, not even by its owner — only consumable)
-  const res = await tx.query<{ expires_at: Date }>('SELECT now() + make_interval(secs => $1) AS expires_at', [t.seconds]);
+  const res = await tx.query<{ expires_at: Date }>('SELECT now() + make_interval(secs => $1) AS expires_at', [
+    t.seconds,
+  ]);
   const expiresAt = res.rows[0]?.expires_at;
   if (expiresAt === undefined) throw new Error('no time from the database');
   await tx.query(
@@ -82,8 +112,13 @@ export async function insertTicket(tx: Pick<Tx, 'query'>, t: { hash: string; use
 }
 
 /** No user context yet: the SECURITY DEFINER function is the only way in (one autocommit UPDATE). */
-export async function consumeTicketRow(db: Database, hash: string): Promise<{ user_id: string; role: UserRole; session_id: string } | undefined> {
+export async function consumeTicketRow(
+  db: Database,
+  hash: string,
+): Promise<{ user_id: string; role: UserRole; session_id: string } | undefined> {
   const res = await db.pool.query<{ user_id: string; role: UserRole; session_id: string }>(
-    'SELECT user_id, role, session_id FROM app_consume_stream_ticket($1)', [hash]);
+    'SELECT user_id, role, session_id FROM app_consume_stream_ticket($1)',
+    [hash],
+  );
   return res.rows[0];
 }

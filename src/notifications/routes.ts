@@ -14,60 +14,125 @@ import { TICKET_SECONDS, consumeTicket, issueTicket } from './tickets.ts';
 
 const HEARTBEAT_MS = 25_000;
 
-export async function notificationRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context' | 'db' | 'hub'>): Promise<void> {
+export async function notificationRoutes(
+  app: App,
+  s: Pick<Services, 'requireAuth' | 'context' | 'db' | 'hub'>,
+): Promise<void> {
   const security = [{ bearer: [] }];
   const secured = s.requireAuth();
   const streams = new Set<() => void>();
 
-  app.get('/notifications', {
-    onRequest: secured,
-    schema: {
-      tags: ['notifications'], summary: 'My notifications, newest first', security,
-      querystring: Type.Object({ unread_only: Type.Optional(Type.Boolean()), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })), offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })) }, { additionalProperties: false }),
-      response: { 200: Page(Notification), ...problems(...AUTHED) },
+  app.get(
+    '/notifications',
+    {
+      onRequest: secured,
+      schema: {
+        tags: ['notifications'],
+        summary: 'My notifications, newest first',
+        security,
+        querystring: Type.Object(
+          {
+            unread_only: Type.Optional(Type.Boolean()),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+            offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(Notification), ...problems(...AUTHED) },
+      },
     },
-  }, async (request) => {
-    const ctx = s.context(request);
-    return ctx.runRead((tx) => listNotifications(tx, ctx.userId, request.query.unread_only ?? false, request.query.limit ?? 20, request.query.offset ?? 0));
-  });
-
-  app.get('/notifications/unread-count', {
-    onRequest: secured,
-    schema: { tags: ['notifications'], summary: 'How many are unread', security, response: { 200: Type.Object({ unread: Type.Integer() }), ...problems(...AUTHED) } },
-  }, async (request) => {
-    const ctx = s.context(request);
-    return { unread: await ctx.runRead((tx) => unreadCount(tx, ctx.userId)) };
-  });
-
-  app.post('/notifications/:id/read', {
-    onRequest: secured,
-    schema: { tags: ['notifications'], summary: 'Mark one as read', security, params: IdParams, response: { 200: Notification, ...problems(...AUTHED, 404) } },
-  }, async (request) => {
-    const row = await s.context(request).run((tx) => markRead(tx, request.params.id));
-    if (row === undefined) throw notFound('notification');
-    return row;
-  });
-
-  app.post('/notifications/read-all', {
-    onRequest: secured,
-    schema: { tags: ['notifications'], summary: 'Mark all as read', security, response: { 200: Type.Object({ marked: Type.Integer() }), ...problems(...AUTHED) } },
-  }, async (request) => {
-    const ctx = s.context(request);
-    return { marked: await ctx.run((tx) => markAllRead(tx, ctx.userId)) };
-  });
-
-  app.post('/notifications/stream-ticket', {
-    onRequest: secured,
-    schema: {
-      tags: ['notifications'], security,
-      body: Nullable(Type.Object({}, { additionalProperties: false, description: 'nothing to send' })),
-      summary: `A single-use ticket for GET /notifications/stream?ticket=… (for a browser's EventSource, which cannot send an Authorization header); valid ${TICKET_SECONDS} s, tied to this session`,
-      response: { 201: Type.Object({ ticket: Type.String({ description: '43 characters, base64url' }), expires_at: Type.String({ format: 'date-time' }) }), ...problems(...AUTHED) },
+    async (request) => {
+      const ctx = s.context(request);
+      return ctx.runRead((tx) =>
+        listNotifications(
+          tx,
+          ctx.userId,
+          request.query.unread_only ?? false,
+          request.query.limit ?? 20,
+          request.query.offset ?? 0,
+        ),
+      );
     },
-  }, async (request, reply) => {
-    const ctx = s.context(request);
-    return reply.code(201).send(await ctx.run((tx) => issueTicket(tx, { userId: ctx.userId, sessionId: ctx.sessionId })));
-  });
+  );
+
+  app.get(
+    '/notifications/unread-count',
+    {
+      onRequest: secured,
+      schema: {
+        tags: ['notifications'],
+        summary: 'How many are unread',
+        security,
+        response: { 200: Type.Object({ unread: Type.Integer() }), ...problems(...AUTHED) },
+      },
+    },
+    async (request) => {
+      const ctx = s.context(request);
+      return { unread: await ctx.runRead((tx) => unreadCount(tx, ctx.userId)) };
+    },
+  );
+
+  app.post(
+    '/notifications/:id/read',
+    {
+      onRequest: secured,
+      schema: {
+        tags: ['notifications'],
+        summary: 'Mark one as read',
+        security,
+        params: IdParams,
+        response: { 200: Notification, ...problems(...AUTHED, 404) },
+      },
+    },
+    async (request) => {
+      const row = await s.context(request).run((tx) => markRead(tx, request.params.id));
+      if (row === undefined) throw notFound('notification');
+      return row;
+    },
+  );
+
+  app.post(
+    '/notifications/read-all',
+    {
+      onRequest: secured,
+      schema: {
+        tags: ['notifications'],
+        summary: 'Mark all as read',
+        security,
+        response: { 200: Type.Object({ marked: Type.Integer() }), ...problems(...AUTHED) },
+      },
+    },
+    async (request) => {
+      const ctx = s.context(request);
+      return { marked: await ctx.run((tx) => markAllRead(tx, ctx.userId)) };
+    },
+  );
+
+  app.post(
+    '/notifications/stream-ticket',
+    {
+      onRequest: secured,
+      schema: {
+        tags: ['notifications'],
+        security,
+        body: Nullable(Type.Object({}, { additionalProperties: false, description: 'nothing to send' })),
+        summary: `A single-use ticket for GET /notifications/stream?ticket=… (for a browser's EventSource, which cannot send an Authorization header); valid ${TICKET_SECONDS} s, tied to this session`,
+        response: {
+          201: Type.Object({
+            ticket: Type.String({ description: '43 characters, base64url' }),
+            expires_at: Type.String({ format: 'date-time' }),
+          }),
+          ...problems(...AUTHED),
+        },
+      },
+    },
+    async (request, reply) => {
+      const ctx = s.context(request);
+      return reply
+        .code(201)
+        .send(await ctx.run((tx) => issueTicket(tx, { userId: ctx.userId, sessionId: ctx.sessionId })));
+    },
+  );
 
   // Either a bearer token or a stream ticket (consumed here, once).
   const streamAuth = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
@@ -77,63 +142,90 @@ export async function notificationRoutes(app: App, s: Pick<Services, 'requireAut
       return;
     }
     const holder = typeof ticket === 'string' ? await consumeTicket(s.db, ticket) : undefined;
-    if (holder === undefined) throw unauthorized('invalid_ticket', 'the stream ticket is unknown, already used or expired; ask for a new one');
+    if (holder === undefined)
+      throw unauthorized('invalid_ticket', 'the stream ticket is unknown, already used or expired; ask for a new one');
     request.auth = holder;
   };
 
-  app.get('/notifications/stream', {
-    onRequest: streamAuth,
-    schema: {
-      tags: ['notifications'],
-      summary: 'Live stream of new notifications (text/event-stream; events "ready", "notification"; heartbeat comments every 25 s). Authorization header, or ?ticket= from POST /notifications/stream-ticket (single use)',
-      security: [{ bearer: [] }, {}],
-      querystring: Type.Object({ ticket: Type.Optional(Type.String({ maxLength: 128, description: 'a single-use ticket from POST /notifications/stream-ticket' })) }, { additionalProperties: false }),
-      response: { 200: { type: 'string', description: 'text/event-stream' }, ...problems(...AUTHED, 503) },
+  app.get(
+    '/notifications/stream',
+    {
+      onRequest: streamAuth,
+      schema: {
+        tags: ['notifications'],
+        summary:
+          'Live stream of new notifications (text/event-stream; events "ready", "notification"; heartbeat comments every 25 s). Authorization header, or ?ticket= from POST /notifications/stream-ticket (single use)',
+        security: [{ bearer: [] }, {}],
+        querystring: Type.Object(
+          {
+            ticket: Type.Optional(
+              Type.String({
+                maxLength: 128,
+                description: 'a single-use ticket from POST /notifications/stream-ticket',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: { type: 'string', description: 'text/event-stream' }, ...problems(...AUTHED, 503) },
+      },
     },
-  }, async (request, reply) => {
-    const hub = s.hub;
-    if (hub === undefined) throw new ApiError(503, 'live_unavailable', 'live notifications are not available on this server');
-    const ctx = s.context(request);
-    const unread = await ctx.run((tx) => unreadCount(tx, ctx.userId));
-    reply.hijack();
-    const raw = reply.raw;
-    const headers: Record<string, string | number | string[]> = {};
-    for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v;
-    raw.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    raw.write(`retry: 5000\nevent: ready\ndata: ${JSON.stringify({ unread })}\n\n`);
-    let closed = false;
-    let chain = Promise.resolve();
-    const close = (): void => {
-      if (closed) return;
-      closed = true;
-      unsubscribe();
-      clearInterval(heartbeat);
-      streams.delete(close);
-      raw.end();
-    };
-    const unsubscribe = hub.subscribe(ctx.userId, (id) => {
-      // In order, one at a time; each fetch runs under the user's own RLS context and
-      // re-checks the session, so a revoked session stops receiving at once.
-      chain = chain.then(async () => {
-        if (closed) return;
-        try {
-          const n = await ctx.run((tx) => getNotification(tx, id));
-          if (n !== undefined && !closed) raw.write(`id: ${n.id}\nevent: notification\ndata: ${JSON.stringify(n)}\n\n`);
-        } catch (err) {
-          if (err instanceof ApiError && err.status === 401) {
-            raw.write(`event: end\ndata: ${JSON.stringify({ code: err.code })}\n\n`);
-            close();
-          } else {
-            request.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'notification stream fetch failed');
-          }
-        }
+    async (request, reply) => {
+      const hub = s.hub;
+      if (hub === undefined)
+        throw new ApiError(503, 'live_unavailable', 'live notifications are not available on this server');
+      const ctx = s.context(request);
+      const unread = await ctx.run((tx) => unreadCount(tx, ctx.userId));
+      reply.hijack();
+      const raw = reply.raw;
+      const headers: Record<string, string | number | string[]> = {};
+      for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v;
+      raw.writeHead(200, {
+        ...headers,
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
       });
-    });
-    const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS);
-    heartbeat.unref();
-    streams.add(close);
-    raw.on('close', close);
-  });
+      raw.write(`retry: 5000\nevent: ready\ndata: ${JSON.stringify({ unread })}\n\n`);
+      let closed = false;
+      let chain = Promise.resolve();
+      const close = (): void => {
+        if (closed) return;
+        closed = true;
+        unsubscribe();
+        clearInterval(heartbeat);
+        streams.delete(close);
+        raw.end();
+      };
+      const unsubscribe = hub.subscribe(ctx.userId, (id) => {
+        // In order, one at a time; each fetch runs under the user's own RLS context and
+        // re-checks the session, so a revoked session stops receiving at once.
+        chain = chain.then(async () => {
+          if (closed) return;
+          try {
+            const n = await ctx.run((tx) => getNotification(tx, id));
+            if (n !== undefined && !closed)
+              raw.write(`id: ${n.id}\nevent: notification\ndata: ${JSON.stringify(n)}\n\n`);
+          } catch (err) {
+            if (err instanceof ApiError && err.status === 401) {
+              raw.write(`event: end\ndata: ${JSON.stringify({ code: err.code })}\n\n`);
+              close();
+            } else {
+              request.log.warn(
+                { err: err instanceof Error ? err.message : String(err) },
+                'notification stream fetch failed',
+              );
+            }
+          }
+        });
+      });
+      const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS);
+      heartbeat.unref();
+      streams.add(close);
+      raw.on('close', close);
+    },
+  );
 
   // Graceful shutdown: open streams would keep the server from closing.
   app.addHook('preClose', async () => {

@@ -23,8 +23,12 @@ export const Notification = Type.Object({
 export type NotificationT = Static<typeof Notification>;
 
 const toView = (r: q.NotificationRow): NotificationT => ({
-  id: r.id, type: r.type, ...renderNotification(r, languageOf(r.language)), data: r.data,
-  read_at: r.read_at?.toISOString() ?? null, created_at: r.created_at.toISOString(),
+  id: r.id,
+  type: r.type,
+  ...renderNotification(r, languageOf(r.language)),
+  data: r.data,
+  read_at: r.read_at?.toISOString() ?? null,
+  created_at: r.created_at.toISOString(),
 });
 
 export async function listNotifications(tx: Tx, userId: string, unreadOnly: boolean, limit: number, offset: number) {
@@ -76,9 +80,16 @@ export interface NewNotification {
 export async function insertNotification(tx: Pick<Tx, 'query'>, n: NewNotification): Promise<boolean> {
   const texts: Record<string, { title: string; body: string }> = {};
   const data: Record<string, unknown> = n.data;
-  for (const lang of LANGUAGES) texts[lang] = renderNotification({ type: n.type, title: '', body: '', data, message_key: n.key }, lang);
+  for (const lang of LANGUAGES)
+    texts[lang] = renderNotification({ type: n.type, title: '', body: '', data, message_key: n.key }, lang);
   return q.insertNotificationRow(tx, {
-    userId: n.userId, type: n.type, texts, data: n.data, messageKey: n.key, byPreferences: n.channels === 'preferences',
-    dedupeKey: n.dedupeKey ?? null, skipDuplicate: n.dedupeKey !== undefined && n.skipDuplicate === true,
+    userId: n.userId,
+    type: n.type,
+    texts,
+    data: n.data,
+    messageKey: n.key,
+    byPreferences: n.channels === 'preferences',
+    dedupeKey: n.dedupeKey ?? null,
+    skipDuplicate: n.dedupeKey !== undefined && n.skipDuplicate === true,
   });
 }

@@ -25,12 +25,20 @@ export interface TicketHolder {
 /** Issues a ticket for the signed-in user's session (and clears her expired ones). */
 export async function issueTicket(tx: Tx, holder: TicketHolder): Promise<{ ticket: string; expires_at: string }> {
   const ticket = randomBytes(32).toString('base64url');
-  const expiresAt = await insertTicket(tx, { hash: hashOf(ticket), userId: holder.userId, sessionId: holder.sessionId, seconds: TICKET_SECONDS });
+  const expiresAt = await insertTicket(tx, {
+    hash: hashOf(ticket),
+    userId: holder.userId,
+    sessionId: holder.sessionId,
+    seconds: TICKET_SECONDS,
+  });
   return { ticket, expires_at: expiresAt.toISOString() };
 }
 
 /** Consumes a ticket (once): its user, role and session, or undefined (malformed, unknown, used, expired). */
-export async function consumeTicket(db: Database, ticket: string): Promise<{ userId: string; role: UserRole; sessionId: string } | undefined> {
+export async function consumeTicket(
+  db: Database,
+  ticket: string,
+): Promise<{ userId: string; role: UserRole; sessionId: string } | undefined> {
   if (!TICKET_FORM.test(ticket)) return undefined;
   const row = await consumeTicketRow(db, hashOf(ticket));
   return row === undefined ? undefined : { userId: row.user_id, role: row.role, sessionId: row.session_id };

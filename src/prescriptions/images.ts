@@ -19,13 +19,15 @@ export async function checkImage(bytes: Buffer): Promise<CheckedImage> {
   if (bytes.length === 0) throw new ApiError(400, 'empty_file', 'the image is empty');
   if (bytes.length > MAX_BYTES) throw new ApiError(413, 'file_too_large', 'the image is larger than 15 MB');
   const format = sniffFormat(bytes);
-  if (format === null) throw new ApiError(415, 'unsupported_image', 'send a JPEG, PNG or WebP photo of the prescription');
+  if (format === null)
+    throw new ApiError(415, 'unsupported_image', 'send a JPEG, PNG or WebP photo of the prescription');
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: MAX_PIXELS }).metadata();
   } catch (err) {
     // A decompression bomb: the header announces more pixels than allowed.
-    if (err instanceof Error && /pixel limit/i.test(err.message)) throw new ApiError(413, 'too_many_pixels', 'the image is larger than 40 megapixels');
+    if (err instanceof Error && /pixel limit/i.test(err.message))
+      throw new ApiError(413, 'too_many_pixels', 'the image is larger than 40 megapixels');
     throw new ApiError(400, 'corrupt_image', 'the image could not be read (damaged or incomplete file)');
   }
   const width = meta.width ?? 0;

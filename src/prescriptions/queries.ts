@@ -1,6 +1,12 @@
 /** Prescriptions: SQL only (parameterised; RLS decides what each actor sees). */
 import type { Tx } from '../db/database.ts';
-import type { DraftMedicationT, MedicationViewT, PatchPrescriptionT, PrescriptionStatus, ReminderViewT } from './types.ts';
+import type {
+  DraftMedicationT,
+  MedicationViewT,
+  PatchPrescriptionT,
+  PrescriptionStatus,
+  ReminderViewT,
+} from './types.ts';
 
 export interface PrescriptionRow {
   id: string;
@@ -54,7 +60,10 @@ export interface NewPrescription {
   metadata: Record<string, string | number | boolean | null>;
 }
 
-export async function insertPrescription(tx: Tx, p: NewPrescription): Promise<{ id: string; status: PrescriptionStatus }> {
+export async function insertPrescription(
+  tx: Tx,
+  p: NewPrescription,
+): Promise<{ id: string; status: PrescriptionStatus }> {
   const res = await tx.query<{ id: string; status: PrescriptionStatus }>(
     `INSERT INTO prescriptions (patient_id, uploaded_by, image_path, thumbnail_path, image_mime_type, image_size_bytes, image_sha256, image_metadata, status)
      VALUES ($1, $1, $2, $3, $4, $5, $6, $7, 'pending') RETURNING id, status`,
@@ -69,7 +78,9 @@ export async function insertPrescription(tx: Tx, p: NewPrescription): Promise<{ 
 export async function prescriptionWithImage(tx: Tx, patientId: string, sha256: string): Promise<string | undefined> {
   const res = await tx.query<{ id: string }>(
     `SELECT id FROM prescriptions WHERE patient_id = $1 AND image_sha256 = $2 AND deleted_at IS NULL
-      ORDER BY created_at DESC LIMIT 1`, [patientId, sha256]);
+      ORDER BY created_at DESC LIMIT 1`,
+    [patientId, sha256],
+  );
   return res.rows[0]?.id;
 }
 
@@ -91,14 +102,28 @@ export interface ListFilter {
 }
 
 /** What a list item needs (never the OCR text or the draft: those are for the detail). */
-export type PrescriptionListRow = Pick<PrescriptionRow, 'id' | 'patient_id' | 'status' | 'error_message' | 'hospital_name'
-  | 'prescription_date' | 'prescribing_doctor_name' | 'medication_count' | 'created_at' | 'confirmed_at'> & { medications: MedicationViewT[] };
+export type PrescriptionListRow = Pick<
+  PrescriptionRow,
+  | 'id'
+  | 'patient_id'
+  | 'status'
+  | 'error_message'
+  | 'hospital_name'
+  | 'prescription_date'
+  | 'prescribing_doctor_name'
+  | 'medication_count'
+  | 'created_at'
+  | 'confirmed_at'
+> & { medications: MedicationViewT[] };
 
 /**
  * A page of prescriptions with their medications, in one query and one pass over each
  * prescription's medications (the list and the count of active ones together).
  */
-export async function listPrescriptions(tx: Tx, f: ListFilter): Promise<{ rows: PrescriptionListRow[]; total: number }> {
+export async function listPrescriptions(
+  tx: Tx,
+  f: ListFilter,
+): Promise<{ rows: PrescriptionListRow[]; total: number }> {
   const where = ['p.deleted_at IS NULL'];
   const values: unknown[] = [];
   if (f.patientId !== undefined) {
@@ -137,7 +162,13 @@ export async function listPrescriptions(tx: Tx, f: ListFilter): Promise<{ rows: 
   let total = rows.rows[0]?.total;
   if (total === undefined) {
     // a page past the end: count separately
-    const counted = f.offset === 0 ? undefined : await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM prescriptions p WHERE ${where.join(' AND ')}`, values);
+    const counted =
+      f.offset === 0
+        ? undefined
+        : await tx.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM prescriptions p WHERE ${where.join(' AND ')}`,
+            values,
+          );
     total = counted?.rows[0]?.n ?? 0;
   }
   return { rows: rows.rows, total };
@@ -153,7 +184,10 @@ interface MedicationRow extends Omit<MedicationViewT, 'dosage_schedule' | 'quant
   dose_night: string;
 }
 
-export async function medicationsOf(tx: Tx, prescriptionIds: readonly string[]): Promise<Map<string, MedicationViewT[]>> {
+export async function medicationsOf(
+  tx: Tx,
+  prescriptionIds: readonly string[],
+): Promise<Map<string, MedicationViewT[]>> {
   const out = new Map<string, MedicationViewT[]>();
   if (prescriptionIds.length === 0) return out;
   const res = await tx.query<MedicationRow>(
@@ -166,11 +200,26 @@ export async function medicationsOf(tx: Tx, prescriptionIds: readonly string[]):
   for (const r of res.rows) {
     const list = out.get(r.prescription_id) ?? [];
     list.push({
-      id: r.id, sequence: r.sequence, name: r.name, generic_name: r.generic_name, strength: r.strength, form: r.form,
-      quantity: r.quantity === null ? null : Number(r.quantity), quantity_unit: r.quantity_unit, duration_days: r.duration_days,
-      instructions: r.instructions, take_after_meal: r.take_after_meal, take_before_meal: r.take_before_meal,
-      confidence: r.confidence === null ? null : Number(r.confidence), is_active: r.is_active,
-      dosage_schedule: { morning: Number(r.dose_morning), noon: Number(r.dose_noon), evening: Number(r.dose_evening), night: Number(r.dose_night) },
+      id: r.id,
+      sequence: r.sequence,
+      name: r.name,
+      generic_name: r.generic_name,
+      strength: r.strength,
+      form: r.form,
+      quantity: r.quantity === null ? null : Number(r.quantity),
+      quantity_unit: r.quantity_unit,
+      duration_days: r.duration_days,
+      instructions: r.instructions,
+      take_after_meal: r.take_after_meal,
+      take_before_meal: r.take_before_meal,
+      confidence: r.confidence === null ? null : Number(r.confidence),
+      is_active: r.is_active,
+      dosage_schedule: {
+        morning: Number(r.dose_morning),
+        noon: Number(r.dose_noon),
+        evening: Number(r.dose_evening),
+        night: Number(r.dose_night),
+      },
     });
     out.set(r.prescription_id, list);
   }
@@ -190,8 +239,17 @@ export async function remindersOf(tx: Tx, prescriptionId: string): Promise<Remin
 }
 
 const PATCHABLE: ReadonlyArray<keyof PatchPrescriptionT> = [
-  'ocr_corrected_text', 'hospital_name', 'prescription_number', 'prescription_date', 'patient_name_as_written',
-  'patient_age_as_written', 'patient_gender_as_written', 'diagnosis', 'department', 'prescribing_doctor_name', 'pharmacy_name',
+  'ocr_corrected_text',
+  'hospital_name',
+  'prescription_number',
+  'prescription_date',
+  'patient_name_as_written',
+  'patient_age_as_written',
+  'patient_gender_as_written',
+  'diagnosis',
+  'department',
+  'prescribing_doctor_name',
+  'pharmacy_name',
 ];
 
 export async function updateHeader(tx: Tx, id: string, patch: PatchPrescriptionT): Promise<void> {
@@ -204,13 +262,20 @@ export async function updateHeader(tx: Tx, id: string, patch: PatchPrescriptionT
   }
   if (patch.medications !== undefined) {
     values.push(JSON.stringify(patch.medications));
-    sets.push(`structured_data = jsonb_set(coalesce(structured_data, '{}'::jsonb), '{medications}', $${values.length}::jsonb)`);
+    sets.push(
+      `structured_data = jsonb_set(coalesce(structured_data, '{}'::jsonb), '{medications}', $${values.length}::jsonb)`,
+    );
   }
   if (sets.length === 0) return;
   await tx.query(`UPDATE prescriptions SET ${sets.join(', ')} WHERE id = $1`, values);
 }
 
-export async function setStatus(tx: Tx, id: string, status: PrescriptionStatus, errorMessage: string | null = null): Promise<void> {
+export async function setStatus(
+  tx: Tx,
+  id: string,
+  status: PrescriptionStatus,
+  errorMessage: string | null = null,
+): Promise<void> {
   await tx.query(
     `UPDATE prescriptions SET status = $2::prescription_status, error_message = $3,
        confirmed_at = CASE WHEN $2::prescription_status = 'completed' THEN now() ELSE confirmed_at END
@@ -235,31 +300,42 @@ export async function softDeletePrescription(tx: Tx, id: string): Promise<void> 
 /** The stored files (photos, thumbnails) of every prescription of a patient, deleted ones included. */
 export async function photoPathsOf(tx: Pick<Tx, 'query'>, patientId: string): Promise<string[]> {
   const res = await tx.query<{ image_path: string | null; thumbnail_path: string | null }>(
-    'SELECT image_path, thumbnail_path FROM prescriptions WHERE patient_id = $1', [patientId]);
+    'SELECT image_path, thumbnail_path FROM prescriptions WHERE patient_id = $1',
+    [patientId],
+  );
   return res.rows.flatMap((r) => [r.image_path, r.thumbnail_path]).filter((f): f is string => f !== null);
 }
 
 /** Is this prescription (visible to the caller) the patient's? */
 export async function isPrescriptionOf(tx: Pick<Tx, 'query'>, id: string, patientId: string): Promise<boolean> {
-  return ((await tx.query('SELECT 1 FROM prescriptions WHERE id = $1 AND patient_id = $2', [id, patientId])).rowCount ?? 0) > 0;
+  return (
+    ((await tx.query('SELECT 1 FROM prescriptions WHERE id = $1 AND patient_id = $2', [id, patientId])).rowCount ?? 0) >
+    0
+  );
 }
 
 /** A reading job takes its prescription: the photo's path, or null when there is nothing to read (confirmed, archived or deleted meanwhile). */
 export async function claimForReading(tx: Pick<Tx, 'query'>, id: string): Promise<string | null> {
   const res = await tx.query<{ image_path: string | null; status: string }>(
-    'SELECT image_path, status FROM prescriptions WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', [id]);
+    'SELECT image_path, status FROM prescriptions WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
+    [id],
+  );
   const row = res.rows[0];
   if (!row || (row.status !== 'pending' && row.status !== 'processing') || row.image_path === null) return null;
   await tx.query(
     `UPDATE prescriptions SET status = 'processing', processing_attempts = processing_attempts + 1,
-       processing_started_at = now(), error_message = NULL WHERE id = $1`, [id]);
+       processing_started_at = now(), error_message = NULL WHERE id = $1`,
+    [id],
+  );
   return row.image_path;
 }
 
 export async function failReading(tx: Pick<Tx, 'query'>, id: string, message: string): Promise<void> {
   await tx.query(
     `UPDATE prescriptions SET status = 'error', error_message = $2, processed_at = now()
-     WHERE id = $1 AND status = 'processing'`, [id, message]);
+     WHERE id = $1 AND status = 'processing'`,
+    [id, message],
+  );
 }
 
 /** Back to pending, for the queue's retry. */
@@ -269,15 +345,30 @@ export async function requeueReading(tx: Pick<Tx, 'query'>, id: string): Promise
 
 /** Header values the reader found (each null when absent); a value the patient already set is kept. */
 export interface ReadingHeader {
-  hospital_name: string | null; prescription_number: string | null; prescription_date: string | null; patient_name_as_written: string | null;
-  patient_age_as_written: number | null; patient_gender_as_written: string | null; diagnosis: string[]; department: string | null;
-  prescribing_doctor_name: string | null; detected_language: string | null;
+  hospital_name: string | null;
+  prescription_number: string | null;
+  prescription_date: string | null;
+  patient_name_as_written: string | null;
+  patient_age_as_written: number | null;
+  patient_gender_as_written: string | null;
+  diagnosis: string[];
+  department: string | null;
+  prescribing_doctor_name: string | null;
+  detected_language: string | null;
 }
 
 /** Stores a reading (status ocr_completed); the patient's id, or undefined when it is no longer being read. */
 export async function saveReading(
-  tx: Pick<Tx, 'query'>, id: string,
-  r: { rawText: string; structured: unknown; confidence: number; engine: string; processingMs: number; header: ReadingHeader },
+  tx: Pick<Tx, 'query'>,
+  id: string,
+  r: {
+    rawText: string;
+    structured: unknown;
+    confidence: number;
+    engine: string;
+    processingMs: number;
+    header: ReadingHeader;
+  },
 ): Promise<string | undefined> {
   const h = r.header;
   const updated = await tx.query<{ patient_id: string }>(
@@ -290,9 +381,24 @@ export async function saveReading(
        department = coalesce(p.department, $15), prescribing_doctor_name = coalesce(p.prescribing_doctor_name, $16)
      WHERE p.id = $1 AND p.status = 'processing'
      RETURNING p.patient_id`,
-    [id, r.rawText, JSON.stringify(r.structured), r.confidence, r.engine,
-      h.detected_language, r.processingMs, h.hospital_name, h.prescription_number, h.prescription_date,
-      h.patient_name_as_written, h.patient_age_as_written, h.patient_gender_as_written, h.diagnosis, h.department, h.prescribing_doctor_name],
+    [
+      id,
+      r.rawText,
+      JSON.stringify(r.structured),
+      r.confidence,
+      r.engine,
+      h.detected_language,
+      r.processingMs,
+      h.hospital_name,
+      h.prescription_number,
+      h.prescription_date,
+      h.patient_name_as_written,
+      h.patient_age_as_written,
+      h.patient_gender_as_written,
+      h.diagnosis,
+      h.department,
+      h.prescribing_doctor_name,
+    ],
   );
   return updated.rows[0]?.patient_id;
 }

@@ -31,7 +31,14 @@ export interface ReadingJob {
 }
 
 const SYSTEM = { userId: null, role: 'system' } as const;
-const PERMANENT = new Set(['unsupported_format', 'too_large', 'too_many_pixels', 'too_small', 'corrupt_image', 'empty']);
+const PERMANENT = new Set([
+  'unsupported_format',
+  'too_large',
+  'too_many_pixels',
+  'too_small',
+  'corrupt_image',
+  'empty',
+]);
 const RETRY_LATER = 'We could not read this photo. Please try again, or take a sharper photo in good light.';
 
 const clamp01 = (n: number): number => Math.min(1, Math.max(0, n));
@@ -54,7 +61,8 @@ export function toDraft(m: ReadMedication): DraftMedicationT {
       evening: roundDose(m.dosage_schedule.evening),
       night: roundDose(m.dosage_schedule.night),
     },
-    duration_days: m.duration_days !== null && m.duration_days >= 1 && m.duration_days <= 3650 ? Math.round(m.duration_days) : null,
+    duration_days:
+      m.duration_days !== null && m.duration_days >= 1 && m.duration_days <= 3650 ? Math.round(m.duration_days) : null,
     instructions: m.instructions?.slice(0, 500) ?? null,
     take_after_meal: afterMeal,
     take_before_meal: beforeMeal,
@@ -65,8 +73,16 @@ export function toDraft(m: ReadMedication): DraftMedicationT {
 
 /** Values the reader found, kept only when they fit the table's constraints. */
 function header(r: ReadResult): q.ReadingHeader {
-  const date = r.prescription_date !== null && /^\d{4}-\d{2}-\d{2}$/.test(r.prescription_date) && r.prescription_date >= '1990-01-01' ? r.prescription_date : null;
-  const age = r.patient.age !== null && Number.isInteger(r.patient.age) && r.patient.age >= 0 && r.patient.age <= 150 ? r.patient.age : null;
+  const date =
+    r.prescription_date !== null &&
+    /^\d{4}-\d{2}-\d{2}$/.test(r.prescription_date) &&
+    r.prescription_date >= '1990-01-01'
+      ? r.prescription_date
+      : null;
+  const age =
+    r.patient.age !== null && Number.isInteger(r.patient.age) && r.patient.age >= 0 && r.patient.age <= 150
+      ? r.patient.age
+      : null;
   const languages = r.ocr.languages.filter((l) => /^[a-z]{2,3}$/.test(l)).slice(0, 4);
   return {
     hospital_name: r.hospital_name?.slice(0, 200) ?? null,
@@ -92,7 +108,10 @@ export async function runReadingJob(ctx: ReadingJobContext, job: ReadingJob): Pr
     result = await ctx.reader.read(bytes);
   } catch (err) {
     const permanent = isReadingError(err) && PERMANENT.has(err.code);
-    ctx.logger.warn({ prescriptionId: id, code: isReadingError(err) ? err.code : 'error', permanent, lastAttempt: job.lastAttempt }, 'prescription reading failed');
+    ctx.logger.warn(
+      { prescriptionId: id, code: isReadingError(err) ? err.code : 'error', permanent, lastAttempt: job.lastAttempt },
+      'prescription reading failed',
+    );
     if (permanent || job.lastAttempt) {
       const message = permanent && isReadingError(err) ? err.message : RETRY_LATER;
       await ctx.db.withUser(SYSTEM, (tx) => q.failReading(tx, id, message.slice(0, 500)));
@@ -106,15 +125,22 @@ export async function runReadingJob(ctx: ReadingJobContext, job: ReadingJob): Pr
   const structured = { ...result, raw_text: undefined, medications: drafts };
   await ctx.db.withUser(SYSTEM, async (tx) => {
     const patientId = await q.saveReading(tx, id, {
-      rawText: result.raw_text.slice(0, 100_000), structured, confidence: clamp01(result.ocr.confidence), engine: result.ocr.engine.slice(0, 100),
-      processingMs: Math.max(0, Math.round(result.ocr.processing_ms)), header: h,
+      rawText: result.raw_text.slice(0, 100_000),
+      structured,
+      confidence: clamp01(result.ocr.confidence),
+      engine: result.ocr.engine.slice(0, 100),
+      processingMs: Math.max(0, Math.round(result.ocr.processing_ms)),
+      header: h,
     });
     if (patientId === undefined) return;
     // the same function the routes' services use (src/notifications/service.ts)
     await insertNotification(tx, {
-      userId: patientId, type: 'prescription', key: 'prescription_ready',
+      userId: patientId,
+      type: 'prescription',
+      key: 'prescription_ready',
       data: { prescription_id: id, medications: drafts.length },
-      dedupeKey: `read:${id}:${new Date().toISOString()}`, skipDuplicate: true,
+      dedupeKey: `read:${id}:${new Date().toISOString()}`,
+      skipDuplicate: true,
     });
   });
   return 'done';

@@ -20,7 +20,13 @@ import * as q from './queries.ts';
 import { assertPrescriptionWritable, freeTierLimit } from '../billing/limits.ts';
 import { notifyDoctorsOfMajorAlerts, prescriptionSafetyAlerts } from '../safety/service.ts';
 import { languageOf, t, type Language } from '../i18n/index.ts';
-import type { DraftMedicationT, PatchPrescriptionT, PrescriptionDetailT, PrescriptionStatus, PrescriptionSummaryT } from './types.ts';
+import type {
+  DraftMedicationT,
+  PatchPrescriptionT,
+  PrescriptionDetailT,
+  PrescriptionStatus,
+  PrescriptionSummaryT,
+} from './types.ts';
 
 export interface PrescriptionDeps {
   files: FileStore;
@@ -36,12 +42,22 @@ export interface ConfirmWarning {
 const OLD_AFTER_DAYS = 30;
 
 /** A prescription dated more than 30 days before the start: perhaps not what she takes today. Its detail in `language`. */
-export function confirmWarnings(prescriptionDate: string | null, startDate: string | undefined, today: string, language: Language = 'en'): ConfirmWarning[] {
+export function confirmWarnings(
+  prescriptionDate: string | null,
+  startDate: string | undefined,
+  today: string,
+  language: Language = 'en',
+): ConfirmWarning[] {
   if (prescriptionDate === null) return [];
   const start = startDate ?? today;
   const days = Math.round((Date.parse(start) - Date.parse(prescriptionDate)) / 86_400_000);
   if (days <= OLD_AFTER_DAYS) return [];
-  return [{ code: 'old_prescription', detail: t(language, 'warning.old_prescription', { date: prescriptionDate, days, start }) }];
+  return [
+    {
+      code: 'old_prescription',
+      detail: t(language, 'warning.old_prescription', { date: prescriptionDate, days, start }),
+    },
+  ];
 }
 
 /** The patient already has a prescription with this very photo (409 duplicate_prescription). */
@@ -83,7 +99,8 @@ function draftOf(row: q.PrescriptionRow): DraftMedicationT[] {
 async function ownedForUpdate(tx: Tx, id: string, userId: string): Promise<q.PrescriptionRow> {
   const visible = await q.findPrescription(tx, id);
   if (!visible) throw notFound('prescription');
-  if (visible.patient_id !== userId) throw new ApiError(403, 'not_owner', 'only the patient can change her prescription');
+  if (visible.patient_id !== userId)
+    throw new ApiError(403, 'not_owner', 'only the patient can change her prescription');
   const row = await q.findPrescription(tx, id, true);
   if (!row) throw notFound('prescription');
   await assertPrescriptionWritable(tx, id);
@@ -103,7 +120,11 @@ export class PrescriptionService {
     if (!ok) throw freeTierLimit();
   }
 
-  async upload(ctx: RequestContext, bytes: Buffer, options: { allowDuplicate: boolean } = { allowDuplicate: false }): Promise<{ id: string; status: PrescriptionStatus }> {
+  async upload(
+    ctx: RequestContext,
+    bytes: Buffer,
+    options: { allowDuplicate: boolean } = { allowDuplicate: false },
+  ): Promise<{ id: string; status: PrescriptionStatus }> {
     const actor = ctx;
     const image = await checkImage(bytes);
     const thumbnail = await makeThumbnail(bytes);
@@ -137,13 +158,20 @@ export class PrescriptionService {
     }
   }
 
-  async list(ctx: RequestContext, filter: { patient_id?: string | undefined; status?: PrescriptionStatus | undefined; limit: number; offset: number }) {
+  async list(
+    ctx: RequestContext,
+    filter: { patient_id?: string | undefined; status?: PrescriptionStatus | undefined; limit: number; offset: number },
+  ) {
     const actor = ctx;
     // An explicit scope lets the patient_id index serve the list; RLS still decides what is visible.
     const patientId = filter.patient_id ?? (actor.role === 'patient' ? actor.userId : undefined);
     return ctx.runRead(async (tx) => {
       const { rows, total } = await q.listPrescriptions(tx, {
-        patientId, sharedWithDoctor: actor.role === 'doctor', status: filter.status, limit: filter.limit, offset: filter.offset,
+        patientId,
+        sharedWithDoctor: actor.role === 'doctor',
+        status: filter.status,
+        limit: filter.limit,
+        offset: filter.offset,
       });
       await recordReads(tx, ctx, 'prescriptions', rows);
       return {
@@ -192,17 +220,33 @@ export class PrescriptionService {
    * `options.language`: the language the client asked for (Accept-Language), if any; else the
    * patient's stored one. The warnings' details are in it.
    */
-  async confirm(ctx: RequestContext, id: string, options: { startDate?: string | undefined; language?: Language | undefined } = {}): Promise<PrescriptionDetailT & { warnings: ConfirmWarning[] }> {
+  async confirm(
+    ctx: RequestContext,
+    id: string,
+    options: { startDate?: string | undefined; language?: Language | undefined } = {},
+  ): Promise<PrescriptionDetailT & { warnings: ConfirmWarning[] }> {
     const actor = ctx;
     return ctx.run(async (tx) => {
       const row = await ownedForUpdate(tx, id, actor.userId);
       if (!EDITABLE.has(row.status)) throw this.notEditable(row.status);
       const draft = draftOf(row);
-      if (draft.length === 0) throw new ApiError(422, 'no_medications', 'add at least one medication before confirming');
-      const noDose = draft.filter((m) => m.dosage_schedule.morning + m.dosage_schedule.noon + m.dosage_schedule.evening + m.dosage_schedule.night <= 0);
+      if (draft.length === 0)
+        throw new ApiError(422, 'no_medications', 'add at least one medication before confirming');
+      const noDose = draft.filter(
+        (m) =>
+          m.dosage_schedule.morning + m.dosage_schedule.noon + m.dosage_schedule.evening + m.dosage_schedule.night <= 0,
+      );
       if (noDose.length > 0) {
-        throw new ApiError(422, 'no_dose_schedule', 'every medication needs a dose in at least one slot (morning, noon, evening, night)',
-          {}, noDose.map((m) => ({ path: `medications/${draft.indexOf(m)}/dosage_schedule`, message: `${m.name}: no dose` })));
+        throw new ApiError(
+          422,
+          'no_dose_schedule',
+          'every medication needs a dose in at least one slot (morning, noon, evening, night)',
+          {},
+          noDose.map((m) => ({
+            path: `medications/${draft.indexOf(m)}/dosage_schedule`,
+            message: `${m.name}: no dose`,
+          })),
+        );
       }
       const user = await doseSettings(tx, actor.userId);
       const language = options.language ?? languageOf(user?.language);
@@ -214,14 +258,33 @@ export class PrescriptionService {
       for (const [index, m] of draft.entries()) {
         const plan = planMedication(m, times);
         const medicationId = await insertPrescribedMedication(tx, {
-          prescriptionId: id, patientId: actor.userId, sequence: index + 1, name: m.name, genericName: m.generic_name ?? null,
-          strength: m.strength ?? null, form: m.form ?? null, quantity: m.quantity ?? null, quantityUnit: m.quantity_unit ?? null,
-          durationDays: plan.durationDays, dose: m.dosage_schedule, instructions: m.instructions ?? null,
-          takeAfterMeal: m.take_after_meal ?? false, takeBeforeMeal: m.take_before_meal ?? false,
-          confidence: m.confidence ?? null, fieldConfidence: m.field_confidence ?? {}, lexiconId: m.drug_id ?? null,
+          prescriptionId: id,
+          patientId: actor.userId,
+          sequence: index + 1,
+          name: m.name,
+          genericName: m.generic_name ?? null,
+          strength: m.strength ?? null,
+          form: m.form ?? null,
+          quantity: m.quantity ?? null,
+          quantityUnit: m.quantity_unit ?? null,
+          durationDays: plan.durationDays,
+          dose: m.dosage_schedule,
+          instructions: m.instructions ?? null,
+          takeAfterMeal: m.take_after_meal ?? false,
+          takeBeforeMeal: m.take_before_meal ?? false,
+          confidence: m.confidence ?? null,
+          fieldConfidence: m.field_confidence ?? {},
+          lexiconId: m.drug_id ?? null,
         });
         for (const r of plan.reminders) {
-          await insertReminder(tx, { ...r, medicationId, patientId: actor.userId, timezone, durationDays: plan.durationDays, startDate: options.startDate ?? null });
+          await insertReminder(tx, {
+            ...r,
+            medicationId,
+            patientId: actor.userId,
+            timezone,
+            durationDays: plan.durationDays,
+            startDate: options.startDate ?? null,
+          });
         }
       }
       await q.setStatus(tx, id, 'completed');
@@ -268,17 +331,29 @@ export class PrescriptionService {
   }
 
   /** The original photo or its thumbnail, decrypted, for whoever may see the prescription. */
-  async image(ctx: RequestContext, id: string, kind: 'original' | 'thumbnail'): Promise<{ bytes: Buffer; mimeType: string }> {
+  async image(
+    ctx: RequestContext,
+    id: string,
+    kind: 'original' | 'thumbnail',
+  ): Promise<{ bytes: Buffer; mimeType: string }> {
     const row = await ctx.run(async (tx) => {
       const found = await q.findPrescription(tx, id);
       if (!found) throw notFound('prescription');
-      await recordRead(tx, ctx, { table: 'prescriptions', action: kind === 'original' ? 'read_image' : 'read_thumbnail', subjectUserId: found.patient_id, resourceIds: [found.id] });
+      await recordRead(tx, ctx, {
+        table: 'prescriptions',
+        action: kind === 'original' ? 'read_image' : 'read_thumbnail',
+        subjectUserId: found.patient_id,
+        resourceIds: [found.id],
+      });
       return found;
     });
     const location = kind === 'original' ? row.image_path : row.thumbnail_path;
     if (location === null) throw notFound('image');
     const bytes = await this.deps.files.get(location);
-    return { bytes, mimeType: kind === 'original' ? (row.image_mime_type ?? 'application/octet-stream') : 'image/jpeg' };
+    return {
+      bytes,
+      mimeType: kind === 'original' ? (row.image_mime_type ?? 'application/octet-stream') : 'image/jpeg',
+    };
   }
 
   private async detail(tx: Tx, row: q.PrescriptionRow): Promise<PrescriptionDetailT> {
@@ -307,7 +382,8 @@ export class PrescriptionService {
   }
 
   private notEditable(status: PrescriptionStatus): ApiError {
-    if (status === 'pending' || status === 'processing') return conflict('reading_in_progress', 'the photo is still being read; try again in a moment');
+    if (status === 'pending' || status === 'processing')
+      return conflict('reading_in_progress', 'the photo is still being read; try again in a moment');
     if (status === 'completed') return conflict('already_confirmed', 'this prescription is already confirmed');
     return conflict('archived', 'this prescription is archived');
   }

@@ -5,7 +5,14 @@ import { SafetyAlerts } from '../safety/types.ts';
 import { ReminderDoseFields, ReminderPeriodFields } from '../reminders/types.ts';
 import { MedicationInstructionFields, MedicationNameFields } from '../reminders/medication-types.ts';
 
-export const PRESCRIPTION_STATUSES = ['pending', 'processing', 'ocr_completed', 'completed', 'error', 'archived'] as const;
+export const PRESCRIPTION_STATUSES = [
+  'pending',
+  'processing',
+  'ocr_completed',
+  'completed',
+  'error',
+  'archived',
+] as const;
 export type PrescriptionStatus = (typeof PRESCRIPTION_STATUSES)[number];
 
 const Dose = Type.Number({ minimum: 0, maximum: 100, multipleOf: 0.25 });
@@ -34,7 +41,13 @@ export const DraftMedication = Type.Object(
     take_before_meal: Type.Optional(Type.Boolean()),
     confidence: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 1 }))),
     // as the reader gives it (src/reading/types.ts FieldConfidence): per field, or per dose slot
-    field_confidence: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Union([Score, Type.Record(Type.String({ maxLength: 64 }), Score, { maxProperties: 16 })]), { maxProperties: 16 })),
+    field_confidence: Type.Optional(
+      Type.Record(
+        Type.String({ maxLength: 64 }),
+        Type.Union([Score, Type.Record(Type.String({ maxLength: 64 }), Score, { maxProperties: 16 })]),
+        { maxProperties: 16 },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -48,7 +61,9 @@ export const PatchPrescription = Type.Object(
     prescription_date: Type.Optional(Nullable(Type.String({ format: 'date' }))),
     patient_name_as_written: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
     patient_age_as_written: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 150 }))),
-    patient_gender_as_written: Type.Optional(Nullable(Type.Union([Type.Literal('female'), Type.Literal('male'), Type.Literal('other')]))),
+    patient_gender_as_written: Type.Optional(
+      Nullable(Type.Union([Type.Literal('female'), Type.Literal('male'), Type.Literal('other')])),
+    ),
     diagnosis: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 20 })),
     department: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
     prescribing_doctor_name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),

@@ -33,7 +33,7 @@ export function scoreMedication(i: ConfidenceInput): { overall: number; fields: 
   for (const s of SLOTS) dosage_schedule[s] = clamp(i.slotConf[s]);
   const minSlot = Math.min(...SLOTS.map((s) => dosage_schedule[s]));
   const meanSlot = SLOTS.reduce((a, s) => a + dosage_schedule[s], 0) / SLOTS.length;
-  const schedule = (minSlot + meanSlot) / 2 * (i.slotsSeen >= 3 ? 1 : 0.7);
+  const schedule = ((minSlot + meanSlot) / 2) * (i.slotsSeen >= 3 ? 1 : 0.7);
   let overall = clamp(name * 0.3 + clamp(strength) * 0.15 + quantity * 0.15 + schedule * 0.4);
   // A name no lexicon knows is kept, flagged for review: never above this.
   if (i.match === null) overall = Math.min(overall, UNKNOWN_NAME_MAX_CONFIDENCE);

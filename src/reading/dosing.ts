@@ -49,7 +49,9 @@ const empty = (): DosageSchedule => ({ morning: 0, noon: 0, evening: 0, night: 0
 
 function fromPattern(t: string): DosingReading | null {
   const sep = '\\s*[-–—+]\\s*';
-  const re = new RegExp(`(?<![\\d/.,])(${AMOUNT})${sep}(${AMOUNT})${sep}(${AMOUNT})(?:${sep}(${AMOUNT}))?(?![\\d/]|\\s*[-–—+]\\s*\\d)`);
+  const re = new RegExp(
+    `(?<![\\d/.,])(${AMOUNT})${sep}(${AMOUNT})${sep}(${AMOUNT})(?:${sep}(${AMOUNT}))?(?![\\d/]|\\s*[-–—+]\\s*\\d)`,
+  );
   const m = re.exec(t);
   if (m === null) return null;
   const parts = [m[1], m[2], m[3], m[4]].filter((x): x is string => x !== undefined).map(amount);
@@ -60,7 +62,13 @@ function fromPattern(t: string): DosingReading | null {
   const schedule: DosageSchedule = { morning: v[0] ?? 0, noon: v[1] ?? 0, evening: v[2] ?? 0, night: v[3] ?? 0 };
   const doses = v.filter((x) => x > 0);
   const lettered = /[oOlI]/.test(m[0]);
-  return { schedule, confidence: lettered ? 0.7 : 0.85, kind: 'pattern', timesPerDay: doses.length, perDose: doses[0] ?? 0 };
+  return {
+    schedule,
+    confidence: lettered ? 0.7 : 0.85,
+    kind: 'pattern',
+    timesPerDay: doses.length,
+    perDose: doses[0] ?? 0,
+  };
 }
 
 const SLOT_WORDS: Array<[RegExp, Slot]> = [
@@ -72,7 +80,8 @@ const SLOT_WORDS: Array<[RegExp, Slot]> = [
 
 /** Times per day, or null. */
 function frequency(t: string): { times: number; strong: boolean } | null {
-  const day = '(?:/\\s*|\\s*per\\s*|\\s*par\\s*|\\s*a\\s*|\\s*an\\s*|\\s*/\\s*|\\s+)?(?:day|days|daily|d|j|jour|jours|24\\s*h|ថ្ងៃ)(?![a-z])';
+  const day =
+    '(?:/\\s*|\\s*per\\s*|\\s*par\\s*|\\s*a\\s*|\\s*an\\s*|\\s*/\\s*|\\s+)?(?:day|days|daily|d|j|jour|jours|24\\s*h|ថ្ងៃ)(?![a-z])';
   const patterns: Array<[RegExp, boolean]> = [
     [new RegExp(`[x×]\\s*([1-4])\\s*${day}`), true], // x2/day, x 3/j
     [new RegExp(`([1-4])\\s*(?:x|×|times?|fois|ដង)\\s*${day}`), true], // 2x/day, 2 times a day, 2 fois/jour, 2 ដង/ថ្ងៃ
@@ -90,7 +99,10 @@ function frequency(t: string): { times: number; strong: boolean } | null {
     [/\bthrice\b|\bthree times\b|\b(tid|t\.i\.d\.?|tds|t\.d\.s\.?)\b/, 3],
     [/\bfour times\b|\b(qid|q\.i\.d\.?|qds|q\.d\.s\.?)\b/, 4],
     // Last: "daily" also follows "twice".
-    [/\b(once|one time)\s*(a|per)?\s*(day|daily)\b|\bonce daily\b|\b(od|o\.d\.?|qd|q\.d\.?)\b|\b1\s*fois\b|\bdaily\b/, 1],
+    [
+      /\b(once|one time)\s*(a|per)?\s*(day|daily)\b|\bonce daily\b|\b(od|o\.d\.?|qd|q\.d\.?)\b|\b1\s*fois\b|\bdaily\b/,
+      1,
+    ],
   ];
   for (const [re, n] of words) if (re.test(t)) return { times: n, strong: true };
   return null;
@@ -98,7 +110,8 @@ function frequency(t: string): { times: number; strong: boolean } | null {
 
 /** Dose per intake: the number before a unit word or before "x". */
 function perDose(t: string): number | null {
-  const unit = '(?:tab|tabs|tablet|tablets|cap|caps|capsule|capsules|cp|cps|comp|comprime|comprimes|gel|gelule|gelules|sachet|sachets|amp|amps|puff|puffs|drop|drops|gtt|ml|គ្រាប់|កញ្ចប់|អំពូល|ស្លាបព្រា|ដំណក់)';
+  const unit =
+    '(?:tab|tabs|tablet|tablets|cap|caps|capsule|capsules|cp|cps|comp|comprime|comprimes|gel|gelule|gelules|sachet|sachets|amp|amps|puff|puffs|drop|drops|gtt|ml|គ្រាប់|កញ្ចប់|អំពូល|ស្លាបព្រា|ដំណក់)';
   const a = `(\\d\\s*½|\\d\\s+1/2|\\d(?:[.,]5)?|½|1/2|¼|1/4)`;
   let m = new RegExp(`(?:^|[^\\d/.,])${a}\\s*${unit}`).exec(t);
   if (m === null) m = new RegExp(`(?:^|[^\\d/.,])${a}\\s*[x×]\\s*\\d`).exec(t);
@@ -112,7 +125,10 @@ export function parseDosingText(raw: string): DosingReading | null {
   let t = foldLatin(normaliseText(raw)).replace(/×/g, 'x');
   if (t === '') return null;
   // Strengths would read as doses ("500mg x 2"): blank them out.
-  t = t.replace(/\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|g|iu|ui|%)\b/g, ' ').replace(/\s+/g, ' ').trim();
+  t = t
+    .replace(/\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|g|iu|ui|%)\b/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   const pattern = fromPattern(t);
   if (pattern !== null) return pattern;
 
@@ -122,7 +138,13 @@ export function parseDosingText(raw: string): DosingReading | null {
   if (slots.length > 0 && (freq === null || freq.times === slots.length)) {
     const schedule = empty();
     for (const s of slots) schedule[s] = dose ?? 1;
-    return { schedule, confidence: dose !== null ? 0.8 : 0.65, kind: 'slot-words', timesPerDay: slots.length, perDose: dose ?? 1 };
+    return {
+      schedule,
+      confidence: dose !== null ? 0.8 : 0.65,
+      kind: 'slot-words',
+      timesPerDay: slots.length,
+      perDose: dose ?? 1,
+    };
   }
   if (freq === null) return null;
   const c = CANON[freq.times];
@@ -130,5 +152,11 @@ export function parseDosingText(raw: string): DosingReading | null {
   const d = dose ?? 1;
   const schedule: DosageSchedule = { morning: c[0] * d, noon: c[1] * d, evening: c[2] * d, night: c[3] * d };
   const confidence = (freq.strong ? 0.7 : 0.55) * (dose !== null ? 1 : 0.9);
-  return { schedule, confidence: Math.round(confidence * 100) / 100, kind: 'frequency', timesPerDay: freq.times, perDose: d };
+  return {
+    schedule,
+    confidence: Math.round(confidence * 100) / 100,
+    kind: 'frequency',
+    timesPerDay: freq.times,
+    perDose: d,
+  };
 }

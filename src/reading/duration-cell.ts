@@ -17,12 +17,15 @@ export interface DurationCell {
 const DAY_WORD = /^(?:days?|d|jours?|j|ថ្ងៃ|[\u1780-\u17ff]{1,6})\.?$/i;
 
 export function parseDurationCell(raw: string): DurationCell {
-  const t = normaliseText(raw).replace(/[|[\]()]/g, ' ').trim();
+  const t = normaliseText(raw)
+    .replace(/[|[\]()]/g, ' ')
+    .trim();
   const m = /^(\d{1,3})\s*(\S*)$/.exec(t);
   if (m !== null) {
     const days = Number(m[1]);
     const word = m[2] ?? '';
-    if (days >= 1 && days <= 365 && (word === '' || DAY_WORD.test(word))) return { days, clean: true, digits: m[1] ?? null };
+    if (days >= 1 && days <= 365 && (word === '' || DAY_WORD.test(word)))
+      return { days, clean: true, digits: m[1] ?? null };
   }
   const d = /(\d{1,3})/.exec(t);
   return { days: d !== null ? Number(d[1]) : null, clean: false, digits: d?.[1] ?? null };

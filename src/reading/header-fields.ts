@@ -10,7 +10,10 @@ import { foldLatin, fuzzyContains, hasKhmer, latinLetters, normaliseText, simila
 type Field = 'number' | 'patient' | 'age' | 'gender' | 'diagnosis' | 'department' | 'date' | 'doctor' | 'other';
 
 const LABELS: Array<[Field, string[]]> = [
-  ['number', ['លេខកូដ', 'លេខកូដអ្នកជំងឺ', 'លេខវេជ្ជបញ្ជា', 'លេខ', 'code', 'no', 'n°', 'number', 'id', 'rx', 'ref', 'numero', 'numéro']],
+  [
+    'number',
+    ['លេខកូដ', 'លេខកូដអ្នកជំងឺ', 'លេខវេជ្ជបញ្ជា', 'លេខ', 'code', 'no', 'n°', 'number', 'id', 'rx', 'ref', 'numero', 'numéro'],
+  ],
   ['patient', ['ឈ្មោះអ្នកជំងឺ', 'ឈ្មោះ', 'name', 'patient', 'nom', 'patient name']],
   ['age', ['អាយុ', 'age', 'âge']],
   ['gender', ['ភេទ', 'sex', 'sexe', 'gender']],
@@ -27,7 +30,9 @@ const colons = (s: string): string => s.replace(/\u17d6|\u17c8|\uff1a/g, ':');
 function labelOf(raw0: string): Field | null {
   const raw = colons(raw0);
   const hadColon = /[:]$/.test(raw.trim());
-  const t = normaliseText(raw).replace(/[:.]+$/g, '').replace(/^[^\p{L}]+/u, '');
+  const t = normaliseText(raw)
+    .replace(/[:.]+$/g, '')
+    .replace(/^[^\p{L}]+/u, '');
   if (t === '') return null;
   let best: { f: Field; s: number } | null = null;
   for (const [f, words] of LABELS) {
@@ -87,7 +92,10 @@ function segments(lines: OcrLine[]): Segment[] {
   return out;
 }
 
-const join = (ws: OcrWord[]): string => normaliseText(colons(ws.map((w) => w.text).join(' '))).replace(/^[:\s]+/, '').trim();
+const join = (ws: OcrWord[]): string =>
+  normaliseText(colons(ws.map((w) => w.text).join(' ')))
+    .replace(/^[:\s]+/, '')
+    .trim();
 
 export interface HeaderFields {
   hospital_name: string | null;
@@ -104,7 +112,8 @@ function titleCase(s: string): string {
   return s.toLowerCase().replace(/(^|[\s-])(\p{L})/gu, (_m, a: string, b: string) => a + b.toUpperCase());
 }
 
-const HOSPITAL_WORDS = /\b(hospital|h[oô]pital|clinic|clinique|polyclinic|polyclinique|medical|centre|center|health|sant[ée]|pharmacy|pharmacie)\b/i;
+const HOSPITAL_WORDS =
+  /\b(hospital|h[oô]pital|clinic|clinique|polyclinic|polyclinique|medical|centre|center|health|sant[ée]|pharmacy|pharmacie)\b/i;
 
 function findHospital(lines: OcrLine[], pageHeight: number): string | null {
   const top = lines.filter((l) => l.bbox.y1 < pageHeight * 0.3);
@@ -167,8 +176,11 @@ export function extractHeaderFields(lines: OcrLine[], pageHeight: number, tableT
 
   let number: string | null = null;
   for (const s of segs.filter((x) => x.field === 'number' && before(x))) {
-    const tok = s.words.map((w) => normaliseText(w.text).replace(/[^A-Za-z0-9-]/g, '')).find((x) => /^[A-Z]{1,6}\d{4,}$/i.test(x) || /^\d{5,}$/.test(x));
-    if (tok !== undefined && (number === null || (/^\d+$/.test(number) && /[A-Z]/i.test(tok)))) number = tok.toUpperCase();
+    const tok = s.words
+      .map((w) => normaliseText(w.text).replace(/[^A-Za-z0-9-]/g, ''))
+      .find((x) => /^[A-Z]{1,6}\d{4,}$/i.test(x) || /^\d{5,}$/.test(x));
+    if (tok !== undefined && (number === null || (/^\d+$/.test(number) && /[A-Z]/i.test(tok))))
+      number = tok.toUpperCase();
   }
   if (number === null) {
     const all = lines.filter((l) => tableTop === null || l.bbox.y1 <= tableTop).flatMap((l) => l.words);
@@ -191,7 +203,9 @@ export function extractHeaderFields(lines: OcrLine[], pageHeight: number, tableT
   let gender = genderSeg ? parseGender(join(genderSeg.words)) : null;
   if (gender === null) {
     // The label was not read: a lone ស្រី / ប្រុស word near the patient's name or age.
-    const near = lines.filter((l) => (tableTop === null || l.bbox.y1 <= tableTop) && (l === patientSeg?.line || l === ageSeg?.line));
+    const near = lines.filter(
+      (l) => (tableTop === null || l.bbox.y1 <= tableTop) && (l === patientSeg?.line || l === ageSeg?.line),
+    );
     for (const w of near.flatMap((l) => l.words)) {
       const t = normaliseText(colons(w.text)).replace(/[:]/g, '');
       if (similarity(t, 'ស្រី') >= 0.75) gender = 'female';
@@ -226,7 +240,11 @@ export function extractHeaderFields(lines: OcrLine[], pageHeight: number, tableT
     hospital_name: findHospital(lines, pageHeight),
     prescription_number: number,
     prescription_date: date,
-    patient: { name: patientName !== '' && patientName.length <= 60 ? patientName : null, age: age !== null && age <= 120 ? age : null, gender },
+    patient: {
+      name: patientName !== '' && patientName.length <= 60 ? patientName : null,
+      age: age !== null && age <= 120 ? age : null,
+      gender,
+    },
     diagnosis,
     department: deptSeg ? join(deptSeg.words) || null : null,
     prescribing_doctor_name: doctor !== '' ? doctor : null,

@@ -65,7 +65,8 @@ export function flattenIllumination(img: GrayImage): GrayImage {
   const smooth = boxBlur(erased, SMOOTH_RADIUS, 2);
   const closed = minFilter(erased, PRINT_RADIUS);
   let steep = 0;
-  for (let i = 0; i < smooth.data.length; i++) if ((smooth.data[i] ?? 255) - (closed.data[i] ?? 255) > HARD_SHADOW_STEP) steep++;
+  for (let i = 0; i < smooth.data.length; i++)
+    if ((smooth.data[i] ?? 255) - (closed.data[i] ?? 255) > HARD_SHADOW_STEP) steep++;
   let est = smooth;
   if (steep > smooth.data.length * HARD_SHADOW_SHARE) {
     const paper = new Uint8Array(smooth.data.length);
@@ -98,7 +99,11 @@ export async function sharpenText(img: GrayImage): Promise<GrayImage> {
     .raw()
     .toBuffer({ resolveWithObject: true });
   if (info.channels !== 1) return img;
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: info.width,
+    height: info.height,
+  };
 }
 
 /** 90th percentile of the horizontal grey slope over edge pixels (every other row). */

@@ -175,14 +175,7 @@ export function toPgm(img: GrayImage): Buffer {
 }
 
 /** Fraction of pixels darker than `threshold` inside a rectangle. */
-export function darkFraction(
-  img: GrayImage,
-  x0: number,
-  y0: number,
-  x1: number,
-  y1: number,
-  threshold = 128,
-): number {
+export function darkFraction(img: GrayImage, x0: number, y0: number, x1: number, y1: number, threshold = 128): number {
   const ax = Math.max(0, Math.floor(x0));
   const ay = Math.max(0, Math.floor(y0));
   const bx = Math.min(img.width, Math.ceil(x1));

@@ -53,7 +53,8 @@ export function components(img: GrayImage, b: Box, threshold = 140, minArea = 10
           }
         }
       }
-      if (c.area >= minArea) out.push({ x0: c.x0 + x0, y0: c.y0 + y0, x1: c.x1 + x0 + 1, y1: c.y1 + y0 + 1, area: c.area });
+      if (c.area >= minArea)
+        out.push({ x0: c.x0 + x0, y0: c.y0 + y0, x1: c.x1 + x0 + 1, y1: c.y1 + y0 + 1, area: c.area });
     }
   }
   return out;
@@ -73,7 +74,7 @@ export function readDoseInk(img: GrayImage, cell: Box, textHeight: number): InkR
   const ch = box.y1 - box.y0;
   const comps = components(img, box, 140, Math.max(8, Math.round(textHeight * textHeight * 0.01))).filter(
     // Leftovers of rulings: long along an edge of the cell.
-    (c) => !((c.x1 - c.x0) > cw * 0.8 || (c.y1 - c.y0) > ch * 0.9),
+    (c) => !(c.x1 - c.x0 > cw * 0.8 || c.y1 - c.y0 > ch * 0.9),
   );
   let dashes = 0;
   let ones = 0;
@@ -83,7 +84,8 @@ export function readDoseInk(img: GrayImage, cell: Box, textHeight: number): InkR
     const h = c.y1 - c.y0;
     if (h <= textHeight * 0.3 && w >= h * 1.5 && w <= textHeight * 2.5) dashes++;
     else if (h >= textHeight * 0.55 && w <= h * 0.5) ones++;
-    else if (w * h < textHeight * textHeight * 0.04) continue; // specks
+    else if (w * h < textHeight * textHeight * 0.04)
+      continue; // specks
     else other++;
   }
   if (comps.length === 0) return { value: 0, confidence: 0.85, marks: 0 };
@@ -104,7 +106,7 @@ export function readHalfInk(img: GrayImage, cell: Box, textHeight: number): 0.5 
   const cw = box.x1 - box.x0;
   const ch = box.y1 - box.y0;
   const comps = components(img, box, 140, Math.max(4, Math.round(textHeight * textHeight * 0.005)))
-    .filter((c) => !((c.x1 - c.x0) > cw * 0.8 || (c.y1 - c.y0) > ch * 0.9))
+    .filter((c) => !(c.x1 - c.x0 > cw * 0.8 || c.y1 - c.y0 > ch * 0.9))
     .sort((a, b) => a.x0 - b.x0);
   const half = (c: Component[]): boolean => {
     const [one, slash, two] = c;
@@ -121,6 +123,7 @@ export function readHalfInk(img: GrayImage, cell: Box, textHeight: number): 0.5 
   };
   if (comps.length === 3 && half(comps)) return 0.5;
   const first = comps[0];
-  if (comps.length === 4 && first !== undefined && first.y1 - first.y0 >= textHeight * 0.55 && half(comps.slice(1))) return 1.5;
+  if (comps.length === 4 && first !== undefined && first.y1 - first.y0 >= textHeight * 0.55 && half(comps.slice(1)))
+    return 1.5;
   return null;
 }

@@ -47,7 +47,13 @@ export function splitNameLine(raw: string): NameSplit {
     // A strength too garbled to read ("YMG", "¥0MG") ends the name too.
     const words = t.split(' ');
     let k = 0;
-    while (k < words.length && !/\d/.test(words[k] ?? '') && /[A-Za-zÀ-ÿ]/.test(words[k] ?? '') && !(k > 0 && GARBLED_STRENGTH.test(words[k] ?? ''))) k++;
+    while (
+      k < words.length &&
+      !/\d/.test(words[k] ?? '') &&
+      /[A-Za-zÀ-ÿ]/.test(words[k] ?? '') &&
+      !(k > 0 && GARBLED_STRENGTH.test(words[k] ?? ''))
+    )
+      k++;
     nameText = words.slice(0, k).join(' ');
     rest = words.slice(k).join(' ');
   }
@@ -58,7 +64,11 @@ export function splitNameLine(raw: string): NameSplit {
     .replace(/^[^A-Za-zÀ-ÿ]+|[^A-Za-zÀ-ÿ0-9)]+$/g, '')
     .replace(/\s+/g, ' ')
     .trim();
-  return { name, strength: st !== null && /[A-Za-zÀ-ÿ]{3}/.test(t.slice(0, st.start)) ? st.strength : null, rest: rest.trim() };
+  return {
+    name,
+    strength: st !== null && /[A-Za-zÀ-ÿ]{3}/.test(t.slice(0, st.start)) ? st.strength : null,
+    rest: rest.trim(),
+  };
 }
 
 const DAYS = '(?:days?|jours?|j|ថ្ងៃ)';
@@ -66,7 +76,10 @@ const DAYS = '(?:days?|jours?|j|ថ្ងៃ)';
 /** Days of treatment printed on the line, and the text without it. */
 export function parseDuration(raw: string): { days: number | null; rest: string } {
   const t = normaliseText(raw);
-  const re = new RegExp(`(?:(?:x|×|for|pendant|durant|during|qsp|q\\.s\\.p\\.?|រយៈពេល)\\s*)?(?<![/\\d.,])(\\d{1,3})\\s*${DAYS}(?![a-zA-Z\\u1780-\\u17ff])`, 'i');
+  const re = new RegExp(
+    `(?:(?:x|×|for|pendant|durant|during|qsp|q\\.s\\.p\\.?|រយៈពេល)\\s*)?(?<![/\\d.,])(\\d{1,3})\\s*${DAYS}(?![a-zA-Z\\u1780-\\u17ff])`,
+    'i',
+  );
   const m = re.exec(t);
   if (m === null) return { days: null, rest: t };
   const days = Number(m[1]);
@@ -163,7 +176,14 @@ export function parseInstructions(raw: string): Instructions {
   }
   // A table row read as a line ends with its quantity column: "1-0-1-0 7 ថ្ងៃ 28".
   const lastTok = tokens[tokens.length - 1] ?? '';
-  if (quantity === null && schedule !== null && kind === 'pattern' && tokens.length > 1 && /^\d{1,3}$/.test(lastTok) && Number(lastTok) >= 5) {
+  if (
+    quantity === null &&
+    schedule !== null &&
+    kind === 'pattern' &&
+    tokens.length > 1 &&
+    /^\d{1,3}$/.test(lastTok) &&
+    Number(lastTok) >= 5
+  ) {
     quantity = Number(lastTok);
   }
   if (schedule !== null && SLOTS.every((s) => (schedule?.[s] ?? 0) === 0)) schedule = null;

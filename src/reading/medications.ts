@@ -25,8 +25,12 @@ export type CellKind = 'name' | 'quantity' | 'quantity-latin' | 'dose' | 'remark
 export type CellOcr = (box: Box, kind: CellKind) => Promise<OcrPage | null>;
 
 const cellText = (ws: OcrWord[]): string =>
-  [...ws].sort((a, b) => (Math.abs(a.bbox.y0 - b.bbox.y0) > 15 ? a.bbox.y0 - b.bbox.y0 : a.bbox.x0 - b.bbox.x0)).map((w) => w.text).join(' ');
-const meanConf = (ws: OcrWord[]): number => (ws.length === 0 ? 0 : ws.reduce((s, w) => s + w.conf, 0) / ws.length / 100);
+  [...ws]
+    .sort((a, b) => (Math.abs(a.bbox.y0 - b.bbox.y0) > 15 ? a.bbox.y0 - b.bbox.y0 : a.bbox.x0 - b.bbox.x0))
+    .map((w) => w.text)
+    .join(' ');
+const meanConf = (ws: OcrWord[]): number =>
+  ws.length === 0 ? 0 : ws.reduce((s, w) => s + w.conf, 0) / ws.length / 100;
 
 interface NameChoice {
   name: string;
@@ -92,11 +96,16 @@ export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> 
   const remarkCols = cols.map((c, i) => (c.role === 'remarks' || c.role === 'usage' ? i : -1)).filter((i) => i >= 0);
   const durCol = colOf('duration');
   // Where free-text dosing may be written when the table has no slot columns.
-  const dosingCols = [...cols.map((c, i) => (c.role === 'usage' ? i : -1)), ...cols.map((c, i) => (c.role === 'remarks' ? i : -1))].filter((i) => i >= 0);
+  const dosingCols = [
+    ...cols.map((c, i) => (c.role === 'usage' ? i : -1)),
+    ...cols.map((c, i) => (c.role === 'remarks' ? i : -1)),
+  ].filter((i) => i >= 0);
   const meds: ReadMedication[] = [];
   // Boxes count only when the slot cells are mostly boxes: a pre-printed form.
   const slotCells = layout.rows.flatMap((row) =>
-    SLOTS.map((s) => colOf(s)).filter((ci) => ci >= 0).map((ci) => cellBox(layout, row, ci)),
+    SLOTS.map((s) => colOf(s))
+      .filter((ci) => ci >= 0)
+      .map((ci) => cellBox(layout, row, ci)),
   );
   const inside = (b: TickBox, c: Box): boolean => {
     const x = (b.x0 + b.x1) / 2;
@@ -115,7 +124,8 @@ export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> 
     const candidates = [{ text: pageName, conf: meanConf(nameWords) }];
     if (nameBox !== null && (latinLetters(pageName) >= 2 || nameWords.length > 0)) {
       const latin = await ctx.ocrCell(nameBox, 'name');
-      if (latin !== null && latin.words.length > 0) candidates.unshift({ text: cellText(latin.words), conf: meanConf(latin.words) });
+      if (latin !== null && latin.words.length > 0)
+        candidates.unshift({ text: cellText(latin.words), conf: meanConf(latin.words) });
     }
     const chosen = chooseName(candidates, ctx.lexicon);
     if (chosen === null) continue;
@@ -170,12 +180,17 @@ export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> 
       if (p2 !== null && p2.value !== null && !(p2.value === 0 && ink !== null && ink.value === 1)) {
         schedule[slot] = p2.value;
         const agree = ink !== null && ink.value !== null && ink.value === p2.value;
-        slotConf[slot] = Math.min(0.9, p2.confidence * Math.max(0.5, meanConf(again?.words ?? [])) * (agree ? 1 : 0.85));
+        slotConf[slot] = Math.min(
+          0.9,
+          p2.confidence * Math.max(0.5, meanConf(again?.words ?? [])) * (agree ? 1 : 0.85),
+        );
         doseUnit ??= p2.unit;
         continue;
       }
       // "½" misread as "Ya"/"Y2"/"1%": only when the ink has the shape of one.
-      const misread = [cellText(words), again !== null ? cellText(again.words) : ''].some((t) => /^\s*1?\s*(?:[%Yy¥]\s*[a2zZ]?|[%])\s*$/.test(t));
+      const misread = [cellText(words), again !== null ? cellText(again.words) : ''].some((t) =>
+        /^\s*1?\s*(?:[%Yy¥]\s*[a2zZ]?|[%])\s*$/.test(t),
+      );
       const half = misread ? readHalfInk(ctx.image, box, ctx.textHeight) : null;
       if (half !== null) {
         schedule[slot] = half;
@@ -216,7 +231,10 @@ export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> 
       let conf = q.confidence * Math.max(0.5, meanConf(words));
       const box = cellBox(layout, row, qtyCol);
       if (box !== null && (q.quantity === null || q.unit === null || conf < 0.8)) {
-        const latin = await ctx.ocrCell(box, hasKhmer(cellText(words)) || words.length === 0 ? 'quantity' : 'quantity-latin');
+        const latin = await ctx.ocrCell(
+          box,
+          hasKhmer(cellText(words)) || words.length === 0 ? 'quantity' : 'quantity-latin',
+        );
         if (latin !== null) {
           const q2 = parseQuantityCell(cellText(latin.words));
           // The page's own reading wins unless it had no number: a second reading that
@@ -227,7 +245,8 @@ export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> 
             conf = Math.min(conf, 0.45);
             if (q.unit === null && q2.unit !== null) q = { ...q, unit: q2.unit };
           } else if (q2.quantity !== null) {
-            if (q.quantity === null || q2.quantity !== q.quantity) conf = q2.confidence * Math.max(0.5, meanConf(latin.words));
+            if (q.quantity === null || q2.quantity !== q.quantity)
+              conf = q2.confidence * Math.max(0.5, meanConf(latin.words));
             else conf = Math.min(0.98, conf + 0.15);
             q = { quantity: q2.quantity, unit: q.unit ?? q2.unit, confidence: q2.confidence };
           } else if (q.unit === null && q2.unit !== null) q = { ...q, unit: q2.unit };
@@ -238,14 +257,19 @@ export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> 
       qConf = quantity === null ? 0.2 : conf;
     }
     const lexForm = chosen.match?.drug.forms?.find((f) => f === 'tablet' || f === 'capsule');
-    const unit = qUnit ?? doseUnit ?? unitFromName(chosen.name) ?? (quantity !== null && lexForm !== undefined ? matchUnit(lexForm) : null);
+    const unit =
+      qUnit ??
+      doseUnit ??
+      unitFromName(chosen.name) ??
+      (quantity !== null && lexForm !== undefined ? matchUnit(lexForm) : null);
     const formFromLexicon = chosen.match?.drug.forms?.[0] ?? null;
 
     // Instructions.
     let remarkText = remarkCols.map((ci) => cellText(row.cells[ci] ?? [])).join(' ');
     let meal = matchMeal(remarkText) ?? matchMeal(chosen.name);
     const remarkWords = remarkCols.flatMap((ci) => row.cells[ci] ?? []);
-    const doubtful = remarkWords.length > 0 && remarkWords.reduce((a, w) => a + w.conf, 0) / remarkWords.length < DOUBTFUL_REMARK_CONF;
+    const doubtful =
+      remarkWords.length > 0 && remarkWords.reduce((a, w) => a + w.conf, 0) / remarkWords.length < DOUBTFUL_REMARK_CONF;
     if (meal === null && (hasKhmer(remarkText) || doubtful)) {
       // Small Khmer words misread on the page (as Khmer, or as Latin garbage): read the cell alone.
       for (const ci of remarkCols) {
@@ -259,8 +283,13 @@ export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> 
         }
       }
     }
-    const otherRemarks = normaliseText(remarkText.replace(/[\u1780-\u17ff]+/g, ' ')).replace(/[|[\]]/g, '').trim();
-    const instructions = [meal?.text, /[A-Za-z]{2,}/.test(otherRemarks) && !hasKhmer(otherRemarks) && meal === null ? otherRemarks : undefined]
+    const otherRemarks = normaliseText(remarkText.replace(/[\u1780-\u17ff]+/g, ' '))
+      .replace(/[|[\]]/g, '')
+      .trim();
+    const instructions = [
+      meal?.text,
+      /[A-Za-z]{2,}/.test(otherRemarks) && !hasKhmer(otherRemarks) && meal === null ? otherRemarks : undefined,
+    ]
       .filter((x): x is string => x !== undefined && x !== '')
       .join('; ');
 
@@ -312,7 +341,12 @@ export async function readTableRows(ctx: RowContext): Promise<ReadMedication[]> 
 }
 
 /** Free-text dosing of one row: the usage/remarks cells as read on the page, then alone. */
-async function readDosing(ctx: RowContext, row: TableRow, dosingCols: number[], nameText: string): Promise<DosingReading | null> {
+async function readDosing(
+  ctx: RowContext,
+  row: TableRow,
+  dosingCols: number[],
+  nameText: string,
+): Promise<DosingReading | null> {
   for (const ci of dosingCols) {
     const d = parseDosingText(cellText(row.cells[ci] ?? []));
     if (d !== null) return d;
@@ -332,7 +366,10 @@ async function readDosing(ctx: RowContext, row: TableRow, dosingCols: number[], 
  * A remarks column repeats the same words down the rows ("ក្រោយបាយ" on each line): a row whose
  * text was too garbled to match takes the meal timing of a matched row whose text it resembles.
  */
-function applyRemarkConsensus(meds: ReadMedication[], remarks: Array<{ text: string; meal: ReturnType<typeof matchMeal> }>): void {
+function applyRemarkConsensus(
+  meds: ReadMedication[],
+  remarks: Array<{ text: string; meal: ReturnType<typeof matchMeal> }>,
+): void {
   const matched = remarks.filter((r) => r.meal !== null);
   if (matched.length === 0) return;
   meds.forEach((m, i) => {

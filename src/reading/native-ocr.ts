@@ -75,19 +75,53 @@ export function parseTsv(tsv: string): OcrPage {
  */
 export function recognizeNative(
   image: GrayImage,
-  opts: { langPath: string; languages: string[]; timeoutMs: number; signal?: AbortSignal; onInputSent?: () => void; thresholdingMethod?: string },
+  opts: {
+    langPath: string;
+    languages: string[];
+    timeoutMs: number;
+    signal?: AbortSignal;
+    onInputSent?: () => void;
+    thresholdingMethod?: string;
+  },
 ): Promise<OcrPage> {
-  const args = ['stdin', 'stdout', '--tessdata-dir', opts.langPath, '-l', opts.languages.join('+'), '--psm', '3', '--dpi', '300', '-c', 'preserve_interword_spaces=1', '-c', 'tessedit_create_tsv=1'];
-  if (opts.thresholdingMethod !== undefined && opts.thresholdingMethod !== '0') args.push('-c', `thresholding_method=${opts.thresholdingMethod}`);
+  const args = [
+    'stdin',
+    'stdout',
+    '--tessdata-dir',
+    opts.langPath,
+    '-l',
+    opts.languages.join('+'),
+    '--psm',
+    '3',
+    '--dpi',
+    '300',
+    '-c',
+    'preserve_interword_spaces=1',
+    '-c',
+    'tessedit_create_tsv=1',
+  ];
+  if (opts.thresholdingMethod !== undefined && opts.thresholdingMethod !== '0')
+    args.push('-c', `thresholding_method=${opts.thresholdingMethod}`);
   // (The "tsv" config file is not in our tessdata dir: the variable asks for the same output.)
   return new Promise((resolve, reject) => {
     const child = execFile(
       NATIVE_BINARY,
       args,
-      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: opts.timeoutMs, killSignal: 'SIGKILL', env: { ...process.env, OMP_THREAD_LIMIT: '1' }, ...(opts.signal ? { signal: opts.signal } : {}) },
+      {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: opts.timeoutMs,
+        killSignal: 'SIGKILL',
+        env: { ...process.env, OMP_THREAD_LIMIT: '1' },
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      },
       (err, stdout) => {
         if (err !== null) {
-          reject(new ReadingError('ocr_unavailable', `native tesseract failed: ${err.message.split('\n')[0] ?? ''}`, { cause: err }));
+          reject(
+            new ReadingError('ocr_unavailable', `native tesseract failed: ${err.message.split('\n')[0] ?? ''}`, {
+              cause: err,
+            }),
+          );
           return;
         }
         if (!stdout.startsWith('level')) {

@@ -107,7 +107,9 @@ export class OcrPool {
   }
 
   get engine(): string {
-    return this.cfg.nativePages === true ? 'tesseract (native) pages + tesseract.js 7 cells (LSTM)' : 'tesseract.js 7 (LSTM)';
+    return this.cfg.nativePages === true
+      ? 'tesseract (native) pages + tesseract.js 7 cells (LSTM)'
+      : 'tesseract.js 7 (LSTM)';
   }
 
   private async createSlot(): Promise<Slot> {
@@ -224,7 +226,12 @@ function box(b: Tesseract.Bbox): Box {
 export function flattenPage(page: Tesseract.Page, offset: { x: number; y: number } = { x: 0, y: 0 }): OcrPage {
   const words: OcrWord[] = [];
   const lines: OcrLine[] = [];
-  const shift = (b: Box): Box => ({ x0: b.x0 + offset.x, y0: b.y0 + offset.y, x1: b.x1 + offset.x, y1: b.y1 + offset.y });
+  const shift = (b: Box): Box => ({
+    x0: b.x0 + offset.x,
+    y0: b.y0 + offset.y,
+    x1: b.x1 + offset.x,
+    y1: b.y1 + offset.y,
+  });
   for (const block of page.blocks ?? []) {
     for (const para of block.paragraphs) {
       for (const line of para.lines) {
@@ -262,7 +269,13 @@ export async function recognize(
 ): Promise<OcrPage> {
   const psm = opts.psm ?? Tesseract.PSM.AUTO;
   const thresholding = opts.thresholding ?? 'otsu';
-  if (opts.pass === 'page' && psm === Tesseract.PSM.AUTO && slot.cfg.nativePages === true && !Buffer.isBuffer(image) && opts.rectangle === undefined) {
+  if (
+    opts.pass === 'page' &&
+    psm === Tesseract.PSM.AUTO &&
+    slot.cfg.nativePages === true &&
+    !Buffer.isBuffer(image) &&
+    opts.rectangle === undefined
+  ) {
     try {
       return await recognizeNative(image, {
         langPath: slot.cfg.langPath,
@@ -277,12 +290,14 @@ export async function recognize(
   }
   const worker = (opts.pass === 'latin' ? await latinWorker(slot) : null) ?? (await pageWorker(slot));
   const buf = Buffer.isBuffer(image) ? image : toPgm(image);
-  await worker.setParameters({ tessedit_pageseg_mode: psm, thresholding_method: THRESHOLDING_METHOD[thresholding] } as Partial<Tesseract.WorkerParams>);
-  const res = await worker.recognize(
-    buf,
-    opts.rectangle ? { rectangle: opts.rectangle } : {},
-    { text: true, blocks: true },
-  );
+  await worker.setParameters({
+    tessedit_pageseg_mode: psm,
+    thresholding_method: THRESHOLDING_METHOD[thresholding],
+  } as Partial<Tesseract.WorkerParams>);
+  const res = await worker.recognize(buf, opts.rectangle ? { rectangle: opts.rectangle } : {}, {
+    text: true,
+    blocks: true,
+  });
   return flattenPage(res.data);
 }
 

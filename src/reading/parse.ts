@@ -73,7 +73,9 @@ export function parseStrength(text: string): StrengthMatch | null {
 
 /** Digits of a strength read as letters after a name: "Smg" (5), "SOOMG" (500), "lOmg" (10). */
 export function fixStrengthLetters(t: string): string {
-  return t.replace(/(?<=[A-Za-zÀ-ÿ] )([0-9SOolI]{1,4})(?=\s?(?:mg|MG|Mg)\b)/g, (c) => c.replace(/S/g, '5').replace(/[Oo]/g, '0').replace(/[lI]/g, '1'));
+  return t.replace(/(?<=[A-Za-zÀ-ÿ] )([0-9SOolI]{1,4})(?=\s?(?:mg|MG|Mg)\b)/g, (c) =>
+    c.replace(/S/g, '5').replace(/[Oo]/g, '0').replace(/[lI]/g, '1'),
+  );
 }
 
 /** Name cell → name as printed (without strength, row number, stray borders) and strength. */

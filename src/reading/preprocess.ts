@@ -28,9 +28,16 @@ export interface Preprocessed {
 const TURNED_RATIO = 0.5;
 
 /** Decodes to grayscale, EXIF-rotated and scaled. Throws ReadingError('corrupt_image'). */
-export async function decodeGray(bytes: Uint8Array, timeoutSeconds: number): Promise<{ image: GrayImage; scale: number }> {
+export async function decodeGray(
+  bytes: Uint8Array,
+  timeoutSeconds: number,
+): Promise<{ image: GrayImage; scale: number }> {
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'truncated', sequentialRead: true })
+    const { data, info } = await sharp(bytes, {
+      limitInputPixels: MAX_PIXELS,
+      failOn: 'truncated',
+      sequentialRead: true,
+    })
       .timeout({ seconds: Math.max(1, Math.ceil(timeoutSeconds)) })
       .rotate() // EXIF orientation
       .flatten({ background: '#ffffff' })
@@ -39,14 +46,19 @@ export async function decodeGray(bytes: Uint8Array, timeoutSeconds: number): Pro
       .raw()
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 1) throw new Error(`expected 1 channel, got ${info.channels}`);
-    const image = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+    const image = {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      width: info.width,
+      height: info.height,
+    };
     const meta = await sharp(bytes, { limitInputPixels: MAX_PIXELS }).metadata();
     const srcW = (meta.orientation ?? 1) >= 5 ? (meta.height ?? info.width) : (meta.width ?? info.width);
     return { image, scale: info.width / srcW };
   } catch (err) {
     if (err instanceof ReadingError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
-    if (/pixel limit/i.test(msg)) throw new ReadingError('too_many_pixels', 'image exceeds the pixel limit', { cause: err });
+    if (/pixel limit/i.test(msg))
+      throw new ReadingError('too_many_pixels', 'image exceeds the pixel limit', { cause: err });
     if (/timeout/i.test(msg)) throw new ReadingError('timeout', 'decoding the image took too long', { cause: err });
     throw new ReadingError('corrupt_image', `the image cannot be decoded (${firstLine(msg)})`, { cause: err });
   }
@@ -93,12 +105,21 @@ async function rotateKeepSize(img: GrayImage, deg: number): Promise<GrayImage> {
   const { data, info } = await sharp(rotated.data, {
     raw: { width: rotated.info.width, height: rotated.info.height, channels: rotated.info.channels as 1 },
   })
-    .extract({ left, top, width: Math.min(img.width, rotated.info.width), height: Math.min(img.height, rotated.info.height) })
+    .extract({
+      left,
+      top,
+      width: Math.min(img.width, rotated.info.width),
+      height: Math.min(img.height, rotated.info.height),
+    })
     .grayscale()
     .raw()
     .toBuffer({ resolveWithObject: true });
   if (info.channels !== 1) return img;
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: info.width,
+    height: info.height,
+  };
 }
 
 async function resizeGray(img: GrayImage, width: number): Promise<GrayImage> {
@@ -109,5 +130,9 @@ async function resizeGray(img: GrayImage, width: number): Promise<GrayImage> {
     .grayscale()
     .raw()
     .toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: info.width,
+    height: info.height,
+  };
 }

@@ -24,14 +24,7 @@ import { validateImage } from './validate.ts';
 import { Lexicon, EMPTY_LEXICON } from './lexicon/match.ts';
 import { DEFAULT_LEXICON_PATH, loadLexiconFile } from './lexicon/load.ts';
 import Tesseract from 'tesseract.js';
-import type {
-  PrescriptionReader,
-  ReadOptions,
-  ReaderLogger,
-  ReaderOptions,
-  ReadResult,
-  Stage,
-} from './types.ts';
+import type { PrescriptionReader, ReadOptions, ReaderLogger, ReaderOptions, ReadResult, Stage } from './types.ts';
 
 interface Analysis {
   page: OcrPage;
@@ -129,8 +122,23 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
         const sent = new Promise<void>((resolve) => {
           inputSent = resolve;
         });
-        const reading = timed('ocr', () => recognize(s, img, { pass: 'page', onInputSent: inputSent, thresholding: pre.blurred ? 'adaptive' : 'otsu' }), kill);
-        await Promise.race([sent, reading.then(() => undefined, () => undefined)]);
+        const reading = timed(
+          'ocr',
+          () =>
+            recognize(s, img, {
+              pass: 'page',
+              onInputSent: inputSent,
+              thresholding: pre.blurred ? 'adaptive' : 'otsu',
+            }),
+          kill,
+        );
+        await Promise.race([
+          sent,
+          reading.then(
+            () => undefined,
+            () => undefined,
+          ),
+        ]);
         const tr = performance.now();
         const rulings = detectRulings(img);
         stages.layout = (stages.layout ?? 0) + Math.round(performance.now() - tr);
@@ -138,7 +146,8 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
         const t0 = performance.now();
         const header = findHeader(page.words, rulings, img.width);
         const layout: TableLayout | null = header ? findRows(header, page.words, rulings, img.height) : null;
-        const textHeight = median(page.words.filter((w) => /[A-Za-z0-9]/.test(w.text)).map((w) => w.bbox.y1 - w.bbox.y0)) || 32;
+        const textHeight =
+          median(page.words.filter((w) => /[A-Za-z0-9]/.test(w.text)).map((w) => w.bbox.y1 - w.bbox.y0)) || 32;
         const boxes: TickBox[] = detectTickBoxes(img, Math.round(textHeight * 0.7), Math.round(textHeight * 2.5));
         stages.layout = (stages.layout ?? 0) + Math.round(performance.now() - t0);
         return { page, rulings, layout, textHeight, boxes };
@@ -146,7 +155,12 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
       let a = await analyse(image);
       // Upside down (or turned 270° and then a quarter the wrong way): no table, no tick boxes
       // no medication line, and a poor reading. Read it once more turned 180° and keep the better reading.
-      if (a.layout === null && a.boxes.length < 3 && a.page.confidence < UPSIDE_DOWN_CONFIDENCE && countListLines(a.page) === 0) {
+      if (
+        a.layout === null &&
+        a.boxes.length < 3 &&
+        a.page.confidence < UPSIDE_DOWN_CONFIDENCE &&
+        countListLines(a.page) === 0
+      ) {
         const turned = rotate180(image);
         const b = await analyse(turned);
         if (b.layout !== null || b.page.confidence > a.page.confidence + 15) {
@@ -163,7 +177,10 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
         const psm = kind === 'name' ? Tesseract.PSM.SINGLE_BLOCK : Tesseract.PSM.SINGLE_LINE;
         passes.cell++;
         // Names are Latin; quantities and remarks carry Khmer units and words.
-        return recognize(s, crop, { pass: kind === 'name' || kind === 'quantity-latin' || kind === 'dose' ? 'latin' : 'page', psm });
+        return recognize(s, crop, {
+          pass: kind === 'name' || kind === 'quantity-latin' || kind === 'dose' ? 'latin' : 'page',
+          psm,
+        });
       };
 
       const parsed = await timed(
@@ -180,7 +197,8 @@ export async function createReader(options: ReaderOptions = {}): Promise<Prescri
       let empty_reason: string | undefined;
       if (parsed.medications.length === 0) {
         if (text.replace(/\s+/g, '').length < 20) empty_reason = 'no text found in the image';
-        else if (layout === null) empty_reason = 'no medication table, list or tick-box form found: this does not look like a prescription';
+        else if (layout === null)
+          empty_reason = 'no medication table, list or tick-box form found: this does not look like a prescription';
         else empty_reason = 'a table was found but no medication row could be read';
       }
       const result: ReadResult = {

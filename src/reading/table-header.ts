@@ -63,8 +63,12 @@ export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: num
   for (const seed of cues) {
     const y = cy(seed.word);
     const band = cues.filter((t) => Math.abs(cy(t.word) - y) <= lineH * 1.6);
-    const slots = new Set(band.filter((t) => t.role !== null && (SLOTS as readonly string[]).includes(t.role)).map((t) => t.role));
-    const others = new Set(band.filter((t) => t.role !== null && !(SLOTS as readonly string[]).includes(t.role)).map((t) => t.role));
+    const slots = new Set(
+      band.filter((t) => t.role !== null && (SLOTS as readonly string[]).includes(t.role)).map((t) => t.role),
+    );
+    const others = new Set(
+      band.filter((t) => t.role !== null && !(SLOTS as readonly string[]).includes(t.role)).map((t) => t.role),
+    );
     const hours = band.filter((t) => t.hours !== null).length;
     // A table with slot columns (named or by their hours), or one with a free-text dosing
     // column: a drug-name header, a usage/dosage header and at least one more.
@@ -91,7 +95,9 @@ export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: num
   const xMax = frame ? frame.end : Math.max(...headerWords.map((w) => w.bbox.x1)) + lineH;
 
   const verticals = rulings.vertical
-    .filter((v) => v.start <= (y0 + y1) / 2 + lineH && v.end >= y1 - lineH * 0.5 && v.pos >= xMin - 20 && v.pos <= xMax + 20)
+    .filter(
+      (v) => v.start <= (y0 + y1) / 2 + lineH && v.end >= y1 - lineH * 0.5 && v.pos >= xMin - 20 && v.pos <= xMax + 20,
+    )
     .map((v) => v.pos)
     .sort((a, b) => a - b);
   let columns: Column[];
@@ -103,11 +109,23 @@ export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: num
       const a = xs[i] ?? 0;
       const b = xs[i + 1] ?? 0;
       if (b - a < lineH * 0.8) continue;
-      columns.push(labelColumn(a, b, tagged.filter((t) => headerWords.includes(t.word))));
+      columns.push(
+        labelColumn(
+          a,
+          b,
+          tagged.filter((t) => headerWords.includes(t.word)),
+        ),
+      );
     }
   } else {
     const body = tableBody(words, y1, lineH, xMin, xMax);
-    columns = columnsFromWords(tagged.filter((t) => headerWords.includes(t.word)), lineH, xMin, xMax, body);
+    columns = columnsFromWords(
+      tagged.filter((t) => headerWords.includes(t.word)),
+      lineH,
+      xMin,
+      xMax,
+      body,
+    );
   }
   resolveSlots(columns);
   return { y0, y1, x0: xMin, x1: xMax, columns, ruled, score: best.score };
@@ -119,14 +137,20 @@ export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: num
  * into one word per range, with boxes in proportion to the characters.
  */
 function splitHourRanges(w: OcrWord): OcrWord[] {
-  const ranges = [...w.text.matchAll(/\(?\s*[0-9oOlI]{1,2}(?:[hH]|[:.]\d{2})?\s*[-–~]\s*[0-9oOlI]{1,2}(?:[hH]|[:.]\d{2})?\s*\)?/g)];
+  const ranges = [
+    ...w.text.matchAll(/\(?\s*[0-9oOlI]{1,2}(?:[hH]|[:.]\d{2})?\s*[-–~]\s*[0-9oOlI]{1,2}(?:[hH]|[:.]\d{2})?\s*\)?/g),
+  ];
   if (ranges.length < 2) return [w];
   const n = [...w.text].length;
   const width = w.bbox.x1 - w.bbox.x0;
   return ranges.map((m) => {
     const a = m.index ?? 0;
     const b = a + m[0].length;
-    return { ...w, text: m[0], bbox: { ...w.bbox, x0: Math.round(w.bbox.x0 + (width * a) / n), x1: Math.round(w.bbox.x0 + (width * b) / n) } };
+    return {
+      ...w,
+      text: m[0],
+      bbox: { ...w.bbox, x0: Math.round(w.bbox.x0 + (width * a) / n), x1: Math.round(w.bbox.x0 + (width * b) / n) },
+    };
   });
 }
 
@@ -147,7 +171,9 @@ function rulingBelow(hs: Ruling[], y: number, within: number): Ruling | null {
 }
 
 function labelColumn(x0: number, x1: number, tagged: Tagged[]): Column {
-  const inside = tagged.filter((t) => cx(t.word) >= x0 && cx(t.word) < x1).sort((a, b) => a.word.bbox.x0 - b.word.bbox.x0);
+  const inside = tagged
+    .filter((t) => cx(t.word) >= x0 && cx(t.word) < x1)
+    .sort((a, b) => a.word.bbox.x0 - b.word.bbox.x0);
   const label = inside.map((t) => t.word.text).join(' ');
   let role: ColumnRole | null = null;
   let score = 0;
@@ -176,7 +202,10 @@ function tableBody(words: OcrWord[], headerBottom: number, lineH: number, xMin: 
   // of its label (the first label of the row when no "No" column was read).
   const margin = lineH * BODY_MARGIN_LINES;
   const below = words
-    .filter((w) => cy(w) > headerBottom + 2 && w.bbox.x1 >= xMin - margin && w.bbox.x0 <= xMax + margin && cx(w) >= xMin - margin)
+    .filter(
+      (w) =>
+        cy(w) > headerBottom + 2 && w.bbox.x1 >= xMin - margin && w.bbox.x0 <= xMax + margin && cx(w) >= xMin - margin,
+    )
     .sort((a, b) => a.bbox.y0 - b.bbox.y0);
   const out: OcrWord[] = [];
   let bottom = headerBottom;
@@ -203,13 +232,18 @@ function columnsFromWords(tagged: Tagged[], lineH: number, xMin: number, xMax: n
     const last = g?.[g.length - 1];
     const gr = g !== undefined ? roleOf(g) : null;
     // Two labels never share a column: different roles, or two hour ranges.
-    const clash = (gr !== null && t.role !== null && t.role !== gr) || (t.hours !== null && g !== undefined && g.some((o) => o.hours !== null));
+    const clash =
+      (gr !== null && t.role !== null && t.role !== gr) ||
+      (t.hours !== null && g !== undefined && g.some((o) => o.hours !== null));
     if (g !== undefined && g.some((o) => Math.abs(cx(o.word) - cx(t.word)) < lineH * 1.2) && !clash) g.push(t);
-    else if (g !== undefined && last !== undefined && t.word.bbox.x0 - last.word.bbox.x1 < lineH * 0.9 && !clash) g.push(t);
+    else if (g !== undefined && last !== undefined && t.word.bbox.x0 - last.word.bbox.x1 < lineH * 0.9 && !clash)
+      g.push(t);
     else groups.push([t]);
   }
   const centres = groups.map((g) => g.reduce((s, t) => s + cx(t.word), 0) / g.length);
-  const ext = groups.map((g) => [Math.min(...g.map((t) => t.word.bbox.x0)), Math.max(...g.map((t) => t.word.bbox.x1))] as const);
+  const ext = groups.map(
+    (g) => [Math.min(...g.map((t) => t.word.bbox.x0)), Math.max(...g.map((t) => t.word.bbox.x1))] as const,
+  );
   const lo = Math.floor(Math.min(xMin, ...body.map((w) => w.bbox.x0)));
   const hi = Math.ceil(Math.max(xMax, ...body.map((w) => w.bbox.x1)));
   // Blocks of body text along x (words of all rows projected), split at gaps wider than a space.
@@ -333,12 +367,26 @@ function inferMissingBySpacing(columns: Column[], seen: Set<ColumnRole>): void {
     const col: Column = { role: missing, x0: before.x1, x1: after.x0, label: '', hours: null, evidence: 'inferred' };
     columns.splice(columns.indexOf(after), 0, col);
   } else if (before !== undefined) {
-    const col: Column = { role: missing, x0: before.x1, x1: before.x1 + width, label: '', hours: null, evidence: 'inferred' };
+    const col: Column = {
+      role: missing,
+      x0: before.x1,
+      x1: before.x1 + width,
+      label: '',
+      hours: null,
+      evidence: 'inferred',
+    };
     const next = columns[columns.indexOf(before) + 1];
     if (next !== undefined && next.x0 < col.x1 - width * 0.3 && next.role !== null) return;
     columns.splice(columns.indexOf(before) + 1, 0, col);
   } else if (after !== undefined) {
-    const col: Column = { role: missing, x0: after.x0 - width, x1: after.x0, label: '', hours: null, evidence: 'inferred' };
+    const col: Column = {
+      role: missing,
+      x0: after.x0 - width,
+      x1: after.x0,
+      label: '',
+      hours: null,
+      evidence: 'inferred',
+    };
     const prev = columns[columns.indexOf(after) - 1];
     if (prev !== undefined && prev.x1 > col.x0 + width * 0.3 && prev.role !== null) return;
     columns.splice(columns.indexOf(after), 0, col);

@@ -37,7 +37,9 @@ function median(xs: number[]): number {
 export function pickNameColumn(columns: Column[], words: OcrWord[], y0: number, y1: number): number {
   const labelled = columns.findIndex((c) => c.role === 'name');
   if (labelled >= 0) return labelled;
-  const firstSlot = columns.findIndex((c) => c.role === 'morning' || c.role === 'noon' || c.role === 'evening' || c.role === 'night');
+  const firstSlot = columns.findIndex(
+    (c) => c.role === 'morning' || c.role === 'noon' || c.role === 'evening' || c.role === 'night',
+  );
   let best = -1;
   let bestLetters = 0;
   columns.forEach((c, i) => {
@@ -57,7 +59,12 @@ function cellsFor(columns: Column[], words: OcrWord[], y0: number, y1: number): 
   return columns.map((c) => words.filter((w) => cx(w) >= c.x0 && cx(w) < c.x1 && cy(w) >= y0 && cy(w) < y1));
 }
 
-export function findRows(header: TableHeader, words: OcrWord[], rulings: Rulings, pageHeight: number): TableLayout | null {
+export function findRows(
+  header: TableHeader,
+  words: OcrWord[],
+  rulings: Rulings,
+  pageHeight: number,
+): TableLayout | null {
   const lineH = median(words.map((w) => w.bbox.y1 - w.bbox.y0)) || 30;
   const width = header.x1 - header.x0;
   const below = words.filter((w) => cy(w) > header.y1 - 2);
@@ -65,7 +72,10 @@ export function findRows(header: TableHeader, words: OcrWord[], rulings: Rulings
   let rows: TableRow[] = [];
 
   const hs = rulings.horizontal
-    .filter((h) => h.pos >= header.y1 - lineH * 0.6 && Math.min(h.end, header.x1) - Math.max(h.start, header.x0) > width * 0.6)
+    .filter(
+      (h) =>
+        h.pos >= header.y1 - lineH * 0.6 && Math.min(h.end, header.x1) - Math.max(h.start, header.x0) > width * 0.6,
+    )
     .sort((a, b) => a.pos - b.pos);
   const interior = header.ruled
     ? rulings.vertical.filter((v) => header.columns.some((c, i) => i > 0 && Math.abs(c.x0 - v.pos) < 15))

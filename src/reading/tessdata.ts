@@ -18,7 +18,16 @@ export const DEBIAN_TESSDATA_DIRS = ['/usr/share/tesseract-ocr/5/tessdata', '/us
 
 /** CLI/ISO-ish codes → tesseract codes. */
 export function normaliseLanguages(langs: readonly string[]): string[] {
-  const map: Record<string, string> = { km: 'khm', kh: 'khm', khm: 'khm', en: 'eng', eng: 'eng', fr: 'fra', fra: 'fra', fre: 'fra' };
+  const map: Record<string, string> = {
+    km: 'khm',
+    kh: 'khm',
+    khm: 'khm',
+    en: 'eng',
+    eng: 'eng',
+    fr: 'fra',
+    fra: 'fra',
+    fre: 'fra',
+  };
   const out: string[] = [];
   for (const raw of langs.flatMap((l) => l.split(/[+,\s]+/))) {
     const code = map[raw.trim().toLowerCase()];

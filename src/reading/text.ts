@@ -9,12 +9,19 @@ export function normaliseText(s: string): string {
     const k = KHMER_DIGITS.indexOf(ch);
     out += k >= 0 ? String(k) : ch;
   }
-  return out.replace(/\u200b|\u200c|\u200d|\ufeff/g, '').replace(/\s+/g, ' ').trim();
+  return out
+    .replace(/\u200b|\u200c|\u200d|\ufeff/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** Strips accents and lower-cases (Latin only; Khmer unchanged). */
 export function foldLatin(s: string): string {
-  return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').normalize('NFC').toLowerCase();
+  return s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .normalize('NFC')
+    .toLowerCase();
 }
 
 export function hasKhmer(s: string): boolean {

@@ -66,7 +66,9 @@ export function detectTickBoxes(img: GrayImage, minSide: number, maxSide: number
   // Keep one segment per drawn side (the first row of a thick line).
   const sides: HSeg[] = [];
   for (const s of segs) {
-    const dup = sides.find((o) => s.y - o.y <= 4 && s.y >= o.y && Math.abs(o.x0 - s.x0) <= 3 && Math.abs(o.x1 - s.x1) <= 3);
+    const dup = sides.find(
+      (o) => s.y - o.y <= 4 && s.y >= o.y && Math.abs(o.x0 - s.x0) <= 3 && Math.abs(o.x1 - s.x1) <= 3,
+    );
     if (dup === undefined) sides.push(s);
   }
   const boxes: TickBox[] = [];

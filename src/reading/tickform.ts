@@ -47,7 +47,9 @@ export async function readTickForm(input: TickFormInput): Promise<ReadMedication
   const words = input.page.words;
   const top = Math.min(...model.map((b) => b.y0));
   colXs.forEach((x, i) => {
-    const above = words.filter((w) => w.bbox.y1 <= top + 2 && top - w.bbox.y1 < textHeight * 4 && Math.abs(cx(w.bbox) - x) < textHeight * 1.5);
+    const above = words.filter(
+      (w) => w.bbox.y1 <= top + 2 && top - w.bbox.y1 < textHeight * 4 && Math.abs(cx(w.bbox) - x) < textHeight * 1.5,
+    );
     for (const w of above) {
       const c = classifyHeader(w.text);
       if (c !== null && (SLOTS as readonly string[]).includes(c.role)) colSlot.set(i, c.role as Slot);
@@ -66,7 +68,8 @@ export async function readTickForm(input: TickFormInput): Promise<ReadMedication
     if (row.length === colXs.length) return row.indexOf(b);
     let best = -1;
     colXs.forEach((x, i) => {
-      if (Math.abs(x - cx(b)) < textHeight && (best < 0 || Math.abs(x - cx(b)) < Math.abs((colXs[best] ?? 0) - cx(b)))) best = i;
+      if (Math.abs(x - cx(b)) < textHeight && (best < 0 || Math.abs(x - cx(b)) < Math.abs((colXs[best] ?? 0) - cx(b))))
+        best = i;
     });
     return best;
   };
@@ -79,7 +82,8 @@ export async function readTickForm(input: TickFormInput): Promise<ReadMedication
     const y = cy(first);
     const lineWords = words.filter((w) => Math.abs(cy(w.bbox) - y) < textHeight * 0.8);
     let nameWords: OcrWord[] = lineWords.filter((w) => w.bbox.x1 <= first.x0 + 2);
-    if (latinLetters(nameWords.map((w) => w.text).join('')) < 3) nameWords = lineWords.filter((w) => w.bbox.x0 >= last.x1 - 2);
+    if (latinLetters(nameWords.map((w) => w.text).join('')) < 3)
+      nameWords = lineWords.filter((w) => w.bbox.x0 >= last.x1 - 2);
     if (nameWords.length === 0) continue;
     const x0 = Math.min(...nameWords.map((w) => w.bbox.x0));
     const x1 = Math.max(...nameWords.map((w) => w.bbox.x1));
@@ -107,7 +111,15 @@ export async function readTickForm(input: TickFormInput): Promise<ReadMedication
       slotConf[slot] = Math.min(0.9, 0.5 + Math.abs(b.fill - 0.06) * 4);
     }
     const conf = nameWords.reduce((s, w) => s + w.conf, 0) / nameWords.length / 100;
-    const scored = scoreMedication({ nameConf: conf, match, strength, quantity: null, quantityConf: 0, slotConf, slotsSeen: colSlot.size });
+    const scored = scoreMedication({
+      nameConf: conf,
+      match,
+      strength,
+      quantity: null,
+      quantityConf: 0,
+      slotConf,
+      slotsSeen: colSlot.size,
+    });
     meds.push({
       sequence: meds.length + 1,
       name: match?.changed ? match.corrected : name,

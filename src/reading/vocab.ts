@@ -17,10 +17,56 @@ export const HEADER_KEYWORDS: Keyword[] = [
   { role: 'noon', words: ['ថ្ងៃត្រង់', 'ថ្ងៃ', 'ត្រង់', 'noon', 'midday', 'lunch', 'midi'] },
   { role: 'evening', words: ['ល្ងាច', 'evening', 'afternoon', 'soir', 'pm'] },
   { role: 'night', words: ['យប់', 'night', 'bedtime', 'nuit', 'coucher'] },
-  { role: 'name', words: ['ឈ្មោះឱសថ', 'ឈ្មោះថ្នាំ', 'ឱសថ', 'ថ្នាំ', 'medicine', 'medication', 'drug', 'médicament', 'medicament', 'designation'] },
+  {
+    role: 'name',
+    words: [
+      'ឈ្មោះឱសថ',
+      'ឈ្មោះថ្នាំ',
+      'ឱសថ',
+      'ថ្នាំ',
+      'medicine',
+      'medication',
+      'drug',
+      'médicament',
+      'medicament',
+      'designation',
+    ],
+  },
   { role: 'quantity', words: ['ចំនួន', 'quantity', 'qty', 'quantité', 'quantite', 'qte', 'total'] },
-  { role: 'usage', words: ['វិធីប្រើ', 'របៀបប្រើ', 'usage', 'route', 'posologie', 'dosage', 'dose', 'doses', 'frequency', 'directions', 'sig'] },
-  { role: 'remarks', words: ['សម្គាល់', 'ផ្សេងៗ', 'ការណែនាំ', 'ណែនាំ', 'remark', 'remarks', 'remarque', 'remarques', 'note', 'notes', 'instruction', 'instructions', 'observation'] },
+  {
+    role: 'usage',
+    words: [
+      'វិធីប្រើ',
+      'របៀបប្រើ',
+      'usage',
+      'route',
+      'posologie',
+      'dosage',
+      'dose',
+      'doses',
+      'frequency',
+      'directions',
+      'sig',
+    ],
+  },
+  {
+    role: 'remarks',
+    words: [
+      'សម្គាល់',
+      'ផ្សេងៗ',
+      'ការណែនាំ',
+      'ណែនាំ',
+      'remark',
+      'remarks',
+      'remarque',
+      'remarques',
+      'note',
+      'notes',
+      'instruction',
+      'instructions',
+      'observation',
+    ],
+  },
   { role: 'duration', words: ['រយៈពេល', 'ចំនួនថ្ងៃ', 'days', 'duration', 'durée', 'duree', 'jours'] },
   { role: 'number', words: ['ល.រ', 'លរ', 'no', 'n°', 'nº', '#'] },
 ];
@@ -33,7 +79,9 @@ function threshold(word: string): number {
 
 /** Which column a header cell's text names, with a score 0..1 (null if none). */
 export function classifyHeader(text: string): { role: ColumnRole; score: number } | null {
-  const t = normaliseText(text).replace(/[()[\]|:]/g, '').trim();
+  const t = normaliseText(text)
+    .replace(/[()[\]|:]/g, '')
+    .trim();
   if (t === '') return null;
   const folded = foldLatin(t);
   let best: { role: ColumnRole; score: number } | null = null;
@@ -85,7 +133,10 @@ const KHMER_UNITS: Array<[string, UnitMatch]> = [
 
 const LATIN_UNITS: Array<[RegExp, UnitMatch]> = [
   [/^(coated|film)[- ]?(tab|tablet|tabs|tablets)$/, { unit: 'coated tablet', form: 'tablet' }],
-  [/^(tab|tabs|tablet|tablets|tb|cp|cps|comp|comprime|comprimes|cpr|pill|pills)\.?$/, { unit: 'tablet', form: 'tablet' }],
+  [
+    /^(tab|tabs|tablet|tablets|tb|cp|cps|comp|comprime|comprimes|cpr|pill|pills)\.?$/,
+    { unit: 'tablet', form: 'tablet' },
+  ],
   [/^(cap|caps|capsule|capsules|gel|gelule|gelules)\.?$/, { unit: 'capsule', form: 'capsule' }],
   [/^(amp|amps|ampoule|ampoules|ampule|ampules|inj|vial|vials)\.?$/, { unit: 'ampoule', form: 'injection' }],
   [/^(ml|mls)\.?$/, { unit: 'ml', form: 'syrup' }],
@@ -152,13 +203,21 @@ const MEAL_WORDS: Array<[string, 'after' | 'before' | 'with' | 'empty']> = [
   ['ac', 'before'],
 ];
 
-const MEAL_TEXT = { after: 'after meal', before: 'before meal', with: 'with meal', empty: 'on an empty stomach' } as const;
+const MEAL_TEXT = {
+  after: 'after meal',
+  before: 'before meal',
+  with: 'with meal',
+  empty: 'on an empty stomach',
+} as const;
 
 /** Meal timing from a remarks/usage cell or a name cell. */
 export function matchMeal(text: string): MealMatch | null {
   const t = normaliseText(text);
   if (t === '') return null;
-  const folded = foldLatin(t).replace(/[^a-z\u1780-\u17ff ]/g, ' ').replace(/\s+/g, ' ').trim();
+  const folded = foldLatin(t)
+    .replace(/[^a-z\u1780-\u17ff ]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   let best: { kind: 'after' | 'before' | 'with' | 'empty'; s: number } | null = null;
   for (const [w, kind] of MEAL_WORDS) {
     let s: number;
@@ -178,5 +237,9 @@ export function matchMeal(text: string): MealMatch | null {
     if (best === null || s > best.s) best = { kind, s };
   }
   if (best === null) return null;
-  return { after: best.kind === 'after', before: best.kind === 'before' || best.kind === 'empty', text: MEAL_TEXT[best.kind] };
+  return {
+    after: best.kind === 'after',
+    before: best.kind === 'before' || best.kind === 'empty',
+    text: MEAL_TEXT[best.kind],
+  };
 }

@@ -4,7 +4,9 @@ import { NOT_DELETED, prnSummary } from './medication-queries.ts';
 import type { AdherenceReportT, ReminderItemT, ReminderPatchT, TodayDoseT } from './types.ts';
 
 export async function todayDoses(tx: Tx, patientId: string): Promise<TodayDoseT[]> {
-  const res = await tx.query<Omit<TodayDoseT, 'dose_amount' | 'scheduled_for'> & { dose_amount: string; scheduled_for: Date }>(
+  const res = await tx.query<
+    Omit<TodayDoseT, 'dose_amount' | 'scheduled_for'> & { dose_amount: string; scheduled_for: Date }
+  >(
     `SELECT r.id AS reminder_id, m.id AS medication_id, m.prescription_id, m.name, m.strength, r.slot::text AS slot,
             to_char(r.reminder_time, 'HH24:MI') AS time, o.at AS scheduled_for, r.dose_amount, r.dose_unit,
             m.take_after_meal, m.take_before_meal,
@@ -22,7 +24,11 @@ export async function todayDoses(tx: Tx, patientId: string): Promise<TodayDoseT[
      ORDER BY o.at, m.name`,
     [patientId],
   );
-  return res.rows.map((r) => ({ ...r, dose_amount: Number(r.dose_amount), scheduled_for: r.scheduled_for.toISOString() }));
+  return res.rows.map((r) => ({
+    ...r,
+    dose_amount: Number(r.dose_amount),
+    scheduled_for: r.scheduled_for.toISOString(),
+  }));
 }
 
 type ReminderRow = Omit<ReminderItemT, 'dose_amount' | 'adherence_rate' | 'next_reminder_at'> & {
@@ -31,7 +37,11 @@ type ReminderRow = Omit<ReminderItemT, 'dose_amount' | 'adherence_rate' | 'next_
   next_reminder_at: Date | null;
 };
 
-export async function listReminders(tx: Tx, patientId: string | undefined, reminderId?: string): Promise<ReminderItemT[]> {
+export async function listReminders(
+  tx: Tx,
+  patientId: string | undefined,
+  reminderId?: string,
+): Promise<ReminderItemT[]> {
   const res = await tx.query<ReminderRow>(
     `SELECT r.id, r.patient_id, r.medication_id, m.name, m.strength, r.slot::text AS slot, to_char(r.reminder_time, 'HH24:MI') AS reminder_time,
             r.dose_amount, r.dose_unit, r.days_of_week::int[] AS days_of_week, to_char(r.start_date, 'YYYY-MM-DD') AS start_date,
@@ -62,15 +72,25 @@ export async function updateReminder(tx: Tx, id: string, p: ReminderPatchT): Pro
         snooze_minutes = coalesce($6::int, r.snooze_minutes),
         end_date = CASE WHEN $7::boolean THEN $8::date ELSE r.end_date END
      WHERE r.id = $1`,
-    [id, p.reminder_time ?? null, p.days_of_week ?? null, p.is_active ?? null, p.advance_minutes ?? null, p.snooze_minutes ?? null,
-      p.end_date !== undefined, p.end_date ?? null],
+    [
+      id,
+      p.reminder_time ?? null,
+      p.days_of_week ?? null,
+      p.is_active ?? null,
+      p.advance_minutes ?? null,
+      p.snooze_minutes ?? null,
+      p.end_date !== undefined,
+      p.end_date ?? null,
+    ],
   );
   if (res.rowCount === 0) return false;
   await tx.query(
     `UPDATE medication_reminders r SET next_reminder_at = CASE WHEN r.is_active THEN
         reminder_next_occurrence(now() + make_interval(mins => r.advance_minutes), r.reminder_time, r.timezone, r.days_of_week, r.start_date, r.end_date)
           - make_interval(mins => r.advance_minutes) END
-     WHERE r.id = $1`, [id]);
+     WHERE r.id = $1`,
+    [id],
+  );
   return true;
 }
 
@@ -78,7 +98,9 @@ export async function canSeeReminders(tx: Tx, patientId: string): Promise<boolea
   const res = await tx.query<{ ok: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM doctor_patient_relationships
                     WHERE patient_id = $1 AND doctor_id = app_current_user_id() AND status = 'active' AND can_view_prescriptions)
-            OR app_is_admin() AS ok`, [patientId]);
+            OR app_is_admin() AS ok`,
+    [patientId],
+  );
   return res.rows[0]?.ok === true;
 }
 
@@ -101,17 +123,37 @@ export async function adherenceReport(tx: Tx, patientId: string, days: 7 | 30): 
   const range = await tx.query<{ from: string; to: string; tz: string }>(
     `SELECT to_char((now() AT TIME ZONE u.timezone)::date - ($2::int - 1), 'YYYY-MM-DD') AS "from",
             to_char((now() AT TIME ZONE u.timezone)::date, 'YYYY-MM-DD') AS "to", u.timezone AS tz
-     FROM users u WHERE u.id = $1`, [patientId, days]);
+     FROM users u WHERE u.id = $1`,
+    [patientId, days],
+  );
   const r = range.rows[0];
-  if (!r) return { patient_id: patientId, days, from: '', to: '', overall: withRate({ taken: 0, missed: 0, skipped: 0, pending: 0 }), per_medication: [], per_prescription: [], per_day: [], refill_alerts: [], as_needed: [] };
+  if (!r)
+    return {
+      patient_id: patientId,
+      days,
+      from: '',
+      to: '',
+      overall: withRate({ taken: 0, missed: 0, skipped: 0, pending: 0 }),
+      per_medication: [],
+      per_prescription: [],
+      per_day: [],
+      refill_alerts: [],
+      as_needed: [],
+    };
   const base = `FROM medication_reminder_logs l JOIN medication_reminders mr ON mr.id = l.reminder_id JOIN medications m ON m.id = mr.medication_id
     WHERE l.patient_id = $1 AND (l.scheduled_for AT TIME ZONE $4)::date BETWEEN $2::date AND $3::date AND ${NOT_DELETED}`;
   const values = [patientId, r.from, r.to, r.tz];
   const overall = await tx.query<CountRow>(`SELECT ${COUNTS} ${base}`, values);
-  const perMed = await tx.query<CountRow & { medication_id: string; prescription_id: string | null; name: string; strength: string | null }>(
-    `SELECT m.id AS medication_id, m.prescription_id, m.name, m.strength, ${COUNTS} ${base} GROUP BY m.id ORDER BY m.name`, values);
+  const perMed = await tx.query<
+    CountRow & { medication_id: string; prescription_id: string | null; name: string; strength: string | null }
+  >(
+    `SELECT m.id AS medication_id, m.prescription_id, m.name, m.strength, ${COUNTS} ${base} GROUP BY m.id ORDER BY m.name`,
+    values,
+  );
   const perRx = await tx.query<CountRow & { prescription_id: string | null }>(
-    `SELECT m.prescription_id, ${COUNTS} ${base} GROUP BY m.prescription_id ORDER BY m.prescription_id NULLS LAST`, values);
+    `SELECT m.prescription_id, ${COUNTS} ${base} GROUP BY m.prescription_id ORDER BY m.prescription_id NULLS LAST`,
+    values,
+  );
   const perDay = await tx.query<CountRow & { date: string }>(
     `SELECT to_char(d.day, 'YYYY-MM-DD') AS date,
             count(l.id) FILTER (WHERE l.status = 'taken')::int AS taken, count(l.id) FILTER (WHERE l.status = 'missed')::int AS missed,
@@ -119,7 +161,9 @@ export async function adherenceReport(tx: Tx, patientId: string, days: 7 | 30): 
      FROM generate_series($2::date, $3::date, interval '1 day') AS d(day)
      LEFT JOIN (medication_reminder_logs l JOIN medication_reminders mr ON mr.id = l.reminder_id JOIN medications m ON m.id = mr.medication_id AND ${NOT_DELETED})
        ON l.patient_id = $1 AND (l.scheduled_for AT TIME ZONE $4)::date = d.day::date
-     GROUP BY d.day ORDER BY d.day`, values);
+     GROUP BY d.day ORDER BY d.day`,
+    values,
+  );
   const refills = await tx.query<{ medication_id: string; name: string; remaining_doses: string; days_left: string }>(
     `SELECT m.id AS medication_id, m.name,
             m.quantity - coalesce(sum(mr.dose_amount) FILTER (WHERE l.status = 'taken'), 0) AS remaining_doses,
@@ -130,7 +174,9 @@ export async function adherenceReport(tx: Tx, patientId: string, days: 7 | 30): 
      WHERE m.patient_id = $1 AND m.is_active AND m.quantity IS NOT NULL AND m.daily_dose > 0
        AND EXISTS (SELECT 1 FROM medication_reminders x WHERE x.medication_id = m.id AND x.is_active)
      GROUP BY m.id
-     HAVING (m.quantity - coalesce(sum(mr.dose_amount) FILTER (WHERE l.status = 'taken'), 0)) / m.daily_dose <= 3`, [patientId]);
+     HAVING (m.quantity - coalesce(sum(mr.dose_amount) FILTER (WHERE l.status = 'taken'), 0)) / m.daily_dose <= 3`,
+    [patientId],
+  );
   return {
     patient_id: patientId,
     days,
@@ -141,6 +187,11 @@ export async function adherenceReport(tx: Tx, patientId: string, days: 7 | 30): 
     per_prescription: perRx.rows.map(withRate),
     per_day: perDay.rows.map(withRate),
     as_needed: await prnSummary(tx, patientId, r.from, r.to, r.tz),
-    refill_alerts: refills.rows.map((x) => ({ medication_id: x.medication_id, name: x.name, remaining_doses: Number(x.remaining_doses), days_left: Number(x.days_left) })),
+    refill_alerts: refills.rows.map((x) => ({
+      medication_id: x.medication_id,
+      name: x.name,
+      remaining_doses: Number(x.remaining_doses),
+      days_left: Number(x.days_left),
+    })),
   };
 }

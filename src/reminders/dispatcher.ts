@@ -38,7 +38,11 @@ export interface DispatchResult {
 
 const SYSTEM = { userId: null, role: 'system' } as const;
 
-export async function dispatchReminders(db: Database, now: Date, options: DispatchOptions = {}): Promise<DispatchResult> {
+export async function dispatchReminders(
+  db: Database,
+  now: Date,
+  options: DispatchOptions = {},
+): Promise<DispatchResult> {
   const batchSize = options.batchSize ?? 2000;
   const maxBatches = options.maxBatches ?? 1000;
   const result: DispatchResult = { dispatched: 0, renotified: 0, missed: 0, alerts: 0, notificationIds: [] };

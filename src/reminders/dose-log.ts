@@ -36,42 +36,70 @@ export interface DoseContext {
 }
 
 export async function recordDose(
-  tx: Tx, ctx: DoseContext, reminder: q.ReminderRow, scheduledFor: Date, body: LogBodyT,
+  tx: Tx,
+  ctx: DoseContext,
+  reminder: q.ReminderRow,
+  scheduledFor: Date,
+  body: LogBodyT,
 ): Promise<{ log: q.LogRow; changed: boolean }> {
   if (body.reason !== undefined && body.status !== 'skipped') {
-    throw new ApiError(422, 'reason_only_when_skipped', 'a reason is recorded only with a skipped dose', {}, [{ path: 'body/reason', message: 'only with status "skipped"' }]);
+    throw new ApiError(422, 'reason_only_when_skipped', 'a reason is recorded only with a skipped dose', {}, [
+      { path: 'body/reason', message: 'only with status "skipped"' },
+    ]);
   }
   if (body.snoozed_until !== undefined && body.status !== 'snoozed') {
-    throw new ApiError(422, 'snoozed_until_only_when_snoozed', 'snoozed_until goes only with status "snoozed"', {}, [{ path: 'body/snoozed_until', message: 'only with status "snoozed"' }]);
+    throw new ApiError(422, 'snoozed_until_only_when_snoozed', 'snoozed_until goes only with status "snoozed"', {}, [
+      { path: 'body/snoozed_until', message: 'only with status "snoozed"' },
+    ]);
   }
   const existing = await q.lockLog(tx, reminder.id, scheduledFor);
   if (existing) {
     const refusal = await q.transitionRefusal(tx, existing.status, body.status);
-    if (refusal !== null) throw new ApiError(409, refusal, REFUSALS[refusal] ?? 'this change of the dose is not allowed');
+    if (refusal !== null)
+      throw new ApiError(409, refusal, REFUSALS[refusal] ?? 'this change of the dose is not allowed');
     // the same report again changes nothing (a skip may change its reason, a snooze is renewed)
-    const same = existing.status === body.status
-      && (body.status === 'taken' || (body.status === 'skipped' && (body.reason === undefined || body.reason === existing.reason)));
+    const same =
+      existing.status === body.status &&
+      (body.status === 'taken' ||
+        (body.status === 'skipped' && (body.reason === undefined || body.reason === existing.reason)));
     if (same) return { log: existing, changed: false };
   }
   let actionAt: Date | null = null;
   let snoozedUntil: Date | null = null;
   if (body.status === 'snoozed') {
     const graceEnd = scheduledFor.getTime() + reminder.grace_minutes * 60_000;
-    snoozedUntil = body.snoozed_until !== undefined ? new Date(body.snoozed_until) : snoozeEnd(scheduledFor, ctx.now, reminder.snooze_minutes);
+    snoozedUntil =
+      body.snoozed_until !== undefined
+        ? new Date(body.snoozed_until)
+        : snoozeEnd(scheduledFor, ctx.now, reminder.snooze_minutes);
     if (snoozedUntil.getTime() <= ctx.now.getTime() || snoozedUntil.getTime() <= scheduledFor.getTime()) {
-      throw new ApiError(422, 'snooze_in_past', 'snoozed_until must be later than now and than the dose time', {}, [{ path: 'body/snoozed_until', message: 'in the future' }]);
+      throw new ApiError(422, 'snooze_in_past', 'snoozed_until must be later than now and than the dose time', {}, [
+        { path: 'body/snoozed_until', message: 'in the future' },
+      ]);
     }
     if (snoozedUntil.getTime() > graceEnd) {
       const until = new Date(graceEnd).toISOString();
-      throw new ApiError(422, 'snooze_past_grace', `a dose can be snoozed until ${until} at the latest (then it counts as missed)`, {}, [{ path: 'body/snoozed_until', message: 'within the grace window' }], { until });
+      throw new ApiError(
+        422,
+        'snooze_past_grace',
+        `a dose can be snoozed until ${until} at the latest (then it counts as missed)`,
+        {},
+        [{ path: 'body/snoozed_until', message: 'within the grace window' }],
+        { until },
+      );
     }
   } else {
     actionAt = body.at !== undefined ? new Date(body.at) : ctx.now;
   }
   try {
     const log = await q.writeLog(tx, {
-      reminderId: reminder.id, patientId: ctx.patientId, scheduledFor, status: body.status, actionAt, snoozedUntil,
-      reason: body.status === 'skipped' ? body.reason ?? null : null,
+      reminderId: reminder.id,
+      patientId: ctx.patientId,
+      scheduledFor,
+      status: body.status,
+      actionAt,
+      snoozedUntil,
+      reason: body.status === 'skipped' ? (body.reason ?? null) : null,
     });
     return { log, changed: true };
   } catch (err) {

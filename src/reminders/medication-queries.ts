@@ -32,16 +32,38 @@ export async function insertManualMedication(tx: Tx, m: MedicationInsert): Promi
         interval_hours, first_dose_time, dose_amount, dose_unit)
      VALUES (NULL, $1, 'manual', 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18::time, $19, $20)
      RETURNING id`,
-    [m.patientId, m.name, m.genericName, m.strength, m.form, m.quantity, m.quantityUnit, m.instructions, m.takeAfterMeal, m.takeBeforeMeal,
-      m.durationDays, m.scheduleKind, m.slots.morning, m.slots.noon, m.slots.evening, m.slots.night, m.intervalHours, m.firstDoseTime,
-      m.doseAmount, m.doseUnit],
+    [
+      m.patientId,
+      m.name,
+      m.genericName,
+      m.strength,
+      m.form,
+      m.quantity,
+      m.quantityUnit,
+      m.instructions,
+      m.takeAfterMeal,
+      m.takeBeforeMeal,
+      m.durationDays,
+      m.scheduleKind,
+      m.slots.morning,
+      m.slots.noon,
+      m.slots.evening,
+      m.slots.night,
+      m.intervalHours,
+      m.firstDoseTime,
+      m.doseAmount,
+      m.doseUnit,
+    ],
   );
   const row = res.rows[0];
   if (!row) throw new Error('medication insert returned no row');
   return row.id;
 }
 
-interface MedRow extends Omit<OwnMedicationT, 'quantity' | 'dosage_schedule' | 'dose_amount' | 'stopped_at' | 'created_at' | 'reminders'> {
+interface MedRow extends Omit<
+  OwnMedicationT,
+  'quantity' | 'dosage_schedule' | 'dose_amount' | 'stopped_at' | 'created_at' | 'reminders'
+> {
   quantity: string | null;
   dose_amount: string | null;
   dose_morning: string;
@@ -54,7 +76,11 @@ interface MedRow extends Omit<OwnMedicationT, 'quantity' | 'dosage_schedule' | '
 }
 
 /** The patient's medicines (or one), with their reminders; medicines of deleted prescriptions are left out. */
-export async function ownMedications(tx: Tx, patientId: string, options: { id?: string; active?: boolean } = {}): Promise<OwnMedicationT[]> {
+export async function ownMedications(
+  tx: Tx,
+  patientId: string,
+  options: { id?: string; active?: boolean } = {},
+): Promise<OwnMedicationT[]> {
   const res = await tx.query<MedRow>(
     `SELECT m.id, m.patient_id, m.prescription_id, m.source, m.name, m.generic_name, m.strength, m.form, m.quantity, m.quantity_unit,
             m.instructions, m.take_after_meal, m.take_before_meal, m.schedule_kind, m.dose_morning, m.dose_noon, m.dose_evening, m.dose_night,
@@ -72,20 +98,59 @@ export async function ownMedications(tx: Tx, patientId: string, options: { id?: 
     [patientId, options.id ?? null, options.active ?? null],
   );
   return res.rows.map((r) => ({
-    id: r.id, patient_id: r.patient_id, prescription_id: r.prescription_id, source: r.source, name: r.name, generic_name: r.generic_name,
-    strength: r.strength, form: r.form, quantity: r.quantity === null ? null : Number(r.quantity), quantity_unit: r.quantity_unit,
-    instructions: r.instructions, take_after_meal: r.take_after_meal, take_before_meal: r.take_before_meal, schedule_kind: r.schedule_kind,
-    dosage_schedule: { morning: Number(r.dose_morning), noon: Number(r.dose_noon), evening: Number(r.dose_evening), night: Number(r.dose_night) },
-    interval_hours: r.interval_hours, first_dose_time: r.first_dose_time, dose_amount: r.dose_amount === null ? null : Number(r.dose_amount),
-    dose_unit: r.dose_unit, duration_days: r.duration_days, is_active: r.is_active, stopped_at: r.stopped_at?.toISOString() ?? null,
-    stop_reason: r.stop_reason, created_at: r.created_at.toISOString(),
-    reminders: r.reminders.map((x) => ({ ...x, dose_amount: Number(x.dose_amount), next_reminder_at: x.next_reminder_at === null ? null : new Date(x.next_reminder_at).toISOString() })),
+    id: r.id,
+    patient_id: r.patient_id,
+    prescription_id: r.prescription_id,
+    source: r.source,
+    name: r.name,
+    generic_name: r.generic_name,
+    strength: r.strength,
+    form: r.form,
+    quantity: r.quantity === null ? null : Number(r.quantity),
+    quantity_unit: r.quantity_unit,
+    instructions: r.instructions,
+    take_after_meal: r.take_after_meal,
+    take_before_meal: r.take_before_meal,
+    schedule_kind: r.schedule_kind,
+    dosage_schedule: {
+      morning: Number(r.dose_morning),
+      noon: Number(r.dose_noon),
+      evening: Number(r.dose_evening),
+      night: Number(r.dose_night),
+    },
+    interval_hours: r.interval_hours,
+    first_dose_time: r.first_dose_time,
+    dose_amount: r.dose_amount === null ? null : Number(r.dose_amount),
+    dose_unit: r.dose_unit,
+    duration_days: r.duration_days,
+    is_active: r.is_active,
+    stopped_at: r.stopped_at?.toISOString() ?? null,
+    stop_reason: r.stop_reason,
+    created_at: r.created_at.toISOString(),
+    reminders: r.reminders.map((x) => ({
+      ...x,
+      dose_amount: Number(x.dose_amount),
+      next_reminder_at: x.next_reminder_at === null ? null : new Date(x.next_reminder_at).toISOString(),
+    })),
   }));
 }
 
-export async function lockMedication(tx: Tx, id: string): Promise<{ id: string; patient_id: string; is_active: boolean; schedule_kind: string; dose_amount: string | null } | undefined> {
-  const res = await tx.query<{ id: string; patient_id: string; is_active: boolean; schedule_kind: string; dose_amount: string | null }>(
-    `SELECT m.id, m.patient_id, m.is_active, m.schedule_kind, m.dose_amount FROM medications m WHERE m.id = $1 AND ${NOT_DELETED} FOR UPDATE OF m`, [id]);
+export async function lockMedication(
+  tx: Tx,
+  id: string,
+): Promise<
+  { id: string; patient_id: string; is_active: boolean; schedule_kind: string; dose_amount: string | null } | undefined
+> {
+  const res = await tx.query<{
+    id: string;
+    patient_id: string;
+    is_active: boolean;
+    schedule_kind: string;
+    dose_amount: string | null;
+  }>(
+    `SELECT m.id, m.patient_id, m.is_active, m.schedule_kind, m.dose_amount FROM medications m WHERE m.id = $1 AND ${NOT_DELETED} FOR UPDATE OF m`,
+    [id],
+  );
   return res.rows[0];
 }
 
@@ -95,7 +160,10 @@ export async function lockMedication(tx: Tx, id: string): Promise<{ id: string; 
  * Doses already due stay: taken, skipped, missed — and open ones become missed after the
  * grace window, as they were due while the medicine was on.
  */
-export async function endReminders(tx: Tx, where: { medicationIds?: readonly string[]; reminderId?: string }): Promise<void> {
+export async function endReminders(
+  tx: Tx,
+  where: { medicationIds?: readonly string[]; reminderId?: string },
+): Promise<void> {
   const values = [where.medicationIds ?? null, where.reminderId ?? null];
   const match = '(($1::uuid[] IS NOT NULL AND r.medication_id = ANY ($1::uuid[])) OR r.id = $2::uuid)';
   await tx.query(
@@ -103,34 +171,58 @@ export async function endReminders(tx: Tx, where: { medicationIds?: readonly str
         end_date = CASE WHEN (now() AT TIME ZONE r.timezone)::date >= r.start_date
                         THEN least(coalesce(r.end_date, (now() AT TIME ZONE r.timezone)::date), (now() AT TIME ZONE r.timezone)::date)
                         ELSE r.end_date END
-      WHERE ${match}`, values);
+      WHERE ${match}`,
+    values,
+  );
   await tx.query(
     `DELETE FROM medication_reminder_logs l USING medication_reminders r
-      WHERE r.id = l.reminder_id AND ${match} AND l.status IN ('pending', 'snoozed') AND l.scheduled_for > now()`, values);
+      WHERE r.id = l.reminder_id AND ${match} AND l.status IN ('pending', 'snoozed') AND l.scheduled_for > now()`,
+    values,
+  );
 }
 
 export async function stopMedications(tx: Tx, ids: readonly string[], reason: string | null): Promise<void> {
   await tx.query(
     `UPDATE medications SET is_active = false, stopped_at = coalesce(stopped_at, now()), stop_reason = coalesce(stop_reason, $2)
-      WHERE id = ANY ($1::uuid[])`, [ids, reason]);
+      WHERE id = ANY ($1::uuid[])`,
+    [ids, reason],
+  );
   await endReminders(tx, { medicationIds: ids });
 }
 
-export async function insertPrnDose(tx: Tx, d: { medicationId: string; patientId: string; takenAt: Date; doseAmount: number; note: string | null }): Promise<PrnDoseT> {
-  const res = await tx.query<{ id: string; medication_id: string; taken_at: Date; dose_amount: string; note: string | null }>(
+export async function insertPrnDose(
+  tx: Tx,
+  d: { medicationId: string; patientId: string; takenAt: Date; doseAmount: number; note: string | null },
+): Promise<PrnDoseT> {
+  const res = await tx.query<{
+    id: string;
+    medication_id: string;
+    taken_at: Date;
+    dose_amount: string;
+    note: string | null;
+  }>(
     `INSERT INTO medication_prn_doses (medication_id, patient_id, taken_at, dose_amount, note) VALUES ($1, $2, $3, $4, $5)
      RETURNING id, medication_id, taken_at, dose_amount, note`,
-    [d.medicationId, d.patientId, d.takenAt, d.doseAmount, d.note]);
+    [d.medicationId, d.patientId, d.takenAt, d.doseAmount, d.note],
+  );
   const r = res.rows[0];
   if (!r) throw new Error('PRN dose insert returned no row');
-  return { id: r.id, medication_id: r.medication_id, taken_at: r.taken_at.toISOString(), dose_amount: Number(r.dose_amount), note: r.note };
+  return {
+    id: r.id,
+    medication_id: r.medication_id,
+    taken_at: r.taken_at.toISOString(),
+    dose_amount: Number(r.dose_amount),
+    note: r.note,
+  };
 }
 
 /** Reminders with a recorded dose are ended (history), others removed; false when not hers. */
 export async function deleteReminder(tx: Tx, id: string, patientId: string): Promise<'deleted' | 'ended' | 'none'> {
   const found = await tx.query<{ logged: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM medication_reminder_logs l WHERE l.reminder_id = r.id AND l.status NOT IN ('pending', 'snoozed')) AS logged
-       FROM medication_reminders r WHERE r.id = $1 AND r.patient_id = $2 FOR UPDATE`, [id, patientId]);
+       FROM medication_reminders r WHERE r.id = $1 AND r.patient_id = $2 FOR UPDATE`,
+    [id, patientId],
+  );
   const row = found.rows[0];
   if (!row) return 'none';
   if (row.logged) {
@@ -152,7 +244,15 @@ export interface HistoryFilter {
 
 /** Dose logs and as-needed intakes between two local dates (the patient's time zone), newest first. */
 export async function doseHistory(tx: Tx, f: HistoryFilter): Promise<{ items: HistoryItemT[]; total: number }> {
-  const res = await tx.query<Omit<HistoryItemT, 'at' | 'action_at' | 'snoozed_until' | 'dose_amount'> & { at: Date; action_at: Date | null; snoozed_until: Date | null; dose_amount: string; total: number }>(
+  const res = await tx.query<
+    Omit<HistoryItemT, 'at' | 'action_at' | 'snoozed_until' | 'dose_amount'> & {
+      at: Date;
+      action_at: Date | null;
+      snoozed_until: Date | null;
+      dose_amount: string;
+      total: number;
+    }
+  >(
     `WITH tz AS (SELECT u.timezone FROM users u WHERE u.id = $1),
      items AS (
        SELECT 'scheduled' AS kind, l.id, m.id AS medication_id, m.prescription_id, m.name, m.strength, l.reminder_id, l.scheduled_for AS at,
@@ -170,13 +270,17 @@ export async function doseHistory(tx: Tx, f: HistoryFilter): Promise<{ items: Hi
         WHERE d.patient_id = $1 AND ($4::uuid IS NULL OR m.id = $4) AND ${NOT_DELETED}
           AND (d.taken_at AT TIME ZONE (SELECT timezone FROM tz))::date BETWEEN $2::date AND $3::date)
      SELECT items.*, count(*) OVER ()::int AS total FROM items ORDER BY at DESC, id LIMIT $5 OFFSET $6`,
-    [f.patientId, f.from, f.to, f.medicationId, f.limit, f.offset]);
+    [f.patientId, f.from, f.to, f.medicationId, f.limit, f.offset],
+  );
   let total = res.rows[0]?.total;
   if (total === undefined) total = 0;
   return {
     total,
     items: res.rows.map(({ total: _t, ...r }) => ({
-      ...r, at: r.at.toISOString(), action_at: r.action_at?.toISOString() ?? null, snoozed_until: r.snoozed_until?.toISOString() ?? null,
+      ...r,
+      at: r.at.toISOString(),
+      action_at: r.action_at?.toISOString() ?? null,
+      snoozed_until: r.snoozed_until?.toISOString() ?? null,
       dose_amount: Number(r.dose_amount),
     })),
   };
@@ -185,25 +289,55 @@ export async function doseHistory(tx: Tx, f: HistoryFilter): Promise<{ items: Hi
 /** Today's local date for the patient, and the date `days` before. */
 export async function localToday(tx: Tx, patientId: string): Promise<{ today: string; timezone: string } | undefined> {
   const res = await tx.query<{ today: string; timezone: string }>(
-    `SELECT to_char((now() AT TIME ZONE u.timezone)::date, 'YYYY-MM-DD') AS today, u.timezone FROM users u WHERE u.id = $1`, [patientId]);
+    `SELECT to_char((now() AT TIME ZONE u.timezone)::date, 'YYYY-MM-DD') AS today, u.timezone FROM users u WHERE u.id = $1`,
+    [patientId],
+  );
   return res.rows[0];
 }
 
 /** As-needed intakes per medicine over a date range (counted apart from scheduled adherence). */
-export async function prnSummary(tx: Tx, patientId: string, from: string, to: string, tz: string): Promise<Array<{ medication_id: string; name: string; strength: string | null; doses: number; amount: number }>> {
-  const res = await tx.query<{ medication_id: string; name: string; strength: string | null; doses: number; amount: string }>(
+export async function prnSummary(
+  tx: Tx,
+  patientId: string,
+  from: string,
+  to: string,
+  tz: string,
+): Promise<Array<{ medication_id: string; name: string; strength: string | null; doses: number; amount: number }>> {
+  const res = await tx.query<{
+    medication_id: string;
+    name: string;
+    strength: string | null;
+    doses: number;
+    amount: string;
+  }>(
     `SELECT m.id AS medication_id, m.name, m.strength, count(*)::int AS doses, sum(d.dose_amount) AS amount
        FROM medication_prn_doses d JOIN medications m ON m.id = d.medication_id
       WHERE d.patient_id = $1 AND (d.taken_at AT TIME ZONE $4)::date BETWEEN $2::date AND $3::date AND ${NOT_DELETED}
-      GROUP BY m.id ORDER BY m.name`, [patientId, from, to, tz]);
+      GROUP BY m.id ORDER BY m.name`,
+    [patientId, from, to, tz],
+  );
   return res.rows.map((r) => ({ ...r, amount: Number(r.amount) }));
 }
 
 /** A medicine of a confirmed prescription (its draft line, checked by the service). */
 export interface PrescribedMedication {
-  prescriptionId: string; patientId: string; sequence: number; name: string; genericName: string | null; strength: string | null; form: string | null;
-  quantity: number | null; quantityUnit: string | null; durationDays: number | null; dose: { morning: number; noon: number; evening: number; night: number };
-  instructions: string | null; takeAfterMeal: boolean; takeBeforeMeal: boolean; confidence: number | null; fieldConfidence: unknown; lexiconId: string | null;
+  prescriptionId: string;
+  patientId: string;
+  sequence: number;
+  name: string;
+  genericName: string | null;
+  strength: string | null;
+  form: string | null;
+  quantity: number | null;
+  quantityUnit: string | null;
+  durationDays: number | null;
+  dose: { morning: number; noon: number; evening: number; night: number };
+  instructions: string | null;
+  takeAfterMeal: boolean;
+  takeBeforeMeal: boolean;
+  confidence: number | null;
+  fieldConfidence: unknown;
+  lexiconId: string | null;
 }
 
 export async function insertPrescribedMedication(tx: Pick<Tx, 'query'>, m: PrescribedMedication): Promise<string> {
@@ -212,10 +346,28 @@ export async function insertPrescribedMedication(tx: Pick<Tx, 'query'>, m: Presc
         duration_days, dose_morning, dose_noon, dose_evening, dose_night, instructions, take_after_meal, take_before_meal,
         confidence, field_confidence, lexicon_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
-    [m.prescriptionId, m.patientId, m.sequence, m.name, m.genericName, m.strength, m.form, m.quantity,
-      m.quantityUnit, m.durationDays, m.dose.morning, m.dose.noon, m.dose.evening,
-      m.dose.night, m.instructions, m.takeAfterMeal, m.takeBeforeMeal,
-      m.confidence, JSON.stringify(m.fieldConfidence), m.lexiconId],
+    [
+      m.prescriptionId,
+      m.patientId,
+      m.sequence,
+      m.name,
+      m.genericName,
+      m.strength,
+      m.form,
+      m.quantity,
+      m.quantityUnit,
+      m.durationDays,
+      m.dose.morning,
+      m.dose.noon,
+      m.dose.evening,
+      m.dose.night,
+      m.instructions,
+      m.takeAfterMeal,
+      m.takeBeforeMeal,
+      m.confidence,
+      JSON.stringify(m.fieldConfidence),
+      m.lexiconId,
+    ],
   );
   const id = med.rows[0]?.id;
   if (id === undefined) throw new Error('medication insert returned no row');

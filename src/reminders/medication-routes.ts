@@ -6,7 +6,15 @@ import type { FastifyRequest } from 'fastify';
 import type { Tx } from '../db/database.ts';
 import { AUTHED, IdParams, Nullable, Page, problems } from '../http/schemas.ts';
 import * as ms from './medication-service.ts';
-import { HistoryItem, HistoryQuery, NewMedication, OwnMedication, PrnDose, PrnDoseBody, StopBody } from './medication-types.ts';
+import {
+  HistoryItem,
+  HistoryQuery,
+  NewMedication,
+  OwnMedication,
+  PrnDose,
+  PrnDoseBody,
+  StopBody,
+} from './medication-types.ts';
 
 export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context'>): Promise<void> {
   const patientOnly = { onRequest: s.requireAuth(['patient']) };
@@ -18,74 +26,126 @@ export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth'
     return c.run((tx) => fn(tx, { userId: c.userId, now: new Date() }));
   };
 
-  app.get('/medications', {
-    ...patientOnly,
-    schema: {
-      tags, security, summary: 'My medicines (from prescriptions and added by hand) with their reminders; ?active=true|false',
-      querystring: Type.Object({ active: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ items: Type.Array(OwnMedication) }), ...problems(...AUTHED, 403) },
+  app.get(
+    '/medications',
+    {
+      ...patientOnly,
+      schema: {
+        tags,
+        security,
+        summary: 'My medicines (from prescriptions and added by hand) with their reminders; ?active=true|false',
+        querystring: Type.Object({ active: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ items: Type.Array(OwnMedication) }), ...problems(...AUTHED, 403) },
+      },
     },
-  }, async (request) => {
-    return { items: await patient(request, (tx, ctx) => ms.listMedications(tx, ctx, request.query.active)) };
-  });
+    async (request) => {
+      return { items: await patient(request, (tx, ctx) => ms.listMedications(tx, ctx, request.query.active)) };
+    },
+  );
 
-  app.post('/medications', {
-    ...patientOnly,
-    schema: {
-      tags, security, body: NewMedication,
-      summary: 'Add a medicine by hand (no photo): its schedule (slots, every N hours, or as needed) gives its reminders',
-      response: { 201: OwnMedication, ...problems(...AUTHED, 403, 422) },
+  app.post(
+    '/medications',
+    {
+      ...patientOnly,
+      schema: {
+        tags,
+        security,
+        body: NewMedication,
+        summary:
+          'Add a medicine by hand (no photo): its schedule (slots, every N hours, or as needed) gives its reminders',
+        response: { 201: OwnMedication, ...problems(...AUTHED, 403, 422) },
+      },
     },
-  }, async (request, reply) => {
-    return reply.code(201).send(await patient(request, (tx, ctx) => ms.addMedication(tx, ctx, request.body)));
-  });
+    async (request, reply) => {
+      return reply.code(201).send(await patient(request, (tx, ctx) => ms.addMedication(tx, ctx, request.body)));
+    },
+  );
 
-  app.post('/medications/:id/stop', {
-    ...patientOnly,
-    schema: {
-      tags, security, params: IdParams, body: Nullable(StopBody),
-      summary: 'Stop a medicine: its reminders end today, doses ahead are withdrawn, everything recorded stays (history, adherence)',
-      response: { 200: OwnMedication, ...problems(...AUTHED, 403, 404) },
+  app.post(
+    '/medications/:id/stop',
+    {
+      ...patientOnly,
+      schema: {
+        tags,
+        security,
+        params: IdParams,
+        body: Nullable(StopBody),
+        summary:
+          'Stop a medicine: its reminders end today, doses ahead are withdrawn, everything recorded stays (history, adherence)',
+        response: { 200: OwnMedication, ...problems(...AUTHED, 403, 404) },
+      },
     },
-  }, async (request) => {
-    return patient(request, (tx, ctx) => ms.stopMedication(tx, ctx, request.params.id, request.body?.reason ?? null));
-  });
+    async (request) => {
+      return patient(request, (tx, ctx) => ms.stopMedication(tx, ctx, request.params.id, request.body?.reason ?? null));
+    },
+  );
 
-  app.post('/medications/:id/doses', {
-    ...patientOnly,
-    schema: {
-      tags, security, params: IdParams, body: Nullable(PrnDoseBody),
-      summary: 'Record an intake of an as-needed (PRN) medicine (default: now, its usual dose)',
-      response: { 201: PrnDose, ...problems(...AUTHED, 403, 404, 409, 422) },
+  app.post(
+    '/medications/:id/doses',
+    {
+      ...patientOnly,
+      schema: {
+        tags,
+        security,
+        params: IdParams,
+        body: Nullable(PrnDoseBody),
+        summary: 'Record an intake of an as-needed (PRN) medicine (default: now, its usual dose)',
+        response: { 201: PrnDose, ...problems(...AUTHED, 403, 404, 409, 422) },
+      },
     },
-  }, async (request, reply) => {
-    return reply.code(201).send(await patient(request, (tx, ctx) => ms.logPrnDose(tx, ctx, request.params.id, request.body ?? {})));
-  });
+    async (request, reply) => {
+      return reply
+        .code(201)
+        .send(await patient(request, (tx, ctx) => ms.logPrnDose(tx, ctx, request.params.id, request.body ?? {})));
+    },
+  );
 
-  app.delete('/reminders/:id', {
-    ...patientOnly,
-    schema: {
-      tags: ['reminders'], security, params: IdParams,
-      summary: 'Delete a reminder of mine: removed, or ended (kept as history) when a dose of it was recorded',
-      response: { 200: Type.Object({ id: Type.String(), outcome: Type.Union([Type.Literal('deleted'), Type.Literal('ended')]) }), ...problems(...AUTHED, 403, 404) },
+  app.delete(
+    '/reminders/:id',
+    {
+      ...patientOnly,
+      schema: {
+        tags: ['reminders'],
+        security,
+        params: IdParams,
+        summary: 'Delete a reminder of mine: removed, or ended (kept as history) when a dose of it was recorded',
+        response: {
+          200: Type.Object({
+            id: Type.String(),
+            outcome: Type.Union([Type.Literal('deleted'), Type.Literal('ended')]),
+          }),
+          ...problems(...AUTHED, 403, 404),
+        },
+      },
     },
-  }, async (request) => {
-    const outcome = await patient(request, (tx, ctx) => ms.deleteReminder(tx, ctx, request.params.id));
-    return { id: request.params.id, outcome };
-  });
+    async (request) => {
+      const outcome = await patient(request, (tx, ctx) => ms.deleteReminder(tx, ctx, request.params.id));
+      return { id: request.params.id, outcome };
+    },
+  );
 
-  app.get('/dose-logs', {
-    onRequest: s.requireAuth(),
-    schema: {
-      tags: ['reminders'], security, querystring: HistoryQuery,
-      summary: 'Dose history: each scheduled dose (taken, skipped, snoozed, missed, pending) and as-needed intake, newest first, '
-        + 'between local dates from..to (default the last 30 days), optionally of one medicine; a doctor: ?patient_id= of a patient who shares her prescriptions',
-      response: { 200: Type.Object({ ...Page(HistoryItem).properties, from: Type.String(), to: Type.String() }), ...problems(...AUTHED, 404) },
+  app.get(
+    '/dose-logs',
+    {
+      onRequest: s.requireAuth(),
+      schema: {
+        tags: ['reminders'],
+        security,
+        querystring: HistoryQuery,
+        summary:
+          'Dose history: each scheduled dose (taken, skipped, snoozed, missed, pending) and as-needed intake, newest first, ' +
+          'between local dates from..to (default the last 30 days), optionally of one medicine; a doctor: ?patient_id= of a patient who shares her prescriptions',
+        response: {
+          200: Type.Object({ ...Page(HistoryItem).properties, from: Type.String(), to: Type.String() }),
+          ...problems(...AUTHED, 404),
+        },
+      },
     },
-  }, async (request) => {
-    const limit = request.query.limit ?? 50;
-    const offset = request.query.offset ?? 0;
-    const page = await ms.doseHistoryFor(s.context(request), { ...request.query, limit, offset });
-    return { ...page, limit, offset };
-  });
+    async (request) => {
+      const limit = request.query.limit ?? 50;
+      const offset = request.query.offset ?? 0;
+      const page = await ms.doseHistoryFor(s.context(request), { ...request.query, limit, offset });
+      return { ...page, limit, offset };
+    },
+  );
 }

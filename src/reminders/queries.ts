@@ -47,7 +47,9 @@ export interface ReminderRow {
 export async function findReminder(tx: Tx, id: string, forUpdate = false): Promise<ReminderRow | undefined> {
   const res = await tx.query<ReminderRow>(
     `SELECT id, patient_id, medication_id, timezone, snooze_minutes, grace_minutes, is_active, to_char(start_date, 'YYYY-MM-DD') AS start_date
-       FROM medication_reminders WHERE id = $1 ${forUpdate ? 'FOR UPDATE' : ''}`, [id]);
+       FROM medication_reminders WHERE id = $1 ${forUpdate ? 'FOR UPDATE' : ''}`,
+    [id],
+  );
   return res.rows[0];
 }
 
@@ -55,7 +57,9 @@ export async function findReminder(tx: Tx, id: string, forUpdate = false): Promi
 export async function isOccurrence(tx: Tx, reminderId: string, at: Date): Promise<boolean> {
   const res = await tx.query<{ ok: boolean }>(
     `SELECT reminder_next_occurrence($2, r.reminder_time, r.timezone, r.days_of_week, r.start_date, r.end_date) = $2 AS ok
-     FROM medication_reminders r WHERE r.id = $1`, [reminderId, at]);
+     FROM medication_reminders r WHERE r.id = $1`,
+    [reminderId, at],
+  );
   return res.rows[0]?.ok === true;
 }
 
@@ -69,7 +73,9 @@ export async function currentDose(tx: Tx, reminderId: string): Promise<Date | un
                                                           r.days_of_week, r.start_date, r.end_date) AS at) AS o
         WHERE (o.at AT TIME ZONE r.timezone)::date = t.day)) AS at
      FROM medication_reminders r CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE r.timezone)::date AS day) AS t
-     WHERE r.id = $1`, [reminderId]);
+     WHERE r.id = $1`,
+    [reminderId],
+  );
   return res.rows[0]?.at ?? undefined;
 }
 
@@ -84,13 +90,16 @@ export interface LogRow {
   inserted: boolean;
 }
 
-const LOG_COLUMNS = 'l.id, l.reminder_id, l.scheduled_for, l.status::text AS status, l.action_at, l.snoozed_until, l.reason';
+const LOG_COLUMNS =
+  'l.id, l.reminder_id, l.scheduled_for, l.status::text AS status, l.action_at, l.snoozed_until, l.reason';
 
 /** The log of one dose, locked for the change about to be made. */
 export async function lockLog(tx: Tx, reminderId: string, scheduledFor: Date): Promise<LogRow | undefined> {
   const res = await tx.query<LogRow>(
     `SELECT ${LOG_COLUMNS}, false AS inserted FROM medication_reminder_logs l
-      WHERE l.reminder_id = $1 AND l.scheduled_for = $2 FOR UPDATE`, [reminderId, scheduledFor]);
+      WHERE l.reminder_id = $1 AND l.scheduled_for = $2 FOR UPDATE`,
+    [reminderId, scheduledFor],
+  );
   return res.rows[0];
 }
 
@@ -100,7 +109,9 @@ export async function lockLog(tx: Tx, reminderId: string, scheduledFor: Date): P
  */
 export async function transitionRefusal(tx: Tx, from: string, to: string): Promise<string | null> {
   const res = await tx.query<{ refusal: string | null }>(
-    'SELECT dose_log_refusal($1::reminder_log_status, $2::reminder_log_status) AS refusal', [from, to]);
+    'SELECT dose_log_refusal($1::reminder_log_status, $2::reminder_log_status) AS refusal',
+    [from, to],
+  );
   return res.rows[0]?.refusal ?? null;
 }
 

@@ -44,12 +44,13 @@ export class ReminderService {
     return ctx.run(async (tx) => {
       const reminder = await q.findReminder(tx, reminderId, false);
       if (!reminder) throw notFound('reminder');
-      if (reminder.patient_id !== actor.userId) throw new ApiError(403, 'not_owner', 'only the patient records her own doses');
+      if (reminder.patient_id !== actor.userId)
+        throw new ApiError(403, 'not_owner', 'only the patient records her own doses');
       let scheduledFor: Date | undefined;
       if (body.scheduled_for !== undefined) {
         scheduledFor = new Date(body.scheduled_for);
         if (!(await q.isOccurrence(tx, reminderId, scheduledFor))) {
-          throw new ApiError(422, 'not_a_dose_time', 'scheduled_for is not one of this reminder\'s dose times');
+          throw new ApiError(422, 'not_a_dose_time', "scheduled_for is not one of this reminder's dose times");
         }
         if (scheduledFor.getTime() > Date.now() + 12 * 3600_000) {
           throw new ApiError(422, 'dose_in_future', 'a dose more than 12 hours ahead cannot be recorded yet');
@@ -59,11 +60,18 @@ export class ReminderService {
         if (scheduledFor === undefined) throw conflict('no_dose_due', 'no dose of this reminder is due today');
       }
       const now = new Date();
-      if (body.at !== undefined && new Date(body.at).getTime() > now.getTime() + 5 * 60_000) throw new ApiError(422, 'time_in_future', '"at" cannot be in the future');
+      if (body.at !== undefined && new Date(body.at).getTime() > now.getTime() + 5 * 60_000)
+        throw new ApiError(422, 'time_in_future', '"at" cannot be in the future');
       const { log, changed } = await recordDose(tx, { patientId: actor.userId, now }, reminder, scheduledFor, body);
       if (!changed) return { created: false, log: logView(log) };
       if (body.status !== 'snoozed') {
-        await recordEvent(tx, actor.userId, body.status === 'taken' ? 'reminder_taken' : 'reminder_skipped', ctx.client, {});
+        await recordEvent(
+          tx,
+          actor.userId,
+          body.status === 'taken' ? 'reminder_taken' : 'reminder_skipped',
+          ctx.client,
+          {},
+        );
       }
       if (body.status === 'taken') await q.refillCheck(tx, reminder.medication_id);
       return { created: log.inserted, log: logView(log) };
@@ -75,10 +83,19 @@ export class ReminderService {
       const visible = await q.findReminder(tx, reminderId);
       if (!visible) throw notFound('reminder');
       if (typeof patch.end_date === 'string' && patch.end_date < visible.start_date) {
-        throw badRequest('end_before_start', `end_date ${patch.end_date} is before the reminder's start date ${visible.start_date}`, [{ path: 'body/end_date', message: `on or after ${visible.start_date}` }]);
+        throw badRequest(
+          'end_before_start',
+          `end_date ${patch.end_date} is before the reminder's start date ${visible.start_date}`,
+          [{ path: 'body/end_date', message: `on or after ${visible.start_date}` }],
+        );
       }
       const changed = await aq.updateReminder(tx, reminderId, patch);
-      if (!changed) throw new ApiError(403, 'not_allowed', 'changing this patient\'s reminders needs her permission (can_modify_reminders)');
+      if (!changed)
+        throw new ApiError(
+          403,
+          'not_allowed',
+          "changing this patient's reminders needs her permission (can_modify_reminders)",
+        );
       const [row] = await aq.listReminders(tx, undefined, reminderId);
       if (!row) throw notFound('reminder');
       return row;
@@ -93,7 +110,12 @@ export class ReminderService {
       if (subject !== actor.userId && !(await aq.canSeeReminders(tx, subject))) throw notFound('patient');
       const report = await aq.adherenceReport(tx, subject, days);
       if (subject !== actor.userId) {
-        await recordRead(tx, ctx, { table: 'medication_reminder_logs', action: 'read_adherence', subjectUserId: subject, resourceIds: [subject] });
+        await recordRead(tx, ctx, {
+          table: 'medication_reminder_logs',
+          action: 'read_adherence',
+          subjectUserId: subject,
+          resourceIds: [subject],
+        });
       }
       return report;
     });
@@ -106,6 +128,11 @@ async function recordReadsBySubject(tx: Tx, ctx: RequestContext, rows: readonly 
   const bySubject = new Map<string, string[]>();
   for (const r of others) bySubject.set(r.patient_id, [...(bySubject.get(r.patient_id) ?? []), r.id]);
   for (const [subject, ids] of bySubject) {
-    await recordRead(tx, ctx, { table: 'medication_reminders', action: 'list', subjectUserId: subject, resourceIds: ids });
+    await recordRead(tx, ctx, {
+      table: 'medication_reminders',
+      action: 'list',
+      subjectUserId: subject,
+      resourceIds: ids,
+    });
   }
 }

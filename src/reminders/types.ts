@@ -46,8 +46,9 @@ export const TodayDose = Type.Object({
   status: Type.String({ description: 'upcoming, pending, taken, skipped, snoozed or missed' }),
   log_id: Nullable(Uuid),
   before_start: Type.Boolean({
-    description: 'true for a dose of the medicine\'s first day whose time had passed when it was added (confirmed at 15:00: that morning\'s dose): '
-      + 'not due, never marked missed, not counted in adherence; it can still be recorded if she took it',
+    description:
+      "true for a dose of the medicine's first day whose time had passed when it was added (confirmed at 15:00: that morning's dose): " +
+      'not due, never marked missed, not counted in adherence; it can still be recorded if she took it',
   }),
 });
 export type TodayDoseT = Static<typeof TodayDose>;
@@ -55,7 +56,9 @@ export type TodayDoseT = Static<typeof TodayDose>;
 export const ReminderPatch = Type.Object(
   {
     reminder_time: Type.Optional(Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' })),
-    days_of_week: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { minItems: 1, maxItems: 7, uniqueItems: true })),
+    days_of_week: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { minItems: 1, maxItems: 7, uniqueItems: true }),
+    ),
     is_active: Type.Optional(Type.Boolean()),
     advance_minutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 240 })),
     snooze_minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 240 })),
@@ -115,13 +118,31 @@ export const AdherenceReport = Type.Object({
   from: Type.String(),
   to: Type.String(),
   overall: Type.Object(Counts),
-  per_medication: Type.Array(Type.Object({ medication_id: Uuid, prescription_id: Nullable(Uuid), name: Type.String(), strength: Nullable(Type.String()), ...Counts })),
+  per_medication: Type.Array(
+    Type.Object({
+      medication_id: Uuid,
+      prescription_id: Nullable(Uuid),
+      name: Type.String(),
+      strength: Nullable(Type.String()),
+      ...Counts,
+    }),
+  ),
   /** prescription_id null: the medicines added by hand */
   per_prescription: Type.Array(Type.Object({ prescription_id: Nullable(Uuid), ...Counts })),
   per_day: Type.Array(Type.Object({ date: Type.String(), ...Counts })),
-  refill_alerts: Type.Array(Type.Object({ medication_id: Uuid, name: Type.String(), remaining_doses: Type.Number(), days_left: Type.Number() })),
+  refill_alerts: Type.Array(
+    Type.Object({ medication_id: Uuid, name: Type.String(), remaining_doses: Type.Number(), days_left: Type.Number() }),
+  ),
   /** As-needed (PRN) medicines: intakes over the same days, not part of the rates above. */
-  as_needed: Type.Array(Type.Object({ medication_id: Uuid, name: Type.String(), strength: Nullable(Type.String()), doses: Type.Integer(), amount: Type.Number() })),
+  as_needed: Type.Array(
+    Type.Object({
+      medication_id: Uuid,
+      name: Type.String(),
+      strength: Nullable(Type.String()),
+      doses: Type.Integer(),
+      amount: Type.Number(),
+    }),
+  ),
 });
 export type AdherenceReportT = Static<typeof AdherenceReport>;
 export const AdherenceQuery = Type.Object(

@@ -7,7 +7,15 @@
  */
 import { foldKey } from '../reading/lexicon/ocr-distance.ts';
 import { severityRank, type Ingredient, type Interaction, type KnowledgeBase, type Severity } from './knowledge.ts';
-import { allergyMessage, interactionMessage, maxDoseMessage, pregnancyMessage, sameIngredientMessage, type AllergyMatch, type Language } from './messages.ts';
+import {
+  allergyMessage,
+  interactionMessage,
+  maxDoseMessage,
+  pregnancyMessage,
+  sameIngredientMessage,
+  type AllergyMatch,
+  type Language,
+} from './messages.ts';
 
 export type AlertKind = 'interaction' | 'duplicate_therapy' | 'max_dose' | 'allergy' | 'pregnancy';
 
@@ -23,7 +31,12 @@ export interface SafetyAlert {
   rule: string;
 }
 
-export interface DoseSchedule { morning: number; noon: number; evening: number; night: number }
+export interface DoseSchedule {
+  morning: number;
+  noon: number;
+  evening: number;
+  night: number;
+}
 
 export interface MedicineInput {
   name: string;
@@ -44,9 +57,32 @@ export interface PatientFacts {
 }
 
 /** Forms that act on the skin, eye, ear or nose: no interaction or daily-dose check. */
-const LOCAL_FORMS = new Set(['cream', 'ointment', 'gel', 'lotion', 'shampoo', 'eye drops', 'eye ointment', 'ear drops', 'nasal spray', 'spray', 'patch', 'vaginal tablet', 'mouthwash']);
+const LOCAL_FORMS = new Set([
+  'cream',
+  'ointment',
+  'gel',
+  'lotion',
+  'shampoo',
+  'eye drops',
+  'eye ointment',
+  'ear drops',
+  'nasal spray',
+  'spray',
+  'patch',
+  'vaginal tablet',
+  'mouthwash',
+]);
 /** Forms counted in whole units (a schedule of 1 = one unit of the strength). */
-const UNIT_FORMS = new Set(['tablet', 'coated tablet', 'effervescent tablet', 'chewable tablet', 'capsule', 'sachet', 'suppository', 'lozenge']);
+const UNIT_FORMS = new Set([
+  'tablet',
+  'coated tablet',
+  'effervescent tablet',
+  'chewable tablet',
+  'capsule',
+  'sachet',
+  'suppository',
+  'lozenge',
+]);
 
 const MECHANISM_GROUPS = new Set(['group:qt-prolonging', 'group:serotonergic', 'group:cns-depressant']);
 
@@ -64,7 +100,17 @@ const ALLERGY_WORDS: Record<string, string[]> = {
   penicillins: ['penicillin', 'penicillins', 'penicilline', 'penicillines', 'ប៉េនីស៊ីលីន'],
   cephalosporins: ['cephalosporin', 'cephalosporins', 'cephalosporine', 'cephalosporines', 'សេហ្វាឡូស្ប៉ូរីន'],
   carbapenems: ['carbapenem', 'carbapenems', 'carbapeneme', 'carbapenemes'],
-  sulfonamides: ['sulfa', 'sulpha', 'sulfonamide', 'sulfonamides', 'sulphonamide', 'sulphonamides', 'sulfamide', 'sulfamides', 'ស៊ុលហ្វា'],
+  sulfonamides: [
+    'sulfa',
+    'sulpha',
+    'sulfonamide',
+    'sulfonamides',
+    'sulphonamide',
+    'sulphonamides',
+    'sulfamide',
+    'sulfamides',
+    'ស៊ុលហ្វា',
+  ],
   nsaids: ['nsaid', 'nsaids', 'ains', 'anti-inflammatoire', 'anti-inflammatoires', 'anti-inflammatory', 'ថ្នាំប្រឆាំងរលាក'],
   macrolides: ['macrolide', 'macrolides'],
   quinolones: ['quinolone', 'quinolones', 'fluoroquinolone', 'fluoroquinolones'],
@@ -74,18 +120,36 @@ const ALLERGY_WORDS: Record<string, string[]> = {
 };
 /** Khmer names of common allergens (the lexicon is Latin-script). */
 const KHMER_ALLERGENS: Record<string, string> = {
-  'អាម៉ុកស៊ីស៊ីលីន': 'amoxicillin', 'អាស្ពីរីន': 'acetylsalicylic-acid', 'ប៉ារ៉ាសេតាម៉ុល': 'paracetamol', 'អ៊ីប៊ុយប្រូហ្វែន': 'ibuprofen',
+  អាម៉ុកស៊ីស៊ីលីន: 'amoxicillin',
+  អាស្ពីរីន: 'acetylsalicylic-acid',
+  ប៉ារ៉ាសេតាម៉ុល: 'paracetamol',
+  អ៊ីប៊ុយប្រូហ្វែន: 'ibuprofen',
 };
 /** Cross-reactivity worth a warning (the allergy family → another family). */
-const CROSS: Record<string, string[]> = { penicillins: ['cephalosporins', 'carbapenems'], cephalosporins: ['penicillins'] };
+const CROSS: Record<string, string[]> = {
+  penicillins: ['cephalosporins', 'carbapenems'],
+  cephalosporins: ['penicillins'],
+};
 
 const PREGNANT = ['pregnant', 'pregnancy', 'enceinte', 'grossesse', 'មានផ្ទៃពោះ', 'មានគភ៌', 'ពពោះ'];
-const BREASTFEEDING = ['breastfeeding', 'breast-feeding', 'breast feeding', 'lactation', 'lactating', 'allaitement', 'allaite', 'បំបៅដោះ'];
+const BREASTFEEDING = [
+  'breastfeeding',
+  'breast-feeding',
+  'breast feeding',
+  'lactation',
+  'lactating',
+  'allaitement',
+  'allaite',
+  'បំបៅដោះ',
+];
 
 const norm = (s: string): string => foldKey(s).replace(/\s+/g, ' ').trim();
 
 export class SafetyEngine {
-  constructor(private readonly kb: KnowledgeBase, private readonly language: Language) {}
+  constructor(
+    private readonly kb: KnowledgeBase,
+    private readonly language: Language,
+  ) {}
 
   check(medicines: readonly MedicineInput[], patient: PatientFacts): SafetyAlert[] {
     const meds = medicines.map((m, index) => this.resolve(m, index));
@@ -139,19 +203,27 @@ export class SafetyEngine {
     const systemic = meds.filter((m) => m.product && !m.local);
     // the same ingredient in several medicines (one alert per ingredient)
     const byIngredient = new Map<string, Resolved[]>();
-    for (const m of systemic) for (const id of m.ingredients) {
-      if (this.kb.get(id)?.kind !== 'medicine') continue;
-      byIngredient.set(id, [...(byIngredient.get(id) ?? []), m]);
-    }
+    for (const m of systemic)
+      for (const id of m.ingredients) {
+        if (this.kb.get(id)?.kind !== 'medicine') continue;
+        byIngredient.set(id, [...(byIngredient.get(id) ?? []), m]);
+      }
     for (const [id, list] of byIngredient) {
       if (list.length < 2 || !list.some((m) => m.input.origin === 'review')) continue;
       // a combination product and one of its components both listed: reported once, for the component
       const ing = this.kb.get(id);
       if (!ing || ing.components.length > 0) continue;
       out.push({
-        kind: 'duplicate_therapy', severity: 'major', drugs: list.map((m) => this.label(m)),
-        message: sameIngredientMessage(this.language, list.map((m) => this.label(m)), ing.name),
-        source: this.kb.sourceText(ing.sources), rule: `ingredient:${id}`,
+        kind: 'duplicate_therapy',
+        severity: 'major',
+        drugs: list.map((m) => this.label(m)),
+        message: sameIngredientMessage(
+          this.language,
+          list.map((m) => this.label(m)),
+          ing.name,
+        ),
+        source: this.kb.sourceText(ing.sources),
+        rule: `ingredient:${id}`,
       });
     }
     // pairs: the most severe rule per pair
@@ -184,9 +256,14 @@ export class SafetyEngine {
     for (const r of this.kb.rulesFor(a.keys)) {
       const hit = (a.keys.has(r.a) && b.keys.has(r.b)) || (a.keys.has(r.b) && b.keys.has(r.a));
       if (!hit) continue;
-      const specific = (r: Interaction): number => (r.a.startsWith('group:') ? 0 : 1) + (r.b.startsWith('group:') ? 0 : 1);
-      if (!best || severityRank(r.severity) > severityRank(best.severity)
-        || (r.severity === best.severity && specific(r) > specific(best))) best = r;
+      const specific = (r: Interaction): number =>
+        (r.a.startsWith('group:') ? 0 : 1) + (r.b.startsWith('group:') ? 0 : 1);
+      if (
+        !best ||
+        severityRank(r.severity) > severityRank(best.severity) ||
+        (r.severity === best.severity && specific(r) > specific(best))
+      )
+        best = r;
     }
     return best;
   }
@@ -195,7 +272,8 @@ export class SafetyEngine {
     const totals = new Map<string, { mg: number; drugs: Resolved[] }>();
     for (const m of meds) {
       if (!m.product || m.local) continue;
-      const units = m.input.schedule.morning + m.input.schedule.noon + m.input.schedule.evening + m.input.schedule.night;
+      const units =
+        m.input.schedule.morning + m.input.schedule.noon + m.input.schedule.evening + m.input.schedule.night;
       if (units <= 0) continue;
       for (const [id, mg] of this.strengthPerUnit(m)) {
         const t = totals.get(id) ?? { mg: 0, drugs: [] };
@@ -211,9 +289,12 @@ export class SafetyEngine {
       if (t.mg <= ing.max_daily_mg + 1e-9) continue;
       const names = t.drugs.map((m) => this.label(m));
       out.push({
-        kind: 'max_dose', severity: t.mg >= ing.max_daily_mg * 2 ? 'contraindicated' : 'major', drugs: names,
+        kind: 'max_dose',
+        severity: t.mg >= ing.max_daily_mg * 2 ? 'contraindicated' : 'major',
+        drugs: names,
         message: maxDoseMessage(this.language, names, ing.name, Math.round(t.mg * 100) / 100, ing.max_daily_mg),
-        source: this.kb.sourceText(ing.max_daily_sources ?? ing.sources), rule: `max_daily_mg:${id}`,
+        source: this.kb.sourceText(ing.max_daily_sources ?? ing.sources),
+        rule: `max_daily_mg:${id}`,
       });
     }
     return out;
@@ -257,16 +338,20 @@ export class SafetyEngine {
       for (const m of meds) {
         if (!m.product || m.input.origin !== 'review') continue;
         let match: AllergyMatch | null = null;
-        if ([...m.ingredients].some((x) => allergenIngredients.has(x) && this.kb.get(x)?.kind === 'medicine')) match = 'same';
+        if ([...m.ingredients].some((x) => allergenIngredients.has(x) && this.kb.get(x)?.kind === 'medicine'))
+          match = 'same';
         const fams = new Set([...m.ingredients].flatMap((x) => this.kb.get(x)?.allergy_groups ?? []));
         if (!match && [...fams].some((f) => families.has(f))) match = 'family';
         if (!match && [...families].some((f) => (CROSS[f] ?? []).some((c) => fams.has(c)))) match = 'cross';
         if (!match) continue;
         const severity: Severity = match === 'cross' ? 'moderate' : 'contraindicated';
         out.push({
-          kind: 'allergy', severity, drugs: [this.label(m)],
+          kind: 'allergy',
+          severity,
+          drugs: [this.label(m)],
           message: allergyMessage(this.language, this.label(m), raw.trim(), match),
-          source: this.kb.sourceText(['bnf', 'fda-label']), rule: `allergy:${[...families].sort().join('+') || allergenId || ''}`,
+          source: this.kb.sourceText(['bnf', 'fda-label']),
+          rule: `allergy:${[...families].sort().join('+') || allergenId || ''}`,
         });
       }
     }
@@ -284,15 +369,21 @@ export class SafetyEngine {
     for (const state of states) {
       for (const m of meds) {
         if (!m.product || m.input.origin !== 'review' || m.local) continue;
-        const levels = [...m.ingredients].map((x) => this.kb.get(x)?.[state]).filter((x): x is NonNullable<typeof x> => !!x);
+        const levels = [...m.ingredients]
+          .map((x) => this.kb.get(x)?.[state])
+          .filter((x): x is NonNullable<typeof x> => !!x);
         const order = ['caution', 'avoid', 'contraindicated'] as const;
         const level = levels.sort((x, y) => order.indexOf(y) - order.indexOf(x))[0];
         if (!level) continue;
-        const severity: Severity = level === 'contraindicated' ? 'contraindicated' : level === 'avoid' ? 'major' : 'moderate';
+        const severity: Severity =
+          level === 'contraindicated' ? 'contraindicated' : level === 'avoid' ? 'major' : 'moderate';
         out.push({
-          kind: 'pregnancy', severity: state === 'breastfeeding' && severity === 'contraindicated' ? 'major' : severity,
-          drugs: [this.label(m)], message: pregnancyMessage(this.language, this.label(m), level, state),
-          source: this.kb.sourceText(m.product.sources.filter((s) => s === 'bnf' || s === 'fda-label')), rule: `${state}:${m.product.id}`,
+          kind: 'pregnancy',
+          severity: state === 'breastfeeding' && severity === 'contraindicated' ? 'major' : severity,
+          drugs: [this.label(m)],
+          message: pregnancyMessage(this.language, this.label(m), level, state),
+          source: this.kb.sourceText(m.product.sources.filter((s) => s === 'bnf' || s === 'fda-label')),
+          rule: `${state}:${m.product.id}`,
         });
       }
     }
@@ -305,9 +396,12 @@ function toMg(part: string): number | null {
   if (!m || m[1] === undefined) return null;
   const n = Number(m[1]);
   switch (m[2]) {
-    case 'g': return n * 1000;
+    case 'g':
+      return n * 1000;
     case 'mcg':
-    case 'µg': return n / 1000;
-    default: return n;
+    case 'µg':
+      return n / 1000;
+    default:
+      return n;
   }
 }

@@ -55,7 +55,11 @@ export interface Source {
 }
 
 const dir = (name: string): string => fileURLToPath(new URL(`./knowledge/${name}`, import.meta.url));
-export const KNOWLEDGE_FILES = { ingredients: dir('ingredients.json'), interactions: dir('interactions.json'), sources: dir('sources.json') };
+export const KNOWLEDGE_FILES = {
+  ingredients: dir('ingredients.json'),
+  interactions: dir('interactions.json'),
+  sources: dir('sources.json'),
+};
 
 export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 
@@ -71,7 +75,11 @@ export class KnowledgeBase {
   private readonly byKey = new Map<string, string>();
   private readonly rulesBySide = new Map<string, Interaction[]>();
 
-  constructor(doc: { version: string; ingredients: Ingredient[]; interactions: Interaction[]; sources: Source[] }, lexicon: LexiconFile, sha256: string) {
+  constructor(
+    doc: { version: string; ingredients: Ingredient[]; interactions: Interaction[]; sources: Source[] },
+    lexicon: LexiconFile,
+    sha256: string,
+  ) {
     this.version = doc.version;
     this.sha256 = sha256;
     this.lexicon = new Lexicon(lexicon);
@@ -116,7 +124,10 @@ export class KnowledgeBase {
     const out = new Set<string>([id]);
     const walk = (x: string): void => {
       for (const c of this.ingredients.get(x)?.components ?? []) {
-        if (!out.has(c)) { out.add(c); walk(c); }
+        if (!out.has(c)) {
+          out.add(c);
+          walk(c);
+        }
       }
     };
     walk(id);
@@ -136,7 +147,11 @@ export class KnowledgeBase {
 
   /** The document loaded into PostgreSQL (brands included). */
   document(): { sources: Source[]; ingredients: Ingredient[]; interactions: Interaction[] } {
-    return { sources: [...this.sources.values()], ingredients: [...this.ingredients.values()], interactions: this.interactions };
+    return {
+      sources: [...this.sources.values()],
+      ingredients: [...this.ingredients.values()],
+      interactions: this.interactions,
+    };
   }
 }
 
@@ -159,18 +174,32 @@ export function knowledgeBase(): KnowledgeBase {
   const ddi = readJson(KNOWLEDGE_FILES.interactions);
   const src = readJson(KNOWLEDGE_FILES.sources);
   const brands = new Map(lexicon.drugs.map((d) => [d.id, d.brands ?? []]));
-  const ingredients = (ing['ingredients'] as Omit<Ingredient, 'brands'>[]).map((i) => ({ ...i, brands: brands.get(i.id) ?? [] }));
-  cached = new KnowledgeBase({
-    version: String(ing['version']),
-    ingredients,
-    interactions: ddi['interactions'] as Interaction[],
-    sources: src['sources'] as Source[],
-  }, lexicon, hash.digest('hex'));
+  const ingredients = (ing['ingredients'] as Omit<Ingredient, 'brands'>[]).map((i) => ({
+    ...i,
+    brands: brands.get(i.id) ?? [],
+  }));
+  cached = new KnowledgeBase(
+    {
+      version: String(ing['version']),
+      ingredients,
+      interactions: ddi['interactions'] as Interaction[],
+      sources: src['sources'] as Source[],
+    },
+    lexicon,
+    hash.digest('hex'),
+  );
   return cached;
 }
 
 /** Copies the knowledge base into schema kb unless that version (sha256) is already there. */
-export async function loadKnowledgeIntoDb(tx: Pick<Tx, 'query'>, kb: KnowledgeBase = knowledgeBase()): Promise<boolean> {
-  const res = await tx.query<{ loaded: boolean }>('SELECT kb.load($1, $2, $3::jsonb) AS loaded', [kb.version, kb.sha256, JSON.stringify(kb.document())]);
+export async function loadKnowledgeIntoDb(
+  tx: Pick<Tx, 'query'>,
+  kb: KnowledgeBase = knowledgeBase(),
+): Promise<boolean> {
+  const res = await tx.query<{ loaded: boolean }>('SELECT kb.load($1, $2, $3::jsonb) AS loaded', [
+    kb.version,
+    kb.sha256,
+    JSON.stringify(kb.document()),
+  ]);
   return res.rows[0]?.loaded === true;
 }

@@ -10,7 +10,9 @@ export interface PatientFactsRow {
 }
 
 export async function patientFacts(tx: Pick<Tx, 'query'>, patientId: string): Promise<PatientFactsRow | null> {
-  const res = await tx.query<PatientFactsRow>('SELECT allergies, medical_conditions, gender FROM users WHERE id = $1', [patientId]);
+  const res = await tx.query<PatientFactsRow>('SELECT allergies, medical_conditions, gender FROM users WHERE id = $1', [
+    patientId,
+  ]);
   return res.rows[0] ?? null;
 }
 
@@ -28,7 +30,11 @@ export interface ActiveMedicationRow extends MedicationDoseRow {
  * prescription. "Active": the row is active and its course has not ended (duration from the
  * confirmation day).
  */
-export async function activeMedications(tx: Pick<Tx, 'query'>, patientId: string, exceptPrescriptionId: string | null = null): Promise<ActiveMedicationRow[]> {
+export async function activeMedications(
+  tx: Pick<Tx, 'query'>,
+  patientId: string,
+  exceptPrescriptionId: string | null = null,
+): Promise<ActiveMedicationRow[]> {
   const res = await tx.query<ActiveMedicationRow>(
     `SELECT m.id, m.prescription_id, m.name, m.generic_name, m.lexicon_id, m.strength, m.form,
             m.dose_morning, m.dose_noon, m.dose_evening, m.dose_night
@@ -50,17 +56,32 @@ export async function activeMedications(tx: Pick<Tx, 'query'>, patientId: string
  * dedupe key makes a second notification impossible all the same (no ON CONFLICT: under RLS the
  * patient may not see her doctors' notifications).
  */
-export async function notifyDoctors(tx: Pick<Tx, 'query'>, patientId: string, prescriptionId: string, summary: { count: number; kinds: string[]; worst: string }): Promise<number> {
+export async function notifyDoctors(
+  tx: Pick<Tx, 'query'>,
+  patientId: string,
+  prescriptionId: string,
+  summary: { count: number; kinds: string[]; worst: string },
+): Promise<number> {
   const res = await tx.query<{ doctor_id: string; patient: string }>(
     `SELECT r.doctor_id, btrim(coalesce(p.first_name, '') || ' ' || coalesce(p.last_name, '')) AS patient
        FROM doctor_patient_relationships r
        JOIN users p ON p.id = r.patient_id
       WHERE r.patient_id = $1 AND r.status = 'active' AND r.can_view_prescriptions AND r.doctor_id IS NOT NULL`,
-    [patientId]);
+    [patientId],
+  );
   for (const r of res.rows) {
     await insertNotification(tx, {
-      userId: r.doctor_id, type: 'alert', key: 'safety_alert',
-      data: { patient_id: patientId, prescription_id: prescriptionId, alerts: summary.count, kinds: summary.kinds, severity: summary.worst, patient: r.patient },
+      userId: r.doctor_id,
+      type: 'alert',
+      key: 'safety_alert',
+      data: {
+        patient_id: patientId,
+        prescription_id: prescriptionId,
+        alerts: summary.count,
+        kinds: summary.kinds,
+        severity: summary.worst,
+        patient: r.patient,
+      },
       dedupeKey: `safety:${prescriptionId}:${r.doctor_id}`,
     });
   }

@@ -9,7 +9,10 @@ import { knowledgeBase, loadKnowledgeIntoDb } from './knowledge.ts';
 import { checkMedicines } from './service.ts';
 import { SafetyAlerts } from './types.ts';
 
-const CheckBody = Type.Object({ medications: Type.Array(DraftMedication, { minItems: 1, maxItems: 50 }) }, { additionalProperties: false });
+const CheckBody = Type.Object(
+  { medications: Type.Array(DraftMedication, { minItems: 1, maxItems: 50 }) },
+  { additionalProperties: false },
+);
 
 export async function safetyRoutes(app: App, s: Services): Promise<void> {
   const tags = ['safety'];
@@ -25,26 +28,53 @@ export async function safetyRoutes(app: App, s: Services): Promise<void> {
     }
   });
 
-  app.post('/safety/check', {
-    onRequest: s.requireAuth(['patient']),
-    schema: {
-      tags, security,
-      summary: 'Safety checks (free) of medicines not saved yet, against my other active medicines, allergies and pregnancy',
-      body: CheckBody,
-      response: { 200: Type.Object({ safety_alerts: SafetyAlerts }), ...problems(...AUTHED) },
+  app.post(
+    '/safety/check',
+    {
+      onRequest: s.requireAuth(['patient']),
+      schema: {
+        tags,
+        security,
+        summary:
+          'Safety checks (free) of medicines not saved yet, against my other active medicines, allergies and pregnancy',
+        body: CheckBody,
+        response: { 200: Type.Object({ safety_alerts: SafetyAlerts }), ...problems(...AUTHED) },
+      },
     },
-  }, async (request) => {
-    const actor = actorOf(request);
-    return { safety_alerts: await s.run(request, (tx) => checkMedicines(tx, actor.userId, request.body.medications)) };
-  });
+    async (request) => {
+      const actor = actorOf(request);
+      return {
+        safety_alerts: await s.run(request, (tx) => checkMedicines(tx, actor.userId, request.body.medications)),
+      };
+    },
+  );
 
-  app.get('/safety/knowledge', {
-    schema: {
-      tags, summary: 'The drug knowledge base: version and counts',
-      response: { 200: Type.Object({ version: Type.String(), sha256: Type.String(), ingredients: Type.Integer(), interactions: Type.Integer(), sources: Type.Integer() }) },
+  app.get(
+    '/safety/knowledge',
+    {
+      schema: {
+        tags,
+        summary: 'The drug knowledge base: version and counts',
+        response: {
+          200: Type.Object({
+            version: Type.String(),
+            sha256: Type.String(),
+            ingredients: Type.Integer(),
+            interactions: Type.Integer(),
+            sources: Type.Integer(),
+          }),
+        },
+      },
     },
-  }, async () => {
-    const kb = knowledgeBase();
-    return { version: kb.version, sha256: kb.sha256, ingredients: kb.ingredients.size, interactions: kb.interactions.length, sources: kb.sources.size };
-  });
+    async () => {
+      const kb = knowledgeBase();
+      return {
+        version: kb.version,
+        sha256: kb.sha256,
+        ingredients: kb.ingredients.size,
+        interactions: kb.interactions.length,
+        sources: kb.sources.size,
+      };
+    },
+  );
 }

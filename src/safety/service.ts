@@ -28,13 +28,23 @@ const fromRow = (m: q.ActiveMedicationRow, origin: MedicineInput['origin']): Med
   genericName: m.generic_name,
   strength: m.strength,
   form: m.form,
-  schedule: { morning: Number(m.dose_morning), noon: Number(m.dose_noon), evening: Number(m.dose_evening), night: Number(m.dose_night) },
+  schedule: {
+    morning: Number(m.dose_morning),
+    noon: Number(m.dose_noon),
+    evening: Number(m.dose_evening),
+    night: Number(m.dose_night),
+  },
   origin,
 });
 
 export const fromDraft = (d: DraftLine): MedicineInput => ({
-  name: d.name, drugId: d.drug_id ?? null, genericName: d.generic_name ?? null, strength: d.strength ?? null, form: d.form ?? null,
-  schedule: d.dosage_schedule, origin: 'review',
+  name: d.name,
+  drugId: d.drug_id ?? null,
+  genericName: d.generic_name ?? null,
+  strength: d.strength ?? null,
+  form: d.form ?? null,
+  schedule: d.dosage_schedule,
+  origin: 'review',
 });
 
 /**
@@ -51,27 +61,39 @@ export async function prescriptionSafetyAlerts(
   if (prescription.status === 'completed' || prescription.status === 'archived') {
     const own = await tx.query<q.ActiveMedicationRow>(
       `SELECT id, prescription_id, name, generic_name, lexicon_id, strength, form, dose_morning, dose_noon, dose_evening, dose_night
-         FROM medications WHERE prescription_id = $1 AND is_active ORDER BY sequence`, [prescription.id]);
+         FROM medications WHERE prescription_id = $1 AND is_active ORDER BY sequence`,
+      [prescription.id],
+    );
     review = own.rows.map((m) => fromRow(m, 'review'));
   } else {
     review = draft.map(fromDraft);
   }
   if (review.length === 0) return [];
-  const others = (await q.activeMedications(tx, prescription.patient_id, prescription.id)).map((m) => fromRow(m, 'active'));
+  const others = (await q.activeMedications(tx, prescription.patient_id, prescription.id)).map((m) =>
+    fromRow(m, 'active'),
+  );
   const facts = await q.patientFacts(tx, prescription.patient_id);
   const lang = language ?? asLanguage(await q.viewerLanguage(tx));
   return new SafetyEngine(knowledgeBase(), lang).check([...review, ...others], {
-    allergies: facts?.allergies ?? [], conditions: facts?.medical_conditions ?? [], gender: facts?.gender ?? null,
+    allergies: facts?.allergies ?? [],
+    conditions: facts?.medical_conditions ?? [],
+    gender: facts?.gender ?? null,
   });
 }
 
 /** Checks medicines not saved yet (the review screen) for the signed-in patient. */
-export async function checkMedicines(tx: Pick<Tx, 'query'>, patientId: string, draft: readonly DraftLine[]): Promise<SafetyAlert[]> {
+export async function checkMedicines(
+  tx: Pick<Tx, 'query'>,
+  patientId: string,
+  draft: readonly DraftLine[],
+): Promise<SafetyAlert[]> {
   const others = (await q.activeMedications(tx, patientId)).map((m) => fromRow(m, 'active'));
   const facts = await q.patientFacts(tx, patientId);
   const lang = asLanguage(await q.viewerLanguage(tx));
   return new SafetyEngine(knowledgeBase(), lang).check([...draft.map(fromDraft), ...others], {
-    allergies: facts?.allergies ?? [], conditions: facts?.medical_conditions ?? [], gender: facts?.gender ?? null,
+    allergies: facts?.allergies ?? [],
+    conditions: facts?.medical_conditions ?? [],
+    gender: facts?.gender ?? null,
   });
 }
 
@@ -79,9 +101,13 @@ export async function checkMedicines(tx: Pick<Tx, 'query'>, patientId: string, d
  * After confirmation: the major (and contraindicated) alerts of the prescription are sent to the
  * patient's doctors. Returns how many doctors were notified.
  */
-export async function notifyDoctorsOfMajorAlerts(tx: Pick<Tx, 'query'>, prescription: { id: string; patient_id: string }): Promise<number> {
-  const alerts = (await prescriptionSafetyAlerts(tx, { ...prescription, status: 'completed' }, [], 'en'))
-    .filter((a) => a.severity === 'major' || a.severity === 'contraindicated');
+export async function notifyDoctorsOfMajorAlerts(
+  tx: Pick<Tx, 'query'>,
+  prescription: { id: string; patient_id: string },
+): Promise<number> {
+  const alerts = (await prescriptionSafetyAlerts(tx, { ...prescription, status: 'completed' }, [], 'en')).filter(
+    (a) => a.severity === 'major' || a.severity === 'contraindicated',
+  );
   if (alerts.length === 0) return 0;
   return q.notifyDoctors(tx, prescription.patient_id, prescription.id, {
     count: alerts.length,

@@ -43,7 +43,10 @@ export function validateKnowledge(kb: KnowledgeBase = knowledgeBase()): Knowledg
       if (!(i.max_daily_mg > 0)) errors.push(`${w}: max_daily_mg must be > 0`);
       checkSources(`${w} max_daily_mg`, i.max_daily_sources);
     }
-    for (const [k, v] of [['pregnancy', i.pregnancy], ['breastfeeding', i.breastfeeding]] as const) {
+    for (const [k, v] of [
+      ['pregnancy', i.pregnancy],
+      ['breastfeeding', i.breastfeeding],
+    ] as const) {
       if (v !== null && !['caution', 'avoid', 'contraindicated'].includes(v)) errors.push(`${w}: bad ${k} "${v}"`);
     }
   }

@@ -26,7 +26,18 @@ export async function createAdmin(db: Database, input: AdminInput, bcryptCost: n
   const passwordHash = await new Passwords(bcryptCost).hash(input.password);
   await db.withUser({ userId: null, role: 'system' }, async (tx) => {
     if (await emailTaken(tx, email)) throw new Error('an account with this e-mail already exists');
-    await insertUser(tx, { id, email, passwordHash, role: 'admin', firstName: input.firstName, lastName: input.lastName, phone: null, language: 'en', timezone: HOME_TIMEZONE, dateOfBirth: null });
+    await insertUser(tx, {
+      id,
+      email,
+      passwordHash,
+      role: 'admin',
+      firstName: input.firstName,
+      lastName: input.lastName,
+      phone: null,
+      language: 'en',
+      timezone: HOME_TIMEZONE,
+      dateOfBirth: null,
+    });
     await markEmailVerified(tx, id);
   });
   return id;

@@ -53,9 +53,21 @@ export async function profile(tx: Tx, userId: string): Promise<ProfileRow | unde
 
 /** Columns a user may change on herself; names are fixed here, values are bound parameters. */
 export type ProfileColumn =
-  | 'first_name' | 'last_name' | 'phone' | 'language' | 'timezone' | 'date_of_birth' | 'gender'
-  | 'medical_conditions' | 'allergies' | 'emergency_contact_name' | 'emergency_contact_phone' | 'emergency_contact_relationship'
-  | 'license_number' | 'specialization' | 'hospital_name';
+  | 'first_name'
+  | 'last_name'
+  | 'phone'
+  | 'language'
+  | 'timezone'
+  | 'date_of_birth'
+  | 'gender'
+  | 'medical_conditions'
+  | 'allergies'
+  | 'emergency_contact_name'
+  | 'emergency_contact_phone'
+  | 'emergency_contact_relationship'
+  | 'license_number'
+  | 'specialization'
+  | 'hospital_name';
 
 export async function updateProfile(
   tx: Tx,
@@ -130,11 +142,13 @@ export async function exportData(tx: Tx, userId: string): Promise<Record<string,
 
 /** The doctors she has (or had) a care relationship with, for the FHIR export's Practitioners. */
 export async function careTeam(tx: Tx, patientId: string): Promise<PractitionerRow[]> {
-  return (await tx.query<PractitionerRow>(
-    `SELECT u.id, u.first_name, u.last_name, u.license_number FROM users u
+  return (
+    await tx.query<PractitionerRow>(
+      `SELECT u.id, u.first_name, u.last_name, u.license_number FROM users u
       WHERE u.id IN (SELECT doctor_id FROM doctor_patient_relationships WHERE patient_id = $1) ORDER BY u.last_name, u.id`,
-    [patientId],
-  )).rows;
+      [patientId],
+    )
+  ).rows;
 }
 
 /** Every access-log row about the acting user, oldest first (the function gives pages of ≤ 1,000, newest first). */
@@ -147,13 +161,23 @@ async function wholeAccessLog(tx: Tx): Promise<Record<string, unknown>[]> {
     page = await accessLogPage(tx, PAGE, page[PAGE - 1]?.seq ?? null);
     newestFirst.push(...page);
   }
-  return newestFirst.reverse().map((r) => ({ ...r.row, actor_name: actorName(r.row as Parameters<typeof actorName>[0]) }));
+  return newestFirst
+    .reverse()
+    .map((r) => ({ ...r.row, actor_name: actorName(r.row as Parameters<typeof actorName>[0]) }));
 }
 
-interface AccessLogRow { row: Record<string, unknown>; seq: string }
+interface AccessLogRow {
+  row: Record<string, unknown>;
+  seq: string;
+}
 
 async function accessLogPage(tx: Tx, limit: number, beforeSeq: string | null): Promise<AccessLogRow[]> {
-  return (await tx.query<AccessLogRow>('SELECT to_jsonb(a) AS row, a.seq::text AS seq FROM app_my_access_log($1, $2, true) a', [limit, beforeSeq])).rows;
+  return (
+    await tx.query<AccessLogRow>(
+      'SELECT to_jsonb(a) AS row, a.seq::text AS seq FROM app_my_access_log($1, $2, true) a',
+      [limit, beforeSeq],
+    )
+  ).rows;
 }
 
 /**
@@ -170,15 +194,25 @@ export async function eraseUser(tx: Tx, userId: string): Promise<{ auditRowsReda
 
 /** Has an admin verified this doctor's licence? False for anyone else. */
 export async function isVerifiedDoctor(tx: Tx, userId: string): Promise<boolean> {
-  const res = await tx.query<{ ok: boolean }>(`SELECT (role = 'doctor' AND doctor_verified_at IS NOT NULL) AS ok FROM users WHERE id = $1`, [userId]);
+  const res = await tx.query<{ ok: boolean }>(
+    `SELECT (role = 'doctor' AND doctor_verified_at IS NOT NULL) AS ok FROM users WHERE id = $1`,
+    [userId],
+  );
   return res.rows[0]?.ok ?? false;
 }
 
 /** What planning reminders needs of a patient: her time zone, dose-time template, today there, and language. */
-export interface DoseSettingsRow { timezone: string; dose_schedule_template: unknown; today: string; language: string | null }
+export interface DoseSettingsRow {
+  timezone: string;
+  dose_schedule_template: unknown;
+  today: string;
+  language: string | null;
+}
 
 export async function doseSettings(tx: Pick<Tx, 'query'>, userId: string): Promise<DoseSettingsRow | undefined> {
   const res = await tx.query<DoseSettingsRow>(
-    `SELECT timezone, dose_schedule_template, to_char((now() AT TIME ZONE timezone)::date, 'YYYY-MM-DD') AS today, language FROM users WHERE id = $1`, [userId]);
+    `SELECT timezone, dose_schedule_template, to_char((now() AT TIME ZONE timezone)::date, 'YYYY-MM-DD') AS today, language FROM users WHERE id = $1`,
+    [userId],
+  );
   return res.rows[0];
 }

@@ -6,29 +6,97 @@ import { AUTHED, IdParams, problems } from '../http/schemas.ts';
 import { UserService } from './service.ts';
 import { DeleteMeBody, Me, PatchMe, SessionView } from './types.ts';
 
-export async function userRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context' | 'passwords' | 'files'>): Promise<void> {
+export async function userRoutes(
+  app: App,
+  s: Pick<Services, 'requireAuth' | 'context' | 'passwords' | 'files'>,
+): Promise<void> {
   const users = new UserService(s);
   const secured = { onRequest: s.requireAuth() };
   const security = [{ bearer: [] }];
 
-  app.get('/me', { ...secured, schema: { tags: ['me'], summary: 'My profile, preferences and medical information', security, response: { 200: Me, ...problems(...AUTHED, 404) } } },
-    async (request) => users.me(s.context(request)));
+  app.get(
+    '/me',
+    {
+      ...secured,
+      schema: {
+        tags: ['me'],
+        summary: 'My profile, preferences and medical information',
+        security,
+        response: { 200: Me, ...problems(...AUTHED, 404) },
+      },
+    },
+    async (request) => users.me(s.context(request)),
+  );
 
-  app.patch('/me', { ...secured, schema: { tags: ['me'], summary: 'Change my profile (patients: medical info; doctors: licence, specialization, hospital)', security, body: PatchMe, response: { 200: Me, ...problems(...AUTHED, 404, 409, 422) } } },
-    async (request) => users.update(s.context(request), request.body));
+  app.patch(
+    '/me',
+    {
+      ...secured,
+      schema: {
+        tags: ['me'],
+        summary: 'Change my profile (patients: medical info; doctors: licence, specialization, hospital)',
+        security,
+        body: PatchMe,
+        response: { 200: Me, ...problems(...AUTHED, 404, 409, 422) },
+      },
+    },
+    async (request) => users.update(s.context(request), request.body),
+  );
 
-  app.get('/me/sessions', { ...secured, schema: { tags: ['me'], summary: 'My signed-in devices', security, response: { 200: Type.Object({ items: Type.Array(SessionView) }), ...problems(...AUTHED) } } },
-    async (request) => ({ items: await users.sessions(s.context(request)) }));
+  app.get(
+    '/me/sessions',
+    {
+      ...secured,
+      schema: {
+        tags: ['me'],
+        summary: 'My signed-in devices',
+        security,
+        response: { 200: Type.Object({ items: Type.Array(SessionView) }), ...problems(...AUTHED) },
+      },
+    },
+    async (request) => ({ items: await users.sessions(s.context(request)) }),
+  );
 
-  app.delete('/me/sessions/:id', { ...secured, schema: { tags: ['me'], summary: 'Sign out one device', security, params: IdParams, response: { 204: Type.Null(), ...problems(...AUTHED, 404) } } },
+  app.delete(
+    '/me/sessions/:id',
+    {
+      ...secured,
+      schema: {
+        tags: ['me'],
+        summary: 'Sign out one device',
+        security,
+        params: IdParams,
+        response: { 204: Type.Null(), ...problems(...AUTHED, 404) },
+      },
+    },
     async (request, reply) => {
       await users.endSession(s.context(request), request.params.id);
       return reply.code(204).send(null);
-    });
+    },
+  );
 
-  app.get('/me/export', { ...secured, schema: { tags: ['me'], summary: 'Everything about me as JSON (including who accessed my records); ?format=fhir: my medicines and doses as a FHIR R4 Bundle', security,
-    querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('fhir')])) }),
-    response: { 200: Type.Object({}, { additionalProperties: true, description: 'dastern-export/1 JSON, or a FHIR R4 Bundle (application/fhir+json)' }), ...problems(...AUTHED) } } },
+  app.get(
+    '/me/export',
+    {
+      ...secured,
+      schema: {
+        tags: ['me'],
+        summary:
+          'Everything about me as JSON (including who accessed my records); ?format=fhir: my medicines and doses as a FHIR R4 Bundle',
+        security,
+        querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('fhir')])) }),
+        response: {
+          200: Type.Object(
+            {},
+            {
+              additionalProperties: true,
+              description: 'dastern-export/1 JSON, or a FHIR R4 Bundle (application/fhir+json)',
+            },
+          ),
+          ...problems(...AUTHED),
+        },
+      },
+    },
     async (request, reply) => {
       if (request.query.format === 'fhir') {
         const bundle = await users.exportFhir(s.context(request));
@@ -39,8 +107,24 @@ export async function userRoutes(app: App, s: Pick<Services, 'requireAuth' | 'co
       reply.header('content-disposition', 'attachment; filename="dastern-export.json"');
       // Serialised as is: the export's shape follows the tables.
       return reply.type('application/json; charset=utf-8').serializer(JSON.stringify).send(data);
-    });
+    },
+  );
 
-  app.delete('/me', { ...secured, schema: { tags: ['me'], summary: 'Erase my account (password and confirm: "DELETE")', security, body: DeleteMeBody, response: { 200: Type.Object({ erased: Type.Literal(true), audit_rows_redacted: Type.Integer() }), ...problems(...AUTHED, 409) } } },
-    async (request) => ({ erased: true as const, ...(await users.erase(s.context(request), request.body.password)) }));
+  app.delete(
+    '/me',
+    {
+      ...secured,
+      schema: {
+        tags: ['me'],
+        summary: 'Erase my account (password and confirm: "DELETE")',
+        security,
+        body: DeleteMeBody,
+        response: {
+          200: Type.Object({ erased: Type.Literal(true), audit_rows_redacted: Type.Integer() }),
+          ...problems(...AUTHED, 409),
+        },
+      },
+    },
+    async (request) => ({ erased: true as const, ...(await users.erase(s.context(request), request.body.password)) }),
+  );
 }

@@ -31,7 +31,12 @@ export function toMe(row: q.ProfileRow): MeT {
     dose_schedule_template: row.dose_schedule_template,
     email_verified: row.email_verified_at !== null,
     created_at: row.created_at.toISOString(),
-    subscription: { tier: row.subscription_tier, is_premium: row.is_premium, plan_code: row.plan_code, current_period_end: row.current_period_end?.toISOString() ?? null },
+    subscription: {
+      tier: row.subscription_tier,
+      is_premium: row.is_premium,
+      plan_code: row.plan_code,
+      current_period_end: row.current_period_end?.toISOString() ?? null,
+    },
   };
   if (row.role === 'patient') {
     me.patient = {
@@ -39,10 +44,22 @@ export function toMe(row: q.ProfileRow): MeT {
       gender: row.gender,
       medical_conditions: row.medical_conditions,
       allergies: row.allergies,
-      emergency_contact: row.emergency_contact_name === null ? null : { name: row.emergency_contact_name, phone: row.emergency_contact_phone, relationship: row.emergency_contact_relationship },
+      emergency_contact:
+        row.emergency_contact_name === null
+          ? null
+          : {
+              name: row.emergency_contact_name,
+              phone: row.emergency_contact_phone,
+              relationship: row.emergency_contact_relationship,
+            },
     };
   }
-  if (row.role === 'doctor') me.doctor = { license_number: row.license_number, specialization: row.specialization, hospital_name: row.hospital_name };
+  if (row.role === 'doctor')
+    me.doctor = {
+      license_number: row.license_number,
+      specialization: row.specialization,
+      hospital_name: row.hospital_name,
+    };
   return me;
 }
 
@@ -64,46 +81,94 @@ export class UserService {
 
   async update(ctx: RequestContext, body: PatchMeT): Promise<MeT> {
     const actor = ctx;
-    const wrongSide = actor.role === 'patient' ? DOCTOR_FIELDS : actor.role === 'doctor' ? PATIENT_FIELDS : [...PATIENT_FIELDS, ...DOCTOR_FIELDS];
+    const wrongSide =
+      actor.role === 'patient'
+        ? DOCTOR_FIELDS
+        : actor.role === 'doctor'
+          ? PATIENT_FIELDS
+          : [...PATIENT_FIELDS, ...DOCTOR_FIELDS];
     const refused = wrongSide.filter((f) => body[f] !== undefined);
     if (refused.length > 0) {
-      throw badRequest('field_not_allowed', `these fields do not apply to a ${actor.role} account: ${refused.join(', ')}`, refused.map((f) => ({ path: `body/${f}`, message: `not for a ${actor.role}` })));
+      throw badRequest(
+        'field_not_allowed',
+        `these fields do not apply to a ${actor.role} account: ${refused.join(', ')}`,
+        refused.map((f) => ({ path: `body/${f}`, message: `not for a ${actor.role}` })),
+      );
     }
     if (body.timezone !== undefined && !validTimezone(body.timezone)) {
-      throw badRequest('invalid_timezone', `unknown time zone "${body.timezone}"`, [{ path: 'body/timezone', message: `an IANA time zone such as ${HOME_TIMEZONE}` }]);
+      throw badRequest('invalid_timezone', `unknown time zone "${body.timezone}"`, [
+        { path: 'body/timezone', message: `an IANA time zone such as ${HOME_TIMEZONE}` },
+      ]);
     }
     const set: Partial<Record<q.ProfileColumn, unknown>> = {};
     const trimmed = (v: string | null | undefined) => (typeof v === 'string' ? v.trim() : v);
     for (const key of ['first_name', 'last_name'] as const) {
       const v = trimmed(body[key]);
-      if (v === '') throw badRequest('validation_failed', `${key} cannot be blank`, [{ path: `body/${key}`, message: 'cannot be blank' }]);
+      if (v === '')
+        throw badRequest('validation_failed', `${key} cannot be blank`, [
+          { path: `body/${key}`, message: 'cannot be blank' },
+        ]);
       if (v !== undefined) set[key] = v;
     }
-    for (const key of ['phone', 'language', 'timezone', 'date_of_birth', 'gender', 'license_number', 'specialization', 'hospital_name'] as const) {
+    for (const key of [
+      'phone',
+      'language',
+      'timezone',
+      'date_of_birth',
+      'gender',
+      'license_number',
+      'specialization',
+      'hospital_name',
+    ] as const) {
       const v = trimmed(body[key]);
-      if (v === '') throw badRequest('validation_failed', `${key} cannot be blank`, [{ path: `body/${key}`, message: 'cannot be blank (send null to clear)' }]);
+      if (v === '')
+        throw badRequest('validation_failed', `${key} cannot be blank`, [
+          { path: `body/${key}`, message: 'cannot be blank (send null to clear)' },
+        ]);
       if (v !== undefined) set[key] = v;
     }
-    if (body.medical_conditions !== undefined) set.medical_conditions = body.medical_conditions.map((x) => x.trim()).filter((x) => x !== '');
+    if (body.medical_conditions !== undefined)
+      set.medical_conditions = body.medical_conditions.map((x) => x.trim()).filter((x) => x !== '');
     if (body.allergies !== undefined) set.allergies = body.allergies.map((x) => x.trim()).filter((x) => x !== '');
     // Anywhere on Earth it is at most this date now (UTC+14): a birth date after it is a typo.
-    if (typeof set.date_of_birth === 'string' && set.date_of_birth > new Date(Date.now() + 14 * 3_600_000).toISOString().slice(0, 10)) {
-      throw badRequest('validation_failed', 'date_of_birth cannot be in the future', [{ path: 'body/date_of_birth', message: 'cannot be in the future' }]);
+    if (
+      typeof set.date_of_birth === 'string' &&
+      set.date_of_birth > new Date(Date.now() + 14 * 3_600_000).toISOString().slice(0, 10)
+    ) {
+      throw badRequest('validation_failed', 'date_of_birth cannot be in the future', [
+        { path: 'body/date_of_birth', message: 'cannot be in the future' },
+      ]);
     }
     if (body.emergency_contact !== undefined) {
       const c = body.emergency_contact;
-      const contact = c === null ? null : { name: c.name.trim(), phone: trimmed(c.phone) ?? null, relationship: trimmed(c.relationship) ?? null };
-      const blank = contact === null ? [] : (['name', 'phone', 'relationship'] as const).filter((k) => contact[k] === '');
+      const contact =
+        c === null
+          ? null
+          : { name: c.name.trim(), phone: trimmed(c.phone) ?? null, relationship: trimmed(c.relationship) ?? null };
+      const blank =
+        contact === null ? [] : (['name', 'phone', 'relationship'] as const).filter((k) => contact[k] === '');
       if (blank.length > 0) {
-        throw badRequest('validation_failed', `emergency_contact ${blank.join(', ')} cannot be blank`, blank.map((k) => ({ path: `body/emergency_contact/${k}`, message: k === 'name' ? 'cannot be blank' : 'cannot be blank (send null to clear)' })));
+        throw badRequest(
+          'validation_failed',
+          `emergency_contact ${blank.join(', ')} cannot be blank`,
+          blank.map((k) => ({
+            path: `body/emergency_contact/${k}`,
+            message: k === 'name' ? 'cannot be blank' : 'cannot be blank (send null to clear)',
+          })),
+        );
       }
       set.emergency_contact_name = contact?.name ?? null;
       set.emergency_contact_phone = contact?.phone ?? null;
       set.emergency_contact_relationship = contact?.relationship ?? null;
     }
-    const merge: { notification_preferences?: Record<string, boolean>; dose_schedule_template?: Record<string, string> } = {};
-    if (body.notification_preferences !== undefined) merge.notification_preferences = body.notification_preferences as Record<string, boolean>;
-    if (body.dose_schedule_template !== undefined) merge.dose_schedule_template = body.dose_schedule_template as Record<string, string>;
+    const merge: {
+      notification_preferences?: Record<string, boolean>;
+      dose_schedule_template?: Record<string, string>;
+    } = {};
+    if (body.notification_preferences !== undefined)
+      merge.notification_preferences = body.notification_preferences as Record<string, boolean>;
+    if (body.dose_schedule_template !== undefined)
+      merge.dose_schedule_template = body.dose_schedule_template as Record<string, string>;
     const row = await ctx.run(async (tx) => {
       await q.updateProfile(tx, actor.userId, set, merge);
       return q.profile(tx, actor.userId);
@@ -137,7 +202,12 @@ export class UserService {
     const actor = ctx;
     return ctx.run(async (tx) => {
       const data = await q.exportData(tx, actor.userId);
-      await recordRead(tx, ctx, { table: 'users', action: 'export', subjectUserId: actor.userId, resourceIds: [actor.userId] });
+      await recordRead(tx, ctx, {
+        table: 'users',
+        action: 'export',
+        subjectUserId: actor.userId,
+        resourceIds: [actor.userId],
+      });
       await recordEvent(tx, actor.userId, 'data_export', ctx.client, {});
       return { format: 'dastern-export/1', exported_at: new Date().toISOString(), ...data };
     });
@@ -149,7 +219,12 @@ export class UserService {
     return ctx.run(async (tx) => {
       const data = (await q.exportData(tx, actor.userId)) as unknown as ExportRows;
       const team = await q.careTeam(tx, actor.userId);
-      await recordRead(tx, ctx, { table: 'users', action: 'export', subjectUserId: actor.userId, resourceIds: [actor.userId] });
+      await recordRead(tx, ctx, {
+        table: 'users',
+        action: 'export',
+        subjectUserId: actor.userId,
+        resourceIds: [actor.userId],
+      });
       await recordEvent(tx, actor.userId, 'data_export', ctx.client, { format: 'fhir' });
       return buildFhirBundle(data, team, new Date());
     });
@@ -157,9 +232,11 @@ export class UserService {
 
   async erase(ctx: RequestContext, password: string): Promise<{ audit_rows_redacted: number }> {
     const actor = ctx;
-    if (actor.role === 'admin') throw new ApiError(409, 'admin_cannot_self_erase', 'an admin account is removed by another admin');
+    if (actor.role === 'admin')
+      throw new ApiError(409, 'admin_cannot_self_erase', 'an admin account is removed by another admin');
     const hash = await ctx.run((tx) => passwordHashOf(tx, actor.userId));
-    if (!(await this.s.passwords.verify(password, hash))) throw badRequest('wrong_password', 'the password is not correct');
+    if (!(await this.s.passwords.verify(password, hash)))
+      throw badRequest('wrong_password', 'the password is not correct');
     const out = await ctx.run(async (tx) => {
       // Her photos are files outside the database: collected here, removed once the erasure commits.
       const files = await photoPathsOf(tx, actor.userId);

@@ -10,7 +10,10 @@ export const NotificationPreferences = Type.Object(
   { in_app: Type.Boolean(), push: Type.Boolean(), email: Type.Boolean(), sms: Type.Boolean() },
   { additionalProperties: false },
 );
-export const DoseSchedule = Type.Object({ morning: Hhmm, noon: Hhmm, evening: Hhmm, night: Hhmm }, { additionalProperties: false });
+export const DoseSchedule = Type.Object(
+  { morning: Hhmm, noon: Hhmm, evening: Hhmm, night: Hhmm },
+  { additionalProperties: false },
+);
 export const EmergencyContact = Type.Object(
   { name: ShortText(200), phone: Phone, relationship: Type.Optional(Nullable(ShortText(100))) },
   { additionalProperties: false },
@@ -21,7 +24,9 @@ export const PatientInfo = Type.Object({
   gender: Nullable(Type.String()),
   medical_conditions: Type.Array(Type.String()),
   allergies: Type.Array(Type.String()),
-  emergency_contact: Nullable(Type.Object({ name: Type.String(), phone: Nullable(Type.String()), relationship: Nullable(Type.String()) })),
+  emergency_contact: Nullable(
+    Type.Object({ name: Type.String(), phone: Nullable(Type.String()), relationship: Nullable(Type.String()) }),
+  ),
 });
 export const DoctorInfo = Type.Object({
   license_number: Nullable(Type.String()),
@@ -42,7 +47,12 @@ export const Me = Type.Object({
   dose_schedule_template: Type.Record(Type.String(), Type.String()),
   email_verified: Type.Boolean(),
   created_at: Timestamp,
-  subscription: Type.Object({ tier: Type.String(), is_premium: Type.Boolean(), plan_code: Nullable(Type.String()), current_period_end: Nullable(Timestamp) }),
+  subscription: Type.Object({
+    tier: Type.String(),
+    is_premium: Type.Boolean(),
+    plan_code: Nullable(Type.String()),
+    current_period_end: Nullable(Timestamp),
+  }),
   patient: Type.Optional(PatientInfo),
   doctor: Type.Optional(DoctorInfo),
 });
@@ -55,8 +65,12 @@ export const PatchMe = Type.Object(
     phone: Type.Optional(Nullable(Phone)),
     language: Type.Optional(Language),
     timezone: Type.Optional(ShortText(64)),
-    notification_preferences: Type.Optional(Type.Partial(NotificationPreferences, { additionalProperties: false, minProperties: 1 })),
-    dose_schedule_template: Type.Optional(Type.Partial(DoseSchedule, { additionalProperties: false, minProperties: 1 })),
+    notification_preferences: Type.Optional(
+      Type.Partial(NotificationPreferences, { additionalProperties: false, minProperties: 1 }),
+    ),
+    dose_schedule_template: Type.Optional(
+      Type.Partial(DoseSchedule, { additionalProperties: false, minProperties: 1 }),
+    ),
     // patients
     date_of_birth: Type.Optional(Nullable(Type.String({ format: 'date' }))),
     gender: Type.Optional(Nullable(Type.Union([Type.Literal('male'), Type.Literal('female'), Type.Literal('other')]))),
@@ -83,4 +97,7 @@ export const SessionView = Type.Object({
   expires_at: Timestamp,
 });
 
-export const DeleteMeBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 200 }), confirm: Type.Literal('DELETE') }, { additionalProperties: false });
+export const DeleteMeBody = Type.Object(
+  { password: Type.String({ minLength: 1, maxLength: 200 }), confirm: Type.Literal('DELETE') },
+  { additionalProperties: false },
+);

@@ -18,25 +18,62 @@ let full: FullApp;
 let patient: SignedIn;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-reports-'));
 
-interface Report { id: string; kind: string; language: string; title: string; summary: string; medicines: Array<{ name: string; taken: number; missed: number; rate: number | null }>; slots: Array<{ slot: string; missed: number }>; alerts: Array<{ kind: string; severity: string }>; disclaimer: string }
-const post = (token: string, body: unknown) => full.app.inject({ method: 'POST', url: '/api/v1/ai/reports', headers: { authorization: `Bearer ${token}` }, payload: body as Record<string, unknown> });
-const get = (token: string, url: string) => full.app.inject({ method: 'GET', url: `/api/v1${url}`, headers: { authorization: `Bearer ${token}` } });
+interface Report {
+  id: string;
+  kind: string;
+  language: string;
+  title: string;
+  summary: string;
+  medicines: Array<{ name: string; taken: number; missed: number; rate: number | null }>;
+  slots: Array<{ slot: string; missed: number }>;
+  alerts: Array<{ kind: string; severity: string }>;
+  disclaimer: string;
+}
+const post = (token: string, body: unknown) =>
+  full.app.inject({
+    method: 'POST',
+    url: '/api/v1/ai/reports',
+    headers: { authorization: `Bearer ${token}` },
+    payload: body as Record<string, unknown>,
+  });
+const get = (token: string, url: string) =>
+  full.app.inject({ method: 'GET', url: `/api/v1${url}`, headers: { authorization: `Bearer ${token}` } });
 
 beforeAll(async () => {
   full = await startFullApp(h());
   patient = await register(h(), 'patient', { language: 'km' });
   await makePremium(h(), patient.id);
   await confirmedPrescription(full.app, h(), patient, [
-    { name: 'Amlodipine', strength: '5mg', form: 'tablet', dosage_schedule: { morning: 1, noon: 0, evening: 0, night: 0 }, duration_days: 30 },
-    { name: 'Clarithromycin', strength: '500mg', form: 'tablet', dosage_schedule: { morning: 1, noon: 0, evening: 1, night: 0 }, duration_days: 7 },
-    { name: 'Simvastatin', strength: '20mg', form: 'tablet', dosage_schedule: { morning: 0, noon: 0, evening: 0, night: 1 }, duration_days: 30 },
+    {
+      name: 'Amlodipine',
+      strength: '5mg',
+      form: 'tablet',
+      dosage_schedule: { morning: 1, noon: 0, evening: 0, night: 0 },
+      duration_days: 30,
+    },
+    {
+      name: 'Clarithromycin',
+      strength: '500mg',
+      form: 'tablet',
+      dosage_schedule: { morning: 1, noon: 0, evening: 1, night: 0 },
+      duration_days: 7,
+    },
+    {
+      name: 'Simvastatin',
+      strength: '20mg',
+      form: 'tablet',
+      dosage_schedule: { morning: 0, noon: 0, evening: 0, night: 1 },
+      duration_days: 30,
+    },
   ]);
   // ten days of doses: mornings taken, evenings mostly missed
   await h().t.owner.query(
     `INSERT INTO medication_reminder_logs (reminder_id, patient_id, scheduled_for, status, action_at)
      SELECT r.id, r.patient_id, now() - make_interval(days => d) , CASE WHEN r.slot = 'morning' OR d % 3 = 0 THEN 'taken' ELSE 'missed' END::reminder_log_status,
             CASE WHEN r.slot = 'morning' OR d % 3 = 0 THEN now() - make_interval(days => d) END
-       FROM medication_reminders r, generate_series(1, 10) d WHERE r.patient_id = $1`, [patient.id]);
+       FROM medication_reminders r, generate_series(1, 10) d WHERE r.patient_id = $1`,
+    [patient.id],
+  );
 });
 afterAll(async () => {
   await full.close();
@@ -95,7 +132,9 @@ describe('AI reports', () => {
     execFileSync('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', file, path.join(tmp, 'page')]);
     const png = fs.readdirSync(tmp).find((f) => f.startsWith('page') && f.endsWith('.png'));
     expect(png).toBeDefined();
-    const stats = await sharp(path.join(tmp, png ?? '')).greyscale().stats();
+    const stats = await sharp(path.join(tmp, png ?? ''))
+      .greyscale()
+      .stats();
     // a white page with dark text: the mean is below white and some pixels are near black
     expect(stats.channels[0]?.mean).toBeLessThan(252);
     expect(stats.channels[0]?.min).toBeLessThan(80);
@@ -105,9 +144,16 @@ describe('AI reports', () => {
     const res = await post(patient.access, { kind: 'risk', language: 'en', days: 14 });
     expect(res.statusCode, res.body).toBe(201);
     const r = res.json<Report>();
-    const rows = await h().t.owner.query<{ action: string; subject_user_id: string; values: string; new_values: Record<string, unknown> | null }>(
+    const rows = await h().t.owner.query<{
+      action: string;
+      subject_user_id: string;
+      values: string;
+      new_values: Record<string, unknown> | null;
+    }>(
       `SELECT action, subject_user_id, coalesce(old_values::text, '') || coalesce(new_values::text, '') AS values, new_values
-         FROM audit_logs WHERE table_name = 'ai_reports' AND resource_id = $1 ORDER BY seq`, [r.id]);
+         FROM audit_logs WHERE table_name = 'ai_reports' AND resource_id = $1 ORDER BY seq`,
+      [r.id],
+    );
     expect(rows.rows.length).toBeGreaterThan(0);
     expect(rows.rows[0]).toMatchObject({ action: 'insert', subject_user_id: patient.id });
     expect(rows.rows[0]?.new_values).toMatchObject({ id: r.id, user_id: patient.id, language: 'en' });
@@ -122,7 +168,8 @@ describe('AI reports', () => {
     const stranger = await register(h(), 'doctor');
     await h().t.owner.query(
       `INSERT INTO doctor_patient_relationships (doctor_id, patient_id, status, initiated_by, accepted_at) VALUES ($1, $2, 'active', 'doctor', now())`,
-      [doctor.id, patient.id]);
+      [doctor.id, patient.id],
+    );
     const res = await get(doctor.access, `/ai/patients/${patient.id}/visit-summary?days=14`);
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json<{ draft: boolean; text: string; language: string; alerts: Array<{ severity: string }> }>();
@@ -132,13 +179,16 @@ describe('AI reports', () => {
     expect(body.text).toMatch(/Clarithromycin 500mg/);
     expect(body.text).toMatch(/Most often missed: evening/);
     expect(body.alerts.some((a) => a.severity === 'contraindicated')).toBe(true);
-    const log = await h().t.owner.query("SELECT 1 FROM audit_logs WHERE action = 'visit_summary' AND actor_user_id = $1 AND subject_user_id = $2", [doctor.id, patient.id]);
+    const log = await h().t.owner.query(
+      "SELECT 1 FROM audit_logs WHERE action = 'visit_summary' AND actor_user_id = $1 AND subject_user_id = $2",
+      [doctor.id, patient.id],
+    );
     expect(log.rowCount).toBe(1);
     expect((await get(stranger.access, `/ai/patients/${patient.id}/visit-summary`)).statusCode).toBe(404);
     expect((await get(patient.access, `/ai/patients/${patient.id}/visit-summary`)).statusCode).toBe(403);
   });
 
-  it('Premium only (402 premium_required); another user\'s report is 404 (JSON and PDF); bad input 400', async () => {
+  it("Premium only (402 premium_required); another user's report is 404 (JSON and PDF); bad input 400", async () => {
     const free = await register(h(), 'patient');
     const refused = await post(free.access, { kind: 'adherence' });
     expect(refused.statusCode).toBe(402);

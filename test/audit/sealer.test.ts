@@ -24,14 +24,18 @@ afterAll(() => {
 /** Audit rows not in the chain yet (as the owner sees them). */
 async function unsealed(): Promise<number> {
   const res = await t().owner.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM audit_logs l WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = l.seq)');
+    'SELECT count(*)::int AS n FROM audit_logs l WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = l.seq)',
+  );
   return res.rows[0]!.n;
 }
 
 async function readAs(userId: string, resource: string): Promise<void> {
   await t().db.withUser({ userId, role: 'patient' }, async (tx) => {
-    tx.defer(`INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id, subject_user_id)
-              VALUES ($1, 'patient', 'read', 'prescriptions', $2, $1)`, [userId, resource]);
+    tx.defer(
+      `INSERT INTO audit_logs (actor_user_id, actor_role, action, table_name, resource_id, subject_user_id)
+              VALUES ($1, 'patient', 'read', 'prescriptions', $2, $1)`,
+      [userId, resource],
+    );
   });
 }
 
@@ -47,13 +51,20 @@ describe('the sealer of a serve or worker process', () => {
       await sealer.stop();
     }
     expect(await unsealed()).toBe(0);
-    const v = await t().owner.query<{ ok: boolean; pending_rows: string }>('SELECT ok, pending_rows::text FROM app_audit_verify()');
+    const v = await t().owner.query<{ ok: boolean; pending_rows: string }>(
+      'SELECT ok, pending_rows::text FROM app_audit_verify()',
+    );
     expect(v.rows[0]).toEqual({ ok: true, pending_rows: '0' });
   });
 });
 
 describe('dastern audit verify', () => {
-  const env = (): Record<string, string> => ({ NODE_ENV: 'test', DASTERN_DATA_DIR: dir, DATABASE_URL: t().ownerUrl, LOG_LEVEL: 'warn' });
+  const env = (): Record<string, string> => ({
+    NODE_ENV: 'test',
+    DASTERN_DATA_DIR: dir,
+    DATABASE_URL: t().ownerUrl,
+    LOG_LEVEL: 'warn',
+  });
 
   it('seals, then reports the chain OK (exit 0) or names the first tampered row (exit 1)', async () => {
     const u = await createUser(t().owner);
@@ -62,7 +73,11 @@ describe('dastern audit verify', () => {
 
     const ok = startChild(['bin/dastern.js', 'audit', 'verify', '--json'], env());
     expect(await ok.exited, ok.output()).toEqual({ code: 0, signal: null });
-    const result = JSON.parse(ok.output().trim().split('\n').pop() ?? '{}') as { ok: boolean; checked_rows: number; pending_rows: number };
+    const result = JSON.parse(ok.output().trim().split('\n').pop() ?? '{}') as {
+      ok: boolean;
+      checked_rows: number;
+      pending_rows: number;
+    };
     expect(result).toMatchObject({ ok: true, pending_rows: 0 });
     expect(result.checked_rows).toBeGreaterThan(0);
     expect(await unsealed()).toBe(0);

@@ -29,7 +29,13 @@ afterAll(() => smtp.close());
 const PUBLIC_URL = 'https://app.dastern.example';
 const api = useApi({
   env: { DASTERN_PUBLIC_URL: PUBLIC_URL },
-  mailer: () => createMailer({ smtpUrl: smtp.url, from: 'DasTern <no-reply@dastern.example>', outboxDir: '/nonexistent', logger: createLogger('silent') }),
+  mailer: () =>
+    createMailer({
+      smtpUrl: smtp.url,
+      from: 'DasTern <no-reply@dastern.example>',
+      outboxDir: '/nonexistent',
+      logger: createLogger('silent'),
+    }),
 });
 
 type LinkKind = 'verify-email' | 'reset-password';
@@ -51,7 +57,13 @@ function subjectOf(raw: string): string {
     .replace(/=\?UTF-8\?([QB])\?([^?]*)\?=/gi, (_w, enc: string, text: string) =>
       enc.toUpperCase() === 'B'
         ? Buffer.from(text, 'base64').toString('utf8')
-        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8'))
+        : Buffer.from(
+            text
+              .replace(/_/g, ' ')
+              .replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+            'latin1',
+          ).toString('utf8'),
+    )
     .replace(/\r?\n[ \t]/g, ' ');
 }
 
@@ -88,7 +100,9 @@ describe('configuration: bcrypt cost', () => {
 
   it.each(['4', '11'])('refuses DASTERN_BCRYPT_COST=%s outside NODE_ENV=test', (cost) => {
     expect(() => loadConfig({ ...production, DASTERN_BCRYPT_COST: cost })).toThrow(ConfigError);
-    expect(() => loadConfig({ ...production, DASTERN_BCRYPT_COST: cost })).toThrow(/DASTERN_BCRYPT_COST below 12 is only allowed when NODE_ENV=test/);
+    expect(() => loadConfig({ ...production, DASTERN_BCRYPT_COST: cost })).toThrow(
+      /DASTERN_BCRYPT_COST below 12 is only allowed when NODE_ENV=test/,
+    );
     expect(() => loadConfig({ NODE_ENV: 'development', DASTERN_BCRYPT_COST: cost })).toThrow(/below 12/);
     expect(loadConfig({ NODE_ENV: 'test', DASTERN_BCRYPT_COST: cost }).api.bcryptCost).toBe(Number(cost));
   });
@@ -97,7 +111,9 @@ describe('configuration: bcrypt cost', () => {
     expect(loadConfig({ ...production, DASTERN_BCRYPT_COST: '12' }).api.bcryptCost).toBe(12);
     expect(loadConfig({ ...production, DASTERN_BCRYPT_COST: '15' }).api.bcryptCost).toBe(15);
     for (const bad of ['16', '3', '12.5', 'twelve', '-12']) {
-      expect(() => loadConfig({ ...production, DASTERN_BCRYPT_COST: bad }), bad).toThrow(/DASTERN_BCRYPT_COST must be an integer between 4 and 15/);
+      expect(() => loadConfig({ ...production, DASTERN_BCRYPT_COST: bad }), bad).toThrow(
+        /DASTERN_BCRYPT_COST must be an integer between 4 and 15/,
+      );
       expect(() => loadConfig({ NODE_ENV: 'test', DASTERN_BCRYPT_COST: bad }), bad).toThrow(ConfigError);
     }
   });
@@ -158,15 +174,26 @@ describe('e-mail link tokens expire', () => {
     const { claims, ttl } = claimsOf(mailed!, 'reset_password');
     expect(ttl).toBe(3600);
     const expired = await signLinkAt(Date.now() - 61 * 60_000, claims, ttl);
-    const res = await h.call('POST', '/auth/password-reset', { body: { token: expired, password: 'new password 123' } });
+    const res = await h.call('POST', '/auth/password-reset', {
+      body: { token: expired, password: 'new password 123' },
+    });
     expect(res.statusCode, res.body).toBe(400);
     expect(res.json().code).toBe('link_token_expired');
     expect((await h.call('GET', '/me', { token: p.access })).statusCode).toBe(200); // sessions not ended
-    expect((await h.call('POST', '/auth/login', { body: { email: p.email, password: 'new password 123' } })).statusCode).toBe(401);
-    expect((await h.call('POST', '/auth/login', { body: { email: p.email, password: p.password } })).statusCode).toBe(200);
+    expect(
+      (await h.call('POST', '/auth/login', { body: { email: p.email, password: 'new password 123' } })).statusCode,
+    ).toBe(401);
+    expect((await h.call('POST', '/auth/login', { body: { email: p.email, password: p.password } })).statusCode).toBe(
+      200,
+    );
     const young = await signLinkAt(Date.now() - 59 * 60_000, claims, ttl);
-    expect((await h.call('POST', '/auth/password-reset', { body: { token: young, password: 'new password 123' } })).statusCode).toBe(200);
-    expect((await h.call('POST', '/auth/login', { body: { email: p.email, password: 'new password 123' } })).statusCode).toBe(200);
+    expect(
+      (await h.call('POST', '/auth/password-reset', { body: { token: young, password: 'new password 123' } }))
+        .statusCode,
+    ).toBe(200);
+    expect(
+      (await h.call('POST', '/auth/login', { body: { email: p.email, password: 'new password 123' } })).statusCode,
+    ).toBe(200);
   });
 
   it('a reset link mailed before the password was changed (POST /auth/password) is dead: link_token_used', async () => {
@@ -174,12 +201,23 @@ describe('e-mail link tokens expire', () => {
     const p = await register(h, 'patient');
     expect((await h.call('POST', '/auth/password-reset/request', { body: { email: p.email } })).statusCode).toBe(202);
     const [token] = await waitForLinks(p.email, 'reset-password', 1);
-    expect((await h.call('POST', '/auth/password', { token: p.access, body: { current_password: p.password, new_password: 'changed pass 777' } })).statusCode).toBe(200);
+    expect(
+      (
+        await h.call('POST', '/auth/password', {
+          token: p.access,
+          body: { current_password: p.password, new_password: 'changed pass 777' },
+        })
+      ).statusCode,
+    ).toBe(200);
     const res = await h.call('POST', '/auth/password-reset', { body: { token, password: 'attacker pass 666' } });
     expect(res.statusCode).toBe(400);
     expect(res.json().code).toBe('link_token_used');
-    expect((await h.call('POST', '/auth/login', { body: { email: p.email, password: 'attacker pass 666' } })).statusCode).toBe(401);
-    expect((await h.call('POST', '/auth/login', { body: { email: p.email, password: 'changed pass 777' } })).statusCode).toBe(200);
+    expect(
+      (await h.call('POST', '/auth/login', { body: { email: p.email, password: 'attacker pass 666' } })).statusCode,
+    ).toBe(401);
+    expect(
+      (await h.call('POST', '/auth/login', { body: { email: p.email, password: 'changed pass 777' } })).statusCode,
+    ).toBe(200);
   });
 });
 
@@ -196,7 +234,9 @@ describe('POST /auth/verify-email/request', () => {
     expect(res.json()).toEqual({ ok: true });
     const links = await waitForLinks(p.email, 'verify-email', before + 1);
     expect(links).toHaveLength(before + 1);
-    const message = [...inbox].reverse().find((m) => m.to.includes(p.email.toLowerCase()) && m.raw.includes('verify-email'));
+    const message = [...inbox]
+      .reverse()
+      .find((m) => m.to.includes(p.email.toLowerCase()) && m.raw.includes('verify-email'));
     expect(message?.to).toEqual([p.email.toLowerCase()]);
     expect(message?.raw).toMatch(/^From: DasTern <no-reply@dastern\.example>/m);
     expect(subjectOf(message?.raw ?? '')).toBe(verificationMail(p.email, '').subject);
@@ -238,26 +278,57 @@ function dastern(h: ApiHarness, args: string[], stdin: string, env: Record<strin
   for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k] !== undefined) base[k] = process.env[k];
   const proc = spawn(process.execPath, ['bin/dastern.js', ...args], {
     cwd: ROOT,
-    env: { ...base, NODE_ENV: 'test', DATABASE_URL: h.t.ownerUrl, DASTERN_APP_DATABASE_URL: h.t.appUrl, DASTERN_WORKER_DATABASE_URL: h.t.workerUrl, DASTERN_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...base,
+      NODE_ENV: 'test',
+      DATABASE_URL: h.t.ownerUrl,
+      DASTERN_APP_DATABASE_URL: h.t.appUrl,
+      DASTERN_WORKER_DATABASE_URL: h.t.workerUrl,
+      DASTERN_DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
   let output = '';
-  proc.stdout.on('data', (c: Buffer) => { stdout += c.toString('utf8'); output += c.toString('utf8'); });
-  proc.stderr.on('data', (c: Buffer) => { output += c.toString('utf8'); });
+  proc.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString('utf8');
+    output += c.toString('utf8');
+  });
+  proc.stderr.on('data', (c: Buffer) => {
+    output += c.toString('utf8');
+  });
   proc.stdin.on('error', () => undefined); // the command may exit before reading it
   proc.stdin.end(stdin);
   // Not an assertion: a hung child is killed so the test fails on its exit code instead of hanging.
   const guard = setTimeout(() => proc.kill('SIGKILL'), 50_000);
-  return new Promise((resolve) => proc.on('exit', (code) => {
-    clearTimeout(guard);
-    resolve({ code, stdout, output });
-  }));
+  return new Promise((resolve) =>
+    proc.on('exit', (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout, output });
+    }),
+  );
 }
 
-async function accountsWith(h: ApiHarness, email: string): Promise<{ id: string; role: string; first_name: string; last_name: string; email_verified: boolean; language: string; password_hash: string }[]> {
+async function accountsWith(
+  h: ApiHarness,
+  email: string,
+): Promise<
+  {
+    id: string;
+    role: string;
+    first_name: string;
+    last_name: string;
+    email_verified: boolean;
+    language: string;
+    password_hash: string;
+  }[]
+> {
   const res = await h.t.owner.query(
-    'SELECT id, role::text AS role, first_name, last_name, email_verified_at IS NOT NULL AS email_verified, language, password_hash FROM users WHERE email = $1', [email]);
+    'SELECT id, role::text AS role, first_name, last_name, email_verified_at IS NOT NULL AS email_verified, language, password_hash FROM users WHERE email = $1',
+    [email],
+  );
   return res.rows;
 }
 
@@ -267,13 +338,24 @@ describe('dastern users create-admin (a real process)', () => {
 
   it('creates an admin from --password-stdin (development: bcrypt cost 12) who signs in and reads the statistics', async () => {
     const h = api();
-    const run = await dastern(h, ['users', 'create-admin', '--email', email, '--first-name', 'Sreymom', '--last-name', 'Keo', '--password-stdin'], `${password}\n`, { NODE_ENV: 'development' });
+    const run = await dastern(
+      h,
+      ['users', 'create-admin', '--email', email, '--first-name', 'Sreymom', '--last-name', 'Keo', '--password-stdin'],
+      `${password}\n`,
+      { NODE_ENV: 'development' },
+    );
     expect(run.code, run.output).toBe(0);
     const rows = await accountsWith(h, email.toLowerCase());
     expect(rows).toHaveLength(1);
     const admin = rows[0]!;
     expect(run.stdout).toBe(`admin created: ${admin.id}\n`);
-    expect(admin).toMatchObject({ role: 'admin', first_name: 'Sreymom', last_name: 'Keo', email_verified: true, language: 'en' });
+    expect(admin).toMatchObject({
+      role: 'admin',
+      first_name: 'Sreymom',
+      last_name: 'Keo',
+      email_verified: true,
+      language: 'en',
+    });
     expect(admin.password_hash).toMatch(/^\$2[aby]\$12\$/);
     // The trailing newline of stdin is not part of the password.
     const login = await h.call('POST', '/auth/login', { body: { email, password } });
@@ -294,19 +376,40 @@ describe('dastern users create-admin (a real process)', () => {
     expect(first.code, first.output).toBe(0);
     const existing = await accountsWith(h, twice.toLowerCase());
     expect(existing).toHaveLength(1);
-    const run = await dastern(h, ['users', 'create-admin', '--email', twice.toUpperCase(), '--password-stdin'], 'another pass 42 xyz');
+    const run = await dastern(
+      h,
+      ['users', 'create-admin', '--email', twice.toUpperCase(), '--password-stdin'],
+      'another pass 42 xyz',
+    );
     expect(run.code, run.output).toBe(1);
     expect(run.output).toContain('dastern: an account with this e-mail already exists');
     expect(run.stdout).not.toContain('admin created');
     expect(await accountsWith(h, twice.toLowerCase())).toEqual(existing);
-    expect((await h.call('POST', '/auth/login', { body: { email: twice, password: 'another pass 42 xyz' } })).statusCode).toBe(401);
+    expect(
+      (await h.call('POST', '/auth/login', { body: { email: twice, password: 'another pass 42 xyz' } })).statusCode,
+    ).toBe(401);
     expect((await h.call('POST', '/auth/login', { body: { email: twice, password } })).statusCode).toBe(200);
   });
 
   it.each([
-    ['a password without digits', ['--email', 'weak.admin@example.com'], 'onlyletters here', 'the password must contain letters and digits'],
-    ['a password shorter than 10 characters', ['--email', 'short.admin@example.com'], 'short1', 'the password must have at least 10 characters'],
-    ['an empty standard input', ['--email', 'empty.admin@example.com'], '', 'the password must have at least 10 characters'],
+    [
+      'a password without digits',
+      ['--email', 'weak.admin@example.com'],
+      'onlyletters here',
+      'the password must contain letters and digits',
+    ],
+    [
+      'a password shorter than 10 characters',
+      ['--email', 'short.admin@example.com'],
+      'short1',
+      'the password must have at least 10 characters',
+    ],
+    [
+      'an empty standard input',
+      ['--email', 'empty.admin@example.com'],
+      '',
+      'the password must have at least 10 characters',
+    ],
     ['an address that is not an e-mail', ['--email', 'not-an-email'], 'admin pass 2024 ok', 'not an e-mail address'],
   ])('refuses %s: exit 1 with the reason, no account', async (_name, args, stdin, message) => {
     const h = api();
@@ -318,8 +421,13 @@ describe('dastern users create-admin (a real process)', () => {
 
   it('asks for --password-stdin when there is no terminal, and needs --email', async () => {
     const h = api();
-    const before = (await h.t.owner.query(`SELECT count(*)::int AS n FROM users WHERE role = 'admin'`)).rows[0].n as number;
-    const noTty = await dastern(h, ['users', 'create-admin', '--email', 'tty.admin@example.com'], 'admin pass 2024 ok\n');
+    const before = (await h.t.owner.query(`SELECT count(*)::int AS n FROM users WHERE role = 'admin'`)).rows[0]
+      .n as number;
+    const noTty = await dastern(
+      h,
+      ['users', 'create-admin', '--email', 'tty.admin@example.com'],
+      'admin pass 2024 ok\n',
+    );
     expect(noTty.code, noTty.output).toBe(1);
     expect(noTty.output).toContain('use --password-stdin');
     const noEmail = await dastern(h, ['users', 'create-admin', '--password-stdin'], 'admin pass 2024 ok\n');

@@ -11,13 +11,20 @@ import { useApi, register, uniqueEmail, type ApiHarness } from '../support/api.t
 const api = useApi();
 
 async function login(h: ApiHarness, ip: string, email: string, password: string) {
-  return h.app.inject({ method: 'POST', url: `${API_PREFIX}/auth/login`, remoteAddress: ip, payload: { email, password } });
+  return h.app.inject({
+    method: 'POST',
+    url: `${API_PREFIX}/auth/login`,
+    remoteAddress: ip,
+    payload: { email, password },
+  });
 }
 
 /** The token of the reset link mailed to an address (the mail goes after the answer). */
 async function resetToken(h: ApiHarness, to: string): Promise<string> {
   for (let i = 0; i < 200; i++) {
-    const m = h.mailer.sent.map((x) => (x.to === to ? /reset-password\?token=([^\s]+)/.exec(x.text) : null)).find((x) => x !== null);
+    const m = h.mailer.sent
+      .map((x) => (x.to === to ? /reset-password\?token=([^\s]+)/.exec(x.text) : null))
+      .find((x) => x !== null);
     if (m?.[1] !== undefined) return decodeURIComponent(m[1]);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -29,7 +36,12 @@ function visible(res: Awaited<ReturnType<typeof login>>) {
   const body = res.json<Record<string, unknown>>();
   delete body.instance;
   delete body.request_id;
-  return { status: res.statusCode, body, retryAfter: res.headers['retry-after'] ?? null, type: res.headers['content-type'] };
+  return {
+    status: res.statusCode,
+    body,
+    retryAfter: res.headers['retry-after'] ?? null,
+    type: res.headers['content-type'],
+  };
 }
 
 describe('no account enumeration through sign-in', () => {
@@ -63,7 +75,7 @@ describe('no account enumeration through sign-in', () => {
 });
 
 describe('no denial of service on the victim', () => {
-  it('an attacker\'s five failures throttle his address, not the owner signing in from hers', async () => {
+  it("an attacker's five failures throttle his address, not the owner signing in from hers", async () => {
     const h = api();
     const victim = await register(h, 'patient');
     for (let i = 0; i < 5; i++) await login(h, '203.0.113.20', victim.email, `guess ${i} password`);
@@ -74,7 +86,10 @@ describe('no denial of service on the victim', () => {
     expect(Number(attacker.headers['retry-after'])).toBeLessThanOrEqual(60);
     const owner = await login(h, '198.51.100.20', victim.email, victim.password);
     expect(owner.statusCode, owner.body).toBe(200);
-    const audit = await h.t.owner.query(`SELECT new_values->>'scope' AS scope FROM audit_logs WHERE action = 'lockout' AND resource_id = $1`, [victim.id]);
+    const audit = await h.t.owner.query(
+      `SELECT new_values->>'scope' AS scope FROM audit_logs WHERE action = 'lockout' AND resource_id = $1`,
+      [victim.id],
+    );
     expect(audit.rows).toEqual([{ scope: 'pair' }]);
   });
 
@@ -82,7 +97,10 @@ describe('no denial of service on the victim', () => {
     const h = api();
     const p = await register(h, 'patient');
     for (let i = 0; i < 5; i++) await login(h, '203.0.113.30', p.email, `guess ${i} password`);
-    const expire = () => h.t.owner.query(`UPDATE auth_throttle SET blocked_until = now() - interval '1 second' WHERE blocked_until IS NOT NULL`);
+    const expire = () =>
+      h.t.owner.query(
+        `UPDATE auth_throttle SET blocked_until = now() - interval '1 second' WHERE blocked_until IS NOT NULL`,
+      );
     const delays: number[] = [];
     for (let i = 0; i < 6; i++) {
       await expire();
@@ -114,10 +132,13 @@ describe('no denial of service on the victim', () => {
 
 describe('registration rate limit per IP', () => {
   const limited = useApi({ env: { DASTERN_REGISTER_RATE_LIMIT: '3' } });
-  const signUp = (h: ApiHarness, ip: string, email: string) => h.app.inject({
-    method: 'POST', url: `${API_PREFIX}/auth/register`, remoteAddress: ip,
-    payload: { email, password: 'correct horse 42 battery', role: 'patient', first_name: 'Sok', last_name: 'Dara' },
-  });
+  const signUp = (h: ApiHarness, ip: string, email: string) =>
+    h.app.inject({
+      method: 'POST',
+      url: `${API_PREFIX}/auth/register`,
+      remoteAddress: ip,
+      payload: { email, password: 'correct horse 42 battery', role: 'patient', first_name: 'Sok', last_name: 'Dara' },
+    });
 
   it('keeps 409 for a taken address, but an IP probing addresses is stopped (429) while others still register', async () => {
     const h = limited();

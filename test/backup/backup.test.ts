@@ -50,7 +50,12 @@ async function restore(options: { to?: Date; immediate?: boolean }): Promise<Res
 beforeAll(async () => {
   fs.mkdirSync(dataDir, { recursive: true });
   pgPort = await freePort();
-  server = await startEmbeddedPostgres({ dataDir, port: pgPort, logger: createLogger('warn', 'backup-test'), archiveWal: true });
+  server = await startEmbeddedPostgres({
+    dataDir,
+    port: pgPort,
+    logger: createLogger('warn', 'backup-test'),
+    archiveWal: true,
+  });
   await withMigrator(server.url, (m) => m.up());
   owner = new pg.Client({ connectionString: server.url });
   await owner.connect();
@@ -119,7 +124,9 @@ describe('dastern backup on the embedded PostgreSQL', () => {
   }, 120_000);
 
   it('refuses a time before the first backup, and a tampered backup, leaving nothing behind', async () => {
-    await expect(restore({ to: new Date(Date.parse(base.started_at) - 60_000) })).rejects.toThrow(/no base backup ended before/);
+    await expect(restore({ to: new Date(Date.parse(base.started_at) - 60_000) })).rejects.toThrow(
+      /no base backup ended before/,
+    );
     const file = path.join(backupDir, 'base', base.id, 'data.tar.gz.dtb');
     const original = fs.readFileSync(file);
     const tampered = Buffer.from(original);
@@ -128,18 +135,28 @@ describe('dastern backup on the embedded PostgreSQL', () => {
     fs.writeFileSync(file, tampered);
     const target = path.join(root, 'restore-tampered');
     try {
-      await expect(restoreBackup({ backupDir, key, target, immediate: true })).rejects.toBeInstanceOf(BackupIntegrityError);
+      await expect(restoreBackup({ backupDir, key, target, immediate: true })).rejects.toBeInstanceOf(
+        BackupIntegrityError,
+      );
       expect(fs.existsSync(target)).toBe(false);
     } finally {
       fs.writeFileSync(file, original);
     }
-    await expect(restoreBackup({ backupDir, key: randomBytes(32), target, immediate: true })).rejects.toBeInstanceOf(BackupIntegrityError);
+    await expect(restoreBackup({ backupDir, key: randomBytes(32), target, immediate: true })).rejects.toBeInstanceOf(
+      BackupIntegrityError,
+    );
   }, 120_000);
 
   it('the dastern command: create, list and verify against the running server', async () => {
     const env = {
-      ...process.env, NODE_ENV: 'development', DATABASE_URL: server.url, DASTERN_DATA_DIR: dataDir,
-      DASTERN_BACKUP_DIR: backupDir, DASTERN_BACKUP_KEY: key.toString('base64'), DASTERN_FILE_KEY: fileKey.toString('base64'), LOG_LEVEL: 'warn',
+      ...process.env,
+      NODE_ENV: 'development',
+      DATABASE_URL: server.url,
+      DASTERN_DATA_DIR: dataDir,
+      DASTERN_BACKUP_DIR: backupDir,
+      DASTERN_BACKUP_KEY: key.toString('base64'),
+      DASTERN_FILE_KEY: fileKey.toString('base64'),
+      LOG_LEVEL: 'warn',
     };
     const created = await run('node', ['bin/dastern.js', 'backup', 'create', '--json'], { env });
     const manifest = JSON.parse(created.stdout) as BackupManifest;
@@ -158,19 +175,25 @@ describe('dastern backup on the embedded PostgreSQL', () => {
 });
 
 describe('retention', () => {
-  const at = (iso: string): BackupManifest => ({ id: iso.replace(/[-:.]/g, ''), started_at: iso } as BackupManifest);
+  const at = (iso: string): BackupManifest => ({ id: iso.replace(/[-:.]/g, ''), started_at: iso }) as BackupManifest;
   it('keeps the newest of each of the last 7 days, 4 weeks and 12 months', () => {
     const backups: BackupManifest[] = [];
     for (let d = 0; d < 400; d += 1) {
       const day = new Date(Date.UTC(2026, 0, 1) + d * 86_400_000);
-      backups.push(at(new Date(day.getTime() + 2 * 3600_000).toISOString()), at(new Date(day.getTime() + 14 * 3600_000).toISOString()));
+      backups.push(
+        at(new Date(day.getTime() + 2 * 3600_000).toISOString()),
+        at(new Date(day.getTime() + 14 * 3600_000).toISOString()),
+      );
     }
     const { keep, pitrFrom } = backupsToKeep(backups, { keepDaily: 7, keepWeekly: 4, keepMonthly: 12 });
     // point-in-time recovery reaches back to the oldest daily backup
-    expect(backups.find((b) => b.id === pitrFrom)?.started_at).toBe(new Date(Date.UTC(2026, 0, 1) + 393 * 86_400_000 + 14 * 3600_000).toISOString());
+    expect(backups.find((b) => b.id === pitrFrom)?.started_at).toBe(
+      new Date(Date.UTC(2026, 0, 1) + 393 * 86_400_000 + 14 * 3600_000).toISOString(),
+    );
     const kept = backups.filter((b) => keep.has(b.id)).map((b) => b.started_at);
     // the 7 newest days, each at 14:00 (the newest of its day)
-    for (let d = 393; d < 400; d += 1) expect(kept).toContain(new Date(Date.UTC(2026, 0, 1) + d * 86_400_000 + 14 * 3600_000).toISOString());
+    for (let d = 393; d < 400; d += 1)
+      expect(kept).toContain(new Date(Date.UTC(2026, 0, 1) + d * 86_400_000 + 14 * 3600_000).toISOString());
     expect(kept.every((t) => t.endsWith('T14:00:00.000Z'))).toBe(true);
     // months: newest of each of 12 months are kept
     expect(new Set(kept.map((t) => t.slice(0, 7))).size).toBeGreaterThanOrEqual(12);

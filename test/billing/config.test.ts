@@ -12,22 +12,49 @@ import { JWT_SECRET, register, useApi } from '../support/api.ts';
 
 const keys = webpush.generateVAPIDKeys();
 const PRODUCTION = {
-  NODE_ENV: 'production', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/none', DASTERN_JWT_SECRET: JWT_SECRET,
-  DASTERN_SMTP_URL: 'smtp://127.0.0.1:2525', DASTERN_VAPID_PUBLIC_KEY: keys.publicKey, DASTERN_VAPID_PRIVATE_KEY: keys.privateKey,
-  DASTERN_VAPID_SUBJECT: 'mailto:ops@dastern.test', LOG_LEVEL: 'silent',
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/none',
+  DASTERN_JWT_SECRET: JWT_SECRET,
+  DASTERN_SMTP_URL: 'smtp://127.0.0.1:2525',
+  DASTERN_VAPID_PUBLIC_KEY: keys.publicKey,
+  DASTERN_VAPID_PRIVATE_KEY: keys.privateKey,
+  DASTERN_VAPID_SUBJECT: 'mailto:ops@dastern.test',
+  LOG_LEVEL: 'silent',
 };
-const STRIPE = { DASTERN_STRIPE_SECRET_KEY: 'sk_live_abcdefgh1234', DASTERN_STRIPE_WEBHOOK_SECRET: 'whsec_abcdefgh1234' };
+const STRIPE = {
+  DASTERN_STRIPE_SECRET_KEY: 'sk_live_abcdefgh1234',
+  DASTERN_STRIPE_WEBHOOK_SECRET: 'whsec_abcdefgh1234',
+};
 const BAKONG = { DASTERN_BAKONG_TOKEN: 'token-0123456789', DASTERN_BAKONG_ACCOUNT_ID: 'dastern@aclb' };
 
 describe('billing configuration', () => {
   it('production offers no gateway by default, never the sandbox, and refuses a listed gateway without its keys', () => {
     expect(loadConfig(PRODUCTION).billing.gateways).toEqual([]);
     expect(() => loadConfig({ ...PRODUCTION, DASTERN_PAYMENT_GATEWAYS: 'sandbox' })).toThrow(ConfigError);
-    expect(() => loadConfig({ ...PRODUCTION, DASTERN_PAYMENT_GATEWAYS: 'stripe' })).toThrow(/DASTERN_STRIPE_SECRET_KEY/);
-    expect(() => loadConfig({ ...PRODUCTION, DASTERN_PAYMENT_GATEWAYS: 'stripe', DASTERN_STRIPE_SECRET_KEY: STRIPE.DASTERN_STRIPE_SECRET_KEY })).toThrow(/WEBHOOK_SECRET/);
-    expect(() => loadConfig({ ...PRODUCTION, DASTERN_PAYMENT_GATEWAYS: 'bakong', DASTERN_BAKONG_TOKEN: 'x' })).toThrow(/DASTERN_BAKONG_ACCOUNT_ID/);
-    expect(() => loadConfig({ ...PRODUCTION, ...BAKONG, DASTERN_PAYMENT_GATEWAYS: 'bakong', DASTERN_BAKONG_API_URL: 'http://bakong.test' })).toThrow(/https/);
-    expect(loadConfig({ ...PRODUCTION, ...STRIPE, ...BAKONG, DASTERN_PAYMENT_GATEWAYS: 'bakong,stripe' }).billing.gateways).toEqual(['bakong', 'stripe']);
+    expect(() => loadConfig({ ...PRODUCTION, DASTERN_PAYMENT_GATEWAYS: 'stripe' })).toThrow(
+      /DASTERN_STRIPE_SECRET_KEY/,
+    );
+    expect(() =>
+      loadConfig({
+        ...PRODUCTION,
+        DASTERN_PAYMENT_GATEWAYS: 'stripe',
+        DASTERN_STRIPE_SECRET_KEY: STRIPE.DASTERN_STRIPE_SECRET_KEY,
+      }),
+    ).toThrow(/WEBHOOK_SECRET/);
+    expect(() => loadConfig({ ...PRODUCTION, DASTERN_PAYMENT_GATEWAYS: 'bakong', DASTERN_BAKONG_TOKEN: 'x' })).toThrow(
+      /DASTERN_BAKONG_ACCOUNT_ID/,
+    );
+    expect(() =>
+      loadConfig({
+        ...PRODUCTION,
+        ...BAKONG,
+        DASTERN_PAYMENT_GATEWAYS: 'bakong',
+        DASTERN_BAKONG_API_URL: 'http://bakong.test',
+      }),
+    ).toThrow(/https/);
+    expect(
+      loadConfig({ ...PRODUCTION, ...STRIPE, ...BAKONG, DASTERN_PAYMENT_GATEWAYS: 'bakong,stripe' }).billing.gateways,
+    ).toEqual(['bakong', 'stripe']);
     expect(loadConfig({ ...PRODUCTION, ...STRIPE }).billing.gateways).toEqual(['stripe']);
     expect(() => loadConfig({ NODE_ENV: 'test', DASTERN_PAYMENT_GATEWAYS: 'paypal' })).toThrow(/unknown gateway/);
     expect(() => loadConfig({ NODE_ENV: 'test', DASTERN_STRIPE_SECRET_KEY: 'pk_test_oops' })).toThrow(/secret key/);
@@ -58,15 +85,31 @@ describe('the sandbox in production', () => {
   it('has no route: POST /payments/sandbox/:id/complete answers 404, and checkout refuses the sandbox', async () => {
     const x = h();
     const p = await register(x, 'patient');
-    const app = await buildApp({ db: x.t.db, logger: createLogger('silent'), config: loadConfig({ ...PRODUCTION, ...STRIPE }), mailer: x.mailer });
+    const app = await buildApp({
+      db: x.t.db,
+      logger: createLogger('silent'),
+      config: loadConfig({ ...PRODUCTION, ...STRIPE }),
+      mailer: x.mailer,
+    });
     try {
       const headers = { authorization: `Bearer ${p.access}` };
-      const complete = await app.inject({ method: 'POST', url: `${API_PREFIX}/payments/sandbox/00000000-0000-4000-8000-000000000009/complete`, headers });
+      const complete = await app.inject({
+        method: 'POST',
+        url: `${API_PREFIX}/payments/sandbox/00000000-0000-4000-8000-000000000009/complete`,
+        headers,
+      });
       expect(complete.statusCode).toBe(404);
-      const checkout = await app.inject({ method: 'POST', url: `${API_PREFIX}/subscriptions/checkout`, headers, payload: { plan_code: 'premium_monthly', gateway: 'sandbox' } });
+      const checkout = await app.inject({
+        method: 'POST',
+        url: `${API_PREFIX}/subscriptions/checkout`,
+        headers,
+        payload: { plan_code: 'premium_monthly', gateway: 'sandbox' },
+      });
       expect(checkout.statusCode).toBe(400);
       expect(checkout.json<{ code: string }>().code).toBe('gateway_unavailable');
-      expect((await app.inject({ method: 'GET', url: `${API_PREFIX}/plans` })).json<{ gateways: string[] }>().gateways).toEqual(['stripe']);
+      expect(
+        (await app.inject({ method: 'GET', url: `${API_PREFIX}/plans` })).json<{ gateways: string[] }>().gateways,
+      ).toEqual(['stripe']);
     } finally {
       await app.close();
     }

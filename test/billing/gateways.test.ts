@@ -11,22 +11,36 @@ import { BAKONG_ACCOUNT, BAKONG_TOKEN, eventually, sessionEvent, useBilling } fr
 
 const b = useBilling();
 
-interface PaymentBody { id: string; status: string; amount: number; currency: string; history: { to_status: string; source: string }[] }
+interface PaymentBody {
+  id: string;
+  status: string;
+  amount: number;
+  currency: string;
+  history: { to_status: string; source: string }[];
+}
 
 async function subscription(userId: string): Promise<{ start: Date; end: Date } | undefined> {
   const r = await b().h.t.owner.query<{ start: Date; end: Date }>(
-    `SELECT current_period_start AS start, current_period_end AS "end" FROM user_subscriptions WHERE user_id = $1 AND status = 'active'`, [userId]);
+    `SELECT current_period_start AS start, current_period_end AS "end" FROM user_subscriptions WHERE user_id = $1 AND status = 'active'`,
+    [userId],
+  );
   return r.rows[0];
 }
 
 async function monthsBetween(start: Date | undefined, end: Date | undefined, months: number): Promise<boolean> {
-  const r = await b().h.t.owner.query<{ ok: boolean }>(`SELECT $2::timestamptz = $1::timestamptz + make_interval(months => $3) AS ok`, [start, end, months]);
+  const r = await b().h.t.owner.query<{ ok: boolean }>(
+    `SELECT $2::timestamptz = $1::timestamptz + make_interval(months => $3) AS ok`,
+    [start, end, months],
+  );
   return r.rows[0]?.ok ?? false;
 }
 
 async function stripeCheckout(p: SignedIn): Promise<{ paymentId: string; sessionId: string }> {
   const x = b();
-  const res = await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'stripe' } });
+  const res = await x.call('POST', '/subscriptions/checkout', {
+    token: p.access,
+    body: { plan_code: 'premium_monthly', gateway: 'stripe' },
+  });
   expect(res.statusCode, res.body).toBe(201);
   const body = res.json<{ payment_id: string; checkout_url: string; amount: number; currency: string }>();
   expect(body).toMatchObject({ amount: 50, currency: 'USD' });
@@ -45,7 +59,10 @@ describe('Stripe Checkout, confirmed only by signed webhooks', () => {
     expect(sent.get('line_items[0][price_data][currency]')).toBe('usd');
     expect(sent.get('client_reference_id')).toBe(paymentId);
     expect(x.stripe.requests.at(-1)?.headers['idempotency-key']).toBe(`checkout_${paymentId}`);
-    const khr = await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'stripe', currency: 'KHR' } });
+    const khr = await x.call('POST', '/subscriptions/checkout', {
+      token: p.access,
+      body: { plan_code: 'premium_monthly', gateway: 'stripe', currency: 'KHR' },
+    });
     expect(khr.json<{ code: string }>().code).toBe('currency_not_supported');
   });
 
@@ -57,17 +74,32 @@ describe('Stripe Checkout, confirmed only by signed webhooks', () => {
     const wrong = await x.stripeWebhook(event, { secret: 'whsec_notTheEndpointSecret' });
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json<{ code: string }>().code).toBe('invalid_signature');
-    const tampered = await x.stripeWebhook(sessionEvent('checkout.session.completed', { id: sessionId, paymentId, amount: 5000 }, 'evt_tampered'), { tamper: (s) => s.replace('"amount_total":5000', '"amount_total":50') });
+    const tampered = await x.stripeWebhook(
+      sessionEvent('checkout.session.completed', { id: sessionId, paymentId, amount: 5000 }, 'evt_tampered'),
+      { tamper: (s) => s.replace('"amount_total":5000', '"amount_total":50') },
+    );
     expect(tampered.statusCode).toBe(400);
     const stale = await x.stripeWebhook(event, { timestamp: Math.floor(Date.now() / 1000) - 3600 });
     expect(stale.statusCode).toBe(400);
-    const unsigned = await x.call('POST', '/webhooks/stripe', { payload: JSON.stringify(event), headers: { 'content-type': 'application/json' } });
+    const unsigned = await x.call('POST', '/webhooks/stripe', {
+      payload: JSON.stringify(event),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(unsigned.statusCode).toBe(400);
-    expect((await x.call('GET', `/payments/${paymentId}`, { token: p.access })).json<PaymentBody>().status).toBe('pending');
+    expect((await x.call('GET', `/payments/${paymentId}`, { token: p.access })).json<PaymentBody>().status).toBe(
+      'pending',
+    );
     expect(await subscription(p.id)).toBeUndefined();
     const ledger = await x.h.t.owner.query('SELECT 1 FROM payment_webhook_events WHERE payment_id = $1', [paymentId]);
     expect(ledger.rowCount).toBe(0);
-    expect((await x.call('POST', '/webhooks/nosuchgateway', { payload: '{}', headers: { 'content-type': 'application/json' } })).statusCode).toBe(404);
+    expect(
+      (
+        await x.call('POST', '/webhooks/nosuchgateway', {
+          payload: '{}',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).statusCode,
+    ).toBe(404);
   });
 
   it('the same webhook delivered twice: one payment, one extension', async () => {
@@ -83,7 +115,9 @@ describe('Stripe Checkout, confirmed only by signed webhooks', () => {
     const again = await x.stripeWebhook(event);
     expect(again.json()).toEqual({ received: true, outcome: 'duplicate' });
     // Stripe may also send a second event about the same session: still one extension
-    const other = await x.stripeWebhook(sessionEvent('checkout.session.async_payment_succeeded', { id: sessionId, paymentId, amount: 50 }));
+    const other = await x.stripeWebhook(
+      sessionEvent('checkout.session.async_payment_succeeded', { id: sessionId, paymentId, amount: 50 }),
+    );
     expect(other.json()).toEqual({ received: true, outcome: 'already_done' });
     expect((await subscription(p.id))?.end.getTime()).toBe(after?.end.getTime());
     const pay = (await x.call('GET', `/payments/${paymentId}`, { token: p.access })).json<PaymentBody>();
@@ -96,17 +130,28 @@ describe('Stripe Checkout, confirmed only by signed webhooks', () => {
     const x = b();
     const p = await x.signUp();
     const { paymentId, sessionId } = await stripeCheckout(p);
-    const low = await x.stripeWebhook(sessionEvent('checkout.session.completed', { id: sessionId, paymentId, amount: 1 }));
+    const low = await x.stripeWebhook(
+      sessionEvent('checkout.session.completed', { id: sessionId, paymentId, amount: 1 }),
+    );
     expect(low.json()).toEqual({ received: true, outcome: 'amount_mismatch' });
-    const eur = await x.stripeWebhook(sessionEvent('checkout.session.completed', { id: sessionId, paymentId, amount: 50, currency: 'eur' }));
+    const eur = await x.stripeWebhook(
+      sessionEvent('checkout.session.completed', { id: sessionId, paymentId, amount: 50, currency: 'eur' }),
+    );
     expect(eur.json()).toEqual({ received: true, outcome: 'amount_mismatch' });
-    expect((await x.call('GET', `/payments/${paymentId}`, { token: p.access })).json<PaymentBody>().status).toBe('pending');
+    expect((await x.call('GET', `/payments/${paymentId}`, { token: p.access })).json<PaymentBody>().status).toBe(
+      'pending',
+    );
     expect(await subscription(p.id)).toBeUndefined();
     const admin = await x.admin();
-    const alerts = (await x.call('GET', '/admin/billing/alerts', { token: admin.access })).json<{ items: { kind: string; payment_id: string; details: Record<string, unknown> }[] }>();
+    const alerts = (await x.call('GET', '/admin/billing/alerts', { token: admin.access })).json<{
+      items: { kind: string; payment_id: string; details: Record<string, unknown> }[];
+    }>();
     const mine = alerts.items.filter((a) => a.payment_id === paymentId);
     expect(mine.map((a) => a.kind)).toEqual(['amount_mismatch', 'amount_mismatch']);
-    expect(mine.map((a) => [a.details.received_amount, a.details.received_currency]).sort()).toEqual([[1, 'USD'], [50, 'EUR']]);
+    expect(mine.map((a) => [a.details.received_amount, a.details.received_currency]).sort()).toEqual([
+      [1, 'USD'],
+      [50, 'EUR'],
+    ]);
     expect((await x.call('GET', '/admin/billing/alerts', { token: p.access })).statusCode).toBe(403);
   });
 
@@ -114,9 +159,13 @@ describe('Stripe Checkout, confirmed only by signed webhooks', () => {
     const x = b();
     const p = await x.signUp();
     const { paymentId, sessionId } = await stripeCheckout(p);
-    const expired = await x.stripeWebhook(sessionEvent('checkout.session.expired', { id: sessionId, paymentId, amount: 50, paid: false }));
+    const expired = await x.stripeWebhook(
+      sessionEvent('checkout.session.expired', { id: sessionId, paymentId, amount: 50, paid: false }),
+    );
     expect(expired.json()).toEqual({ received: true, outcome: 'expired' });
-    expect((await x.call('GET', `/payments/${paymentId}`, { token: p.access })).json<PaymentBody>().status).toBe('expired');
+    expect((await x.call('GET', `/payments/${paymentId}`, { token: p.access })).json<PaymentBody>().status).toBe(
+      'expired',
+    );
   });
 });
 
@@ -124,15 +173,32 @@ describe('concurrent confirmations of one payment', () => {
   it('five sandbox completions at once extend the subscription once', async () => {
     const x = b();
     const p = await x.signUp();
-    const first = (await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'sandbox' } })).json<{ payment_id: string }>();
+    const first = (
+      await x.call('POST', '/subscriptions/checkout', {
+        token: p.access,
+        body: { plan_code: 'premium_monthly', gateway: 'sandbox' },
+      })
+    ).json<{ payment_id: string }>();
     await x.call('POST', `/payments/sandbox/${first.payment_id}/complete`, { token: p.access });
     const before = await subscription(p.id);
-    const second = (await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'sandbox' } })).json<{ payment_id: string }>();
-    const results = await Promise.all(Array.from({ length: 5 }, () => x.call('POST', `/payments/sandbox/${second.payment_id}/complete`, { token: p.access })));
+    const second = (
+      await x.call('POST', '/subscriptions/checkout', {
+        token: p.access,
+        body: { plan_code: 'premium_monthly', gateway: 'sandbox' },
+      })
+    ).json<{ payment_id: string }>();
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        x.call('POST', `/payments/sandbox/${second.payment_id}/complete`, { token: p.access }),
+      ),
+    );
     expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200]);
     const after = await subscription(p.id);
     expect(await monthsBetween(before?.end, after?.end, 1)).toBe(true);
-    const history = await x.h.t.owner.query(`SELECT 1 FROM payment_status_history WHERE payment_id = $1 AND to_status = 'completed'`, [second.payment_id]);
+    const history = await x.h.t.owner.query(
+      `SELECT 1 FROM payment_status_history WHERE payment_id = $1 AND to_status = 'completed'`,
+      [second.payment_id],
+    );
     expect(history.rowCount).toBe(1);
   });
 
@@ -142,9 +208,14 @@ describe('concurrent confirmations of one payment', () => {
     const { paymentId, sessionId } = await stripeCheckout(p);
     const [a, c] = await Promise.all([
       x.stripeWebhook(sessionEvent('checkout.session.completed', { id: sessionId, paymentId, amount: 50 })),
-      x.stripeWebhook(sessionEvent('checkout.session.async_payment_succeeded', { id: sessionId, paymentId, amount: 50 })),
+      x.stripeWebhook(
+        sessionEvent('checkout.session.async_payment_succeeded', { id: sessionId, paymentId, amount: 50 }),
+      ),
     ]);
-    expect([a?.json<{ outcome: string }>().outcome, c?.json<{ outcome: string }>().outcome].sort()).toEqual(['already_done', 'completed']);
+    expect([a?.json<{ outcome: string }>().outcome, c?.json<{ outcome: string }>().outcome].sort()).toEqual([
+      'already_done',
+      'completed',
+    ]);
     const sub = await subscription(p.id);
     expect(await monthsBetween(sub?.start, sub?.end, 1)).toBe(true);
   });
@@ -154,13 +225,20 @@ describe('Bakong KHQR, confirmed by the polling job', () => {
   it('gives a valid KHQR with the exact amount, and the job confirms it once the fake Bakong has the transaction', async () => {
     const x = b();
     const p = await x.signUp();
-    const res = await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'bakong', currency: 'KHR' } });
+    const res = await x.call('POST', '/subscriptions/checkout', {
+      token: p.access,
+      body: { plan_code: 'premium_monthly', gateway: 'bakong', currency: 'KHR' },
+    });
     expect(res.statusCode, res.body).toBe(201);
     const body = res.json<{ payment_id: string; khqr: string; khqr_md5: string; amount: number; currency: string }>();
     expect(body).toMatchObject({ amount: 2000, currency: 'KHR' });
     expect(KHQR.verify(body.khqr).isValid).toBe(true);
     const parsed = KHQR.parse(body.khqr).data;
-    expect(parsed).toMatchObject({ bakongAccountID: BAKONG_ACCOUNT, transactionAmount: '2000', transactionCurrency: '116' });
+    expect(parsed).toMatchObject({
+      bakongAccountID: BAKONG_ACCOUNT,
+      transactionAmount: '2000',
+      transactionCurrency: '116',
+    });
 
     const seenBefore = x.bakong.requests.length;
     await x.startWorkers();
@@ -168,7 +246,9 @@ describe('Bakong KHQR, confirmed by the polling job', () => {
     const asked = x.bakong.requests.slice(seenBefore);
     expect(asked[0]?.headers.authorization).toBe(`Bearer ${BAKONG_TOKEN}`);
     expect(JSON.parse(asked[0]?.body ?? '{}')).toEqual({ md5: body.khqr_md5 });
-    expect((await x.call('GET', `/payments/${body.payment_id}`, { token: p.access })).json<PaymentBody>().status).toBe('pending');
+    expect((await x.call('GET', `/payments/${body.payment_id}`, { token: p.access })).json<PaymentBody>().status).toBe(
+      'pending',
+    );
 
     x.bakongPaid.set(body.khqr_md5, { amount: 2000, currency: 'KHR' });
     const paid = await eventually(async () => {
@@ -177,22 +257,35 @@ describe('Bakong KHQR, confirmed by the polling job', () => {
     }, 'the KHQR payment to be confirmed');
     expect(paid.status).toBe('completed');
     expect(paid.history.at(-1)).toMatchObject({ to_status: 'completed', source: 'bakong' });
-    expect((await x.call('GET', '/subscriptions/me', { token: p.access })).json()).toMatchObject({ tier: 'premium', plan_code: 'premium_monthly' });
+    expect((await x.call('GET', '/subscriptions/me', { token: p.access })).json()).toMatchObject({
+      tier: 'premium',
+      plan_code: 'premium_monthly',
+    });
     expect(x.bakong.requests.length - seenBefore).toBeGreaterThanOrEqual(2);
   });
 
   it('refuses a Bakong transaction with another amount (alert), and a USD KHQR carries 0.50', async () => {
     const x = b();
     const p = await x.signUp();
-    const body = (await x.call('POST', '/subscriptions/checkout', { token: p.access, body: { plan_code: 'premium_monthly', gateway: 'bakong' } })).json<{ payment_id: string; khqr: string; khqr_md5: string }>();
+    const body = (
+      await x.call('POST', '/subscriptions/checkout', {
+        token: p.access,
+        body: { plan_code: 'premium_monthly', gateway: 'bakong' },
+      })
+    ).json<{ payment_id: string; khqr: string; khqr_md5: string }>();
     expect(KHQR.parse(body.khqr).data).toMatchObject({ transactionAmount: '0.50', transactionCurrency: '840' });
     x.bakongPaid.set(body.khqr_md5, { amount: 0.05, currency: 'USD' });
     await x.startWorkers();
     await eventually(async () => {
-      const r = await x.h.t.owner.query(`SELECT 1 FROM billing_alerts WHERE payment_id = $1 AND kind = 'amount_mismatch'`, [body.payment_id]);
+      const r = await x.h.t.owner.query(
+        `SELECT 1 FROM billing_alerts WHERE payment_id = $1 AND kind = 'amount_mismatch'`,
+        [body.payment_id],
+      );
       return (r.rowCount ?? 0) > 0 ? true : undefined;
     }, 'the mismatch alert');
-    expect((await x.call('GET', `/payments/${body.payment_id}`, { token: p.access })).json<PaymentBody>().status).toBe('pending');
+    expect((await x.call('GET', `/payments/${body.payment_id}`, { token: p.access })).json<PaymentBody>().status).toBe(
+      'pending',
+    );
     expect(await subscription(p.id)).toBeUndefined();
   });
 });

@@ -10,7 +10,12 @@ import { useFullApp } from '../support/full-call.ts';
 
 const app = useFullApp();
 
-interface Rel { id: string; status: string; doctor: { id: string; first_name: string | null; last_name: string | null; specialization: string | null } | null; patient: { id: string; first_name: string | null; last_name: string | null } | null }
+interface Rel {
+  id: string;
+  status: string;
+  doctor: { id: string; first_name: string | null; last_name: string | null; specialization: string | null } | null;
+  patient: { id: string; first_name: string | null; last_name: string | null } | null;
+}
 
 describe('names after a relationship ends', () => {
   for (const mode of ['suspend', 'terminate'] as const) {
@@ -21,12 +26,25 @@ describe('names after a relationship ends', () => {
       const p = await register(x.h, 'patient', { first_name: 'Sreymom', last_name: 'Keo' });
       const relId = await connect(x.h, d, p);
       const noteId = await note(x.h, d, p.id);
-      const ended = await x.call('POST', `/care/relationships/${relId}/end`, { token: p.access, body: { reason: 'moved to another town', mode } });
+      const ended = await x.call('POST', `/care/relationships/${relId}/end`, {
+        token: p.access,
+        body: { reason: 'moved to another town', mode },
+      });
       expect(ended.statusCode, ended.body).toBe(200);
-      expect(ended.json<Rel>().doctor).toMatchObject({ id: d.id, first_name: 'Vanna', last_name: 'Chea', specialization: 'Cardiology' });
+      expect(ended.json<Rel>().doctor).toMatchObject({
+        id: d.id,
+        first_name: 'Vanna',
+        last_name: 'Chea',
+        specialization: 'Cardiology',
+      });
       const mine = (await x.call('GET', '/care/relationships', { token: p.access })).json<{ items: Rel[] }>().items;
-      expect(mine.find((r) => r.id === relId)).toMatchObject({ status: mode === 'suspend' ? 'inactive' : 'blocked', doctor: { first_name: 'Vanna', last_name: 'Chea' } });
-      const notes = (await x.call('GET', '/clinical-notes', { token: p.access })).json<{ items: { id: string; doctor_name: string | null }[] }>().items;
+      expect(mine.find((r) => r.id === relId)).toMatchObject({
+        status: mode === 'suspend' ? 'inactive' : 'blocked',
+        doctor: { first_name: 'Vanna', last_name: 'Chea' },
+      });
+      const notes = (await x.call('GET', '/clinical-notes', { token: p.access })).json<{
+        items: { id: string; doctor_name: string | null }[];
+      }>().items;
       expect(notes.find((n) => n.id === noteId)?.doctor_name).toBe('Vanna Chea');
       const one = await x.call('GET', `/clinical-notes/${noteId}`, { token: p.access });
       expect(one.json<{ doctor_name: string }>().doctor_name).toBe('Vanna Chea');
@@ -44,12 +62,20 @@ describe('names after a relationship ends', () => {
     const stranger = await register(x.h, 'patient');
     const relId = await connect(x.h, d, p);
     await x.call('POST', `/care/relationships/${relId}/end`, { token: p.access, body: { reason: 'done' } });
-    const asPatient = await x.h.t.asUser({ userId: p.id, role: 'patient' }, (tx) => tx.query('SELECT * FROM app_party_name($1)', [d.id]));
-    expect(asPatient.rows).toEqual([{ first_name: 'Dara', last_name: 'Sok', specialization: null, hospital_name: null }]);
-    const asStranger = await x.h.t.asUser({ userId: stranger.id, role: 'patient' }, (tx) => tx.query('SELECT * FROM app_party_name($1)', [d.id]));
+    const asPatient = await x.h.t.asUser({ userId: p.id, role: 'patient' }, (tx) =>
+      tx.query('SELECT * FROM app_party_name($1)', [d.id]),
+    );
+    expect(asPatient.rows).toEqual([
+      { first_name: 'Dara', last_name: 'Sok', specialization: null, hospital_name: null },
+    ]);
+    const asStranger = await x.h.t.asUser({ userId: stranger.id, role: 'patient' }, (tx) =>
+      tx.query('SELECT * FROM app_party_name($1)', [d.id]),
+    );
     expect(asStranger.rows).toEqual([]);
     // the users row itself stays hidden once the relationship has ended (no e-mail, no phone)
-    const row = await x.h.t.asUser({ userId: p.id, role: 'patient' }, (tx) => tx.query('SELECT email FROM users WHERE id = $1', [d.id]));
+    const row = await x.h.t.asUser({ userId: p.id, role: 'patient' }, (tx) =>
+      tx.query('SELECT email FROM users WHERE id = $1', [d.id]),
+    );
     expect(row.rowCount).toBe(0);
     // the service's login without any context sees nobody's name
     const noContext = await x.h.t.db.pool.query('SELECT * FROM app_party_name($1)', [d.id]);

@@ -23,7 +23,11 @@ describe('database/ files', () => {
       expect(text, file).not.toMatch(/^-- >>> migrations\//m);
       expect(parseDump(text).entries, `${file} keeps no pg_dump entry heads`).toHaveLength(0);
       // An object's identity is its CREATE line (a function's signature, a policy's or a trigger's table).
-      const creates = [...text.matchAll(/^CREATE (?:OR REPLACE )?(?:UNIQUE )?(FUNCTION|TABLE|VIEW|TYPE|TRIGGER|INDEX|POLICY|SEQUENCE|SCHEMA) .*$/gm)];
+      const creates = [
+        ...text.matchAll(
+          /^CREATE (?:OR REPLACE )?(?:UNIQUE )?(FUNCTION|TABLE|VIEW|TYPE|TRIGGER|INDEX|POLICY|SEQUENCE|SCHEMA) .*$/gm,
+        ),
+      ];
       expect(creates.length, file).toBeGreaterThan(file === 'schema.sql' ? 100 : 10);
       for (const [line] of creates) {
         const key = line.replace(/^CREATE OR REPLACE /, 'CREATE ');

@@ -31,7 +31,13 @@ export async function createUser(
   await db.query(
     `INSERT INTO users (id, email, password_hash, role, first_name, last_name, timezone)
      VALUES ($1, $2, $3, $4, 'Test', 'User', $5)`,
-    [id, options.email ?? `u-${id}@example.com`, HASH, options.role ?? 'patient', options.timezone ?? 'Asia/Phnom_Penh'],
+    [
+      id,
+      options.email ?? `u-${id}@example.com`,
+      HASH,
+      options.role ?? 'patient',
+      options.timezone ?? 'Asia/Phnom_Penh',
+    ],
   );
   return id;
 }
@@ -77,7 +83,12 @@ export interface ReminderOptions {
 }
 
 /** A reminder whose start/end are offsets in days from today in its own time zone. */
-export async function createReminder(db: Queryable, medicationId: string, patientId: string, o: ReminderOptions = {}): Promise<string> {
+export async function createReminder(
+  db: Queryable,
+  medicationId: string,
+  patientId: string,
+  o: ReminderOptions = {},
+): Promise<string> {
   const tz = o.timezone ?? 'Asia/Phnom_Penh';
   const res = await db.query<{ id: string }>(
     `INSERT INTO medication_reminders (medication_id, patient_id, slot, reminder_time, dose_amount, days_of_week,
@@ -86,7 +97,16 @@ export async function createReminder(db: Queryable, medicationId: string, patien
              (now() AT TIME ZONE $5)::date + $6::int,
              CASE WHEN $7::int IS NULL THEN NULL ELSE (now() AT TIME ZONE $5)::date + $7::int END, $5, $8)
      RETURNING id`,
-    [medicationId, patientId, o.time ?? '07:00', o.days ?? [1, 2, 3, 4, 5, 6, 7], tz, o.startOffset ?? 0, o.endOffset ?? null, o.active ?? true],
+    [
+      medicationId,
+      patientId,
+      o.time ?? '07:00',
+      o.days ?? [1, 2, 3, 4, 5, 6, 7],
+      tz,
+      o.startOffset ?? 0,
+      o.endOffset ?? null,
+      o.active ?? true,
+    ],
   );
   return res.rows[0]!.id;
 }
@@ -94,4 +114,3 @@ export async function createReminder(db: Queryable, medicationId: string, patien
 export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
-

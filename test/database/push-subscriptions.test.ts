@@ -16,12 +16,23 @@ function keys(): { p256dh: string; auth: string } {
 }
 const endpoint = (): string => `https://fcm.googleapis.com/fcm/send/${randomUUID()}`;
 
-async function insertAsOwner(userId: string, values: Partial<{ endpoint: string; p256dh: string; auth: string; failure_count: number; user_agent: string }> = {}): Promise<string> {
+async function insertAsOwner(
+  userId: string,
+  values: Partial<{ endpoint: string; p256dh: string; auth: string; failure_count: number; user_agent: string }> = {},
+): Promise<string> {
   const k = keys();
   const res = await t().owner.query<{ id: string }>(
     `INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, failure_count, user_agent)
      VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-    [userId, values.endpoint ?? endpoint(), values.p256dh ?? k.p256dh, values.auth ?? k.auth, values.failure_count ?? 0, values.user_agent ?? null]);
+    [
+      userId,
+      values.endpoint ?? endpoint(),
+      values.p256dh ?? k.p256dh,
+      values.auth ?? k.auth,
+      values.failure_count ?? 0,
+      values.user_agent ?? null,
+    ],
+  );
   return res.rows[0]!.id;
 }
 
@@ -33,7 +44,10 @@ describe('push_subscriptions constraints', () => {
     await insertAsOwner(u, { endpoint: `http://localhost:8080/${randomUUID()}` });
     const k = keys();
     await insertAsOwner(u, { p256dh: `${k.p256dh}=`, auth: `${k.auth}==` }); // padded base64url is fine too
-    const row = await t().owner.query('SELECT failure_count, disabled_at, last_success_at, created_at = updated_at AS fresh FROM push_subscriptions WHERE user_id = $1 LIMIT 1', [u]);
+    const row = await t().owner.query(
+      'SELECT failure_count, disabled_at, last_success_at, created_at = updated_at AS fresh FROM push_subscriptions WHERE user_id = $1 LIMIT 1',
+      [u],
+    );
     expect(row.rows[0]).toEqual({ failure_count: 0, disabled_at: null, last_success_at: null, fresh: true });
   });
 
@@ -66,9 +80,14 @@ describe('push_subscriptions constraints', () => {
 
   it('updated_at follows changes', async () => {
     const id = await insertAsOwner(await createUser(t().owner));
-    await t().owner.query("UPDATE push_subscriptions SET created_at = now() - interval '1 day', updated_at = now() - interval '1 day' WHERE id = $1", [id]);
+    await t().owner.query(
+      "UPDATE push_subscriptions SET created_at = now() - interval '1 day', updated_at = now() - interval '1 day' WHERE id = $1",
+      [id],
+    );
     await t().owner.query('UPDATE push_subscriptions SET failure_count = 1 WHERE id = $1', [id]);
-    const res = await t().owner.query('SELECT updated_at > created_at AS moved FROM push_subscriptions WHERE id = $1', [id]);
+    const res = await t().owner.query('SELECT updated_at > created_at AS moved FROM push_subscriptions WHERE id = $1', [
+      id,
+    ]);
     expect(res.rows[0]).toEqual({ moved: true });
   });
 });
@@ -84,10 +103,13 @@ describe('push_subscriptions row level security', () => {
     const id = await t().asUser({ userId: owner, role: 'patient' }, async (tx) => {
       const res = await tx.query<{ id: string }>(
         'INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, user_agent) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-        [owner, e, k.p256dh, k.auth, 'Mozilla/5.0']);
+        [owner, e, k.p256dh, k.auth, 'Mozilla/5.0'],
+      );
       return res.rows[0]!.id;
     });
-    const mine = await t().asUser({ userId: owner, role: 'patient' }, (tx) => tx.query('SELECT id, endpoint FROM push_subscriptions'));
+    const mine = await t().asUser({ userId: owner, role: 'patient' }, (tx) =>
+      tx.query('SELECT id, endpoint FROM push_subscriptions'),
+    );
     expect(mine.rows).toEqual([{ id, endpoint: e }]);
     for (const actor of [
       { userId: other, role: 'patient' as const },
@@ -96,25 +118,49 @@ describe('push_subscriptions row level security', () => {
       { userId: null, role: 'patient' as const },
     ]) {
       await t().asUser(actor, async (tx) => {
-        expect((await tx.query('SELECT count(*)::int AS n FROM push_subscriptions')).rows, JSON.stringify(actor)).toEqual([{ n: 0 }]);
-        expect((await tx.query('UPDATE push_subscriptions SET disabled_at = now() WHERE id = $1', [id])).rowCount).toBe(0);
+        expect(
+          (await tx.query('SELECT count(*)::int AS n FROM push_subscriptions')).rows,
+          JSON.stringify(actor),
+        ).toEqual([{ n: 0 }]);
+        expect((await tx.query('UPDATE push_subscriptions SET disabled_at = now() WHERE id = $1', [id])).rowCount).toBe(
+          0,
+        );
         expect((await tx.query('DELETE FROM push_subscriptions WHERE id = $1', [id])).rowCount).toBe(0);
       });
     }
     // nobody subscribes for somebody else (not even an admin)
-    for (const actor of [{ userId: other, role: 'patient' as const }, { userId: admin, role: 'admin' as const }]) {
+    for (const actor of [
+      { userId: other, role: 'patient' as const },
+      { userId: admin, role: 'admin' as const },
+    ]) {
       const k2 = keys();
-      await expect(t().asUser(actor, (tx) => tx.query(
-        'INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth) VALUES ($1, $2, $3, $4)', [owner, endpoint(), k2.p256dh, k2.auth])))
-        .rejects.toMatchObject({ code: '42501' });
+      await expect(
+        t().asUser(actor, (tx) =>
+          tx.query('INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth) VALUES ($1, $2, $3, $4)', [
+            owner,
+            endpoint(),
+            k2.p256dh,
+            k2.auth,
+          ]),
+        ),
+      ).rejects.toMatchObject({ code: '42501' });
     }
     // nor moves her own row to another user
-    await expect(t().asUser({ userId: owner, role: 'patient' }, (tx) => tx.query('UPDATE push_subscriptions SET user_id = $2 WHERE id = $1', [id, other])))
-      .rejects.toMatchObject({ code: '42501' });
+    await expect(
+      t().asUser({ userId: owner, role: 'patient' }, (tx) =>
+        tx.query('UPDATE push_subscriptions SET user_id = $2 WHERE id = $1', [id, other]),
+      ),
+    ).rejects.toMatchObject({ code: '42501' });
     const still = await t().owner.query('SELECT user_id, disabled_at FROM push_subscriptions WHERE id = $1', [id]);
     expect(still.rows).toEqual([{ user_id: owner, disabled_at: null }]);
     // the owner removes her device
-    expect((await t().asUser({ userId: owner, role: 'patient' }, (tx) => tx.query('DELETE FROM push_subscriptions WHERE id = $1', [id]))).rowCount).toBe(1);
+    expect(
+      (
+        await t().asUser({ userId: owner, role: 'patient' }, (tx) =>
+          tx.query('DELETE FROM push_subscriptions WHERE id = $1', [id]),
+        )
+      ).rowCount,
+    ).toBe(1);
   });
 
   it("'system' (the dispatcher) reads all, records deliveries and disables dead endpoints", async () => {
@@ -122,14 +168,29 @@ describe('push_subscriptions row level security', () => {
     const b = await insertAsOwner(await createUser(t().owner));
     const system = { userId: null, role: 'system' as const };
     await t().asUser(system, async (tx) => {
-      const seen = await tx.query<{ id: string }>('SELECT id FROM push_subscriptions WHERE id = ANY ($1::uuid[])', [[a, b]]);
+      const seen = await tx.query<{ id: string }>('SELECT id FROM push_subscriptions WHERE id = ANY ($1::uuid[])', [
+        [a, b],
+      ]);
       expect(seen.rows.map((r) => r.id).sort()).toEqual([a, b].sort());
       await tx.query('UPDATE push_subscriptions SET last_success_at = now(), failure_count = 0 WHERE id = $1', [a]);
-      await tx.query('UPDATE push_subscriptions SET failure_count = failure_count + 1, disabled_at = now() WHERE id = $1', [b]);
+      await tx.query(
+        'UPDATE push_subscriptions SET failure_count = failure_count + 1, disabled_at = now() WHERE id = $1',
+        [b],
+      );
     });
-    const rows = await t().owner.query('SELECT id, last_success_at IS NOT NULL AS ok, disabled_at IS NOT NULL AS off FROM push_subscriptions WHERE id = ANY ($1::uuid[]) ORDER BY id', [[a, b]]);
-    expect(rows.rows).toEqual([{ id: a, ok: true, off: false }, { id: b, ok: false, off: true }].sort((x, y) => x.id.localeCompare(y.id)));
-    expect((await t().asUser(system, (tx) => tx.query('DELETE FROM push_subscriptions WHERE id = $1', [b]))).rowCount).toBe(1);
+    const rows = await t().owner.query(
+      'SELECT id, last_success_at IS NOT NULL AS ok, disabled_at IS NOT NULL AS off FROM push_subscriptions WHERE id = ANY ($1::uuid[]) ORDER BY id',
+      [[a, b]],
+    );
+    expect(rows.rows).toEqual(
+      [
+        { id: a, ok: true, off: false },
+        { id: b, ok: false, off: true },
+      ].sort((x, y) => x.id.localeCompare(y.id)),
+    );
+    expect(
+      (await t().asUser(system, (tx) => tx.query('DELETE FROM push_subscriptions WHERE id = $1', [b]))).rowCount,
+    ).toBe(1);
   });
 });
 
@@ -139,34 +200,58 @@ describe('app_push_subscribe', () => {
     const sok = await createUser(t().owner);
     const e = endpoint();
     const k1 = keys();
-    const id = (await t().asUser({ userId: dara, role: 'patient' }, (tx) =>
-      tx.query<{ id: string }>('SELECT app_push_subscribe($1, $2, $3, $4) AS id', [e, k1.p256dh, k1.auth, 'Firefox']))).rows[0]!.id;
+    const id = (
+      await t().asUser({ userId: dara, role: 'patient' }, (tx) =>
+        tx.query<{ id: string }>('SELECT app_push_subscribe($1, $2, $3, $4) AS id', [e, k1.p256dh, k1.auth, 'Firefox']),
+      )
+    ).rows[0]!.id;
     await t().owner.query('UPDATE push_subscriptions SET failure_count = 3, disabled_at = now() WHERE id = $1', [id]);
     const k2 = keys();
     // another account with other keys: the takeover is refused
-    await expect(t().asUser({ userId: sok, role: 'patient' }, (tx) =>
-      tx.query('SELECT app_push_subscribe($1, $2, $3) AS id', [e, k2.p256dh, k2.auth]))).rejects.toMatchObject({ code: '23505', constraint: 'push_subscriptions_endpoint_key' });
+    await expect(
+      t().asUser({ userId: sok, role: 'patient' }, (tx) =>
+        tx.query('SELECT app_push_subscribe($1, $2, $3) AS id', [e, k2.p256dh, k2.auth]),
+      ),
+    ).rejects.toMatchObject({ code: '23505', constraint: 'push_subscriptions_endpoint_key' });
     // her own browser with new keys, then another account on the same browser (same keys)
-    await t().asUser({ userId: dara, role: 'patient' }, (tx) => tx.query('SELECT app_push_subscribe($1, $2, $3)', [e, k2.p256dh, k2.auth]));
-    const again = (await t().asUser({ userId: sok, role: 'patient' }, (tx) =>
-      tx.query<{ id: string }>('SELECT app_push_subscribe($1, $2, $3) AS id', [e, k2.p256dh, k2.auth]))).rows[0]!.id;
+    await t().asUser({ userId: dara, role: 'patient' }, (tx) =>
+      tx.query('SELECT app_push_subscribe($1, $2, $3)', [e, k2.p256dh, k2.auth]),
+    );
+    const again = (
+      await t().asUser({ userId: sok, role: 'patient' }, (tx) =>
+        tx.query<{ id: string }>('SELECT app_push_subscribe($1, $2, $3) AS id', [e, k2.p256dh, k2.auth]),
+      )
+    ).rows[0]!.id;
     expect(again).toBe(id);
-    const row = await t().owner.query('SELECT user_id, p256dh, failure_count, disabled_at FROM push_subscriptions WHERE id = $1', [id]);
+    const row = await t().owner.query(
+      'SELECT user_id, p256dh, failure_count, disabled_at FROM push_subscriptions WHERE id = $1',
+      [id],
+    );
     expect(row.rows).toEqual([{ user_id: sok, p256dh: k2.p256dh, failure_count: 0, disabled_at: null }]);
-    expect((await t().asUser({ userId: dara, role: 'patient' }, (tx) => tx.query('SELECT 1 FROM push_subscriptions'))).rowCount).toBe(0);
+    expect(
+      (await t().asUser({ userId: dara, role: 'patient' }, (tx) => tx.query('SELECT 1 FROM push_subscriptions')))
+        .rowCount,
+    ).toBe(0);
   });
 
   it('refuses without a signed-in, active user and checks the values', async () => {
     const k = keys();
     const inactive = await createUser(t().owner);
     await t().owner.query('UPDATE users SET is_active = false WHERE id = $1', [inactive]);
-    for (const actor of [{ userId: null, role: 'system' as const }, { userId: inactive, role: 'patient' as const }]) {
-      await expect(t().asUser(actor, (tx) => tx.query('SELECT app_push_subscribe($1, $2, $3)', [endpoint(), k.p256dh, k.auth])))
-        .rejects.toMatchObject({ code: '42501' });
+    for (const actor of [
+      { userId: null, role: 'system' as const },
+      { userId: inactive, role: 'patient' as const },
+    ]) {
+      await expect(
+        t().asUser(actor, (tx) => tx.query('SELECT app_push_subscribe($1, $2, $3)', [endpoint(), k.p256dh, k.auth])),
+      ).rejects.toMatchObject({ code: '42501' });
     }
     const u = await createUser(t().owner);
-    await expect(t().asUser({ userId: u, role: 'patient' }, (tx) => tx.query('SELECT app_push_subscribe($1, $2, $3)', ['http://10.0.0.1/x', k.p256dh, k.auth])))
-      .rejects.toMatchObject({ code: '23514' });
+    await expect(
+      t().asUser({ userId: u, role: 'patient' }, (tx) =>
+        tx.query('SELECT app_push_subscribe($1, $2, $3)', ['http://10.0.0.1/x', k.p256dh, k.auth]),
+      ),
+    ).rejects.toMatchObject({ code: '23514' });
   });
 });
 
@@ -174,18 +259,44 @@ describe('push_subscriptions audit', () => {
   it('records changes with the endpoint and keys redacted; delivery bookkeeping alone writes no row', async () => {
     const u = await createUser(t().owner);
     const k = keys();
-    const id = (await t().asUser({ userId: u, role: 'patient' }, (tx) =>
-      tx.query<{ id: string }>('SELECT app_push_subscribe($1, $2, $3, $4) AS id', [endpoint(), k.p256dh, k.auth, 'Chrome']))).rows[0]!.id;
+    const id = (
+      await t().asUser({ userId: u, role: 'patient' }, (tx) =>
+        tx.query<{ id: string }>('SELECT app_push_subscribe($1, $2, $3, $4) AS id', [
+          endpoint(),
+          k.p256dh,
+          k.auth,
+          'Chrome',
+        ]),
+      )
+    ).rows[0]!.id;
     await t().asUser({ userId: null, role: 'system' }, (tx) =>
-      tx.query('UPDATE push_subscriptions SET last_success_at = now(), failure_count = 2 WHERE id = $1', [id]));
-    await t().asUser({ userId: null, role: 'system' }, (tx) => tx.query('UPDATE push_subscriptions SET disabled_at = now() WHERE id = $1', [id]));
-    const rows = await t().owner.query<{ action: string; actor_user_id: string | null; subject_user_id: string; new_values: Record<string, unknown> }>(
-      "SELECT action, actor_user_id, subject_user_id, new_values FROM audit_logs WHERE table_name = 'push_subscriptions' AND resource_id = $1 ORDER BY seq", [id]);
+      tx.query('UPDATE push_subscriptions SET last_success_at = now(), failure_count = 2 WHERE id = $1', [id]),
+    );
+    await t().asUser({ userId: null, role: 'system' }, (tx) =>
+      tx.query('UPDATE push_subscriptions SET disabled_at = now() WHERE id = $1', [id]),
+    );
+    const rows = await t().owner.query<{
+      action: string;
+      actor_user_id: string | null;
+      subject_user_id: string;
+      new_values: Record<string, unknown>;
+    }>(
+      "SELECT action, actor_user_id, subject_user_id, new_values FROM audit_logs WHERE table_name = 'push_subscriptions' AND resource_id = $1 ORDER BY seq",
+      [id],
+    );
     expect(rows.rows.map((r) => r.action)).toEqual(['insert', 'update']);
     expect(rows.rows[0]).toMatchObject({ actor_user_id: u, subject_user_id: u });
-    expect(rows.rows[0]!.new_values).toMatchObject({ endpoint: '[REDACTED]', p256dh: '[REDACTED]', auth: '[REDACTED]', user_agent: 'Chrome' });
+    expect(rows.rows[0]!.new_values).toMatchObject({
+      endpoint: '[REDACTED]',
+      p256dh: '[REDACTED]',
+      auth: '[REDACTED]',
+      user_agent: 'Chrome',
+    });
     expect(Object.keys(rows.rows[1]!.new_values)).toEqual(['disabled_at']);
-    const leaked = await t().owner.query("SELECT count(*)::int AS n FROM audit_logs WHERE new_values::text LIKE '%' || $1 || '%'", [k.p256dh.slice(0, 40)]);
+    const leaked = await t().owner.query(
+      "SELECT count(*)::int AS n FROM audit_logs WHERE new_values::text LIKE '%' || $1 || '%'",
+      [k.p256dh.slice(0, 40)],
+    );
     expect(leaked.rows[0]).toEqual({ n: 0 });
   });
 });

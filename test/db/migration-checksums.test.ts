@@ -15,7 +15,9 @@ afterAll(() => fs.rmSync(copy, { recursive: true, force: true }));
 
 describe('checksums of applied migrations', () => {
   it('records one per applied migration', async () => {
-    const rows = await db().owner.query<{ name: string; checksum: string | null }>('SELECT name, checksum FROM dastern_meta.schema_migrations');
+    const rows = await db().owner.query<{ name: string; checksum: string | null }>(
+      'SELECT name, checksum FROM dastern_meta.schema_migrations',
+    );
     expect(rows.rows.length).toBeGreaterThan(10);
     for (const r of rows.rows) expect(r.checksum, r.name).toMatch(/^[0-9a-f]{64}$/);
   });

@@ -94,7 +94,8 @@ describe('migrations', () => {
       await client.query("UPDATE audit_logs SET resource_id = '3' WHERE resource_id = 'edited'");
       await withMigrator(db.url, down012);
       const after = await client.query<{ n: number; ok: boolean }>(
-        'SELECT (SELECT count(*)::int FROM audit_logs) AS n, (SELECT ok FROM app_audit_verify()) AS ok');
+        'SELECT (SELECT count(*)::int FROM audit_logs) AS n, (SELECT ok FROM app_audit_verify()) AS ok',
+      );
       expect(after.rows[0]).toEqual({ n: 5, ok: true });
     } finally {
       await client.end();
@@ -105,8 +106,14 @@ describe('migrations', () => {
     const db = await createEmptyDatabase();
     cleanups.push(db.drop);
     const dir = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'dastern-mig-'));
-    fs.writeFileSync(path.join(dir, '001_ok.sql'), 'CREATE TABLE t_ok (id int);\n/* migrate:down\nDROP TABLE t_ok;\n*/\n');
-    fs.writeFileSync(path.join(dir, '002_bad.sql'), 'CREATE TABLE t_bad (id int);\nSELECT 1/0;\n/* migrate:down\nDROP TABLE t_bad;\n*/\n');
+    fs.writeFileSync(
+      path.join(dir, '001_ok.sql'),
+      'CREATE TABLE t_ok (id int);\n/* migrate:down\nDROP TABLE t_ok;\n*/\n',
+    );
+    fs.writeFileSync(
+      path.join(dir, '002_bad.sql'),
+      'CREATE TABLE t_bad (id int);\nSELECT 1/0;\n/* migrate:down\nDROP TABLE t_bad;\n*/\n',
+    );
     await expect(withMigrator(db.url, (m) => m.up(), dir)).rejects.toThrow(/division by zero/);
     const status = await withMigrator(db.url, (m) => m.status(), dir);
     expect(status).toEqual({ applied: ['001_ok'], pending: ['002_bad'] });
@@ -139,8 +146,15 @@ describe.runIf(psqlAvailable())('the seed README set-up commands, verbatim with 
         PGPASSWORD: decodeURIComponent(u.password),
       };
       for (const command of steps) {
-        const args = command.split(' ').slice(1).map((a) => (a === 'dastern_v2' ? db.name : a));
-        execFileSync('psql', [...args, '-q'], { env, cwd: path.resolve(DATABASE_DIR, '..'), stdio: ['ignore', 'ignore', 'pipe'] });
+        const args = command
+          .split(' ')
+          .slice(1)
+          .map((a) => (a === 'dastern_v2' ? db.name : a));
+        execFileSync('psql', [...args, '-q'], {
+          env,
+          cwd: path.resolve(DATABASE_DIR, '..'),
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
       }
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();
@@ -160,7 +174,10 @@ describe.runIf(psqlAvailable())('the seed README set-up commands, verbatim with 
           [id],
         );
         expect(sample.rowCount).toBeGreaterThan(0);
-        const access = await client.query('SELECT user_has_premium_subscription($1) as has_premium, can_make_ai_request($1) as can_use_ai', [id]);
+        const access = await client.query(
+          'SELECT user_has_premium_subscription($1) as has_premium, can_make_ai_request($1) as can_use_ai',
+          [id],
+        );
         expect(access.rows[0]).toHaveProperty('has_premium');
         await client.query('SELECT * FROM get_active_reminders($1)', [id]);
         await client.query('SELECT cleanup_expired_sessions()');

@@ -12,11 +12,17 @@ describe('sendTogether', () => {
     await client.connect();
     try {
       let corkedInside = 0;
-      const answers = await Promise.all(sendTogether(client, () => {
-        const sent = [client.query<{ n: number }>('SELECT 1 AS n'), client.query<{ n: number }>('SELECT $1::int AS n', [2]), client.query<{ n: number }>('SELECT 3 AS n')];
-        corkedInside = client.socket.writableCorked;
-        return sent;
-      }));
+      const answers = await Promise.all(
+        sendTogether(client, () => {
+          const sent = [
+            client.query<{ n: number }>('SELECT 1 AS n'),
+            client.query<{ n: number }>('SELECT $1::int AS n', [2]),
+            client.query<{ n: number }>('SELECT 3 AS n'),
+          ];
+          corkedInside = client.socket.writableCorked;
+          return sent;
+        }),
+      );
       expect(corkedInside).toBeGreaterThan(0);
       expect(client.socket.writableCorked).toBe(0);
       expect(answers.map((a) => a.rows[0]?.n)).toEqual([1, 2, 3]);
@@ -31,9 +37,11 @@ describe('sendTogether', () => {
     const plain = new pg.Client({ connectionString: t().ownerUrl });
     await plain.connect();
     try {
-      expect(() => sendTogether(client, () => {
-        throw new Error('while issuing');
-      })).toThrow('while issuing');
+      expect(() =>
+        sendTogether(client, () => {
+          throw new Error('while issuing');
+        }),
+      ).toThrow('while issuing');
       expect(client.socket.writableCorked).toBe(0);
       expect((await client.query('SELECT 1 AS n')).rows[0]).toEqual({ n: 1 });
       const res = await sendTogether(plain, () => plain.query<{ n: number }>('SELECT 4 AS n'));
@@ -59,7 +67,10 @@ describe('namedStatement', () => {
     const { db } = t();
     const seen = await db.withUser({ userId: null, role: 'patient' }, async (tx) => {
       for (let i = 0; i < 3; i++) await tx.query('SELECT $1::int AS n', [i]);
-      return tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = 'SELECT $1::int AS n'`, [] as unknown[]);
+      return tx.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = 'SELECT $1::int AS n'`,
+        [] as unknown[],
+      );
     });
     expect(seen.rows[0]?.n).toBe(1);
   });

@@ -27,8 +27,13 @@ describe('dastern serve on the embedded PostgreSQL (npm start on a fresh clone)'
   it('starts its own database, seeds the demo accounts, serves, stops it all on SIGTERM, and starts again on the same data', async () => {
     const [httpPort, pgPort] = [await freePort(), await freePort()];
     const env = {
-      NODE_ENV: 'development', DASTERN_DATA_DIR: dir, HOST: '127.0.0.1', PORT: String(httpPort),
-      DASTERN_EMBEDDED_PG_PORT: String(pgPort), LOG_LEVEL: 'info', DASTERN_FILE_KEY: randomBytes(32).toString('base64'),
+      NODE_ENV: 'development',
+      DASTERN_DATA_DIR: dir,
+      HOST: '127.0.0.1',
+      PORT: String(httpPort),
+      DASTERN_EMBEDDED_PG_PORT: String(pgPort),
+      LOG_LEVEL: 'info',
+      DASTERN_FILE_KEY: randomBytes(32).toString('base64'),
     };
     for (const round of ['new data dir', 'existing data dir']) {
       const child = startChild(['bin/dastern.js', 'serve'], env);
@@ -38,7 +43,8 @@ describe('dastern serve on the embedded PostgreSQL (npm start on a fresh clone)'
         expect(await health.json(), round).toEqual({ status: 'ok', database: 'ready' });
         // a demo account of the seed (database/README.md) signs in
         const login = await fetch(`http://127.0.0.1:${httpPort}/api/v1/auth/login`, {
-          method: 'POST', headers: { 'content-type': 'application/json' },
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ email: 'dr.vannak@calmette.dastern.dev', password: 'DasTern!2026' }),
         });
         expect(login.status, round).toBe(200);

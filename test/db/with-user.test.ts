@@ -10,9 +10,14 @@ describe('Database.withUser', () => {
     const { db, owner } = t();
     const id = await createUser(owner);
     const seen = await db.withUser({ userId: id, role: 'patient' }, (tx) =>
-      tx.query<{ uid: string; role: string }>("SELECT current_setting('app.user_id') AS uid, current_setting('app.user_role') AS role"));
+      tx.query<{ uid: string; role: string }>(
+        "SELECT current_setting('app.user_id') AS uid, current_setting('app.user_role') AS role",
+      ),
+    );
     expect(seen.rows[0]).toEqual({ uid: id, role: 'patient' });
-    const after = await db.pool.query<{ uid: string | null }>("SELECT nullif(current_setting('app.user_id', true), '') AS uid");
+    const after = await db.pool.query<{ uid: string | null }>(
+      "SELECT nullif(current_setting('app.user_id', true), '') AS uid",
+    );
     expect(after.rows[0]?.uid ?? null).toBeNull();
   });
 
@@ -20,12 +25,18 @@ describe('Database.withUser', () => {
     const { db, owner } = t();
     const id = await createUser(owner);
     let started = false;
-    await expect(db.withUser({ userId: id, role: 'patient' }, async (tx) => {
-      started = true;
-      await tx.query(`UPDATE users SET first_name = 'Speculative' WHERE id = $1`, [id]);
-    }, {
-      precondition: { text: 'SELECT 1 WHERE false', values: [], refuse: () => new Error('session ended') },
-    })).rejects.toThrow('session ended');
+    await expect(
+      db.withUser(
+        { userId: id, role: 'patient' },
+        async (tx) => {
+          started = true;
+          await tx.query(`UPDATE users SET first_name = 'Speculative' WHERE id = $1`, [id]);
+        },
+        {
+          precondition: { text: 'SELECT 1 WHERE false', values: [], refuse: () => new Error('session ended') },
+        },
+      ),
+    ).rejects.toThrow('session ended');
     expect(started).toBe(false);
     const row = await owner.query<{ first_name: string }>('SELECT first_name FROM users WHERE id = $1', [id]);
     expect(row.rows[0]?.first_name).toBe('Test');
@@ -40,12 +51,24 @@ describe('Database.withUser', () => {
     try {
       await holder.query('SELECT pg_advisory_lock(918273)');
       let started = false;
-      const running = db.withUser({ userId: id, role: 'patient' }, async () => {
-        started = true;
-      }, { precondition: { text: 'SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared($1::bigint)) AS waited', values: [918273], refuse: () => new Error('never') } });
+      const running = db.withUser(
+        { userId: id, role: 'patient' },
+        async () => {
+          started = true;
+        },
+        {
+          precondition: {
+            text: 'SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared($1::bigint)) AS waited',
+            values: [918273],
+            refuse: () => new Error('never'),
+          },
+        },
+      );
       // the check is waiting on the lock (the opening has been sent and not answered)
       for (;;) {
-        const waiting = await owner.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = 918273
+        const waiting = await owner.query<{
+          n: number;
+        }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = 918273
             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
         if ((waiting.rows[0]?.n ?? 0) > 0) break;
         await new Promise((r) => setImmediate(r));
@@ -63,20 +86,28 @@ describe('Database.withUser', () => {
     const { db, owner } = t();
     const id = await createUser(owner);
     // the context is set before fn's first query runs: RLS sees the actor
-    const res = await db.withUser({ userId: id, role: 'patient' }, (tx) =>
-      tx.query<{ me: string; n: number }>(`SELECT current_setting('app.user_id') AS me, count(*)::int AS n FROM users`), {
-      precondition: { text: 'SELECT 1', values: [], refuse: () => new Error('never') },
-    });
+    const res = await db.withUser(
+      { userId: id, role: 'patient' },
+      (tx) =>
+        tx.query<{ me: string; n: number }>(
+          `SELECT current_setting('app.user_id') AS me, count(*)::int AS n FROM users`,
+        ),
+      {
+        precondition: { text: 'SELECT 1', values: [], refuse: () => new Error('never') },
+      },
+    );
     expect(res.rows[0]).toEqual({ me: id, n: 1 });
   });
 
   it('rolls the whole transaction back when a deferred write fails at commit', async () => {
     const { db, owner } = t();
     const id = await createUser(owner);
-    await expect(db.withUser({ userId: id, role: 'patient' }, async (tx) => {
-      await tx.query(`UPDATE users SET first_name = 'Changed' WHERE id = $1`, [id]);
-      tx.defer('SELECT 1 / 0');
-    })).rejects.toThrow(/division by zero/);
+    await expect(
+      db.withUser({ userId: id, role: 'patient' }, async (tx) => {
+        await tx.query(`UPDATE users SET first_name = 'Changed' WHERE id = $1`, [id]);
+        tx.defer('SELECT 1 / 0');
+      }),
+    ).rejects.toThrow(/division by zero/);
     const row = await owner.query<{ first_name: string }>('SELECT first_name FROM users WHERE id = $1', [id]);
     expect(row.rows[0]?.first_name).toBe('Test');
   });
@@ -107,7 +138,9 @@ describe('Database.withUser: what fn leaves behind', () => {
     await db.withUser({ userId: id, role: 'patient' }, async (tx) => {
       await tx.query('SELECT 1');
       // not awaited: would otherwise land after COMMIT
-      late = new Promise((r) => setImmediate(r)).then(() => tx.query(`UPDATE users SET first_name = 'Late' WHERE id = $1`, [id]));
+      late = new Promise((r) => setImmediate(r)).then(() =>
+        tx.query(`UPDATE users SET first_name = 'Late' WHERE id = $1`, [id]),
+      );
       late.catch(() => undefined); // checked below
     });
     await expect(late).rejects.toThrow('this transaction is over');
@@ -123,11 +156,13 @@ describe('Database.withUser: what fn leaves behind', () => {
     const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
-      await expect(db.withUser({ userId: id, role: 'patient' }, async (tx) => {
-        void tx.query('SELECT 1 / $1::int', [0]); // never awaited, on purpose
-        await new Promise((r) => setTimeout(r, 20));
-        throw new Error('fn failed');
-      })).rejects.toThrow('fn failed');
+      await expect(
+        db.withUser({ userId: id, role: 'patient' }, async (tx) => {
+          void tx.query('SELECT 1 / $1::int', [0]); // never awaited, on purpose
+          await new Promise((r) => setTimeout(r, 20));
+          throw new Error('fn failed');
+        }),
+      ).rejects.toThrow('fn failed');
       await new Promise((r) => setTimeout(r, 50));
     } finally {
       process.off('unhandledRejection', onUnhandled);
@@ -140,10 +175,22 @@ describe('Database.withUser: what fn leaves behind', () => {
     const { db, owner } = t();
     const id = await createUser(owner);
     let ran = false;
-    await expect(db.withUser({ userId: id, role: 'patient' }, async (tx) => {
-      await tx.query('SELECT 1');
-      ran = true;
-    }, { precondition: { text: 'SELECT 1 WHERE false; SELECT 42 AS x', values: [], refuse: () => new Error('session ended') } })).rejects.toThrow('session ended');
+    await expect(
+      db.withUser(
+        { userId: id, role: 'patient' },
+        async (tx) => {
+          await tx.query('SELECT 1');
+          ran = true;
+        },
+        {
+          precondition: {
+            text: 'SELECT 1 WHERE false; SELECT 42 AS x',
+            values: [],
+            refuse: () => new Error('session ended'),
+          },
+        },
+      ),
+    ).rejects.toThrow('session ended');
     expect(ran).toBe(false);
   });
 });

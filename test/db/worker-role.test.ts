@@ -18,7 +18,10 @@ async function as<T>(pool: pg.Pool, role: string, userId: string, fn: (c: pg.Poo
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query("SELECT set_config('app.user_role', $1, true), set_config('app.user_id', $2, true)", [role, userId]);
+    await client.query("SELECT set_config('app.user_role', $1, true), set_config('app.user_id', $2, true)", [
+      role,
+      userId,
+    ]);
     return await fn(client);
   } finally {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -46,15 +49,32 @@ describe("'system' belongs to the jobs' login only", () => {
     await as(t().db.pool, 'system', '', async (c) => {
       expect((await c.query<{ r: string | null }>('SELECT app_current_role() AS r')).rows[0]!.r).toBeNull();
       expect((await c.query<{ s: boolean }>('SELECT app_is_system() AS s')).rows[0]!.s).toBe(false);
-      for (const table of ['users', 'prescriptions', 'medications', 'user_sessions', 'audit_logs', 'notifications', 'medication_reminders']) {
+      for (const table of [
+        'users',
+        'prescriptions',
+        'medications',
+        'user_sessions',
+        'audit_logs',
+        'notifications',
+        'medication_reminders',
+      ]) {
         expect(await count(c, table), table).toBe(0);
       }
       // the hashes: neither the column nor the function
       expect(await sqlstate(c, 'SELECT password_hash FROM users')).toBe('42501');
-      expect((await c.query<{ h: string | null }>('SELECT app_user_password_hash($1) AS h', [seed.dara])).rows[0]!.h).toBeNull();
+      expect(
+        (await c.query<{ h: string | null }>('SELECT app_user_password_hash($1) AS h', [seed.dara])).rows[0]!.h,
+      ).toBeNull();
       // privileged work of the jobs does nothing for it
-      expect((await c.query<{ n: number }>("SELECT mark_missed_doses(now() + interval '30 days') AS n")).rows[0]!.n).toBe(0);
-      expect(await sqlstate(c, "INSERT INTO users (email, password_hash, role, first_name, last_name) VALUES ('x@example.com', repeat('x', 60), 'admin', 'A', 'B')")).toBe('42501');
+      expect(
+        (await c.query<{ n: number }>("SELECT mark_missed_doses(now() + interval '30 days') AS n")).rows[0]!.n,
+      ).toBe(0);
+      expect(
+        await sqlstate(
+          c,
+          "INSERT INTO users (email, password_hash, role, first_name, last_name) VALUES ('x@example.com', repeat('x', 60), 'admin', 'A', 'B')",
+        ),
+      ).toBe('42501');
     });
   });
 
@@ -65,7 +85,9 @@ describe("'system' belongs to the jobs' login only", () => {
       expect(await count(c, 'medication_reminders')).toBeGreaterThan(0);
       // even the jobs' login cannot read the column itself; its function gives the hash to 'system'
       expect(await sqlstate(c, 'SELECT password_hash FROM users')).toBe('42501');
-      expect((await c.query<{ h: string | null }>('SELECT app_user_password_hash($1) AS h', [seed.dara])).rows[0]!.h).toMatch(/^\$2[aby]\$/);
+      expect(
+        (await c.query<{ h: string | null }>('SELECT app_user_password_hash($1) AS h', [seed.dara])).rows[0]!.h,
+      ).toMatch(/^\$2[aby]\$/);
     });
   });
 
@@ -85,11 +107,21 @@ describe('password_hash out of the service role', () => {
       // the other columns stay readable
       expect((await c.query('SELECT id, email, first_name FROM users WHERE id = $1', [seed.dara])).rowCount).toBe(1);
       // her own hash, for the password check, through the function only; another's: nothing
-      expect((await c.query<{ h: string | null }>('SELECT app_user_password_hash($1) AS h', [seed.dara])).rows[0]!.h).toMatch(/^\$2[aby]\$/);
-      const other = (await t().owner.query<{ id: string }>("SELECT id FROM users WHERE id <> $1 AND role = 'doctor' LIMIT 1", [seed.dara])).rows[0]!.id;
-      expect((await c.query<{ h: string | null }>('SELECT app_user_password_hash($1) AS h', [other])).rows[0]!.h).toBeNull();
+      expect(
+        (await c.query<{ h: string | null }>('SELECT app_user_password_hash($1) AS h', [seed.dara])).rows[0]!.h,
+      ).toMatch(/^\$2[aby]\$/);
+      const other = (
+        await t().owner.query<{ id: string }>("SELECT id FROM users WHERE id <> $1 AND role = 'doctor' LIMIT 1", [
+          seed.dara,
+        ])
+      ).rows[0]!.id;
+      expect(
+        (await c.query<{ h: string | null }>('SELECT app_user_password_hash($1) AS h', [other])).rows[0]!.h,
+      ).toBeNull();
       expect((await c.query<{ p: unknown }>('SELECT app_user_export_profile($1) AS p', [other])).rows[0]!.p).toBeNull();
-      const mine = (await c.query<{ p: Record<string, unknown> }>('SELECT app_user_export_profile($1) AS p', [seed.dara])).rows[0]!.p;
+      const mine = (
+        await c.query<{ p: Record<string, unknown> }>('SELECT app_user_export_profile($1) AS p', [seed.dara])
+      ).rows[0]!.p;
       expect(mine.id).toBe(seed.dara);
       expect(mine).not.toHaveProperty('password_hash');
     });

@@ -13,7 +13,15 @@ import { createLogger } from '../../src/log.ts';
 import { dispatchReminders } from '../../src/reminders/dispatcher.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { createMedication, createPrescription, createUser, type Queryable } from '../database/fixtures.ts';
-import { browserKeys, decodeMail, startPushService, startSmtp, type BrowserKeys, type PushService, type Smtp } from './support.ts';
+import {
+  browserKeys,
+  decodeMail,
+  startPushService,
+  startSmtp,
+  type BrowserKeys,
+  type PushService,
+  type Smtp,
+} from './support.ts';
 
 const t = useTestDatabase();
 const PUBLIC_URL = 'https://app.dastern.example';
@@ -26,10 +34,25 @@ let deliverer: Deliverer;
 beforeAll(async () => {
   smtp = await startSmtp();
   push = await startPushService();
-  mailer = createMailer({ smtpUrl: smtp.url, from: 'DasTern <no-reply@dastern.example>', outboxDir: '/nonexistent', logger: createLogger('silent') });
+  mailer = createMailer({
+    smtpUrl: smtp.url,
+    from: 'DasTern <no-reply@dastern.example>',
+    outboxDir: '/nonexistent',
+    logger: createLogger('silent'),
+  });
   deliverer = new Deliverer({
-    db: t().worker, mailer, logger: createLogger('silent'), publicUrl: PUBLIC_URL, concurrency: 4,
-    push: webPushSender({ vapid, allowedHosts: ['*'], agent: push.agent, timeoutMs: 5000, reachableAddresses: ['127.0.0.1'] }),
+    db: t().worker,
+    mailer,
+    logger: createLogger('silent'),
+    publicUrl: PUBLIC_URL,
+    concurrency: 4,
+    push: webPushSender({
+      vapid,
+      allowedHosts: ['*'],
+      agent: push.agent,
+      timeoutMs: 5000,
+      reachableAddresses: ['127.0.0.1'],
+    }),
   });
 });
 afterAll(async () => {
@@ -42,18 +65,28 @@ afterAll(async () => {
 const DUE = new Date('2026-03-02T00:00:00Z');
 
 /** A patient (language, verified e-mail) whose 'Amlodipine 500mg' dose is due now; returns the new notification's id. */
-async function dueReminder(db: Queryable, o: { language?: string; verified?: boolean; prefs?: Record<string, boolean> } = {}) {
+async function dueReminder(
+  db: Queryable,
+  o: { language?: string; verified?: boolean; prefs?: Record<string, boolean> } = {},
+) {
   const patient = await createUser(db);
   await db.query(
     `UPDATE users SET language = $2, email_verified_at = CASE WHEN $3::boolean THEN now() END,
             notification_preferences = $4 WHERE id = $1`,
-    [patient, o.language ?? 'en', o.verified ?? true, JSON.stringify(o.prefs ?? { in_app: true, push: true, email: true })]);
+    [
+      patient,
+      o.language ?? 'en',
+      o.verified ?? true,
+      JSON.stringify(o.prefs ?? { in_app: true, push: true, email: true }),
+    ],
+  );
   const medication = await createMedication(db, await createPrescription(db, patient), patient, { name: 'Amlodipine' });
   const due = DUE;
   await db.query(
     `INSERT INTO medication_reminders (medication_id, patient_id, slot, reminder_time, dose_amount, days_of_week, start_date, timezone, next_reminder_at)
      VALUES ($1, $2, 'morning', '07:00', 2, '{1,2,3,4,5,6,7}', '2026-01-01', 'Asia/Phnom_Penh', $3)`,
-    [medication, patient, due]);
+    [medication, patient, due],
+  );
   const result = await dispatchReminders(t().worker, due);
   const email = (await db.query<{ email: string }>('SELECT email FROM users WHERE id = $1', [patient])).rows[0]!.email;
   const ids = [];
@@ -70,13 +103,22 @@ async function subscribe(db: Queryable, userId: string, pathName: string): Promi
   const keys = browserKeys();
   const res = await db.query<{ id: string }>(
     'INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth) VALUES ($1, $2, $3, $4) RETURNING id',
-    [userId, `${push.origin}${pathName}`, keys.p256dh, keys.auth]);
+    [userId, `${push.origin}${pathName}`, keys.p256dh, keys.auth],
+  );
   return { id: res.rows[0]!.id, keys };
 }
 
 async function row(db: Queryable, id: string) {
-  const res = await db.query<{ delivery_status: string; delivery: Record<string, { status: string; reason?: string; error?: string }>; delivered_at: Date | null; delivery_attempts: number; delivery_error: string | null }>(
-    'SELECT delivery_status, delivery, delivered_at, delivery_attempts, delivery_error FROM notifications WHERE id = $1', [id]);
+  const res = await db.query<{
+    delivery_status: string;
+    delivery: Record<string, { status: string; reason?: string; error?: string }>;
+    delivered_at: Date | null;
+    delivery_attempts: number;
+    delivery_error: string | null;
+  }>(
+    'SELECT delivery_status, delivery, delivered_at, delivery_attempts, delivery_error FROM notifications WHERE id = $1',
+    [id],
+  );
   return res.rows[0]!;
 }
 
@@ -85,7 +127,10 @@ const mailsTo = (address: string) => smtp.inbox.filter((m) => m.to.includes(addr
 describe('notification delivery', () => {
   it('e-mails a short text in her language with a link, never the medicine or the dose', async () => {
     const { owner } = t();
-    const { email, id } = await dueReminder(owner, { language: 'fr', prefs: { in_app: true, push: false, email: true } });
+    const { email, id } = await dueReminder(owner, {
+      language: 'fr',
+      prefs: { in_app: true, push: false, email: true },
+    });
     const report = await deliverer.deliver([id]);
     expect(report).toMatchObject({ claimed: 1, sent: 1, failed: 0, retry: [] });
     const mails = mailsTo(email);
@@ -110,7 +155,10 @@ describe('notification delivery', () => {
 
   it('pushes an encrypted, VAPID-signed message to each browser; 410 disables that subscription', async () => {
     const { owner } = t();
-    const { patient, id } = await dueReminder(owner, { language: 'km', prefs: { in_app: true, push: true, email: false } });
+    const { patient, id } = await dueReminder(owner, {
+      language: 'km',
+      prefs: { in_app: true, push: true, email: false },
+    });
     const phone = await subscribe(owner, patient, '/push/phone');
     const old = await subscribe(owner, patient, '/push/old-laptop');
     push.status.set('/push/old-laptop', 410);
@@ -123,16 +171,26 @@ describe('notification delivery', () => {
     expect(req!.headers.urgency).toBe('high');
     expect(req!.headers.ttl).toBe('1800');
     expect(req!.headers.topic).toBe(id.replace(/-/g, ''));
-    expect(String(req!.headers.authorization)).toMatch(new RegExp(`^vapid t=[\\w-]+\\.[\\w-]+\\.[\\w-]+, k=${vapid.publicKey}$`));
+    expect(String(req!.headers.authorization)).toMatch(
+      new RegExp(`^vapid t=[\\w-]+\\.[\\w-]+\\.[\\w-]+, k=${vapid.publicKey}$`),
+    );
     expect(req!.body.includes(Buffer.from('Amlodipine'))).toBe(false);
     const payload = JSON.parse(phone.keys.decrypt(req!.body)) as Record<string, string>;
     expect(payload).toEqual({
-      title: 'ដល់ម៉ោងលេបថ្នាំ (ព្រឹក)', body: 'សូមបើក DasTern ដើម្បីមើលព័ត៌មានលម្អិត។', url: `${PUBLIC_URL}/notifications/${id}`,
-      tag: id, type: 'reminder', notification_id: id,
+      title: 'ដល់ម៉ោងលេបថ្នាំ (ព្រឹក)',
+      body: 'សូមបើក DasTern ដើម្បីមើលព័ត៌មានលម្អិត។',
+      url: `${PUBLIC_URL}/notifications/${id}`,
+      tag: id,
+      type: 'reminder',
+      notification_id: id,
     });
 
-    const subs = await owner.query<{ id: string; disabled_at: Date | null; last_success_at: Date | null; failure_count: number }>(
-      'SELECT id, disabled_at, last_success_at, failure_count FROM push_subscriptions WHERE user_id = $1', [patient]);
+    const subs = await owner.query<{
+      id: string;
+      disabled_at: Date | null;
+      last_success_at: Date | null;
+      failure_count: number;
+    }>('SELECT id, disabled_at, last_success_at, failure_count FROM push_subscriptions WHERE user_id = $1', [patient]);
     const byId = new Map(subs.rows.map((s) => [s.id, s]));
     expect(byId.get(phone.id)).toMatchObject({ disabled_at: null, failure_count: 0 });
     expect(byId.get(phone.id)!.last_success_at).not.toBeNull();
@@ -143,7 +201,10 @@ describe('notification delivery', () => {
 
     // the next notification does not go to the disabled browser any more
     const next = await dueReminder(owner, { prefs: { in_app: true, push: true, email: false } });
-    await owner.query('UPDATE push_subscriptions SET user_id = $1 WHERE id = ANY ($2)', [next.patient, [phone.id, old.id]]);
+    await owner.query('UPDATE push_subscriptions SET user_id = $1 WHERE id = ANY ($2)', [
+      next.patient,
+      [phone.id, old.id],
+    ]);
     const before = push.requests.filter((x) => x.path === '/push/old-laptop').length;
     await deliverer.deliver([next.id]);
     expect(push.requests.filter((x) => x.path === '/push/old-laptop')).toHaveLength(before);
@@ -211,7 +272,9 @@ describe('notification delivery', () => {
     expect(mailsTo(unverified.email)).toHaveLength(0);
 
     const taken = await dueReminder(owner);
-    await owner.query(`UPDATE medication_reminder_logs SET status = 'taken', action_at = now() WHERE patient_id = $1`, [taken.patient]);
+    await owner.query(`UPDATE medication_reminder_logs SET status = 'taken', action_at = now() WHERE patient_id = $1`, [
+      taken.patient,
+    ]);
     await deliverer.deliver([taken.id]);
     expect((await row(owner, taken.id)).delivery.email).toMatchObject({ status: 'skipped', reason: 'dose_taken' });
     expect(mailsTo(taken.email)).toHaveLength(0);
@@ -224,7 +287,8 @@ describe('notification delivery', () => {
   it('two deliverers at once send each notification once', async () => {
     const { owner } = t();
     const many = [];
-    for (let i = 0; i < 6; i++) many.push(await dueReminder(owner, { prefs: { in_app: true, push: false, email: true } }));
+    for (let i = 0; i < 6; i++)
+      many.push(await dueReminder(owner, { prefs: { in_app: true, push: false, email: true } }));
     const ids = many.map((m) => m.id);
     const [x, y] = await Promise.all([deliverer.deliver(ids), deliverer.deliver([...ids].reverse())]);
     expect(x.claimed + y.claimed).toBe(6);

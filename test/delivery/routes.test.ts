@@ -21,12 +21,24 @@ describe('push subscriptions', () => {
     const h = api();
     const p = await register(h, 'patient');
     const body = subscription();
-    const created = await h.call('POST', '/me/push-subscriptions', { token: p.access, body, headers: { 'user-agent': 'Firefox/130' } });
+    const created = await h.call('POST', '/me/push-subscriptions', {
+      token: p.access,
+      body,
+      headers: { 'user-agent': 'Firefox/130' },
+    });
     expect(created.statusCode).toBe(201);
     const id = created.json().id as string;
-    expect(created.json()).toMatchObject({ endpoint: body.endpoint, user_agent: 'Firefox/130', failure_count: 0, disabled_at: null });
+    expect(created.json()).toMatchObject({
+      endpoint: body.endpoint,
+      user_agent: 'Firefox/130',
+      failure_count: 0,
+      disabled_at: null,
+    });
 
-    const again = await h.call('POST', '/me/push-subscriptions', { token: p.access, body: { ...body, keys: subscription().keys } });
+    const again = await h.call('POST', '/me/push-subscriptions', {
+      token: p.access,
+      body: { ...body, keys: subscription().keys },
+    });
     expect(again.statusCode).toBe(200);
     expect(again.json().id).toBe(id);
 
@@ -55,16 +67,27 @@ describe('push subscriptions', () => {
   it('refuses endpoints outside the push services, bad keys, and anonymous callers', async () => {
     const h = api();
     const p = await register(h, 'patient');
-    for (const endpoint of ['http://fcm.googleapis.com/fcm/send/x', 'https://169.254.169.254/latest/meta-data', 'https://internal.example/push', 'https://user:pw@fcm.googleapis.com/x']) {
+    for (const endpoint of [
+      'http://fcm.googleapis.com/fcm/send/x',
+      'https://169.254.169.254/latest/meta-data',
+      'https://internal.example/push',
+      'https://user:pw@fcm.googleapis.com/x',
+    ]) {
       const res = await h.call('POST', '/me/push-subscriptions', { token: p.access, body: subscription(endpoint) });
       expect(res.statusCode, endpoint).toBe(422);
       expect(res.json().code).toBe('push_endpoint_not_allowed');
     }
     const sub = subscription('https://updates.push.services.mozilla.com/wpush/v2/abc');
-    const badKey = await h.call('POST', '/me/push-subscriptions', { token: p.access, body: { ...sub, keys: { ...sub.keys, p256dh: 'A'.repeat(87) } } });
+    const badKey = await h.call('POST', '/me/push-subscriptions', {
+      token: p.access,
+      body: { ...sub, keys: { ...sub.keys, p256dh: 'A'.repeat(87) } },
+    });
     expect(badKey.statusCode).toBe(400);
     expect(badKey.json().code).toBe('invalid_push_keys');
-    const missing = await h.call('POST', '/me/push-subscriptions', { token: p.access, body: { endpoint: sub.endpoint } });
+    const missing = await h.call('POST', '/me/push-subscriptions', {
+      token: p.access,
+      body: { endpoint: sub.endpoint },
+    });
     expect(missing.statusCode).toBe(400);
     expect((await h.call('POST', '/me/push-subscriptions', { body: sub })).statusCode).toBe(401);
     expect((await h.call('POST', '/me/push-subscriptions', { token: p.access, body: sub })).statusCode).toBe(201);
@@ -74,10 +97,19 @@ describe('push subscriptions', () => {
     const h = api();
     const p = await register(h, 'patient');
     const sub = subscription('https://updates.push.services.mozilla.com/wpush/v2/padded');
-    const padded = { ...sub, keys: { p256dh: `${sub.keys.p256dh.replace(/=+$/, '')}=`, auth: `${sub.keys.auth.replace(/=+$/, '')}==` } };
+    const padded = {
+      ...sub,
+      keys: { p256dh: `${sub.keys.p256dh.replace(/=+$/, '')}=`, auth: `${sub.keys.auth.replace(/=+$/, '')}==` },
+    };
     expect((await h.call('POST', '/me/push-subscriptions', { token: p.access, body: padded })).statusCode).toBe(201);
-    const stored = await h.t.owner.query<{ p256dh: string; auth: string }>('SELECT p256dh, auth FROM push_subscriptions WHERE endpoint = $1', [sub.endpoint]);
-    expect(stored.rows[0]).toEqual({ p256dh: sub.keys.p256dh.replace(/=+$/, ''), auth: sub.keys.auth.replace(/=+$/, '') });
+    const stored = await h.t.owner.query<{ p256dh: string; auth: string }>(
+      'SELECT p256dh, auth FROM push_subscriptions WHERE endpoint = $1',
+      [sub.endpoint],
+    );
+    expect(stored.rows[0]).toEqual({
+      p256dh: sub.keys.p256dh.replace(/=+$/, ''),
+      auth: sub.keys.auth.replace(/=+$/, ''),
+    });
     const tooLong = { ...sub, keys: { ...sub.keys, p256dh: `${sub.keys.p256dh.replace(/=+$/, '')}A` } };
     const res = await h.call('POST', '/me/push-subscriptions', { token: p.access, body: tooLong });
     expect(res.statusCode).toBe(400);

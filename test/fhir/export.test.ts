@@ -17,9 +17,16 @@ let doctor: SignedIn;
 
 const CODES: Record<string, Record<string, readonly string[]>> = {
   Patient: { gender: ['male', 'female', 'other', 'unknown'] },
-  MedicationRequest: { status: ['active', 'on-hold', 'cancelled', 'completed', 'entered-in-error', 'stopped', 'draft', 'unknown'], intent: ['proposal', 'plan', 'order', 'original-order', 'reflex-order', 'filler-order', 'instance-order', 'option'] },
-  MedicationStatement: { status: ['active', 'completed', 'entered-in-error', 'intended', 'stopped', 'on-hold', 'unknown', 'not-taken'] },
-  MedicationAdministration: { status: ['in-progress', 'not-done', 'on-hold', 'completed', 'entered-in-error', 'stopped', 'unknown'] },
+  MedicationRequest: {
+    status: ['active', 'on-hold', 'cancelled', 'completed', 'entered-in-error', 'stopped', 'draft', 'unknown'],
+    intent: ['proposal', 'plan', 'order', 'original-order', 'reflex-order', 'filler-order', 'instance-order', 'option'],
+  },
+  MedicationStatement: {
+    status: ['active', 'completed', 'entered-in-error', 'intended', 'stopped', 'on-hold', 'unknown', 'not-taken'],
+  },
+  MedicationAdministration: {
+    status: ['in-progress', 'not-done', 'on-hold', 'completed', 'entered-in-error', 'stopped', 'unknown'],
+  },
 };
 const EVENT_TIMING = ['MORN', 'NOON', 'AFT', 'EVE', 'NIGHT'];
 
@@ -27,9 +34,12 @@ const byType_ = (t: string, b: Bundle): unknown[] => b.entry.map((e) => e.resour
 
 function validationErrors(resource: Resource): string[] {
   try {
-    return validateResource(resource).filter((i) => i.severity === 'error').map((i) => i.details?.text ?? JSON.stringify(i));
+    return validateResource(resource)
+      .filter((i) => i.severity === 'error')
+      .map((i) => i.details?.text ?? JSON.stringify(i));
   } catch (err) {
-    if (err instanceof OperationOutcomeError) return err.outcome.issue.map((i) => `${i.expression?.join(',') ?? ''}: ${i.details?.text ?? ''}`);
+    if (err instanceof OperationOutcomeError)
+      return err.outcome.issue.map((i) => `${i.expression?.join(',') ?? ''}: ${i.details?.text ?? ''}`);
     throw err;
   }
 }
@@ -41,10 +51,15 @@ beforeAll(async () => {
   patient = await register(h, 'patient');
   await h.t.owner.query("UPDATE users SET gender = 'female', date_of_birth = '1990-03-02' WHERE id = $1", [patient.id]);
   doctor = await register(h, 'doctor');
-  await h.t.owner.query("UPDATE users SET license_number = 'KH-MD-20417', doctor_verified_at = now() WHERE id = $1", [doctor.id]);
+  await h.t.owner.query("UPDATE users SET license_number = 'KH-MD-20417', doctor_verified_at = now() WHERE id = $1", [
+    doctor.id,
+  ]);
   await connect(h, doctor, patient);
   const prescription = await addPrescription(h, patient.id, ['Amlodipine', 'Paracetamol']);
-  const meds = await h.t.owner.query<{ id: string }>('SELECT id FROM medications WHERE prescription_id = $1 ORDER BY sequence', [prescription]);
+  const meds = await h.t.owner.query<{ id: string }>(
+    'SELECT id FROM medications WHERE prescription_id = $1 ORDER BY sequence',
+    [prescription],
+  );
   const [first] = meds.rows;
   const reminder = await h.t.owner.query<{ id: string }>(
     "INSERT INTO medication_reminders (medication_id, patient_id, slot, reminder_time, dose_amount) VALUES ($1, $2, 'morning', '07:00', 1) RETURNING id",
@@ -69,20 +84,39 @@ describe('GET /me/export?format=fhir', () => {
     expect(bundle.type).toBe('collection');
     expect(validationErrors(bundle as unknown as Resource)).toEqual([]);
     // the validator does reject a broken resource (a request without its required status and intent)
-    expect(validationErrors({ resourceType: 'MedicationRequest', subject: { reference: 'x' } } as unknown as Resource)).not.toEqual([]);
+    expect(
+      validationErrors({ resourceType: 'MedicationRequest', subject: { reference: 'x' } } as unknown as Resource),
+    ).not.toEqual([]);
     for (const { resource } of bundle.entry) {
       expect(validationErrors(resource as unknown as Resource), `${resource.resourceType}/${resource.id}`).toEqual([]);
-      for (const [field, allowed] of Object.entries(CODES[resource.resourceType] ?? {})) expect(allowed, `${resource.resourceType}.${field}`).toContain(resource[field]);
+      for (const [field, allowed] of Object.entries(CODES[resource.resourceType] ?? {}))
+        expect(allowed, `${resource.resourceType}.${field}`).toContain(resource[field]);
     }
-    expect(byType_('Practitioner', bundle)).toEqual([expect.objectContaining({ id: doctor.id, identifier: [{ system: 'urn:dastern:medical-licence', value: 'KH-MD-20417' }] })]);
-    const byType = (t: string): Array<Record<string, unknown>> => bundle.entry.map((e) => e.resource).filter((r) => r.resourceType === t);
+    expect(byType_('Practitioner', bundle)).toEqual([
+      expect.objectContaining({
+        id: doctor.id,
+        identifier: [{ system: 'urn:dastern:medical-licence', value: 'KH-MD-20417' }],
+      }),
+    ]);
+    const byType = (t: string): Array<Record<string, unknown>> =>
+      bundle.entry.map((e) => e.resource).filter((r) => r.resourceType === t);
     expect(byType('Patient')).toHaveLength(1);
     expect(byType('Patient')[0]).toMatchObject({ id: patient.id, gender: 'female', birthDate: '1990-03-02' });
     const requests = byType('MedicationRequest');
-    expect(requests.map((r) => (r.medicationCodeableConcept as { text: string }).text).sort()).toEqual(['Amlodipine 500mg', 'Paracetamol 500mg']);
-    const amlodipine = requests.find((r) => (r.medicationCodeableConcept as { text: string }).text.startsWith('Amlodipine'))!;
+    expect(requests.map((r) => (r.medicationCodeableConcept as { text: string }).text).sort()).toEqual([
+      'Amlodipine 500mg',
+      'Paracetamol 500mg',
+    ]);
+    const amlodipine = requests.find((r) =>
+      (r.medicationCodeableConcept as { text: string }).text.startsWith('Amlodipine'),
+    )!;
     // morning 1 and evening 1 (the fixture's 1-0-1-0): two dosages, the morning one at its reminder's time
-    const dosage = amlodipine.dosageInstruction as Array<{ timing: { repeat: { timeOfDay?: string[]; when?: string[]; periodUnit: string; boundsDuration?: { value: number } } }; doseAndRate: Array<{ doseQuantity: { value: number } }> }>;
+    const dosage = amlodipine.dosageInstruction as Array<{
+      timing: {
+        repeat: { timeOfDay?: string[]; when?: string[]; periodUnit: string; boundsDuration?: { value: number } };
+      };
+      doseAndRate: Array<{ doseQuantity: { value: number } }>;
+    }>;
     expect(dosage).toHaveLength(2);
     expect(dosage[0]?.timing.repeat.timeOfDay).toEqual(['07:00:00']);
     expect(dosage[1]?.timing.repeat.when).toEqual(['EVE']);

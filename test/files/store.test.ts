@@ -14,7 +14,10 @@ describe('encrypted file store', () => {
   const store = new FileStore(root, randomBytes(32));
 
   it('round-trips bytes and never stores them in clear', async () => {
-    const photo = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'binary'), Buffer.from('Paracetamol 500mg patient Sok Dara')]);
+    const photo = Buffer.concat([
+      Buffer.from('\x89PNG\r\n\x1a\n', 'binary'),
+      Buffer.from('Paracetamol 500mg patient Sok Dara'),
+    ]);
     const stored = await store.put(photo);
     expect(stored.size).toBe(photo.length);
     expect(stored.sha256).toMatch(/^[0-9a-f]{64}$/);

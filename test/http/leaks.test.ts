@@ -19,13 +19,21 @@ let app: FastifyInstance;
 const MEDICAL = 'Blood pressure 150/95; HIV positive';
 
 beforeAll(async () => {
-  const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
   const logger = pino({ level: 'info', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, sink);
   app = await buildApp({ db: db().db, logger, config: testConfig({ LOG_LEVEL: 'info' }), mailer: new MemoryMailer() });
   // A database failure the service does not map (as a trigger or a new constraint would raise it).
   app.get('/test/db-failure', async () => {
     throw Object.assign(new Error('new row for relation "clinical_notes" violates an unexpected rule'), {
-      code: 'XX000', severity: 'ERROR', routine: 'ExecConstraints', table: 'clinical_notes',
+      code: 'XX000',
+      severity: 'ERROR',
+      routine: 'ExecConstraints',
+      table: 'clinical_notes',
       detail: `Failing row contains (42, ${MEDICAL}, sok.dara@example.com).`,
       where: `PL/pgSQL function trg_x() line 3 at RAISE: ${MEDICAL}`,
     });
@@ -51,10 +59,26 @@ describe('failures', () => {
   it('passwords and tokens sent to the API never appear in the log', async () => {
     lines.length = 0;
     const password = 'Sup3r-secret-pa55word';
-    await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email: 'leak.test@example.com', password, role: 'patient', first_name: 'A', last_name: 'B' } });
-    await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'leak.test@example.com', password: `${password}x` } });
-    await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: 'refresh-token-value-that-is-secret' } });
-    await app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.secret-bearer.value' } });
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { email: 'leak.test@example.com', password, role: 'patient', first_name: 'A', last_name: 'B' },
+    });
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: 'leak.test@example.com', password: `${password}x` },
+    });
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/refresh',
+      payload: { refresh_token: 'refresh-token-value-that-is-secret' },
+    });
+    await app.inject({
+      method: 'GET',
+      url: '/api/v1/me',
+      headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.secret-bearer.value' },
+    });
     const logged = lines.join('');
     expect(lines.length).toBeGreaterThan(0);
     expect(logged).not.toContain(password);
@@ -66,14 +90,25 @@ describe('failures', () => {
     lines.length = 0;
     await app.inject({ method: 'GET', url: '/api/v1/care/invitations/ABCDEFGH23' });
     await app.inject({ method: 'GET', url: '/api/v1/admin/users?q=sok.dara%40example.com' });
-    await app.inject({ method: 'POST', url: '/api/v1/auth/verify-email', payload: { token: 'link-token-that-is-secret' } });
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/verify-email',
+      payload: { token: 'link-token-that-is-secret' },
+    });
     await app.inject({ method: 'GET', url: '/api/v1/no/such/route/sok.dara@example.com' });
     const logged = lines.join('');
     expect(logged).not.toContain('ABCDEFGH23');
     expect(logged).not.toContain('sok.dara');
     expect(logged).not.toContain('link-token-that-is-secret');
-    const requests = lines.map((l) => JSON.parse(l) as { msg: string; route?: string; status?: number }).filter((l) => l.msg === 'request');
-    expect(requests.map((l) => l.route)).toEqual(['/api/v1/care/invitations/:code', '/api/v1/admin/users', '/api/v1/auth/verify-email', '(no route)']);
+    const requests = lines
+      .map((l) => JSON.parse(l) as { msg: string; route?: string; status?: number })
+      .filter((l) => l.msg === 'request');
+    expect(requests.map((l) => l.route)).toEqual([
+      '/api/v1/care/invitations/:code',
+      '/api/v1/admin/users',
+      '/api/v1/auth/verify-email',
+      '(no route)',
+    ]);
     expect(requests.map((l) => l.status)).toEqual([401, 401, expect.any(Number), 404]);
   });
 });

@@ -18,7 +18,11 @@ describe('platform', () => {
     expect(res.statusCode).toBe(404);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.headers['x-request-id']).toBe('client-req-12345');
-    expect(res.json()).toMatchObject({ status: 404, code: 'route_not_found', instance: 'urn:dastern:request:client-req-12345' });
+    expect(res.json()).toMatchObject({
+      status: 404,
+      code: 'route_not_found',
+      instance: 'urn:dastern:request:client-req-12345',
+    });
   });
 
   it('generates a request id when the client sends none or a bad one', async () => {
@@ -39,22 +43,41 @@ describe('platform', () => {
 
   it('CORS: allows only configured origins', async () => {
     const h = api();
-    const ok = await h.call('OPTIONS', '/me', { headers: { origin: 'https://app.dastern.example', 'access-control-request-method': 'GET' } });
+    const ok = await h.call('OPTIONS', '/me', {
+      headers: { origin: 'https://app.dastern.example', 'access-control-request-method': 'GET' },
+    });
     expect(ok.headers['access-control-allow-origin']).toBe('https://app.dastern.example');
-    const evil = await h.call('OPTIONS', '/me', { headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    const evil = await h.call('OPTIONS', '/me', {
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+    });
     expect(evil.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('refuses a body over 1 MB (413), malformed JSON (400), other media types (415) — never a stack', async () => {
     const h = api();
-    const big = await h.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ email: 'a@b.c', password: 'x'.repeat(1_100_000) }) });
+    const big = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ email: 'a@b.c', password: 'x'.repeat(1_100_000) }),
+    });
     expect(big.statusCode).toBe(413);
     expect(big.json().code).toBe('payload_too_large');
-    const bad = await h.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, payload: '{"email": ' });
+    const bad = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"email": ',
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().code).toBe('invalid_json');
     expect(bad.body).not.toMatch(/at .*\.ts|SyntaxError/);
-    const text = await h.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'text/plain' }, payload: 'hello' });
+    const text = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'hello',
+    });
     expect(text.statusCode).toBe(415);
   });
 
@@ -74,9 +97,10 @@ describe('platform', () => {
     }
   }
 
-  it('reports the reading queue\'s depth in /metrics (jobs waiting; no worker runs here)', async () => {
+  it("reports the reading queue's depth in /metrics (jobs waiting; no worker runs here)", async () => {
     await withFullApp(async (app, boss) => {
-      const depth = async () => Number(/^dastern_queue_depth (\d+)$/m.exec((await app.inject({ method: 'GET', url: '/metrics' })).body)?.[1]);
+      const depth = async () =>
+        Number(/^dastern_queue_depth (\d+)$/m.exec((await app.inject({ method: 'GET', url: '/metrics' })).body)?.[1]);
       const before = await depth();
       await boss.send('prescription-read', { prescriptionId: crypto.randomUUID() });
       await boss.send('prescription-read', { prescriptionId: crypto.randomUUID() });
@@ -86,7 +110,12 @@ describe('platform', () => {
 
   it('answers 503 on /health when the database cannot be reached', async () => {
     const unreachable = new Database('postgres://dastern_app@127.0.0.1:1/nowhere');
-    const app = await buildApp({ db: unreachable, logger: createLogger('silent'), config: testConfig(), mailer: new MemoryMailer() });
+    const app = await buildApp({
+      db: unreachable,
+      logger: createLogger('silent'),
+      config: testConfig(),
+      mailer: new MemoryMailer(),
+    });
     try {
       const res = await app.inject({ method: 'GET', url: '/api/v1/health' });
       expect(res.statusCode).toBe(503);
@@ -102,28 +131,46 @@ describe('platform', () => {
       expect((await app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
       return (await app.inject({ method: 'GET', url: '/docs/json' })).json() as unknown;
     });
-    const doc = json as { openapi: string; paths: Record<string, Record<string, { responses?: Record<string, unknown>; requestBody?: unknown }>> };
+    const doc = json as {
+      openapi: string;
+      paths: Record<string, Record<string, { responses?: Record<string, unknown>; requestBody?: unknown }>>;
+    };
     expect(doc.openapi).toMatch(/^3\./);
-    const ops = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([m, op]) => ({ path, m, op })));
+    const ops = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([m, op]) => ({ path, m, op })),
+    );
     expect(ops.length).toBeGreaterThanOrEqual(40);
     // Actions that take no body, by name: a new route without a body schema fails here.
     const bodiless = new Set([
-      'post /api/v1/auth/logout', 'post /api/v1/auth/verify-email/request',
-      'post /api/v1/notifications/{id}/read', 'post /api/v1/notifications/read-all',
-      'post /api/v1/admin/users/{id}/activate', 'post /api/v1/admin/users/{id}/deactivate',
-      'post /api/v1/prescriptions/{id}/confirm', 'post /api/v1/prescriptions/{id}/reprocess',
+      'post /api/v1/auth/logout',
+      'post /api/v1/auth/verify-email/request',
+      'post /api/v1/notifications/{id}/read',
+      'post /api/v1/notifications/read-all',
+      'post /api/v1/admin/users/{id}/activate',
+      'post /api/v1/admin/users/{id}/deactivate',
+      'post /api/v1/prescriptions/{id}/confirm',
+      'post /api/v1/prescriptions/{id}/reprocess',
     ]);
     for (const { path, m, op } of ops) {
       const name = `${m} ${path}`;
-      expect(Object.keys(op.responses ?? {}).some((code) => /^(2\d\d|101)$/.test(code)), `${name} has no success response`).toBe(true);
+      expect(
+        Object.keys(op.responses ?? {}).some((code) => /^(2\d\d|101)$/.test(code)),
+        `${name} has no success response`,
+      ).toBe(true);
       if (['post', 'patch', 'put'].includes(m) && !bodiless.has(name)) {
         expect(op.requestBody, `${name} has no request body schema`).toBeDefined();
       }
     }
-    for (const name of bodiless) expect(ops.some((o) => `${o.m} ${o.path}` === name), `${name} is not a route`).toBe(true);
-    const upload = doc.paths['/api/v1/prescriptions']?.post?.requestBody as { content?: Record<string, { schema?: { required?: string[] } }> } | undefined;
+    for (const name of bodiless)
+      expect(
+        ops.some((o) => `${o.m} ${o.path}` === name),
+        `${name} is not a route`,
+      ).toBe(true);
+    const upload = doc.paths['/api/v1/prescriptions']?.post?.requestBody as
+      { content?: Record<string, { schema?: { required?: string[] } }> } | undefined;
     expect(upload?.content?.['multipart/form-data']?.schema?.required).toEqual(['image']);
-    const photo = doc.paths['/api/v1/prescriptions/{id}/image']?.get?.responses?.['200'] as { content?: Record<string, unknown> } | undefined;
+    const photo = doc.paths['/api/v1/prescriptions/{id}/image']?.get?.responses?.['200'] as
+      { content?: Record<string, unknown> } | undefined;
     expect(Object.keys(photo?.content ?? {})).toEqual(['image/jpeg', 'image/png', 'image/webp']);
   });
 
@@ -147,8 +194,18 @@ describe('metrics behind a scraper token (DASTERN_METRICS_TOKEN)', () => {
 
   it('answers only the right bearer token, as a problem without any metric otherwise', async () => {
     const h = guarded();
-    for (const authorization of [undefined, 'Bearer wrong-token-0123456789', `Bearer ${token}x`, token, `Basic ${token}`]) {
-      const res = await h.app.inject({ method: 'GET', url: '/metrics', headers: authorization === undefined ? {} : { authorization } });
+    for (const authorization of [
+      undefined,
+      'Bearer wrong-token-0123456789',
+      `Bearer ${token}x`,
+      token,
+      `Basic ${token}`,
+    ]) {
+      const res = await h.app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: authorization === undefined ? {} : { authorization },
+      });
       expect(res.statusCode, String(authorization)).toBe(401);
       expect(res.headers['content-type']).toContain('application/problem+json');
       expect(res.body).not.toContain('dastern_http_requests_total');
@@ -163,8 +220,12 @@ describe('configuration of the metrics token', () => {
   it('refuses a short or malformed token, and defaults to none', async () => {
     const { ConfigError, loadConfig } = await import('../../src/config.ts');
     expect(() => loadConfig({ NODE_ENV: 'test', DASTERN_METRICS_TOKEN: 'short' })).toThrow(ConfigError);
-    expect(() => loadConfig({ NODE_ENV: 'test', DASTERN_METRICS_TOKEN: 'has spaces in it 0123456789' })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: 'test', DASTERN_METRICS_TOKEN: 'has spaces in it 0123456789' })).toThrow(
+      ConfigError,
+    );
     expect(loadConfig({ NODE_ENV: 'test' }).api.metricsToken).toBeUndefined();
-    expect(loadConfig({ NODE_ENV: 'test', DASTERN_METRICS_TOKEN: 'scraper-token-0123456789abcdef' }).api.metricsToken).toBe('scraper-token-0123456789abcdef');
+    expect(
+      loadConfig({ NODE_ENV: 'test', DASTERN_METRICS_TOKEN: 'scraper-token-0123456789abcdef' }).api.metricsToken,
+    ).toBe('scraper-token-0123456789abcdef');
   });
 });

@@ -48,7 +48,10 @@ function portOf(server: RunningServer): number {
 /** Listening IPv4 sockets on `port` (Linux: /proc/net/tcp, state 0A). */
 function listeningSockets(port: number): number {
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  return fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)
+  return fs
+    .readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
     .map((line) => line.trim().split(/\s+/))
     .filter((f) => f[1]?.endsWith(`:${hexPort}`) === true && f[3] === '0A').length;
 }
@@ -60,7 +63,9 @@ function connect(port: number): Promise<{ socket: net.Socket; received: () => st
     const socket = net.connect({ host: '127.0.0.1', port });
     const ended = new Promise<void>((done) => socket.on('close', () => done()));
     socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => { data += chunk; });
+    socket.on('data', (chunk: string) => {
+      data += chunk;
+    });
     socket.once('error', reject);
     socket.once('connect', () => resolve({ socket, received: () => data, ended }));
   });
@@ -80,16 +85,34 @@ const [nodeMajor = 0, nodeMinor = 0] = process.versions.node.split('.').map(Numb
 const shared = linux && (process.arch === 'x64' || nodeMajor > 22 || (nodeMajor === 22 && nodeMinor >= 12));
 
 /** A JSON call to a running server. */
-async function call(base: string, method: string, path: string, o: { token?: string; body?: unknown } = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  o: { token?: string; body?: unknown } = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const headers: Record<string, string> = {};
   if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`;
   if (o.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${base}/api/v1${path}`, { method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) });
+  const res = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers,
+    body: o.body === undefined ? undefined : JSON.stringify(o.body),
+  });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
 async function signUp(base: string, role: 'patient' | 'doctor'): Promise<{ id: string; access: string }> {
-  const res = await call(base, 'POST', '/auth/register', { body: { email: `${role}.${randomBytes(6).toString('hex')}@example.com`, password: 'correct horse 42 battery', role, first_name: 'Sok', last_name: 'Dara', language: 'en' } });
+  const res = await call(base, 'POST', '/auth/register', {
+    body: {
+      email: `${role}.${randomBytes(6).toString('hex')}@example.com`,
+      password: 'correct horse 42 battery',
+      role,
+      first_name: 'Sok',
+      last_name: 'Dara',
+      language: 'en',
+    },
+  });
   expect(res.status).toBe(201);
   const id = (res.json.user as { id: string }).id;
   // set-up: a doctor verified as an admin would (an unverified doctor cannot invite)
@@ -100,7 +123,10 @@ async function signUp(base: string, role: 'patient' | 'doctor'): Promise<{ id: s
 /** An open SSE stream; `until(text)` resolves once the text has arrived. */
 async function openStream(base: string, token: string) {
   const abort = new AbortController();
-  const res = await fetch(`${base}/api/v1/notifications/stream`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
+  const res = await fetch(`${base}/api/v1/notifications/stream`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: abort.signal,
+  });
   expect(res.status).toBe(200);
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
@@ -125,8 +151,11 @@ describe.runIf(linux)('dastern serve (in-process, real database)', () => {
       const port = portOf(server);
       expect(listeningSockets(port)).toBe(shared ? 4 : 1);
       // 60 fresh connections: the kernel spreads them over the four sockets; every one is served.
-      const statuses = await Promise.all(Array.from({ length: 60 }, () =>
-        fetch(`${server.url}/api/v1/health`, { headers: { connection: 'close' } }).then((r) => r.status)));
+      const statuses = await Promise.all(
+        Array.from({ length: 60 }, () =>
+          fetch(`${server.url}/api/v1/health`, { headers: { connection: 'close' } }).then((r) => r.status),
+        ),
+      );
       expect(statuses.filter((s) => s === 200)).toHaveLength(60);
     } finally {
       await server.stop();
@@ -148,8 +177,12 @@ describe.runIf(linux)('dastern serve (in-process, real database)', () => {
     try {
       const port = String(portOf(first));
       // another dastern serve: its sockets would be allowed into the first one's group
-      await expect(startServer(config({ PORT: port, DASTERN_LISTEN_SOCKETS: '4' }), silent)).rejects.toMatchObject({ code: 'EADDRINUSE' });
-      await expect(startServer(config({ PORT: port, DASTERN_LISTEN_SOCKETS: '1' }), silent)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await expect(startServer(config({ PORT: port, DASTERN_LISTEN_SOCKETS: '4' }), silent)).rejects.toMatchObject({
+        code: 'EADDRINUSE',
+      });
+      await expect(startServer(config({ PORT: port, DASTERN_LISTEN_SOCKETS: '1' }), silent)).rejects.toMatchObject({
+        code: 'EADDRINUSE',
+      });
       expect(listeningSockets(Number(port))).toBe(shared ? 4 : 1);
       expect((await fetch(`${first.url}/api/v1/health`)).status).toBe(200);
     } finally {
@@ -160,7 +193,9 @@ describe.runIf(linux)('dastern serve (in-process, real database)', () => {
     await new Promise<void>((resolve) => other.listen({ host: '127.0.0.1', port: 0 }, () => resolve()));
     try {
       const port = String((other.address() as net.AddressInfo).port);
-      await expect(startServer(config({ PORT: port, DASTERN_LISTEN_SOCKETS: '4' }), silent)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await expect(startServer(config({ PORT: port, DASTERN_LISTEN_SOCKETS: '4' }), silent)).rejects.toMatchObject({
+        code: 'EADDRINUSE',
+      });
     } finally {
       other.close();
     }
@@ -180,7 +215,14 @@ describe.runIf(linux)('dastern serve (in-process, real database)', () => {
       // through server A: the patient accepts the doctor's invitation, and the doctor is notified
       const invitation = await call(a.url, 'POST', '/care/invitations', { token: doctor.access, body: {} });
       expect(invitation.status).toBe(201);
-      expect((await call(a.url, 'POST', '/care/invitations/accept', { token: patient.access, body: { code: invitation.json.code } })).status).toBe(200);
+      expect(
+        (
+          await call(a.url, 'POST', '/care/invitations/accept', {
+            token: patient.access,
+            body: { code: invitation.json.code },
+          })
+        ).status,
+      ).toBe(200);
       expect(await onB.until('Invitation accepted')).toContain('event: notification');
       expect(await onA.until('Invitation accepted')).toContain('event: notification');
     } finally {
@@ -195,7 +237,9 @@ describe.runIf(linux)('dastern serve (in-process, real database)', () => {
     const port = portOf(server);
     // half-sent headers on several connections (whichever sockets they land on), and one that sent nothing
     const stuck = await Promise.all(Array.from({ length: 6 }, () => connect(port)));
-    stuck.forEach((c, i) => { if (i > 0) c.socket.write('GET /api/v1/health HTTP/1.1\r\nHost: x\r\n'); });
+    stuck.forEach((c, i) => {
+      if (i > 0) c.socket.write('GET /api/v1/health HTTP/1.1\r\nHost: x\r\n');
+    });
     await new Promise((r) => setTimeout(r, 100));
     await server.stop();
     await Promise.all(stuck.map((c) => c.ended));
@@ -213,14 +257,18 @@ describe.runIf(linux)('dastern serve (in-process, real database)', () => {
     // a request whose body is still on its way when the server is told to stop
     const body = JSON.stringify({ email: 'nobody@example.com', password: 'not-the-password-1' });
     const inFlight = await connect(port);
-    inFlight.socket.write(`POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`);
+    inFlight.socket.write(
+      `POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`,
+    );
     await new Promise((r) => setTimeout(r, 100));
     const stopped = server.stop();
     await until(async () => !(await accepting(port)), 'no socket accepting');
     await idle.ended;
     let stopSettled = false;
-    void stopped.then(() => { stopSettled = true; });
-    expect(stopSettled).toBe(false);  // waiting for the request in flight
+    void stopped.then(() => {
+      stopSettled = true;
+    });
+    expect(stopSettled).toBe(false); // waiting for the request in flight
     inFlight.socket.write(body.slice(10));
     await inFlight.ended;
     const answer = inFlight.received();

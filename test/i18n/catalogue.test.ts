@@ -47,14 +47,16 @@ function codesInSource(): Map<string, string> {
     for (const re of relevant) for (const m of text.matchAll(re)) if (!found.has(m[1]!)) found.set(m[1]!, file);
   }
   // helpers in errors.ts whose code is fixed
-  for (const code of ['not_found', 'forbidden', 'unauthorized', 'route_not_found']) found.set(code, found.get(code) ?? 'src/http/errors.ts');
+  for (const code of ['not_found', 'forbidden', 'unauthorized', 'route_not_found'])
+    found.set(code, found.get(code) ?? 'src/http/errors.ts');
   return found;
 }
 
 function notFoundNames(): Map<string, string> {
   const found = new Map<string, string>();
   for (const file of sourceFiles('src')) {
-    for (const m of fs.readFileSync(file, 'utf8').matchAll(/\bnotFound\(\s*'([^']+)'\s*\)/g)) found.set(m[1]!.replace(/\s+/g, '_'), file);
+    for (const m of fs.readFileSync(file, 'utf8').matchAll(/\bnotFound\(\s*'([^']+)'\s*\)/g))
+      found.set(m[1]!.replace(/\s+/g, '_'), file);
   }
   return found;
 }
@@ -79,7 +81,10 @@ describe('message catalogue', () => {
       for (const lang of LANGUAGES) {
         const text = leaves(CATALOGUES[lang] as Tree).get(key) ?? '';
         if (text.trim() === '') problems.push(`${lang}: ${key} is empty`);
-        if (placeholders(text).join() !== placeholders(english).join()) problems.push(`${lang}: ${key} has {{${placeholders(text).join('}}, {{')}}} but en has {{${placeholders(english).join('}}, {{')}}}`);
+        if (placeholders(text).join() !== placeholders(english).join())
+          problems.push(
+            `${lang}: ${key} has {{${placeholders(text).join('}}, {{')}}} but en has {{${placeholders(english).join('}}, {{')}}}`,
+          );
       }
     }
     expect(problems).toEqual([]);
@@ -90,21 +95,31 @@ describe('message catalogue', () => {
     const notKhmer = [...leaves(CATALOGUES.km as Tree)].filter(([, v]) => !khmer.test(v)).map(([k]) => k);
     expect(notKhmer).toEqual([]);
     // and French is not left in English where the English is a sentence
-    const sameAsEnglish = [...leaves(CATALOGUES.fr as Tree)].filter(([k, v]) => v === reference.get(k) && v.includes(' ')).map(([k]) => k);
+    const sameAsEnglish = [...leaves(CATALOGUES.fr as Tree)]
+      .filter(([k, v]) => v === reference.get(k) && v.includes(' '))
+      .map(([k]) => k);
     expect(sameAsEnglish).toEqual([]);
   });
 
   it('has a problem.<code> text for every code the source answers with', () => {
     const codes = codesInSource();
     expect(codes.size).toBeGreaterThan(60);
-    const missing = [...codes].filter(([code]) => !Object.hasOwn(en.problem, code))
-      .map(([code, file]) => `problem.${code} (thrown in ${file}): add one line to src/i18n/locales/en.ts, km.ts and fr.ts`);
+    const missing = [...codes]
+      .filter(([code]) => !Object.hasOwn(en.problem, code))
+      .map(
+        ([code, file]) =>
+          `problem.${code} (thrown in ${file}): add one line to src/i18n/locales/en.ts, km.ts and fr.ts`,
+      );
     expect(missing).toEqual([]);
   });
 
-  it('has a resource.<what> for every notFound(\'what\') in the source', () => {
-    const missing = [...notFoundNames()].filter(([what]) => !Object.hasOwn(en.resource, what))
-      .map(([what, file]) => `resource.${what} (notFound in ${file}): add one line to src/i18n/locales/en.ts, km.ts and fr.ts`);
+  it("has a resource.<what> for every notFound('what') in the source", () => {
+    const missing = [...notFoundNames()]
+      .filter(([what]) => !Object.hasOwn(en.resource, what))
+      .map(
+        ([what, file]) =>
+          `resource.${what} (notFound in ${file}): add one line to src/i18n/locales/en.ts, km.ts and fr.ts`,
+      );
     expect(missing).toEqual([]);
   });
 });
@@ -112,8 +127,9 @@ describe('message catalogue', () => {
 describe('rendering', () => {
   it('interpolates plain {{placeholders}}, and never interprets a value', () => {
     expect(t('km', 'problem.not_found', { what: 'វេជ្ជបញ្ជា' })).toBe('រកមិនឃើញវេជ្ជបញ្ជាទេ។');
-    expect(t('fr', 'problem.route_not_found', { method: 'GET', path: '/x/{{what}}/$t(problem.retry)<b>' }))
-      .toBe('aucune route pour GET /x/{{what}}/$t(problem.retry)<b>');
+    expect(t('fr', 'problem.route_not_found', { method: 'GET', path: '/x/{{what}}/$t(problem.retry)<b>' })).toBe(
+      'aucune route pour GET /x/{{what}}/$t(problem.retry)<b>',
+    );
     expect(lookup('en', 'problem.no_such_code')).toBeUndefined();
     expect(lookup('fr', 'status.404')).toBe('Introuvable');
   });

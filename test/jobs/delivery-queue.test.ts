@@ -32,7 +32,13 @@ const mailer: Mailer = {
 beforeAll(async () => {
   await installQueues(t().ownerUrl);
   boss = await startQueue(t().workerUrl, { supervise: false }, () => undefined);
-  const deliverer = new Deliverer({ db: t().worker, mailer, push: undefined, logger: createLogger('silent'), publicUrl: 'https://app.example' });
+  const deliverer = new Deliverer({
+    db: t().worker,
+    mailer,
+    push: undefined,
+    logger: createLogger('silent'),
+    publicUrl: 'https://app.example',
+  });
   await startDeliveryWorkers(boss, deliverer, 1, 0.5);
 });
 afterAll(async () => {
@@ -45,18 +51,27 @@ async function notification(minutesAgo = 0): Promise<{ id: string; email: string
   const res = await t().owner.query<{ id: string; email: string }>(
     `INSERT INTO notifications (user_id, type, title, body, channels, created_at)
      SELECT id, 'refill', 'Refill', 'Metformin: 2 days left', '{in_app,email}', now() - make_interval(mins => $2) FROM users WHERE id = $1
-     RETURNING id, (SELECT email FROM users WHERE id = $1) AS email`, [user, minutesAgo]);
+     RETURNING id, (SELECT email FROM users WHERE id = $1) AS email`,
+    [user, minutesAgo],
+  );
   return res.rows[0]!;
 }
 
 async function status(id: string): Promise<string> {
-  return (await t().owner.query<{ s: string }>('SELECT delivery_status::text AS s FROM notifications WHERE id = $1', [id])).rows[0]!.s;
+  return (
+    await t().owner.query<{ s: string }>('SELECT delivery_status::text AS s FROM notifications WHERE id = $1', [id])
+  ).rows[0]!.s;
 }
 
 describe('delivery jobs', () => {
   it('delivers the ids of a job, in chunks', async () => {
     const ns = [await notification(), await notification(), await notification()];
-    expect(await enqueueDeliveries(boss, ns.map((n) => n.id))).toBe(1);
+    expect(
+      await enqueueDeliveries(
+        boss,
+        ns.map((n) => n.id),
+      ),
+    ).toBe(1);
     for (const n of ns) await waitFor('sent', async () => ((await status(n.id)) === 'sent' ? true : undefined), 15_000);
     expect(sent.filter((m) => ns.some((n) => n.email === m.to))).toHaveLength(3);
     expect(sent.every((m) => !m.text.includes('Metformin'))).toBe(true);
@@ -66,11 +81,17 @@ describe('delivery jobs', () => {
     const n = await notification();
     failNext = 1;
     await enqueueDeliveries(boss, [n.id]);
-    const job = await waitFor('the job to wait for a retry', async () => {
-      const r = await t().owner.query<{ state: string }>(
-        `SELECT state FROM pgboss.job WHERE name = $1 AND data->'ids' ? $2`, [QUEUES.deliverNotifications, n.id]);
-      return r.rows[0]?.state === 'retry' ? r.rows[0] : undefined;
-    }, 15_000);
+    const job = await waitFor(
+      'the job to wait for a retry',
+      async () => {
+        const r = await t().owner.query<{ state: string }>(
+          `SELECT state FROM pgboss.job WHERE name = $1 AND data->'ids' ? $2`,
+          [QUEUES.deliverNotifications, n.id],
+        );
+        return r.rows[0]?.state === 'retry' ? r.rows[0] : undefined;
+      },
+      15_000,
+    );
     expect(job.state).toBe('retry');
     expect(await status(n.id)).toBe('pending');
   });

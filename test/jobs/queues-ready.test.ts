@@ -23,19 +23,28 @@ afterAll(async () => {
 });
 
 describe('the job queue', () => {
-  it('the jobs\' login cannot create a queue itself (what pg-boss silently tried)', async () => {
+  it("the jobs' login cannot create a queue itself (what pg-boss silently tried)", async () => {
     await expect(boss.createQueue(`attempt-${Date.now()}`)).rejects.toThrow(/permission denied/);
   });
 
-  it('installQueues (as the owner) creates every queue, the scheduler\'s included', async () => {
-    for (const name of [...Object.values(QUEUES), SEND_IT_QUEUE]) expect(await boss.getQueue(name), name).not.toBeNull();
+  it("installQueues (as the owner) creates every queue, the scheduler's included", async () => {
+    for (const name of [...Object.values(QUEUES), SEND_IT_QUEUE])
+      expect(await boss.getQueue(name), name).not.toBeNull();
   });
 
   it('assertQueuesReady refuses a missing schedule, then a missing scheduler queue', async () => {
-    await expect(assertQueuesReady(boss, SCHEDULED)).rejects.toThrow(/schedules missing: reminders-dispatch, maintenance-cleanup-sessions, maintenance-archive-prescriptions/);
+    await expect(assertQueuesReady(boss, SCHEDULED)).rejects.toThrow(
+      /schedules missing: reminders-dispatch, maintenance-cleanup-sessions, maintenance-archive-prescriptions/,
+    );
     for (const name of SCHEDULED) await boss.schedule(name, '* * * * *', {});
     await assertQueuesReady(boss, SCHEDULED);
-    const owner = new PgBoss({ connectionString: t().ownerUrl, schema: 'pgboss', supervise: false, schedule: false, max: 1 });
+    const owner = new PgBoss({
+      connectionString: t().ownerUrl,
+      schema: 'pgboss',
+      supervise: false,
+      schedule: false,
+      max: 1,
+    });
     owner.on('error', () => undefined);
     await owner.start();
     try {

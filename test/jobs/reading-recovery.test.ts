@@ -36,7 +36,8 @@ beforeAll(async () => {
   env = {
     NODE_ENV: 'test',
     DATABASE_URL: t().ownerUrl,
-    DASTERN_APP_DATABASE_URL: t().appUrl, DASTERN_WORKER_DATABASE_URL: t().workerUrl,
+    DASTERN_APP_DATABASE_URL: t().appUrl,
+    DASTERN_WORKER_DATABASE_URL: t().workerUrl,
     DASTERN_DATA_DIR: dir,
     DASTERN_FILE_KEY: key.toString('base64'),
     DASTERN_READING_TIMEOUT_SECONDS: '3',
@@ -61,15 +62,20 @@ afterAll(async () => {
 });
 
 async function prescription(id: string) {
-  const res = await t().owner.query<{ status: string; error_message: string | null; processing_attempts: number; ocr_engine: string | null }>(
-    'SELECT status, error_message, processing_attempts, ocr_engine FROM prescriptions WHERE id = $1', [id]);
+  const res = await t().owner.query<{
+    status: string;
+    error_message: string | null;
+    processing_attempts: number;
+    ocr_engine: string | null;
+  }>('SELECT status, error_message, processing_attempts, ocr_engine FROM prescriptions WHERE id = $1', [id]);
   return res.rows[0]!;
 }
 
 async function jobOf(prescriptionId: string) {
   const res = await t().owner.query<{ state: string; retry_count: number; output: unknown }>(
     `SELECT state, retry_count, output FROM pgboss.job WHERE name = $1 AND data->>'prescriptionId' = $2`,
-    [QUEUES.readPrescription, prescriptionId]);
+    [QUEUES.readPrescription, prescriptionId],
+  );
   return res.rows[0];
 }
 
@@ -88,17 +94,27 @@ describe('a reading whose worker dies', () => {
     expect((await jobOf(id))?.state).toBe('active'); // nobody finished it: only expiry can free it
 
     // A second worker (its reader works): its queue maintenance expires the job, which is retried.
-    const second = await startWorkerProcess(config, createLogger('silent'), { reader: { read: async () => cannedReading() } });
+    const second = await startWorkerProcess(config, createLogger('silent'), {
+      reader: { read: async () => cannedReading() },
+    });
     workers.push(second);
-    const done = await waitFor('the reading to complete', async () => {
-      const p = await prescription(id);
-      return p.status === 'ocr_completed' ? p : undefined;
-    }, 40_000);
+    const done = await waitFor(
+      'the reading to complete',
+      async () => {
+        const p = await prescription(id);
+        return p.status === 'ocr_completed' ? p : undefined;
+      },
+      40_000,
+    );
     expect(done).toMatchObject({ ocr_engine: 'test', processing_attempts: 2, error_message: null });
-    const job = await waitFor('the job to be completed', async () => {
-      const j = await jobOf(id);
-      return j?.state === 'completed' ? j : undefined;
-    }, 10_000);
+    const job = await waitFor(
+      'the job to be completed',
+      async () => {
+        const j = await jobOf(id);
+        return j?.state === 'completed' ? j : undefined;
+      },
+      10_000,
+    );
     expect(job.retry_count).toBe(1);
     await second.stop();
   });
@@ -110,23 +126,43 @@ describe('a reading that keeps failing', () => {
     const boss = await startQueue(t().workerUrl, { supervise: true, maintenanceIntervalSeconds: 1 }, () => undefined);
     try {
       await startWorkers({
-        boss, db: t().worker, files, logger: createLogger('silent'), missedThreshold: 3, archiveAfterDays: 365,
-        reader: { read: async () => { calls += 1; throw new ReadingError('ocr_unavailable', 'the OCR engine is not available'); } },
+        boss,
+        db: t().worker,
+        files,
+        logger: createLogger('silent'),
+        missedThreshold: 3,
+        archiveAfterDays: 365,
+        reader: {
+          read: async () => {
+            calls += 1;
+            throw new ReadingError('ocr_unavailable', 'the OCR engine is not available');
+          },
+        },
       });
       const { id } = await pendingPrescription(t().owner, files);
       await sender.send(QUEUES.readPrescription, { prescriptionId: id });
-      const failed = await waitFor('status error', async () => {
-        const p = await prescription(id);
-        return p.status === 'error' ? p : undefined;
-      }, 40_000);
-      expect(failed.error_message).toBe('We could not read this photo. Please try again, or take a sharper photo in good light.');
+      const failed = await waitFor(
+        'status error',
+        async () => {
+          const p = await prescription(id);
+          return p.status === 'error' ? p : undefined;
+        },
+        40_000,
+      );
+      expect(failed.error_message).toBe(
+        'We could not read this photo. Please try again, or take a sharper photo in good light.',
+      );
       expect(failed.processing_attempts).toBe(3);
       expect(calls).toBe(3); // the first try and two retries
       // the last try records the failure and ends the job (no further retry)
-      const job = await waitFor('the job to end', async () => {
-        const j = await jobOf(id);
-        return j?.state === 'completed' || j?.state === 'failed' ? j : undefined;
-      }, 10_000);
+      const job = await waitFor(
+        'the job to end',
+        async () => {
+          const j = await jobOf(id);
+          return j?.state === 'completed' || j?.state === 'failed' ? j : undefined;
+        },
+        10_000,
+      );
       expect(job.retry_count).toBe(2);
     } finally {
       await boss.stop({ graceful: false, wait: true });

@@ -33,7 +33,11 @@ describe('dastern worker', () => {
   });
 
   it('starts the workers and stops gracefully on SIGTERM', async () => {
-    const child = startChild(['bin/dastern.js', 'worker'], { ...baseEnv(), DATABASE_URL: t().ownerUrl, DASTERN_WORKER_DATABASE_URL: t().workerUrl });
+    const child = startChild(['bin/dastern.js', 'worker'], {
+      ...baseEnv(),
+      DATABASE_URL: t().ownerUrl,
+      DASTERN_WORKER_DATABASE_URL: t().workerUrl,
+    });
     try {
       await child.waitForOutput('DasTern workers started', 40_000);
       child.proc.kill('SIGTERM');
@@ -55,7 +59,11 @@ describe('dastern worker', () => {
   it('waits for migrations instead of running them, and says so when they never come', async () => {
     const empty = await createEmptyDatabase();
     try {
-      const child = startChild(['bin/dastern.js', 'worker'], { ...baseEnv(), DATABASE_URL: empty.url, DASTERN_WORKER_MIGRATION_WAIT_SECONDS: '0' });
+      const child = startChild(['bin/dastern.js', 'worker'], {
+        ...baseEnv(),
+        DATABASE_URL: empty.url,
+        DASTERN_WORKER_MIGRATION_WAIT_SECONDS: '0',
+      });
       const exit = await child.exited;
       expect(exit.code).toBe(1);
       expect(child.output()).toMatch(/migrations still pending after 0 s \(001_initial_schema/);

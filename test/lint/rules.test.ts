@@ -12,19 +12,26 @@ import dastern, { looksLikeSql } from '../../eslint-rules/sql-placement.js';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
 async function ruleLevel(eslint: ESLint, file: string, rule: string): Promise<unknown> {
-  const config = (await eslint.calculateConfigForFile(path.join(ROOT, file))) as { rules?: Record<string, unknown> } | undefined;
+  const config = (await eslint.calculateConfigForFile(path.join(ROOT, file))) as
+    { rules?: Record<string, unknown> } | undefined;
   const setting = config?.rules?.[rule];
   return Array.isArray(setting) ? setting[0] : setting;
 }
 
 function lint(code: string): Linter.LintMessage[] {
   const linter = new Linter({ configType: 'flat' });
-  return linter.verify(code, [{
-    files: ['**/*.ts'],
-    languageOptions: { parser: tseslint.parser as Linter.Parser },
-    plugins: { dastern },
-    rules: { 'dastern/sql-placement': 'error' },
-  }], { filename: 'snippet.ts' });
+  return linter.verify(
+    code,
+    [
+      {
+        files: ['**/*.ts'],
+        languageOptions: { parser: tseslint.parser as Linter.Parser },
+        plugins: { dastern },
+        rules: { 'dastern/sql-placement': 'error' },
+      },
+    ],
+    { filename: 'snippet.ts' },
+  );
 }
 
 describe('dastern/sql-placement', () => {
@@ -35,11 +42,14 @@ describe('dastern/sql-placement', () => {
       'const n = await tx.query(`INSERT INTO notes (a, b) VALUES (${1}, $2)`);',
       "await tx.query('DELETE FROM clinical_notes WHERE id = $1', [id]);",
       "await tx.query('SELECT app_audit_seal($1) AS n', [5000]);",
-      "await db.executeSql(`GRANT USAGE ON SCHEMA ${schema} TO dastern_app`);",
+      'await db.executeSql(`GRANT USAGE ON SCHEMA ${schema} TO dastern_app`);',
     ];
     for (const code of bad) {
       const messages = lint(code);
-      expect(messages.map((m) => m.ruleId), code).toEqual(['dastern/sql-placement']);
+      expect(
+        messages.map((m) => m.ruleId),
+        code,
+      ).toEqual(['dastern/sql-placement']);
     }
   });
 
@@ -57,10 +67,22 @@ describe('dastern/sql-placement', () => {
   it('is on for services, routes and jobs, and off in queries files, src/db/ and src/backup/', async () => {
     const eslint = new ESLint({ cwd: ROOT });
     const level = (file: string): Promise<unknown> => ruleLevel(eslint, file, 'dastern/sql-placement');
-    for (const file of ['src/users/service.ts', 'src/audit/routes.ts', 'src/prescriptions/reading-job.ts', 'src/http/auth.ts', 'src/cli/backup.ts', 'src/new-domain/service.ts']) {
+    for (const file of [
+      'src/users/service.ts',
+      'src/audit/routes.ts',
+      'src/prescriptions/reading-job.ts',
+      'src/http/auth.ts',
+      'src/cli/backup.ts',
+      'src/new-domain/service.ts',
+    ]) {
       expect(await level(file), file).toBe(2);
     }
-    for (const file of ['src/users/queries.ts', 'src/reminders/medication-queries.ts', 'src/db/migrations.ts', 'src/backup/wal.ts']) {
+    for (const file of [
+      'src/users/queries.ts',
+      'src/reminders/medication-queries.ts',
+      'src/db/migrations.ts',
+      'src/backup/wal.ts',
+    ]) {
       expect(await level(file), file).toBeUndefined();
     }
   });
@@ -69,20 +91,41 @@ describe('dastern/sql-placement', () => {
 describe('no HTTP in services', () => {
   it('refuses Fastify and src/http/ in a service, a job or a queries file; allows them in routes and src/http/', async () => {
     const eslint = new ESLint({ cwd: ROOT });
-    const config = (await eslint.calculateConfigForFile(path.join(ROOT, 'src/care/service.ts'))) as { rules?: Record<string, unknown> };
+    const config = (await eslint.calculateConfigForFile(path.join(ROOT, 'src/care/service.ts'))) as {
+      rules?: Record<string, unknown>;
+    };
     const linter = new Linter({ configType: 'flat' });
-    const verify = (code: string): string[] => linter.verify(code, [{
-      files: ['**/*.ts'],
-      languageOptions: { parser: tseslint.parser as Linter.Parser },
-      rules: { 'no-restricted-imports': config.rules?.['no-restricted-imports'] as Linter.RuleEntry },
-    }], { filename: 'src/care/service.ts' }).map((m) => m.ruleId ?? '');
+    const verify = (code: string): string[] =>
+      linter
+        .verify(
+          code,
+          [
+            {
+              files: ['**/*.ts'],
+              languageOptions: { parser: tseslint.parser as Linter.Parser },
+              rules: { 'no-restricted-imports': config.rules?.['no-restricted-imports'] as Linter.RuleEntry },
+            },
+          ],
+          { filename: 'src/care/service.ts' },
+        )
+        .map((m) => m.ruleId ?? '');
     expect(verify("import type { FastifyRequest } from 'fastify';")).toEqual(['no-restricted-imports']);
     expect(verify("import { actorOf } from '../http/auth.ts';")).toEqual(['no-restricted-imports']);
     expect(verify("import { ApiError } from '../core/errors.ts';")).toEqual([]);
-    for (const file of ['src/users/service.ts', 'src/prescriptions/reading-job.ts', 'src/audit/queries.ts', 'src/core/context.ts']) {
+    for (const file of [
+      'src/users/service.ts',
+      'src/prescriptions/reading-job.ts',
+      'src/audit/queries.ts',
+      'src/core/context.ts',
+    ]) {
       expect(await ruleLevel(eslint, file, 'no-restricted-imports'), file).toBe(2);
     }
-    for (const file of ['src/users/routes.ts', 'src/reminders/medication-routes.ts', 'src/http/app.ts', 'src/server.ts']) {
+    for (const file of [
+      'src/users/routes.ts',
+      'src/reminders/medication-routes.ts',
+      'src/http/app.ts',
+      'src/server.ts',
+    ]) {
       expect(await ruleLevel(eslint, file, 'no-restricted-imports'), file).toBeUndefined();
     }
   });

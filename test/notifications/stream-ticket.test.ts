@@ -20,7 +20,12 @@ let address = '';
 beforeAll(async () => {
   const h = api();
   // the service's own logger (its redaction included), at debug level, written here
-  const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString('utf8')); done(); } });
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString('utf8'));
+      done();
+    },
+  });
   const logger = pino({ level: 'debug' }, sink);
   app = await buildApp({ db: h.t.db, logger, config: testConfig(), mailer: h.mailer, hub: h.hub });
   address = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -30,7 +35,10 @@ afterAll(async () => {
 });
 
 async function ticketFor(u: SignedIn): Promise<{ ticket: string; expires_at: string }> {
-  const res = await fetch(`${address}/api/v1/notifications/stream-ticket`, { method: 'POST', headers: { authorization: `Bearer ${u.access}` } });
+  const res = await fetch(`${address}/api/v1/notifications/stream-ticket`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${u.access}` },
+  });
   expect(res.status).toBe(201);
   return res.json() as Promise<{ ticket: string; expires_at: string }>;
 }
@@ -64,11 +72,14 @@ function until(res: http.IncomingMessage, text: string, seen: string[]): Promise
 }
 
 async function notify(userId: string, title: string): Promise<void> {
-  await api().t.owner.query(`INSERT INTO notifications (user_id, type, title, body) VALUES ($1, 'reminder', $2, 'Take 1 tablet')`, [userId, title]);
+  await api().t.owner.query(
+    `INSERT INTO notifications (user_id, type, title, body) VALUES ($1, 'reminder', $2, 'Take 1 tablet')`,
+    [userId, title],
+  );
 }
 
 describe('stream tickets', () => {
-  it('a ticket opens her stream once, without an Authorization header; she gets her notifications, not another user\'s', async () => {
+  it("a ticket opens her stream once, without an Authorization header; she gets her notifications, not another user's", async () => {
     const p = await register(api(), 'patient');
     const other = await register(api(), 'patient');
     const { ticket, expires_at: expiresAt } = await ticketFor(p);
@@ -94,7 +105,9 @@ describe('stream tickets', () => {
     const h = api();
     const p = await register(h, 'patient');
     const expired = await ticketFor(p);
-    await h.t.owner.query(`UPDATE notification_stream_tickets SET created_at = now() - interval '2 minutes', expires_at = now() - interval '1 minute'`);
+    await h.t.owner.query(
+      `UPDATE notification_stream_tickets SET created_at = now() - interval '2 minutes', expires_at = now() - interval '1 minute'`,
+    );
     expect(await statusAndCode(`?ticket=${expired.ticket}`)).toEqual([401, 'invalid_ticket']);
     const forged = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
     expect(await statusAndCode(`?ticket=${forged}`)).toEqual([401, 'invalid_ticket']);
@@ -104,10 +117,16 @@ describe('stream tickets', () => {
     expect((await statusAndCode(''))[0]).toBe(401);
     // the hash is stored, never the ticket
     const fresh = await ticketFor(p);
-    const stored = await h.t.owner.query<{ ticket_hash: string }>('SELECT ticket_hash FROM notification_stream_tickets WHERE user_id = $1', [p.id]);
+    const stored = await h.t.owner.query<{ ticket_hash: string }>(
+      'SELECT ticket_hash FROM notification_stream_tickets WHERE user_id = $1',
+      [p.id],
+    );
     expect(stored.rows.map((r) => r.ticket_hash)).not.toContain(fresh.ticket);
     // sign out: the session's ticket no longer opens anything
-    const out = await fetch(`${address}/api/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${p.access}` } });
+    const out = await fetch(`${address}/api/v1/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${p.access}` },
+    });
     expect(out.status).toBe(200);
     expect(await statusAndCode(`?ticket=${fresh.ticket}`)).toEqual([401, 'session_revoked']);
     // no ticket without signing in

@@ -11,18 +11,28 @@ import { sharedPrescriptions } from '../support/shared-fixtures.ts';
 
 const FIXTURES = sharedPrescriptions('the prescription flow with a real photo (test/prescriptions/flow.test.ts)');
 // without the real photo, the upload checks and the erasure run on a synthetic one of the repository
-const photo = FIXTURES === undefined
-  ? fs.readFileSync(path.resolve('test/reading/fixtures/synth-en-remarks-101.jpg'))
-  : fs.readFileSync(path.join(FIXTURES, 'ksfh-2025-06-15.png'));
-const truth = FIXTURES === undefined
-  ? { medications: [] }
-  : JSON.parse(fs.readFileSync(path.join(FIXTURES, 'ksfh-2025-06-15.json'), 'utf8')) as { medications: { name: string }[] };
+const photo =
+  FIXTURES === undefined
+    ? fs.readFileSync(path.resolve('test/reading/fixtures/synth-en-remarks-101.jpg'))
+    : fs.readFileSync(path.join(FIXTURES, 'ksfh-2025-06-15.png'));
+const truth =
+  FIXTURES === undefined
+    ? { medications: [] }
+    : (JSON.parse(fs.readFileSync(path.join(FIXTURES, 'ksfh-2025-06-15.json'), 'utf8')) as {
+        medications: { name: string }[];
+      });
 
 const h = useFlowApi();
 
 async function signUp(x: FlowHarness, role: 'patient' | 'doctor'): Promise<{ id: string; token: string }> {
   const res = await x.call('POST', '/auth/register', {
-    body: { email: uniqueEmail(role), password: 'correct horse 42 battery', role, first_name: 'Sok', last_name: 'Dara' },
+    body: {
+      email: uniqueEmail(role),
+      password: 'correct horse 42 battery',
+      role,
+      first_name: 'Sok',
+      last_name: 'Dara',
+    },
   });
   expect(res.statusCode).toBe(201);
   const body = res.json<{ user: { id: string }; access_token: string }>();
@@ -72,26 +82,57 @@ describe.skipIf(FIXTURES === undefined)('prescription flow', () => {
   it('edits the draft, then confirms it into medications and reminders', async () => {
     const x = h();
     const medications = [
-      { name: 'Amoxicillin', strength: '500mg', quantity: 21, quantity_unit: 'capsule', dosage_schedule: { morning: 1, noon: 1, evening: 1, night: 0 } },
-      { name: 'Paracetamol', strength: '500mg', quantity: 10, quantity_unit: 'tablet', dosage_schedule: { morning: 1, noon: 0, evening: 0, night: 1 }, take_after_meal: true },
+      {
+        name: 'Amoxicillin',
+        strength: '500mg',
+        quantity: 21,
+        quantity_unit: 'capsule',
+        dosage_schedule: { morning: 1, noon: 1, evening: 1, night: 0 },
+      },
+      {
+        name: 'Paracetamol',
+        strength: '500mg',
+        quantity: 10,
+        quantity_unit: 'tablet',
+        dosage_schedule: { morning: 1, noon: 0, evening: 0, night: 1 },
+        take_after_meal: true,
+      },
     ];
-    const patched = await x.call('PATCH', `/prescriptions/${prescriptionId}`, { token: patient.token, body: { medications, hospital_name: 'Calmette Hospital' } });
+    const patched = await x.call('PATCH', `/prescriptions/${prescriptionId}`, {
+      token: patient.token,
+      body: { medications, hospital_name: 'Calmette Hospital' },
+    });
     expect(patched.statusCode).toBe(200);
     expect(patched.json<{ hospital_name: string }>().hospital_name).toBe('Calmette Hospital');
 
-    const bad = await x.call('PATCH', `/prescriptions/${prescriptionId}`, { token: patient.token, body: { medications: [{ name: '', dosage_schedule: {} }] } });
+    const bad = await x.call('PATCH', `/prescriptions/${prescriptionId}`, {
+      token: patient.token,
+      body: { medications: [{ name: '', dosage_schedule: {} }] },
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.headers['content-type']).toContain('application/problem+json');
     // field_confidence takes the reader's shape (scores 0..1 per field or per dose slot), nothing else
-    for (const fieldConfidence of [{ name: 'high' }, { name: 1.5 }, { dosage_schedule: { morning: { deeper: 1 } } }, Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`f${i}`, 0.5]))]) {
-      const odd = await x.call('PATCH', `/prescriptions/${prescriptionId}`, { token: patient.token, body: { medications: [{ ...medications[0], field_confidence: fieldConfidence }] } });
+    for (const fieldConfidence of [
+      { name: 'high' },
+      { name: 1.5 },
+      { dosage_schedule: { morning: { deeper: 1 } } },
+      Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`f${i}`, 0.5])),
+    ]) {
+      const odd = await x.call('PATCH', `/prescriptions/${prescriptionId}`, {
+        token: patient.token,
+        body: { medications: [{ ...medications[0], field_confidence: fieldConfidence }] },
+      });
       expect(odd.statusCode, JSON.stringify(fieldConfidence)).toBe(400);
       expect(odd.json<{ code: string }>().code).toBe('validation_failed');
     }
 
     const confirmed = await x.call('POST', `/prescriptions/${prescriptionId}/confirm`, { token: patient.token });
     expect(confirmed.statusCode).toBe(200);
-    const body = confirmed.json<{ status: string; medications: { name: string; duration_days: number }[]; reminders: { id: string; slot: string; end_date: string; start_date: string }[] }>();
+    const body = confirmed.json<{
+      status: string;
+      medications: { name: string; duration_days: number }[];
+      reminders: { id: string; slot: string; end_date: string; start_date: string }[];
+    }>();
     expect(body.status).toBe('completed');
     expect(body.medications.map((m) => m.name)).toEqual(['Amoxicillin', 'Paracetamol']);
     // 21 capsules at 3 a day: 7 days; 10 tablets at 2 a day: 5 days
@@ -104,7 +145,13 @@ describe.skipIf(FIXTURES === undefined)('prescription flow', () => {
 
     const list = await x.call('GET', '/prescriptions', { token: patient.token });
     expect(list.statusCode).toBe(200);
-    const listed = list.json<{ total: number; items: { id: string; medications: { name: string; quantity: number; dosage_schedule: Record<string, number> }[] }[] }>();
+    const listed = list.json<{
+      total: number;
+      items: {
+        id: string;
+        medications: { name: string; quantity: number; dosage_schedule: Record<string, number> }[];
+      }[];
+    }>();
     expect(listed.total).toBe(1);
     expect(listed.items[0]!.medications.map((m) => [m.name, m.quantity, m.dosage_schedule])).toEqual([
       ['Amoxicillin', 21, { morning: 1, noon: 1, evening: 1, night: 0 }],
@@ -116,24 +163,36 @@ describe.skipIf(FIXTURES === undefined)('prescription flow', () => {
     expect(again.json<{ code: string }>().code).toBe('already_confirmed');
   });
 
-  it('lists today\'s doses and records them once per dose', async () => {
+  it("lists today's doses and records them once per dose", async () => {
     const x = h();
     const today = await x.call('GET', '/reminders/today', { token: patient.token });
     expect(today.statusCode).toBe(200);
     const items = today.json<{ items: { reminder_id: string; scheduled_for: string; status: string }[] }>().items;
     expect(items.length).toBe(5);
     const dose = items.find((i) => i.reminder_id === reminderId)!;
-    const taken = await x.call('POST', `/reminders/${reminderId}/logs`, { token: patient.token, body: { status: 'taken', scheduled_for: dose.scheduled_for } });
+    const taken = await x.call('POST', `/reminders/${reminderId}/logs`, {
+      token: patient.token,
+      body: { status: 'taken', scheduled_for: dose.scheduled_for },
+    });
     expect(taken.statusCode).toBe(201);
-    const repeat = await x.call('POST', `/reminders/${reminderId}/logs`, { token: patient.token, body: { status: 'taken', scheduled_for: dose.scheduled_for } });
+    const repeat = await x.call('POST', `/reminders/${reminderId}/logs`, {
+      token: patient.token,
+      body: { status: 'taken', scheduled_for: dose.scheduled_for },
+    });
     expect(repeat.statusCode).toBe(200);
     expect(repeat.json<{ id: string }>().id).toBe(taken.json<{ id: string }>().id);
-    const wrongTime = await x.call('POST', `/reminders/${reminderId}/logs`, { token: patient.token, body: { status: 'taken', scheduled_for: '2020-01-01T00:00:00Z' } });
+    const wrongTime = await x.call('POST', `/reminders/${reminderId}/logs`, {
+      token: patient.token,
+      body: { status: 'taken', scheduled_for: '2020-01-01T00:00:00Z' },
+    });
     expect(wrongTime.statusCode).toBe(422);
 
     const adherence = await x.call('GET', '/adherence', { token: patient.token, query: { days: '7' } });
     expect(adherence.statusCode).toBe(200);
-    const report = adherence.json<{ overall: { taken: number; rate: number | null }; per_medication: { name: string; taken: number }[] }>();
+    const report = adherence.json<{
+      overall: { taken: number; rate: number | null };
+      per_medication: { name: string; taken: number }[];
+    }>();
     expect(report.overall.taken).toBe(1);
     expect(report.overall.rate).toBe(100);
     expect(report.per_medication.find((m) => m.name === 'Amoxicillin')?.taken).toBe(1);
@@ -142,17 +201,31 @@ describe.skipIf(FIXTURES === undefined)('prescription flow', () => {
   it('alerts once when the medicine left covers 3 days or less', async () => {
     const x = h();
     // 21 capsules at 3 a day; say only 11 were dispensed: after 2 taken, 9 remain = 3 days
-    await x.t.owner.query(`UPDATE medications SET quantity = 11 WHERE prescription_id = $1 AND name = 'Amoxicillin'`, [prescriptionId]);
-    const refills = async () => (await x.t.owner.query(`SELECT data FROM notifications WHERE user_id = $1 AND type = 'refill'`, [patient.id])).rows;
-    const today = (await x.call('GET', '/reminders/today', { token: patient.token })).json<{ items: { reminder_id: string; name: string; scheduled_for: string; status: string }[] }>().items;
+    await x.t.owner.query(`UPDATE medications SET quantity = 11 WHERE prescription_id = $1 AND name = 'Amoxicillin'`, [
+      prescriptionId,
+    ]);
+    const refills = async () =>
+      (await x.t.owner.query(`SELECT data FROM notifications WHERE user_id = $1 AND type = 'refill'`, [patient.id]))
+        .rows;
+    const today = (await x.call('GET', '/reminders/today', { token: patient.token })).json<{
+      items: { reminder_id: string; name: string; scheduled_for: string; status: string }[];
+    }>().items;
     const open = today.filter((d) => d.name === 'Amoxicillin' && d.reminder_id !== reminderId);
     expect(await refills()).toHaveLength(0);
-    const res = await x.call('POST', `/reminders/${open[0]!.reminder_id}/logs`, { token: patient.token, body: { status: 'taken', scheduled_for: open[0]!.scheduled_for } });
+    const res = await x.call('POST', `/reminders/${open[0]!.reminder_id}/logs`, {
+      token: patient.token,
+      body: { status: 'taken', scheduled_for: open[0]!.scheduled_for },
+    });
     expect(res.statusCode).toBe(201);
     expect(await refills()).toHaveLength(1);
-    await x.call('POST', `/reminders/${open[1]!.reminder_id}/logs`, { token: patient.token, body: { status: 'taken', scheduled_for: open[1]!.scheduled_for } });
+    await x.call('POST', `/reminders/${open[1]!.reminder_id}/logs`, {
+      token: patient.token,
+      body: { status: 'taken', scheduled_for: open[1]!.scheduled_for },
+    });
     expect(await refills()).toHaveLength(1);
-    const adherence = (await x.call('GET', '/adherence', { token: patient.token })).json<{ refill_alerts: { name: string; days_left: number }[] }>();
+    const adherence = (await x.call('GET', '/adherence', { token: patient.token })).json<{
+      refill_alerts: { name: string; days_left: number }[];
+    }>();
     expect(adherence.refill_alerts.map((r) => r.name)).toEqual(['Amoxicillin']);
   });
 
@@ -186,24 +259,50 @@ describe.skipIf(FIXTURES === undefined)('prescription flow', () => {
     const doctor = await signUp(x, 'doctor');
     await x.t.owner.query(
       `INSERT INTO doctor_patient_relationships (doctor_id, patient_id, status, initiated_by, can_view_prescriptions, accepted_at)
-       VALUES ($1, $2, 'active', 'patient', true, now())`, [doctor.id, patient.id]);
+       VALUES ($1, $2, 'active', 'patient', true, now())`,
+      [doctor.id, patient.id],
+    );
     expect((await x.call('GET', `/prescriptions/${prescriptionId}`, { token: doctor.token })).statusCode).toBe(200);
-    expect((await x.call('GET', `/prescriptions/${prescriptionId}/thumbnail`, { token: doctor.token })).statusCode).toBe(200);
-    expect((await x.call('GET', '/adherence', { token: doctor.token, query: { patient_id: patient.id } })).statusCode).toBe(200);
-    expect((await x.call('PATCH', `/prescriptions/${prescriptionId}`, { token: doctor.token, body: { hospital_name: 'x' } })).statusCode).toBe(403);
-    expect((await x.call('POST', `/reminders/${reminderId}/logs`, { token: doctor.token, body: { status: 'taken' } })).statusCode).toBe(403);
+    expect(
+      (await x.call('GET', `/prescriptions/${prescriptionId}/thumbnail`, { token: doctor.token })).statusCode,
+    ).toBe(200);
+    expect(
+      (await x.call('GET', '/adherence', { token: doctor.token, query: { patient_id: patient.id } })).statusCode,
+    ).toBe(200);
+    expect(
+      (await x.call('PATCH', `/prescriptions/${prescriptionId}`, { token: doctor.token, body: { hospital_name: 'x' } }))
+        .statusCode,
+    ).toBe(403);
+    expect(
+      (await x.call('POST', `/reminders/${reminderId}/logs`, { token: doctor.token, body: { status: 'taken' } }))
+        .statusCode,
+    ).toBe(403);
     // changing reminders needs can_modify_reminders
-    expect((await x.call('PATCH', `/reminders/${reminderId}`, { token: doctor.token, body: { reminder_time: '08:00' } })).statusCode).toBe(403);
-    await x.t.owner.query('UPDATE doctor_patient_relationships SET can_modify_reminders = true WHERE doctor_id = $1', [doctor.id]);
-    const changed = await x.call('PATCH', `/reminders/${reminderId}`, { token: doctor.token, body: { reminder_time: '08:00' } });
+    expect(
+      (await x.call('PATCH', `/reminders/${reminderId}`, { token: doctor.token, body: { reminder_time: '08:00' } }))
+        .statusCode,
+    ).toBe(403);
+    await x.t.owner.query('UPDATE doctor_patient_relationships SET can_modify_reminders = true WHERE doctor_id = $1', [
+      doctor.id,
+    ]);
+    const changed = await x.call('PATCH', `/reminders/${reminderId}`, {
+      token: doctor.token,
+      body: { reminder_time: '08:00' },
+    });
     expect(changed.statusCode).toBe(200);
     expect(changed.json<{ reminder_time: string }>().reminder_time).toBe('08:00');
     // an end before the start is a clear 400, not a database error
-    const early = await x.call('PATCH', `/reminders/${reminderId}`, { token: doctor.token, body: { end_date: '2000-01-01' } });
+    const early = await x.call('PATCH', `/reminders/${reminderId}`, {
+      token: doctor.token,
+      body: { end_date: '2000-01-01' },
+    });
     expect(early.statusCode).toBe(400);
     expect(early.json<{ code: string }>().code).toBe('end_before_start');
     // the moment the relationship ends, so does access
-    await x.t.owner.query(`UPDATE doctor_patient_relationships SET status = 'inactive', ended_at = now(), end_reason = 'test' WHERE doctor_id = $1`, [doctor.id]);
+    await x.t.owner.query(
+      `UPDATE doctor_patient_relationships SET status = 'inactive', ended_at = now(), end_reason = 'test' WHERE doctor_id = $1`,
+      [doctor.id],
+    );
     expect((await x.call('GET', `/prescriptions/${prescriptionId}`, { token: doctor.token })).statusCode).toBe(404);
   });
 });
@@ -215,10 +314,16 @@ describe('erasure', () => {
     const up = await x.upload(p.token, photo);
     expect(up.statusCode).toBe(202);
     const id = up.json<{ id: string }>().id;
-    const row = await x.t.owner.query<{ image_path: string; thumbnail_path: string }>('SELECT image_path, thumbnail_path FROM prescriptions WHERE id = $1', [id]);
+    const row = await x.t.owner.query<{ image_path: string; thumbnail_path: string }>(
+      'SELECT image_path, thumbnail_path FROM prescriptions WHERE id = $1',
+      [id],
+    );
     const { image_path: image, thumbnail_path: thumb } = row.rows[0]!;
     expect((await x.files.get(image)).equals(photo)).toBe(true);
-    const erased = await x.call('DELETE', '/me', { token: p.token, body: { password: 'correct horse 42 battery', confirm: 'DELETE' } });
+    const erased = await x.call('DELETE', '/me', {
+      token: p.token,
+      body: { password: 'correct horse 42 battery', confirm: 'DELETE' },
+    });
     expect(erased.statusCode).toBe(200);
     await expect(x.files.get(image)).rejects.toThrow();
     await expect(x.files.get(thumb)).rejects.toThrow();
@@ -253,7 +358,10 @@ describe('upload checks', () => {
     const x = h();
     const p = await signUp(x, 'patient');
     for (let i = 0; i < 10; i++) {
-      await x.t.owner.query(`INSERT INTO prescriptions (patient_id, uploaded_by, status) VALUES ($1, $1, 'completed')`, [p.id]);
+      await x.t.owner.query(
+        `INSERT INTO prescriptions (patient_id, uploaded_by, status) VALUES ($1, $1, 'completed')`,
+        [p.id],
+      );
     }
     const res = await x.upload(p.token, photo);
     expect(res.statusCode).toBe(402);

@@ -14,7 +14,12 @@ interface ListItem {
   medication_count: number;
   medications: Array<{ name: string; sequence: number; is_active: boolean; dosage_schedule: Record<string, number> }>;
 }
-interface Page { items: ListItem[]; total: number; limit: number; offset: number }
+interface Page {
+  items: ListItem[];
+  total: number;
+  limit: number;
+  offset: number;
+}
 
 describe('GET /prescriptions', () => {
   // nothing is uploaded here: the reader is never asked
@@ -54,18 +59,28 @@ describe('GET /prescriptions', () => {
     expect(first.items.map((i) => i.id)).toEqual([ids[4], ids[3]]);
     const newest = first.items[0] as ListItem;
     expect(newest.hospital_name).toBe('Hospital 5');
-    expect(newest.medications.map((m) => m.name)).toEqual(['Medicine 5.1', 'Medicine 5.2', 'Medicine 5.3', 'Medicine 5.4', 'Medicine 5.5']);
+    expect(newest.medications.map((m) => m.name)).toEqual([
+      'Medicine 5.1',
+      'Medicine 5.2',
+      'Medicine 5.3',
+      'Medicine 5.4',
+      'Medicine 5.5',
+    ]);
     expect(newest.medications.map((m) => m.is_active)).toEqual([true, true, true, true, false]);
     expect(newest.medication_count).toBe(4);
     expect(newest.medications[0]?.dosage_schedule).toEqual({ morning: 1, noon: 0, evening: 0.5, night: 0 });
 
-    const last = (await h.call('GET', '/prescriptions', { token: p.access, query: { limit: '2', offset: '4' } })).json<Page>();
+    const last = (
+      await h.call('GET', '/prescriptions', { token: p.access, query: { limit: '2', offset: '4' } })
+    ).json<Page>();
     expect(last.total).toBe(5);
     expect(last.items.map((i) => i.id)).toEqual([ids[0]]);
     expect(last.items[0]?.medication_count).toBe(1);
     expect(last.items[0]?.medications).toHaveLength(1);
 
-    const past = (await h.call('GET', '/prescriptions', { token: p.access, query: { limit: '2', offset: '10' } })).json<Page>();
+    const past = (
+      await h.call('GET', '/prescriptions', { token: p.access, query: { limit: '2', offset: '10' } })
+    ).json<Page>();
     expect(past.items).toEqual([]);
     expect(past.total).toBe(5);
   });

@@ -25,14 +25,30 @@ export interface FlowHarness extends Pick<ApiHarness, 'call'> {
   t: TestDatabase;
   boss: PgBoss;
   files: FileStore;
-  upload(token: string, bytes: Buffer, options?: { field?: string; filename?: string; contentType?: string }): Promise<LightMyRequestResponse>;
-  waitForStatus(token: string, id: string, statuses: readonly string[], timeoutMs?: number): Promise<Record<string, unknown>>;
+  upload(
+    token: string,
+    bytes: Buffer,
+    options?: { field?: string; filename?: string; contentType?: string },
+  ): Promise<LightMyRequestResponse>;
+  waitForStatus(
+    token: string,
+    id: string,
+    statuses: readonly string[],
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
 }
 
 /** A multipart/form-data body with one file part. */
-export function multipartBody(bytes: Buffer, field = 'image', filename = 'photo.png', contentType = 'image/png'): { body: Buffer; boundary: string } {
+export function multipartBody(
+  bytes: Buffer,
+  field = 'image',
+  filename = 'photo.png',
+  contentType = 'image/png',
+): { body: Buffer; boundary: string } {
   const boundary = `----dastern${randomBytes(8).toString('hex')}`;
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: ${contentType}\r\n\r\n`);
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: ${contentType}\r\n\r\n`,
+  );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   return { body: Buffer.concat([head, bytes, tail]), boundary };
 }
@@ -58,7 +74,11 @@ export function useFlowApi(options: { reader?: () => ReaderPort } = {}): () => F
     }
     await startWorkers({ boss, db: t.worker, files, reader, logger, missedThreshold: 3, archiveAfterDays: 365 });
     const app = await buildApp({
-      db: t.db, systemDb: t.worker, logger, config: testConfig(), mailer: new MemoryMailer(),
+      db: t.db,
+      systemDb: t.worker,
+      logger,
+      config: testConfig(),
+      mailer: new MemoryMailer(),
       prescriptions: { files, enqueueReading: readingEnqueuer(boss) },
     });
     await app.ready();
@@ -66,16 +86,25 @@ export function useFlowApi(options: { reader?: () => ReaderPort } = {}): () => F
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
       if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`;
       return app.inject({
-        method: method as InjectOptions['method'], url: p.startsWith(API_PREFIX) ? p : `${API_PREFIX}${p}`, headers, query: o.query,
+        method: method as InjectOptions['method'],
+        url: p.startsWith(API_PREFIX) ? p : `${API_PREFIX}${p}`,
+        headers,
+        query: o.query,
         ...(o.body !== undefined ? { payload: o.body as Record<string, unknown> } : {}),
       });
     };
     harness = {
-      app, t, boss, files, call,
+      app,
+      t,
+      boss,
+      files,
+      call,
       async upload(token, bytes, o = {}) {
         const { body, boundary } = multipartBody(bytes, o.field, o.filename, o.contentType);
         return app.inject({
-          method: 'POST', url: `${API_PREFIX}/prescriptions`, payload: body,
+          method: 'POST',
+          url: `${API_PREFIX}/prescriptions`,
+          payload: body,
           headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
         });
       },
@@ -85,7 +114,8 @@ export function useFlowApi(options: { reader?: () => ReaderPort } = {}): () => F
           const res = await call('GET', `/prescriptions/${id}`, { token });
           const body = res.json<Record<string, unknown>>();
           if (statuses.includes(String(body.status))) return body;
-          if (Date.now() > deadline) throw new Error(`prescription ${id} still ${String(body.status)} after ${timeoutMs} ms`);
+          if (Date.now() > deadline)
+            throw new Error(`prescription ${id} still ${String(body.status)} after ${timeoutMs} ms`);
           await new Promise((r) => setTimeout(r, 250));
         }
       },

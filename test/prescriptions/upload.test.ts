@@ -14,26 +14,51 @@ const h = useFlowApi({ reader: () => never });
 let png: Buffer;
 
 beforeAll(async () => {
-  png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#ffffff' } }).png().toBuffer();
+  png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#ffffff' } })
+    .png()
+    .toBuffer();
 });
 
 async function patient(x: FlowHarness): Promise<{ id: string; token: string }> {
-  const res = await x.call('POST', '/auth/register', { body: { email: uniqueEmail('p'), password: 'correct horse 42 battery', role: 'patient', first_name: 'A', last_name: 'B' } });
+  const res = await x.call('POST', '/auth/register', {
+    body: {
+      email: uniqueEmail('p'),
+      password: 'correct horse 42 battery',
+      role: 'patient',
+      first_name: 'A',
+      last_name: 'B',
+    },
+  });
   const b = res.json<{ user: { id: string }; access_token: string }>();
   return { id: b.user.id, token: b.access_token };
 }
 
 const B = 'dasternSecurityBoundary';
-const filePart = (name: string, bytes: Buffer) => Buffer.concat([Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${name}"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`), bytes, Buffer.from('\r\n')]);
-const fieldPart = (name: string, value: string) => Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+const filePart = (name: string, bytes: Buffer) =>
+  Buffer.concat([
+    Buffer.from(
+      `--${B}\r\nContent-Disposition: form-data; name="${name}"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`,
+    ),
+    bytes,
+    Buffer.from('\r\n'),
+  ]);
+const fieldPart = (name: string, value: string) =>
+  Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
 const END = Buffer.from(`--${B}--\r\n`);
 
 function send(x: FlowHarness, token: string, ...parts: Buffer[]) {
-  return x.app.inject({ method: 'POST', url: '/api/v1/prescriptions', payload: Buffer.concat([...parts, END]), headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${B}` } });
+  return x.app.inject({
+    method: 'POST',
+    url: '/api/v1/prescriptions',
+    payload: Buffer.concat([...parts, END]),
+    headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${B}` },
+  });
 }
 
 async function count(x: FlowHarness, id: string): Promise<number> {
-  return (await x.t.owner.query<{ n: number }>('SELECT count(*)::int AS n FROM prescriptions WHERE patient_id = $1', [id])).rows[0]!.n;
+  return (
+    await x.t.owner.query<{ n: number }>('SELECT count(*)::int AS n FROM prescriptions WHERE patient_id = $1', [id])
+  ).rows[0]!.n;
 }
 
 describe('multipart', () => {
@@ -43,7 +68,12 @@ describe('multipart', () => {
     const two = await send(x, p.token, filePart('image', png), filePart('image', randomBytes(200_000)));
     expect(two.statusCode).toBe(400);
     expect(two.json<{ code: string }>().code).toBe('one_image_only');
-    const trailing = await send(x, p.token, filePart('image', png), ...Array.from({ length: 2000 }, (_, i) => fieldPart(`f${i}`, 'x')));
+    const trailing = await send(
+      x,
+      p.token,
+      filePart('image', png),
+      ...Array.from({ length: 2000 }, (_, i) => fieldPart(`f${i}`, 'x')),
+    );
     expect(trailing.statusCode).toBe(400);
     const leading = await send(x, p.token, fieldPart('note', 'hello'), filePart('image', png));
     expect(leading.statusCode).toBe(400);
@@ -58,7 +88,9 @@ describe('multipart', () => {
   it('a pixel bomb (small file, 49 megapixels) is refused from its header with 413', async () => {
     const x = h();
     const p = await patient(x);
-    const bomb = await sharp({ create: { width: 7000, height: 7000, channels: 3, background: '#000000' } }).png({ compressionLevel: 9 }).toBuffer();
+    const bomb = await sharp({ create: { width: 7000, height: 7000, channels: 3, background: '#000000' } })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
     expect(bomb.length).toBeLessThan(1_000_000);
     const res = await send(x, p.token, filePart('image', bomb));
     expect(res.statusCode).toBe(413);
@@ -79,7 +111,11 @@ describe('who may upload is checked before the photo is read', () => {
   it('a free patient at her limit gets 402 before her photo is decoded', async () => {
     const x = h();
     const p = await patient(x);
-    for (let i = 0; i < 10; i++) await x.t.owner.query(`INSERT INTO prescriptions (patient_id, uploaded_by, status) VALUES ($1, $1, 'completed')`, [p.id]);
+    for (let i = 0; i < 10; i++)
+      await x.t.owner.query(
+        `INSERT INTO prescriptions (patient_id, uploaded_by, status) VALUES ($1, $1, 'completed')`,
+        [p.id],
+      );
     const res = await send(x, p.token, filePart('image', Buffer.from('not an image at all')));
     expect(res.statusCode).toBe(402);
     expect(res.json<{ code: string }>().code).toBe('free_tier_limit');

@@ -32,8 +32,13 @@ async function ports(): Promise<{ http: number; pg: number }> {
 
 function envFor(p: { http: number; pg: number }): Record<string, string> {
   return {
-    NODE_ENV: 'development', DASTERN_DATA_DIR: dir, HOST: '127.0.0.1', PORT: String(p.http),
-    DASTERN_EMBEDDED_PG_PORT: String(p.pg), LOG_LEVEL: 'info', DASTERN_FILE_KEY: KEY,
+    NODE_ENV: 'development',
+    DASTERN_DATA_DIR: dir,
+    HOST: '127.0.0.1',
+    PORT: String(p.http),
+    DASTERN_EMBEDDED_PG_PORT: String(p.pg),
+    LOG_LEVEL: 'info',
+    DASTERN_FILE_KEY: KEY,
   };
 }
 const KEY = randomBytes(32).toString('base64');
@@ -42,7 +47,11 @@ async function health(port: number): Promise<number> {
   return (await fetch(`http://127.0.0.1:${port}/api/v1/health`)).status;
 }
 
-async function run(args: string[], env: Record<string, string>, input?: string): Promise<{ code: number | null; out: string }> {
+async function run(
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+): Promise<{ code: number | null; out: string }> {
   const p = dastern(args, env, input);
   started.push(p);
   const exit = await p.exited;
@@ -73,14 +82,19 @@ describe('npm start on the embedded PostgreSQL, with the CLI beside it', () => {
     const cleanup = await run(['maintenance', 'cleanup-sessions'], env);
     expect(cleanup.code, cleanup.out).toBe(0);
     expect(cleanup.out).toMatch(/sessions removed: \d+/);
-    const admin = await run(['users', 'create-admin', '--email', `ops-${randomBytes(4).toString('hex')}@example.com`, '--password-stdin'], env, 'a long admin password 2026\n');
+    const admin = await run(
+      ['users', 'create-admin', '--email', `ops-${randomBytes(4).toString('hex')}@example.com`, '--password-stdin'],
+      env,
+      'a long admin password 2026\n',
+    );
     expect(admin.code, admin.out).toBe(0);
     expect(admin.out).toMatch(/admin created: [0-9a-f-]{36}/);
 
     // the service still answers, and its database is the one it started
     expect(await health(p.http)).toBe(200);
     const login = await fetch(`http://127.0.0.1:${p.http}/api/v1/auth/login`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'dr.vannak@calmette.dastern.dev', password: 'DasTern!2026' }),
     });
     expect(login.status).toBe(200);

@@ -17,7 +17,8 @@ export const PGBOUNCER = '/usr/sbin/pgbouncer';
 /** Why the cluster cannot be made here (a missing binary), or undefined. */
 export function clusterUnavailable(): string | undefined {
   for (const bin of [`${PG_BIN}/initdb`, `${PG_BIN}/pg_ctl`, `${PG_BIN}/pg_basebackup`, PGBOUNCER]) {
-    if (!fs.existsSync(bin)) return `${bin} is missing (Debian postgresql-15 and pgbouncer: scripts/install-system-deps.sh)`;
+    if (!fs.existsSync(bin))
+      return `${bin} is missing (Debian postgresql-15 and pgbouncer: scripts/install-system-deps.sh)`;
   }
   return undefined;
 }
@@ -44,7 +45,10 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(ports: { primary: number; replica: number; bouncer: number }, database: string): Promise<Cluster> {
+export async function startCluster(
+  ports: { primary: number; replica: number; bouncer: number },
+  database: string,
+): Promise<Cluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-cluster-'));
   fs.chmodSync(dir, 0o755);
   if (isRoot) await run('chown', ['postgres:postgres', dir]);
@@ -54,40 +58,101 @@ export async function startCluster(ports: { primary: number; replica: number; bo
   const started: string[] = [];
   const stop = async (): Promise<void> => {
     if (bouncer?.pid !== undefined && bouncer.exitCode === null) {
-      try { process.kill(-bouncer.pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(-bouncer.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
-    for (const data of started.reverse()) await pg('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']).catch(() => undefined);
+    for (const data of started.reverse())
+      await pg('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']).catch(() => undefined);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await pg('initdb', ['-D', primary, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
-    fs.appendFileSync(path.join(primary, 'postgresql.conf'), [
-      `port = ${ports.primary}`, "listen_addresses = '127.0.0.1'", `unix_socket_directories = '${dir}'`,
-      'wal_level = replica', 'max_wal_senders = 4', 'hot_standby = on', 'max_connections = 200', 'fsync = off',
-      'shared_buffers = 32MB', '',
-    ].join('\n'));
+    await pg('initdb', [
+      '-D',
+      primary,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+      '--no-sync',
+    ]);
+    fs.appendFileSync(
+      path.join(primary, 'postgresql.conf'),
+      [
+        `port = ${ports.primary}`,
+        "listen_addresses = '127.0.0.1'",
+        `unix_socket_directories = '${dir}'`,
+        'wal_level = replica',
+        'max_wal_senders = 4',
+        'hot_standby = on',
+        'max_connections = 200',
+        'fsync = off',
+        'shared_buffers = 32MB',
+        '',
+      ].join('\n'),
+    );
     await pg('pg_ctl', ['-D', primary, '-l', path.join(dir, 'primary.log'), '-w', 'start']);
     started.push(primary);
-    await pg('psql', ['-h', '127.0.0.1', '-p', String(ports.primary), '-U', 'postgres', '-qc', `CREATE DATABASE ${database}`]);
-    await pg('pg_basebackup', ['-h', '127.0.0.1', '-p', String(ports.primary), '-U', 'postgres', '-D', replica, '-R', '-X', 'stream', '--checkpoint=fast', '--no-sync']);
+    await pg('psql', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(ports.primary),
+      '-U',
+      'postgres',
+      '-qc',
+      `CREATE DATABASE ${database}`,
+    ]);
+    await pg('pg_basebackup', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(ports.primary),
+      '-U',
+      'postgres',
+      '-D',
+      replica,
+      '-R',
+      '-X',
+      'stream',
+      '--checkpoint=fast',
+      '--no-sync',
+    ]);
     fs.appendFileSync(path.join(replica, 'postgresql.auto.conf'), `port = ${ports.replica}\n`);
     await pg('pg_ctl', ['-D', replica, '-l', path.join(dir, 'replica.log'), '-w', 'start']);
     started.push(replica);
 
     const ini = path.join(dir, 'pgbouncer.ini');
     const users = path.join(dir, 'userlist.txt');
-    fs.writeFileSync(users, ['postgres', 'dastern_app', 'dastern_worker'].map((u) => `"${u}" "unused"`).join('\n') + '\n');
-    fs.writeFileSync(ini, [
-      '[databases]',
-      `${database} = host=127.0.0.1 port=${ports.primary} dbname=${database}`,
-      `${database}_ro = host=127.0.0.1 port=${ports.replica} dbname=${database}`,
-      `${database}_one = host=127.0.0.1 port=${ports.primary} dbname=${database} pool_size=1`,
-      '[pgbouncer]',
-      'listen_addr = 127.0.0.1', `listen_port = ${ports.bouncer}`, 'unix_socket_dir =',
-      'auth_type = trust', `auth_file = ${users}`, 'pool_mode = transaction',
-      'max_client_conn = 1000', 'default_pool_size = 40', 'ignore_startup_parameters = extra_float_digits,options',
-      `logfile = ${path.join(dir, 'pgbouncer.log')}`, '',
-    ].join('\n'));
+    fs.writeFileSync(
+      users,
+      ['postgres', 'dastern_app', 'dastern_worker'].map((u) => `"${u}" "unused"`).join('\n') + '\n',
+    );
+    fs.writeFileSync(
+      ini,
+      [
+        '[databases]',
+        `${database} = host=127.0.0.1 port=${ports.primary} dbname=${database}`,
+        `${database}_ro = host=127.0.0.1 port=${ports.replica} dbname=${database}`,
+        `${database}_one = host=127.0.0.1 port=${ports.primary} dbname=${database} pool_size=1`,
+        '[pgbouncer]',
+        'listen_addr = 127.0.0.1',
+        `listen_port = ${ports.bouncer}`,
+        'unix_socket_dir =',
+        'auth_type = trust',
+        `auth_file = ${users}`,
+        'pool_mode = transaction',
+        'max_client_conn = 1000',
+        'default_pool_size = 40',
+        'ignore_startup_parameters = extra_float_digits,options',
+        `logfile = ${path.join(dir, 'pgbouncer.log')}`,
+        '',
+      ].join('\n'),
+    );
     if (isRoot) await run('chown', ['-R', 'postgres:postgres', ini, users]);
     const [c, a] = asPostgres(PGBOUNCER, [ini]);
     bouncer = spawn(c, a, { stdio: 'ignore', detached: true });
@@ -95,7 +160,18 @@ export async function startCluster(ports: { primary: number; replica: number; bo
     const deadline = Date.now() + 15_000;
     for (;;) {
       try {
-        await pg('psql', ['-h', '127.0.0.1', '-p', String(ports.bouncer), '-U', 'postgres', '-d', database, '-qAtc', 'SELECT 1']);
+        await pg('psql', [
+          '-h',
+          '127.0.0.1',
+          '-p',
+          String(ports.bouncer),
+          '-U',
+          'postgres',
+          '-d',
+          database,
+          '-qAtc',
+          'SELECT 1',
+        ]);
         break;
       } catch (err) {
         if (Date.now() > deadline) throw err;
@@ -103,8 +179,11 @@ export async function startCluster(ports: { primary: number; replica: number; bo
       }
     }
   } catch (err) {
-    const logs = ['primary.log', 'replica.log', 'pgbouncer.log'].map((f) => path.join(dir, f)).filter((f) => fs.existsSync(f))
-      .map((f) => `${path.basename(f)}:\n${fs.readFileSync(f, 'utf8').slice(-2000)}`).join('\n');
+    const logs = ['primary.log', 'replica.log', 'pgbouncer.log']
+      .map((f) => path.join(dir, f))
+      .filter((f) => fs.existsSync(f))
+      .map((f) => `${path.basename(f)}:\n${fs.readFileSync(f, 'utf8').slice(-2000)}`)
+      .join('\n');
     await stop();
     throw new Error(`${err instanceof Error ? err.message : String(err)}\n${logs}`);
   }

@@ -32,7 +32,12 @@ export interface Proc {
 export function startProcess(command: string, args: string[], env: Record<string, string>, input?: string): Proc {
   const base: Record<string, string> = {};
   for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k] !== undefined) base[k] = process.env[k];
-  const proc = spawn(command, args, { cwd: ROOT, env: { ...base, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], detached: true });
+  const proc = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...base, ...env },
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
   if (input !== undefined) proc.stdin?.end(input);
   let out = '';
   let pending = '';
@@ -52,9 +57,12 @@ export function startProcess(command: string, args: string[], env: Record<string
       }
     }
   });
-  proc.stderr?.on('data', (c: Buffer) => { out += c.toString('utf8'); });
+  proc.stderr?.on('data', (c: Buffer) => {
+    out += c.toString('utf8');
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.on('exit', (code, signal) => resolve({ code, signal })));
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   const running = (): boolean => proc.exitCode === null && proc.signalCode === null;
   return {
     proc,
@@ -93,7 +101,12 @@ export function problems(p: Proc): LogLine[] {
   return p.lines().filter((l) => l.level >= 40);
 }
 
-export async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 500): Promise<T> {
+export async function poll<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 500,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -107,19 +120,33 @@ export async function poll<T>(what: string, fn: () => Promise<T | undefined>, ti
 export class Client {
   constructor(readonly base: string) {}
 
-  async call<T = Record<string, unknown>>(method: string, path: string, o: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
+  async call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    o: { token?: string; body?: unknown } = {},
+  ): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = {};
     if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`;
     if (o.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${this.base}/api/v1${path}`, { method, headers, ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}) });
+    const res = await fetch(`${this.base}/api/v1${path}`, {
+      method,
+      headers,
+      ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+    });
     const text = await res.text();
     return { status: res.status, body: (text === '' ? {} : JSON.parse(text)) as T };
   }
 
-  async upload(token: string, bytes: Buffer, filename: string, contentType: string): Promise<{ status: number; body: { id: string; status: string } }> {
+  async upload(
+    token: string,
+    bytes: Buffer,
+    filename: string,
+    contentType: string,
+  ): Promise<{ status: number; body: { id: string; status: string } }> {
     const { body, boundary } = multipartBody(bytes, 'image', filename, contentType);
     const res = await fetch(`${this.base}/api/v1/prescriptions`, {
-      method: 'POST', body,
+      method: 'POST',
+      body,
       headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
     });
     return { status: res.status, body: (await res.json()) as { id: string; status: string } };
@@ -128,7 +155,10 @@ export class Client {
   /** Opens the live stream (SSE) and collects its events until close(). */
   async stream(token: string): Promise<LiveStream> {
     const controller = new AbortController();
-    const res = await fetch(`${this.base}/api/v1/notifications/stream`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+    const res = await fetch(`${this.base}/api/v1/notifications/stream`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: controller.signal,
+    });
     if (res.status !== 200 || res.body === null) throw new Error(`stream answered ${res.status}`);
     const events: { event: string; data: Record<string, unknown> }[] = [];
     const reader = res.body.getReader();
@@ -146,7 +176,8 @@ export class Client {
             buffer = buffer.slice(cut + 2);
             const event = /^event: (.*)$/m.exec(block)?.[1];
             const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
+            if (event !== undefined && data !== undefined)
+              events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
           }
         }
       } catch {
@@ -165,7 +196,12 @@ export interface LiveStream {
 /** The reminder time one or two minutes ahead (HH:MM in `tz`): the next minute, unless it is about to begin. */
 export function nextMinute(tz: string, now = new Date()): { time: string; at: Date } {
   const at = new Date(Math.floor(now.getTime() / 60_000) * 60_000 + (now.getSeconds() >= 45 ? 120_000 : 60_000));
-  const time = new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+  const time = new Intl.DateTimeFormat('en-GB', {
+    timeZone: tz,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(at);
   return { time, at };
 }
 
@@ -173,13 +209,26 @@ export function nextMinute(tz: string, now = new Date()): { time: string; at: Da
 export async function verifiedPatient(c: Client, smtp: Smtp): Promise<{ id: string; email: string; token: string }> {
   const email = `patient-${randomBytes(5).toString('hex')}@example.com`;
   const reg = await c.call<{ user: { id: string }; access_token: string }>('POST', '/auth/register', {
-    body: { email, password: 'correct horse 42 battery', role: 'patient', first_name: 'Sok', last_name: 'Dara', language: 'en' },
+    body: {
+      email,
+      password: 'correct horse 42 battery',
+      role: 'patient',
+      first_name: 'Sok',
+      last_name: 'Dara',
+      language: 'en',
+    },
   });
   if (reg.status !== 201) throw new Error(`register: ${reg.status} ${JSON.stringify(reg.body)}`);
-  const mail = await poll('the verification e-mail', async () => smtp.inbox.find((m) => m.to.includes(email)), 30_000, 200);
+  const mail = await poll(
+    'the verification e-mail',
+    async () => smtp.inbox.find((m) => m.to.includes(email)),
+    30_000,
+    200,
+  );
   const token = /verify-email\?token=([A-Za-z0-9._~-]+)/.exec(decodeMail(mail.raw))?.[1];
   if (token === undefined) throw new Error('no verification link in the e-mail');
   const verified = await c.call('POST', '/auth/verify-email', { body: { token } });
-  if (verified.status !== 204 && verified.status !== 200) throw new Error(`verify-email: ${verified.status} ${JSON.stringify(verified.body)}`);
+  if (verified.status !== 204 && verified.status !== 200)
+    throw new Error(`verify-email: ${verified.status} ${JSON.stringify(verified.body)}`);
   return { id: reg.body.user.id, email, token: reg.body.access_token };
 }

@@ -85,10 +85,14 @@ describe('validation before decoding (no OCR)', () => {
     expect(await codeOf(validateImage(big))).toBe('too_large');
   });
   it('a corrupt header', async () => {
-    expect(await codeOf(validateImage(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3])))).toBe('corrupt_image');
+    expect(await codeOf(validateImage(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3])))).toBe(
+      'corrupt_image',
+    );
   });
   it('a tiny image', async () => {
-    const tiny = await sharp({ create: { width: 50, height: 50, channels: 3, background: '#fff' } }).png().toBuffer();
+    const tiny = await sharp({ create: { width: 50, height: 50, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
     expect(await codeOf(validateImage(tiny))).toBe('too_small');
   });
 });
@@ -106,7 +110,9 @@ describe('reading bad input', () => {
     const real = path.resolve(here, '../../../shared/fixtures/prescriptions/ksfh-2025-06-15.png');
     const bytes = fs.existsSync(real)
       ? fs.readFileSync(real)
-      : await sharp({ create: { width: 800, height: 1000, channels: 3, background: '#fff' } }).png().toBuffer();
+      : await sharp({ create: { width: 800, height: 1000, channels: 3, background: '#fff' } })
+          .png()
+          .toBuffer();
     expect(await codeOf(reader.read(bytes.subarray(0, Math.floor(bytes.length / 3))))).toBe('corrupt_image');
   });
 
@@ -115,8 +121,10 @@ describe('reading bad input', () => {
   });
 
   it('a page of plain text: no medication, with a reason', async () => {
-    const lines = Array.from({ length: 14 }, (_, i) =>
-      `<text x="60" y="${120 + i * 60}" font-family="DejaVu Sans" font-size="30">Line ${i + 1}: the quick brown fox jumps over the lazy dog.</text>`,
+    const lines = Array.from(
+      { length: 14 },
+      (_, i) =>
+        `<text x="60" y="${120 + i * 60}" font-family="DejaVu Sans" font-size="30">Line ${i + 1}: the quick brown fox jumps over the lazy dog.</text>`,
     ).join('');
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="1100"><rect width="100%" height="100%" fill="#fff"/>${lines}</svg>`;
     const png = await sharp(Buffer.from(svg)).png().toBuffer();
@@ -136,7 +144,13 @@ describe('reading bad input', () => {
       raw[i] = 80 + ((i / 3 / w) % 120) + (seed % 40);
     }
     const jpeg = await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
-      .composite([{ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><circle cx="450" cy="500" r="260" fill="#345"/><rect x="100" y="900" width="700" height="120" fill="#eee"/></svg>`) }])
+      .composite([
+        {
+          input: Buffer.from(
+            `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><circle cx="450" cy="500" r="260" fill="#345"/><rect x="100" y="900" width="700" height="120" fill="#eee"/></svg>`,
+          ),
+        },
+      ])
       .jpeg({ quality: 70 })
       .toBuffer();
     const r = await reader.read(jpeg);
@@ -145,16 +159,25 @@ describe('reading bad input', () => {
   });
 
   it('a blank page: no text, no medication', async () => {
-    const png = await sharp({ create: { width: 1000, height: 1400, channels: 3, background: '#f4f4f0' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 1000, height: 1400, channels: 3, background: '#f4f4f0' } })
+      .png()
+      .toBuffer();
     const r = await reader.read(png);
     expect(r.medications).toEqual([]);
     expect(r.empty_reason).toMatch(/no text|prescription/);
   });
 
   it('a stage over its time limit is a timeout error, and the reader still works afterwards', async () => {
-    const slow = await createReader({ lexiconPath: LEXICON, workers: 1, timeoutsMs: { ocr: 1 }, logger: { warn: () => undefined } });
+    const slow = await createReader({
+      lexiconPath: LEXICON,
+      workers: 1,
+      timeoutsMs: { ocr: 1 },
+      logger: { warn: () => undefined },
+    });
     try {
-      const png = await sharp({ create: { width: 1000, height: 1400, channels: 3, background: '#fff' } }).png().toBuffer();
+      const png = await sharp({ create: { width: 1000, height: 1400, channels: 3, background: '#fff' } })
+        .png()
+        .toBuffer();
       expect(await codeOf(slow.read(png))).toBe('timeout');
     } finally {
       await slow.close();
@@ -172,7 +195,12 @@ describe('without the Khmer model', () => {
   it('warns once and falls back to English-only anchors', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'no-khm-'));
     const warnings: string[] = [];
-    const r = await createReader({ tessdataDir: empty, lexiconPath: LEXICON, workers: 1, logger: { warn: (m) => warnings.push(m) } });
+    const r = await createReader({
+      tessdataDir: empty,
+      lexiconPath: LEXICON,
+      workers: 1,
+      logger: { warn: (m) => warnings.push(m) },
+    });
     try {
       const img = fs.readFileSync(path.join(here, 'fixtures', 'synth-en-remarks-101.jpg'));
       const res = await r.read(img);
@@ -189,7 +217,9 @@ describe('without the Khmer model', () => {
 
 describe('readPrescription (shared reader)', () => {
   it('reads with a lazily created reader that can be closed', async () => {
-    const png = await sharp({ create: { width: 900, height: 1200, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 900, height: 1200, channels: 3, background: '#ffffff' } })
+      .png()
+      .toBuffer();
     const r = await readPrescription(png, { lexiconPath: LEXICON, workers: 1, logger: { warn: () => undefined } });
     expect(r.medications).toEqual([]);
     await closeSharedReader();

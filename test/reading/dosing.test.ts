@@ -2,7 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseDosingText } from '../../src/reading/dosing.ts';
 
-const S = (morning: number, noon: number, evening: number, night: number): Record<string, number> => ({ morning, noon, evening, night });
+const S = (morning: number, noon: number, evening: number, night: number): Record<string, number> => ({
+  morning,
+  noon,
+  evening,
+  night,
+});
 
 describe('free-text dosing', () => {
   it.each([
@@ -58,12 +63,20 @@ describe('free-text dosing', () => {
     expect(parseDosingText(text)?.schedule).toEqual(want);
   });
 
-  it.each(['', 'after meal', 'ក្រោយបាយ', 'hello', '05-06-2025', '(6-8)', '0-0-0', '1-2-3-4-5', 'Amoxicillin 500mg', '089-098-688'])(
-    'no dosing in %j (never a guess)',
-    (text) => {
-      expect(parseDosingText(text)).toBeNull();
-    },
-  );
+  it.each([
+    '',
+    'after meal',
+    'ក្រោយបាយ',
+    'hello',
+    '05-06-2025',
+    '(6-8)',
+    '0-0-0',
+    '1-2-3-4-5',
+    'Amoxicillin 500mg',
+    '089-098-688',
+  ])('no dosing in %j (never a guess)', (text) => {
+    expect(parseDosingText(text)).toBeNull();
+  });
 
   it('a strength is not a dose', () => {
     expect(parseDosingText('Amoxicillin 500mg 1-0-1')?.schedule).toEqual(S(1, 0, 1, 0));

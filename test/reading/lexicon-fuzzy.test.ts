@@ -88,11 +88,21 @@ describe('prefixes', () => {
 
 describe('candidate index', () => {
   /** Each name with one OCR confusion, deterministic. */
-  const CONFUSE: Array<[RegExp, string]> = [[/m/, 'rn'], [/l/, '1'], [/o/, '0'], [/d/, 'cl'], [/s/, '5'], [/e/, 'c'], [/i/, 'l']];
-  const names = file.drugs.flatMap((d, k) => [d.generic_name, ...(d.brands ?? [])].map((n, j) => {
-    const [re, to] = CONFUSE[(k + j) % CONFUSE.length] ?? [/x/, 'x'];
-    return n.replace(re, to);
-  }));
+  const CONFUSE: Array<[RegExp, string]> = [
+    [/m/, 'rn'],
+    [/l/, '1'],
+    [/o/, '0'],
+    [/d/, 'cl'],
+    [/s/, '5'],
+    [/e/, 'c'],
+    [/i/, 'l'],
+  ];
+  const names = file.drugs.flatMap((d, k) =>
+    [d.generic_name, ...(d.brands ?? [])].map((n, j) => {
+      const [re, to] = CONFUSE[(k + j) % CONFUSE.length] ?? [/x/, 'x'];
+      return n.replace(re, to);
+    }),
+  );
 
   it('gives the same matches as comparing with every entry (every tenth name of the lexicon, misread)', () => {
     expect(names.length).toBeGreaterThan(2000);
@@ -121,11 +131,16 @@ describe('distance with a limit', () => {
     for (let i = 0; i + 1 < keys.length; i++) {
       const a = keys[i] ?? '';
       const b = (keys[i + 1] ?? '').replace('m', 'rn');
-      for (const pair of [[a, b], [a, a.replace('l', '1')], [b, a]] as const) {
+      for (const pair of [
+        [a, b],
+        [a, a.replace('l', '1')],
+        [b, a],
+      ] as const) {
         const full = ocrDistance(pair[0], pair[1]);
         for (const max of [0.3, 1, 2.5]) {
           const limited = ocrDistance(pair[0], pair[1], max);
-          if (full <= max ? Math.abs(limited - full) > 1e-9 : limited <= max) wrong.push(`${pair[0]}/${pair[1]} max ${max}: ${limited} vs ${full}`);
+          if (full <= max ? Math.abs(limited - full) > 1e-9 : limited <= max)
+            wrong.push(`${pair[0]}/${pair[1]} max ${max}: ${limited} vs ${full}`);
         }
       }
     }
@@ -150,13 +165,19 @@ describe('false matches', () => {
 
   it('no word printed on prescriptions that is not a medicine matches the lexicon', () => {
     expect(words.length).toBeGreaterThanOrEqual(200);
-    const matched = words.map((w) => [w, lex.match(w)] as const).filter(([, m]) => m !== null).map(([w, m]) => `${w} -> ${m?.variant ?? ''}`);
+    const matched = words
+      .map((w) => [w, lex.match(w)] as const)
+      .filter(([, m]) => m !== null)
+      .map(([w, m]) => `${w} -> ${m?.variant ?? ''}`);
     expect(matched).toEqual([]);
   });
 
   it('nor with one OCR confusion in it', () => {
     const misread = words.map((w) => w.replace(/l/, '1').replace(/o/, '0'));
-    const matched = misread.map((w) => [w, lex.match(w)] as const).filter(([, m]) => m !== null).map(([w, m]) => `${w} -> ${m?.variant ?? ''}`);
+    const matched = misread
+      .map((w) => [w, lex.match(w)] as const)
+      .filter(([, m]) => m !== null)
+      .map(([w, m]) => `${w} -> ${m?.variant ?? ''}`);
     expect(matched).toEqual([]);
   });
 });

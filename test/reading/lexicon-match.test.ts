@@ -51,18 +51,24 @@ describe('matching names', () => {
 
 describe('loading', () => {
   it('skips malformed entries and rejects a non-lexicon', () => {
-    const l = parseLexicon({ version: '1', drugs: [{ id: 'a', generic_name: 'alpha' }, { id: 3 }, null, { generic_name: 'x' }] });
+    const l = parseLexicon({
+      version: '1',
+      drugs: [{ id: 'a', generic_name: 'alpha' }, { id: 3 }, null, { generic_name: 'x' }],
+    });
     expect(l.drugs.map((d) => d.id)).toEqual(['a']);
     expect(() => parseLexicon({ drugs: 'no' })).toThrow();
     expect(() => parseLexicon(null)).toThrow();
   });
-  it.skipIf(!fs.existsSync(DEFAULT_LEXICON_PATH))('the repository lexicon loads and every entry is matchable by its generic name', () => {
-    const file = loadLexiconFile();
-    const real = new Lexicon(file);
-    expect(file.drugs.length).toBeGreaterThanOrEqual(300);
-    for (const d of file.drugs.slice(0, 400)) {
-      if (d.generic_name.replace(/[^a-z]/gi, '').length < 5) continue;
-      expect(real.match(d.generic_name)?.drug.generic_name).toBeDefined();
-    }
-  });
+  it.skipIf(!fs.existsSync(DEFAULT_LEXICON_PATH))(
+    'the repository lexicon loads and every entry is matchable by its generic name',
+    () => {
+      const file = loadLexiconFile();
+      const real = new Lexicon(file);
+      expect(file.drugs.length).toBeGreaterThanOrEqual(300);
+      for (const d of file.drugs.slice(0, 400)) {
+        if (d.generic_name.replace(/[^a-z]/gi, '').length < 5) continue;
+        expect(real.match(d.generic_name)?.drug.generic_name).toBeDefined();
+      }
+    },
+  );
 });

@@ -23,7 +23,9 @@ interface Doc {
   products: Product[];
 }
 
-const doc = JSON.parse(fs.readFileSync(new URL('../../src/reading/lexicon/drugs.json', import.meta.url), 'utf8')) as Doc;
+const doc = JSON.parse(
+  fs.readFileSync(new URL('../../src/reading/lexicon/drugs.json', import.meta.url), 'utf8'),
+) as Doc;
 const kbRows = (
   JSON.parse(fs.readFileSync(new URL('../../src/safety/knowledge/ingredients.json', import.meta.url), 'utf8')) as {
     ingredients: Array<{ id: string }>;
@@ -34,7 +36,9 @@ const kbRows = (
 const OUTSIDE_KB: readonly string[] = [];
 
 const AMOUNT = String.raw`\d+(?:\.\d+)?(?:mg|g|mcg|ml|IU|%|mmol)`;
-const STRENGTH = new RegExp(String.raw`^(?:${AMOUNT}(?:\+${AMOUNT})*(?:\/(?:\d+(?:\.\d+)?)?(?:mg|g|ml|l|dose|drop))?|\d+\/\d+)$`);
+const STRENGTH = new RegExp(
+  String.raw`^(?:${AMOUNT}(?:\+${AMOUNT})*(?:\/(?:\d+(?:\.\d+)?)?(?:mg|g|ml|l|dose|drop))?|\d+\/\d+)$`,
+);
 const fold = (s: string): string =>
   s
     .normalize('NFD')
@@ -91,8 +95,10 @@ describe('lexicon products', () => {
       if (p.sources.length === 0) problems.push(`${p.brand}: no source`);
       for (const s of p.sources) if (!declared.has(s)) problems.push(`${p.brand}: undeclared ${s}`);
       if (new Set(p.sources).size !== p.sources.length) problems.push(`${p.brand}: repeated source`);
-      if (p.maker !== null && (typeof p.maker !== 'string' || p.maker.trim() === '')) problems.push(`${p.brand}: empty maker`);
-      if (p.sources.includes('manufacturer') && p.maker === null) problems.push(`${p.brand}: cites the maker without naming it`);
+      if (p.maker !== null && (typeof p.maker !== 'string' || p.maker.trim() === ''))
+        problems.push(`${p.brand}: empty maker`);
+      if (p.sources.includes('manufacturer') && p.maker === null)
+        problems.push(`${p.brand}: cites the maker without naming it`);
     }
     expect(problems).toEqual([]);
     // Most brands added since 2026.12 name their maker and their strengths.

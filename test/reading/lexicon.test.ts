@@ -215,7 +215,18 @@ describe('drug lexicon: shape', () => {
         problems.push(`source ${String(s['id'])}: bad field`);
       }
     }
-    const required = ['id', 'generic_name', 'inn', 'names_fr', 'other_names', 'class', 'atc', 'strengths', 'forms', 'sources'];
+    const required = [
+      'id',
+      'generic_name',
+      'inn',
+      'names_fr',
+      'other_names',
+      'class',
+      'atc',
+      'strengths',
+      'forms',
+      'sources',
+    ];
     const optional = ['deprecated', 'replaced_by'];
     for (const d of o['drugs'] as unknown[]) {
       if (!isObj(d)) {
@@ -224,9 +235,12 @@ describe('drug lexicon: shape', () => {
       }
       const id = String(d['id']);
       for (const k of required) if (!(k in d)) problems.push(`${id}: missing ${k}`);
-      for (const k of Object.keys(d)) if (!required.includes(k) && !optional.includes(k)) problems.push(`${id}: unknown key ${k}`);
-      for (const k of ['id', 'generic_name', 'inn', 'class']) if (!isStr(d[k])) problems.push(`${id}: ${k} not a string`);
-      for (const k of ['names_fr', 'other_names', 'strengths', 'forms']) if (!isStrArr(d[k])) problems.push(`${id}: ${k} not a string array`);
+      for (const k of Object.keys(d))
+        if (!required.includes(k) && !optional.includes(k)) problems.push(`${id}: unknown key ${k}`);
+      for (const k of ['id', 'generic_name', 'inn', 'class'])
+        if (!isStr(d[k])) problems.push(`${id}: ${k} not a string`);
+      for (const k of ['names_fr', 'other_names', 'strengths', 'forms'])
+        if (!isStrArr(d[k])) problems.push(`${id}: ${k} not a string array`);
       if (!isStrArr(d['sources']) || d['sources'].length === 0) problems.push(`${id}: sources empty or not strings`);
       if (d['atc'] !== null && !isStr(d['atc'])) problems.push(`${id}: atc neither string nor null`);
       if ('deprecated' in d && typeof d['deprecated'] !== 'boolean') problems.push(`${id}: deprecated not boolean`);
@@ -265,7 +279,9 @@ describe('drug lexicon: ids', () => {
       .filter((d) => !ID_SLUG_EXCEPTIONS.includes(d.id) && slugOf(d.inn) !== d.id)
       .map((d) => `${d.id} <> ${slugOf(d.inn)}`);
     expect(bad).toEqual([]);
-    expect(drugs.filter((d) => d.generic_name !== d.inn.replace(/\s*\([^)]*\)/g, '').toLowerCase()).map((d) => d.id)).toEqual([]);
+    expect(
+      drugs.filter((d) => d.generic_name !== d.inn.replace(/\s*\([^)]*\)/g, '').toLowerCase()).map((d) => d.id),
+    ).toEqual([]);
   });
 
   it('never drops or renames a published id', () => {
@@ -324,7 +340,13 @@ describe('drug lexicon: fields', () => {
   it('repeats no name within a list, and has no name too short to match', () => {
     const problems: string[] = [];
     for (const d of drugs) {
-      for (const [field, list] of Object.entries({ names_fr: d.names_fr, other_names: d.other_names, brands: brandsOf(d), strengths: d.strengths, forms: d.forms })) {
+      for (const [field, list] of Object.entries({
+        names_fr: d.names_fr,
+        other_names: d.other_names,
+        brands: brandsOf(d),
+        strengths: d.strengths,
+        forms: d.forms,
+      })) {
         const keys = list.map((x) => (field === 'strengths' || field === 'forms' ? x : fold(x)));
         if (new Set(keys).size !== keys.length) problems.push(`${d.id}: repeated ${field}`);
       }
@@ -342,7 +364,8 @@ describe('drug lexicon: names shared between molecules', () => {
       for (const b of brandsOf(d)) {
         const k = fold(b);
         const prev = owner.get(k);
-        if (prev !== undefined && prev !== d.id && !SHARED_BRANDS_ALLOWED.includes(k)) clashes.push(`${b}: ${prev} / ${d.id}`);
+        if (prev !== undefined && prev !== d.id && !SHARED_BRANDS_ALLOWED.includes(k))
+          clashes.push(`${b}: ${prev} / ${d.id}`);
         owner.set(k, d.id);
       }
     }

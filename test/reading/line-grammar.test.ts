@@ -30,7 +30,18 @@ describe('durations', () => {
 });
 
 describe('dose cells', () => {
-  it.each([['1', 1], ['2', 2], ['½', 0.5], ['1/2', 0.5], ['1½', 1.5], ['-', 0], ['—', 0], ['0', 0], ['5', null], ['tab', null]])('%s → %s', (t, v) => {
+  it.each([
+    ['1', 1],
+    ['2', 2],
+    ['½', 0.5],
+    ['1/2', 0.5],
+    ['1½', 1.5],
+    ['-', 0],
+    ['—', 0],
+    ['0', 0],
+    ['5', null],
+    ['tab', null],
+  ])('%s → %s', (t, v) => {
     expect(doseToken(t)).toBe(v);
   });
 });
@@ -49,7 +60,12 @@ describe('quantity cells', () => {
 });
 
 describe('parseInstructions', () => {
-  const sched = (m: number, n: number, e: number, ni: number): Record<string, number> => ({ morning: m, noon: n, evening: e, night: ni });
+  const sched = (m: number, n: number, e: number, ni: number): Record<string, number> => ({
+    morning: m,
+    noon: n,
+    evening: e,
+    night: ni,
+  });
   it('1-0-1 notation, days and meal', () => {
     const r = parseInstructions('1-0-1 x 7 days after meal');
     expect(r.schedule).toEqual(sched(1, 0, 1, 0));

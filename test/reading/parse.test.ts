@@ -10,9 +10,12 @@ describe('dose cells', () => {
   it.each(['-', '=', '~', '', '  ', '—', '–', '_', '0', 'o', '|', '||', '- -'])('%j → 0', (t) => {
     expect(parseDoseCell(t).value).toBe(0);
   });
-  it.each(['1', 'l', 'I', '[1', '1]', '(1)', '1គ្រាប់', '1 គ្រាប់', '1 amp', '1tab', 'l.', '|1', '1|', '១'])('%j → 1', (t) => {
-    expect(parseDoseCell(t).value).toBe(1);
-  });
+  it.each(['1', 'l', 'I', '[1', '1]', '(1)', '1គ្រាប់', '1 គ្រាប់', '1 amp', '1tab', 'l.', '|1', '1|', '១'])(
+    '%j → 1',
+    (t) => {
+      expect(parseDoseCell(t).value).toBe(1);
+    },
+  );
   it.each([
     ['½', 0.5],
     ['1/2', 0.5],

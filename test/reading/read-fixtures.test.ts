@@ -29,7 +29,10 @@ afterAll(async () => {
 });
 
 function truthOf(dir: string, image: string): Record<string, unknown> {
-  return JSON.parse(fs.readFileSync(path.join(dir, image.replace(/\.(png|jpg)$/, '.json')), 'utf8')) as Record<string, unknown>;
+  return JSON.parse(fs.readFileSync(path.join(dir, image.replace(/\.(png|jpg)$/, '.json')), 'utf8')) as Record<
+    string,
+    unknown
+  >;
 }
 
 describe.skipIf(real.length === 0)('real prescription photos', () => {

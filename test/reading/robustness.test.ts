@@ -99,10 +99,15 @@ describe('cell grammar', () => {
     expect(await readDurationCell('71g', async () => null, 15, 3)).toBe(71);
     let asked = false;
     expect(
-      await readDurationCell('7 days', async () => {
-        asked = true;
-        return null;
-      }, 14, 2),
+      await readDurationCell(
+        '7 days',
+        async () => {
+          asked = true;
+          return null;
+        },
+        14,
+        2,
+      ),
     ).toBe(7);
     expect(asked).toBe(false);
   });
@@ -114,7 +119,12 @@ describe('cell grammar', () => {
   });
 
   it('hour headers read as one word are split into their columns', () => {
-    const word = (text: string, x0: number, x1: number, y = 100): OcrWord => ({ text, conf: 90, bbox: { x0, y0: y, x1, y1: y + 36 }, line: y });
+    const word = (text: string, x0: number, x1: number, y = 100): OcrWord => ({
+      text,
+      conf: 90,
+      bbox: { x0, y0: y, x1, y1: y + 36 },
+      line: y,
+    });
     const words = [
       word('No', 50, 90),
       word('Medicine', 200, 340),
@@ -126,7 +136,8 @@ describe('cell grammar', () => {
       word('1', 1180, 1195, 200),
     ];
     const h = findHeader(words, { horizontal: [], vertical: [] }, 1400);
-    const slots = h?.columns.filter((c) => c.role !== null && ['morning', 'noon', 'evening', 'night'].includes(c.role)) ?? [];
+    const slots =
+      h?.columns.filter((c) => c.role !== null && ['morning', 'noon', 'evening', 'night'].includes(c.role)) ?? [];
     expect(slots.map((c) => c.role)).toEqual(['morning', 'noon', 'evening', 'night']);
     expect(slots.map((c) => c.evidence)).toEqual(['hours', 'hours', 'hours', 'hours']);
   });
@@ -149,7 +160,12 @@ function pageOf(lines: Array<[number, string]>): PageAnalysis {
     return { text, conf: 80, bbox: { x0: 100, y0: y, x1: x, y1: y + 38 }, words };
   });
   return {
-    page: { words: ocrLines.flatMap((l) => l.words), lines: ocrLines, text: lines.map((l) => l[1]).join('\n'), confidence: 80 },
+    page: {
+      words: ocrLines.flatMap((l) => l.words),
+      lines: ocrLines,
+      text: lines.map((l) => l[1]).join('\n'),
+      confidence: 80,
+    },
     image: { data: new Uint8Array(4), width: 2, height: 2 },
     rulings: { horizontal: [], vertical: [] },
     table: null,
@@ -162,16 +178,24 @@ function pageOf(lines: Array<[number, string]>): PageAnalysis {
 
 describe('unknown names on a handwritten list', () => {
   it('a strength too garbled to read ends the name', () => {
-    expect(splitNameLine('). TRIPOLEX YMG )-)-)-) FOR 7 DAYS BEFORE MEAL')).toMatchObject({ name: 'TRIPOLEX', strength: null });
-    expect(splitNameLine('L BEXILON 250MG ) TAB THREE TIMES A DAY')).toMatchObject({ name: 'BEXILON', strength: '250mg' });
+    expect(splitNameLine('). TRIPOLEX YMG )-)-)-) FOR 7 DAYS BEFORE MEAL')).toMatchObject({
+      name: 'TRIPOLEX',
+      strength: null,
+    });
+    expect(splitNameLine('L BEXILON 250MG ) TAB THREE TIMES A DAY')).toMatchObject({
+      name: 'BEXILON',
+      strength: '250mg',
+    });
   });
 
   it('a numbered line with an unknown name, no strength and a dosing pattern is kept, low confidence', async () => {
-    const meds = await readList(pageOf([
-      [100, 'Patient: ........ Date: 22/5/2026'],
-      [300, '). TRIPOLEX YMG )-)-)-) FOR 7 DAYS BEFORE MEAL'],
-      [450, 'Sunday clinic hours 1-0-1'],
-    ]));
+    const meds = await readList(
+      pageOf([
+        [100, 'Patient: ........ Date: 22/5/2026'],
+        [300, '). TRIPOLEX YMG )-)-)-) FOR 7 DAYS BEFORE MEAL'],
+        [450, 'Sunday clinic hours 1-0-1'],
+      ]),
+    );
     expect(meds.map((m) => m.name)).toEqual(['TRIPOLEX']);
     expect(meds[0]?.dosage_schedule).toEqual({ morning: 1, noon: 1, evening: 1, night: 1 });
     expect(meds[0]?.duration_days).toBe(7);
@@ -184,7 +208,12 @@ describe('tick-box form photographed at a tilt', () => {
   it('boxes drifting more than a box width from row to row keep their slot by rank', async () => {
     const th = 38;
     const names = ['Metformin 500mg', 'Amlodipine 5mg', 'Losartan 50mg', 'Gliclazide 80mg'];
-    const ticks = [[1, 0, 1, 0], [0, 0, 0, 0], [1, 1, 1, 0], [0, 0, 0, 1]];
+    const ticks = [
+      [1, 0, 1, 0],
+      [0, 0, 0, 0],
+      [1, 1, 1, 0],
+      [0, 0, 0, 1],
+    ];
     const boxes: TickBox[] = [];
     const lines: Array<[number, string]> = [];
     names.forEach((n, r) => {
@@ -198,7 +227,13 @@ describe('tick-box form photographed at a tilt', () => {
       }
     });
     const p = pageOf(lines);
-    const meds = await readTickForm({ page: p.page, boxes, lexicon: EMPTY_LEXICON, textHeight: th, ocrCell: async () => null });
+    const meds = await readTickForm({
+      page: p.page,
+      boxes,
+      lexicon: EMPTY_LEXICON,
+      textHeight: th,
+      ocrCell: async () => null,
+    });
     expect(meds?.map((m) => [m.name, m.dosage_schedule])).toEqual([
       ['Metformin', { morning: 1, noon: 0, evening: 1, night: 0 }],
       ['Losartan', { morning: 1, noon: 1, evening: 1, night: 0 }],

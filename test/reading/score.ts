@@ -25,7 +25,12 @@ export interface Score {
 
 type Json = Record<string, unknown>;
 
-const norm = (s: unknown): string => String(s ?? '').normalize('NFC').replace(/\s+/g, ' ').trim().toLowerCase();
+const norm = (s: unknown): string =>
+  String(s ?? '')
+    .normalize('NFC')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .toLowerCase();
 
 function eq(a: unknown, b: unknown): boolean {
   if (typeof a === 'string' || typeof b === 'string') return norm(a) === norm(b);
@@ -42,8 +47,21 @@ function nameSim(a: string, b: string): number {
 
 export function scoreReading(truth: Json, got: PrescriptionReading): Score {
   const headerFields: FieldResult[] = [];
-  for (const k of ['hospital_name', 'prescription_number', 'prescription_date', 'diagnosis', 'department', 'prescribing_doctor_name']) {
-    if (k in truth) headerFields.push({ field: k, expected: truth[k], actual: (got as unknown as Json)[k], ok: eq(truth[k], (got as unknown as Json)[k]) });
+  for (const k of [
+    'hospital_name',
+    'prescription_number',
+    'prescription_date',
+    'diagnosis',
+    'department',
+    'prescribing_doctor_name',
+  ]) {
+    if (k in truth)
+      headerFields.push({
+        field: k,
+        expected: truth[k],
+        actual: (got as unknown as Json)[k],
+        ok: eq(truth[k], (got as unknown as Json)[k]),
+      });
   }
   const tp = (truth['patient'] ?? {}) as Json;
   for (const k of Object.keys(tp)) {
@@ -94,7 +112,8 @@ export function scoreReading(truth: Json, got: PrescriptionReading): Score {
     extraMedications: extra,
     missingMedications: missing,
     medAccuracy: medFields.length + extra * 7 === 0 ? 1 : okCount / (medFields.length + extra * 7),
-    nameAccuracy: names.length === 0 ? (extra === 0 ? 1 : 0) : names.filter((f) => f.ok).length / (names.length + extra),
+    nameAccuracy:
+      names.length === 0 ? (extra === 0 ? 1 : 0) : names.filter((f) => f.ok).length / (names.length + extra),
     headerAccuracy: headerFields.length === 0 ? 1 : headerFields.filter((f) => f.ok).length / headerFields.length,
   };
 }

@@ -33,7 +33,16 @@ function pageOf(texts: string[]): OcrPage {
 
 function analysis(texts: string[]): PageAnalysis {
   const image = { width: 1200, height: 900, data: new Uint8Array(1200 * 900).fill(255) };
-  return { page: pageOf(texts), image, rulings: detectRulings(image), table: null, textHeight: 32, boxes: [], lexicon, ocrCell: () => Promise.resolve(null) };
+  return {
+    page: pageOf(texts),
+    image,
+    rulings: detectRulings(image),
+    table: null,
+    textHeight: 32,
+    boxes: [],
+    lexicon,
+    ocrCell: () => Promise.resolve(null),
+  };
 }
 
 describe('names the lexicon does not know', () => {
@@ -50,7 +59,9 @@ describe('names the lexicon does not know', () => {
   });
 
   it('form and dosing words with a number are not taken for a medicine', async () => {
-    const meds = await readList(analysis(['Tab 500mg 1-0-1 x 5 days', 'Tab1et 20mg 1-0-1 x 5 days', 'Take 2mg 1-0-0 x 3 days']));
+    const meds = await readList(
+      analysis(['Tab 500mg 1-0-1 x 5 days', 'Tab1et 20mg 1-0-1 x 5 days', 'Take 2mg 1-0-0 x 3 days']),
+    );
     expect(meds).toEqual([]);
   });
 

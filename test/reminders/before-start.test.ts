@@ -10,19 +10,39 @@ import { useFullApp } from '../support/full-call.ts';
 
 const app = useFullApp();
 
-interface TodayDose { reminder_id: string; medication_id: string; slot: string; scheduled_for: string; status: string; log_id: string | null; before_start: boolean }
+interface TodayDose {
+  reminder_id: string;
+  medication_id: string;
+  slot: string;
+  scheduled_for: string;
+  status: string;
+  log_id: string | null;
+  before_start: boolean;
+}
 
 describe("today's doses of a medicine added today", () => {
   it('a dose whose time passed before the medicine was added is before_start; later ones and older reminders are not', async () => {
     const x = app();
     const p = await register(x.h, 'patient');
     // Her morning at 00:00 (passed, unless this runs in the first minute of the day) and night at 23:59 (ahead).
-    const patch = await x.call('PATCH', '/me', { token: p.access, body: { timezone: 'Asia/Phnom_Penh', dose_schedule_template: { morning: '00:00', night: '23:59' } } });
+    const patch = await x.call('PATCH', '/me', {
+      token: p.access,
+      body: { timezone: 'Asia/Phnom_Penh', dose_schedule_template: { morning: '00:00', night: '23:59' } },
+    });
     expect(patch.statusCode, patch.body).toBe(200);
-    const added = await x.call('POST', '/medications', { token: p.access, body: { name: 'Amlodipine', schedule: { kind: 'slots', dosage_schedule: { morning: 1, noon: 0, evening: 0, night: 1 } } } });
+    const added = await x.call('POST', '/medications', {
+      token: p.access,
+      body: {
+        name: 'Amlodipine',
+        schedule: { kind: 'slots', dosage_schedule: { morning: 1, noon: 0, evening: 0, night: 1 } },
+      },
+    });
     expect(added.statusCode, added.body).toBe(201);
     const medId = added.json<{ id: string }>().id;
-    const today = async () => (await x.call('GET', '/reminders/today', { token: p.access })).json<{ items: TodayDose[] }>().items.filter((d) => d.medication_id === medId);
+    const today = async () =>
+      (await x.call('GET', '/reminders/today', { token: p.access }))
+        .json<{ items: TodayDose[] }>()
+        .items.filter((d) => d.medication_id === medId);
 
     const doses = await today();
     expect(doses.map((d) => d.slot)).toEqual(['morning', 'night']);
@@ -33,16 +53,31 @@ describe("today's doses of a medicine added today", () => {
     expect(night).toMatchObject({ before_start: false, status: 'upcoming' });
 
     // she took it anyway: recorded like any dose, and then no longer before_start
-    const taken = await x.call('POST', `/reminders/${morning.reminder_id}/logs`, { token: p.access, body: { status: 'taken', scheduled_for: morning.scheduled_for } });
+    const taken = await x.call('POST', `/reminders/${morning.reminder_id}/logs`, {
+      token: p.access,
+      body: { status: 'taken', scheduled_for: morning.scheduled_for },
+    });
     expect(taken.statusCode, taken.body).toBe(201);
     expect((await today())[0]).toMatchObject({ status: 'taken', before_start: false });
 
     // a reminder that started yesterday: today's passed doses are due (pending), not before_start
-    const older = await x.call('POST', '/medications', { token: p.access, body: { name: 'Metformin', schedule: { kind: 'slots', dosage_schedule: { morning: 1, noon: 0, evening: 0, night: 0 } } } });
+    const older = await x.call('POST', '/medications', {
+      token: p.access,
+      body: {
+        name: 'Metformin',
+        schedule: { kind: 'slots', dosage_schedule: { morning: 1, noon: 0, evening: 0, night: 0 } },
+      },
+    });
     expect(older.statusCode, older.body).toBe(201);
     const olderId = older.json<{ id: string }>().id;
-    await x.h.t.owner.query(`UPDATE medication_reminders SET start_date = start_date - 1 WHERE medication_id = $1`, [olderId]);
-    const olderDoses = (await x.call('GET', '/reminders/today', { token: p.access })).json<{ items: TodayDose[] }>().items.filter((d) => d.medication_id === olderId);
-    expect(olderDoses.map((d) => [d.slot, d.status, d.before_start])).toEqual([['morning', firstMinute ? 'upcoming' : 'pending', false]]);
+    await x.h.t.owner.query(`UPDATE medication_reminders SET start_date = start_date - 1 WHERE medication_id = $1`, [
+      olderId,
+    ]);
+    const olderDoses = (await x.call('GET', '/reminders/today', { token: p.access }))
+      .json<{ items: TodayDose[] }>()
+      .items.filter((d) => d.medication_id === olderId);
+    expect(olderDoses.map((d) => [d.slot, d.status, d.before_start])).toEqual([
+      ['morning', firstMinute ? 'upcoming' : 'pending', false],
+    ]);
   });
 });

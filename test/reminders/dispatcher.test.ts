@@ -21,7 +21,12 @@ interface ReminderSpec {
 }
 
 /** A patient with one medication and one reminder whose first dose is the first at or after `from`. */
-async function reminder(db: Queryable, from: string, spec: ReminderSpec = {}, patientId?: string): Promise<{ patientId: string; reminderId: string }> {
+async function reminder(
+  db: Queryable,
+  from: string,
+  spec: ReminderSpec = {},
+  patientId?: string,
+): Promise<{ patientId: string; reminderId: string }> {
   const patient = patientId ?? (await createUser(db, { timezone: spec.timezone ?? 'Asia/Phnom_Penh' }));
   const prescription = await createPrescription(db, patient);
   const medication = await createMedication(db, prescription, patient, { name: 'Amlodipine' });
@@ -32,19 +37,41 @@ async function reminder(db: Queryable, from: string, spec: ReminderSpec = {}, pa
             reminder_next_occurrence($10::timestamptz + make_interval(mins => $8), $3::time, $7, $4::smallint[], $5::date, $6::date)
               - make_interval(mins => $8)
      RETURNING id`,
-    [medication, patient, spec.time ?? '07:00', spec.days ?? [1, 2, 3, 4, 5, 6, 7], spec.start ?? '2026-03-01', spec.end ?? null,
-      spec.timezone ?? 'Asia/Phnom_Penh', spec.advance ?? 0, spec.grace ?? 120, from],
+    [
+      medication,
+      patient,
+      spec.time ?? '07:00',
+      spec.days ?? [1, 2, 3, 4, 5, 6, 7],
+      spec.start ?? '2026-03-01',
+      spec.end ?? null,
+      spec.timezone ?? 'Asia/Phnom_Penh',
+      spec.advance ?? 0,
+      spec.grace ?? 120,
+      from,
+    ],
   );
   return { patientId: patient, reminderId: res.rows[0]!.id };
 }
 
 async function state(db: Queryable, reminderId: string) {
-  const r = await db.query<{ next: Date | null; is_active: boolean; missed_count: number; taken_count: number; total_doses: number }>(
-    'SELECT next_reminder_at AS next, is_active, missed_count, taken_count, total_doses FROM medication_reminders WHERE id = $1', [reminderId]);
+  const r = await db.query<{
+    next: Date | null;
+    is_active: boolean;
+    missed_count: number;
+    taken_count: number;
+    total_doses: number;
+  }>(
+    'SELECT next_reminder_at AS next, is_active, missed_count, taken_count, total_doses FROM medication_reminders WHERE id = $1',
+    [reminderId],
+  );
   const logs = await db.query<{ scheduled_for: Date; status: string }>(
-    'SELECT scheduled_for, status FROM medication_reminder_logs WHERE reminder_id = $1 ORDER BY scheduled_for', [reminderId]);
+    'SELECT scheduled_for, status FROM medication_reminder_logs WHERE reminder_id = $1 ORDER BY scheduled_for',
+    [reminderId],
+  );
   const notes = await db.query<{ type: string; dedupe_key: string }>(
-    `SELECT type, dedupe_key FROM notifications WHERE data->>'reminder_id' = $1 ORDER BY created_at`, [reminderId]);
+    `SELECT type, dedupe_key FROM notifications WHERE data->>'reminder_id' = $1 ORDER BY created_at`,
+    [reminderId],
+  );
   return { ...r.rows[0]!, logs: logs.rows, notifications: notes.rows };
 }
 
@@ -84,7 +111,10 @@ describe('reminder dispatcher', () => {
     const { owner, worker: db } = t();
     const { reminderId } = await reminder(owner, '2026-03-02T00:00:00+07:00');
     await dispatchReminders(db, at('2026-03-02T00:00:00Z'));
-    await owner.query(`UPDATE medication_reminder_logs SET status = 'snoozed', snoozed_until = '2026-03-02T00:10:00Z' WHERE reminder_id = $1`, [reminderId]);
+    await owner.query(
+      `UPDATE medication_reminder_logs SET status = 'snoozed', snoozed_until = '2026-03-02T00:10:00Z' WHERE reminder_id = $1`,
+      [reminderId],
+    );
     await dispatchReminders(db, at('2026-03-02T00:09:00Z'));
     expect((await state(owner, reminderId)).notifications).toHaveLength(1);
     const again = await dispatchReminders(db, at('2026-03-02T00:10:00Z'));
@@ -119,7 +149,10 @@ describe('reminder dispatcher', () => {
 
   it('stops after the end date', async () => {
     const { owner, worker: db } = t();
-    const { reminderId } = await reminder(owner, '2026-03-02T00:00:00+07:00', { start: '2026-03-01', end: '2026-03-03' });
+    const { reminderId } = await reminder(owner, '2026-03-02T00:00:00+07:00', {
+      start: '2026-03-01',
+      end: '2026-03-03',
+    });
     await dispatchReminders(db, at('2026-03-02T00:00:00Z'));
     await dispatchReminders(db, at('2026-03-03T00:00:00Z'));
     const s = await state(owner, reminderId);
@@ -140,7 +173,7 @@ describe('reminder dispatcher', () => {
     expect((await state(owner, reminderId)).next).toEqual(at('2026-03-09T00:00:00Z'));
   });
 
-  it('computes local times across midnight in the patient\'s time zone', async () => {
+  it("computes local times across midnight in the patient's time zone", async () => {
     const { owner, worker: db } = t();
     // 00:30 in Phnom Penh is 17:30 UTC the day before.
     const pp = await reminder(owner, '2026-03-02T00:00:00+07:00', { time: '00:30' });
@@ -148,7 +181,11 @@ describe('reminder dispatcher', () => {
     await dispatchReminders(db, at('2026-03-01T17:30:00Z'));
     expect((await state(owner, pp.reminderId)).next).toEqual(at('2026-03-02T17:30:00Z'));
     // 23:30 in New York (UTC-5 in winter) is 04:30 UTC the next day; Mondays only.
-    const ny = await reminder(owner, '2026-03-02T00:00:00-05:00', { time: '23:30', days: [1], timezone: 'America/New_York' });
+    const ny = await reminder(owner, '2026-03-02T00:00:00-05:00', {
+      time: '23:30',
+      days: [1],
+      timezone: 'America/New_York',
+    });
     expect((await state(owner, ny.reminderId)).next).toEqual(at('2026-03-03T04:30:00Z'));
     await dispatchReminders(db, at('2026-03-03T04:30:00Z'));
     const s = await state(owner, ny.reminderId);
@@ -163,8 +200,11 @@ describe('reminder dispatcher', () => {
     const { patientId, reminderId } = await reminder(owner, '2026-03-02T00:00:00+07:00', { grace: 30 });
     await owner.query(
       `INSERT INTO doctor_patient_relationships (doctor_id, patient_id, status, initiated_by, can_view_prescriptions, accepted_at)
-       VALUES ($1, $2, 'active', 'patient', true, now())`, [doctor, patientId]);
-    const alerts = async () => (await owner.query(`SELECT data FROM notifications WHERE user_id = $1 AND type = 'missed_dose'`, [doctor])).rows;
+       VALUES ($1, $2, 'active', 'patient', true, now())`,
+      [doctor, patientId],
+    );
+    const alerts = async () =>
+      (await owner.query(`SELECT data FROM notifications WHERE user_id = $1 AND type = 'missed_dose'`, [doctor])).rows;
     for (const day of ['02', '03']) {
       await dispatchReminders(db, at(`2026-03-${day}T00:00:00Z`));
       await dispatchReminders(db, at(`2026-03-${day}T00:30:00Z`));
@@ -198,8 +238,14 @@ describe('reminder dispatcher', () => {
       await a.close();
       await b.close();
     }
-    const logs = await owner.query<{ n: number }>('SELECT count(*)::int AS n FROM medication_reminder_logs WHERE reminder_id = ANY ($1::uuid[])', [ids]);
-    const notes = await owner.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifications WHERE user_id = $1 AND type = 'reminder'`, [patient]);
+    const logs = await owner.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM medication_reminder_logs WHERE reminder_id = ANY ($1::uuid[])',
+      [ids],
+    );
+    const notes = await owner.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM notifications WHERE user_id = $1 AND type = 'reminder'`,
+      [patient],
+    );
     expect(logs.rows[0]!.n).toBe(60);
     expect(notes.rows[0]!.n).toBe(60);
   });

@@ -50,7 +50,9 @@ describe('comments', () => {
         for (const [, p] of c.matchAll(pathLike)) {
           const candidate = p!.replace(/[.:]+$/, '');
           if (/[*{}]/.test(candidate)) continue; // a pattern, not a path
-          const exists = [candidate, `${candidate}.ts`, `${candidate}.tsx`].some((x) => fs.existsSync(path.join(ROOT, x)));
+          const exists = [candidate, `${candidate}.ts`, `${candidate}.tsx`].some((x) =>
+            fs.existsSync(path.join(ROOT, x)),
+          );
           if (!exists) missing.push(`${file}: ${candidate}`);
         }
       }

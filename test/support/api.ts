@@ -50,10 +50,16 @@ export interface ApiHarness {
   t: TestDatabase;
   mailer: MemoryMailer;
   hub: NotificationHub | undefined;
-  call(method: InjectOptions['method'], path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string>; query?: Record<string, string> }): Promise<LightMyRequestResponse>;
+  call(
+    method: InjectOptions['method'],
+    path: string,
+    options?: { token?: string; body?: unknown; headers?: Record<string, string>; query?: Record<string, string> },
+  ): Promise<LightMyRequestResponse>;
 }
 
-export function useApi(options: { env?: Record<string, string>; seed?: boolean; hub?: boolean; mailer?: () => Mailer } = {}): () => ApiHarness {
+export function useApi(
+  options: { env?: Record<string, string>; seed?: boolean; hub?: boolean; mailer?: () => Mailer } = {},
+): () => ApiHarness {
   const db = useTestDatabase({ seed: options.seed ?? false });
   let harness: ApiHarness | undefined;
   beforeAll(async () => {
@@ -62,7 +68,14 @@ export function useApi(options: { env?: Record<string, string>; seed?: boolean; 
     const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
     const hub = options.hub ? new NotificationHub(t.appUrl, logger) : undefined;
     await hub?.start();
-    const app = await buildApp({ db: t.db, systemDb: t.worker, logger, config: testConfig(options.env), mailer: options.mailer?.() ?? mailer, hub });
+    const app = await buildApp({
+      db: t.db,
+      systemDb: t.worker,
+      logger,
+      config: testConfig(options.env),
+      mailer: options.mailer?.() ?? mailer,
+      hub,
+    });
     await app.ready();
     harness = {
       app,
@@ -74,7 +87,13 @@ export function useApi(options: { env?: Record<string, string>; seed?: boolean; 
         if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`;
         return app.inject({
           method,
-          url: path.startsWith('/') && !path.startsWith(API_PREFIX) && !path.startsWith('/docs') && !path.startsWith('/metrics') ? `${API_PREFIX}${path}` : path,
+          url:
+            path.startsWith('/') &&
+            !path.startsWith(API_PREFIX) &&
+            !path.startsWith('/docs') &&
+            !path.startsWith('/metrics')
+              ? `${API_PREFIX}${path}`
+              : path,
           headers,
           query: o.query,
           ...(o.body !== undefined ? { payload: o.body as Record<string, unknown> } : {}),
@@ -123,10 +142,17 @@ export interface SignedIn {
  * unverified doctor cannot connect with patients) when the harness has the database, unless
  * `options.verified` is false.
  */
-export async function register(h: Pick<ApiHarness, 'call'> & { t?: TestDatabase }, role: 'patient' | 'doctor', extra: Record<string, unknown> = {}, options: { verified?: boolean } = {}): Promise<SignedIn> {
+export async function register(
+  h: Pick<ApiHarness, 'call'> & { t?: TestDatabase },
+  role: 'patient' | 'doctor',
+  extra: Record<string, unknown> = {},
+  options: { verified?: boolean } = {},
+): Promise<SignedIn> {
   const email = uniqueEmail(role);
   const password = 'correct horse 42 battery';
-  const res = await h.call('POST', '/auth/register', { body: { email, password, role, first_name: 'Sok', last_name: 'Dara', ...extra } });
+  const res = await h.call('POST', '/auth/register', {
+    body: { email, password, role, first_name: 'Sok', last_name: 'Dara', ...extra },
+  });
   if (res.statusCode !== 201) throw new Error(`register failed: ${res.statusCode} ${res.body}`);
   const body = res.json<{ user: { id: string }; access_token: string; refresh_token: string }>();
   if (role === 'doctor' && options.verified !== false && h.t !== undefined) await verifyDoctorBySql(h.t, body.user.id);
@@ -160,12 +186,19 @@ export interface FullApp {
  * The whole API as `dastern serve` builds it — prescriptions (an encrypted file store in a temp
  * dir, the real job queue, no workers) and the queue-depth metric — on the harness's database.
  */
-export async function startFullApp(h: Pick<ApiHarness, 't' | 'mailer'>, options: { env?: Record<string, string> } = {}): Promise<FullApp> {
+export async function startFullApp(
+  h: Pick<ApiHarness, 't' | 'mailer'>,
+  options: { env?: Record<string, string> } = {},
+): Promise<FullApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-full-app-'));
   await installQueues(h.t.ownerUrl);
   const boss = await startQueue(h.t.workerUrl, { supervise: false }, () => undefined);
   const app = await buildApp({
-    db: h.t.db, systemDb: h.t.worker, logger: createLogger(process.env.LOG_LEVEL ?? 'silent'), config: testConfig(options.env), mailer: h.mailer,
+    db: h.t.db,
+    systemDb: h.t.worker,
+    logger: createLogger(process.env.LOG_LEVEL ?? 'silent'),
+    config: testConfig(options.env),
+    mailer: h.mailer,
     prescriptions: { files: new FileStore(dir, randomBytes(32)), enqueueReading: readingEnqueuer(boss) },
     queueDepth: () => boss.getQueueSize('prescription-read'),
     billing: { enqueuePoll: bakongPollEnqueuer(boss), enqueueMail: paymentMailEnqueuer(boss) },

@@ -7,7 +7,11 @@ import { startFullApp, useApi, type ApiHarness, type FullApp } from './api.ts';
 export interface Full {
   h: ApiHarness;
   full: FullApp;
-  call(method: InjectOptions['method'], path: string, o?: { token?: string; body?: unknown; query?: Record<string, string> }): Promise<LightMyRequestResponse>;
+  call(
+    method: InjectOptions['method'],
+    path: string,
+    o?: { token?: string; body?: unknown; query?: Record<string, string> },
+  ): Promise<LightMyRequestResponse>;
 }
 
 export function useFullApp(): () => Full {
@@ -19,11 +23,14 @@ export function useFullApp(): () => Full {
     out = {
       h,
       full,
-      call: (method, path, o = {}) => full.app.inject({
-        method, url: `${API_PREFIX}${path}`, query: o.query,
-        headers: o.token === undefined ? {} : { authorization: `Bearer ${o.token}` },
-        ...(o.body !== undefined ? { payload: o.body as Record<string, unknown> } : {}),
-      }),
+      call: (method, path, o = {}) =>
+        full.app.inject({
+          method,
+          url: `${API_PREFIX}${path}`,
+          query: o.query,
+          headers: o.token === undefined ? {} : { authorization: `Bearer ${o.token}` },
+          ...(o.body !== undefined ? { payload: o.body as Record<string, unknown> } : {}),
+        }),
     };
   });
   afterAll(async () => {
@@ -37,10 +44,14 @@ export function useFullApp(): () => Full {
 
 /** HH:MM of an instant in a time zone. */
 export function localTime(at: Date, timeZone = 'Asia/Phnom_Penh'): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+    at,
+  );
 }
 
 /** YYYY-MM-DD of an instant in a time zone, shifted by whole days. */
 export function localDate(at: Date, days = 0, timeZone = 'Asia/Phnom_Penh'): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(at.getTime() + days * 86_400_000));
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    new Date(at.getTime() + days * 86_400_000),
+  );
 }

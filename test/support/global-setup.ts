@@ -10,7 +10,14 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { withMigrator } from '../../src/db/migrations.ts';
-import { appPassword, deriveAppUrl, deriveWorkerUrl, ensureAppLogin, ensureLogin, workerPassword } from '../../src/db/bootstrap.ts';
+import {
+  appPassword,
+  deriveAppUrl,
+  deriveWorkerUrl,
+  ensureAppLogin,
+  ensureLogin,
+  workerPassword,
+} from '../../src/db/bootstrap.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded.ts';
 import { createLogger } from '../../src/log.ts';
 
@@ -46,7 +53,9 @@ function withDatabase(url: string, db: string): string {
 
 /** Drops databases left behind by earlier runs whose process is gone. */
 async function dropOrphans(admin: pg.Client): Promise<void> {
-  const res = await admin.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname ~ '^dastern_t[0-9]+_'");
+  const res = await admin.query<{ datname: string }>(
+    "SELECT datname FROM pg_database WHERE datname ~ '^dastern_t[0-9]+_'",
+  );
   for (const { datname } of res.rows) {
     const pid = Number(/^dastern_t(\d+)_/.exec(datname)?.[1]);
     let alive = false;
@@ -104,7 +113,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     await admin.query(`DROP DATABASE IF EXISTS "${templateDb}" WITH (FORCE)`);
-    const left = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [runId]);
+    const left = await admin.query<{ datname: string }>(
+      'SELECT datname FROM pg_database WHERE starts_with(datname, $1)',
+      [runId],
+    );
     for (const { datname } of left.rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     await admin.end();
     await embedded?.stop();

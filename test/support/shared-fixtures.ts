@@ -8,13 +8,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** DASTERN_SHARED_FIXTURES overrides the place (e.g. a missing one, to try the fresh-clone path where ../shared exists). */
-export const SHARED_PRESCRIPTIONS = process.env.DASTERN_SHARED_FIXTURES !== undefined && process.env.DASTERN_SHARED_FIXTURES !== ''
-  ? path.resolve(process.env.DASTERN_SHARED_FIXTURES)
-  : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/prescriptions');
+export const SHARED_PRESCRIPTIONS =
+  process.env.DASTERN_SHARED_FIXTURES !== undefined && process.env.DASTERN_SHARED_FIXTURES !== ''
+    ? path.resolve(process.env.DASTERN_SHARED_FIXTURES)
+    : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/prescriptions');
 
 /** The directory of the real photos, or undefined (after printing why `what` is skipped). */
 export function sharedPrescriptions(what: string): string | undefined {
   if (fs.existsSync(SHARED_PRESCRIPTIONS)) return SHARED_PRESCRIPTIONS;
-  console.warn(`SKIPPED: ${what} — needs the real photos in ${SHARED_PRESCRIPTIONS}, absent on a fresh clone (kept out of the repository)`);
+  console.warn(
+    `SKIPPED: ${what} — needs the real photos in ${SHARED_PRESCRIPTIONS}, absent on a fresh clone (kept out of the repository)`,
+  );
   return undefined;
 }

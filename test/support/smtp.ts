@@ -22,14 +22,19 @@ export async function startSmtp(): Promise<Smtp> {
     logger: false,
     onRcptTo(_address, _session, callback) {
       if (state.rejectWith === null) return callback();
-      const err = Object.assign(new Error(state.rejectWith >= 500 ? 'mailbox unavailable' : 'try again later'), { responseCode: state.rejectWith });
+      const err = Object.assign(new Error(state.rejectWith >= 500 ? 'mailbox unavailable' : 'try again later'), {
+        responseCode: state.rejectWith,
+      });
       return callback(err);
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        state.inbox.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
+        state.inbox.push({
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString('utf8'),
+        });
         callback();
       });
     },

@@ -49,7 +49,13 @@ describe('GET /me: a new account', () => {
       dose_schedule_template: DEFAULT_DOSE_TIMES,
       email_verified: false,
     });
-    expect(me.patient).toEqual({ date_of_birth: null, gender: null, medical_conditions: [], allergies: [], emergency_contact: null });
+    expect(me.patient).toEqual({
+      date_of_birth: null,
+      gender: null,
+      medical_conditions: [],
+      allergies: [],
+      emergency_contact: null,
+    });
     expect(me.doctor).toBeUndefined();
   });
 
@@ -114,35 +120,86 @@ describe('PATCH /me: changes that are kept', () => {
     expect(me.patient).toEqual(expected.patient);
     expect(me.notification_preferences).toEqual(expected.notification_preferences);
     // The row itself, not only the view.
-    const row = await h.t.owner.query('SELECT timezone, medical_conditions, allergies, emergency_contact_name, emergency_contact_relationship FROM users WHERE id = $1', [p.id]);
-    expect(row.rows[0]).toEqual({ timezone: 'Asia/Bangkok', medical_conditions: ['Type 2 diabetes', 'Hypertension'], allergies: ['Penicillin'], emergency_contact_name: 'Chan Sophea', emergency_contact_relationship: 'daughter' });
+    const row = await h.t.owner.query(
+      'SELECT timezone, medical_conditions, allergies, emergency_contact_name, emergency_contact_relationship FROM users WHERE id = $1',
+      [p.id],
+    );
+    expect(row.rows[0]).toEqual({
+      timezone: 'Asia/Bangkok',
+      medical_conditions: ['Type 2 diabetes', 'Hypertension'],
+      allergies: ['Penicillin'],
+      emergency_contact_name: 'Chan Sophea',
+      emergency_contact_relationship: 'daughter',
+    });
   });
 
   it('a patient clears fields with null / [] and an emergency contact without relationship gets null', async () => {
     const h = api();
     const p = await register(h, 'patient');
-    const set = await h.call('PATCH', '/me', { token: p.access, body: { phone: '+85511111111', allergies: ['Sulfa'], medical_conditions: ['Asthma'], gender: 'other', date_of_birth: '1990-01-01', emergency_contact: { name: 'Dara', phone: '+85522222222' } } });
+    const set = await h.call('PATCH', '/me', {
+      token: p.access,
+      body: {
+        phone: '+85511111111',
+        allergies: ['Sulfa'],
+        medical_conditions: ['Asthma'],
+        gender: 'other',
+        date_of_birth: '1990-01-01',
+        emergency_contact: { name: 'Dara', phone: '+85522222222' },
+      },
+    });
     expect(set.statusCode, set.body).toBe(200);
-    expect((await getMe(h, p)).patient?.emergency_contact).toEqual({ name: 'Dara', phone: '+85522222222', relationship: null });
-    const clear = await h.call('PATCH', '/me', { token: p.access, body: { phone: null, allergies: [], medical_conditions: [], gender: null, date_of_birth: null, emergency_contact: null } });
+    expect((await getMe(h, p)).patient?.emergency_contact).toEqual({
+      name: 'Dara',
+      phone: '+85522222222',
+      relationship: null,
+    });
+    const clear = await h.call('PATCH', '/me', {
+      token: p.access,
+      body: {
+        phone: null,
+        allergies: [],
+        medical_conditions: [],
+        gender: null,
+        date_of_birth: null,
+        emergency_contact: null,
+      },
+    });
     expect(clear.statusCode, clear.body).toBe(200);
     const me = await getMe(h, p);
     expect(me.phone).toBeNull();
-    expect(me.patient).toEqual({ date_of_birth: null, gender: null, medical_conditions: [], allergies: [], emergency_contact: null });
+    expect(me.patient).toEqual({
+      date_of_birth: null,
+      gender: null,
+      medical_conditions: [],
+      allergies: [],
+      emergency_contact: null,
+    });
   });
 
   it('a doctor sets licence, specialization and hospital (trimmed), then clears one with null', async () => {
     const h = api();
     const d = await register(h, 'doctor');
-    const body = { license_number: ' KH-MED-2024-0042 ', specialization: 'Endocrinology', hospital_name: 'Calmette Hospital', language: 'en', timezone: 'Asia/Ho_Chi_Minh' };
+    const body = {
+      license_number: ' KH-MED-2024-0042 ',
+      specialization: 'Endocrinology',
+      hospital_name: 'Calmette Hospital',
+      language: 'en',
+      timezone: 'Asia/Ho_Chi_Minh',
+    };
     const res = await h.call('PATCH', '/me', { token: d.access, body });
     expect(res.statusCode, res.body).toBe(200);
-    const doctor = { license_number: 'KH-MED-2024-0042', specialization: 'Endocrinology', hospital_name: 'Calmette Hospital' };
+    const doctor = {
+      license_number: 'KH-MED-2024-0042',
+      specialization: 'Endocrinology',
+      hospital_name: 'Calmette Hospital',
+    };
     expect(res.json<Me>().doctor).toEqual(doctor);
     const me = await getMe(h, d);
     expect(me.doctor).toEqual(doctor);
     expect(me).toMatchObject({ language: 'en', timezone: 'Asia/Ho_Chi_Minh' });
-    const row = await h.t.owner.query('SELECT license_number, specialization, hospital_name FROM users WHERE id = $1', [d.id]);
+    const row = await h.t.owner.query('SELECT license_number, specialization, hospital_name FROM users WHERE id = $1', [
+      d.id,
+    ]);
     expect(row.rows[0]).toEqual(doctor);
     expect((await h.call('PATCH', '/me', { token: d.access, body: { hospital_name: null } })).statusCode).toBe(200);
     expect((await getMe(h, d)).doctor).toEqual({ ...doctor, hospital_name: null });
@@ -161,7 +218,12 @@ describe('PATCH /me: refusals change nothing', () => {
   const PATIENT_CASES: [string, unknown, number, string][] = [
     ['a doctor-only field (licence)', { license_number: 'KH-1' }, 400, 'field_not_allowed'],
     ['a doctor-only field set to null', { hospital_name: null }, 400, 'field_not_allowed'],
-    ['a doctor-only field next to a valid change', { language: 'en', specialization: 'Cardiology' }, 400, 'field_not_allowed'],
+    [
+      'a doctor-only field next to a valid change',
+      { language: 'en', specialization: 'Cardiology' },
+      400,
+      'field_not_allowed',
+    ],
     ['an unknown time zone', { timezone: 'Mars/Olympus' }, 400, 'invalid_timezone'],
     ['a time zone in the wrong case', { timezone: 'asia/bangkok' }, 400, 'invalid_timezone'],
     ['a time zone with surrounding spaces', { timezone: ' Asia/Bangkok ' }, 400, 'invalid_timezone'],
@@ -170,7 +232,12 @@ describe('PATCH /me: refusals change nothing', () => {
     ['an unknown property', { is_admin: true }, 400, 'validation_failed'],
     ['an unknown property next to a valid change', { language: 'en', nickname: 'x' }, 400, 'validation_failed'],
     ['an unknown notification channel', { notification_preferences: { telegram: true } }, 400, 'validation_failed'],
-    ['an unknown emergency contact property', { emergency_contact: { name: 'A', phone: '+85512345678', email: 'a@b.co' } }, 400, 'validation_failed'],
+    [
+      'an unknown emergency contact property',
+      { emergency_contact: { name: 'A', phone: '+85512345678', email: 'a@b.co' } },
+      400,
+      'validation_failed',
+    ],
     ['a number as language', { language: 1 }, 400, 'validation_failed'],
     ['a string as a notification flag', { notification_preferences: { push: 'false' } }, 400, 'validation_failed'],
     ['a string instead of a list of conditions', { medical_conditions: 'diabetes' }, 400, 'validation_failed'],
@@ -189,7 +256,12 @@ describe('PATCH /me: refusals change nothing', () => {
     ['a time zone of 65 characters', { timezone: `Asia/${'a'.repeat(60)}` }, 400, 'validation_failed'],
     ['a condition of 201 characters', { medical_conditions: ['c'.repeat(201)] }, 400, 'validation_failed'],
     ['51 allergies', { allergies: Array.from({ length: 51 }, (_, i) => `allergy ${i}`) }, 400, 'validation_failed'],
-    ['an emergency contact name of 201 characters', { emergency_contact: { name: 'n'.repeat(201), phone: '+85512345678' } }, 400, 'validation_failed'],
+    [
+      'an emergency contact name of 201 characters',
+      { emergency_contact: { name: 'n'.repeat(201), phone: '+85512345678' } },
+      400,
+      'validation_failed',
+    ],
     ['a date of birth before 1900 (database check)', { date_of_birth: '1899-12-31' }, 422, 'constraint_violation'],
   ];
 
@@ -205,7 +277,11 @@ describe('PATCH /me: refusals change nothing', () => {
   const DOCTOR_CASES: [string, unknown, string][] = [
     ['a patient-only field (allergies)', { allergies: ['Penicillin'] }, 'field_not_allowed'],
     ['a patient-only field set to null', { emergency_contact: null }, 'field_not_allowed'],
-    ['a patient-only field next to a valid change', { specialization: 'Cardiology', date_of_birth: '1970-01-01' }, 'field_not_allowed'],
+    [
+      'a patient-only field next to a valid change',
+      { specialization: 'Cardiology', date_of_birth: '1970-01-01' },
+      'field_not_allowed',
+    ],
     ['a licence of 65 characters', { license_number: 'L'.repeat(65) }, 'validation_failed'],
     ['a hospital name of 201 characters', { hospital_name: 'H'.repeat(201) }, 'validation_failed'],
     ['a blank licence', { license_number: '   ' }, 'validation_failed'],
@@ -225,9 +301,15 @@ describe('PATCH /me: refusals change nothing', () => {
   it('field_not_allowed names every refused field', async () => {
     const h = api();
     const p = await register(h, 'patient');
-    const res = await h.call('PATCH', '/me', { token: p.access, body: { license_number: 'KH-1', hospital_name: 'Calmette' } });
+    const res = await h.call('PATCH', '/me', {
+      token: p.access,
+      body: { license_number: 'KH-1', hospital_name: 'Calmette' },
+    });
     expectProblem(res, 400, 'field_not_allowed');
-    const paths = res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path).sort();
+    const paths = res
+      .json<{ errors: { path: string }[] }>()
+      .errors.map((e) => e.path)
+      .sort();
     expect(paths).toEqual(['body/hospital_name', 'body/license_number']);
   });
 
@@ -235,8 +317,16 @@ describe('PATCH /me: refusals change nothing', () => {
     const h = api();
     const a = await makeAdmin(h);
     const before = await getMe(h, a);
-    expectProblem(await h.call('PATCH', '/me', { token: a.access, body: { allergies: ['x'] } }), 400, 'field_not_allowed');
-    expectProblem(await h.call('PATCH', '/me', { token: a.access, body: { license_number: 'KH-1' } }), 400, 'field_not_allowed');
+    expectProblem(
+      await h.call('PATCH', '/me', { token: a.access, body: { allergies: ['x'] } }),
+      400,
+      'field_not_allowed',
+    );
+    expectProblem(
+      await h.call('PATCH', '/me', { token: a.access, body: { license_number: 'KH-1' } }),
+      400,
+      'field_not_allowed',
+    );
     expect(await getMe(h, a)).toEqual(before);
   });
 
@@ -245,10 +335,26 @@ describe('PATCH /me: refusals change nothing', () => {
     const p = await register(h, 'patient');
     const before = await getMe(h, p);
     expectProblem(await h.call('PATCH', '/me', { token: p.access }), 400, 'validation_failed');
-    expectProblem(await h.call('PATCH', '/me', { token: p.access, body: '{"language": "en"', headers: { 'content-type': 'application/json' } }), 400, 'invalid_json');
-    expectProblem(await h.call('PATCH', '/me', { token: p.access, body: 'language=en', headers: { 'content-type': 'text/plain' } }), 415, 'unsupported_media_type');
+    expectProblem(
+      await h.call('PATCH', '/me', {
+        token: p.access,
+        body: '{"language": "en"',
+        headers: { 'content-type': 'application/json' },
+      }),
+      400,
+      'invalid_json',
+    );
+    expectProblem(
+      await h.call('PATCH', '/me', { token: p.access, body: 'language=en', headers: { 'content-type': 'text/plain' } }),
+      415,
+      'unsupported_media_type',
+    );
     const huge = JSON.stringify({ allergies: ['x'.repeat(1_100_000)] });
-    expectProblem(await h.call('PATCH', '/me', { token: p.access, body: huge, headers: { 'content-type': 'application/json' } }), 413, 'payload_too_large');
+    expectProblem(
+      await h.call('PATCH', '/me', { token: p.access, body: huge, headers: { 'content-type': 'application/json' } }),
+      413,
+      'payload_too_large',
+    );
     expect(await getMe(h, p)).toEqual(before);
   });
 
@@ -260,9 +366,15 @@ describe('PATCH /me: refusals change nothing', () => {
     const h = api();
     const p = await register(h, 'patient');
     const before = await getMe(h, p);
-    const res = await h.call('PATCH', '/me', { token: p.access, body: { emergency_contact: { name: '   ', phone: '+85512345678', relationship: '  ' } } });
+    const res = await h.call('PATCH', '/me', {
+      token: p.access,
+      body: { emergency_contact: { name: '   ', phone: '+85512345678', relationship: '  ' } },
+    });
     expectProblem(res, 400, 'validation_failed');
-    expect(res.json().errors.map((e: { path: string }) => e.path)).toEqual(['body/emergency_contact/name', 'body/emergency_contact/relationship']);
+    expect(res.json().errors.map((e: { path: string }) => e.path)).toEqual([
+      'body/emergency_contact/name',
+      'body/emergency_contact/relationship',
+    ]);
     expect(await getMe(h, p)).toEqual(before);
   });
 
@@ -270,7 +382,11 @@ describe('PATCH /me: refusals change nothing', () => {
     const h = api();
     const p = await register(h, 'patient');
     const before = await getMe(h, p);
-    expectProblem(await h.call('PATCH', '/me', { token: p.access, body: { date_of_birth: '2999-01-01' } }), 400, 'validation_failed');
+    expectProblem(
+      await h.call('PATCH', '/me', { token: p.access, body: { date_of_birth: '2999-01-01' } }),
+      400,
+      'validation_failed',
+    );
     expect(await getMe(h, p)).toEqual(before);
     const today = new Date().toISOString().slice(0, 10);
     expect((await h.call('PATCH', '/me', { token: p.access, body: { date_of_birth: today } })).statusCode).toBe(200);

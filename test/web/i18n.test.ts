@@ -39,7 +39,9 @@ describe('web app catalogues', () => {
   });
 
   it('the Khmer catalogue is Khmer (not English left in place)', () => {
-    const same = [...catalogues.km].filter(([k, v]) => /[a-z]{4,}/i.test(v) && v === catalogues.en.get(k) && !/^\{\{/.test(v));
+    const same = [...catalogues.km].filter(
+      ([k, v]) => /[a-z]{4,}/i.test(v) && v === catalogues.en.get(k) && !/^\{\{/.test(v),
+    );
     // Brand and format-only strings aside, nothing is copied from English.
     expect(same.map(([k]) => k).filter((k) => k !== 'app.name' && !k.startsWith('unit.ml'))).toEqual([]);
     expect(catalogues.km.get('auth.signIn')).toMatch(/[\u1780-\u17FF]/);
@@ -55,7 +57,9 @@ describe('web app catalogues', () => {
       for (const m of code.matchAll(/\bt\(\s*`([a-zA-Z.]+?)\.\$\{/g)) prefixes.add(m[1] as string);
     }
     expect(used.size).toBeGreaterThan(80);
-    expect([...prefixes]).toEqual(expect.arrayContaining(['slot', 'doseStatus', 'prescriptionStatus', 'privacy.action']));
+    expect([...prefixes]).toEqual(
+      expect.arrayContaining(['slot', 'doseStatus', 'prescriptionStatus', 'privacy.action']),
+    );
     for (const [lang, c] of Object.entries(catalogues)) {
       for (const k of used) expect(c.has(k), `${lang}: ${k}`).toBe(true);
     }
@@ -74,7 +78,15 @@ describe('web app catalogues', () => {
       'plans.name': ['free', 'premium_monthly', 'premium_yearly'],
       'plans.per': ['month', 'year'],
       'plans.currency': ['KHR', 'USD'],
-      'plans.feature': ['prescription_scan', 'reminders', 'doctor_sharing', 'ai_chat', 'ai_reports', 'ocr_correction', 'risk_alerts'],
+      'plans.feature': [
+        'prescription_scan',
+        'reminders',
+        'doctor_sharing',
+        'ai_chat',
+        'ai_reports',
+        'ocr_correction',
+        'risk_alerts',
+      ],
       'plans.gateway': ['bakong', 'stripe', 'sandbox'],
       'payment.status': ['failed', 'expired', 'refunded'],
       upsell: ['assistant', 'reports', 'suggestions'],
@@ -84,7 +96,8 @@ describe('web app catalogues', () => {
     for (const p of prefixes) {
       if (p === 'unit' || p === 'problem') continue; // looked up with i18n.exists, the API's text otherwise
       expect(variants[p], `variants of ${p}`).toBeDefined();
-      for (const v of variants[p] ?? []) for (const [lang, c] of Object.entries(catalogues)) expect(c.has(`${p}.${v}`), `${lang}: ${p}.${v}`).toBe(true);
+      for (const v of variants[p] ?? [])
+        for (const [lang, c] of Object.entries(catalogues)) expect(c.has(`${p}.${v}`), `${lang}: ${p}.${v}`).toBe(true);
     }
   });
 });

@@ -11,7 +11,19 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { useTestDatabase } from '../support/db.ts';
-import { axeProblems, hasChromium, CHROMIUM, htmlLang, launch, stored, mailLink, missingKeys, screenshot, startWebServer, type WebServer } from './support.ts';
+import {
+  axeProblems,
+  hasChromium,
+  CHROMIUM,
+  htmlLang,
+  launch,
+  stored,
+  mailLink,
+  missingKeys,
+  screenshot,
+  startWebServer,
+  type WebServer,
+} from './support.ts';
 import km from '../../web/src/locales/km.json' with { type: 'json' };
 import en from '../../web/src/locales/en.json' with { type: 'json' };
 
@@ -19,8 +31,12 @@ const REAL = path.resolve(import.meta.dirname, '../../../shared/fixtures/prescri
 const SYNTHETIC = path.resolve(import.meta.dirname, '../reading/fixtures/synth-en-remarks-101.jpg');
 const PHOTO = fs.existsSync(REAL) ? REAL : SYNTHETIC;
 
-if (!hasChromium) console.log(`SKIP test/web/journey.test.ts: no Chromium at ${CHROMIUM} (scripts/install-system-deps.sh installs it)`);
-else console.log(`test/web/journey.test.ts: prescription photo ${path.relative(process.cwd(), PHOTO)}${PHOTO === SYNTHETIC ? ' (synthetic; ../shared absent)' : ''}`);
+if (!hasChromium)
+  console.log(`SKIP test/web/journey.test.ts: no Chromium at ${CHROMIUM} (scripts/install-system-deps.sh installs it)`);
+else
+  console.log(
+    `test/web/journey.test.ts: prescription photo ${path.relative(process.cwd(), PHOTO)}${PHOTO === SYNTHETIC ? ' (synthetic; ../shared absent)' : ''}`,
+  );
 
 const KHMER_ONE = '១';
 
@@ -43,12 +59,23 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     if (profile !== '') fs.rmSync(profile, { recursive: true, force: true });
   });
 
-  async function newPage(viewport: { width: number; height: number }, init?: { lang: string; session?: string }): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport, timezoneId: 'Asia/Phnom_Penh', locale: 'km-KH', serviceWorkers: 'block' });
+  async function newPage(
+    viewport: { width: number; height: number },
+    init?: { lang: string; session?: string },
+  ): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({
+      viewport,
+      timezoneId: 'Asia/Phnom_Penh',
+      locale: 'km-KH',
+      serviceWorkers: 'block',
+    });
     if (init !== undefined) {
       const lines = [`localStorage.setItem('dastern.lang', ${JSON.stringify(init.lang)});`];
       // once per context: later loads keep the session the app refreshed
-      if (init.session !== undefined) lines.push(`if (localStorage.getItem('dastern.session') === null) localStorage.setItem('dastern.session', ${JSON.stringify(init.session)});`);
+      if (init.session !== undefined)
+        lines.push(
+          `if (localStorage.getItem('dastern.session') === null) localStorage.setItem('dastern.session', ${JSON.stringify(init.session)});`,
+        );
       await context.addInitScript({ content: lines.join('\n') });
     }
     const page = await context.newPage();
@@ -119,11 +146,20 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
 
     // What the server recorded is what was fixed in the form.
     const token = (JSON.parse((await stored(page, 'dastern.session')) ?? '{}') as { access: string }).access;
-    const detail = await (await fetch(`${web.url}/api/v1/prescriptions/${prescriptionId}`, { headers: { authorization: `Bearer ${token}` } })).json() as {
-      status: string; medications: { name: string; duration_days: number; dosage_schedule: Record<string, number> }[];
+    const detail = (await (
+      await fetch(`${web.url}/api/v1/prescriptions/${prescriptionId}`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as {
+      status: string;
+      medications: { name: string; duration_days: number; dosage_schedule: Record<string, number> }[];
     };
     expect(detail.status).toBe('completed');
-    expect(detail.medications[0]).toMatchObject({ name: 'Omeprazole', duration_days: 5, dosage_schedule: { morning: 1, noon: 0, evening: 1, night: 0 } });
+    expect(detail.medications[0]).toMatchObject({
+      name: 'Omeprazole',
+      duration_days: 5,
+      dosage_schedule: { morning: 1, noon: 0, evening: 1, night: 0 },
+    });
 
     // Today: take the first dose that can be recorded now.
     await page.getByRole('link', { name: km.nav.today }).first().click();
@@ -132,7 +168,12 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await take.waitFor();
     await checkScreen(page, 'km-390-today');
     await take.click();
-    await page.getByTestId('dose').filter({ hasText: 'Omeprazole' }).filter({ hasText: km.doseStatus.taken }).first().waitFor();
+    await page
+      .getByTestId('dose')
+      .filter({ hasText: 'Omeprazole' })
+      .filter({ hasText: km.doseStatus.taken })
+      .first()
+      .waitFor();
 
     // Adherence shows it (Khmer digits).
     await page.getByRole('link', { name: km.nav.adherence }).click();
@@ -159,15 +200,22 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     expect(JSON.parse((await stored(page, 'dastern.pendingDoses')) ?? '[]')).toHaveLength(1);
     await checkScreen(page, 'en-390-today-offline');
     await context.setOffline(false);
-    await expect.poll(async () => JSON.parse((await stored(page, 'dastern.pendingDoses')) ?? '[]').length, { timeout: 30_000 }).toBe(0);
+    await expect
+      .poll(async () => JSON.parse((await stored(page, 'dastern.pendingDoses')) ?? '[]').length, { timeout: 30_000 })
+      .toBe(0);
     await expect.poll(() => todayTaken(page), { timeout: 30_000 }).toBe(before + 1);
     // Sending the same action again (a retry) does not record a second dose.
     const token = (JSON.parse((await stored(page, 'dastern.session')) ?? '{}') as { access: string }).access;
-    const items = ((await (await fetch(`${web.url}/api/v1/reminders/today`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: { reminder_id: string; scheduled_for: string; status: string; name: string }[] }).items;
+    const items = (
+      (await (
+        await fetch(`${web.url}/api/v1/reminders/today`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { items: { reminder_id: string; scheduled_for: string; status: string; name: string }[] }
+    ).items;
     const taken = items.filter((d) => d.status === 'taken' && d.name === name);
     expect(taken.length).toBeGreaterThan(0);
     const again = await fetch(`${web.url}/api/v1/reminders/${taken[0]?.reminder_id}/logs`, {
-      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ status: 'taken', scheduled_for: taken[0]?.scheduled_for }),
     });
     expect(again.status).toBe(200);
@@ -188,7 +236,10 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await doc.page.getByRole('button', { name: en.auth.signUp }).click();
     await doc.page.waitForURL('**/settings?welcome=1');
     // an administrator checks his licence (until then a doctor cannot invite)
-    await t().owner.query('UPDATE users SET license_number = $2 WHERE email = $1', [doctorEmail, `KH-WEB-${process.pid}`]);
+    await t().owner.query('UPDATE users SET license_number = $2 WHERE email = $1', [
+      doctorEmail,
+      `KH-WEB-${process.pid}`,
+    ]);
     await t().owner.query('UPDATE users SET doctor_verified_at = now() WHERE email = $1', [doctorEmail]);
     await doc.page.getByRole('link', { name: en.nav.patients }).click();
     await doc.page.getByRole('button', { name: en.patients.invite }).click();
@@ -212,7 +263,9 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await expect.poll(() => row.locator('td').nth(1).textContent()).toMatch(/^\d+%$/);
     await row.getByRole('link', { name: 'Sokha Chan' }).click();
     await doc.page.getByTestId('adherence-overall').waitFor();
-    await expect.poll(() => doc.page.getByTestId('adherence-overall').locator('.big-number').nth(1).textContent()).toBe('2');
+    await expect
+      .poll(() => doc.page.getByTestId('adherence-overall').locator('.big-number').nth(1).textContent())
+      .toBe('2');
     // The doctor writes a shared note; the patient's open page shows it without a reload.
     const note = `Take Omeprazole before breakfast (${Date.now()}).`;
     await doc.page.getByLabel(en.notes.write).fill(note);
@@ -234,26 +287,65 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     // A second prescription, left at review, for the review screen's captures.
     const token = (JSON.parse(session) as { access: string }).access;
     const form = new FormData();
-    form.append('image', new Blob([fs.readFileSync(PHOTO)], { type: PHOTO.endsWith('.png') ? 'image/png' : 'image/jpeg' }), path.basename(PHOTO));
-    const upload = await fetch(`${web.url}/api/v1/prescriptions?allow_duplicate=true`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    form.append(
+      'image',
+      new Blob([fs.readFileSync(PHOTO)], { type: PHOTO.endsWith('.png') ? 'image/png' : 'image/jpeg' }),
+      path.basename(PHOTO),
+    );
+    const upload = await fetch(`${web.url}/api/v1/prescriptions?allow_duplicate=true`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: form,
+    });
     expect(upload.status).toBe(202);
     const draftId = ((await upload.json()) as { id: string }).id;
-    await expect.poll(async () => ((await (await fetch(`${web.url}/api/v1/prescriptions/${draftId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { status: string }).status, { timeout: 240_000, interval: 1000 }).toBe('ocr_completed');
+    await expect
+      .poll(
+        async () =>
+          (
+            (await (
+              await fetch(`${web.url}/api/v1/prescriptions/${draftId}`, {
+                headers: { authorization: `Bearer ${token}` },
+              })
+            ).json()) as { status: string }
+          ).status,
+        { timeout: 240_000, interval: 1000 },
+      )
+      .toBe('ocr_completed');
     const screens: [string, string, (p: Page, c: typeof en) => Promise<unknown>][] = [
       ['today', '/today', (p, c) => p.getByRole('heading', { name: c.today.title }).waitFor()],
       ['scan', '/scan', (p, c) => p.getByRole('heading', { name: c.scan.title }).waitFor()],
-      ['prescriptions', '/prescriptions', (p, c) => p.getByRole('link', { name: c.prescriptions.untitled }).or(p.getByRole('heading', { name: c.prescriptions.title })).first().waitFor()],
-      ['review', `/prescriptions/${draftId}`, async (p, c) => {
-        await p.getByRole('heading', { name: c.review.title }).waitFor();
-        await p.getByRole('img', { name: c.review.photo }).waitFor();
-      }],
+      [
+        'prescriptions',
+        '/prescriptions',
+        (p, c) =>
+          p
+            .getByRole('link', { name: c.prescriptions.untitled })
+            .or(p.getByRole('heading', { name: c.prescriptions.title }))
+            .first()
+            .waitFor(),
+      ],
+      [
+        'review',
+        `/prescriptions/${draftId}`,
+        async (p, c) => {
+          await p.getByRole('heading', { name: c.review.title }).waitFor();
+          await p.getByRole('img', { name: c.review.photo }).waitFor();
+        },
+      ],
       ['adherence', '/adherence', (p) => p.getByTestId('adherence-overall').waitFor()],
       ['notifications', '/notifications', (p, c) => p.getByRole('heading', { name: c.notifications.title }).waitFor()],
       ['doctors', '/doctors', (p, c) => p.getByRole('heading', { name: c.doctors.title }).waitFor()],
       ['settings', '/settings', (p, c) => p.getByText(c.settings.verified).waitFor()],
     ];
-    for (const [lang, catalogue] of [['km', km], ['en', en]] as const) {
-      for (const viewport of [{ width: 390, height: 844 }, { width: 1280, height: 800 }]) {
+    for (const [lang, catalogue] of [
+      ['km', km],
+      ['en', en],
+    ] as const) {
+      for (const viewport of [
+        { width: 390, height: 844 },
+        { width: 1280, height: 800 },
+      ]) {
         const { context, page } = await newPage(viewport, { lang, session });
         for (const [name, route, ready] of screens) {
           await page.goto(`${web.url}${route}`);

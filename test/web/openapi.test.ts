@@ -17,7 +17,10 @@ describe('web app API types', () => {
       const doc = (await full.app.inject({ method: 'GET', url: '/docs/json' })).json();
       expect(Object.keys(doc.paths as object)).toContain('/api/v1/prescriptions/{id}');
       const fresh = await apiTypes(doc);
-      expect(fresh === fs.readFileSync(SCHEMA_FILE, 'utf8'), 'web/src/api/schema.d.ts is stale: run web/scripts/api-types.ts against a running server').toBe(true);
+      expect(
+        fresh === fs.readFileSync(SCHEMA_FILE, 'utf8'),
+        'web/src/api/schema.d.ts is stale: run web/scripts/api-types.ts against a running server',
+      ).toBe(true);
     } finally {
       await full.close();
     }

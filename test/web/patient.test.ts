@@ -9,16 +9,33 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { useTestDatabase } from '../support/db.ts';
-import { axeProblems, hasChromium, CHROMIUM, launch, missingKeys, screenshot, startWebServer, type WebServer } from './support.ts';
+import {
+  axeProblems,
+  hasChromium,
+  CHROMIUM,
+  launch,
+  missingKeys,
+  screenshot,
+  startWebServer,
+  type WebServer,
+} from './support.ts';
 import km from '../../web/src/locales/km.json' with { type: 'json' };
 import en from '../../web/src/locales/en.json' with { type: 'json' };
 
-if (!hasChromium) console.log(`SKIPPED: test/web/patient.test.ts: no Chromium at ${CHROMIUM} (scripts/install-system-deps.sh installs it)`);
+if (!hasChromium)
+  console.log(
+    `SKIPPED: test/web/patient.test.ts: no Chromium at ${CHROMIUM} (scripts/install-system-deps.sh installs it)`,
+  );
 
 const PASSWORD = 'patient password 42 ok';
 const KHMER_DIGIT = /[០-៩]/;
 
-interface Signed { id: string; email: string; access: string; session: string }
+interface Signed {
+  id: string;
+  email: string;
+  access: string;
+  session: string;
+}
 
 describe.skipIf(!hasChromium)('the patient screens in Chromium', () => {
   const t = useTestDatabase();
@@ -39,27 +56,63 @@ describe.skipIf(!hasChromium)('the patient screens in Chromium', () => {
   async function signUp(first: string, last: string): Promise<Signed> {
     const email = `web.p.${first.toLowerCase()}.${process.pid}.${Date.now()}@example.com`;
     const res = await fetch(`${web.url}/api/v1/auth/register`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: PASSWORD, first_name: first, last_name: last, role: 'patient', language: 'km', timezone: 'Asia/Phnom_Penh' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        email,
+        password: PASSWORD,
+        first_name: first,
+        last_name: last,
+        role: 'patient',
+        language: 'km',
+        timezone: 'Asia/Phnom_Penh',
+      }),
     });
     expect(res.status).toBe(201);
     const pair = (await res.json()) as { access_token: string; refresh_token: string; user: { id: string } };
-    return { id: pair.user.id, email, access: pair.access_token, session: JSON.stringify({ access: pair.access_token, refresh: pair.refresh_token, user: pair.user }) };
+    return {
+      id: pair.user.id,
+      email,
+      access: pair.access_token,
+      session: JSON.stringify({ access: pair.access_token, refresh: pair.refresh_token, user: pair.user }),
+    };
   }
 
-  async function call<T>(who: Signed, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
+  async function call<T>(
+    who: Signed,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: T }> {
     const res = await fetch(`${web.url}/api/v1${path}`, {
-      method, headers: { authorization: `Bearer ${who.access}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      method,
+      headers: {
+        authorization: `Bearer ${who.access}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
     return { status: res.status, json: (text === '' ? null : JSON.parse(text)) as T };
   }
 
-  async function open(viewport: { width: number; height: number }, lang: string, who: Signed | null, workers: 'allow' | 'block' = 'block'): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport, timezoneId: 'Asia/Phnom_Penh', locale: 'km-KH', serviceWorkers: workers });
+  async function open(
+    viewport: { width: number; height: number },
+    lang: string,
+    who: Signed | null,
+    workers: 'allow' | 'block' = 'block',
+  ): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({
+      viewport,
+      timezoneId: 'Asia/Phnom_Penh',
+      locale: 'km-KH',
+      serviceWorkers: workers,
+    });
     const lines = [`localStorage.setItem('dastern.lang', ${JSON.stringify(lang)});`];
-    if (who !== null) lines.push(`if (localStorage.getItem('dastern.session') === null) localStorage.setItem('dastern.session', ${JSON.stringify(who.session)});`);
+    if (who !== null)
+      lines.push(
+        `if (localStorage.getItem('dastern.session') === null) localStorage.setItem('dastern.session', ${JSON.stringify(who.session)});`,
+      );
     await context.addInitScript({ content: lines.join('\n') });
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error('page error:', err.message));
@@ -74,7 +127,12 @@ describe.skipIf(!hasChromium)('the patient screens in Chromium', () => {
 
   /** HH:MM now in Phnom Penh (the patient's zone). */
   function phnomPenhNow(): string {
-    return new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Phnom_Penh', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date());
+    return new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Asia/Phnom_Penh',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).format(new Date());
   }
 
   it('adds a medicine by hand (every hour from now), finds it on Today, edits its time, reads its history in Khmer, stops it', async () => {
@@ -104,14 +162,24 @@ describe.skipIf(!hasChromium)('the patient screens in Chromium', () => {
     await page.getByTestId('dose-calendar').waitFor();
     await checkScreen(page, 'km-390-medicine-detail');
 
-    const mine = await call<{ items: { id: string; schedule_kind: string; interval_hours: number; reminders: { id: string; reminder_time: string; is_active: boolean }[] }[] }>(patient, 'GET', '/medications');
+    const mine = await call<{
+      items: {
+        id: string;
+        schedule_kind: string;
+        interval_hours: number;
+        reminders: { id: string; reminder_time: string; is_active: boolean }[];
+      }[];
+    }>(patient, 'GET', '/medications');
     const med = mine.json.items.find((m) => m.id === medId);
     expect(med).toMatchObject({ schedule_kind: 'interval', interval_hours: 1 });
     expect(med?.reminders.length).toBe(24);
 
     // Today shows it, with its buttons
     await page.goto(`${web.url}/today`);
-    await page.getByRole('button', { name: km.today.takeAria.replace('{{name}}', 'Paracetamol') }).first().waitFor();
+    await page
+      .getByRole('button', { name: km.today.takeAria.replace('{{name}}', 'Paracetamol') })
+      .first()
+      .waitFor();
     await checkScreen(page, 'km-390-today-with-added');
 
     // 30 days: the period changes its name
@@ -125,19 +193,35 @@ describe.skipIf(!hasChromium)('the patient screens in Chromium', () => {
     await page.getByLabel(km.medicines.stopReason).fill('Fever gone');
     await checkScreen(page, 'km-390-medicine-stop');
     await page.getByRole('button', { name: km.medicines.stopConfirm }).click();
-    await page.getByText(km.medicines.stoppedOn.split('{{')[0] as string).first().waitFor();
-    const after = await call<{ items: { id: string; is_active: boolean; stop_reason: string | null }[] }>(patient, 'GET', '/medications');
+    await page
+      .getByText(km.medicines.stoppedOn.split('{{')[0] as string)
+      .first()
+      .waitFor();
+    const after = await call<{ items: { id: string; is_active: boolean; stop_reason: string | null }[] }>(
+      patient,
+      'GET',
+      '/medications',
+    );
     expect(after.json.items.find((m) => m.id === medId)).toMatchObject({ is_active: false, stop_reason: 'Fever gone' });
     await page.goto(`${web.url}/today`);
     await page.getByRole('heading', { name: km.today.title }).waitFor();
-    await expect.poll(() => page.getByRole('button', { name: km.today.takeAria.replace('{{name}}', 'Paracetamol') }).count()).toBe(0);
+    await expect
+      .poll(() => page.getByRole('button', { name: km.today.takeAria.replace('{{name}}', 'Paracetamol') }).count())
+      .toBe(0);
     await context.close();
   }, 120_000);
 
   it('edits a reminder time of a medicine at her four times', async () => {
-    const added = await call<{ id: string; reminders: { id: string; slot: string; reminder_time: string }[] }>(patient, 'POST', '/medications', {
-      name: 'Metformin', strength: '500mg', schedule: { kind: 'slots', dosage_schedule: { morning: 1, noon: 0, evening: 1, night: 0 } },
-    });
+    const added = await call<{ id: string; reminders: { id: string; slot: string; reminder_time: string }[] }>(
+      patient,
+      'POST',
+      '/medications',
+      {
+        name: 'Metformin',
+        strength: '500mg',
+        schedule: { kind: 'slots', dosage_schedule: { morning: 1, noon: 0, evening: 1, night: 0 } },
+      },
+    );
     expect(added.status).toBe(201);
     const { context, page } = await open({ width: 390, height: 844 }, 'en', patient);
     await page.goto(`${web.url}/medicines/${added.json.id}`);
@@ -145,10 +229,16 @@ describe.skipIf(!hasChromium)('the patient screens in Chromium', () => {
     await page.getByLabel(en.slot.morning).fill('06:30');
     await page.getByRole('button', { name: en.medicines.saveTimes }).click();
     await page.getByText(en.settings.saved).waitFor();
-    const mine = await call<{ items: { id: string; reminders: { slot: string; reminder_time: string }[] }[] }>(patient, 'GET', '/medications');
+    const mine = await call<{ items: { id: string; reminders: { slot: string; reminder_time: string }[] }[] }>(
+      patient,
+      'GET',
+      '/medications',
+    );
     const reminders = mine.json.items.find((m) => m.id === added.json.id)?.reminders ?? [];
     expect(reminders.find((r) => r.slot === 'morning')?.reminder_time.slice(0, 5)).toBe('06:30');
-    expect(reminders.find((r) => r.slot === 'evening')?.reminder_time.slice(0, 5)).toBe(added.json.reminders.find((r) => r.slot === 'evening')?.reminder_time.slice(0, 5));
+    expect(reminders.find((r) => r.slot === 'evening')?.reminder_time.slice(0, 5)).toBe(
+      added.json.reminders.find((r) => r.slot === 'evening')?.reminder_time.slice(0, 5),
+    );
     await context.close();
   }, 60_000);
 
@@ -163,8 +253,18 @@ describe.skipIf(!hasChromium)('the patient screens in Chromium', () => {
     await page.getByLabel(en.profile.pregnant).check();
     await profile.getByRole('button', { name: en.common.save }).click();
     await profile.getByText(en.settings.saved).waitFor();
-    const me = async () => (await call<{ notification_preferences: Record<string, boolean>; patient: { allergies: string[]; medical_conditions: string[]; gender: string | null } }>(patient, 'GET', '/me')).json;
-    expect((await me()).patient).toMatchObject({ allergies: ['Penicillin', 'Aspirin'], medical_conditions: ['Hypertension', 'pregnancy'], gender: 'female' });
+    const me = async () =>
+      (
+        await call<{
+          notification_preferences: Record<string, boolean>;
+          patient: { allergies: string[]; medical_conditions: string[]; gender: string | null };
+        }>(patient, 'GET', '/me')
+      ).json;
+    expect((await me()).patient).toMatchObject({
+      allergies: ['Penicillin', 'Aspirin'],
+      medical_conditions: ['Hypertension', 'pregnancy'],
+      gender: 'female',
+    });
 
     const emailBefore = (await me()).notification_preferences.email ?? false;
     await page.getByLabel(en.push.email).setChecked(!emailBefore);
@@ -183,12 +283,16 @@ describe.skipIf(!hasChromium)('the patient screens in Chromium', () => {
     const enabled = settings.getByText(en.push.enabled);
     const failed = settings.getByText(en.problem.push_service_unreachable);
     await enabled.or(failed).first().waitFor({ timeout: 30_000 });
-    const devices = (await call<{ items: { id: string; endpoint: string }[] }>(patient, 'GET', '/me/push-subscriptions')).json.items;
+    const devices = (
+      await call<{ items: { id: string; endpoint: string }[] }>(patient, 'GET', '/me/push-subscriptions')
+    ).json.items;
     if (await enabled.isVisible()) {
       console.log('test/web/patient.test.ts: Chromium reached its push service; the subscription is registered');
       expect(devices).toHaveLength(1);
     } else {
-      console.log('test/web/patient.test.ts: Chromium gave no push subscription (headless contexts have no push service); the screen says so and nothing is registered');
+      console.log(
+        'test/web/patient.test.ts: Chromium gave no push subscription (headless contexts have no push service); the screen says so and nothing is registered',
+      );
       expect(devices).toHaveLength(0);
     }
     await checkScreen(page, 'en-390-settings-push');
@@ -200,7 +304,8 @@ describe.skipIf(!hasChromium)('the patient screens in Chromium', () => {
     // subscription at its endpoint, as it does once that service replies.
     const { context, page } = await open({ width: 1280, height: 800 }, 'km', patient, 'allow');
     await context.grantPermissions(['notifications'], { origin: web.url });
-    await context.addInitScript({ content: `(() => {
+    await context.addInitScript({
+      content: `(() => {
       const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/[+]/g, '-').replace(/[/]/g, '_').replace(/=+$/, '');
       let current = null;
       const make = async () => {
@@ -215,14 +320,22 @@ describe.skipIf(!hasChromium)('the patient screens in Chromium', () => {
       };
       PushManager.prototype.subscribe = async function () { current = current ?? await make(); return current; };
       PushManager.prototype.getSubscription = async function () { return current; };
-    })();` });
+    })();`,
+    });
     await page.goto(`${web.url}/settings`);
     const settings = page.getByTestId('notification-settings');
     await settings.getByRole('button', { name: km.push.enable }).click();
     await settings.getByText(km.push.onHere).first().waitFor({ timeout: 30_000 });
-    const devices = (await call<{ items: { id: string; endpoint: string }[] }>(patient, 'GET', '/me/push-subscriptions')).json.items;
-    expect(devices.filter((d) => d.endpoint.startsWith('https://fcm.googleapis.com/fcm/send/dastern-test-'))).toHaveLength(1);
-    expect((await call<{ notification_preferences: Record<string, boolean> }>(patient, 'GET', '/me')).json.notification_preferences.push).toBe(true);
+    const devices = (
+      await call<{ items: { id: string; endpoint: string }[] }>(patient, 'GET', '/me/push-subscriptions')
+    ).json.items;
+    expect(
+      devices.filter((d) => d.endpoint.startsWith('https://fcm.googleapis.com/fcm/send/dastern-test-')),
+    ).toHaveLength(1);
+    expect(
+      (await call<{ notification_preferences: Record<string, boolean> }>(patient, 'GET', '/me')).json
+        .notification_preferences.push,
+    ).toBe(true);
     await settings.getByTestId('push-devices').getByText(km.push.thisDevice).waitFor();
     await checkScreen(page, 'km-1280-settings-push-on');
 
@@ -230,16 +343,31 @@ describe.skipIf(!hasChromium)('the patient screens in Chromium', () => {
     // service would): it shows the notification, with the text and tag sent.
     const cdp = await context.newCDPSession(page);
     const registrations = new Promise<string>((resolve) => {
-      cdp.on('ServiceWorker.workerRegistrationUpdated', (e: { registrations: { registrationId: string; scopeURL: string; isDeleted: boolean }[] }) => {
-        const r = e.registrations.find((x) => x.scopeURL.startsWith(web.url) && !x.isDeleted);
-        if (r !== undefined) resolve(r.registrationId);
-      });
+      cdp.on(
+        'ServiceWorker.workerRegistrationUpdated',
+        (e: { registrations: { registrationId: string; scopeURL: string; isDeleted: boolean }[] }) => {
+          const r = e.registrations.find((x) => x.scopeURL.startsWith(web.url) && !x.isDeleted);
+          if (r !== undefined) resolve(r.registrationId);
+        },
+      );
     });
     await cdp.send('ServiceWorker.enable');
     const registrationId = await registrations;
-    const payload = { title: 'DasTern: ពេលលេបថ្នាំ', body: 'បើកកម្មវិធី', url: `${web.url}/notifications/abc`, tag: 'dose-test' };
-    await cdp.send('ServiceWorker.deliverPushMessage', { origin: web.url, registrationId, data: JSON.stringify(payload) });
-    const shown = () => page.evaluate(`navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((list) => list.map((n) => [n.title, n.body, n.tag].join('|')))`) as Promise<string[]>;
+    const payload = {
+      title: 'DasTern: ពេលលេបថ្នាំ',
+      body: 'បើកកម្មវិធី',
+      url: `${web.url}/notifications/abc`,
+      tag: 'dose-test',
+    };
+    await cdp.send('ServiceWorker.deliverPushMessage', {
+      origin: web.url,
+      registrationId,
+      data: JSON.stringify(payload),
+    });
+    const shown = () =>
+      page.evaluate(
+        `navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((list) => list.map((n) => [n.title, n.body, n.tag].join('|')))`,
+      ) as Promise<string[]>;
     await expect.poll(shown, { timeout: 10_000 }).toEqual([`${payload.title}|${payload.body}|${payload.tag}`]);
     await settings.getByRole('button', { name: km.push.remove }).click();
     await settings.getByText(km.push.noDevices).waitFor();
@@ -250,9 +378,16 @@ describe.skipIf(!hasChromium)('the patient screens in Chromium', () => {
   it('the unread badge follows the live stream (no reload, no polling)', async () => {
     const { context, page } = await open({ width: 390, height: 844 }, 'en', patient);
     await page.goto(`${web.url}/today`);
-    await page.waitForFunction(() => (globalThis as unknown as { __dasternLive?: string }).__dasternLive === 'open', null, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => (globalThis as unknown as { __dasternLive?: string }).__dasternLive === 'open',
+      null,
+      { timeout: 20_000 },
+    );
     const unread = (await call<{ unread: number }>(patient, 'GET', '/notifications/unread-count')).json.unread;
-    await t().owner.query(`INSERT INTO notifications (user_id, type, title, body) VALUES ($1, 'system', 'Live test', 'Sent while the page is open')`, [patient.id]);
+    await t().owner.query(
+      `INSERT INTO notifications (user_id, type, title, body) VALUES ($1, 'system', 'Live test', 'Sent while the page is open')`,
+      [patient.id],
+    );
     const badge = page.getByRole('navigation').locator('.badge');
     await expect.poll(() => badge.textContent(), { timeout: 15_000 }).toBe(String(unread + 1));
     await context.close();
@@ -260,7 +395,9 @@ describe.skipIf(!hasChromium)('the patient screens in Chromium', () => {
 
   it('a reading that stopped (untouched for an hour, no job behind it) offers to remove it and scan again', async () => {
     const res = await t().owner.query<{ id: string }>(
-      `INSERT INTO prescriptions (patient_id, uploaded_by, status, created_at, updated_at) VALUES ($1, $1, 'processing', now() - interval '1 hour', now() - interval '1 hour') RETURNING id`, [patient.id]);
+      `INSERT INTO prescriptions (patient_id, uploaded_by, status, created_at, updated_at) VALUES ($1, $1, 'processing', now() - interval '1 hour', now() - interval '1 hour') RETURNING id`,
+      [patient.id],
+    );
     const id = res.rows[0]?.id as string;
     const { context, page } = await open({ width: 390, height: 844 }, 'km', patient);
     await page.goto(`${web.url}/prescriptions/${id}`);
@@ -273,7 +410,11 @@ describe.skipIf(!hasChromium)('the patient screens in Chromium', () => {
   }, 60_000);
 
   it('each new screen in km and en, phone and desktop: screenshots, axe, every key translated', async () => {
-    const added = await call<{ id: string }>(patient, 'POST', '/medications', { name: 'Amlodipine', strength: '5mg', schedule: { kind: 'slots', dosage_schedule: { morning: 1, noon: 0, evening: 0, night: 0 } } });
+    const added = await call<{ id: string }>(patient, 'POST', '/medications', {
+      name: 'Amlodipine',
+      strength: '5mg',
+      schedule: { kind: 'slots', dosage_schedule: { morning: 1, noon: 0, evening: 0, night: 0 } },
+    });
     expect(added.status).toBe(201);
     const screens: [string, string, (p: Page, c: typeof en) => Promise<unknown>][] = [
       ['medicines', '/medicines', (p) => p.getByTestId('medicine').first().waitFor()],
@@ -282,8 +423,14 @@ describe.skipIf(!hasChromium)('the patient screens in Chromium', () => {
       ['settings-patient', '/settings', (p) => p.getByTestId('sessions').locator('li').first().waitFor()],
       ['adherence-calendar', '/adherence', (p) => p.getByTestId('dose-calendar').waitFor()],
     ];
-    for (const [lang, catalogue] of [['km', km], ['en', en]] as const) {
-      for (const viewport of [{ width: 390, height: 844 }, { width: 1280, height: 800 }]) {
+    for (const [lang, catalogue] of [
+      ['km', km],
+      ['en', en],
+    ] as const) {
+      for (const viewport of [
+        { width: 390, height: 844 },
+        { width: 1280, height: 800 },
+      ]) {
         const { context, page } = await open(viewport, lang, patient);
         for (const [name, route, ready] of screens) {
           await page.goto(`${web.url}${route}`);
@@ -308,7 +455,11 @@ describe.skipIf(!hasChromium)('the patient screens in Chromium', () => {
     await page.getByText(km.erase.done).or(page.getByRole('alert')).first().waitFor();
     expect(await page.getByRole('alert').allTextContents()).toEqual([]);
     expect(page.url()).toContain('/signin');
-    const login = await fetch(`${web.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: leaving.email, password: PASSWORD }) });
+    const login = await fetch(`${web.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: leaving.email, password: PASSWORD }),
+    });
     expect(login.status).toBe(401);
     await context.close();
   }, 60_000);

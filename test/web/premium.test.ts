@@ -11,8 +11,26 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { useTestDatabase } from '../support/db.ts';
-import { fakeBakong, fakeStripe, BAKONG_ACCOUNT, BAKONG_TOKEN, STRIPE_WEBHOOK_SECRET, type FakeServer } from '../billing/support.ts';
-import { apiCall, checkScreen, hasChromium, CHROMIUM, launch, openPage, signUpByApi, startWebServer, type Account, type WebServer } from './support.ts';
+import {
+  fakeBakong,
+  fakeStripe,
+  BAKONG_ACCOUNT,
+  BAKONG_TOKEN,
+  STRIPE_WEBHOOK_SECRET,
+  type FakeServer,
+} from '../billing/support.ts';
+import {
+  apiCall,
+  checkScreen,
+  hasChromium,
+  CHROMIUM,
+  launch,
+  openPage,
+  signUpByApi,
+  startWebServer,
+  type Account,
+  type WebServer,
+} from './support.ts';
 import km from '../../web/src/locales/km.json' with { type: 'json' };
 import en from '../../web/src/locales/en.json' with { type: 'json' };
 
@@ -20,9 +38,19 @@ const PHOTO = path.resolve(import.meta.dirname, '../reading/fixtures/synth-en-re
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
 
-if (!hasChromium) console.log(`SKIPPED: test/web/premium.test.ts: no Chromium at ${CHROMIUM} (scripts/install-system-deps.sh installs it)`);
+if (!hasChromium)
+  console.log(
+    `SKIPPED: test/web/premium.test.ts: no Chromium at ${CHROMIUM} (scripts/install-system-deps.sh installs it)`,
+  );
 
-interface Payment { id: string; status: string; amount: number; currency: string; khqr?: string; khqr_md5?: string }
+interface Payment {
+  id: string;
+  status: string;
+  amount: number;
+  currency: string;
+  khqr?: string;
+  khqr_md5?: string;
+}
 
 describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', () => {
   const t = useTestDatabase();
@@ -42,9 +70,14 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
     const bakongUrl = await bakong.start();
     stripe = fakeStripe();
     web = await startWebServer(t(), {
-      DASTERN_BAKONG_TOKEN: BAKONG_TOKEN, DASTERN_BAKONG_ACCOUNT_ID: BAKONG_ACCOUNT, DASTERN_BAKONG_API_URL: bakongUrl,
-      DASTERN_BAKONG_POLL_SECONDS: '1', DASTERN_BAKONG_POLL_MAX_SECONDS: '1',
-      DASTERN_STRIPE_SECRET_KEY: 'sk_test_dasternFake0123', DASTERN_STRIPE_WEBHOOK_SECRET: STRIPE_WEBHOOK_SECRET, DASTERN_STRIPE_API_URL: await stripe.start(),
+      DASTERN_BAKONG_TOKEN: BAKONG_TOKEN,
+      DASTERN_BAKONG_ACCOUNT_ID: BAKONG_ACCOUNT,
+      DASTERN_BAKONG_API_URL: bakongUrl,
+      DASTERN_BAKONG_POLL_SECONDS: '1',
+      DASTERN_BAKONG_POLL_MAX_SECONDS: '1',
+      DASTERN_STRIPE_SECRET_KEY: 'sk_test_dasternFake0123',
+      DASTERN_STRIPE_WEBHOOK_SECRET: STRIPE_WEBHOOK_SECRET,
+      DASTERN_STRIPE_API_URL: await stripe.start(),
     });
     ({ browser } = await launch());
   });
@@ -62,11 +95,14 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
     for (let i = 0; i < n; i++) {
       const rx = await t().owner.query<{ id: string }>(
         `INSERT INTO prescriptions (patient_id, uploaded_by, status, hospital_name, prescription_date, confirmed_at)
-         VALUES ($1, $1, 'completed', 'Calmette Hospital', current_date - $2::int, now()) RETURNING id`, [a.id, i]);
+         VALUES ($1, $1, 'completed', 'Calmette Hospital', current_date - $2::int, now()) RETURNING id`,
+        [a.id, i],
+      );
       if (i === 0) {
         await t().owner.query(
           `INSERT INTO medications (prescription_id, patient_id, sequence, name, strength, dose_morning, duration_days) VALUES ($1, $2, 1, 'Amlodipine', '5mg', 1, 30)`,
-          [rx.rows[0]?.id, a.id]);
+          [rx.rows[0]?.id, a.id],
+        );
       }
     }
     return a;
@@ -76,11 +112,27 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
   async function draft(patientId: string): Promise<string> {
     const dose = { morning: 1, noon: 0, evening: 1, night: 0 };
     const medications = [
-      { name: 'Amlodipine', strength: '5mg', drug_id: 'amlodipine', generic_name: 'amlodipine', dosage_schedule: dose, confidence: 0.97, field_confidence: { name: 0.98, strength: 0.95 } },
-      { name: 'Amoxicilin', strength: '5OOmg', dosage_schedule: dose, confidence: 0.52, field_confidence: { name: 0.6, strength: 0.4 } },
+      {
+        name: 'Amlodipine',
+        strength: '5mg',
+        drug_id: 'amlodipine',
+        generic_name: 'amlodipine',
+        dosage_schedule: dose,
+        confidence: 0.97,
+        field_confidence: { name: 0.98, strength: 0.95 },
+      },
+      {
+        name: 'Amoxicilin',
+        strength: '5OOmg',
+        dosage_schedule: dose,
+        confidence: 0.52,
+        field_confidence: { name: 0.6, strength: 0.4 },
+      },
     ];
     const res = await t().owner.query<{ id: string }>(
-      `INSERT INTO prescriptions (patient_id, uploaded_by, status, structured_data) VALUES ($1, $1, 'ocr_completed', $2) RETURNING id`, [patientId, JSON.stringify({ medications })]);
+      `INSERT INTO prescriptions (patient_id, uploaded_by, status, structured_data) VALUES ($1, $1, 'ocr_completed', $2) RETURNING id`,
+      [patientId, JSON.stringify({ medications })],
+    );
     return res.rows[0]?.id ?? '';
   }
 
@@ -95,9 +147,14 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
     await refusal.getByRole('link', { name: en.upsell.see }).click();
     await page.waitForURL('**/plans');
     await page.getByTestId('current-plan').getByText(en.plans.onFree).waitFor();
-    await expect.poll(() => page.getByTestId('plan-premium_monthly').locator('.big-number').textContent()).toBe('$0.50');
+    await expect
+      .poll(() => page.getByTestId('plan-premium_monthly').locator('.big-number').textContent())
+      .toBe('$0.50');
     await expect.poll(() => page.getByTestId('plan-premium_yearly').locator('.big-number').textContent()).toBe('$5.00');
-    await page.getByTestId('plan-premium_monthly').getByText(en.plans.orRiel.replace('{{amount}}', '2,000 ៛')).waitFor();
+    await page
+      .getByTestId('plan-premium_monthly')
+      .getByText(en.plans.orRiel.replace('{{amount}}', '2,000 ៛'))
+      .waitFor();
 
     // The assistant is an upsell for her, not an error.
     await page.getByRole('link', { name: en.nav.assistant }).click();
@@ -112,7 +169,9 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
     await page.getByTestId('payment-done').getByText(en.payment.done.replace('{{amount}}', '$0.50')).waitFor();
     // the receipt, from the API, in the page
     await page.getByRole('button', { name: en.payment.showReceipt }).click();
-    await expect.poll(async () => (await page.frameLocator('iframe.receipt').locator('body').textContent()) ?? '').toContain('0.50');
+    await expect
+      .poll(async () => (await page.frameLocator('iframe.receipt').locator('body').textContent()) ?? '')
+      .toContain('0.50');
     expect((await apiCall<{ tier: string }>(web, sokha.access, 'GET', '/subscriptions/me')).json.tier).toBe('premium');
 
     // Premium: the assistant answers, with its disclaimer.
@@ -146,7 +205,10 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
     const report = page.getByTestId('report');
     await report.getByText('Amlodipine').first().waitFor({ timeout: 30_000 });
     await checkScreen(page, 'en-1280-report-made');
-    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), report.getByRole('button', { name: en.reports.pdf }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 60_000 }),
+      report.getByRole('button', { name: en.reports.pdf }).click(),
+    ]);
     expect(download.suggestedFilename()).toMatch(/^dastern-medication_summary-\d{4}-\d{2}-\d{2}\.pdf$/);
     const file = await download.path();
     const { readFileSync } = await import('node:fs');
@@ -180,8 +242,15 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
     await page.goto(`${web.url}/plans`);
     await page.getByRole('button', { name: km.plans.cancel }).click();
     await page.getByRole('button', { name: km.plans.cancelConfirm }).click();
-    await page.getByTestId('current-plan').locator('p').filter({ hasText: km.plans.endsOn.split('{{date}}')[0] as string }).waitFor();
-    expect((await apiCall<{ tier: string; cancel_at_period_end: boolean }>(web, dara.access, 'GET', '/subscriptions/me')).json).toMatchObject({ tier: 'premium', cancel_at_period_end: true });
+    await page
+      .getByTestId('current-plan')
+      .locator('p')
+      .filter({ hasText: km.plans.endsOn.split('{{date}}')[0] as string })
+      .waitFor();
+    expect(
+      (await apiCall<{ tier: string; cancel_at_period_end: boolean }>(web, dara.access, 'GET', '/subscriptions/me'))
+        .json,
+    ).toMatchObject({ tier: 'premium', cancel_at_period_end: true });
     await context.close();
   }, 120_000);
 
@@ -189,7 +258,9 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
     const kanha = await freePatient('Kanha', 0);
     const { context, page } = await openPage(browser, DESKTOP, { lang: 'en', session: kanha.session });
     // the gateway's page is not on this machine: the browser is answered locally
-    await page.route('https://checkout.stripe.test/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<title>card</title><p>card page</p>' }));
+    await page.route('https://checkout.stripe.test/**', (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<title>card</title><p>card page</p>' }),
+    );
     await page.goto(`${web.url}/plans`);
     await page.getByRole('button', { name: `${en.plans.gateway.stripe} — ${en.plans.name.premium_yearly}` }).click();
     await page.waitForURL(/^https:\/\/checkout\.stripe\.test\/c\/pay\/cs_test_/);
@@ -207,14 +278,23 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
 
   it('the review screen: a hard-to-read line corrected in one tap (Premium); a free patient sees the upsell (en, phone)', async () => {
     chenda = await freePatient('Chenda', 0);
-    const checkout = await apiCall<{ payment_id: string }>(web, chenda.access, 'POST', '/subscriptions/checkout', { plan_code: 'premium_monthly', gateway: 'sandbox', currency: 'USD' });
-    expect((await apiCall(web, chenda.access, 'POST', `/payments/sandbox/${checkout.json.payment_id}/complete`, {})).status).toBe(200);
+    const checkout = await apiCall<{ payment_id: string }>(web, chenda.access, 'POST', '/subscriptions/checkout', {
+      plan_code: 'premium_monthly',
+      gateway: 'sandbox',
+      currency: 'USD',
+    });
+    expect(
+      (await apiCall(web, chenda.access, 'POST', `/payments/sandbox/${checkout.json.payment_id}/complete`, {})).status,
+    ).toBe(200);
     misread = await draft(chenda.id);
     const { context, page } = await openPage(browser, PHONE, { lang: 'en', session: chenda.session });
     await page.goto(`${web.url}/prescriptions/${misread}`);
     const second = page.getByTestId('medication').nth(1);
     expect(await second.getByLabel(en.review.name).inputValue()).toBe('Amoxicilin');
-    await page.getByTestId('ocr-suggestions').getByRole('button', { name: en.suggest.use.replace('{{label}}', 'Amoxicillin 500mg') }).click();
+    await page
+      .getByTestId('ocr-suggestions')
+      .getByRole('button', { name: en.suggest.use.replace('{{label}}', 'Amoxicillin 500mg') })
+      .click();
     expect(await second.getByLabel(en.review.name).inputValue()).toBe('Amoxicillin');
     expect(await second.getByLabel(en.review.strength).inputValue()).toBe('500mg');
     // accepted: nothing left to suggest; the confident first line was never touched
@@ -235,19 +315,31 @@ describe.skipIf(!hasChromium)('plans, payments and the assistant in Chromium', (
     expect(conversation).not.toBe('');
     const free = await freePatient('Thida', 0);
     // a pending sandbox payment for the capture of that state
-    const pending = await apiCall<{ payment_id: string }>(web, sokha.access, 'POST', '/subscriptions/checkout', { plan_code: 'premium_yearly', gateway: 'sandbox', currency: 'USD' });
+    const pending = await apiCall<{ payment_id: string }>(web, sokha.access, 'POST', '/subscriptions/checkout', {
+      plan_code: 'premium_yearly',
+      gateway: 'sandbox',
+      currency: 'USD',
+    });
     expect(pending.status).toBe(201);
     const screens: [string, Account, string, (p: Page, c: typeof en) => Promise<unknown>][] = [
       ['plans', free, '/plans', (p, c) => p.getByTestId('current-plan').getByText(c.plans.onFree).waitFor()],
       ['plans-premium', sokha, '/plans', (p) => p.getByTestId('current-plan').locator('.ok').waitFor()],
-      ['payment-pending', sokha, `/plans/payments/${pending.json.payment_id}`, (p, c) => p.getByRole('button', { name: c.payment.sandboxPay }).waitFor()],
+      [
+        'payment-pending',
+        sokha,
+        `/plans/payments/${pending.json.payment_id}`,
+        (p, c) => p.getByRole('button', { name: c.payment.sandboxPay }).waitFor(),
+      ],
       ['payment-done', sokha, `/plans/payments/${completedPayment}`, (p) => p.getByTestId('payment-done').waitFor()],
       ['assistant-upsell', free, '/assistant', (p) => p.getByTestId('upsell').waitFor()],
       ['assistant', sokha, `/assistant/${conversation}`, (p) => p.getByTestId('answer').first().waitFor()],
       ['reports', sokha, '/reports', (p, c) => p.getByRole('button', { name: c.reports.create }).waitFor()],
       ['review-suggestions', chenda, `/prescriptions/${misread}`, (p) => p.getByTestId('ocr-suggestions').waitFor()],
     ];
-    for (const [lang, catalogue] of [['km', km], ['en', en]] as const) {
+    for (const [lang, catalogue] of [
+      ['km', km],
+      ['en', en],
+    ] as const) {
       for (const viewport of [PHONE, DESKTOP]) {
         // one browser context per account, its screens one after the other
         for (const who of new Set(screens.map(([, w]) => w))) {

@@ -17,7 +17,15 @@ const indexHtml = fs.readFileSync(path.join(WEB_DIST, 'index.html'), 'utf8');
 
 describe('serving the web app', () => {
   it('answers / and every e-mail link path with the app (index.html), not 404', async () => {
-    for (const url of ['/', '/verify-email?token=abc.def', '/reset-password?token=abc', '/notifications/3f1c2d0e-0000-4000-8000-000000000001', '/settings', '/today', '/prescriptions/x/y']) {
+    for (const url of [
+      '/',
+      '/verify-email?token=abc.def',
+      '/reset-password?token=abc',
+      '/notifications/3f1c2d0e-0000-4000-8000-000000000001',
+      '/settings',
+      '/today',
+      '/prescriptions/x/y',
+    ]) {
       const res = await api().app.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(200);
       expect(res.headers['content-type'], url).toContain('text/html');
@@ -52,7 +60,10 @@ describe('serving the web app', () => {
       expect(res.headers['content-type'], url).toContain('application/problem+json');
       expect(res.json(), url).toMatchObject({ code: 'route_not_found' });
     }
-    expect((await api().app.inject({ method: 'GET', url: '/api/v1/health' })).json()).toEqual({ status: 'ok', database: 'ready' });
+    expect((await api().app.inject({ method: 'GET', url: '/api/v1/health' })).json()).toEqual({
+      status: 'ok',
+      database: 'ready',
+    });
     expect((await api().app.inject({ method: 'GET', url: '/docs/json' })).json()).toHaveProperty('openapi');
     expect((await api().app.inject({ method: 'GET', url: '/metrics' })).body).toContain('process_cpu');
     // a POST to an app path is not the app's
@@ -60,7 +71,13 @@ describe('serving the web app', () => {
   });
 
   it('a missing file is a 404, never index.html; paths cannot climb out of web/dist', async () => {
-    for (const url of ['/assets/nope-123.js', '/icons/none.png', '/../package.json', '/%2e%2e/package.json', '/assets/..%2f..%2fpackage.json']) {
+    for (const url of [
+      '/assets/nope-123.js',
+      '/icons/none.png',
+      '/../package.json',
+      '/%2e%2e/package.json',
+      '/assets/..%2f..%2fpackage.json',
+    ]) {
       const res = await api().app.inject({ method: 'GET', url });
       expect(res.body, url).not.toContain('"dependencies"');
       if (res.statusCode === 200) expect(res.body, url).toBe(indexHtml);

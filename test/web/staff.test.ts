@@ -10,14 +10,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { useTestDatabase } from '../support/db.ts';
 import { createAdmin } from '../../src/users/admin-accounts.ts';
-import { apiCall, checkScreen, hasChromium, CHROMIUM, launch, openPage, signInByApi, signUpByApi, startWebServer, type Account, type WebServer } from './support.ts';
+import {
+  apiCall,
+  checkScreen,
+  hasChromium,
+  CHROMIUM,
+  launch,
+  openPage,
+  signInByApi,
+  signUpByApi,
+  startWebServer,
+  type Account,
+  type WebServer,
+} from './support.ts';
 import km from '../../web/src/locales/km.json' with { type: 'json' };
 import en from '../../web/src/locales/en.json' with { type: 'json' };
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
 
-if (!hasChromium) console.log(`SKIPPED: test/web/staff.test.ts: no Chromium at ${CHROMIUM} (scripts/install-system-deps.sh installs it)`);
+if (!hasChromium)
+  console.log(
+    `SKIPPED: test/web/staff.test.ts: no Chromium at ${CHROMIUM} (scripts/install-system-deps.sh installs it)`,
+  );
 
 describe.skipIf(!hasChromium)("doctors' and admins' screens in Chromium", () => {
   const t = useTestDatabase();
@@ -40,19 +55,29 @@ describe.skipIf(!hasChromium)("doctors' and admins' screens in Chromium", () => 
     // her confirmed Amlodipine, one morning reminder, and doses: taken 2 days ago, missed yesterday and 10 days ago
     const rx = await t().owner.query<{ id: string }>(
       `INSERT INTO prescriptions (patient_id, uploaded_by, status, hospital_name, prescription_date, confirmed_at)
-       VALUES ($1, $1, 'completed', 'Calmette Hospital', current_date - 20, now()) RETURNING id`, [patient.id]);
+       VALUES ($1, $1, 'completed', 'Calmette Hospital', current_date - 20, now()) RETURNING id`,
+      [patient.id],
+    );
     const med = await t().owner.query<{ id: string }>(
       `INSERT INTO medications (prescription_id, patient_id, sequence, name, strength, dose_morning, duration_days) VALUES ($1, $2, 1, 'Amlodipine', '5mg', 1, 60) RETURNING id`,
-      [rx.rows[0]?.id, patient.id]);
+      [rx.rows[0]?.id, patient.id],
+    );
     const rem = await t().owner.query<{ id: string }>(
       `INSERT INTO medication_reminders (medication_id, patient_id, slot, reminder_time, dose_amount, start_date, timezone)
-       VALUES ($1, $2, 'morning', '07:00', 1, current_date - 20, 'Asia/Phnom_Penh') RETURNING id`, [med.rows[0]?.id, patient.id]);
+       VALUES ($1, $2, 'morning', '07:00', 1, current_date - 20, 'Asia/Phnom_Penh') RETURNING id`,
+      [med.rows[0]?.id, patient.id],
+    );
     reminderId = rem.rows[0]?.id as string;
-    for (const [days, status] of [[2, 'taken'], [1, 'missed'], [10, 'missed']] as const) {
+    for (const [days, status] of [
+      [2, 'taken'],
+      [1, 'missed'],
+      [10, 'missed'],
+    ] as const) {
       await t().owner.query(
         `INSERT INTO medication_reminder_logs (reminder_id, patient_id, scheduled_for, status, action_at)
          VALUES ($1, $2, now() - make_interval(days => $3), $4::reminder_log_status, CASE WHEN $4 = 'taken' THEN now() - make_interval(days => $3) END)`,
-        [reminderId, patient.id, days, status]);
+        [reminderId, patient.id, days, status],
+      );
     }
   });
   afterAll(async () => {
@@ -66,7 +91,9 @@ describe.skipIf(!hasChromium)("doctors' and admins' screens in Chromium", () => 
     await page.locator('.hbar').first().waitFor();
     expect(await page.locator('.hbar-label').count()).toBe(5);
     // Until verified, the doctor cannot invite.
-    expect((await apiCall<{ code: string }>(web, doctor.access, 'POST', '/care/invitations', {})).json.code).toBe('doctor_not_verified');
+    expect((await apiCall<{ code: string }>(web, doctor.access, 'POST', '/care/invitations', {})).json.code).toBe(
+      'doctor_not_verified',
+    );
 
     await page.getByRole('link', { name: en.admin.usersTab }).click();
     await page.getByRole('button', { name: en.users.unverified }).click();
@@ -75,7 +102,10 @@ describe.skipIf(!hasChromium)("doctors' and admins' screens in Chromium", () => 
     await row.getByRole('button', { name: en.users.verifyAria.replace('{{name}}', 'Vanna Keo') }).click();
     // verified: he leaves the "to verify" list
     await row.waitFor({ state: 'detached' });
-    const verified = await t().owner.query<{ at: Date | null }>('SELECT doctor_verified_at AS at FROM users WHERE id = $1', [doctor.id]);
+    const verified = await t().owner.query<{ at: Date | null }>(
+      'SELECT doctor_verified_at AS at FROM users WHERE id = $1',
+      [doctor.id],
+    );
     expect(verified.rows[0]?.at).not.toBeNull();
     expect((await apiCall(web, doctor.access, 'POST', '/care/invitations', {})).status).toBe(201);
 
@@ -88,10 +118,16 @@ describe.skipIf(!hasChromium)("doctors' and admins' screens in Chromium", () => 
     await her.getByLabel(en.users.reason).fill('asked by the patient on the phone');
     await her.getByRole('button', { name: en.users.deactivateConfirm }).click();
     await her.getByText(en.users.inactive).waitFor();
-    expect((await t().owner.query<{ is_active: boolean }>('SELECT is_active FROM users WHERE id = $1', [patient.id])).rows[0]?.is_active).toBe(false);
+    expect(
+      (await t().owner.query<{ is_active: boolean }>('SELECT is_active FROM users WHERE id = $1', [patient.id])).rows[0]
+        ?.is_active,
+    ).toBe(false);
     await her.getByRole('button', { name: en.users.activateAria.replace('{{name}}', 'Sokha Chan') }).click();
     await her.getByRole('button', { name: en.users.deactivateAria.replace('{{name}}', 'Sokha Chan') }).waitFor();
-    expect((await t().owner.query<{ is_active: boolean }>('SELECT is_active FROM users WHERE id = $1', [patient.id])).rows[0]?.is_active).toBe(true);
+    expect(
+      (await t().owner.query<{ is_active: boolean }>('SELECT is_active FROM users WHERE id = $1', [patient.id])).rows[0]
+        ?.is_active,
+    ).toBe(true);
     // her session ended with the deactivation: a new one for what follows
     patient = await signInByApi(web, patient.email, patient.password);
 
@@ -108,12 +144,16 @@ describe.skipIf(!hasChromium)("doctors' and admins' screens in Chromium", () => 
 
   it('the doctor sees adherence over named periods, opens his patient, changes a reminder, writes a note and drafts a visit summary (en, desktop)', async () => {
     const code = (await apiCall<{ code: string }>(web, doctor.access, 'POST', '/care/invitations', {})).json.code;
-    const accepted = await apiCall(web, patient.access, 'POST', '/care/invitations/accept', { code, permissions: { can_view_prescriptions: true, can_add_notes: true, can_modify_reminders: true } });
+    const accepted = await apiCall(web, patient.access, 'POST', '/care/invitations/accept', {
+      code,
+      permissions: { can_view_prescriptions: true, can_add_notes: true, can_modify_reminders: true },
+    });
     expect(accepted.status).toBe(200);
     const { context, page } = await openPage(browser, DESKTOP, { lang: 'en', session: doctor.session });
     await page.goto(`${web.url}/patients`);
     // the columns say which period they count
-    for (const h of [en.patients.rate7, en.patients.rate30, en.patients.missed7]) await page.getByRole('columnheader', { name: h }).waitFor();
+    for (const h of [en.patients.rate7, en.patients.rate30, en.patients.missed7])
+      await page.getByRole('columnheader', { name: h }).waitFor();
     const row = page.getByRole('row').filter({ hasText: 'Sokha Chan' });
     // last 7 days: 1 taken, 1 missed → 50%; last 30 days: 1 taken, 2 missed → 33%
     await expect.poll(() => row.locator('td').nth(1).textContent()).toBe('50%');
@@ -127,18 +167,28 @@ describe.skipIf(!hasChromium)("doctors' and admins' screens in Chromium", () => 
     await page.getByTestId('adherence-overall').waitFor();
     await page.getByText('Calmette Hospital').first().waitFor();
     // the reminder time, changed by him (she allows it)
-    const time = page.getByLabel(en.patient.timeOf.replace('{{name}}', 'Amlodipine').replace('{{slot}}', en.slot.morning));
+    const time = page.getByLabel(
+      en.patient.timeOf.replace('{{name}}', 'Amlodipine').replace('{{slot}}', en.slot.morning),
+    );
     await time.fill('08:30');
     await page.getByRole('listitem').filter({ has: time }).getByRole('button', { name: en.common.save }).click();
     await page.getByText(en.settings.saved).first().waitFor();
-    const after = await t().owner.query<{ at: string }>(`SELECT to_char(reminder_time, 'HH24:MI') AS at FROM medication_reminders WHERE id = $1`, [reminderId]);
+    const after = await t().owner.query<{ at: string }>(
+      `SELECT to_char(reminder_time, 'HH24:MI') AS at FROM medication_reminders WHERE id = $1`,
+      [reminderId],
+    );
     expect(after.rows[0]?.at).toBe('08:30');
     // a shared note
     const note = `Check blood pressure at the next visit (${Date.now()}).`;
     await page.getByLabel(en.notes.write).fill(note);
     await page.getByRole('button', { name: en.notes.add }).click();
     await page.getByTestId('note').filter({ hasText: note }).waitFor();
-    const shared = await apiCall<{ items: { content: string; is_private: boolean }[] }>(web, patient.access, 'GET', '/clinical-notes');
+    const shared = await apiCall<{ items: { content: string; is_private: boolean }[] }>(
+      web,
+      patient.access,
+      'GET',
+      '/clinical-notes',
+    );
     expect(shared.json.items.some((n) => n.content === note && !n.is_private)).toBe(true);
     // the visit summary: a draft, clearly marked, saved only as his private note
     await page.getByRole('button', { name: en.summary.make }).click();
@@ -148,7 +198,12 @@ describe.skipIf(!hasChromium)("doctors' and admins' screens in Chromium", () => 
     expect(await draft.getByRole('textbox').inputValue()).toMatch(/Amlodipine/);
     await draft.getByRole('button', { name: en.summary.save }).click();
     await draft.getByText(en.summary.saved).waitFor();
-    const mine = await apiCall<{ items: { title: string | null; is_private: boolean }[] }>(web, patient.access, 'GET', '/clinical-notes');
+    const mine = await apiCall<{ items: { title: string | null; is_private: boolean }[] }>(
+      web,
+      patient.access,
+      'GET',
+      '/clinical-notes',
+    );
     expect(mine.json.items.some((n) => n.title === en.summary.noteTitle)).toBe(false);
     await checkScreen(page, 'en-1280-doctor-patient-note');
     await context.close();
@@ -164,7 +219,10 @@ describe.skipIf(!hasChromium)("doctors' and admins' screens in Chromium", () => 
       ['admin-audit', admin, '/admin/audit', (p, c) => p.getByRole('button', { name: c.audit.verify }).waitFor()],
       ['admin-billing', admin, '/admin/billing', (p) => p.getByTestId('billing-tiles').waitFor()],
     ];
-    for (const [lang, catalogue] of [['km', km], ['en', en]] as const) {
+    for (const [lang, catalogue] of [
+      ['km', km],
+      ['en', en],
+    ] as const) {
       for (const viewport of [PHONE, DESKTOP]) {
         // one browser context per account, its screens one after the other
         for (const who of new Set(screens.map(([, w]) => w))) {

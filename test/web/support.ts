@@ -44,20 +44,32 @@ export function ensureBuilt(): void {
       break;
     } catch {
       const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if (age > 600_000) fs.rmSync(lock, { force: true }); // left by a killed run
+      if (age > 600_000)
+        fs.rmSync(lock, { force: true }); // left by a killed run
       else Atomics.wait(nap, 0, 0, 250);
     }
   }
   try {
     // NODE_ENV is "test" here: inherited, Vite would build React's development bundle and
     // import.meta.env.PROD would be false (no service worker), unlike what `npm ci` builds.
-    if (!fresh()) execFileSync(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../../web/scripts/build.ts')], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
+    if (!fresh())
+      execFileSync(
+        process.execPath,
+        ['--import', 'tsx', path.resolve(import.meta.dirname, '../../web/scripts/build.ts')],
+        { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } },
+      );
   } finally {
     fs.rmSync(lock, { force: true });
   }
 }
 
-export interface WebServer { url: string; smtp: Smtp; server: RunningServer; dir: string; stop(): Promise<void> }
+export interface WebServer {
+  url: string;
+  smtp: Smtp;
+  server: RunningServer;
+  dir: string;
+  stop(): Promise<void>;
+}
 
 /** `env`: more settings (e.g. a payment gateway pointed at a local fake). */
 export async function startWebServer(t: TestDatabase, env: Record<string, string> = {}): Promise<WebServer> {
@@ -84,7 +96,10 @@ export async function startWebServer(t: TestDatabase, env: Record<string, string
   });
   const server = await startServer(config, pino({ level: process.env.LOG_LEVEL ?? 'silent' }));
   return {
-    url: server.url, smtp, server, dir,
+    url: server.url,
+    smtp,
+    server,
+    dir,
     async stop() {
       await server.stop();
       await smtp.close();
@@ -97,7 +112,10 @@ export async function startWebServer(t: TestDatabase, env: Record<string, string
 export async function mailLink(smtp: Smtp, to: string, pathname: string): Promise<string> {
   for (let i = 0; i < 300; i++) {
     const mail = [...smtp.inbox].reverse().find((m) => m.to.includes(to.toLowerCase()));
-    const m = mail === undefined ? null : new RegExp(`(https?://[^\\s]+${pathname}\\?token=[^\\s]+)`).exec(decodeMail(mail.raw));
+    const m =
+      mail === undefined
+        ? null
+        : new RegExp(`(https?://[^\\s]+${pathname}\\?token=[^\\s]+)`).exec(decodeMail(mail.raw));
     if (m?.[1] !== undefined) return m[1];
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -111,7 +129,15 @@ export async function launch(): Promise<{ browser: Browser; profile: string }> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   return { browser, profile };
 }
@@ -131,12 +157,17 @@ export async function missingKeys(page: Page): Promise<string[]> {
 
 /** The page's <html lang>. */
 export function htmlLang(page: Page): Promise<string> {
-  return page.evaluate(() => (globalThis as unknown as { document: { documentElement: { lang: string } } }).document.documentElement.lang);
+  return page.evaluate(
+    () => (globalThis as unknown as { document: { documentElement: { lang: string } } }).document.documentElement.lang,
+  );
 }
 
 /** A localStorage item of the page's origin. */
 export function stored(page: Page, key: string): Promise<string | null> {
-  return page.evaluate((k) => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem(k), key);
+  return page.evaluate(
+    (k) => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem(k),
+    key,
+  );
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
@@ -148,11 +179,24 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** A browser context with its first page: the language and (once per context) a session in localStorage. */
-export async function openPage(browser: Browser, viewport: { width: number; height: number }, init?: { lang: string; session?: string }): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport, timezoneId: 'Asia/Phnom_Penh', locale: 'km-KH', serviceWorkers: 'block', acceptDownloads: true });
+export async function openPage(
+  browser: Browser,
+  viewport: { width: number; height: number },
+  init?: { lang: string; session?: string },
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    viewport,
+    timezoneId: 'Asia/Phnom_Penh',
+    locale: 'km-KH',
+    serviceWorkers: 'block',
+    acceptDownloads: true,
+  });
   if (init !== undefined) {
     const lines = [`localStorage.setItem('dastern.lang', ${JSON.stringify(init.lang)});`];
-    if (init.session !== undefined) lines.push(`if (localStorage.getItem('dastern.session') === null) localStorage.setItem('dastern.session', ${JSON.stringify(init.session)});`);
+    if (init.session !== undefined)
+      lines.push(
+        `if (localStorage.getItem('dastern.session') === null) localStorage.setItem('dastern.session', ${JSON.stringify(init.session)});`,
+      );
     // not in sandboxed frames (a receipt shown in the page has no storage)
     await context.addInitScript({ content: `try { ${lines.join('\n')} } catch { /* sandboxed frame */ }` });
   }
@@ -176,33 +220,72 @@ export async function checkScreen(page: Page, name: string): Promise<void> {
   expect(pageErrors.get(page) ?? [], `script errors on ${name}`).toEqual([]);
 }
 
-export interface Account { id: string; email: string; password: string; access: string; session: string }
+export interface Account {
+  id: string;
+  email: string;
+  password: string;
+  access: string;
+  session: string;
+}
 
 /** Signs up through the API (as the sign-up page does) and returns the session the app keeps in localStorage. */
-export async function signUpByApi(web: WebServer, role: 'patient' | 'doctor', first: string, last: string, extra: Record<string, unknown> = {}): Promise<Account> {
+export async function signUpByApi(
+  web: WebServer,
+  role: 'patient' | 'doctor',
+  first: string,
+  last: string,
+  extra: Record<string, unknown> = {},
+): Promise<Account> {
   const email = `web.${role}.${first.toLowerCase()}.${process.pid}.${Date.now()}@example.com`;
   const password = 'a good password 42';
   const res = await fetch(`${web.url}/api/v1/auth/register`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, password, role, first_name: first, last_name: last, ...extra }),
   });
   if (res.status !== 201) throw new Error(`register: ${res.status} ${await res.text()}`);
   const body = (await res.json()) as { user: { id: string }; access_token: string; refresh_token: string };
-  return { id: body.user.id, email, password, access: body.access_token, session: JSON.stringify({ access: body.access_token, refresh: body.refresh_token, user: body.user }) };
+  return {
+    id: body.user.id,
+    email,
+    password,
+    access: body.access_token,
+    session: JSON.stringify({ access: body.access_token, refresh: body.refresh_token, user: body.user }),
+  };
 }
 
 /** Signs in through the API. */
 export async function signInByApi(web: WebServer, email: string, password: string): Promise<Account> {
-  const res = await fetch(`${web.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+  const res = await fetch(`${web.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
   if (res.status !== 200) throw new Error(`login: ${res.status} ${await res.text()}`);
   const body = (await res.json()) as { user: { id: string }; access_token: string; refresh_token: string };
-  return { id: body.user.id, email, password, access: body.access_token, session: JSON.stringify({ access: body.access_token, refresh: body.refresh_token, user: body.user }) };
+  return {
+    id: body.user.id,
+    email,
+    password,
+    access: body.access_token,
+    session: JSON.stringify({ access: body.access_token, refresh: body.refresh_token, user: body.user }),
+  };
 }
 
 /** A JSON call to the API with a bearer token. */
-export async function apiCall<T>(web: WebServer, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
+export async function apiCall<T>(
+  web: WebServer,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: T }> {
   const res = await fetch(`${web.url}/api/v1${path}`, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();

@@ -12,13 +12,15 @@ self.addEventListener('push', (event) => {
     data = { body: event.data ? event.data.text() : '' };
   }
   const title = typeof data.title === 'string' && data.title !== '' ? data.title : 'DasTern';
-  event.waitUntil(self.registration.showNotification(title, {
-    body: typeof data.body === 'string' ? data.body : '',
-    tag: typeof data.tag === 'string' ? data.tag : undefined,
-    icon: '/icons/icon-192.png',
-    badge: '/icons/icon-192.png',
-    data: { url: typeof data.url === 'string' ? data.url : '/notifications' },
-  }));
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: typeof data.body === 'string' ? data.body : '',
+      tag: typeof data.tag === 'string' ? data.tag : undefined,
+      icon: '/icons/icon-192.png',
+      badge: '/icons/icon-192.png',
+      data: { url: typeof data.url === 'string' ? data.url : '/notifications' },
+    }),
+  );
 });
 
 self.addEventListener('notificationclick', (event) => {
@@ -30,10 +32,15 @@ self.addEventListener('notificationclick', (event) => {
   } catch {
     // not a URL: the notifications page
   }
-  event.waitUntil(clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
-    const open = windows.find((w) => 'focus' in w);
-    if (open === undefined) return clients.openWindow(target);
-    // navigate() works only on a window this worker controls; otherwise open a new one
-    return open.navigate(target).then((w) => (w ?? open).focus(), () => clients.openWindow(target));
-  }));
+  event.waitUntil(
+    clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
+      const open = windows.find((w) => 'focus' in w);
+      if (open === undefined) return clients.openWindow(target);
+      // navigate() works only on a window this worker controls; otherwise open a new one
+      return open.navigate(target).then(
+        (w) => (w ?? open).focus(),
+        () => clients.openWindow(target),
+      );
+    }),
+  );
 });

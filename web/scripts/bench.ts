@@ -25,13 +25,21 @@ while (queue.length > 0) {
   if (shell.has(file)) continue;
   shell.add(file);
   const code = fs.readFileSync(path.join(dist, file), 'utf8');
-  for (const m of code.matchAll(/(?:^|[;\n}])\s*import\s*(?:[^"'()]*?from\s*)?["']\.\/([^"']+\.js)["']/g)) queue.push(`assets/${m[1]}`);
+  for (const m of code.matchAll(/(?:^|[;\n}])\s*import\s*(?:[^"'()]*?from\s*)?["']\.\/([^"']+\.js)["']/g))
+    queue.push(`assets/${m[1]}`);
 }
 
-const rows = fs.readdirSync(path.join(dist, 'assets')).filter((f) => /\.(js|css)$/.test(f)).map((f) => `assets/${f}`);
+const rows = fs
+  .readdirSync(path.join(dist, 'assets'))
+  .filter((f) => /\.(js|css)$/.test(f))
+  .map((f) => `assets/${f}`);
 for (const f of rows.sort()) {
-  console.log(`${f.padEnd(40)} ${kb(fs.statSync(path.join(dist, f)).size).padStart(10)} raw ${kb(gz(f)).padStart(10)} gzip${shell.has(f) ? '  (shell)' : ''}`);
+  console.log(
+    `${f.padEnd(40)} ${kb(fs.statSync(path.join(dist, f)).size).padStart(10)} raw ${kb(gz(f)).padStart(10)} gzip${shell.has(f) ? '  (shell)' : ''}`,
+  );
 }
 const shellGz = [...shell].reduce((n, f) => n + gz(f), 0);
-console.log(`patient shell JS: ${kb(shellGz)} gzipped (${shell.size} file(s)); budget ${kb(BUDGET)}: ${shellGz <= BUDGET ? 'within' : 'OVER'}`);
+console.log(
+  `patient shell JS: ${kb(shellGz)} gzipped (${shell.size} file(s)); budget ${kb(BUDGET)}: ${shellGz <= BUDGET ? 'within' : 'OVER'}`,
+);
 if (shellGz > BUDGET) process.exit(1);

@@ -15,7 +15,9 @@ try {
   require.resolve('vite');
   vite = await import('vite');
 } catch {
-  console.log('web: vite is not installed (production install?): the web app is not built; `npm run build:web` builds it');
+  console.log(
+    'web: vite is not installed (production install?): the web app is not built; `npm run build:web` builds it',
+  );
   process.exit(0);
 }
 const started = Date.now();

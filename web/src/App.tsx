@@ -41,7 +41,8 @@ const Reports = lazy(() => import('./screens/ai/Reports.tsx'));
 function RequireAuth({ children }: { children: ReactNode }) {
   const session = useSession();
   const location = useLocation();
-  if (session === null) return <Navigate to={`/signin?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
+  if (session === null)
+    return <Navigate to={`/signin?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
   return <>{children}</>;
 }
 
@@ -61,7 +62,11 @@ function UnreadBadge() {
   }); // kept current by the live stream (useLiveNotifications), not polled
   const n = unread.data?.unread ?? 0;
   if (n === 0) return null;
-  return <span className="badge" aria-label={t("nav.unread", { n: digits(n, i18n.language) })}>{digits(n > 99 ? '99+' : n, i18n.language)}</span>;
+  return (
+    <span className="badge" aria-label={t('nav.unread', { n: digits(n, i18n.language) })}>
+      {digits(n > 99 ? '99+' : n, i18n.language)}
+    </span>
+  );
 }
 
 function Nav() {
@@ -70,9 +75,26 @@ function Nav() {
   if (session === null) return null;
   const role = session.user.role;
   const links: [string, string][] =
-    role === 'patient' ? [['/today', 'nav.today'], ['/scan', 'nav.scan'], ['/adherence', 'nav.adherence'], ['/assistant', 'nav.assistant'], ['/notifications', 'nav.notifications'], ['/settings', 'nav.settings']]
-    : role === 'doctor' ? [['/patients', 'nav.patients'], ['/notifications', 'nav.notifications'], ['/settings', 'nav.settings']]
-    : [['/admin', 'nav.admin'], ['/notifications', 'nav.notifications'], ['/settings', 'nav.settings']];
+    role === 'patient'
+      ? [
+          ['/today', 'nav.today'],
+          ['/scan', 'nav.scan'],
+          ['/adherence', 'nav.adherence'],
+          ['/assistant', 'nav.assistant'],
+          ['/notifications', 'nav.notifications'],
+          ['/settings', 'nav.settings'],
+        ]
+      : role === 'doctor'
+        ? [
+            ['/patients', 'nav.patients'],
+            ['/notifications', 'nav.notifications'],
+            ['/settings', 'nav.settings'],
+          ]
+        : [
+            ['/admin', 'nav.admin'],
+            ['/notifications', 'nav.notifications'],
+            ['/settings', 'nav.settings'],
+          ];
   return (
     <nav className="tabs" aria-label={t('nav.label')}>
       {links.map(([to, key]) => (
@@ -91,9 +113,13 @@ export function App() {
   useLiveNotifications();
   return (
     <div className="shell">
-      <a className="skip" href="#main">{t('app.skip')}</a>
+      <a className="skip" href="#main">
+        {t('app.skip')}
+      </a>
       <header className="top">
-        <NavLink to="/" className="brand">{t('app.name')}</NavLink>
+        <NavLink to="/" className="brand">
+          {t('app.name')}
+        </NavLink>
         <LanguageSwitch />
       </header>
       <main id="main" tabIndex={-1}>

@@ -25,7 +25,8 @@ function numberFormat(lang: string, options: Intl.NumberFormatOptions): Intl.Num
 function dateFormat(lang: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
   const key = `${lang}|${JSON.stringify(options)}`;
   let f = dateFormats.get(key);
-  if (f === undefined) dateFormats.set(key, (f = new Intl.DateTimeFormat(intlLocale(lang), { ...options, timeZone: 'UTC' })));
+  if (f === undefined)
+    dateFormats.set(key, (f = new Intl.DateTimeFormat(intlLocale(lang), { ...options, timeZone: 'UTC' })));
   return f;
 }
 
@@ -45,7 +46,12 @@ export function time(hhmm: string, lang: string): string {
 
 /** The wall-clock time of an instant in a time zone. */
 export function clock(iso: string, timeZone: string, lang: string): string {
-  const hhmm = new NativeDateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone }).format(new Date(iso));
+  const hhmm = new NativeDateTimeFormat('en-GB', {
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZone,
+  }).format(new Date(iso));
   return time(hhmm, lang);
 }
 
@@ -77,5 +83,7 @@ export function weekday(ymd: string, lang: string): string {
 }
 
 export function percent(rate: number | null | undefined, lang: string): string {
-  return rate === null || rate === undefined ? '—' : numberFormat(lang, { style: 'percent', maximumFractionDigits: 0 }).format(rate / 100);
+  return rate === null || rate === undefined
+    ? '—'
+    : numberFormat(lang, { style: 'percent', maximumFractionDigits: 0 }).format(rate / 100);
 }

@@ -15,7 +15,9 @@ export type Lang = (typeof LANGUAGES)[number];
 const LANG_KEY = 'dastern.lang';
 
 declare global {
-  interface Window { __dasternMissingKeys: string[] }
+  interface Window {
+    __dasternMissingKeys: string[];
+  }
 }
 window.__dasternMissingKeys = [];
 

@@ -5,9 +5,11 @@
 let polyfillsInUse = false;
 
 function browserFormats(lang: string): boolean {
-  return Intl.NumberFormat.supportedLocalesOf([lang]).length > 0
-    && Intl.DateTimeFormat.supportedLocalesOf([lang]).length > 0
-    && Intl.PluralRules.supportedLocalesOf([lang]).length > 0;
+  return (
+    Intl.NumberFormat.supportedLocalesOf([lang]).length > 0 &&
+    Intl.DateTimeFormat.supportedLocalesOf([lang]).length > 0 &&
+    Intl.PluralRules.supportedLocalesOf([lang]).length > 0
+  );
 }
 
 export async function prepareIntl(lang: string): Promise<void> {

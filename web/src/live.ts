@@ -11,7 +11,9 @@ import { api, must } from './api/client.ts';
 import { useSession } from './session.ts';
 
 declare global {
-  interface Window { __dasternLive?: 'connecting' | 'open' | 'closed' }
+  interface Window {
+    __dasternLive?: 'connecting' | 'open' | 'closed';
+  }
 }
 
 export function useLiveNotifications(): void {

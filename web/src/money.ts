@@ -11,7 +11,10 @@ function grouped(n: number): string {
 export function money(minor: number, currency: string, lang: string): string {
   if (currency === 'USD') {
     const cents = Math.abs(minor) % 100;
-    return digits(`${minor < 0 ? '-' : ''}$${grouped(Math.floor(Math.abs(minor) / 100))}.${String(cents).padStart(2, '0')}`, lang);
+    return digits(
+      `${minor < 0 ? '-' : ''}$${grouped(Math.floor(Math.abs(minor) / 100))}.${String(cents).padStart(2, '0')}`,
+      lang,
+    );
   }
   if (currency === 'KHR') return digits(`${grouped(minor)} ៛`, lang);
   return digits(`${grouped(minor)} ${currency}`, lang);

@@ -5,7 +5,12 @@
  */
 import { api } from './api/client.ts';
 
-export interface DoseAction { reminderId: string; scheduledFor: string; status: 'taken' | 'skipped' | 'snoozed'; at: string }
+export interface DoseAction {
+  reminderId: string;
+  scheduledFor: string;
+  status: 'taken' | 'skipped' | 'snoozed';
+  at: string;
+}
 const KEY = 'dastern.pendingDoses';
 
 export function pending(): DoseAction[] {

@@ -10,7 +10,10 @@ export function pushSupported(): boolean {
 }
 
 function keyBytes(base64url: string): Uint8Array<ArrayBuffer> {
-  const b64 = base64url.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(base64url.length / 4) * 4, '=');
+  const b64 = base64url
+    .replace(/-/g, '+')
+    .replace(/_/g, '/')
+    .padEnd(Math.ceil(base64url.length / 4) * 4, '=');
   const raw = atob(b64);
   const out = new Uint8Array(new ArrayBuffer(raw.length));
   for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
@@ -39,15 +42,22 @@ export async function enablePush(): Promise<void> {
   const { public_key } = must(await api.GET('/api/v1/push/vapid-public-key'));
   let sub: PushSubscription;
   try {
-    sub = (await reg.pushManager.getSubscription()) ?? (await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(public_key) }));
+    sub =
+      (await reg.pushManager.getSubscription()) ??
+      (await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(public_key) }));
   } catch (err) {
     throw new ApiProblem(0, 'push_service_unreachable', err instanceof Error ? err.message : String(err));
   }
   const json = sub.toJSON();
   const p256dh = json.keys?.p256dh;
   const auth = json.keys?.auth;
-  if (json.endpoint === undefined || p256dh === undefined || auth === undefined) throw new ApiProblem(0, 'push_service_unreachable', 'incomplete subscription');
-  must(await api.POST('/api/v1/me/push-subscriptions', { body: { endpoint: json.endpoint, expirationTime: json.expirationTime ?? null, keys: { p256dh, auth } } }));
+  if (json.endpoint === undefined || p256dh === undefined || auth === undefined)
+    throw new ApiProblem(0, 'push_service_unreachable', 'incomplete subscription');
+  must(
+    await api.POST('/api/v1/me/push-subscriptions', {
+      body: { endpoint: json.endpoint, expirationTime: json.expirationTime ?? null, keys: { p256dh, auth } },
+    }),
+  );
   must(await api.PATCH('/api/v1/me', { body: { notification_preferences: { push: true } } }));
 }
 

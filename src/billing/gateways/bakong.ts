@@ -31,7 +31,10 @@ export class BakongGateway implements PaymentGateway {
   readonly name = 'bakong' as const;
   readonly currencies = ['USD', 'KHR'] as const;
 
-  constructor(private readonly config: BakongConfig, private readonly fetchImpl: typeof fetch = fetch) {}
+  constructor(
+    private readonly config: BakongConfig,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
 
   async createCheckout(order: CheckoutOrder): Promise<CheckoutResult> {
     const accountID = this.config.accountId;
@@ -46,10 +49,14 @@ export class BakongGateway implements PaymentGateway {
       // ts-khqr takes a JS number; the exact text it encodes is checked just below
       amount: Number(decimal),
       expirationTimestamp: order.expiresAt.getTime(),
-      additionalData: { billNumber: order.paymentId.replace(/-/g, '').slice(0, 25), purposeOfTransaction: order.planCode.slice(0, 25) },
+      additionalData: {
+        billNumber: order.paymentId.replace(/-/g, '').slice(0, 25),
+        purposeOfTransaction: order.planCode.slice(0, 25),
+      },
     });
     const data = result.data;
-    if (result.status.code !== 0 || data === null) throw new BakongError(`KHQR not generated: ${String(result.status.message)}`);
+    if (result.status.code !== 0 || data === null)
+      throw new BakongError(`KHQR not generated: ${String(result.status.message)}`);
     const parsed = KHQR.parse(data.qr).data;
     if (parsed === null || decimalToMinor(parsed.transactionAmount ?? '', order.currency) !== order.amountMinor) {
       throw new BakongError('the KHQR does not carry the exact amount of the order');
@@ -74,7 +81,10 @@ export class BakongGateway implements PaymentGateway {
       const amount = typeof t.amount === 'number' || typeof t.amount === 'string' ? t.amount : '';
       const rightAccount = t.toAccountId === this.config.accountId;
       return {
-        eventId: `bakong_${typeof t.hash === 'string' && t.hash !== '' ? t.hash : payment.providerReference}`.slice(0, 255),
+        eventId: `bakong_${typeof t.hash === 'string' && t.hash !== '' ? t.hash : payment.providerReference}`.slice(
+          0,
+          255,
+        ),
         kind: 'paid',
         type: 'check_transaction_by_md5',
         providerReference: payment.providerReference,

@@ -33,7 +33,8 @@ export interface CheckoutResult {
  * subscription's invoice of a later period (a payment row is made for it). subscription_updated:
  * the gateway says whether the subscription ends at the period end (cancelled there).
  */
-export type GatewayEventKind = 'paid' | 'failed' | 'expired' | 'ignored' | 'renewal_paid' | 'renewal_failed' | 'subscription_updated';
+export type GatewayEventKind =
+  'paid' | 'failed' | 'expired' | 'ignored' | 'renewal_paid' | 'renewal_failed' | 'subscription_updated';
 
 /** A renewing subscription at the gateway, as an event names it. */
 export interface GatewaySubscription {
@@ -75,7 +76,12 @@ export interface PaymentGateway {
   /** Asks the gateway whether a payment was made; null while it was not. */
   poll?(payment: { id: string; providerReference: string }): Promise<GatewayEvent | null>;
   /** Returns the money through the gateway; resolves with the gateway's refund id. */
-  refund?(payment: { id: string; amountMinor: number; currency: string; paymentIntent: string }): Promise<{ reference: string }>;
+  refund?(payment: {
+    id: string;
+    amountMinor: number;
+    currency: string;
+    paymentIntent: string;
+  }): Promise<{ reference: string }>;
   /** Stops a renewing subscription at the gateway: at the period end, or now. */
   cancelSubscription?(reference: string, atPeriodEnd: boolean): Promise<void>;
 }

@@ -16,9 +16,13 @@ export class SandboxGateway implements PaymentGateway {
   /** The "paid" event for a sandbox payment: the amount the order asked for. */
   paidEvent(payment: { id: string; providerReference: string; amountMinor: number; currency: string }): GatewayEvent {
     return {
-      eventId: `sandbox_paid_${payment.id}`, kind: 'paid', type: 'sandbox.paid',
-      providerReference: payment.providerReference, paymentId: payment.id,
-      amountMinor: payment.amountMinor, currency: payment.currency,
+      eventId: `sandbox_paid_${payment.id}`,
+      kind: 'paid',
+      type: 'sandbox.paid',
+      providerReference: payment.providerReference,
+      paymentId: payment.id,
+      amountMinor: payment.amountMinor,
+      currency: payment.currency,
     };
   }
 }

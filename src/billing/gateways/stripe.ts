@@ -33,7 +33,9 @@ interface InvoiceLike {
   /** before API 2025-03-31 */
   subscription?: unknown;
   payment_intent?: unknown;
-  parent?: { subscription_details?: { subscription?: unknown; metadata?: Record<string, unknown> | null } | null } | null;
+  parent?: {
+    subscription_details?: { subscription?: unknown; metadata?: Record<string, unknown> | null } | null;
+  } | null;
   lines?: { data?: Array<{ period?: { end?: unknown } }> };
   payments?: { data?: Array<{ payment?: { payment_intent?: unknown } }> };
 }
@@ -45,14 +47,18 @@ interface SubscriptionLike {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const idOf = (v: unknown): string | undefined => str(v) ?? (typeof v === 'object' && v !== null ? str((v as { id?: unknown }).id) : undefined);
+const idOf = (v: unknown): string | undefined =>
+  str(v) ?? (typeof v === 'object' && v !== null ? str((v as { id?: unknown }).id) : undefined);
 
 function readInvoice(event: Stripe.Event, invoice: InvoiceLike, kind: 'renewal_paid' | 'renewal_failed'): GatewayEvent {
   const reference = idOf(invoice.parent?.subscription_details?.subscription) ?? idOf(invoice.subscription);
   const end = invoice.lines?.data?.[0]?.period?.end;
   const amount = kind === 'renewal_paid' ? invoice.amount_paid : invoice.amount_due;
   const base: GatewayEvent = {
-    eventId: event.id, type: event.type, kind, providerReference: str(invoice.id),
+    eventId: event.id,
+    type: event.type,
+    kind,
+    providerReference: str(invoice.id),
     amountMinor: typeof amount === 'number' && Number.isSafeInteger(amount) ? amount : null,
     currency: typeof invoice.currency === 'string' ? invoice.currency.toUpperCase() : undefined,
     paymentIntent: idOf(invoice.payments?.data?.[0]?.payment?.payment_intent) ?? idOf(invoice.payment_intent),
@@ -62,7 +68,11 @@ function readInvoice(event: Stripe.Event, invoice: InvoiceLike, kind: 'renewal_p
   if (reference === undefined || invoice.billing_reason === 'subscription_create') return { ...base, kind: 'ignored' };
   return {
     ...base,
-    subscription: { reference, customer: idOf(invoice.customer), periodEnd: typeof end === 'number' ? new Date(end * 1000) : undefined },
+    subscription: {
+      reference,
+      customer: idOf(invoice.customer),
+      periodEnd: typeof end === 'number' ? new Date(end * 1000) : undefined,
+    },
   };
 }
 
@@ -71,41 +81,59 @@ export class StripeGateway implements PaymentGateway {
   readonly currencies = ['USD'] as const;
   private readonly client: Stripe;
 
-  constructor(private readonly config: StripeConfig, private readonly publicUrl: string) {
+  constructor(
+    private readonly config: StripeConfig,
+    private readonly publicUrl: string,
+  ) {
     if (config.secretKey === undefined) throw new Error('DASTERN_STRIPE_SECRET_KEY is not set');
     const api = config.apiUrl === undefined ? undefined : new URL(config.apiUrl);
     this.client = new Stripe(config.secretKey, {
       maxNetworkRetries: 1,
       timeout: 15_000,
-      ...(api ? { host: api.hostname, port: api.port === '' ? (api.protocol === 'https:' ? 443 : 80) : Number(api.port), protocol: api.protocol === 'https:' ? 'https' : 'http' } : {}),
+      ...(api
+        ? {
+            host: api.hostname,
+            port: api.port === '' ? (api.protocol === 'https:' ? 443 : 80) : Number(api.port),
+            protocol: api.protocol === 'https:' ? 'https' : 'http',
+          }
+        : {}),
     });
   }
 
   async createCheckout(order: CheckoutOrder): Promise<CheckoutResult> {
-    const price = { currency: order.currency.toLowerCase(), unit_amount: order.amountMinor, product_data: { name: order.planName } };
+    const price = {
+      currency: order.currency.toLowerCase(),
+      unit_amount: order.amountMinor,
+      product_data: { name: order.planName },
+    };
     const metadata = { payment_id: order.paymentId, plan_code: order.planCode, user_id: order.userId };
-    const session = await this.client.checkout.sessions.create({
-      ...(order.autoRenew
-        ? {
-            mode: 'subscription' as const,
-            line_items: [{ quantity: 1, price_data: { ...price, recurring: { interval: order.interval } } }],
-            subscription_data: { metadata },
-          }
-        : { mode: 'payment' as const, line_items: [{ quantity: 1, price_data: price }] }),
-      client_reference_id: order.paymentId,
-      metadata,
-      expires_at: Math.floor(order.expiresAt.getTime() / 1000),
-      success_url: `${this.publicUrl}/billing/return?payment=${order.paymentId}`,
-      cancel_url: `${this.publicUrl}/plans`,
-    }, { idempotencyKey: `checkout_${order.paymentId}` });
-    if (typeof session.id !== 'string' || typeof session.url !== 'string') throw new Error('Stripe returned no Checkout Session URL');
+    const session = await this.client.checkout.sessions.create(
+      {
+        ...(order.autoRenew
+          ? {
+              mode: 'subscription' as const,
+              line_items: [{ quantity: 1, price_data: { ...price, recurring: { interval: order.interval } } }],
+              subscription_data: { metadata },
+            }
+          : { mode: 'payment' as const, line_items: [{ quantity: 1, price_data: price }] }),
+        client_reference_id: order.paymentId,
+        metadata,
+        expires_at: Math.floor(order.expiresAt.getTime() / 1000),
+        success_url: `${this.publicUrl}/billing/return?payment=${order.paymentId}`,
+        cancel_url: `${this.publicUrl}/plans`,
+      },
+      { idempotencyKey: `checkout_${order.paymentId}` },
+    );
+    if (typeof session.id !== 'string' || typeof session.url !== 'string')
+      throw new Error('Stripe returned no Checkout Session URL');
     return { providerReference: session.id, checkoutUrl: session.url };
   }
 
   parseWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): GatewayEvent {
     const signature = headers['stripe-signature'];
     const secret = this.config.webhookSecret;
-    if (typeof signature !== 'string' || secret === undefined) throw new WebhookSignatureError('missing Stripe-Signature');
+    if (typeof signature !== 'string' || secret === undefined)
+      throw new WebhookSignatureError('missing Stripe-Signature');
     let event: Stripe.Event;
     try {
       event = this.client.webhooks.constructEvent(rawBody, signature, secret);
@@ -123,8 +151,14 @@ export class StripeGateway implements PaymentGateway {
         const reference = str(sub.id);
         if (reference === undefined) return { eventId: event.id, type: event.type, kind: 'ignored' };
         return {
-          eventId: event.id, type: event.type, kind: 'subscription_updated',
-          subscription: { reference, customer: idOf(sub.customer), cancelAtPeriodEnd: event.type === 'customer.subscription.deleted' || sub.cancel_at_period_end === true },
+          eventId: event.id,
+          type: event.type,
+          kind: 'subscription_updated',
+          subscription: {
+            reference,
+            customer: idOf(sub.customer),
+            cancelAtPeriodEnd: event.type === 'customer.subscription.deleted' || sub.cancel_at_period_end === true,
+          },
         };
       }
       default:
@@ -134,20 +168,34 @@ export class StripeGateway implements PaymentGateway {
 
   private readSession(event: Stripe.Event): GatewayEvent {
     const object = event.data.object as SessionLike;
-    const paymentId = typeof object.metadata?.payment_id === 'string' ? object.metadata.payment_id
-      : typeof object.client_reference_id === 'string' ? object.client_reference_id : undefined;
+    const paymentId =
+      typeof object.metadata?.payment_id === 'string'
+        ? object.metadata.payment_id
+        : typeof object.client_reference_id === 'string'
+          ? object.client_reference_id
+          : undefined;
     const subscription = idOf(object.subscription);
     const base = {
-      eventId: event.id, type: event.type, paymentId,
+      eventId: event.id,
+      type: event.type,
+      paymentId,
       providerReference: typeof object.id === 'string' ? object.id : undefined,
-      amountMinor: typeof object.amount_total === 'number' && Number.isSafeInteger(object.amount_total) ? object.amount_total : null,
+      amountMinor:
+        typeof object.amount_total === 'number' && Number.isSafeInteger(object.amount_total)
+          ? object.amount_total
+          : null,
       currency: typeof object.currency === 'string' ? object.currency.toUpperCase() : undefined,
       paymentIntent: idOf(object.payment_intent),
-      subscription: subscription === undefined ? undefined : { reference: subscription, customer: idOf(object.customer) },
+      subscription:
+        subscription === undefined ? undefined : { reference: subscription, customer: idOf(object.customer) },
     };
     switch (event.type) {
       case 'checkout.session.completed':
-        return { ...base, kind: object.payment_status === 'paid' || object.payment_status === 'no_payment_required' ? 'paid' : 'ignored' };
+        return {
+          ...base,
+          kind:
+            object.payment_status === 'paid' || object.payment_status === 'no_payment_required' ? 'paid' : 'ignored',
+        };
       case 'checkout.session.async_payment_succeeded':
         return { ...base, kind: 'paid' };
       case 'checkout.session.async_payment_failed':
@@ -162,13 +210,19 @@ export class StripeGateway implements PaymentGateway {
   async refund(payment: { id: string; amountMinor: number; paymentIntent: string }): Promise<{ reference: string }> {
     const refund = await this.client.refunds.create(
       { payment_intent: payment.paymentIntent, amount: payment.amountMinor, metadata: { payment_id: payment.id } },
-      { idempotencyKey: `refund_${payment.id}` });
+      { idempotencyKey: `refund_${payment.id}` },
+    );
     if (refund.status === 'failed' || refund.status === 'canceled') throw new Error(`Stripe refund ${refund.status}`);
     return { reference: refund.id };
   }
 
   async cancelSubscription(reference: string, atPeriodEnd: boolean): Promise<void> {
-    if (atPeriodEnd) await this.client.subscriptions.update(reference, { cancel_at_period_end: true }, { idempotencyKey: `cancel_end_${reference}` });
+    if (atPeriodEnd)
+      await this.client.subscriptions.update(
+        reference,
+        { cancel_at_period_end: true },
+        { idempotencyKey: `cancel_end_${reference}` },
+      );
     else await this.client.subscriptions.cancel(reference, {}, { idempotencyKey: `cancel_now_${reference}` });
   }
 }

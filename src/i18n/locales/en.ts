@@ -71,7 +71,8 @@ export const en = {
     admin_cannot_self_erase: 'an admin account is removed by another admin',
     cannot_change_self: 'an admin cannot deactivate their own account',
     // prescriptions
-    free_tier_limit: 'the free plan keeps up to 10 prescriptions: upgrade to Premium ($0.50 a month or $5 a year) to add more — see /api/v1/plans',
+    free_tier_limit:
+      'the free plan keeps up to 10 prescriptions: upgrade to Premium ($0.50 a month or $5 a year) to add more — see /api/v1/plans',
     not_owner: 'only the patient herself can do this',
     no_image: 'this prescription has no photo to read',
     no_medications: 'add at least one medication before confirming',
@@ -88,14 +89,15 @@ export const en = {
     unsupported_image: 'send a JPEG, PNG or WebP photo of the prescription',
     too_many_pixels: 'the image is larger than 40 megapixels',
     corrupt_image: 'the image could not be read (damaged or incomplete file)',
-    duplicate_prescription: 'this photo was already uploaded; open the existing prescription, or upload again with ?allow_duplicate=true',
+    duplicate_prescription:
+      'this photo was already uploaded; open the existing prescription, or upload again with ?allow_duplicate=true',
     // reminders and doses
-    not_a_dose_time: 'this time is not one of the reminder\'s dose times',
+    not_a_dose_time: "this time is not one of the reminder's dose times",
     dose_in_future: 'a dose more than 12 hours ahead cannot be recorded yet',
     no_dose_due: 'no dose of this reminder is due today',
     time_in_future: 'the time of the dose cannot be in the future',
-    end_before_start: 'the end date is before the reminder\'s start date',
-    not_allowed: 'changing this patient\'s reminders needs her permission',
+    end_before_start: "the end date is before the reminder's start date",
+    not_allowed: "changing this patient's reminders needs her permission",
     // care
     invitation_not_found: 'no open invitation has this code',
     invitation_expired: 'this invitation has expired; ask for a new code',
@@ -114,9 +116,10 @@ export const en = {
     license_missing: 'this doctor has not given a licence number yet',
     license_changed: 'the licence number on the account is not the one checked',
     license_already_verified: 'another verified doctor holds this licence number',
-    doctor_not_verified: 'the doctor\'s licence has not been verified by an administrator yet; a care connection is possible only once it is',
+    doctor_not_verified:
+      "the doctor's licence has not been verified by an administrator yet; a care connection is possible only once it is",
     // AI assistant and reports
-    ai_quota_exceeded: 'this month\'s AI requests are used up; the quota renews next month',
+    ai_quota_exceeded: "this month's AI requests are used up; the quota renews next month",
     pdf_unavailable: 'the PDF cannot be made on this server (it needs Chromium)',
     premium_required: 'this is a Premium feature ($0.50 a month or $5 a year): see /api/v1/plans',
     // subscriptions and payments
@@ -131,10 +134,12 @@ export const en = {
     not_paid: 'a receipt exists once the payment is completed',
     auto_renew_unavailable: '{{gateway}} cannot renew by itself: pay each period (a new KHQR each time)',
     already_renewing: 'Premium already renews by card each period; cancel it first to pay another way',
-    refund_unavailable: 'this payment cannot be refunded through its gateway from here: refund it in the gateway\'s dashboard',
+    refund_unavailable:
+      "this payment cannot be refunded through its gateway from here: refund it in the gateway's dashboard",
     refund_failed: 'the payment gateway did not accept the refund; nothing was changed, try again later',
     // push, live stream
-    push_endpoint_taken: 'this browser is registered for another account; sign out there first, or subscribe again in the browser',
+    push_endpoint_taken:
+      'this browser is registered for another account; sign out there first, or subscribe again in the browser',
     invalid_ticket: 'the stream ticket is unknown, already used or expired; ask for a new one',
     // doses and own medicines
     reason_only_when_skipped: 'a reason is recorded only with a skipped dose',
@@ -172,8 +177,9 @@ export const en = {
     medication: 'medicine',
   },
   warning: {
-    old_prescription: 'this prescription is dated {{date}}, {{days}} days before the start ({{start}}): check it is still current, or give the day you began as start_date',
-    treatment_already_over: 'with this start date every medicine\'s course is already over: no reminder will ring',
+    old_prescription:
+      'this prescription is dated {{date}}, {{days}} days before the start ({{start}}): check it is still current, or give the day you began as start_date',
+    treatment_already_over: "with this start date every medicine's course is already over: no reminder will ring",
   },
   slot: {
     morning: 'morning',
@@ -186,21 +192,48 @@ export const en = {
     reminder_any: { title: 'Time for your medicine' },
     missed_dose: { title: 'Missed doses' },
     refill: { title: 'Time to refill your medicine' },
-    prescription_ready: { title: 'Your prescription is ready to review', body: 'Check the medicines that were read, then confirm them.' },
+    prescription_ready: {
+      title: 'Your prescription is ready to review',
+      body: 'Check the medicines that were read, then confirm them.',
+    },
     note_added: { title: 'New note from your doctor', body: 'Your doctor added a note to your record.' },
     invitation_accepted: { title: 'Invitation accepted', body: 'Your care invitation was accepted.' },
     relationship_ended: { title: 'Care relationship ended', body: 'A care relationship was ended.' },
     // subscriptions (src/billing); the amount and dates are data
-    payment_completed: { title: 'Premium is active', body: 'Payment of {{amount}} received. Premium runs until {{until}}. Thank you.' },
-    renewal_reminder: { title: 'Premium ends soon', body: 'Premium ends on {{until}}. Renew with a new KHQR or a card to keep it.' },
-    subscription_ended: { title: 'Premium has ended', body: 'You are back on the free plan. Nothing was deleted: prescriptions beyond the first 10 stay readable and can be changed again after renewing.' },
-    payment_refunded: { title: 'Payment refunded', body: 'Your payment was refunded and Premium has ended. Your data is kept.' },
-    renewal_failed: { title: 'Card payment failed', body: 'The card payment to renew Premium did not go through. Premium runs until {{until}}; update your card or pay with a KHQR to keep it.' },
+    payment_completed: {
+      title: 'Premium is active',
+      body: 'Payment of {{amount}} received. Premium runs until {{until}}. Thank you.',
+    },
+    renewal_reminder: {
+      title: 'Premium ends soon',
+      body: 'Premium ends on {{until}}. Renew with a new KHQR or a card to keep it.',
+    },
+    subscription_ended: {
+      title: 'Premium has ended',
+      body: 'You are back on the free plan. Nothing was deleted: prescriptions beyond the first 10 stay readable and can be changed again after renewing.',
+    },
+    payment_refunded: {
+      title: 'Payment refunded',
+      body: 'Your payment was refunded and Premium has ended. Your data is kept.',
+    },
+    renewal_failed: {
+      title: 'Card payment failed',
+      body: 'The card payment to renew Premium did not go through. Premium runs until {{until}}; update your card or pay with a KHQR to keep it.',
+    },
     // doctors' licences (src/admin)
-    doctor_verified: { title: 'Your licence is verified', body: 'Your doctor account is verified: you can now invite patients.' },
-    license_revoked: { title: 'Licence number removed', body: 'The licence number on your account belongs to another, verified doctor. Contact support if this is a mistake.' },
+    doctor_verified: {
+      title: 'Your licence is verified',
+      body: 'Your doctor account is verified: you can now invite patients.',
+    },
+    license_revoked: {
+      title: 'Licence number removed',
+      body: 'The licence number on your account belongs to another, verified doctor. Contact support if this is a mistake.',
+    },
     // to a patient's doctors (src/safety): her name and a count, never a medicine
-    safety_alert: { title: 'Medication safety alert', body: '{{patient}} confirmed a prescription with {{alerts}} serious safety alert(s). Please review it.' },
+    safety_alert: {
+      title: 'Medication safety alert',
+      body: '{{patient}} confirmed a prescription with {{alerts}} serious safety alert(s). Please review it.',
+    },
   },
   outgoing: {
     reminder: 'Time for your {{slot}} medicine',

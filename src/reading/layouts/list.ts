@@ -32,7 +32,9 @@ interface Line {
 
 /** OCR lines on the same baseline (a table row split into cells by the engine) joined. */
 export function joinLines(lines: OcrLine[]): Line[] {
-  const sorted = lines.filter((l) => l.words.length > 0).sort((a, b) => a.bbox.y0 + a.bbox.y1 - (b.bbox.y0 + b.bbox.y1));
+  const sorted = lines
+    .filter((l) => l.words.length > 0)
+    .sort((a, b) => a.bbox.y0 + a.bbox.y1 - (b.bbox.y0 + b.bbox.y1));
   const groups: OcrLine[][] = [];
   for (const l of sorted) {
     const g = groups.find((grp) =>
@@ -76,7 +78,11 @@ function candidate(line: Line, p: PageAnalysis): Candidate | null {
   const hasDosing = dosing.schedule !== null || dosing.days !== null;
   // A name no lexicon knows, without a readable strength, is still a medication on a numbered
   // line with a dosing pattern ("2. Quelmira ¥0MG 1-1-1-1 for 5 days"): kept, low confidence.
-  const numberedUnknown = match === null && dosing.schedule !== null && NUMBERED.test(normaliseText(line.text)) && /^[A-Za-zÀ-ÿ]{4,}$/.test(split.name);
+  const numberedUnknown =
+    match === null &&
+    dosing.schedule !== null &&
+    NUMBERED.test(normaliseText(line.text)) &&
+    /^[A-Za-zÀ-ÿ]{4,}$/.test(split.name);
   if (split.strength === null && !(match !== null && hasDosing) && !numberedUnknown) return null;
   // A name no lexicon knows, printed with a strength, is kept (low confidence) when it can be a name.
   if (split.strength !== null && match === null && !plausibleName(split.name)) return null;
@@ -126,7 +132,9 @@ export async function readList(p: PageAnalysis): Promise<ReadMedication[]> {
     // Neither a dosing nor a duration nor a quantity: a heading or a stray line, not a medication.
     if (ins.schedule === null && ins.days === null && ins.quantity === null) return;
     const schedule = ins.schedule ?? { morning: 0, noon: 0, evening: 0, night: 0 };
-    const slotConf = Object.fromEntries(SLOTS.map((s) => [s, ins.schedule === null ? 0.2 : ins.scheduleConfidence])) as Record<Slot, number>;
+    const slotConf = Object.fromEntries(
+      SLOTS.map((s) => [s, ins.schedule === null ? 0.2 : ins.scheduleConfidence]),
+    ) as Record<Slot, number>;
     const daily = SLOTS.reduce((a, s) => a + schedule[s], 0);
     const unitName = ins.unit?.unit ?? null;
     const scored = scoreMedication({

@@ -9,6 +9,13 @@ export const tableLayout: LayoutModule = {
     const table = p.table;
     if (table === null) return [];
     const boxes = p.boxes.filter((b) => b.y0 >= table.bbox.y0 && b.y1 <= table.bbox.y1 + 5);
-    return readTableRows({ layout: table, image: p.image, lexicon: p.lexicon, textHeight: p.textHeight, ocrCell: p.ocrCell, boxes });
+    return readTableRows({
+      layout: table,
+      image: p.image,
+      lexicon: p.lexicon,
+      textHeight: p.textHeight,
+      ocrCell: p.ocrCell,
+      boxes,
+    });
   },
 };

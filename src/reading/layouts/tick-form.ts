@@ -9,6 +9,14 @@ export const tickFormLayout: LayoutModule = {
   id: 'tick_form',
   detect: (p) => (p.table === null && p.boxes.length >= MIN_BOXES ? 0.8 : 0),
   async read(p) {
-    return (await readTickForm({ page: p.page, boxes: p.boxes, lexicon: p.lexicon, textHeight: p.textHeight, ocrCell: p.ocrCell })) ?? [];
+    return (
+      (await readTickForm({
+        page: p.page,
+        boxes: p.boxes,
+        lexicon: p.lexicon,
+        textHeight: p.textHeight,
+        ocrCell: p.ocrCell,
+      })) ?? []
+    );
   },
 };

@@ -49,18 +49,88 @@ export interface MatchOptions {
 
 /** Words that describe the form, not the drug: never matched alone. */
 export const FORM_WORDS = new Set([
-  'tablet', 'tablets', 'tab', 'tabs', 'amp', 'amps', 'ampoule', 'caps', 'capsule', 'capsules', 'cap', 'syrup', 'sirop',
-  'inj', 'injection', 'cream', 'creme', 'gel', 'drops', 'sachet', 'susp', 'suspension', 'solution', 'sol', 'comprime',
-  'comprimes', 'gelule', 'gelules', 'film', 'coated', 'forte', 'plus', 'retard', 'sr', 'xr', 'mr', 'cr', 'er', 'la',
-  'oral', 'iv', 'im', 'vial', 'bottle', 'ml', 'mg', 'and', 'et', 'de', 'du',
+  'tablet',
+  'tablets',
+  'tab',
+  'tabs',
+  'amp',
+  'amps',
+  'ampoule',
+  'caps',
+  'capsule',
+  'capsules',
+  'cap',
+  'syrup',
+  'sirop',
+  'inj',
+  'injection',
+  'cream',
+  'creme',
+  'gel',
+  'drops',
+  'sachet',
+  'susp',
+  'suspension',
+  'solution',
+  'sol',
+  'comprime',
+  'comprimes',
+  'gelule',
+  'gelules',
+  'film',
+  'coated',
+  'forte',
+  'plus',
+  'retard',
+  'sr',
+  'xr',
+  'mr',
+  'cr',
+  'er',
+  'la',
+  'oral',
+  'iv',
+  'im',
+  'vial',
+  'bottle',
+  'ml',
+  'mg',
+  'and',
+  'et',
+  'de',
+  'du',
 ]);
 
 const FORM_SKELETONS = new Set([...FORM_WORDS].filter((w) => w.length >= 3).map(ocrSkeleton));
 
 /** Words that start a line or cell but are never a medicine's name. */
 const NOT_NAME_WORDS = new Set([
-  'day', 'days', 'jour', 'jours', 'sig', 'qty', 'dose', 'doses', 'total', 'per', 'for', 'the', 'with', 'take', 'each',
-  'times', 'fois', 'par', 'pour', 'avec', 'date', 'age', 'sex', 'tel', 'no', 'rx',
+  'day',
+  'days',
+  'jour',
+  'jours',
+  'sig',
+  'qty',
+  'dose',
+  'doses',
+  'total',
+  'per',
+  'for',
+  'the',
+  'with',
+  'take',
+  'each',
+  'times',
+  'fois',
+  'par',
+  'pour',
+  'avec',
+  'date',
+  'age',
+  'sex',
+  'tel',
+  'no',
+  'rx',
 ]);
 
 /**
@@ -72,7 +142,13 @@ export function plausibleName(name: string): boolean {
   return name
     .split(/\s+/)
     .map(keyOf)
-    .some((k) => k.replace(/[^a-z]/g, '').length >= 3 && !FORM_WORDS.has(k) && !FORM_SKELETONS.has(ocrSkeleton(k)) && !NOT_NAME_WORDS.has(k));
+    .some(
+      (k) =>
+        k.replace(/[^a-z]/g, '').length >= 3 &&
+        !FORM_WORDS.has(k) &&
+        !FORM_SKELETONS.has(ocrSkeleton(k)) &&
+        !NOT_NAME_WORDS.has(k),
+    );
 }
 
 /** The matcher's key: accents and case folded, everything but a-z and 0-9 dropped. */
@@ -155,7 +231,7 @@ export class Lexicon {
         if (text === undefined) return;
         const key = keyOf(text);
         if (key.length < 3) return;
-        const product = kind === 'brand' ? productOf.get(`${drug.id}|${key}`) ?? null : null;
+        const product = kind === 'brand' ? (productOf.get(`${drug.id}|${key}`) ?? null) : null;
         const v: Variant = { key, text, kind, drug, product };
         this.variants.push(v);
         if (!this.byKey.has(key)) this.byKey.set(key, v);
@@ -167,7 +243,9 @@ export class Lexicon {
       for (const n of drug.brands ?? []) add(n, 'brand');
     }
     this.index = new CandidateIndex(this.variants.map((v) => v.key));
-    this.sortedKeys = [...this.byKey.entries()].map(([key, v]) => ({ key, v })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.sortedKeys = [...this.byKey.entries()]
+      .map(([key, v]) => ({ key, v }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   get(id: string): DrugEntry | undefined {
@@ -198,7 +276,16 @@ export class Lexicon {
         if (key.length < 3) continue;
         const exact = this.byKey.get(key);
         if (exact !== undefined) {
-          const cand: Found = { v: exact, sim: 1, dist: 0, plain: 0, i, j, fits: this.fits(exact, strength), method: 'exact' };
+          const cand: Found = {
+            v: exact,
+            sim: 1,
+            dist: 0,
+            plain: 0,
+            i,
+            j,
+            fits: this.fits(exact, strength),
+            method: 'exact',
+          };
           if (best === null || best.sim < 1 || j - i > best.j - best.i) best = cand;
           continue;
         }
@@ -207,14 +294,26 @@ export class Lexicon {
         const head = key.replace(/\d.*$/, '');
         const glued = head !== key && head.length >= 5 ? this.byKey.get(head) : undefined;
         if (glued !== undefined) {
-          const cand: Found = { v: glued, sim: GLUED_SIMILARITY, dist: 0, plain: 0, i, j, fits: this.fits(glued, strength), method: 'prefix' };
+          const cand: Found = {
+            v: glued,
+            sim: GLUED_SIMILARITY,
+            dist: 0,
+            plain: 0,
+            i,
+            j,
+            fits: this.fits(glued, strength),
+            method: 'prefix',
+          };
           if (better(cand)) best = cand;
           continue;
         }
         // A form word misread ("Tab1et") is still a form word.
         if (FORM_SKELETONS.has(ocrSkeleton(key))) continue;
         const maxDiff = Math.max(2, key.length * 0.3);
-        const pool = opts.fullScan === true ? this.variants : this.index.candidates(key, maxDiff).map((k) => this.variants[k] as Variant);
+        const pool =
+          opts.fullScan === true
+            ? this.variants
+            : this.index.candidates(key, maxDiff).map((k) => this.variants[k] as Variant);
         for (const v of pool) {
           if (Math.abs(v.key.length - key.length) > maxDiff) continue;
           const fits = this.fits(v, strength);
@@ -237,7 +336,12 @@ export class Lexicon {
     const explainable = best.method === 'fuzzy' && best.dist <= best.plain * 0.6 && best.dist <= 1.2;
     const printed = tokens.slice(best.i, best.j).join(' ');
     // Same letters, other accents ("Kétoproféne" for "Kétoprofène"): OCR swaps accents freely.
-    const accentsOnly = exact && ACCENTED.test(best.v.text) && ACCENTED.test(printed) && printed.toLowerCase() !== best.v.text.toLowerCase() && printed.split(' ').length === best.v.text.split(' ').length;
+    const accentsOnly =
+      exact &&
+      ACCENTED.test(best.v.text) &&
+      ACCENTED.test(printed) &&
+      printed.toLowerCase() !== best.v.text.toLowerCase() &&
+      printed.split(' ').length === best.v.text.split(' ').length;
     let corrected = name;
     if (explainable || accentsOnly) {
       const upper = printed === printed.toUpperCase() && /[A-Z]/.test(printed);
@@ -277,7 +381,16 @@ export class Lexicon {
       if (top === undefined) continue;
       // Two molecules cut to the same letters: no guess.
       if (hits.some((h) => h.v.drug.id !== top.v.drug.id && Math.abs(cover(h) - cover(top)) < 1e-9)) continue;
-      const c: Found = { v: top.v, sim: 0.6 + 0.3 * cover(top), dist: 0, plain: 0, i, j: i + 1, fits: this.fits(top.v, strength), method: 'prefix' };
+      const c: Found = {
+        v: top.v,
+        sim: 0.6 + 0.3 * cover(top),
+        dist: 0,
+        plain: 0,
+        i,
+        j: i + 1,
+        fits: this.fits(top.v, strength),
+        method: 'prefix',
+      };
       if (best === null || c.sim > best.sim) best = c;
     }
     return best;
@@ -293,7 +406,8 @@ export class Lexicon {
       else hi = mid;
     }
     const out: Array<{ key: string; v: Variant }> = [];
-    for (let k = lo; k < ks.length && (ks[k]?.key ?? '').startsWith(prefix); k++) out.push(ks[k] as { key: string; v: Variant });
+    for (let k = lo; k < ks.length && (ks[k]?.key ?? '').startsWith(prefix); k++)
+      out.push(ks[k] as { key: string; v: Variant });
     return out;
   }
 }

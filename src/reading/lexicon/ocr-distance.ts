@@ -5,15 +5,48 @@
  */
 
 const PAIRS: Array<[string, string, number]> = [
-  ['l', '1', 0.2], ['l', 'i', 0.3], ['1', 'i', 0.3], ['l', 't', 0.5], ['i', 'j', 0.5],
-  ['o', '0', 0.2], ['o', 'c', 0.5], ['o', 'a', 0.6], ['o', 'e', 0.6], ['a', 'e', 0.6], ['c', 'e', 0.5],
-  ['s', '5', 0.2], ['z', '2', 0.3], ['b', '8', 0.3], ['b', '6', 0.4], ['g', '9', 0.4], ['q', '9', 0.4],
-  ['g', 'q', 0.4], ['u', 'v', 0.4], ['n', 'u', 0.5], ['n', 'h', 0.5], ['h', 'b', 0.5], ['f', 't', 0.5],
-  ['y', 'v', 0.5], ['k', 'x', 0.6], ['r', 'n', 0.6], ['m', 'n', 0.6], ['d', 'o', 0.6], ['p', 'b', 0.7],
+  ['l', '1', 0.2],
+  ['l', 'i', 0.3],
+  ['1', 'i', 0.3],
+  ['l', 't', 0.5],
+  ['i', 'j', 0.5],
+  ['o', '0', 0.2],
+  ['o', 'c', 0.5],
+  ['o', 'a', 0.6],
+  ['o', 'e', 0.6],
+  ['a', 'e', 0.6],
+  ['c', 'e', 0.5],
+  ['s', '5', 0.2],
+  ['z', '2', 0.3],
+  ['b', '8', 0.3],
+  ['b', '6', 0.4],
+  ['g', '9', 0.4],
+  ['q', '9', 0.4],
+  ['g', 'q', 0.4],
+  ['u', 'v', 0.4],
+  ['n', 'u', 0.5],
+  ['n', 'h', 0.5],
+  ['h', 'b', 0.5],
+  ['f', 't', 0.5],
+  ['y', 'v', 0.5],
+  ['k', 'x', 0.6],
+  ['r', 'n', 0.6],
+  ['m', 'n', 0.6],
+  ['d', 'o', 0.6],
+  ['p', 'b', 0.7],
 ];
 const MULTI: Array<[string, string, number]> = [
-  ['rn', 'm', 0.3], ['cl', 'd', 0.3], ['vv', 'w', 0.3], ['ri', 'n', 0.4], ['li', 'h', 0.4],
-  ['in', 'm', 0.5], ['iu', 'm', 0.5], ['ll', 'u', 0.6], ['ii', 'u', 0.5], ['nn', 'm', 0.5], ['ph', 'f', 0.5],
+  ['rn', 'm', 0.3],
+  ['cl', 'd', 0.3],
+  ['vv', 'w', 0.3],
+  ['ri', 'n', 0.4],
+  ['li', 'h', 0.4],
+  ['in', 'm', 0.5],
+  ['iu', 'm', 0.5],
+  ['ll', 'u', 0.6],
+  ['ii', 'u', 0.5],
+  ['nn', 'm', 0.5],
+  ['ph', 'f', 0.5],
 ];
 
 const SUB = new Map<string, number>();
@@ -39,7 +72,10 @@ function subCost(a: string, b: string): number {
 
 /** Lower-cases and removes accents, so that é/e and case never count. */
 export function foldKey(s: string): string {
-  return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  return s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase();
 }
 
 /** Does chars[0..end) end with s? */
@@ -52,7 +88,10 @@ function endsWith(chars: string[], end: number, s: string): boolean {
 /** Multi-character confusions by the last characters of both sides ("n|m" → rn↔m …), both directions. */
 const MULTI_BY_LAST = new Map<string, Array<[string, string, number]>>();
 for (const [x, y, c] of MULTI) {
-  for (const [p, q] of [[x, y], [y, x]] as const) {
+  for (const [p, q] of [
+    [x, y],
+    [y, x],
+  ] as const) {
     const k = `${p.charAt(p.length - 1)}|${q.charAt(q.length - 1)}`;
     MULTI_BY_LAST.set(k, [...(MULTI_BY_LAST.get(k) ?? []), [p, q, c]]);
   }
@@ -85,11 +124,16 @@ export function ocrDistance(a: string, b: string, max = Number.POSITIVE_INFINITY
     let rowMin = i;
     for (let j = 1; j <= m; j++) {
       const bj = B[j - 1] ?? '';
-      let best = Math.min((d[(i - 1) * w + j] ?? 0) + 1, (d[i * w + j - 1] ?? 0) + 1, (d[(i - 1) * w + j - 1] ?? 0) + subCost(ai, bj));
+      let best = Math.min(
+        (d[(i - 1) * w + j] ?? 0) + 1,
+        (d[i * w + j - 1] ?? 0) + 1,
+        (d[(i - 1) * w + j - 1] ?? 0) + subCost(ai, bj),
+      );
       const multi = aMulti && MULTI_LAST.has(bj) ? MULTI_BY_LAST.get(`${ai}|${bj}`) : undefined;
       if (multi !== undefined) {
         for (const [x, y, c] of multi) {
-          if (endsWith(A, i, x) && endsWith(B, j, y)) best = Math.min(best, (d[(i - x.length) * w + j - y.length] ?? 0) + c);
+          if (endsWith(A, i, x) && endsWith(B, j, y))
+            best = Math.min(best, (d[(i - x.length) * w + j - y.length] ?? 0) + c);
         }
       }
       d[i * w + j] = best;
@@ -104,9 +148,24 @@ export function ocrDistance(a: string, b: string, max = Number.POSITIVE_INFINITY
 }
 
 /** Characters OCR swaps for one another, collapsed to one (for candidate search, not scoring). */
-const SKELETON_MULTI: Array<[RegExp, string]> = [[/rn/g, 'm'], [/cl/g, 'd'], [/vv/g, 'w']];
+const SKELETON_MULTI: Array<[RegExp, string]> = [
+  [/rn/g, 'm'],
+  [/cl/g, 'd'],
+  [/vv/g, 'w'],
+];
 const SKELETON_CHAR: Record<string, string> = {
-  '1': 'l', i: 'l', j: 'l', '0': 'o', '5': 's', '2': 'z', '8': 'b', '6': 'b', '9': 'g', q: 'g', v: 'u', e: 'c',
+  '1': 'l',
+  i: 'l',
+  j: 'l',
+  '0': 'o',
+  '5': 's',
+  '2': 'z',
+  '8': 'b',
+  '6': 'b',
+  '9': 'g',
+  q: 'g',
+  v: 'u',
+  e: 'c',
 };
 
 /** The OCR skeleton of a folded key: "arnlodipine" and "amlodipine" have the same one. */

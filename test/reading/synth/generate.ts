@@ -59,7 +59,13 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 export const KM = 'Khmer OS';
 export const LAT = 'DejaVu Sans';
 
-export function text(x: number, y: number, s: string, size: number, opts: { family?: string; anchor?: string; weight?: string; fill?: string } = {}): string {
+export function text(
+  x: number,
+  y: number,
+  s: string,
+  size: number,
+  opts: { family?: string; anchor?: string; weight?: string; fill?: string } = {},
+): string {
   return `<text x="${x}" y="${y}" font-family="${opts.family ?? LAT}" font-size="${size}" text-anchor="${opts.anchor ?? 'start'}" font-weight="${opts.weight ?? 'normal'}" fill="${opts.fill ?? '#111'}">${esc(s)}</text>`;
 }
 
@@ -79,8 +85,17 @@ export interface Truth {
 export const W = 1240;
 export const H = 1754;
 
-export function header(r: () => number, style: Style): { svg: string; truth: Omit<Truth, 'image' | 'note' | 'medications'> } {
-  const hospitals = ['Preah Kossamak Hospital', 'Calmette Hospital', 'Angkor Referral Hospital', 'Sen Sok Polyclinic', 'Mongkol Medical Center'];
+export function header(
+  r: () => number,
+  style: Style,
+): { svg: string; truth: Omit<Truth, 'image' | 'note' | 'medications'> } {
+  const hospitals = [
+    'Preah Kossamak Hospital',
+    'Calmette Hospital',
+    'Angkor Referral Hospital',
+    'Sen Sok Polyclinic',
+    'Mongkol Medical Center',
+  ];
   const hospital = hospitals[Math.floor(r() * hospitals.length)] ?? 'Calmette Hospital';
   const num = `RX${String(Math.floor(r() * 9e6 + 1e6))}`;
   const d = 1 + Math.floor(r() * 28);
@@ -89,7 +104,10 @@ export function header(r: () => number, style: Style): { svg: string; truth: Omi
   const iso = `2025-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
   const age = 18 + Math.floor(r() * 60);
   const female = r() < 0.5;
-  const diag = ['Hypertension', 'Type 2 Diabetes', 'Acute Bronchitis', 'Gastritis', 'Urinary Tract Infection'][Math.floor(r() * 5)] ?? 'Gastritis';
+  const diag =
+    ['Hypertension', 'Type 2 Diabetes', 'Acute Bronchitis', 'Gastritis', 'Urinary Tract Infection'][
+      Math.floor(r() * 5)
+    ] ?? 'Gastritis';
   const s: string[] = [];
   s.push(text(W / 2, 90, 'មន្ទីរពេទ្យ', 34, { family: KM, anchor: 'middle' }));
   s.push(text(W / 2, 140, hospital.toUpperCase(), 34, { anchor: 'middle', weight: 'bold' }));
@@ -100,14 +118,34 @@ export function header(r: () => number, style: Style): { svg: string; truth: Omi
   s.push(text(620, 240, fr ? 'Âge :' : en ? 'Age:' : 'អាយុ:', 26, { family: fr || en ? LAT : KM }));
   s.push(text(720, 240, `${age}`, 26));
   s.push(text(850, 240, fr ? 'Sexe :' : en ? 'Sex:' : 'ភេទ:', 26, { family: fr || en ? LAT : KM }));
-  s.push(text(960, 240, fr ? (female ? 'F' : 'M') : en ? (female ? 'Female' : 'Male') : female ? 'ស្រី' : 'ប្រុស', 26, { family: fr || en ? LAT : KM }));
+  s.push(
+    text(960, 240, fr ? (female ? 'F' : 'M') : en ? (female ? 'Female' : 'Male') : female ? 'ស្រី' : 'ប្រុស', 26, {
+      family: fr || en ? LAT : KM,
+    }),
+  );
   s.push(text(90, 310, fr ? 'Diagnostic :' : en ? 'Diagnosis:' : 'រោគវិនិច្ឆ័យ:', 26, { family: fr || en ? LAT : KM }));
   s.push(text(fr ? 270 : en ? 250 : 290, 310, diag, 26));
-  s.push(text(W / 2, 400, fr ? 'ORDONNANCE' : en ? 'PRESCRIPTION' : 'វេជ្ជបញ្ជា', 36, { family: fr || en ? LAT : KM, anchor: 'middle', weight: 'bold' }));
-  s.push(text(760, 1500, fr ? `Phnom Penh, le ${date}` : en ? `Date: ${date}` : `ថ្ងៃទី ${date}`, 26, { family: fr || en ? LAT : KM }));
+  s.push(
+    text(W / 2, 400, fr ? 'ORDONNANCE' : en ? 'PRESCRIPTION' : 'វេជ្ជបញ្ជា', 36, {
+      family: fr || en ? LAT : KM,
+      anchor: 'middle',
+      weight: 'bold',
+    }),
+  );
+  s.push(
+    text(760, 1500, fr ? `Phnom Penh, le ${date}` : en ? `Date: ${date}` : `ថ្ងៃទី ${date}`, 26, {
+      family: fr || en ? LAT : KM,
+    }),
+  );
   return {
     svg: s.join('\n'),
-    truth: { hospital_name: hospital, prescription_number: num, prescription_date: iso, patient: { age, gender: female ? 'female' : 'male' }, diagnosis: [diag] },
+    truth: {
+      hospital_name: hospital,
+      prescription_number: num,
+      prescription_date: iso,
+      patient: { age, gender: female ? 'female' : 'male' },
+      diagnosis: [diag],
+    },
   };
 }
 
@@ -119,7 +157,16 @@ export function pickDrugs(r: () => number, n: number): Drug[] {
 }
 
 export function schedule(r: () => number): Record<Slot, number> {
-  const patterns: Array<[number, number, number, number]> = [[1, 0, 1, 0], [1, 1, 1, 0], [1, 0, 0, 0], [0, 0, 0, 1], [1, 0, 1, 1], [2, 0, 2, 0], [1, 1, 1, 1], [0, 0, 1, 0]];
+  const patterns: Array<[number, number, number, number]> = [
+    [1, 0, 1, 0],
+    [1, 1, 1, 0],
+    [1, 0, 0, 0],
+    [0, 0, 0, 1],
+    [1, 0, 1, 1],
+    [2, 0, 2, 0],
+    [1, 1, 1, 1],
+    [0, 0, 1, 0],
+  ];
   const p = patterns[Math.floor(r() * patterns.length)] ?? [1, 0, 1, 0];
   return { morning: p[0], noon: p[1], evening: p[2], night: p[3] };
 }
@@ -128,18 +175,30 @@ function table(r: () => number, style: Style): { svg: string; meds: Array<Record
   const drugs = pickDrugs(r, 3 + Math.floor(r() * 3));
   const km = style === 'km-ruled';
   const fr = style === 'fr-ruled';
-  const heads = km ? ['ព្រឹក', 'ថ្ងៃត្រង់', 'ល្ងាច', 'យប់'] : fr ? ['Matin', 'Midi', 'Soir', 'Nuit'] : ['Morning', 'Noon', 'Evening', 'Night'];
+  const heads = km
+    ? ['ព្រឹក', 'ថ្ងៃត្រង់', 'ល្ងាច', 'យប់']
+    : fr
+      ? ['Matin', 'Midi', 'Soir', 'Nuit']
+      : ['Morning', 'Noon', 'Evening', 'Night'];
   // columns: no, name, qty, 4 slots, [remarks]
-  const cols = style === 'en-remarks' ? [60, 110, 470, 590, 720, 830, 950, 1050, 1190] : [70, 130, 560, 760, 870, 980, 1090, 1180];
-  const names = style === 'en-remarks' ? ['No', 'Medicine', 'Qty', ...heads, 'Remarks'] : [km ? 'ល.រ' : 'N°', km ? 'ឈ្មោះឱសថ' : 'Médicament', km ? 'ចំនួន' : 'Quantité', ...heads];
-  const order = style === 'en-remarks' ? ['no', 'name', 'qty', 'morning', 'noon', 'evening', 'night', 'remarks'] : ['no', 'name', 'qty', 'morning', 'noon', 'evening', 'night'];
+  const cols =
+    style === 'en-remarks' ? [60, 110, 470, 590, 720, 830, 950, 1050, 1190] : [70, 130, 560, 760, 870, 980, 1090, 1180];
+  const names =
+    style === 'en-remarks'
+      ? ['No', 'Medicine', 'Qty', ...heads, 'Remarks']
+      : [km ? 'ល.រ' : 'N°', km ? 'ឈ្មោះឱសថ' : 'Médicament', km ? 'ចំនួន' : 'Quantité', ...heads];
+  const order =
+    style === 'en-remarks'
+      ? ['no', 'name', 'qty', 'morning', 'noon', 'evening', 'night', 'remarks']
+      : ['no', 'name', 'qty', 'morning', 'noon', 'evening', 'night'];
   const top = 470;
   const headH = km ? 95 : 60;
   const rowH = 70;
   const s: string[] = [];
   const bottom = top + headH + rowH * drugs.length;
   const right = cols[cols.length - 1] ?? 1180;
-  for (let i = 0; i < cols.length; i++) s.push(`<line x1="${cols[i]}" y1="${top}" x2="${cols[i]}" y2="${bottom}" stroke="#222" stroke-width="2"/>`);
+  for (let i = 0; i < cols.length; i++)
+    s.push(`<line x1="${cols[i]}" y1="${top}" x2="${cols[i]}" y2="${bottom}" stroke="#222" stroke-width="2"/>`);
   for (const y of [top, top + headH, ...drugs.map((_, i) => top + headH + rowH * (i + 1))]) {
     s.push(`<line x1="${cols[0]}" y1="${y}" x2="${right}" y2="${y}" stroke="#222" stroke-width="2"/>`);
   }
@@ -148,7 +207,13 @@ function table(r: () => number, style: Style): { svg: string; meds: Array<Record
     const x0 = cols[i] ?? 0;
     const x1 = cols[i + 1] ?? right;
     const isKm = /[\u1780-\u17ff]/.test(n);
-    s.push(text((x0 + x1) / 2, top + 40, n, 24, { family: isKm ? KM : LAT, anchor: 'middle', weight: isKm ? 'normal' : 'bold' }));
+    s.push(
+      text((x0 + x1) / 2, top + 40, n, 24, {
+        family: isKm ? KM : LAT,
+        anchor: 'middle',
+        weight: isKm ? 'normal' : 'bold',
+      }),
+    );
     if (km && i >= 3 && i <= 6) s.push(text((x0 + x1) / 2, top + 80, hours[i - 3] ?? '', 20, { anchor: 'middle' }));
   });
   const meds: Array<Record<string, unknown>> = [];
@@ -209,7 +274,9 @@ function tickForm(r: () => number): { svg: string; meds: Array<Record<string, un
       s.push(`<rect x="${x}" y="${y}" width="40" height="40" fill="none" stroke="#222" stroke-width="3"/>`);
       if (sch[SLOTS[i] as Slot] > 0) {
         const j = () => (r() - 0.5) * 6;
-        s.push(`<path d="M ${x + 6 + j()} ${y + 20 + j()} L ${x + 17 + j()} ${y + 35 + j()} L ${x + 44 + j()} ${y - 8 + j()}" stroke="#1a237e" stroke-width="5" fill="none" stroke-linecap="round"/>`);
+        s.push(
+          `<path d="M ${x + 6 + j()} ${y + 20 + j()} L ${x + 17 + j()} ${y + 35 + j()} L ${x + 44 + j()} ${y - 8 + j()}" stroke="#1a237e" stroke-width="5" fill="none" stroke-linecap="round"/>`,
+        );
       }
     });
     if (ticked) {
@@ -244,7 +311,8 @@ export async function generate(style: Style, seed: number): Promise<{ jpeg: Buff
   const r = rng(seed);
   const h = style === 'tick-form' ? { svg: '', truth: null } : header(r, style);
   const body = style === 'tick-form' ? tickForm(r) : table(r, style);
-  const title = style === 'tick-form' ? text(W / 2, 140, 'MEDICATION ORDER FORM', 34, { anchor: 'middle', weight: 'bold' }) : '';
+  const title =
+    style === 'tick-form' ? text(W / 2, 140, 'MEDICATION ORDER FORM', 34, { anchor: 'middle', weight: 'bold' }) : '';
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="100%" height="100%" fill="white"/>${h.svg}${title}${body.svg}</svg>`;
   const jpeg = await degrade(svg, r, 1000 + Math.floor(r() * 300));
   const name = `synth-${style}-${seed}`;
@@ -271,7 +339,10 @@ async function main(): Promise<void> {
       const seed = 101 + i;
       const { jpeg, truth } = await generate(style, seed);
       fs.writeFileSync(path.join(outDir, truth.image), jpeg);
-      fs.writeFileSync(path.join(outDir, truth.image.replace(/\.jpg$/, '.json')), `${JSON.stringify(truth, null, 2)}\n`);
+      fs.writeFileSync(
+        path.join(outDir, truth.image.replace(/\.jpg$/, '.json')),
+        `${JSON.stringify(truth, null, 2)}\n`,
+      );
       console.log(`${truth.image}: ${(jpeg.length / 1024).toFixed(0)} KB, ${truth.medications.length} medications`);
     }
   }

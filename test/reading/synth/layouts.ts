@@ -24,9 +24,30 @@ import sharp from 'sharp';
 import { DEFAULT_LEXICON_PATH, loadLexiconFile } from '../../../src/reading/lexicon/load.ts';
 import { rng, SLOTS, text, KM, LAT, W, H, type Slot } from './generate.ts';
 
-export const LAYOUTS = ['ruled-km', 'spaced-en', 'hours-table', 'clinic-list', 'pattern-4', 'ordonnance-fr', 'km-duration', 'tick-form', 'handwritten'] as const;
+export const LAYOUTS = [
+  'ruled-km',
+  'spaced-en',
+  'hours-table',
+  'clinic-list',
+  'pattern-4',
+  'ordonnance-fr',
+  'km-duration',
+  'tick-form',
+  'handwritten',
+] as const;
 export type LayoutName = (typeof LAYOUTS)[number];
-export const DEGRADATIONS = ['flat', 'perspective', 'blur', 'hard-shadow', 'soft-shadow', 'glare', 'low-light', 'jpeg', 'rotation', 'exif-rotation'] as const;
+export const DEGRADATIONS = [
+  'flat',
+  'perspective',
+  'blur',
+  'hard-shadow',
+  'soft-shadow',
+  'glare',
+  'low-light',
+  'jpeg',
+  'rotation',
+  'exif-rotation',
+] as const;
 export type Degradation = (typeof DEGRADATIONS)[number];
 
 const HAND = 'Humor Sans';
@@ -70,7 +91,12 @@ function drugPool(): PoolDrug[] {
     const inn = d.inn ?? cap(d.generic_name);
     if (!/^[A-Za-z]{5,14}$/.test(inn)) continue;
     const forms = d.forms ?? [];
-    const form = forms.some((f) => f.includes('capsule')) && !forms.some((f) => f.includes('tablet')) ? 'capsule' : forms.some((f) => f.includes('tablet')) ? 'tablet' : null;
+    const form =
+      forms.some((f) => f.includes('capsule')) && !forms.some((f) => f.includes('tablet'))
+        ? 'capsule'
+        : forms.some((f) => f.includes('tablet'))
+          ? 'tablet'
+          : null;
     if (form === null) continue;
     const strengths = (d.strengths ?? []).filter((s) => /^\d{1,4}mg$/.test(s));
     if (strengths.length === 0) continue;
@@ -93,7 +119,12 @@ function drugs(r: R, n: number, lang: 'en' | 'fr' | 'km'): GenDrug[] {
   const out: GenDrug[] = [];
   while (out.length < n) {
     if (r() < 0.08 || (unknownFirst && out.length === 0)) {
-      out.push({ name: pick(r, UNKNOWN), strength: `${pick(r, [10, 20, 40, 250, 500])}mg`, form: 'tablet', known: false });
+      out.push({
+        name: pick(r, UNKNOWN),
+        strength: `${pick(r, [10, 20, 40, 250, 500])}mg`,
+        form: 'tablet',
+        known: false,
+      });
       continue;
     }
     const d = pool.splice(Math.floor(r() * pool.length), 1)[0];
@@ -106,7 +137,17 @@ function drugs(r: R, n: number, lang: 'en' | 'fr' | 'km'): GenDrug[] {
 }
 
 type Sched = Record<Slot, number>;
-const PATTERNS: Array<[number, number, number, number]> = [[1, 0, 1, 0], [1, 1, 1, 0], [1, 0, 0, 0], [0, 0, 0, 1], [1, 0, 1, 1], [2, 0, 2, 0], [1, 1, 1, 1], [0, 0, 1, 0], [1, 0, 1, 0]];
+const PATTERNS: Array<[number, number, number, number]> = [
+  [1, 0, 1, 0],
+  [1, 1, 1, 0],
+  [1, 0, 0, 0],
+  [0, 0, 0, 1],
+  [1, 0, 1, 1],
+  [2, 0, 2, 0],
+  [1, 1, 1, 1],
+  [0, 0, 1, 0],
+  [1, 0, 1, 0],
+];
 function sched(r: R, halves = false): Sched {
   const p = [...pick(r, PATTERNS)];
   if (halves && r() < 0.25) for (let i = 0; i < 4; i++) if (p[i] === 1) p[i] = 0.5;
@@ -125,21 +166,53 @@ function med(d: GenDrug, s: Sched, extra: Record<string, unknown>): Record<strin
 }
 
 function letterhead(r: R, lang: 'en' | 'fr' | 'km', family = LAT): string[] {
-  const clinic = pick(r, ['Sunrise Family Clinic', 'Tonle Sap Medical Centre', 'Clinique Bassac', 'Kampot Health Clinic', 'Battambang Provincial Hospital', 'Riverside Polyclinic']);
+  const clinic = pick(r, [
+    'Sunrise Family Clinic',
+    'Tonle Sap Medical Centre',
+    'Clinique Bassac',
+    'Kampot Health Clinic',
+    'Battambang Provincial Hospital',
+    'Riverside Polyclinic',
+  ]);
   const out = [text(W / 2, 110, clinic, 34, { anchor: 'middle', weight: 'bold', family })];
   if (lang === 'km') out.unshift(text(W / 2, 60, 'ព្រះរាជាណាចក្រកម្ពុជា', 26, { family: KM, anchor: 'middle' }));
   const date = `${int(r, 1, 28)}/${int(r, 1, 12)}/2026`;
   const label = lang === 'fr' ? 'Date :' : lang === 'km' ? 'កាលបរិច្ឆេទ' : 'Date:';
   out.push(text(820, 200, `${label} ${date}`, 24, { family: lang === 'km' ? KM : family }));
-  out.push(text(90, 200, lang === 'fr' ? `Patient : ${pick(r, ['Sok', 'Chan', 'Dara', 'Vanna'])} ${pick(r, ['M.', 'S.', 'K.'])}` : lang === 'km' ? 'ឈ្មោះអ្នកជំងឺ: ......' : 'Patient: ..................', 24, { family: lang === 'km' ? KM : family }));
+  out.push(
+    text(
+      90,
+      200,
+      lang === 'fr'
+        ? `Patient : ${pick(r, ['Sok', 'Chan', 'Dara', 'Vanna'])} ${pick(r, ['M.', 'S.', 'K.'])}`
+        : lang === 'km'
+          ? 'ឈ្មោះអ្នកជំងឺ: ......'
+          : 'Patient: ..................',
+      24,
+      { family: lang === 'km' ? KM : family },
+    ),
+  );
   return out;
 }
 
 // ---- table layouts ---------------------------------------------------------------------------
 
-type Col = { role: 'no' | 'name' | 'qty' | 'route' | Slot | 'meal' | 'dosing' | 'days'; w: number; head: string; head2?: string };
+type Col = {
+  role: 'no' | 'name' | 'qty' | 'route' | Slot | 'meal' | 'dosing' | 'days';
+  w: number;
+  head: string;
+  head2?: string;
+};
 
-function drawTable(s: string[], cols: Col[], top: number, headH: number, rowH: number, rows: number, ruled: boolean): number[] {
+function drawTable(
+  s: string[],
+  cols: Col[],
+  top: number,
+  headH: number,
+  rowH: number,
+  rows: number,
+  ruled: boolean,
+): number[] {
   const total = cols.reduce((a, c) => a + c.w, 0);
   const scale = Math.min(1, (W - 120) / total);
   const xs = [60];
@@ -148,13 +221,22 @@ function drawTable(s: string[], cols: Col[], top: number, headH: number, rowH: n
   const bottom = top + headH + rowH * rows;
   if (ruled) {
     for (const x of xs) s.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${bottom}" stroke="#222" stroke-width="2"/>`);
-    for (let i = 0; i <= rows; i++) s.push(`<line x1="60" y1="${top + headH + rowH * i}" x2="${right}" y2="${top + headH + rowH * i}" stroke="#222" stroke-width="2"/>`);
+    for (let i = 0; i <= rows; i++)
+      s.push(
+        `<line x1="60" y1="${top + headH + rowH * i}" x2="${right}" y2="${top + headH + rowH * i}" stroke="#222" stroke-width="2"/>`,
+      );
     s.push(`<line x1="60" y1="${top}" x2="${right}" y2="${top}" stroke="#222" stroke-width="2"/>`);
   }
   cols.forEach((c, i) => {
     const mid = ((xs[i] ?? 0) + (xs[i + 1] ?? 0)) / 2;
     const km = /[\u1780-\u17ff]/.test(c.head);
-    s.push(text(mid, top + (c.head2 ? 36 : headH / 2 + 9), c.head, 23, { anchor: 'middle', family: km ? KM : LAT, weight: km ? 'normal' : 'bold' }));
+    s.push(
+      text(mid, top + (c.head2 ? 36 : headH / 2 + 9), c.head, 23, {
+        anchor: 'middle',
+        family: km ? KM : LAT,
+        weight: km ? 'normal' : 'bold',
+      }),
+    );
     if (c.head2) s.push(text(mid, top + 76, c.head2, 20, { anchor: 'middle' }));
   });
   return xs;
@@ -175,12 +257,20 @@ function slotTable(r: R, kind: 'ruled-km' | 'spaced-en' | 'hours-table' | 'km-du
   const ds = drugs(r, int(r, 3, 5), km ? 'km' : 'en');
   const route = kind === 'ruled-km' && r() < 0.6;
   const meal = kind === 'ruled-km' || (kind === 'spaced-en' && r() < 0.7);
-  const cols: Col[] = [{ role: 'no', w: 55, head: km ? 'ល.រ' : 'No' }, { role: 'name', w: 340, head: km ? 'ឈ្មោះឱសថ' : 'Medicine' }];
+  const cols: Col[] = [
+    { role: 'no', w: 55, head: km ? 'ល.រ' : 'No' },
+    { role: 'name', w: 340, head: km ? 'ឈ្មោះឱសថ' : 'Medicine' },
+  ];
   if (kind !== 'km-duration') cols.push({ role: 'qty', w: km ? 200 : 140, head: km ? 'ចំនួន' : 'Qty' });
   if (route) cols.push({ role: 'route', w: 70, head: km ? 'ផ្លូវ' : 'Route' });
   SLOTS.forEach((sl, i) => {
     const head = kind === 'hours-table' ? (HOURS_H[i] ?? '') : km ? (KM_SLOTS[i] ?? '') : (EN_SLOTS[i] ?? '');
-    cols.push({ role: sl, w: kind === 'km-duration' ? 120 : 105, head, ...(kind === 'ruled-km' ? { head2: HOURS[i] } : {}) });
+    cols.push({
+      role: sl,
+      w: kind === 'km-duration' ? 120 : 105,
+      head,
+      ...(kind === 'ruled-km' ? { head2: HOURS[i] } : {}),
+    });
   });
   if (kind === 'km-duration') cols.push({ role: 'days', w: 130, head: 'រយៈពេល' });
   if (meal) cols.push({ role: 'meal', w: 160, head: km ? 'ការណែនាំ' : 'Instructions' });
@@ -190,7 +280,10 @@ function slotTable(r: R, kind: 'ruled-km' | 'spaced-en' | 'hours-table' | 'km-du
   const rowH = 72;
   const ruled = kind !== 'spaced-en';
   const xs = drawTable(s, cols, top, headH, rowH, ds.length, ruled);
-  if (!ruled && r() < 0.5) s.push(`<line x1="60" y1="${top + headH}" x2="${xs[xs.length - 1] ?? 1100}" y2="${top + headH}" stroke="#333" stroke-width="2"/>`);
+  if (!ruled && r() < 0.5)
+    s.push(
+      `<line x1="60" y1="${top + headH}" x2="${xs[xs.length - 1] ?? 1100}" y2="${top + headH}" stroke="#333" stroke-width="2"/>`,
+    );
   const meds: Body['meds'] = [];
   ds.forEach((d, k) => {
     const y = top + headH + rowH * k + 46;
@@ -251,7 +344,12 @@ function patternTable(r: R): Body {
     const v = SLOTS.map((sl) => fmtDose(sc[sl]));
     s.push(text(cellX(xs, cols, 'name', 'left'), y, `${k + 1}. ${d.name} ${d.strength}`, 23));
     s.push(text(cellX(xs, cols, 'dosing'), y, (four ? v : v.slice(0, 3)).join('-'), 24, { anchor: 'middle' }));
-    s.push(text(cellX(xs, cols, 'days'), y, r() < 0.5 ? `${days} ថ្ងៃ` : `${days} days`, 23, { anchor: 'middle', family: KM }));
+    s.push(
+      text(cellX(xs, cols, 'days'), y, r() < 0.5 ? `${days} ថ្ងៃ` : `${days} days`, 23, {
+        anchor: 'middle',
+        family: KM,
+      }),
+    );
     const qty = Math.ceil(daily(sc) * days);
     s.push(text(cellX(xs, cols, 'qty'), y, String(qty), 23, { anchor: 'middle' }));
     meds.push(med(d, sc, { quantity: qty, duration_days: days }));
@@ -261,7 +359,12 @@ function patternTable(r: R): Body {
 
 // ---- free-text layouts -----------------------------------------------------------------------
 
-const TIMES_EN: Record<number, string> = { 1: 'once daily', 2: 'twice daily', 3: 'three times a day', 4: 'four times a day' };
+const TIMES_EN: Record<number, string> = {
+  1: 'once daily',
+  2: 'twice daily',
+  3: 'three times a day',
+  4: 'four times a day',
+};
 const CANON: Record<number, Sched> = {
   1: { morning: 1, noon: 0, evening: 0, night: 0 },
   2: { morning: 1, noon: 0, evening: 1, night: 0 },
@@ -294,7 +397,12 @@ function clinicList(r: R, family: string, hand: boolean): Body {
     const meal = after === null ? '' : after ? '  after meal' : '  before meal';
     const line = `${k + 1}. ${d.name} ${d.strength}   ${dosing} ${dur}${meal}`;
     s.push(text(110, y, line, hand ? 27 : 25, { family }));
-    meds.push(med(d, sc, { duration_days: days, ...(after !== null ? { take_after_meal: after, take_before_meal: !after } : {}) }));
+    meds.push(
+      med(d, sc, {
+        duration_days: days,
+        ...(after !== null ? { take_after_meal: after, take_before_meal: !after } : {}),
+      }),
+    );
   });
   return { svg: s, meds };
 }
@@ -318,20 +426,34 @@ function ordonnance(r: R): Body {
     const n = pick(r, [1, 1, 1, 2]);
     const key = pick(r, Object.keys(FR_SLOTS));
     const base = FR_SLOTS[key] ?? { morning: 1, noon: 0, evening: 1, night: 0 };
-    const sc: Sched = { morning: base.morning * n, noon: base.noon * n, evening: base.evening * n, night: base.night * n };
+    const sc: Sched = {
+      morning: base.morning * n,
+      noon: base.noon * n,
+      evening: base.evening * n,
+      night: base.night * n,
+    };
     const meal = r() < 0.6 ? pick(r, ['après le repas', 'avant le repas']) : null;
     const form = d.form === 'capsule' ? 'gélules' : 'comprimés';
     s.push(text(100, y, `${d.name} ${d.strength.replace('mg', ' mg')}, ${form}`, 25, { weight: 'bold' }));
     const dose = `${n} ${unit}${n > 1 ? 's' : ''} ${key}${meal !== null ? `, ${meal}` : ''}, pendant ${days} jours.`;
     s.push(text(130, y + 44, dose, 24));
-    meds.push(med(d, sc, { duration_days: days, ...(meal !== null ? { take_after_meal: meal.startsWith('après'), take_before_meal: meal.startsWith('avant') } : {}) }));
+    meds.push(
+      med(d, sc, {
+        duration_days: days,
+        ...(meal !== null
+          ? { take_after_meal: meal.startsWith('après'), take_before_meal: meal.startsWith('avant') }
+          : {}),
+      }),
+    );
   });
   return { svg: s, meds };
 }
 
 function tickForm(r: R): Body {
   const ds = drugs(r, 8, 'en').filter((d) => d.known);
-  const s: string[] = [text(W / 2, 290, 'CHRONIC DISEASE CLINIC - MEDICATION FORM', 28, { anchor: 'middle', weight: 'bold' })];
+  const s: string[] = [
+    text(W / 2, 290, 'CHRONIC DISEASE CLINIC - MEDICATION FORM', 28, { anchor: 'middle', weight: 'bold' }),
+  ];
   const xs = [720, 840, 960, 1080];
   KM_SLOTS.forEach((h, i) => s.push(text((xs[i] ?? 0) + 20, 380, h, 23, { family: KM, anchor: 'middle' })));
   const meds: Body['meds'] = [];
@@ -344,7 +466,9 @@ function tickForm(r: R): Body {
       s.push(`<rect x="${x}" y="${y}" width="40" height="40" fill="none" stroke="#222" stroke-width="3"/>`);
       if ((sc[SLOTS[i] as Slot] ?? 0) > 0) {
         const j = (): number => (r() - 0.5) * 6;
-        s.push(`<path d="M ${x + 6 + j()} ${y + 20 + j()} L ${x + 17 + j()} ${y + 35 + j()} L ${x + 44 + j()} ${y - 8 + j()}" stroke="#1a237e" stroke-width="5" fill="none" stroke-linecap="round"/>`);
+        s.push(
+          `<path d="M ${x + 6 + j()} ${y + 20 + j()} L ${x + 17 + j()} ${y + 35 + j()} L ${x + 44 + j()} ${y - 8 + j()}" stroke="#1a237e" stroke-width="5" fill="none" stroke-linecap="round"/>`,
+        );
       }
     });
     if (ticked) {
@@ -362,7 +486,12 @@ async function perspective(png: Buffer, r: R, k: number): Promise<Buffer> {
   const { data, info } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
   const w = info.width;
   const h = info.height;
-  const src = [[0, 0], [w, 0], [w, h], [0, h]] as const;
+  const src = [
+    [0, 0],
+    [w, 0],
+    [w, h],
+    [0, h],
+  ] as const;
   const dst = src.map(([x, y]) => [x + (x === 0 ? 1 : -1) * r() * k * w, y + (y === 0 ? 1 : -1) * r() * k * h]);
   // Homography dst → src (inverse mapping), solved by Gaussian elimination.
   const A: number[][] = [];
@@ -398,24 +527,49 @@ async function perspective(png: Buffer, r: R, k: number): Promise<Buffer> {
       const fx = x - xi;
       const fy = y - yi;
       const i0 = yi * w + xi;
-      const v = (data[i0] ?? 0) * (1 - fx) * (1 - fy) + (data[i0 + 1] ?? 0) * fx * (1 - fy) + (data[i0 + w] ?? 0) * (1 - fx) * fy + (data[i0 + w + 1] ?? 0) * fx * fy;
+      const v =
+        (data[i0] ?? 0) * (1 - fx) * (1 - fy) +
+        (data[i0 + 1] ?? 0) * fx * (1 - fy) +
+        (data[i0 + w] ?? 0) * (1 - fx) * fy +
+        (data[i0 + w + 1] ?? 0) * fx * fy;
       out[Y * w + X] = v;
     }
   }
-  return sharp(out, { raw: { width: w, height: h, channels: 1 } }).png().toBuffer();
+  return sharp(out, { raw: { width: w, height: h, channels: 1 } })
+    .png()
+    .toBuffer();
 }
 
 function overlay(kind: Degradation, r: R): { svg: string; blend: 'multiply' | 'screen' } | null {
-  const wrap = (defs: string, body: string): string => `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><defs>${defs}</defs>${body}</svg>`;
+  const wrap = (defs: string, body: string): string =>
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><defs>${defs}</defs>${body}</svg>`;
   if (kind === 'hard-shadow') {
     const x = 200 + r() * 700;
-    return { svg: wrap('', `<polygon points="${x},0 ${x + 300 + r() * 400},0 ${x + r() * 300},${H} ${x - 200},${H}" fill="#7a7a7a"/>`).replace('<polygon', '<rect width="100%" height="100%" fill="#fff"/><polygon'), blend: 'multiply' };
+    return {
+      svg: wrap(
+        '',
+        `<polygon points="${x},0 ${x + 300 + r() * 400},0 ${x + r() * 300},${H} ${x - 200},${H}" fill="#7a7a7a"/>`,
+      ).replace('<polygon', '<rect width="100%" height="100%" fill="#fff"/><polygon'),
+      blend: 'multiply',
+    };
   }
   if (kind === 'soft-shadow') {
-    return { svg: wrap(`<linearGradient id="g" x1="0" y1="0" x2="1" y2="${(r() * 0.8).toFixed(2)}"><stop offset="0" stop-color="#fff"/><stop offset="0.5" stop-color="#ccc"/><stop offset="1" stop-color="#777"/></linearGradient>`, '<rect width="100%" height="100%" fill="url(#g)"/>'), blend: 'multiply' };
+    return {
+      svg: wrap(
+        `<linearGradient id="g" x1="0" y1="0" x2="1" y2="${(r() * 0.8).toFixed(2)}"><stop offset="0" stop-color="#fff"/><stop offset="0.5" stop-color="#ccc"/><stop offset="1" stop-color="#777"/></linearGradient>`,
+        '<rect width="100%" height="100%" fill="url(#g)"/>',
+      ),
+      blend: 'multiply',
+    };
   }
   if (kind === 'glare') {
-    return { svg: wrap(`<radialGradient id="g" cx="${(0.3 + r() * 0.4).toFixed(2)}" cy="${(0.3 + r() * 0.4).toFixed(2)}" r="0.25"><stop offset="0" stop-color="#bbb"/><stop offset="1" stop-color="#000"/></radialGradient>`, '<rect width="100%" height="100%" fill="url(#g)"/>'), blend: 'screen' };
+    return {
+      svg: wrap(
+        `<radialGradient id="g" cx="${(0.3 + r() * 0.4).toFixed(2)}" cy="${(0.3 + r() * 0.4).toFixed(2)}" r="0.25"><stop offset="0" stop-color="#bbb"/><stop offset="1" stop-color="#000"/></radialGradient>`,
+        '<rect width="100%" height="100%" fill="url(#g)"/>',
+      ),
+      blend: 'screen',
+    };
   }
   if (kind === 'low-light') {
     return { svg: wrap('', '<rect width="100%" height="100%" fill="#8c8c8c"/>'), blend: 'multiply' };
@@ -426,13 +580,21 @@ function overlay(kind: Degradation, r: R): { svg: string; blend: 'multiply' | 's
 async function photograph(svg: string, r: R, deg: Degradation): Promise<Buffer> {
   let png: Buffer = await sharp(Buffer.from(svg)).flatten({ background: '#ffffff' }).png().toBuffer();
   const ov = overlay(deg, r);
-  if (ov !== null) png = await sharp(png).composite([{ input: Buffer.from(ov.svg), blend: ov.blend }]).png().toBuffer();
+  if (ov !== null)
+    png = await sharp(png)
+      .composite([{ input: Buffer.from(ov.svg), blend: ov.blend }])
+      .png()
+      .toBuffer();
   if (deg === 'perspective') png = await perspective(png, r, 0.06);
   const tilt = deg === 'rotation' ? (r() < 0.5 ? -1 : 1) * (2.5 + r() * 2.5) : (r() - 0.5) * 2;
   const blur = deg === 'blur' ? 1.4 + r() * 0.6 : 0.5 + r() * 0.4;
   const quality = deg === 'jpeg' ? 35 + int(r, 0, 10) : 70 + int(r, 0, 15);
   const width = int(r, 1000, 1300);
-  const img = sharp(png).tint({ r: 250, g: 246, b: 236 }).rotate(tilt, { background: '#c8c4bc' }).blur(blur).resize({ width });
+  const img = sharp(png)
+    .tint({ r: 250, g: 246, b: 236 })
+    .rotate(tilt, { background: '#c8c4bc' })
+    .blur(blur)
+    .resize({ width });
   if (deg === 'exif-rotation') {
     // Stored turned, with the EXIF tag that tells viewers (and the reader) to turn it back.
     const o = pick(r, [6, 3, 8] as const);
@@ -467,9 +629,17 @@ function body(layout: LayoutName, r: R): { head: string[]; body: Body } {
 }
 
 /** Sample `index` of the set made from `seed`: layouts in turn, degradations spread over them. */
-export async function generateSample(seed: number, index: number, opts: { unknownFirst?: boolean; degradation?: Degradation } = {}): Promise<Sample> {
+export async function generateSample(
+  seed: number,
+  index: number,
+  opts: { unknownFirst?: boolean; degradation?: Degradation } = {},
+): Promise<Sample> {
   const layout = LAYOUTS[index % LAYOUTS.length] as LayoutName;
-  const degradation = opts.degradation ?? (DEGRADATIONS[(Math.floor(index / LAYOUTS.length) + (index % LAYOUTS.length)) % DEGRADATIONS.length] as Degradation);
+  const degradation =
+    opts.degradation ??
+    (DEGRADATIONS[
+      (Math.floor(index / LAYOUTS.length) + (index % LAYOUTS.length)) % DEGRADATIONS.length
+    ] as Degradation);
   const r = rng(seed * 1_000_003 + index * 7919 + 17);
   unknownFirst = opts.unknownFirst === true;
   let drawn: ReturnType<typeof body>;
@@ -483,7 +653,16 @@ export async function generateSample(seed: number, index: number, opts: { unknow
   const jpeg = await photograph(svg, r, degradation);
   b.meds.forEach((m, i) => (m['sequence'] = i + 1));
   const image = `gen-${seed}-${String(index).padStart(3, '0')}-${layout}-${degradation}.jpg`;
-  return { jpeg, layout, degradation, truth: { image, note: `Generated (seed ${seed}, sample ${index}: ${layout}, ${degradation}) by test/reading/synth/layouts.ts.`, medications: b.meds } };
+  return {
+    jpeg,
+    layout,
+    degradation,
+    truth: {
+      image,
+      note: `Generated (seed ${seed}, sample ${index}: ${layout}, ${degradation}) by test/reading/synth/layouts.ts.`,
+      medications: b.meds,
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -492,13 +671,18 @@ async function main(): Promise<void> {
     const i = args.indexOf(k);
     return i >= 0 ? Number(args[i + 1]) : d;
   };
-  const outDir = args.find((a, i) => !a.startsWith('--') && !['--seed', '--count'].includes(args[i - 1] ?? '')) ?? path.join(process.cwd(), '.generated');
+  const outDir =
+    args.find((a, i) => !a.startsWith('--') && !['--seed', '--count'].includes(args[i - 1] ?? '')) ??
+    path.join(process.cwd(), '.generated');
   fs.mkdirSync(outDir, { recursive: true });
   const seed = val('--seed', 1);
   for (let i = 0; i < val('--count', LAYOUTS.length); i++) {
     const s = await generateSample(seed, i);
     fs.writeFileSync(path.join(outDir, s.truth.image), s.jpeg);
-    fs.writeFileSync(path.join(outDir, s.truth.image.replace(/\.jpg$/, '.json')), `${JSON.stringify(s.truth, null, 2)}\n`);
+    fs.writeFileSync(
+      path.join(outDir, s.truth.image.replace(/\.jpg$/, '.json')),
+      `${JSON.stringify(s.truth, null, 2)}\n`,
+    );
     console.log(s.truth.image);
   }
 }

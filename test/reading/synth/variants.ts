@@ -19,7 +19,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { DRUGS, H, KM, LAT, SLOTS, W, header, pickDrugs, rng, text, type Drug, type Slot, type Style, type Truth } from './generate.ts';
+import {
+  DRUGS,
+  H,
+  KM,
+  LAT,
+  SLOTS,
+  W,
+  header,
+  pickDrugs,
+  rng,
+  text,
+  type Drug,
+  type Slot,
+  type Style,
+  type Truth,
+} from './generate.ts';
 
 type Lang = 'km' | 'en' | 'fr';
 type Dosing = 'slots' | 'pattern' | 'frequency';
@@ -57,8 +72,25 @@ export interface Category {
   note: string;
 }
 
-const BASE_TABLE: TableSpec = { lang: 'km', ruled: true, slotHeads: 'words+hours', qty: 'before', dosing: 'slots', twoLine: false, halves: false, remarks: false };
-const BASE_PHOTO: PhotoSpec = { width: [1000, 1300], tilt: 2.5, shear: 0, quarterTurns: 0, jpeg: [62, 74], light: 'gradient', blur: [0.6, 1.1] };
+const BASE_TABLE: TableSpec = {
+  lang: 'km',
+  ruled: true,
+  slotHeads: 'words+hours',
+  qty: 'before',
+  dosing: 'slots',
+  twoLine: false,
+  halves: false,
+  remarks: false,
+};
+const BASE_PHOTO: PhotoSpec = {
+  width: [1000, 1300],
+  tilt: 2.5,
+  shear: 0,
+  quarterTurns: 0,
+  jpeg: [62, 74],
+  light: 'gradient',
+  blur: [0.6, 1.1],
+};
 
 const cat = (note: string, table: Partial<TableSpec>, photo: Partial<PhotoSpec> = {}): Category => ({
   note,
@@ -67,31 +99,80 @@ const cat = (note: string, table: Partial<TableSpec>, photo: Partial<PhotoSpec> 
 });
 
 export const CATEGORIES: Record<string, Category> = {
-  'borderless-en': cat('borderless table, English headers', { lang: 'en', ruled: false, slotHeads: 'words', remarks: true }),
+  'borderless-en': cat('borderless table, English headers', {
+    lang: 'en',
+    ruled: false,
+    slotHeads: 'words',
+    remarks: true,
+  }),
   'borderless-km': cat('borderless table, Khmer headers with hours', { lang: 'km', ruled: false }),
   'hours-only': cat('slot columns headed by hour ranges only', { lang: 'km', slotHeads: 'hours' }),
   'en-qty-after': cat('English headers, quantity after the slots', { lang: 'en', slotHeads: 'words', qty: 'after' }),
-  'fr-qty-after': cat('French headers, quantity after the slots, borderless', { lang: 'fr', slotHeads: 'words', qty: 'after', ruled: false }),
-  'pattern-101': cat('a dosing column "1-0-1" instead of slot columns', { lang: 'en', dosing: 'pattern', slotHeads: 'words' }),
-  'frequency': cat('a dosing column "1 tab x 2/day", "bid", "2 ដង/ថ្ងៃ"', { lang: 'en', dosing: 'frequency', slotHeads: 'words', remarks: true }),
+  'fr-qty-after': cat('French headers, quantity after the slots, borderless', {
+    lang: 'fr',
+    slotHeads: 'words',
+    qty: 'after',
+    ruled: false,
+  }),
+  'pattern-101': cat('a dosing column "1-0-1" instead of slot columns', {
+    lang: 'en',
+    dosing: 'pattern',
+    slotHeads: 'words',
+  }),
+  frequency: cat('a dosing column "1 tab x 2/day", "bid", "2 ដង/ថ្ងៃ"', {
+    lang: 'en',
+    dosing: 'frequency',
+    slotHeads: 'words',
+    remarks: true,
+  }),
   'frequency-km': cat('Khmer dosing column "1 គ្រាប់ 2 ដង/ថ្ងៃ"', { lang: 'km', dosing: 'frequency', slotHeads: 'words' }),
   'two-line': cat('drug name and strength on two lines', { lang: 'km', twoLine: true }),
-  'halves': cat('½ doses', { lang: 'en', slotHeads: 'words', halves: true }),
-  'lowres': cat('~900 px photo', { lang: 'km' }, { width: [850, 950] }),
-  'tilt5': cat('tilt 3.5–5° and shear', { lang: 'en', slotHeads: 'words' }, { tilt: 5, shear: 0.04 }),
-  'rot90': cat('page turned 90° (no EXIF)', { lang: 'km' }, { quarterTurns: 1, tilt: 1.5 }),
-  'rot180': cat('page upside down (no EXIF)', { lang: 'en', slotHeads: 'words' }, { quarterTurns: 2, tilt: 1.5 }),
-  'rot270': cat('page turned 270° (no EXIF)', { lang: 'fr', slotHeads: 'words' }, { quarterTurns: 3, tilt: 1.5 }),
-  'jpeg40-light': cat('JPEG quality 40, a lamp spot and dark corner', { lang: 'km' }, { jpeg: [40, 40], light: 'spot', blur: [0.8, 1.3] }),
+  halves: cat('½ doses', { lang: 'en', slotHeads: 'words', halves: true }),
+  lowres: cat('~900 px photo', { lang: 'km' }, { width: [850, 950] }),
+  tilt5: cat('tilt 3.5–5° and shear', { lang: 'en', slotHeads: 'words' }, { tilt: 5, shear: 0.04 }),
+  rot90: cat('page turned 90° (no EXIF)', { lang: 'km' }, { quarterTurns: 1, tilt: 1.5 }),
+  rot180: cat('page upside down (no EXIF)', { lang: 'en', slotHeads: 'words' }, { quarterTurns: 2, tilt: 1.5 }),
+  rot270: cat('page turned 270° (no EXIF)', { lang: 'fr', slotHeads: 'words' }, { quarterTurns: 3, tilt: 1.5 }),
+  'jpeg40-light': cat(
+    'JPEG quality 40, a lamp spot and dark corner',
+    { lang: 'km' },
+    { jpeg: [40, 40], light: 'spot', blur: [0.8, 1.3] },
+  ),
 };
 
-const HEADS: Record<Lang, { no: string; name: string; qty: string; slots: string[]; dosage: string; remarks: string }> = {
-  km: { no: 'ល.រ', name: 'ឈ្មោះឱសថ', qty: 'ចំនួន', slots: ['ព្រឹក', 'ថ្ងៃត្រង់', 'ល្ងាច', 'យប់'], dosage: 'របៀបប្រើ', remarks: 'សម្គាល់' },
-  en: { no: 'No', name: 'Medicine', qty: 'Qty', slots: ['Morning', 'Noon', 'Evening', 'Night'], dosage: 'Dosage', remarks: 'Remarks' },
-  fr: { no: 'N°', name: 'Médicament', qty: 'Quantité', slots: ['Matin', 'Midi', 'Soir', 'Nuit'], dosage: 'Posologie', remarks: 'Remarques' },
-};
+const HEADS: Record<Lang, { no: string; name: string; qty: string; slots: string[]; dosage: string; remarks: string }> =
+  {
+    km: {
+      no: 'ល.រ',
+      name: 'ឈ្មោះឱសថ',
+      qty: 'ចំនួន',
+      slots: ['ព្រឹក', 'ថ្ងៃត្រង់', 'ល្ងាច', 'យប់'],
+      dosage: 'របៀបប្រើ',
+      remarks: 'សម្គាល់',
+    },
+    en: {
+      no: 'No',
+      name: 'Medicine',
+      qty: 'Qty',
+      slots: ['Morning', 'Noon', 'Evening', 'Night'],
+      dosage: 'Dosage',
+      remarks: 'Remarks',
+    },
+    fr: {
+      no: 'N°',
+      name: 'Médicament',
+      qty: 'Quantité',
+      slots: ['Matin', 'Midi', 'Soir', 'Nuit'],
+      dosage: 'Posologie',
+      remarks: 'Remarques',
+    },
+  };
 const HOURS = ['(6-8)', '(11-12)', '(17-18)', '(20-22)'];
-const MEAL: Record<Lang, [string, string]> = { km: ['ក្រោយបាយ', 'មុនបាយ'], en: ['after meal', 'before meal'], fr: ['après repas', 'avant repas'] };
+const MEAL: Record<Lang, [string, string]> = {
+  km: ['ក្រោយបាយ', 'មុនបាយ'],
+  en: ['after meal', 'before meal'],
+  fr: ['après repas', 'avant repas'],
+};
 
 const isKm = (s: string): boolean => /[\u1780-\u17ff]/.test(s);
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
@@ -104,7 +185,16 @@ function fmtDose(v: number, r: () => number, empty: boolean): string {
 }
 
 function slotSchedule(r: () => number, halves: boolean): Record<Slot, number> {
-  const patterns: Array<[number, number, number, number]> = [[1, 0, 1, 0], [1, 1, 1, 0], [1, 0, 0, 0], [0, 0, 0, 1], [1, 0, 1, 1], [2, 0, 2, 0], [1, 1, 1, 1], [0, 0, 1, 0]];
+  const patterns: Array<[number, number, number, number]> = [
+    [1, 0, 1, 0],
+    [1, 1, 1, 0],
+    [1, 0, 0, 0],
+    [0, 0, 0, 1],
+    [1, 0, 1, 1],
+    [2, 0, 2, 0],
+    [1, 1, 1, 1],
+    [0, 0, 1, 0],
+  ];
   const p = [...pick(r, patterns)];
   if (halves && r() < 0.7) {
     const i = p.findIndex((v) => v > 0);
@@ -114,7 +204,12 @@ function slotSchedule(r: () => number, halves: boolean): Record<Slot, number> {
   return { morning: p[0] ?? 0, noon: p[1] ?? 0, evening: p[2] ?? 0, night: p[3] ?? 0 };
 }
 
-const CANON: Record<number, [number, number, number, number]> = { 1: [1, 0, 0, 0], 2: [1, 0, 1, 0], 3: [1, 1, 1, 0], 4: [1, 1, 1, 1] };
+const CANON: Record<number, [number, number, number, number]> = {
+  1: [1, 0, 0, 0],
+  2: [1, 0, 1, 0],
+  3: [1, 1, 1, 0],
+  4: [1, 1, 1, 1],
+};
 
 /** A free-text dosing cell and the schedule it means (by the conventions above). */
 function dosingText(r: () => number, spec: TableSpec, d: Drug): { text: string; sch: Record<Slot, number> } {
@@ -132,12 +227,21 @@ function dosingText(r: () => number, spec: TableSpec, d: Drug): { text: string; 
   const unitEn = d.unitEn;
   let text: string;
   if (spec.lang === 'km') {
-    text = pick(r, [`${dose} ${d.unitKm} ${times} ដង/ថ្ងៃ`, `${dose} ${d.unitKm} x ${times} ដង`, `ថ្ងៃ ${times} ដង ម្តង ${dose} ${d.unitKm}`]);
+    text = pick(r, [
+      `${dose} ${d.unitKm} ${times} ដង/ថ្ងៃ`,
+      `${dose} ${d.unitKm} x ${times} ដង`,
+      `ថ្ងៃ ${times} ដង ម្តង ${dose} ${d.unitKm}`,
+    ]);
   } else if (spec.lang === 'fr') {
     text = pick(r, [`${dose} cp x ${times}/j`, `${dose} cp ${times} fois/jour`]);
   } else {
     const lat = ['', 'od', 'bid', 'tid', 'qid'][times] ?? 'bid';
-    const opts = [`${dose} ${unitEn} x ${times}/day`, `${dose} x ${times}`, `x${times}/day`.replace('x', dose === 1 ? 'x' : `${dose} ${unitEn} x`), `${dose} ${unitEn} ${times} times a day`];
+    const opts = [
+      `${dose} ${unitEn} x ${times}/day`,
+      `${dose} x ${times}`,
+      `x${times}/day`.replace('x', dose === 1 ? 'x' : `${dose} ${unitEn} x`),
+      `${dose} ${unitEn} ${times} times a day`,
+    ];
     if (dose === 1) opts.push(lat.toUpperCase(), `1 ${unitEn} ${lat}`);
     text = pick(r, opts);
   }
@@ -152,7 +256,10 @@ interface Col {
 export function variantTable(r: () => number, spec: TableSpec): { svg: string; meds: Array<Record<string, unknown>> } {
   const drugs = pickDrugs(r, 3 + Math.floor(r() * 3));
   const heads = HEADS[spec.lang];
-  const cols: Col[] = [{ role: 'no', w: 60 }, { role: 'name', w: spec.dosing === 'slots' ? 400 : 380 }];
+  const cols: Col[] = [
+    { role: 'no', w: 60 },
+    { role: 'name', w: spec.dosing === 'slots' ? 400 : 380 },
+  ];
   const qty: Col = { role: 'qty', w: 150 };
   if (spec.qty === 'before') cols.push(qty);
   if (spec.dosing === 'slots') for (const s of SLOTS) cols.push({ role: s, w: 105 });
@@ -177,7 +284,9 @@ export function variantTable(r: () => number, spec: TableSpec): { svg: string; m
       s.push(`<line x1="${xs[0]}" y1="${y}" x2="${right}" y2="${y}" stroke="#222" stroke-width="2"/>`);
     }
   } else if (r() < 0.5) {
-    s.push(`<line x1="${xs[0]}" y1="${top + headH}" x2="${right}" y2="${top + headH}" stroke="#333" stroke-width="2"/>`);
+    s.push(
+      `<line x1="${xs[0]}" y1="${top + headH}" x2="${right}" y2="${top + headH}" stroke="#333" stroke-width="2"/>`,
+    );
   }
   const mid = (i: number): number => ((xs[i] ?? 0) + (xs[i + 1] ?? 0)) / 2;
   cols.forEach((c, i) => {
@@ -187,9 +296,13 @@ export function variantTable(r: () => number, spec: TableSpec): { svg: string; m
     else if (c.role === 'qty') label = heads.qty;
     else if (c.role === 'dosage') label = heads.dosage;
     else if (c.role === 'remarks') label = heads.remarks;
-    else label = spec.slotHeads === 'hours' ? (HOURS[SLOTS.indexOf(c.role)] ?? '') : (heads.slots[SLOTS.indexOf(c.role)] ?? '');
+    else
+      label =
+        spec.slotHeads === 'hours' ? (HOURS[SLOTS.indexOf(c.role)] ?? '') : (heads.slots[SLOTS.indexOf(c.role)] ?? '');
     const k = isKm(label);
-    s.push(text(mid(i), top + 40, label, 24, { family: k ? KM : LAT, anchor: 'middle', weight: k ? 'normal' : 'bold' }));
+    s.push(
+      text(mid(i), top + 40, label, 24, { family: k ? KM : LAT, anchor: 'middle', weight: k ? 'normal' : 'bold' }),
+    );
     if (spec.slotHeads === 'words+hours' && (SLOTS as string[]).includes(c.role)) {
       s.push(text(mid(i), top + 80, HOURS[SLOTS.indexOf(c.role as Slot)] ?? '', 20, { anchor: 'middle' }));
     }
@@ -256,7 +369,13 @@ export async function photograph(svg: string, r: () => number, p: PhotoSpec): Pr
       : `<linearGradient id="g" x1="0" y1="0" x2="1" y2="${(r() * 0.8).toFixed(2)}">
           <stop offset="0" stop-color="#fff"/><stop offset="${(0.4 + r() * 0.4).toFixed(2)}" stop-color="#ddd"/><stop offset="1" stop-color="#888"/></linearGradient>`;
   const shadow = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><defs>${light}</defs><rect width="100%" height="100%" fill="url(#g)"/></svg>`;
-  let img = sharp(await sharp(page).composite([{ input: Buffer.from(shadow), blend: 'multiply' }]).tint({ r: 250, g: 245, b: 235 }).png().toBuffer());
+  let img = sharp(
+    await sharp(page)
+      .composite([{ input: Buffer.from(shadow), blend: 'multiply' }])
+      .tint({ r: 250, g: 245, b: 235 })
+      .png()
+      .toBuffer(),
+  );
   if (p.shear > 0) {
     const sx = (r() - 0.5) * 2 * p.shear;
     const sy = (r() - 0.5) * 2 * p.shear;
@@ -265,14 +384,12 @@ export async function photograph(svg: string, r: () => number, p: PhotoSpec): Pr
   const width = p.width[0] + Math.floor(r() * (p.width[1] - p.width[0] + 1));
   const blur = p.blur[0] + r() * (p.blur[1] - p.blur[0]);
   const q = p.jpeg[0] + Math.floor(r() * (p.jpeg[1] - p.jpeg[0] + 1));
-  const turned = await img
-    .rotate(angle, { background: '#c8c4bc' })
-    .blur(blur)
-    .resize({ width })
-    .png()
-    .toBuffer();
+  const turned = await img.rotate(angle, { background: '#c8c4bc' }).blur(blur).resize({ width }).png().toBuffer();
   // A quarter turn without EXIF: the pixels themselves are turned (as some phones store them).
-  return sharp(turned).rotate(p.quarterTurns * 90).jpeg({ quality: q }).toBuffer();
+  return sharp(turned)
+    .rotate(p.quarterTurns * 90)
+    .jpeg({ quality: q })
+    .toBuffer();
 }
 
 export async function generateVariant(category: string, seed: number): Promise<{ jpeg: Buffer; truth: Truth }> {
@@ -299,7 +416,9 @@ export { DRUGS };
 async function main(): Promise<void> {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const args = process.argv.slice(2);
-  const outDir = args.find((a, i) => !a.startsWith('--') && !['--count', '--only', '--seed'].includes(args[i - 1] ?? '')) ?? path.join(here, '..', 'fixtures');
+  const outDir =
+    args.find((a, i) => !a.startsWith('--') && !['--count', '--only', '--seed'].includes(args[i - 1] ?? '')) ??
+    path.join(here, '..', 'fixtures');
   const ci = args.indexOf('--count');
   const count = ci >= 0 ? Number(args[ci + 1]) : 1;
   const oi = args.indexOf('--only');
@@ -311,7 +430,10 @@ async function main(): Promise<void> {
     for (let i = 0; i < count; i++) {
       const { jpeg, truth } = await generateVariant(category, seed0 + i);
       fs.writeFileSync(path.join(outDir, truth.image), jpeg);
-      fs.writeFileSync(path.join(outDir, truth.image.replace(/\.jpg$/, '.json')), `${JSON.stringify(truth, null, 2)}\n`);
+      fs.writeFileSync(
+        path.join(outDir, truth.image.replace(/\.jpg$/, '.json')),
+        `${JSON.stringify(truth, null, 2)}\n`,
+      );
       console.log(`${truth.image}: ${(jpeg.length / 1024).toFixed(0)} KB, ${truth.medications.length} medications`);
     }
   }

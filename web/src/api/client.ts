@@ -12,7 +12,11 @@ export type GetOk<P extends keyof paths> = paths[P] extends { get: { responses: 
 
 export type TokenPair = Json<paths['/api/v1/auth/login']['post']['responses'][200]>;
 export type SessionUser = TokenPair['user'];
-export interface Session { access: string; refresh: string; user: SessionUser }
+export interface Session {
+  access: string;
+  refresh: string;
+  user: SessionUser;
+}
 
 const KEY = 'dastern.session';
 let current: Session | null = read();
@@ -50,7 +54,11 @@ export function onSession(l: (s: Session | null) => void): () => void {
 let refreshing: Promise<boolean> | null = null;
 
 async function refreshOnce(s: Session): Promise<boolean> {
-  const res = await fetch('/api/v1/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: s.refresh }) });
+  const res = await fetch('/api/v1/auth/refresh', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ refresh_token: s.refresh }),
+  });
   if (!res.ok) return false;
   const body = (await res.json()) as { access_token: string; refresh_token: string };
   setSession({ ...s, access: body.access_token, refresh: body.refresh_token });
@@ -76,7 +84,11 @@ export const api = createClient<paths>({ baseUrl: location.origin, fetch: authed
 
 /** A problem+json answer as an Error with its stable code. */
 export class ApiProblem extends Error {
-  constructor(readonly status: number, readonly code: string, detail: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    detail: string,
+  ) {
     super(detail);
   }
 }
@@ -89,7 +101,10 @@ export function must<T>(r: { data?: T; error?: unknown; response: Response }): T
 }
 
 /** Uploads a photo with progress (fetch has no upload progress): POST /prescriptions. */
-export function uploadPrescription(file: Blob, onProgress: (fraction: number) => void): Promise<{ id: string; status: string }> {
+export function uploadPrescription(
+  file: Blob,
+  onProgress: (fraction: number) => void,
+): Promise<{ id: string; status: string }> {
   return new Promise((resolve, reject) => {
     const send = (retried: boolean) => {
       const xhr = new XMLHttpRequest();

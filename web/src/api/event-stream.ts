@@ -6,14 +6,19 @@
  */
 import { ApiProblem, authedFetch } from './client.ts';
 
-export interface ServerEvent { event: string; data: unknown }
+export interface ServerEvent {
+  event: string;
+  data: unknown;
+}
 
 export async function postEventStream(path: string, body: unknown, onEvent: (e: ServerEvent) => void): Promise<void> {
-  const res = await authedFetch(new Request(path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-    body: JSON.stringify(body),
-  }));
+  const res = await authedFetch(
+    new Request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify(body),
+    }),
+  );
   if (!res.ok || res.body === null) {
     let problem: { code?: string; detail?: string } = {};
     try {

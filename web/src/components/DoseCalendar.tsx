@@ -5,7 +5,12 @@
 import { useTranslation } from 'react-i18next';
 import { date, digits } from '../format.ts';
 
-export interface DayCounts { date: string; taken: number; missed: number; skipped: number }
+export interface DayCounts {
+  date: string;
+  taken: number;
+  missed: number;
+  skipped: number;
+}
 
 function state(d: DayCounts): 'taken' | 'partial' | 'missed' | 'none' {
   const due = d.taken + d.missed + d.skipped;
@@ -25,13 +30,25 @@ export function DoseCalendar({ days, label }: { days: DayCounts[]; label: string
       <ol className="calendar" data-testid="dose-calendar">
         {days.map((d) => {
           const s = state(d);
-          const words = s === 'none' ? t('calendar.nothing')
-            : t('adherence.counts', { taken: digits(d.taken, lang), missed: digits(d.missed, lang), skipped: digits(d.skipped, lang) });
+          const words =
+            s === 'none'
+              ? t('calendar.nothing')
+              : t('adherence.counts', {
+                  taken: digits(d.taken, lang),
+                  missed: digits(d.missed, lang),
+                  skipped: digits(d.skipped, lang),
+                });
           return (
             <li key={d.date} className={`day ${s}`} data-state={s}>
-              <span aria-hidden="true" className="day-number">{digits(Number(d.date.slice(8, 10)), lang)}</span>
-              <span aria-hidden="true" className="day-mark">{MARK[s]}</span>
-              <span className="visually-hidden">{date(d.date, lang)}: {words}</span>
+              <span aria-hidden="true" className="day-number">
+                {digits(Number(d.date.slice(8, 10)), lang)}
+              </span>
+              <span aria-hidden="true" className="day-mark">
+                {MARK[s]}
+              </span>
+              <span className="visually-hidden">
+                {date(d.date, lang)}: {words}
+              </span>
             </li>
           );
         })}

@@ -4,7 +4,12 @@ import { useTranslation } from 'react-i18next';
 import { ApiProblem } from '../api/client.ts';
 
 /** A labelled input (the label is always visible: no placeholder-only fields). */
-export function Field({ label, hint, warn, ...input }: InputHTMLAttributes<HTMLInputElement> & { label: string; hint?: string; warn?: boolean }) {
+export function Field({
+  label,
+  hint,
+  warn,
+  ...input
+}: InputHTMLAttributes<HTMLInputElement> & { label: string; hint?: string; warn?: boolean }) {
   const id = useId();
   return (
     <div className={warn === true ? 'field warn' : 'field'}>
@@ -24,5 +29,15 @@ export function ErrorText({ error }: { error: unknown }) {
   let text = error instanceof Error ? error.message : String(error);
   if (error instanceof ApiProblem && i18n.exists(`problem.${error.code}`)) text = t(`problem.${error.code}`);
   const upgrade = error instanceof ApiProblem && UPGRADE.has(error.code);
-  return <p role="alert" className="error">{text}{upgrade ? <> <Link to="/plans">{t('upsell.see')}</Link></> : null}</p>;
+  return (
+    <p role="alert" className="error">
+      {text}
+      {upgrade ? (
+        <>
+          {' '}
+          <Link to="/plans">{t('upsell.see')}</Link>
+        </>
+      ) : null}
+    </p>
+  );
 }

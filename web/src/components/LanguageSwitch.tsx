@@ -14,7 +14,14 @@ export function LanguageSwitch() {
   return (
     <div className="langs" role="group" aria-label={t('app.language')}>
       {LANGUAGES.map((l) => (
-        <button key={l} type="button" lang={l} aria-pressed={i18n.language === l} className={i18n.language === l ? 'lang on' : 'lang'} onClick={() => choose(l)}>
+        <button
+          key={l}
+          type="button"
+          lang={l}
+          aria-pressed={i18n.language === l}
+          className={i18n.language === l ? 'lang on' : 'lang'}
+          onClick={() => choose(l)}
+        >
           {NAMES[l]}
         </button>
       ))}

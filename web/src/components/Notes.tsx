@@ -10,7 +10,12 @@ export function NotesList({ patientId }: { patientId?: string }) {
   const { t, i18n } = useTranslation();
   const q = useQuery({
     queryKey: ['notes', patientId ?? 'me'],
-    queryFn: async () => must(await api.GET('/api/v1/clinical-notes', { params: { query: patientId !== undefined ? { patient_id: patientId } : {} } })),
+    queryFn: async () =>
+      must(
+        await api.GET('/api/v1/clinical-notes', {
+          params: { query: patientId !== undefined ? { patient_id: patientId } : {} },
+        }),
+      ),
     refetchInterval: 15_000,
   });
   const items = q.data?.items ?? [];
@@ -23,7 +28,10 @@ export function NotesList({ patientId }: { patientId?: string }) {
           <li key={n.id} data-testid="note">
             {n.title !== null ? <strong>{n.title}</strong> : null}
             <div className="pre">{n.content}</div>
-            <div className="muted">{n.doctor_name ?? ''} · {date(n.created_at, i18n.language, t)}{n.is_private ? ` · ${t('notes.private')}` : ''}</div>
+            <div className="muted">
+              {n.doctor_name ?? ''} · {date(n.created_at, i18n.language, t)}
+              {n.is_private ? ` · ${t('notes.private')}` : ''}
+            </div>
           </li>
         ))}
       </ul>
@@ -42,7 +50,11 @@ export function NoteForm({ patientId }: { patientId: string }) {
     e.preventDefault();
     setError(null);
     try {
-      must(await api.POST('/api/v1/clinical-notes', { body: { patient_id: patientId, content: content.trim(), is_private: !shared } }));
+      must(
+        await api.POST('/api/v1/clinical-notes', {
+          body: { patient_id: patientId, content: content.trim(), is_private: !shared },
+        }),
+      );
       setContent('');
       await client.invalidateQueries({ queryKey: ['notes', patientId] });
     } catch (err) {
@@ -54,11 +66,23 @@ export function NoteForm({ patientId }: { patientId: string }) {
     <form onSubmit={submit}>
       <div className="field">
         <label htmlFor="note-content">{t('notes.write')}</label>
-        <textarea id="note-content" value={content} onChange={(e) => setContent(e.currentTarget.value)} required maxLength={20_000} rows={4} />
+        <textarea
+          id="note-content"
+          value={content}
+          onChange={(e) => setContent(e.currentTarget.value)}
+          required
+          maxLength={20_000}
+          rows={4}
+        />
       </div>
-      <label className="check"><input type="checkbox" checked={shared} onChange={(e) => setShared(e.currentTarget.checked)} /> {t('notes.share')}</label>
+      <label className="check">
+        <input type="checkbox" checked={shared} onChange={(e) => setShared(e.currentTarget.checked)} />{' '}
+        {t('notes.share')}
+      </label>
       <ErrorText error={error} />
-      <button className="primary" disabled={content.trim() === ''}>{t('notes.add')}</button>
+      <button className="primary" disabled={content.trim() === ''}>
+        {t('notes.add')}
+      </button>
     </form>
   );
 }

@@ -39,14 +39,19 @@ export function Privacy() {
   return (
     <div className="card">
       <h2>{t('privacy.title')}</h2>
-      <button type="button" onClick={() => void exportData()}>{t('privacy.export')}</button>
+      <button type="button" onClick={() => void exportData()}>
+        {t('privacy.export')}
+      </button>
       <ErrorText error={error} />
       <h3>{t('privacy.viewedBy')}</h3>
       {log.isSuccess && items.length === 0 ? <p className="muted">{t('privacy.none')}</p> : null}
       <ul className="list">
         {items.map((e) => (
           <li key={e.seq}>
-            {e.actor_name ?? t('privacy.system')}{e.actor_role !== null && i18n.exists(`role.${e.actor_role}`) ? ` (${t(`role.${e.actor_role}`)})` : ''} · {t(`privacy.action.${actionKind(e.action)}`)}
+            {e.actor_name ?? t('privacy.system')}
+            {e.actor_role !== null && i18n.exists(`role.${e.actor_role}`)
+              ? ` (${t(`role.${e.actor_role}`)})`
+              : ''} · {t(`privacy.action.${actionKind(e.action)}`)}
             <div className="muted">{date(e.created_at, i18n.language, t)}</div>
           </li>
         ))}

@@ -2,7 +2,13 @@
 import { Link } from 'react-router';
 import { useTranslation } from 'react-i18next';
 
-export function Upsell({ feature, compact = false }: { feature: 'assistant' | 'reports' | 'suggestions'; compact?: boolean }) {
+export function Upsell({
+  feature,
+  compact = false,
+}: {
+  feature: 'assistant' | 'reports' | 'suggestions';
+  compact?: boolean;
+}) {
   const { t } = useTranslation();
   if (compact) {
     return (
@@ -16,7 +22,9 @@ export function Upsell({ feature, compact = false }: { feature: 'assistant' | 'r
       <h2>{t('upsell.title')}</h2>
       <p>{t(`upsell.${feature}`)}</p>
       <p className="muted">{t('upsell.price')}</p>
-      <Link className="button primary" to="/plans">{t('upsell.see')}</Link>
+      <Link className="button primary" to="/plans">
+        {t('upsell.see')}
+      </Link>
     </div>
   );
 }

@@ -10,7 +10,10 @@ export function Notifications() {
   const { id } = useParams();
   const { t, i18n } = useTranslation();
   const client = useQueryClient();
-  const q = useQuery({ queryKey: ['notifications'], queryFn: async () => must(await api.GET('/api/v1/notifications', { params: { query: { limit: 50 } } })) }); // refreshed by the live stream
+  const q = useQuery({
+    queryKey: ['notifications'],
+    queryFn: async () => must(await api.GET('/api/v1/notifications', { params: { query: { limit: 50 } } })),
+  }); // refreshed by the live stream
 
   useEffect(() => {
     if (id === undefined) return;
@@ -30,14 +33,19 @@ export function Notifications() {
   return (
     <section>
       <h1>{t('notifications.title')}</h1>
-      <button type="button" onClick={() => void readAll()}>{t('notifications.readAll')}</button>
+      <button type="button" onClick={() => void readAll()}>
+        {t('notifications.readAll')}
+      </button>
       {q.isSuccess && items.length === 0 ? <p className="muted">{t('notifications.none')}</p> : null}
       <ul className="list">
         {items.map((n) => (
           <li key={n.id} className={n.read_at === null ? 'unread' : ''} aria-current={n.id === id ? 'true' : undefined}>
             <strong>{n.title}</strong>
             <div>{n.body}</div>
-            <div className="muted">{date(n.created_at, i18n.language, t)}{n.read_at === null ? ` · ${t('notifications.unread')}` : ''}</div>
+            <div className="muted">
+              {date(n.created_at, i18n.language, t)}
+              {n.read_at === null ? ` · ${t('notifications.unread')}` : ''}
+            </div>
           </li>
         ))}
       </ul>

@@ -43,16 +43,35 @@ export function Settings() {
   return (
     <section>
       <h1>{t('settings.title')}</h1>
-      {params.get('welcome') !== null ? <p className="note" role="status">{t('settings.welcome')}</p> : null}
+      {params.get('welcome') !== null ? (
+        <p className="note" role="status">
+          {t('settings.welcome')}
+        </p>
+      ) : null}
       {m !== undefined ? (
         <div className="card">
-          <p><strong>{m.first_name} {m.last_name}</strong> · {m.email} · {t(`role.${m.role}`)}</p>
-          {m.email_verified ? <p className="ok">{t('settings.verified')}</p> : (
-            <p className="note">{t('settings.notVerified')}{' '}
-              <button type="button" onClick={() => void run(async () => {
-                must(await api.POST('/api/v1/auth/verify-email/request'));
-                setMessage(t('settings.verifySent'));
-              })}>{t('settings.resend')}</button>
+          <p>
+            <strong>
+              {m.first_name} {m.last_name}
+            </strong>{' '}
+            · {m.email} · {t(`role.${m.role}`)}
+          </p>
+          {m.email_verified ? (
+            <p className="ok">{t('settings.verified')}</p>
+          ) : (
+            <p className="note">
+              {t('settings.notVerified')}{' '}
+              <button
+                type="button"
+                onClick={() =>
+                  void run(async () => {
+                    must(await api.POST('/api/v1/auth/verify-email/request'));
+                    setMessage(t('settings.verifySent'));
+                  })
+                }
+              >
+                {t('settings.resend')}
+              </button>
             </p>
           )}
         </div>
@@ -62,34 +81,72 @@ export function Settings() {
         <LanguageSwitch />
       </div>
       {m !== undefined ? (
-        <form className="card" onSubmit={(e) => { e.preventDefault(); void run(async () => {
-          must(await api.PATCH('/api/v1/me', { body: { timezone: (zone ?? m.timezone).trim() } }));
-          await client.invalidateQueries({ queryKey: ['me'] });
-          setMessage(t('settings.saved'));
-        }); }}>
-          <Field label={t('settings.timezone')} value={zone ?? m.timezone} onChange={(e) => setZone(e.currentTarget.value)} maxLength={64} hint={t('settings.timezoneHint')} />
+        <form
+          className="card"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void run(async () => {
+              must(await api.PATCH('/api/v1/me', { body: { timezone: (zone ?? m.timezone).trim() } }));
+              await client.invalidateQueries({ queryKey: ['me'] });
+              setMessage(t('settings.saved'));
+            });
+          }}
+        >
+          <Field
+            label={t('settings.timezone')}
+            value={zone ?? m.timezone}
+            onChange={(e) => setZone(e.currentTarget.value)}
+            maxLength={64}
+            hint={t('settings.timezoneHint')}
+          />
           <button>{t('common.save')}</button>
         </form>
       ) : null}
       {m !== undefined && m.role === 'patient' ? (
-        <form className="card" onSubmit={(e) => { e.preventDefault(); void run(async () => {
-          const t4 = { ...m.dose_schedule_template, ...(times ?? {}) };
-          must(await api.PATCH('/api/v1/me', { body: { dose_schedule_template: { morning: t4.morning ?? '07:00', noon: t4.noon ?? '12:00', evening: t4.evening ?? '18:00', night: t4.night ?? '21:00' } } }));
-          await client.invalidateQueries({ queryKey: ['me'] });
-          setMessage(t('settings.saved'));
-        }); }}>
+        <form
+          className="card"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void run(async () => {
+              const t4 = { ...m.dose_schedule_template, ...(times ?? {}) };
+              must(
+                await api.PATCH('/api/v1/me', {
+                  body: {
+                    dose_schedule_template: {
+                      morning: t4.morning ?? '07:00',
+                      noon: t4.noon ?? '12:00',
+                      evening: t4.evening ?? '18:00',
+                      night: t4.night ?? '21:00',
+                    },
+                  },
+                }),
+              );
+              await client.invalidateQueries({ queryKey: ['me'] });
+              setMessage(t('settings.saved'));
+            });
+          }}
+        >
           <h2>{t('settings.times')}</h2>
           <p className="muted">{t('settings.timesHint')}</p>
           <div className="grid">
             {SLOTS.map((slot) => (
-              <Field key={slot} label={t(`slot.${slot}`)} type="time" value={(times ?? m.dose_schedule_template)[slot] ?? ''}
-                onChange={(e) => setTimes({ ...(times ?? m.dose_schedule_template), [slot]: e.currentTarget.value })} />
+              <Field
+                key={slot}
+                label={t(`slot.${slot}`)}
+                type="time"
+                value={(times ?? m.dose_schedule_template)[slot] ?? ''}
+                onChange={(e) => setTimes({ ...(times ?? m.dose_schedule_template), [slot]: e.currentTarget.value })}
+              />
             ))}
           </div>
           <button>{t('common.save')}</button>
         </form>
       ) : null}
-      {message !== null ? <p role="status" className="ok">{message}</p> : null}
+      {message !== null ? (
+        <p role="status" className="ok">
+          {message}
+        </p>
+      ) : null}
       <ErrorText error={error} />
       {m !== undefined ? <NotificationSettings me={m} /> : null}
       {m?.patient !== undefined ? <MedicalProfile patient={m.patient} /> : null}
@@ -97,8 +154,12 @@ export function Settings() {
       {m !== undefined ? <Privacy /> : null}
       {m !== undefined ? <DeleteAccount /> : null}
       <div className="card actions">
-        <button type="button" onClick={() => void signOut(false)}>{t('auth.signOut')}</button>
-        <button type="button" className="danger" onClick={() => void signOut(true)}>{t('auth.signOutAll')}</button>
+        <button type="button" onClick={() => void signOut(false)}>
+          {t('auth.signOut')}
+        </button>
+        <button type="button" className="danger" onClick={() => void signOut(true)}>
+          {t('auth.signOutAll')}
+        </button>
       </div>
     </section>
   );

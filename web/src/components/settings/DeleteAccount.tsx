@@ -22,14 +22,24 @@ export function DeleteAccount() {
     <div className="card">
       <h2>{t('erase.title')}</h2>
       <p className="muted">{t('erase.what')}</p>
-      {!asking ? <button type="button" className="danger" onClick={() => setAsking(true)}>{t('erase.start')}</button> : (
+      {!asking ? (
+        <button type="button" className="danger" onClick={() => setAsking(true)}>
+          {t('erase.start')}
+        </button>
+      ) : (
         <form onSubmit={onSubmit} data-testid="erase-confirm">
           <p className="note">{t('erase.sure')}</p>
-          <label className="check"><input type="checkbox" name="understood" required /> {t('erase.understood')}</label>
+          <label className="check">
+            <input type="checkbox" name="understood" required /> {t('erase.understood')}
+          </label>
           <Field label={t('auth.password')} name="password" type="password" autoComplete="current-password" required />
           <ErrorText error={error} />
-          <button className="danger" disabled={busy}>{t('erase.confirm')}</button>
-          <button type="button" onClick={() => setAsking(false)}>{t('medicines.cancel')}</button>
+          <button className="danger" disabled={busy}>
+            {t('erase.confirm')}
+          </button>
+          <button type="button" onClick={() => setAsking(false)}>
+            {t('medicines.cancel')}
+          </button>
         </form>
       )}
     </div>

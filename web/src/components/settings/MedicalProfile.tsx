@@ -17,7 +17,17 @@ const PREGNANCY = 'pregnancy';
 const BREASTFEEDING = 'breastfeeding';
 const STATES = [PREGNANCY, BREASTFEEDING];
 
-const lines = (text: string): string[] => [...new Set(text.split(/\n|,|;/).map((s) => s.trim()).filter((s) => s !== ''))].map((s) => s.slice(0, 200)).slice(0, 50);
+const lines = (text: string): string[] =>
+  [
+    ...new Set(
+      text
+        .split(/\n|,|;/)
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    ),
+  ]
+    .map((s) => s.slice(0, 200))
+    .slice(0, 50);
 
 export function MedicalProfile({ patient }: { patient: Patient }) {
   const { t } = useTranslation();
@@ -30,14 +40,16 @@ export function MedicalProfile({ patient }: { patient: Patient }) {
     setSaved(false);
     const states = gender === 'male' ? [] : STATES.filter((s) => form.get(s) === 'on');
     const birth = String(form.get('date_of_birth') ?? '');
-    must(await api.PATCH('/api/v1/me', {
-      body: {
-        allergies: lines(String(form.get('allergies') ?? '')),
-        medical_conditions: [...lines(String(form.get('conditions') ?? '')), ...states],
-        date_of_birth: birth === '' ? null : birth,
-        gender: gender === '' ? null : (gender as Gender),
-      },
-    }));
+    must(
+      await api.PATCH('/api/v1/me', {
+        body: {
+          allergies: lines(String(form.get('allergies') ?? '')),
+          medical_conditions: [...lines(String(form.get('conditions') ?? '')), ...states],
+          date_of_birth: birth === '' ? null : birth,
+          gender: gender === '' ? null : (gender as Gender),
+        },
+      }),
+    );
     await client.invalidateQueries({ queryKey: ['me'] });
     setSaved(true);
   });
@@ -47,31 +59,63 @@ export function MedicalProfile({ patient }: { patient: Patient }) {
       <p className="muted">{t('profile.why')}</p>
       <div className="field">
         <label htmlFor="allergies">{t('profile.allergies')}</label>
-        <textarea id="allergies" name="allergies" rows={3} defaultValue={patient.allergies.join('\n')} aria-describedby="allergies-hint" />
+        <textarea
+          id="allergies"
+          name="allergies"
+          rows={3}
+          defaultValue={patient.allergies.join('\n')}
+          aria-describedby="allergies-hint"
+        />
         <small id="allergies-hint">{t('profile.onePerLine')}</small>
       </div>
       <div className="field">
         <label htmlFor="conditions">{t('profile.conditions')}</label>
-        <textarea id="conditions" name="conditions" rows={3} defaultValue={conditions.join('\n')} aria-describedby="conditions-hint" />
+        <textarea
+          id="conditions"
+          name="conditions"
+          rows={3}
+          defaultValue={conditions.join('\n')}
+          aria-describedby="conditions-hint"
+        />
         <small id="conditions-hint">{t('profile.onePerLine')}</small>
       </div>
       <Field label={t('profile.birth')} name="date_of_birth" type="date" defaultValue={patient.date_of_birth ?? ''} />
       <fieldset className="choice">
         <legend>{t('profile.sex')}</legend>
-        <label><input type="radio" name="gender" checked={gender === 'female'} onChange={() => setGender('female')} /> {t('profile.female')}</label>
-        <label><input type="radio" name="gender" checked={gender === 'male'} onChange={() => setGender('male')} /> {t('profile.male')}</label>
-        <label><input type="radio" name="gender" checked={gender === 'other'} onChange={() => setGender('other')} /> {t('profile.other')}</label>
+        <label>
+          <input type="radio" name="gender" checked={gender === 'female'} onChange={() => setGender('female')} />{' '}
+          {t('profile.female')}
+        </label>
+        <label>
+          <input type="radio" name="gender" checked={gender === 'male'} onChange={() => setGender('male')} />{' '}
+          {t('profile.male')}
+        </label>
+        <label>
+          <input type="radio" name="gender" checked={gender === 'other'} onChange={() => setGender('other')} />{' '}
+          {t('profile.other')}
+        </label>
       </fieldset>
       {gender !== 'male' ? (
         <fieldset>
           <legend>{t('profile.pregnancyTitle')}</legend>
-          <label className="check"><input type="checkbox" name={PREGNANCY} defaultChecked={has(PREGNANCY)} /> {t('profile.pregnant')}</label>
-          <label className="check"><input type="checkbox" name={BREASTFEEDING} defaultChecked={has(BREASTFEEDING)} /> {t('profile.breastfeeding')}</label>
+          <label className="check">
+            <input type="checkbox" name={PREGNANCY} defaultChecked={has(PREGNANCY)} /> {t('profile.pregnant')}
+          </label>
+          <label className="check">
+            <input type="checkbox" name={BREASTFEEDING} defaultChecked={has(BREASTFEEDING)} />{' '}
+            {t('profile.breastfeeding')}
+          </label>
         </fieldset>
       ) : null}
       <ErrorText error={error} />
-      {saved ? <p role="status" className="ok">{t('settings.saved')}</p> : null}
-      <button className="primary" disabled={busy}>{t('common.save')}</button>
+      {saved ? (
+        <p role="status" className="ok">
+          {t('settings.saved')}
+        </p>
+      ) : null}
+      <button className="primary" disabled={busy}>
+        {t('common.save')}
+      </button>
     </form>
   );
 }

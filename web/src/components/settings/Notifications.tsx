@@ -17,14 +17,20 @@ type Me = GetOk<'/api/v1/me'>;
 export function NotificationSettings({ me }: { me: Me }) {
   const { t, i18n } = useTranslation();
   const client = useQueryClient();
-  const devices = useQuery({ queryKey: ['push-devices'], queryFn: async () => must(await api.GET('/api/v1/me/push-subscriptions')) });
+  const devices = useQuery({
+    queryKey: ['push-devices'],
+    queryFn: async () => must(await api.GET('/api/v1/me/push-subscriptions')),
+  });
   const [mine, setMine] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [email, setEmail] = useState(me.notification_preferences.email ?? false);
   const { busy, error, run } = useAction();
 
   useEffect(() => {
-    void currentSubscription().then((s) => setMine(s?.endpoint ?? null), () => setMine(null));
+    void currentSubscription().then(
+      (s) => setMine(s?.endpoint ?? null),
+      () => setMine(null),
+    );
   }, [devices.data]);
 
   async function switchEmail(on: boolean) {
@@ -49,29 +55,52 @@ export function NotificationSettings({ me }: { me: Me }) {
       <p className="muted">{t('push.why')}</p>
       {permission === 'unsupported' ? <p className="note">{t('problem.push_unsupported')}</p> : null}
       {permission === 'denied' ? <p className="note">{t('problem.push_denied')}</p> : null}
-      {mine !== null && items.some((d) => d.endpoint === mine) ? <p className="ok" role="status">{t('push.onHere')}</p> : (
-        <button type="button" className="primary" disabled={busy || permission === 'unsupported'} onClick={() => {
-          setMessage(null);
-          void run(async () => {
-            await enablePush();
-            await client.invalidateQueries({ queryKey: ['push-devices'] });
-            await client.invalidateQueries({ queryKey: ['me'] });
-            setMessage(t('push.enabled'));
-          });
-        }}>{t('push.enable')}</button>
+      {mine !== null && items.some((d) => d.endpoint === mine) ? (
+        <p className="ok" role="status">
+          {t('push.onHere')}
+        </p>
+      ) : (
+        <button
+          type="button"
+          className="primary"
+          disabled={busy || permission === 'unsupported'}
+          onClick={() => {
+            setMessage(null);
+            void run(async () => {
+              await enablePush();
+              await client.invalidateQueries({ queryKey: ['push-devices'] });
+              await client.invalidateQueries({ queryKey: ['me'] });
+              setMessage(t('push.enabled'));
+            });
+          }}
+        >
+          {t('push.enable')}
+        </button>
       )}
       <h3>{t('push.devices')}</h3>
       {devices.isSuccess && items.length === 0 ? <p className="muted">{t('push.noDevices')}</p> : null}
       <ul className="list" data-testid="push-devices">
         {items.map((d) => (
           <li key={d.id}>
-            <strong>{browserOf(d.user_agent) ?? t('push.unknownDevice')}</strong>{d.endpoint === mine ? ` · ${t('push.thisDevice')}` : ''}
-            <div className="muted">{t('push.since', { date: date(d.created_at, i18n.language) })}{d.disabled_at !== null ? ` · ${t('push.disabled')}` : ''}</div>
-            <button type="button" disabled={busy} onClick={() => void run(async () => {
-              await removeDevice(d.id, d.endpoint);
-              await client.invalidateQueries({ queryKey: ['push-devices'] });
-              setMine(null);
-            })}>{t('push.remove')}</button>
+            <strong>{browserOf(d.user_agent) ?? t('push.unknownDevice')}</strong>
+            {d.endpoint === mine ? ` · ${t('push.thisDevice')}` : ''}
+            <div className="muted">
+              {t('push.since', { date: date(d.created_at, i18n.language) })}
+              {d.disabled_at !== null ? ` · ${t('push.disabled')}` : ''}
+            </div>
+            <button
+              type="button"
+              disabled={busy}
+              onClick={() =>
+                void run(async () => {
+                  await removeDevice(d.id, d.endpoint);
+                  await client.invalidateQueries({ queryKey: ['push-devices'] });
+                  setMine(null);
+                })
+              }
+            >
+              {t('push.remove')}
+            </button>
           </li>
         ))}
       </ul>
@@ -80,7 +109,11 @@ export function NotificationSettings({ me }: { me: Me }) {
         {t('push.email')}
       </label>
       <p className="muted">{t('push.emailHint', { email: me.email })}</p>
-      {message !== null ? <p role="status" className="ok">{message}</p> : null}
+      {message !== null ? (
+        <p role="status" className="ok">
+          {message}
+        </p>
+      ) : null}
       <ErrorText error={error} />
     </div>
   );

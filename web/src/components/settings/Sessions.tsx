@@ -26,14 +26,25 @@ export function Sessions() {
       <ul className="list" data-testid="sessions">
         {(q.data?.items ?? []).map((s) => (
           <li key={s.id}>
-            <strong>{browserOf(s.user_agent) ?? t('push.unknownDevice')}</strong>{s.current ? ` · ${t('sessions.current')}` : ''}
-            <div className="muted">{t('sessions.lastUsed', { date: date(s.last_used_at ?? s.created_at, i18n.language) })}</div>
+            <strong>{browserOf(s.user_agent) ?? t('push.unknownDevice')}</strong>
+            {s.current ? ` · ${t('sessions.current')}` : ''}
+            <div className="muted">
+              {t('sessions.lastUsed', { date: date(s.last_used_at ?? s.created_at, i18n.language) })}
+            </div>
             {!s.current ? (
-              <button type="button" disabled={busy} onClick={() => void run(async () => {
-                const r = await api.DELETE('/api/v1/me/sessions/{id}', { params: { path: { id: s.id } } });
-                if (!r.response.ok) must(r);
-                await client.invalidateQueries({ queryKey: ['sessions'] });
-              })}>{t('sessions.signOut')}</button>
+              <button
+                type="button"
+                disabled={busy}
+                onClick={() =>
+                  void run(async () => {
+                    const r = await api.DELETE('/api/v1/me/sessions/{id}', { params: { path: { id: s.id } } });
+                    if (!r.response.ok) must(r);
+                    await client.invalidateQueries({ queryKey: ['sessions'] });
+                  })
+                }
+              >
+                {t('sessions.signOut')}
+              </button>
             ) : null}
           </li>
         ))}

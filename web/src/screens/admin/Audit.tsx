@@ -16,7 +16,10 @@ export default function Audit() {
   const [verdict, setVerdict] = useState<Verdict | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const recent = useQuery({ queryKey: ['admin-audit'], queryFn: async () => must(await api.GET('/api/v1/admin/audit', { params: { query: { limit: 30 } } })) });
+  const recent = useQuery({
+    queryKey: ['admin-audit'],
+    queryFn: async () => must(await api.GET('/api/v1/admin/audit', { params: { query: { limit: 30 } } })),
+  });
 
   async function verify() {
     setBusy(true);
@@ -36,12 +39,19 @@ export default function Audit() {
       <AdminTabs />
       <div className="card">
         <p>{t('audit.help')}</p>
-        <button type="button" className="primary" disabled={busy} onClick={() => void verify()}>{busy ? t('audit.checking') : t('audit.verify')}</button>
+        <button type="button" className="primary" disabled={busy} onClick={() => void verify()}>
+          {busy ? t('audit.checking') : t('audit.verify')}
+        </button>
         {verdict !== null ? (
           <div role="status" data-testid="audit-verdict" className={verdict.ok ? 'verdict ok-box' : 'verdict bad-box'}>
-            <p className={verdict.ok ? 'ok' : 'error'}>{verdict.ok ? t('audit.intact') : t('audit.broken', { seq: digits(verdict.first_bad_seq ?? 0, lang) })}</p>
+            <p className={verdict.ok ? 'ok' : 'error'}>
+              {verdict.ok ? t('audit.intact') : t('audit.broken', { seq: digits(verdict.first_bad_seq ?? 0, lang) })}
+            </p>
             {verdict.problem !== null ? <p>{verdict.problem}</p> : null}
-            <p className="muted">{t('audit.checked', { n: digits(verdict.checked_rows, lang) })}{verdict.pending_rows > 0 ? ` · ${t('audit.pending', { n: digits(verdict.pending_rows, lang) })}` : ''}</p>
+            <p className="muted">
+              {t('audit.checked', { n: digits(verdict.checked_rows, lang) })}
+              {verdict.pending_rows > 0 ? ` · ${t('audit.pending', { n: digits(verdict.pending_rows, lang) })}` : ''}
+            </p>
           </div>
         ) : null}
         <ErrorText error={error} />
@@ -49,14 +59,30 @@ export default function Audit() {
       <h2>{t('audit.latest')}</h2>
       <div className="scroll-x" tabIndex={0} role="region" aria-label={t('audit.latest')}>
         <table className="table">
-          <thead><tr><th scope="col">#</th><th scope="col">{t('audit.when')}</th><th scope="col">{t('audit.who')}</th><th scope="col">{t('audit.what')}</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">{t('audit.when')}</th>
+              <th scope="col">{t('audit.who')}</th>
+              <th scope="col">{t('audit.what')}</th>
+            </tr>
+          </thead>
           <tbody>
             {(recent.data?.items ?? []).map((r) => (
               <tr key={r.seq}>
                 <td>{digits(r.seq, lang)}</td>
-                <td>{date(r.created_at, lang, t)} {clock(r.created_at, zone, lang)}</td>
-                <td>{r.actor_role === 'patient' || r.actor_role === 'doctor' || r.actor_role === 'admin' ? t(`role.${r.actor_role}`) : t('privacy.system')}</td>
-                <td><code>{r.action}</code>{r.table_name !== null ? ` · ${r.table_name}` : ''}</td>
+                <td>
+                  {date(r.created_at, lang, t)} {clock(r.created_at, zone, lang)}
+                </td>
+                <td>
+                  {r.actor_role === 'patient' || r.actor_role === 'doctor' || r.actor_role === 'admin'
+                    ? t(`role.${r.actor_role}`)
+                    : t('privacy.system')}
+                </td>
+                <td>
+                  <code>{r.action}</code>
+                  {r.table_name !== null ? ` · ${r.table_name}` : ''}
+                </td>
               </tr>
             ))}
           </tbody>

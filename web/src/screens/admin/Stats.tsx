@@ -9,26 +9,53 @@ import { AdminTabs } from './AdminTabs.tsx';
 export default function Stats() {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
-  const q = useQuery({ queryKey: ['admin-stats'], queryFn: async () => must(await api.GET('/api/v1/admin/statistics')) });
+  const q = useQuery({
+    queryKey: ['admin-stats'],
+    queryFn: async () => must(await api.GET('/api/v1/admin/statistics')),
+  });
   const u = q.data?.users[0];
   const p = q.data?.prescriptions[0];
   return (
     <section>
       <h1>{t('admin.title')}</h1>
       <AdminTabs />
-      {u === undefined || p === undefined ? <p className="muted">{t('common.loading')}</p> : (
+      {u === undefined || p === undefined ? (
+        <p className="muted">{t('common.loading')}</p>
+      ) : (
         <>
           <div className="card stats">
-            {([
-              ['admin.users', u.total_users], ['role.patient', u.patients], ['role.doctor', u.doctors], ['admin.verified', u.verified_users],
-              ['admin.newUsers', u.new_users_last_30_days], ['admin.prescriptions', p.total_prescriptions], ['admin.reminders', p.active_reminders], ['admin.doses', p.doses_last_30_days],
-            ] as [string, number][]).map(([key, n]) => <div key={key}><span className="big-number">{digits(n, lang)}</span><span>{t(key)}</span></div>)}
-            <div><span className="big-number">{percent(p.adherence_rate_last_30_days, lang)}</span><span>{t('admin.rate30')}</span></div>
+            {(
+              [
+                ['admin.users', u.total_users],
+                ['role.patient', u.patients],
+                ['role.doctor', u.doctors],
+                ['admin.verified', u.verified_users],
+                ['admin.newUsers', u.new_users_last_30_days],
+                ['admin.prescriptions', p.total_prescriptions],
+                ['admin.reminders', p.active_reminders],
+                ['admin.doses', p.doses_last_30_days],
+              ] as [string, number][]
+            ).map(([key, n]) => (
+              <div key={key}>
+                <span className="big-number">{digits(n, lang)}</span>
+                <span>{t(key)}</span>
+              </div>
+            ))}
+            <div>
+              <span className="big-number">{percent(p.adherence_rate_last_30_days, lang)}</span>
+              <span>{t('admin.rate30')}</span>
+            </div>
           </div>
           <h2>{t('admin.byStatus')}</h2>
-          <HBars label={t('admin.byStatus')} rows={(['pending', 'processing', 'ocr_completed', 'completed', 'error'] as const).map((s) => ({
-            key: s, label: t(`prescriptionStatus.${s}`), value: p[s], text: digits(p[s], lang),
-          }))} />
+          <HBars
+            label={t('admin.byStatus')}
+            rows={(['pending', 'processing', 'ocr_completed', 'completed', 'error'] as const).map((s) => ({
+              key: s,
+              label: t(`prescriptionStatus.${s}`),
+              value: p[s],
+              text: digits(p[s], lang),
+            }))}
+          />
         </>
       )}
     </section>

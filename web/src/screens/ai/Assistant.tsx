@@ -15,18 +15,39 @@ import { useSubscription } from '../../subscription.ts';
 import { date } from '../../format.ts';
 import { AiTabs } from './AiTabs.tsx';
 
-interface Answer { content: string; disclaimer?: string; guard?: string; refused?: boolean }
-interface DoneMessage { id: string; content: string; disclaimer: string; guard?: string; refused?: boolean }
+interface Answer {
+  content: string;
+  disclaimer?: string;
+  guard?: string;
+  refused?: boolean;
+}
+interface DoneMessage {
+  id: string;
+  content: string;
+  disclaimer: string;
+  guard?: string;
+  refused?: boolean;
+}
 
 function AnswerView({ a, testId }: { a: Answer; testId?: string }) {
   const { t } = useTranslation();
   const emergency = a.guard === 'emergency';
   return (
-    <div className={emergency ? 'bubble assistant emergency' : 'bubble assistant'} data-testid={testId} role={emergency ? 'alert' : undefined}>
-      {emergency ? <p className="emergency-call"><a href="tel:119">{t('assistant.call119')}</a></p> : null}
+    <div
+      className={emergency ? 'bubble assistant emergency' : 'bubble assistant'}
+      data-testid={testId}
+      role={emergency ? 'alert' : undefined}
+    >
+      {emergency ? (
+        <p className="emergency-call">
+          <a href="tel:119">{t('assistant.call119')}</a>
+        </p>
+      ) : null}
       <div className="pre">{a.content}</div>
       {a.refused === true && !emergency ? <p className="muted">{t('assistant.refused')}</p> : null}
-      <p className="disclaimer" data-testid="disclaimer">{a.disclaimer ?? t('assistant.disclaimer')}</p>
+      <p className="disclaimer" data-testid="disclaimer">
+        {a.disclaimer ?? t('assistant.disclaimer')}
+      </p>
     </div>
   );
 }
@@ -79,16 +100,38 @@ function Conversation({ id }: { id: string }) {
   const items = messages.data?.items ?? [];
   return (
     <div className="chat">
-      <p className="note" data-testid="assistant-disclaimer">{t('assistant.disclaimer')}</p>
+      <p className="note" data-testid="assistant-disclaimer">
+        {t('assistant.disclaimer')}
+      </p>
       <div className="messages" aria-live="polite">
-        {messages.isSuccess && items.length === 0 && live === null ? <p className="muted">{t('assistant.examples')}</p> : null}
-        {items.map((m) => m.role === 'user'
-          ? <div key={m.id} className="bubble user">{m.content}</div>
-          : <AnswerView key={m.id} testId="answer" a={{ content: m.content, refused: m.refused, ...(extras[m.id] !== undefined ? { disclaimer: extras[m.id]?.disclaimer, guard: extras[m.id]?.guard } : {}) }} />)}
+        {messages.isSuccess && items.length === 0 && live === null ? (
+          <p className="muted">{t('assistant.examples')}</p>
+        ) : null}
+        {items.map((m) =>
+          m.role === 'user' ? (
+            <div key={m.id} className="bubble user">
+              {m.content}
+            </div>
+          ) : (
+            <AnswerView
+              key={m.id}
+              testId="answer"
+              a={{
+                content: m.content,
+                refused: m.refused,
+                ...(extras[m.id] !== undefined
+                  ? { disclaimer: extras[m.id]?.disclaimer, guard: extras[m.id]?.guard }
+                  : {}),
+              }}
+            />
+          ),
+        )}
         {live !== null ? (
           <>
             <div className="bubble user">{live.question}</div>
-            <div className="bubble assistant" aria-busy="true"><div className="pre">{live.answer === '' ? t('assistant.thinking') : live.answer}</div></div>
+            <div className="bubble assistant" aria-busy="true">
+              <div className="pre">{live.answer === '' ? t('assistant.thinking') : live.answer}</div>
+            </div>
           </>
         ) : null}
         <div ref={end} />
@@ -97,7 +140,9 @@ function Conversation({ id }: { id: string }) {
         <label htmlFor="ask">{t('assistant.ask')}</label>
         <textarea id="ask" rows={2} maxLength={2000} value={text} onChange={(e) => setText(e.currentTarget.value)} />
         <ErrorText error={error} />
-        <button className="primary" disabled={text.trim() === '' || live !== null}>{t('assistant.send')}</button>
+        <button className="primary" disabled={text.trim() === '' || live !== null}>
+          {t('assistant.send')}
+        </button>
       </form>
     </div>
   );
@@ -134,18 +179,31 @@ export default function Assistant() {
     <section>
       <h1>{t('assistant.title')}</h1>
       <AiTabs />
-      {sub.data === undefined ? <p className="muted">{t('common.loading')}</p> : !premium ? <Upsell feature="assistant" /> : (
+      {sub.data === undefined ? (
+        <p className="muted">{t('common.loading')}</p>
+      ) : !premium ? (
+        <Upsell feature="assistant" />
+      ) : (
         <div className="assistant-layout">
           <aside className="conversations">
-            <button type="button" className="primary" onClick={() => void start()}>{t('assistant.new')}</button>
-            <label className="check"><input type="checkbox" checked={share} onChange={(e) => setShare(e.currentTarget.checked)} /> {t('assistant.share')}</label>
+            <button type="button" className="primary" onClick={() => void start()}>
+              {t('assistant.new')}
+            </button>
+            <label className="check">
+              <input type="checkbox" checked={share} onChange={(e) => setShare(e.currentTarget.checked)} />{' '}
+              {t('assistant.share')}
+            </label>
             <ErrorText error={error} />
             <h2>{t('assistant.conversations')}</h2>
-            {list.isSuccess && list.data.items.length === 0 ? <p className="muted">{t('assistant.noConversation')}</p> : null}
+            {list.isSuccess && list.data.items.length === 0 ? (
+              <p className="muted">{t('assistant.noConversation')}</p>
+            ) : null}
             <ul className="list">
               {(list.data?.items ?? []).map((c) => (
                 <li key={c.id} className={c.id === id ? 'current' : ''}>
-                  <Link to={`/assistant/${c.id}`} aria-current={c.id === id ? 'page' : undefined}>{c.title ?? t('assistant.untitled')}</Link>
+                  <Link to={`/assistant/${c.id}`} aria-current={c.id === id ? 'page' : undefined}>
+                    {c.title ?? t('assistant.untitled')}
+                  </Link>
                   <div className="muted">{date(c.last_message_at ?? c.created_at, i18n.language, t)}</div>
                 </li>
               ))}

@@ -41,13 +41,31 @@ function ReportView({ r }: { r: Report }) {
       {r.medicines.length > 0 ? (
         <table className="table">
           <caption className="visually-hidden">{t('reports.medicines')}</caption>
-          <thead><tr><th scope="col">{t('review.name')}</th><th scope="col">{t('reports.schedule')}</th><th scope="col">{t('adherence.rate')}</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">{t('review.name')}</th>
+              <th scope="col">{t('reports.schedule')}</th>
+              <th scope="col">{t('adherence.rate')}</th>
+            </tr>
+          </thead>
           <tbody>
             {r.medicines.map((m, i) => (
               <tr key={i}>
-                <td><strong>{m.name}</strong> {m.strength ?? ''}<div className="muted">{m.purpose}</div></td>
+                <td>
+                  <strong>{m.name}</strong> {m.strength ?? ''}
+                  <div className="muted">{m.purpose}</div>
+                </td>
                 <td>{m.schedule}</td>
-                <td>{percent(m.rate, lang)}<div className="muted">{t('adherence.counts', { taken: digits(m.taken, lang), missed: digits(m.missed, lang), skipped: digits(m.skipped, lang) })}</div></td>
+                <td>
+                  {percent(m.rate, lang)}
+                  <div className="muted">
+                    {t('adherence.counts', {
+                      taken: digits(m.taken, lang),
+                      missed: digits(m.missed, lang),
+                      skipped: digits(m.skipped, lang),
+                    })}
+                  </div>
+                </td>
               </tr>
             ))}
           </tbody>
@@ -55,11 +73,17 @@ function ReportView({ r }: { r: Report }) {
       ) : null}
       {r.alerts.length > 0 ? (
         <ul className="list">
-          {r.alerts.map((a, i) => <li key={i} className={SEVERE.has(a.severity) ? 'error' : 'warning'}>{a.message}</li>)}
+          {r.alerts.map((a, i) => (
+            <li key={i} className={SEVERE.has(a.severity) ? 'error' : 'warning'}>
+              {a.message}
+            </li>
+          ))}
         </ul>
       ) : null}
       <p className="disclaimer">{r.disclaimer}</p>
-      <button type="button" className="primary" disabled={busy} onClick={() => void pdf()}>{t('reports.pdf')}</button>
+      <button type="button" className="primary" disabled={busy} onClick={() => void pdf()}>
+        {t('reports.pdf')}
+      </button>
       <ErrorText error={error} />
     </article>
   );
@@ -93,25 +117,39 @@ export default function Reports() {
     <section>
       <h1>{t('reports.title')}</h1>
       <AiTabs />
-      {sub.data === undefined ? <p className="muted">{t('common.loading')}</p> : sub.data.tier !== 'premium' ? <Upsell feature="reports" /> : (
+      {sub.data === undefined ? (
+        <p className="muted">{t('common.loading')}</p>
+      ) : sub.data.tier !== 'premium' ? (
+        <Upsell feature="reports" />
+      ) : (
         <>
           <form className="card" onSubmit={create}>
             <fieldset className="choice">
               <legend>{t('reports.kind')}</legend>
               {KINDS.map((k) => (
-                <label key={k}><input type="radio" name="kind" checked={kind === k} onChange={() => setKind(k)} /> {t(`reports.kinds.${k}`)}</label>
+                <label key={k}>
+                  <input type="radio" name="kind" checked={kind === k} onChange={() => setKind(k)} />{' '}
+                  {t(`reports.kinds.${k}`)}
+                </label>
               ))}
             </fieldset>
             <fieldset className="choice">
               <legend>{t('adherence.period')}</legend>
               {[7, 30, 90].map((d) => (
-                <label key={d}><input type="radio" name="days" checked={days === d} onChange={() => setDays(d)} /> {t('adherence.days', { n: digits(d, i18n.language) })}</label>
+                <label key={d}>
+                  <input type="radio" name="days" checked={days === d} onChange={() => setDays(d)} />{' '}
+                  {t('adherence.days', { n: digits(d, i18n.language) })}
+                </label>
               ))}
             </fieldset>
             <ErrorText error={error} />
-            <button className="primary" disabled={busy}>{busy ? t('reports.making') : t('reports.create')}</button>
+            <button className="primary" disabled={busy}>
+              {busy ? t('reports.making') : t('reports.create')}
+            </button>
           </form>
-          {reports.map((r) => <ReportView key={r.id} r={r} />)}
+          {reports.map((r) => (
+            <ReportView key={r.id} r={r} />
+          ))}
         </>
       )}
     </section>

@@ -26,16 +26,35 @@ export function ResetPassword() {
       <h1>{t('reset.title')}</h1>
       {done ? (
         <>
-          <p role="status" className="ok">{token === null ? t('reset.sent') : t('reset.done')}</p>
-          <p><Link className="button primary" to="/signin">{t('auth.signIn')}</Link></p>
+          <p role="status" className="ok">
+            {token === null ? t('reset.sent') : t('reset.done')}
+          </p>
+          <p>
+            <Link className="button primary" to="/signin">
+              {t('auth.signIn')}
+            </Link>
+          </p>
         </>
       ) : (
         <form onSubmit={onSubmit}>
-          {token === null
-            ? <Field label={t('auth.email')} name="email" type="email" autoComplete="email" required />
-            : <Field label={t('reset.newPassword')} name="password" type="password" autoComplete="new-password" required minLength={10} maxLength={72} hint={t('auth.passwordRule')} />}
+          {token === null ? (
+            <Field label={t('auth.email')} name="email" type="email" autoComplete="email" required />
+          ) : (
+            <Field
+              label={t('reset.newPassword')}
+              name="password"
+              type="password"
+              autoComplete="new-password"
+              required
+              minLength={10}
+              maxLength={72}
+              hint={t('auth.passwordRule')}
+            />
+          )}
           <ErrorText error={error} />
-          <button className="primary" disabled={busy}>{token === null ? t('reset.send') : t('reset.save')}</button>
+          <button className="primary" disabled={busy}>
+            {token === null ? t('reset.send') : t('reset.save')}
+          </button>
         </form>
       )}
     </section>

@@ -15,7 +15,11 @@ export function SignIn() {
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const { busy, error, onSubmit } = useFormSubmit(async (form) => {
-    const pair = must(await api.POST('/api/v1/auth/login', { body: { email: String(form.get('email')), password: String(form.get('password')) } }));
+    const pair = must(
+      await api.POST('/api/v1/auth/login', {
+        body: { email: String(form.get('email')), password: String(form.get('password')) },
+      }),
+    );
     setSession({ access: pair.access_token, refresh: pair.refresh_token, user: pair.user });
     if ((LANGUAGES as readonly string[]).includes(pair.user.language)) setLanguage(pair.user.language as Lang);
     navigate(safeNext(params.get('next')), { replace: true });
@@ -24,15 +28,25 @@ export function SignIn() {
   return (
     <section className="card narrow">
       <h1>{t('auth.signIn')}</h1>
-      {params.get('erased') !== null ? <p role="status" className="ok">{t('erase.done')}</p> : null}
+      {params.get('erased') !== null ? (
+        <p role="status" className="ok">
+          {t('erase.done')}
+        </p>
+      ) : null}
       <form onSubmit={onSubmit}>
         <Field label={t('auth.email')} name="email" type="email" autoComplete="email" required />
         <Field label={t('auth.password')} name="password" type="password" autoComplete="current-password" required />
         <ErrorText error={error} />
-        <button className="primary" disabled={busy}>{t('auth.signIn')}</button>
+        <button className="primary" disabled={busy}>
+          {t('auth.signIn')}
+        </button>
       </form>
-      <p><Link to="/signup">{t('auth.noAccount')}</Link></p>
-      <p><Link to="/reset-password">{t('auth.forgot')}</Link></p>
+      <p>
+        <Link to="/signup">{t('auth.noAccount')}</Link>
+      </p>
+      <p>
+        <Link to="/reset-password">{t('auth.forgot')}</Link>
+      </p>
     </section>
   );
 }

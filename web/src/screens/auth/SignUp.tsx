@@ -12,17 +12,19 @@ export function SignUp() {
   const [role, setRole] = useState<'patient' | 'doctor'>('patient');
 
   const { busy, error, onSubmit } = useFormSubmit(async (form) => {
-    const pair = must(await api.POST('/api/v1/auth/register', {
-      body: {
-        email: String(form.get('email')),
-        password: String(form.get('password')),
-        first_name: String(form.get('first_name')),
-        last_name: String(form.get('last_name')),
-        role,
-        language: i18n.language as Lang,
-        timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'Asia/Phnom_Penh',
-      },
-    }));
+    const pair = must(
+      await api.POST('/api/v1/auth/register', {
+        body: {
+          email: String(form.get('email')),
+          password: String(form.get('password')),
+          first_name: String(form.get('first_name')),
+          last_name: String(form.get('last_name')),
+          role,
+          language: i18n.language as Lang,
+          timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'Asia/Phnom_Penh',
+        },
+      }),
+    );
     setSession({ access: pair.access_token, refresh: pair.refresh_token, user: pair.user });
     navigate('/settings?welcome=1', { replace: true });
   });
@@ -33,17 +35,36 @@ export function SignUp() {
       <form onSubmit={onSubmit}>
         <fieldset className="choice">
           <legend>{t('auth.iAm')}</legend>
-          <label><input type="radio" name="role" checked={role === 'patient'} onChange={() => setRole('patient')} /> {t('role.patient')}</label>
-          <label><input type="radio" name="role" checked={role === 'doctor'} onChange={() => setRole('doctor')} /> {t('role.doctor')}</label>
+          <label>
+            <input type="radio" name="role" checked={role === 'patient'} onChange={() => setRole('patient')} />{' '}
+            {t('role.patient')}
+          </label>
+          <label>
+            <input type="radio" name="role" checked={role === 'doctor'} onChange={() => setRole('doctor')} />{' '}
+            {t('role.doctor')}
+          </label>
         </fieldset>
         <Field label={t('auth.firstName')} name="first_name" autoComplete="given-name" required maxLength={100} />
         <Field label={t('auth.lastName')} name="last_name" autoComplete="family-name" required maxLength={100} />
         <Field label={t('auth.email')} name="email" type="email" autoComplete="email" required />
-        <Field label={t('auth.password')} name="password" type="password" autoComplete="new-password" required minLength={10} maxLength={72} hint={t('auth.passwordRule')} />
+        <Field
+          label={t('auth.password')}
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={10}
+          maxLength={72}
+          hint={t('auth.passwordRule')}
+        />
         <ErrorText error={error} />
-        <button className="primary" disabled={busy}>{t('auth.signUp')}</button>
+        <button className="primary" disabled={busy}>
+          {t('auth.signUp')}
+        </button>
       </form>
-      <p><Link to="/signin">{t('auth.haveAccount')}</Link></p>
+      <p>
+        <Link to="/signin">{t('auth.haveAccount')}</Link>
+      </p>
     </section>
   );
 }

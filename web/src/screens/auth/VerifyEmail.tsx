@@ -18,7 +18,8 @@ export function VerifyEmail() {
   useEffect(() => {
     if (token === null || started.current) return;
     started.current = true;
-    api.POST('/api/v1/auth/verify-email', { body: { token } })
+    api
+      .POST('/api/v1/auth/verify-email', { body: { token } })
       .then((r) => {
         must(r);
         setState('done');
@@ -33,9 +34,17 @@ export function VerifyEmail() {
     <section className="card narrow">
       <h1>{t('verify.title')}</h1>
       {state === 'working' ? <p aria-live="polite">{t('verify.working')}</p> : null}
-      {state === 'done' ? <p role="status" className="ok">{t('verify.done')}</p> : null}
+      {state === 'done' ? (
+        <p role="status" className="ok">
+          {t('verify.done')}
+        </p>
+      ) : null}
       {state === 'failed' ? <ErrorText error={error} /> : null}
-      <p><Link className="button primary" to={session === null ? '/signin' : '/'}>{t('verify.continue')}</Link></p>
+      <p>
+        <Link className="button primary" to={session === null ? '/signin' : '/'}>
+          {t('verify.continue')}
+        </Link>
+      </p>
     </section>
   );
 }

@@ -15,7 +15,10 @@ export type CarePatient = GetOk<'/api/v1/care/patients'>['items'][number];
 
 /** My patients (one page of 100), shared by the list and a patient's page. */
 export function usePatients() {
-  return useQuery({ queryKey: ['patients'], queryFn: async () => must(await api.GET('/api/v1/care/patients', { params: { query: { limit: 100 } } })) });
+  return useQuery({
+    queryKey: ['patients'],
+    queryFn: async () => must(await api.GET('/api/v1/care/patients', { params: { query: { limit: 100 } } })),
+  });
 }
 
 export function patientName(p: Pick<CarePatient, 'first_name' | 'last_name'>): string {
@@ -44,11 +47,22 @@ export default function Patients() {
     <section>
       <h1>{t('patients.title')}</h1>
       <div className="card">
-        <button type="button" className="primary" onClick={() => void newCode()}>{t('patients.invite')}</button>
-        {invite !== null ? <p role="status">{t('patients.code')} <code className="code">{invite.code}</code> · {t('patients.expires', { date: date(invite.expires_at, lang, t) })}</p> : null}
+        <button type="button" className="primary" onClick={() => void newCode()}>
+          {t('patients.invite')}
+        </button>
+        {invite !== null ? (
+          <p role="status">
+            {t('patients.code')} <code className="code">{invite.code}</code> ·{' '}
+            {t('patients.expires', { date: date(invite.expires_at, lang, t) })}
+          </p>
+        ) : null}
         <ErrorText error={error} />
       </div>
-      {alerts > 0 ? <p className="note" role="status" data-testid="missed-alerts">{t('patients.alerts', { n: digits(alerts, lang) })}</p> : null}
+      {alerts > 0 ? (
+        <p className="note" role="status" data-testid="missed-alerts">
+          {t('patients.alerts', { n: digits(alerts, lang) })}
+        </p>
+      ) : null}
       <div className="scroll-x" tabIndex={0} role="region" aria-label={t('patients.title')}>
         <table className="table patients">
           <caption className="visually-hidden">{t('patients.title')}</caption>
@@ -65,12 +79,24 @@ export default function Patients() {
               const missed = p.last_7_days?.missed ?? 0;
               return (
                 <tr key={p.relationship_id} className={missed > 0 ? 'alert' : ''}>
-                  <td><Link to={`/patients/${p.patient_id}`}>{patientName(p)}</Link></td>
-                  {p.last_7_days === null ? <td colSpan={3} className="muted">{t('patients.notShared')}</td> : (
+                  <td>
+                    <Link to={`/patients/${p.patient_id}`}>{patientName(p)}</Link>
+                  </td>
+                  {p.last_7_days === null ? (
+                    <td colSpan={3} className="muted">
+                      {t('patients.notShared')}
+                    </td>
+                  ) : (
                     <>
                       <td>{percent(p.last_7_days.rate, lang)}</td>
                       <td>{percent(p.last_30_days?.rate, lang)}</td>
-                      <td>{missed > 0 ? <span className="pill bad">{t('patients.missedN', { n: digits(missed, lang) })}</span> : digits(0, lang)}</td>
+                      <td>
+                        {missed > 0 ? (
+                          <span className="pill bad">{t('patients.missedN', { n: digits(missed, lang) })}</span>
+                        ) : (
+                          digits(0, lang)
+                        )}
+                      </td>
                     </>
                   )}
                 </tr>

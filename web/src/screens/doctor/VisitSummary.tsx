@@ -19,7 +19,11 @@ export function VisitSummary({ patientId, canSave }: { patientId: string; canSav
     setError(null);
     setSaved(false);
     try {
-      const s = must(await api.GET('/api/v1/ai/patients/{id}/visit-summary', { params: { path: { id: patientId }, query: { days: 30 } } }));
+      const s = must(
+        await api.GET('/api/v1/ai/patients/{id}/visit-summary', {
+          params: { path: { id: patientId }, query: { days: 30 } },
+        }),
+      );
       setDraft({ text: s.text, generated_at: s.generated_at });
     } catch (err) {
       setError(err);
@@ -32,7 +36,11 @@ export function VisitSummary({ patientId, canSave }: { patientId: string; canSav
     if (draft === null) return;
     setError(null);
     try {
-      must(await api.POST('/api/v1/clinical-notes', { body: { patient_id: patientId, title: t('summary.noteTitle'), content: draft.text.trim(), is_private: true } }));
+      must(
+        await api.POST('/api/v1/clinical-notes', {
+          body: { patient_id: patientId, title: t('summary.noteTitle'), content: draft.text.trim(), is_private: true },
+        }),
+      );
       setSaved(true);
       await client.invalidateQueries({ queryKey: ['notes', patientId] });
     } catch (err) {
@@ -46,16 +54,37 @@ export function VisitSummary({ patientId, canSave }: { patientId: string; canSav
       {draft === null ? (
         <>
           <p className="muted">{t('summary.help')}</p>
-          <button type="button" disabled={busy} onClick={() => void make()}>{busy ? t('common.loading') : t('summary.make')}</button>
+          <button type="button" disabled={busy} onClick={() => void make()}>
+            {busy ? t('common.loading') : t('summary.make')}
+          </button>
         </>
       ) : (
         <>
-          <p className="draft-badge" role="note">{t('summary.draft', { date: date(draft.generated_at, i18n.language, t) })}</p>
-          <label htmlFor="visit-summary-text" className="visually-hidden">{t('summary.title')}</label>
-          <textarea id="visit-summary-text" rows={10} value={draft.text} onChange={(e) => setDraft({ ...draft, text: e.currentTarget.value })} />
-          {canSave ? <button type="button" className="primary" disabled={draft.text.trim() === ''} onClick={() => void save()}>{t('summary.save')}</button> : null}
-          <button type="button" onClick={() => void make()} disabled={busy}>{t('summary.again')}</button>
-          {saved ? <p className="ok" role="status">{t('summary.saved')}</p> : null}
+          <p className="draft-badge" role="note">
+            {t('summary.draft', { date: date(draft.generated_at, i18n.language, t) })}
+          </p>
+          <label htmlFor="visit-summary-text" className="visually-hidden">
+            {t('summary.title')}
+          </label>
+          <textarea
+            id="visit-summary-text"
+            rows={10}
+            value={draft.text}
+            onChange={(e) => setDraft({ ...draft, text: e.currentTarget.value })}
+          />
+          {canSave ? (
+            <button type="button" className="primary" disabled={draft.text.trim() === ''} onClick={() => void save()}>
+              {t('summary.save')}
+            </button>
+          ) : null}
+          <button type="button" onClick={() => void make()} disabled={busy}>
+            {t('summary.again')}
+          </button>
+          {saved ? (
+            <p className="ok" role="status">
+              {t('summary.saved')}
+            </p>
+          ) : null}
         </>
       )}
       <ErrorText error={error} />

@@ -14,38 +14,90 @@ export function AdherenceReport({ patientId }: { patientId?: string }) {
   const [days, setDays] = useState<7 | 30>(7);
   const q = useQuery({
     queryKey: ['adherence', days, patientId ?? 'me'],
-    queryFn: async () => must(await api.GET('/api/v1/adherence', { params: { query: { days, ...(patientId !== undefined ? { patient_id: patientId } : {}) } } })),
+    queryFn: async () =>
+      must(
+        await api.GET('/api/v1/adherence', {
+          params: { query: { days, ...(patientId !== undefined ? { patient_id: patientId } : {}) } },
+        }),
+      ),
   });
   const r = q.data;
   return (
     <div>
       <div className="langs" role="group" aria-label={t('adherence.period')}>
         {([7, 30] as const).map((d) => (
-          <button key={d} type="button" className={days === d ? 'lang on' : 'lang'} aria-pressed={days === d} onClick={() => setDays(d)}>{t('adherence.days', { n: digits(d, lang) })}</button>
+          <button
+            key={d}
+            type="button"
+            className={days === d ? 'lang on' : 'lang'}
+            aria-pressed={days === d}
+            onClick={() => setDays(d)}
+          >
+            {t('adherence.days', { n: digits(d, lang) })}
+          </button>
         ))}
       </div>
-      {r === undefined ? <p className="muted">{t('common.loading')}</p> : (
+      {r === undefined ? (
+        <p className="muted">{t('common.loading')}</p>
+      ) : (
         <>
-          <p data-testid="adherence-period"><strong>{t('history.period', { n: digits(days, lang), from: date(r.from, lang), to: date(r.to, lang) })}</strong></p>
+          <p data-testid="adherence-period">
+            <strong>
+              {t('history.period', { n: digits(days, lang), from: date(r.from, lang), to: date(r.to, lang) })}
+            </strong>
+          </p>
           <div className="card stats" data-testid="adherence-overall">
-            <div><span className="big-number">{percent(r.overall.rate, lang)}</span><span>{t('adherence.rate')}</span></div>
-            <div><span className="big-number">{digits(r.overall.taken, lang)}</span><span>{t('doseStatus.taken')}</span></div>
-            <div><span className="big-number">{digits(r.overall.missed, lang)}</span><span>{t('doseStatus.missed')}</span></div>
-            <div><span className="big-number">{digits(r.overall.skipped, lang)}</span><span>{t('doseStatus.skipped')}</span></div>
+            <div>
+              <span className="big-number">{percent(r.overall.rate, lang)}</span>
+              <span>{t('adherence.rate')}</span>
+            </div>
+            <div>
+              <span className="big-number">{digits(r.overall.taken, lang)}</span>
+              <span>{t('doseStatus.taken')}</span>
+            </div>
+            <div>
+              <span className="big-number">{digits(r.overall.missed, lang)}</span>
+              <span>{t('doseStatus.missed')}</span>
+            </div>
+            <div>
+              <span className="big-number">{digits(r.overall.skipped, lang)}</span>
+              <span>{t('doseStatus.skipped')}</span>
+            </div>
           </div>
-          <Bars label={t('adherence.perDay')} values={r.per_day.map((d) => ({
-            key: d.date,
-            label: days === 7 ? digits(d.date.slice(8, 10), lang) : '',
-            value: d.rate,
-            title: `${digits(d.date, lang)}: ${percent(d.rate, lang)}`,
-          }))} />
-          <DoseCalendar days={r.per_day} label={t('calendar.title', { period: t('history.period', { n: digits(days, lang), from: date(r.from, lang), to: date(r.to, lang) }) })} />
+          <Bars
+            label={t('adherence.perDay')}
+            values={r.per_day.map((d) => ({
+              key: d.date,
+              label: days === 7 ? digits(d.date.slice(8, 10), lang) : '',
+              value: d.rate,
+              title: `${digits(d.date, lang)}: ${percent(d.rate, lang)}`,
+            }))}
+          />
+          <DoseCalendar
+            days={r.per_day}
+            label={t('calendar.title', {
+              period: t('history.period', { n: digits(days, lang), from: date(r.from, lang), to: date(r.to, lang) }),
+            })}
+          />
           <h2>{t('adherence.perMedicine')}</h2>
           <ul className="list">
             {r.per_medication.map((m) => (
               <li key={m.medication_id}>
-                {patientId === undefined ? <Link to={`/medicines/${m.medication_id}`}><strong>{m.name}</strong></Link> : <strong>{m.name}</strong>} {m.strength ?? ''} — {percent(m.rate, lang)}
-                <div className="muted">{t('adherence.counts', { taken: digits(m.taken, lang), missed: digits(m.missed, lang), skipped: digits(m.skipped, lang) })}</div>
+                {patientId === undefined ? (
+                  <Link to={`/medicines/${m.medication_id}`}>
+                    <strong>{m.name}</strong>
+                  </Link>
+                ) : (
+                  <strong>{m.name}</strong>
+                )}{' '}
+                {m.strength ?? ''} — {percent(m.rate, lang)}
+                <div className="muted">
+                  {t('adherence.counts', {
+                    taken: digits(m.taken, lang),
+                    missed: digits(m.missed, lang),
+                    skipped: digits(m.skipped, lang),
+                  })}
+                </div>
               </li>
             ))}
             {r.per_medication.length === 0 ? <li className="muted">{t('adherence.none')}</li> : null}
@@ -53,7 +105,13 @@ export function AdherenceReport({ patientId }: { patientId?: string }) {
           {r.refill_alerts.length > 0 ? (
             <div className="card note" role="note">
               <h2>{t('adherence.refill')}</h2>
-              <ul>{r.refill_alerts.map((a) => <li key={a.medication_id}>{t('adherence.refillLine', { name: a.name, days: digits(Math.floor(a.days_left), lang) })}</li>)}</ul>
+              <ul>
+                {r.refill_alerts.map((a) => (
+                  <li key={a.medication_id}>
+                    {t('adherence.refillLine', { name: a.name, days: digits(Math.floor(a.days_left), lang) })}
+                  </li>
+                ))}
+              </ul>
             </div>
           ) : null}
         </>

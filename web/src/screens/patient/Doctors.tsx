@@ -15,8 +15,15 @@ export function Doctors() {
   const [preview, setPreview] = useState<Preview | null>(null);
   const [error, setError] = useState<unknown>(null);
   // What he may do is her choice, made here before accepting (nothing is granted by default).
-  const [permissions, setPermissions] = useState({ can_view_prescriptions: true, can_add_notes: true, can_modify_reminders: false });
-  const rel = useQuery({ queryKey: ['relationships'], queryFn: async () => must(await api.GET('/api/v1/care/relationships')) });
+  const [permissions, setPermissions] = useState({
+    can_view_prescriptions: true,
+    can_add_notes: true,
+    can_modify_reminders: false,
+  });
+  const rel = useQuery({
+    queryKey: ['relationships'],
+    queryFn: async () => must(await api.GET('/api/v1/care/relationships')),
+  });
 
   async function look(e: FormEvent) {
     e.preventDefault();
@@ -43,19 +50,40 @@ export function Doctors() {
     <section>
       <h1>{t('doctors.title')}</h1>
       <form className="card" onSubmit={look}>
-        <Field label={t('doctors.code')} value={code} onChange={(e) => setCode(e.currentTarget.value)} required minLength={8} maxLength={40} autoCapitalize="characters" />
+        <Field
+          label={t('doctors.code')}
+          value={code}
+          onChange={(e) => setCode(e.currentTarget.value)}
+          required
+          minLength={8}
+          maxLength={40}
+          autoCapitalize="characters"
+        />
         <button>{t('doctors.check')}</button>
         {preview !== null ? (
           <div className="note" role="status">
-            <p>{t('doctors.invitedBy', { name: `${preview.inviter.first_name} ${preview.inviter.last_name}`, hospital: preview.inviter.hospital_name ?? '' })}</p>
-            {preview.inviter.verification === 'not verified' ? <p className="warning">{t('doctors.notVerified')}</p> : null}
+            <p>
+              {t('doctors.invitedBy', {
+                name: `${preview.inviter.first_name} ${preview.inviter.last_name}`,
+                hospital: preview.inviter.hospital_name ?? '',
+              })}
+            </p>
+            {preview.inviter.verification === 'not verified' ? (
+              <p className="warning">{t('doctors.notVerified')}</p>
+            ) : null}
             {(['can_view_prescriptions', 'can_add_notes', 'can_modify_reminders'] as const).map((p) => (
               <label key={p} className="check">
-                <input type="checkbox" checked={permissions[p]} onChange={(e) => setPermissions({ ...permissions, [p]: e.currentTarget.checked })} />
+                <input
+                  type="checkbox"
+                  checked={permissions[p]}
+                  onChange={(e) => setPermissions({ ...permissions, [p]: e.currentTarget.checked })}
+                />
                 {t(`doctors.permission.${p}`)}
               </label>
             ))}
-            <button type="button" className="primary" onClick={() => void accept()}>{t('doctors.accept')}</button>
+            <button type="button" className="primary" onClick={() => void accept()}>
+              {t('doctors.accept')}
+            </button>
           </div>
         ) : null}
         <ErrorText error={error} />
@@ -63,13 +91,30 @@ export function Doctors() {
       <ul className="list">
         {(rel.data?.items ?? []).map((r) => (
           <li key={r.id}>
-            <strong>{r.doctor !== null ? `${r.doctor.first_name ?? ''} ${r.doctor.last_name ?? ''}` : r.patient !== null ? `${r.patient.first_name ?? ''} ${r.patient.last_name ?? ''}` : ''}</strong>
+            <strong>
+              {r.doctor !== null
+                ? `${r.doctor.first_name ?? ''} ${r.doctor.last_name ?? ''}`
+                : r.patient !== null
+                  ? `${r.patient.first_name ?? ''} ${r.patient.last_name ?? ''}`
+                  : ''}
+            </strong>
             <span className="muted"> · {t(`relationship.${r.status}`)}</span>
             {r.status === 'active' ? (
-              <button type="button" className="danger" onClick={async () => {
-                must(await api.POST('/api/v1/care/relationships/{id}/end', { params: { path: { id: r.id } }, body: { reason: 'ended by the patient in the app' } }));
-                await client.invalidateQueries({ queryKey: ['relationships'] });
-              }}>{t('doctors.end')}</button>
+              <button
+                type="button"
+                className="danger"
+                onClick={async () => {
+                  must(
+                    await api.POST('/api/v1/care/relationships/{id}/end', {
+                      params: { path: { id: r.id } },
+                      body: { reason: 'ended by the patient in the app' },
+                    }),
+                  );
+                  await client.invalidateQueries({ queryKey: ['relationships'] });
+                }}
+              >
+                {t('doctors.end')}
+              </button>
             ) : null}
           </li>
         ))}

@@ -37,16 +37,32 @@ export function Scan() {
         <p>{t('scan.help')}</p>
         <label className="button primary big">
           {t('scan.camera')}
-          <input className="visually-hidden" type="file" accept="image/*" capture="environment" onChange={chosen} disabled={progress !== null} />
+          <input
+            className="visually-hidden"
+            type="file"
+            accept="image/*"
+            capture="environment"
+            onChange={chosen}
+            disabled={progress !== null}
+          />
         </label>
         <label className="button big">
           {t('scan.file')}
-          <input className="visually-hidden" type="file" accept="image/jpeg,image/png,image/webp" onChange={chosen} disabled={progress !== null} data-testid="scan-file" />
+          <input
+            className="visually-hidden"
+            type="file"
+            accept="image/jpeg,image/png,image/webp"
+            onChange={chosen}
+            disabled={progress !== null}
+            data-testid="scan-file"
+          />
         </label>
         {progress !== null ? (
           <div aria-live="polite">
             <progress max={1} value={progress} aria-label={t('scan.uploading')} />
-            <p>{t('scan.uploading')} {digits(Math.round(progress * 100), i18n.language)}%</p>
+            <p>
+              {t('scan.uploading')} {digits(Math.round(progress * 100), i18n.language)}%
+            </p>
           </div>
         ) : null}
         <ErrorText error={error} />

@@ -18,12 +18,18 @@ function Countdown({ doses }: { doses: Dose[] }) {
     const timer = setInterval(() => setNow(Date.now()), 30_000);
     return () => clearInterval(timer);
   }, []);
-  const next = doses.filter((d) => (d.status === 'upcoming' || d.status === 'pending') && Date.parse(d.scheduled_for) > now).sort((a, b) => Date.parse(a.scheduled_for) - Date.parse(b.scheduled_for))[0];
+  const next = doses
+    .filter((d) => (d.status === 'upcoming' || d.status === 'pending') && Date.parse(d.scheduled_for) > now)
+    .sort((a, b) => Date.parse(a.scheduled_for) - Date.parse(b.scheduled_for))[0];
   if (next === undefined) return null;
   const minutes = Math.max(0, Math.round((Date.parse(next.scheduled_for) - now) / 60_000));
   return (
     <p className="countdown" role="status">
-      {t('today.next', { name: next.name, hours: digits(Math.floor(minutes / 60), i18n.language), minutes: digits(minutes % 60, i18n.language) })}
+      {t('today.next', {
+        name: next.name,
+        hours: digits(Math.floor(minutes / 60), i18n.language),
+        minutes: digits(minutes % 60, i18n.language),
+      })}
     </p>
   );
 }
@@ -33,21 +39,31 @@ export function Today() {
   const lang = i18n.language;
   const client = useQueryClient();
   const [queued, setQueued] = useState(() => pending());
-  const today = useQuery({ queryKey: ['today'], queryFn: async () => must(await api.GET('/api/v1/reminders/today')), refetchInterval: 60_000 });
+  const today = useQuery({
+    queryKey: ['today'],
+    queryFn: async () => must(await api.GET('/api/v1/reminders/today')),
+    refetchInterval: 60_000,
+  });
 
   useEffect(() => {
-    const online = () => void flush().then(() => {
-      setQueued(pending());
-      void client.invalidateQueries({ queryKey: ['today'] });
-      void client.invalidateQueries({ queryKey: ['adherence'] });
-    });
+    const online = () =>
+      void flush().then(() => {
+        setQueued(pending());
+        void client.invalidateQueries({ queryKey: ['today'] });
+        void client.invalidateQueries({ queryKey: ['adherence'] });
+      });
     window.addEventListener('online', online);
     if (navigator.onLine) online();
     return () => window.removeEventListener('online', online);
   }, [client]);
 
   async function act(d: Dose, status: DoseAction['status']) {
-    const a: DoseAction = { reminderId: d.reminder_id, scheduledFor: d.scheduled_for, status, at: new Date().toISOString() };
+    const a: DoseAction = {
+      reminderId: d.reminder_id,
+      scheduledFor: d.scheduled_for,
+      status,
+      at: new Date().toISOString(),
+    };
     if (!navigator.onLine || !(await send(a))) {
       enqueue(a);
       setQueued(pending());
@@ -58,18 +74,25 @@ export function Today() {
   }
 
   const items = today.data?.items ?? [];
-  const statusOf = (d: Dose) => queued.find((q) => q.reminderId === d.reminder_id && q.scheduledFor === d.scheduled_for)?.status ?? d.status;
+  const statusOf = (d: Dose) =>
+    queued.find((q) => q.reminderId === d.reminder_id && q.scheduledFor === d.scheduled_for)?.status ?? d.status;
 
   return (
     <section>
       <h1>{t('today.title')}</h1>
-      {queued.length > 0 ? <p className="note" role="status">{t('today.queued', { n: digits(queued.length, lang) })}</p> : null}
+      {queued.length > 0 ? (
+        <p className="note" role="status">
+          {t('today.queued', { n: digits(queued.length, lang) })}
+        </p>
+      ) : null}
       <Countdown doses={items} />
       {today.isPending ? <p className="muted">{t('common.loading')}</p> : null}
       {today.isSuccess && items.length === 0 ? (
         <div className="card">
           <p>{t('today.none')}</p>
-          <Link className="button primary" to="/scan">{t('nav.scan')}</Link>
+          <Link className="button primary" to="/scan">
+            {t('nav.scan')}
+          </Link>
         </div>
       ) : null}
       {SLOTS.map((slot) => {
@@ -77,31 +100,68 @@ export function Today() {
         if (doses.length === 0) return null;
         return (
           <div key={slot} className="slot">
-            <h2>{t(`slot.${slot}`)} <span className="muted">{time(doses[0]?.time ?? '', lang)}</span></h2>
+            <h2>
+              {t(`slot.${slot}`)} <span className="muted">{time(doses[0]?.time ?? '', lang)}</span>
+            </h2>
             <ul className="doses">
               {doses.map((d) => {
                 const status = statusOf(d);
                 // The API records a dose at most 12 hours ahead: later ones get their buttons later.
-                const done = status === 'taken' || status === 'skipped' || Date.parse(d.scheduled_for) > Date.now() + 12 * 3600_000;
+                const done =
+                  status === 'taken' ||
+                  status === 'skipped' ||
+                  Date.parse(d.scheduled_for) > Date.now() + 12 * 3600_000;
                 // A dose whose time had passed when she added the medicine is not due: it can be recorded if taken.
                 const notDue = d.before_start && status === 'pending';
                 return (
-                  <li key={`${d.reminder_id}-${d.scheduled_for}`} className={notDue ? 'dose not-due' : `dose ${status}`} data-testid="dose">
+                  <li
+                    key={`${d.reminder_id}-${d.scheduled_for}`}
+                    className={notDue ? 'dose not-due' : `dose ${status}`}
+                    data-testid="dose"
+                  >
                     <div className="dose-main">
-                      <strong>{d.name}</strong> {d.strength !== null ? <span className="muted">{d.strength}</span> : null}
-                      <div>{t('today.amount', { amount: amount(d.dose_amount, lang), unit: i18n.exists(`unit.${d.dose_unit}`) ? t(`unit.${d.dose_unit}`) : d.dose_unit })}
-                        {d.take_after_meal ? ` · ${t('today.afterMeal')}` : d.take_before_meal ? ` · ${t('today.beforeMeal')}` : ''}</div>
+                      <strong>{d.name}</strong>{' '}
+                      {d.strength !== null ? <span className="muted">{d.strength}</span> : null}
+                      <div>
+                        {t('today.amount', {
+                          amount: amount(d.dose_amount, lang),
+                          unit: i18n.exists(`unit.${d.dose_unit}`) ? t(`unit.${d.dose_unit}`) : d.dose_unit,
+                        })}
+                        {d.take_after_meal
+                          ? ` · ${t('today.afterMeal')}`
+                          : d.take_before_meal
+                            ? ` · ${t('today.beforeMeal')}`
+                            : ''}
+                      </div>
                       <div className="status">{notDue ? t('today.beforeStart') : t(`doseStatus.${status}`)}</div>
                     </div>
                     {notDue ? (
                       <div className="actions">
-                        <button onClick={() => void act(d, 'taken')} aria-label={t('today.takeAria', { name: d.name })}>{t('today.tookAnyway')}</button>
+                        <button onClick={() => void act(d, 'taken')} aria-label={t('today.takeAria', { name: d.name })}>
+                          {t('today.tookAnyway')}
+                        </button>
                       </div>
                     ) : !done ? (
                       <div className="actions">
-                        <button className="primary" onClick={() => void act(d, 'taken')} aria-label={t('today.takeAria', { name: d.name })}>{t('today.take')}</button>
-                        <button onClick={() => void act(d, 'skipped')} aria-label={t('today.skipAria', { name: d.name })}>{t('today.skip')}</button>
-                        <button onClick={() => void act(d, 'snoozed')} aria-label={t('today.snoozeAria', { name: d.name })}>{t('today.snooze')}</button>
+                        <button
+                          className="primary"
+                          onClick={() => void act(d, 'taken')}
+                          aria-label={t('today.takeAria', { name: d.name })}
+                        >
+                          {t('today.take')}
+                        </button>
+                        <button
+                          onClick={() => void act(d, 'skipped')}
+                          aria-label={t('today.skipAria', { name: d.name })}
+                        >
+                          {t('today.skip')}
+                        </button>
+                        <button
+                          onClick={() => void act(d, 'snoozed')}
+                          aria-label={t('today.snoozeAria', { name: d.name })}
+                        >
+                          {t('today.snooze')}
+                        </button>
                       </div>
                     ) : null}
                   </li>
@@ -111,7 +171,10 @@ export function Today() {
           </div>
         );
       })}
-      <p><Link to="/medicines">{t('nav.medicines')}</Link> · <Link to="/prescriptions">{t('nav.prescriptions')}</Link> · <Link to="/doctors">{t('nav.doctors')}</Link></p>
+      <p>
+        <Link to="/medicines">{t('nav.medicines')}</Link> · <Link to="/prescriptions">{t('nav.prescriptions')}</Link> ·{' '}
+        <Link to="/doctors">{t('nav.doctors')}</Link>
+      </p>
     </section>
   );
 }

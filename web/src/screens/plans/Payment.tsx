@@ -23,7 +23,9 @@ function Receipt({ id }: { id: string }) {
   if (html !== null) return <iframe className="receipt" title={t('payment.receipt')} srcDoc={html} sandbox="" />;
   return (
     <>
-      <button type="button" onClick={() => fetchText(`/api/v1/payments/${id}/receipt`).then(setHtml, setError)}>{t('payment.showReceipt')}</button>
+      <button type="button" onClick={() => fetchText(`/api/v1/payments/${id}/receipt`).then(setHtml, setError)}>
+        {t('payment.showReceipt')}
+      </button>
       <ErrorText error={error} />
     </>
   );
@@ -33,7 +35,11 @@ function Receipt({ id }: { id: string }) {
 export function BillingReturn() {
   const [params] = useSearchParams();
   const id = params.get('payment') ?? '';
-  return /^[0-9a-f-]{36}$/.test(id) ? <Navigate to={`/plans/payments/${id}`} replace /> : <Navigate to="/plans" replace />;
+  return /^[0-9a-f-]{36}$/.test(id) ? (
+    <Navigate to={`/plans/payments/${id}`} replace />
+  ) : (
+    <Navigate to="/plans" replace />
+  );
 }
 
 export default function Payment() {
@@ -80,8 +86,12 @@ export default function Payment() {
           <p className="ok">{t('payment.done', { amount })}</p>
           <p>{t('payment.nowPremium')}</p>
           <div className="actions">
-            <Link className="button primary" to="/assistant">{t('nav.assistant')}</Link>
-            <Link className="button" to="/plans">{t('plans.title')}</Link>
+            <Link className="button primary" to="/assistant">
+              {t('nav.assistant')}
+            </Link>
+            <Link className="button" to="/plans">
+              {t('plans.title')}
+            </Link>
           </div>
         </div>
         <Receipt id={id} />
@@ -93,8 +103,12 @@ export default function Payment() {
       <section>
         <h1>{t('payment.title')}</h1>
         <div className="card">
-          <p role="alert" className="error">{t(`payment.status.${p.status === 'refunded' || p.status === 'expired' ? p.status : 'failed'}`)}</p>
-          <Link className="button primary" to="/plans">{t('payment.again')}</Link>
+          <p role="alert" className="error">
+            {t(`payment.status.${p.status === 'refunded' || p.status === 'expired' ? p.status : 'failed'}`)}
+          </p>
+          <Link className="button primary" to="/plans">
+            {t('payment.again')}
+          </Link>
         </div>
       </section>
     );
@@ -103,27 +117,40 @@ export default function Payment() {
     <section>
       <h1>{t('payment.title')}</h1>
       <div className="card pay" data-testid="payment-pending">
-        <p><strong>{amount}</strong> · {t(`plans.gateway.${p.gateway === 'bakong' || p.gateway === 'stripe' ? p.gateway : 'sandbox'}`)}</p>
+        <p>
+          <strong>{amount}</strong> ·{' '}
+          {t(`plans.gateway.${p.gateway === 'bakong' || p.gateway === 'stripe' ? p.gateway : 'sandbox'}`)}
+        </p>
         {p.khqr !== undefined ? (
           <>
             <p>{t('payment.scanKhqr')}</p>
             <Qr text={p.khqr} label={t('payment.qrLabel', { amount })} />
             <details>
               <summary>{t('payment.khqrText')}</summary>
-              <code className="khqr" data-testid="khqr">{p.khqr}</code>
+              <code className="khqr" data-testid="khqr">
+                {p.khqr}
+              </code>
             </details>
           </>
         ) : null}
-        {p.checkout_url !== undefined ? <a className="button primary" href={p.checkout_url}>{t('payment.openCard')}</a> : null}
+        {p.checkout_url !== undefined ? (
+          <a className="button primary" href={p.checkout_url}>
+            {t('payment.openCard')}
+          </a>
+        ) : null}
         {p.gateway === 'sandbox' ? (
           <>
             <p className="muted">{t('payment.sandboxHelp')}</p>
-            <button type="button" className="primary" disabled={busy} onClick={() => void sandboxPaid()}>{t('payment.sandboxPay')}</button>
+            <button type="button" className="primary" disabled={busy} onClick={() => void sandboxPaid()}>
+              {t('payment.sandboxPay')}
+            </button>
           </>
         ) : null}
         <p aria-live="polite" className="muted">
           <progress aria-label={t('payment.waiting')} /> {t('payment.waiting')}
-          {p.expires_at !== null ? ` · ${t('payment.until', { time: clock(p.expires_at, Intl.DateTimeFormat().resolvedOptions().timeZone, lang), date: date(p.expires_at, lang, t) })}` : ''}
+          {p.expires_at !== null
+            ? ` · ${t('payment.until', { time: clock(p.expires_at, Intl.DateTimeFormat().resolvedOptions().timeZone, lang), date: date(p.expires_at, lang, t) })}`
+            : ''}
         </p>
         <ErrorText error={error} />
       </div>

@@ -14,13 +14,19 @@ type Log = GetOk<'/api/v1/dose-logs'>['items'][number];
 
 /** The period's days, oldest first, ending today (the device's calendar). */
 export function periodDays(days: number, today = new Date()): string[] {
-  return Array.from({ length: days }, (_, i) => localDay(new Date(today.getFullYear(), today.getMonth(), today.getDate() - (days - 1 - i))));
+  return Array.from({ length: days }, (_, i) =>
+    localDay(new Date(today.getFullYear(), today.getMonth(), today.getDate() - (days - 1 - i))),
+  );
 }
 
 async function allLogs(medicationId: string, from: string, to: string): Promise<Log[]> {
   const out: Log[] = [];
   for (let offset = 0; ; offset += 200) {
-    const page = must(await api.GET('/api/v1/dose-logs', { params: { query: { medication_id: medicationId, from, to, limit: 200, offset } } }));
+    const page = must(
+      await api.GET('/api/v1/dose-logs', {
+        params: { query: { medication_id: medicationId, from, to, limit: 200, offset } },
+      }),
+    );
     out.push(...page.items);
     if (out.length >= page.total || page.items.length === 0) return out;
   }
@@ -44,9 +50,15 @@ export function MedicineHistory({ medicationId }: { medicationId: string }) {
   const period = periodDays(days);
   const from = period[0] ?? '';
   const to = period[period.length - 1] ?? '';
-  const q = useQuery({ queryKey: ['dose-logs', medicationId, from, to], queryFn: () => allLogs(medicationId, from, to) });
+  const q = useQuery({
+    queryKey: ['dose-logs', medicationId, from, to],
+    queryFn: () => allLogs(medicationId, from, to),
+  });
   const rows = q.data === undefined ? [] : perDay(q.data, period);
-  const sum = rows.reduce((a, r) => ({ taken: a.taken + r.taken, missed: a.missed + r.missed, skipped: a.skipped + r.skipped }), { taken: 0, missed: 0, skipped: 0 });
+  const sum = rows.reduce(
+    (a, r) => ({ taken: a.taken + r.taken, missed: a.missed + r.missed, skipped: a.skipped + r.skipped }),
+    { taken: 0, missed: 0, skipped: 0 },
+  );
   const due = sum.taken + sum.missed + sum.skipped;
   const periodName = t('history.period', { n: digits(days, lang), from: date(from, lang), to: date(to, lang) });
   return (
@@ -54,19 +66,41 @@ export function MedicineHistory({ medicationId }: { medicationId: string }) {
       <h2>{t('history.title')}</h2>
       <div className="langs" role="group" aria-label={t('adherence.period')}>
         {([7, 30] as const).map((d) => (
-          <button key={d} type="button" className={days === d ? 'lang on' : 'lang'} aria-pressed={days === d} onClick={() => setDays(d)}>{t('adherence.days', { n: digits(d, lang) })}</button>
+          <button
+            key={d}
+            type="button"
+            className={days === d ? 'lang on' : 'lang'}
+            aria-pressed={days === d}
+            onClick={() => setDays(d)}
+          >
+            {t('adherence.days', { n: digits(d, lang) })}
+          </button>
         ))}
       </div>
-      <p data-testid="history-period"><strong>{periodName}</strong></p>
-      {q.isPending ? <p className="muted">{t('common.loading')}</p> : (
+      <p data-testid="history-period">
+        <strong>{periodName}</strong>
+      </p>
+      {q.isPending ? (
+        <p className="muted">{t('common.loading')}</p>
+      ) : (
         <>
-          <p data-testid="history-rate">{t('history.rate', { rate: percent(due === 0 ? null : (sum.taken / due) * 100, lang) })} · {t('adherence.counts', { taken: digits(sum.taken, lang), missed: digits(sum.missed, lang), skipped: digits(sum.skipped, lang) })}</p>
-          <Bars label={`${t('adherence.perDay')} — ${periodName}`} values={rows.map((r) => ({
-            key: r.date,
-            label: days === 7 ? weekday(r.date, lang) : '',
-            value: r.rate,
-            title: `${date(r.date, lang)}: ${percent(r.rate, lang)}`,
-          }))} />
+          <p data-testid="history-rate">
+            {t('history.rate', { rate: percent(due === 0 ? null : (sum.taken / due) * 100, lang) })} ·{' '}
+            {t('adherence.counts', {
+              taken: digits(sum.taken, lang),
+              missed: digits(sum.missed, lang),
+              skipped: digits(sum.skipped, lang),
+            })}
+          </p>
+          <Bars
+            label={`${t('adherence.perDay')} — ${periodName}`}
+            values={rows.map((r) => ({
+              key: r.date,
+              label: days === 7 ? weekday(r.date, lang) : '',
+              value: r.rate,
+              title: `${date(r.date, lang)}: ${percent(r.rate, lang)}`,
+            }))}
+          />
           <DoseCalendar days={rows} label={t('calendar.title', { period: periodName })} />
         </>
       )}

@@ -10,7 +10,10 @@ function Item({ m }: { m: Medication }) {
   const { t, i18n } = useTranslation();
   return (
     <li data-testid="medicine">
-      <Link to={`/medicines/${m.id}`}><strong>{m.name}</strong></Link> {m.strength !== null ? <span className="muted">{m.strength}</span> : null}
+      <Link to={`/medicines/${m.id}`}>
+        <strong>{m.name}</strong>
+      </Link>{' '}
+      {m.strength !== null ? <span className="muted">{m.strength}</span> : null}
       <div>{scheduleText(m, t, i18n.language)}</div>
       <div className="muted">
         {t(m.source === 'manual' ? 'medicines.byHand' : 'medicines.fromPrescription')}
@@ -29,15 +32,25 @@ export function Medicines() {
   return (
     <section>
       <h1>{t('medicines.title')}</h1>
-      <Link className="button primary" to="/medicines/new">{t('medicines.add')}</Link>
+      <Link className="button primary" to="/medicines/new">
+        {t('medicines.add')}
+      </Link>
       <ErrorText error={q.error} />
       {q.isPending ? <p className="muted">{t('common.loading')}</p> : null}
       {q.isSuccess && active.length === 0 ? <p className="muted">{t('medicines.none')}</p> : null}
-      <ul className="list">{active.map((m) => <Item key={m.id} m={m} />)}</ul>
+      <ul className="list">
+        {active.map((m) => (
+          <Item key={m.id} m={m} />
+        ))}
+      </ul>
       {stopped.length > 0 ? (
         <>
           <h2>{t('medicines.stopped')}</h2>
-          <ul className="list">{stopped.map((m) => <Item key={m.id} m={m} />)}</ul>
+          <ul className="list">
+            {stopped.map((m) => (
+              <Item key={m.id} m={m} />
+            ))}
+          </ul>
         </>
       ) : null}
     </section>

@@ -23,7 +23,12 @@ export function amount(n: number, lang: string): string {
 export function scheduleText(m: Medication, t: TFunction, lang: string): string {
   if (m.schedule_kind === 'as_needed') return t('medicines.asNeeded');
   if (m.schedule_kind === 'interval') {
-    return t('medicines.everyHours', { hours: digits(m.interval_hours ?? 0, lang), time: time(m.first_dose_time ?? '', lang) });
+    return t('medicines.everyHours', {
+      hours: digits(m.interval_hours ?? 0, lang),
+      time: time(m.first_dose_time ?? '', lang),
+    });
   }
-  return SLOT_NAMES.filter((s) => m.dosage_schedule[s] > 0).map((s) => `${t(`slot.${s}`)} ${amount(m.dosage_schedule[s], lang)}`).join(' · ');
+  return SLOT_NAMES.filter((s) => m.dosage_schedule[s] > 0)
+    .map((s) => `${t(`slot.${s}`)} ${amount(m.dosage_schedule[s], lang)}`)
+    .join(' · ');
 }
