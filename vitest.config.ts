@@ -9,6 +9,9 @@ export default defineConfig({
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 60_000,
+    // expect.poll waits for a browser or a job, not for a speed goal: 1 s (the default) is too
+    // short on two busy cores, where a first Khmer render or a job may take several seconds.
+    expect: { poll: { timeout: 15_000 } },
     hookTimeout: 120_000,
   },
 });
