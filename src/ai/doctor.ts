@@ -6,6 +6,8 @@
  */
 import { notFound } from '../core/errors.ts';
 import { recordRead } from '../audit/service.ts';
+import { doctorCanViewPrescriptions } from '../care/queries.ts';
+import { storedLanguageOf } from '../users/queries.ts';
 import { asLanguage, type Language } from '../safety/messages.ts';
 import { buildContent } from './reports.ts';
 import type { AiContext } from './service.ts';
@@ -18,14 +20,8 @@ const HEAD: Record<Language, string> = {
 
 export async function visitSummary(ctx: AiContext, patientId: string, days: number) {
   return ctx.run(async (tx) => {
-    const allowed = await tx.query<{ ok: boolean }>("SELECT app_doctor_can($1, 'view_prescriptions') AS ok", [
-      patientId,
-    ]);
-    if (allowed.rows[0]?.ok !== true) throw notFound('patient');
-    const lang = asLanguage(
-      (await tx.query<{ language: string }>('SELECT language FROM users WHERE id = $1', [ctx.userId])).rows[0]
-        ?.language,
-    );
+    if (!(await doctorCanViewPrescriptions(tx, patientId))) throw notFound('patient');
+    const lang = asLanguage(await storedLanguageOf(tx, ctx.userId));
     const c = await buildContent(tx, patientId, 'risk', days, lang);
     await recordRead(tx, ctx, {
       table: 'medications',

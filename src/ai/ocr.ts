@@ -5,6 +5,7 @@
  */
 import { notFound } from '../core/errors.ts';
 import { knowledgeBase } from '../safety/knowledge.ts';
+import { prescriptionDraft } from '../prescriptions/queries.ts';
 import { loadLexiconFile } from '../reading/lexicon/load.ts';
 import { premiumRequired, type AiContext } from './service.ts';
 import * as q from './queries.ts';
@@ -90,11 +91,7 @@ export async function ocrSuggestions(ctx: AiContext, prescriptionId: string): Pr
   return ctx.run(async (tx) => {
     const quota = await q.quota(tx, ctx.userId);
     if (!quota.is_premium) throw premiumRequired();
-    const res = await tx.query<{ patient_id: string; structured_data: { medications?: DraftLine[] } | null }>(
-      'SELECT patient_id, structured_data FROM prescriptions WHERE id = $1 AND deleted_at IS NULL',
-      [prescriptionId],
-    );
-    const row = res.rows[0];
+    const row = await prescriptionDraft<DraftLine>(tx, prescriptionId);
     if (!row || row.patient_id !== ctx.userId) throw notFound('prescription');
     const lines = Array.isArray(row.structured_data?.medications) ? row.structured_data.medications : [];
     const items: LineSuggestions[] = [];

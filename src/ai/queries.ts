@@ -157,3 +157,31 @@ export async function recordMedications(tx: Q, userId: string): Promise<RecordMe
   );
   return res.rows;
 }
+
+export async function insertReport(
+  tx: Q,
+  r: { userId: string; reportType: string; title: string; language: string; content: string },
+): Promise<{ id: string; created_at: Date } | undefined> {
+  const res = await tx.query<{ id: string; created_at: Date }>(
+    `INSERT INTO ai_reports (user_id, report_type, title, language, content, file_mime_type, status, model, generated_at)
+       VALUES ($1, $2, $3, $4, $5, 'application/pdf', 'completed', 'dastern-builtin-1', now()) RETURNING id, created_at`,
+    [r.userId, r.reportType, r.title, r.language, r.content],
+  );
+  return res.rows[0];
+}
+
+export interface ReportRow<C> {
+  id: string;
+  report_type: string;
+  content: C;
+  created_at: Date;
+}
+
+/** One report (RLS: the owner's alone); the caller gives the content's shape. */
+export async function reportById<C>(tx: Q, id: string): Promise<ReportRow<C> | undefined> {
+  const res = await tx.query<ReportRow<C>>(
+    'SELECT id, report_type, content, created_at FROM ai_reports WHERE id = $1',
+    [id],
+  );
+  return res.rows[0];
+}

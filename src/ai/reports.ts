@@ -12,6 +12,9 @@ import { recordEvent } from '../analytics/service.ts';
 import { knowledgeBase } from '../safety/knowledge.ts';
 import { SafetyEngine, type MedicineInput, type SafetyAlert } from '../safety/engine.ts';
 import { asLanguage, type Language } from '../safety/messages.ts';
+import { patientFacts } from '../safety/queries.ts';
+import { doseCountsBySlot } from '../reminders/adherence-queries.ts';
+import { storedLanguageOf } from '../users/queries.ts';
 import { CLASS_PURPOSE } from './purposes.ts';
 import { DISCLAIMER } from './guardrails.ts';
 import { premiumRequired, type AiContext } from './service.ts';
@@ -119,21 +122,17 @@ export async function createReport(
       if (!quota.is_premium) throw premiumRequired();
       throw new ApiError(429, 'ai_quota_exceeded', "this month's AI requests are used; the quota renews next month");
     }
-    const lang =
-      body.language ??
-      asLanguage(
-        (await tx.query<{ language: string }>('SELECT language FROM users WHERE id = $1', [ctx.userId])).rows[0]
-          ?.language,
-      );
+    const lang = body.language ?? asLanguage(await storedLanguageOf(tx, ctx.userId));
     const days = body.days ?? 30;
     const content = await buildContent(tx, ctx.userId, body.kind, days, lang);
-    const res = await tx.query<{ id: string; created_at: Date }>(
-      `INSERT INTO ai_reports (user_id, report_type, title, language, content, file_mime_type, status, model, generated_at)
-       VALUES ($1, $2, $3, $4, $5, 'application/pdf', 'completed', 'dastern-builtin-1', now()) RETURNING id, created_at`,
-      [ctx.userId, DB_KIND[body.kind], content.title, lang, JSON.stringify(content)],
-    );
+    const row = await q.insertReport(tx, {
+      userId: ctx.userId,
+      reportType: DB_KIND[body.kind],
+      title: content.title,
+      language: lang,
+      content: JSON.stringify(content),
+    });
     await recordEvent(tx, ctx.userId, 'ai_request', ctx.client, { provider: 'builtin', report: body.kind });
-    const row = res.rows[0];
     if (!row) throw new Error('report insert returned no row');
     return view(row.id, row.created_at, content);
   });
@@ -141,11 +140,7 @@ export async function createReport(
 
 export async function getReport(ctx: AiContext, id: string, action: 'read' | 'read_pdf' = 'read') {
   return ctx.run(async (tx) => {
-    const res = await tx.query<{ id: string; report_type: string; content: ReportContent; created_at: Date }>(
-      'SELECT id, report_type, content, created_at FROM ai_reports WHERE id = $1',
-      [id],
-    );
-    const row = res.rows[0];
+    const row = await q.reportById<ReportContent>(tx, id);
     if (!row) throw notFound('report');
     await recordRead(tx, ctx, { table: 'ai_reports', action, subjectUserId: ctx.userId, resourceIds: [row.id] });
     return view(row.id, row.created_at, { ...row.content, kind: API_KIND[row.report_type] ?? row.content.kind });
@@ -165,19 +160,10 @@ export async function buildContent(
 ): Promise<ReportContent> {
   const kb = knowledgeBase();
   const meds = await q.recordMedications(tx, userId);
-  const logs = await tx.query<{ medication_id: string; slot: string; taken: number; missed: number; skipped: number }>(
-    `SELECT r.medication_id, r.slot::text AS slot,
-            count(*) FILTER (WHERE l.status = 'taken')::int AS taken,
-            count(*) FILTER (WHERE l.status = 'missed')::int AS missed,
-            count(*) FILTER (WHERE l.status = 'skipped')::int AS skipped
-       FROM medication_reminder_logs l JOIN medication_reminders r ON r.id = l.reminder_id
-      WHERE l.patient_id = $1 AND l.scheduled_for >= now() - make_interval(days => $2) AND l.scheduled_for <= now()
-      GROUP BY r.medication_id, r.slot`,
-    [userId, days],
-  );
+  const logs = await doseCountsBySlot(tx, userId, days);
   const byMed = new Map<string, { taken: number; missed: number; skipped: number }>();
   const bySlot = new Map<string, { taken: number; missed: number; skipped: number }>();
-  for (const l of logs.rows) {
+  for (const l of logs) {
     for (const [map, key] of [
       [byMed, l.medication_id],
       [bySlot, l.slot],
@@ -211,10 +197,7 @@ export async function buildContent(
     .map((s) => ({ slot: s, ...(bySlot.get(s) ?? { taken: 0, missed: 0, skipped: 0 }) }));
   let alerts: ReportContent['alerts'] = [];
   if (kind !== 'adherence') {
-    const facts = await tx.query<{ allergies: string[]; medical_conditions: string[]; gender: string | null }>(
-      'SELECT allergies, medical_conditions, gender FROM users WHERE id = $1',
-      [userId],
-    );
+    const f = await patientFacts(tx, userId);
     const inputs: MedicineInput[] = meds.map((m) => ({
       name: m.name,
       drugId: m.lexicon_id,
@@ -229,7 +212,6 @@ export async function buildContent(
         night: Number(m.dose_night),
       },
     }));
-    const f = facts.rows[0];
     alerts = new SafetyEngine(kb, lang)
       .check(inputs, {
         allergies: f?.allergies ?? [],

@@ -10,6 +10,7 @@ import { ApiError, notFound } from '../core/errors.ts';
 import { recordRead } from '../audit/service.ts';
 import { recordEvent, type ClientInfo } from '../analytics/service.ts';
 import { asLanguage, type Language } from '../safety/messages.ts';
+import { storedLanguageOf } from '../users/queries.ts';
 import { BuiltinProvider } from './builtin.ts';
 import { OpenAiProvider } from './openai.ts';
 import { checkModelOutput, detectGuard, detectLanguage, DISCLAIMER, GUARD_ANSWERS, type Guard } from './guardrails.ts';
@@ -122,12 +123,7 @@ export class AiService {
     // open to every patient (an empty conversation costs nothing): an emergency typed into it is
     // answered with 119 whatever her plan; every other question needs Premium (prepare)
     return ctx.run(async (tx) => {
-      const lang =
-        body.language ??
-        asLanguage(
-          (await tx.query<{ language: string }>('SELECT language FROM users WHERE id = $1', [ctx.userId])).rows[0]
-            ?.language,
-        );
+      const lang = body.language ?? asLanguage(await storedLanguageOf(tx, ctx.userId));
       const row = await q.insertConversation(tx, {
         userId: ctx.userId,
         title: body.title ?? null,

@@ -168,14 +168,12 @@ export class Deliverer {
           pushOutcomes.set(row.id, outcomes);
           for (const sub of mine) {
             tasks.push(async () => {
-              const outcome = await sender
-                .send(sub, message)
-                .catch((err: unknown): PushOutcome => ({
-                  kind: 'failed',
-                  transient: true,
-                  status: null,
-                  error: clean(err instanceof Error ? err.message : String(err)),
-                }));
+              const outcome = await sender.send(sub, message).catch((err: unknown): PushOutcome => ({
+                kind: 'failed',
+                transient: true,
+                status: null,
+                error: clean(err instanceof Error ? err.message : String(err)),
+              }));
               outcomes.push(outcome);
               (outcome.kind === 'sent'
                 ? subResults.succeeded

@@ -407,3 +407,20 @@ export async function saveReading(
 export async function archiveOldPrescriptions(tx: Pick<Tx, 'query'>, days: number): Promise<number> {
   return Number((await tx.query<{ n: number }>('SELECT archive_old_prescriptions($1) AS n', [days])).rows[0]?.n ?? 0);
 }
+
+export interface PrescriptionDraftRow<L> {
+  patient_id: string;
+  structured_data: { medications?: L[] } | null;
+}
+
+/** A prescription's patient and draft (not deleted; RLS applies); the caller gives a line's shape. */
+export async function prescriptionDraft<L>(
+  tx: Pick<Tx, 'query'>,
+  prescriptionId: string,
+): Promise<PrescriptionDraftRow<L> | undefined> {
+  const res = await tx.query<PrescriptionDraftRow<L>>(
+    'SELECT patient_id, structured_data FROM prescriptions WHERE id = $1 AND deleted_at IS NULL',
+    [prescriptionId],
+  );
+  return res.rows[0];
+}

@@ -195,3 +195,30 @@ export async function adherenceReport(tx: Tx, patientId: string, days: 7 | 30): 
     })),
   };
 }
+
+export interface DoseCountsRow {
+  medication_id: string;
+  slot: string;
+  taken: number;
+  missed: number;
+  skipped: number;
+}
+
+/** The patient's dose outcomes of the last N days, per medication and slot (the AI reports). */
+export async function doseCountsBySlot(
+  tx: Pick<Tx, 'query'>,
+  patientId: string,
+  days: number,
+): Promise<DoseCountsRow[]> {
+  const res = await tx.query<DoseCountsRow>(
+    `SELECT r.medication_id, r.slot::text AS slot,
+            count(*) FILTER (WHERE l.status = 'taken')::int AS taken,
+            count(*) FILTER (WHERE l.status = 'missed')::int AS missed,
+            count(*) FILTER (WHERE l.status = 'skipped')::int AS skipped
+       FROM medication_reminder_logs l JOIN medication_reminders r ON r.id = l.reminder_id
+      WHERE l.patient_id = $1 AND l.scheduled_for >= now() - make_interval(days => $2) AND l.scheduled_for <= now()
+      GROUP BY r.medication_id, r.slot`,
+    [patientId, days],
+  );
+  return res.rows;
+}

@@ -395,3 +395,16 @@ export interface MedicationDoseRow {
  */
 export const ACTIVE_MEDICATION = `m.is_active AND p.status = 'completed' AND p.deleted_at IS NULL
         AND (m.duration_days IS NULL OR m.created_at + make_interval(days => m.duration_days) > now())`;
+
+/** The active medications of one prescription, in its order (the safety check of a confirmed prescription). */
+export async function prescriptionMedications(
+  tx: Pick<Tx, 'query'>,
+  prescriptionId: string,
+): Promise<(MedicationDoseRow & { prescription_id: string })[]> {
+  const res = await tx.query<MedicationDoseRow & { prescription_id: string }>(
+    `SELECT id, prescription_id, name, generic_name, lexicon_id, strength, form, dose_morning, dose_noon, dose_evening, dose_night
+         FROM medications WHERE prescription_id = $1 AND is_active ORDER BY sequence`,
+    [prescriptionId],
+  );
+  return res.rows;
+}

@@ -10,6 +10,7 @@ import { loadLexiconFile, type LexiconFile } from '../reading/lexicon/load.ts';
 import { Lexicon } from '../reading/lexicon/match.ts';
 import { foldKey } from '../reading/lexicon/ocr-distance.ts';
 import type { Tx } from '../db/database.ts';
+import { loadKnowledge } from './queries.ts';
 
 export const SEVERITIES = ['info', 'moderate', 'major', 'contraindicated'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -196,10 +197,5 @@ export async function loadKnowledgeIntoDb(
   tx: Pick<Tx, 'query'>,
   kb: KnowledgeBase = knowledgeBase(),
 ): Promise<boolean> {
-  const res = await tx.query<{ loaded: boolean }>('SELECT kb.load($1, $2, $3::jsonb) AS loaded', [
-    kb.version,
-    kb.sha256,
-    JSON.stringify(kb.document()),
-  ]);
-  return res.rows[0]?.loaded === true;
+  return loadKnowledge(tx, kb.version, kb.sha256, JSON.stringify(kb.document()));
 }

@@ -87,3 +87,18 @@ export async function notifyDoctors(
   }
   return res.rows.length;
 }
+
+/** Copies the knowledge base document (JSON text) into schema kb unless that version (sha256) is already there. */
+export async function loadKnowledge(
+  tx: Pick<Tx, 'query'>,
+  version: string,
+  sha256: string,
+  document: string,
+): Promise<boolean> {
+  const res = await tx.query<{ loaded: boolean }>('SELECT kb.load($1, $2, $3::jsonb) AS loaded', [
+    version,
+    sha256,
+    document,
+  ]);
+  return res.rows[0]?.loaded === true;
+}

@@ -9,6 +9,7 @@ import { knowledgeBase } from './knowledge.ts';
 import { SafetyEngine, type MedicineInput, type SafetyAlert } from './engine.ts';
 import { asLanguage, type Language } from './messages.ts';
 import * as q from './queries.ts';
+import { prescriptionMedications } from '../reminders/medication-queries.ts';
 
 export type { SafetyAlert } from './engine.ts';
 
@@ -59,12 +60,7 @@ export async function prescriptionSafetyAlerts(
 ): Promise<SafetyAlert[]> {
   let review: MedicineInput[];
   if (prescription.status === 'completed' || prescription.status === 'archived') {
-    const own = await tx.query<q.ActiveMedicationRow>(
-      `SELECT id, prescription_id, name, generic_name, lexicon_id, strength, form, dose_morning, dose_noon, dose_evening, dose_night
-         FROM medications WHERE prescription_id = $1 AND is_active ORDER BY sequence`,
-      [prescription.id],
-    );
-    review = own.rows.map((m) => fromRow(m, 'review'));
+    review = (await prescriptionMedications(tx, prescription.id)).map((m) => fromRow(m, 'review'));
   } else {
     review = draft.map(fromDraft);
   }
