@@ -22,6 +22,11 @@ export interface Config {
    */
   readDatabaseUrl: string | undefined;
   /**
+   * Named (prepared once per connection) statements (DASTERN_DB_PREPARED_STATEMENTS, default on).
+   * Off behind a transaction pooler that does not keep prepared statements (PgBouncer before 1.21).
+   */
+  preparedStatements: boolean;
+  /**
    * A direct connection (never a transaction pooler) for the live stream's LISTEN
    * (DASTERN_LISTEN_DATABASE_URL, as the service's login). Undefined → the service's own URL.
    */
@@ -428,6 +433,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     appDatabaseUrl: parseUrl('DASTERN_APP_DATABASE_URL', env.DASTERN_APP_DATABASE_URL),
     workerDatabaseUrl: parseUrl('DASTERN_WORKER_DATABASE_URL', env.DASTERN_WORKER_DATABASE_URL),
     readDatabaseUrl: parseUrl('DATABASE_READ_URL', env.DATABASE_READ_URL),
+    preparedStatements: parseBoolean('DASTERN_DB_PREPARED_STATEMENTS', env.DASTERN_DB_PREPARED_STATEMENTS, true),
     listenDatabaseUrl: parseUrl('DASTERN_LISTEN_DATABASE_URL', env.DASTERN_LISTEN_DATABASE_URL),
     dataDir,
     host,

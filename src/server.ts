@@ -77,14 +77,15 @@ export interface RunningServer {
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const urls = await prepareDatabase(config, logger, { migrate: true, seedWhenNew: config.env !== 'production' });
-  const db = new Database(urls.appUrl);
+  const prepare = config.preparedStatements;
+  const db = new Database(urls.appUrl, { prepare });
   // background work: the only login whose 'system' context counts (migration 014)
-  const jobsDb = new Database(urls.workerUrl, { max: 10 });
+  const jobsDb = new Database(urls.workerUrl, { max: 10, prepare });
   // lists and statistics on the replica; LISTEN on a direct connection (a transaction pooler drops it)
   const readDb =
     config.readDatabaseUrl === undefined
       ? undefined
-      : new ReadReplica(db, new Database(replicaLogin(config.readDatabaseUrl, urls.appUrl)));
+      : new ReadReplica(db, new Database(replicaLogin(config.readDatabaseUrl, urls.appUrl), { prepare }));
   const hub = new NotificationHub(
     config.listenDatabaseUrl === undefined ? urls.appUrl : replicaLogin(config.listenDatabaseUrl, urls.appUrl),
     logger,

@@ -94,7 +94,7 @@ export async function startWorkerProcess(
   await checkLogin(workerUrl);
   await installQueues(ownerUrl, jobsTuning(config));
 
-  const db = new Database(workerUrl, { max: 10 });
+  const db = new Database(workerUrl, { max: 10, prepare: config.preparedStatements });
   const mailer = createMailer({
     smtpUrl: config.api.smtpUrl,
     from: config.api.mailFrom,

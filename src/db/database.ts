@@ -61,8 +61,11 @@ async function allAnswered<T>(sent: readonly Promise<T>[]): Promise<T[]> {
 
 export class Database {
   readonly pool: pg.Pool;
+  /** Named (prepared) statements; off behind a pooler that cannot keep them (DASTERN_DB_PREPARED_STATEMENTS). */
+  private readonly prepare: boolean;
 
-  constructor(appUrl: string, options: { max?: number } = {}) {
+  constructor(appUrl: string, options: { max?: number; prepare?: boolean } = {}) {
+    this.prepare = options.prepare ?? true;
     // Pipelining (see pipeline.ts): the opening and the closing each leave in one write.
     this.pool = new pg.Pool({
       connectionString: appUrl,
@@ -90,14 +93,13 @@ export class Database {
         sendTogether(client, () => [
           client.query('BEGIN'),
           client.query(
-            namedStatement(CONTEXT, [
-              actor.userId ?? '',
-              actor.role,
-              meta.ip ?? '',
-              (meta.userAgent ?? '').slice(0, 512),
-            ]),
+            namedStatement(
+              CONTEXT,
+              [actor.userId ?? '', actor.role, meta.ip ?? '', (meta.userAgent ?? '').slice(0, 512)],
+              this.prepare,
+            ),
           ),
-          ...(pre ? [client.query(namedStatement(pre.text, pre.values))] : []),
+          ...(pre ? [client.query(namedStatement(pre.text, pre.values, this.prepare))] : []),
         ]),
       );
       if (pre && !((opening[2]?.rowCount ?? 0) > 0)) throw pre.refuse();
@@ -106,14 +108,14 @@ export class Database {
         actor,
         query: <R extends pg.QueryResultRow>(text: string, values?: readonly unknown[]): Promise<pg.QueryResult<R>> => {
           if (closed) return Promise.reject(new Error('this transaction is over'));
-          const sent = client.query<R>(namedStatement(text, values));
+          const sent = client.query<R>(namedStatement(text, values, this.prepare));
           // a query fn never awaits (fn failed first) must not crash the process; fn still sees its failure
           sent.catch(() => undefined);
           return sent;
         },
         defer: (text, values) => {
           if (closed) throw new Error('this transaction is over');
-          deferred.push(namedStatement(text, values));
+          deferred.push(namedStatement(text, values, this.prepare));
         },
       };
       const result = await fn(tx);

@@ -50,8 +50,15 @@ const MAX_NAMES = 2000;
  * text always gets the same name and two texts never share one. Beyond MAX_NAMES distinct texts
  * (SQL built at run time) queries stay unnamed: a connection keeps every statement it prepared.
  */
-export function namedStatement(text: string, values: readonly unknown[] | undefined): pg.QueryConfig<unknown[]> {
+export function namedStatement(
+  text: string,
+  values: readonly unknown[] | undefined,
+  prepare = true,
+): pg.QueryConfig<unknown[]> {
   if (values === undefined || values.length === 0) return { text };
+  // Behind a transaction pooler that does not track prepared statements (PgBouncer before 1.21),
+  // a name prepared on one server connection is unknown, or already taken, on the next.
+  if (!prepare) return { text, values: values as unknown[] };
   let name = names.get(text);
   if (name === undefined) {
     if (names.size >= MAX_NAMES) return { text, values: values as unknown[] };

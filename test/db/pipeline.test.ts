@@ -63,6 +63,10 @@ describe('namedStatement', () => {
     expect(namedStatement('SELECT 1', undefined)).toEqual({ text: 'SELECT 1' });
   });
 
+  it('names nothing when preparing is off (behind a pooler that keeps no prepared statement)', () => {
+    expect(namedStatement('SELECT $1::int', [1], false)).toEqual({ text: 'SELECT $1::int', values: [1] });
+  });
+
   it('a connection parses a named statement once and reuses it', async () => {
     const { db } = t();
     const seen = await db.withUser({ userId: null, role: 'patient' }, async (tx) => {

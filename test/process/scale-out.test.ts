@@ -80,6 +80,8 @@ describe.skipIf(missing !== undefined)(
           DASTERN_JWT_SECRET: randomBytes(32).toString('hex'),
           DASTERN_SMTP_URL: smtp.url,
           DASTERN_RUN_WORKERS: 'false',
+          // PgBouncer 1.18 in transaction mode keeps no prepared statement between transactions
+          DASTERN_DB_PREPARED_STATEMENTS: 'false',
           DASTERN_DISPATCH_INTERVAL_SECONDS: '1',
           DASTERN_READING_TIMEOUT_SECONDS: '30',
           DASTERN_READING_RETRY_DELAY_SECONDS: '1',
