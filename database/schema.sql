@@ -3025,7 +3025,7 @@ ALTER TABLE ONLY public.usage_analytics ATTACH PARTITION public.usage_analytics_
 
 
 
-INSERT INTO public.audit_chain_head (id, last_position, last_hash, updated_at, sealed_through, horizon_seq, horizon_xmax) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000', '2026-12-04 23:43:25.700954+00', 0, NULL, NULL);
+INSERT INTO public.audit_chain_head (id, last_position, last_hash, updated_at, sealed_through, horizon_seq, horizon_xmax) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000', now(), 0, NULL, NULL);
 
 
 
@@ -3041,9 +3041,9 @@ INSERT INTO public.audit_chain_head (id, last_position, last_hash, updated_at, s
 
 
 
-INSERT INTO public.subscription_plans (id, code, name, description, tier, price_amount, currency, billing_period, limits, features, is_active, sort_order, created_at, updated_at, price_khr) VALUES ('00000000-0000-4000-8000-000000000001', 'free', 'Free', 'Up to 10 prescriptions, reminders, doctor sharing', 'free', 0.00, 'USD', 'month', '{"max_prescriptions": 10, "ai_requests_per_month": 0}', '["prescription_scan", "reminders", "doctor_sharing"]', true, 1, '2026-12-04 23:43:25.700954+00', '2026-12-04 23:43:25.700954+00', 0);
-INSERT INTO public.subscription_plans (id, code, name, description, tier, price_amount, currency, billing_period, limits, features, is_active, sort_order, created_at, updated_at, price_khr) VALUES ('00000000-0000-4000-8000-000000000002', 'premium_monthly', 'Premium (monthly)', 'Unlimited prescriptions and the AI assistant', 'premium', 0.50, 'USD', 'month', '{"max_prescriptions": null, "ai_requests_per_month": 100}', '["prescription_scan", "reminders", "doctor_sharing", "ai_chat", "ai_reports", "ocr_correction", "risk_alerts"]', true, 2, '2026-12-04 23:43:25.700954+00', '2026-12-04 23:43:26.215157+00', 2000);
-INSERT INTO public.subscription_plans (id, code, name, description, tier, price_amount, currency, billing_period, limits, features, is_active, sort_order, created_at, updated_at, price_khr) VALUES ('00000000-0000-4000-8000-000000000003', 'premium_yearly', 'Premium (yearly)', 'Unlimited prescriptions and the AI assistant, billed yearly', 'premium', 5.00, 'USD', 'year', '{"max_prescriptions": null, "ai_requests_per_month": 100}', '["prescription_scan", "reminders", "doctor_sharing", "ai_chat", "ai_reports", "ocr_correction", "risk_alerts"]', true, 3, '2026-12-04 23:43:25.700954+00', '2026-12-04 23:43:26.215157+00', 20000);
+INSERT INTO public.subscription_plans (id, code, name, description, tier, price_amount, currency, billing_period, limits, features, is_active, sort_order, created_at, updated_at, price_khr) VALUES ('00000000-0000-4000-8000-000000000001', 'free', 'Free', 'Up to 10 prescriptions, reminders, doctor sharing', 'free', 0.00, 'USD', 'month', '{"max_prescriptions": 10, "ai_requests_per_month": 0}', '["prescription_scan", "reminders", "doctor_sharing"]', true, 1, now(), now(), 0);
+INSERT INTO public.subscription_plans (id, code, name, description, tier, price_amount, currency, billing_period, limits, features, is_active, sort_order, created_at, updated_at, price_khr) VALUES ('00000000-0000-4000-8000-000000000002', 'premium_monthly', 'Premium (monthly)', 'Unlimited prescriptions and the AI assistant', 'premium', 0.50, 'USD', 'month', '{"max_prescriptions": null, "ai_requests_per_month": 100}', '["prescription_scan", "reminders", "doctor_sharing", "ai_chat", "ai_reports", "ocr_correction", "risk_alerts"]', true, 2, now(), now(), 2000);
+INSERT INTO public.subscription_plans (id, code, name, description, tier, price_amount, currency, billing_period, limits, features, is_active, sort_order, created_at, updated_at, price_khr) VALUES ('00000000-0000-4000-8000-000000000003', 'premium_yearly', 'Premium (yearly)', 'Unlimited prescriptions and the AI assistant, billed yearly', 'premium', 5.00, 'USD', 'year', '{"max_prescriptions": null, "ai_requests_per_month": 100}', '["prescription_scan", "reminders", "doctor_sharing", "ai_chat", "ai_reports", "ocr_correction", "risk_alerts"]', true, 3, now(), now(), 20000);
 
 
 

@@ -297,7 +297,11 @@ async function main(): Promise<void> {
  */
 function mergeData(schema: string, data: string): string {
   const { entries } = parseDump(data);
-  const rows = entries.filter((e) => e.type === 'TABLE DATA' || e.type === 'SEQUENCE SET');
+  // The migrations stamp these rows with now(): the moment of this dump would make every
+  // regeneration differ, so the files say now() too.
+  const rows = entries
+    .filter((e) => e.type === 'TABLE DATA' || e.type === 'SEQUENCE SET')
+    .map((e) => ({ ...e, raw: e.raw.replace(/'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?\+00'/g, 'now()') }));
   if (rows.length === 0) return schema;
   const { preamble, entries: schemaEntries } = parseDump(schema);
   const firstPostData = schemaEntries.findIndex((e) =>
