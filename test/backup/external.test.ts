@@ -129,6 +129,8 @@ describe.runIf(server !== undefined)(
       expect(manifest.server_version.startsWith(path.basename(server!))).toBe(true);
       expect(manifest.database).toBe('dastern');
       await owner.query('INSERT INTO drill (n) SELECT generate_series(6, 12)');
+      // noted a little after that commit: a JavaScript time keeps milliseconds, PostgreSQL's microseconds
+      await owner.query('SELECT pg_sleep(0.05)');
       const noted = (await owner.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]!.t;
       await owner.query('SELECT pg_sleep(1.1)');
       await owner.query('INSERT INTO drill (n) SELECT generate_series(13, 40)');
