@@ -6,7 +6,7 @@
  */
 import { notFound } from '../core/errors.ts';
 import { recordRead } from '../audit/service.ts';
-import { doctorCanViewPrescriptions } from '../care/queries.ts';
+import { doctorCan } from '../care/queries.ts';
 import { storedLanguageOf } from '../users/queries.ts';
 import { asLanguage, type Language } from '../safety/messages.ts';
 import { buildContent } from './reports.ts';
@@ -20,7 +20,7 @@ const HEAD: Record<Language, string> = {
 
 export async function visitSummary(ctx: AiContext, patientId: string, days: number) {
   return ctx.run(async (tx) => {
-    if (!(await doctorCanViewPrescriptions(tx, patientId))) throw notFound('patient');
+    if (!(await doctorCan(tx, patientId, 'view_prescriptions'))) throw notFound('patient');
     const lang = asLanguage(await storedLanguageOf(tx, ctx.userId));
     const c = await buildContent(tx, patientId, 'risk', days, lang);
     await recordRead(tx, ctx, {

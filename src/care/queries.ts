@@ -235,12 +235,6 @@ export async function doctorCan(
   return res.rows[0]?.ok === true;
 }
 
-/** Whether the signed-in doctor may view the patient's prescriptions (the visit summary's check). */
-export async function doctorCanViewPrescriptions(tx: Pick<Tx, 'query'>, patientId: string): Promise<boolean> {
-  const res = await tx.query<{ ok: boolean }>("SELECT app_doctor_can($1, 'view_prescriptions') AS ok", [patientId]);
-  return res.rows[0]?.ok === true;
-}
-
 export interface PrescriptionRow {
   id: string;
   patient_id: string;

@@ -108,6 +108,10 @@ describe('reading bad input', () => {
 
   it('a truncated image is a corrupt_image error', async () => {
     const real = path.resolve(here, '../../../shared/fixtures/prescriptions/ksfh-2025-06-15.png');
+    if (!fs.existsSync(real))
+      console.log(
+        'test/reading/bad-input.test.ts: ../shared absent — the truncated image is a generated page, not the real photo',
+      );
     const bytes = fs.existsSync(real)
       ? fs.readFileSync(real)
       : await sharp({ create: { width: 800, height: 1000, channels: 3, background: '#fff' } })
