@@ -99,6 +99,9 @@ describe('dastern backup on the embedded PostgreSQL', () => {
 
   it('recovers to a noted moment: exactly the writes before it', async () => {
     await owner.query('INSERT INTO backup_probe SELECT generate_series(1, 100)');
+    // noted a little after that commit: a JavaScript time keeps milliseconds, PostgreSQL's microseconds
+    // (noted in the commit's own millisecond, the truncated time fell before the commit)
+    await owner.query('SELECT pg_sleep(0.05)');
     noted = (await owner.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]!.t;
     await owner.query('INSERT INTO backup_probe SELECT generate_series(101, 250)');
     expect(await flushWalArchive(server.url, walStagingDir(server.cluster), backupDir, key)).toBe(true);
