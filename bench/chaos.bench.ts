@@ -17,7 +17,7 @@
  *     the taken logs in the database = the doses the API confirmed taken; the audit chain verifies;
  *   - every e-mail eventually sent exactly once: once no notification waits for its e-mail (up to
  *     BENCH_CHAOS_MAIL_WAIT_S, 600), each one whose e-mail is recorded sent was received once
- *     (the link to /notifications/<id> in the message), and none received twice;
+ *     (its Message-ID names the notification), and none received twice;
  *   - the live streams received notifications after the restart (LISTEN reconnected).
  *
  *   BENCH_LOAD_USERS=1000 BENCH_LOAD_SECONDS=90 BENCH_THINK_MS=10000 BENCH_UPLOAD_EVERY=5
@@ -32,7 +32,6 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded
 import { withMigrator } from '../src/db/migrations.ts';
 import { createLogger } from '../src/log.ts';
 import { freePort } from '../test/support/net.ts';
-import { decodeMail } from '../test/support/smtp.ts';
 import {
   LoadStats,
   checkAfter,
@@ -44,6 +43,7 @@ import {
   spawnDastern,
   waitHealthy,
 } from './support/load-run.ts';
+import { percentile } from './support/stats.ts';
 
 const num = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const USERS = num('BENCH_LOAD_USERS', 1000);
@@ -117,6 +117,8 @@ async function makeEmailRemindersDue(ownerUrl: string, emails: readonly string[]
 interface MailState {
   pending: number;
   sent: string[];
+  /** Seconds from each notification to its e-mail recorded sent. */
+  delays: number[];
   skipped: number;
   failed: number;
 }
@@ -126,14 +128,18 @@ async function mailState(ownerUrl: string): Promise<MailState> {
   await c.connect();
   try {
     const rows = (
-      await c.query<{ id: string; email: string | null }>(
-        `SELECT id, delivery->'email'->>'status' AS email FROM notifications WHERE 'email' = ANY(channels)`,
+      await c.query<{ id: string; email: string | null; delay: number | null }>(
+        `SELECT id, delivery->'email'->>'status' AS email,
+                extract(epoch FROM (delivery->'email'->>'at')::timestamptz - created_at)::float8 AS delay
+           FROM notifications WHERE 'email' = ANY(channels)`,
       )
     ).rows;
-    const state: MailState = { pending: 0, sent: [], skipped: 0, failed: 0 };
+    const state: MailState = { pending: 0, sent: [], delays: [], skipped: 0, failed: 0 };
     for (const row of rows) {
-      if (row.email === 'sent') state.sent.push(row.id);
-      else if (row.email === 'skipped') state.skipped += 1;
+      if (row.email === 'sent') {
+        state.sent.push(row.id);
+        if (row.delay !== null) state.delays.push(row.delay);
+      } else if (row.email === 'skipped') state.skipped += 1;
       else if (row.email === 'failed') state.failed += 1;
       else state.pending += 1;
     }
@@ -241,7 +247,7 @@ async function main(): Promise<void> {
     }
     const received = new Map<string, number>();
     for (const raw of smtp.inbox) {
-      const id = /\/notifications\/([0-9a-f-]{36})/.exec(decodeMail(raw))?.[1];
+      const id = /^Message-ID:\s+<notification-([0-9a-f-]{36})@/im.exec(raw)?.[1];
       if (id !== undefined) received.set(id, (received.get(id) ?? 0) + 1);
     }
     const missing = state.sent.filter((id) => (received.get(id) ?? 0) === 0).length;
@@ -249,6 +255,9 @@ async function main(): Promise<void> {
     const mailOk = state.pending === 0 && state.failed === 0 && missing === 0 && twice === 0;
     out(
       `e-mail: ${state.sent.length} recorded sent, ${smtp.inbox.length} messages received (${received.size} notifications), ${missing} sent but not received, ${twice} received more than once; ${state.skipped} skipped (dose already answered), ${state.failed} failed, ${state.pending} still pending after ${((Date.now() - waitFrom) / 1000).toFixed(0)} s more: ${mailOk ? 'each sent exactly once' : 'NOT EXACTLY ONCE'}`,
+    );
+    out(
+      `e-mail delay (notification → sent): p50 ${percentile(state.delays, 50).toFixed(1)} s, max ${Math.max(...state.delays).toFixed(1)} s`,
     );
     out(`load average ${loadavg()}`);
     ok = checked && mailOk && outside.length === 0 && afterRestart > 0;

@@ -414,3 +414,91 @@ export async function checkAfter(ownerUrl: string, r: UsersResult): Promise<bool
     await c.end();
   }
 }
+
+/** What the server says about itself during the run (its /metrics, sampled every `everyMs`). */
+export interface ServerSample {
+  at: number;
+  cpuSeconds: number;
+  lagP99: number;
+  poolWaiting: number;
+  /** Per route: requests answered and the seconds the server spent on them (its own timing). */
+  routes: Map<string, { count: number; sum: number }>;
+}
+
+function metric(text: string, name: string, labels?: string): number {
+  const re = new RegExp(`^${name}${labels === undefined ? '' : `\\{[^}]*${labels}[^}]*\\}`} ([0-9.e+-]+)$`, 'm');
+  return Number(re.exec(text)?.[1] ?? Number.NaN);
+}
+
+export async function sampleServer(port: number): Promise<ServerSample | undefined> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const routes = new Map<string, { count: number; sum: number }>();
+    for (const m of text.matchAll(
+      /^dastern_http_request_duration_seconds_(sum|count)\{method="([A-Z]+)",route="([^"]+)"\} ([0-9.e+-]+)$/gm,
+    )) {
+      const key = `${m[2]} ${m[3]}`;
+      const r = routes.get(key) ?? { count: 0, sum: 0 };
+      if (m[1] === 'sum') r.sum = Number(m[4]);
+      else r.count = Number(m[4]);
+      routes.set(key, r);
+    }
+    return {
+      at: Date.now(),
+      cpuSeconds: metric(text, 'dastern_process_cpu_seconds_total'),
+      lagP99: metric(text, 'dastern_nodejs_eventloop_lag_p99_seconds'),
+      poolWaiting: metric(text, 'dastern_db_pool_connections', 'state="waiting"'),
+      routes,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** `GET /api/v1/reminders/:reminderId/logs` → `GET /reminders/:id/logs`. */
+const norm = (route: string): string => route.replace('/api/v1', '').replace(/:\w+/g, ':id');
+
+/** Samples the server until `stop()`; then prints where the time went. */
+export function watchServer(port: number, everyMs = 2000): { stop(clientMs: Map<string, number[]>): Promise<void> } {
+  const samples: ServerSample[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const s = await sampleServer(port);
+      if (s !== undefined) samples.push(s);
+      await sleep(everyMs);
+    }
+  })();
+  const cpu0 = process.cpuUsage();
+  const t0 = Date.now();
+  return {
+    async stop(clientMs) {
+      running = false;
+      await loop;
+      const first = samples[0];
+      const last = samples[samples.length - 1];
+      if (first === undefined || last === undefined || last === first) return;
+      const wall = (last.at - first.at) / 1000;
+      const own = process.cpuUsage(cpu0);
+      const mine = (own.user + own.system) / 1e6;
+      const lags = samples.map((s) => s.lagP99 * 1000).filter((x) => Number.isFinite(x));
+      const waits = samples.map((s) => s.poolWaiting).filter((x) => Number.isFinite(x));
+      out(
+        `server process: ${(last.cpuSeconds - first.cpuSeconds).toFixed(1)} s of CPU in ${wall.toFixed(0)} s (${((100 * (last.cpuSeconds - first.cpuSeconds)) / wall).toFixed(0)} % of a core); event-loop delay p99 per sample: median ${percentile(lags, 50).toFixed(0)} ms, max ${Math.max(...lags).toFixed(0)} ms; requests waiting for a pool connection: median ${percentile(waits, 50)}, max ${Math.max(...waits)}; this load-generating process: ${mine.toFixed(1)} s of CPU in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+      );
+      out(
+        `${'time per request (mean)'.padEnd(36)} ${'client'.padStart(9)} ${'server'.padStart(9)}  (the difference: waiting before the server's handler starts or after it ends)`,
+      );
+      for (const [route, list] of [...clientMs].sort(([a], [b]) => a.localeCompare(b))) {
+        const want = norm(route.split(' (')[0] ?? route);
+        const key = [...last.routes.keys()].find((k) => norm(k) === want);
+        const r = key === undefined ? undefined : last.routes.get(key);
+        const b = key === undefined ? undefined : first.routes.get(key);
+        const n = (r?.count ?? 0) - (b?.count ?? 0);
+        const server = n > 0 ? (1000 * ((r?.sum ?? 0) - (b?.sum ?? 0))) / n : Number.NaN;
+        const client = list.reduce((a, x) => a + x, 0) / Math.max(1, list.length);
+        out(`${route.padEnd(36)} ${`${client.toFixed(0)} ms`.padStart(9)} ${`${server.toFixed(0)} ms`.padStart(9)}`);
+      }
+    },
+  };
+}
