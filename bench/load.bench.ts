@@ -37,6 +37,7 @@ import {
   sleep,
   spawnDastern,
   waitHealthy,
+  watchServer,
 } from './support/load-run.ts';
 
 const USERS = Number(process.env.BENCH_LOAD_USERS ?? 1000);
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
       `DasTern load benchmark: ${USERS} users, ${SECONDS} s, think ≈ ${THINK_MS} ms, new patients (10 %) upload in one action of ${UPLOAD_EVERY}; ${os.cpus().length} cores, load average ${loadavg()}`,
     );
     const stats = new LoadStats();
+    const watch = watchServer(port);
     const r = await runUsers(
       { port, emails, seconds: SECONDS, thinkMs: THINK_MS, uploadEvery: UPLOAD_EVERY, withRx: WITH_RX },
       stats,
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
       `total ${total} answered in ${r.elapsedS.toFixed(0)} s = ${(total / r.elapsedS).toFixed(1)} req/s; errors ${stats.failures.length}; streams open ${r.streamsOpen}/${USERS}; uploads ${r.uploads}`,
     );
     for (const f of stats.failures.slice(0, 10)) out(`   error: ${f.route} → ${f.status || 'network'} ${f.text}`);
+    await watch.stop(stats.latencies);
     out(`load average ${loadavg()}`);
     await checkAfter(ownerUrl, r);
   } finally {
