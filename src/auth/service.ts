@@ -170,9 +170,11 @@ export class AuthService {
     const keys = throttleKeys(meta.ip, email);
     // The same answer for an existing and an unknown address at every step: the throttle is
     // keyed by the address, and an unknown one is checked against a dummy hash (same cost).
-    const blocked = await q.anonymous(this.s.db, meta, (c) => q.throttleBlocked(c, keys));
+    // the throttle and the account in one transaction, the two queries pipelined
+    const [blocked, found] = await q.anonymous(this.s.db, meta, (c) =>
+      Promise.all([q.throttleBlocked(c, keys), q.findUserByEmail(c, email)]),
+    );
     if (blocked !== null && blocked.getTime() > Date.now()) throw this.locked(blocked);
-    const found = await q.anonymous(this.s.db, meta, (c) => q.findUserByEmail(c, email));
     const live = found !== undefined && found.deleted_at === null ? found : undefined;
     const ok = await this.s.passwords.verify(body.password, live?.password_hash);
     if (!ok || live === undefined) {
@@ -182,10 +184,9 @@ export class AuthService {
     }
     if (!live.is_active)
       throw new ApiError(403, 'account_disabled', 'this account has been deactivated; contact support');
-    await q.anonymous(this.s.db, meta, async (c) => {
-      await q.throttleClear(c, keys);
-      await q.recordLoginSuccess(c, live.id);
-    });
+    await q.anonymous(this.s.db, meta, (c) =>
+      Promise.all([q.throttleClear(c, keys), q.recordLoginSuccess(c, live.id)]),
+    );
     return this.s.db.withUser(
       { userId: live.id, role: live.role },
       async (tx) => {
