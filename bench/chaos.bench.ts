@@ -114,6 +114,22 @@ async function makeEmailRemindersDue(ownerUrl: string, emails: readonly string[]
   }
 }
 
+/** Waits (up to 120 s) until the worker has scheduled the dispatcher: it runs. */
+async function workerScheduled(ownerUrl: string): Promise<void> {
+  const c = new pg.Client({ connectionString: ownerUrl });
+  await c.connect();
+  try {
+    for (let i = 0; i < 240; i++) {
+      const r = await c.query(`SELECT 1 FROM pgboss.schedule WHERE name = 'reminders-dispatch'`).catch(() => undefined);
+      if ((r?.rowCount ?? 0) > 0) return;
+      await sleep(500);
+    }
+    throw new Error('the worker did not start');
+  } finally {
+    await c.end();
+  }
+}
+
 interface MailState {
   pending: number;
   sent: string[];
@@ -182,6 +198,7 @@ async function main(): Promise<void> {
       port,
     );
     worker = startWorker();
+    await workerScheduled(ownerUrl);
     const due = await makeEmailRemindersDue(ownerUrl, emails.slice(0, EMAIL_USERS), SECONDS);
     out(
       `DasTern chaos benchmark: ${USERS} users, ${SECONDS} s, think ≈ ${THINK_MS} ms; ${due} reminders falling due (e-mail on); worker SIGKILL at ${KILL_AT} s, PostgreSQL restart at ${PG_AT} s, SMTP down at ${SMTP_AT} s for ${SMTP_DOWN_S} s; ${os.cpus().length} cores, load average ${loadavg()}`,
