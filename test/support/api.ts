@@ -113,7 +113,8 @@ export function useApi(
 
 /** Waits for the (asynchronous) e-mail to an address and returns the token of its link. */
 export async function mailToken(h: ApiHarness, to: string): Promise<string> {
-  for (let i = 0; i < 100; i++) {
+  // up to 30 s: the mail is written after the answer, and two busy cores can be slow
+  for (let i = 0; i < 1500; i++) {
     const msg = [...h.mailer.sent].reverse().find((m) => m.to === to.toLowerCase());
     const m = msg === undefined ? null : /token=([^\s]+)/.exec(msg.text);
     if (m?.[1] !== undefined) return decodeURIComponent(m[1]);
