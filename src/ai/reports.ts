@@ -3,7 +3,7 @@
  * show a doctor, a risk report (missed-dose patterns by time of day, safety alerts over the
  * active medicines). Deterministic, from the record and the knowledge base; stored in
  * ai_reports (owner-only RLS, audited by trigger); rendered to HTML here and to PDF by
- * src/ai/pdf.ts. No HTTP types.
+ * src/pdf/renderer.ts. No HTTP types.
  */
 import type { Tx } from '../db/database.ts';
 import { ApiError, notFound } from '../core/errors.ts';

@@ -9,7 +9,6 @@ import { AUTHED, IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, problems 
 import { ApiError } from '../http/errors.ts';
 import { AiService, createProvider, type AiContext, type StreamEvent } from './service.ts';
 import { createReport, getReport, reportHtml } from './reports.ts';
-import { PdfRenderer } from './pdf.ts';
 import { ocrSuggestions } from './ocr.ts';
 import { visitSummary } from './doctor.ts';
 
@@ -104,8 +103,7 @@ const PdfBytes = {
 
 export async function aiRoutes(app: App, s: Services): Promise<void> {
   const service = new AiService(createProvider(s.config.ai), s.logger);
-  const pdf = new PdfRenderer();
-  app.addHook('onClose', async () => pdf.close());
+  const pdf = s.pdf;
   const onRequest = s.requireAuth(['patient']);
   const security = [{ bearer: [] }];
   const tags = ['ai'];

@@ -9,7 +9,6 @@ import type { Services } from '../http/services.ts';
 import { actorOf } from '../http/auth.ts';
 import { AUTHED, IdParams, Nullable, Timestamp, problems } from '../http/schemas.ts';
 import { ApiError } from '../http/errors.ts';
-import { PdfRenderer } from '../ai/pdf.ts';
 import type { BillingContext, BillingService } from './service.ts';
 
 const Plan = Type.Object({
@@ -258,8 +257,7 @@ export async function billingRoutes(app: App, s: Services, service: BillingServi
       reply.type('text/html; charset=utf-8').send(await service.receipt(ctx(request), request.params.id)),
   );
 
-  const pdf = new PdfRenderer();
-  app.addHook('onClose', async () => pdf.close());
+  const pdf = s.pdf;
   app.get(
     '/payments/:id/receipt/pdf',
     {

@@ -42,6 +42,7 @@ import { buildGateways } from '../billing/gateways/index.ts';
 import { safetyRoutes } from '../safety/routes.ts';
 import { aiRoutes } from '../ai/routes.ts';
 import { webApp } from './web-app.ts';
+import { PdfRenderer } from '../pdf/renderer.ts';
 
 export interface AppDependencies {
   db: Database;
@@ -63,6 +64,8 @@ export interface AppDependencies {
    * be 'system' (migration 014). Without it those actions fail closed.
    */
   systemDb?: Database;
+  /** The PDF renderer (one Chromium); defaults to one the app makes, launches on first PDF and closes. */
+  pdf?: PdfRenderer;
   /**
    * The read replica (DATABASE_READ_URL) beside `db`, for the list and statistics routes
    * (`Services.runRead`); without it they read the primary.
@@ -80,7 +83,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   installBasics(app, deps.db);
   await registerSecurity(app, config.api);
   await registerOpenApi(app);
-  const { services, ownMailer } = buildServices(app, deps, config);
+  const { services, owned } = buildServices(app, deps, config);
   const registry = registerMetrics(app as unknown as FastifyInstance, {
     pool: deps.db.pool,
     queueDepth: deps.queueDepth,
@@ -94,7 +97,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // The web app at / (web/dist) with its client routes; /api, /docs and /metrics keep theirs.
   await webApp(app as unknown as FastifyInstance);
   app.addHook('onClose', async () => {
-    if (ownMailer) services.mailer.close();
+    if (owned.mailer) services.mailer.close();
+    if (owned.pdf) await services.pdf.close();
   });
   return app as unknown as FastifyInstance;
 }
@@ -154,8 +158,12 @@ function installBasics(app: App, db: Database): void {
   );
 }
 
-/** What the route modules share; `ownMailer` says the app made the mailer and must close it. */
-function buildServices(app: App, deps: AppDependencies, config: Config): { services: Services; ownMailer: boolean } {
+/** What the route modules share; `owned` names what the app made itself and must close. */
+function buildServices(
+  app: App,
+  deps: AppDependencies,
+  config: Config,
+): { services: Services; owned: { mailer: boolean; pdf: boolean } } {
   const api = config.api;
   const tokens = new TokenService(resolveJwtSecret(config), api.accessTokenTtlSeconds);
   const mailer =
@@ -182,8 +190,9 @@ function buildServices(app: App, deps: AppDependencies, config: Config): { servi
     context: makeContext(run, runRead),
     files: deps.prescriptions?.files,
     systemDb: deps.systemDb ?? deps.db,
+    pdf: deps.pdf ?? new PdfRenderer(config.chromiumPath),
   };
-  return { services, ownMailer: deps.mailer === undefined };
+  return { services, owned: { mailer: deps.mailer === undefined, pdf: deps.pdf === undefined } };
 }
 
 function registerHealth(app: App, db: Database): void {
