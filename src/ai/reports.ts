@@ -10,7 +10,8 @@ import { ApiError, notFound } from '../core/errors.ts';
 import { recordRead } from '../audit/service.ts';
 import { recordEvent } from '../analytics/service.ts';
 import { knowledgeBase } from '../safety/knowledge.ts';
-import { SafetyEngine, type MedicineInput, type SafetyAlert } from '../safety/engine.ts';
+import { SafetyEngine, type SafetyAlert } from '../safety/engine.ts';
+import { medicineInput } from '../safety/service.ts';
 import { asLanguage, type Language } from '../safety/messages.ts';
 import { patientFacts } from '../safety/queries.ts';
 import { doseCountsBySlot } from '../reminders/adherence-queries.ts';
@@ -198,20 +199,7 @@ export async function buildContent(
   let alerts: ReportContent['alerts'] = [];
   if (kind !== 'adherence') {
     const f = await patientFacts(tx, userId);
-    const inputs: MedicineInput[] = meds.map((m) => ({
-      name: m.name,
-      drugId: m.lexicon_id,
-      genericName: m.generic_name,
-      strength: m.strength,
-      form: m.form,
-      origin: 'review',
-      schedule: {
-        morning: Number(m.dose_morning),
-        noon: Number(m.dose_noon),
-        evening: Number(m.dose_evening),
-        night: Number(m.dose_night),
-      },
-    }));
+    const inputs = meds.map((m) => medicineInput(m, 'review'));
     alerts = new SafetyEngine(kb, lang)
       .check(inputs, {
         allergies: f?.allergies ?? [],
