@@ -32,6 +32,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     DASTERN_RATE_LIMIT: '1000000',
     DASTERN_DATA_DIR: '.data/test-api',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    ...(process.env.DASTERN_CHROMIUM_PATH ? { DASTERN_CHROMIUM_PATH: process.env.DASTERN_CHROMIUM_PATH } : {}),
     ...overrides,
   });
 }
