@@ -1,6 +1,6 @@
 /** SQL of accounts and sessions. Parameterised; the RLS context comes from the caller's transaction. */
 import type pg from 'pg';
-import type { Database, RequestMeta, Tx } from '../db/database.ts';
+import { checkout, type Database, type RequestMeta, type Tx } from '../db/database.ts';
 import type { UserRole } from './types.ts';
 
 export const PUBLIC_USER_COLUMNS = `id, email::text AS email, role::text AS role, first_name, last_name,
@@ -38,7 +38,7 @@ export async function anonymous<T>(
   meta: RequestMeta,
   fn: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
-  const client = await db.pool.connect();
+  const { client, release } = await checkout(db.pool);
   let broken = false;
   try {
     await client.query('BEGIN');
@@ -55,7 +55,7 @@ export async function anonymous<T>(
     });
     throw err;
   } finally {
-    client.release(broken);
+    release(broken);
   }
 }
 

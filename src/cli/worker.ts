@@ -12,6 +12,8 @@
  *   'system' context counts), DASTERN_WORKER_DATABASE_URL or derived from
  *   DASTERN_DATA_DIR/secrets/db-worker-password, which must then be the serve machine's (a
  *   shared data dir — also where the encrypted photos are).
+ * - PostgreSQL unreachable at start (restarting, not up yet) is waited for, as long as the
+ *   migrations may be (src/db/transient.ts); a wrong login is not.
  * SIGINT/SIGTERM stop it gracefully: running jobs finish (up to 20 s), then the pools close; a
  * second signal exits at once. A job cut short is retried by the queue after its expiry.
  */
@@ -21,6 +23,7 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { deriveWorkerUrl, workerPassword } from '../db/bootstrap.ts';
 import { Database } from '../db/database.ts';
+import { isTransientDbError, retryWhileUnreachable } from '../db/transient.ts';
 import { withMigrator } from '../db/migrations.ts';
 import { FileStore } from '../files/store.ts';
 import { loadFileKey } from '../files/key.ts';
@@ -69,6 +72,8 @@ async function checkLogin(workerUrl: string): Promise<void> {
     await client.connect();
     await client.query('SELECT 1');
   } catch (err) {
+    // the server restarting or down is not a wrong login: the caller waits for it
+    if (isTransientDbError(err)) throw err;
     throw new ConfigError(
       `the workers' login (dastern_worker) failed: ${err instanceof Error ? err.message : String(err)}. ` +
         "Set DASTERN_WORKER_DATABASE_URL, or share the serve machine's DASTERN_DATA_DIR/secrets/db-worker-password",
@@ -161,7 +166,13 @@ export async function runWorkerUntilSignal(
   logger: Logger,
   options: WorkerProcessOptions = {},
 ): Promise<void> {
-  const worker = await startWorkerProcess(config, logger, options);
+  // PostgreSQL restarting or not up yet (the worker started with it, or restarted by a
+  // supervisor during its restart) is waited for, as long as the migrations may be.
+  const worker = await retryWhileUnreachable(() => startWorkerProcess(config, logger, options), {
+    logger,
+    timeoutMs: config.jobs.workerMigrationWaitSeconds * 1000,
+    what: 'DasTern workers',
+  });
   // Handlers first: whoever reads the line below may signal at once (a supervisor, a test).
   stopOnSignals(worker, logger, 'workers');
   logger.info({ pid: process.pid }, 'DasTern workers started');

@@ -59,6 +59,28 @@ async function allAnswered<T>(sent: readonly Promise<T>[]): Promise<T[]> {
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
+/**
+ * A client checked out of `pool`. While checked out, a client's error (the server restarted, or
+ * killed the backend) is emitted on the client, not the pool: without a listener it would crash
+ * the process. Here it is caught (the query in flight fails with it) and the client is dropped at
+ * release instead of going back to the pool.
+ */
+export async function checkout(pool: pg.Pool): Promise<{ client: pg.PoolClient; release(broken: boolean): void }> {
+  const client = await pool.connect();
+  let failed = false;
+  const onError = (): void => {
+    failed = true;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    release(broken) {
+      client.off('error', onError);
+      client.release(broken || failed);
+    },
+  };
+}
+
 export class Database {
   readonly pool: pg.Pool;
   /** Named (prepared) statements; off behind a pooler that cannot keep them (DASTERN_DB_PREPARED_STATEMENTS). */
@@ -82,7 +104,7 @@ export class Database {
   async withUser<T>(actor: Actor, fn: (tx: Tx) => Promise<T>, meta: RequestMeta = {}): Promise<T> {
     if (!ACTOR_ROLES.has(actor.role)) throw new Error(`unknown actor role "${String(actor.role)}"`);
     if (actor.userId !== null && !UUID.test(actor.userId)) throw new Error('actor userId must be a UUID');
-    const client = await this.pool.connect();
+    const { client, release } = await checkout(this.pool);
     let broken = false;
     // once fn has returned (or withUser failed) the client is not fn's any more
     let closed = false;
@@ -137,7 +159,7 @@ export class Database {
       throw err;
     } finally {
       closed = true;
-      client.release(broken);
+      release(broken);
     }
   }
 

@@ -41,10 +41,12 @@ export function emailFor(
   n: OutgoingNotification,
   to: string,
   publicUrl: string,
-): { to: string; subject: string; text: string } {
+): { to: string; subject: string; text: string; messageId: string } {
   const title = outgoingTitle(n);
   return {
     to,
+    // one notification, one Message-ID: a send repeated after a crash is recognisably the same
+    messageId: `<notification-${n.id}@${new URL(publicUrl).hostname}>`,
     subject: `DasTern: ${title}`,
     text: [
       title,

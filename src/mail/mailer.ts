@@ -13,6 +13,12 @@ export interface MailMessage {
   to: string;
   subject: string;
   text: string;
+  /**
+   * The Message-ID, `<local@domain>`, when one message stands for one thing (a notification): a
+   * message sent again after a crash between send and record carries the same id, so a receiver
+   * can tell it is the same message. Without it nodemailer makes a random one.
+   */
+  messageId?: string;
 }
 
 export interface Mailer {

@@ -14,7 +14,8 @@ export interface Smtp {
   close(): Promise<void>;
 }
 
-export async function startSmtp(): Promise<Smtp> {
+/** On `port` (default: a free one); a test may stop it and start another on the same port. */
+export async function startSmtp(port = 0): Promise<Smtp> {
   const state: Smtp = { url: '', inbox: [], rejectWith: null, close: async () => undefined };
   const server = new SMTPServer({
     authOptional: true,
@@ -39,7 +40,7 @@ export async function startSmtp(): Promise<Smtp> {
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   state.url = `smtp://127.0.0.1:${(server.server.address() as { port: number }).port}`;
   state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   return state;
