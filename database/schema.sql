@@ -3231,7 +3231,7 @@ ALTER TABLE ONLY public.medication_reminder_logs_p2027_03
     ADD CONSTRAINT medication_reminder_logs_p2027_03_reminder_id_scheduled_for_key UNIQUE (reminder_id, scheduled_for);
 
 ALTER TABLE ONLY public.medication_reminders
-    ADD CONSTRAINT medication_reminders_id_patient_id_key UNIQUE (id, patient_id);
+    ADD CONSTRAINT medication_reminders_patient_id_id_key UNIQUE (patient_id, id);
 
 ALTER TABLE ONLY public.medication_reminders
     ADD CONSTRAINT medication_reminders_pkey PRIMARY KEY (id);
@@ -3435,8 +3435,6 @@ CREATE INDEX idx_medication_reminder_logs_patient_id_scheduled_for ON ONLY publi
 CREATE INDEX idx_medication_reminders_medication_id ON public.medication_reminders USING btree (medication_id);
 
 CREATE INDEX idx_medication_reminders_next_reminder_at ON public.medication_reminders USING btree (next_reminder_at) WHERE is_active;
-
-CREATE INDEX idx_medication_reminders_patient_id ON public.medication_reminders USING btree (patient_id);
 
 CREATE INDEX idx_medication_reminders_patient_id_active ON public.medication_reminders USING btree (patient_id, reminder_time) WHERE is_active;
 
