@@ -3318,9 +3318,9 @@ CREATE INDEX kb_interactions_a ON kb.interactions USING btree (a);
 
 CREATE INDEX kb_interactions_b ON kb.interactions USING btree (b);
 
-CREATE INDEX idx_audit_logs_action ON ONLY public.audit_logs USING btree (action, created_at);
+CREATE INDEX idx_audit_logs_action ON ONLY public.audit_logs USING btree (action, created_at) WHERE (action <> ALL (ARRAY['read'::text, 'list'::text]));
 
-CREATE INDEX audit_logs_default_action_created_at_idx ON public.audit_logs_default USING btree (action, created_at);
+CREATE INDEX audit_logs_default_action_created_at_idx ON public.audit_logs_default USING btree (action, created_at) WHERE (action <> ALL (ARRAY['read'::text, 'list'::text]));
 
 CREATE INDEX idx_audit_logs_actor_user_id ON ONLY public.audit_logs USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
 
@@ -3334,11 +3334,11 @@ CREATE INDEX idx_audit_logs_subject_user_id ON ONLY public.audit_logs USING btre
 
 CREATE INDEX audit_logs_default_subject_user_id_created_at_idx ON public.audit_logs_default USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
 
-CREATE INDEX idx_audit_logs_table_name_resource_id ON ONLY public.audit_logs USING btree (table_name, resource_id);
+CREATE INDEX idx_audit_logs_table_name_resource_id ON ONLY public.audit_logs USING btree (table_name, resource_id) WHERE (resource_id IS NOT NULL);
 
-CREATE INDEX audit_logs_default_table_name_resource_id_idx ON public.audit_logs_default USING btree (table_name, resource_id);
+CREATE INDEX audit_logs_default_table_name_resource_id_idx ON public.audit_logs_default USING btree (table_name, resource_id) WHERE (resource_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2026_12_action_created_at_idx ON public.audit_logs_p2026_12 USING btree (action, created_at);
+CREATE INDEX audit_logs_p2026_12_action_created_at_idx ON public.audit_logs_p2026_12 USING btree (action, created_at) WHERE (action <> ALL (ARRAY['read'::text, 'list'::text]));
 
 CREATE INDEX audit_logs_p2026_12_actor_user_id_created_at_idx ON public.audit_logs_p2026_12 USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
 
@@ -3346,9 +3346,9 @@ CREATE INDEX audit_logs_p2026_12_created_at_idx ON public.audit_logs_p2026_12 US
 
 CREATE INDEX audit_logs_p2026_12_subject_user_id_created_at_idx ON public.audit_logs_p2026_12 USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2026_12_table_name_resource_id_idx ON public.audit_logs_p2026_12 USING btree (table_name, resource_id);
+CREATE INDEX audit_logs_p2026_12_table_name_resource_id_idx ON public.audit_logs_p2026_12 USING btree (table_name, resource_id) WHERE (resource_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2027_01_action_created_at_idx ON public.audit_logs_p2027_01 USING btree (action, created_at);
+CREATE INDEX audit_logs_p2027_01_action_created_at_idx ON public.audit_logs_p2027_01 USING btree (action, created_at) WHERE (action <> ALL (ARRAY['read'::text, 'list'::text]));
 
 CREATE INDEX audit_logs_p2027_01_actor_user_id_created_at_idx ON public.audit_logs_p2027_01 USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
 
@@ -3356,9 +3356,9 @@ CREATE INDEX audit_logs_p2027_01_created_at_idx ON public.audit_logs_p2027_01 US
 
 CREATE INDEX audit_logs_p2027_01_subject_user_id_created_at_idx ON public.audit_logs_p2027_01 USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2027_01_table_name_resource_id_idx ON public.audit_logs_p2027_01 USING btree (table_name, resource_id);
+CREATE INDEX audit_logs_p2027_01_table_name_resource_id_idx ON public.audit_logs_p2027_01 USING btree (table_name, resource_id) WHERE (resource_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2027_02_action_created_at_idx ON public.audit_logs_p2027_02 USING btree (action, created_at);
+CREATE INDEX audit_logs_p2027_02_action_created_at_idx ON public.audit_logs_p2027_02 USING btree (action, created_at) WHERE (action <> ALL (ARRAY['read'::text, 'list'::text]));
 
 CREATE INDEX audit_logs_p2027_02_actor_user_id_created_at_idx ON public.audit_logs_p2027_02 USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
 
@@ -3366,9 +3366,9 @@ CREATE INDEX audit_logs_p2027_02_created_at_idx ON public.audit_logs_p2027_02 US
 
 CREATE INDEX audit_logs_p2027_02_subject_user_id_created_at_idx ON public.audit_logs_p2027_02 USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2027_02_table_name_resource_id_idx ON public.audit_logs_p2027_02 USING btree (table_name, resource_id);
+CREATE INDEX audit_logs_p2027_02_table_name_resource_id_idx ON public.audit_logs_p2027_02 USING btree (table_name, resource_id) WHERE (resource_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2027_03_action_created_at_idx ON public.audit_logs_p2027_03 USING btree (action, created_at);
+CREATE INDEX audit_logs_p2027_03_action_created_at_idx ON public.audit_logs_p2027_03 USING btree (action, created_at) WHERE (action <> ALL (ARRAY['read'::text, 'list'::text]));
 
 CREATE INDEX audit_logs_p2027_03_actor_user_id_created_at_idx ON public.audit_logs_p2027_03 USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
 
@@ -3376,7 +3376,7 @@ CREATE INDEX audit_logs_p2027_03_created_at_idx ON public.audit_logs_p2027_03 US
 
 CREATE INDEX audit_logs_p2027_03_subject_user_id_created_at_idx ON public.audit_logs_p2027_03 USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2027_03_table_name_resource_id_idx ON public.audit_logs_p2027_03 USING btree (table_name, resource_id);
+CREATE INDEX audit_logs_p2027_03_table_name_resource_id_idx ON public.audit_logs_p2027_03 USING btree (table_name, resource_id) WHERE (resource_id IS NOT NULL);
 
 CREATE INDEX idx_ai_chat_conversations_prescription_id ON public.ai_chat_conversations USING btree (prescription_id) WHERE (prescription_id IS NOT NULL);
 
