@@ -23,7 +23,7 @@ import type { NotificationHub } from '../notifications/hub.ts';
 import { ApiError, routeNotFound, sendProblem } from './errors.ts';
 import { makeUserLanguage } from './user-language.ts';
 import { ProblemSchema } from './schemas.ts';
-import { validatorCompiler, addSharedSchema } from './validation.ts';
+import { schemaCompilers, addSharedSchema } from './validation.ts';
 import { registerMetrics } from './metrics.ts';
 import { makeContext, makeRequireAuth, makeRun } from './auth.ts';
 import type { Services } from './services.ts';
@@ -80,7 +80,9 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const config = deps.config ?? loadConfig();
   const api = config.api;
+  const schemas = schemaCompilers();
   const fastify = Fastify({
+    schemaController: schemas.schemaController,
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1_048_576,
     // Behind the reverse proxy, trust only the hop it adds: `true` would take the left-most
@@ -98,7 +100,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
   const app = fastify.withTypeProvider() as unknown as App;
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(schemas.validatorCompiler);
+  app.addHook('onListen', async () =>
+    schemas.compileRest((err) => deps.logger.error({ err: String(err) }, 'a route schema does not compile')),
+  );
   // JSON only (multipart where a route registers it): no silent text/plain bodies.
   app.removeContentTypeParser('text/plain');
   app.addSchema(ProblemSchema);
