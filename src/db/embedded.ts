@@ -289,9 +289,13 @@ async function initCluster(bin: string, cluster: string, password: string, runAs
         '--encoding=UTF8',
         '--locale=C',
         '--no-instructions',
+        // initdb's own flush fsyncs its ~1,000 files one by one (~4 s here); one syncfs after
+        // it writes the same to disk, before the server ever starts, in ~0.1 s
+        '--no-sync',
       ],
       runAs,
     );
+    await run(path.join(bin, 'bin', 'initdb'), [`--pgdata=${cluster}`, '--sync-only', '--sync-method=syncfs'], runAs);
   } finally {
     fs.rmSync(pwFile, { force: true });
   }

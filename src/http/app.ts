@@ -19,7 +19,7 @@ import type { NotificationHub } from '../notifications/hub.ts';
 import { routeNotFound, sendProblem } from './errors.ts';
 import { makeUserLanguage } from './user-language.ts';
 import { ProblemSchema } from './schemas.ts';
-import { validatorCompiler, addSharedSchema } from './validation.ts';
+import { schemaCompilers, addSharedSchema, type SchemaCompilers } from './validation.ts';
 import { registerMetrics } from './metrics.ts';
 import { makeContext, makeRequireAuth, makeRun } from './auth.ts';
 import type { Services } from './services.ts';
@@ -79,8 +79,9 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 /** The app in named steps: the server, its basic hooks, the plugins, the services, the routes. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const config = deps.config ?? loadConfig();
-  const app = createServer(deps.logger, config.api);
-  installBasics(app, deps.db);
+  const schemas = schemaCompilers();
+  const app = createServer(deps.logger, config.api, schemas);
+  installBasics(app, deps.db, schemas, deps.logger);
   await registerSecurity(app, config.api);
   await registerOpenApi(app);
   const { services, owned } = buildServices(app, deps, config);
@@ -103,8 +104,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   return app as unknown as FastifyInstance;
 }
 
-function createServer(logger: Logger, api: Config['api']): App {
+function createServer(logger: Logger, api: Config['api'], schemas: SchemaCompilers): App {
   const fastify = Fastify({
+    schemaController: schemas.schemaController,
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: 1_048_576,
     // Behind the reverse proxy, trust only the hop it adds: `true` would take the left-most
@@ -125,8 +127,12 @@ function createServer(logger: Logger, api: Config['api']): App {
 }
 
 /** Validation, the request-id and cache headers, closing behaviour, problem+json errors. */
-function installBasics(app: App, db: Database): void {
-  app.setValidatorCompiler(validatorCompiler);
+function installBasics(app: App, db: Database, schemas: SchemaCompilers, logger: Logger): void {
+  app.setValidatorCompiler(schemas.validatorCompiler);
+  // the schemas not compiled at their first use are compiled once the server listens
+  app.addHook('onListen', async () =>
+    schemas.compileRest((err) => logger.error({ err: String(err) }, 'a route schema does not compile')),
+  );
   // JSON only (multipart where a route registers it): no silent text/plain bodies.
   app.removeContentTypeParser('text/plain');
   app.addSchema(ProblemSchema);
