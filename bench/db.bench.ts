@@ -9,7 +9,7 @@
  *     service runs them), and as the owner for comparison; median, p95, p99 over BENCH_RUNS runs;
  *     server-side execution times; EXPLAIN (ANALYZE, BUFFERS) of both (the function's inner query
  *     with its generic plan, as the SQL function runs it). Goals: get_active_reminders ≤ 1 ms
- *     at 10M dose logs (issue 18), the prescriptions query ≤ 2 ms.
+ *     at 10M dose logs (the performance goal), the prescriptions query ≤ 2 ms.
  *  2. The time to apply all migrations to an empty database.
  *  3. The time for `npm start` to answer GET /api/v1/health on a new data dir, then on the same
  *     one again (stopped with SIGINT in between).

@@ -19,6 +19,7 @@
  *      count SQL functions, which keeps PostgreSQL from inlining them and slows the dispatch).
  *
  *   BENCH_SCALE=1 (0.1 → 10,000 patients, a 100,000-dose burst)  BENCH_BURST (default 1,000,000 × scale)
+ *   BENCH_ROLLBACK=N (the schema without its last N migrations, to compare before and after them)
  *   BENCH_MINUTES=10  BENCH_BATCHES=2000,10000  BENCH_PARALLEL=2 (e.g. 1,2 to compare)   DATABASE_URL (superuser; default postgres://postgres@127.0.0.1:5432/postgres)
  */
 import fs from 'node:fs';
@@ -181,6 +182,10 @@ async function main(): Promise<void> {
   try {
     say('migrating…\n');
     await withMigrator(ownerUrl, (m) => m.up().then(() => undefined));
+    // BENCH_ROLLBACK=N: the database as it was N migrations ago (the same burst before and after them)
+    const rollback = Number(process.env.BENCH_ROLLBACK ?? 0);
+    if (rollback > 0)
+      out(`rolled back: ${(await withMigrator(ownerUrl, (m) => m.down({ steps: rollback }))).join(', ')}`);
     await ensureAppLogin(ownerUrl, 'benchpassword0123456789');
     // the dispatcher acts as 'system', which counts only for the jobs' login (migration 014)
     await ensureLogin(ownerUrl, 'dastern_worker', 'benchpassword0123456789');
