@@ -49,6 +49,23 @@ export default tseslint.config(
       ],
     },
   },
+  // Settings come from one place (README "Configuration"): src/config.ts reads the environment
+  // and hands it on (loadConfig, the named settings, childProcessEnv); bin/, scripts/, bench/ and
+  // test/ may read it.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/config.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'read settings through src/config.ts (loadConfig, a named setting or childProcessEnv)',
+        },
+      ],
+    },
+  },
   {
     files: ['bin/**/*.js', 'scripts/**/*.js', 'eslint-rules/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },

@@ -15,7 +15,8 @@ import { checkModelOutput, detectGuard, detectLanguage, GUARD_ANSWERS } from '..
 import type { RecordMedicine } from '../src/ai/provider.ts';
 import type { Language } from '../src/safety/messages.ts';
 import { reportHtml, type ReportContent } from '../src/ai/reports.ts';
-import { PdfRenderer } from '../src/ai/pdf.ts';
+import { PdfRenderer } from '../src/pdf/renderer.ts';
+import { chromiumPathSetting } from '../src/config.ts';
 
 interface LabelledSet {
   pairs: Array<{ a: string; b: string; expected: 'major' | 'moderate' | 'none' }>;
@@ -247,7 +248,7 @@ for (const p of set.prompts) {
 // ---- a report: HTML + PDF by Chromium (the database part, a few small queries, is not included)
 const reportTimes: number[] = [];
 let firstReport = 0;
-const renderer = new PdfRenderer();
+const renderer = new PdfRenderer(chromiumPathSetting());
 if (renderer.available()) {
   const content: ReportContent & { created_at: string } = {
     kind: 'risk',

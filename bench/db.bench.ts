@@ -8,7 +8,8 @@
  *     for random patients: as dastern_app inside a transaction with the RLS context set (how the
  *     service runs them), and as the owner for comparison; median, p95, p99 over BENCH_RUNS runs;
  *     server-side execution times; EXPLAIN (ANALYZE, BUFFERS) of both (the function's inner query
- *     with its generic plan, as the SQL function runs it). Goal: ≤ 2 ms each.
+ *     with its generic plan, as the SQL function runs it). Goals: get_active_reminders ≤ 1 ms
+ *     at 10M dose logs (the performance goal), the prescriptions query ≤ 2 ms.
  *  2. The time to apply all migrations to an empty database.
  *  3. The time for `npm start` to answer GET /api/v1/health on a new data dir, then on the same
  *     one again (stopped with SIGINT in between).
@@ -48,7 +49,7 @@ const SKIP = new Set(
     .map((s) => s.trim())
     .filter((s) => s !== ''),
 );
-const GOAL_MS = 2;
+const GOAL_MS = { get_active_reminders: 1, 'prescriptions with medications': 2 } as const;
 const say = progress(process.stderr.isTTY === true);
 const out = (text = ''): void => void process.stdout.write(`${text}\n`);
 
@@ -475,9 +476,10 @@ async function benchQueries(serverUrl: string, benchUrl: string): Promise<void> 
       ['get_active_reminders', reminders],
       ['prescriptions with medications', rx],
     ] as const) {
-      const verdict = (x: Summary): string => (x.median <= GOAL_MS ? 'met' : 'MISSED');
+      const goal = GOAL_MS[label];
+      const verdict = (x: Summary): string => (x.median <= goal ? 'met' : 'MISSED');
       out(
-        `Goal ≤ ${GOAL_MS} ms, ${label} as dastern_app: first touch ${verdict(f.appFirst)} (median ${ms(f.appFirst.median)}, p95 ${ms(f.appFirst.p95)}), ` +
+        `Goal ≤ ${goal} ms, ${label} as dastern_app: first touch ${verdict(f.appFirst)} (median ${ms(f.appFirst.median)}, p95 ${ms(f.appFirst.p95)}), ` +
           `warm ${verdict(f.appWarm)} (median ${ms(f.appWarm.median)}, p95 ${ms(f.appWarm.p95)})`,
       );
     }

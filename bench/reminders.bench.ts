@@ -12,12 +12,17 @@
  *      dispatched per batch size in BENCH_BATCHES and per number of parallel claim loops in
  *      BENCH_PARALLEL; doses per second (goal ≥ 20,000/s on 2 cores), each dose exactly once
  *      (dose logs and notifications counted after the burst), peak RSS and
- *      heap of this process (the dispatcher), and where the database spent the time
- *      (pg_stat_user_functions with track_functions = all on the bench database).
+ *      heap of this process (the dispatcher), the CPU time of the dispatcher's PostgreSQL backends
+ *      (/proc, when the server runs on this machine: doses per CPU-second, which a shared machine's
+ *      load does not shrink as it shrinks doses per second), and where the database spent the time
+ *      (pg_stat_user_functions with track_functions = pl on the bench database: 'all' would also
+ *      count SQL functions, which keeps PostgreSQL from inlining them and slows the dispatch).
  *
  *   BENCH_SCALE=1 (0.1 → 10,000 patients, a 100,000-dose burst)  BENCH_BURST (default 1,000,000 × scale)
+ *   BENCH_ROLLBACK=N (the schema without its last N migrations, to compare before and after them)
  *   BENCH_MINUTES=10  BENCH_BATCHES=2000,10000  BENCH_PARALLEL=2 (e.g. 1,2 to compare)   DATABASE_URL (superuser; default postgres://postgres@127.0.0.1:5432/postgres)
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
 import { withMigrator } from '../src/db/migrations.ts';
@@ -62,9 +67,10 @@ function withDb(url: string, db: string): string {
 }
 
 async function seed(c: pg.Client): Promise<void> {
-  const audited = ['users', 'prescriptions', 'medications', 'medication_reminders'];
   await c.query('BEGIN');
-  for (const t of audited) await c.query(`ALTER TABLE ${t} DISABLE TRIGGER audit_row_change`);
+  // generated rows, valid by construction: no trigger (audit rows, per-row guards and time zone
+  // checks took most of the time of a 1M-reminder seed) and no foreign-key check
+  await c.query('SET LOCAL session_replication_role = replica');
   say(`users… `);
   await c.query(
     `INSERT INTO users (email, password_hash, role, first_name, last_name, language, email_verified_at)
@@ -93,11 +99,36 @@ async function seed(c: pg.Client): Promise<void> {
             (DATE '${DAY}' + time '00:00' + make_interval(mins => (r.k * 7) % 1440)) AT TIME ZONE 'Asia/Phnom_Penh'
        FROM (SELECT id, (row_number() OVER (ORDER BY id))::int AS k FROM medications) r JOIN medications m ON m.id = r.id`,
   );
-  for (const t of audited) await c.query(`ALTER TABLE ${t} ENABLE TRIGGER audit_row_change`);
   await c.query('COMMIT');
   say('vacuum analyze…');
   await c.query('VACUUM ANALYZE');
   say('\n');
+}
+
+/** CPU time (user + system, ms) of a process of this machine so far; undefined when it is not one (Linux /proc). */
+function cpuMs(pid: number): number | undefined {
+  try {
+    // after "pid (comm) ": utime is field 11, stime field 12 (clock ticks, 100 Hz)
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CPU time (ms) the dispatcher's PostgreSQL backends (the worker login's, in this database) used so far. */
+async function backendsCpuMs(c: pg.Client, db: string): Promise<number | undefined> {
+  const res = await c.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND usename = 'dastern_worker'`,
+    [db],
+  );
+  let total = 0;
+  for (const { pid } of res.rows) {
+    const t = cpuMs(pid);
+    if (t === undefined) return undefined;
+    total += t;
+  }
+  return total;
 }
 
 interface FnStat {
@@ -151,11 +182,15 @@ async function main(): Promise<void> {
   try {
     say('migrating…\n');
     await withMigrator(ownerUrl, (m) => m.up().then(() => undefined));
+    // BENCH_ROLLBACK=N: the database as it was N migrations ago (the same burst before and after them)
+    const rollback = Number(process.env.BENCH_ROLLBACK ?? 0);
+    if (rollback > 0)
+      out(`rolled back: ${(await withMigrator(ownerUrl, (m) => m.down({ steps: rollback }))).join(', ')}`);
     await ensureAppLogin(ownerUrl, 'benchpassword0123456789');
     // the dispatcher acts as 'system', which counts only for the jobs' login (migration 014)
     await ensureLogin(ownerUrl, 'dastern_worker', 'benchpassword0123456789');
     await owner.connect();
-    await owner.query(`ALTER DATABASE "${name}" SET track_functions = 'all'`);
+    await owner.query(`ALTER DATABASE "${name}" SET track_functions = 'pl'`);
     const t0 = Date.now();
     await seed(owner);
     const active = (
@@ -222,11 +257,15 @@ async function main(): Promise<void> {
         peak.rss = Math.max(peak.rss, u.rss);
         peak.heap = Math.max(peak.heap, u.heapUsed);
       }, 20);
+      // a new pool: its backends' CPU time is then this burst's alone
+      await db.close();
+      db = new Database(appUrl, { max: 4 });
       const q0 = queries;
       const start = performance.now();
       const r = await dispatchReminders(db, due, { batchSize, parallel });
       const elapsed = performance.now() - start;
       clearInterval(sampler);
+      const dbCpu = await backendsCpuMs(owner, name);
       const once = (
         await owner.query<{ logs: number; notes: number; pairs: number }>(
           `SELECT (SELECT count(*)::int FROM medication_reminder_logs WHERE scheduled_for = $1) AS logs,
@@ -253,6 +292,11 @@ async function main(): Promise<void> {
         `   batch ${String(batchSize).padStart(6)}: ${int(r.dispatched)} doses in ${secs(elapsed)} = ${int(r.dispatched / (elapsed / 1000))} doses/s` +
           `   ${int(queries - q0)} client queries (${((queries - q0) / Math.max(1, r.dispatched)).toFixed(4)} per dose)`,
       );
+      if (dbCpu !== undefined)
+        out(
+          `                  PostgreSQL CPU in the dispatcher's backends: ${secs(dbCpu)} = ${((dbCpu * 1000) / Math.max(1, r.dispatched)).toFixed(1)} µs per dose ` +
+            `= ${int(r.dispatched / Math.max(0.001, dbCpu / 1000))} doses per CPU-second (what the load average leaves aside; WAL writer and checkpointer not counted)`,
+        );
       out(`                  the tick 2 h later marks ${int(grace.missed)} doses missed in ${secs(graceMs)}`);
       out(
         `                  dispatcher memory: RSS ${mb(base.rss)} → peak ${mb(peak.rss)}, heap ${mb(base.heapUsed)} → peak ${mb(peak.heap)}`,

@@ -1,6 +1,19 @@
 #!/usr/bin/env node
-// Entry point of the `dastern` command: loads the TypeScript sources through tsx.
-import { register } from 'tsx/esm/api';
+// Entry point of the `dastern` command. Runs the compiled server (dist/, built at `npm ci` by
+// scripts/build-server.ts) when it was built from the sources as they are now (bin/compiled.js),
+// and otherwise loads the TypeScript sources through tsx, as a development checkout whose
+// sources changed since the build needs.
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { compiledEntry } from './compiled.js';
 
-register();
-await import('../src/cli/main.ts');
+const entry = compiledEntry(path.resolve(import.meta.dirname, '..'));
+if (entry !== undefined) {
+  // stack traces name the TypeScript sources (dist/ has the source maps)
+  process.setSourceMapsEnabled(true);
+  await import(pathToFileURL(entry).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}

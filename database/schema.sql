@@ -1366,28 +1366,34 @@ BEGIN
 END
 $$;
 
--- As 012's, but a writer's time is replaced only when it is not the fresh default: a partition
--- is chosen before a BEFORE trigger runs, and a time moved into another month there would fail
--- the insert ("moving row to another partition"). A forged time (older than a second or ahead)
+-- A writer's time is replaced only when it is not the fresh default (as 030's: a partition is
+-- chosen before a BEFORE trigger runs, and a time moved into another month there would fail
+-- the insert, "moving row to another partition"). A forged time (older than a second or ahead)
 -- is still replaced by the clock; one of another month then fails the insert. The owner's direct
 -- SQL keeps its time (it could as well disable the trigger): an UPDATE that moves a row to
 -- another month re-inserts it there through this trigger, which must not fail (verify then
--- names the row, as before).
+-- names the row, as before). The clock is read once; an absent payload is not redacted.
 CREATE FUNCTION public.trg_audit_logs_prepare() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+  v_clock timestamptz;
 BEGIN
   PERFORM pg_catalog.pg_current_xact_id();
   NEW.seq := pg_catalog.nextval('public.audit_logs_seq');
-  IF (NEW.created_at IS NULL OR NEW.created_at > pg_catalog.clock_timestamp()
-      OR NEW.created_at < pg_catalog.clock_timestamp() - interval '1 second')
+  v_clock := pg_catalog.clock_timestamp();
+  IF (NEW.created_at IS NULL OR NEW.created_at > v_clock OR NEW.created_at < v_clock - interval '1 second')
      AND NOT public.app_is_direct_sql() THEN
-    NEW.created_at := pg_catalog.clock_timestamp();
+    NEW.created_at := v_clock;
   END IF;
   NEW.redacted_at := NULL;
   IF pg_catalog.pg_trigger_depth() = 1 THEN
-    NEW.old_values := public.app_audit_redact(NEW.old_values);
-    NEW.new_values := public.app_audit_redact(NEW.new_values);
+    IF NEW.old_values IS NOT NULL THEN
+      NEW.old_values := public.app_audit_redact(NEW.old_values);
+    END IF;
+    IF NEW.new_values IS NOT NULL THEN
+      NEW.new_values := public.app_audit_redact(NEW.new_values);
+    END IF;
   END IF;
   RETURN NEW;
 END
@@ -3135,40 +3141,22 @@ ALTER TABLE ONLY public.audit_chain
     ADD CONSTRAINT audit_chain_seq_key UNIQUE (seq);
 
 ALTER TABLE ONLY public.audit_logs
-    ADD CONSTRAINT audit_logs_pkey PRIMARY KEY (id, created_at);
+    ADD CONSTRAINT audit_logs_pkey PRIMARY KEY (seq, created_at);
 
 ALTER TABLE ONLY public.audit_logs_default
-    ADD CONSTRAINT audit_logs_default_pkey PRIMARY KEY (id, created_at);
-
-ALTER TABLE ONLY public.audit_logs
-    ADD CONSTRAINT audit_logs_seq_key UNIQUE (seq, created_at);
-
-ALTER TABLE ONLY public.audit_logs_default
-    ADD CONSTRAINT audit_logs_default_seq_created_at_key UNIQUE (seq, created_at);
+    ADD CONSTRAINT audit_logs_default_pkey PRIMARY KEY (seq, created_at);
 
 ALTER TABLE ONLY public.audit_logs_p2026_12
-    ADD CONSTRAINT audit_logs_p2026_12_pkey PRIMARY KEY (id, created_at);
-
-ALTER TABLE ONLY public.audit_logs_p2026_12
-    ADD CONSTRAINT audit_logs_p2026_12_seq_created_at_key UNIQUE (seq, created_at);
+    ADD CONSTRAINT audit_logs_p2026_12_pkey PRIMARY KEY (seq, created_at);
 
 ALTER TABLE ONLY public.audit_logs_p2027_01
-    ADD CONSTRAINT audit_logs_p2027_01_pkey PRIMARY KEY (id, created_at);
-
-ALTER TABLE ONLY public.audit_logs_p2027_01
-    ADD CONSTRAINT audit_logs_p2027_01_seq_created_at_key UNIQUE (seq, created_at);
+    ADD CONSTRAINT audit_logs_p2027_01_pkey PRIMARY KEY (seq, created_at);
 
 ALTER TABLE ONLY public.audit_logs_p2027_02
-    ADD CONSTRAINT audit_logs_p2027_02_pkey PRIMARY KEY (id, created_at);
-
-ALTER TABLE ONLY public.audit_logs_p2027_02
-    ADD CONSTRAINT audit_logs_p2027_02_seq_created_at_key UNIQUE (seq, created_at);
+    ADD CONSTRAINT audit_logs_p2027_02_pkey PRIMARY KEY (seq, created_at);
 
 ALTER TABLE ONLY public.audit_logs_p2027_03
-    ADD CONSTRAINT audit_logs_p2027_03_pkey PRIMARY KEY (id, created_at);
-
-ALTER TABLE ONLY public.audit_logs_p2027_03
-    ADD CONSTRAINT audit_logs_p2027_03_seq_created_at_key UNIQUE (seq, created_at);
+    ADD CONSTRAINT audit_logs_p2027_03_pkey PRIMARY KEY (seq, created_at);
 
 ALTER TABLE ONLY public.audit_redactions
     ADD CONSTRAINT audit_redactions_pkey PRIMARY KEY (seq, erasure_seq);
@@ -3231,7 +3219,7 @@ ALTER TABLE ONLY public.medication_reminder_logs_p2027_03
     ADD CONSTRAINT medication_reminder_logs_p2027_03_reminder_id_scheduled_for_key UNIQUE (reminder_id, scheduled_for);
 
 ALTER TABLE ONLY public.medication_reminders
-    ADD CONSTRAINT medication_reminders_id_patient_id_key UNIQUE (id, patient_id);
+    ADD CONSTRAINT medication_reminders_patient_id_id_key UNIQUE (patient_id, id);
 
 ALTER TABLE ONLY public.medication_reminders
     ADD CONSTRAINT medication_reminders_pkey PRIMARY KEY (id);
@@ -3330,65 +3318,65 @@ CREATE INDEX kb_interactions_a ON kb.interactions USING btree (a);
 
 CREATE INDEX kb_interactions_b ON kb.interactions USING btree (b);
 
-CREATE INDEX idx_audit_logs_action ON ONLY public.audit_logs USING btree (action, created_at);
+CREATE INDEX idx_audit_logs_action ON ONLY public.audit_logs USING btree (action, created_at) WHERE (action <> ALL (ARRAY['read'::text, 'list'::text]));
 
-CREATE INDEX audit_logs_default_action_created_at_idx ON public.audit_logs_default USING btree (action, created_at);
+CREATE INDEX audit_logs_default_action_created_at_idx ON public.audit_logs_default USING btree (action, created_at) WHERE (action <> ALL (ARRAY['read'::text, 'list'::text]));
 
 CREATE INDEX idx_audit_logs_actor_user_id ON ONLY public.audit_logs USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
 
 CREATE INDEX audit_logs_default_actor_user_id_created_at_idx ON public.audit_logs_default USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
 
-CREATE INDEX idx_audit_logs_created_at ON ONLY public.audit_logs USING btree (created_at);
+CREATE INDEX idx_audit_logs_created_at ON ONLY public.audit_logs USING brin (created_at);
 
-CREATE INDEX audit_logs_default_created_at_idx ON public.audit_logs_default USING btree (created_at);
+CREATE INDEX audit_logs_default_created_at_idx ON public.audit_logs_default USING brin (created_at);
 
 CREATE INDEX idx_audit_logs_subject_user_id ON ONLY public.audit_logs USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
 
 CREATE INDEX audit_logs_default_subject_user_id_created_at_idx ON public.audit_logs_default USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
 
-CREATE INDEX idx_audit_logs_table_name_resource_id ON ONLY public.audit_logs USING btree (table_name, resource_id);
+CREATE INDEX idx_audit_logs_table_name_resource_id ON ONLY public.audit_logs USING btree (table_name, resource_id) WHERE (resource_id IS NOT NULL);
 
-CREATE INDEX audit_logs_default_table_name_resource_id_idx ON public.audit_logs_default USING btree (table_name, resource_id);
+CREATE INDEX audit_logs_default_table_name_resource_id_idx ON public.audit_logs_default USING btree (table_name, resource_id) WHERE (resource_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2026_12_action_created_at_idx ON public.audit_logs_p2026_12 USING btree (action, created_at);
+CREATE INDEX audit_logs_p2026_12_action_created_at_idx ON public.audit_logs_p2026_12 USING btree (action, created_at) WHERE (action <> ALL (ARRAY['read'::text, 'list'::text]));
 
 CREATE INDEX audit_logs_p2026_12_actor_user_id_created_at_idx ON public.audit_logs_p2026_12 USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2026_12_created_at_idx ON public.audit_logs_p2026_12 USING btree (created_at);
+CREATE INDEX audit_logs_p2026_12_created_at_idx ON public.audit_logs_p2026_12 USING brin (created_at);
 
 CREATE INDEX audit_logs_p2026_12_subject_user_id_created_at_idx ON public.audit_logs_p2026_12 USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2026_12_table_name_resource_id_idx ON public.audit_logs_p2026_12 USING btree (table_name, resource_id);
+CREATE INDEX audit_logs_p2026_12_table_name_resource_id_idx ON public.audit_logs_p2026_12 USING btree (table_name, resource_id) WHERE (resource_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2027_01_action_created_at_idx ON public.audit_logs_p2027_01 USING btree (action, created_at);
+CREATE INDEX audit_logs_p2027_01_action_created_at_idx ON public.audit_logs_p2027_01 USING btree (action, created_at) WHERE (action <> ALL (ARRAY['read'::text, 'list'::text]));
 
 CREATE INDEX audit_logs_p2027_01_actor_user_id_created_at_idx ON public.audit_logs_p2027_01 USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2027_01_created_at_idx ON public.audit_logs_p2027_01 USING btree (created_at);
+CREATE INDEX audit_logs_p2027_01_created_at_idx ON public.audit_logs_p2027_01 USING brin (created_at);
 
 CREATE INDEX audit_logs_p2027_01_subject_user_id_created_at_idx ON public.audit_logs_p2027_01 USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2027_01_table_name_resource_id_idx ON public.audit_logs_p2027_01 USING btree (table_name, resource_id);
+CREATE INDEX audit_logs_p2027_01_table_name_resource_id_idx ON public.audit_logs_p2027_01 USING btree (table_name, resource_id) WHERE (resource_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2027_02_action_created_at_idx ON public.audit_logs_p2027_02 USING btree (action, created_at);
+CREATE INDEX audit_logs_p2027_02_action_created_at_idx ON public.audit_logs_p2027_02 USING btree (action, created_at) WHERE (action <> ALL (ARRAY['read'::text, 'list'::text]));
 
 CREATE INDEX audit_logs_p2027_02_actor_user_id_created_at_idx ON public.audit_logs_p2027_02 USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2027_02_created_at_idx ON public.audit_logs_p2027_02 USING btree (created_at);
+CREATE INDEX audit_logs_p2027_02_created_at_idx ON public.audit_logs_p2027_02 USING brin (created_at);
 
 CREATE INDEX audit_logs_p2027_02_subject_user_id_created_at_idx ON public.audit_logs_p2027_02 USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2027_02_table_name_resource_id_idx ON public.audit_logs_p2027_02 USING btree (table_name, resource_id);
+CREATE INDEX audit_logs_p2027_02_table_name_resource_id_idx ON public.audit_logs_p2027_02 USING btree (table_name, resource_id) WHERE (resource_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2027_03_action_created_at_idx ON public.audit_logs_p2027_03 USING btree (action, created_at);
+CREATE INDEX audit_logs_p2027_03_action_created_at_idx ON public.audit_logs_p2027_03 USING btree (action, created_at) WHERE (action <> ALL (ARRAY['read'::text, 'list'::text]));
 
 CREATE INDEX audit_logs_p2027_03_actor_user_id_created_at_idx ON public.audit_logs_p2027_03 USING btree (actor_user_id, created_at DESC) WHERE (actor_user_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2027_03_created_at_idx ON public.audit_logs_p2027_03 USING btree (created_at);
+CREATE INDEX audit_logs_p2027_03_created_at_idx ON public.audit_logs_p2027_03 USING brin (created_at);
 
 CREATE INDEX audit_logs_p2027_03_subject_user_id_created_at_idx ON public.audit_logs_p2027_03 USING btree (subject_user_id, created_at DESC) WHERE (subject_user_id IS NOT NULL);
 
-CREATE INDEX audit_logs_p2027_03_table_name_resource_id_idx ON public.audit_logs_p2027_03 USING btree (table_name, resource_id);
+CREATE INDEX audit_logs_p2027_03_table_name_resource_id_idx ON public.audit_logs_p2027_03 USING btree (table_name, resource_id) WHERE (resource_id IS NOT NULL);
 
 CREATE INDEX idx_ai_chat_conversations_prescription_id ON public.ai_chat_conversations USING btree (prescription_id) WHERE (prescription_id IS NOT NULL);
 
@@ -3435,8 +3423,6 @@ CREATE INDEX idx_medication_reminder_logs_patient_id_scheduled_for ON ONLY publi
 CREATE INDEX idx_medication_reminders_medication_id ON public.medication_reminders USING btree (medication_id);
 
 CREATE INDEX idx_medication_reminders_next_reminder_at ON public.medication_reminders USING btree (next_reminder_at) WHERE is_active;
-
-CREATE INDEX idx_medication_reminders_patient_id ON public.medication_reminders USING btree (patient_id);
 
 CREATE INDEX idx_medication_reminders_patient_id_active ON public.medication_reminders USING btree (patient_id, reminder_time) WHERE is_active;
 
@@ -3562,8 +3548,6 @@ ALTER INDEX public.idx_audit_logs_created_at ATTACH PARTITION public.audit_logs_
 
 ALTER INDEX public.audit_logs_pkey ATTACH PARTITION public.audit_logs_default_pkey;
 
-ALTER INDEX public.audit_logs_seq_key ATTACH PARTITION public.audit_logs_default_seq_created_at_key;
-
 ALTER INDEX public.idx_audit_logs_subject_user_id ATTACH PARTITION public.audit_logs_default_subject_user_id_created_at_idx;
 
 ALTER INDEX public.idx_audit_logs_table_name_resource_id ATTACH PARTITION public.audit_logs_default_table_name_resource_id_idx;
@@ -3575,8 +3559,6 @@ ALTER INDEX public.idx_audit_logs_actor_user_id ATTACH PARTITION public.audit_lo
 ALTER INDEX public.idx_audit_logs_created_at ATTACH PARTITION public.audit_logs_p2026_12_created_at_idx;
 
 ALTER INDEX public.audit_logs_pkey ATTACH PARTITION public.audit_logs_p2026_12_pkey;
-
-ALTER INDEX public.audit_logs_seq_key ATTACH PARTITION public.audit_logs_p2026_12_seq_created_at_key;
 
 ALTER INDEX public.idx_audit_logs_subject_user_id ATTACH PARTITION public.audit_logs_p2026_12_subject_user_id_created_at_idx;
 
@@ -3590,8 +3572,6 @@ ALTER INDEX public.idx_audit_logs_created_at ATTACH PARTITION public.audit_logs_
 
 ALTER INDEX public.audit_logs_pkey ATTACH PARTITION public.audit_logs_p2027_01_pkey;
 
-ALTER INDEX public.audit_logs_seq_key ATTACH PARTITION public.audit_logs_p2027_01_seq_created_at_key;
-
 ALTER INDEX public.idx_audit_logs_subject_user_id ATTACH PARTITION public.audit_logs_p2027_01_subject_user_id_created_at_idx;
 
 ALTER INDEX public.idx_audit_logs_table_name_resource_id ATTACH PARTITION public.audit_logs_p2027_01_table_name_resource_id_idx;
@@ -3604,8 +3584,6 @@ ALTER INDEX public.idx_audit_logs_created_at ATTACH PARTITION public.audit_logs_
 
 ALTER INDEX public.audit_logs_pkey ATTACH PARTITION public.audit_logs_p2027_02_pkey;
 
-ALTER INDEX public.audit_logs_seq_key ATTACH PARTITION public.audit_logs_p2027_02_seq_created_at_key;
-
 ALTER INDEX public.idx_audit_logs_subject_user_id ATTACH PARTITION public.audit_logs_p2027_02_subject_user_id_created_at_idx;
 
 ALTER INDEX public.idx_audit_logs_table_name_resource_id ATTACH PARTITION public.audit_logs_p2027_02_table_name_resource_id_idx;
@@ -3617,8 +3595,6 @@ ALTER INDEX public.idx_audit_logs_actor_user_id ATTACH PARTITION public.audit_lo
 ALTER INDEX public.idx_audit_logs_created_at ATTACH PARTITION public.audit_logs_p2027_03_created_at_idx;
 
 ALTER INDEX public.audit_logs_pkey ATTACH PARTITION public.audit_logs_p2027_03_pkey;
-
-ALTER INDEX public.audit_logs_seq_key ATTACH PARTITION public.audit_logs_p2027_03_seq_created_at_key;
 
 ALTER INDEX public.idx_audit_logs_subject_user_id ATTACH PARTITION public.audit_logs_p2027_03_subject_user_id_created_at_idx;
 

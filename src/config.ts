@@ -50,6 +50,8 @@ export interface Config {
   ai: AiConfig;
   /** Base backups, WAL archive and retention (`dastern backup`). */
   backup: BackupConfig;
+  /** The Chromium binary that prints the PDFs (DASTERN_CHROMIUM_PATH, default /usr/bin/chromium). */
+  chromiumPath: string;
 }
 
 export interface BackupConfig {
@@ -421,6 +423,26 @@ function parseUrl(name: string, raw: string | undefined): string | undefined {
   return raw;
 }
 
+/** DASTERN_CHROMIUM_PATH: the Chromium binary that prints PDFs (also the tests' and benches' check for it). */
+export function chromiumPathSetting(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DASTERN_CHROMIUM_PATH && env.DASTERN_CHROMIUM_PATH !== ''
+    ? env.DASTERN_CHROMIUM_PATH
+    : '/usr/bin/chromium';
+}
+
+/**
+ * DASTERN_TESSDATA_DIR: a folder of tesseract models that replaces the Debian ones. Read where the
+ * reader looks for its models (src/reading/tessdata.ts), which takes no Config.
+ */
+export function tessdataDirSetting(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.DASTERN_TESSDATA_DIR && env.DASTERN_TESSDATA_DIR !== '' ? env.DASTERN_TESSDATA_DIR : undefined;
+}
+
+/** This process's environment with `extra` over it, for a child process (tesseract, pg_ctl, pg_restore). */
+export function childProcessEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = parseEnv(env.NODE_ENV);
   const host = env.HOST && env.HOST !== '' ? env.HOST : '127.0.0.1';
@@ -447,6 +469,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     billing: parseBillingConfig(env, nodeEnv),
     ai: parseAiConfig(env),
     backup: parseBackupConfig(env, dataDir),
+    chromiumPath: chromiumPathSetting(env),
   };
   if (config.env === 'production' && config.databaseUrl === undefined) {
     throw new ConfigError('production needs DATABASE_URL: the embedded database is for development only');

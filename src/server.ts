@@ -8,7 +8,7 @@
  */
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
-import { prepareDatabase } from './db/bootstrap.ts';
+import { serveDatabase, type DatabaseUrls } from './db/bootstrap.ts';
 import { Database } from './db/database.ts';
 import { ReadReplica } from './db/read-replica.ts';
 import { buildApp } from './http/app.ts';
@@ -75,8 +75,16 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const urls = await prepareDatabase(config, logger, { migrate: true, seedWhenNew: config.env !== 'production' });
+/**
+ * `database`: serveDatabase's promise when the caller started it already (`dastern serve` starts
+ * the database while this module loads).
+ */
+export async function startServer(
+  config: Config,
+  logger: Logger,
+  database: Promise<DatabaseUrls> = serveDatabase(config, logger),
+): Promise<RunningServer> {
+  const urls = await database;
   const prepare = config.preparedStatements;
   const db = new Database(urls.appUrl, { prepare });
   // background work: the only login whose 'system' context counts (migration 014)
@@ -119,18 +127,26 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   };
   try {
     sealer = startAuditSealer(jobsDb, logger, config.jobs.auditSealIntervalMs);
-    await installQueues(urls.ownerUrl, jobsTuning(config));
-    // the log tables' months ahead exist before any write (the daily job keeps them ahead)
-    await ensurePartitions(jobsDb, config.jobs.partitionMonthsAhead);
-    const runWorkers = config.jobs.runWorkers;
-    boss = await startQueue(
-      urls.workerUrl,
-      { supervise: runWorkers, maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds },
-      (err) => logger.error({ err: err.message }, 'job queue error'),
-    );
-    if (runWorkers) {
+    // The queue (schema, partitions, pg-boss) and the HTTP app (routes, hooks) are made at the
+    // same time: one waits on PostgreSQL, the other on the CPU. Nothing is served before both.
+    const queueReady = (async () => {
+      await installQueues(urls.ownerUrl, jobsTuning(config));
+      // the log tables' months ahead exist before any write (the daily job keeps them ahead)
+      await ensurePartitions(jobsDb, config.jobs.partitionMonthsAhead);
+      boss = await startQueue(
+        urls.workerUrl,
+        { supervise: config.jobs.runWorkers, maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds },
+        (err) => logger.error({ err: err.message }, 'job queue error'),
+      );
+      return boss;
+    })();
+    const workersReady = queueReady.then(async (queue) => {
+      if (!config.jobs.runWorkers) {
+        logger.info('job workers off (DASTERN_RUN_WORKERS=false): a `dastern worker` process runs them');
+        return;
+      }
       workers = await startWorkers({
-        boss,
+        boss: queue,
         db: jobsDb,
         files,
         logger,
@@ -143,23 +159,35 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         ...scheduleOptions(config),
         config,
       });
-    } else {
-      logger.info('job workers off (DASTERN_RUN_WORKERS=false): a `dastern worker` process runs them');
-    }
-    await hub.start();
-    const queue = boss;
-    app = await buildApp({
-      db,
-      systemDb: jobsDb,
-      readDb,
-      logger,
-      config,
-      hub,
-      mailer,
-      prescriptions: { files, enqueueReading: readingEnqueuer(queue) },
-      queueDepth: () => queue.getQueueSize('prescription-read'),
-      billing: { enqueuePoll: bakongPollEnqueuer(queue), enqueueMail: paymentMailEnqueuer(queue) },
     });
+    // the app's hooks reach the queue once it is there (no request is served before)
+    const appReady = (async () => {
+      app = await buildApp({
+        db,
+        systemDb: jobsDb,
+        readDb,
+        logger,
+        config,
+        hub,
+        mailer,
+        prescriptions: {
+          files,
+          enqueueReading: async (tx, id) => readingEnqueuer(await queueReady)(tx, id),
+        },
+        queueDepth: async () => (await queueReady).getQueueSize('prescription-read'),
+        billing: {
+          enqueuePoll: async (tx, id, delay) => bakongPollEnqueuer(await queueReady)(tx, id, delay),
+          enqueueMail: async (tx, id) => paymentMailEnqueuer(await queueReady)(tx, id),
+        },
+      });
+      return app;
+    })();
+    // all settled before going on or cleaning up: nothing half-started is left running
+    // (and the API's first connection is opened meanwhile, not by the first request)
+    const settled = await Promise.allSettled([queueReady, workersReady, hub.start(), appReady, db.ping()]);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    app = await appReady;
     // A burst of new connections (a clinic's morning, clients reconnecting after a restart, a load
     // test) must neither overflow the accept queue nor wait in it while the event loop is busy.
     listeners = await listenOnSockets(

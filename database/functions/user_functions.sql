@@ -169,6 +169,7 @@ $$;
 CREATE OR REPLACE FUNCTION public.dispatch_due_reminders(p_now timestamp with time zone, p_limit integer DEFAULT 5000) RETURNS TABLE(notification_id uuid, user_id uuid, reminder_id uuid, scheduled_for timestamp with time zone)
     LANGUAGE plpgsql
     SET search_path TO 'public', 'pg_temp'
+    SET enable_seqscan TO 'off'
     AS $$
 -- the conflict targets name columns that are also this function's output columns
 #variable_conflict use_column
@@ -188,10 +189,14 @@ BEGIN
   -- the dose logs of this statement are counted by its UPDATE below, not by the insert trigger
   PERFORM set_config('app.dispatch_counts_logs', 'on', true);
   RETURN QUERY
-  WITH due AS (
+  WITH due AS MATERIALIZED (
     SELECT mr.id, mr.patient_id, mr.slot, mr.dose_amount, mr.dose_unit, mr.medication_id,
-           mr.next_reminder_at + make_interval(mins => mr.advance_minutes) AS dose_at
-    FROM medication_reminders mr WHERE mr.id = ANY (v_ids)
+           mr.next_reminder_at + make_interval(mins => mr.advance_minutes) AS dose_at,
+           med.name, med.strength, pat.language, pat.notification_preferences
+    FROM medication_reminders mr
+    CROSS JOIN LATERAL (SELECT m.name, m.strength FROM medications m WHERE m.id = mr.medication_id OFFSET 0) AS med
+    CROSS JOIN LATERAL (SELECT u.language, u.notification_preferences FROM users u WHERE u.id = mr.patient_id OFFSET 0) AS pat
+    WHERE mr.id = ANY (v_ids)
       -- a dose already past its grace window (the dispatcher was down) is not notified late
       AND mr.next_reminder_at + make_interval(mins => mr.advance_minutes + mr.grace_minutes) > p_now
   ), logs AS (
@@ -202,16 +207,14 @@ BEGIN
   ), created AS (
     INSERT INTO notifications (user_id, type, title, body, data, channels, dedupe_key)
     SELECT due.patient_id, 'reminder',
-           reminder_notification_title(u.language, due.slot),
-           m.name || coalesce(' ' || m.strength, '') || ' — ' || trim_scale(due.dose_amount)::text || ' ' || due.dose_unit,
+           reminder_notification_title(due.language, due.slot),
+           due.name || coalesce(' ' || due.strength, '') || ' — ' || trim_scale(due.dose_amount)::text || ' ' || due.dose_unit,
            jsonb_build_object('reminder_id', due.id, 'medication_id', due.medication_id, 'log_id', logs.id,
                               'scheduled_for', logs.scheduled_for, 'slot', due.slot),
-           notification_channels_for(u.notification_preferences),
+           notification_channels_for(due.notification_preferences),
            'dose:' || due.id || ':' || to_char(logs.scheduled_for AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
     FROM logs
     JOIN due ON due.id = logs.reminder_id
-    JOIN medications m ON m.id = due.medication_id
-    JOIN users u ON u.id = due.patient_id
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING notifications.id, notifications.user_id, (notifications.data->>'reminder_id')::uuid AS reminder_id,
               (notifications.data->>'scheduled_for')::timestamptz AS scheduled_for

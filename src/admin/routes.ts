@@ -1,5 +1,6 @@
 /** /admin/*: statistics, users list/search, deactivate/activate. Admins only (role claim and RLS). */
 import { Type } from '@sinclair/typebox';
+import { signedIn } from '../http/route-options.ts';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
 import { AUTHED, IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, problems } from '../http/schemas.ts';
@@ -34,104 +35,71 @@ const PrescriptionStatistics = statsRow(PRESCRIPTION_STATISTICS.integers, PRESCR
 
 export async function adminRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context'>): Promise<void> {
   const admin = new AdminService();
-  const security = [{ bearer: [] }];
   const only = s.requireAuth(['admin']);
 
   app.get(
     '/admin/statistics',
-    {
-      onRequest: only,
-      schema: {
-        tags: ['admin'],
-        summary: 'User and prescription statistics (get_user_statistics, get_prescription_statistics)',
-        security,
-        response: {
-          200: Type.Object({ users: Type.Array(UserStatistics), prescriptions: Type.Array(PrescriptionStatistics) }),
-          ...problems(...AUTHED, 403),
-        },
+    signedIn(only, ['admin'], 'User and prescription statistics (get_user_statistics, get_prescription_statistics)', {
+      response: {
+        200: Type.Object({ users: Type.Array(UserStatistics), prescriptions: Type.Array(PrescriptionStatistics) }),
+        ...problems(...AUTHED, 403),
       },
-    },
+    }),
     async (request) => admin.statistics(s.context(request)),
   );
 
   app.get(
     '/admin/users',
-    {
-      onRequest: only,
-      schema: {
-        tags: ['admin'],
-        summary: 'List or search users (name or e-mail)',
-        security,
-        querystring: Type.Object(
-          {
-            q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-            role: Type.Optional(Type.Union([Type.Literal('patient'), Type.Literal('doctor'), Type.Literal('admin')])),
-            active: Type.Optional(Type.Boolean()),
-            ...PageQuery,
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Page(AdminUser), ...problems(...AUTHED, 403) },
-      },
-    },
+    signedIn(only, ['admin'], 'List or search users (name or e-mail)', {
+      querystring: Type.Object(
+        {
+          q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+          role: Type.Optional(Type.Union([Type.Literal('patient'), Type.Literal('doctor'), Type.Literal('admin')])),
+          active: Type.Optional(Type.Boolean()),
+          ...PageQuery,
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: Page(AdminUser), ...problems(...AUTHED, 403) },
+    }),
     async (request) => admin.users(s.context(request), request.query),
   );
 
   app.get(
     '/admin/users/:id',
-    {
-      onRequest: only,
-      schema: {
-        tags: ['admin'],
-        summary: 'One user',
-        security,
-        params: IdParams,
-        response: { 200: AdminUser, ...problems(...AUTHED, 403, 404) },
-      },
-    },
+    signedIn(only, ['admin'], 'One user', {
+      params: IdParams,
+      response: { 200: AdminUser, ...problems(...AUTHED, 403, 404) },
+    }),
     async (request) => admin.user(s.context(request), request.params.id),
   );
 
   app.post(
     '/admin/users/:id/deactivate',
-    {
-      onRequest: only,
-      schema: {
-        tags: ['admin'],
-        summary: 'Deactivate an account (its sessions end at once)',
-        security,
-        params: IdParams,
-        body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false }),
-        response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) },
-      },
-    },
+    signedIn(only, ['admin'], 'Deactivate an account (its sessions end at once)', {
+      params: IdParams,
+      body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false }),
+      response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) },
+    }),
     async (request) => admin.setActive(s.context(request), request.params.id, false, request.body.reason),
   );
 
   app.post(
     '/admin/users/:id/activate',
-    {
-      onRequest: only,
-      schema: {
-        tags: ['admin'],
-        summary: 'Re-activate an account',
-        security,
-        params: IdParams,
-        response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) },
-      },
-    },
+    signedIn(only, ['admin'], 'Re-activate an account', {
+      params: IdParams,
+      response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) },
+    }),
     async (request) => admin.setActive(s.context(request), request.params.id, true, 'reactivated'),
   );
 
   app.post(
     '/admin/doctors/:id/verify',
-    {
-      onRequest: only,
-      schema: {
-        tags: ['admin'],
-        summary:
-          "The doctor's licence is checked: he may invite patients; the licence number is his alone (cleared from unverified accounts claiming it)",
-        security,
+    signedIn(
+      only,
+      ['admin'],
+      "The doctor's licence is checked: he may invite patients; the licence number is his alone (cleared from unverified accounts claiming it)",
+      {
         params: IdParams,
         body: Type.Optional(
           Type.Object(
@@ -149,7 +117,7 @@ export async function adminRoutes(app: App, s: Pick<Services, 'requireAuth' | 'c
         ),
         response: { 200: AdminUser, ...problems(...AUTHED, 403, 404, 409) },
       },
-    },
+    ),
     async (request) => admin.verifyDoctor(s.context(request), request.params.id, request.body?.license_number),
   );
 }

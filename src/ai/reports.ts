@@ -3,14 +3,15 @@
  * show a doctor, a risk report (missed-dose patterns by time of day, safety alerts over the
  * active medicines). Deterministic, from the record and the knowledge base; stored in
  * ai_reports (owner-only RLS, audited by trigger); rendered to HTML here and to PDF by
- * src/ai/pdf.ts. No HTTP types.
+ * src/pdf/renderer.ts. No HTTP types.
  */
 import type { Tx } from '../db/database.ts';
 import { ApiError, notFound } from '../core/errors.ts';
 import { recordRead } from '../audit/service.ts';
 import { recordEvent } from '../analytics/service.ts';
 import { knowledgeBase } from '../safety/knowledge.ts';
-import { SafetyEngine, type MedicineInput, type SafetyAlert } from '../safety/engine.ts';
+import { SafetyEngine, type SafetyAlert } from '../safety/engine.ts';
+import { medicineInput } from '../safety/service.ts';
 import { asLanguage, type Language } from '../safety/messages.ts';
 import { patientFacts } from '../safety/queries.ts';
 import { doseCountsBySlot } from '../reminders/adherence-queries.ts';
@@ -198,20 +199,7 @@ export async function buildContent(
   let alerts: ReportContent['alerts'] = [];
   if (kind !== 'adherence') {
     const f = await patientFacts(tx, userId);
-    const inputs: MedicineInput[] = meds.map((m) => ({
-      name: m.name,
-      drugId: m.lexicon_id,
-      genericName: m.generic_name,
-      strength: m.strength,
-      form: m.form,
-      origin: 'review',
-      schedule: {
-        morning: Number(m.dose_morning),
-        noon: Number(m.dose_noon),
-        evening: Number(m.dose_evening),
-        night: Number(m.dose_night),
-      },
-    }));
+    const inputs = meds.map((m) => medicineInput(m, 'review'));
     alerts = new SafetyEngine(kb, lang)
       .check(inputs, {
         allergies: f?.allergies ?? [],

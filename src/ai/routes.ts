@@ -1,7 +1,9 @@
 /** /ai: the assistant's conversations and messages (JSON or server-sent events). HTTP only. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { signedIn } from '../http/route-options.ts';
 import type { App } from '../http/typebox.ts';
+import { openEventStream } from '../http/event-stream.ts';
 import type { Services } from '../http/services.ts';
 import { actorOf } from '../http/auth.ts';
 import { clientInfo } from '../analytics/service.ts';
@@ -9,7 +11,6 @@ import { AUTHED, IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, problems 
 import { ApiError } from '../http/errors.ts';
 import { AiService, createProvider, type AiContext, type StreamEvent } from './service.ts';
 import { createReport, getReport, reportHtml } from './reports.ts';
-import { PdfRenderer } from './pdf.ts';
 import { ocrSuggestions } from './ocr.ts';
 import { visitSummary } from './doctor.ts';
 
@@ -104,8 +105,7 @@ const PdfBytes = {
 
 export async function aiRoutes(app: App, s: Services): Promise<void> {
   const service = new AiService(createProvider(s.config.ai), s.logger);
-  const pdf = new PdfRenderer();
-  app.addHook('onClose', async () => pdf.close());
+  const pdf = s.pdf;
   const onRequest = s.requireAuth(['patient']);
   const security = [{ bearer: [] }];
   const tags = ['ai'];
@@ -118,59 +118,43 @@ export async function aiRoutes(app: App, s: Services): Promise<void> {
 
   app.post(
     '/ai/conversations',
-    {
+    signedIn(
       onRequest,
-      schema: {
-        tags,
-        security,
-        summary:
-          'Start a conversation with the assistant (any patient: an emergency is answered with 119 on every plan; other questions need Premium)',
+      tags,
+      'Start a conversation with the assistant (any patient: an emergency is answered with 119 on every plan; other questions need Premium)',
+      {
         body: NewConversation,
         response: { 201: Conversation, ...problems(...AUTHED, 403) },
       },
-    },
+    ),
     async (request, reply) => reply.code(201).send(await service.createConversation(ctx(request), request.body)),
   );
 
   app.get(
     '/ai/conversations',
-    {
-      onRequest,
-      schema: {
-        tags,
-        security,
-        summary: 'My conversations, latest first',
-        querystring: Type.Object(PageQuery, { additionalProperties: false }),
-        response: { 200: Page(Conversation), ...problems(...AUTHED, 403) },
-      },
-    },
+    signedIn(onRequest, tags, 'My conversations, latest first', {
+      querystring: Type.Object(PageQuery, { additionalProperties: false }),
+      response: { 200: Page(Conversation), ...problems(...AUTHED, 403) },
+    }),
     async (request) => service.listConversations(ctx(request), request.query.limit ?? 20, request.query.offset ?? 0),
   );
 
   app.get(
     '/ai/conversations/:id/messages',
-    {
-      onRequest,
-      schema: {
-        tags,
-        security,
-        summary: 'The messages of one of my conversations',
-        params: IdParams,
-        response: { 200: MessageList, ...problems(...AUTHED, 403, 404) },
-      },
-    },
+    signedIn(onRequest, tags, 'The messages of one of my conversations', {
+      params: IdParams,
+      response: { 200: MessageList, ...problems(...AUTHED, 403, 404) },
+    }),
     async (request) => service.messages(ctx(request), request.params.id),
   );
 
   app.get(
     '/ai/prescriptions/:id/suggestions',
-    {
+    signedIn(
       onRequest,
-      schema: {
-        tags,
-        security,
-        summary:
-          'OCR correction (Premium): suggestions for the low-confidence lines of my draft ("Amoxicillin 500mg?")',
+      tags,
+      'OCR correction (Premium): suggestions for the low-confidence lines of my draft ("Amoxicillin 500mg?")',
+      {
         params: IdParams,
         response: {
           200: Type.Object({
@@ -195,19 +179,17 @@ export async function aiRoutes(app: App, s: Services): Promise<void> {
           ...problems(...AUTHED, 402, 403, 404),
         },
       },
-    },
+    ),
     async (request) => ocrSuggestions(ctx(request), request.params.id),
   );
 
   app.get(
     '/ai/patients/:id/visit-summary',
-    {
-      onRequest: s.requireAuth(['doctor']),
-      schema: {
-        tags,
-        security,
-        summary:
-          'For a doctor: a drafted visit summary of one of his patients (adherence, missed-dose pattern, medicines, alerts), to edit',
+    signedIn(
+      s.requireAuth(['doctor']),
+      tags,
+      'For a doctor: a drafted visit summary of one of his patients (adherence, missed-dose pattern, medicines, alerts), to edit',
+      {
         params: IdParams,
         querystring: Type.Object(
           { days: Type.Optional(Type.Integer({ minimum: 1, maximum: 365 })) },
@@ -228,38 +210,30 @@ export async function aiRoutes(app: App, s: Services): Promise<void> {
           ...problems(...AUTHED, 403, 404),
         },
       },
-    },
+    ),
     async (request) => visitSummary(ctx(request), request.params.id, request.query.days ?? 30),
   );
 
   app.post(
     '/ai/reports',
-    {
+    signedIn(
       onRequest,
-      schema: {
-        tags,
-        security,
-        summary:
-          'Generate a report (Premium, counted): adherence over N days, a medicine summary for the doctor, or a risk report',
+      tags,
+      'Generate a report (Premium, counted): adherence over N days, a medicine summary for the doctor, or a risk report',
+      {
         body: NewReport,
         response: { 201: Report, ...problems(...AUTHED, 402, 403, 429) },
       },
-    },
+    ),
     async (request, reply) => reply.code(201).send(await createReport(ctx(request), request.body)),
   );
 
   app.get(
     '/ai/reports/:id',
-    {
-      onRequest,
-      schema: {
-        tags,
-        security,
-        summary: 'One of my reports',
-        params: IdParams,
-        response: { 200: Report, ...problems(...AUTHED, 403, 404) },
-      },
-    },
+    signedIn(onRequest, tags, 'One of my reports', {
+      params: IdParams,
+      response: { 200: Report, ...problems(...AUTHED, 403, 404) },
+    }),
     async (request) => getReport(ctx(request), request.params.id),
   );
 
@@ -294,18 +268,16 @@ export async function aiRoutes(app: App, s: Services): Promise<void> {
 
   app.post(
     '/ai/conversations/:id/messages',
-    {
+    signedIn(
       onRequest,
-      schema: {
-        tags,
-        security,
-        summary:
-          'Ask the assistant (Premium, counted; an emergency is answered with 119 on every plan, uncounted). With Accept: text/event-stream the answer streams as events "delta" {text}, "replace" {text} and "done" {message}',
+      tags,
+      'Ask the assistant (Premium, counted; an emergency is answered with 119 on every plan, uncounted). With Accept: text/event-stream the answer streams as events "delta" {text}, "replace" {text} and "done" {message}',
+      {
         params: IdParams,
         body: NewMessage,
         response: { 200: Type.Object({ message: AssistantMessage }), ...problems(...AUTHED, 402, 403, 404, 429) },
       },
-    },
+    ),
     async (request, reply) => {
       // the gate, the conversation and the stored question: a refusal is still a problem+json answer
       const prepared = await service.prepare(ctx(request), request.params.id, request.body.content);
@@ -323,16 +295,7 @@ async function stream(
   reply: FastifyReply,
   body: (send: (event: string, data: unknown) => void) => Promise<void>,
 ): Promise<void> {
-  reply.hijack();
-  const raw = reply.raw;
-  const headers: Record<string, string | number | string[]> = {};
-  for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v;
-  raw.writeHead(200, {
-    ...headers,
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
-    'x-accel-buffering': 'no',
-  });
+  const raw = openEventStream(reply);
   const send = (event: string, data: unknown): void => {
     if (!raw.writableEnded) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   };

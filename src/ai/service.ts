@@ -10,6 +10,7 @@ import { ApiError, notFound } from '../core/errors.ts';
 import { recordRead } from '../audit/service.ts';
 import { recordEvent, type ClientInfo } from '../analytics/service.ts';
 import { asLanguage, type Language } from '../safety/messages.ts';
+import { doseSchedule } from '../safety/service.ts';
 import { storedLanguageOf } from '../users/queries.ts';
 import { BuiltinProvider } from './builtin.ts';
 import { OpenAiProvider } from './openai.ts';
@@ -65,12 +66,7 @@ function toRecord(rows: q.RecordMedicationRow[]): RecordMedicine[] {
     genericName: m.generic_name,
     strength: m.strength,
     form: m.form,
-    schedule: {
-      morning: Number(m.dose_morning),
-      noon: Number(m.dose_noon),
-      evening: Number(m.dose_evening),
-      night: Number(m.dose_night),
-    },
+    schedule: doseSchedule(m),
     times: m.times ?? {},
     instructions: m.instructions,
     takeAfterMeal: m.take_after_meal,

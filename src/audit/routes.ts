@@ -1,5 +1,6 @@
 /** GET /admin/audit (admins), GET /admin/audit/verify (admins), GET /me/access-log (everyone, own data). */
 import { Type } from '@sinclair/typebox';
+import { signedIn } from '../http/route-options.ts';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
 import { AUTHED, Nullable, Timestamp, Uuid, problems } from '../http/schemas.ts';
@@ -46,34 +47,30 @@ const AccessRow = Type.Object({
 });
 
 export async function auditRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context' | 'db'>): Promise<void> {
-  const security = [{ bearer: [] }];
-
   app.get(
     '/admin/audit',
-    {
-      onRequest: s.requireAuth(['admin']),
-      schema: {
-        tags: ['audit', 'admin'],
-        summary: 'Search the audit trail (newest first; page with before_seq)',
-        security,
+    signedIn(
+      s.requireAuth(['admin']),
+      ['audit', 'admin'],
+      'Search the audit trail (newest first; page with before_seq)',
+      {
         querystring: AuditQuery,
         response: {
           200: Type.Object({ items: Type.Array(AuditRow), next_before_seq: Nullable(Type.Integer()) }),
           ...problems(...AUTHED, 403),
         },
       },
-    },
+    ),
     async (request) => searchAuditTrail(s.context(request), request.query),
   );
 
   app.get(
     '/admin/audit/verify',
-    {
-      onRequest: s.requireAuth(['admin']),
-      schema: {
-        tags: ['audit', 'admin'],
-        summary: 'Seal what is written, then verify the audit hash chain (first edited, inserted or deleted row)',
-        security,
+    signedIn(
+      s.requireAuth(['admin']),
+      ['audit', 'admin'],
+      'Seal what is written, then verify the audit hash chain (first edited, inserted or deleted row)',
+      {
         response: {
           200: Type.Object({
             ok: Type.Boolean(),
@@ -85,18 +82,17 @@ export async function auditRoutes(app: App, s: Pick<Services, 'requireAuth' | 'c
           ...problems(...AUTHED, 403),
         },
       },
-    },
+    ),
     async (request) => sealAndVerify(s.context(request), s.db.pool),
   );
 
   app.get(
     '/me/access-log',
-    {
-      onRequest: s.requireAuth(),
-      schema: {
-        tags: ['audit', 'me'],
-        summary: 'Who viewed or changed my records (others by default; include_self=true adds my own actions)',
-        security,
+    signedIn(
+      s.requireAuth(),
+      ['audit', 'me'],
+      'Who viewed or changed my records (others by default; include_self=true adds my own actions)',
+      {
         querystring: Type.Object(
           {
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
@@ -110,7 +106,7 @@ export async function auditRoutes(app: App, s: Pick<Services, 'requireAuth' | 'c
           ...problems(...AUTHED),
         },
       },
-    },
+    ),
     async (request) => accessLog(s.context(request), request.query),
   );
 }

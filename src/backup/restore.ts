@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import pg from 'pg';
+import { childProcessEnv } from '../config.ts';
 import { clusterDir } from '../db/embedded.ts';
 import { binariesFor } from './binaries.ts';
 import { FileStore } from '../files/store.ts';
@@ -241,7 +242,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         ...minimums,
         ...recovery,
       ],
-      { ...(runAs ?? {}), stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
+      { ...(runAs ?? {}), stdio: ['ignore', 'ignore', 'pipe'], env: childProcessEnv({ LC_MESSAGES: 'C' }) },
     );
     const logTail: string[] = [];
     child.stderr?.on('data', (c: Buffer) => {

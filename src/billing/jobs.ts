@@ -22,6 +22,7 @@ import { processEvent, type ConfirmDeps } from './confirm.ts';
 import { createMailer, type Mailer } from '../mail/mailer.ts';
 import { sendPaymentMail } from './mail.ts';
 import * as q from './queries.ts';
+import { ensureQueues } from '../jobs/ensure-queues.ts';
 import { HOME_TIMEZONE } from '../core/constants.ts';
 
 export const BILLING_QUEUES = {
@@ -46,10 +47,7 @@ interface PollData {
 
 /** As the owner (inside installQueues): create or update billing's queues. */
 export async function installBillingQueues(boss: PgBoss): Promise<void> {
-  for (const [name, options] of Object.entries(QUEUE_OPTIONS)) {
-    if (await boss.getQueue(name)) await boss.updateQueue(name, { name, ...options });
-    else await boss.createQueue(name, { name, ...options });
-  }
+  await ensureQueues(boss, QUEUE_OPTIONS);
 }
 
 /** Queues a Bakong poll inside the caller's transaction (it exists only if that commits). */

@@ -4,12 +4,12 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
+import { signedIn } from '../http/route-options.ts';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
 import { actorOf } from '../http/auth.ts';
 import { AUTHED, IdParams, Nullable, Timestamp, problems } from '../http/schemas.ts';
 import { ApiError } from '../http/errors.ts';
-import { PdfRenderer } from '../ai/pdf.ts';
 import type { BillingContext, BillingService } from './service.ts';
 
 const Plan = Type.Object({
@@ -107,7 +107,6 @@ function languageOf(request: FastifyRequest): string {
 }
 
 export async function billingRoutes(app: App, s: Services, service: BillingService): Promise<void> {
-  const security = [{ bearer: [] }];
   const tags = ['billing'];
   const ctx = (request: FastifyRequest): BillingContext => {
     const actor = actorOf(request);
@@ -134,31 +133,23 @@ export async function billingRoutes(app: App, s: Services, service: BillingServi
 
   app.get(
     '/subscriptions/me',
-    {
-      onRequest: s.requireAuth(),
-      schema: {
-        tags,
-        security,
-        summary: 'My tier and subscription',
-        response: { 200: Subscription, ...problems(...AUTHED) },
-      },
-    },
+    signedIn(s.requireAuth(), tags, 'My tier and subscription', {
+      response: { 200: Subscription, ...problems(...AUTHED) },
+    }),
     async (request) => service.mySubscription(ctx(request)),
   );
 
   app.post(
     '/subscriptions/checkout',
-    {
-      onRequest: s.requireAuth(['patient']),
-      schema: {
-        tags,
-        security,
-        summary:
-          'Start paying for a plan: a pending payment (KHQR, card page or sandbox); auto_renew: a card subscription',
+    signedIn(
+      s.requireAuth(['patient']),
+      tags,
+      'Start paying for a plan: a pending payment (KHQR, card page or sandbox); auto_renew: a card subscription',
+      {
         body: CheckoutBody,
         response: { 201: Checkout, ...problems(...AUTHED, 403, 404, 409, 502) },
       },
-    },
+    ),
     async (request, reply) => {
       const p = await service.checkout(ctx(request), request.body);
       return reply.code(201).send({
@@ -177,107 +168,80 @@ export async function billingRoutes(app: App, s: Services, service: BillingServi
 
   app.get(
     '/payments/:id',
-    {
-      onRequest: s.requireAuth(),
-      schema: {
-        tags,
-        security,
-        summary: 'One payment and its status history (its payer and admins)',
-        params: IdParams,
-        response: { 200: Payment, ...problems(...AUTHED, 404) },
-      },
-    },
+    signedIn(s.requireAuth(), tags, 'One payment and its status history (its payer and admins)', {
+      params: IdParams,
+      response: { 200: Payment, ...problems(...AUTHED, 404) },
+    }),
     async (request) => service.payment(ctx(request), request.params.id),
   );
 
   if (s.config.env !== 'production') {
     app.post(
       '/payments/sandbox/:id/complete',
-      {
-        onRequest: s.requireAuth(),
-        schema: {
-          tags,
-          security,
-          summary: "The sandbox gateway's paid event (not in production)",
-          params: IdParams,
-          body: NoBody,
-          response: { 200: Payment, ...problems(...AUTHED, 404) },
-        },
-      },
+      signedIn(s.requireAuth(), tags, "The sandbox gateway's paid event (not in production)", {
+        params: IdParams,
+        body: NoBody,
+        response: { 200: Payment, ...problems(...AUTHED, 404) },
+      }),
       async (request) => (await service.sandboxComplete(ctx(request), request.params.id)).payment,
     );
   }
 
   app.post(
     '/subscriptions/me/cancel',
-    {
-      onRequest: s.requireAuth(),
-      schema: {
-        tags,
-        security,
-        summary: 'Cancel at the end of the paid period (a card subscription stops renewing at the gateway)',
+    signedIn(
+      s.requireAuth(),
+      tags,
+      'Cancel at the end of the paid period (a card subscription stops renewing at the gateway)',
+      {
         body: NoBody,
         response: { 200: Subscription, ...problems(...AUTHED, 409, 502) },
       },
-    },
+    ),
     async (request) => service.cancel(ctx(request)),
   );
 
   app.post(
     '/payments/:id/refund',
-    {
-      onRequest: s.requireAuth(['admin']),
-      schema: {
-        tags,
-        security,
-        summary: 'Admin: refund (card: through the gateway; Bakong: recorded as manual); the premium it bought ends',
+    signedIn(
+      s.requireAuth(['admin']),
+      tags,
+      'Admin: refund (card: through the gateway; Bakong: recorded as manual); the premium it bought ends',
+      {
         params: IdParams,
         body: Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false }),
         response: { 200: Payment, ...problems(...AUTHED, 403, 404, 409, 502) },
       },
-    },
+    ),
     async (request) => service.refund(ctx(request), request.params.id, request.body.reason),
   );
 
   app.get(
     '/payments/:id/receipt',
-    {
-      onRequest: s.requireAuth(),
-      schema: {
-        tags,
-        security,
-        summary: 'The receipt of a completed payment (HTML; its payer and admins)',
-        params: IdParams,
-        response: {
-          200: { description: 'text/html receipt', content: { 'text/html': { schema: Type.String() } } },
-          ...problems(...AUTHED, 404, 409),
-        },
+    signedIn(s.requireAuth(), tags, 'The receipt of a completed payment (HTML; its payer and admins)', {
+      params: IdParams,
+      response: {
+        200: { description: 'text/html receipt', content: { 'text/html': { schema: Type.String() } } },
+        ...problems(...AUTHED, 404, 409),
       },
-    },
+    }),
     async (request, reply) =>
       reply.type('text/html; charset=utf-8').send(await service.receipt(ctx(request), request.params.id)),
   );
 
-  const pdf = new PdfRenderer();
-  app.addHook('onClose', async () => pdf.close());
+  const pdf = s.pdf;
   app.get(
     '/payments/:id/receipt/pdf',
-    {
-      onRequest: s.requireAuth(),
-      schema: {
-        tags,
-        security,
-        summary: 'The same receipt as PDF (Chromium; Khmer shaped and searchable)',
-        params: IdParams,
-        response: {
-          200: {
-            description: 'application/pdf receipt',
-            content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } },
-          },
-          ...problems(...AUTHED, 404, 409, 503),
+    signedIn(s.requireAuth(), tags, 'The same receipt as PDF (Chromium; Khmer shaped and searchable)', {
+      params: IdParams,
+      response: {
+        200: {
+          description: 'application/pdf receipt',
+          content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } },
         },
+        ...problems(...AUTHED, 404, 409, 503),
       },
-    },
+    }),
     async (request, reply) => {
       const html = await service.receipt(ctx(request), request.params.id);
       if (!pdf.available()) throw new ApiError(503, 'pdf_unavailable', 'PDF rendering needs Chromium on this server');
@@ -291,12 +255,11 @@ export async function billingRoutes(app: App, s: Services, service: BillingServi
   const Money = Type.Integer({ description: 'minor units' });
   app.get(
     '/admin/billing/stats',
-    {
-      onRequest: s.requireAuth(['admin']),
-      schema: {
-        tags: ['admin'],
-        security,
-        summary: 'Revenue per month and currency, refunds, active subscriptions, churn, failed payments',
+    signedIn(
+      s.requireAuth(['admin']),
+      ['admin'],
+      'Revenue per month and currency, refunds, active subscriptions, churn, failed payments',
+      {
         response: {
           200: Type.Object({
             revenue: Type.Array(
@@ -316,18 +279,17 @@ export async function billingRoutes(app: App, s: Services, service: BillingServi
           ...problems(...AUTHED, 403),
         },
       },
-    },
+    ),
     async (request) => service.stats(ctx(request)),
   );
 
   app.get(
     '/admin/billing/alerts',
-    {
-      onRequest: s.requireAuth(['admin']),
-      schema: {
-        tags: ['admin'],
-        security,
-        summary: 'Payment alerts (e.g. a gateway amount that differs from the order)',
+    signedIn(
+      s.requireAuth(['admin']),
+      ['admin'],
+      'Payment alerts (e.g. a gateway amount that differs from the order)',
+      {
         response: {
           200: Type.Object({
             items: Type.Array(
@@ -344,7 +306,7 @@ export async function billingRoutes(app: App, s: Services, service: BillingServi
           ...problems(...AUTHED, 403),
         },
       },
-    },
+    ),
     async (request) => ({
       items: (await service.alerts(ctx(request))).map((a) => ({ ...a, created_at: a.created_at.toISOString() })),
     }),

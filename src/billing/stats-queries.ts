@@ -1,5 +1,6 @@
 /** Admin figures of billing (SQL; RLS: admins see every payment and subscription). */
 import type { Tx } from '../db/database.ts';
+import { HOME_TIMEZONE } from '../core/constants.ts';
 
 export interface BillingStats {
   revenue: { month: string; currency: string; amount: number; payments: number }[];
@@ -13,23 +14,25 @@ export interface BillingStats {
   expired_payments_last_30_days: number;
 }
 
-/** Admin figures (RLS: admins see every payment). Months in Cambodia's time zone. */
+/** Admin figures (RLS: admins see every payment). Months in the home time zone (HOME_TIMEZONE). */
 export async function billingStats(tx: Tx): Promise<BillingStats> {
   const revenue = await tx.query<BillingStats['revenue'][number]>(
-    `SELECT to_char(date_trunc('month', paid_at AT TIME ZONE 'Asia/Phnom_Penh'), 'YYYY-MM') AS month, currency,
+    `SELECT to_char(date_trunc('month', paid_at AT TIME ZONE $1::text), 'YYYY-MM') AS month, currency,
             sum(amount_minor)::integer AS amount, count(*)::integer AS payments
        FROM payment_transactions WHERE status = 'completed' AND paid_at IS NOT NULL
       GROUP BY 1, 2 ORDER BY 1 DESC, 2 LIMIT 240`,
+    [HOME_TIMEZONE],
   );
   const refunds = await tx.query<BillingStats['refunds'][number]>(
     `SELECT currency, sum(amount_minor)::integer AS amount, count(*)::integer AS count
        FROM payment_transactions WHERE status = 'refunded' GROUP BY currency ORDER BY currency`,
   );
   const refundsByMonth = await tx.query<BillingStats['refunds_by_month'][number]>(
-    `SELECT to_char(date_trunc('month', refunded_at AT TIME ZONE 'Asia/Phnom_Penh'), 'YYYY-MM') AS month, currency,
+    `SELECT to_char(date_trunc('month', refunded_at AT TIME ZONE $1::text), 'YYYY-MM') AS month, currency,
             sum(amount_minor)::integer AS amount, count(*)::integer AS count
        FROM payment_transactions WHERE status = 'refunded' AND refunded_at IS NOT NULL
       GROUP BY 1, 2 ORDER BY 1 DESC, 2 LIMIT 240`,
+    [HOME_TIMEZONE],
   );
   const counts = await tx.query<Omit<BillingStats, 'revenue' | 'refunds' | 'refunds_by_month'>>(
     `SELECT (SELECT count(*) FROM user_subscriptions s JOIN subscription_plans pl ON pl.id = s.plan_id

@@ -1,5 +1,6 @@
 /** SQL of invitations, relationships and a doctor's view of a patient. RLS decides what is visible. */
 import type { Tx } from '../db/database.ts';
+import { HOME_TIMEZONE } from '../core/constants.ts';
 import { insertNotification, type NewNotification } from '../notifications/service.ts';
 import type { NotificationKey } from '../i18n/index.ts';
 
@@ -217,11 +218,11 @@ export async function carePatients(
          SELECT sum(total_doses)::int AS total_doses, sum(taken_count)::int AS taken, sum(missed_count)::int AS missed, sum(skipped_count)::int AS skipped
            FROM v_medication_adherence m WHERE m.patient_id = r.patient_id AND r.can_view_prescriptions
        ) a ON true
-       CROSS JOIN LATERAL (SELECT coalesce((SELECT u.timezone FROM users u WHERE u.id = r.patient_id), 'Asia/Phnom_Penh') AS zone) tz
+       CROSS JOIN LATERAL (SELECT coalesce((SELECT u.timezone FROM users u WHERE u.id = r.patient_id), $4::text) AS zone) tz
       WHERE r.doctor_id = $1 AND r.status = 'active'
       ORDER BY lower(r.patient_last_name), lower(r.patient_first_name), r.id
       LIMIT $2 OFFSET $3`,
-    [doctorId, limit, offset],
+    [doctorId, limit, offset, HOME_TIMEZONE],
   );
   return { rows: res.rows, total: Number(res.rows[0]?.total ?? 0) };
 }

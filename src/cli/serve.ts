@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
-import { startServer } from '../server.ts';
+import { serveDatabase } from '../db/bootstrap.ts';
 import { stopOnSignals } from './signals.ts';
 
 export function registerServeCommand(program: Command): void {
@@ -11,7 +11,14 @@ export function registerServeCommand(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger(config.logLevel);
-      const server = await startServer(config, logger);
+      // The database starts (the embedded server, migrations) while the server's modules load.
+      const database = serveDatabase(config, logger);
+      database.catch(() => undefined); // handled below (its failure must not end the process while the import runs)
+      const { startServer } = await import('../server.ts').catch(async (err: unknown) => {
+        await database.then((urls) => urls.embedded?.stop()).catch(() => undefined);
+        throw err;
+      });
+      const server = await startServer(config, logger, database);
       // Handlers first: whoever reads the line below may signal at once.
       stopOnSignals(server, logger, 'DasTern');
       logger.info({ url: server.url }, 'DasTern is listening');

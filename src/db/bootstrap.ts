@@ -14,7 +14,7 @@ import pg from 'pg';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
-import { withMigrator, loadDevelopmentData } from './migrations.ts';
+import { withMigrator, loadDevelopmentData, preloadMigrator } from './migrations.ts';
 import { APP_ROLE, WORKER_ROLE } from './database.ts';
 
 export interface DatabaseUrls {
@@ -102,6 +102,7 @@ export interface PrepareOptions {
 export async function prepareDatabase(config: Config, logger: Logger, options: PrepareOptions): Promise<DatabaseUrls> {
   let embedded: EmbeddedPostgres | undefined;
   let ownerUrl = config.databaseUrl;
+  if (options.migrate) preloadMigrator();
   if (ownerUrl === undefined) {
     embedded = await startEmbeddedPostgres({
       dataDir: config.dataDir,
@@ -141,4 +142,9 @@ export async function prepareDatabase(config: Config, logger: Logger, options: P
     await embedded?.stop();
     throw err;
   }
+}
+
+/** What `dastern serve` does to the database before serving: start it if embedded, migrate, demo data. */
+export function serveDatabase(config: Config, logger: Logger): Promise<DatabaseUrls> {
+  return prepareDatabase(config, logger, { migrate: true, seedWhenNew: config.env !== 'production' });
 }

@@ -25,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import pg from 'pg';
+import { childProcessEnv } from '../config.ts';
 import type { Logger } from '../log.ts';
 
 const require = createRequire(import.meta.url);
@@ -259,7 +260,7 @@ function run(cmd: string, args: string[], runAs: RunAs | undefined): Promise<str
     const child = spawn(cmd, args, {
       ...(runAs ?? {}),
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LC_ALL: 'C' },
+      env: childProcessEnv({ LC_ALL: 'C' }),
     });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
@@ -288,9 +289,13 @@ async function initCluster(bin: string, cluster: string, password: string, runAs
         '--encoding=UTF8',
         '--locale=C',
         '--no-instructions',
+        // initdb's own flush fsyncs its ~1,000 files one by one (~4 s here); one syncfs after
+        // it writes the same to disk, before the server ever starts, in ~0.1 s
+        '--no-sync',
       ],
       runAs,
     );
+    await run(path.join(bin, 'bin', 'initdb'), [`--pgdata=${cluster}`, '--sync-only', '--sync-method=syncfs'], runAs);
   } finally {
     fs.rmSync(pwFile, { force: true });
   }
@@ -359,7 +364,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     {
       ...(runAs ?? {}),
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LC_MESSAGES: 'C' },
+      env: childProcessEnv({ LC_MESSAGES: 'C' }),
       // its own session and process group: a terminal's Ctrl-C reaches us, not it (we stop it last)
       detached: true,
     },

@@ -1,29 +1,25 @@
 /**
- * The Fastify application: cross-cutting plugins (request ids, security headers, CORS, rate
- * limits, validation, problem+json errors, metrics, OpenAPI) and the domain routes.
+ * The Fastify application: cross-cutting plugins (request ids, validation, problem+json errors,
+ * metrics; security headers, CORS, rate limits and OpenAPI in src/http/plugins.ts) and the domain routes.
  * Routes parse and reply; rules live in each domain's service.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import helmet from '@fastify/helmet';
-import cors from '@fastify/cors';
-import rateLimit from '@fastify/rate-limit';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import { Type } from '@sinclair/typebox';
 import { loadConfig, resolveJwtSecret, type Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { ReadReplica } from '../db/read-replica.ts';
-import { LSN_HEADER, MIN_LSN_HEADER, readMetrics, readYourWrites } from './read-your-writes.ts';
+import { readMetrics, readYourWrites } from './read-your-writes.ts';
+import { API_PREFIX, registerOpenApi, registerSecurity } from './plugins.ts';
 import type { Logger } from '../log.ts';
 import { RouteLogController } from './request-log.ts';
 import { TokenService } from '../auth/tokens.ts';
 import { Passwords } from '../auth/passwords.ts';
 import { createMailer, type Mailer } from '../mail/mailer.ts';
 import type { NotificationHub } from '../notifications/hub.ts';
-import { ApiError, routeNotFound, sendProblem } from './errors.ts';
+import { routeNotFound, sendProblem } from './errors.ts';
 import { makeUserLanguage } from './user-language.ts';
 import { ProblemSchema } from './schemas.ts';
-import { validatorCompiler, addSharedSchema } from './validation.ts';
+import { schemaCompilers, addSharedSchema, type SchemaCompilers } from './validation.ts';
 import { registerMetrics } from './metrics.ts';
 import { makeContext, makeRequireAuth, makeRun } from './auth.ts';
 import type { Services } from './services.ts';
@@ -46,6 +42,7 @@ import { buildGateways } from '../billing/gateways/index.ts';
 import { safetyRoutes } from '../safety/routes.ts';
 import { aiRoutes } from '../ai/routes.ts';
 import { webApp } from './web-app.ts';
+import { PdfRenderer } from '../pdf/renderer.ts';
 
 export interface AppDependencies {
   db: Database;
@@ -67,6 +64,8 @@ export interface AppDependencies {
    * be 'system' (migration 014). Without it those actions fail closed.
    */
   systemDb?: Database;
+  /** The PDF renderer (one Chromium); defaults to one the app makes, launches on first PDF and closes. */
+  pdf?: PdfRenderer;
   /**
    * The read replica (DATABASE_READ_URL) beside `db`, for the list and statistics routes
    * (`Services.runRead`); without it they read the primary.
@@ -74,14 +73,41 @@ export interface AppDependencies {
   readDb?: ReadReplica;
 }
 
-export const API_PREFIX = '/api/v1';
+export { API_PREFIX };
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
+/** The app in named steps: the server, its basic hooks, the plugins, the services, the routes. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const config = deps.config ?? loadConfig();
-  const api = config.api;
+  const schemas = schemaCompilers();
+  const app = createServer(deps.logger, config.api, schemas);
+  installBasics(app, deps.db, schemas, deps.logger);
+  await registerSecurity(app, config.api);
+  await registerOpenApi(app);
+  const { services, owned } = buildServices(app, deps, config);
+  const registry = registerMetrics(app as unknown as FastifyInstance, {
+    pool: deps.db.pool,
+    queueDepth: deps.queueDepth,
+    token: config.api.metricsToken,
+  });
+  if (deps.readDb) readMetrics(registry, deps.readDb);
+  registerHealth(app, deps.db);
+  await app.register(async (scoped) => registerDomainRoutes(scoped as unknown as App, deps, config, services), {
+    prefix: API_PREFIX,
+  });
+  // The web app at / (web/dist) with its client routes; /api, /docs and /metrics keep theirs.
+  await webApp(app as unknown as FastifyInstance);
+  app.addHook('onClose', async () => {
+    if (owned.mailer) services.mailer.close();
+    if (owned.pdf) await services.pdf.close();
+  });
+  return app as unknown as FastifyInstance;
+}
+
+function createServer(logger: Logger, api: Config['api'], schemas: SchemaCompilers): App {
   const fastify = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    schemaController: schemas.schemaController,
+    loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: 1_048_576,
     // Behind the reverse proxy, trust only the hop it adds: `true` would take the left-most
     // X-Forwarded-For entry, which the client writes (per-IP limits bypassed, audit IPs forged).
@@ -97,8 +123,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
-  const app = fastify.withTypeProvider() as unknown as App;
-  app.setValidatorCompiler(validatorCompiler);
+  return fastify.withTypeProvider() as unknown as App;
+}
+
+/** Validation, the request-id and cache headers, closing behaviour, problem+json errors. */
+function installBasics(app: App, db: Database, schemas: SchemaCompilers, logger: Logger): void {
+  app.setValidatorCompiler(schemas.validatorCompiler);
+  // the schemas not compiled at their first use are compiled once the server listens
+  app.addHook('onListen', async () =>
+    schemas.compileRest((err) => logger.error({ err: String(err) }, 'a route schema does not compile')),
+  );
   // JSON only (multipart where a route registers it): no silent text/plain bodies.
   app.removeContentTypeParser('text/plain');
   app.addSchema(ProblemSchema);
@@ -123,90 +157,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return payload;
   });
 
-  const userLanguage = makeUserLanguage(deps.db);
+  const userLanguage = makeUserLanguage(db);
   app.setErrorHandler((err, request, reply) => sendProblem(request, reply, err, userLanguage));
   app.setNotFoundHandler((request, reply) =>
     sendProblem(request, reply, routeNotFound(request.method, request.url), userLanguage),
   );
+}
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        formAction: ["'self'"],
-        objectSrc: ["'none'"],
-      },
-    },
-    crossOriginResourcePolicy: { policy: 'same-site' },
-    referrerPolicy: { policy: 'no-referrer' },
-  });
-  await app.register(cors, {
-    origin: (origin, cb) => cb(null, origin !== undefined && api.corsOrigins.includes(origin)),
-    credentials: false,
-    methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
-    allowedHeaders: [
-      'authorization',
-      'content-type',
-      'x-request-id',
-      'x-platform',
-      'x-app-version',
-      'last-event-id',
-      MIN_LSN_HEADER,
-    ],
-    exposedHeaders: ['x-request-id', 'retry-after', LSN_HEADER],
-    maxAge: 600,
-  });
-  await app.register(rateLimit, {
-    global: true,
-    max: api.globalRateLimit,
-    timeWindow: 60_000,
-    keyGenerator: (request) => request.ip,
-    errorResponseBuilder: (_request, context) =>
-      Object.assign(
-        new ApiError(429, 'rate_limited', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`, {
-          'retry-after': String(Math.ceil(context.ttl / 1000)),
-        }),
-        { statusCode: 429 },
-      ),
-    allowList: (request) => request.url === '/metrics' || request.url === `${API_PREFIX}/health`,
-  });
-
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'DasTern API',
-        version: '1.0.0',
-        description:
-          'Prescriptions, reminders and doctor follow-up. Errors are application/problem+json (RFC 9457) with a stable `code`.',
-      },
-      servers: [{ url: '/' }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-      tags: [
-        { name: 'auth' },
-        { name: 'me' },
-        { name: 'care' },
-        { name: 'clinical-notes' },
-        { name: 'notifications' },
-        { name: 'prescriptions' },
-        { name: 'reminders' },
-        { name: 'audit' },
-        { name: 'admin' },
-        { name: 'analytics' },
-        { name: 'operations' },
-      ],
-    },
-    refResolver: {
-      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-
+/** What the route modules share; `owned` names what the app made itself and must close. */
+function buildServices(
+  app: App,
+  deps: AppDependencies,
+  config: Config,
+): { services: Services; owned: { mailer: boolean; pdf: boolean } } {
+  const api = config.api;
   const tokens = new TokenService(resolveJwtSecret(config), api.accessTokenTtlSeconds);
   const mailer =
     deps.mailer ??
@@ -232,15 +196,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     context: makeContext(run, runRead),
     files: deps.prescriptions?.files,
     systemDb: deps.systemDb ?? deps.db,
+    pdf: deps.pdf ?? new PdfRenderer(config.chromiumPath),
   };
+  return { services, owned: { mailer: deps.mailer === undefined, pdf: deps.pdf === undefined } };
+}
 
-  const registry = registerMetrics(app as unknown as FastifyInstance, {
-    pool: deps.db.pool,
-    queueDepth: deps.queueDepth,
-    token: api.metricsToken,
-  });
-  if (deps.readDb) readMetrics(registry, deps.readDb);
-
+function registerHealth(app: App, db: Database): void {
   app.get(
     `${API_PREFIX}/health`,
     {
@@ -254,49 +215,36 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       },
     },
     async (_req, reply) => {
-      const database = await deps.db.ping();
+      const database = await db.ping();
       if (database) return reply.code(200).send({ status: 'ok', database: 'ready' });
       return reply.code(503).send({ status: 'degraded', database: 'unavailable' });
     },
   );
+}
 
-  await app.register(
-    async (scoped) => {
-      const r = scoped as unknown as App;
-      await authRoutes(r, services);
-      await userRoutes(r, services);
-      await careRoutes(r, services);
-      await clinicalNoteRoutes(r, services);
-      await notificationRoutes(r, services);
-      await auditRoutes(r, services);
-      await adminRoutes(r, services);
-      await analyticsRoutes(r, services);
-      await reminderRoutes(r, services);
-      await deliveryRoutes(r, services);
-      if (deps.prescriptions) await prescriptionRoutes(r, services, deps.prescriptions);
-      await billingRoutes(
-        r,
-        services,
-        new BillingService({
-          db: deps.systemDb ?? deps.db,
-          logger: deps.logger,
-          env: config.env,
-          config: config.billing,
-          gateways: buildGateways(config),
-          enqueuePoll: deps.billing?.enqueuePoll,
-          enqueueMail: deps.billing?.enqueueMail,
-        }),
-      );
-      await safetyRoutes(r, services);
-      await aiRoutes(r, services);
-    },
-    { prefix: API_PREFIX },
-  );
-  // The web app at / (web/dist) with its client routes; /api, /docs and /metrics keep theirs.
-  await webApp(app as unknown as FastifyInstance);
-
-  app.addHook('onClose', async () => {
-    if (deps.mailer === undefined) mailer.close();
+/** Every domain's routes under /api/v1. */
+async function registerDomainRoutes(r: App, deps: AppDependencies, config: Config, services: Services): Promise<void> {
+  await authRoutes(r, services);
+  await userRoutes(r, services);
+  await careRoutes(r, services);
+  await clinicalNoteRoutes(r, services);
+  await notificationRoutes(r, services);
+  await auditRoutes(r, services);
+  await adminRoutes(r, services);
+  await analyticsRoutes(r, services);
+  await reminderRoutes(r, services);
+  await deliveryRoutes(r, services);
+  if (deps.prescriptions) await prescriptionRoutes(r, services, deps.prescriptions);
+  const billing = new BillingService({
+    db: deps.systemDb ?? deps.db,
+    logger: deps.logger,
+    env: config.env,
+    config: config.billing,
+    gateways: buildGateways(config),
+    enqueuePoll: deps.billing?.enqueuePoll,
+    enqueueMail: deps.billing?.enqueueMail,
   });
-  return app as unknown as FastifyInstance;
+  await billingRoutes(r, services, billing);
+  await safetyRoutes(r, services);
+  await aiRoutes(r, services);
 }

@@ -8,6 +8,7 @@ import type { AuthDeps } from '../auth/service.ts';
 import type { NotificationHub } from '../notifications/hub.ts';
 import type { ContextOf, RequireAuth, Run } from './auth.ts';
 import type { FileStore } from '../files/store.ts';
+import type { PdfRenderer } from '../pdf/renderer.ts';
 
 export interface Services extends AuthDeps {
   hub: NotificationHub | undefined;
@@ -25,4 +26,6 @@ export interface Services extends AuthDeps {
   files: FileStore | undefined;
   /** The jobs' login, for the API actions that act as 'system' (see AppDependencies.systemDb). */
   systemDb: Database;
+  /** The one Chromium PDF renderer of the app (AI reports, payment receipts). */
+  pdf: PdfRenderer;
 }

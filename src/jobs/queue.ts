@@ -14,6 +14,7 @@
 import PgBoss from 'pg-boss';
 import { queueGrants, withSessionLock } from '../db/cluster.ts';
 import { installBillingQueues } from '../billing/jobs.ts';
+import { ensureQueues } from './ensure-queues.ts';
 
 export const QUEUES = {
   readPrescription: 'prescription-read',
@@ -83,11 +84,7 @@ async function installQueuesLocked(ownerUrl: string, tuning?: ReadingQueueTuning
   boss.on('error', () => undefined);
   await boss.start();
   try {
-    for (const [name, options] of Object.entries(queueOptions(tuning))) {
-      const existing = await boss.getQueue(name);
-      if (existing) await boss.updateQueue(name, { name, ...options });
-      else await boss.createQueue(name, { name, ...options });
-    }
+    await ensureQueues(boss, queueOptions(tuning));
     await installBillingQueues(boss);
     // pg-boss creates this one itself when its scheduler starts, as the login it runs with: a
     // role without CREATE on the schema fails, and pg-boss ignores the failure.

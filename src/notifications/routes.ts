@@ -4,11 +4,13 @@
  * written by any process reaches the user's stream on every process.
  */
 import { Type } from '@sinclair/typebox';
+import { signedIn } from '../http/route-options.ts';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
 import { AUTHED, IdParams, Nullable, Page, problems } from '../http/schemas.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, notFound, unauthorized } from '../http/errors.ts';
+import { openEventStream } from '../http/event-stream.ts';
 import { Notification, getNotification, listNotifications, markAllRead, markRead, unreadCount } from './service.ts';
 import { TICKET_SECONDS, consumeTicket, issueTicket } from './tickets.ts';
 
@@ -18,29 +20,22 @@ export async function notificationRoutes(
   app: App,
   s: Pick<Services, 'requireAuth' | 'context' | 'db' | 'hub'>,
 ): Promise<void> {
-  const security = [{ bearer: [] }];
   const secured = s.requireAuth();
   const streams = new Set<() => void>();
 
   app.get(
     '/notifications',
-    {
-      onRequest: secured,
-      schema: {
-        tags: ['notifications'],
-        summary: 'My notifications, newest first',
-        security,
-        querystring: Type.Object(
-          {
-            unread_only: Type.Optional(Type.Boolean()),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-            offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Page(Notification), ...problems(...AUTHED) },
-      },
-    },
+    signedIn(secured, ['notifications'], 'My notifications, newest first', {
+      querystring: Type.Object(
+        {
+          unread_only: Type.Optional(Type.Boolean()),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+          offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: Page(Notification), ...problems(...AUTHED) },
+    }),
     async (request) => {
       const ctx = s.context(request);
       return ctx.runRead((tx) =>
@@ -57,15 +52,9 @@ export async function notificationRoutes(
 
   app.get(
     '/notifications/unread-count',
-    {
-      onRequest: secured,
-      schema: {
-        tags: ['notifications'],
-        summary: 'How many are unread',
-        security,
-        response: { 200: Type.Object({ unread: Type.Integer() }), ...problems(...AUTHED) },
-      },
-    },
+    signedIn(secured, ['notifications'], 'How many are unread', {
+      response: { 200: Type.Object({ unread: Type.Integer() }), ...problems(...AUTHED) },
+    }),
     async (request) => {
       const ctx = s.context(request);
       return { unread: await ctx.runRead((tx) => unreadCount(tx, ctx.userId)) };
@@ -74,16 +63,10 @@ export async function notificationRoutes(
 
   app.post(
     '/notifications/:id/read',
-    {
-      onRequest: secured,
-      schema: {
-        tags: ['notifications'],
-        summary: 'Mark one as read',
-        security,
-        params: IdParams,
-        response: { 200: Notification, ...problems(...AUTHED, 404) },
-      },
-    },
+    signedIn(secured, ['notifications'], 'Mark one as read', {
+      params: IdParams,
+      response: { 200: Notification, ...problems(...AUTHED, 404) },
+    }),
     async (request) => {
       const row = await s.context(request).run((tx) => markRead(tx, request.params.id));
       if (row === undefined) throw notFound('notification');
@@ -93,15 +76,9 @@ export async function notificationRoutes(
 
   app.post(
     '/notifications/read-all',
-    {
-      onRequest: secured,
-      schema: {
-        tags: ['notifications'],
-        summary: 'Mark all as read',
-        security,
-        response: { 200: Type.Object({ marked: Type.Integer() }), ...problems(...AUTHED) },
-      },
-    },
+    signedIn(secured, ['notifications'], 'Mark all as read', {
+      response: { 200: Type.Object({ marked: Type.Integer() }), ...problems(...AUTHED) },
+    }),
     async (request) => {
       const ctx = s.context(request);
       return { marked: await ctx.run((tx) => markAllRead(tx, ctx.userId)) };
@@ -110,13 +87,12 @@ export async function notificationRoutes(
 
   app.post(
     '/notifications/stream-ticket',
-    {
-      onRequest: secured,
-      schema: {
-        tags: ['notifications'],
-        security,
+    signedIn(
+      secured,
+      ['notifications'],
+      `A single-use ticket for GET /notifications/stream?ticket=… (for a browser's EventSource, which cannot send an Authorization header); valid ${TICKET_SECONDS} s, tied to this session`,
+      {
         body: Nullable(Type.Object({}, { additionalProperties: false, description: 'nothing to send' })),
-        summary: `A single-use ticket for GET /notifications/stream?ticket=… (for a browser's EventSource, which cannot send an Authorization header); valid ${TICKET_SECONDS} s, tied to this session`,
         response: {
           201: Type.Object({
             ticket: Type.String({ description: '43 characters, base64url' }),
@@ -125,7 +101,7 @@ export async function notificationRoutes(
           ...problems(...AUTHED),
         },
       },
-    },
+    ),
     async (request, reply) => {
       const ctx = s.context(request);
       return reply
@@ -176,17 +152,7 @@ export async function notificationRoutes(
         throw new ApiError(503, 'live_unavailable', 'live notifications are not available on this server');
       const ctx = s.context(request);
       const unread = await ctx.run((tx) => unreadCount(tx, ctx.userId));
-      reply.hijack();
-      const raw = reply.raw;
-      const headers: Record<string, string | number | string[]> = {};
-      for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v;
-      raw.writeHead(200, {
-        ...headers,
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
+      const raw = openEventStream(reply, { connection: 'keep-alive' });
       raw.write(`retry: 5000\nevent: ready\ndata: ${JSON.stringify({ unread })}\n\n`);
       let closed = false;
       let chain = Promise.resolve();

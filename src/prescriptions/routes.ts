@@ -2,6 +2,7 @@
 import multipart from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
+import { signedIn } from '../http/route-options.ts';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
 import { ApiError, badRequest } from '../http/errors.ts';
@@ -171,19 +172,18 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
 
   app.get(
     '/prescriptions',
-    {
-      ...secured,
-      schema: {
-        tags,
-        security,
-        summary: "Prescriptions I may see (mine; a doctor: her patients' shared ones), newest first",
+    signedIn(
+      secured.onRequest,
+      tags,
+      "Prescriptions I may see (mine; a doctor: her patients' shared ones), newest first",
+      {
         querystring: ListQuery,
         response: {
           200: Page(Type.Object({ ...PrescriptionSummary.properties, medications: Type.Array(MedicationView) })),
           ...problems(...AUTHED),
         },
       },
-    },
+    ),
     async (request) =>
       service.list(s.context(request), {
         ...request.query,
@@ -194,50 +194,46 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
 
   app.get(
     '/prescriptions/:id',
-    {
-      ...secured,
-      schema: {
-        tags,
-        security,
-        summary: 'One prescription: status, OCR text, header, draft and confirmed medications, reminders',
+    signedIn(
+      secured.onRequest,
+      tags,
+      'One prescription: status, OCR text, header, draft and confirmed medications, reminders',
+      {
         params: IdParams,
         response: { 200: PrescriptionDetail, ...problems(...AUTHED, 404) },
       },
-    },
+    ),
     async (request) => service.get(s.context(request), request.params.id),
   );
 
   app.patch(
     '/prescriptions/:id',
-    {
-      ...secured,
-      schema: {
-        tags,
-        security,
-        summary: 'Edit the draft: text, header fields, medications (the list sent replaces the draft)',
+    signedIn(
+      secured.onRequest,
+      tags,
+      'Edit the draft: text, header fields, medications (the list sent replaces the draft)',
+      {
         params: IdParams,
         body: PatchPrescription,
         response: { 200: PrescriptionDetail, ...problems(...AUTHED, 403, 404, 409, 422) },
       },
-    },
+    ),
     async (request) => service.patch(s.context(request), request.params.id, request.body),
   );
 
   app.post(
     '/prescriptions/:id/confirm',
-    {
-      ...secured,
-      schema: {
-        tags,
-        security,
+    signedIn(
+      secured.onRequest,
+      tags,
+      'Confirm the draft: medications and reminders are created, from start_date (default today). ' +
+        'warnings: old_prescription (dated more than 30 days before the start), treatment_already_over',
+      {
         params: IdParams,
         body: Nullable(ConfirmBody),
-        summary:
-          'Confirm the draft: medications and reminders are created, from start_date (default today). ' +
-          'warnings: old_prescription (dated more than 30 days before the start), treatment_already_over',
         response: { 200: ConfirmResult, ...problems(...AUTHED, 403, 404, 409, 422) },
       },
-    },
+    ),
     async (request) =>
       service.confirm(s.context(request), request.params.id, {
         startDate: request.body?.start_date,
@@ -247,36 +243,28 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
 
   app.delete(
     '/prescriptions/:id',
-    {
-      ...secured,
-      schema: {
-        tags,
-        security,
+    signedIn(
+      secured.onRequest,
+      tags,
+      'Delete my prescription. A draft goes for good with its photo (outcome deleted). A confirmed one is soft-deleted ' +
+        '(outcome soft_deleted): its medicines stop, reminders end, recorded doses are kept but no longer counted or listed',
+      {
         params: IdParams,
-        summary:
-          'Delete my prescription. A draft goes for good with its photo (outcome deleted). A confirmed one is soft-deleted ' +
-          '(outcome soft_deleted): its medicines stop, reminders end, recorded doses are kept but no longer counted or listed',
         response: {
           200: Type.Object({ id: Uuid, outcome: Type.Union([Type.Literal('deleted'), Type.Literal('soft_deleted')]) }),
           ...problems(...AUTHED, 403, 404, 409),
         },
       },
-    },
+    ),
     async (request) => service.remove(s.context(request), request.params.id),
   );
 
   app.post(
     '/prescriptions/:id/reprocess',
-    {
-      ...secured,
-      schema: {
-        tags,
-        security,
-        summary: 'Read the photo again',
-        params: IdParams,
-        response: { 202: Accepted, ...problems(...AUTHED, 403, 404, 409) },
-      },
-    },
+    signedIn(secured.onRequest, tags, 'Read the photo again', {
+      params: IdParams,
+      response: { 202: Accepted, ...problems(...AUTHED, 403, 404, 409) },
+    }),
     async (request, reply) => reply.code(202).send(await service.reprocess(s.context(request), request.params.id)),
   );
 

@@ -32,8 +32,8 @@ export function splitNameLine(raw: string): NameSplit {
     // A numbering the OCR garbled ("\\.", "l.") before the name.
     .replace(/^[^A-Za-zÀ-ÿ\s]{1,2}\s+(?=[A-Za-zÀ-ÿ]{3})/, '')
     .replace(/^[lLI|]\.\s+(?=[A-Za-zÀ-ÿ]{3})/, '')
-    // A handwritten "1" without its dot, read as a letter, before a name in capitals.
-    .replace(/^[lLI|]\s+(?=[A-ZÀ-Ý]{4,}\b)/, '');
+    // A handwritten list number ("1" as l, I, ")"; "4." as "UY"), before a name in capitals.
+    .replace(/^(?:[lLI|)\]}]|[Uu][Yy.]?)\.?\s+(?=[A-ZÀ-Ý]{4,}\b)/, '');
   // Digits of a strength read as letters: "Smg" (5), "SOOMG" (500), "lOmg" (10), after a name.
   t = fixStrengthLetters(normaliseText(t));
   const st = parseStrength(t);
@@ -116,7 +116,7 @@ export function parseInstructions(raw: string): Instructions {
   const fixed = normaliseText(raw)
     .replace(/-{2,}/g, '-')
     .replace(/\bt[il1]?[mn]es\b/gi, 'times')
-    .replace(/(?<=^|[\s-])[)\]|\\](?=$|[\s-])/g, '1');
+    .replace(/(?<=^|[\s-])[)\]}|\\](?=$|[\s-])/g, '1');
   const { days, rest } = parseDuration(fixed);
   const tokens = rest.split(/\s+/).filter((x) => x !== '');
   // Four slot cells read as one line: the last run of four dose tokens.

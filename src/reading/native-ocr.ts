@@ -7,6 +7,7 @@
  * would cost more than it saves.
  */
 import { execFile, spawnSync } from 'node:child_process';
+import { childProcessEnv } from '../config.ts';
 import { ReadingError } from './errors.ts';
 import { toPgm, type GrayImage } from './image-ops.ts';
 import type { OcrLine, OcrPage, OcrWord } from './ocr.ts';
@@ -112,7 +113,7 @@ export function recognizeNative(
         maxBuffer: 64 * 1024 * 1024,
         timeout: opts.timeoutMs,
         killSignal: 'SIGKILL',
-        env: { ...process.env, OMP_THREAD_LIMIT: '1' },
+        env: childProcessEnv({ OMP_THREAD_LIMIT: '1' }),
         ...(opts.signal ? { signal: opts.signal } : {}),
       },
       (err, stdout) => {

@@ -73,8 +73,13 @@ export function parseStrength(text: string): StrengthMatch | null {
 
 /** Digits of a strength read as letters after a name: "Smg" (5), "SOOMG" (500), "lOmg" (10). */
 export function fixStrengthLetters(t: string): string {
-  return t.replace(/(?<=[A-Za-zÀ-ÿ] )([0-9SOolI]{1,4})(?=\s?(?:mg|MG|Mg)\b)/g, (c) =>
-    c.replace(/S/g, '5').replace(/[Oo]/g, '0').replace(/[lI]/g, '1'),
+  return t.replace(/(?<=[A-Za-zÀ-ÿ] )([0-9SOolI)\]}|Uu]{1,4})(?=\s?(?:mg|MG|Mg)\b)/g, (c) =>
+    c
+      .replace(/S/g, '5')
+      .replace(/[Oo]/g, '0')
+      .replace(/[lI)\]}|]/g, '1')
+      // A handwritten 4 with an open top reads as "U" ("UMG" for 4MG, "UOMG" for 40MG).
+      .replace(/[Uu]/g, '4'),
   );
 }
 

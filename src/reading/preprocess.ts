@@ -1,12 +1,14 @@
 /**
- * Stages "decode" and "preprocess": EXIF rotation, grayscale, scale to ~2000 px wide, shadow
- * removal and an unsharp mask on a blurred page (illumination.ts), level stretch and small-tilt correction.
+ * Stages "decode" and "preprocess": EXIF rotation, grayscale, scale to ~2000 px wide, the page
+ * cut out of its background and its perspective undone (dewarp.ts), shadow removal and an
+ * unsharp mask on a blurred page (illumination.ts), level stretch and small-tilt correction.
  * Output: an 8-bit grayscale raster the OCR and the layout analysis both use.
  */
 import sharp from 'sharp';
 import { ReadingError } from './errors.ts';
 import { estimateSkew, lineDirectionRatio, rotate90, type GrayImage } from './image-ops.ts';
 import { flattenIllumination, isBlurred, sharpenText } from './illumination.ts';
+import { dewarp, findPageQuad, isDistorted } from './dewarp.ts';
 import { MAX_PIXELS } from './validate.ts';
 
 export const TARGET_WIDTH = 2000;
@@ -22,6 +24,8 @@ export interface Preprocessed {
   quarterTurns: number;
   /** The photo was blurred (sharpened here; the OCR should binarise adaptively). */
   blurred: boolean;
+  /** The page was found as a quadrilateral on a background and mapped onto a rectangle. */
+  dewarped: boolean;
 }
 
 /** Below this, words run top to bottom: the page was photographed turned (no EXIF). */
@@ -68,8 +72,17 @@ function firstLine(s: string): string {
   return (s.split('\n')[0] ?? '').slice(0, 120);
 }
 
+/** The page alone, upright and rectangular, when it was photographed at an angle on a background. */
+function dewarpPage(img: GrayImage): GrayImage | null {
+  const quad = findPageQuad(img);
+  if (quad === null || !isDistorted(quad)) return null;
+  const out = dewarp(img, quad, TARGET_WIDTH);
+  return out.height <= MAX_HEIGHT ? out : dewarp(img, quad, (TARGET_WIDTH * MAX_HEIGHT) / out.height);
+}
+
 export async function preprocess(decoded: { image: GrayImage; scale: number }): Promise<Preprocessed> {
-  let image = flattenIllumination(decoded.image);
+  const page = dewarpPage(decoded.image);
+  let image = flattenIllumination(page ?? decoded.image);
   const blurred = isBlurred(image);
   if (blurred) image = await sharpenText(image);
   // A page turned 90° or 270° without EXIF: turn it a quarter; whether it is then upside down
@@ -87,7 +100,7 @@ export async function preprocess(decoded: { image: GrayImage; scale: number }): 
     image = await rotateKeepSize(image, -skew);
     applied = skew;
   }
-  return { image, skewDeg: applied, scale: decoded.scale, quarterTurns, blurred };
+  return { image, skewDeg: applied, scale: decoded.scale, quarterTurns, blurred, dewarped: page !== null };
 }
 
 /** Rotation that keeps the canvas size (crops the expanded corners back to the original box). */

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { tessdataDirSetting } from '../config.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -52,7 +53,7 @@ function findNpmModel(lang: string): string | null {
 
 function findSystemModel(lang: string, tessdataDir: string | undefined): string | null {
   // An explicit directory (option, else DASTERN_TESSDATA_DIR) replaces the Debian defaults.
-  const explicit = tessdataDir ?? process.env['DASTERN_TESSDATA_DIR'];
+  const explicit = tessdataDir ?? tessdataDirSetting();
   const dirs = explicit !== undefined && explicit !== '' ? [explicit] : DEBIAN_TESSDATA_DIRS;
   for (const d of dirs) {
     for (const name of [`${lang}.traineddata`, `${lang}.traineddata.gz`]) {

@@ -1,5 +1,6 @@
 /** /medications (own medicines: add by hand, list, stop, as-needed intakes), DELETE /reminders/:id, GET /dose-logs. HTTP only. */
 import { Type } from '@sinclair/typebox';
+import { signedIn } from '../http/route-options.ts';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
 import type { FastifyRequest } from 'fastify';
@@ -17,8 +18,7 @@ import {
 } from './medication-types.ts';
 
 export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context'>): Promise<void> {
-  const patientOnly = { onRequest: s.requireAuth(['patient']) };
-  const security = [{ bearer: [] }];
+  const patientOnly = s.requireAuth(['patient']);
   const tags = ['medications'];
   // The patient's own transaction (session checked) and what the medication rules need of her.
   const patient = <T>(request: FastifyRequest, fn: (tx: Tx, ctx: ms.PatientContext) => Promise<T>): Promise<T> => {
@@ -28,16 +28,15 @@ export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth'
 
   app.get(
     '/medications',
-    {
-      ...patientOnly,
-      schema: {
-        tags,
-        security,
-        summary: 'My medicines (from prescriptions and added by hand) with their reminders; ?active=true|false',
+    signedIn(
+      patientOnly,
+      tags,
+      'My medicines (from prescriptions and added by hand) with their reminders; ?active=true|false',
+      {
         querystring: Type.Object({ active: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
         response: { 200: Type.Object({ items: Type.Array(OwnMedication) }), ...problems(...AUTHED, 403) },
       },
-    },
+    ),
     async (request) => {
       return { items: await patient(request, (tx, ctx) => ms.listMedications(tx, ctx, request.query.active)) };
     },
@@ -45,17 +44,15 @@ export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth'
 
   app.post(
     '/medications',
-    {
-      ...patientOnly,
-      schema: {
-        tags,
-        security,
+    signedIn(
+      patientOnly,
+      tags,
+      'Add a medicine by hand (no photo): its schedule (slots, every N hours, or as needed) gives its reminders',
+      {
         body: NewMedication,
-        summary:
-          'Add a medicine by hand (no photo): its schedule (slots, every N hours, or as needed) gives its reminders',
         response: { 201: OwnMedication, ...problems(...AUTHED, 403, 422) },
       },
-    },
+    ),
     async (request, reply) => {
       return reply.code(201).send(await patient(request, (tx, ctx) => ms.addMedication(tx, ctx, request.body)));
     },
@@ -63,18 +60,16 @@ export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth'
 
   app.post(
     '/medications/:id/stop',
-    {
-      ...patientOnly,
-      schema: {
-        tags,
-        security,
+    signedIn(
+      patientOnly,
+      tags,
+      'Stop a medicine: its reminders end today, doses ahead are withdrawn, everything recorded stays (history, adherence)',
+      {
         params: IdParams,
         body: Nullable(StopBody),
-        summary:
-          'Stop a medicine: its reminders end today, doses ahead are withdrawn, everything recorded stays (history, adherence)',
         response: { 200: OwnMedication, ...problems(...AUTHED, 403, 404) },
       },
-    },
+    ),
     async (request) => {
       return patient(request, (tx, ctx) => ms.stopMedication(tx, ctx, request.params.id, request.body?.reason ?? null));
     },
@@ -82,17 +77,11 @@ export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth'
 
   app.post(
     '/medications/:id/doses',
-    {
-      ...patientOnly,
-      schema: {
-        tags,
-        security,
-        params: IdParams,
-        body: Nullable(PrnDoseBody),
-        summary: 'Record an intake of an as-needed (PRN) medicine (default: now, its usual dose)',
-        response: { 201: PrnDose, ...problems(...AUTHED, 403, 404, 409, 422) },
-      },
-    },
+    signedIn(patientOnly, tags, 'Record an intake of an as-needed (PRN) medicine (default: now, its usual dose)', {
+      params: IdParams,
+      body: Nullable(PrnDoseBody),
+      response: { 201: PrnDose, ...problems(...AUTHED, 403, 404, 409, 422) },
+    }),
     async (request, reply) => {
       return reply
         .code(201)
@@ -102,13 +91,12 @@ export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth'
 
   app.delete(
     '/reminders/:id',
-    {
-      ...patientOnly,
-      schema: {
-        tags: ['reminders'],
-        security,
+    signedIn(
+      patientOnly,
+      ['reminders'],
+      'Delete a reminder of mine: removed, or ended (kept as history) when a dose of it was recorded',
+      {
         params: IdParams,
-        summary: 'Delete a reminder of mine: removed, or ended (kept as history) when a dose of it was recorded',
         response: {
           200: Type.Object({
             id: Type.String(),
@@ -117,7 +105,7 @@ export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth'
           ...problems(...AUTHED, 403, 404),
         },
       },
-    },
+    ),
     async (request) => {
       const outcome = await patient(request, (tx, ctx) => ms.deleteReminder(tx, ctx, request.params.id));
       return { id: request.params.id, outcome };
@@ -126,21 +114,19 @@ export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth'
 
   app.get(
     '/dose-logs',
-    {
-      onRequest: s.requireAuth(),
-      schema: {
-        tags: ['reminders'],
-        security,
+    signedIn(
+      s.requireAuth(),
+      ['reminders'],
+      'Dose history: each scheduled dose (taken, skipped, snoozed, missed, pending) and as-needed intake, newest first, ' +
+        'between local dates from..to (default the last 30 days), optionally of one medicine; a doctor: ?patient_id= of a patient who shares her prescriptions',
+      {
         querystring: HistoryQuery,
-        summary:
-          'Dose history: each scheduled dose (taken, skipped, snoozed, missed, pending) and as-needed intake, newest first, ' +
-          'between local dates from..to (default the last 30 days), optionally of one medicine; a doctor: ?patient_id= of a patient who shares her prescriptions',
         response: {
           200: Type.Object({ ...Page(HistoryItem).properties, from: Type.String(), to: Type.String() }),
           ...problems(...AUTHED, 404),
         },
       },
-    },
+    ),
     async (request) => {
       const limit = request.query.limit ?? 50;
       const offset = request.query.offset ?? 0;

@@ -1,5 +1,6 @@
 /** /safety: checks of a list of medicines (the review screen, before saving) and the knowledge base's figures. HTTP only. */
 import { Type } from '@sinclair/typebox';
+import { signedIn } from '../http/route-options.ts';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
 import { actorOf } from '../http/auth.ts';
@@ -16,7 +17,6 @@ const CheckBody = Type.Object(
 
 export async function safetyRoutes(app: App, s: Services): Promise<void> {
   const tags = ['safety'];
-  const security = [{ bearer: [] }];
 
   // The knowledge base's files are the source; the database gets a copy (schema kb) at start.
   app.addHook('onReady', async () => {
@@ -30,17 +30,15 @@ export async function safetyRoutes(app: App, s: Services): Promise<void> {
 
   app.post(
     '/safety/check',
-    {
-      onRequest: s.requireAuth(['patient']),
-      schema: {
-        tags,
-        security,
-        summary:
-          'Safety checks (free) of medicines not saved yet, against my other active medicines, allergies and pregnancy',
+    signedIn(
+      s.requireAuth(['patient']),
+      tags,
+      'Safety checks (free) of medicines not saved yet, against my other active medicines, allergies and pregnancy',
+      {
         body: CheckBody,
         response: { 200: Type.Object({ safety_alerts: SafetyAlerts }), ...problems(...AUTHED) },
       },
-    },
+    ),
     async (request) => {
       const actor = actorOf(request);
       return {

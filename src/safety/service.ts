@@ -9,7 +9,7 @@ import { knowledgeBase } from './knowledge.ts';
 import { SafetyEngine, type MedicineInput, type SafetyAlert } from './engine.ts';
 import { asLanguage, type Language } from './messages.ts';
 import * as q from './queries.ts';
-import { prescriptionMedications } from '../reminders/medication-queries.ts';
+import { prescriptionMedications, type MedicationDoseRow } from '../reminders/medication-queries.ts';
 
 export type { SafetyAlert } from './engine.ts';
 
@@ -23,18 +23,22 @@ export interface DraftLine {
   dosage_schedule: { morning: number; noon: number; evening: number; night: number };
 }
 
-const fromRow = (m: q.ActiveMedicationRow, origin: MedicineInput['origin']): MedicineInput => ({
+/** A medication row's four doses as numbers (the columns are numeric, read as text). */
+export const doseSchedule = (m: MedicationDoseRow): MedicineInput['schedule'] => ({
+  morning: Number(m.dose_morning),
+  noon: Number(m.dose_noon),
+  evening: Number(m.dose_evening),
+  night: Number(m.dose_night),
+});
+
+/** A medication row as the engine reads it. */
+export const medicineInput = (m: MedicationDoseRow, origin: MedicineInput['origin']): MedicineInput => ({
   name: m.name,
   drugId: m.lexicon_id,
   genericName: m.generic_name,
   strength: m.strength,
   form: m.form,
-  schedule: {
-    morning: Number(m.dose_morning),
-    noon: Number(m.dose_noon),
-    evening: Number(m.dose_evening),
-    night: Number(m.dose_night),
-  },
+  schedule: doseSchedule(m),
   origin,
 });
 
@@ -60,13 +64,13 @@ export async function prescriptionSafetyAlerts(
 ): Promise<SafetyAlert[]> {
   let review: MedicineInput[];
   if (prescription.status === 'completed' || prescription.status === 'archived') {
-    review = (await prescriptionMedications(tx, prescription.id)).map((m) => fromRow(m, 'review'));
+    review = (await prescriptionMedications(tx, prescription.id)).map((m) => medicineInput(m, 'review'));
   } else {
     review = draft.map(fromDraft);
   }
   if (review.length === 0) return [];
   const others = (await q.activeMedications(tx, prescription.patient_id, prescription.id)).map((m) =>
-    fromRow(m, 'active'),
+    medicineInput(m, 'active'),
   );
   const facts = await q.patientFacts(tx, prescription.patient_id);
   const lang = language ?? asLanguage(await q.viewerLanguage(tx));
@@ -83,7 +87,7 @@ export async function checkMedicines(
   patientId: string,
   draft: readonly DraftLine[],
 ): Promise<SafetyAlert[]> {
-  const others = (await q.activeMedications(tx, patientId)).map((m) => fromRow(m, 'active'));
+  const others = (await q.activeMedications(tx, patientId)).map((m) => medicineInput(m, 'active'));
   const facts = await q.patientFacts(tx, patientId);
   const lang = asLanguage(await q.viewerLanguage(tx));
   return new SafetyEngine(knowledgeBase(), lang).check([...draft.map(fromDraft), ...others], {

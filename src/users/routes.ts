@@ -1,5 +1,6 @@
 /** /me: profile, devices, export, erasure, access log. HTTP only. */
 import { Type } from '@sinclair/typebox';
+import { signedIn } from '../http/route-options.ts';
 import type { App } from '../http/typebox.ts';
 import type { Services } from '../http/services.ts';
 import { AUTHED, IdParams, problems } from '../http/schemas.ts';
@@ -11,64 +12,44 @@ export async function userRoutes(
   s: Pick<Services, 'requireAuth' | 'context' | 'passwords' | 'files'>,
 ): Promise<void> {
   const users = new UserService(s);
-  const secured = { onRequest: s.requireAuth() };
-  const security = [{ bearer: [] }];
+  const secured = s.requireAuth();
 
   app.get(
     '/me',
-    {
-      ...secured,
-      schema: {
-        tags: ['me'],
-        summary: 'My profile, preferences and medical information',
-        security,
-        response: { 200: Me, ...problems(...AUTHED, 404) },
-      },
-    },
+    signedIn(secured, ['me'], 'My profile, preferences and medical information', {
+      response: { 200: Me, ...problems(...AUTHED, 404) },
+    }),
     async (request) => users.me(s.context(request)),
   );
 
   app.patch(
     '/me',
-    {
-      ...secured,
-      schema: {
-        tags: ['me'],
-        summary: 'Change my profile (patients: medical info; doctors: licence, specialization, hospital)',
-        security,
+    signedIn(
+      secured,
+      ['me'],
+      'Change my profile (patients: medical info; doctors: licence, specialization, hospital)',
+      {
         body: PatchMe,
         response: { 200: Me, ...problems(...AUTHED, 404, 409, 422) },
       },
-    },
+    ),
     async (request) => users.update(s.context(request), request.body),
   );
 
   app.get(
     '/me/sessions',
-    {
-      ...secured,
-      schema: {
-        tags: ['me'],
-        summary: 'My signed-in devices',
-        security,
-        response: { 200: Type.Object({ items: Type.Array(SessionView) }), ...problems(...AUTHED) },
-      },
-    },
+    signedIn(secured, ['me'], 'My signed-in devices', {
+      response: { 200: Type.Object({ items: Type.Array(SessionView) }), ...problems(...AUTHED) },
+    }),
     async (request) => ({ items: await users.sessions(s.context(request)) }),
   );
 
   app.delete(
     '/me/sessions/:id',
-    {
-      ...secured,
-      schema: {
-        tags: ['me'],
-        summary: 'Sign out one device',
-        security,
-        params: IdParams,
-        response: { 204: Type.Null(), ...problems(...AUTHED, 404) },
-      },
-    },
+    signedIn(secured, ['me'], 'Sign out one device', {
+      params: IdParams,
+      response: { 204: Type.Null(), ...problems(...AUTHED, 404) },
+    }),
     async (request, reply) => {
       await users.endSession(s.context(request), request.params.id);
       return reply.code(204).send(null);
@@ -77,13 +58,11 @@ export async function userRoutes(
 
   app.get(
     '/me/export',
-    {
-      ...secured,
-      schema: {
-        tags: ['me'],
-        summary:
-          'Everything about me as JSON (including who accessed my records); ?format=fhir: my medicines and doses as a FHIR R4 Bundle',
-        security,
+    signedIn(
+      secured,
+      ['me'],
+      'Everything about me as JSON (including who accessed my records); ?format=fhir: my medicines and doses as a FHIR R4 Bundle',
+      {
         querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('fhir')])) }),
         response: {
           200: Type.Object(
@@ -96,7 +75,7 @@ export async function userRoutes(
           ...problems(...AUTHED),
         },
       },
-    },
+    ),
     async (request, reply) => {
       if (request.query.format === 'fhir') {
         const bundle = await users.exportFhir(s.context(request));
@@ -112,19 +91,13 @@ export async function userRoutes(
 
   app.delete(
     '/me',
-    {
-      ...secured,
-      schema: {
-        tags: ['me'],
-        summary: 'Erase my account (password and confirm: "DELETE")',
-        security,
-        body: DeleteMeBody,
-        response: {
-          200: Type.Object({ erased: Type.Literal(true), audit_rows_redacted: Type.Integer() }),
-          ...problems(...AUTHED, 409),
-        },
+    signedIn(secured, ['me'], 'Erase my account (password and confirm: "DELETE")', {
+      body: DeleteMeBody,
+      response: {
+        200: Type.Object({ erased: Type.Literal(true), audit_rows_redacted: Type.Integer() }),
+        ...problems(...AUTHED, 409),
       },
-    },
+    }),
     async (request) => ({ erased: true as const, ...(await users.erase(s.context(request), request.body.password)) }),
   );
 }

@@ -21,7 +21,8 @@ async function login(h: ApiHarness, ip: string, email: string, password: string)
 
 /** The token of the reset link mailed to an address (the mail goes after the answer). */
 async function resetToken(h: ApiHarness, to: string): Promise<string> {
-  for (let i = 0; i < 200; i++) {
+  // up to 30 s: on two busy cores the mail can take seconds
+  for (let i = 0; i < 1500; i++) {
     const m = h.mailer.sent
       .map((x) => (x.to === to ? /reset-password\?token=([^\s]+)/.exec(x.text) : null))
       .find((x) => x !== null);

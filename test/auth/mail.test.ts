@@ -21,7 +21,8 @@ const api = useApi({
 });
 
 async function linkTokenFor(address: string, kind: 'verify-email' | 'reset-password'): Promise<string> {
-  for (let i = 0; i < 200; i++) {
+  // up to 30 s: on two busy cores the mail can take seconds
+  for (let i = 0; i < 1200; i++) {
     const msg = [...inbox].reverse().find((m) => m.to.includes(address) && m.raw.includes(kind));
     if (msg !== undefined) {
       // quoted-printable soft breaks and =3D for '='

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SignedIn } from '../support/api.ts';
 import { decodeMail, startSmtp } from '../support/smtp.ts';
-import { PdfRenderer } from '../../src/ai/pdf.ts';
+import { PdfRenderer } from '../../src/pdf/renderer.ts';
+import { chromiumPathSetting } from '../../src/config.ts';
 import { eventually, useBilling } from './support.ts';
 
 const smtp = await startSmtp();
@@ -104,7 +105,7 @@ describe('receipts', () => {
     expect(html.body).toMatch(/Total<\/th><td>\$0\.50/);
     const other = await x.signUp();
     expect((await x.call('GET', `/payments/${id}/receipt/pdf`, { token: other.access })).statusCode).toBe(404);
-    if (!new PdfRenderer().available()) {
+    if (!new PdfRenderer(chromiumPathSetting()).available()) {
       console.log(
         'SKIPPED: receipt PDF — no Chromium at DASTERN_CHROMIUM_PATH (scripts/install-system-deps.sh installs it)',
       );

@@ -722,7 +722,8 @@ describe('live notifications (NOTIFY per statement, migration 010)', () => {
         [a, b],
       );
       expect(res.rowCount).toBe(3);
-      for (let i = 0; i < 50 && got.length < 4; i++) await new Promise((r) => setTimeout(r, 20));
+      // up to 15 s for the four notifications (two busy cores)
+      for (let i = 0; i < 750 && got.length < 4; i++) await new Promise((r) => setTimeout(r, 20));
       expect(got.slice(1)).toEqual(res.rows.map((r) => ({ user_id: r.user_id, id: r.id })));
       expect(got).toHaveLength(4);
     } finally {

@@ -1,7 +1,8 @@
 /**
  * The lint rules that keep the code's shape: SQL only in the agreed places (README "Where SQL
  * lives"; the rule fails on a statement in a service or a route, and eslint.config.js turns it
- * on for every file of src/ but those places), and no HTTP in services.
+ * on for every file of src/ but those places), no HTTP in services, and `process.env` read only
+ * in src/config.ts.
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -128,5 +129,43 @@ describe('no HTTP in services', () => {
     ]) {
       expect(await ruleLevel(eslint, file, 'no-restricted-imports'), file).toBeUndefined();
     }
+  });
+});
+
+describe('process.env only in src/config.ts', () => {
+  it('refuses process.env in src/ (read, destructured, spread) and allows it in src/config.ts', async () => {
+    const eslint = new ESLint({ cwd: ROOT });
+    const config = (await eslint.calculateConfigForFile(path.join(ROOT, 'src/ai/routes.ts'))) as {
+      rules?: Record<string, unknown>;
+    };
+    const linter = new Linter({ configType: 'flat' });
+    const verify = (code: string): string[] =>
+      linter
+        .verify(
+          code,
+          [
+            {
+              files: ['**/*.ts'],
+              languageOptions: { parser: tseslint.parser as Linter.Parser },
+              rules: { 'no-restricted-properties': config.rules?.['no-restricted-properties'] as Linter.RuleEntry },
+            },
+          ],
+          { filename: 'src/ai/routes.ts' },
+        )
+        .map((m) => m.ruleId ?? '');
+    expect(verify("const path = process.env.DASTERN_CHROMIUM_PATH ?? '/usr/bin/chromium';")).toEqual([
+      'no-restricted-properties',
+    ]);
+    expect(verify("const dir = process.env['DASTERN_TESSDATA_DIR'];")).toEqual(['no-restricted-properties']);
+    expect(verify("spawn('tesseract', [], { env: { ...process.env, A: '1' } });")).toEqual([
+      'no-restricted-properties',
+    ]);
+    expect(verify('const { env } = process;')).toEqual(['no-restricted-properties']);
+    expect(verify('const path = loadConfig().chromiumPath;')).toEqual([]);
+    for (const file of ['src/ai/routes.ts', 'src/reading/tessdata.ts', 'src/db/embedded.ts', 'src/server.ts']) {
+      expect(await ruleLevel(eslint, file, 'no-restricted-properties'), file).toBe(2);
+    }
+    expect(await ruleLevel(eslint, 'src/config.ts', 'no-restricted-properties')).toBeUndefined();
+    expect(await ruleLevel(eslint, 'test/support/api.ts', 'no-restricted-properties')).toBeUndefined();
   });
 });

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { accepting, freePort } from '../support/net.ts';
+import { accepting, freePorts } from '../support/net.ts';
 import { dastern, problems, startProcess, type Proc } from './support.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-cli-serving-'));
@@ -27,7 +27,8 @@ afterAll(() => {
 });
 
 async function ports(): Promise<{ http: number; pg: number }> {
-  return { http: await freePort(), pg: await freePort() };
+  const [http, pg] = (await freePorts(2)) as [number, number];
+  return { http, pg };
 }
 
 function envFor(p: { http: number; pg: number }): Record<string, string> {

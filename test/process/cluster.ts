@@ -172,9 +172,12 @@ export async function startCluster(
           '-qAtc',
           'SELECT 1',
         ]);
+        // …and ours: a PgBouncer that could not bind its port has exited
+        if (bouncer.exitCode !== null || bouncer.signalCode !== null)
+          throw new Error(`pgbouncer exited (${bouncer.exitCode ?? bouncer.signalCode})`);
         break;
       } catch (err) {
-        if (Date.now() > deadline) throw err;
+        if (Date.now() > deadline || bouncer.exitCode !== null || bouncer.signalCode !== null) throw err;
         await new Promise((r) => setTimeout(r, 200));
       }
     }

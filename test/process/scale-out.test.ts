@@ -20,7 +20,7 @@ import { withMigrator, loadDevelopmentData } from '../../src/db/migrations.ts';
 import { ensureLogin } from '../../src/db/bootstrap.ts';
 import { Database } from '../../src/db/database.ts';
 import { startSmtp } from '../support/smtp.ts';
-import { freePort } from '../support/net.ts';
+import { freePort, freePorts } from '../support/net.ts';
 import { ROOT } from '../jobs/support.ts';
 import { Client, dastern, poll, verifiedPatient, type Proc } from './support.ts';
 import { clusterUnavailable, startCluster } from './cluster.ts';
@@ -50,7 +50,10 @@ describe.skipIf(missing !== undefined)(
       const t0 = Date.now();
       // the phases' times, for the report (never asserted)
       const phase = (what: string) => console.log(`scale-out: ${what} at ${Math.round((Date.now() - t0) / 1000)} s`);
-      const cluster = await startCluster({ primary: 41650, replica: 41651, bouncer: 41652 }, DB);
+      // ports of the system's choice: fixed ones could be taken (by another test's listener, or
+      // another run of this test on the same machine)
+      const [primary, replica, bouncer] = (await freePorts(3)) as [number, number, number];
+      const cluster = await startCluster({ primary, replica, bouncer }, DB);
       phase('primary, replica and PgBouncer up');
       const smtp = await startSmtp();
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-scale-'));

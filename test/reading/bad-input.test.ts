@@ -75,9 +75,9 @@ describe('validation before decoding (no OCR)', () => {
     expect((err as ReadingError).message).toMatch(/PDF/);
   });
   it('a 100-megapixel bomb is refused from its header', async () => {
-    const t0 = Date.now();
+    // its pixel data is 1 KB of a 100-megapixel image: decoding it would fail as corrupt, so
+    // too_many_pixels can only come from the header (no timing: a busy CI machine is slow)
     expect(await codeOf(validateImage(pngHeader(10_000, 10_000)))).toBe('too_many_pixels');
-    expect(Date.now() - t0).toBeLessThan(1000);
   });
   it('more than 15 MB', async () => {
     const big = Buffer.alloc(16 * 1024 * 1024);

@@ -115,6 +115,23 @@ describe('OCR slips in handwritten strengths', () => {
   it('reads "SOOMG" as 500mg', () => {
     expect(splitNameLine('3. TRIPOLEX SOOMG 1 TAB ONCE DAILY').strength).toBe('500mg');
   });
+  it.each([
+    ['2. GUELMIRA UOMG )-)-)-) % 5 DAYS', '40mg'],
+    ['\\. DECADRON UMG ) TAB THREE TIMES A DAY', '4mg'],
+    ['3. ENALAPRIL )0MG 1-0-1', '10mg'],
+  ])('reads the handwritten 4 and 1 of "%s" in the strength', (line, strength) => {
+    expect(splitNameLine(line).strength).toBe(strength);
+  });
+  it('drops a list number read as letters before a name in capitals', () => {
+    expect(splitNameLine('UY PROMETHAZINE 10MG 1-0-1-0 X 10 DAYS').name).toBe('PROMETHAZINE');
+    expect(splitNameLine(') CEFACLOR 250MG 1-0-1').name).toBe('CEFACLOR');
+  });
+  it('reads a handwritten 1 drawn as "}" in a dosing pattern', () => {
+    expect(parseInstructions('}-0-)-0 FOR 7 DAYS').schedule).toEqual({ morning: 1, noon: 0, evening: 1, night: 0 });
+  });
+  it('keeps names that merely start with U', () => {
+    expect(splitNameLine('Ursodiol 250mg 1-0-1').name).toBe('Ursodiol');
+  });
 });
 
 describe('a dosing-column table read as lines', () => {

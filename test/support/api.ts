@@ -32,6 +32,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     DASTERN_RATE_LIMIT: '1000000',
     DASTERN_DATA_DIR: '.data/test-api',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    ...(process.env.DASTERN_CHROMIUM_PATH ? { DASTERN_CHROMIUM_PATH: process.env.DASTERN_CHROMIUM_PATH } : {}),
     ...overrides,
   });
 }
@@ -113,7 +114,8 @@ export function useApi(
 
 /** Waits for the (asynchronous) e-mail to an address and returns the token of its link. */
 export async function mailToken(h: ApiHarness, to: string): Promise<string> {
-  for (let i = 0; i < 100; i++) {
+  // up to 30 s: the mail is written after the answer, and two busy cores can be slow
+  for (let i = 0; i < 1500; i++) {
     const msg = [...h.mailer.sent].reverse().find((m) => m.to === to.toLowerCase());
     const m = msg === undefined ? null : /token=([^\s]+)/.exec(msg.text);
     if (m?.[1] !== undefined) return decodeURIComponent(m[1]);

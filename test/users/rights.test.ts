@@ -67,7 +67,7 @@ describe('notifications', () => {
     await insertNotification(h, p.id, 'Evening dose');
     await Promise.race([
       got,
-      new Promise((_, rej) => setTimeout(() => rej(new Error(`no event; got ${received.join('')}`)), 5000)),
+      new Promise((_, rej) => setTimeout(() => rej(new Error(`no event; got ${received.join('')}`)), 30_000)),
     ]);
     const text = received.join('');
     expect(text).toContain('event: ready');

@@ -80,7 +80,10 @@ export async function startWebServer(t: TestDatabase, env: Record<string, string
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: t.ownerUrl,
+    // both logins of this run: without one, the server would set a new password of its own on
+    // that role, which is cluster-wide (other test files running now would lose their login)
     DASTERN_APP_DATABASE_URL: t.appUrl,
+    DASTERN_WORKER_DATABASE_URL: t.workerUrl,
     DASTERN_DATA_DIR: dir,
     DASTERN_FILE_KEY: randomBytes(32).toString('base64'),
     DASTERN_JWT_SECRET: randomBytes(32).toString('hex'),

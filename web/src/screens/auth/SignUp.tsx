@@ -21,7 +21,8 @@ export function SignUp() {
           last_name: String(form.get('last_name')),
           role,
           language: i18n.language as Lang,
-          timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'Asia/Phnom_Penh',
+          // the browser's zone; without one the server takes its home zone (src/core/constants.ts)
+          timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || undefined,
         },
       }),
     );
