@@ -285,10 +285,12 @@ describe.skipIf(missing !== undefined)(
         expect(dispatched).toBe(due.rowCount);
         expect(perReminder.rows.map((r) => r.reminder_id).sort()).toEqual(due.rows.map((r) => r.id).sort());
         expect(perReminder.rows.filter((r) => r.n !== '1')).toEqual([]);
-        expect(rounds(worker2)).toBeGreaterThan(0);
-        expect(rounds(worker3)).toBeGreaterThan(0);
-
-        phase(`${dispatched} doses dispatched once each`);
+        // Both workers run the dispatch schedule; which one takes a round is pg-boss's choice (a
+        // singleton job goes to the first to fetch it: on a loaded machine one worker may take them
+        // all), so the test asserts the rounds happened and each dose went once, not how they split.
+        phase(
+          `${dispatched} doses dispatched once each (rounds: worker 2 ${rounds(worker2)}, worker 3 ${rounds(worker3)})`,
+        );
         for (const p of [serveA, serveB, worker2, worker3])
           expect(
             p.lines().filter((l) => l.level >= 50),
