@@ -222,7 +222,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       logger: deps.logger,
     });
   const run = makeRun(deps.db);
-  const runRead = deps.readDb ? readYourWrites(app as unknown as FastifyInstance, deps.readDb) : run;
+  const runRead = deps.readDb
+    ? readYourWrites(app as unknown as FastifyInstance, deps.readDb)
+    : makeRun(deps.db, { readOnly: true });
   const services: Services = {
     config,
     db: deps.db,
