@@ -339,6 +339,22 @@ async function main(): Promise<void> {
     rawServer = await startPeer('raw-server.ts', deriveAppUrl(ownerUrl, password), rawPort);
     const rawBase = `http://127.0.0.1:${rawPort}`;
     const base = `http://127.0.0.1:${port}/api/v1`;
+    for (let k = 0; k < Math.min(5, tokens.length); k++) {
+      const headers = { authorization: `Bearer ${tokens[k] as string}` };
+      const ids = async (u: string): Promise<string> => {
+        const res = await fetch(u, { headers });
+        if (!res.ok) throw new Error(`${u} answered ${res.status}`);
+        const body = (await res.json()) as {
+          items?: Array<{ id: string }>;
+          rows?: Array<{ id: string }>;
+          total: number;
+        };
+        return JSON.stringify([body.total, (body.items ?? body.rows ?? []).map((r) => r.id)]);
+      };
+      if ((await ids(`${base}/prescriptions?limit=20`)) !== (await ids(`${rawBase}/prescriptions`)))
+        throw new Error(`the raw line and the API list different prescriptions for patient ${k}`);
+    }
+    process.stdout.write('raw pg peer: same prescriptions as the API for 5 patients\n');
     process.stdout.write(
       `DasTern API benchmark: ${USERS} users, ${DURATION} s per run, pool 20 per server, each server its own process (DasTern, raw pg, PostGraphile); ${os.cpus().length} cores, load average ${os
         .loadavg()

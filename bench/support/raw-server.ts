@@ -30,12 +30,16 @@ if (url === undefined || !Number.isInteger(port) || secret === undefined)
 const tokens = new TokenService(secret, 3600);
 const db = new Database(url, { max: 20 });
 
-const work: Record<string, (tx: Tx, userId: string, audit: boolean) => Promise<unknown>> = {
-  '/me': (tx, id) => profile(tx, id),
-  '/prescriptions': async (tx, id, audit) => {
-    const page = await listPrescriptions(tx, { patientId: id, limit: 20, offset: 0 });
-    if (audit) await recordReads(tx, { requestId: 'bench-raw' }, 'prescriptions', page.rows);
-    return page;
+// readOnly as the API's: its lists run through Services.runRead (src/http/auth.ts), /me does not
+const work: Record<string, { readOnly: boolean; fn: (tx: Tx, userId: string, audit: boolean) => Promise<unknown> }> = {
+  '/me': { readOnly: false, fn: (tx, id) => profile(tx, id) },
+  '/prescriptions': {
+    readOnly: true,
+    fn: async (tx, id, audit) => {
+      const page = await listPrescriptions(tx, { patientId: id, limit: 20, offset: 0 });
+      if (audit) await recordReads(tx, { requestId: 'bench-raw' }, 'prescriptions', page.rows);
+      return page;
+    },
   },
 };
 
@@ -52,8 +56,9 @@ const server = http.createServer((req, res) => {
     const claims = await tokens.verifyAccess(m[1] as string);
     const body = await db.withUser(
       { userId: claims.userId, role: claims.role },
-      (tx) => run(tx, claims.userId, audit),
+      (tx) => run.fn(tx, claims.userId, audit),
       {
+        readOnly: run.readOnly,
         precondition: {
           text: LIVE_SESSION_CHECK, // the API's own (src/http/auth.ts)
           values: [claims.sessionId, claims.userId],
