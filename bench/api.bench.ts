@@ -5,7 +5,11 @@
  * concurrency, and prints requests/s, p50/p99 latency, errors and the ratio API ÷ raw.
  * "The same SQL" is the route's own: the session check, the route's query and, for the
  * prescription list, the audit row the route writes for a read of medical data; a second raw
- * line leaves that audit row out, to show what it costs. Each figure is the median of
+ * line leaves that audit row out, to show what it costs. The raw line is a peer on the same
+ * footing (bench/support/raw-server.ts): its own process, a pool of 20, a bare node:http
+ * server driven by the same autocannon with the same tokens (it used to run as loops inside the
+ * benchmark's process, with no HTTP, no token check and no JSON: not the same work, and a
+ * process of its own competing with the server for the cores). Each figure is the median of
  * BENCH_REPEATS runs, API and raw interleaved (the machine's load drifts).
  * The prescription list also runs against PostGraphile 4.14.1 on the same database (a peer line:
  * its own process, dastern_app under RLS, pool of 20, the same tokens → the same RLS context
@@ -32,11 +36,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { withMigrator } from '../src/db/migrations.ts';
 import { deriveAppUrl, ensureAppLogin } from '../src/db/bootstrap.ts';
-import { Database } from '../src/db/database.ts';
 import { TokenService } from '../src/auth/tokens.ts';
-import { profile } from '../src/users/queries.ts';
-import { listPrescriptions } from '../src/prescriptions/queries.ts';
-import { recordReads } from '../src/audit/service.ts';
 import { freePort } from '../test/support/net.ts';
 import { seedApiData } from './support/api-data.ts';
 
@@ -88,21 +88,21 @@ async function startServer(ownerUrl: string, appUrl: string, port: number): Prom
   throw new Error('the server did not start');
 }
 
-/** PostGraphile as a peer (bench/support/postgraphile-server.ts), on the same database as dastern_app. */
-async function startPostGraphile(appUrl: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/support/postgraphile-server.ts')], {
+/** A peer server of bench/support/ (PostGraphile, raw pg) in its own process, on the same database as dastern_app. */
+async function startPeer(script: string, appUrl: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/support', script)], {
     env: { ...process.env, PG_URL: appUrl, PORT: String(port), DASTERN_JWT_SECRET: SECRET, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('PostGraphile did not start')), 120_000);
+    const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 120_000);
     child.stdout?.on('data', (d: Buffer) => {
       if (d.toString().includes('listening')) {
         clearTimeout(timer);
         resolve();
       }
     });
-    child.on('exit', (code) => reject(new Error(`PostGraphile exited (${String(code)})`)));
+    child.on('exit', (code) => reject(new Error(`${script} exited (${String(code)})`)));
   });
   return child;
 }
@@ -275,43 +275,6 @@ async function cannon(
   }; // errors include timeouts
 }
 
-/** The same SQL as the route, through pg alone: `connections` concurrent loops for DURATION seconds. */
-async function raw(
-  db: Database,
-  users: { id: string; sid: string }[],
-  connections: number,
-  work: (tx: Parameters<Parameters<Database['withUser']>[1]>[0], id: string) => Promise<unknown>,
-): Promise<Figures> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let n = 0;
-  const end = Date.now() + DURATION * 1000;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (Date.now() < end) {
-        const u = users[n++ % users.length] as { id: string; sid: string };
-        const t0 = performance.now();
-        try {
-          // as the route does it: the session check travels with BEGIN and the context
-          await db.withUser({ userId: u.id, role: 'patient' }, (tx) => work(tx, u.id), {
-            precondition: { text: SESSION_CHECK, values: [u.sid, u.id], refuse: () => new Error('session ended') },
-          });
-          latencies.push(performance.now() - t0);
-        } catch {
-          errors += 1;
-        }
-      }
-    }),
-  );
-  latencies.sort((a, b) => a - b);
-  return {
-    rps: latencies.length / DURATION,
-    p50: latencies[Math.floor(latencies.length * 0.5)] ?? 0,
-    p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
-    errors,
-  };
-}
-
 /** Each figure's median over the runs (requests/s, p50, p99; errors summed). */
 function median(runs: Figures[]): Figures {
   const mid = (xs: number[]): number => {
@@ -327,8 +290,16 @@ function median(runs: Figures[]): Figures {
   };
 }
 
-const SESSION_CHECK = `SELECT 1 FROM user_sessions s JOIN users u ON u.id = s.user_id
-  WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active AND u.deleted_at IS NULL`;
+/** The server's and the database's CPU per request (medians over the runs), when measured. */
+function cpuText(runs: Figures[]): string {
+  const xs = runs
+    .map((x) => x.cpuMsPerRequest)
+    .filter((x): x is number => x !== undefined)
+    .sort((x, y) => x - y);
+  return xs.length > 0
+    ? `   server CPU ${(xs[Math.floor(xs.length / 2)] as number).toFixed(2)} ms/request${dbCpuText(runs)}`
+    : '';
+}
 
 /** The database's CPU per request (median over the runs), when measured. */
 function dbCpuText(runs: Figures[]): string {
@@ -350,6 +321,7 @@ async function main(): Promise<void> {
   const ownerUrl = withDb(ownerBase, name);
   let server: ChildProcess | undefined;
   let peer: ChildProcess | undefined;
+  let rawServer: ChildProcess | undefined;
   try {
     log(`migrating ${name} and seeding ${USERS} users…`);
     await withMigrator(ownerUrl, (m) => m.up().then(() => undefined));
@@ -361,39 +333,53 @@ async function main(): Promise<void> {
     const tokens = await Promise.all(
       ids.map((id, k) => tokenService.signAccess({ userId: id, role: 'patient', sessionId: sessions[k] as string })),
     );
-    const users = ids.map((id, k) => ({ id, sid: sessions[k] as string }));
     const port = await freePort();
     server = await startServer(ownerUrl, deriveAppUrl(ownerUrl, password), port);
-    const db = new Database(deriveAppUrl(ownerUrl, password), { max: 20 });
+    const rawPort = await freePort();
+    rawServer = await startPeer('raw-server.ts', deriveAppUrl(ownerUrl, password), rawPort);
+    const rawBase = `http://127.0.0.1:${rawPort}`;
     const base = `http://127.0.0.1:${port}/api/v1`;
+    for (let k = 0; k < Math.min(5, tokens.length); k++) {
+      const headers = { authorization: `Bearer ${tokens[k] as string}` };
+      const ids = async (u: string): Promise<string> => {
+        const res = await fetch(u, { headers });
+        if (!res.ok) throw new Error(`${u} answered ${res.status}`);
+        const body = (await res.json()) as {
+          items?: Array<{ id: string }>;
+          rows?: Array<{ id: string }>;
+          total: number;
+        };
+        return JSON.stringify([body.total, (body.items ?? body.rows ?? []).map((r) => r.id)]);
+      };
+      if ((await ids(`${base}/prescriptions?limit=20`)) !== (await ids(`${rawBase}/prescriptions`)))
+        throw new Error(`the raw line and the API list different prescriptions for patient ${k}`);
+    }
+    process.stdout.write('raw pg peer: same prescriptions as the API for 5 patients\n');
     process.stdout.write(
-      `DasTern API benchmark: ${USERS} users, ${DURATION} s per run, pool 20, 2 processes (server, bench); ${os.cpus().length} cores, load average ${os
+      `DasTern API benchmark: ${USERS} users, ${DURATION} s per run, pool 20 per server, each server its own process (DasTern, raw pg, PostGraphile); ${os.cpus().length} cores, load average ${os
         .loadavg()
         .map((x) => x.toFixed(1))
         .join(' ')}\n`,
     );
-    type Work = (tx: Parameters<typeof profile>[0], id: string) => Promise<unknown>;
     const PEER = process.env.BENCH_PEER !== '0' && ROUTES.has('prescriptions');
     let peerUrl: string | undefined;
     if (PEER) {
       const peerPort = await freePort();
-      peer = await startPostGraphile(deriveAppUrl(ownerUrl, password), peerPort);
+      peer = await startPeer('postgraphile-server.ts', deriveAppUrl(ownerUrl, password), peerPort);
       peerUrl = `http://127.0.0.1:${peerPort}/graphql`;
       const n = await verifySameRows(base, peerUrl, tokens, ids);
       process.stdout.write(
         `PostGraphile 4.14.1 peer: same rows as the API (${n} prescriptions of 5 patients, with their medications, in the same order)\n`,
       );
     }
-    const routes: Array<{ name: string; path: string; work: Work; readOnly?: Work; peer?: boolean }> = [
-      { name: 'me', path: '/me', work: (tx, id) => profile(tx, id) },
+    // raw: the raw server's path for the same SQL; readOnly: without the audit row
+    const routes: Array<{ name: string; path: string; raw: string; readOnly?: string; peer?: boolean }> = [
+      { name: 'me', path: '/me', raw: '/me' },
       {
         name: 'prescriptions',
         path: '/prescriptions?limit=20',
-        work: async (tx, id) => {
-          const { rows } = await listPrescriptions(tx, { patientId: id, limit: 20, offset: 0 });
-          await recordReads(tx, { requestId: 'bench-raw' }, 'prescriptions', rows);
-        },
-        readOnly: (tx, id) => listPrescriptions(tx, { patientId: id, limit: 20, offset: 0 }),
+        raw: '/prescriptions',
+        readOnly: '/prescriptions?audit=0',
         peer: true,
       },
     ];
@@ -407,24 +393,18 @@ async function main(): Promise<void> {
         for (let k = 0; k < REPEATS; k++) {
           log(`GET ${route.path} at ${c} connections, run ${k + 1}/${REPEATS}…`);
           api.push(await cannon(`${base}${route.path}`, tokens, c, server.pid));
-          same.push(await raw(db, users, c, route.work));
-          if (route.readOnly) readOnly.push(await raw(db, users, c, route.readOnly));
+          same.push(await cannon(`${rawBase}${route.raw}`, tokens, c, rawServer.pid));
+          if (route.readOnly) readOnly.push(await cannon(`${rawBase}${route.readOnly}`, tokens, c, rawServer.pid));
           if (route.peer === true && peerUrl !== undefined)
             peerRuns.push(await cannon(peerUrl, tokens, c, peer?.pid, (j) => graphqlBody(ids[j] as string)));
         }
         const a = median(api);
         const r = median(same);
-        const cpu = api
-          .map((x) => x.cpuMsPerRequest)
-          .filter((x): x is number => x !== undefined)
-          .sort((x, y) => x - y);
-        const cpuText =
-          cpu.length > 0
-            ? `   server CPU ${(cpu[Math.floor(cpu.length / 2)] as number).toFixed(2)} ms/request${dbCpuText(api)}`
-            : '';
-        process.stdout.write(`GET ${route.path.padEnd(24)} ${String(c).padStart(5)} conn  API ${fmt(a)}${cpuText}\n`);
         process.stdout.write(
-          `${''.padEnd(35)}pg  ${fmt(r)}   (the route's SQL${route.readOnly ? ', audit row included' : ''})\n`,
+          `GET ${route.path.padEnd(24)} ${String(c).padStart(5)} conn  API ${fmt(a)}${cpuText(api)}\n`,
+        );
+        process.stdout.write(
+          `${''.padEnd(35)}pg  ${fmt(r)}${cpuText(same)}   (the route's SQL${route.readOnly ? ', audit row included' : ''}; bare node:http)\n`,
         );
         process.stdout.write(
           `${''.padEnd(35)}ratio API ÷ raw = ${(a.rps / Math.max(r.rps, 1)).toFixed(2)}   (runs: ${api.map((x, i) => (x.rps / Math.max(same[i]?.rps ?? 1, 1)).toFixed(2)).join(', ')})\n`,
@@ -438,16 +418,8 @@ async function main(): Promise<void> {
         }
         if (peerRuns.length > 0) {
           const pg2 = median(peerRuns);
-          const pcpu = peerRuns
-            .map((x) => x.cpuMsPerRequest)
-            .filter((x): x is number => x !== undefined)
-            .sort((x, y) => x - y);
-          const pcpuText =
-            pcpu.length > 0
-              ? `   server CPU ${(pcpu[Math.floor(pcpu.length / 2)] as number).toFixed(2)} ms/request${dbCpuText(peerRuns)}`
-              : '';
           process.stdout.write(
-            `${''.padEnd(35)}PG  ${fmt(pg2)}${pcpuText}   (PostGraphile 4.14.1, same rows; no session check, no audit row)\n`,
+            `${''.padEnd(35)}PG  ${fmt(pg2)}${cpuText(peerRuns)}   (PostGraphile 4.14.1, same rows; no session check, no audit row)\n`,
           );
           process.stdout.write(
             `${''.padEnd(35)}ratio API ÷ PostGraphile = ${(a.rps / Math.max(pg2.rps, 1)).toFixed(2)}   (goal ≥ 2.0; runs: ${api.map((x, i) => (x.rps / Math.max(peerRuns[i]?.rps ?? 1, 1)).toFixed(2)).join(', ')})\n`,
@@ -461,9 +433,9 @@ async function main(): Promise<void> {
         );
       }
     }
-    await db.close();
   } finally {
     server?.kill('SIGTERM');
+    rawServer?.kill('SIGTERM');
     peer?.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);

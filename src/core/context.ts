@@ -35,7 +35,10 @@ export interface RequestContext extends Actor {
   run<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
    * As `run`, for answers that may be slightly stale (lists, statistics): on the read replica
-   * when DATABASE_READ_URL is set (the user's own writes stay visible), else the same as `run`.
+   * when DATABASE_READ_URL is set (the user's own writes stay visible), else as `run` with fn
+   * started at once, its queries pipelined behind the session check (which aborts the
+   * transaction before they run when the session has ended): fn does database reads and
+   * deferred audit rows only, nothing outside the database.
    */
   runRead<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
 }

@@ -181,7 +181,9 @@ function buildServices(
       logger: deps.logger,
     });
   const run = makeRun(deps.db);
-  const runRead = deps.readDb ? readYourWrites(app as unknown as FastifyInstance, deps.readDb) : run;
+  const runRead = deps.readDb
+    ? readYourWrites(app as unknown as FastifyInstance, deps.readDb)
+    : makeRun(deps.db, { readOnly: true });
   const services: Services = {
     config,
     db: deps.db,

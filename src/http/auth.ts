@@ -59,14 +59,19 @@ export function actorOf(request: FastifyRequest): Actor & { userId: string } {
   return { userId: request.auth.userId, role: request.auth.role };
 }
 
-/** Runs fn in the signed-in user's RLS transaction after checking the session is live. */
-export function makeRun(db: Database) {
+/**
+ * Runs fn in the signed-in user's RLS transaction after checking the session is live.
+ * `readOnly`: fn only reads (Services.runRead): its queries travel with the session check, which
+ * aborts the transaction before they run when the session has ended (Database.withUser).
+ */
+export function makeRun(db: Database, options: { readOnly?: boolean } = {}) {
   return async function run<T>(request: FastifyRequest, fn: (tx: Tx) => Promise<T>): Promise<T> {
     const actor = actorOf(request);
     const sessionId = request.auth?.sessionId;
     // The session check travels with BEGIN and the RLS context (one round trip).
     return db.withUser(actor, fn, {
       ...requestMeta(request),
+      readOnly: options.readOnly,
       precondition: {
         text: LIVE_SESSION_CHECK,
         values: [sessionId, actor.userId],

@@ -42,6 +42,51 @@ export function addSharedSchema(schema: { $id?: string }): void {
 
 const serializerFactory = SerializerSelector();
 
+const PRIMITIVE = new Set(['string', 'number', 'integer', 'boolean']);
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isNull = (x: unknown): boolean => isObject(x) && x.type === 'null' && Object.keys(x).length === 1;
+/** A schema of one primitive type and no combinator: its type can become [type, 'null']. */
+const plainPrimitive = (x: unknown): x is Record<string, unknown> =>
+  isObject(x) &&
+  typeof x.type === 'string' &&
+  PRIMITIVE.has(x.type) &&
+  !('anyOf' in x || 'oneOf' in x || 'allOf' in x || '$ref' in x || 'not' in x);
+
+/**
+ * A response schema as fast-json-stringify writes it fastest, for the same output: its `anyOf`
+ * (TypeBox's unions) picks a branch by running a validator on every value, so a nullable
+ * primitive (Nullable(Type.String()): anyOf [T, null]) becomes `type: [T, 'null']` and a union
+ * of literals of one type (a status) becomes that type with an `enum`. The route's schema itself
+ * (validation, the OpenAPI document) is untouched: this copy only serializes.
+ */
+export function forSerializer(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(forSerializer);
+  if (!isObject(schema)) return schema;
+  const anyOf = schema.anyOf;
+  if (Array.isArray(anyOf) && anyOf.length === 2 && Object.keys(schema).length === 1) {
+    const [a, b] = anyOf as unknown[];
+    const value = isNull(b) ? a : isNull(a) ? b : undefined;
+    if (plainPrimitive(value)) return { ...(forSerializer(value) as object), type: [value.type, 'null'] };
+  }
+  if (
+    Array.isArray(anyOf) &&
+    anyOf.length > 0 &&
+    Object.keys(schema).length === 1 &&
+    anyOf.every(
+      (x) =>
+        plainPrimitive(x) &&
+        'const' in x &&
+        Object.keys(x).length === 2 &&
+        x.type === (anyOf[0] as { type: unknown }).type,
+    )
+  ) {
+    return { type: (anyOf[0] as { type: unknown }).type, enum: anyOf.map((x) => (x as { const: unknown }).const) };
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = forSerializer(v);
+  return out;
+}
+
 export interface SchemaCompilers {
   /** For app.setValidatorCompiler. */
   validatorCompiler: FastifySchemaCompiler<unknown>;
@@ -83,7 +128,7 @@ export function schemaCompilers(): SchemaCompilers {
         buildSerializer: (externalSchemas: unknown, options: unknown) => {
           const compile = serializerFactory(externalSchemas as never, options as never);
           return (route: Parameters<typeof compile>[0]) => {
-            const serializer = onFirstUse(() => compile(route));
+            const serializer = onFirstUse(() => compile({ ...route, schema: forSerializer(route.schema) as object }));
             return (doc: unknown) => serializer()(doc);
           };
         },

@@ -229,6 +229,8 @@ describe('logout and devices', () => {
     expect((await h.call('DELETE', `/me/sessions/${otherSessions[0]?.id}`, { token: p.access })).statusCode).toBe(404);
     expect((await h.call('DELETE', `/me/sessions/${phoneSession?.id}`, { token: p.access })).statusCode).toBe(204);
     expect((await h.call('GET', '/me', { token: phone.access_token })).json().code).toBe('session_revoked');
+    // a list route (its reads pipelined behind the session check) refuses it as well
+    expect((await h.call('GET', '/notifications', { token: phone.access_token })).json().code).toBe('session_revoked');
     expect((await h.call('GET', '/me', { token: other.access })).statusCode).toBe(200);
   });
 

@@ -193,4 +193,66 @@ describe('Database.withUser: what fn leaves behind', () => {
     ).rejects.toThrow('session ended');
     expect(ran).toBe(false);
   });
+
+  describe('readOnly: fn starts at once, its queries pipelined behind the precondition', () => {
+    it('a refused precondition aborts the transaction before any of them runs', async () => {
+      const { db, owner } = t();
+      const id = await createUser(owner);
+      await expect(
+        db.withUser(
+          { userId: id, role: 'patient' },
+          async (tx) => {
+            // a write stands in for "ran" here (what a read would do cannot be seen from outside)
+            await tx.query(`UPDATE users SET first_name = 'Speculative' WHERE id = $1`, [id]);
+            await tx.query(`UPDATE users SET last_name = 'Speculative' WHERE id = $1`, [id]);
+          },
+          {
+            readOnly: true,
+            precondition: { text: 'SELECT 1 WHERE $1::int = 2', values: [1], refuse: () => new Error('session ended') },
+          },
+        ),
+      ).rejects.toThrow('session ended');
+      const row = await owner.query<{ first_name: string; last_name: string }>(
+        'SELECT first_name, last_name FROM users WHERE id = $1',
+        [id],
+      );
+      expect(row.rows[0]?.first_name).toBe('Test');
+      expect(row.rows[0]?.last_name).not.toBe('Speculative');
+      expect(db.pool.totalCount).toBe(db.pool.idleCount);
+      // the connection is clean for the next transaction
+      const next = await db.withUser({ userId: id, role: 'patient' }, (tx) => tx.query('SELECT 1 AS one'));
+      expect(next.rows[0]).toEqual({ one: 1 });
+    });
+
+    it('an accepted precondition (one row or several) runs fn under the context and commits its deferred rows', async () => {
+      const { db, owner } = t();
+      const id = await createUser(owner);
+      for (const text of ['SELECT 1 WHERE $1::int = 1', 'SELECT g FROM generate_series($1::int, 3) g']) {
+        const seen = await db.withUser(
+          { userId: id, role: 'patient' },
+          async (tx) => {
+            const r = await tx.query<{ uid: string }>("SELECT current_setting('app.user_id') AS uid");
+            tx.defer(`UPDATE users SET first_name = 'Deferred' WHERE id = $1`, [id]);
+            return r.rows[0]?.uid;
+          },
+          { readOnly: true, precondition: { text, values: [1], refuse: () => new Error('session ended') } },
+        );
+        expect(seen).toBe(id);
+      }
+      const row = await owner.query<{ first_name: string }>('SELECT first_name FROM users WHERE id = $1', [id]);
+      expect(row.rows[0]?.first_name).toBe('Deferred');
+    });
+
+    it("fn's own failure is reported as itself, not as a refusal", async () => {
+      const { db, owner } = t();
+      const id = await createUser(owner);
+      await expect(
+        db.withUser({ userId: id, role: 'patient' }, (tx) => tx.query('SELECT 1 / 0'), {
+          readOnly: true,
+          precondition: { text: 'SELECT 1 WHERE $1::int = 1', values: [1], refuse: () => new Error('session ended') },
+        }),
+      ).rejects.toThrow(/division by zero/);
+      expect(db.pool.totalCount).toBe(db.pool.idleCount);
+    });
+  });
 });

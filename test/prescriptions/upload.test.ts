@@ -106,6 +106,10 @@ describe('who may upload is checked before the photo is read', () => {
     const res = await send(x, p.token, filePart('image', Buffer.from('not an image at all')));
     expect(res.statusCode).toBe(401);
     expect(res.json<{ code: string }>().code).toBe('session_revoked');
+    // the list (its reads pipelined behind the session check) is refused as well
+    const list = await x.call('GET', '/prescriptions?limit=20', { token: p.token });
+    expect(list.statusCode).toBe(401);
+    expect(list.json<{ code: string }>().code).toBe('session_revoked');
   });
 
   it('a free patient at her limit gets 402 before her photo is decoded', async () => {
