@@ -13,8 +13,7 @@
 import type { Tx } from '../db/database.ts';
 import { ApiError, conflict, notFound } from '../core/errors.ts';
 import type { RequestContext } from '../core/context.ts';
-import { recordRead } from '../audit/service.ts';
-import { canSeeReminders } from './adherence-queries.ts';
+import { readPatientDoses } from './patient-read.ts';
 import { durationDays, slotTimes, type ReminderPlan, type Slot } from './schedule.ts';
 import { insertReminder, reminderVisible } from './queries.ts';
 import { doseSettings } from '../users/queries.ts';
@@ -255,18 +254,5 @@ export async function doseHistoryFor(
     offset: number;
   },
 ): Promise<{ items: HistoryItemT[]; total: number; from: string; to: string }> {
-  const subject = q.patient_id ?? ctx.userId;
-  return ctx.run(async (tx) => {
-    if (subject !== ctx.userId && !(await canSeeReminders(tx, subject))) throw notFound('patient');
-    const out = await history(tx, subject, q);
-    if (subject !== ctx.userId) {
-      await recordRead(tx, ctx, {
-        table: 'medication_reminder_logs',
-        action: 'read_dose_history',
-        subjectUserId: subject,
-        resourceIds: [subject],
-      });
-    }
-    return out;
-  });
+  return readPatientDoses(ctx, q.patient_id, 'read_dose_history', (tx, subject) => history(tx, subject, q));
 }
