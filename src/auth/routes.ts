@@ -24,6 +24,16 @@ export async function authRoutes(
   s: Pick<Services, 'requireAuth' | 'context' | 'config' | 'db' | 'logger' | 'tokens' | 'passwords' | 'mailer'>,
 ): Promise<void> {
   const auth = new AuthService(s);
+  await sessionRoutes(app, s, auth);
+  await accountRoutes(app, s, auth);
+}
+
+/** Registration, sign-in, refresh and sign-out. */
+async function sessionRoutes(
+  app: App,
+  s: Pick<Services, 'requireAuth' | 'context' | 'config' | 'db' | 'logger' | 'tokens' | 'passwords' | 'mailer'>,
+  auth: AuthService,
+): Promise<void> {
   const limited = { rateLimit: { max: s.config.api.authRateLimit, timeWindow: 60_000 } };
 
   // Registration answers 409 for a taken address (the contract): a second, hourly limit per IP
@@ -33,6 +43,7 @@ export async function authRoutes(
     timeWindow: 3_600_000,
     keyGenerator: (request) => `register|${request.ip}`,
   });
+
   app.post(
     '/auth/register',
     {
@@ -92,6 +103,15 @@ export async function authRoutes(
     },
     async (request) => ({ ended_sessions: await auth.logout(s.context(request), request.query.all === true) }),
   );
+}
+
+/** Password change, e-mail verification and password reset. */
+async function accountRoutes(
+  app: App,
+  s: Pick<Services, 'requireAuth' | 'context' | 'config' | 'db' | 'logger' | 'tokens' | 'passwords' | 'mailer'>,
+  auth: AuthService,
+): Promise<void> {
+  const limited = { rateLimit: { max: s.config.api.authRateLimit, timeWindow: 60_000 } };
 
   app.post(
     '/auth/password',
