@@ -19,21 +19,20 @@ import {
   TokenPair,
 } from './types.ts';
 
-export async function authRoutes(
-  app: App,
-  s: Pick<Services, 'requireAuth' | 'context' | 'config' | 'db' | 'logger' | 'tokens' | 'passwords' | 'mailer'>,
-): Promise<void> {
+/** What the auth routes use of the app. */
+type AuthRouteDeps = Pick<
+  Services,
+  'requireAuth' | 'context' | 'config' | 'db' | 'logger' | 'tokens' | 'passwords' | 'mailer'
+>;
+
+export async function authRoutes(app: App, s: AuthRouteDeps): Promise<void> {
   const auth = new AuthService(s);
   await sessionRoutes(app, s, auth);
   await accountRoutes(app, s, auth);
 }
 
 /** Registration, sign-in, refresh and sign-out. */
-async function sessionRoutes(
-  app: App,
-  s: Pick<Services, 'requireAuth' | 'context' | 'config' | 'db' | 'logger' | 'tokens' | 'passwords' | 'mailer'>,
-  auth: AuthService,
-): Promise<void> {
+async function sessionRoutes(app: App, s: AuthRouteDeps, auth: AuthService): Promise<void> {
   const limited = { rateLimit: { max: s.config.api.authRateLimit, timeWindow: 60_000 } };
 
   // Registration answers 409 for a taken address (the contract): a second, hourly limit per IP
@@ -106,11 +105,7 @@ async function sessionRoutes(
 }
 
 /** Password change, e-mail verification and password reset. */
-async function accountRoutes(
-  app: App,
-  s: Pick<Services, 'requireAuth' | 'context' | 'config' | 'db' | 'logger' | 'tokens' | 'passwords' | 'mailer'>,
-  auth: AuthService,
-): Promise<void> {
+async function accountRoutes(app: App, s: AuthRouteDeps, auth: AuthService): Promise<void> {
   const limited = { rateLimit: { max: s.config.api.authRateLimit, timeWindow: 60_000 } };
 
   app.post(

@@ -208,16 +208,19 @@ export async function deleteReminder(tx: Tx, ctx: PatientContext, id: string): P
   return outcome;
 }
 
+/** A dose-history page: a local date range (default the last 30 days), one medicine or all. */
+interface HistoryQuery {
+  from?: string | undefined;
+  to?: string | undefined;
+  medication_id?: string | undefined;
+  limit: number;
+  offset: number;
+}
+
 export async function history(
   tx: Tx,
   patientId: string,
-  q: {
-    from?: string | undefined;
-    to?: string | undefined;
-    medication_id?: string | undefined;
-    limit: number;
-    offset: number;
-  },
+  q: HistoryQuery,
 ): Promise<{ items: HistoryItemT[]; total: number; from: string; to: string }> {
   const local = await mq.localToday(tx, patientId);
   if (!local) throw notFound('patient');
@@ -245,14 +248,7 @@ export async function history(
 /** The dose history of the signed-in patient, or (audited) of a patient who lets this doctor see her reminders. */
 export async function doseHistoryFor(
   ctx: RequestContext,
-  q: {
-    patient_id?: string | undefined;
-    from?: string | undefined;
-    to?: string | undefined;
-    medication_id?: string | undefined;
-    limit: number;
-    offset: number;
-  },
+  q: HistoryQuery & { patient_id?: string | undefined },
 ): Promise<{ items: HistoryItemT[]; total: number; from: string; to: string }> {
   return readPatientDoses(ctx, q.patient_id, 'read_dose_history', (tx, subject) => history(tx, subject, q));
 }
