@@ -6,6 +6,7 @@ import type { AccountRow } from '../users/admin-queries.ts';
 import { revokeAllSessions } from '../auth/queries.ts';
 import { insertAdminAction } from '../audit/queries.ts';
 import * as sq from './queries.ts';
+import { PRESCRIPTION_STATUSES } from '../prescriptions/types.ts';
 import { insertNotification } from '../notifications/service.ts';
 
 const toView = (r: AccountRow) => ({
@@ -50,12 +51,7 @@ export const USER_STATISTICS = [
 export const PRESCRIPTION_STATISTICS = {
   integers: [
     'total_prescriptions',
-    'pending',
-    'processing',
-    'ocr_completed',
-    'completed',
-    'error',
-    'archived',
+    ...PRESCRIPTION_STATUSES,
     'created_last_30_days',
     'total_medications',
     'active_reminders',

@@ -103,18 +103,29 @@ const PdfBytes = {
   content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } },
 };
 
-export async function aiRoutes(app: App, s: Services): Promise<void> {
-  const service = new AiService(createProvider(s.config.ai), s.logger);
-  const pdf = s.pdf;
-  const onRequest = s.requireAuth(['patient']);
-  const security = [{ bearer: [] }];
-  const tags = ['ai'];
-  const ctx = (request: FastifyRequest): AiContext => ({
+/** The service's context of a signed-in request. */
+function aiContext(s: Pick<Services, 'run'>, request: FastifyRequest): AiContext {
+  return {
     userId: actorOf(request).userId,
     requestId: request.id,
     client: clientInfo(request),
     run: (fn) => s.run(request, fn),
-  });
+  };
+}
+
+export async function aiRoutes(app: App, s: Services): Promise<void> {
+  const service = new AiService(createProvider(s.config.ai), s.logger);
+  await conversationRoutes(app, s, service);
+  await helperRoutes(app, s);
+  await reportRoutes(app, s);
+  await askRoutes(app, s, service);
+}
+
+/** The assistant's conversations and their messages. */
+async function conversationRoutes(app: App, s: Services, service: AiService): Promise<void> {
+  const onRequest = s.requireAuth(['patient']);
+  const tags = ['ai'];
+  const ctx = (request: FastifyRequest): AiContext => aiContext(s, request);
 
   app.post(
     '/ai/conversations',
@@ -147,6 +158,13 @@ export async function aiRoutes(app: App, s: Services): Promise<void> {
     }),
     async (request) => service.messages(ctx(request), request.params.id),
   );
+}
+
+/** OCR correction suggestions (patients) and the visit summary (doctors). */
+async function helperRoutes(app: App, s: Services): Promise<void> {
+  const onRequest = s.requireAuth(['patient']);
+  const tags = ['ai'];
+  const ctx = (request: FastifyRequest): AiContext => aiContext(s, request);
 
   app.get(
     '/ai/prescriptions/:id/suggestions',
@@ -213,6 +231,15 @@ export async function aiRoutes(app: App, s: Services): Promise<void> {
     ),
     async (request) => visitSummary(ctx(request), request.params.id, request.query.days ?? 30),
   );
+}
+
+/** Reports, as JSON and as PDF. */
+async function reportRoutes(app: App, s: Services): Promise<void> {
+  const pdf = s.pdf;
+  const onRequest = s.requireAuth(['patient']);
+  const security = [{ bearer: [] }];
+  const tags = ['ai'];
+  const ctx = (request: FastifyRequest): AiContext => aiContext(s, request);
 
   app.post(
     '/ai/reports',
@@ -265,6 +292,13 @@ export async function aiRoutes(app: App, s: Services): Promise<void> {
         .send(bytes);
     },
   );
+}
+
+/** Asking the assistant (answers streamed on request). */
+async function askRoutes(app: App, s: Services, service: AiService): Promise<void> {
+  const onRequest = s.requireAuth(['patient']);
+  const tags = ['ai'];
+  const ctx = (request: FastifyRequest): AiContext => aiContext(s, request);
 
   app.post(
     '/ai/conversations/:id/messages',

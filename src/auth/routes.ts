@@ -19,11 +19,20 @@ import {
   TokenPair,
 } from './types.ts';
 
-export async function authRoutes(
-  app: App,
-  s: Pick<Services, 'requireAuth' | 'context' | 'config' | 'db' | 'logger' | 'tokens' | 'passwords' | 'mailer'>,
-): Promise<void> {
+/** What the auth routes use of the app. */
+type AuthRouteDeps = Pick<
+  Services,
+  'requireAuth' | 'context' | 'config' | 'db' | 'logger' | 'tokens' | 'passwords' | 'mailer'
+>;
+
+export async function authRoutes(app: App, s: AuthRouteDeps): Promise<void> {
   const auth = new AuthService(s);
+  await sessionRoutes(app, s, auth);
+  await accountRoutes(app, s, auth);
+}
+
+/** Registration, sign-in, refresh and sign-out. */
+async function sessionRoutes(app: App, s: AuthRouteDeps, auth: AuthService): Promise<void> {
   const limited = { rateLimit: { max: s.config.api.authRateLimit, timeWindow: 60_000 } };
 
   // Registration answers 409 for a taken address (the contract): a second, hourly limit per IP
@@ -33,6 +42,7 @@ export async function authRoutes(
     timeWindow: 3_600_000,
     keyGenerator: (request) => `register|${request.ip}`,
   });
+
   app.post(
     '/auth/register',
     {
@@ -92,6 +102,11 @@ export async function authRoutes(
     },
     async (request) => ({ ended_sessions: await auth.logout(s.context(request), request.query.all === true) }),
   );
+}
+
+/** Password change, e-mail verification and password reset. */
+async function accountRoutes(app: App, s: AuthRouteDeps, auth: AuthService): Promise<void> {
+  const limited = { rateLimit: { max: s.config.api.authRateLimit, timeWindow: 60_000 } };
 
   app.post(
     '/auth/password',

@@ -125,21 +125,14 @@ async function apply(
     logger.warn({ gateway, paymentId: p.id }, 'a payment marked failed was reported paid: refused, alerted');
     return 'refused';
   }
-  if (event.amountMinor !== p.amount_minor || event.currency !== p.currency) {
-    await q.insertAlert(tx, 'amount_mismatch', p.id, gateway, {
-      expected_amount: p.amount_minor,
-      expected_currency: p.currency,
-      received_amount: event.amountMinor ?? null,
-      received_currency: event.currency ?? null,
-      reason: event.reason ?? null,
-    });
-    logger.error(
-      {
-        gateway,
-        paymentId: p.id,
-        expected: [p.amount_minor, p.currency],
-        received: [event.amountMinor ?? null, event.currency ?? null],
-      },
+  if (amountDiffers(p, event)) {
+    await alertAmountMismatch(
+      tx,
+      logger,
+      gateway,
+      p,
+      event,
+      { reason: event.reason ?? null },
       'payment amount or currency differs from the order: refused, alerted',
     );
     return 'amount_mismatch';
@@ -184,4 +177,36 @@ export async function processEvent(d: ConfirmDeps, gateway: GatewayName, event: 
     await q.setWebhookOutcome(tx, gateway, event.eventId, outcome);
     return outcome;
   });
+}
+
+/** The gateway reports another amount or currency than the payment's. */
+export const amountDiffers = (p: q.PaymentRow, event: GatewayEvent): boolean =>
+  event.amountMinor !== p.amount_minor || event.currency !== p.currency;
+
+/** Alerts the admins to a reported amount that is not the payment's and logs it (the caller refuses the event). */
+export async function alertAmountMismatch(
+  tx: Tx,
+  logger: Logger,
+  gateway: GatewayName,
+  p: q.PaymentRow,
+  event: GatewayEvent,
+  detail: Record<string, unknown>,
+  message: string,
+): Promise<void> {
+  await q.insertAlert(tx, 'amount_mismatch', p.id, gateway, {
+    expected_amount: p.amount_minor,
+    expected_currency: p.currency,
+    received_amount: event.amountMinor ?? null,
+    received_currency: event.currency ?? null,
+    ...detail,
+  });
+  logger.error(
+    {
+      gateway,
+      paymentId: p.id,
+      expected: [p.amount_minor, p.currency],
+      received: [event.amountMinor ?? null, event.currency ?? null],
+    },
+    message,
+  );
 }

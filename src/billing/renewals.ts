@@ -10,7 +10,14 @@ import { randomUUID } from 'node:crypto';
 import type { Tx } from '../db/database.ts';
 import type { GatewayName } from '../config.ts';
 import type { GatewayEvent } from './gateways/gateway.ts';
-import { afterCompletion, completionFacts, type ConfirmDeps, type Outcome } from './confirm.ts';
+import {
+  afterCompletion,
+  alertAmountMismatch,
+  amountDiffers,
+  completionFacts,
+  type ConfirmDeps,
+  type Outcome,
+} from './confirm.ts';
 import { EXPONENT } from './money.ts';
 import * as q from './queries.ts';
 
@@ -79,14 +86,16 @@ export async function applyRenewal(
     d.logger.warn({ gateway, paymentId: p.id }, 'card renewal failed: subscription past due');
     return 'failed';
   }
-  if (event.amountMinor !== p.amount_minor || event.currency !== p.currency) {
-    await q.insertAlert(tx, 'amount_mismatch', p.id, gateway, {
-      expected_amount: p.amount_minor,
-      expected_currency: p.currency,
-      received_amount: event.amountMinor ?? null,
-      received_currency: event.currency ?? null,
-      invoice,
-    });
+  if (amountDiffers(p, event)) {
+    await alertAmountMismatch(
+      tx,
+      d.logger,
+      gateway,
+      p,
+      event,
+      { invoice },
+      'renewal amount or currency differs from the plan: refused, alerted',
+    );
     if (p.status === 'pending')
       await q.transition(tx, p.id, {
         from: ['pending'],
@@ -95,15 +104,6 @@ export async function applyRenewal(
         reason: 'amount differs from the plan',
         eventId: event.eventId,
       });
-    d.logger.error(
-      {
-        gateway,
-        paymentId: p.id,
-        expected: [p.amount_minor, p.currency],
-        received: [event.amountMinor ?? null, event.currency ?? null],
-      },
-      'renewal amount or currency differs from the plan: refused, alerted',
-    );
     return 'amount_mismatch';
   }
   const extended = await q.extendRenewal(tx, sub.id, event.subscription?.periodEnd ?? null);

@@ -106,18 +106,29 @@ function languageOf(request: FastifyRequest): string {
   return LANGS.has(tag) ? tag : 'km';
 }
 
-export async function billingRoutes(app: App, s: Services, service: BillingService): Promise<void> {
-  const tags = ['billing'];
-  const ctx = (request: FastifyRequest): BillingContext => {
-    const actor = actorOf(request);
-    return {
-      userId: actor.userId,
-      role: actor.role as BillingContext['role'],
-      requestId: request.id,
-      language: languageOf(request),
-      run: (fn) => s.run(request, fn),
-    };
+/** The service's context of a signed-in request. */
+function billingContext(s: Pick<Services, 'run'>, request: FastifyRequest): BillingContext {
+  const actor = actorOf(request);
+  return {
+    userId: actor.userId,
+    role: actor.role as BillingContext['role'],
+    requestId: request.id,
+    language: languageOf(request),
+    run: (fn) => s.run(request, fn),
   };
+}
+
+export async function billingRoutes(app: App, s: Services, service: BillingService): Promise<void> {
+  await planRoutes(app, s, service);
+  await receiptRoutes(app, s, service);
+  await billingAdminRoutes(app, s, service);
+  await webhookRoutes(app, s, service);
+}
+
+/** The plans and the signed-in user's subscription: checkout, status, cancel. */
+async function planRoutes(app: App, s: Services, service: BillingService): Promise<void> {
+  const tags = ['billing'];
+  const ctx = (request: FastifyRequest): BillingContext => billingContext(s, request);
 
   app.get(
     '/plans',
@@ -215,6 +226,12 @@ export async function billingRoutes(app: App, s: Services, service: BillingServi
     ),
     async (request) => service.refund(ctx(request), request.params.id, request.body.reason),
   );
+}
+
+/** A completed payment's receipt, as HTML and as PDF. */
+async function receiptRoutes(app: App, s: Services, service: BillingService): Promise<void> {
+  const tags = ['billing'];
+  const ctx = (request: FastifyRequest): BillingContext => billingContext(s, request);
 
   app.get(
     '/payments/:id/receipt',
@@ -251,6 +268,11 @@ export async function billingRoutes(app: App, s: Services, service: BillingServi
         .send(await pdf.render(html));
     },
   );
+}
+
+/** The admin's billing figures, payments and refunds. */
+async function billingAdminRoutes(app: App, s: Services, service: BillingService): Promise<void> {
+  const ctx = (request: FastifyRequest): BillingContext => billingContext(s, request);
 
   const Money = Type.Integer({ description: 'minor units' });
   app.get(
@@ -311,6 +333,11 @@ export async function billingRoutes(app: App, s: Services, service: BillingServi
       items: (await service.alerts(ctx(request))).map((a) => ({ ...a, created_at: a.created_at.toISOString() })),
     }),
   );
+}
+
+/** The gateways' signed events. */
+async function webhookRoutes(app: App, s: Services, service: BillingService): Promise<void> {
+  const tags = ['billing'];
 
   // Webhooks: the raw bytes are what the gateway signed, so this scope reads JSON as a Buffer.
   await app.register(async (scope) => {

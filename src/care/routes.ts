@@ -22,6 +22,16 @@ import {
 
 export async function careRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context' | 'config'>): Promise<void> {
   const care = new CareService();
+  await invitationRoutes(app, s, care);
+  await relationshipRoutes(app, s, care);
+}
+
+/** Invitations: create, look up, accept, decline, revoke. */
+async function invitationRoutes(
+  app: App,
+  s: Pick<Services, 'requireAuth' | 'context' | 'config'>,
+  care: CareService,
+): Promise<void> {
   const people = s.requireAuth(['doctor', 'patient']);
   // Guessing codes: each account gets the auth routes' budget of tries a minute per route (on top of
   // the global per-address limit). The limiter runs after requireAuth, so the user is known.
@@ -93,6 +103,15 @@ export async function careRoutes(app: App, s: Pick<Services, 'requireAuth' | 'co
       return reply.code(204).send(null);
     },
   );
+}
+
+/** Relationships, permissions, ending, and a doctor's patients. */
+async function relationshipRoutes(
+  app: App,
+  s: Pick<Services, 'requireAuth' | 'context' | 'config'>,
+  care: CareService,
+): Promise<void> {
+  const people = s.requireAuth(['doctor', 'patient']);
 
   app.get(
     '/care/relationships',

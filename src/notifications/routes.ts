@@ -20,8 +20,15 @@ export async function notificationRoutes(
   app: App,
   s: Pick<Services, 'requireAuth' | 'context' | 'db' | 'hub'>,
 ): Promise<void> {
-  const secured = s.requireAuth();
   const streams = new Set<() => void>();
+
+  await inboxRoutes(app, s);
+  await streamRoutes(app, s, streams);
+}
+
+/** The list, the unread count, marking read, the stream ticket. */
+async function inboxRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context' | 'db' | 'hub'>): Promise<void> {
+  const secured = s.requireAuth();
 
   app.get(
     '/notifications',
@@ -109,6 +116,15 @@ export async function notificationRoutes(
         .send(await ctx.run((tx) => issueTicket(tx, { userId: ctx.userId, sessionId: ctx.sessionId })));
     },
   );
+}
+
+/** The live stream (SSE), closed on shutdown. */
+async function streamRoutes(
+  app: App,
+  s: Pick<Services, 'requireAuth' | 'context' | 'db' | 'hub'>,
+  streams: Set<() => void>,
+): Promise<void> {
+  const secured = s.requireAuth();
 
   // Either a bearer token or a stream ticket (consumed here, once).
   const streamAuth = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {

@@ -1,5 +1,6 @@
 /** Prescriptions: SQL only (parameterised; RLS decides what each actor sees). */
 import type { Tx } from '../db/database.ts';
+import { medicationColumns } from '../reminders/medication-queries.ts';
 import type {
   DraftMedicationT,
   MedicationViewT,
@@ -8,25 +9,16 @@ import type {
   ReminderViewT,
 } from './types.ts';
 
-export interface PrescriptionRow {
+/** A prescription row: the header fields (as read, then reviewed) and the rest. */
+export interface PrescriptionRow extends ReadingHeader {
   id: string;
   patient_id: string;
   status: PrescriptionStatus;
   error_message: string | null;
-  hospital_name: string | null;
-  prescription_number: string | null;
-  prescription_date: string | null;
-  patient_name_as_written: string | null;
-  patient_age_as_written: number | null;
-  patient_gender_as_written: string | null;
-  diagnosis: string[];
-  department: string | null;
-  prescribing_doctor_name: string | null;
   pharmacy_name: string | null;
   ocr_raw_text: string | null;
   ocr_corrected_text: string | null;
   ocr_confidence: string | null;
-  detected_language: string | null;
   processing_time_ms: number | null;
   structured_data: { medications?: DraftMedicationT[] } | null;
   image_path: string | null;
@@ -202,24 +194,10 @@ export async function medicationsOf(
     list.push({
       id: r.id,
       sequence: r.sequence,
-      name: r.name,
-      generic_name: r.generic_name,
-      strength: r.strength,
-      form: r.form,
-      quantity: r.quantity === null ? null : Number(r.quantity),
-      quantity_unit: r.quantity_unit,
+      ...medicationColumns(r),
       duration_days: r.duration_days,
-      instructions: r.instructions,
-      take_after_meal: r.take_after_meal,
-      take_before_meal: r.take_before_meal,
       confidence: r.confidence === null ? null : Number(r.confidence),
       is_active: r.is_active,
-      dosage_schedule: {
-        morning: Number(r.dose_morning),
-        noon: Number(r.dose_noon),
-        evening: Number(r.dose_evening),
-        night: Number(r.dose_night),
-      },
     });
     out.set(r.prescription_id, list);
   }

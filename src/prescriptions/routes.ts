@@ -119,7 +119,13 @@ function mapMultipartError(err: unknown): unknown {
 
 export async function prescriptionRoutes(app: App, s: Services, deps: PrescriptionDeps): Promise<void> {
   const service = new PrescriptionService(deps);
-  const secured = { onRequest: s.requireAuth() };
+  await uploadRoutes(app, s, service);
+  await reviewRoutes(app, s, service);
+  await photoRoutes(app, s, service);
+}
+
+/** The photo upload (multipart). */
+async function uploadRoutes(app: App, s: Services, service: PrescriptionService): Promise<void> {
   const security = [{ bearer: [] }];
   const tags = ['prescriptions'];
 
@@ -169,6 +175,12 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
       }
     },
   );
+}
+
+/** The list, one prescription, its review and confirmation. */
+async function reviewRoutes(app: App, s: Services, service: PrescriptionService): Promise<void> {
+  const secured = { onRequest: s.requireAuth() };
+  const tags = ['prescriptions'];
 
   app.get(
     '/prescriptions',
@@ -240,6 +252,13 @@ export async function prescriptionRoutes(app: App, s: Services, deps: Prescripti
         language: negotiateLanguage(request.headers['accept-language']),
       }),
   );
+}
+
+/** Removal, a new reading, and the photo and its preview. */
+async function photoRoutes(app: App, s: Services, service: PrescriptionService): Promise<void> {
+  const secured = { onRequest: s.requireAuth() };
+  const security = [{ bearer: [] }];
+  const tags = ['prescriptions'];
 
   app.delete(
     '/prescriptions/:id',

@@ -5,7 +5,8 @@ import type { HistoryItemT, OwnMedicationT, PrnDoseT } from './medication-types.
 /** Doses of a medicine of a deleted prescription are history no view counts (see README: deleting). */
 export const NOT_DELETED = `(m.prescription_id IS NULL OR EXISTS (SELECT 1 FROM prescriptions dp WHERE dp.id = m.prescription_id AND dp.deleted_at IS NULL))`;
 
-export interface MedicationInsert {
+/** What every new medicine states, by hand or from a prescription. */
+interface NewMedicationFields {
   patientId: string;
   name: string;
   genericName: string | null;
@@ -17,6 +18,9 @@ export interface MedicationInsert {
   takeAfterMeal: boolean;
   takeBeforeMeal: boolean;
   durationDays: number | null;
+}
+
+export interface MedicationInsert extends NewMedicationFields {
   scheduleKind: 'slots' | 'interval' | 'as_needed';
   slots: { morning: number; noon: number; evening: number; night: number };
   intervalHours: number | null;
@@ -58,6 +62,44 @@ export async function insertManualMedication(tx: Tx, m: MedicationInsert): Promi
   const row = res.rows[0];
   if (!row) throw new Error('medication insert returned no row');
   return row.id;
+}
+
+/** The columns every view of a medicine shows (a prescription's line or an own medicine), as read. */
+export interface MedicationColumns {
+  name: string;
+  generic_name: string | null;
+  strength: string | null;
+  form: string | null;
+  quantity: string | null;
+  quantity_unit: string | null;
+  instructions: string | null;
+  take_after_meal: boolean;
+  take_before_meal: boolean;
+  dose_morning: string;
+  dose_noon: string;
+  dose_evening: string;
+  dose_night: string;
+}
+
+/** Those columns as the API shows them (numbers as numbers, the four doses as one schedule). */
+export function medicationColumns(r: MedicationColumns) {
+  return {
+    name: r.name,
+    generic_name: r.generic_name,
+    strength: r.strength,
+    form: r.form,
+    quantity: r.quantity === null ? null : Number(r.quantity),
+    quantity_unit: r.quantity_unit,
+    instructions: r.instructions,
+    take_after_meal: r.take_after_meal,
+    take_before_meal: r.take_before_meal,
+    dosage_schedule: {
+      morning: Number(r.dose_morning),
+      noon: Number(r.dose_noon),
+      evening: Number(r.dose_evening),
+      night: Number(r.dose_night),
+    },
+  };
 }
 
 interface MedRow extends Omit<
@@ -102,22 +144,8 @@ export async function ownMedications(
     patient_id: r.patient_id,
     prescription_id: r.prescription_id,
     source: r.source,
-    name: r.name,
-    generic_name: r.generic_name,
-    strength: r.strength,
-    form: r.form,
-    quantity: r.quantity === null ? null : Number(r.quantity),
-    quantity_unit: r.quantity_unit,
-    instructions: r.instructions,
-    take_after_meal: r.take_after_meal,
-    take_before_meal: r.take_before_meal,
+    ...medicationColumns(r),
     schedule_kind: r.schedule_kind,
-    dosage_schedule: {
-      morning: Number(r.dose_morning),
-      noon: Number(r.dose_noon),
-      evening: Number(r.dose_evening),
-      night: Number(r.dose_night),
-    },
     interval_hours: r.interval_hours,
     first_dose_time: r.first_dose_time,
     dose_amount: r.dose_amount === null ? null : Number(r.dose_amount),
@@ -320,21 +348,10 @@ export async function prnSummary(
 }
 
 /** A medicine of a confirmed prescription (its draft line, checked by the service). */
-export interface PrescribedMedication {
+export interface PrescribedMedication extends NewMedicationFields {
   prescriptionId: string;
-  patientId: string;
   sequence: number;
-  name: string;
-  genericName: string | null;
-  strength: string | null;
-  form: string | null;
-  quantity: number | null;
-  quantityUnit: string | null;
-  durationDays: number | null;
   dose: { morning: number; noon: number; evening: number; night: number };
-  instructions: string | null;
-  takeAfterMeal: boolean;
-  takeBeforeMeal: boolean;
   confidence: number | null;
   fieldConfidence: unknown;
   lexiconId: string | null;

@@ -13,8 +13,7 @@
 import type { Tx } from '../db/database.ts';
 import { ApiError, conflict, notFound } from '../core/errors.ts';
 import type { RequestContext } from '../core/context.ts';
-import { recordRead } from '../audit/service.ts';
-import { canSeeReminders } from './adherence-queries.ts';
+import { readPatientDoses } from './patient-read.ts';
 import { durationDays, slotTimes, type ReminderPlan, type Slot } from './schedule.ts';
 import { insertReminder, reminderVisible } from './queries.ts';
 import { doseSettings } from '../users/queries.ts';
@@ -209,16 +208,19 @@ export async function deleteReminder(tx: Tx, ctx: PatientContext, id: string): P
   return outcome;
 }
 
+/** A dose-history page: a local date range (default the last 30 days), one medicine or all. */
+interface HistoryQuery {
+  from?: string | undefined;
+  to?: string | undefined;
+  medication_id?: string | undefined;
+  limit: number;
+  offset: number;
+}
+
 export async function history(
   tx: Tx,
   patientId: string,
-  q: {
-    from?: string | undefined;
-    to?: string | undefined;
-    medication_id?: string | undefined;
-    limit: number;
-    offset: number;
-  },
+  q: HistoryQuery,
 ): Promise<{ items: HistoryItemT[]; total: number; from: string; to: string }> {
   const local = await mq.localToday(tx, patientId);
   if (!local) throw notFound('patient');
@@ -246,27 +248,7 @@ export async function history(
 /** The dose history of the signed-in patient, or (audited) of a patient who lets this doctor see her reminders. */
 export async function doseHistoryFor(
   ctx: RequestContext,
-  q: {
-    patient_id?: string | undefined;
-    from?: string | undefined;
-    to?: string | undefined;
-    medication_id?: string | undefined;
-    limit: number;
-    offset: number;
-  },
+  q: HistoryQuery & { patient_id?: string | undefined },
 ): Promise<{ items: HistoryItemT[]; total: number; from: string; to: string }> {
-  const subject = q.patient_id ?? ctx.userId;
-  return ctx.run(async (tx) => {
-    if (subject !== ctx.userId && !(await canSeeReminders(tx, subject))) throw notFound('patient');
-    const out = await history(tx, subject, q);
-    if (subject !== ctx.userId) {
-      await recordRead(tx, ctx, {
-        table: 'medication_reminder_logs',
-        action: 'read_dose_history',
-        subjectUserId: subject,
-        resourceIds: [subject],
-      });
-    }
-    return out;
-  });
+  return readPatientDoses(ctx, q.patient_id, 'read_dose_history', (tx, subject) => history(tx, subject, q));
 }

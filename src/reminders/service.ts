@@ -10,6 +10,7 @@ import { recordEvent } from '../analytics/service.ts';
 import * as q from './queries.ts';
 import { recordDose } from './dose-log.ts';
 import * as aq from './adherence-queries.ts';
+import { readPatientDoses } from './patient-read.ts';
 import type { AdherenceReportT, DoseLogViewT, LogBodyT, ReminderItemT, ReminderPatchT, TodayDoseT } from './types.ts';
 
 function logView(l: q.LogRow): DoseLogViewT {
@@ -103,22 +104,7 @@ export class ReminderService {
   }
 
   async adherence(ctx: RequestContext, days: 7 | 30, patientId: string | undefined): Promise<AdherenceReportT> {
-    const actor = ctx;
-    const subject = patientId ?? actor.userId;
-    return ctx.run(async (tx) => {
-      // What the caller may not see (RLS) reads as no such patient.
-      if (subject !== actor.userId && !(await aq.canSeeReminders(tx, subject))) throw notFound('patient');
-      const report = await aq.adherenceReport(tx, subject, days);
-      if (subject !== actor.userId) {
-        await recordRead(tx, ctx, {
-          table: 'medication_reminder_logs',
-          action: 'read_adherence',
-          subjectUserId: subject,
-          resourceIds: [subject],
-        });
-      }
-      return report;
-    });
+    return readPatientDoses(ctx, patientId, 'read_adherence', (tx, subject) => aq.adherenceReport(tx, subject, days));
   }
 }
 

@@ -1,4 +1,5 @@
 /** Profiles (GET/PATCH /me), devices (sessions), data export and erasure. */
+import type { Tx } from '../db/database.ts';
 import type { RequestContext } from '../core/context.ts';
 import { HOME_TIMEZONE } from '../core/constants.ts';
 import type { Passwords } from '../auth/passwords.ts';
@@ -202,13 +203,7 @@ export class UserService {
     const actor = ctx;
     return ctx.run(async (tx) => {
       const data = await q.exportData(tx, actor.userId);
-      await recordRead(tx, ctx, {
-        table: 'users',
-        action: 'export',
-        subjectUserId: actor.userId,
-        resourceIds: [actor.userId],
-      });
-      await recordEvent(tx, actor.userId, 'data_export', ctx.client, {});
+      await auditExport(tx, ctx, {});
       return { format: 'dastern-export/1', exported_at: new Date().toISOString(), ...data };
     });
   }
@@ -219,13 +214,7 @@ export class UserService {
     return ctx.run(async (tx) => {
       const data = (await q.exportData(tx, actor.userId)) as unknown as ExportRows;
       const team = await q.careTeam(tx, actor.userId);
-      await recordRead(tx, ctx, {
-        table: 'users',
-        action: 'export',
-        subjectUserId: actor.userId,
-        resourceIds: [actor.userId],
-      });
-      await recordEvent(tx, actor.userId, 'data_export', ctx.client, { format: 'fhir' });
+      await auditExport(tx, ctx, { format: 'fhir' });
       return buildFhirBundle(data, team, new Date());
     });
   }
@@ -248,4 +237,15 @@ export class UserService {
     ctx.log.info({ audit_rows_redacted: out.auditRowsRedacted, files_removed: out.files.length }, 'account erased');
     return { audit_rows_redacted: out.auditRowsRedacted };
   }
+}
+
+/** An export of her own data: the read audited, the usage event counted. */
+async function auditExport(tx: Tx, ctx: RequestContext, properties: Record<string, string>): Promise<void> {
+  await recordRead(tx, ctx, {
+    table: 'users',
+    action: 'export',
+    subjectUserId: ctx.userId,
+    resourceIds: [ctx.userId],
+  });
+  await recordEvent(tx, ctx.userId, 'data_export', ctx.client, properties);
 }

@@ -317,6 +317,18 @@ export function useBilling(options: { env?: Record<string, string> } = {}): () =
   };
 }
 
+/** A Stripe event around its object (the envelope every builder below shares). */
+function stripeEvent(type: string, eventId: string, object: Record<string, unknown>): Record<string, unknown> {
+  return {
+    id: eventId,
+    object: 'event',
+    type,
+    api_version: '2026-11-18',
+    created: Math.floor(Date.now() / 1000),
+    data: { object },
+  };
+}
+
 /** A checkout.session.* event as Stripe sends it (the fields billing reads). */
 export function sessionEvent(
   type: string,
@@ -331,28 +343,19 @@ export function sessionEvent(
   },
   eventId = `evt_${randomBytes(8).toString('hex')}`,
 ): Record<string, unknown> {
-  return {
-    id: eventId,
-    object: 'event',
-    type,
-    api_version: '2026-11-18',
-    created: Math.floor(Date.now() / 1000),
-    data: {
-      object: {
-        id: session.id,
-        object: 'checkout.session',
-        client_reference_id: session.paymentId,
-        metadata: { payment_id: session.paymentId },
-        amount_total: session.amount,
-        currency: session.currency ?? 'usd',
-        payment_status: session.paid === false ? 'unpaid' : 'paid',
-        mode: session.subscription === undefined ? 'payment' : 'subscription',
-        payment_intent: session.paymentIntent ?? null,
-        subscription: session.subscription ?? null,
-        customer: session.subscription === undefined ? null : 'cus_test_1',
-      },
-    },
-  };
+  return stripeEvent(type, eventId, {
+    id: session.id,
+    object: 'checkout.session',
+    client_reference_id: session.paymentId,
+    metadata: { payment_id: session.paymentId },
+    amount_total: session.amount,
+    currency: session.currency ?? 'usd',
+    payment_status: session.paid === false ? 'unpaid' : 'paid',
+    mode: session.subscription === undefined ? 'payment' : 'subscription',
+    payment_intent: session.paymentIntent ?? null,
+    subscription: session.subscription ?? null,
+    customer: session.subscription === undefined ? null : 'cus_test_1',
+  });
 }
 
 /** An invoice.* event of a renewing subscription (API 2025-03-31 and later: the subscription under parent). */
@@ -369,49 +372,40 @@ export function invoiceEvent(
   },
   eventId = `evt_${randomBytes(8).toString('hex')}`,
 ): Record<string, unknown> {
-  return {
-    id: eventId,
-    object: 'event',
-    type,
-    api_version: '2026-11-18',
-    created: Math.floor(Date.now() / 1000),
-    data: {
-      object: {
-        id: invoice.id,
-        object: 'invoice',
-        amount_paid: type === 'invoice.paid' ? invoice.amount : 0,
-        amount_due: invoice.amount,
-        currency: invoice.currency ?? 'usd',
-        billing_reason: invoice.reason ?? 'subscription_cycle',
-        customer: 'cus_test_1',
-        status: type === 'invoice.paid' ? 'paid' : 'open',
-        parent: {
-          type: 'subscription_details',
-          subscription_details: { subscription: invoice.subscription, metadata: {} },
-        },
-        lines: {
-          data: [
-            {
-              period: {
-                start: Math.floor(Date.now() / 1000),
-                end: Math.floor((invoice.periodEnd ?? new Date(Date.now() + 31 * 86_400_000)).getTime() / 1000),
-              },
-            },
-          ],
-        },
-        payments: {
-          data: [
-            {
-              payment: {
-                type: 'payment_intent',
-                payment_intent: invoice.paymentIntent ?? `pi_${randomBytes(6).toString('hex')}`,
-              },
-            },
-          ],
-        },
-      },
+  return stripeEvent(type, eventId, {
+    id: invoice.id,
+    object: 'invoice',
+    amount_paid: type === 'invoice.paid' ? invoice.amount : 0,
+    amount_due: invoice.amount,
+    currency: invoice.currency ?? 'usd',
+    billing_reason: invoice.reason ?? 'subscription_cycle',
+    customer: 'cus_test_1',
+    status: type === 'invoice.paid' ? 'paid' : 'open',
+    parent: {
+      type: 'subscription_details',
+      subscription_details: { subscription: invoice.subscription, metadata: {} },
     },
-  };
+    lines: {
+      data: [
+        {
+          period: {
+            start: Math.floor(Date.now() / 1000),
+            end: Math.floor((invoice.periodEnd ?? new Date(Date.now() + 31 * 86_400_000)).getTime() / 1000),
+          },
+        },
+      ],
+    },
+    payments: {
+      data: [
+        {
+          payment: {
+            type: 'payment_intent',
+            payment_intent: invoice.paymentIntent ?? `pi_${randomBytes(6).toString('hex')}`,
+          },
+        },
+      ],
+    },
+  });
 }
 
 /** customer.subscription.updated / deleted. */
@@ -421,22 +415,13 @@ export function subscriptionEvent(
   cancelAtPeriodEnd: boolean,
   eventId = `evt_${randomBytes(8).toString('hex')}`,
 ): Record<string, unknown> {
-  return {
-    id: eventId,
-    object: 'event',
-    type,
-    api_version: '2026-11-18',
-    created: Math.floor(Date.now() / 1000),
-    data: {
-      object: {
-        id: subscription,
-        object: 'subscription',
-        customer: 'cus_test_1',
-        cancel_at_period_end: cancelAtPeriodEnd,
-        status: type === 'customer.subscription.deleted' ? 'canceled' : 'active',
-      },
-    },
-  };
+  return stripeEvent(type, eventId, {
+    id: subscription,
+    object: 'subscription',
+    customer: 'cus_test_1',
+    cancel_at_period_end: cancelAtPeriodEnd,
+    status: type === 'customer.subscription.deleted' ? 'canceled' : 'active',
+  });
 }
 
 /** Polls an awaitable condition of the database (a job's effect) without a fixed sleep. */

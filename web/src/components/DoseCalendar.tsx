@@ -4,6 +4,7 @@
  */
 import { useTranslation } from 'react-i18next';
 import { date, digits } from '../format.ts';
+import { countsText } from './counts.ts';
 
 export interface DayCounts {
   date: string;
@@ -30,14 +31,7 @@ export function DoseCalendar({ days, label }: { days: DayCounts[]; label: string
       <ol className="calendar" data-testid="dose-calendar">
         {days.map((d) => {
           const s = state(d);
-          const words =
-            s === 'none'
-              ? t('calendar.nothing')
-              : t('adherence.counts', {
-                  taken: digits(d.taken, lang),
-                  missed: digits(d.missed, lang),
-                  skipped: digits(d.skipped, lang),
-                });
+          const words = s === 'none' ? t('calendar.nothing') : countsText(t, d, lang);
           return (
             <li key={d.date} className={`day ${s}`} data-state={s}>
               <span aria-hidden="true" className="day-number">

@@ -3,6 +3,53 @@ import { Link } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { ApiProblem } from '../api/client.ts';
 
+/** A short confirmation ("Saved") announced to screen readers; nothing when there is none. */
+export function StatusText({ text }: { text: string | null }) {
+  return text !== null ? (
+    <p role="status" className="ok">
+      {text}
+    </p>
+  ) : null;
+}
+
+/** A labelled text area with a hint under it (one item per line). */
+export function TextAreaField({
+  label,
+  hint,
+  name,
+  defaultValue,
+}: {
+  label: string;
+  hint: string;
+  name: string;
+  defaultValue: string;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={name}>{label}</label>
+      <textarea id={name} name={name} rows={3} defaultValue={defaultValue} aria-describedby={`${name}-hint`} />
+      <small id={`${name}-hint`}>{hint}</small>
+    </div>
+  );
+}
+
+/** A new password (sign-up, reset): 10 to 72 characters, the rule shown under it. */
+export function NewPasswordField({ label }: { label: string }) {
+  const { t } = useTranslation();
+  return (
+    <Field
+      label={label}
+      name="password"
+      type="password"
+      autoComplete="new-password"
+      required
+      minLength={10}
+      maxLength={72}
+      hint={t('auth.passwordRule')}
+    />
+  );
+}
+
 /** A labelled input (the label is always visible: no placeholder-only fields). */
 export function Field({
   label,

@@ -30,8 +30,13 @@ export function useFormSubmit(action: (form: FormData) => Promise<void>): FormSu
   return { busy, error, setError, onSubmit };
 }
 
-/** Runs an action, keeping its error (buttons outside a form). */
-export function useAction(): { busy: boolean; error: unknown; run: (f: () => Promise<void>) => Promise<void> } {
+/** Runs an action, keeping its error (buttons outside a form, forms that hold their fields in state). */
+export function useAction(): {
+  busy: boolean;
+  error: unknown;
+  setError: (e: unknown) => void;
+  run: (f: () => Promise<void>) => Promise<void>;
+} {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   async function run(f: () => Promise<void>): Promise<void> {
@@ -45,5 +50,5 @@ export function useAction(): { busy: boolean; error: unknown; run: (f: () => Pro
       setBusy(false);
     }
   }
-  return { busy, error, run };
+  return { busy, error, setError, run };
 }

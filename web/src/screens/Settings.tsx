@@ -9,7 +9,7 @@ import { useTranslation } from 'react-i18next';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, must, setSession } from '../api/client.ts';
 import { LanguageSwitch } from '../components/LanguageSwitch.tsx';
-import { ErrorText, Field } from '../components/Field.tsx';
+import { ErrorText, Field, StatusText } from '../components/Field.tsx';
 import { Privacy } from '../components/Privacy.tsx';
 import { NotificationSettings } from '../components/settings/Notifications.tsx';
 import { MedicalProfile } from '../components/settings/MedicalProfile.tsx';
@@ -142,11 +142,7 @@ export function Settings() {
           <button>{t('common.save')}</button>
         </form>
       ) : null}
-      {message !== null ? (
-        <p role="status" className="ok">
-          {message}
-        </p>
-      ) : null}
+      <StatusText text={message} />
       <ErrorText error={error} />
       {m !== undefined ? <NotificationSettings me={m} /> : null}
       {m?.patient !== undefined ? <MedicalProfile patient={m.patient} /> : null}

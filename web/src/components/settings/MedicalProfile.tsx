@@ -7,7 +7,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQueryClient } from '@tanstack/react-query';
 import { api, must, type GetOk } from '../../api/client.ts';
-import { ErrorText, Field } from '../Field.tsx';
+import { ErrorText, Field, StatusText, TextAreaField } from '../Field.tsx';
 import { useFormSubmit } from '../../hooks/useFormSubmit.ts';
 
 type Patient = NonNullable<GetOk<'/api/v1/me'>['patient']>;
@@ -57,28 +57,18 @@ export function MedicalProfile({ patient }: { patient: Patient }) {
     <form className="card" onSubmit={onSubmit} data-testid="medical-profile">
       <h2>{t('profile.title')}</h2>
       <p className="muted">{t('profile.why')}</p>
-      <div className="field">
-        <label htmlFor="allergies">{t('profile.allergies')}</label>
-        <textarea
-          id="allergies"
-          name="allergies"
-          rows={3}
-          defaultValue={patient.allergies.join('\n')}
-          aria-describedby="allergies-hint"
-        />
-        <small id="allergies-hint">{t('profile.onePerLine')}</small>
-      </div>
-      <div className="field">
-        <label htmlFor="conditions">{t('profile.conditions')}</label>
-        <textarea
-          id="conditions"
-          name="conditions"
-          rows={3}
-          defaultValue={conditions.join('\n')}
-          aria-describedby="conditions-hint"
-        />
-        <small id="conditions-hint">{t('profile.onePerLine')}</small>
-      </div>
+      <TextAreaField
+        label={t('profile.allergies')}
+        hint={t('profile.onePerLine')}
+        name="allergies"
+        defaultValue={patient.allergies.join('\n')}
+      />
+      <TextAreaField
+        label={t('profile.conditions')}
+        hint={t('profile.onePerLine')}
+        name="conditions"
+        defaultValue={conditions.join('\n')}
+      />
       <Field label={t('profile.birth')} name="date_of_birth" type="date" defaultValue={patient.date_of_birth ?? ''} />
       <fieldset className="choice">
         <legend>{t('profile.sex')}</legend>
@@ -108,11 +98,7 @@ export function MedicalProfile({ patient }: { patient: Patient }) {
         </fieldset>
       ) : null}
       <ErrorText error={error} />
-      {saved ? (
-        <p role="status" className="ok">
-          {t('settings.saved')}
-        </p>
-      ) : null}
+      <StatusText text={saved ? t('settings.saved') : null} />
       <button className="primary" disabled={busy}>
         {t('common.save')}
       </button>

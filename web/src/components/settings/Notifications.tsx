@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, must, type GetOk } from '../../api/client.ts';
-import { ErrorText } from '../Field.tsx';
+import { ErrorText, StatusText } from '../Field.tsx';
 import { useAction } from '../../hooks/useFormSubmit.ts';
 import { currentSubscription, enablePush, pushSupported, removeDevice } from '../../push.ts';
 import { date } from '../../format.ts';
@@ -109,11 +109,7 @@ export function NotificationSettings({ me }: { me: Me }) {
         {t('push.email')}
       </label>
       <p className="muted">{t('push.emailHint', { email: me.email })}</p>
-      {message !== null ? (
-        <p role="status" className="ok">
-          {message}
-        </p>
-      ) : null}
+      <StatusText text={message} />
       <ErrorText error={error} />
     </div>
   );

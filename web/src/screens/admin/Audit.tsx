@@ -6,6 +6,7 @@ import { api, must, type GetOk } from '../../api/client.ts';
 import { ErrorText } from '../../components/Field.tsx';
 import { clock, date, digits } from '../../format.ts';
 import { AdminTabs } from './AdminTabs.tsx';
+import { useAction } from '../../hooks/useFormSubmit.ts';
 
 type Verdict = GetOk<'/api/v1/admin/audit/verify'>;
 
@@ -14,24 +15,16 @@ export default function Audit() {
   const lang = i18n.language;
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const [verdict, setVerdict] = useState<Verdict | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const recent = useQuery({
     queryKey: ['admin-audit'],
     queryFn: async () => must(await api.GET('/api/v1/admin/audit', { params: { query: { limit: 30 } } })),
   });
 
-  async function verify() {
-    setBusy(true);
-    setError(null);
-    try {
+  const verify = () =>
+    run(async () => {
       setVerdict(must(await api.GET('/api/v1/admin/audit/verify')));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
 
   return (
     <section>

@@ -11,6 +11,8 @@ import { Upsell } from '../../components/Upsell.tsx';
 import { useSubscription } from '../../subscription.ts';
 import { date, digits, percent } from '../../format.ts';
 import { AiTabs } from './AiTabs.tsx';
+import { useAction } from '../../hooks/useFormSubmit.ts';
+import { countsText } from '../../components/counts.ts';
 
 type Report = GetOk<'/api/v1/ai/reports/{id}'>;
 const KINDS = ['adherence', 'medication_summary', 'risk'] as const;
@@ -58,13 +60,7 @@ function ReportView({ r }: { r: Report }) {
                 <td>{m.schedule}</td>
                 <td>
                   {percent(m.rate, lang)}
-                  <div className="muted">
-                    {t('adherence.counts', {
-                      taken: digits(m.taken, lang),
-                      missed: digits(m.missed, lang),
-                      skipped: digits(m.skipped, lang),
-                    })}
-                  </div>
+                  <div className="muted">{countsText(t, m, lang)}</div>
                 </td>
               </tr>
             ))}
@@ -95,22 +91,15 @@ export default function Reports() {
   const [kind, setKind] = useState<Kind>('adherence');
   const [days, setDays] = useState(30);
   const [reports, setReports] = useState<Report[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
 
   async function create(e: FormEvent) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const language = (['km', 'en', 'fr'] as const).find((l) => l === i18n.language) ?? 'km';
       const r = must(await api.POST('/api/v1/ai/reports', { body: { kind, days, language } }));
       setReports((list) => [r, ...list]);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (

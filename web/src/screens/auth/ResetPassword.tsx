@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { api, must, setSession } from '../../api/client.ts';
-import { ErrorText, Field } from '../../components/Field.tsx';
+import { ErrorText, Field, NewPasswordField } from '../../components/Field.tsx';
 import { useFormSubmit } from '../../hooks/useFormSubmit.ts';
 
 export function ResetPassword() {
@@ -40,16 +40,7 @@ export function ResetPassword() {
           {token === null ? (
             <Field label={t('auth.email')} name="email" type="email" autoComplete="email" required />
           ) : (
-            <Field
-              label={t('reset.newPassword')}
-              name="password"
-              type="password"
-              autoComplete="new-password"
-              required
-              minLength={10}
-              maxLength={72}
-              hint={t('auth.passwordRule')}
-            />
+            <NewPasswordField label={t('reset.newPassword')} />
           )}
           <ErrorText error={error} />
           <button className="primary" disabled={busy}>

@@ -3,7 +3,7 @@ import { Link, useNavigate } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { api, must, setSession } from '../../api/client.ts';
 import type { Lang } from '../../i18n.ts';
-import { ErrorText, Field } from '../../components/Field.tsx';
+import { ErrorText, Field, NewPasswordField } from '../../components/Field.tsx';
 import { useFormSubmit } from '../../hooks/useFormSubmit.ts';
 
 export function SignUp() {
@@ -48,16 +48,7 @@ export function SignUp() {
         <Field label={t('auth.firstName')} name="first_name" autoComplete="given-name" required maxLength={100} />
         <Field label={t('auth.lastName')} name="last_name" autoComplete="family-name" required maxLength={100} />
         <Field label={t('auth.email')} name="email" type="email" autoComplete="email" required />
-        <Field
-          label={t('auth.password')}
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          required
-          minLength={10}
-          maxLength={72}
-          hint={t('auth.passwordRule')}
-        />
+        <NewPasswordField label={t('auth.password')} />
         <ErrorText error={error} />
         <button className="primary" disabled={busy}>
           {t('auth.signUp')}

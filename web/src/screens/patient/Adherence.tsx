@@ -5,8 +5,10 @@ import { useQuery } from '@tanstack/react-query';
 import { api, must } from '../../api/client.ts';
 import { Bars } from '../../components/Bars.tsx';
 import { Link } from 'react-router';
+import { PeriodSwitch } from '../../components/PeriodSwitch.tsx';
 import { DoseCalendar } from '../../components/DoseCalendar.tsx';
 import { date, digits, percent } from '../../format.ts';
+import { countsText } from '../../components/counts.ts';
 
 export function AdherenceReport({ patientId }: { patientId?: string }) {
   const { t, i18n } = useTranslation();
@@ -24,19 +26,7 @@ export function AdherenceReport({ patientId }: { patientId?: string }) {
   const r = q.data;
   return (
     <div>
-      <div className="langs" role="group" aria-label={t('adherence.period')}>
-        {([7, 30] as const).map((d) => (
-          <button
-            key={d}
-            type="button"
-            className={days === d ? 'lang on' : 'lang'}
-            aria-pressed={days === d}
-            onClick={() => setDays(d)}
-          >
-            {t('adherence.days', { n: digits(d, lang) })}
-          </button>
-        ))}
-      </div>
+      <PeriodSwitch days={days} onChange={setDays} />
       {r === undefined ? (
         <p className="muted">{t('common.loading')}</p>
       ) : (
@@ -91,13 +81,7 @@ export function AdherenceReport({ patientId }: { patientId?: string }) {
                   <strong>{m.name}</strong>
                 )}{' '}
                 {m.strength ?? ''} — {percent(m.rate, lang)}
-                <div className="muted">
-                  {t('adherence.counts', {
-                    taken: digits(m.taken, lang),
-                    missed: digits(m.missed, lang),
-                    skipped: digits(m.skipped, lang),
-                  })}
-                </div>
+                <div className="muted">{countsText(t, m, lang)}</div>
               </li>
             ))}
             {r.per_medication.length === 0 ? <li className="muted">{t('adherence.none')}</li> : null}

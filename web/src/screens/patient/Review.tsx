@@ -11,6 +11,7 @@ import { api, imageDataUrl, must, type GetOk } from '../../api/client.ts';
 import { ErrorText, Field } from '../../components/Field.tsx';
 import { date, digits, time } from '../../format.ts';
 import { SLOTS } from './Today.tsx';
+import { useAction } from '../../hooks/useFormSubmit.ts';
 
 // OCR correction (Premium) loads on demand: the patient shell stays small.
 const OcrSuggestions = lazy(() => import('../ai/OcrSuggestions.tsx'));
@@ -158,8 +159,7 @@ export function Review() {
     prescribing_doctor_name: string;
     prescription_date: string;
   } | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const p = q.data;
 
   useEffect(() => {
@@ -245,10 +245,8 @@ export function Review() {
     medications: meds.map((m) => ({ ...m, name: m.name.trim() })),
   });
 
-  async function save(confirm: boolean) {
-    setBusy(true);
-    setError(null);
-    try {
+  const save = (confirm: boolean) =>
+    run(async () => {
       must(await api.PATCH('/api/v1/prescriptions/{id}', { params: { path: { id } }, body: body() }));
       if (confirm) {
         must(await api.POST('/api/v1/prescriptions/{id}/confirm', { params: { path: { id } }, body: {} }));
@@ -256,12 +254,7 @@ export function Review() {
       }
       await client.invalidateQueries({ queryKey: ['prescription', id] });
       if (confirm) navigate(`/prescriptions/${id}`, { replace: true });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
 
   return (
     <section>

@@ -7,8 +7,10 @@ import { useTranslation } from 'react-i18next';
 import { useQuery } from '@tanstack/react-query';
 import { api, must, type GetOk } from '../../../api/client.ts';
 import { Bars } from '../../../components/Bars.tsx';
+import { PeriodSwitch } from '../../../components/PeriodSwitch.tsx';
 import { DoseCalendar, type DayCounts } from '../../../components/DoseCalendar.tsx';
 import { date, digits, localDay, percent, weekday } from '../../../format.ts';
+import { countsText } from '../../../components/counts.ts';
 
 type Log = GetOk<'/api/v1/dose-logs'>['items'][number];
 
@@ -64,19 +66,7 @@ export function MedicineHistory({ medicationId }: { medicationId: string }) {
   return (
     <div className="card" data-testid="medicine-history">
       <h2>{t('history.title')}</h2>
-      <div className="langs" role="group" aria-label={t('adherence.period')}>
-        {([7, 30] as const).map((d) => (
-          <button
-            key={d}
-            type="button"
-            className={days === d ? 'lang on' : 'lang'}
-            aria-pressed={days === d}
-            onClick={() => setDays(d)}
-          >
-            {t('adherence.days', { n: digits(d, lang) })}
-          </button>
-        ))}
-      </div>
+      <PeriodSwitch days={days} onChange={setDays} />
       <p data-testid="history-period">
         <strong>{periodName}</strong>
       </p>
@@ -86,11 +76,7 @@ export function MedicineHistory({ medicationId }: { medicationId: string }) {
         <>
           <p data-testid="history-rate">
             {t('history.rate', { rate: percent(due === 0 ? null : (sum.taken / due) * 100, lang) })} ·{' '}
-            {t('adherence.counts', {
-              taken: digits(sum.taken, lang),
-              missed: digits(sum.missed, lang),
-              skipped: digits(sum.skipped, lang),
-            })}
+            {countsText(t, sum, lang)}
           </p>
           <Bars
             label={`${t('adherence.perDay')} — ${periodName}`}

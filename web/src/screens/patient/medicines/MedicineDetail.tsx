@@ -8,7 +8,7 @@ import { Link, useParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, must } from '../../../api/client.ts';
-import { ErrorText, Field } from '../../../components/Field.tsx';
+import { ErrorText, Field, StatusText } from '../../../components/Field.tsx';
 import { useAction } from '../../../hooks/useFormSubmit.ts';
 import { date, digits, time } from '../../../format.ts';
 import { MedicineHistory } from './History.tsx';
@@ -59,11 +59,7 @@ function ReminderTimes({ m }: { m: Medication }) {
         ))}
       </div>
       <ErrorText error={error} />
-      {saved ? (
-        <p role="status" className="ok">
-          {t('settings.saved')}
-        </p>
-      ) : null}
+      <StatusText text={saved ? t('settings.saved') : null} />
       <button disabled={busy || changed.length === 0}>{t('medicines.saveTimes')}</button>
     </form>
   );
