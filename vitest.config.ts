@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
  * of their own (threads), beside the two forks, from the start of the run: in the forks they
  * held both slots idle for the last two minutes (vitest runs the smallest files last).
  */
-const CLOCK_BOUND = ['test/process/reminders-*.test.ts'];
+const CLOCK_BOUND = ['**/test/process/reminders-*.test.ts'];
 
 export default defineConfig({
   test: {

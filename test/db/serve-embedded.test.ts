@@ -10,7 +10,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startChild } from '../jobs/support.ts';
-import { accepting, freePort } from '../support/net.ts';
+import { accepting, freePorts } from '../support/net.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-npm-start-'));
 // reachable by the `postgres` OS user when the tests run as root: the cluster stays inside
@@ -25,7 +25,7 @@ afterAll(() => {
 
 describe('dastern serve on the embedded PostgreSQL (npm start on a fresh clone)', () => {
   it('starts its own database, seeds the demo accounts, serves, stops it all on SIGTERM, and starts again on the same data', async () => {
-    const [httpPort, pgPort] = [await freePort(), await freePort()];
+    const [httpPort, pgPort] = (await freePorts(2)) as [number, number];
     const env = {
       NODE_ENV: 'development',
       DASTERN_DATA_DIR: dir,

@@ -20,7 +20,7 @@ import { withMigrator, loadDevelopmentData } from '../../src/db/migrations.ts';
 import { ensureLogin } from '../../src/db/bootstrap.ts';
 import { Database } from '../../src/db/database.ts';
 import { startSmtp } from '../support/smtp.ts';
-import { freePort, freePorts } from '../support/net.ts';
+import { freePorts } from '../support/net.ts';
 import { ROOT } from '../jobs/support.ts';
 import { Client, dastern, poll, verifiedPatient, type Proc } from './support.ts';
 import { clusterUnavailable, startCluster } from './cluster.ts';
@@ -52,7 +52,7 @@ describe.skipIf(missing !== undefined)(
       const phase = (what: string) => console.log(`scale-out: ${what} at ${Math.round((Date.now() - t0) / 1000)} s`);
       // ports of the system's choice: fixed ones could be taken (by another test's listener, or
       // another run of this test on the same machine)
-      const [primary, replica, bouncer] = (await freePorts(3)) as [number, number, number];
+      const [primary = 0, replica = 0, bouncer = 0, portA = 0, portB = 0] = await freePorts(5);
       const cluster = await startCluster({ primary, replica, bouncer }, DB);
       phase('primary, replica and PgBouncer up');
       const smtp = await startSmtp();
@@ -68,7 +68,6 @@ describe.skipIf(missing !== undefined)(
         await ensureLogin(cluster.primaryUrl(DB), 'dastern_worker', 'trust');
 
         phase('migrated and seeded');
-        const [portA, portB] = [await freePort(), await freePort()];
         const env: Record<string, string> = {
           NODE_ENV: 'test',
           LOG_LEVEL: 'info',

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { threadId } from 'node:worker_threads';
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { Database, type Actor, type Tx } from '../../src/db/database.ts';
@@ -30,6 +31,7 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+// Named by process and thread: the files of the threads pool share a process (vitest.config.ts).
 let counter = 0;
 
 export function databaseUrl(base: string, name: string): string {
@@ -42,7 +44,7 @@ export function databaseUrl(base: string, name: string): string {
 export async function createEmptyDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const ownerBase = inject('ownerUrl');
   counter += 1;
-  const name = `${inject('runId')}_${process.pid}_e${counter}`;
+  const name = `${inject('runId')}_${process.pid}_${threadId}_e${counter}`;
   const admin = new pg.Client({ connectionString: ownerBase });
   await admin.connect();
   try {
@@ -69,7 +71,7 @@ export async function createTestDatabase(options: { seed?: boolean } = {}): Prom
   const ownerBase = inject('ownerUrl');
   const template = inject('templateDb');
   counter += 1;
-  const name = `${inject('runId')}_${process.pid}_${counter}`;
+  const name = `${inject('runId')}_${process.pid}_${threadId}_${counter}`;
   const admin = new pg.Client({ connectionString: ownerBase });
   await admin.connect();
   try {
