@@ -12,6 +12,7 @@ import { latinLetters } from './text.ts';
 import { SLOTS, type DosageSchedule, type ReadMedication, type Slot } from './types.ts';
 import { classifyHeader } from './vocab.ts';
 import { scoreMedication } from './confidence.ts';
+import { centreX, centreY } from './stats.ts';
 
 export interface TickFormInput {
   page: OcrPage;
@@ -21,16 +22,13 @@ export interface TickFormInput {
   ocrCell: CellOcr;
 }
 
-const cy = (b: { y0: number; y1: number }): number => (b.y0 + b.y1) / 2;
-const cx = (b: { x0: number; x1: number }): number => (b.x0 + b.x1) / 2;
-
 export async function readTickForm(input: TickFormInput): Promise<ReadMedication[] | null> {
   const { boxes, textHeight } = input;
   if (boxes.length < 3) return null;
   // Rows of boxes.
   const rows: TickBox[][] = [];
-  for (const b of [...boxes].sort((a, c) => cy(a) - cy(c))) {
-    const r = rows.find((row) => Math.abs(cy(row[0] ?? b) - cy(b)) < textHeight * 0.6);
+  for (const b of [...boxes].sort((a, c) => centreY(a) - centreY(c))) {
+    const r = rows.find((row) => Math.abs(centreY(row[0] ?? b) - centreY(b)) < textHeight * 0.6);
     if (r !== undefined) r.push(b);
     else rows.push([b]);
   }
@@ -42,13 +40,14 @@ export async function readTickForm(input: TickFormInput): Promise<ReadMedication
   const usual = [...counts.entries()].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0] ?? 0;
   const sortedRows = rows.map((r) => [...r].sort((a, b) => a.x0 - b.x0));
   const model = sortedRows.find((r) => r.length === usual) ?? sortedRows[0] ?? [];
-  const colXs = model.map((b) => cx(b));
+  const colXs = model.map((b) => centreX(b));
   const colSlot = new Map<number, Slot>();
   const words = input.page.words;
   const top = Math.min(...model.map((b) => b.y0));
   colXs.forEach((x, i) => {
     const above = words.filter(
-      (w) => w.bbox.y1 <= top + 2 && top - w.bbox.y1 < textHeight * 4 && Math.abs(cx(w.bbox) - x) < textHeight * 1.5,
+      (w) =>
+        w.bbox.y1 <= top + 2 && top - w.bbox.y1 < textHeight * 4 && Math.abs(centreX(w.bbox) - x) < textHeight * 1.5,
     );
     for (const w of above) {
       const c = classifyHeader(w.text);
@@ -68,7 +67,10 @@ export async function readTickForm(input: TickFormInput): Promise<ReadMedication
     if (row.length === colXs.length) return row.indexOf(b);
     let best = -1;
     colXs.forEach((x, i) => {
-      if (Math.abs(x - cx(b)) < textHeight && (best < 0 || Math.abs(x - cx(b)) < Math.abs((colXs[best] ?? 0) - cx(b))))
+      if (
+        Math.abs(x - centreX(b)) < textHeight &&
+        (best < 0 || Math.abs(x - centreX(b)) < Math.abs((colXs[best] ?? 0) - centreX(b)))
+      )
         best = i;
     });
     return best;
@@ -79,8 +81,8 @@ export async function readTickForm(input: TickFormInput): Promise<ReadMedication
     const first = sorted[0];
     const last = sorted[sorted.length - 1];
     if (first === undefined || last === undefined) continue;
-    const y = cy(first);
-    const lineWords = words.filter((w) => Math.abs(cy(w.bbox) - y) < textHeight * 0.8);
+    const y = centreY(first);
+    const lineWords = words.filter((w) => Math.abs(centreY(w.bbox) - y) < textHeight * 0.8);
     let nameWords: OcrWord[] = lineWords.filter((w) => w.bbox.x1 <= first.x0 + 2);
     if (latinLetters(nameWords.map((w) => w.text).join('')) < 3)
       nameWords = lineWords.filter((w) => w.bbox.x0 >= last.x1 - 2);
