@@ -116,7 +116,11 @@ export function readHalfInk(img: GrayImage, cell: Box, textHeight: number): 0.5 
     if (one === undefined || slash === undefined || two === undefined) return false;
     const h = (k: Component): number => k.y1 - k.y0;
     const mid = (k: Component): number => (k.y0 + k.y1) / 2;
+    const cx = (k: Component): number => (k.x0 + k.x1) / 2;
     return (
+      // Left to right: the small 1, the slash's middle, the small 2.
+      cx(one) < cx(slash) &&
+      cx(slash) < cx(two) &&
       h(slash) >= Math.max(h(one), h(two)) * 1.15 &&
       mid(one) < mid(two) - h(slash) * 0.2 &&
       h(one) < textHeight * 0.9 &&
