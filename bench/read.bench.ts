@@ -9,6 +9,7 @@
  *   BENCH_SEED=2 (held out; tune on 1)  BENCH_COUNT=200  BENCH_COLD=3  BENCH_ONLY=layout1,layout2
  *   BENCH_VERBOSE=1 (print the wrong fields)  BENCH_FIXTURES=0 (skip the real fixtures)
  *   BENCH_ENGINES=4 (photos read by both OCR engines for the native/tesseract.js ratio; 0: skip)
+ *   BENCH_PROGRESS=9 (a line of running totals every 9 photos; 0: none)
  *  Times are wall and CPU (this process, its threads and the tesseract children): on a loaded
  *  machine the CPU figure is the one that carries over.
  */
@@ -31,6 +32,8 @@ const COLD = Math.max(0, Number(process.env['BENCH_COLD'] ?? 3));
 const only = (process.env['BENCH_ONLY'] ?? '').split(',').filter((x) => x !== '');
 const verbose = process.env['BENCH_VERBOSE'] === '1';
 const ENGINES = Math.max(0, Number(process.env['BENCH_ENGINES'] ?? 4));
+/** Every this many photos, one line of running totals (a run cut short still says something). */
+const PROGRESS = Math.max(0, Number(process.env['BENCH_PROGRESS'] ?? LAYOUTS.length));
 const tty = process.stderr.isTTY === true;
 
 const pct = (ok: number, all: number): string => `${((ok / Math.max(1, all)) * 100).toFixed(1)}%`;
@@ -88,6 +91,20 @@ if (process.env['BENCH_FIXTURES'] !== '0' && realDir !== '') {
   }
 } else console.log('real fixtures: skipped (../shared/fixtures/prescriptions absent or BENCH_FIXTURES=0)');
 
+/** The reading a failed read counts as: no medication. */
+function failedReading(): ReadResult {
+  const ocr = { engine: 'none', languages: [], confidence: 0, processing_ms: 0, stages_ms: {}, warnings: [] };
+  return { medications: [], layout: 'none', ocr, raw_text: '' } as unknown as ReadResult;
+}
+
+/** Running totals so far: all fields, then per layout and per degradation. */
+function progress(done: number): void {
+  const tot = [...perField.by.values()].reduce((a, t) => ({ ok: a.ok + t.ok, all: a.all + t.all }), { ok: 0, all: 0 });
+  const part = (t: Tally): string => [...t.by.entries()].map(([k, v]) => `${k} ${pct(v.ok, v.all)}`).join(', ');
+  console.log(`progress ${done} photos: ${tot.ok}/${tot.all} (${pct(tot.ok, tot.all)}); layouts: ${part(perLayout)}`);
+  console.log(`  degradations: ${part(perDeg)}; warm median ${Math.round(quantile(times, 0.5))} ms`);
+}
+
 // 2. Generated set.
 const perField = new Tally();
 const perLayout = new Tally();
@@ -108,7 +125,15 @@ for (let i = 0; i < COUNT; i++) {
   if (tty) process.stderr.write(`\r${i + 1}/${COUNT} ${s.truth.image}   `);
   const c0 = cpuMs();
   const t0 = performance.now();
-  const res = await reader.read(s.jpeg);
+  let res: ReadResult;
+  try {
+    res = await reader.read(s.jpeg);
+  } catch (err) {
+    // A photo the reader fails on (e.g. a stage over its time limit on a loaded machine) counts
+    // as nothing read, and the run goes on.
+    console.log(`  ${s.truth.image}: read failed (${err instanceof Error ? err.message : String(err)})`);
+    res = failedReading();
+  }
   if (i > 0 || n > 0) {
     // The very first read starts the workers.
     times.push(performance.now() - t0);
@@ -134,6 +159,7 @@ for (let i = 0; i < COUNT; i++) {
     perDeg.add(s.degradation, false, sc.extraMedications * 7);
     if (s.layout === 'tick-form') tickNames.add('names', false, sc.extraMedications);
   }
+  if (PROGRESS > 0 && n % PROGRESS === 0) progress(n);
   if (verbose) {
     const wrong = fields.filter((f) => !f.ok);
     if (wrong.length > 0 || sc.extraMedications > 0) {

@@ -109,11 +109,18 @@ export function readHalfInk(img: GrayImage, cell: Box, textHeight: number): 0.5 
     .filter((c) => !(c.x1 - c.x0 > cw * 0.8 || c.y1 - c.y0 > ch * 0.9))
     .sort((a, b) => a.x0 - b.x0);
   const half = (c: Component[]): boolean => {
-    const [one, slash, two] = c;
+    // The slash is the tallest mark (its left end may come before the small 1); the small 1
+    // is the higher of the two others.
+    const [slash, a, b] = [...c].sort((p, q) => q.y1 - q.y0 - (p.y1 - p.y0));
+    const [one, two] = a !== undefined && b !== undefined && a.y0 + a.y1 > b.y0 + b.y1 ? [b, a] : [a, b];
     if (one === undefined || slash === undefined || two === undefined) return false;
     const h = (k: Component): number => k.y1 - k.y0;
     const mid = (k: Component): number => (k.y0 + k.y1) / 2;
+    const cx = (k: Component): number => (k.x0 + k.x1) / 2;
     return (
+      // Left to right: the small 1, the slash's middle, the small 2.
+      cx(one) < cx(slash) &&
+      cx(slash) < cx(two) &&
       h(slash) >= Math.max(h(one), h(two)) * 1.15 &&
       mid(one) < mid(two) - h(slash) * 0.2 &&
       h(one) < textHeight * 0.9 &&
@@ -122,8 +129,32 @@ export function readHalfInk(img: GrayImage, cell: Box, textHeight: number): 0.5 
     );
   };
   if (comps.length === 3 && half(comps)) return 0.5;
+  if (mergedHalf(comps, textHeight)) return 0.5;
   const first = comps[0];
   if (comps.length === 4 && first !== undefined && first.y1 - first.y0 >= textHeight * 0.55 && half(comps.slice(1)))
     return 1.5;
   return null;
+}
+
+/** A "½" whose parts blur or JPEG joined: two or three marks as wide as they are tall. */
+const HALF_MIN_ASPECT = 0.9;
+const HALF_MAX_ASPECT = 1.6;
+/** The marks together are at least this share of the text height (not specks). */
+const HALF_MIN_HEIGHT = 0.5;
+
+/**
+ * A "½" whose small digits and slash touch: not three marks but two, together about as wide as
+ * tall. A printed digit (what the OCR said instead) is one mark, much taller than wide.
+ */
+function mergedHalf(comps: Component[], textHeight: number): boolean {
+  if (comps.length < 2 || comps.length > 3) return false;
+  const x0 = Math.min(...comps.map((c) => c.x0));
+  const x1 = Math.max(...comps.map((c) => c.x1));
+  const y0 = Math.min(...comps.map((c) => c.y0));
+  const y1 = Math.max(...comps.map((c) => c.y1));
+  const w = x1 - x0 + 1;
+  const h = y1 - y0 + 1;
+  return (
+    h >= textHeight * HALF_MIN_HEIGHT && h <= textHeight * 1.2 && w / h >= HALF_MIN_ASPECT && w / h <= HALF_MAX_ASPECT
+  );
 }

@@ -116,7 +116,11 @@ export function parseInstructions(raw: string): Instructions {
   const fixed = normaliseText(raw)
     .replace(/-{2,}/g, '-')
     .replace(/\bt[il1]?[mn]es\b/gi, 'times')
-    .replace(/(?<=^|[\s-])[)\]}|\\](?=$|[\s-])/g, '1');
+    .replace(/(?<=^|[\s-])[)\]}|\\](?=$|[\s-])/g, '1')
+    // Handwritten digits before a duration unit: "Iu DAYS" is 14 days, ")0 days" 10 days.
+    .replace(/(?<=^|\s)[0-9Il|)\]}Uu]{1,3}(?=\s*(?:days?|jours?)\b)/gi, (tok) =>
+      tok.replace(/[Il|)\]}]/g, '1').replace(/[Uu]/g, '4'),
+    );
   const { days, rest } = parseDuration(fixed);
   const tokens = rest.split(/\s+/).filter((x) => x !== '');
   // Four slot cells read as one line: the last run of four dose tokens.

@@ -8,6 +8,7 @@ import type { Ruling, Rulings } from './rulings.ts';
 import type { Slot } from './types.ts';
 import { SLOTS } from './types.ts';
 import { classifyHeader, parseHourRange, type ColumnRole } from './vocab.ts';
+import { centreX, centreY, median } from './stats.ts';
 
 export interface Column {
   role: ColumnRole | null;
@@ -41,15 +42,6 @@ interface Tagged {
 /** How far (text heights) left and right of the header's words a borderless table's body may reach. */
 const BODY_MARGIN_LINES = 6;
 
-const cx = (w: OcrWord): number => (w.bbox.x0 + w.bbox.x1) / 2;
-const cy = (w: OcrWord): number => (w.bbox.y0 + w.bbox.y1) / 2;
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-}
-
 /** Candidate header bands: words with a header role or an hour range, clustered by y. */
 export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: number): TableHeader | null {
   const words = allWords.flatMap(splitHourRanges);
@@ -61,8 +53,8 @@ export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: num
   const cues = tagged.filter((t) => (t.role !== null && t.score > 0) || t.hours !== null);
   let best: { band: Tagged[]; score: number } | null = null;
   for (const seed of cues) {
-    const y = cy(seed.word);
-    const band = cues.filter((t) => Math.abs(cy(t.word) - y) <= lineH * 1.6);
+    const y = centreY(seed.word);
+    const band = cues.filter((t) => Math.abs(centreY(t.word) - y) <= lineH * 1.6);
     const slots = new Set(
       band.filter((t) => t.role !== null && (SLOTS as readonly string[]).includes(t.role)).map((t) => t.role),
     );
@@ -83,9 +75,10 @@ export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: num
   let y1 = Math.max(...band.map((t) => t.word.bbox.y1));
   // Hour ranges printed under the slot names belong to the header too.
   for (const t of tagged) {
-    if (t.hours !== null && cy(t.word) > y1 && cy(t.word) - y1 < lineH * 1.5) y1 = Math.max(y1, t.word.bbox.y1);
+    if (t.hours !== null && centreY(t.word) > y1 && centreY(t.word) - y1 < lineH * 1.5)
+      y1 = Math.max(y1, t.word.bbox.y1);
   }
-  const headerWords = words.filter((w) => cy(w) >= y0 - 2 && cy(w) <= y1 + 2);
+  const headerWords = words.filter((w) => centreY(w) >= y0 - 2 && centreY(w) <= y1 + 2);
   const top = rulingAbove(rulings.horizontal, y0, lineH * 3);
   const bottom = rulingBelow(rulings.horizontal, y1, lineH * 3);
   if (top !== null) y0 = Math.min(y0, top.pos);
@@ -172,7 +165,7 @@ function rulingBelow(hs: Ruling[], y: number, within: number): Ruling | null {
 
 function labelColumn(x0: number, x1: number, tagged: Tagged[]): Column {
   const inside = tagged
-    .filter((t) => cx(t.word) >= x0 && cx(t.word) < x1)
+    .filter((t) => centreX(t.word) >= x0 && centreX(t.word) < x1)
     .sort((a, b) => a.word.bbox.x0 - b.word.bbox.x0);
   const label = inside.map((t) => t.word.text).join(' ');
   let role: ColumnRole | null = null;
@@ -204,7 +197,10 @@ function tableBody(words: OcrWord[], headerBottom: number, lineH: number, xMin: 
   const below = words
     .filter(
       (w) =>
-        cy(w) > headerBottom + 2 && w.bbox.x1 >= xMin - margin && w.bbox.x0 <= xMax + margin && cx(w) >= xMin - margin,
+        centreY(w) > headerBottom + 2 &&
+        w.bbox.x1 >= xMin - margin &&
+        w.bbox.x0 <= xMax + margin &&
+        centreX(w) >= xMin - margin,
     )
     .sort((a, b) => a.bbox.y0 - b.bbox.y0);
   const out: OcrWord[] = [];
@@ -224,7 +220,7 @@ function tableBody(words: OcrWord[], headerBottom: number, lineH: number, xMin: 
  * midpoint between labels would cut through them).
  */
 function columnsFromWords(tagged: Tagged[], lineH: number, xMin: number, xMax: number, body: OcrWord[]): Column[] {
-  const sorted = [...tagged].sort((a, b) => cx(a.word) - cx(b.word));
+  const sorted = [...tagged].sort((a, b) => centreX(a.word) - centreX(b.word));
   const groups: Tagged[][] = [];
   const roleOf = (g: Tagged[]): ColumnRole | null => g.find((t) => t.role !== null)?.role ?? null;
   for (const t of sorted) {
@@ -235,12 +231,13 @@ function columnsFromWords(tagged: Tagged[], lineH: number, xMin: number, xMax: n
     const clash =
       (gr !== null && t.role !== null && t.role !== gr) ||
       (t.hours !== null && g !== undefined && g.some((o) => o.hours !== null));
-    if (g !== undefined && g.some((o) => Math.abs(cx(o.word) - cx(t.word)) < lineH * 1.2) && !clash) g.push(t);
+    if (g !== undefined && g.some((o) => Math.abs(centreX(o.word) - centreX(t.word)) < lineH * 1.2) && !clash)
+      g.push(t);
     else if (g !== undefined && last !== undefined && t.word.bbox.x0 - last.word.bbox.x1 < lineH * 0.9 && !clash)
       g.push(t);
     else groups.push([t]);
   }
-  const centres = groups.map((g) => g.reduce((s, t) => s + cx(t.word), 0) / g.length);
+  const centres = groups.map((g) => g.reduce((s, t) => s + centreX(t.word), 0) / g.length);
   const ext = groups.map(
     (g) => [Math.min(...g.map((t) => t.word.bbox.x0)), Math.max(...g.map((t) => t.word.bbox.x1))] as const,
   );
@@ -399,15 +396,19 @@ function inferMissingBySpacing(columns: Column[], seen: Set<ColumnRole>): void {
  * "(05-06) (08-10)" for the evening and night): hours made increasing left to right (adding 12
  * where they drop), then morning < 10 h ≤ noon < 15 h ≤ evening < 19 h ≤ night.
  */
+/** Longest hour range a slot column is headed with; a longer one lost a digit. */
+const MAX_SLOT_HOURS = 6;
+
 function slotsFromHours(columns: Column[], seen: Set<ColumnRole>): void {
   const withHours = columns.filter((c) => c.hours !== null && (c.role === null || isSlot(c.role)));
   if (withHours.length < 2 || withHours.every((c) => c.role !== null)) return;
   let prev = -1;
   const slots: Slot[] = [];
   for (const c of withHours) {
-    // A range that runs backwards ("(21-12)" for "(11-12)") trusts its end.
+    // A range that runs backwards ("(21-12)" for "(11-12)") or longer than a slot's window
+    // ("7h-18h" for "17h-18h": a leading digit lost) trusts its end.
     const [from, to] = c.hours ?? [0, 0];
-    let h = from <= to ? from : to;
+    let h = from <= to && to - from <= MAX_SLOT_HOURS ? from : to;
     while (h < prev && h + 12 <= 24) h += 12;
     if (h < prev) return;
     prev = h;

@@ -9,6 +9,7 @@ import type { Box, OcrWord } from './ocr.ts';
 import type { Rulings } from './rulings.ts';
 import type { Column, TableHeader } from './table-header.ts';
 import { latinLetters } from './text.ts';
+import { centreX, centreY, median } from './stats.ts';
 
 export interface TableRow {
   y0: number;
@@ -24,15 +25,6 @@ export interface TableLayout {
   bbox: Box;
 }
 
-const cx = (w: OcrWord): number => (w.bbox.x0 + w.bbox.x1) / 2;
-const cy = (w: OcrWord): number => (w.bbox.y0 + w.bbox.y1) / 2;
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-}
-
 /** The name column: labelled, else the widest unlabelled column left of the first slot. */
 export function pickNameColumn(columns: Column[], words: OcrWord[], y0: number, y1: number): number {
   const labelled = columns.findIndex((c) => c.role === 'name');
@@ -45,7 +37,7 @@ export function pickNameColumn(columns: Column[], words: OcrWord[], y0: number, 
   columns.forEach((c, i) => {
     if (c.role !== null || (firstSlot >= 0 && i > firstSlot)) return;
     const letters = words
-      .filter((w) => cx(w) >= c.x0 && cx(w) < c.x1 && cy(w) > y0 && cy(w) < y1)
+      .filter((w) => centreX(w) >= c.x0 && centreX(w) < c.x1 && centreY(w) > y0 && centreY(w) < y1)
       .reduce((s, w) => s + latinLetters(w.text), 0);
     if (letters > bestLetters) {
       best = i;
@@ -56,7 +48,9 @@ export function pickNameColumn(columns: Column[], words: OcrWord[], y0: number, 
 }
 
 function cellsFor(columns: Column[], words: OcrWord[], y0: number, y1: number): OcrWord[][] {
-  return columns.map((c) => words.filter((w) => cx(w) >= c.x0 && cx(w) < c.x1 && cy(w) >= y0 && cy(w) < y1));
+  return columns.map((c) =>
+    words.filter((w) => centreX(w) >= c.x0 && centreX(w) < c.x1 && centreY(w) >= y0 && centreY(w) < y1),
+  );
 }
 
 export function findRows(
@@ -67,7 +61,7 @@ export function findRows(
 ): TableLayout | null {
   const lineH = median(words.map((w) => w.bbox.y1 - w.bbox.y0)) || 30;
   const width = header.x1 - header.x0;
-  const below = words.filter((w) => cy(w) > header.y1 - 2);
+  const below = words.filter((w) => centreY(w) > header.y1 - 2);
   const nameColumn = pickNameColumn(header.columns, below, header.y1, pageHeight);
   let rows: TableRow[] = [];
 
@@ -116,11 +110,13 @@ export function findRows(
 function rowsFromNames(header: TableHeader, below: OcrWord[], nameColumn: number, lineH: number): TableRow[] {
   const col = header.columns[nameColumn];
   if (col === undefined) return [];
-  const nameWords = below.filter((w) => cx(w) >= col.x0 && cx(w) < col.x1).sort((a, b) => cy(a) - cy(b));
+  const nameWords = below
+    .filter((w) => centreX(w) >= col.x0 && centreX(w) < col.x1)
+    .sort((a, b) => centreY(a) - centreY(b));
   const lines: OcrWord[][] = [];
   for (const w of nameWords) {
     const l = lines[lines.length - 1];
-    if (l !== undefined && Math.abs(cy(w) - cy(l[0] ?? w)) < lineH * 0.6) l.push(w);
+    if (l !== undefined && Math.abs(centreY(w) - centreY(l[0] ?? w)) < lineH * 0.6) l.push(w);
     else lines.push([w]);
   }
   const starts: number[] = [];

@@ -129,6 +129,10 @@ describe('OCR slips in handwritten strengths', () => {
   it('reads a handwritten 1 drawn as "}" in a dosing pattern', () => {
     expect(parseInstructions('}-0-)-0 FOR 7 DAYS').schedule).toEqual({ morning: 1, noon: 0, evening: 1, night: 0 });
   });
+  it('reads handwritten digits before a duration unit', () => {
+    expect(parseInstructions('1-0-0-0 x Iu DAYS').days).toBe(14);
+    expect(parseInstructions('}-0-}-0 FOR )0 DAYS').days).toBe(10);
+  });
   it('keeps names that merely start with U', () => {
     expect(splitNameLine('Ursodiol 250mg 1-0-1').name).toBe('Ursodiol');
   });

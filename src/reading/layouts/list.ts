@@ -6,11 +6,11 @@
  * does not know is kept as printed, with a low confidence.
  */
 import { scoreMedication } from '../confidence.ts';
-import { parseInstructions, splitNameLine } from '../line-grammar.ts';
+import { parseInstructions, splitNameLine, type Instructions } from '../line-grammar.ts';
 import type { OcrLine, OcrWord } from '../ocr.ts';
 import { plausibleName } from '../lexicon/match.ts';
 import { durationFromQuantity } from '../parse.ts';
-import { latinLetters, normaliseText } from '../text.ts';
+import { hasKhmer, latinLetters, normaliseText } from '../text.ts';
 import { SLOTS, type ReadMedication, type Slot } from '../types.ts';
 import type { LayoutModule, PageAnalysis } from './types.ts';
 
@@ -21,6 +21,9 @@ const NUMBERED = /^[^A-Za-zÀ-ÿ0-9]{0,2}(?:\d{1,2}|[lI|\\)\]])\s*[.)]\s/;
 
 /** At most this many continuation lines belong to one medication. */
 const MAX_CONTINUATION = 2;
+/** Lines read again with the Latin model, at most, per page; margin around each, in text heights. */
+const MAX_LINE_PASSES = 8;
+const LINE_MARGIN = 0.35;
 
 interface Line {
   words: OcrWord[];
@@ -114,23 +117,101 @@ function candidate(line: Line, p: PageAnalysis): Candidate | null {
   return { line, name, strength, rest, match };
 }
 
+/** A line's medication: the candidate and its instructions (continuation lines included). */
+interface LineReading {
+  c: Candidate;
+  ins: Instructions;
+}
+
+/** How much of a medication a line reading holds (the better of two readings holds more). */
+function completeness(r: LineReading | null): number {
+  if (r === null) return 0;
+  const { c, ins } = r;
+  return (
+    1 +
+    (c.match !== null ? 1 : 0) +
+    (c.strength !== null ? 1 : 0) +
+    (ins.schedule !== null ? 1 : 0) +
+    (ins.days !== null ? 1 : 0) +
+    (ins.meal !== null ? 0.5 : 0)
+  );
+}
+
+/** The candidate on line i with the continuation lines under it, or null. */
+function readLineAt(lines: Line[], cands: Array<Candidate | null>, i: number, p: PageAnalysis): LineReading | null {
+  const c = cands[i];
+  if (c === null || c === undefined) return null;
+  let rest = c.rest;
+  let last = c.line;
+  for (let k = i + 1; k < Math.min(lines.length, i + 1 + MAX_CONTINUATION); k++) {
+    const next = lines[k];
+    if (next === undefined || cands[k] !== null || next.y0 - last.y1 > p.textHeight * CONTINUATION_GAP) break;
+    rest = `${rest} ${next.text}`;
+    last = next;
+  }
+  const ins = parseInstructions(rest);
+  // Neither a dosing nor a duration nor a quantity: a heading or a stray line, not a medication.
+  if (ins.schedule === null && ins.days === null && ins.quantity === null) return null;
+  return { c, ins };
+}
+
+/**
+ * A Latin line the page OCR left incomplete (no strength, dosing or duration; or a numbered
+ * line it could not read as a medication): read again alone with the Latin model, which reads
+ * handwritten digits the Khmer+Latin page model turns into ")", "}" or "U".
+ */
+function needsLatinPass(line: Line, r: LineReading | null): boolean {
+  if (hasKhmer(line.text) || latinLetters(line.text) < 3) return false;
+  if (r === null) return NUMBERED.test(normaliseText(line.text));
+  return r.c.strength === null || r.ins.schedule === null || r.ins.days === null;
+}
+
+async function latinLine(line: Line, p: PageAnalysis): Promise<Line | null> {
+  const margin = p.textHeight * LINE_MARGIN;
+  const box = {
+    x0: Math.min(...line.words.map((w) => w.bbox.x0)) - margin,
+    x1: Math.max(...line.words.map((w) => w.bbox.x1)) + margin,
+    y0: line.y0 - margin,
+    y1: line.y1 + margin,
+  };
+  const page = await p.ocrCell(box, 'line');
+  if (page === null || page.words.length === 0) return null;
+  const words = [...page.words].sort((a, b) => a.bbox.x0 - b.bbox.x0);
+  return { ...line, words, text: words.map((w) => w.text).join(' '), conf: meanWordConf(words) };
+}
+
+const meanWordConf = (ws: OcrWord[]): number => ws.reduce((s, w) => s + w.conf, 0) / Math.max(1, ws.length) / 100;
+
+/** Each line's reading, with the Latin second pass where the page's reading was incomplete. */
+async function readLines(lines: Line[], p: PageAnalysis): Promise<Array<LineReading | null>> {
+  const cands = lines.map((l) => candidate(l, p));
+  const readings = lines.map((_, i) => readLineAt(lines, cands, i, p));
+  let passes = 0;
+  for (let i = 0; i < lines.length && passes < MAX_LINE_PASSES; i++) {
+    const line = lines[i];
+    if (line === undefined || !needsLatinPass(line, readings[i] ?? null)) continue;
+    passes++;
+    const again = await latinLine(line, p);
+    if (again === null) continue;
+    const c2 = candidate(again, p);
+    const trial = [...cands];
+    trial[i] = c2;
+    const r2 = readLineAt(lines, trial, i, p);
+    if (completeness(r2) > completeness(readings[i] ?? null)) {
+      cands[i] = c2;
+      readings[i] = r2;
+    }
+  }
+  return readings;
+}
+
 export async function readList(p: PageAnalysis): Promise<ReadMedication[]> {
   const lines = joinLines(p.page.lines);
-  const cands = lines.map((l) => candidate(l, p));
+  const readings = await readLines(lines, p);
   const meds: ReadMedication[] = [];
-  cands.forEach((c, i) => {
-    if (c === null) return;
-    let rest = c.rest;
-    let last = c.line;
-    for (let k = i + 1; k < Math.min(lines.length, i + 1 + MAX_CONTINUATION); k++) {
-      const next = lines[k];
-      if (next === undefined || cands[k] !== null || next.y0 - last.y1 > p.textHeight * CONTINUATION_GAP) break;
-      rest = `${rest} ${next.text}`;
-      last = next;
-    }
-    const ins = parseInstructions(rest);
-    // Neither a dosing nor a duration nor a quantity: a heading or a stray line, not a medication.
-    if (ins.schedule === null && ins.days === null && ins.quantity === null) return;
+  for (const r of readings) {
+    if (r === null) continue;
+    const { c, ins } = r;
     const schedule = ins.schedule ?? { morning: 0, noon: 0, evening: 0, night: 0 };
     const slotConf = Object.fromEntries(
       SLOTS.map((s) => [s, ins.schedule === null ? 0.2 : ins.scheduleConfidence]),
@@ -163,7 +244,7 @@ export async function readList(p: PageAnalysis): Promise<ReadMedication[]> {
       confidence: scored.overall,
       field_confidence: scored.fields,
     });
-  });
+  }
   return meds;
 }
 
