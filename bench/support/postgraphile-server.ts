@@ -11,15 +11,9 @@
 import http from 'node:http';
 import pg from 'pg';
 import { postgraphile } from 'postgraphile';
-import { TokenService } from '../../src/auth/tokens.ts';
+import { peerEnv } from './peer-env.ts';
 
-const url = process.env.PG_URL;
-const port = Number(process.env.PORT);
-const secret = process.env.DASTERN_JWT_SECRET;
-if (url === undefined || !Number.isInteger(port) || secret === undefined)
-  throw new Error('PG_URL, PORT and DASTERN_JWT_SECRET are required');
-
-const tokens = new TokenService(secret, 3600);
+const { url, port, tokens } = peerEnv();
 const pool = new pg.Pool({ connectionString: url, max: 20 });
 pool.on('error', () => undefined);
 

@@ -14,20 +14,14 @@
  * Prints "listening" on stdout when it serves.
  */
 import http from 'node:http';
-import { TokenService } from '../../src/auth/tokens.ts';
+import { peerEnv } from './peer-env.ts';
 import { LIVE_SESSION_CHECK } from '../../src/auth/queries.ts';
 import { Database, type Tx } from '../../src/db/database.ts';
 import { profile } from '../../src/users/queries.ts';
 import { listPrescriptions } from '../../src/prescriptions/queries.ts';
 import { recordReads } from '../../src/audit/service.ts';
 
-const url = process.env.PG_URL;
-const port = Number(process.env.PORT);
-const secret = process.env.DASTERN_JWT_SECRET;
-if (url === undefined || !Number.isInteger(port) || secret === undefined)
-  throw new Error('PG_URL, PORT and DASTERN_JWT_SECRET are required');
-
-const tokens = new TokenService(secret, 3600);
+const { url, port, tokens } = peerEnv();
 const db = new Database(url, { max: 20 });
 
 // readOnly as the API's: its lists run through Services.runRead (src/http/auth.ts), /me does not
