@@ -14,7 +14,7 @@ import pg from 'pg';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
-import { withMigrator, loadDevelopmentData, preloadMigrator } from './migrations.ts';
+import { withMigrator, loadDevelopmentData } from './migrations.ts';
 import { APP_ROLE, WORKER_ROLE } from './database.ts';
 
 export interface DatabaseUrls {
@@ -102,7 +102,6 @@ export interface PrepareOptions {
 export async function prepareDatabase(config: Config, logger: Logger, options: PrepareOptions): Promise<DatabaseUrls> {
   let embedded: EmbeddedPostgres | undefined;
   let ownerUrl = config.databaseUrl;
-  if (options.migrate) preloadMigrator();
   if (ownerUrl === undefined) {
     embedded = await startEmbeddedPostgres({
       dataDir: config.dataDir,

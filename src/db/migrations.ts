@@ -1,5 +1,5 @@
 /**
- * Migrations: numbered SQL files in database/migrations/, applied by Umzug.
+ * Migrations: numbered SQL files in database/migrations/, applied in the order of their names.
  *
  * Each file is plain SQL that psql can run as-is (the seed's README runs
  * 001_initial_schema.sql with psql). Its down part sits at the end of the file inside one
@@ -13,23 +13,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import type { UmzugStorage } from 'umzug';
 
 export const DATABASE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../database');
 export const MIGRATIONS_DIR = path.join(DATABASE_DIR, 'migrations');
 const MIGRATION_FILE = /^(\d{3})_[a-z0-9_]+\.sql$/;
 const DOWN_MARKER = /^\/\* migrate:down[ \t]*$/m;
 const LOCK_KEY = 727_374_826; // arbitrary, stable: "dastern migrations"
-
-// Umzug and its dependencies take ~0.3 s of CPU to load: only the commands that migrate load it,
-// and `dastern serve` starts loading it while the embedded PostgreSQL starts (preloadMigrator).
-let umzugModule: Promise<typeof import('umzug')> | undefined;
-const loadUmzug = (): Promise<typeof import('umzug')> => (umzugModule ??= import('umzug'));
-
-/** Starts loading the migrator's modules now (withMigrator needs them later). */
-export function preloadMigrator(): void {
-  loadUmzug().catch(() => undefined); // a failure shows where withMigrator awaits it
-}
 
 export interface MigrationFile {
   name: string;
@@ -102,18 +91,6 @@ async function checkApplied(client: pg.ClientBase, files: readonly MigrationFile
   }
 }
 
-function storage(client: pg.ClientBase): UmzugStorage {
-  return {
-    // Recording happens inside each step's transaction (see step()), not here.
-    async logMigration() {},
-    async unlogMigration() {},
-    async executed() {
-      const res = await client.query<{ name: string }>('SELECT name FROM dastern_meta.schema_migrations ORDER BY name');
-      return res.rows.map((r) => r.name);
-    },
-  };
-}
-
 async function step(
   client: pg.ClientBase,
   sql: string,
@@ -142,14 +119,73 @@ export interface Migrator {
   status(): Promise<MigrationStatus>;
 }
 
+/** The files applied to this database, in file order (a name no file has any more is not listed). */
+async function appliedFiles(client: pg.ClientBase, files: readonly MigrationFile[]): Promise<MigrationFile[]> {
+  const res = await client.query<{ name: string }>('SELECT name FROM dastern_meta.schema_migrations');
+  const names = new Set(res.rows.map((r) => r.name));
+  return files.filter((f) => names.has(f.name));
+}
+
+/** Runs steps one after the other; a failure names its migration and stops there (the step rolled back). */
+async function runSteps(
+  files: readonly MigrationFile[],
+  direction: 'up' | 'down',
+  run: (m: MigrationFile) => Promise<void>,
+): Promise<string[]> {
+  const done: string[] = [];
+  for (const m of files) {
+    try {
+      await run(m);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new Error(`Migration ${m.name} (${direction}) failed: ${message}`, { cause: err });
+    }
+    done.push(m.name);
+  }
+  return done;
+}
+
+function migratorOn(client: pg.ClientBase, files: readonly MigrationFile[]): Migrator {
+  return {
+    async up() {
+      const applied = new Set((await appliedFiles(client, files)).map((m) => m.name));
+      return runSteps(
+        files.filter((m) => !applied.has(m.name)),
+        'up',
+        (m) =>
+          step(client, m.up, {
+            text: 'INSERT INTO dastern_meta.schema_migrations (name, checksum) VALUES ($1, $2)',
+            values: [m.name, m.checksum],
+          }),
+      );
+    },
+    async down(options = {}) {
+      const newestFirst = (await appliedFiles(client, files)).reverse();
+      const count = options.to === 0 ? newestFirst.length : (options.steps ?? 1);
+      return runSteps(newestFirst.slice(0, count), 'down', async (m) => {
+        if (m.down === undefined) throw new Error(`${m.name} has no down part: it cannot be rolled back`);
+        await step(client, m.down, {
+          text: 'DELETE FROM dastern_meta.schema_migrations WHERE name = $1',
+          values: [m.name],
+        });
+      });
+    },
+    async status() {
+      const applied = new Set((await appliedFiles(client, files)).map((m) => m.name));
+      return {
+        applied: files.filter((m) => applied.has(m.name)).map((m) => m.name),
+        pending: files.filter((m) => !applied.has(m.name)).map((m) => m.name),
+      };
+    },
+  };
+}
+
 /** Runs `fn` with a migrator on a dedicated connection (owner/superuser URL) under the lock. */
 export async function withMigrator<T>(
   ownerUrl: string,
   fn: (m: Migrator) => Promise<T>,
   dir = MIGRATIONS_DIR,
 ): Promise<T> {
-  const umzugLoaded = loadUmzug();
-  umzugLoaded.catch(() => undefined); // awaited below
   const client = new pg.Client({ connectionString: ownerUrl });
   await client.connect();
   try {
@@ -158,42 +194,7 @@ export async function withMigrator<T>(
     await client.query(BOOKKEEPING);
     const files = listMigrations(dir);
     await checkApplied(client, files);
-    const { Umzug } = await umzugLoaded;
-    const umzug = new Umzug<pg.ClientBase>({
-      context: client,
-      logger: undefined,
-      storage: storage(client),
-      migrations: files.map((m) => ({
-        name: m.name,
-        path: m.file,
-        up: async () =>
-          step(client, m.up, {
-            text: 'INSERT INTO dastern_meta.schema_migrations (name, checksum) VALUES ($1, $2)',
-            values: [m.name, m.checksum],
-          }),
-        down: async () => {
-          if (m.down === undefined) throw new Error(`${m.name} has no down part: it cannot be rolled back`);
-          await step(client, m.down, {
-            text: 'DELETE FROM dastern_meta.schema_migrations WHERE name = $1',
-            values: [m.name],
-          });
-        },
-      })),
-    });
-    const migrator: Migrator = {
-      async up() {
-        return (await umzug.up()).map((m) => m.name);
-      },
-      async down(options = {}) {
-        const done = options.to === 0 ? await umzug.down({ to: 0 }) : await umzug.down({ step: options.steps ?? 1 });
-        return done.map((m) => m.name);
-      },
-      async status() {
-        const [applied, pending] = await Promise.all([umzug.executed(), umzug.pending()]);
-        return { applied: applied.map((m) => m.name), pending: pending.map((m) => m.name) };
-      },
-    };
-    return await fn(migrator);
+    return await fn(migratorOn(client, files));
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
     await client.end();
