@@ -27,6 +27,7 @@ import { createRequire } from 'node:module';
 import pg from 'pg';
 import { childProcessEnv } from '../config.ts';
 import type { Logger } from '../log.ts';
+import { clearOwner, liveOwner, runningServer, serverPort, stopOrphan, writeOwner } from './embedded-owner.ts';
 
 const require = createRequire(import.meta.url);
 const SUPERUSER = 'postgres';
@@ -157,218 +158,90 @@ function secretFile(dataDir: string, name: string): string {
   return fs.readFileSync(file, 'utf8').trim();
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function processCommand(pid: number): string {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-}
-
-async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
-
-/** The start time of a process (field 22 of /proc/<pid>/stat), or '' when it is gone. */
-function processStartTime(pid: number): string {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // the command name (field 2) may hold spaces and parentheses: count from the last ')'
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
-  } catch {
-    return '';
-  }
-}
-
-const ownerFile = (dataDir: string): string => path.join(dataDir, 'postgres-owner');
-
-function writeOwner(dataDir: string): void {
-  fs.writeFileSync(ownerFile(dataDir), `${process.pid} ${processStartTime(process.pid)}\n`);
-}
-
-function clearOwner(dataDir: string): void {
-  try {
-    if (fs.readFileSync(ownerFile(dataDir), 'utf8').split(' ')[0] === String(process.pid))
-      fs.rmSync(ownerFile(dataDir), { force: true });
-  } catch {
-    // no file: nothing to clear
-  }
-}
-
-/** The live process that started the running server, if any (pid and start time must match). */
-function liveOwner(dataDir: string): number | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(ownerFile(dataDir), 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-  const [pidText, started] = text.split(' ');
-  const pid = Number(pidText);
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !isAlive(pid)) return undefined;
-  return started !== undefined && started !== '' && processStartTime(pid) === started ? pid : undefined;
-}
-
-/** The pid of a running server of this cluster (postmaster.pid names a live postgres), if any. */
-function runningServer(cluster: string): number | undefined {
-  const pidFile = path.join(cluster, 'postmaster.pid');
-  if (!fs.existsSync(pidFile)) return undefined;
-  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  if (isAlive(pid) && processCommand(pid).includes('postgres')) return pid;
-  // Stale pid file (server died with the machine, or pid reused by another process).
-  fs.rmSync(pidFile, { force: true });
-  return undefined;
-}
-
-/** The port a running server listens on (line 4 of postmaster.pid). */
-async function serverPort(cluster: string): Promise<number | undefined> {
-  try {
-    const port = Number((await fs.promises.readFile(path.join(cluster, 'postmaster.pid'), 'utf8')).split('\n')[3]);
-    return Number.isInteger(port) && port > 0 ? port : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A server left behind by a killed process: stop it (fast shutdown) so that we own the next one. */
-async function stopOrphan(pid: number, logger: Logger): Promise<void> {
-  logger.warn({ orphanPid: pid }, 'embedded PostgreSQL left running by a process that is gone: shutting it down');
-  process.kill(pid, 'SIGINT');
-  if (!(await waitFor(() => !isAlive(pid), 30_000))) {
-    process.kill(pid, 'SIGQUIT');
-    await waitFor(() => !isAlive(pid), 10_000);
-  }
-}
-
-function run(cmd: string, args: string[], runAs: RunAs | undefined): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      ...(runAs ?? {}),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: childProcessEnv({ LC_ALL: 'C' }),
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`${path.basename(cmd)} failed (${code}): ${output.trim()}`)),
-    );
-  });
-}
-
-async function initCluster(bin: string, cluster: string, password: string, runAs: RunAs | undefined): Promise<void> {
-  fs.mkdirSync(cluster, { recursive: true, mode: 0o700 });
-  if (runAs) fs.chownSync(cluster, runAs.uid, runAs.gid);
-  const pwFile = path.join(os.tmpdir(), `dastern-pg-pw-${randomBytes(6).toString('hex')}`);
-  fs.writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
-  if (runAs) fs.chownSync(pwFile, runAs.uid, runAs.gid);
-  try {
-    await run(
-      path.join(bin, 'bin', 'initdb'),
-      [
-        `--pgdata=${cluster}`,
-        '--auth=scram-sha-256',
-        `--username=${SUPERUSER}`,
-        `--pwfile=${pwFile}`,
-        '--encoding=UTF8',
-        '--locale=C',
-        '--no-instructions',
-        // initdb's own flush fsyncs its ~1,000 files one by one (~4 s here); one syncfs after
-        // it writes the same to disk, before the server ever starts, in ~0.1 s
-        '--no-sync',
-      ],
-      runAs,
-    );
-    await run(path.join(bin, 'bin', 'initdb'), [`--pgdata=${cluster}`, '--sync-only', '--sync-method=syncfs'], runAs);
-  } finally {
-    fs.rmSync(pwFile, { force: true });
-  }
-}
-
-export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const { dataDir, port, logger } = options;
-  fs.mkdirSync(dataDir, { recursive: true });
-  const runAs = runAsUser();
-  const bin = reachableBinaries(runAs);
-  const cluster = clusterDir(dataDir, runAs);
-  const password = secretFile(dataDir, 'postgres-superuser-password');
-  const superUrl = (db: string): string =>
-    `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
-  let created = false;
-  if (!fs.existsSync(path.join(cluster, 'PG_VERSION'))) {
-    fs.rmSync(cluster, { recursive: true, force: true });
-    await initCluster(bin, cluster, password, runAs);
-    created = true;
-  } else {
-    const serverPid = runningServer(cluster);
-    if (serverPid !== undefined) {
-      const owner = liveOwner(dataDir);
-      if (owner !== undefined) {
-        // `dastern serve` (or another command) runs it: use it, never stop it.
-        const running = (await serverPort(cluster)) ?? port;
-        logger.info({ ownerPid: owner, port: running }, 'using the embedded PostgreSQL of a running dastern process');
-        return {
-          url: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${running}/${DATABASE}`,
-          created: false,
-          attached: true,
-          cluster,
-          stop: () => Promise.resolve(),
-        };
-      }
-      await stopOrphan(serverPid, logger);
-    }
-  }
-
-  const archive: string[] = [];
-  if (options.archiveWal === true) {
-    const staging = walStagingDir(cluster);
-    fs.mkdirSync(staging, { recursive: true, mode: 0o700 });
-    if (runAs) fs.chownSync(staging, runAs.uid, runAs.gid);
-    // Copy to a temporary name, then rename: a crash mid-copy never leaves a partial segment.
-    // A segment archived before (a crash between copy and acknowledgement) succeeds only if identical.
-    const target = `'${staging}/%f'`;
-    const command = `if [ -f ${target} ]; then cmp -s '%p' ${target}; else cp '%p' '${staging}/%f.tmp' && mv '${staging}/%f.tmp' ${target}; fi`;
-    archive.push('-c', 'archive_mode=on', '-c', `archive_command=${command}`, '-c', 'archive_timeout=60');
-  }
-  const child: ChildProcess = spawn(
-    path.join(bin, 'bin', 'postgres'),
+/**
+ * The initdb arguments of a new cluster. Its own flush would fsync its ~1,000 files one by one
+ * (~4 s here): `--no-sync`, then one syncfs, before the server ever starts, in ~0.1 s.
+ */
+function initdbSteps(bin: string, cluster: string, pwFile: string): string[][] {
+  const initdb = path.join(bin, 'bin', 'initdb');
+  return [
     [
-      '-D',
-      cluster,
-      '-p',
-      String(port),
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'max_connections=200',
-      ...archive,
+      initdb,
+      `--pgdata=${cluster}`,
+      '--auth=scram-sha-256',
+      `--username=${SUPERUSER}`,
+      `--pwfile=${pwFile}`,
+      '--encoding=UTF8',
+      '--locale=C',
+      '--no-instructions',
+      '--no-sync',
     ],
-    {
-      ...(runAs ?? {}),
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: childProcessEnv({ LC_MESSAGES: 'C' }),
-      // its own session and process group: a terminal's Ctrl-C reaches us, not it (we stop it last)
-      detached: true,
-    },
-  );
+    [initdb, `--pgdata=${cluster}`, '--sync-only', '--sync-method=syncfs'],
+  ];
+}
+
+/** The server's settings: loopback TCP only, and WAL archiving into walStagingDir when asked. */
+function serverSettings(cluster: string, port: number, archiveWal: boolean, runAs: RunAs | undefined): string[] {
+  const settings = ['-D', cluster, '-p', String(port)];
+  settings.push('-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200');
+  if (!archiveWal) return settings;
+  const staging = walStagingDir(cluster);
+  fs.mkdirSync(staging, { recursive: true, mode: 0o700 });
+  if (runAs) fs.chownSync(staging, runAs.uid, runAs.gid);
+  // Copy to a temporary name, then rename: a crash mid-copy never leaves a partial segment.
+  // A segment archived before (a crash between copy and acknowledgement) succeeds only if identical.
+  const target = `'${staging}/%f'`;
+  const command = `if [ -f ${target} ]; then cmp -s '%p' ${target}; else cp '%p' '${staging}/%f.tmp' && mv '${staging}/%f.tmp' ${target}; fi`;
+  settings.push('-c', 'archive_mode=on', '-c', `archive_command=${command}`, '-c', 'archive_timeout=60');
+  return settings;
+}
+
+/**
+ * The command that runs the server: postgres itself, or on a new cluster one shell that runs
+ * initdb and then becomes postgres (exec: the same pid). One process from the start means the
+ * cluster is made and the server started without waiting on this process's event loop, which
+ * is busy loading the service's modules meanwhile.
+ */
+function serverCommand(bin: string, settings: string[], init: { pwFile: string } | undefined): [string, string[]] {
+  const postgres = path.join(bin, 'bin', 'postgres');
+  if (init === undefined) return [postgres, settings];
+  const [create = [], sync = []] = initdbSteps(bin, settings[1] ?? '', init.pwFile);
+  // Every value is a positional parameter, never part of the script's text. initdb's words go to
+  // stderr, where the last lines of a failure are kept for the error.
+  const pwAt = create.length + sync.length + 1;
+  const script = [
+    'set -e',
+    `LC_ALL=C ${positional(0, create.length)} >&2`,
+    `rm -f "\${${pwAt}}"`,
+    `LC_ALL=C ${positional(create.length, sync.length)} >&2`,
+    `shift ${pwAt}`,
+    'exec "$@"',
+  ].join('\n');
+  return ['/bin/sh', ['-c', script, 'dastern-initdb', ...create, ...sync, init.pwFile, postgres, ...settings]];
+}
+
+/** `"${n}" "${n+1}" …`: `count` positional parameters after the first `skip`. */
+function positional(skip: number, count: number): string {
+  return Array.from({ length: count }, (_, i) => `"\${${skip + i + 1}}"`).join(' ');
+}
+
+interface ServerProcess {
+  child: ChildProcess;
+  /** The server's (and initdb's) last 20 lines, for the error of a failed start. */
+  logTail: string[];
+  /** The exit code once it has exited (null: killed by a signal); undefined while it runs. */
+  exitCode(): number | null | undefined;
+  exited: Promise<void>;
+}
+
+function spawnServer(command: [string, string[]], runAs: RunAs | undefined, logger: Logger): ServerProcess {
+  const child = spawn(command[0], command[1], {
+    ...(runAs ?? {}),
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: childProcessEnv({ LC_MESSAGES: 'C' }),
+    // its own session and process group: a terminal's Ctrl-C reaches us, not it (we stop it last)
+    detached: true,
+  });
   const logTail: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) {
@@ -378,60 +251,146 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       logger.debug({ postgres: line }, 'embedded postgres');
     }
   });
-  let exited: number | null | undefined;
-  const exit = new Promise<void>((resolve) =>
-    child.on('exit', (code) => {
-      exited = code;
+  let code: number | null | undefined;
+  const exited = new Promise<void>((resolve) =>
+    child.on('exit', (c) => {
+      code = c;
       resolve();
     }),
   );
-  // Detached, it would outlive a crash of ours: on any exit of this process, ask it to stop.
-  const onExit = (): void => {
-    if (exited === undefined) child.kill('SIGINT');
-  };
-  process.on('exit', onExit);
-  const ready = await (async () => {
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && exited === undefined) {
-      const client = new pg.Client({ connectionString: superUrl('postgres') });
-      try {
-        await client.connect();
-        const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
-        if (found.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
-        return true;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      } finally {
-        await client.end().catch(() => undefined);
-      }
+  return { child, logTail, exitCode: () => code, exited };
+}
+
+/** Polls until the server accepts the superuser and the `dastern` database exists (created on a new cluster). */
+async function waitUntilReady(server: ServerProcess, url: (db: string) => string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && server.exitCode() === undefined) {
+    const client = new pg.Client({ connectionString: url('postgres') });
+    try {
+      await client.connect();
+      const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+      if (found.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await client.end().catch(() => undefined);
     }
-    return false;
-  })();
+  }
+  return false;
+}
+
+/** A running server of this data dir whose owner lives: used as it is, never stopped by us. */
+async function attachTo(cluster: string, dataDir: string, port: number, password: string, logger: Logger) {
+  const owner = liveOwner(dataDir);
+  if (owner === undefined) return undefined;
+  const running = (await serverPort(cluster)) ?? port;
+  logger.info({ ownerPid: owner, port: running }, 'using the embedded PostgreSQL of a running dastern process');
+  return {
+    url: superuserUrl(password, running, DATABASE),
+    created: false,
+    attached: true,
+    cluster,
+    stop: () => Promise.resolve(),
+  } satisfies EmbeddedPostgres;
+}
+
+function superuserUrl(password: string, port: number, db: string): string {
+  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
+}
+
+/** The superuser's password in a file the initdb run (as `runAs`) can read, removed once used. */
+function passwordFile(password: string, runAs: RunAs | undefined): string {
+  const pwFile = path.join(os.tmpdir(), `dastern-pg-pw-${randomBytes(6).toString('hex')}`);
+  fs.writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
+  if (runAs) fs.chownSync(pwFile, runAs.uid, runAs.gid);
+  return pwFile;
+}
+
+/** A new, empty cluster directory owned by `runAs`. */
+function newClusterDir(cluster: string, runAs: RunAs | undefined): void {
+  fs.rmSync(cluster, { recursive: true, force: true });
+  fs.mkdirSync(cluster, { recursive: true, mode: 0o700 });
+  if (runAs) fs.chownSync(cluster, runAs.uid, runAs.gid);
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const { dataDir, port, logger } = options;
+  fs.mkdirSync(dataDir, { recursive: true });
+  const runAs = runAsUser();
+  const bin = reachableBinaries(runAs);
+  const cluster = clusterDir(dataDir, runAs);
+  const password = secretFile(dataDir, 'postgres-superuser-password');
+  const created = !fs.existsSync(path.join(cluster, 'PG_VERSION'));
+  if (!created) {
+    const serverPid = runningServer(cluster);
+    if (serverPid !== undefined) {
+      const attached = await attachTo(cluster, dataDir, port, password, logger);
+      if (attached) return attached;
+      await stopOrphan(serverPid, logger);
+    }
+  } else newClusterDir(cluster, runAs);
+  const pwFile = created ? passwordFile(password, runAs) : undefined;
+  let server: ServerProcess;
+  let ready: boolean;
+  try {
+    const settings = serverSettings(cluster, port, options.archiveWal === true, runAs);
+    server = spawnServer(serverCommand(bin, settings, pwFile === undefined ? undefined : { pwFile }), runAs, logger);
+    ready = await waitForServer(server, (db) => superuserUrl(password, port, db), created);
+  } finally {
+    if (pwFile !== undefined) fs.rmSync(pwFile, { force: true });
+  }
   if (!ready) {
-    process.off('exit', onExit);
-    child.kill('SIGKILL');
-    const detail = logTail.join(' | ') || `exit code ${String(exited)}`;
+    const detail = server.logTail.join(' | ') || `exit code ${String(server.exitCode())}`;
     throw new Error(`embedded PostgreSQL did not start on port ${port}: ${detail}`);
   }
   writeOwner(dataDir);
   logger.info({ port, cluster, created }, 'embedded PostgreSQL ready');
+  return ownedServer(server, { url: superuserUrl(password, port, DATABASE), created, cluster, dataDir });
+}
 
+/**
+ * Waits for the server (a new cluster's initdb first: up to 2 minutes on a busy machine); on a
+ * failure, its process group is killed (initdb's too) and false returned.
+ */
+async function waitForServer(server: ServerProcess, url: (db: string) => string, created: boolean): Promise<boolean> {
+  // Detached, it would outlive a crash of ours: on any exit of this process, ask it to stop.
+  const onExit = (): void => {
+    if (server.exitCode() === undefined) server.child.kill('SIGINT');
+  };
+  process.on('exit', onExit);
+  server.exited.then(() => process.off('exit', onExit)).catch(() => undefined);
+  const ready = await waitUntilReady(server, url, created ? 120_000 : 30_000);
+  if (!ready && server.exitCode() === undefined) {
+    try {
+      process.kill(-(server.child.pid ?? 0), 'SIGKILL');
+    } catch {
+      server.child.kill('SIGKILL');
+    }
+  }
+  return ready;
+}
+
+/** The handle of a server this process started: stop() shuts it down (fast) and clears the owner file. */
+function ownedServer(
+  server: ServerProcess,
+  facts: { url: string; created: boolean; cluster: string; dataDir: string },
+): EmbeddedPostgres {
   let stopping: Promise<void> | undefined;
   return {
-    url: superUrl(DATABASE),
-    created,
-    cluster,
+    url: facts.url,
+    created: facts.created,
+    cluster: facts.cluster,
     attached: false,
     stop(): Promise<void> {
       stopping ??= (async () => {
-        if (exited === undefined) {
-          child.kill('SIGINT'); // fast shutdown: rolls back open transactions, checkpoints, exits
-          const timer = setTimeout(() => child.kill('SIGQUIT'), 30_000);
-          await exit;
+        if (server.exitCode() === undefined) {
+          server.child.kill('SIGINT'); // fast shutdown: rolls back open transactions, checkpoints, exits
+          const timer = setTimeout(() => server.child.kill('SIGQUIT'), 30_000);
+          await server.exited;
           clearTimeout(timer);
         }
-        process.off('exit', onExit);
-        clearOwner(dataDir);
+        clearOwner(facts.dataDir);
       })();
       return stopping;
     },
