@@ -3,6 +3,7 @@ import { loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { serveDatabase } from '../db/bootstrap.ts';
 import { stopOnSignals } from './signals.ts';
+import { logPhases } from '../startup-phases.ts';
 
 export function registerServeCommand(program: Command): void {
   program
@@ -22,5 +23,6 @@ export function registerServeCommand(program: Command): void {
       // Handlers first: whoever reads the line below may signal at once.
       stopOnSignals(server, logger, 'DasTern');
       logger.info({ url: server.url }, 'DasTern is listening');
+      logPhases(logger);
     });
 }

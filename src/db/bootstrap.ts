@@ -16,6 +16,7 @@ import type { Logger } from '../log.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 import { withMigrator, loadDevelopmentData } from './migrations.ts';
 import { APP_ROLE, WORKER_ROLE } from './database.ts';
+import { markPhase } from '../startup-phases.ts';
 
 export interface DatabaseUrls {
   ownerUrl: string;
@@ -110,6 +111,7 @@ export async function prepareDatabase(config: Config, logger: Logger, options: P
       archiveWal: true,
     });
     ownerUrl = embedded.url;
+    markPhase('embedded PostgreSQL');
   }
   try {
     if (options.migrate) {
@@ -118,10 +120,12 @@ export async function prepareDatabase(config: Config, logger: Logger, options: P
         const done = await m.up();
         return { wasEmpty: before.applied.length === 0, done };
       });
+      markPhase('migrations');
       if (applied.done.length > 0) logger.info({ migrations: applied.done }, 'migrations applied');
       if (options.seedWhenNew && applied.wasEmpty) {
         await loadDevelopmentData(ownerUrl);
         logger.info('development data loaded (demo logins in database/README.md)');
+        markPhase('development data');
       }
     }
     let appUrl = config.appDatabaseUrl;

@@ -9,6 +9,7 @@ import { DraftMedication } from '../prescriptions/types.ts';
 import { knowledgeBase, loadKnowledgeIntoDb } from './knowledge.ts';
 import { checkMedicines } from './service.ts';
 import { SafetyAlerts } from './types.ts';
+import { markPhase } from '../startup-phases.ts';
 
 const CheckBody = Type.Object(
   { medications: Type.Array(DraftMedication, { minItems: 1, maxItems: 50 }) },
@@ -23,6 +24,7 @@ export async function safetyRoutes(app: App, s: Services): Promise<void> {
     try {
       const loaded = await s.systemDb.withUser({ userId: null, role: 'system' }, (tx) => loadKnowledgeIntoDb(tx));
       if (loaded) s.logger.info({ version: knowledgeBase().version }, 'drug knowledge base loaded into the database');
+      markPhase('knowledge base');
     } catch (err) {
       s.logger.warn({ err }, 'drug knowledge base not loaded into the database (the checks use the files)');
     }
