@@ -3,8 +3,9 @@
  * 15 MB and 40 megapixels (read from the header before any decoding), a thumbnail, and the
  * original kept without its metadata (EXIF GPS position, device, free text).
  */
-import sharp, { type Metadata } from 'sharp';
-import { MAX_BYTES, MAX_PIXELS, sniffFormat } from '../reading/index.ts';
+import type { Metadata } from 'sharp';
+import { loadSharp } from '../reading/sharp.ts';
+import { MAX_BYTES, MAX_PIXELS, sniffFormat } from '../reading/validate.ts';
 import { ApiError } from '../core/errors.ts';
 
 const MIME = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' } as const;
@@ -23,7 +24,7 @@ export async function checkImage(bytes: Buffer): Promise<CheckedImage> {
     throw new ApiError(415, 'unsupported_image', 'send a JPEG, PNG or WebP photo of the prescription');
   let meta: Metadata;
   try {
-    meta = await sharp(bytes, { limitInputPixels: MAX_PIXELS }).metadata();
+    meta = await (await loadSharp())(bytes, { limitInputPixels: MAX_PIXELS }).metadata();
   } catch (err) {
     // A decompression bomb: the header announces more pixels than allowed.
     if (err instanceof Error && /pixel limit/i.test(err.message))
@@ -40,7 +41,9 @@ export async function checkImage(bytes: Buffer): Promise<CheckedImage> {
 /** A small JPEG preview, EXIF-rotated, without metadata. */
 export async function makeThumbnail(bytes: Buffer): Promise<Buffer> {
   try {
-    return await sharp(bytes, { limitInputPixels: MAX_PIXELS })
+    return await (
+      await loadSharp()
+    )(bytes, { limitInputPixels: MAX_PIXELS })
       .rotate()
       .resize(320, 320, { fit: 'inside', withoutEnlargement: true })
       .jpeg({ quality: 75 })
@@ -83,7 +86,7 @@ export async function hasMetadata(bytes: Buffer): Promise<boolean> {
       i += 8 + size + (size % 2);
     }
   }
-  const meta = await sharp(bytes, { limitInputPixels: MAX_PIXELS }).metadata();
+  const meta = await (await loadSharp())(bytes, { limitInputPixels: MAX_PIXELS }).metadata();
   return meta.exif !== undefined || meta.xmp !== undefined || meta.iptc !== undefined || (meta.orientation ?? 1) !== 1;
 }
 
@@ -95,7 +98,7 @@ export async function hasMetadata(bytes: Buffer): Promise<boolean> {
 export async function withoutMetadata(bytes: Buffer): Promise<Buffer> {
   try {
     if (!(await hasMetadata(bytes))) return bytes;
-    const image = sharp(bytes, { limitInputPixels: MAX_PIXELS }).rotate(); // sharp writes no metadata unless asked
+    const image = (await loadSharp())(bytes, { limitInputPixels: MAX_PIXELS }).rotate(); // sharp writes no metadata unless asked
     const format = sniffFormat(bytes);
     if (format === 'png') return await image.png().toBuffer();
     if (format === 'webp') return await image.webp({ quality: 95 }).toBuffer();

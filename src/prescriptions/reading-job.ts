@@ -8,7 +8,8 @@
 import type { Database } from '../db/database.ts';
 import type { FileStore } from '../files/store.ts';
 import type { Logger } from '../log.ts';
-import { isReadingError, type ReadResult, type ReadMedication } from '../reading/index.ts';
+import { isReadingError } from '../reading/errors.ts';
+import type { ReadResult, ReadMedication } from '../reading/types.ts';
 import type { DraftMedicationT } from './types.ts';
 import { insertNotification } from '../notifications/service.ts';
 import * as q from './queries.ts';

@@ -8,7 +8,7 @@ import type { Services } from '../http/services.ts';
 import { ApiError, badRequest } from '../http/errors.ts';
 import { negotiateLanguage } from '../i18n/index.ts';
 import { AUTHED, IdParams, Nullable, Page, PageQuery, Uuid, problems } from '../http/schemas.ts';
-import { MAX_BYTES } from '../reading/index.ts';
+import { MAX_BYTES } from '../reading/validate.ts';
 import { DuplicatePrescription, PrescriptionService, type PrescriptionDeps } from './service.ts';
 import {
   MedicationView,

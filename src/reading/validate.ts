@@ -3,7 +3,8 @@
  * Magic bytes (JPEG, PNG, WebP), size, and pixel count read from the header only, so a
  * decompression bomb is refused without allocating its pixels.
  */
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
+import { loadSharp } from './sharp.ts';
 import { ReadingError } from './errors.ts';
 
 export const MAX_BYTES = 15 * 1024 * 1024;
@@ -75,6 +76,7 @@ export async function validateImage(bytes: Uint8Array): Promise<ValidatedImage> 
   let meta: Metadata;
   try {
     // metadata() parses the header only; no pixel is decoded here.
+    const sharp = await loadSharp();
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (err) {
     throw new ReadingError('corrupt_image', `the ${format.toUpperCase()} image header cannot be read`, { cause: err });

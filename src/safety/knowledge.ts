@@ -70,7 +70,8 @@ export class KnowledgeBase {
   readonly ingredients = new Map<string, Ingredient>();
   readonly interactions: Interaction[];
   readonly sources = new Map<string, Source>();
-  readonly lexicon: Lexicon;
+  private readonly lexiconFile: LexiconFile;
+  private lexiconIndex: Lexicon | undefined;
   private readonly byName = new Map<string, string>();
   /** Folded names (generic, INN, French, other names, brands) → id, for exact look-ups in free text. */
   private readonly byKey = new Map<string, string>();
@@ -83,7 +84,7 @@ export class KnowledgeBase {
   ) {
     this.version = doc.version;
     this.sha256 = sha256;
-    this.lexicon = new Lexicon(lexicon);
+    this.lexiconFile = lexicon;
     for (const s of doc.sources) this.sources.set(s.id, s);
     for (const i of doc.ingredients) {
       this.ingredients.set(i.id, i);
@@ -104,6 +105,12 @@ export class KnowledgeBase {
         this.rulesBySide.set(side, list);
       }
     }
+  }
+
+  /** The reader's lexicon, indexed on first use (copying the knowledge base at start does not need it). */
+  get lexicon(): Lexicon {
+    this.lexiconIndex ??= new Lexicon(this.lexiconFile);
+    return this.lexiconIndex;
   }
 
   get(id: string): Ingredient | undefined {
