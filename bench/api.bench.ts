@@ -77,7 +77,8 @@ async function startServer(ownerUrl: string, appUrl: string, port: number, check
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  for (let i = 0; i < 200; i++) {
+  // up to 90 s: at a load of 30 a start takes longer than the 20 s this used to wait
+  for (let i = 0; i < 900; i++) {
     try {
       const r = await fetch(`http://127.0.0.1:${port}/api/v1/health`);
       if (r.ok) return child;
