@@ -22,6 +22,8 @@
  *   BENCH_USERS=10000  BENCH_DURATION=10 (seconds per run)  BENCH_CONNECTIONS=100,1000
  *   BENCH_ROUTES=me,prescriptions (which routes to run)  BENCH_REPEATS=3
  *   BENCH_PEER=0 leaves the PostGraphile line out
+ *   BENCH_BEFORE=<path of another checkout, built> also runs that checkout's server on the same
+ *   database, interleaved with this one (a before → after comparison under the same load)
  *   BENCH_DB_CPU=1 also prints PostgreSQL's CPU time per request (its processes' /proc times; only
  *   meaningful on a server of the benchmark's own, e.g. an embedded one, with DATABASE_URL to it).
  *   With CPU time per request (server + PostgreSQL) the comparison holds on a loaded machine,
@@ -57,10 +59,10 @@ function withDb(url: string, db: string): string {
   return u.toString();
 }
 
-async function startServer(ownerUrl: string, appUrl: string, port: number): Promise<ChildProcess> {
+async function startServer(ownerUrl: string, appUrl: string, port: number, checkout = root): Promise<ChildProcess> {
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server process.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/dastern.js'), 'serve'], {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(checkout, 'bin/dastern.js'), 'serve'], {
     env: {
       ...process.env,
       NODE_ENV: 'development',
@@ -75,7 +77,8 @@ async function startServer(ownerUrl: string, appUrl: string, port: number): Prom
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  for (let i = 0; i < 200; i++) {
+  // up to 90 s: at a load of 30 a start takes longer than the 20 s this used to wait
+  for (let i = 0; i < 900; i++) {
     try {
       const r = await fetch(`http://127.0.0.1:${port}/api/v1/health`);
       if (r.ok) return child;
@@ -177,6 +180,7 @@ interface Figures {
   p99: number;
   errors: number;
   cpuMsPerRequest?: number;
+  userCpuMsPerRequest?: number;
   dbCpuMsPerRequest?: number;
 }
 
@@ -213,13 +217,17 @@ async function findPostmaster(ownerUrl: string): Promise<void> {
   postmasterPid = Number.isInteger(parent) && parent > 1 ? parent : undefined;
 }
 
-/** CPU time (user + system) a process has used so far, in ms (Linux /proc; undefined elsewhere). */
-function cpuMs(pid: number | undefined): number | undefined {
+/**
+ * CPU time a process has used so far, in ms (Linux /proc; undefined elsewhere): user + system,
+ * and user alone (the process's own code; system time, mostly socket writes on loopback, which
+ * also deliver to the receiver, grows with the machine's load).
+ */
+function cpuMs(pid: number | undefined): { total: number; user: number } | undefined {
   if (pid === undefined) return undefined;
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
     // after "pid (comm) ": state is field 0, utime field 11, stime field 12 (clock ticks, 100 Hz)
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return { total: (Number(fields[11]) + Number(fields[12])) * 10, user: Number(fields[11]) * 10 };
   } catch {
     return undefined;
   }
@@ -262,7 +270,13 @@ async function cannon(
   const dbAfter = dbCpuMs();
   const served = result.requests.total;
   const cpuMsPerRequest =
-    cpuBefore !== undefined && cpuAfter !== undefined && served > 0 ? (cpuAfter - cpuBefore) / served : undefined;
+    cpuBefore !== undefined && cpuAfter !== undefined && served > 0
+      ? (cpuAfter.total - cpuBefore.total) / served
+      : undefined;
+  const userCpuMsPerRequest =
+    cpuBefore !== undefined && cpuAfter !== undefined && served > 0
+      ? (cpuAfter.user - cpuBefore.user) / served
+      : undefined;
   const dbCpuMsPerRequest =
     dbBefore !== undefined && dbAfter !== undefined && served > 0 ? (dbAfter - dbBefore) / served : undefined;
   return {
@@ -271,6 +285,7 @@ async function cannon(
     p99: result.latency.p99,
     errors: result.errors + result.non2xx,
     cpuMsPerRequest,
+    userCpuMsPerRequest,
     dbCpuMsPerRequest,
   }; // errors include timeouts
 }
@@ -296,8 +311,13 @@ function cpuText(runs: Figures[]): string {
     .map((x) => x.cpuMsPerRequest)
     .filter((x): x is number => x !== undefined)
     .sort((x, y) => x - y);
+  const user = runs
+    .map((x) => x.userCpuMsPerRequest)
+    .filter((x): x is number => x !== undefined)
+    .sort((x, y) => x - y);
+  const userText = user.length > 0 ? ` (user ${(user[Math.floor(user.length / 2)] as number).toFixed(2)})` : '';
   return xs.length > 0
-    ? `   server CPU ${(xs[Math.floor(xs.length / 2)] as number).toFixed(2)} ms/request${dbCpuText(runs)}`
+    ? `   server CPU ${(xs[Math.floor(xs.length / 2)] as number).toFixed(2)} ms/request${userText}${dbCpuText(runs)}`
     : '';
 }
 
@@ -320,6 +340,7 @@ async function main(): Promise<void> {
   await admin.query(`CREATE DATABASE "${name}"`);
   const ownerUrl = withDb(ownerBase, name);
   let server: ChildProcess | undefined;
+  let before: ChildProcess | undefined;
   let peer: ChildProcess | undefined;
   let rawServer: ChildProcess | undefined;
   try {
@@ -335,6 +356,12 @@ async function main(): Promise<void> {
     );
     const port = await freePort();
     server = await startServer(ownerUrl, deriveAppUrl(ownerUrl, password), port);
+    // BENCH_BEFORE=<another checkout>: its server too, on the same database, run side by side
+    const beforeRoot = process.env.BENCH_BEFORE;
+    const beforePort = beforeRoot === undefined ? undefined : await freePort();
+    if (beforeRoot !== undefined && beforePort !== undefined)
+      before = await startServer(ownerUrl, deriveAppUrl(ownerUrl, password), beforePort, beforeRoot);
+    const beforeBase = beforePort === undefined ? undefined : `http://127.0.0.1:${beforePort}/api/v1`;
     const rawPort = await freePort();
     rawServer = await startPeer('raw-server.ts', deriveAppUrl(ownerUrl, password), rawPort);
     const rawBase = `http://127.0.0.1:${rawPort}`;
@@ -390,9 +417,12 @@ async function main(): Promise<void> {
         const same: Figures[] = [];
         const readOnly: Figures[] = [];
         const peerRuns: Figures[] = [];
+        const beforeRuns: Figures[] = [];
         for (let k = 0; k < REPEATS; k++) {
           log(`GET ${route.path} at ${c} connections, run ${k + 1}/${REPEATS}…`);
           api.push(await cannon(`${base}${route.path}`, tokens, c, server.pid));
+          if (beforeBase !== undefined)
+            beforeRuns.push(await cannon(`${beforeBase}${route.path}`, tokens, c, before?.pid));
           same.push(await cannon(`${rawBase}${route.raw}`, tokens, c, rawServer.pid));
           if (route.readOnly) readOnly.push(await cannon(`${rawBase}${route.readOnly}`, tokens, c, rawServer.pid));
           if (route.peer === true && peerUrl !== undefined)
@@ -409,6 +439,12 @@ async function main(): Promise<void> {
         process.stdout.write(
           `${''.padEnd(35)}ratio API ÷ raw = ${(a.rps / Math.max(r.rps, 1)).toFixed(2)}   (runs: ${api.map((x, i) => (x.rps / Math.max(same[i]?.rps ?? 1, 1)).toFixed(2)).join(', ')})\n`,
         );
+        if (beforeRuns.length > 0) {
+          const b = median(beforeRuns);
+          process.stdout.write(
+            `${''.padEnd(35)}was ${fmt(b)}${cpuText(beforeRuns)}   (${beforeRoot ?? ''}; ratio now ÷ before = ${(a.rps / Math.max(b.rps, 1)).toFixed(2)})\n`,
+          );
+        }
         if (route.readOnly) {
           const ro = median(readOnly);
           process.stdout.write(`${''.padEnd(35)}pg  ${fmt(ro)}   (read only, without the audit row)\n`);
@@ -435,6 +471,7 @@ async function main(): Promise<void> {
     }
   } finally {
     server?.kill('SIGTERM');
+    before?.kill('SIGTERM');
     rawServer?.kill('SIGTERM');
     peer?.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));

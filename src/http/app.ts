@@ -139,9 +139,7 @@ function installBasics(app: App, db: Database, schemas: SchemaCompilers, logger:
   addSharedSchema(ProblemSchema);
   app.decorateRequest('auth', null);
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
+  // the x-request-id header is set with the security headers (src/http/security.ts)
 
   // Shutting down: a request that was already in flight is answered with Connection: close, or
   // its keep-alive connection would hold the server open until the keep-alive timeout (Fastify
@@ -150,11 +148,11 @@ function installBasics(app: App, db: Database, schemas: SchemaCompilers, logger:
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     // Personal and medical data must never sit in a shared cache.
     if (request.url.startsWith(API_PREFIX)) reply.header('cache-control', 'no-store');
     if (closing) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 
   const userLanguage = makeUserLanguage(db);

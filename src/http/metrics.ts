@@ -67,11 +67,24 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
     },
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  // Synchronous, with the label objects made once per method, route and status.
+  const labelsOf = new Map<
+    string,
+    { counted: { method: string; route: string; status: string }; timed: { method: string; route: string } }
+  >();
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const labels = { method: request.method, route };
-    requests.inc({ ...labels, status: String(reply.statusCode) });
-    latency.observe(labels, reply.elapsedTime / 1000);
+    const key = `${request.method} ${reply.statusCode} ${route}`;
+    let labels = labelsOf.get(key);
+    if (labels === undefined) {
+      const timed = { method: request.method, route };
+      labels = { timed, counted: { ...timed, status: String(reply.statusCode) } };
+      // route templates, methods and statuses are few; the bound only guards against surprises
+      if (labelsOf.size < 10_000) labelsOf.set(key, labels);
+    }
+    requests.inc(labels.counted);
+    latency.observe(labels.timed, reply.elapsedTime / 1000);
+    done();
   });
 
   app.get(

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export const WEB_DIST = path.resolve(import.meta.dirname, '../../web/dist');
 
@@ -64,23 +64,32 @@ export async function webApp(app: FastifyInstance, options: { dir?: string } = {
 
   // An onRequest hook, not a catch-all route: requests no route matches stay "(no route)" in the
   // request log, and the server's own not-found handler keeps answering everything else.
-  app.addHook('onRequest', async (request, reply) => {
-    if ((request.method !== 'GET' && request.method !== 'HEAD') || request.routeOptions.url !== undefined) return;
+  // Synchronous: it runs on every request, and for the API's (matched) ones does nothing.
+  const answer = (request: FastifyRequest, reply: FastifyReply): boolean => {
     let pathname: string;
     try {
       pathname = decodeURIComponent(request.url.split('?')[0] ?? '/');
     } catch {
-      return; // malformed escapes: the not-found handler answers
+      return false; // malformed escapes: the not-found handler answers
     }
-    if (SERVER_PATHS.test(pathname)) return;
-    if (files === null || index === undefined)
-      return reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_BUILT);
+    if (SERVER_PATHS.test(pathname)) return false;
+    if (files === null || index === undefined) {
+      void reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_BUILT);
+      return true;
+    }
     const file = files.get(pathname);
-    if (file !== undefined)
-      return send(reply, file, pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    if (file !== undefined) {
+      void send(reply, file, pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+      return true;
+    }
     // A missing file (a name with an extension) is the not-found handler's 404; anything else is
     // a client route of the app.
-    if (path.extname(pathname) !== '') return;
-    return send(reply, index, 'no-cache');
+    if (path.extname(pathname) !== '') return false;
+    void send(reply, index, 'no-cache');
+    return true;
+  };
+  app.addHook('onRequest', (request, reply, done) => {
+    if ((request.method !== 'GET' && request.method !== 'HEAD') || request.routeOptions.url !== undefined) done();
+    else if (!answer(request, reply)) done();
   });
 }
