@@ -16,7 +16,7 @@ import { MedicalProfile } from '../components/settings/MedicalProfile.tsx';
 import { Sessions } from '../components/settings/Sessions.tsx';
 import { DeleteAccount } from '../components/settings/DeleteAccount.tsx';
 import { useAction } from '../hooks/useFormSubmit.ts';
-import { SLOTS } from './patient/Today.tsx';
+import { SLOTS } from '../slots.ts';
 
 export function Settings() {
   const { t } = useTranslation();
