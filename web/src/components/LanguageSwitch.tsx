@@ -1,6 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import { LANGUAGES, setLanguage, type Lang } from '../i18n.ts';
 import { api, getSession } from '../api/client.ts';
+import { ToggleButton } from './ToggleButton.tsx';
 
 const NAMES: Record<Lang, string> = { km: 'ខ្មែរ', en: 'English', fr: 'Français' };
 
@@ -14,16 +15,9 @@ export function LanguageSwitch() {
   return (
     <div className="langs" role="group" aria-label={t('app.language')}>
       {LANGUAGES.map((l) => (
-        <button
-          key={l}
-          type="button"
-          lang={l}
-          aria-pressed={i18n.language === l}
-          className={i18n.language === l ? 'lang on' : 'lang'}
-          onClick={() => choose(l)}
-        >
+        <ToggleButton key={l} lang={l} on={i18n.language === l} onClick={() => choose(l)}>
           {NAMES[l]}
-        </button>
+        </ToggleButton>
       ))}
     </div>
   );

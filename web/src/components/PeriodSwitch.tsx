@@ -1,6 +1,7 @@
 /** The 7- or 30-day switch of the adherence and history screens. */
 import { useTranslation } from 'react-i18next';
 import { digits } from '../format.ts';
+import { ToggleButton } from './ToggleButton.tsx';
 
 export type Period = 7 | 30;
 
@@ -9,15 +10,9 @@ export function PeriodSwitch({ days, onChange }: { days: Period; onChange: (days
   return (
     <div className="langs" role="group" aria-label={t('adherence.period')}>
       {([7, 30] as const).map((d) => (
-        <button
-          key={d}
-          type="button"
-          className={days === d ? 'lang on' : 'lang'}
-          aria-pressed={days === d}
-          onClick={() => onChange(d)}
-        >
+        <ToggleButton key={d} on={days === d} onClick={() => onChange(d)}>
           {t('adherence.days', { n: digits(d, i18n.language) })}
-        </button>
+        </ToggleButton>
       ))}
     </div>
   );

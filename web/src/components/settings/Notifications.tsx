@@ -9,13 +9,34 @@ import { api, must, type GetOk } from '../../api/client.ts';
 import { ErrorText, StatusText } from '../Field.tsx';
 import { useAction } from '../../hooks/useFormSubmit.ts';
 import { currentSubscription, enablePush, pushSupported, removeDevice } from '../../push.ts';
-import { date } from '../../format.ts';
-import { browserOf } from './Sessions.tsx';
+import { PushDevices, type PushDevice } from './PushDevices.tsx';
 
 type Me = GetOk<'/api/v1/me'>;
 
+/** The e-mail switch: shown at once, put back when the server refuses. */
+function useEmailSwitch(me: Me, action: ReturnType<typeof useAction>, say: (message: string | null) => void) {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const [email, setEmail] = useState(me.notification_preferences.email ?? false);
+  async function switchEmail(on: boolean) {
+    say(null);
+    setEmail(on);
+    await action.run(async () => {
+      try {
+        must(await api.PATCH('/api/v1/me', { body: { notification_preferences: { email: on } } }));
+      } catch (err) {
+        setEmail(!on);
+        throw err;
+      }
+      await client.invalidateQueries({ queryKey: ['me'] });
+      say(t('settings.saved'));
+    });
+  }
+  return { email, switchEmail };
+}
+
 export function NotificationSettings({ me }: { me: Me }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const client = useQueryClient();
   const devices = useQuery({
     queryKey: ['push-devices'],
@@ -23,8 +44,9 @@ export function NotificationSettings({ me }: { me: Me }) {
   });
   const [mine, setMine] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
-  const [email, setEmail] = useState(me.notification_preferences.email ?? false);
-  const { busy, error, run } = useAction();
+  const action = useAction();
+  const { busy, error, run } = action;
+  const { email, switchEmail } = useEmailSwitch(me, action, setMessage);
 
   useEffect(() => {
     void currentSubscription().then(
@@ -33,20 +55,21 @@ export function NotificationSettings({ me }: { me: Me }) {
     );
   }, [devices.data]);
 
-  async function switchEmail(on: boolean) {
+  const enable = () => {
     setMessage(null);
-    setEmail(on);
-    await run(async () => {
-      try {
-        must(await api.PATCH('/api/v1/me', { body: { notification_preferences: { email: on } } }));
-      } catch (err) {
-        setEmail(!on);
-        throw err;
-      }
+    void run(async () => {
+      await enablePush();
+      await client.invalidateQueries({ queryKey: ['push-devices'] });
       await client.invalidateQueries({ queryKey: ['me'] });
-      setMessage(t('settings.saved'));
+      setMessage(t('push.enabled'));
     });
-  }
+  };
+  const remove = (d: PushDevice) =>
+    void run(async () => {
+      await removeDevice(d.id, d.endpoint);
+      await client.invalidateQueries({ queryKey: ['push-devices'] });
+      setMine(null);
+    });
   const items = devices.data?.items ?? [];
   const permission = pushSupported() ? Notification.permission : 'unsupported';
   return (
@@ -60,50 +83,11 @@ export function NotificationSettings({ me }: { me: Me }) {
           {t('push.onHere')}
         </p>
       ) : (
-        <button
-          type="button"
-          className="primary"
-          disabled={busy || permission === 'unsupported'}
-          onClick={() => {
-            setMessage(null);
-            void run(async () => {
-              await enablePush();
-              await client.invalidateQueries({ queryKey: ['push-devices'] });
-              await client.invalidateQueries({ queryKey: ['me'] });
-              setMessage(t('push.enabled'));
-            });
-          }}
-        >
+        <button type="button" className="primary" disabled={busy || permission === 'unsupported'} onClick={enable}>
           {t('push.enable')}
         </button>
       )}
-      <h3>{t('push.devices')}</h3>
-      {devices.isSuccess && items.length === 0 ? <p className="muted">{t('push.noDevices')}</p> : null}
-      <ul className="list" data-testid="push-devices">
-        {items.map((d) => (
-          <li key={d.id}>
-            <strong>{browserOf(d.user_agent) ?? t('push.unknownDevice')}</strong>
-            {d.endpoint === mine ? ` · ${t('push.thisDevice')}` : ''}
-            <div className="muted">
-              {t('push.since', { date: date(d.created_at, i18n.language) })}
-              {d.disabled_at !== null ? ` · ${t('push.disabled')}` : ''}
-            </div>
-            <button
-              type="button"
-              disabled={busy}
-              onClick={() =>
-                void run(async () => {
-                  await removeDevice(d.id, d.endpoint);
-                  await client.invalidateQueries({ queryKey: ['push-devices'] });
-                  setMine(null);
-                })
-              }
-            >
-              {t('push.remove')}
-            </button>
-          </li>
-        ))}
-      </ul>
+      <PushDevices items={items} loaded={devices.isSuccess} mine={mine} busy={busy} onRemove={remove} />
       <label className="check">
         <input type="checkbox" checked={email} onChange={(e) => void switchEmail(e.currentTarget.checked)} />
         {t('push.email')}

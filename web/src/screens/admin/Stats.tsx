@@ -4,6 +4,8 @@ import { useQuery } from '@tanstack/react-query';
 import { api, must } from '../../api/client.ts';
 import { digits, percent } from '../../format.ts';
 import { HBars } from '../../components/HBars.tsx';
+import { Loading } from '../../components/Loading.tsx';
+import { StatTile } from '../../components/StatTile.tsx';
 import { AdminTabs } from './AdminTabs.tsx';
 
 export default function Stats() {
@@ -20,7 +22,7 @@ export default function Stats() {
       <h1>{t('admin.title')}</h1>
       <AdminTabs />
       {u === undefined || p === undefined ? (
-        <p className="muted">{t('common.loading')}</p>
+        <Loading />
       ) : (
         <>
           <div className="card stats">
@@ -36,15 +38,9 @@ export default function Stats() {
                 ['admin.doses', p.doses_last_30_days],
               ] as [string, number][]
             ).map(([key, n]) => (
-              <div key={key}>
-                <span className="big-number">{digits(n, lang)}</span>
-                <span>{t(key)}</span>
-              </div>
+              <StatTile key={key} value={digits(n, lang)} label={t(key)} />
             ))}
-            <div>
-              <span className="big-number">{percent(p.adherence_rate_last_30_days, lang)}</span>
-              <span>{t('admin.rate30')}</span>
-            </div>
+            <StatTile value={percent(p.adherence_rate_last_30_days, lang)} label={t('admin.rate30')} />
           </div>
           <h2>{t('admin.byStatus')}</h2>
           <HBars

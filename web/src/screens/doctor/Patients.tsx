@@ -25,13 +25,11 @@ export function patientName(p: Pick<CarePatient, 'first_name' | 'last_name'>): s
   return `${p.first_name ?? ''} ${p.last_name ?? ''}`.trim();
 }
 
-export default function Patients() {
+/** A new invitation code to give a patient, with when it expires. */
+function InviteCode() {
   const { t, i18n } = useTranslation();
-  const lang = i18n.language;
-  const q = usePatients();
   const [invite, setInvite] = useState<{ code: string; expires_at: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
-
   async function newCode() {
     setError(null);
     try {
@@ -40,24 +38,63 @@ export default function Patients() {
       setError(err);
     }
   }
+  return (
+    <div className="card">
+      <button type="button" className="primary" onClick={() => void newCode()}>
+        {t('patients.invite')}
+      </button>
+      {invite !== null ? (
+        <p role="status">
+          {t('patients.code')} <code className="code">{invite.code}</code> ·{' '}
+          {t('patients.expires', { date: date(invite.expires_at, i18n.language, t) })}
+        </p>
+      ) : null}
+      <ErrorText error={error} />
+    </div>
+  );
+}
 
+/** One patient's row: her name (to her page), her rates over 7 and 30 days, her missed doses of the last 7. */
+function PatientRow({ p }: { p: CarePatient }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const missed = p.last_7_days?.missed ?? 0;
+  return (
+    <tr className={missed > 0 ? 'alert' : ''}>
+      <td>
+        <Link to={`/patients/${p.patient_id}`}>{patientName(p)}</Link>
+      </td>
+      {p.last_7_days === null ? (
+        <td colSpan={3} className="muted">
+          {t('patients.notShared')}
+        </td>
+      ) : (
+        <>
+          <td>{percent(p.last_7_days.rate, lang)}</td>
+          <td>{percent(p.last_30_days?.rate, lang)}</td>
+          <td>
+            {missed > 0 ? (
+              <span className="pill bad">{t('patients.missedN', { n: digits(missed, lang) })}</span>
+            ) : (
+              digits(0, lang)
+            )}
+          </td>
+        </>
+      )}
+    </tr>
+  );
+}
+
+export default function Patients() {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const q = usePatients();
   const items = q.data?.items ?? [];
   const alerts = items.filter((p) => (p.last_7_days?.missed ?? 0) > 0).length;
   return (
     <section>
       <h1>{t('patients.title')}</h1>
-      <div className="card">
-        <button type="button" className="primary" onClick={() => void newCode()}>
-          {t('patients.invite')}
-        </button>
-        {invite !== null ? (
-          <p role="status">
-            {t('patients.code')} <code className="code">{invite.code}</code> ·{' '}
-            {t('patients.expires', { date: date(invite.expires_at, lang, t) })}
-          </p>
-        ) : null}
-        <ErrorText error={error} />
-      </div>
+      <InviteCode />
       {alerts > 0 ? (
         <p className="note" role="status" data-testid="missed-alerts">
           {t('patients.alerts', { n: digits(alerts, lang) })}
@@ -75,33 +112,9 @@ export default function Patients() {
             </tr>
           </thead>
           <tbody>
-            {items.map((p) => {
-              const missed = p.last_7_days?.missed ?? 0;
-              return (
-                <tr key={p.relationship_id} className={missed > 0 ? 'alert' : ''}>
-                  <td>
-                    <Link to={`/patients/${p.patient_id}`}>{patientName(p)}</Link>
-                  </td>
-                  {p.last_7_days === null ? (
-                    <td colSpan={3} className="muted">
-                      {t('patients.notShared')}
-                    </td>
-                  ) : (
-                    <>
-                      <td>{percent(p.last_7_days.rate, lang)}</td>
-                      <td>{percent(p.last_30_days?.rate, lang)}</td>
-                      <td>
-                        {missed > 0 ? (
-                          <span className="pill bad">{t('patients.missedN', { n: digits(missed, lang) })}</span>
-                        ) : (
-                          digits(0, lang)
-                        )}
-                      </td>
-                    </>
-                  )}
-                </tr>
-              );
-            })}
+            {items.map((p) => (
+              <PatientRow key={p.relationship_id} p={p} />
+            ))}
           </tbody>
         </table>
       </div>

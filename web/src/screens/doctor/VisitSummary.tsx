@@ -6,10 +6,65 @@ import { api, must } from '../../api/client.ts';
 import { ErrorText } from '../../components/Field.tsx';
 import { date } from '../../format.ts';
 
-export function VisitSummary({ patientId, canSave }: { patientId: string; canSave: boolean }) {
+interface Draft {
+  text: string;
+  generated_at: string;
+}
+
+/** The draft as the doctor edits it: its badge, the text, save (when he may write notes) and draft again. */
+function DraftView({
+  draft,
+  onChange,
+  canSave,
+  onSave,
+  busy,
+  onAgain,
+  saved,
+}: {
+  draft: Draft;
+  onChange: (d: Draft) => void;
+  canSave: boolean;
+  onSave: () => void;
+  busy: boolean;
+  onAgain: () => void;
+  saved: boolean;
+}) {
   const { t, i18n } = useTranslation();
+  return (
+    <>
+      <p className="draft-badge" role="note">
+        {t('summary.draft', { date: date(draft.generated_at, i18n.language, t) })}
+      </p>
+      <label htmlFor="visit-summary-text" className="visually-hidden">
+        {t('summary.title')}
+      </label>
+      <textarea
+        id="visit-summary-text"
+        rows={10}
+        value={draft.text}
+        onChange={(e) => onChange({ ...draft, text: e.currentTarget.value })}
+      />
+      {canSave ? (
+        <button type="button" className="primary" disabled={draft.text.trim() === ''} onClick={onSave}>
+          {t('summary.save')}
+        </button>
+      ) : null}
+      <button type="button" onClick={onAgain} disabled={busy}>
+        {t('summary.again')}
+      </button>
+      {saved ? (
+        <p className="ok" role="status">
+          {t('summary.saved')}
+        </p>
+      ) : null}
+    </>
+  );
+}
+
+export function VisitSummary({ patientId, canSave }: { patientId: string; canSave: boolean }) {
+  const { t } = useTranslation();
   const client = useQueryClient();
-  const [draft, setDraft] = useState<{ text: string; generated_at: string } | null>(null);
+  const [draft, setDraft] = useState<Draft | null>(null);
   const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -59,33 +114,15 @@ export function VisitSummary({ patientId, canSave }: { patientId: string; canSav
           </button>
         </>
       ) : (
-        <>
-          <p className="draft-badge" role="note">
-            {t('summary.draft', { date: date(draft.generated_at, i18n.language, t) })}
-          </p>
-          <label htmlFor="visit-summary-text" className="visually-hidden">
-            {t('summary.title')}
-          </label>
-          <textarea
-            id="visit-summary-text"
-            rows={10}
-            value={draft.text}
-            onChange={(e) => setDraft({ ...draft, text: e.currentTarget.value })}
-          />
-          {canSave ? (
-            <button type="button" className="primary" disabled={draft.text.trim() === ''} onClick={() => void save()}>
-              {t('summary.save')}
-            </button>
-          ) : null}
-          <button type="button" onClick={() => void make()} disabled={busy}>
-            {t('summary.again')}
-          </button>
-          {saved ? (
-            <p className="ok" role="status">
-              {t('summary.saved')}
-            </p>
-          ) : null}
-        </>
+        <DraftView
+          draft={draft}
+          onChange={setDraft}
+          canSave={canSave}
+          onSave={() => void save()}
+          busy={busy}
+          onAgain={() => void make()}
+          saved={saved}
+        />
       )}
       <ErrorText error={error} />
     </div>

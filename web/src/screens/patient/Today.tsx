@@ -3,13 +3,12 @@ import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, must, type GetOk } from '../../api/client.ts';
+import { api, must } from '../../api/client.ts';
+import { Loading } from '../../components/Loading.tsx';
 import { digits, time } from '../../format.ts';
-import { amount } from './medicines/shared.ts';
+import { SLOTS } from '../../slots.ts';
 import { enqueue, flush, pending, send, type DoseAction } from '../../offline-queue.ts';
-
-type Dose = GetOk<'/api/v1/reminders/today'>['items'][number];
-export const SLOTS = ['morning', 'noon', 'evening', 'night'] as const;
+import { DoseItem, type Dose } from './DoseItem.tsx';
 
 function Countdown({ doses }: { doses: Dose[] }) {
   const { t, i18n } = useTranslation();
@@ -34,17 +33,10 @@ function Countdown({ doses }: { doses: Dose[] }) {
   );
 }
 
-export function Today() {
-  const { t, i18n } = useTranslation();
-  const lang = i18n.language;
+/** Take / skip / later: sent at once when online, else queued here and sent when the browser is back online. */
+function useDoseActions() {
   const client = useQueryClient();
   const [queued, setQueued] = useState(() => pending());
-  const today = useQuery({
-    queryKey: ['today'],
-    queryFn: async () => must(await api.GET('/api/v1/reminders/today')),
-    refetchInterval: 60_000,
-  });
-
   useEffect(() => {
     const online = () =>
       void flush().then(() => {
@@ -72,10 +64,21 @@ export function Today() {
     await client.invalidateQueries({ queryKey: ['today'] });
     void client.invalidateQueries({ queryKey: ['adherence'] });
   }
-
-  const items = today.data?.items ?? [];
   const statusOf = (d: Dose) =>
     queued.find((q) => q.reminderId === d.reminder_id && q.scheduledFor === d.scheduled_for)?.status ?? d.status;
+  return { queued, act, statusOf };
+}
+
+export function Today() {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const today = useQuery({
+    queryKey: ['today'],
+    queryFn: async () => must(await api.GET('/api/v1/reminders/today')),
+    refetchInterval: 60_000,
+  });
+  const { queued, act, statusOf } = useDoseActions();
+  const items = today.data?.items ?? [];
 
   return (
     <section>
@@ -86,7 +89,7 @@ export function Today() {
         </p>
       ) : null}
       <Countdown doses={items} />
-      {today.isPending ? <p className="muted">{t('common.loading')}</p> : null}
+      {today.isPending ? <Loading /> : null}
       {today.isSuccess && items.length === 0 ? (
         <div className="card">
           <p>{t('today.none')}</p>
@@ -104,69 +107,14 @@ export function Today() {
               {t(`slot.${slot}`)} <span className="muted">{time(doses[0]?.time ?? '', lang)}</span>
             </h2>
             <ul className="doses">
-              {doses.map((d) => {
-                const status = statusOf(d);
-                // The API records a dose at most 12 hours ahead: later ones get their buttons later.
-                const done =
-                  status === 'taken' ||
-                  status === 'skipped' ||
-                  Date.parse(d.scheduled_for) > Date.now() + 12 * 3600_000;
-                // A dose whose time had passed when she added the medicine is not due: it can be recorded if taken.
-                const notDue = d.before_start && status === 'pending';
-                return (
-                  <li
-                    key={`${d.reminder_id}-${d.scheduled_for}`}
-                    className={notDue ? 'dose not-due' : `dose ${status}`}
-                    data-testid="dose"
-                  >
-                    <div className="dose-main">
-                      <strong>{d.name}</strong>{' '}
-                      {d.strength !== null ? <span className="muted">{d.strength}</span> : null}
-                      <div>
-                        {t('today.amount', {
-                          amount: amount(d.dose_amount, lang),
-                          unit: i18n.exists(`unit.${d.dose_unit}`) ? t(`unit.${d.dose_unit}`) : d.dose_unit,
-                        })}
-                        {d.take_after_meal
-                          ? ` · ${t('today.afterMeal')}`
-                          : d.take_before_meal
-                            ? ` · ${t('today.beforeMeal')}`
-                            : ''}
-                      </div>
-                      <div className="status">{notDue ? t('today.beforeStart') : t(`doseStatus.${status}`)}</div>
-                    </div>
-                    {notDue ? (
-                      <div className="actions">
-                        <button onClick={() => void act(d, 'taken')} aria-label={t('today.takeAria', { name: d.name })}>
-                          {t('today.tookAnyway')}
-                        </button>
-                      </div>
-                    ) : !done ? (
-                      <div className="actions">
-                        <button
-                          className="primary"
-                          onClick={() => void act(d, 'taken')}
-                          aria-label={t('today.takeAria', { name: d.name })}
-                        >
-                          {t('today.take')}
-                        </button>
-                        <button
-                          onClick={() => void act(d, 'skipped')}
-                          aria-label={t('today.skipAria', { name: d.name })}
-                        >
-                          {t('today.skip')}
-                        </button>
-                        <button
-                          onClick={() => void act(d, 'snoozed')}
-                          aria-label={t('today.snoozeAria', { name: d.name })}
-                        >
-                          {t('today.snooze')}
-                        </button>
-                      </div>
-                    ) : null}
-                  </li>
-                );
-              })}
+              {doses.map((d) => (
+                <DoseItem
+                  key={`${d.reminder_id}-${d.scheduled_for}`}
+                  d={d}
+                  status={statusOf(d)}
+                  act={(dose, status) => void act(dose, status)}
+                />
+              ))}
             </ul>
           </div>
         );

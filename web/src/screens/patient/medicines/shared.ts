@@ -2,9 +2,9 @@
 import type { TFunction } from 'i18next';
 import { api, must, type GetOk } from '../../../api/client.ts';
 import { digits, time } from '../../../format.ts';
+import { SLOTS } from '../../../slots.ts';
 
 export type Medication = GetOk<'/api/v1/medications'>['items'][number];
-export const SLOT_NAMES = ['morning', 'noon', 'evening', 'night'] as const;
 
 export const medicationsQuery = {
   queryKey: ['medications'],
@@ -28,7 +28,7 @@ export function scheduleText(m: Medication, t: TFunction, lang: string): string 
       time: time(m.first_dose_time ?? '', lang),
     });
   }
-  return SLOT_NAMES.filter((s) => m.dosage_schedule[s] > 0)
+  return SLOTS.filter((s) => m.dosage_schedule[s] > 0)
     .map((s) => `${t(`slot.${s}`)} ${amount(m.dosage_schedule[s], lang)}`)
     .join(' · ');
 }
