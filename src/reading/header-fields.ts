@@ -4,7 +4,7 @@
  * fuzzily (Khmer OCR drops vowel signs); the value runs to the next label on the line.
  */
 import type { OcrLine, OcrWord } from './ocr.ts';
-import type { ReadPatient } from './types.ts';
+import type { HeaderFields } from './types.ts';
 import { foldLatin, fuzzyContains, hasKhmer, latinLetters, normaliseText, similarity } from './text.ts';
 
 type Field = 'number' | 'patient' | 'age' | 'gender' | 'diagnosis' | 'department' | 'date' | 'doctor' | 'other';
@@ -97,16 +97,6 @@ const join = (ws: OcrWord[]): string =>
     .replace(/^[:\s]+/, '')
     .trim();
 
-export interface HeaderFields {
-  hospital_name: string | null;
-  prescription_number: string | null;
-  prescription_date: string | null;
-  patient: ReadPatient;
-  diagnosis: string[];
-  department: string | null;
-  prescribing_doctor_name: string | null;
-}
-
 function titleCase(s: string): string {
   if (s !== s.toUpperCase()) return s;
   return s.toLowerCase().replace(/(^|[\s-])(\p{L})/gu, (_m, a: string, b: string) => a + b.toUpperCase());
@@ -167,13 +157,13 @@ function parseGender(s: string): 'female' | 'male' | null {
   return null;
 }
 
-/** Extracts the header fields from the lines outside the table. */
-export function extractHeaderFields(lines: OcrLine[], pageHeight: number, tableTop: number | null): HeaderFields {
-  const segs = segments(lines);
-  const before = (s: Segment): boolean => tableTop === null || s.line.bbox.y1 <= tableTop + 5;
-  const first = (f: Field, pred: (s: Segment) => boolean = () => true): Segment | undefined =>
-    segs.find((s) => s.field === f && s.words.length > 0 && pred(s));
-
+/** The prescription number: a labelled one above the table, else a code-like token there. */
+function findNumber(
+  segs: Segment[],
+  lines: OcrLine[],
+  before: (s: Segment) => boolean,
+  tableTop: number | null,
+): string | null {
   let number: string | null = null;
   for (const s of segs.filter((x) => x.field === 'number' && before(x))) {
     const tok = s.words
@@ -182,10 +172,32 @@ export function extractHeaderFields(lines: OcrLine[], pageHeight: number, tableT
     if (tok !== undefined && (number === null || (/^\d+$/.test(number) && /[A-Z]/i.test(tok))))
       number = tok.toUpperCase();
   }
-  if (number === null) {
-    const all = lines.filter((l) => tableTop === null || l.bbox.y1 <= tableTop).flatMap((l) => l.words);
-    number = all.map((w) => w.text.replace(/[^A-Za-z0-9]/g, '')).find((x) => /^[A-Z]{1,5}\d{6,}$/.test(x)) ?? null;
+  if (number !== null) return number;
+  const all = lines.filter((l) => tableTop === null || l.bbox.y1 <= tableTop).flatMap((l) => l.words);
+  return all.map((w) => w.text.replace(/[^A-Za-z0-9]/g, '')).find((x) => /^[A-Z]{1,5}\d{6,}$/.test(x)) ?? null;
+}
+
+/** The date: a labelled one, else the first date on any line. */
+function findDateIn(segs: Segment[], lines: OcrLine[]): string | null {
+  for (const s of segs.filter((x) => x.field === 'date')) {
+    const date = findDate(join(s.words));
+    if (date !== null) return date;
   }
+  for (const l of lines) {
+    const date = findDate(l.text);
+    if (date !== null) return date;
+  }
+  return null;
+}
+
+/** Extracts the header fields from the lines outside the table. */
+export function extractHeaderFields(lines: OcrLine[], pageHeight: number, tableTop: number | null): HeaderFields {
+  const segs = segments(lines);
+  const before = (s: Segment): boolean => tableTop === null || s.line.bbox.y1 <= tableTop + 5;
+  const first = (f: Field, pred: (s: Segment) => boolean = () => true): Segment | undefined =>
+    segs.find((s) => s.field === f && s.words.length > 0 && pred(s));
+
+  const number = findNumber(segs, lines, before, tableTop);
 
   const patientSeg = first('patient', before);
   // The name stops at a word that looks like a garbled label (has a colon) or a gender word.
@@ -221,17 +233,7 @@ export function extractHeaderFields(lines: OcrLine[], pageHeight: number, tableT
   }
   const deptSeg = first('department', before);
 
-  let date: string | null = null;
-  for (const s of segs.filter((x) => x.field === 'date')) {
-    date = findDate(join(s.words));
-    if (date !== null) break;
-  }
-  if (date === null) {
-    for (const l of lines) {
-      date = findDate(l.text);
-      if (date !== null) break;
-    }
-  }
+  const date = findDateIn(segs, lines);
 
   const docSeg = segs.filter((s) => s.field === 'doctor' && s.words.length > 0).pop();
   const doctor = docSeg ? join(docSeg.words).replace(/^[.:\s]+/, '') : '';

@@ -11,8 +11,8 @@
  * Sizes are given on the working raster (preprocess.ts, 2000 px wide), where the body text is
  * about 30-40 px high.
  */
-import sharp from 'sharp';
 import { boxBlur, downscale, maxFilter, minFilter, stretchLevels, type GrayImage } from './image-ops.ts';
+import { grayOf, sharpOf } from './sharp-gray.ts';
 
 /** The paper estimate is computed on a copy about this many pixels wide. */
 const PAPER_WIDTH = 250;
@@ -91,19 +91,7 @@ export function flattenIllumination(img: GrayImage): GrayImage {
 
 /** Unsharp mask (sharp/libvips): strokes of a blurred photo come apart again. */
 export async function sharpenText(img: GrayImage): Promise<GrayImage> {
-  const { data, info } = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
-    raw: { width: img.width, height: img.height, channels: 1 },
-  })
-    .sharpen({ sigma: SHARPEN_SIGMA, m1: 1, m2: 3 })
-    .grayscale()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 1) return img;
-  return {
-    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-    width: info.width,
-    height: info.height,
-  };
+  return (await grayOf(sharpOf(img).sharpen({ sigma: SHARPEN_SIGMA, m1: 1, m2: 3 }))) ?? img;
 }
 
 /** 90th percentile of the horizontal grey slope over edge pixels (every other row). */

@@ -32,8 +32,9 @@ export function splitNameLine(raw: string): NameSplit {
     // A numbering the OCR garbled ("\\.", "l.") before the name.
     .replace(/^[^A-Za-zÀ-ÿ\s]{1,2}\s+(?=[A-Za-zÀ-ÿ]{3})/, '')
     .replace(/^[lLI|]\.\s+(?=[A-Za-zÀ-ÿ]{3})/, '')
-    // A handwritten list number ("1" as l, I, ")"; "4." as "UY"), before a name in capitals.
-    .replace(/^(?:[lLI|)\]}]|[Uu][Yy.]?)\.?\s+(?=[A-ZÀ-Ý]{4,}\b)/, '');
+    // A handwritten list number ("1" as l, I, ")", "VL"; "4." as "UY", "U4"; "5." as "S"),
+    // before a name in capitals.
+    .replace(/^(?:[lLI|)\]}\\›»']|[Uu][Yy.4]?|[SV][Ll]?)\.?\s+(?=[A-ZÀ-Ý]{4,}\b)/, '');
   // Digits of a strength read as letters: "Smg" (5), "SOOMG" (500), "lOmg" (10), after a name.
   t = fixStrengthLetters(normaliseText(t));
   const st = parseStrength(t);
@@ -109,24 +110,28 @@ export interface Instructions {
   meal: MealMatch | null;
 }
 
-/** Everything after the name on a line (and its continuation lines). */
-export function parseInstructions(raw: string): Instructions {
-  const meal = matchMeal(raw);
-  // A handwritten 1 read as ")" or "\\" beside a dash or alone ("1 tab", "1-0-1"); "--" is one dash.
-  const fixed = normaliseText(raw)
-    .replace(/-{2,}/g, '-')
-    .replace(/\bt[il1]?[mn]es\b/gi, 'times')
-    .replace(/(?<=^|[\s-])[)\]}|\\](?=$|[\s-])/g, '1')
-    // Handwritten digits before a duration unit: "Iu DAYS" is 14 days, ")0 days" 10 days.
-    .replace(/(?<=^|\s)[0-9Il|)\]}Uu]{1,3}(?=\s*(?:days?|jours?)\b)/gi, (tok) =>
-      tok.replace(/[Il|)\]}]/g, '1').replace(/[Uu]/g, '4'),
-    );
-  const { days, rest } = parseDuration(fixed);
-  const tokens = rest.split(/\s+/).filter((x) => x !== '');
-  // Four slot cells read as one line: the last run of four dose tokens.
-  let schedule: DosageSchedule | null = null;
-  let kind: Instructions['scheduleKind'] = null;
-  let conf = 0;
+/** A handwritten 1 read as ")" or "\\" beside a dash or alone ("1 tab", "1-0-1"); "--" is one dash. */
+function fixHandDigits(raw: string): string {
+  return (
+    normaliseText(raw)
+      .replace(/-{2,}/g, '-')
+      .replace(/\bt[il1]?[mn]es\b/gi, 'times')
+      .replace(/(?<=^|[\s-])[)\]}|\\'¥](?=$|[\s-])/g, '1')
+      // Handwritten digits before a duration unit: "Iu DAYS" is 14 days, ")0 days" 10 days; a 1
+      // and a 4 run together read as "W"; a lone "0" is a 10 whose 1 was lost.
+      .replace(/(?<=^|\s)(?:[0-9Il|)\]}Uu]{1,3}|W)(?=\s*(?:days?|jours?)\b)/gi, (tok) =>
+        tok === '0'
+          ? '10'
+          : tok
+              .replace(/[Il|)\]}]/g, '1')
+              .replace(/[Uu]/g, '4')
+              .replace(/^[Ww]$/, '14'),
+      )
+  );
+}
+
+/** Four slot cells read as one line: the last run of four dose tokens, and where it starts. */
+function slotCells(tokens: string[]): { schedule: DosageSchedule; start: number } | null {
   let runEnd = -1;
   let run: number[] = [];
   tokens.forEach((tok, i) => {
@@ -139,26 +144,18 @@ export function parseInstructions(raw: string): Instructions {
     run.push(v);
     if (run.length >= 4) runEnd = i + 1;
   });
-  let runStart = -1;
-  if (runEnd > 0) {
-    const vals = tokens.slice(Math.max(0, runEnd - 4), runEnd).map(doseToken);
-    if (vals.every((v): v is number => v !== null) && vals.some((v) => v > 0)) {
-      schedule = { morning: vals[0] ?? 0, noon: vals[1] ?? 0, evening: vals[2] ?? 0, night: vals[3] ?? 0 };
-      kind = 'cells';
-      conf = 0.8;
-      runStart = runEnd - 4;
-    }
-  }
-  const dosing = parseDosingText(rest);
-  if (dosing !== null && (schedule === null || dosing.kind === 'pattern')) {
-    schedule = dosing.schedule;
-    kind = dosing.kind;
-    conf = dosing.confidence;
-  }
-  // Quantity: a number with a unit word that is not the dose per intake, or "#14" / "Qty 14".
+  if (runEnd <= 0) return null;
+  const vals = tokens.slice(Math.max(0, runEnd - 4), runEnd).map(doseToken);
+  if (!vals.every((v): v is number => v !== null) || !vals.some((v) => v > 0)) return null;
+  return {
+    schedule: { morning: vals[0] ?? 0, noon: vals[1] ?? 0, evening: vals[2] ?? 0, night: vals[3] ?? 0 },
+    start: runEnd - 4,
+  };
+}
+
+/** A number with a unit word that is not the dose per intake, or "#14" / "Qty 14". */
+function quantityOf(before: string[], cellsFound: boolean): { quantity: number | null; unit: UnitMatch | null } {
   let quantity: number | null = null;
-  let unit: UnitMatch | null = null;
-  const before = runStart >= 0 ? tokens.slice(0, runStart) : tokens;
   for (let i = 0; i < before.length; i++) {
     const tok = before[i] ?? '';
     const tagged = /^(?:#|qty:?|qté:?|n°)(\d{1,4})$/i.exec(tok);
@@ -172,12 +169,27 @@ export function parseInstructions(raw: string): Instructions {
     const u = matchUnit(glued !== null ? (glued[2] ?? '') : (before[i + 1] ?? ''));
     const v = Number(num);
     // "1 tab twice daily" is a dose; a quantity is larger, or stands before slot cells.
-    if (u !== null && (v > 4 || runStart >= 0)) {
-      quantity = v;
-      unit = u;
-      break;
-    }
+    if (u !== null && (v > 4 || cellsFound)) return { quantity: v, unit: u };
   }
+  return { quantity, unit: null };
+}
+
+/** Everything after the name on a line (and its continuation lines). */
+export function parseInstructions(raw: string): Instructions {
+  const meal = matchMeal(raw);
+  const { days, rest } = parseDuration(fixHandDigits(raw));
+  const tokens = rest.split(/\s+/).filter((x) => x !== '');
+  const cells = slotCells(tokens);
+  let schedule: DosageSchedule | null = cells?.schedule ?? null;
+  let kind: Instructions['scheduleKind'] = cells !== null ? 'cells' : null;
+  let conf = cells !== null ? 0.8 : 0;
+  const dosing = parseDosingText(rest);
+  if (dosing !== null && (schedule === null || dosing.kind === 'pattern')) {
+    schedule = dosing.schedule;
+    kind = dosing.kind;
+    conf = dosing.confidence;
+  }
+  let { quantity, unit } = quantityOf(cells !== null ? tokens.slice(0, cells.start) : tokens, cells !== null);
   // A table row read as a line ends with its quantity column: "1-0-1-0 7 ថ្ងៃ 28".
   const lastTok = tokens[tokens.length - 1] ?? '';
   if (
@@ -189,6 +201,7 @@ export function parseInstructions(raw: string): Instructions {
     Number(lastTok) >= 5
   ) {
     quantity = Number(lastTok);
+    unit = null;
   }
   if (schedule !== null && SLOTS.every((s) => (schedule?.[s] ?? 0) === 0)) schedule = null;
   return { schedule, scheduleConfidence: conf, scheduleKind: kind, days, quantity, unit, meal };

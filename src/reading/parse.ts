@@ -71,15 +71,21 @@ export function parseStrength(text: string): StrengthMatch | null {
   return null;
 }
 
-/** Digits of a strength read as letters after a name: "Smg" (5), "SOOMG" (500), "lOmg" (10). */
+/**
+ * Digits of a strength read as letters after a name: "Smg" (5), "SOOMG" (500), "lOmg" (10); a
+ * handwritten 1 read as ")", "}", "\\", "'", "Y" or "¥" ("YOOMG" for 100MG); the M of a
+ * handwritten "MG" read as N ("SOONG" for 500MG).
+ */
 export function fixStrengthLetters(t: string): string {
-  return t.replace(/(?<=[A-Za-zÀ-ÿ] )([0-9SOolI)\]}|Uu]{1,4})(?=\s?(?:mg|MG|Mg)\b)/g, (c) =>
-    c
-      .replace(/S/g, '5')
-      .replace(/[Oo]/g, '0')
-      .replace(/[lI)\]}|]/g, '1')
-      // A handwritten 4 with an open top reads as "U" ("UMG" for 4MG, "UOMG" for 40MG).
-      .replace(/[Uu]/g, '4'),
+  return t.replace(
+    /(?<=[A-Za-zÀ-ÿ] )([0-9SOolI)\]}|Uu]{1,4}|[Y¥\\'][0-9SOo]{1,3})\s?(mg|MG|Mg|NG)\b/g,
+    (_m, c: string, unit: string) =>
+      c
+        .replace(/S/g, '5')
+        .replace(/[Oo]/g, '0')
+        .replace(/[lI)\]}|Y¥\\']/g, '1')
+        // A handwritten 4 with an open top reads as "U" ("UMG" for 4MG, "UOMG" for 40MG).
+        .replace(/[Uu]/g, '4') + (unit === 'NG' ? 'MG' : unit),
   );
 }
 

@@ -7,6 +7,7 @@
 import sharp from 'sharp';
 import { ReadingError } from './errors.ts';
 import { estimateSkew, lineDirectionRatio, rotate90, type GrayImage } from './image-ops.ts';
+import { grayOf, sharpOf } from './sharp-gray.ts';
 import { flattenIllumination, isBlurred, sharpenText } from './illumination.ts';
 import { dewarp, findPageQuad, isDistorted } from './dewarp.ts';
 import { MAX_PIXELS } from './validate.ts';
@@ -105,47 +106,20 @@ export async function preprocess(decoded: { image: GrayImage; scale: number }): 
 
 /** Rotation that keeps the canvas size (crops the expanded corners back to the original box). */
 async function rotateKeepSize(img: GrayImage, deg: number): Promise<GrayImage> {
-  const src = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
-    raw: { width: img.width, height: img.height, channels: 1 },
+  const rotated = await grayOf(sharpOf(img).rotate(deg, { background: { r: 255, g: 255, b: 255 } }));
+  if (rotated === null) return img;
+  const left = Math.max(0, Math.floor((rotated.width - img.width) / 2));
+  const top = Math.max(0, Math.floor((rotated.height - img.height) / 2));
+  const cropped = sharpOf(rotated).extract({
+    left,
+    top,
+    width: Math.min(img.width, rotated.width),
+    height: Math.min(img.height, rotated.height),
   });
-  const rotated = await src
-    .rotate(deg, { background: { r: 255, g: 255, b: 255 } })
-    .grayscale()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const left = Math.max(0, Math.floor((rotated.info.width - img.width) / 2));
-  const top = Math.max(0, Math.floor((rotated.info.height - img.height) / 2));
-  const { data, info } = await sharp(rotated.data, {
-    raw: { width: rotated.info.width, height: rotated.info.height, channels: rotated.info.channels as 1 },
-  })
-    .extract({
-      left,
-      top,
-      width: Math.min(img.width, rotated.info.width),
-      height: Math.min(img.height, rotated.info.height),
-    })
-    .grayscale()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 1) return img;
-  return {
-    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-    width: info.width,
-    height: info.height,
-  };
+  return (await grayOf(cropped)) ?? img;
 }
 
 async function resizeGray(img: GrayImage, width: number): Promise<GrayImage> {
-  const { data, info } = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
-    raw: { width: img.width, height: img.height, channels: 1 },
-  })
-    .resize({ width, height: MAX_HEIGHT, fit: 'inside', kernel: 'lanczos3' })
-    .grayscale()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return {
-    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-    width: info.width,
-    height: info.height,
-  };
+  const resized = sharpOf(img).resize({ width, height: MAX_HEIGHT, fit: 'inside', kernel: 'lanczos3' });
+  return (await grayOf(resized)) ?? img;
 }

@@ -39,8 +39,8 @@ function sideCoverage(img: GrayImage, x: number, y0: number, y1: number): number
   return hit / Math.max(1, y1 - y0 + 1);
 }
 
-/** Finds square boxes with sides between minSide and maxSide pixels. */
-export function detectTickBoxes(img: GrayImage, minSide: number, maxSide: number): TickBox[] {
+/** Horizontal dark runs (a gap of one pixel allowed) as long as a box side could be. */
+function darkRuns(img: GrayImage, minSide: number, maxSide: number): HSeg[] {
   const { width: w, height: h, data } = img;
   const segs: HSeg[] = [];
   for (let y = 0; y < h; y++) {
@@ -63,6 +63,12 @@ export function detectTickBoxes(img: GrayImage, minSide: number, maxSide: number
       }
     }
   }
+  return segs;
+}
+
+/** Finds square boxes with sides between minSide and maxSide pixels. */
+export function detectTickBoxes(img: GrayImage, minSide: number, maxSide: number): TickBox[] {
+  const segs = darkRuns(img, minSide, maxSide);
   // Keep one segment per drawn side (the first row of a thick line).
   const sides: HSeg[] = [];
   for (const s of segs) {

@@ -53,7 +53,8 @@ export interface OcrSummary {
   warnings: string[];
 }
 
-export interface PrescriptionReading {
+/** What the reader finds around the medication list: letterhead, patient, doctor. */
+export interface HeaderFields {
   hospital_name: string | null;
   prescription_number: string | null;
   /** ISO date (yyyy-mm-dd). */
@@ -62,6 +63,9 @@ export interface PrescriptionReading {
   diagnosis: string[];
   department: string | null;
   prescribing_doctor_name: string | null;
+}
+
+export interface PrescriptionReading extends HeaderFields {
   medications: ReadMedication[];
   /** Why the medication list is empty (not a prescription, no table found, …); absent otherwise. */
   empty_reason?: string;

@@ -133,6 +133,32 @@ describe('OCR slips in handwritten strengths', () => {
     expect(parseInstructions('1-0-0-0 x Iu DAYS').days).toBe(14);
     expect(parseInstructions('}-0-}-0 FOR )0 DAYS').days).toBe(10);
   });
+  it.each([
+    ['2. SITAGLIPTIN YOOMG ) TAB THREE TIMES A DAY', '100mg'],
+    ['2. NITAZOXANIDE SOONG 1-0-1 X 7 DAYS', '500mg'],
+    ['3. CEFALEXIN ¥OOMG 1-0-1', '100mg'],
+  ])('reads the handwritten 1 and MG of "%s" in the strength', (line, strength) => {
+    expect(splitNameLine(line).strength).toBe(strength);
+  });
+  it.each([
+    ['U4. LORATADINE 10MG 0-0-1', 'LORATADINE'],
+    ['S. ERDOSTEINE 300MG ) CAP FOUR TIMES A DAY', 'ERDOSTEINE'],
+    ['VL TETRACYCLINE 250MG ) CAP', 'TETRACYCLINE'],
+  ])('drops the garbled list number of "%s"', (line, name) => {
+    expect(splitNameLine(line).name).toBe(name);
+  });
+  it('reads a handwritten 1 drawn as an apostrophe or a yen sign in a dosing pattern', () => {
+    expect(parseInstructions("'-0-) X 7 DAYS").schedule).toEqual({ morning: 1, noon: 0, evening: 1, night: 0 });
+    expect(parseInstructions('¥-0-0-0 X 5 DAYS').schedule).toEqual({ morning: 1, noon: 0, evening: 0, night: 0 });
+  });
+  it('reads a 14 run together as "W", and a 10 whose 1 was lost, before a duration unit', () => {
+    expect(parseInstructions('1-0-1 FOR W DAYS').days).toBe(14);
+    expect(parseInstructions(')-0-)-0 FOR 0 DAYS').days).toBe(10);
+    expect(parseInstructions('1-0-1 FOR 7 DAYS').days).toBe(7);
+  });
+  it('keeps a name in capitals after a real word', () => {
+    expect(splitNameLine('SERETIDE 250MG 1-0-1').name).toBe('SERETIDE');
+  });
   it('keeps names that merely start with U', () => {
     expect(splitNameLine('Ursodiol 250mg 1-0-1').name).toBe('Ursodiol');
   });

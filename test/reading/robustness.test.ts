@@ -241,3 +241,26 @@ describe('tick-box form photographed at a tilt', () => {
     ]);
   });
 });
+
+describe('handwritten digits on a list the lexicon knows', () => {
+  const lexicon = new Lexicon(loadLexiconFile(DEFAULT_LEXICON_PATH));
+  it('drops a garbled list number and restores a lost 1 only where the drug is made in that strength', async () => {
+    const meds = await readList({
+      ...pageOf([
+        [300, 'U4. LORATADINE OMG 0-0-1 X W DAYS AFTER MEAL'],
+        [400, 'S. PRIMAQUINE 5MG 1-0-0 FOR 0 DAYS'],
+        [500, '3. PRIMAQUINE 15MG 1-0-0 FOR 7 DAYS'],
+      ]),
+      lexicon,
+    });
+    expect(meds.map((m) => [m.name, m.strength, m.duration_days])).toEqual([
+      ['LORATADINE', '10mg', 14],
+      ['PRIMAQUINE', '15mg', 10],
+      ['PRIMAQUINE', '15mg', 7],
+    ]);
+  });
+  it('keeps a strength the drug is made in', async () => {
+    const meds = await readList({ ...pageOf([[300, '1. LORATADINE 10MG 0-0-1 X 5 DAYS']]), lexicon });
+    expect(meds[0]?.strength).toBe('10mg');
+  });
+});

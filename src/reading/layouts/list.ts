@@ -76,7 +76,7 @@ interface Candidate {
 function candidate(line: Line, p: PageAnalysis): Candidate | null {
   const split = splitNameLine(line.text);
   if (latinLetters(split.name) < 3) return null;
-  const match = p.lexicon.match(split.name, split.strength);
+  let match = p.lexicon.match(split.name, split.strength);
   const dosing = parseInstructions(split.rest);
   const hasDosing = dosing.schedule !== null || dosing.days !== null;
   // A name no lexicon knows, without a readable strength, is still a medication on a numbered
@@ -93,19 +93,30 @@ function candidate(line: Line, p: PageAnalysis): Candidate | null {
   if (match !== null) {
     // The name is what the lexicon matched; what follows it on the name side is a garbled
     // strength ("YoOMG") or form, not part of the name.
+    const drug = match.drug;
     const words = name.split(' ');
-    const k = words.findIndex((w) => p.lexicon.match(w)?.drug.id === match.drug.id);
+    const k = words.findIndex((w) => p.lexicon.match(w)?.drug.id === drug.id);
+    let end = words.length;
     if (k >= 0 && words.length > k + 1 && /mg$|\d/i.test(words[words.length - 1] ?? '')) {
       rest = `${words.slice(k + 1).join(' ')} ${rest}`.trim();
-      name = words.slice(0, k + 1).join(' ');
+      end = k + 1;
     }
+    // A list number read as one or two stray characters before the name ("U4", "S", "VL").
+    const start = k > 0 && words.slice(0, k).every((w) => w.length <= 2) ? k : 0;
+    name = words.slice(start, end).join(' ');
+    // A handwritten 1 lost before the digits ("OMG" for 10MG, "5MG" for 15MG): accepted only
+    // when this drug is made in the strength with the 1 and not in the one read.
+    const made = [...(match.product?.strengths ?? []), ...(drug.strengths ?? [])];
+    const listed = (x: string): boolean => made.includes(x);
+    if (strength !== null && /^\d+mg$/.test(strength) && !listed(strength) && listed(`1${strength}`))
+      strength = `1${strength}`;
     // A strength misread after its digits ("50076" for 500MG): accepted only when the digits
     // are a strength this drug is made in.
     if (strength === null) {
       const tok = /^\S+/.exec(rest)?.[0] ?? '';
       for (let n = 1; n <= Math.min(4, tok.length); n++) {
         const digits = tok.slice(0, n);
-        const known = match.drug.strengths?.find((x) => x === `${digits}mg`);
+        const known = drug.strengths?.find((x) => x === `${digits}mg`);
         if (/^\d+$/.test(digits) && tok.length - n <= 2 && known !== undefined) {
           strength = known;
           rest = rest.slice(tok.length).trim();
@@ -114,6 +125,7 @@ function candidate(line: Line, p: PageAnalysis): Candidate | null {
       }
     }
   }
+  if (name !== split.name && match !== null) match = p.lexicon.match(name, strength) ?? match;
   return { line, name, strength, rest, match };
 }
 

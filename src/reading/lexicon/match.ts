@@ -205,6 +205,14 @@ interface Found {
   method: NameMatch['method'];
 }
 
+/** Whether candidate c beats the best so far: more similar (a known strength counts a little), then longer. */
+function better(c: Found, best: Found | null): boolean {
+  if (best === null) return true;
+  const a = c.sim + (c.fits ? 0.02 : 0);
+  const b = best.sim + (best.fits ? 0.02 : 0);
+  return a > b + 1e-9 || (Math.abs(a - b) < 1e-9 && c.j - c.i > best.j - best.i);
+}
+
 /** An accented Latin letter. */
 const ACCENTED = /[À-ÖØ-öø-ÿĀ-ž]/;
 
@@ -261,12 +269,6 @@ export class Lexicon {
   match(name: string, strength?: string | null, opts: MatchOptions = {}): NameMatch | null {
     const tokens = name.split(/\s+/).filter((t) => t !== '');
     let best: Found | null = null;
-    const better = (c: Found): boolean => {
-      if (best === null) return true;
-      const a = c.sim + (c.fits ? 0.02 : 0);
-      const b = best.sim + (best.fits ? 0.02 : 0);
-      return a > b + 1e-9 || (Math.abs(a - b) < 1e-9 && c.j - c.i > best.j - best.i);
-    };
     for (let i = 0; i < tokens.length; i++) {
       for (let j = i + 1; j <= Math.min(tokens.length, i + 3); j++) {
         const span = tokens.slice(i, j);
@@ -274,63 +276,70 @@ export class Lexicon {
         if (FORM_WORDS.has(keyOf(span[0] ?? '')) && j - i > 1) continue;
         const key = keyOf(span.join(''));
         if (key.length < 3) continue;
-        const exact = this.byKey.get(key);
-        if (exact !== undefined) {
-          const cand: Found = {
-            v: exact,
-            sim: 1,
-            dist: 0,
-            plain: 0,
-            i,
-            j,
-            fits: this.fits(exact, strength),
-            method: 'exact',
-          };
-          if (best === null || best.sim < 1 || j - i > best.j - best.i) best = cand;
-          continue;
-        }
-        if (best !== null && best.sim === 1) continue;
-        // A strength glued to the name ("Amlodipine5mg", "Paracetamol500").
-        const head = key.replace(/\d.*$/, '');
-        const glued = head !== key && head.length >= 5 ? this.byKey.get(head) : undefined;
-        if (glued !== undefined) {
-          const cand: Found = {
-            v: glued,
-            sim: GLUED_SIMILARITY,
-            dist: 0,
-            plain: 0,
-            i,
-            j,
-            fits: this.fits(glued, strength),
-            method: 'prefix',
-          };
-          if (better(cand)) best = cand;
-          continue;
-        }
-        // A form word misread ("Tab1et") is still a form word.
-        if (FORM_SKELETONS.has(ocrSkeleton(key))) continue;
-        const maxDiff = Math.max(2, key.length * 0.3);
-        const pool =
-          opts.fullScan === true
-            ? this.variants
-            : this.index.candidates(key, maxDiff).map((k) => this.variants[k] as Variant);
-        for (const v of pool) {
-          if (Math.abs(v.key.length - key.length) > maxDiff) continue;
-          const fits = this.fits(v, strength);
-          const len = Math.max(key.length, v.key.length);
-          // A brand that is a word plus letters ("Control" in "Controloc") needs more than the cut.
-          const cut = v.kind === 'brand' && (v.key.startsWith(key) || key.startsWith(v.key));
-          const need = Math.max(acceptAt(Math.min(key.length, v.key.length), fits), cut ? BRAND_CUT_ACCEPT : 0);
-          const dist = ocrDistance(key, v.key, (1 - need) * len + 1e-9);
-          const sim = 1 - dist / len;
-          if (sim < need) continue;
-          const cand: Found = { v, sim, dist, plain: 0, i, j, fits, method: 'fuzzy' };
-          if (better(cand)) best = { ...cand, plain: levenshtein(key, v.key) };
-        }
+        best = this.spanMatch(key, i, j, strength, opts, best);
       }
     }
     best ??= this.prefixMatch(tokens, strength);
-    if (best === null) return null;
+    return best === null ? null : this.describe(name, tokens, best, strength);
+  }
+
+  /** The better of `best` and what the span tokens[i..j) (its key `key`) matches. */
+  private spanMatch(
+    key: string,
+    i: number,
+    j: number,
+    strength: string | null | undefined,
+    opts: MatchOptions,
+    best: Found | null,
+  ): Found | null {
+    const exact = this.byKey.get(key);
+    if (exact !== undefined) {
+      const cand: Found = {
+        v: exact,
+        sim: 1,
+        dist: 0,
+        plain: 0,
+        i,
+        j,
+        fits: this.fits(exact, strength),
+        method: 'exact',
+      };
+      return best === null || best.sim < 1 || j - i > best.j - best.i ? cand : best;
+    }
+    if (best !== null && best.sim === 1) return best;
+    // A strength glued to the name ("Amlodipine5mg", "Paracetamol500").
+    const head = key.replace(/\d.*$/, '');
+    const glued = head !== key && head.length >= 5 ? this.byKey.get(head) : undefined;
+    if (glued !== undefined) {
+      const fits = this.fits(glued, strength);
+      const cand: Found = { v: glued, sim: GLUED_SIMILARITY, dist: 0, plain: 0, i, j, fits, method: 'prefix' };
+      return better(cand, best) ? cand : best;
+    }
+    // A form word misread ("Tab1et") is still a form word.
+    if (FORM_SKELETONS.has(ocrSkeleton(key))) return best;
+    const maxDiff = Math.max(2, key.length * 0.3);
+    const pool =
+      opts.fullScan === true
+        ? this.variants
+        : this.index.candidates(key, maxDiff).map((k) => this.variants[k] as Variant);
+    for (const v of pool) {
+      if (Math.abs(v.key.length - key.length) > maxDiff) continue;
+      const fits = this.fits(v, strength);
+      const len = Math.max(key.length, v.key.length);
+      // A brand that is a word plus letters ("Control" in "Controloc") needs more than the cut.
+      const cut = v.kind === 'brand' && (v.key.startsWith(key) || key.startsWith(v.key));
+      const need = Math.max(acceptAt(Math.min(key.length, v.key.length), fits), cut ? BRAND_CUT_ACCEPT : 0);
+      const dist = ocrDistance(key, v.key, (1 - need) * len + 1e-9);
+      const sim = 1 - dist / len;
+      if (sim < need) continue;
+      const cand: Found = { v, sim, dist, plain: 0, i, j, fits, method: 'fuzzy' };
+      if (better(cand, best)) best = { ...cand, plain: levenshtein(key, v.key) };
+    }
+    return best;
+  }
+
+  /** The match as returned: the name corrected where OCR confusions explain the difference. */
+  private describe(name: string, tokens: string[], best: Found, strength: string | null | undefined): NameMatch {
     const exact = best.sim === 1;
     // Correct only what OCR confusions explain: the weighted cost is well under the plain one.
     const explainable = best.method === 'fuzzy' && best.dist <= best.plain * 0.6 && best.dist <= 1.2;
