@@ -149,6 +149,95 @@ function collectWal(
   }
 }
 
+interface ServerInfo {
+  data_dir: string;
+  version: string;
+  sysid: string;
+  superuser: string;
+  db: string;
+  who: string;
+}
+
+/** The server to back up, checked: a superuser connection, its data directory on this machine. */
+async function serverInfo(client: pg.Client): Promise<ServerInfo> {
+  const info = (
+    await client.query<ServerInfo>(
+      `SELECT current_setting('data_directory') AS data_dir, current_setting('server_version') AS version,
+              current_database() AS db, current_user AS who,
+              (SELECT system_identifier::text FROM pg_control_system()) AS sysid, current_setting('is_superuser') AS superuser`,
+    )
+  ).rows[0];
+  if (info?.superuser !== 'on')
+    throw new BackupError('a base backup needs a superuser connection (DATABASE_URL as the owner)');
+  if (!fs.existsSync(path.join(info.data_dir, 'PG_VERSION'))) {
+    throw new BackupError(
+      `the server's data directory ${info.data_dir} is not on this machine: back it up where it runs (pg_basebackup of the server's version, or \`dastern backup create\` there)`,
+    );
+  }
+  return info;
+}
+
+interface BackupPosition {
+  lsn: string;
+  wal: string;
+}
+
+/** The data directory copied between pg_backup_start and pg_backup_stop (non-exclusive). */
+async function copyCluster(
+  client: pg.Client,
+  options: CreateOptions,
+  at: { id: string; cluster: string; dir: string },
+): Promise<{
+  start: BackupPosition;
+  stop: BackupPosition & { labelfile: string; spcmapfile: string; at: Date };
+  data: WrittenFile;
+}> {
+  const { id, cluster, dir } = at;
+  const start = (
+    await client.query<BackupPosition>(
+      'SELECT lsn::text, pg_walfile_name(lsn) AS wal FROM pg_backup_start($1, true) AS lsn',
+      [`dastern ${id}`],
+    )
+  ).rows[0];
+  if (start === undefined) throw new BackupError('pg_backup_start returned nothing');
+  let data: WrittenFile;
+  try {
+    const total = treeSize(cluster);
+    let copied = 0;
+    data = await encryptTar(cluster, EXCLUDED, path.join(dir, 'data.tar.gz.dtb'), options.key, (n) => {
+      copied += n;
+      options.onProgress?.(Math.min(copied, total), total);
+    });
+  } catch (err) {
+    await client.query('SELECT pg_backup_stop(false)').catch(() => undefined);
+    throw err;
+  }
+  // Not waiting for the archive: the segments of the copy are taken from pg_wal right away.
+  const stop = (
+    await client.query<BackupPosition & { labelfile: string; spcmapfile: string; at: Date }>(
+      'SELECT lsn::text, pg_walfile_name(lsn) AS wal, labelfile, spcmapfile, clock_timestamp() AS at FROM pg_backup_stop(false)',
+    )
+  ).rows[0];
+  if (stop === undefined) throw new BackupError('pg_backup_stop returned nothing');
+  return { start, stop, data };
+}
+
+/** The WAL segments from start to stop, packed beside the copy (the backup restores on its own). */
+async function packWal(
+  options: CreateOptions,
+  at: { cluster: string; staging: string; dir: string },
+  start: BackupPosition,
+  stop: BackupPosition,
+): Promise<WrittenFile> {
+  const walDir = fs.mkdtempSync(path.join(at.dir, 'wal-'));
+  try {
+    collectWal(at.cluster, start.wal, stop.wal, at.staging, walDir);
+    return await encryptTar(walDir, [], path.join(at.dir, 'wal.tar.gz.dtb'), options.key);
+  } finally {
+    fs.rmSync(walDir, { recursive: true, force: true });
+  }
+}
+
 export async function createBaseBackup(options: CreateOptions): Promise<BackupManifest> {
   const { ownerUrl, backupDir, key, dataDir } = options;
   const client = new pg.Client({ connectionString: ownerUrl });
@@ -157,28 +246,8 @@ export async function createBaseBackup(options: CreateOptions): Promise<BackupMa
   const id = backupId(startedAt);
   const dir = path.join(baseRoot(backupDir), id);
   try {
-    const info = (
-      await client.query<{
-        data_dir: string;
-        version: string;
-        sysid: string;
-        superuser: string;
-        db: string;
-        who: string;
-      }>(
-        `SELECT current_setting('data_directory') AS data_dir, current_setting('server_version') AS version,
-              current_database() AS db, current_user AS who,
-              (SELECT system_identifier::text FROM pg_control_system()) AS sysid, current_setting('is_superuser') AS superuser`,
-      )
-    ).rows[0];
-    if (info?.superuser !== 'on')
-      throw new BackupError('a base backup needs a superuser connection (DATABASE_URL as the owner)');
+    const info = await serverInfo(client);
     const cluster = info.data_dir;
-    if (!fs.existsSync(path.join(cluster, 'PG_VERSION'))) {
-      throw new BackupError(
-        `the server's data directory ${cluster} is not on this machine: back it up where it runs (pg_basebackup of the server's version, or \`dastern backup create\` there)`,
-      );
-    }
     const staging = walStagingDir(cluster);
     await shipWal(staging, backupDir, key);
     const settings = Object.fromEntries(
@@ -190,40 +259,8 @@ export async function createBaseBackup(options: CreateOptions): Promise<BackupMa
       ).rows.map((r) => [r.name, r.setting]),
     );
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const start = (
-      await client.query<{ lsn: string; wal: string }>(
-        'SELECT lsn::text, pg_walfile_name(lsn) AS wal FROM pg_backup_start($1, true) AS lsn',
-        [`dastern ${id}`],
-      )
-    ).rows[0];
-    if (start === undefined) throw new BackupError('pg_backup_start returned nothing');
-    let data: WrittenFile;
-    try {
-      const total = treeSize(cluster);
-      let copied = 0;
-      data = await encryptTar(cluster, EXCLUDED, path.join(dir, 'data.tar.gz.dtb'), key, (n) => {
-        copied += n;
-        options.onProgress?.(Math.min(copied, total), total);
-      });
-    } catch (err) {
-      await client.query('SELECT pg_backup_stop(false)').catch(() => undefined);
-      throw err;
-    }
-    // Not waiting for the archive: the segments of the copy are taken from pg_wal right away.
-    const stop = (
-      await client.query<{ lsn: string; wal: string; labelfile: string; spcmapfile: string; at: Date }>(
-        'SELECT lsn::text, pg_walfile_name(lsn) AS wal, labelfile, spcmapfile, clock_timestamp() AS at FROM pg_backup_stop(false)',
-      )
-    ).rows[0];
-    if (stop === undefined) throw new BackupError('pg_backup_stop returned nothing');
-    const walDir = fs.mkdtempSync(path.join(dir, 'wal-'));
-    let wal: WrittenFile;
-    try {
-      collectWal(cluster, start.wal, stop.wal, staging, walDir);
-      wal = await encryptTar(walDir, [], path.join(dir, 'wal.tar.gz.dtb'), key);
-    } finally {
-      fs.rmSync(walDir, { recursive: true, force: true });
-    }
+    const { start, stop, data } = await copyCluster(client, options, { id, cluster, dir });
+    const wal = await packWal(options, { cluster, staging, dir }, start, stop);
     const secretsDir = path.join(dataDir, 'secrets');
     const secrets = fs.existsSync(secretsDir)
       ? await encryptTar(secretsDir, [], path.join(dir, 'secrets.tar.gz.dtb'), key)

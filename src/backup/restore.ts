@@ -161,10 +161,110 @@ function fileKeyOf(target: string, given: Buffer | undefined): Buffer | undefine
   return fs.existsSync(file) ? Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64') : undefined;
 }
 
+/** The base backup and the WAL to replay laid out in `cluster` (and the backup's secrets in target/secrets). */
+async function layOutCluster(
+  options: RestoreOptions,
+  base: BackupManifest,
+  paths: { cluster: string; walDir: string },
+  step: (s: string) => void,
+): Promise<void> {
+  const { backupDir, key, target } = options;
+  const { cluster, walDir } = paths;
+  step(`unpacking base backup ${base.id}`);
+  fs.mkdirSync(cluster, { recursive: true, mode: 0o700 });
+  const part = (name: string): string => path.join(backupDir, 'base', base.id, name);
+  await unpack(part('data.tar.gz.dtb'), key, cluster);
+  await unpack(part('wal.tar.gz.dtb'), key, path.join(cluster, 'pg_wal'));
+  fs.writeFileSync(path.join(cluster, 'backup_label'), base.backup_label);
+  if (base.tablespace_map !== '') fs.writeFileSync(path.join(cluster, 'tablespace_map'), base.tablespace_map);
+  fs.writeFileSync(path.join(cluster, 'recovery.signal'), '');
+  // A packaged server (Debian) keeps its configuration outside the data directory: the
+  // recovering server gets every setting on its command line, and an empty file to start from.
+  const conf = path.join(cluster, 'postgresql.conf');
+  if (!fs.existsSync(conf))
+    fs.writeFileSync(conf, '# restored by dastern backup: settings are given on the command line\n');
+  if (base.parts.secrets) {
+    fs.mkdirSync(path.join(target, 'secrets'), { recursive: true, mode: 0o700 });
+    await unpack(part('secrets.tar.gz.dtb'), key, path.join(target, 'secrets'));
+  }
+  const from = segmentPosition(base.start_wal) ?? 0n;
+  const wanted =
+    options.immediate === true
+      ? []
+      : listArchivedWal(backupDir).filter((n) => n.endsWith('.history') || (segmentPosition(n) ?? -1n) >= from);
+  step(`fetching ${wanted.length} archived WAL files`);
+  await fetchWal(backupDir, key, walDir, wanted);
+}
+
+/** The recovering server's command line: Unix socket only, WAL from walDir, promoted at the target. */
+function recoveryArguments(
+  options: RestoreOptions,
+  base: BackupManifest,
+  paths: { cluster: string; walDir: string; socketDir: string },
+): string[] {
+  const { cluster, walDir, socketDir } = paths;
+  const recovery =
+    options.immediate === true
+      ? ['-c', 'recovery_target=immediate']
+      : options.to !== undefined
+        ? ['-c', `recovery_target_time=${options.to.toISOString().replace('T', ' ').replace('Z', '+00')}`]
+        : [];
+  const minimums = Object.entries(base.settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+  return [
+    '-D',
+    cluster,
+    '-p',
+    '5432',
+    '-c',
+    'listen_addresses=',
+    '-c',
+    `unix_socket_directories=${socketDir}`,
+    '-c',
+    `hba_file=${path.join(socketDir, 'pg_hba.conf')}`,
+    '-c',
+    'archive_mode=off',
+    '-c',
+    `restore_command=cp '${walDir}/%f' '%p'`,
+    '-c',
+    'recovery_target_action=promote',
+    ...minimums,
+    ...recovery,
+  ];
+}
+
+/** The promoted database checked: rows counted, audit chain verified, files restored and read. */
+async function checkRestored(
+  options: RestoreOptions,
+  admin: pg.Client,
+  at: { socketDir: string; superuser: string; database: string },
+): Promise<Pick<RestoreResult, 'recovered_to' | 'rows' | 'audit' | 'files'>> {
+  const { socketDir, superuser, database } = at;
+  const replayed =
+    (await admin.query<{ t: Date | null }>('SELECT pg_last_xact_replay_timestamp() AS t')).rows[0]?.t ?? null;
+  options.onStep?.('checking the restored database');
+  const app = new pg.Client({ host: socketDir, port: 5432, user: superuser, database });
+  await app.connect();
+  try {
+    const rows = await countRows(app);
+    const audit = await verifyAuditChain(
+      `postgres://${encodeURIComponent(superuser)}@/${encodeURIComponent(database)}?host=${encodeURIComponent(socketDir)}&port=5432`,
+    );
+    restoreFiles(options.backupDir, path.join(options.target, 'files'));
+    const fileKey = fileKeyOf(options.target, options.fileKey);
+    const files = await checkFiles(
+      app,
+      fileKey ? new FileStore(path.join(options.target, 'files'), fileKey) : undefined,
+    );
+    return { recovered_to: replayed ? replayed.toISOString() : null, rows, audit, files };
+  } finally {
+    await app.end();
+  }
+}
+
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
   const began = Date.now();
   const step = options.onStep ?? (() => undefined);
-  const { backupDir, key, target } = options;
+  const { backupDir, target } = options;
   if (fs.existsSync(target) && fs.readdirSync(target).length > 0)
     throw new BackupError(`${target} is not empty: restore into a new folder`);
   const base = chooseBase(listBackups(backupDir), options.immediate === true ? undefined : options.to);
@@ -177,30 +277,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-restore-'));
   let child: ChildProcess | undefined;
   try {
-    step(`unpacking base backup ${base.id}`);
-    fs.mkdirSync(cluster, { recursive: true, mode: 0o700 });
-    const part = (name: string): string => path.join(backupDir, 'base', base.id, name);
-    await unpack(part('data.tar.gz.dtb'), key, cluster);
-    await unpack(part('wal.tar.gz.dtb'), key, path.join(cluster, 'pg_wal'));
-    fs.writeFileSync(path.join(cluster, 'backup_label'), base.backup_label);
-    if (base.tablespace_map !== '') fs.writeFileSync(path.join(cluster, 'tablespace_map'), base.tablespace_map);
-    fs.writeFileSync(path.join(cluster, 'recovery.signal'), '');
-    // A packaged server (Debian) keeps its configuration outside the data directory: the
-    // recovering server gets every setting on its command line, and an empty file to start from.
-    const conf = path.join(cluster, 'postgresql.conf');
-    if (!fs.existsSync(conf))
-      fs.writeFileSync(conf, '# restored by dastern backup: settings are given on the command line\n');
-    if (base.parts.secrets) {
-      fs.mkdirSync(path.join(target, 'secrets'), { recursive: true, mode: 0o700 });
-      await unpack(part('secrets.tar.gz.dtb'), key, path.join(target, 'secrets'));
-    }
-    const from = segmentPosition(base.start_wal) ?? 0n;
-    const wanted =
-      options.immediate === true
-        ? []
-        : listArchivedWal(backupDir).filter((n) => n.endsWith('.history') || (segmentPosition(n) ?? -1n) >= from);
-    step(`fetching ${wanted.length} archived WAL files`);
-    await fetchWal(backupDir, key, walDir, wanted);
+    await layOutCluster(options, base, { cluster, walDir }, step);
     fs.chmodSync(cluster, 0o700);
     chownTree(cluster, runAs);
     chownTree(walDir, runAs);
@@ -208,80 +285,32 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     fs.chmodSync(socketDir, 0o700);
     chownTree(socketDir, runAs);
 
-    const recovery =
-      options.immediate === true
-        ? ['-c', 'recovery_target=immediate']
-        : options.to !== undefined
-          ? ['-c', `recovery_target_time=${options.to.toISOString().replace('T', ' ').replace('Z', '+00')}`]
-          : [];
-    const minimums = Object.entries(base.settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
     step(
       options.to !== undefined && options.immediate !== true
         ? `replaying WAL up to ${options.to.toISOString()}`
         : 'replaying WAL',
     );
-    child = spawn(
-      path.join(bin, 'bin', 'postgres'),
-      [
-        '-D',
-        cluster,
-        '-p',
-        '5432',
-        '-c',
-        'listen_addresses=',
-        '-c',
-        `unix_socket_directories=${socketDir}`,
-        '-c',
-        `hba_file=${path.join(socketDir, 'pg_hba.conf')}`,
-        '-c',
-        'archive_mode=off',
-        '-c',
-        `restore_command=cp '${walDir}/%f' '%p'`,
-        '-c',
-        'recovery_target_action=promote',
-        ...minimums,
-        ...recovery,
-      ],
-      { ...(runAs ?? {}), stdio: ['ignore', 'ignore', 'pipe'], env: childProcessEnv({ LC_MESSAGES: 'C' }) },
-    );
+    child = spawn(path.join(bin, 'bin', 'postgres'), recoveryArguments(options, base, { cluster, walDir, socketDir }), {
+      ...(runAs ?? {}),
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: childProcessEnv({ LC_MESSAGES: 'C' }),
+    });
     const logTail: string[] = [];
     child.stderr?.on('data', (c: Buffer) => {
       for (const line of c.toString().split('\n')) if (line.trim() !== '') logTail.push(line);
       if (logTail.length > 50) logTail.splice(0, logTail.length - 50);
     });
     const admin = await waitForPromotion(child, socketDir, superuser, logTail);
-    let result: RestoreResult;
     try {
-      const replayed =
-        (await admin.query<{ t: Date | null }>('SELECT pg_last_xact_replay_timestamp() AS t')).rows[0]?.t ?? null;
-      step('checking the restored database');
-      const app = new pg.Client({ host: socketDir, port: 5432, user: superuser, database });
-      await app.connect();
-      try {
-        const rows = await countRows(app);
-        const audit = await verifyAuditChain(
-          `postgres://${encodeURIComponent(superuser)}@/${encodeURIComponent(database)}?host=${encodeURIComponent(socketDir)}&port=5432`,
-        );
-        restoreFiles(backupDir, path.join(target, 'files'));
-        const fileKey = fileKeyOf(target, options.fileKey);
-        const files = await checkFiles(app, fileKey ? new FileStore(path.join(target, 'files'), fileKey) : undefined);
-        result = {
-          target,
-          cluster,
-          base: base.id,
-          recovered_to: replayed ? replayed.toISOString() : null,
-          duration_ms: Date.now() - began,
-          rows,
-          audit,
-          files,
-        };
-      } finally {
-        await app.end();
-      }
+      const { recovered_to, rows, audit, files } = await checkRestored(options, admin, {
+        socketDir,
+        superuser,
+        database,
+      });
+      return { target, cluster, base: base.id, recovered_to, duration_ms: Date.now() - began, rows, audit, files };
     } finally {
       await admin.end();
     }
-    return result;
   } catch (err) {
     fs.rmSync(cluster, { recursive: true, force: true });
     fs.rmSync(target, { recursive: true, force: true });

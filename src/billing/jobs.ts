@@ -19,7 +19,8 @@ import type { Logger } from '../log.ts';
 import type { PaymentGateway } from './gateways/gateway.ts';
 import { buildGateways } from './gateways/index.ts';
 import { processEvent, type ConfirmDeps } from './confirm.ts';
-import { createMailer, type Mailer } from '../mail/mailer.ts';
+import type { Mailer } from '../mail/mailer.ts';
+import { configuredMailer } from '../mail/configured.ts';
 import { sendPaymentMail } from './mail.ts';
 import * as q from './queries.ts';
 import { ensureQueues } from '../jobs/ensure-queues.ts';
@@ -204,14 +205,7 @@ export async function startBillingWorkers(
     const r = await runBillingSweep(deps);
     if (r.expired + r.completedLate + r.ended + r.reminded > 0) d.logger.info(r, 'billing sweep');
   });
-  const mailer =
-    d.mailer ??
-    createMailer({
-      smtpUrl: config.api.smtpUrl,
-      from: config.api.mailFrom,
-      outboxDir: `${config.dataDir}/outbox`,
-      logger: d.logger,
-    });
+  const mailer = d.mailer ?? configuredMailer(config, d.logger);
   await d.boss.work<{ paymentId: string }>(
     BILLING_QUEUES.paymentMail,
     { batchSize: 1, pollingIntervalSeconds: 1 },

@@ -23,6 +23,93 @@ import * as q from './queries.ts';
 
 const RENEWAL_CURRENCY = 'USD';
 
+/** The renewal's payment row: the one already recorded for the invoice, else a new pending one. */
+async function renewalPayment(
+  tx: Tx,
+  gateway: GatewayName,
+  sub: q.GatewaySubscriptionRow,
+  existing: q.PaymentRow | null,
+  refs: { invoice: string; subscription: string },
+): Promise<q.PaymentRow> {
+  if (existing !== null) return existing;
+  const id = randomUUID();
+  await q.insertPayment(tx, {
+    id,
+    userId: sub.user_id,
+    planId: sub.plan_id,
+    amountMinor: sub.price_usd_cents,
+    exponent: EXPONENT[RENEWAL_CURRENCY],
+    currency: RENEWAL_CURRENCY,
+    provider: gateway,
+    providerReference: refs.invoice,
+    description: 'renewal',
+    expiresAt: new Date(Date.now() + 3 * 86_400_000),
+    metadata: { renewal: 'true', gateway_subscription: refs.subscription },
+  });
+  const p = await q.findPayment(tx, id, true);
+  if (p === null) throw new Error('renewal payment vanished');
+  return p;
+}
+
+/** A failed invoice: the payment failed, the subscription past due, the user told. */
+async function renewalFailed(
+  d: ConfirmDeps,
+  tx: Tx,
+  gateway: GatewayName,
+  sub: q.GatewaySubscriptionRow,
+  p: q.PaymentRow,
+  event: GatewayEvent,
+): Promise<Outcome> {
+  if (p.status === 'pending') {
+    await q.transition(tx, p.id, {
+      from: ['pending'],
+      to: 'failed',
+      source: gateway,
+      reason: event.reason ?? 'renewal payment failed',
+      eventId: event.eventId,
+    });
+  }
+  await q.setSubscriptionStatus(tx, sub.id, 'past_due');
+  await q.notify(
+    tx,
+    sub.user_id,
+    'renewal_failed',
+    { kind: 'renewal_failed', payment_id: p.id, until: sub.current_period_end.toISOString().slice(0, 10) },
+    `payment:${p.id}:renewal_failed`,
+  );
+  d.logger.warn({ gateway, paymentId: p.id }, 'card renewal failed: subscription past due');
+  return 'failed';
+}
+
+/** A paid invoice whose amount differs from the plan: refused and alerted. */
+async function renewalMismatch(
+  d: ConfirmDeps,
+  tx: Tx,
+  gateway: GatewayName,
+  p: q.PaymentRow,
+  event: GatewayEvent,
+  invoice: string,
+): Promise<Outcome> {
+  await alertAmountMismatch(
+    tx,
+    d.logger,
+    gateway,
+    p,
+    event,
+    { invoice },
+    'renewal amount or currency differs from the plan: refused, alerted',
+  );
+  if (p.status === 'pending')
+    await q.transition(tx, p.id, {
+      from: ['pending'],
+      to: 'failed',
+      source: gateway,
+      reason: 'amount differs from the plan',
+      eventId: event.eventId,
+    });
+  return 'amount_mismatch';
+}
+
 export async function applyRenewal(
   d: ConfirmDeps,
   tx: Tx,
@@ -46,66 +133,9 @@ export async function applyRenewal(
   // looked up again under the subscription's lock: another event for this invoice may have just committed it
   const existing = found ?? (await q.findPaymentByReference(tx, gateway, invoice, true));
   if (existing !== null && (existing.status === 'completed' || existing.status === 'refunded')) return 'already_done';
-  let p = existing;
-  if (p === null) {
-    const id = randomUUID();
-    await q.insertPayment(tx, {
-      id,
-      userId: sub.user_id,
-      planId: sub.plan_id,
-      amountMinor: sub.price_usd_cents,
-      exponent: EXPONENT[RENEWAL_CURRENCY],
-      currency: RENEWAL_CURRENCY,
-      provider: gateway,
-      providerReference: invoice,
-      description: 'renewal',
-      expiresAt: new Date(Date.now() + 3 * 86_400_000),
-      metadata: { renewal: 'true', gateway_subscription: ref },
-    });
-    p = await q.findPayment(tx, id, true);
-    if (p === null) throw new Error('renewal payment vanished');
-  }
-  if (event.kind === 'renewal_failed') {
-    if (p.status === 'pending') {
-      await q.transition(tx, p.id, {
-        from: ['pending'],
-        to: 'failed',
-        source: gateway,
-        reason: event.reason ?? 'renewal payment failed',
-        eventId: event.eventId,
-      });
-    }
-    await q.setSubscriptionStatus(tx, sub.id, 'past_due');
-    await q.notify(
-      tx,
-      sub.user_id,
-      'renewal_failed',
-      { kind: 'renewal_failed', payment_id: p.id, until: sub.current_period_end.toISOString().slice(0, 10) },
-      `payment:${p.id}:renewal_failed`,
-    );
-    d.logger.warn({ gateway, paymentId: p.id }, 'card renewal failed: subscription past due');
-    return 'failed';
-  }
-  if (amountDiffers(p, event)) {
-    await alertAmountMismatch(
-      tx,
-      d.logger,
-      gateway,
-      p,
-      event,
-      { invoice },
-      'renewal amount or currency differs from the plan: refused, alerted',
-    );
-    if (p.status === 'pending')
-      await q.transition(tx, p.id, {
-        from: ['pending'],
-        to: 'failed',
-        source: gateway,
-        reason: 'amount differs from the plan',
-        eventId: event.eventId,
-      });
-    return 'amount_mismatch';
-  }
+  const p = await renewalPayment(tx, gateway, sub, existing, { invoice, subscription: ref });
+  if (event.kind === 'renewal_failed') return renewalFailed(d, tx, gateway, sub, p, event);
+  if (amountDiffers(p, event)) return renewalMismatch(d, tx, gateway, p, event, invoice);
   const extended = await q.extendRenewal(tx, sub.id, event.subscription?.periodEnd ?? null);
   // a retry of a failed invoice may still pay it
   const done = await q.transition(tx, p.id, {

@@ -120,12 +120,13 @@ function billingContext(s: Pick<Services, 'run'>, request: FastifyRequest): Bill
 
 export async function billingRoutes(app: App, s: Services, service: BillingService): Promise<void> {
   await planRoutes(app, s, service);
+  await paymentRoutes(app, s, service);
   await receiptRoutes(app, s, service);
   await billingAdminRoutes(app, s, service);
   await webhookRoutes(app, s, service);
 }
 
-/** The plans and the signed-in user's subscription: checkout, status, cancel. */
+/** The plans, the signed-in user's subscription and a checkout. */
 async function planRoutes(app: App, s: Services, service: BillingService): Promise<void> {
   const tags = ['billing'];
   const ctx = (request: FastifyRequest): BillingContext => billingContext(s, request);
@@ -176,6 +177,12 @@ async function planRoutes(app: App, s: Services, service: BillingService): Promi
       });
     },
   );
+}
+
+/** One payment, the sandbox's paid event, cancelling, and an admin's refund. */
+async function paymentRoutes(app: App, s: Services, service: BillingService): Promise<void> {
+  const tags = ['billing'];
+  const ctx = (request: FastifyRequest): BillingContext => billingContext(s, request);
 
   app.get(
     '/payments/:id',

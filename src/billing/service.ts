@@ -10,10 +10,10 @@ import type { Database, Tx } from '../db/database.ts';
 import type { BillingConfig, Environment, GatewayName } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { ApiError, conflict, notFound } from '../core/errors.ts';
-import type { PaymentGateway } from './gateways/gateway.ts';
+import type { CheckoutOrder, PaymentGateway } from './gateways/gateway.ts';
+import { chosenGateway, newOrder, purchasable, type CheckoutBody } from './checkout.ts';
 import { WebhookSignatureError } from './gateways/gateway.ts';
 import { SandboxGateway } from './gateways/sandbox.ts';
-import { EXPONENT, type Currency } from './money.ts';
 import { processEvent, type ConfirmDeps, type Outcome } from './confirm.ts';
 import * as q from './queries.ts';
 import { receiptHtml, sellerOf } from './receipt.ts';
@@ -86,9 +86,6 @@ export interface PaymentView {
   checkout_url?: string;
   history: { from_status: string | null; to_status: string; source: string; reason: string | null; at: string }[];
 }
-
-const MAX_PENDING = 5;
-const STRIPE_MIN_EXPIRY_MINUTES = 31; // Checkout Sessions live 30 minutes to 24 hours
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
@@ -188,118 +185,30 @@ export class BillingService {
     return [...this.d.gateways.keys()].filter((g) => g !== 'bakong' || this.d.enqueuePoll !== undefined);
   }
 
-  async checkout(
-    ctx: BillingContext,
-    body: {
-      plan_code: string;
-      gateway: GatewayName;
-      currency?: Currency | undefined;
-      auto_renew?: boolean | undefined;
-    },
-  ): Promise<PaymentView> {
-    const gateway = this.d.gateways.get(body.gateway);
-    if (gateway === undefined || !this.gatewayNames().includes(body.gateway)) {
-      const offered = this.gatewayNames().join(', ');
-      throw new ApiError(
-        400,
-        'gateway_unavailable',
-        `the ${body.gateway} gateway is not offered here (offered: ${offered || 'none'})`,
-        {},
-        undefined,
-        { gateway: body.gateway, offered: offered || '—' },
-      );
-    }
-    const currency: Currency = body.currency ?? 'USD';
-    if (!gateway.currencies.includes(currency)) {
-      throw new ApiError(
-        400,
-        'currency_not_supported',
-        `${body.gateway} takes ${gateway.currencies.join(' or ')}`,
-        {},
-        undefined,
-        { gateway: body.gateway, currencies: gateway.currencies.join(', ') },
-      );
-    }
-    const autoRenew = body.auto_renew === true;
-    if (autoRenew && gateway.cancelSubscription === undefined) {
-      throw new ApiError(
-        400,
-        'auto_renew_unavailable',
-        `${body.gateway} cannot renew by itself: pay each period (a new KHQR each time)`,
-        {},
-        undefined,
-        { gateway: body.gateway },
-      );
-    }
-    const { plan, pending, current } = await ctx.run(async (tx) => ({
-      plan: await q.findPlan(tx, body.plan_code),
-      pending: await q.countPending(tx, ctx.userId),
-      current: await q.currentSubscription(tx, ctx.userId),
-    }));
-    if (current !== null && current.provider_subscription_ref !== null && !current.cancel_at_period_end) {
-      throw conflict(
-        'already_renewing',
-        'Premium already renews by card each period; cancel it first to pay another way',
-      );
-    }
-    if (plan === null || !plan.is_active) throw notFound('plan');
-    const amountMinor = currency === 'USD' ? plan.price_usd_cents : plan.price_khr;
-    if (plan.tier !== 'premium' || amountMinor <= 0)
-      throw new ApiError(400, 'plan_not_purchasable', 'the free plan needs no payment');
-    if (pending >= MAX_PENDING)
-      throw new ApiError(429, 'too_many_pending_payments', 'finish or let expire the payments already started');
-
+  async checkout(ctx: BillingContext, body: CheckoutBody): Promise<PaymentView> {
+    const { gateway, currency, autoRenew } = chosenGateway(
+      body,
+      this.d.gateways.get(body.gateway),
+      this.gatewayNames(),
+    );
+    const { plan, amountMinor } = purchasable(
+      await ctx.run(async (tx) => ({
+        plan: await q.findPlan(tx, body.plan_code),
+        pending: await q.countPending(tx, ctx.userId),
+        current: await q.currentSubscription(tx, ctx.userId),
+      })),
+      currency,
+    );
     const id = randomUUID();
-    const minutes =
-      body.gateway === 'stripe'
-        ? Math.max(this.d.config.pendingMinutes, STRIPE_MIN_EXPIRY_MINUTES)
-        : this.d.config.pendingMinutes;
-    const expiresAt = new Date(Date.now() + minutes * 60_000);
-    const order = {
-      paymentId: id,
-      amountMinor,
-      currency,
-      planCode: plan.code,
-      planName: plan.name,
-      expiresAt,
-      interval: plan.billing_period,
-      userId: ctx.userId,
-      autoRenew,
-    };
-    const row: q.NewPayment = {
+    const { order, row } = newOrder(
+      ctx.userId,
+      body,
+      { plan, amountMinor, currency, autoRenew },
       id,
-      userId: ctx.userId,
-      planId: plan.id,
-      amountMinor,
-      exponent: EXPONENT[currency],
-      currency,
-      provider: body.gateway,
-      providerReference: null,
-      description: plan.name,
-      expiresAt,
-      metadata: autoRenew ? { auto_renew: 'true' } : {},
-    };
-    if (body.gateway === 'stripe') {
-      // the order exists before the gateway is called; the call is outside any transaction
-      await this.system(ctx.userId, (tx) => q.insertPayment(tx, row));
-      try {
-        const result = await gateway.createCheckout(order);
-        await this.system(ctx.userId, (tx) =>
-          q.setCheckout(
-            tx,
-            id,
-            result.providerReference,
-            result.checkoutUrl ? { checkout_url: result.checkoutUrl } : {},
-          ),
-        );
-      } catch (err) {
-        this.d.logger.error({ err, paymentId: id }, 'Stripe Checkout Session not created');
-        await this.system(ctx.userId, (tx) =>
-          q.transition(tx, id, { from: ['pending'], to: 'failed', source: 'checkout', reason: 'gateway_error' }),
-        );
-        throw new ApiError(502, 'gateway_error', 'the card payment page could not be opened; try again later');
-      }
-    } else {
+      this.d.config.pendingMinutes,
+    );
+    if (body.gateway === 'stripe') await this.openCardCheckout(ctx.userId, gateway, order, row);
+    else {
       const result = await gateway.createCheckout(order);
       row.providerReference = result.providerReference;
       if (result.khqr !== undefined) row.metadata.khqr = result.khqr;
@@ -314,6 +223,29 @@ export class BillingService {
       'checkout started',
     );
     return this.payment(ctx, id);
+  }
+
+  /** A card payment page: the order exists before the gateway is called, outside any transaction. */
+  private async openCardCheckout(
+    userId: string,
+    gateway: PaymentGateway,
+    order: CheckoutOrder,
+    row: q.NewPayment,
+  ): Promise<void> {
+    const id = row.id;
+    await this.system(userId, (tx) => q.insertPayment(tx, row));
+    try {
+      const result = await gateway.createCheckout(order);
+      await this.system(userId, (tx) =>
+        q.setCheckout(tx, id, result.providerReference, result.checkoutUrl ? { checkout_url: result.checkoutUrl } : {}),
+      );
+    } catch (err) {
+      this.d.logger.error({ err, paymentId: id }, 'Stripe Checkout Session not created');
+      await this.system(userId, (tx) =>
+        q.transition(tx, id, { from: ['pending'], to: 'failed', source: 'checkout', reason: 'gateway_error' }),
+      );
+      throw new ApiError(502, 'gateway_error', 'the card payment page could not be opened; try again later');
+    }
   }
 
   /** The payer's or (for admins) any payment, with its history; anyone else: 404. */

@@ -14,26 +14,35 @@ export interface BillingStats {
   expired_payments_last_30_days: number;
 }
 
+/** A monthly sum: payments of one status, by the month (home time zone) of one of their times, and currency. */
+const MONTHLY = {
+  revenue: { status: 'completed', at: 'paid_at', counted: 'payments' },
+  refunds: { status: 'refunded', at: 'refunded_at', counted: 'count' },
+} as const;
+
+/** The last 240 (month, currency) sums of one kind (MONTHLY: names from this table only, never from input). */
+async function monthly<R extends { month: string; currency: string; amount: number }>(
+  tx: Tx,
+  kind: (typeof MONTHLY)[keyof typeof MONTHLY],
+): Promise<R[]> {
+  const res = await tx.query<R>(
+    `SELECT to_char(date_trunc('month', ${kind.at} AT TIME ZONE $1::text), 'YYYY-MM') AS month, currency,
+            sum(amount_minor)::integer AS amount, count(*)::integer AS ${kind.counted}
+       FROM payment_transactions WHERE status = $2 AND ${kind.at} IS NOT NULL
+      GROUP BY 1, 2 ORDER BY 1 DESC, 2 LIMIT 240`,
+    [HOME_TIMEZONE, kind.status],
+  );
+  return res.rows;
+}
+
 /** Admin figures (RLS: admins see every payment). Months in the home time zone (HOME_TIMEZONE). */
 export async function billingStats(tx: Tx): Promise<BillingStats> {
-  const revenue = await tx.query<BillingStats['revenue'][number]>(
-    `SELECT to_char(date_trunc('month', paid_at AT TIME ZONE $1::text), 'YYYY-MM') AS month, currency,
-            sum(amount_minor)::integer AS amount, count(*)::integer AS payments
-       FROM payment_transactions WHERE status = 'completed' AND paid_at IS NOT NULL
-      GROUP BY 1, 2 ORDER BY 1 DESC, 2 LIMIT 240`,
-    [HOME_TIMEZONE],
-  );
+  const revenue = await monthly<BillingStats['revenue'][number]>(tx, MONTHLY.revenue);
   const refunds = await tx.query<BillingStats['refunds'][number]>(
     `SELECT currency, sum(amount_minor)::integer AS amount, count(*)::integer AS count
        FROM payment_transactions WHERE status = 'refunded' GROUP BY currency ORDER BY currency`,
   );
-  const refundsByMonth = await tx.query<BillingStats['refunds_by_month'][number]>(
-    `SELECT to_char(date_trunc('month', refunded_at AT TIME ZONE $1::text), 'YYYY-MM') AS month, currency,
-            sum(amount_minor)::integer AS amount, count(*)::integer AS count
-       FROM payment_transactions WHERE status = 'refunded' AND refunded_at IS NOT NULL
-      GROUP BY 1, 2 ORDER BY 1 DESC, 2 LIMIT 240`,
-    [HOME_TIMEZONE],
-  );
+  const refundsByMonth = await monthly<BillingStats['refunds_by_month'][number]>(tx, MONTHLY.refunds);
   const counts = await tx.query<Omit<BillingStats, 'revenue' | 'refunds' | 'refunds_by_month'>>(
     `SELECT (SELECT count(*) FROM user_subscriptions s JOIN subscription_plans pl ON pl.id = s.plan_id
               WHERE pl.tier = 'premium' AND s.status = 'active' AND s.current_period_end > now())::integer AS active_subscriptions,
@@ -53,5 +62,5 @@ export async function billingStats(tx: Tx): Promise<BillingStats> {
     failed_payments_last_30_days: 0,
     expired_payments_last_30_days: 0,
   };
-  return { revenue: revenue.rows, refunds: refunds.rows, refunds_by_month: refundsByMonth.rows, ...c };
+  return { revenue, refunds: refunds.rows, refunds_by_month: refundsByMonth, ...c };
 }

@@ -66,6 +66,106 @@ function report(r: RestoreResult): string {
 const healthy = (r: RestoreResult): boolean =>
   r.audit.ok && r.files.missing.length === 0 && r.files.unreadable.length === 0;
 
+async function createBackup(opts: { json?: boolean }): Promise<void> {
+  const config = loadConfig();
+  const key = loadBackupKey(config);
+  const manifest = await withDatabase(config, (ownerUrl) =>
+    createBaseBackup({
+      ownerUrl,
+      backupDir: config.backup.dir,
+      key,
+      dataDir: config.dataDir,
+      onProgress: progress,
+    }),
+  );
+  if (tty) process.stdout.write('\n');
+  const pruned = pruneBackups(config.backup.dir, config.backup);
+  if (opts.json) process.stdout.write(`${JSON.stringify({ ...manifest, pruned })}\n`);
+  else
+    process.stdout.write(
+      `backup ${manifest.id} written to ${path.join(config.backup.dir, 'base', manifest.id)} in ${(manifest.duration_ms / 1000).toFixed(1)} s (${mb(manifest.parts.data.size)}); ${pruned.removedBackups.length} old backups removed\n`,
+    );
+  if (config.backup.key === undefined)
+    process.stderr.write(
+      `note: the backup key is ${path.join(config.dataDir, 'secrets', 'backup-key')}; keep a copy away from this machine (or set DASTERN_BACKUP_KEY)\n`,
+    );
+}
+
+function listBaseBackups(opts: { json?: boolean }): void {
+  const config = loadConfig();
+  const all = listBackups(config.backup.dir);
+  if (opts.json) process.stdout.write(`${JSON.stringify(all)}\n`);
+  else process.stdout.write(all.length === 0 ? 'no base backup yet\n' : `${all.map(describe).join('\n')}\n`);
+}
+
+async function verifyNewest(opts: { json?: boolean }): Promise<void> {
+  const config = loadConfig();
+  const target = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-verify-'));
+  fs.rmSync(target, { recursive: true });
+  const result = await restoreBackup({
+    backupDir: config.backup.dir,
+    key: loadBackupKey(config),
+    target,
+    immediate: true,
+    fileKey: fileKeyIfSet(config),
+    onStep: step,
+    pgBinDir: config.backup.pgBinDir,
+  });
+  try {
+    process.stdout.write(`${opts.json ? JSON.stringify(result) : report(result)}\n`);
+    if (!healthy(result)) process.exitCode = 1;
+  } finally {
+    fs.rmSync(result.cluster, { recursive: true, force: true });
+    fs.rmSync(target, { recursive: true, force: true });
+  }
+}
+
+async function archiveCommand(opts: { apply?: boolean }): Promise<void> {
+  const config = loadConfig();
+  await withDatabase(config, async (ownerUrl) => {
+    const setup = await archiveSetup(ownerUrl, true);
+    const lines = Object.entries(setup.settings).map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'`);
+    process.stdout.write(
+      `# postgresql.conf of the server whose data directory is ${setup.cluster}\n${lines.join('\n')}\n`,
+    );
+    if (opts.apply) {
+      const { restartNeeded } = await applyArchiveSetup(ownerUrl, setup);
+      process.stdout.write(
+        restartNeeded ? 'set; restart the server for archive_mode to take effect\n' : 'set and reloaded\n',
+      );
+    }
+  });
+}
+
+async function restoreInto(opts: { target: string; to?: string; json?: boolean }): Promise<void> {
+  const config = loadConfig();
+  const key = loadBackupKey(config);
+  const to = opts.to === undefined ? undefined : parseTime(opts.to);
+  try {
+    await withDatabase(config, async (ownerUrl) => {
+      step('closing the current WAL segment');
+      await flushWalArchive(ownerUrl, walStagingDir(await dataDirectory(ownerUrl)), config.backup.dir, key);
+    });
+  } catch (err) {
+    process.stderr.write(
+      `note: the database is not reachable (${err instanceof Error ? err.message : String(err)}): restoring from the archive as it is\n`,
+    );
+  }
+  const result = await restoreBackup({
+    backupDir: config.backup.dir,
+    key,
+    target: path.resolve(opts.target),
+    to,
+    fileKey: fileKeyIfSet(config),
+    onStep: step,
+    pgBinDir: config.backup.pgBinDir,
+  });
+  process.stdout.write(
+    `${opts.json ? JSON.stringify(result) : `${report(result)}\nrestored into ${result.target}: start it with DASTERN_DATA_DIR=${result.target} npx dastern serve`}\n`,
+  );
+  if (!healthy(result)) process.exitCode = 1;
+}
+
 export function registerBackupCommands(program: Command): void {
   const backup = program
     .command('backup')
@@ -74,121 +174,27 @@ export function registerBackupCommands(program: Command): void {
     .command('create')
     .description('take a base backup now (and apply retention)')
     .option('--json', 'print the manifest as JSON')
-    .action(async (opts: { json?: boolean }) => {
-      const config = loadConfig();
-      const key = loadBackupKey(config);
-      const manifest = await withDatabase(config, (ownerUrl) =>
-        createBaseBackup({
-          ownerUrl,
-          backupDir: config.backup.dir,
-          key,
-          dataDir: config.dataDir,
-          onProgress: progress,
-        }),
-      );
-      if (tty) process.stdout.write('\n');
-      const pruned = pruneBackups(config.backup.dir, config.backup);
-      if (opts.json) process.stdout.write(`${JSON.stringify({ ...manifest, pruned })}\n`);
-      else
-        process.stdout.write(
-          `backup ${manifest.id} written to ${path.join(config.backup.dir, 'base', manifest.id)} in ${(manifest.duration_ms / 1000).toFixed(1)} s (${mb(manifest.parts.data.size)}); ${pruned.removedBackups.length} old backups removed\n`,
-        );
-      if (config.backup.key === undefined)
-        process.stderr.write(
-          `note: the backup key is ${path.join(config.dataDir, 'secrets', 'backup-key')}; keep a copy away from this machine (or set DASTERN_BACKUP_KEY)\n`,
-        );
-    });
-  backup
-    .command('list')
-    .description('the base backups kept')
-    .option('--json', 'as JSON')
-    .action((opts: { json?: boolean }) => {
-      const config = loadConfig();
-      const all = listBackups(config.backup.dir);
-      if (opts.json) process.stdout.write(`${JSON.stringify(all)}\n`);
-      else process.stdout.write(all.length === 0 ? 'no base backup yet\n' : `${all.map(describe).join('\n')}\n`);
-    });
+    .action(createBackup);
+  backup.command('list').description('the base backups kept').option('--json', 'as JSON').action(listBaseBackups);
   backup
     .command('verify')
     .description('restore the newest backup into a scratch cluster and check it (exit 1 when it fails)')
     .option('--json', 'as JSON')
-    .action(async (opts: { json?: boolean }) => {
-      const config = loadConfig();
-      const target = fs.mkdtempSync(path.join(os.tmpdir(), 'dastern-verify-'));
-      fs.rmSync(target, { recursive: true });
-      const result = await restoreBackup({
-        backupDir: config.backup.dir,
-        key: loadBackupKey(config),
-        target,
-        immediate: true,
-        fileKey: fileKeyIfSet(config),
-        onStep: step,
-        pgBinDir: config.backup.pgBinDir,
-      });
-      try {
-        process.stdout.write(`${opts.json ? JSON.stringify(result) : report(result)}\n`);
-        if (!healthy(result)) process.exitCode = 1;
-      } finally {
-        fs.rmSync(result.cluster, { recursive: true, force: true });
-        fs.rmSync(target, { recursive: true, force: true });
-      }
-    });
+    .action(verifyNewest);
   backup
     .command('archive-command')
     .description(
       'an external server on this machine: the WAL archiving settings that let `dastern serve` back it up (--apply: ALTER SYSTEM)',
     )
     .option('--apply', 'set them on the server (archive_mode needs a restart of the server)')
-    .action(async (opts: { apply?: boolean }) => {
-      const config = loadConfig();
-      await withDatabase(config, async (ownerUrl) => {
-        const setup = await archiveSetup(ownerUrl, true);
-        const lines = Object.entries(setup.settings).map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'`);
-        process.stdout.write(
-          `# postgresql.conf of the server whose data directory is ${setup.cluster}\n${lines.join('\n')}\n`,
-        );
-        if (opts.apply) {
-          const { restartNeeded } = await applyArchiveSetup(ownerUrl, setup);
-          process.stdout.write(
-            restartNeeded ? 'set; restart the server for archive_mode to take effect\n' : 'set and reloaded\n',
-          );
-        }
-      });
-    });
+    .action(archiveCommand);
   backup
     .command('restore')
     .description('rebuild the database (and files) into a NEW data directory, up to a point in time')
     .requiredOption('--target <dir>', 'a new folder; it becomes a DASTERN_DATA_DIR')
     .option('--to <time>', 'recover up to this time (ISO 8601 with its zone); default: everything archived')
     .option('--json', 'as JSON')
-    .action(async (opts: { target: string; to?: string; json?: boolean }) => {
-      const config = loadConfig();
-      const key = loadBackupKey(config);
-      const to = opts.to === undefined ? undefined : parseTime(opts.to);
-      try {
-        await withDatabase(config, async (ownerUrl) => {
-          step('closing the current WAL segment');
-          await flushWalArchive(ownerUrl, walStagingDir(await dataDirectory(ownerUrl)), config.backup.dir, key);
-        });
-      } catch (err) {
-        process.stderr.write(
-          `note: the database is not reachable (${err instanceof Error ? err.message : String(err)}): restoring from the archive as it is\n`,
-        );
-      }
-      const result = await restoreBackup({
-        backupDir: config.backup.dir,
-        key,
-        target: path.resolve(opts.target),
-        to,
-        fileKey: fileKeyIfSet(config),
-        onStep: step,
-        pgBinDir: config.backup.pgBinDir,
-      });
-      process.stdout.write(
-        `${opts.json ? JSON.stringify(result) : `${report(result)}\nrestored into ${result.target}: start it with DASTERN_DATA_DIR=${result.target} npx dastern serve`}\n`,
-      );
-      if (!healthy(result)) process.exitCode = 1;
-    });
+    .action(restoreInto);
 }
 
 function fileKeyIfSet(config: Config): Buffer | undefined {

@@ -5,10 +5,10 @@ import { createLogger } from '../log.ts';
 import { prepareDatabase } from '../db/bootstrap.ts';
 import { Database } from '../db/database.ts';
 import {
-  ARCHIVABLE_LOG_TABLES,
-  archiveLogPartitions,
+  archiveAllLogPartitions,
   archivePrescriptions,
   cleanupSessions,
+  cleanupSignIns,
   cleanupSignInThrottle,
   ensurePartitions,
 } from '../jobs/maintenance.ts';
@@ -33,9 +33,8 @@ export function registerMaintenanceCommands(program: Command): void {
   m.command('cleanup-sessions')
     .description('delete expired and long-revoked sessions (cleanup_expired_sessions) and stale sign-in throttle rows')
     .action(async () => {
-      const n = await asSystem(cleanupSessions);
-      const throttles = await asSystem(cleanupSignInThrottle);
-      process.stdout.write(`sessions removed: ${n}\nsign-in throttle rows removed: ${throttles}\n`);
+      const { sessions, throttles } = await asSystem(cleanupSignIns);
+      process.stdout.write(`sessions removed: ${sessions}\nsign-in throttle rows removed: ${throttles}\n`);
     });
   m.command('archive')
     .description('archive prescriptions older than N days (archive_old_prescriptions)')
@@ -69,10 +68,9 @@ export function registerMaintenanceCommands(program: Command): void {
       wholeNumber('--keep-months', v, 1, 1200),
     )
     .action(async (opts: { keepMonths: number }) => {
-      for (const table of ARCHIVABLE_LOG_TABLES) {
-        const moved = await asSystem((db) => archiveLogPartitions(db, table, opts.keepMonths));
-        for (const p of moved) process.stdout.write(`archived ${p.partition}: ${p.rows} rows\n`);
-        process.stdout.write(`${table}: ${moved.length} partitions archived\n`);
+      for (const { table, partitions } of await asSystem((db) => archiveAllLogPartitions(db, opts.keepMonths))) {
+        for (const p of partitions) process.stdout.write(`archived ${p.partition}: ${p.rows} rows\n`);
+        process.stdout.write(`${table}: ${partitions.length} partitions archived\n`);
       }
     });
 }

@@ -30,7 +30,7 @@ import { loadFileKey } from '../files/key.ts';
 import { installQueues, startQueue } from '../jobs/queue.ts';
 import { startWorkers, type RunningWorkers } from '../jobs/workers.ts';
 import { startAuditSealer, type AuditSealer } from '../audit/sealer.ts';
-import { createMailer } from '../mail/mailer.ts';
+import { configuredMailer } from '../mail/configured.ts';
 import { createDeliverer } from '../delivery/index.ts';
 import type { ReaderPort } from '../prescriptions/reading-job.ts';
 import { closeSharedReader, readPrescription } from '../reading/index.ts';
@@ -100,12 +100,7 @@ export async function startWorkerProcess(
   await installQueues(ownerUrl, jobsTuning(config));
 
   const db = new Database(workerUrl, { max: 10, prepare: config.preparedStatements });
-  const mailer = createMailer({
-    smtpUrl: config.api.smtpUrl,
-    from: config.api.mailFrom,
-    outboxDir: `${config.dataDir}/outbox`,
-    logger,
-  });
+  const mailer = configuredMailer(config, logger);
   let boss: Awaited<ReturnType<typeof startQueue>> | undefined;
   let sealer: AuditSealer | undefined;
   let workers: RunningWorkers | undefined;

@@ -91,6 +91,43 @@ function previous(row: q.ClaimedRow, channel: Channel): ChannelResult | undefine
   return v !== undefined && typeof v.status === 'string' ? (v as ChannelResult) : undefined;
 }
 
+type ChannelResults = Partial<Record<Channel, ChannelResult>>;
+
+/** What one round gathers: each notification's channel results, the sends to make, the push answers. */
+interface Round {
+  now: Date;
+  at: string;
+  results: Map<string, ChannelResults>;
+  pushOutcomes: Map<string, PushOutcome[]>;
+  subResults: q.SubscriptionResults;
+  tasks: (() => Promise<void>)[];
+}
+
+/** Why no channel of the notification is sent at all (undefined: each channel is tried). */
+function skipReason(row: q.ClaimedRow, now: Date, maxAgeMs: number): string | undefined {
+  if (!row.active) return 'inactive';
+  if (now.getTime() - row.created_at.getTime() > maxAgeMs) return 'expired';
+  if (row.dose_status !== null && row.dose_status !== 'pending' && row.dose_status !== 'snoozed')
+    return `dose_${row.dose_status}`;
+  return undefined;
+}
+
+/** The notification's status from its channels' results (this round's, else the previous ones). */
+function overallStatus(row: q.ClaimedRow, out: ChannelResults): q.DeliveryRecord['status'] {
+  const all = CHANNELS.filter((c) => row.channels.includes(c)).map((c) => out[c] ?? previous(row, c));
+  if (all.some((r) => r?.status === 'retry')) return 'pending';
+  if (all.some((r) => r?.status === 'sent')) return 'sent';
+  return all.every((r) => r?.status === 'skipped') ? 'skipped' : 'failed';
+}
+
+function channelErrors(row: q.ClaimedRow, out: ChannelResults): string | null {
+  const errors = CHANNELS.flatMap((c) => {
+    const r = out[c] ?? previous(row, c);
+    return r !== undefined && (r.status === 'failed' || r.status === 'retry') ? [`${c}: ${r.error}`] : [];
+  });
+  return errors.length > 0 ? errors.join('; ').slice(0, 500) : null;
+}
+
 export class Deliverer {
   constructor(private readonly o: DelivererOptions) {}
 
@@ -98,139 +135,148 @@ export class Deliverer {
     const o = this.o;
     const report: DeliveryReport = { inAppOnly: 0, claimed: 0, sent: 0, failed: 0, skipped: 0, retry: [] };
     if (ids.length === 0) return report;
-    const { rows, subs } = await o.db.withUser(SYSTEM, async (tx) => {
+    const { rows, subs } = await this.claim(ids, report);
+    report.claimed = rows.length;
+    if (rows.length === 0) return report;
+
+    const now = new Date();
+    const round: Round = {
+      now,
+      at: now.toISOString(),
+      results: new Map(),
+      pushOutcomes: new Map(),
+      subResults: { succeeded: [], gone: [], failed: [] },
+      tasks: [],
+    };
+    for (const row of rows) this.plan(round, row, subs);
+    await mapLimit(round.tasks, o.concurrency ?? 8, (task) => task());
+
+    const records = rows.map((row) => this.settle(round, row, options.final === true, report));
+    await o.db.withUser(SYSTEM, async (tx) => {
+      await q.record(tx, records);
+      await q.recordSubscriptionResults(tx, round.subResults, o.maxSubscriptionFailures ?? 5);
+    });
+    if (report.failed > 0 || report.retry.length > 0 || round.subResults.gone.length > 0) {
+      o.logger.warn(
+        { ...report, retry: report.retry.length, subscriptionsDisabled: round.subResults.gone.length },
+        'notification delivery had failures',
+      );
+    }
+    return report;
+  }
+
+  /** Marks the in-app-only ones, claims the rest under a lease, and reads the push subscriptions. */
+  private async claim(
+    ids: readonly string[],
+    report: DeliveryReport,
+  ): Promise<{ rows: q.ClaimedRow[]; subs: q.SubscriptionRow[] }> {
+    const o = this.o;
+    return o.db.withUser(SYSTEM, async (tx) => {
       report.inAppOnly = await q.markInAppOnly(tx, ids);
       const claimed = await q.claim(tx, ids, o.leaseSeconds ?? 240);
       const pushUsers = [...new Set(claimed.filter((r) => r.channels.includes('push')).map((r) => r.user_id))];
       return { rows: claimed, subs: o.push === undefined ? [] : await q.activeSubscriptions(tx, pushUsers) };
     });
-    report.claimed = rows.length;
-    if (rows.length === 0) return report;
+  }
 
-    const now = new Date();
-    const at = now.toISOString();
-    const maxAgeMs = (o.maxAgeMinutes ?? 60) * 60_000;
-    const results = new Map<string, Partial<Record<Channel, ChannelResult>>>();
-    const pushOutcomes = new Map<string, PushOutcome[]>();
-    const subResults: q.SubscriptionResults = { succeeded: [], gone: [], failed: [] };
-    const tasks: (() => Promise<void>)[] = [];
-
-    for (const row of rows) {
-      const out: Partial<Record<Channel, ChannelResult>> = {};
-      results.set(row.id, out);
-      const n: OutgoingNotification = {
-        id: row.id,
-        type: row.type,
-        data: row.data,
-        language: languageOf(row.language),
-      };
-      const common = !row.active
-        ? 'inactive'
-        : now.getTime() - row.created_at.getTime() > maxAgeMs
-          ? 'expired'
-          : row.dose_status !== null && row.dose_status !== 'pending' && row.dose_status !== 'snoozed'
-            ? `dose_${row.dose_status}`
-            : undefined;
-      for (const channel of CHANNELS) {
-        if (!row.channels.includes(channel)) continue;
-        const before = previous(row, channel);
-        if (before !== undefined && before.status !== 'retry') continue;
-        if (common !== undefined) {
-          out[channel] = { status: 'skipped', reason: common, at };
-        } else if (channel === 'email') {
-          if (!row.email_verified) {
-            out.email = { status: 'skipped', reason: 'email_unverified', at };
-            continue;
-          }
-          tasks.push(async () => {
-            try {
-              await o.mailer.send(emailFor(n, row.email, o.publicUrl));
-              out.email = { status: 'sent', at };
-            } catch (err) {
-              const f = mailFailure(err);
-              out.email = { status: f.transient ? 'retry' : 'failed', error: f.error, at };
-            }
-          });
-        } else {
-          const mine = subs.filter((s) => s.user_id === row.user_id);
-          if (o.push === undefined || mine.length === 0) {
-            out.push = { status: 'skipped', reason: o.push === undefined ? 'push_disabled' : 'no_subscription', at };
-            continue;
-          }
-          const sender = o.push;
-          const message = {
-            payload: JSON.stringify(pushPayloadFor(n, o.publicUrl)),
-            ttlSeconds: row.type === 'reminder' ? 30 * 60 : 24 * 3600,
-            urgency: row.type === 'reminder' || row.type === 'missed_dose' ? ('high' as const) : ('normal' as const),
-            topic: row.id.replace(/-/g, ''),
-          };
-          const outcomes: PushOutcome[] = [];
-          pushOutcomes.set(row.id, outcomes);
-          for (const sub of mine) {
-            tasks.push(async () => {
-              const outcome = await sender.send(sub, message).catch((err: unknown): PushOutcome => ({
-                kind: 'failed',
-                transient: true,
-                status: null,
-                error: clean(err instanceof Error ? err.message : String(err)),
-              }));
-              outcomes.push(outcome);
-              (outcome.kind === 'sent'
-                ? subResults.succeeded
-                : outcome.kind === 'gone'
-                  ? subResults.gone
-                  : subResults.failed
-              ).push(sub.id);
-            });
-          }
-        }
-      }
+  /** The sends one notification needs: each channel not done yet, or why it is skipped. */
+  private plan(round: Round, row: q.ClaimedRow, subs: readonly q.SubscriptionRow[]): void {
+    const out: ChannelResults = {};
+    round.results.set(row.id, out);
+    const n: OutgoingNotification = { id: row.id, type: row.type, data: row.data, language: languageOf(row.language) };
+    const common = skipReason(row, round.now, (this.o.maxAgeMinutes ?? 60) * 60_000);
+    for (const channel of CHANNELS) {
+      if (!row.channels.includes(channel)) continue;
+      const before = previous(row, channel);
+      if (before !== undefined && before.status !== 'retry') continue;
+      if (common !== undefined) out[channel] = { status: 'skipped', reason: common, at: round.at };
+      else if (channel === 'email') this.planEmail(round, row, n, out);
+      else
+        this.planPush(
+          round,
+          row,
+          n,
+          out,
+          subs.filter((s) => s.user_id === row.user_id),
+        );
     }
+  }
 
-    await mapLimit(tasks, o.concurrency ?? 8, (task) => task());
-
-    const records: q.DeliveryRecord[] = [];
-    for (const row of rows) {
-      const out = results.get(row.id) ?? {};
-      const final = options.final === true || row.delivery_attempts >= (o.maxAttempts ?? 6);
-      const outcomes = pushOutcomes.get(row.id);
-      if (outcomes !== undefined) out.push = summarisePush(outcomes, at);
-      for (const channel of CHANNELS) {
-        const r = out[channel];
-        if (r?.status === 'retry' && final) out[channel] = { ...r, status: 'failed' };
-      }
-      const all = CHANNELS.filter((c) => row.channels.includes(c)).map((c) => out[c] ?? previous(row, c));
-      const status = all.some((r) => r?.status === 'retry')
-        ? 'pending'
-        : all.some((r) => r?.status === 'sent')
-          ? 'sent'
-          : all.every((r) => r?.status === 'skipped')
-            ? 'skipped'
-            : 'failed';
-      const errors = CHANNELS.flatMap((c) => {
-        const r = out[c] ?? previous(row, c);
-        return r !== undefined && (r.status === 'failed' || r.status === 'retry') ? [`${c}: ${r.error}`] : [];
-      });
-      records.push({
-        id: row.id,
-        status,
-        delivery: out,
-        error: errors.length > 0 ? errors.join('; ').slice(0, 500) : null,
-      });
-      if (status === 'pending') report.retry.push(row.id);
-      else report[status === 'sent' ? 'sent' : status === 'skipped' ? 'skipped' : 'failed'] += 1;
+  private planEmail(round: Round, row: q.ClaimedRow, n: OutgoingNotification, out: ChannelResults): void {
+    const { at } = round;
+    if (!row.email_verified) {
+      out.email = { status: 'skipped', reason: 'email_unverified', at };
+      return;
     }
-    await o.db.withUser(SYSTEM, async (tx) => {
-      await q.record(tx, records);
-      await q.recordSubscriptionResults(tx, subResults, o.maxSubscriptionFailures ?? 5);
+    round.tasks.push(async () => {
+      try {
+        await this.o.mailer.send(emailFor(n, row.email, this.o.publicUrl));
+        out.email = { status: 'sent', at };
+      } catch (err) {
+        const f = mailFailure(err);
+        out.email = { status: f.transient ? 'retry' : 'failed', error: f.error, at };
+      }
     });
-    if (report.failed > 0 || report.retry.length > 0 || subResults.gone.length > 0) {
-      o.logger.warn(
-        { ...report, retry: report.retry.length, subscriptionsDisabled: subResults.gone.length },
-        'notification delivery had failures',
-      );
+  }
+
+  private planPush(
+    round: Round,
+    row: q.ClaimedRow,
+    n: OutgoingNotification,
+    out: ChannelResults,
+    mine: readonly q.SubscriptionRow[],
+  ): void {
+    const sender = this.o.push;
+    if (sender === undefined || mine.length === 0) {
+      out.push = {
+        status: 'skipped',
+        reason: sender === undefined ? 'push_disabled' : 'no_subscription',
+        at: round.at,
+      };
+      return;
     }
-    return report;
+    const message = {
+      payload: JSON.stringify(pushPayloadFor(n, this.o.publicUrl)),
+      ttlSeconds: row.type === 'reminder' ? 30 * 60 : 24 * 3600,
+      urgency: row.type === 'reminder' || row.type === 'missed_dose' ? ('high' as const) : ('normal' as const),
+      topic: row.id.replace(/-/g, ''),
+    };
+    const outcomes: PushOutcome[] = [];
+    round.pushOutcomes.set(row.id, outcomes);
+    const { subResults } = round;
+    for (const sub of mine) {
+      round.tasks.push(async () => {
+        const outcome = await sender.send(sub, message).catch((err: unknown): PushOutcome => ({
+          kind: 'failed',
+          transient: true,
+          status: null,
+          error: clean(err instanceof Error ? err.message : String(err)),
+        }));
+        outcomes.push(outcome);
+        (outcome.kind === 'sent'
+          ? subResults.succeeded
+          : outcome.kind === 'gone'
+            ? subResults.gone
+            : subResults.failed
+        ).push(sub.id);
+      });
+    }
+  }
+
+  /** One notification's record after the sends (a passing failure turns final on the last attempt). */
+  private settle(round: Round, row: q.ClaimedRow, finalRound: boolean, report: DeliveryReport): q.DeliveryRecord {
+    const out = round.results.get(row.id) ?? {};
+    const final = finalRound || row.delivery_attempts >= (this.o.maxAttempts ?? 6);
+    const outcomes = round.pushOutcomes.get(row.id);
+    if (outcomes !== undefined) out.push = summarisePush(outcomes, round.at);
+    for (const channel of CHANNELS) {
+      const r = out[channel];
+      if (r?.status === 'retry' && final) out[channel] = { ...r, status: 'failed' };
+    }
+    const status = overallStatus(row, out);
+    if (status === 'pending') report.retry.push(row.id);
+    else report[status === 'sent' ? 'sent' : status === 'skipped' ? 'skipped' : 'failed'] += 1;
+    return { id: row.id, status, delivery: out, error: channelErrors(row, out) };
   }
 }
 

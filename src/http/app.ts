@@ -14,7 +14,8 @@ import type { Logger } from '../log.ts';
 import { RouteLogController } from './request-log.ts';
 import { TokenService } from '../auth/tokens.ts';
 import { Passwords } from '../auth/passwords.ts';
-import { createMailer, type Mailer } from '../mail/mailer.ts';
+import type { Mailer } from '../mail/mailer.ts';
+import { configuredMailer } from '../mail/configured.ts';
 import type { NotificationHub } from '../notifications/hub.ts';
 import { routeNotFound, sendProblem } from './errors.ts';
 import { makeUserLanguage } from './user-language.ts';
@@ -170,14 +171,7 @@ function buildServices(
 ): { services: Services; owned: { mailer: boolean; pdf: boolean } } {
   const api = config.api;
   const tokens = new TokenService(resolveJwtSecret(config), api.accessTokenTtlSeconds);
-  const mailer =
-    deps.mailer ??
-    createMailer({
-      smtpUrl: api.smtpUrl,
-      from: api.mailFrom,
-      outboxDir: `${config.dataDir}/outbox`,
-      logger: deps.logger,
-    });
+  const mailer = deps.mailer ?? configuredMailer(config, deps.logger);
   const run = makeRun(deps.db);
   const runRead = deps.readDb
     ? readYourWrites(app as unknown as FastifyInstance, deps.readDb)

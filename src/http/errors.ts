@@ -91,8 +91,8 @@ function isPgError(err: unknown): err is PgLikeError & { code: string } {
   );
 }
 
-/** Maps an error to (status, code, detail) without leaking internals. */
-export function classify(err: unknown): {
+/** What a failure becomes in the answer: status, stable code, detail (before translation). */
+export interface Classified {
   status: number;
   code: string;
   detail: string | undefined;
@@ -100,7 +100,92 @@ export function classify(err: unknown): {
   errors?: ProblemField[];
   params?: MessageParams;
   extensions?: Readonly<Record<string, string | number | boolean>>;
-} {
+}
+
+type FastifyLikeError = Partial<FastifyError> & {
+  validation?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[];
+  validationContext?: string;
+};
+
+const internal = (): Classified => ({ status: 500, code: 'internal_error', detail: undefined, headers: {} });
+const invalidJson = (): Classified => ({
+  status: 400,
+  code: 'invalid_json',
+  detail: 'the body is not valid JSON',
+  headers: {},
+});
+
+/** A missing row, said the same whether a foreign key or row security hid it. */
+const resourceNotFound = (detail: string): Classified => ({
+  status: 404,
+  code: 'not_found',
+  detail,
+  headers: {},
+  params: { what: 'resource' },
+});
+
+/** A request that failed its schema: each field that is wrong (at most 20). */
+function validationProblem(
+  validation: NonNullable<FastifyLikeError['validation']>,
+  context: string | undefined,
+): Classified {
+  const where = context ?? 'body';
+  const errors = validation.slice(0, 20).map((v) => {
+    const missing = v.params && typeof v.params.missingProperty === 'string' ? `/${v.params.missingProperty}` : '';
+    const extra = v.params && typeof v.params.additionalProperty === 'string' ? `/${v.params.additionalProperty}` : '';
+    return { path: `${where}${v.instancePath ?? ''}${missing}${extra}`, message: v.message ?? 'invalid' };
+  });
+  return { status: 400, code: 'validation_failed', detail: 'the request is not valid', headers: {}, errors };
+}
+
+/** A PostgreSQL error by its SQLSTATE (never its text, which may quote row values). */
+function databaseProblem(c: string): Classified {
+  if (c === '23505') return { status: 409, code: 'conflict', detail: 'this already exists', headers: {} };
+  if (c === '23503') return resourceNotFound('a referenced resource does not exist');
+  if (c === '23514' || c === '23502')
+    return { status: 422, code: 'constraint_violation', detail: 'a value is outside what is allowed', headers: {} };
+  if (c === '42501') return resourceNotFound('resource not found');
+  if (c.startsWith('22'))
+    return { status: 400, code: 'invalid_value', detail: 'a value has the wrong form', headers: {} };
+  if (c === '40001' || c === '40P01')
+    return { status: 503, code: 'retry', detail: 'please try again', headers: { 'retry-after': '1' } };
+  if (c === '57014') return { status: 503, code: 'timeout', detail: 'the database took too long', headers: {} };
+  if (c.startsWith('08') || c === '57P01' || c === '53300')
+    return {
+      status: 503,
+      code: 'database_unavailable',
+      detail: 'the database is unavailable',
+      headers: { 'retry-after': '5' },
+    };
+  return internal();
+}
+
+/** Fastify's own errors (body parsing, rate limit) by their code. */
+function fastifyProblem(code: string | undefined): Classified | undefined {
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, code: 'payload_too_large', detail: 'the body is larger than allowed', headers: {} };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, code: 'unsupported_media_type', detail: 'send application/json', headers: {} };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, code: 'invalid_json', detail: 'the JSON body is empty', headers: {} };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return invalidJson();
+    case 'FST_ERR_RATE_LIMITED':
+      return {
+        status: 429,
+        code: 'rate_limited',
+        detail: 'too many requests; slow down',
+        headers: { 'retry-after': '60' },
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** Maps an error to (status, code, detail) without leaking internals. */
+export function classify(err: unknown): Classified {
   if (err instanceof ApiError)
     return {
       status: err.status,
@@ -111,78 +196,13 @@ export function classify(err: unknown): {
       params: err.params,
       extensions: err.extensions,
     };
-  const fe = err as Partial<FastifyError> & {
-    validation?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[];
-    validationContext?: string;
-  };
-  if (fe && Array.isArray(fe.validation)) {
-    const where = fe.validationContext ?? 'body';
-    const errors = fe.validation.slice(0, 20).map((v) => {
-      const missing = v.params && typeof v.params.missingProperty === 'string' ? `/${v.params.missingProperty}` : '';
-      const extra =
-        v.params && typeof v.params.additionalProperty === 'string' ? `/${v.params.additionalProperty}` : '';
-      return { path: `${where}${v.instancePath ?? ''}${missing}${extra}`, message: v.message ?? 'invalid' };
-    });
-    return { status: 400, code: 'validation_failed', detail: 'the request is not valid', headers: {}, errors };
-  }
-  if (isPgError(err)) {
-    const c = err.code;
-    if (c === '23505') return { status: 409, code: 'conflict', detail: 'this already exists', headers: {} };
-    if (c === '23503')
-      return {
-        status: 404,
-        code: 'not_found',
-        detail: 'a referenced resource does not exist',
-        headers: {},
-        params: { what: 'resource' },
-      };
-    if (c === '23514' || c === '23502')
-      return { status: 422, code: 'constraint_violation', detail: 'a value is outside what is allowed', headers: {} };
-    if (c === '42501')
-      return {
-        status: 404,
-        code: 'not_found',
-        detail: 'resource not found',
-        headers: {},
-        params: { what: 'resource' },
-      };
-    if (c.startsWith('22'))
-      return { status: 400, code: 'invalid_value', detail: 'a value has the wrong form', headers: {} };
-    if (c === '40001' || c === '40P01')
-      return { status: 503, code: 'retry', detail: 'please try again', headers: { 'retry-after': '1' } };
-    if (c === '57014') return { status: 503, code: 'timeout', detail: 'the database took too long', headers: {} };
-    if (c.startsWith('08') || c === '57P01' || c === '53300')
-      return {
-        status: 503,
-        code: 'database_unavailable',
-        detail: 'the database is unavailable',
-        headers: { 'retry-after': '5' },
-      };
-    return { status: 500, code: 'internal_error', detail: undefined, headers: {} };
-  }
+  const fe = err as FastifyLikeError;
+  if (fe && Array.isArray(fe.validation)) return validationProblem(fe.validation, fe.validationContext);
+  if (isPgError(err)) return databaseProblem(err.code);
   const status = typeof fe?.statusCode === 'number' ? fe.statusCode : 500;
-  switch (fe?.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, code: 'payload_too_large', detail: 'the body is larger than allowed', headers: {} };
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, code: 'unsupported_media_type', detail: 'send application/json', headers: {} };
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { status: 400, code: 'invalid_json', detail: 'the JSON body is empty', headers: {} };
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { status: 400, code: 'invalid_json', detail: 'the body is not valid JSON', headers: {} };
-    case 'FST_ERR_RATE_LIMITED':
-      return {
-        status: 429,
-        code: 'rate_limited',
-        detail: 'too many requests; slow down',
-        headers: { 'retry-after': '60' },
-      };
-    default:
-      break;
-  }
-  if (fe instanceof SyntaxError && status === 400)
-    return { status: 400, code: 'invalid_json', detail: 'the body is not valid JSON', headers: {} };
+  const known = fastifyProblem(fe?.code);
+  if (known !== undefined) return known;
+  if (fe instanceof SyntaxError && status === 400) return invalidJson();
   if (status >= 400 && status < 500)
     return {
       status,
@@ -190,7 +210,7 @@ export function classify(err: unknown): {
       detail: TITLES[status] ?? 'bad request',
       headers: {},
     };
-  return { status: 500, code: 'internal_error', detail: undefined, headers: {} };
+  return internal();
 }
 
 /**

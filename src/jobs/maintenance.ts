@@ -44,3 +44,21 @@ export function archiveLogPartitions(
 ): Promise<Array<{ partition: string; rows: number }>> {
   return db.withUser(SYSTEM, (tx) => archivePartitionsSql(tx, table, keepMonths));
 }
+
+/** The sign-in leftovers: expired sessions and stale throttle rows (the daily job, `dastern maintenance cleanup-sessions`). */
+export async function cleanupSignIns(db: Database): Promise<{ sessions: number; throttles: number }> {
+  const sessions = await cleanupSessions(db);
+  const throttles = await cleanupSignInThrottle(db);
+  return { sessions, throttles };
+}
+
+/** Retention over every archivable log table, one table after the other. */
+export async function archiveAllLogPartitions(
+  db: Database,
+  keepMonths: number,
+): Promise<Array<{ table: ArchivableLogTable; partitions: Array<{ partition: string; rows: number }> }>> {
+  const moved: Array<{ table: ArchivableLogTable; partitions: Array<{ partition: string; rows: number }> }> = [];
+  for (const table of ARCHIVABLE_LOG_TABLES)
+    moved.push({ table, partitions: await archiveLogPartitions(db, table, keepMonths) });
+  return moved;
+}

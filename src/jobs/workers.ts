@@ -16,14 +16,7 @@ import { QUEUES, assertQueuesReady } from './queue.ts';
 import { enqueueDeliveries, startDeliveryWorkers, unattemptedIds, type DeliveryPort } from '../delivery/jobs.ts';
 import { startBillingWorkers } from '../billing/jobs.ts';
 import type { Mailer } from '../mail/mailer.ts';
-import {
-  ARCHIVABLE_LOG_TABLES,
-  archiveLogPartitions,
-  archivePrescriptions,
-  cleanupSessions,
-  cleanupSignInThrottle,
-  ensurePartitions,
-} from './maintenance.ts';
+import { archiveAllLogPartitions, archivePrescriptions, cleanupSignIns, ensurePartitions } from './maintenance.ts';
 import type { Config } from '../config.ts';
 
 export interface WorkerDeps {
@@ -81,6 +74,25 @@ export function readingEnqueuer(boss: PgBoss): (tx: Tx, prescriptionId: string) 
 }
 
 export async function startWorkers(d: WorkerDeps): Promise<RunningWorkers> {
+  await startReadingWorker(d);
+  await startDispatchWorker(d);
+  if (d.deliverer) await startDeliveryWorkers(d.boss, d.deliverer);
+  await startBillingWorkers(d, d.config);
+  await startMaintenanceWorkers(d);
+
+  // Every queue and schedule must exist, or the process does not start (pg-boss hides a failure).
+  await assertQueuesReady(d.boss, [QUEUES.dispatchReminders, QUEUES.cleanupSessions, QUEUES.archivePrescriptions]);
+
+  const timer = startDispatchInterval(d);
+  return {
+    stop() {
+      if (timer !== undefined) clearInterval(timer);
+    },
+  };
+}
+
+/** Prescription readings, one at a time per worker; the last attempt settles the prescription. */
+async function startReadingWorker(d: WorkerDeps): Promise<void> {
   await d.boss.work<ReadingData>(
     QUEUES.readPrescription,
     { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: 1 },
@@ -96,7 +108,10 @@ export async function startWorkers(d: WorkerDeps): Promise<RunningWorkers> {
       );
     },
   );
+}
 
+/** The reminder dispatch every minute; with a deliverer, its notifications (and any lost ones) queued for sending. */
+async function startDispatchWorker(d: WorkerDeps): Promise<void> {
   await d.boss.schedule(QUEUES.dispatchReminders, '* * * * *', { source: 'cron' }, { tz: TZ });
   await d.boss.work<{ source?: string }>(QUEUES.dispatchReminders, { pollingIntervalSeconds: 2 }, async ([job]) => {
     const result = await dispatchReminders(d.db, new Date(), {
@@ -121,13 +136,13 @@ export async function startWorkers(d: WorkerDeps): Promise<RunningWorkers> {
       'reminders dispatched',
     );
   });
-  if (d.deliverer) await startDeliveryWorkers(d.boss, d.deliverer);
-  await startBillingWorkers(d, d.config);
+}
 
+/** The daily clean-up (sessions, throttle rows, log partitions ahead) and the monthly archive. */
+async function startMaintenanceWorkers(d: WorkerDeps): Promise<void> {
   await d.boss.schedule(QUEUES.cleanupSessions, d.cleanupSessionsCron ?? '15 3 * * *', {}, { tz: TZ });
   await d.boss.work(QUEUES.cleanupSessions, async () => {
-    const deleted = await cleanupSessions(d.db);
-    const throttles = await cleanupSignInThrottle(d.db);
+    const { sessions: deleted, throttles } = await cleanupSignIns(d.db);
     const partitions = await ensurePartitions(d.db, d.partitionMonthsAhead ?? 3);
     d.logger.info(
       { job: QUEUES.cleanupSessions, deleted, throttles, partitions },
@@ -145,39 +160,30 @@ export async function startWorkers(d: WorkerDeps): Promise<RunningWorkers> {
     const days = job?.data.days ?? d.archiveAfterDays;
     const archived = await archivePrescriptions(d.db, days);
     const keep = d.logRetentionMonths ?? 24;
-    const partitions: string[] = [];
-    if (keep > 0)
-      for (const table of ARCHIVABLE_LOG_TABLES)
-        for (const p of await archiveLogPartitions(d.db, table, keep)) partitions.push(p.partition);
+    const moved = keep > 0 ? await archiveAllLogPartitions(d.db, keep) : [];
+    const partitions = moved.flatMap((m) => m.partitions.map((p) => p.partition));
     d.logger.info(
       { job: QUEUES.archivePrescriptions, archived, days, archivedPartitions: partitions },
       'old prescriptions and log partitions archived',
     );
   });
+}
 
-  // Every queue and schedule must exist, or the process does not start (pg-boss hides a failure).
-  await assertQueuesReady(d.boss, [QUEUES.dispatchReminders, QUEUES.cleanupSessions, QUEUES.archivePrescriptions]);
-
-  let timer: NodeJS.Timeout | undefined;
+/** Besides the cron, one dispatch job per interval at most (singleton key), when an interval is set. */
+function startDispatchInterval(d: WorkerDeps): NodeJS.Timeout | undefined {
   const every = d.dispatchIntervalSeconds;
-  if (every !== undefined) {
-    // one job per interval at most (singleton key), on top of the cron
-    const tick = (): void => {
-      d.boss
-        .send(QUEUES.dispatchReminders, { source: 'interval' }, { singletonKey: 'interval', singletonSeconds: every })
-        .catch((err: unknown) =>
-          d.logger.error(
-            { err: err instanceof Error ? err.message : String(err) },
-            'could not queue a reminder dispatch',
-          ),
-        );
-    };
-    timer = setInterval(tick, every * 1000);
-    timer.unref();
-  }
-  return {
-    stop() {
-      if (timer !== undefined) clearInterval(timer);
-    },
+  if (every === undefined) return undefined;
+  const tick = (): void => {
+    d.boss
+      .send(QUEUES.dispatchReminders, { source: 'interval' }, { singletonKey: 'interval', singletonSeconds: every })
+      .catch((err: unknown) =>
+        d.logger.error(
+          { err: err instanceof Error ? err.message : String(err) },
+          'could not queue a reminder dispatch',
+        ),
+      );
   };
+  const timer = setInterval(tick, every * 1000);
+  timer.unref();
+  return timer;
 }

@@ -20,9 +20,36 @@ interface NewMedicationFields {
   durationDays: number | null;
 }
 
+/** The columns of NewMedicationFields, bound to $1..$11 by newMedicationValues. */
+const NEW_MEDICATION_COLUMNS = `patient_id, name, generic_name, strength, form, quantity, quantity_unit,
+        instructions, take_after_meal, take_before_meal, duration_days`;
+const NEW_MEDICATION_VALUES = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11';
+const newMedicationValues = (m: NewMedicationFields): unknown[] => [
+  m.patientId,
+  m.name,
+  m.genericName,
+  m.strength,
+  m.form,
+  m.quantity,
+  m.quantityUnit,
+  m.instructions,
+  m.takeAfterMeal,
+  m.takeBeforeMeal,
+  m.durationDays,
+];
+
+/** A dose per slot of the day, in the column order dose_morning, dose_noon, dose_evening, dose_night. */
+interface DoseSlots {
+  morning: number;
+  noon: number;
+  evening: number;
+  night: number;
+}
+const slotValues = (d: DoseSlots): number[] => [d.morning, d.noon, d.evening, d.night];
+
 export interface MedicationInsert extends NewMedicationFields {
   scheduleKind: 'slots' | 'interval' | 'as_needed';
-  slots: { morning: number; noon: number; evening: number; night: number };
+  slots: DoseSlots;
   intervalHours: number | null;
   firstDoseTime: string | null;
   doseAmount: number | null;
@@ -31,28 +58,14 @@ export interface MedicationInsert extends NewMedicationFields {
 
 export async function insertManualMedication(tx: Tx, m: MedicationInsert): Promise<string> {
   const res = await tx.query<{ id: string }>(
-    `INSERT INTO medications (prescription_id, patient_id, source, sequence, name, generic_name, strength, form, quantity, quantity_unit,
-        instructions, take_after_meal, take_before_meal, duration_days, schedule_kind, dose_morning, dose_noon, dose_evening, dose_night,
-        interval_hours, first_dose_time, dose_amount, dose_unit)
-     VALUES (NULL, $1, 'manual', 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18::time, $19, $20)
+    `INSERT INTO medications (${NEW_MEDICATION_COLUMNS}, prescription_id, source, sequence, schedule_kind,
+        dose_morning, dose_noon, dose_evening, dose_night, interval_hours, first_dose_time, dose_amount, dose_unit)
+     VALUES (${NEW_MEDICATION_VALUES}, NULL, 'manual', 1, $12, $13, $14, $15, $16, $17, $18::time, $19, $20)
      RETURNING id`,
     [
-      m.patientId,
-      m.name,
-      m.genericName,
-      m.strength,
-      m.form,
-      m.quantity,
-      m.quantityUnit,
-      m.instructions,
-      m.takeAfterMeal,
-      m.takeBeforeMeal,
-      m.durationDays,
+      ...newMedicationValues(m),
       m.scheduleKind,
-      m.slots.morning,
-      m.slots.noon,
-      m.slots.evening,
-      m.slots.night,
+      ...slotValues(m.slots),
       m.intervalHours,
       m.firstDoseTime,
       m.doseAmount,
@@ -351,7 +364,7 @@ export async function prnSummary(
 export interface PrescribedMedication extends NewMedicationFields {
   prescriptionId: string;
   sequence: number;
-  dose: { morning: number; noon: number; evening: number; night: number };
+  dose: DoseSlots;
   confidence: number | null;
   fieldConfidence: unknown;
   lexiconId: string | null;
@@ -359,28 +372,14 @@ export interface PrescribedMedication extends NewMedicationFields {
 
 export async function insertPrescribedMedication(tx: Pick<Tx, 'query'>, m: PrescribedMedication): Promise<string> {
   const med = await tx.query<{ id: string }>(
-    `INSERT INTO medications (prescription_id, patient_id, sequence, name, generic_name, strength, form, quantity, quantity_unit,
-        duration_days, dose_morning, dose_noon, dose_evening, dose_night, instructions, take_after_meal, take_before_meal,
-        confidence, field_confidence, lexicon_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
+    `INSERT INTO medications (${NEW_MEDICATION_COLUMNS}, prescription_id, sequence,
+        dose_morning, dose_noon, dose_evening, dose_night, confidence, field_confidence, lexicon_id)
+     VALUES (${NEW_MEDICATION_VALUES}, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
     [
+      ...newMedicationValues(m),
       m.prescriptionId,
-      m.patientId,
       m.sequence,
-      m.name,
-      m.genericName,
-      m.strength,
-      m.form,
-      m.quantity,
-      m.quantityUnit,
-      m.durationDays,
-      m.dose.morning,
-      m.dose.noon,
-      m.dose.evening,
-      m.dose.night,
-      m.instructions,
-      m.takeAfterMeal,
-      m.takeBeforeMeal,
+      ...slotValues(m.dose),
       m.confidence,
       JSON.stringify(m.fieldConfidence),
       m.lexiconId,

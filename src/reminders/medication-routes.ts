@@ -17,14 +17,23 @@ import {
   StopBody,
 } from './medication-types.ts';
 
-export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context'>): Promise<void> {
-  const patientOnly = s.requireAuth(['patient']);
-  const tags = ['medications'];
+type RouteServices = Pick<Services, 'requireAuth' | 'context'>;
+type AsPatient = <T>(request: FastifyRequest, fn: (tx: Tx, ctx: ms.PatientContext) => Promise<T>) => Promise<T>;
+
+export async function medicationRoutes(app: App, s: RouteServices): Promise<void> {
   // The patient's own transaction (session checked) and what the medication rules need of her.
-  const patient = <T>(request: FastifyRequest, fn: (tx: Tx, ctx: ms.PatientContext) => Promise<T>): Promise<T> => {
+  const patient: AsPatient = (request, fn) => {
     const c = s.context(request);
     return c.run((tx) => fn(tx, { userId: c.userId, now: new Date() }));
   };
+  await ownMedicationRoutes(app, s, patient);
+  await reminderAndHistoryRoutes(app, s, patient);
+}
+
+/** Her own medicines: list, add by hand, stop, as-needed intakes. */
+async function ownMedicationRoutes(app: App, s: RouteServices, patient: AsPatient): Promise<void> {
+  const patientOnly = s.requireAuth(['patient']);
+  const tags = ['medications'];
 
   app.get(
     '/medications',
@@ -88,7 +97,11 @@ export async function medicationRoutes(app: App, s: Pick<Services, 'requireAuth'
         .send(await patient(request, (tx, ctx) => ms.logPrnDose(tx, ctx, request.params.id, request.body ?? {})));
     },
   );
+}
 
+/** Deleting one of her reminders, and the dose history (hers, or a doctor's view of a patient's). */
+async function reminderAndHistoryRoutes(app: App, s: RouteServices, patient: AsPatient): Promise<void> {
+  const patientOnly = s.requireAuth(['patient']);
   app.delete(
     '/reminders/:id',
     signedIn(

@@ -1,11 +1,9 @@
 /** Profiles (GET/PATCH /me), devices (sessions), data export and erasure. */
 import type { Tx } from '../db/database.ts';
 import type { RequestContext } from '../core/context.ts';
-import { HOME_TIMEZONE } from '../core/constants.ts';
 import type { Passwords } from '../auth/passwords.ts';
 import type { FileStore } from '../files/store.ts';
 import { ApiError, badRequest, notFound } from '../core/errors.ts';
-import { validTimezone } from '../auth/service.ts';
 import { recordRead } from '../audit/service.ts';
 import { recordEvent } from '../analytics/service.ts';
 import { passwordHashOf, revokeSession } from '../auth/queries.ts';
@@ -14,9 +12,7 @@ import * as q from './queries.ts';
 import { buildFhirBundle } from '../fhir/bundle.ts';
 import type { Bundle, ExportRows } from '../fhir/types.ts';
 import type { MeT, PatchMeT } from './types.ts';
-
-const PATIENT_FIELDS = ['date_of_birth', 'gender', 'medical_conditions', 'allergies', 'emergency_contact'] as const;
-const DOCTOR_FIELDS = ['license_number', 'specialization', 'hospital_name'] as const;
+import { profileChanges } from './profile-changes.ts';
 
 export function toMe(row: q.ProfileRow): MeT {
   const me: MeT = {
@@ -82,94 +78,7 @@ export class UserService {
 
   async update(ctx: RequestContext, body: PatchMeT): Promise<MeT> {
     const actor = ctx;
-    const wrongSide =
-      actor.role === 'patient'
-        ? DOCTOR_FIELDS
-        : actor.role === 'doctor'
-          ? PATIENT_FIELDS
-          : [...PATIENT_FIELDS, ...DOCTOR_FIELDS];
-    const refused = wrongSide.filter((f) => body[f] !== undefined);
-    if (refused.length > 0) {
-      throw badRequest(
-        'field_not_allowed',
-        `these fields do not apply to a ${actor.role} account: ${refused.join(', ')}`,
-        refused.map((f) => ({ path: `body/${f}`, message: `not for a ${actor.role}` })),
-      );
-    }
-    if (body.timezone !== undefined && !validTimezone(body.timezone)) {
-      throw badRequest('invalid_timezone', `unknown time zone "${body.timezone}"`, [
-        { path: 'body/timezone', message: `an IANA time zone such as ${HOME_TIMEZONE}` },
-      ]);
-    }
-    const set: Partial<Record<q.ProfileColumn, unknown>> = {};
-    const trimmed = (v: string | null | undefined) => (typeof v === 'string' ? v.trim() : v);
-    for (const key of ['first_name', 'last_name'] as const) {
-      const v = trimmed(body[key]);
-      if (v === '')
-        throw badRequest('validation_failed', `${key} cannot be blank`, [
-          { path: `body/${key}`, message: 'cannot be blank' },
-        ]);
-      if (v !== undefined) set[key] = v;
-    }
-    for (const key of [
-      'phone',
-      'language',
-      'timezone',
-      'date_of_birth',
-      'gender',
-      'license_number',
-      'specialization',
-      'hospital_name',
-    ] as const) {
-      const v = trimmed(body[key]);
-      if (v === '')
-        throw badRequest('validation_failed', `${key} cannot be blank`, [
-          { path: `body/${key}`, message: 'cannot be blank (send null to clear)' },
-        ]);
-      if (v !== undefined) set[key] = v;
-    }
-    if (body.medical_conditions !== undefined)
-      set.medical_conditions = body.medical_conditions.map((x) => x.trim()).filter((x) => x !== '');
-    if (body.allergies !== undefined) set.allergies = body.allergies.map((x) => x.trim()).filter((x) => x !== '');
-    // Anywhere on Earth it is at most this date now (UTC+14): a birth date after it is a typo.
-    if (
-      typeof set.date_of_birth === 'string' &&
-      set.date_of_birth > new Date(Date.now() + 14 * 3_600_000).toISOString().slice(0, 10)
-    ) {
-      throw badRequest('validation_failed', 'date_of_birth cannot be in the future', [
-        { path: 'body/date_of_birth', message: 'cannot be in the future' },
-      ]);
-    }
-    if (body.emergency_contact !== undefined) {
-      const c = body.emergency_contact;
-      const contact =
-        c === null
-          ? null
-          : { name: c.name.trim(), phone: trimmed(c.phone) ?? null, relationship: trimmed(c.relationship) ?? null };
-      const blank =
-        contact === null ? [] : (['name', 'phone', 'relationship'] as const).filter((k) => contact[k] === '');
-      if (blank.length > 0) {
-        throw badRequest(
-          'validation_failed',
-          `emergency_contact ${blank.join(', ')} cannot be blank`,
-          blank.map((k) => ({
-            path: `body/emergency_contact/${k}`,
-            message: k === 'name' ? 'cannot be blank' : 'cannot be blank (send null to clear)',
-          })),
-        );
-      }
-      set.emergency_contact_name = contact?.name ?? null;
-      set.emergency_contact_phone = contact?.phone ?? null;
-      set.emergency_contact_relationship = contact?.relationship ?? null;
-    }
-    const merge: {
-      notification_preferences?: Record<string, boolean>;
-      dose_schedule_template?: Record<string, string>;
-    } = {};
-    if (body.notification_preferences !== undefined)
-      merge.notification_preferences = body.notification_preferences as Record<string, boolean>;
-    if (body.dose_schedule_template !== undefined)
-      merge.dose_schedule_template = body.dose_schedule_template as Record<string, string>;
+    const { set, merge } = profileChanges(actor.role, body);
     const row = await ctx.run(async (tx) => {
       await q.updateProfile(tx, actor.userId, set, merge);
       return q.profile(tx, actor.userId);
