@@ -280,9 +280,12 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 300));
       const after = await functionStats(owner);
       // two hours later (the grace window): the whole burst is marked missed in one tick
+      const graceCpu0 = await backendsCpuMs(owner, name);
       const graceStart = performance.now();
       const grace = await dispatchReminders(db, new Date(due.getTime() + 121 * 60_000), { batchSize });
       const graceMs = performance.now() - graceStart;
+      const graceCpu1 = await backendsCpuMs(owner, name);
+      const graceCpu = graceCpu0 === undefined || graceCpu1 === undefined ? undefined : graceCpu1 - graceCpu0;
       const mb = (b: number): string => `${(b / 1_048_576).toFixed(0)} MB`;
       out(
         `   batch ${String(batchSize).padStart(6)} × ${parallel} loops: exactly once: ${once?.logs === BURST && once.notes === BURST && once.pairs === BURST ? 'yes' : 'NO'} ` +
@@ -297,7 +300,12 @@ async function main(): Promise<void> {
           `                  PostgreSQL CPU in the dispatcher's backends: ${secs(dbCpu)} = ${((dbCpu * 1000) / Math.max(1, r.dispatched)).toFixed(1)} µs per dose ` +
             `= ${int(r.dispatched / Math.max(0.001, dbCpu / 1000))} doses per CPU-second (what the load average leaves aside; WAL writer and checkpointer not counted)`,
         );
-      out(`                  the tick 2 h later marks ${int(grace.missed)} doses missed in ${secs(graceMs)}`);
+      out(
+        `                  the tick 2 h later marks ${int(grace.missed)} doses missed in ${secs(graceMs)}` +
+          (graceCpu === undefined
+            ? ''
+            : `, PostgreSQL CPU ${secs(graceCpu)} = ${((graceCpu * 1000) / Math.max(1, grace.missed)).toFixed(1)} µs per missed dose`),
+      );
       out(
         `                  dispatcher memory: RSS ${mb(base.rss)} → peak ${mb(peak.rss)}, heap ${mb(base.heapUsed)} → peak ${mb(peak.heap)}`,
       );

@@ -3704,7 +3704,7 @@ CREATE TRIGGER audit_row_change_update AFTER UPDATE ON public.medication_reminde
 
 CREATE TRIGGER doctor_patient_relationships_guard BEFORE INSERT OR UPDATE ON public.doctor_patient_relationships FOR EACH ROW EXECUTE FUNCTION public.trg_doctor_patient_relationships_guard();
 
-CREATE TRIGGER dose_log_state BEFORE UPDATE ON public.medication_reminder_logs FOR EACH ROW EXECUTE FUNCTION public.trg_dose_log_state();
+CREATE TRIGGER dose_log_state BEFORE UPDATE ON public.medication_reminder_logs FOR EACH ROW WHEN ((NOT (((old.status = new.status) OR ((old.status = ANY (ARRAY['pending'::public.reminder_log_status, 'snoozed'::public.reminder_log_status])) AND (new.status <> 'pending'::public.reminder_log_status))) AND ((new.status = 'snoozed'::public.reminder_log_status) OR (new.snoozed_until IS NULL)) AND ((new.status = ANY (ARRAY['taken'::public.reminder_log_status, 'skipped'::public.reminder_log_status])) OR (new.action_at IS NULL)) AND ((new.status = 'skipped'::public.reminder_log_status) OR (new.reason IS NULL))))) EXECUTE FUNCTION public.trg_dose_log_state();
 
 CREATE TRIGGER medication_reminder_logs_counters_delete AFTER DELETE ON public.medication_reminder_logs FOR EACH ROW EXECUTE FUNCTION public.trg_medication_reminder_logs_counters();
 
@@ -3722,9 +3722,9 @@ CREATE TRIGGER set_updated_at BEFORE UPDATE ON public.clinical_notes FOR EACH RO
 
 CREATE TRIGGER set_updated_at BEFORE UPDATE ON public.doctor_patient_relationships FOR EACH ROW EXECUTE FUNCTION public.trg_set_updated_at();
 
-CREATE TRIGGER set_updated_at BEFORE UPDATE ON public.medication_reminder_logs FOR EACH ROW EXECUTE FUNCTION public.trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON public.medication_reminder_logs FOR EACH ROW WHEN ((NOT (new.updated_at IS DISTINCT FROM old.updated_at))) EXECUTE FUNCTION public.trg_set_updated_at();
 
-CREATE TRIGGER set_updated_at BEFORE UPDATE ON public.medication_reminders FOR EACH ROW EXECUTE FUNCTION public.trg_set_updated_at();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON public.medication_reminders FOR EACH ROW WHEN ((NOT (new.updated_at IS DISTINCT FROM old.updated_at))) EXECUTE FUNCTION public.trg_set_updated_at();
 
 CREATE TRIGGER set_updated_at BEFORE UPDATE ON public.medications FOR EACH ROW EXECUTE FUNCTION public.trg_set_updated_at();
 

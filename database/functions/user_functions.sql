@@ -170,19 +170,20 @@ CREATE OR REPLACE FUNCTION public.dispatch_due_reminders(p_now timestamp with ti
     LANGUAGE plpgsql
     SET search_path TO 'public', 'pg_temp'
     SET enable_seqscan TO 'off'
+    SET jit TO 'off'
     AS $$
 -- the conflict targets name columns that are also this function's output columns
 #variable_conflict use_column
 DECLARE
-  v_ids uuid[];
+  v_rows tid[];
 BEGIN
-  SELECT array_agg(r.id) INTO v_ids FROM (
-    SELECT mr.id FROM medication_reminders mr
+  SELECT array_agg(r.ctid) INTO v_rows FROM (
+    SELECT mr.ctid FROM medication_reminders mr
     WHERE mr.is_active AND mr.next_reminder_at <= p_now
     ORDER BY mr.next_reminder_at
     LIMIT p_limit
     FOR UPDATE SKIP LOCKED) AS r;
-  IF v_ids IS NULL THEN
+  IF v_rows IS NULL THEN
     RETURN;
   END IF;
 
@@ -196,7 +197,8 @@ BEGIN
     FROM medication_reminders mr
     CROSS JOIN LATERAL (SELECT m.name, m.strength FROM medications m WHERE m.id = mr.medication_id OFFSET 0) AS med
     CROSS JOIN LATERAL (SELECT u.language, u.notification_preferences FROM users u WHERE u.id = mr.patient_id OFFSET 0) AS pat
-    WHERE mr.id = ANY (v_ids)
+    -- the rows claimed above (locked by this transaction: their address cannot change)
+    WHERE mr.ctid = ANY (v_rows)
       -- a dose already past its grace window (the dispatcher was down) is not notified late
       AND mr.next_reminder_at + make_interval(mins => mr.advance_minutes + mr.grace_minutes) > p_now
   ), logs AS (
@@ -223,7 +225,7 @@ BEGIN
     -- past its grace window (after an outage the schedule resumes instead of replaying old doses);
     -- total_doses + 1 when this statement inserted its dose log (at most one per reminder).
     -- (one sub-SELECT per row, OFFSET 0: reminder_next_occurrence() runs once per row; the claimed
-    -- ids are the UPDATE's index condition; "IN (logs)" is one hashed subplan, not a search per row)
+    -- rows are a TID scan; "IN (logs)" is one hashed subplan, not a search per row)
     UPDATE medication_reminders mr SET
         (last_dispatched_at, next_reminder_at, is_active) = (
           SELECT p_now, n.next_at - make_interval(mins => mr.advance_minutes), n.next_at IS NOT NULL
@@ -232,8 +234,9 @@ BEGIN
                                   p_now - make_interval(mins => mr.grace_minutes) + interval '1 minute'),
                          mr.reminder_time, mr.timezone, mr.days_of_week, mr.start_date, mr.end_date) AS next_at
                 OFFSET 0) AS n),
-        total_doses = mr.total_doses + (mr.id IN (SELECT l.reminder_id FROM logs l))::int
-    WHERE mr.id = ANY (v_ids)
+        total_doses = mr.total_doses + (mr.id IN (SELECT l.reminder_id FROM logs l))::int,
+        updated_at = now()
+    WHERE mr.ctid = ANY (v_rows)
   )
   SELECT c.id, c.user_id, c.reminder_id, c.scheduled_for FROM created c;
   PERFORM set_config('app.dispatch_counts_logs', '', true);
@@ -481,7 +484,8 @@ CREATE OR REPLACE FUNCTION public.mark_missed_doses(p_now timestamp with time zo
     SET search_path TO 'public', 'pg_temp'
     AS $$
   WITH missed AS (
-    UPDATE medication_reminder_logs l SET status = 'missed', action_at = NULL
+    UPDATE medication_reminder_logs l
+       SET status = 'missed', action_at = NULL, snoozed_until = NULL, reason = NULL, updated_at = now()
     FROM medication_reminders mr
     WHERE mr.id = l.reminder_id AND l.status IN ('pending', 'snoozed')
       AND l.scheduled_for + make_interval(mins => mr.grace_minutes) <= p_now
@@ -495,7 +499,8 @@ CREATE OR REPLACE FUNCTION public.mark_missed_doses(p_now timestamp with time zo
     SET search_path TO 'public', 'pg_temp'
     AS $$
   WITH missed AS (
-    UPDATE medication_reminder_logs l SET status = 'missed', action_at = NULL
+    UPDATE medication_reminder_logs l
+       SET status = 'missed', action_at = NULL, snoozed_until = NULL, reason = NULL, updated_at = now()
     WHERE l.status IN ('pending', 'snoozed')
       AND l.scheduled_for + make_interval(mins => greatest(p_grace_minutes, 1)) <= p_now
     RETURNING l.id)
@@ -536,12 +541,13 @@ END
 $$;
 
 -- Localised reminder texts (km, en, fr). The medicine's name stays in the in-app body only;
--- push and e-mail deliveries use the title alone.
+-- push and e-mail deliveries use the title alone. (Only immutable operations: inlined per row.)
 CREATE OR REPLACE FUNCTION public.reminder_notification_title(p_language text, p_slot public.dose_slot) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
   SELECT CASE p_language
-    WHEN 'en' THEN 'Time for your ' || p_slot::text || ' medicine'
+    WHEN 'en' THEN 'Time for your ' ||
+                   CASE p_slot WHEN 'morning' THEN 'morning' WHEN 'noon' THEN 'noon' WHEN 'evening' THEN 'evening' ELSE 'night' END || ' medicine'
     WHEN 'fr' THEN 'C''est l''heure de vos médicaments (' ||
                    CASE p_slot WHEN 'morning' THEN 'matin' WHEN 'noon' THEN 'midi' WHEN 'evening' THEN 'soir' ELSE 'nuit' END || ')'
     ELSE 'ដល់ម៉ោងលេបថ្នាំ (' ||
@@ -617,7 +623,8 @@ BEGIN
       total_doses = mr.total_doses + d.total,
       taken_count = mr.taken_count + d.taken,
       missed_count = mr.missed_count + d.missed,
-      skipped_count = mr.skipped_count + d.skipped
+      skipped_count = mr.skipped_count + d.skipped,
+      updated_at = now()
   FROM (SELECT x.reminder_id, sum(x.k)::int AS total,
                sum(x.k * (x.status = 'taken')::int)::int AS taken,
                sum(x.k * (x.status = 'missed')::int)::int AS missed,
