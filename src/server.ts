@@ -20,47 +20,15 @@ import { startExternalBackupSchedule } from './backup/external.ts';
 import { walStagingDir } from './db/embedded.ts';
 import { FileStore } from './files/store.ts';
 import { loadFileKey } from './files/key.ts';
-import { installQueues, startQueue, type ReadingQueueTuning } from './jobs/queue.ts';
-import { readingEnqueuer, startWorkers, type RunningWorkers, type WorkerDeps } from './jobs/workers.ts';
+import { installQueues, startQueue } from './jobs/queue.ts';
+import { readingEnqueuer, startWorkers, type RunningWorkers } from './jobs/workers.ts';
 import { bakongPollEnqueuer, paymentMailEnqueuer } from './billing/jobs.ts';
 import { ensurePartitions } from './jobs/maintenance.ts';
-import { createMailer } from './mail/mailer.ts';
+import { configuredMailer } from './mail/configured.ts';
+import { jobsTuning, scheduleOptions } from './jobs/config-options.ts';
 import { createDeliverer } from './delivery/index.ts';
 import { markPhase, timePhase } from './startup-phases.ts';
 import type { Mailer } from './mail/mailer.ts';
-
-/** The reading queue's policy from config.jobs (shared with `dastern worker`). */
-export function jobsTuning(config: Config): ReadingQueueTuning {
-  return {
-    timeoutSeconds: config.jobs.readingTimeoutSeconds,
-    retries: config.jobs.readingRetries,
-    retryDelaySeconds: config.jobs.readingRetryDelaySeconds,
-  };
-}
-
-/** The schedule knobs of config.jobs, for startWorkers (shared with `dastern worker`). */
-export function scheduleOptions(
-  config: Config,
-): Pick<
-  WorkerDeps,
-  | 'dispatchIntervalSeconds'
-  | 'missedGraceMinutes'
-  | 'cleanupSessionsCron'
-  | 'archivePrescriptionsCron'
-  | 'archiveAfterDays'
-  | 'partitionMonthsAhead'
-  | 'logRetentionMonths'
-> {
-  return {
-    archiveAfterDays: config.jobs.archiveAfterDays,
-    partitionMonthsAhead: config.jobs.partitionMonthsAhead,
-    logRetentionMonths: config.jobs.logRetentionMonths,
-    dispatchIntervalSeconds: config.jobs.dispatchIntervalSeconds,
-    missedGraceMinutes: config.jobs.missedGraceMinutes,
-    cleanupSessionsCron: config.jobs.cleanupSessionsCron,
-    archivePrescriptionsCron: config.jobs.archivePrescriptionsCron,
-  };
-}
 
 /** The replica's URL with the service's own user and password (never another login's). */
 export function replicaLogin(readUrl: string, appUrl: string): string {
@@ -110,12 +78,7 @@ async function openResources(config: Config, logger: Logger, urls: DatabaseUrls)
   );
   const files = new FileStore(`${config.dataDir}/files`, loadFileKey(config));
   // One mailer for the API (verification, reset) and the delivery workers (notifications).
-  const mailer = createMailer({
-    smtpUrl: config.api.smtpUrl,
-    from: config.api.mailFrom,
-    outboxDir: `${config.dataDir}/outbox`,
-    logger,
-  });
+  const mailer = configuredMailer(config, logger);
   const jobsDb = new Database(urls.workerUrl, { max: 10, prepare });
   const resources: Resources = { urls, db, jobsDb, readDb, hub, files, mailer, backups: undefined };
   try {

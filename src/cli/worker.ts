@@ -34,7 +34,7 @@ import { configuredMailer } from '../mail/configured.ts';
 import { createDeliverer } from '../delivery/index.ts';
 import type { ReaderPort } from '../prescriptions/reading-job.ts';
 import { closeSharedReader, readPrescription } from '../reading/index.ts';
-import { jobsTuning, scheduleOptions } from '../server.ts';
+import { jobsTuning, scheduleOptions } from '../jobs/config-options.ts';
 import { stopOnSignals } from './signals.ts';
 
 export interface WorkerProcessOptions {

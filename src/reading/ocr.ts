@@ -290,10 +290,15 @@ export async function recognize(
   }
   const worker = (opts.pass === 'latin' ? await latinWorker(slot) : null) ?? (await pageWorker(slot));
   const buf = Buffer.isBuffer(image) ? image : toPgm(image);
+  // A stage over its limit kills the slot while this read may still go on in the background:
+  // a terminated tesseract.js worker must not be sent another job (it throws outside any
+  // promise the caller holds, which would end the process).
+  assertAlive(slot);
   await worker.setParameters({
     tessedit_pageseg_mode: psm,
     thresholding_method: THRESHOLDING_METHOD[thresholding],
   } as Partial<Tesseract.WorkerParams>);
+  assertAlive(slot);
   const res = await worker.recognize(buf, opts.rectangle ? { rectangle: opts.rectangle } : {}, {
     text: true,
     blocks: true,
@@ -302,6 +307,10 @@ export async function recognize(
 }
 
 export type OcrSlot = Slot;
+
+function assertAlive(slot: Slot): void {
+  if (slot.dead) throw new ReadingError('timeout', 'the OCR worker was stopped after a time limit');
+}
 
 export function defaultPoolSize(): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
