@@ -33,10 +33,18 @@ const statsRow = (integers: readonly string[], decimals: readonly string[] = [])
 const UserStatistics = statsRow(USER_STATISTICS);
 const PrescriptionStatistics = statsRow(PRESCRIPTION_STATISTICS.integers, PRESCRIPTION_STATISTICS.decimals);
 
-export async function adminRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context'>): Promise<void> {
+type AdminServices = Pick<Services, 'requireAuth' | 'context'>;
+type AdminOnly = ReturnType<Services['requireAuth']>;
+
+export async function adminRoutes(app: App, s: AdminServices): Promise<void> {
   const admin = new AdminService();
   const only = s.requireAuth(['admin']);
+  readRoutes(app, s, admin, only);
+  accountRoutes(app, s, admin, only);
+}
 
+/** Statistics and the users list. */
+function readRoutes(app: App, s: AdminServices, admin: AdminService, only: AdminOnly): void {
   app.get(
     '/admin/statistics',
     signedIn(only, ['admin'], 'User and prescription statistics (get_user_statistics, get_prescription_statistics)', {
@@ -73,7 +81,10 @@ export async function adminRoutes(app: App, s: Pick<Services, 'requireAuth' | 'c
     }),
     async (request) => admin.user(s.context(request), request.params.id),
   );
+}
 
+/** Deactivation, re-activation and doctor verification. */
+function accountRoutes(app: App, s: AdminServices, admin: AdminService, only: AdminOnly): void {
   app.post(
     '/admin/users/:id/deactivate',
     signedIn(only, ['admin'], 'Deactivate an account (its sessions end at once)', {

@@ -29,6 +29,7 @@ export async function authRoutes(app: App, s: AuthRouteDeps): Promise<void> {
   const auth = new AuthService(s);
   await sessionRoutes(app, s, auth);
   await accountRoutes(app, s, auth);
+  await resetRoutes(app, s, auth);
 }
 
 /** Registration, sign-in, refresh and sign-out. */
@@ -104,7 +105,7 @@ async function sessionRoutes(app: App, s: AuthRouteDeps, auth: AuthService): Pro
   );
 }
 
-/** Password change, e-mail verification and password reset. */
+/** Password change and e-mail verification. */
 async function accountRoutes(app: App, s: AuthRouteDeps, auth: AuthService): Promise<void> {
   const limited = { rateLimit: { max: s.config.api.authRateLimit, timeWindow: 60_000 } };
 
@@ -161,6 +162,11 @@ async function accountRoutes(app: App, s: AuthRouteDeps, auth: AuthService): Pro
       return { ok: true as const };
     },
   );
+}
+
+/** Password reset by e-mailed link. */
+async function resetRoutes(app: App, s: AuthRouteDeps, auth: AuthService): Promise<void> {
+  const limited = { rateLimit: { max: s.config.api.authRateLimit, timeWindow: 60_000 } };
 
   app.post(
     '/auth/password-reset/request',

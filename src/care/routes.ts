@@ -24,6 +24,7 @@ export async function careRoutes(app: App, s: Pick<Services, 'requireAuth' | 'co
   const care = new CareService();
   await invitationRoutes(app, s, care);
   await relationshipRoutes(app, s, care);
+  await patientRoutes(app, s, care);
 }
 
 /** Invitations: create, look up, accept, decline, revoke. */
@@ -105,7 +106,7 @@ async function invitationRoutes(
   );
 }
 
-/** Relationships, permissions, ending, and a doctor's patients. */
+/** Relationships, permissions and ending. */
 async function relationshipRoutes(
   app: App,
   s: Pick<Services, 'requireAuth' | 'context' | 'config'>,
@@ -157,7 +158,14 @@ async function relationshipRoutes(
     async (request) =>
       care.end(s.context(request), request.params.id, request.body.reason, request.body.mode ?? 'suspend'),
   );
+}
 
+/** A doctor's patients and their shared prescriptions. */
+async function patientRoutes(
+  app: App,
+  s: Pick<Services, 'requireAuth' | 'context' | 'config'>,
+  care: CareService,
+): Promise<void> {
   app.get(
     '/care/patients',
     signedIn(s.requireAuth(['doctor']), ['care'], 'My patients with an adherence summary (doctor)', {

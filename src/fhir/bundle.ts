@@ -6,7 +6,7 @@
  * Pure: the export's rows in, a Bundle out (tested with @medplum/core's validator and our own
  * check of the code sets it does not check).
  */
-import type { ExportRows, FhirResource, Bundle, Dosage, PractitionerRow } from './types.ts';
+import type { ExportRows, FhirResource, Bundle, Dosage, PractitionerRow, Row } from './types.ts';
 
 const SLOTS = [
   { column: 'dose_morning', slot: 'morning', when: 'MORN' },
@@ -81,73 +81,95 @@ export function buildFhirBundle(rows: ExportRows, practitioners: readonly Practi
   const profile = rows.profile;
   const patientId = String(profile.id);
   const resources: FhirResource[] = [];
-  if (profile.role === 'patient') {
-    resources.push({
-      resourceType: 'Patient',
-      id: patientId,
-      active: true,
-      name: humanName(profile.first_name, profile.last_name),
-      gender: gender(profile.gender),
-      ...(str(profile.date_of_birth) ? { birthDate: String(profile.date_of_birth).slice(0, 10) } : {}),
-      telecom: [
-        { system: 'email', value: String(profile.email) },
-        ...(str(profile.phone) ? [{ system: 'phone', value: String(profile.phone) }] : []),
-      ],
-      communication: [
-        {
-          language: { coding: [{ system: 'urn:ietf:bcp:47', code: String(profile.language ?? 'km') }] },
-          preferred: true,
-        },
-      ],
-    });
-  }
+  if (profile.role === 'patient') resources.push(patient(profile, patientId));
   for (const p of practitioners) resources.push(practitioner(p));
-  const medicationOf = new Map<string, Record<string, unknown>>();
+  const medicationOf = new Map<string, Row>();
   for (const prescription of rows.prescriptions) {
-    const confirmed = prescription.status === 'completed' || prescription.confirmed_at != null;
     for (const m of prescription.medications ?? []) {
       medicationOf.set(String(m.id), m);
-      const active = confirmed && m.is_active !== false;
-      const requestId = String(m.id);
-      const doctor = str(prescription.prescribing_doctor_name);
-      resources.push({
-        resourceType: 'MedicationRequest',
-        id: requestId,
-        status: !confirmed ? 'draft' : active ? 'active' : 'stopped',
-        intent: 'order',
-        medicationCodeableConcept: medicationConcept(m),
-        subject: ref(patientId),
-        ...(str(prescription.prescription_date)
-          ? { authoredOn: String(prescription.prescription_date).slice(0, 10) }
-          : {}),
-        ...(doctor ? { requester: { display: doctor } } : {}),
-        dosageInstruction: dosages(m, rows.reminders),
-        ...(num(m.quantity) > 0
-          ? { dispenseRequest: { quantity: { value: num(m.quantity), unit: str(m.quantity_unit) ?? 'tablet' } } }
-          : {}),
-      });
-      if (confirmed) {
-        resources.push({
-          resourceType: 'MedicationStatement',
-          id: statementId(requestId),
-          status: active ? 'active' : 'stopped',
-          medicationCodeableConcept: medicationConcept(m),
-          subject: ref(patientId),
-          basedOn: [ref(requestId)],
-          derivedFrom: [ref(requestId)],
-          ...(str(prescription.confirmed_at) ? { dateAsserted: String(prescription.confirmed_at) } : {}),
-          dosage: dosages(m, rows.reminders),
-        });
-      }
+      resources.push(...medicationResources(prescription, m, rows.reminders, patientId));
     }
   }
+  resources.push(...administrations(rows, medicationOf, patientId));
+  return {
+    resourceType: 'Bundle',
+    type: 'collection',
+    timestamp: at.toISOString(),
+    entry: resources.map((resource) => ({ fullUrl: `urn:uuid:${resource.id}`, resource })),
+  };
+}
+
+function patient(profile: Row, patientId: string): FhirResource {
+  return {
+    resourceType: 'Patient',
+    id: patientId,
+    active: true,
+    name: humanName(profile.first_name, profile.last_name),
+    gender: gender(profile.gender),
+    ...(str(profile.date_of_birth) ? { birthDate: String(profile.date_of_birth).slice(0, 10) } : {}),
+    telecom: [
+      { system: 'email', value: String(profile.email) },
+      ...(str(profile.phone) ? [{ system: 'phone', value: String(profile.phone) }] : []),
+    ],
+    communication: [
+      {
+        language: { coding: [{ system: 'urn:ietf:bcp:47', code: String(profile.language ?? 'km') }] },
+        preferred: true,
+      },
+    ],
+  };
+}
+
+/** A medicine's MedicationRequest, and its MedicationStatement once the prescription is confirmed. */
+function medicationResources(prescription: Row, m: Row, reminders: readonly Row[], patientId: string): FhirResource[] {
+  const confirmed = prescription.status === 'completed' || prescription.confirmed_at != null;
+  const active = confirmed && m.is_active !== false;
+  const requestId = String(m.id);
+  const doctor = str(prescription.prescribing_doctor_name);
+  const out: FhirResource[] = [
+    {
+      resourceType: 'MedicationRequest',
+      id: requestId,
+      status: !confirmed ? 'draft' : active ? 'active' : 'stopped',
+      intent: 'order',
+      medicationCodeableConcept: medicationConcept(m),
+      subject: ref(patientId),
+      ...(str(prescription.prescription_date)
+        ? { authoredOn: String(prescription.prescription_date).slice(0, 10) }
+        : {}),
+      ...(doctor ? { requester: { display: doctor } } : {}),
+      dosageInstruction: dosages(m, reminders),
+      ...(num(m.quantity) > 0
+        ? { dispenseRequest: { quantity: { value: num(m.quantity), unit: str(m.quantity_unit) ?? 'tablet' } } }
+        : {}),
+    },
+  ];
+  if (confirmed) {
+    out.push({
+      resourceType: 'MedicationStatement',
+      id: statementId(requestId),
+      status: active ? 'active' : 'stopped',
+      medicationCodeableConcept: medicationConcept(m),
+      subject: ref(patientId),
+      basedOn: [ref(requestId)],
+      derivedFrom: [ref(requestId)],
+      ...(str(prescription.confirmed_at) ? { dateAsserted: String(prescription.confirmed_at) } : {}),
+      dosage: dosages(m, reminders),
+    });
+  }
+  return out;
+}
+
+/** A MedicationAdministration per taken, skipped or missed dose of a medicine in the export. */
+function administrations(rows: ExportRows, medicationOf: ReadonlyMap<string, Row>, patientId: string): FhirResource[] {
+  const out: FhirResource[] = [];
   const reminderMedication = new Map(rows.reminders.map((r) => [String(r.id), r]));
   for (const log of rows.dose_logs) {
     if (log.status !== 'taken' && log.status !== 'skipped' && log.status !== 'missed') continue;
     const reminder = reminderMedication.get(String(log.reminder_id));
     const m = reminder ? medicationOf.get(String(reminder.medication_id)) : undefined;
     if (!reminder || !m) continue;
-    resources.push({
+    out.push({
       resourceType: 'MedicationAdministration',
       id: String(log.id),
       status: log.status === 'taken' ? 'completed' : 'not-done',
@@ -161,12 +183,7 @@ export function buildFhirBundle(rows: ExportRows, practitioners: readonly Practi
       dosage: { dose: { value: num(reminder.dose_amount), unit: str(reminder.dose_unit) ?? 'tablet' } },
     });
   }
-  return {
-    resourceType: 'Bundle',
-    type: 'collection',
-    timestamp: at.toISOString(),
-    entry: resources.map((resource) => ({ fullUrl: `urn:uuid:${resource.id}`, resource })),
-  };
+  return out;
 }
 
 /** A MedicationStatement's own uuid, derived from its medication's (a uuid's last group changed). */

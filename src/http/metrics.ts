@@ -40,32 +40,7 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const pool = options.pool;
-  new Gauge({
-    name: 'dastern_db_pool_connections',
-    help: 'database pool connections by state',
-    labelNames: ['state'] as const,
-    registers: [registry],
-    collect() {
-      this.set({ state: 'total' }, pool.totalCount);
-      this.set({ state: 'idle' }, pool.idleCount);
-      this.set({ state: 'waiting' }, pool.waitingCount);
-    },
-  });
-  const queueDepth = options.queueDepth;
-  new Gauge({
-    name: 'dastern_queue_depth',
-    help: 'jobs waiting in the job queue',
-    registers: [registry],
-    async collect() {
-      if (queueDepth === undefined) return;
-      try {
-        this.set(await queueDepth());
-      } catch {
-        // The gauge keeps its last value; /metrics must not fail because the queue is down.
-      }
-    },
-  });
+  registerGauges(registry, options);
 
   // Synchronous, with the label objects made once per method, route and status.
   const labelsOf = new Map<
@@ -107,4 +82,34 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
     },
   );
   return registry;
+}
+
+/** The database pool's connections and the job queue's depth, read at each scrape. */
+function registerGauges(registry: Registry, options: MetricsOptions): void {
+  const pool = options.pool;
+  new Gauge({
+    name: 'dastern_db_pool_connections',
+    help: 'database pool connections by state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      this.set({ state: 'total' }, pool.totalCount);
+      this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  });
+  const queueDepth = options.queueDepth;
+  new Gauge({
+    name: 'dastern_queue_depth',
+    help: 'jobs waiting in the job queue',
+    registers: [registry],
+    async collect() {
+      if (queueDepth === undefined) return;
+      try {
+        this.set(await queueDepth());
+      } catch {
+        // The gauge keeps its last value; /metrics must not fail because the queue is down.
+      }
+    },
+  });
 }

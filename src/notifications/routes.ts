@@ -91,7 +91,11 @@ async function inboxRoutes(app: App, s: Pick<Services, 'requireAuth' | 'context'
       return { marked: await ctx.run((tx) => markAllRead(tx, ctx.userId)) };
     },
   );
+  ticketRoutes(app, s, secured);
+}
 
+/** The single-use ticket a browser's EventSource opens the stream with. */
+function ticketRoutes(app: App, s: Pick<Services, 'context'>, secured: ReturnType<Services['requireAuth']>): void {
   app.post(
     '/notifications/stream-ticket',
     signedIn(
@@ -162,55 +166,62 @@ async function streamRoutes(
         response: { 200: { type: 'string', description: 'text/event-stream' }, ...problems(...AUTHED, 503) },
       },
     },
-    async (request, reply) => {
-      const hub = s.hub;
-      if (hub === undefined)
-        throw new ApiError(503, 'live_unavailable', 'live notifications are not available on this server');
-      const ctx = s.context(request);
-      const unread = await ctx.run((tx) => unreadCount(tx, ctx.userId));
-      const raw = openEventStream(reply, { connection: 'keep-alive' });
-      raw.write(`retry: 5000\nevent: ready\ndata: ${JSON.stringify({ unread })}\n\n`);
-      let closed = false;
-      let chain = Promise.resolve();
-      const close = (): void => {
-        if (closed) return;
-        closed = true;
-        unsubscribe();
-        clearInterval(heartbeat);
-        streams.delete(close);
-        raw.end();
-      };
-      const unsubscribe = hub.subscribe(ctx.userId, (id) => {
-        // In order, one at a time; each fetch runs under the user's own RLS context and
-        // re-checks the session, so a revoked session stops receiving at once.
-        chain = chain.then(async () => {
-          if (closed) return;
-          try {
-            const n = await ctx.run((tx) => getNotification(tx, id));
-            if (n !== undefined && !closed)
-              raw.write(`id: ${n.id}\nevent: notification\ndata: ${JSON.stringify(n)}\n\n`);
-          } catch (err) {
-            if (err instanceof ApiError && err.status === 401) {
-              raw.write(`event: end\ndata: ${JSON.stringify({ code: err.code })}\n\n`);
-              close();
-            } else {
-              request.log.warn(
-                { err: err instanceof Error ? err.message : String(err) },
-                'notification stream fetch failed',
-              );
-            }
-          }
-        });
-      });
-      const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS);
-      heartbeat.unref();
-      streams.add(close);
-      raw.on('close', close);
-    },
+    async (request, reply) => openStream(s, streams, request, reply),
   );
 
   // Graceful shutdown: open streams would keep the server from closing.
   app.addHook('preClose', async () => {
     for (const close of [...streams]) close();
   });
+}
+
+/** Opens one user's stream: the unread count, then each new notification, until closed. */
+async function openStream(
+  s: Pick<Services, 'context' | 'hub'>,
+  streams: Set<() => void>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  const hub = s.hub;
+  if (hub === undefined)
+    throw new ApiError(503, 'live_unavailable', 'live notifications are not available on this server');
+  const ctx = s.context(request);
+  const unread = await ctx.run((tx) => unreadCount(tx, ctx.userId));
+  const raw = openEventStream(reply, { connection: 'keep-alive' });
+  raw.write(`retry: 5000\nevent: ready\ndata: ${JSON.stringify({ unread })}\n\n`);
+  let closed = false;
+  let chain = Promise.resolve();
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    clearInterval(heartbeat);
+    streams.delete(close);
+    raw.end();
+  };
+  const unsubscribe = hub.subscribe(ctx.userId, (id) => {
+    // In order, one at a time; each fetch runs under the user's own RLS context and
+    // re-checks the session, so a revoked session stops receiving at once.
+    chain = chain.then(async () => {
+      if (closed) return;
+      try {
+        const n = await ctx.run((tx) => getNotification(tx, id));
+        if (n !== undefined && !closed) raw.write(`id: ${n.id}\nevent: notification\ndata: ${JSON.stringify(n)}\n\n`);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 401) {
+          raw.write(`event: end\ndata: ${JSON.stringify({ code: err.code })}\n\n`);
+          close();
+        } else {
+          request.log.warn(
+            { err: err instanceof Error ? err.message : String(err) },
+            'notification stream fetch failed',
+          );
+        }
+      }
+    });
+  });
+  const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS);
+  heartbeat.unref();
+  streams.add(close);
+  raw.on('close', close);
 }

@@ -7,13 +7,19 @@ import { AUTHED, IdParams, problems } from '../http/schemas.ts';
 import { UserService } from './service.ts';
 import { DeleteMeBody, Me, PatchMe, SessionView } from './types.ts';
 
-export async function userRoutes(
-  app: App,
-  s: Pick<Services, 'requireAuth' | 'context' | 'passwords' | 'files'>,
-): Promise<void> {
+type UserServices = Pick<Services, 'requireAuth' | 'context' | 'passwords' | 'files'>;
+type Secured = ReturnType<Services['requireAuth']>;
+
+export async function userRoutes(app: App, s: UserServices): Promise<void> {
   const users = new UserService(s);
   const secured = s.requireAuth();
+  profileRoutes(app, s, users, secured);
+  sessionRoutes(app, s, users, secured);
+  dataRoutes(app, s, users, secured);
+}
 
+/** GET and PATCH /me. */
+function profileRoutes(app: App, s: UserServices, users: UserService, secured: Secured): void {
   app.get(
     '/me',
     signedIn(secured, ['me'], 'My profile, preferences and medical information', {
@@ -35,7 +41,10 @@ export async function userRoutes(
     ),
     async (request) => users.update(s.context(request), request.body),
   );
+}
 
+/** The signed-in devices. */
+function sessionRoutes(app: App, s: UserServices, users: UserService, secured: Secured): void {
   app.get(
     '/me/sessions',
     signedIn(secured, ['me'], 'My signed-in devices', {
@@ -55,7 +64,10 @@ export async function userRoutes(
       return reply.code(204).send(null);
     },
   );
+}
 
+/** Export and erasure of everything about me. */
+function dataRoutes(app: App, s: UserServices, users: UserService, secured: Secured): void {
   app.get(
     '/me/export',
     signedIn(
