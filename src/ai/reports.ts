@@ -13,6 +13,7 @@ import { knowledgeBase } from '../safety/knowledge.ts';
 import { SafetyEngine, type SafetyAlert } from '../safety/engine.ts';
 import { medicineInput } from '../safety/service.ts';
 import { asLanguage, type Language } from '../safety/messages.ts';
+import { lookup, t, type Catalogue } from '../i18n/index.ts';
 import { patientFacts } from '../safety/queries.ts';
 import { doseCountsBySlot } from '../reminders/adherence-queries.ts';
 import { storedLanguageOf } from '../users/queries.ts';
@@ -54,22 +55,7 @@ export interface ReportContent {
   disclaimer: string;
 }
 
-const T = {
-  title: {
-    adherence: { en: 'Adherence report', fr: 'Rapport d’observance', km: 'របាយការណ៍ការលេបថ្នាំទៀងទាត់' },
-    medication_summary: {
-      en: 'My medicines: summary for my doctor',
-      fr: 'Mes médicaments : résumé pour mon médecin',
-      km: 'ថ្នាំរបស់ខ្ញុំ៖ សេចក្តីសង្ខេបសម្រាប់គ្រូពេទ្យ',
-    },
-    risk: { en: 'Risk report', fr: 'Rapport de risques', km: 'របាយការណ៍ហានិភ័យ' },
-  },
-  slot: {
-    en: { morning: 'morning', noon: 'noon', evening: 'evening', night: 'night' },
-    fr: { morning: 'matin', noon: 'midi', evening: 'soir', night: 'nuit' },
-    km: { morning: 'ព្រឹក', noon: 'ថ្ងៃត្រង់', evening: 'ល្ងាច', night: 'យប់' },
-  },
-} as const;
+const slotWord = (lang: Language, slot: string): string | undefined => lookup(lang, `slot.${slot}`);
 
 function summaryText(
   lang: Language,
@@ -80,37 +66,19 @@ function summaryText(
   const due = c.medicines.reduce((s, m) => s + m.taken + m.missed + m.skipped, 0);
   const rate = due === 0 ? null : Math.round((1000 * taken) / due) / 10;
   const worst = [...c.slots].sort((a, b) => b.missed - a.missed)[0];
-  const worstSlot = worst && worst.missed > 0 ? T.slot[lang][worst.slot as keyof (typeof T.slot)['en']] : null;
+  const worstSlot = worst && worst.missed > 0 ? slotWord(lang, worst.slot) : undefined;
   const major = c.alerts.filter((a) => a.severity === 'major' || a.severity === 'contraindicated').length;
-  const n = c.medicines.length;
-  if (lang === 'km') {
-    const a =
-      rate === null
-        ? `មិនទាន់មានការកត់ត្រាការលេបថ្នាំក្នុងរយៈពេល ${c.days} ថ្ងៃចុងក្រោយ។`
-        : `ក្នុងរយៈពេល ${c.days} ថ្ងៃ អ្នកបានលេប ${taken} ក្នុងចំណោម ${due} ដង (${rate}%)។`;
-    if (kind === 'medication_summary') return `អ្នកកំពុងលេបថ្នាំ ${n} មុខ។ ${a}`;
-    if (kind === 'risk')
-      return `${a} ${worstSlot ? `ពេលដែលភ្លេចច្រើនជាងគេ៖ ${worstSlot}។ ` : ''}ការជូនដំណឹងសុវត្ថិភាពធ្ងន់ធ្ងរ៖ ${major}។`;
-    return a;
-  }
-  if (lang === 'fr') {
-    const a =
-      rate === null
-        ? `Aucune prise enregistrée sur les ${c.days} derniers jours.`
-        : `Sur ${c.days} jours, vous avez pris ${taken} doses sur ${due} (${rate} %).`;
-    if (kind === 'medication_summary') return `Vous prenez ${n} médicament(s). ${a}`;
-    if (kind === 'risk')
-      return `${a} ${worstSlot ? `Moment le plus souvent oublié : ${worstSlot}. ` : ''}Alertes de sécurité importantes : ${major}.`;
-    return a;
-  }
-  const a =
+  const adherence =
     rate === null
-      ? `No dose recorded in the last ${c.days} days.`
-      : `Over ${c.days} days you took ${taken} of ${due} doses (${rate}%).`;
-  if (kind === 'medication_summary') return `You take ${n} medicine(s). ${a}`;
+      ? t(lang, 'report.no_doses', { days: c.days })
+      : t(lang, 'report.doses', { days: c.days, taken, due, rate: String(rate) });
+  if (kind === 'medication_summary')
+    return t(lang, 'report.medication_summary', { count: c.medicines.length, adherence });
   if (kind === 'risk')
-    return `${a} ${worstSlot ? `Most often missed: ${worstSlot}. ` : ''}Serious safety alerts: ${major}.`;
-  return a;
+    return worstSlot
+      ? t(lang, 'report.risk_with_slot', { adherence, slot: worstSlot, major })
+      : t(lang, 'report.risk', { adherence, major });
+  return adherence;
 }
 
 export async function createReport(
@@ -182,7 +150,7 @@ export async function buildContent(
     const ing = m.lexicon_id ? kb.get(m.lexicon_id) : kb.findExact(m.generic_name ?? m.name);
     const sched = (['morning', 'noon', 'evening', 'night'] as const)
       .filter((s) => Number(m[`dose_${s}`]) > 0)
-      .map((s) => `${T.slot[lang][s]} ${Number(m[`dose_${s}`])}`)
+      .map((s) => `${t(lang, `slot.${s}`)} ${Number(m[`dose_${s}`])}`)
       .join(', ');
     return {
       name: m.name,
@@ -209,7 +177,12 @@ export async function buildContent(
       .map((a) => ({ kind: a.kind, severity: a.severity, message: a.message, source: a.source }));
   }
   const base = { kind, language: lang, days, medicines, slots, alerts };
-  return { ...base, title: T.title[kind][lang], summary: summaryText(lang, kind, base), disclaimer: DISCLAIMER[lang] };
+  return {
+    ...base,
+    title: t(lang, `report.title.${kind}`),
+    summary: summaryText(lang, kind, base),
+    disclaimer: DISCLAIMER[lang],
+  };
 }
 
 const esc = (s: string): string =>
@@ -218,16 +191,7 @@ const esc = (s: string): string =>
 /** The report as a self-contained HTML page (Khmer fonts of fonts-khmeros; no network). */
 export function reportHtml(r: ReportContent & { created_at: string }): string {
   const L = r.language;
-  const h = {
-    medicine: { en: 'Medicine', fr: 'Médicament', km: 'ថ្នាំ' },
-    use: { en: 'Used for', fr: 'Utilisé pour', km: 'ប្រើសម្រាប់' },
-    schedule: { en: 'Doses', fr: 'Prises', km: 'ពេលលេប' },
-    taken: { en: 'Taken', fr: 'Prises faites', km: 'បានលេប' },
-    missed: { en: 'Missed', fr: 'Oubliées', km: 'ភ្លេច' },
-    alerts: { en: 'Safety alerts', fr: 'Alertes de sécurité', km: 'ការជូនដំណឹងសុវត្ថិភាព' },
-    none: { en: 'None', fr: 'Aucune', km: 'គ្មាន' },
-    slots: { en: 'By time of day', fr: 'Par moment de la journée', km: 'តាមពេលនីមួយៗ' },
-  } as const;
+  const h = (key: keyof Catalogue['report']['heading']): string => t(L, `report.heading.${key}`);
   const rows = r.medicines
     .map(
       (m) =>
@@ -235,22 +199,19 @@ export function reportHtml(r: ReportContent & { created_at: string }): string {
     )
     .join('');
   const slots = r.slots
-    .map(
-      (s) =>
-        `<tr><td>${esc(T.slot[L][s.slot as keyof (typeof T.slot)['en']] ?? s.slot)}</td><td>${s.taken}</td><td>${s.missed}</td></tr>`,
-    )
+    .map((s) => `<tr><td>${esc(slotWord(L, s.slot) ?? s.slot)}</td><td>${s.taken}</td><td>${s.missed}</td></tr>`)
     .join('');
   const alerts =
     r.alerts.length === 0
-      ? `<p>${h.none[L]}</p>`
+      ? `<p>${h('none')}</p>`
       : `<ul>${r.alerts.map((a) => `<li><b>${esc(a.severity)}</b> — ${esc(a.message)} <small>(${esc(a.source)})</small></li>`).join('')}</ul>`;
   return `<!doctype html><html lang="${L}"><head><meta charset="utf-8"><title>${esc(r.title)}</title><style>
 body{font-family:'Noto Sans Khmer','Khmer OS','Khmer OS System',sans-serif;font-size:12pt;margin:24px;color:#111}
 h1{font-size:18pt}table{border-collapse:collapse;width:100%;margin:12px 0}td,th{border:1px solid #999;padding:4px 6px;text-align:left;vertical-align:top}
 small{color:#555}.disclaimer{margin-top:24px;font-size:9pt;color:#444}</style></head><body>
 <h1>${esc(r.title)}</h1><p>DasTern — ${esc(r.created_at.slice(0, 10))}</p><p>${esc(r.summary)}</p>
-<table><tr><th>${h.medicine[L]}</th><th>${h.use[L]}</th><th>${h.schedule[L]}</th><th>${h.taken[L]}</th><th>${h.missed[L]}</th></tr>${rows}</table>
-${r.slots.length > 0 ? `<h2>${h.slots[L]}</h2><table><tr><th></th><th>${h.taken[L]}</th><th>${h.missed[L]}</th></tr>${slots}</table>` : ''}
-${r.kind === 'adherence' ? '' : `<h2>${h.alerts[L]}</h2>${alerts}`}
+<table><tr><th>${h('medicine')}</th><th>${h('use')}</th><th>${h('schedule')}</th><th>${h('taken')}</th><th>${h('missed')}</th></tr>${rows}</table>
+${r.slots.length > 0 ? `<h2>${h('slots')}</h2><table><tr><th></th><th>${h('taken')}</th><th>${h('missed')}</th></tr>${slots}</table>` : ''}
+${r.kind === 'adherence' ? '' : `<h2>${h('alerts')}</h2>${alerts}`}
 <p class="disclaimer">${esc(r.disclaimer)}</p></body></html>`;
 }

@@ -10,6 +10,8 @@
  * warning.<code>: a warning in a successful answer (a confirmation's warnings[].detail).
  * outgoing.*: what leaves by e-mail and Web Push — never a medicine, dose, name or note.
  * mail.*: account e-mails.
+ * safety.*: the safety alerts' sentences; safety.effect.<code>: the interaction effects.
+ * report.*: the AI reports (titles, summary sentences, table headings).
  */
 export const en = {
   status: {
@@ -266,6 +268,88 @@ export const en = {
       intro: 'Open this link to choose a new password:',
       expiry: 'The link works once and expires in 1 hour; every signed-in device will be signed out.',
       ignore: 'If you did not ask for this, ignore this message: your password stays as it is.',
+    },
+  },
+  // safety alerts (src/safety/messages.ts); effect.<code>: the effect codes of knowledge/interactions.json
+  safety: {
+    list: '{{rest}} and {{last}}',
+    interaction: '{{drugs}}: {{effect}}. Ask your doctor or pharmacist before taking them together.',
+    same_ingredient:
+      '{{drugs}} contain the same medicine ({{ingredient}}): taking all of them multiplies the dose. Ask your doctor or pharmacist.',
+    max_dose:
+      '{{drugs}}: {{total}} mg of {{ingredient}} a day is above the usual adult maximum ({{max}} mg). Check with your doctor before taking it.',
+    allergy: {
+      same: '{{drug}} contains {{allergen}}, to which you are allergic. Do not take it; tell your doctor.',
+      family:
+        '{{drug}} belongs to the same family as {{allergen}}, to which you are allergic. Do not take it before asking your doctor.',
+      cross:
+        '{{drug}} can occasionally cause a reaction in people allergic to {{allergen}}. Ask your doctor before taking it.',
+    },
+    pregnancy: {
+      contraindicated: '{{drug}} must not be taken during pregnancy.',
+      avoid: '{{drug}} is usually avoided during pregnancy.',
+      caution: '{{drug}} needs your doctor’s advice during pregnancy.',
+      tell: 'Tell your doctor you are pregnant.',
+    },
+    breastfeeding: {
+      contraindicated: '{{drug}} must not be taken while breast-feeding.',
+      avoid: '{{drug}} is usually avoided while breast-feeding.',
+      caution: '{{drug}} needs your doctor’s advice while breast-feeding.',
+      tell: 'Tell your doctor you are breast-feeding.',
+    },
+    effect: {
+      bleeding: 'risk of bleeding',
+      qt: 'risk of a dangerous heart rhythm',
+      serotonin: 'risk of serotonin syndrome (agitation, fever, shaking)',
+      hypertension: 'risk of a very high blood pressure',
+      cns_depression: 'strong drowsiness and slowed breathing',
+      hyperkalemia: 'too much potassium in the blood',
+      duplicate: 'two medicines of the same kind',
+      angioedema: 'risk of swelling of the face and throat',
+      kidney: 'risk of kidney damage',
+      bradycardia: 'a heart beat that may become too slow',
+      myopathy: 'risk of muscle damage',
+      hypotension: 'risk of a sudden drop in blood pressure',
+      hypoglycemia: 'risk of low blood sugar',
+      absorption: 'one stops the other being absorbed: take them some hours apart',
+      tendon: 'risk of tendon rupture',
+      ototoxicity: 'risk of hearing and kidney damage',
+      reduced_effect: 'one may stop the other from working',
+      toxicity: 'the level of one may rise too high (poisoning)',
+      increased_level: 'the level of one rises in the blood',
+      ischemia: 'risk of narrowed blood vessels',
+      cushing: 'risk of steroid side effects (Cushing syndrome)',
+      seizures: 'risk of seizures',
+      liver: 'risk of liver damage',
+      rash: 'more skin rash',
+      eps: 'risk of abnormal movements',
+      disulfiram: 'flushing, vomiting and a racing heart',
+      lactic_acidosis: 'risk of lactic acidosis',
+      uterine: 'the womb may contract too strongly',
+      ulcer: 'risk of an ulcer in the gut',
+    },
+  },
+  // AI reports (src/ai/reports.ts)
+  report: {
+    title: {
+      adherence: 'Adherence report',
+      medication_summary: 'My medicines: summary for my doctor',
+      risk: 'Risk report',
+    },
+    no_doses: 'No dose recorded in the last {{days}} days.',
+    doses: 'Over {{days}} days you took {{taken}} of {{due}} doses ({{rate}}%).',
+    medication_summary: 'You take {{count}} medicine(s). {{adherence}}',
+    risk: '{{adherence}} Serious safety alerts: {{major}}.',
+    risk_with_slot: '{{adherence}} Most often missed: {{slot}}. Serious safety alerts: {{major}}.',
+    heading: {
+      medicine: 'Medicine',
+      use: 'Used for',
+      schedule: 'Doses',
+      taken: 'Taken',
+      missed: 'Missed',
+      alerts: 'Safety alerts',
+      none: 'None',
+      slots: 'By time of day',
     },
   },
 } as const;

@@ -250,4 +250,87 @@ export const fr: Catalogue = {
       ignore: "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste inchangé.",
     },
   },
+  // safety alerts (src/safety/messages.ts); effect.<code>: the effect codes of knowledge/interactions.json
+  safety: {
+    list: '{{rest}} et {{last}}',
+    interaction: '{{drugs}} : {{effect}}. Demandez à votre médecin ou pharmacien avant de les prendre ensemble.',
+    same_ingredient:
+      '{{drugs}} contiennent le même médicament ({{ingredient}}) : les prendre tous multiplie la dose. Demandez à votre médecin ou pharmacien.',
+    max_dose:
+      '{{drugs}} : {{total}} mg de {{ingredient}} par jour dépasse le maximum habituel chez l’adulte ({{max}} mg). Vérifiez avec votre médecin avant de le prendre.',
+    allergy: {
+      same: '{{drug}} contient {{allergen}}, auquel vous êtes allergique. Ne le prenez pas ; prévenez votre médecin.',
+      family:
+        '{{drug}} est de la même famille que {{allergen}}, auquel vous êtes allergique. Ne le prenez pas sans l’avis de votre médecin.',
+      cross:
+        '{{drug}} peut parfois provoquer une réaction chez les personnes allergiques à {{allergen}}. Demandez à votre médecin avant de le prendre.',
+    },
+    pregnancy: {
+      contraindicated: '{{drug}} ne doit pas être pris pendant la grossesse.',
+      avoid: '{{drug}} est en général évité pendant la grossesse.',
+      caution: '{{drug}} demande l’avis de votre médecin pendant la grossesse.',
+      tell: 'Dites à votre médecin que vous êtes enceinte.',
+    },
+    breastfeeding: {
+      contraindicated: '{{drug}} ne doit pas être pris pendant l’allaitement.',
+      avoid: '{{drug}} est en général évité pendant l’allaitement.',
+      caution: '{{drug}} demande l’avis de votre médecin pendant l’allaitement.',
+      tell: 'Dites à votre médecin que vous êtes en train d’allaiter.',
+    },
+    effect: {
+      bleeding: 'risque de saignement',
+      qt: 'risque de trouble grave du rythme cardiaque',
+      serotonin: 'risque de syndrome sérotoninergique (agitation, fièvre, tremblements)',
+      hypertension: 'risque de poussée de tension très forte',
+      cns_depression: 'somnolence forte et respiration ralentie',
+      hyperkalemia: 'trop de potassium dans le sang',
+      duplicate: 'deux médicaments du même type',
+      angioedema: 'risque de gonflement du visage et de la gorge',
+      kidney: 'risque pour les reins',
+      bradycardia: 'un cœur qui peut battre trop lentement',
+      myopathy: 'risque d’atteinte des muscles',
+      hypotension: 'risque de chute brutale de la tension',
+      hypoglycemia: 'risque d’hypoglycémie',
+      absorption: 'l’un empêche l’autre d’être absorbé : prenez-les à quelques heures d’écart',
+      tendon: 'risque de rupture de tendon',
+      ototoxicity: 'risque pour l’audition et les reins',
+      reduced_effect: 'l’un peut empêcher l’autre d’agir',
+      toxicity: 'le taux de l’un peut devenir trop élevé (toxicité)',
+      increased_level: 'le taux de l’un augmente dans le sang',
+      ischemia: 'risque de rétrécissement des vaisseaux',
+      cushing: 'risque d’effets des corticoïdes (syndrome de Cushing)',
+      seizures: 'risque de convulsions',
+      liver: 'risque pour le foie',
+      rash: 'plus d’éruptions cutanées',
+      eps: 'risque de mouvements anormaux',
+      disulfiram: 'rougeur, vomissements et cœur qui s’emballe',
+      lactic_acidosis: 'risque d’acidose lactique',
+      uterine: 'l’utérus peut se contracter trop fort',
+      ulcer: 'risque d’ulcère digestif',
+    },
+  },
+  // AI reports (src/ai/reports.ts)
+  report: {
+    title: {
+      adherence: 'Rapport d’observance',
+      medication_summary: 'Mes médicaments : résumé pour mon médecin',
+      risk: 'Rapport de risques',
+    },
+    no_doses: 'Aucune prise enregistrée sur les {{days}} derniers jours.',
+    doses: 'Sur {{days}} jours, vous avez pris {{taken}} doses sur {{due}} ({{rate}} %).',
+    medication_summary: 'Vous prenez {{count}} médicament(s). {{adherence}}',
+    risk: '{{adherence}} Alertes de sécurité importantes : {{major}}.',
+    risk_with_slot:
+      '{{adherence}} Moment le plus souvent oublié : {{slot}}. Alertes de sécurité importantes : {{major}}.',
+    heading: {
+      medicine: 'Médicament',
+      use: 'Utilisé pour',
+      schedule: 'Prises',
+      taken: 'Prises faites',
+      missed: 'Oubliées',
+      alerts: 'Alertes de sécurité',
+      none: 'Aucune',
+      slots: 'Par moment de la journée',
+    },
+  },
 };
