@@ -492,15 +492,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /**
  * A secret generated once per data dir (development and test only), kept in
- * DASTERN_DATA_DIR/secrets/<name> with mode 0600 — like the database password in db/bootstrap.ts.
+ * DASTERN_DATA_DIR/secrets/<name> with mode 0600 (also the database passwords of db/bootstrap.ts).
  */
-export function generatedSecret(dataDir: string, name: string): string {
+export function generatedSecret(dataDir: string, name: string, bytes = 32): string {
   const dir = path.join(dataDir, 'secrets');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, name);
   if (!fs.existsSync(file)) {
     try {
-      fs.writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+      fs.writeFileSync(file, randomBytes(bytes).toString('hex'), { mode: 0o600, flag: 'wx' });
     } catch (err) {
       // Another process wrote it first: use theirs.
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

@@ -7,11 +7,8 @@
  * from it: same host and database, user dastern_app / dastern_worker, each with a password
  * generated once and kept in DASTERN_DATA_DIR/secrets (db-app-password, db-worker-password).
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { Config } from '../config.ts';
+import { generatedSecret, type Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 import { withMigrator, loadDevelopmentData } from './migrations.ts';
@@ -26,19 +23,9 @@ export interface DatabaseUrls {
   embedded: EmbeddedPostgres | undefined;
 }
 
+/** A database password generated once per data dir (24 random bytes, hex), kept beside the JWT key. */
 function generatedPassword(dataDir: string, name: string): string {
-  const dir = path.join(dataDir, 'secrets');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = path.join(dir, name);
-  if (!fs.existsSync(file)) {
-    try {
-      fs.writeFileSync(file, randomBytes(24).toString('hex'), { mode: 0o600, flag: 'wx' });
-    } catch (err) {
-      // another process wrote it first: use theirs
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-  }
-  return fs.readFileSync(file, 'utf8').trim();
+  return generatedSecret(dataDir, name, 24);
 }
 
 /** The dastern_app password for a derived login, generated once per data dir. */
