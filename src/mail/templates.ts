@@ -2,32 +2,20 @@
 import { t, DEFAULT_LANGUAGE, type Language } from '../i18n/index.ts';
 import type { MailMessage } from './mailer.ts';
 
-export function verificationMail(to: string, link: string, language: Language = DEFAULT_LANGUAGE): MailMessage {
+/** An e-mail that carries a one-time link: its subject, what it is for, the link, when it expires. */
+function linkMail(kind: 'verification' | 'reset', to: string, link: string, language: Language): MailMessage {
+  const line = (part: 'subject' | 'intro' | 'expiry' | 'ignore'): string => t(language, `mail.${kind}.${part}`);
   return {
     to,
-    subject: t(language, 'mail.verification.subject'),
-    text: [
-      t(language, 'mail.verification.intro'),
-      '',
-      link,
-      '',
-      t(language, 'mail.verification.expiry'),
-      t(language, 'mail.verification.ignore'),
-    ].join('\n'),
+    subject: line('subject'),
+    text: [line('intro'), '', link, '', line('expiry'), line('ignore')].join('\n'),
   };
 }
 
+export function verificationMail(to: string, link: string, language: Language = DEFAULT_LANGUAGE): MailMessage {
+  return linkMail('verification', to, link, language);
+}
+
 export function resetMail(to: string, link: string, language: Language = DEFAULT_LANGUAGE): MailMessage {
-  return {
-    to,
-    subject: t(language, 'mail.reset.subject'),
-    text: [
-      t(language, 'mail.reset.intro'),
-      '',
-      link,
-      '',
-      t(language, 'mail.reset.expiry'),
-      t(language, 'mail.reset.ignore'),
-    ].join('\n'),
-  };
+  return linkMail('reset', to, link, language);
 }
