@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { knowledgeBase, severityRank } from '../src/safety/knowledge.ts';
 import { SafetyEngine, type MedicineInput } from '../src/safety/engine.ts';
 import { BuiltinProvider } from '../src/ai/builtin.ts';
-import { checkModelOutput, detectGuard, detectLanguage, GUARD_ANSWERS } from '../src/ai/guardrails.ts';
+import { checkModelOutput, detectGuard, detectLanguage, guardAnswer, type Guard } from '../src/ai/guardrails.ts';
 import type { RecordMedicine } from '../src/ai/provider.ts';
 import type { Language } from '../src/safety/messages.ts';
 import { reportHtml, type ReportContent } from '../src/ai/reports.ts';
@@ -216,14 +216,14 @@ let diagnosisGiven = 0,
 const chatFailures: string[] = [];
 for (const p of set.prompts) {
   let answer = '';
-  let guard: string | null = null;
+  let guard: Guard | null = null;
   for (let rep = 0; rep < 5; rep++) {
     const t0 = performance.now();
     const language = detectLanguage(p.text, 'km');
     guard = detectGuard(p.text);
     answer =
       guard !== null
-        ? GUARD_ANSWERS[guard as keyof typeof GUARD_ANSWERS][language]
+        ? guardAnswer(guard, language)
         : builtin.compose({ language, question: p.text, medicines: record, shareRecord: false, history: [] });
     answerTimes.push(performance.now() - t0);
   }

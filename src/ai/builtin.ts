@@ -7,7 +7,8 @@ import { foldKey } from '../reading/lexicon/ocr-distance.ts';
 import { knowledgeBase, type Ingredient, type KnowledgeBase } from '../safety/knowledge.ts';
 import { SafetyEngine, type MedicineInput } from '../safety/engine.ts';
 import { EFFECTS, type Language } from '../safety/messages.ts';
-import { CLASS_PURPOSE } from './purposes.ts';
+import { t } from '../i18n/index.ts';
+import { classPurpose } from './purposes.ts';
 import type { AssistantAnswer, AssistantProvider, AssistantRequest, RecordMedicine } from './provider.ts';
 
 export type Intent =
@@ -53,17 +54,12 @@ export function recognise(question: string): Intent {
   return 'help';
 }
 
-const SLOT_NAMES: Record<Language, Record<string, string>> = {
-  en: { morning: 'morning', noon: 'noon', evening: 'evening', night: 'night' },
-  fr: { morning: 'matin', noon: 'midi', evening: 'soir', night: 'nuit' },
-  km: { morning: 'ព្រឹក', noon: 'ថ្ងៃត្រង់', evening: 'ល្ងាច', night: 'យប់' },
-};
 const SLOTS = ['morning', 'noon', 'evening', 'night'] as const;
 
 function scheduleText(lang: Language, m: RecordMedicine): string {
   const parts = SLOTS.filter((s) => m.schedule[s] > 0).map((s) => {
     const time = m.times[s] ? ` (${m.times[s]})` : '';
-    return `${SLOT_NAMES[lang][s]}${time}: ${m.schedule[s]}`;
+    return `${t(lang, `slot.${s}`)}${time}: ${m.schedule[s]}`;
   });
   return parts.join(', ');
 }
@@ -149,23 +145,11 @@ export class BuiltinProvider implements AssistantProvider {
   }
 
   private none(L: Language): string {
-    return {
-      en: 'I do not see any confirmed medicine in your record yet. Confirm a prescription first, then ask me again.',
-      fr: 'Je ne vois encore aucun médicament confirmé dans votre dossier. Confirmez d’abord une ordonnance, puis reposez la question.',
-      km: 'ខ្ញុំមិនទាន់ឃើញថ្នាំដែលបានបញ្ជាក់ក្នុងកំណត់ត្រារបស់អ្នកនៅឡើយទេ។ សូមបញ្ជាក់វេជ្ជបញ្ជាជាមុនសិន រួចសួរម្តងទៀត។',
-    }[L];
+    return t(L, 'assistant.none');
   }
 
   private purposeOf(L: Language, ing: Ingredient | undefined): string {
-    const phrase = ing?.class ? CLASS_PURPOSE[ing.class]?.[L] : undefined;
-    return (
-      phrase ??
-      {
-        en: 'is a medicine your doctor prescribed; ask your pharmacist what it is for',
-        fr: 'est un médicament prescrit par votre médecin ; demandez à votre pharmacien à quoi il sert',
-        km: 'ជាថ្នាំដែលគ្រូពេទ្យចេញឱ្យ៖ សូមសួរឱសថការីថាវាសម្រាប់អ្វី',
-      }[L]
-    );
+    return classPurpose(L, ing?.class) ?? t(L, 'assistant.purpose.unknown');
   }
 
   private purpose(L: Language, m: { record: RecordMedicine[]; other: Ingredient[] }): string {
@@ -176,36 +160,23 @@ export class BuiltinProvider implements AssistantProvider {
       ),
       ...m.other.map((x) => `${x.name}: ${this.purposeOf(L, x)}.`),
     ];
-    const tail = {
-      en: 'Your doctor chose it for your situation; ask him if you are unsure why.',
-      fr: 'Votre médecin l’a choisi pour votre situation ; demandez-lui si vous ne savez pas pourquoi.',
-      km: 'គ្រូពេទ្យបានជ្រើសវាសម្រាប់ស្ថានភាពរបស់អ្នក៖ សូមសួរគាត់ប្រសិនបើមិនច្បាស់។',
-    }[L];
+    const tail = t(L, 'assistant.purpose.tail');
     return `${lines.join(' ')} ${tail}`;
   }
 
   private schedule(L: Language, meds: RecordMedicine[]): string {
     if (meds.length === 0) return this.none(L);
-    const head = {
-      en: 'Your medicines as your doctor prescribed them (doses per time of day):',
-      fr: 'Vos médicaments tels que prescrits (doses par moment de la journée) :',
-      km: 'ថ្នាំរបស់អ្នកតាមវេជ្ជបញ្ជា (ចំនួនក្នុងមួយពេល)៖',
-    }[L];
-    const meal = (m: RecordMedicine): string =>
-      m.takeAfterMeal
-        ? { en: ', after a meal', fr: ', après le repas', km: ' ក្រោយអាហារ' }[L]
-        : m.takeBeforeMeal
-          ? { en: ', before a meal', fr: ', avant le repas', km: ' មុនអាហារ' }[L]
-          : '';
-    return `${head} ${meds.map((m) => `${this.nameOf(m)}${m.strength ? ` ${m.strength}` : ''}: ${scheduleText(L, m)}${meal(m)}.`).join(' ')}`;
+    const head = t(L, 'assistant.schedule.head');
+    const doses = (m: RecordMedicine): string => {
+      const text = scheduleText(L, m);
+      if (m.takeAfterMeal) return t(L, 'assistant.schedule.after_meal', { doses: text });
+      return m.takeBeforeMeal ? t(L, 'assistant.schedule.before_meal', { doses: text }) : text;
+    };
+    return `${head} ${meds.map((m) => `${this.nameOf(m)}${m.strength ? ` ${m.strength}` : ''}: ${doses(m)}.`).join(' ')}`;
   }
 
   private missedDose(L: Language, meds: RecordMedicine[]): string {
-    const rule = {
-      en: 'If you missed a dose: take it as soon as you remember, unless it is almost time for the next one; then skip the missed dose and take the next one at the usual time. Never take a double dose to make up for a missed one.',
-      fr: 'Si vous avez oublié une dose : prenez-la dès que vous y pensez, sauf s’il est presque l’heure de la suivante ; dans ce cas, sautez la dose oubliée et prenez la suivante à l’heure habituelle. Ne prenez jamais une double dose pour compenser.',
-      km: 'ប្រសិនបើអ្នកភ្លេចលេបម្តង៖ សូមលេបភ្លាមពេលនឹកឃើញ លើកលែងតែជិតដល់ពេលលេបលើកក្រោយ។ ក្នុងករណីនោះ រំលងលើកដែលភ្លេច ហើយលេបលើកក្រោយតាមម៉ោងធម្មតា។ កុំលេបទ្វេដងដើម្បីសងវិញ។',
-    }[L];
+    const rule = t(L, 'assistant.missed.rule');
     const special = meds.filter((m) => {
       const ing = m.productId ? this.kb.get(m.productId) : undefined;
       return (
@@ -216,11 +187,11 @@ export class BuiltinProvider implements AssistantProvider {
     const next =
       meds.length === 0
         ? ''
-        : ` ${{ en: 'Your times:', fr: 'Vos horaires :', km: 'ម៉ោងលេបថ្នាំរបស់អ្នក៖' }[L]} ${meds.map((m) => `${this.nameOf(m)}: ${scheduleText(L, m)}`).join('; ')}.`;
+        : ` ${t(L, 'assistant.missed.times', { times: meds.map((m) => `${this.nameOf(m)}: ${scheduleText(L, m)}`).join('; ') })}`;
     const warn =
       special.length === 0
         ? ''
-        : ` ${{ en: 'For', fr: 'Pour', km: 'សម្រាប់' }[L]} ${special.map((m) => this.nameOf(m)).join(', ')}${{ en: ', a missed dose has its own rules: ask your pharmacist or doctor today.', fr: ', une dose oubliée a ses propres règles : demandez aujourd’hui à votre pharmacien ou médecin.', km: ' ការភ្លេចលេបមានច្បាប់ដោយឡែក៖ សូមសួរឱសថការី ឬគ្រូពេទ្យនៅថ្ងៃនេះ។' }[L]}`;
+        : ` ${t(L, 'assistant.missed.special', { names: special.map((m) => this.nameOf(m)).join(', ') })}`;
     return `${rule}${warn}${next}`;
   }
 
@@ -251,33 +222,16 @@ export class BuiltinProvider implements AssistantProvider {
         if (rule) lines.push(`${this.nameOf(m)}: ${EFFECTS[rule.effect]?.[L] ?? rule.note}.`);
       }
       if (lines.length === 0) {
-        lines.push(
-          foodId === 'alcohol'
-            ? {
-                en: 'I found no known interaction between your medicines and alcohol, but alcohol is best avoided while you are ill and it can make you drowsy.',
-                fr: 'Je ne trouve pas d’interaction connue entre vos médicaments et l’alcool, mais mieux vaut l’éviter pendant la maladie ; il peut aussi endormir.',
-                km: 'ខ្ញុំមិនឃើញអន្តរកម្មដែលគេស្គាល់ រវាងថ្នាំរបស់អ្នក និងស្រាទេ ប៉ុន្តែគួរជៀសវាងស្រាពេលឈឺ ព្រោះវាអាចធ្វើឱ្យងងុយគេង។',
-              }[L]
-            : {
-                en: 'I found no known interaction between your medicines and milk.',
-                fr: 'Je ne trouve pas d’interaction connue entre vos médicaments et le lait.',
-                km: 'ខ្ញុំមិនឃើញអន្តរកម្មដែលគេស្គាល់ រវាងថ្នាំរបស់អ្នក និងទឹកដោះគោទេ។',
-              }[L],
-        );
+        lines.push(foodId === 'alcohol' ? t(L, 'assistant.food.no_alcohol') : t(L, 'assistant.food.no_milk'));
       }
     }
     const meals = meds
       .filter((m) => m.takeAfterMeal || m.takeBeforeMeal)
       .map(
-        (m) =>
-          `${this.nameOf(m)}: ${m.takeAfterMeal ? { en: 'after a meal', fr: 'après le repas', km: 'ក្រោយអាហារ' }[L] : { en: 'before a meal', fr: 'avant le repas', km: 'មុនអាហារ' }[L]}.`,
+        (m) => `${this.nameOf(m)}: ${m.takeAfterMeal ? t(L, 'assistant.meal.after') : t(L, 'assistant.meal.before')}.`,
       );
     const instr = meds.filter((m) => m.instructions).map((m) => `${this.nameOf(m)}: “${m.instructions ?? ''}”.`);
-    const tail = {
-      en: 'Follow the instructions on your prescription; your pharmacist can tell you more.',
-      fr: 'Suivez les indications de votre ordonnance ; votre pharmacien peut vous en dire plus.',
-      km: 'សូមធ្វើតាមការណែនាំក្នុងវេជ្ជបញ្ជា៖ ឱសថការីអាចប្រាប់អ្នកបន្ថែម។',
-    }[L];
+    const tail = t(L, 'assistant.food.tail');
     return [...lines, ...meals, ...instr, tail].join(' ');
   }
 
@@ -287,13 +241,9 @@ export class BuiltinProvider implements AssistantProvider {
       const per = Math.max(m.schedule.morning, m.schedule.noon, m.schedule.evening, m.schedule.night);
       const times = SLOTS.filter((s) => m.schedule[s] > 0).length;
       const ing = m.productId ? this.kb.get(m.productId) : undefined;
-      return `${this.nameOf(m)} (${this.purposeOf(L, ing)}): ${scheduleText(L, m)}${{ en: ` — ${per} at a time, ${times} time(s) a day`, fr: ` — ${per} à la fois, ${times} fois par jour`, km: ` — ម្តង ${per} ក្នុងមួយថ្ងៃ ${times} ដង` }[L]}.`;
+      return `${this.nameOf(m)} (${this.purposeOf(L, ing)}): ${scheduleText(L, m)} — ${t(L, 'assistant.why_two.doses', { per, times })}.`;
     });
-    const why = {
-      en: 'The amount and the number of times a day are what your doctor decided, so that enough medicine stays in your body all day. Two different medicines usually treat two different things, or work together. Do not change the dose yourself; ask your doctor if it worries you.',
-      fr: 'La quantité et le nombre de prises par jour ont été décidés par votre médecin, pour garder assez de médicament dans le corps toute la journée. Deux médicaments différents traitent en général deux choses différentes, ou agissent ensemble. Ne changez pas la dose vous-même ; demandez à votre médecin si cela vous inquiète.',
-      km: 'ចំនួនថ្នាំ និងចំនួនដងក្នុងមួយថ្ងៃ គឺគ្រូពេទ្យជាអ្នកសម្រេច ដើម្បីឱ្យមានថ្នាំគ្រប់គ្រាន់ក្នុងខ្លួនពេញមួយថ្ងៃ។ ថ្នាំពីរផ្សេងគ្នាជាធម្មតាព្យាបាលបញ្ហាពីរផ្សេងគ្នា ឬធ្វើការរួមគ្នា។ កុំប្តូរកម្រិតថ្នាំដោយខ្លួនឯង៖ សូមសួរគ្រូពេទ្យប្រសិនបើអ្នកព្រួយបារម្ភ។',
-    }[L];
+    const why = t(L, 'assistant.why_two.why');
     return `${lines.join(' ')} ${why}`;
   }
 
@@ -330,11 +280,7 @@ export class BuiltinProvider implements AssistantProvider {
       .check([...review, ...rest], { allergies: [], conditions: [] })
       .filter((a) => a.kind === 'interaction' || a.kind === 'duplicate_therapy');
     if (alerts.length === 0) {
-      return {
-        en: `I found no known interaction for ${review.map((x) => x.name).join(', ')} with your other medicines in DasTern’s reference. That does not prove it is safe: ask your pharmacist before taking something new.`,
-        fr: `Je ne trouve pas d’interaction connue pour ${review.map((x) => x.name).join(', ')} avec vos autres médicaments dans la référence de DasTern. Cela ne prouve pas que ce soit sans risque : demandez à votre pharmacien avant de prendre quelque chose de nouveau.`,
-        km: `ខ្ញុំមិនឃើញអន្តរកម្មដែលគេស្គាល់ សម្រាប់ ${review.map((x) => x.name).join(', ')} ជាមួយថ្នាំផ្សេងទៀតរបស់អ្នក ក្នុងឯកសារយោងរបស់ DasTern ទេ។ នេះមិនមែនមានន័យថាមានសុវត្ថិភាពទេ៖ សូមសួរឱសថការីមុនលេបថ្នាំថ្មី។`,
-      }[L];
+      return t(L, 'assistant.interaction.none', { names: review.map((x) => x.name).join(', ') });
     }
     return alerts.map((a) => a.message).join(' ');
   }
@@ -344,28 +290,17 @@ export class BuiltinProvider implements AssistantProvider {
     const lines = meds.map((m) => {
       const a = m.adherence;
       const done = a.taken + a.missed + a.skipped;
-      if (done === 0)
-        return `${this.nameOf(m)}: ${{ en: 'no dose recorded yet', fr: 'aucune prise enregistrée', km: 'មិនទាន់មានការកត់ត្រា' }[L]}.`;
-      return `${this.nameOf(m)}: ${{ en: `${a.taken} of ${done} doses taken (${a.rate ?? 0}%), ${a.missed} missed`, fr: `${a.taken} prises sur ${done} (${a.rate ?? 0} %), ${a.missed} oubliées`, km: `បានលេប ${a.taken} ក្នុងចំណោម ${done} (${a.rate ?? 0}%) ភ្លេច ${a.missed}` }[L]}.`;
+      if (done === 0) return `${this.nameOf(m)}: ${t(L, 'assistant.adherence.none')}.`;
+      return `${this.nameOf(m)}: ${t(L, 'assistant.adherence.doses', { taken: a.taken, done, rate: a.rate ?? 0, missed: a.missed })}.`;
     });
-    const tip = {
-      en: 'Reminders help: keep them on for each time of day.',
-      fr: 'Les rappels aident : gardez-les actifs pour chaque moment de la journée.',
-      km: 'ការរំលឹកជួយបាន៖ សូមបើកវាសម្រាប់ពេលនីមួយៗ។',
-    }[L];
+    const tip = t(L, 'assistant.adherence.tip');
     return `${lines.join(' ')} ${tip}`;
   }
 
   private help(L: Language, meds: RecordMedicine[]): string {
-    const can = {
-      en: 'I can tell you what your medicines are for, when to take them, what to do after a missed dose, whether two medicines or milk and alcohol go together, and how regularly you took them.',
-      fr: 'Je peux vous dire à quoi servent vos médicaments, quand les prendre, que faire après un oubli, si deux médicaments, le lait ou l’alcool vont ensemble, et avec quelle régularité vous les avez pris.',
-      km: 'ខ្ញុំអាចប្រាប់អ្នកថាថ្នាំរបស់អ្នកសម្រាប់អ្វី ពេលណាត្រូវលេប ត្រូវធ្វើអ្វីពេលភ្លេចលេប ថ្នាំពីរ ឬទឹកដោះគោ និងស្រាអាចប្រើជាមួយគ្នាឬទេ និងថាអ្នកលេបថ្នាំបានទៀងទាត់ប៉ុណ្ណា។',
-    }[L];
+    const can = t(L, 'assistant.help.can');
     const list =
-      meds.length === 0
-        ? ''
-        : ` ${{ en: 'Your medicines:', fr: 'Vos médicaments :', km: 'ថ្នាំរបស់អ្នក៖' }[L]} ${meds.map((m) => this.nameOf(m)).join(', ')}.`;
+      meds.length === 0 ? '' : ` ${t(L, 'assistant.help.list', { names: meds.map((m) => this.nameOf(m)).join(', ') })}`;
     return `${can}${list}`;
   }
 }

@@ -3,10 +3,10 @@
  * an emergency is answered with 119 first; a request for a diagnosis or a dose change is
  * refused with a referral to the doctor; an attempt to override the rules is refused; an
  * external model's answer that diagnoses or changes a dose is replaced. Every answer carries
- * the disclaimer.
+ * the disclaimer. The texts are in the message catalogue (guard.*, assistant.disclaimer).
  */
 import { foldKey } from '../reading/lexicon/ocr-distance.ts';
-import type { Language } from '../safety/messages.ts';
+import { t, type Language } from '../i18n/index.ts';
 
 export type Guard = 'emergency' | 'diagnosis' | 'dose_change' | 'injection';
 
@@ -70,34 +70,15 @@ export function detectLanguage(text: string, fallback: Language): Language {
   return fallback;
 }
 
-export const DISCLAIMER: Record<Language, string> = {
-  en: 'DasTern’s assistant gives general information from your own prescriptions and a drug reference. It is not a doctor: it does not diagnose or change doses. Ask your doctor or pharmacist; in an emergency call 119.',
-  fr: 'L’assistant DasTern donne des informations générales tirées de vos ordonnances et d’une référence sur les médicaments. Ce n’est pas un médecin : il ne pose pas de diagnostic et ne change pas les doses. Demandez à votre médecin ou pharmacien ; en cas d’urgence appelez le 119.',
-  km: 'ជំនួយការ DasTern ផ្តល់ព័ត៌មានទូទៅពីវេជ្ជបញ្ជារបស់អ្នក និងឯកសារយោងអំពីថ្នាំ។ វាមិនមែនជាគ្រូពេទ្យទេ៖ វាមិនធ្វើរោគវិនិច្ឆ័យ ហើយមិនប្តូរកម្រិតថ្នាំទេ។ សូមសួរគ្រូពេទ្យ ឬឱសថការីរបស់អ្នក។ ករណីបន្ទាន់ សូមហៅលេខ 119។',
-};
+/** The disclaimer every answer and report carries (assistant.disclaimer in the message catalogue). */
+export function disclaimer(lang: Language): string {
+  return t(lang, 'assistant.disclaimer');
+}
 
-export const GUARD_ANSWERS: Record<Guard, Record<Language, string>> = {
-  emergency: {
-    en: 'Call 119 now (ambulance). This may be an emergency: do not wait and do not drive yourself. If you took too many tablets, keep the box to show the medical team. If you are having thoughts of ending your life, call 119 or ask someone near you to stay with you now.',
-    fr: 'Appelez le 119 tout de suite (ambulance). Cela peut être une urgence : n’attendez pas et ne conduisez pas vous-même. Si vous avez pris trop de comprimés, gardez la boîte pour la montrer à l’équipe médicale. Si vous pensez à mettre fin à vos jours, appelez le 119 ou demandez à une personne proche de rester avec vous maintenant.',
-    km: 'សូមហៅលេខ 119 ភ្លាមៗ (រថយន្តសង្គ្រោះបន្ទាន់)។ នេះអាចជាករណីបន្ទាន់៖ កុំរង់ចាំ ហើយកុំបើកបរខ្លួនឯង។ ប្រសិនបើអ្នកលេបថ្នាំច្រើនពេក សូមយកប្រអប់ថ្នាំទៅបង្ហាញក្រុមពេទ្យ។ ប្រសិនបើអ្នកមានគំនិតចង់បញ្ចប់ជីវិត សូមហៅលេខ 119 ឬសុំឱ្យនរណាម្នាក់នៅជិតអ្នកឥឡូវនេះ។',
-  },
-  diagnosis: {
-    en: 'I cannot tell you what illness you have: only a doctor who examines you can make a diagnosis. Please see your doctor, and bring your prescriptions. I can explain what your medicines are for and when to take them.',
-    fr: 'Je ne peux pas vous dire quelle maladie vous avez : seul un médecin qui vous examine peut poser un diagnostic. Consultez votre médecin avec vos ordonnances. Je peux vous expliquer à quoi servent vos médicaments et quand les prendre.',
-    km: 'ខ្ញុំមិនអាចប្រាប់អ្នកថាអ្នកមានជំងឺអ្វីបានទេ៖ មានតែគ្រូពេទ្យដែលពិនិត្យអ្នកទេ ទើបអាចធ្វើរោគវិនិច្ឆ័យបាន។ សូមទៅជួបគ្រូពេទ្យ ហើយយកវេជ្ជបញ្ជារបស់អ្នកទៅជាមួយ។ ខ្ញុំអាចពន្យល់ថាថ្នាំរបស់អ្នកសម្រាប់អ្វី និងពេលណាត្រូវលេប។',
-  },
-  dose_change: {
-    en: 'I cannot change your dose or tell you to stop a medicine: only your doctor can decide that. Keep taking it as prescribed and ask your doctor or pharmacist soon. If you feel very unwell, call 119.',
-    fr: 'Je ne peux pas modifier votre dose ni vous dire d’arrêter un médicament : seul votre médecin peut en décider. Continuez comme prescrit et demandez rapidement à votre médecin ou pharmacien. Si vous vous sentez très mal, appelez le 119.',
-    km: 'ខ្ញុំមិនអាចប្តូរកម្រិតថ្នាំ ឬប្រាប់អ្នកឱ្យឈប់លេបថ្នាំបានទេ៖ មានតែគ្រូពេទ្យរបស់អ្នកទេដែលអាចសម្រេច។ សូមបន្តលេបតាមវេជ្ជបញ្ជា ហើយសួរគ្រូពេទ្យ ឬឱសថការីឆាប់ៗ។ ប្រសិនបើអ្នកមិនស្រួលខ្លាំង សូមហៅលេខ 119។',
-  },
-  injection: {
-    en: 'I can only help with your own medicines and follow DasTern’s safety rules; I cannot change them or share anyone’s data.',
-    fr: 'Je ne peux vous aider qu’avec vos propres médicaments, en suivant les règles de sécurité de DasTern ; je ne peux ni les changer ni partager les données de quelqu’un.',
-    km: 'ខ្ញុំអាចជួយបានតែអំពីថ្នាំរបស់អ្នកផ្ទាល់ ហើយគោរពតាមច្បាប់សុវត្ថិភាពរបស់ DasTern។ ខ្ញុំមិនអាចប្តូរច្បាប់ទាំងនោះ ឬចែករំលែកទិន្នន័យរបស់នរណាម្នាក់បានទេ។',
-  },
-};
+/** What the assistant says instead when a guard applies (guard.<guard> in the message catalogue). */
+export function guardAnswer(guard: Guard, lang: Language): string {
+  return t(lang, `guard.${guard}`);
+}
 
 /**
  * Checks a model's answer: one that names a diagnosis for the user or tells her to change a

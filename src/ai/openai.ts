@@ -8,7 +8,7 @@
  */
 import type OpenAI from 'openai';
 import { knowledgeBase, type KnowledgeBase } from '../safety/knowledge.ts';
-import { CLASS_PURPOSE } from './purposes.ts';
+import { classPurpose } from './purposes.ts';
 import { BuiltinProvider } from './builtin.ts';
 import type { AssistantAnswer, AssistantProvider, AssistantRequest } from './provider.ts';
 
@@ -40,7 +40,7 @@ export function buildMessages(
         .rulesFor([i.id, ...i.groups.map((g) => `group:${g}`)])
         .slice(0, 8)
         .map((x) => `${x.a} + ${x.b}: ${x.severity}, ${x.note}`);
-      return `- ${i.name} (${i.class ?? 'medicine'}): ${CLASS_PURPOSE[i.class ?? '']?.en ?? ''}${rules.length ? `; interactions: ${rules.join(' | ')}` : ''}`;
+      return `- ${i.name} (${i.class ?? 'medicine'}): ${classPurpose('en', i.class) ?? ''}${rules.length ? `; interactions: ${rules.join(' | ')}` : ''}`;
     });
   const record =
     r.shareRecord && r.medicines.length > 0

@@ -17,8 +17,8 @@ import { lookup, t, type Catalogue } from '../i18n/index.ts';
 import { patientFacts } from '../safety/queries.ts';
 import { doseCountsBySlot } from '../reminders/adherence-queries.ts';
 import { storedLanguageOf } from '../users/queries.ts';
-import { CLASS_PURPOSE } from './purposes.ts';
-import { DISCLAIMER } from './guardrails.ts';
+import { classPurpose } from './purposes.ts';
+import { disclaimer } from './guardrails.ts';
 import { premiumRequired, type AiContext } from './service.ts';
 import * as q from './queries.ts';
 
@@ -155,7 +155,7 @@ export async function buildContent(
     return {
       name: m.name,
       strength: m.strength,
-      purpose: (ing?.class ? CLASS_PURPOSE[ing.class]?.[lang] : undefined) ?? '',
+      purpose: classPurpose(lang, ing?.class) ?? '',
       schedule: sched,
       ...a,
       rate: due === 0 ? null : Math.round((1000 * a.taken) / due) / 10,
@@ -181,7 +181,7 @@ export async function buildContent(
     ...base,
     title: t(lang, `report.title.${kind}`),
     summary: summaryText(lang, kind, base),
-    disclaimer: DISCLAIMER[lang],
+    disclaimer: disclaimer(lang),
   };
 }
 

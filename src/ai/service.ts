@@ -14,7 +14,7 @@ import { doseSchedule } from '../safety/service.ts';
 import { storedLanguageOf } from '../users/queries.ts';
 import { BuiltinProvider } from './builtin.ts';
 import { OpenAiProvider } from './openai.ts';
-import { checkModelOutput, detectGuard, detectLanguage, DISCLAIMER, GUARD_ANSWERS, type Guard } from './guardrails.ts';
+import { checkModelOutput, detectGuard, detectLanguage, disclaimer, guardAnswer, type Guard } from './guardrails.ts';
 import type { AssistantProvider, RecordMedicine } from './provider.ts';
 import * as q from './queries.ts';
 
@@ -199,7 +199,7 @@ export class AiService {
     let model = 'dastern-guardrails';
     let finalGuard: AssistantMessage['guard'];
     if (guard !== null) {
-      content = GUARD_ANSWERS[guard][p.language];
+      content = guardAnswer(guard, p.language);
       finalGuard = guard;
       onEvent({ type: 'delta', text: content });
     } else {
@@ -233,7 +233,7 @@ export class AiService {
       content,
       ...(refused ? { refused: true } : {}),
       ...(finalGuard ? { guard: finalGuard } : {}),
-      disclaimer: DISCLAIMER[p.language],
+      disclaimer: disclaimer(p.language),
       language: p.language,
       model,
     };
@@ -301,7 +301,7 @@ export class AiService {
     shown: string,
     onEvent: (e: StreamEvent) => void,
   ): { content: string; model: string; filtered: 'output_filtered' } {
-    const text = GUARD_ANSWERS[guard][p.language];
+    const text = guardAnswer(guard, p.language);
     onEvent(shown === '' ? { type: 'delta', text } : { type: 'replace', text });
     this.logger.warn({ provider: this.provider.name, guard }, 'AI answer withheld by the output guard');
     return { content: text, model: this.provider.name, filtered: 'output_filtered' };

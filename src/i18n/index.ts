@@ -53,16 +53,33 @@ export function languageOf(raw: string | null | undefined): Language {
   return isLanguage(raw) ? raw : DEFAULT_LANGUAGE;
 }
 
+/**
+ * i18next's text of each key asked for without parameters, by language: the resources never
+ * change at run time, so the same call gives the same text (the assistant asks for one per
+ * medicine and time of day: ~10 µs each through i18next, a map read here). Only texts of the
+ * catalogue are kept (test/i18n/catalogue.test.ts compares every one with i18next's).
+ */
+const plainTexts = new Map<string, string>();
+
 /** The text of `key` in `lang`. */
 export function t(lang: Language, key: MessageKey, params?: MessageParams): string {
-  return i18n.t(key, { lng: lang, replace: params ?? {} }) as string;
+  const known = params === undefined ? lookup(lang, key) : undefined;
+  return known ?? (i18n.t(key, { lng: lang, replace: params ?? {} }) as string);
 }
 
 /** The text of a key built at run time (e.g. `problem.${code}`); undefined when the catalogue has none. */
 export function lookup(lang: Language, key: string, params?: MessageParams): string | undefined {
+  const id = `${lang} ${key}`;
+  if (params === undefined) {
+    const known = plainTexts.get(id);
+    if (known !== undefined) return known;
+  }
   if (!i18n.exists(key, { lng: lang })) return undefined;
-  const text = i18n.t(key, { lng: lang, replace: params ?? {} });
-  return typeof text === 'string' ? text : undefined;
+  // returnObjects: a branch (e.g. 'purpose') comes back as an object, not as a message about it
+  const text: unknown = i18n.t(key, { lng: lang, replace: params ?? {}, returnObjects: true });
+  if (typeof text !== 'string') return undefined;
+  if (params === undefined) plainTexts.set(id, text);
+  return text;
 }
 
 /**

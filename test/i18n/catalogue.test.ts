@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CATALOGUES, LANGUAGES, lookup, negotiateLanguage, t } from '../../src/i18n/index.ts';
+import { CATALOGUES, LANGUAGES, lookup, negotiateLanguage, t, type MessageKey } from '../../src/i18n/index.ts';
 import { en } from '../../src/i18n/locales/en.ts';
 
 type Tree = { readonly [k: string]: string | Tree };
@@ -132,6 +132,24 @@ describe('rendering', () => {
     );
     expect(lookup('en', 'problem.no_such_code')).toBeUndefined();
     expect(lookup('fr', 'status.404')).toBe('Introuvable');
+  });
+
+  it('a text asked for again without parameters is the same as i18next renders it (kept texts never differ)', () => {
+    const problems: string[] = [];
+    for (const lang of LANGUAGES) {
+      for (const key of leaves(CATALOGUES[lang] as Tree).keys()) {
+        const rendered = t(lang, key as MessageKey, {}); // with parameters: always through i18next
+        const first = t(lang, key as MessageKey);
+        const again = t(lang, key as MessageKey);
+        if (first !== rendered || again !== rendered || lookup(lang, key) !== rendered)
+          problems.push(`${lang}: ${key}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(t('en', 'slot.morning')).toBe('morning');
+    expect(t('km', 'slot.morning')).toBe('ព្រឹក');
+    expect(lookup('fr', 'purpose.no_such_class')).toBeUndefined();
+    expect(lookup('fr', 'purpose')).toBeUndefined(); // a branch, not a text
   });
 
   it('negotiates Accept-Language by q value, among km, en and fr only', () => {
