@@ -99,12 +99,6 @@ async function seed(c: pg.Client): Promise<void> {
             (DATE '${DAY}' + time '00:00' + make_interval(mins => (r.k * 7) % 1440)) AT TIME ZONE 'Asia/Phnom_Penh'
        FROM (SELECT id, (row_number() OVER (ORDER BY id))::int AS k FROM medications) r JOIN medications m ON m.id = r.id`,
   );
-  // (the triggers are off: the schedule rows of migration 041, when the schema has them)
-  if ((await c.query(`SELECT to_regclass('medication_reminder_schedule') IS NOT NULL AS x`)).rows[0]?.x === true)
-    await c.query(
-      `INSERT INTO medication_reminder_schedule (reminder_id, next_at)
-       SELECT id, next_reminder_at FROM medication_reminders WHERE is_active AND next_reminder_at IS NOT NULL`,
-    );
   await c.query('COMMIT');
   say('vacuum analyze…');
   await c.query('VACUUM ANALYZE');
@@ -244,20 +238,14 @@ async function main(): Promise<void> {
       // each run starts from the same state: no dose logs or notifications from earlier runs
       await owner.query(`ALTER TABLE medication_reminder_logs DISABLE TRIGGER USER; DELETE FROM medication_reminder_logs;
                          ALTER TABLE medication_reminder_logs ENABLE TRIGGER USER; DELETE FROM notifications`);
-      // (only next_reminder_at changes: the audit trigger's WHEN clause skips these rows; the
-      // schedule trigger of migration 041 moves their schedule rows)
+      // (only next_reminder_at changes: the audit trigger's WHEN clause skips these rows)
       await owner.query(
         `UPDATE medication_reminders mr SET next_reminder_at = CASE WHEN b.rn <= $2 THEN $1 ELSE $1::timestamptz + interval '1 day' END
            FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM medication_reminders WHERE is_active) b
           WHERE mr.id = b.id`,
         [due, BURST],
       );
-      // (and the schedule rows of migration 041, which the UPDATE above moved, when the schema has them)
-      const schedule = (await owner.query(`SELECT to_regclass('medication_reminder_schedule') IS NOT NULL AS x`))
-        .rows[0]?.x;
-      await owner.query(
-        `VACUUM ANALYZE medication_reminders, medication_reminder_logs, notifications${schedule === true ? ', medication_reminder_schedule' : ''}`,
-      );
+      await owner.query('VACUUM ANALYZE medication_reminders, medication_reminder_logs, notifications');
       if (process.env.BENCH_EXPLAIN === '1' && i === 0) await explainBatch(owner, due, batchSize);
       await owner.query('SELECT pg_stat_reset()');
       const before = await functionStats(owner);

@@ -1611,22 +1611,6 @@ BEGIN
 END
 $$;
 
--- A reminder's schedule row follows its next_reminder_at and is_active.
-CREATE FUNCTION public.trg_medication_reminders_schedule() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-  IF NEW.is_active AND NEW.next_reminder_at IS NOT NULL THEN
-    INSERT INTO medication_reminder_schedule AS s (reminder_id, next_at) VALUES (NEW.id, NEW.next_reminder_at)
-    ON CONFLICT (reminder_id) DO UPDATE SET next_at = excluded.next_at WHERE s.next_at <> excluded.next_at;
-  ELSE
-    DELETE FROM medication_reminder_schedule WHERE reminder_id = NEW.id;
-  END IF;
-  RETURN NULL;
-END
-$$;
-
 CREATE FUNCTION public.trg_notifications_notify() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'public', 'pg_temp'
@@ -2275,15 +2259,6 @@ CREATE TABLE public.medication_reminder_logs_p2027_03 (
 );
 
 ALTER TABLE ONLY public.medication_reminder_logs_p2027_03 FORCE ROW LEVEL SECURITY;
-
-CREATE TABLE public.medication_reminder_schedule (
-    reminder_id uuid NOT NULL,
-    next_at timestamp with time zone NOT NULL
-);
-
-ALTER TABLE ONLY public.medication_reminder_schedule FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE public.medication_reminder_schedule IS 'The next time of each active reminder (= medication_reminders.next_reminder_at), kept by triggers; the dispatcher''s claim order.';
 
 -- ---------------------------------------------------------------- reminders and dose logs
 CREATE TABLE public.medication_reminders (
@@ -3129,8 +3104,6 @@ INSERT INTO public.subscription_plans (id, code, name, description, tier, price_
 
 
 
-
-
 SELECT pg_catalog.setval('public.audit_logs_seq', 1, false);
 
 SELECT pg_catalog.setval('public.payment_status_history_id_seq', 1, false);
@@ -3245,9 +3218,6 @@ ALTER TABLE ONLY public.medication_reminder_logs_p2027_03
 
 ALTER TABLE ONLY public.medication_reminder_logs_p2027_03
     ADD CONSTRAINT medication_reminder_logs_p2027_03_reminder_id_scheduled_for_key UNIQUE (reminder_id, scheduled_for);
-
-ALTER TABLE ONLY public.medication_reminder_schedule
-    ADD CONSTRAINT medication_reminder_schedule_pkey PRIMARY KEY (reminder_id);
 
 ALTER TABLE ONLY public.medication_reminders
     ADD CONSTRAINT medication_reminders_patient_id_id_key UNIQUE (patient_id, id);
@@ -3451,9 +3421,9 @@ CREATE INDEX idx_medication_reminder_logs_open ON ONLY public.medication_reminde
 
 CREATE INDEX idx_medication_reminder_logs_patient_id_scheduled_for ON ONLY public.medication_reminder_logs USING btree (patient_id, scheduled_for DESC);
 
-CREATE INDEX idx_medication_reminder_schedule_next_at ON public.medication_reminder_schedule USING btree (next_at, reminder_id);
-
 CREATE INDEX idx_medication_reminders_medication_id ON public.medication_reminders USING btree (medication_id);
+
+CREATE INDEX idx_medication_reminders_next_reminder_at ON public.medication_reminders USING btree (next_reminder_at) WHERE is_active;
 
 CREATE INDEX idx_medication_reminders_patient_id_active ON public.medication_reminders USING btree (patient_id, reminder_time) WHERE is_active;
 
@@ -3743,10 +3713,6 @@ CREATE TRIGGER notifications_notify AFTER INSERT ON public.notifications REFEREN
 
 CREATE TRIGGER receipt_number BEFORE UPDATE OF status, receipt_number ON public.payment_transactions FOR EACH ROW EXECUTE FUNCTION public.trg_payment_receipt_number();
 
-CREATE TRIGGER schedule_insert AFTER INSERT ON public.medication_reminders FOR EACH ROW WHEN ((new.is_active AND (new.next_reminder_at IS NOT NULL))) EXECUTE FUNCTION public.trg_medication_reminders_schedule();
-
-CREATE TRIGGER schedule_update AFTER UPDATE OF next_reminder_at, is_active ON public.medication_reminders FOR EACH ROW WHEN ((((old.next_reminder_at IS DISTINCT FROM new.next_reminder_at) OR (old.is_active IS DISTINCT FROM new.is_active)) AND (current_setting('app.dispatch_counts_logs'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION public.trg_medication_reminders_schedule();
-
 CREATE TRIGGER set_updated_at BEFORE UPDATE ON public.ai_chat_conversations FOR EACH ROW EXECUTE FUNCTION public.trg_set_updated_at();
 
 CREATE TRIGGER set_updated_at BEFORE UPDATE ON public.ai_chat_messages FOR EACH ROW EXECUTE FUNCTION public.trg_set_updated_at();
@@ -3831,9 +3797,6 @@ ALTER TABLE ONLY public.medication_prn_doses
 
 ALTER TABLE public.medication_reminder_logs
     ADD CONSTRAINT medication_reminder_logs_reminder_fkey FOREIGN KEY (reminder_id, patient_id) REFERENCES public.medication_reminders(id, patient_id) ON DELETE CASCADE;
-
-ALTER TABLE ONLY public.medication_reminder_schedule
-    ADD CONSTRAINT medication_reminder_schedule_reminder_id_fkey FOREIGN KEY (reminder_id) REFERENCES public.medication_reminders(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.medication_reminders
     ADD CONSTRAINT medication_reminders_medication_fkey FOREIGN KEY (medication_id, patient_id) REFERENCES public.medications(id, patient_id) ON DELETE CASCADE;
@@ -3975,10 +3938,6 @@ ALTER TABLE public.medication_reminder_logs_p2027_03 ENABLE ROW LEVEL SECURITY;
 CREATE POLICY medication_reminder_logs_select ON public.medication_reminder_logs FOR SELECT USING (((patient_id = ( SELECT public.app_current_user_id() AS app_current_user_id)) OR ( SELECT public.app_is_admin() AS app_is_admin) OR ( SELECT public.app_is_system() AS app_is_system) OR (patient_id = ANY (( SELECT public.app_doctor_patient_ids('view_prescriptions'::text) AS app_doctor_patient_ids)::uuid[]))));
 
 CREATE POLICY medication_reminder_logs_write ON public.medication_reminder_logs USING (((patient_id = ( SELECT public.app_current_user_id() AS app_current_user_id)) OR ( SELECT public.app_is_system() AS app_is_system))) WITH CHECK (((patient_id = ( SELECT public.app_current_user_id() AS app_current_user_id)) OR ( SELECT public.app_is_system() AS app_is_system)));
-
-ALTER TABLE public.medication_reminder_schedule ENABLE ROW LEVEL SECURITY;
-
-CREATE POLICY medication_reminder_schedule_system ON public.medication_reminder_schedule USING (( SELECT public.app_is_system() AS app_is_system)) WITH CHECK (( SELECT public.app_is_system() AS app_is_system));
 
 ALTER TABLE public.medication_reminders ENABLE ROW LEVEL SECURITY;
 
@@ -4241,8 +4200,6 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.clinical_notes TO dastern_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.medication_prn_doses TO dastern_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.medication_reminder_logs TO dastern_app;
-
-GRANT SELECT,DELETE,UPDATE ON TABLE public.medication_reminder_schedule TO dastern_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.medication_reminders TO dastern_app;
 

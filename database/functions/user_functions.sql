@@ -176,24 +176,18 @@ CREATE OR REPLACE FUNCTION public.dispatch_due_reminders(p_now timestamp with ti
 #variable_conflict use_column
 DECLARE
   v_rows tid[];
-  v_slots tid[];
 BEGIN
-  -- the schedule row and its reminder, both locked (a row moved meanwhile is re-checked on its
-  -- latest version, and skipped when no longer due)
-  SELECT array_agg(c.r), array_agg(c.s) INTO v_rows, v_slots FROM (
-    SELECT mr.ctid AS r, s.ctid AS s
-    FROM medication_reminder_schedule s
-    JOIN medication_reminders mr ON mr.id = s.reminder_id
-    WHERE s.next_at <= p_now AND mr.is_active AND mr.next_reminder_at <= p_now
-    ORDER BY s.next_at, s.reminder_id
+  SELECT array_agg(r.ctid) INTO v_rows FROM (
+    SELECT mr.ctid FROM medication_reminders mr
+    WHERE mr.is_active AND mr.next_reminder_at <= p_now
+    ORDER BY mr.next_reminder_at
     LIMIT p_limit
-    FOR UPDATE OF s, mr SKIP LOCKED) AS c;
+    FOR UPDATE SKIP LOCKED) AS r;
   IF v_rows IS NULL THEN
     RETURN;
   END IF;
 
-  -- the dose logs of this statement are counted by its UPDATE below, not by the insert trigger;
-  -- the reminders' schedule rows are moved by the statement itself, not by the schedule trigger
+  -- the dose logs of this statement are counted by its UPDATE below, not by the insert trigger
   PERFORM set_config('app.dispatch_counts_logs', 'on', true);
   RETURN QUERY
   WITH due AS MATERIALIZED (
@@ -243,15 +237,6 @@ BEGIN
         total_doses = mr.total_doses + (mr.id IN (SELECT l.reminder_id FROM logs l))::int,
         updated_at = now()
     WHERE mr.ctid = ANY (v_rows)
-    RETURNING mr.id, mr.next_reminder_at, mr.is_active
-  ), rescheduled AS (
-    UPDATE medication_reminder_schedule s SET next_at = m.next_reminder_at
-    FROM moved m
-    WHERE s.ctid = ANY (v_slots) AND s.reminder_id = m.id AND m.is_active
-  ), ended AS (
-    DELETE FROM medication_reminder_schedule s
-    USING moved m
-    WHERE s.ctid = ANY (v_slots) AND s.reminder_id = m.id AND NOT m.is_active
   )
   SELECT c.id, c.user_id, c.reminder_id, c.scheduled_for FROM created c;
   PERFORM set_config('app.dispatch_counts_logs', '', true);

@@ -1,4 +1,4 @@
-/** SQL of the dispatcher: the database functions that move doses on (migrations 003, 015, 041) and what is left due. */
+/** SQL of the dispatcher: the database functions that move doses on (migrations 003, 015) and what is left due. */
 import type { Tx } from '../db/database.ts';
 
 type Q = Pick<Tx, 'query'>;
@@ -16,10 +16,9 @@ export async function dispatchDue(tx: Q, now: Date, batch: number): Promise<stri
   );
 }
 
-/** Active reminders due by `now` (their schedule rows: migration 041). */
 export async function dueReminderCount(tx: Q, now: Date): Promise<number> {
   const res = await tx.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM medication_reminder_schedule WHERE next_at <= $1',
+    'SELECT count(*)::int AS n FROM medication_reminders WHERE is_active AND next_reminder_at <= $1',
     [now],
   );
   return res.rows[0]?.n ?? 0;

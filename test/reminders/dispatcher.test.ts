@@ -163,41 +163,6 @@ describe('reminder dispatcher', () => {
     expect((await state(owner, reminderId)).logs).toHaveLength(2);
   });
 
-  it("keeps an active reminder's schedule row at its next time: moved, changed, ended, deactivated, deleted", async () => {
-    const { owner, worker: db } = t();
-    const scheduled = async (id: string): Promise<Date | null> =>
-      (
-        await owner.query<{ next_at: Date }>(
-          'SELECT next_at FROM medication_reminder_schedule WHERE reminder_id = $1',
-          [id],
-        )
-      ).rows[0]?.next_at ?? null;
-    const { reminderId } = await reminder(owner, '2026-03-02T00:00:00+07:00', { end: '2026-03-03' });
-    expect(await scheduled(reminderId)).toEqual(at('2026-03-02T00:00:00Z'));
-    await dispatchReminders(db, at('2026-03-02T00:00:00Z'));
-    expect(await scheduled(reminderId)).toEqual(at('2026-03-03T00:00:00Z'));
-    // any other writer's change of the next time moves it too
-    await owner.query(`UPDATE medication_reminders SET next_reminder_at = '2026-03-03T01:00:00Z' WHERE id = $1`, [
-      reminderId,
-    ]);
-    expect(await scheduled(reminderId)).toEqual(at('2026-03-03T01:00:00Z'));
-    await dispatchReminders(db, at('2026-03-03T00:30:00Z'));
-    expect((await state(owner, reminderId)).logs).toHaveLength(1);
-    // the last dose: the schedule has ended, and its row is gone
-    await dispatchReminders(db, at('2026-03-03T01:00:00Z'));
-    expect((await state(owner, reminderId)).is_active).toBe(false);
-    expect(await scheduled(reminderId)).toBeNull();
-
-    const other = (await reminder(owner, '2026-03-02T00:00:00+07:00')).reminderId;
-    await owner.query('UPDATE medication_reminders SET is_active = false WHERE id = $1', [other]);
-    expect(await scheduled(other)).toBeNull();
-    expect((await dispatchReminders(db, at('2026-03-02T00:00:00Z'))).dispatched).toBe(0);
-    await owner.query('UPDATE medication_reminders SET is_active = true WHERE id = $1', [other]);
-    expect(await scheduled(other)).toEqual(at('2026-03-02T00:00:00Z'));
-    await owner.query('DELETE FROM medication_reminders WHERE id = $1', [other]);
-    expect(await scheduled(other)).toBeNull();
-  });
-
   it('respects days of the week', async () => {
     const { owner, worker: db } = t();
     // 2 March 2026 is a Monday; Monday and Thursday only.
