@@ -2300,7 +2300,8 @@ END) STORED,
     CONSTRAINT medication_reminders_grace_minutes_check CHECK (((grace_minutes >= 1) AND (grace_minutes <= 1440))),
     CONSTRAINT medication_reminders_snooze_minutes_check CHECK (((snooze_minutes >= 1) AND (snooze_minutes <= 240))),
     CONSTRAINT medication_reminders_timezone_check CHECK ((timezone ~ '^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$'::text))
-);
+)
+WITH (fillfactor='80');
 
 ALTER TABLE ONLY public.medication_reminders FORCE ROW LEVEL SECURITY;
 

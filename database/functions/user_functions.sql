@@ -520,7 +520,6 @@ $$;
 -- zone, on an allowed ISO weekday, inside [p_start, p_end]. NULL when the schedule has ended.
 CREATE OR REPLACE FUNCTION public.reminder_next_occurrence(p_from timestamp with time zone, p_time time without time zone, p_tz text, p_days smallint[], p_start date, p_end date) RETURNS timestamp with time zone
     LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
   v_day date := greatest((p_from AT TIME ZONE p_tz)::date, p_start);
