@@ -28,6 +28,8 @@
  *   meaningful on a server of the benchmark's own, e.g. an embedded one, with DATABASE_URL to it).
  *   With CPU time per request (server + PostgreSQL) the comparison holds on a loaded machine,
  *   where requests/s mostly show how the scheduler shares the cores between processes.
+ *   BENCH_STATEMENTS=1 also prints, after each run, the statements PostgreSQL ran per request
+ *   (pg_stat_statements; bench/support/statements.ts says what the server needs).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -41,6 +43,8 @@ import { deriveAppUrl, ensureAppLogin } from '../src/db/bootstrap.ts';
 import { TokenService } from '../src/auth/tokens.ts';
 import { freePort } from '../test/support/net.ts';
 import { seedApiData } from './support/api-data.ts';
+import { statementSnapshot, statementText } from './support/statements.ts';
+import { DbCpuMeter, type DbCpu } from './support/db-cpu.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
@@ -181,41 +185,12 @@ interface Figures {
   errors: number;
   cpuMsPerRequest?: number;
   userCpuMsPerRequest?: number;
-  dbCpuMsPerRequest?: number;
+  /** PostgreSQL's CPU per request, split by whose connection it served */
+  dbCpuPerRequest?: DbCpu;
 }
 
-/**
- * The PostgreSQL server's processes (postmaster and its children), when it runs on this machine
- * (BENCH_DB_CPU=1; meaningful only on a server nobody else uses: its CPU time is counted whole).
- */
-let postmasterPid: number | undefined;
-function dbCpuMs(): number | undefined {
-  if (postmasterPid === undefined) return undefined;
-  let total = 0;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const fields = fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      // fields[1] is the parent's pid
-      if (Number(entry) === postmasterPid || Number(fields[1]) === postmasterPid)
-        total += (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
-}
-async function findPostmaster(ownerUrl: string): Promise<void> {
-  if (process.env.BENCH_DB_CPU !== '1') return;
-  const c = new pg.Client({ connectionString: ownerUrl });
-  await c.connect();
-  const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
-  // (read while the backend lives)
-  const stat = pid === undefined ? '' : fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  await c.end();
-  const parent = Number(stat.split(') ')[1]?.split(' ')[1]);
-  postmasterPid = Number.isInteger(parent) && parent > 1 ? parent : undefined;
-}
+/** BENCH_DB_CPU=1: PostgreSQL's CPU time, when the server runs on this machine (bench/support/db-cpu.ts). */
+let dbMeter: DbCpuMeter | undefined;
 
 /**
  * CPU time a process has used so far, in ms (Linux /proc; undefined elsewhere): user + system,
@@ -233,6 +208,9 @@ function cpuMs(pid: number | undefined): { total: number; user: number } | undef
   }
 }
 
+/** BENCH_STATEMENTS=1: the owner's connection and the database, to read pg_stat_statements around each run. */
+let statements: { admin: pg.Client; db: string } | undefined;
+
 async function cannon(
   url: string,
   tokens: string[],
@@ -242,7 +220,8 @@ async function cannon(
 ): Promise<Figures> {
   let i = 0;
   const cpuBefore = cpuMs(serverPid);
-  const dbBefore = dbCpuMs();
+  const dbBefore = dbMeter?.now();
+  const stBefore = statements && (await statementSnapshot(statements.admin, statements.db));
   const result = await autocannon({
     url,
     connections,
@@ -267,8 +246,12 @@ async function cannon(
       `  autocannon: errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}, status ${JSON.stringify(result.statusCodeStats)}, latency p2.5 ${result.latency.p2_5} p50 ${result.latency.p50} p90 ${result.latency.p90} p97.5 ${result.latency.p97_5} max ${result.latency.max}`,
     );
   const cpuAfter = cpuMs(serverPid);
-  const dbAfter = dbCpuMs();
+  const dbUsed = dbBefore === undefined ? undefined : await dbMeter?.since(dbBefore, serverPid);
   const served = result.requests.total;
+  if (statements !== undefined)
+    process.stdout.write(
+      `statements per request of ${url} (${served} requests):\n${statementText(stBefore, await statementSnapshot(statements.admin, statements.db), served)}`,
+    );
   const cpuMsPerRequest =
     cpuBefore !== undefined && cpuAfter !== undefined && served > 0
       ? (cpuAfter.total - cpuBefore.total) / served
@@ -277,8 +260,16 @@ async function cannon(
     cpuBefore !== undefined && cpuAfter !== undefined && served > 0
       ? (cpuAfter.user - cpuBefore.user) / served
       : undefined;
-  const dbCpuMsPerRequest =
-    dbBefore !== undefined && dbAfter !== undefined && served > 0 ? (dbAfter - dbBefore) / served : undefined;
+  const per = (x: number): number => x / Math.max(served, 1);
+  const dbCpuPerRequest =
+    dbUsed === undefined
+      ? undefined
+      : {
+          total: per(dbUsed.total),
+          own: per(dbUsed.own),
+          others: per(dbUsed.others),
+          background: per(dbUsed.background),
+        };
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -286,7 +277,7 @@ async function cannon(
     errors: result.errors + result.non2xx,
     cpuMsPerRequest,
     userCpuMsPerRequest,
-    dbCpuMsPerRequest,
+    dbCpuPerRequest,
   }; // errors include timeouts
 }
 
@@ -321,13 +312,15 @@ function cpuText(runs: Figures[]): string {
     : '';
 }
 
-/** The database's CPU per request (median over the runs), when measured. */
+/** The database's CPU per request (medians over the runs), when measured, and whose backends used it. */
 function dbCpuText(runs: Figures[]): string {
-  const xs = runs
-    .map((x) => x.dbCpuMsPerRequest)
-    .filter((x): x is number => x !== undefined)
-    .sort((a, b) => a - b);
-  return xs.length > 0 ? `, PostgreSQL CPU ${(xs[Math.floor(xs.length / 2)] as number).toFixed(2)} ms/request` : '';
+  const xs = runs.map((x) => x.dbCpuPerRequest).filter((x): x is DbCpu => x !== undefined);
+  if (xs.length === 0) return '';
+  const mid = (f: (c: DbCpu) => number): string => {
+    const sorted = xs.map(f).sort((a, b) => a - b);
+    return (sorted[Math.floor(sorted.length / 2)] as number).toFixed(2);
+  };
+  return `, PostgreSQL CPU ${mid((c) => c.total)} ms/request (its backends ${mid((c) => c.own)}, other clients ${mid((c) => c.others)}, background ${mid((c) => c.background)})`;
 }
 
 const fmt = (f: Figures): string =>
@@ -348,7 +341,8 @@ async function main(): Promise<void> {
     await withMigrator(ownerUrl, (m) => m.up().then(() => undefined));
     const password = 'benchpassword0123456789';
     await ensureAppLogin(ownerUrl, password);
-    await findPostmaster(ownerUrl);
+    if (process.env.BENCH_DB_CPU === '1') dbMeter = await DbCpuMeter.of(admin);
+    if (process.env.BENCH_STATEMENTS === '1') statements = { admin, db: name };
     const { ids, sessions } = await seedApiData(ownerUrl, USERS, PATIENTS_WITH_RX);
     const tokenService = new TokenService(SECRET, 3600);
     const tokens = await Promise.all(
