@@ -22,10 +22,12 @@
  *   BENCH_USERS=10000  BENCH_DURATION=10 (seconds per run)  BENCH_CONNECTIONS=100,1000
  *   BENCH_ROUTES=me,prescriptions (which routes to run)  BENCH_REPEATS=3
  *   BENCH_PEER=0 leaves the PostGraphile line out
- *   BENCH_BEFORE=<path of another checkout, built> also runs that checkout's server on the same
- *   database, interleaved with this one (a before → after comparison under the same load)
+ *   BENCH_BEFORE=<path of another checkout, built> also runs that checkout's server, interleaved
+ *   with this one (a before → after comparison under the same load), on a database of its own
+ *   on the same server, migrated by that checkout's migrations and seeded the same way
  *   BENCH_DB_CPU=1 also prints PostgreSQL's CPU time per request (its processes' /proc times; only
- *   meaningful on a server of the benchmark's own, e.g. an embedded one, with DATABASE_URL to it).
+ *   meaningful on a server of the benchmark's own, e.g. an embedded one, with DATABASE_URL to it),
+ *   and how much of it the line's own backends used (bench/support/db-cpu.ts).
  *   With CPU time per request (server + PostgreSQL) the comparison holds on a loaded machine,
  *   where requests/s mostly show how the scheduler shares the cores between processes.
  *   BENCH_STATEMENTS=1 also prints, after each run, the statements PostgreSQL ran per request
@@ -326,6 +328,27 @@ function dbCpuText(runs: Figures[]): string {
 const fmt = (f: Figures): string =>
   `${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50.toFixed(1).padStart(6)} ms  p99 ${f.p99.toFixed(1).padStart(7)} ms  errors ${f.errors}`;
 
+const PASSWORD = 'benchpassword0123456789';
+
+/**
+ * Migrates a new database (with `checkout`'s own migrations), creates the dastern_app login and
+ * seeds the bench's users; their ids and access tokens.
+ */
+async function prepareDatabase(ownerUrl: string, checkout = root): Promise<{ ids: string[]; tokens: string[] }> {
+  log(`migrating ${new URL(ownerUrl).pathname.slice(1)} (${checkout}) and seeding ${USERS} users…`);
+  const migrations = (await import(path.join(checkout, 'src/db/migrations.ts'))) as {
+    withMigrator: typeof withMigrator;
+  };
+  await migrations.withMigrator(ownerUrl, (m) => m.up().then(() => undefined));
+  await ensureAppLogin(ownerUrl, PASSWORD);
+  const { ids, sessions } = await seedApiData(ownerUrl, USERS, PATIENTS_WITH_RX);
+  const tokenService = new TokenService(SECRET, 3600);
+  const tokens = await Promise.all(
+    ids.map((id, k) => tokenService.signAccess({ userId: id, role: 'patient', sessionId: sessions[k] as string })),
+  );
+  return { ids, tokens };
+}
+
 async function main(): Promise<void> {
   const name = `${process.env.BENCH_DB_PREFIX ?? ''}dastern_bench_${process.pid}`;
   const admin = new pg.Client({ connectionString: ownerBase });
@@ -334,30 +357,30 @@ async function main(): Promise<void> {
   const ownerUrl = withDb(ownerBase, name);
   let server: ChildProcess | undefined;
   let before: ChildProcess | undefined;
+  let beforeDb: string | undefined;
   let peer: ChildProcess | undefined;
   let rawServer: ChildProcess | undefined;
   try {
-    log(`migrating ${name} and seeding ${USERS} users…`);
-    await withMigrator(ownerUrl, (m) => m.up().then(() => undefined));
-    const password = 'benchpassword0123456789';
-    await ensureAppLogin(ownerUrl, password);
+    const { ids, tokens } = await prepareDatabase(ownerUrl);
     if (process.env.BENCH_DB_CPU === '1') dbMeter = await DbCpuMeter.of(admin);
     if (process.env.BENCH_STATEMENTS === '1') statements = { admin, db: name };
-    const { ids, sessions } = await seedApiData(ownerUrl, USERS, PATIENTS_WITH_RX);
-    const tokenService = new TokenService(SECRET, 3600);
-    const tokens = await Promise.all(
-      ids.map((id, k) => tokenService.signAccess({ userId: id, role: 'patient', sessionId: sessions[k] as string })),
-    );
     const port = await freePort();
-    server = await startServer(ownerUrl, deriveAppUrl(ownerUrl, password), port);
-    // BENCH_BEFORE=<another checkout>: its server too, on the same database, run side by side
+    server = await startServer(ownerUrl, deriveAppUrl(ownerUrl, PASSWORD), port);
+    // BENCH_BEFORE=<another checkout>: its server too, side by side, on a database of its own
+    // migrated by that checkout (its migrations, not this tree's) and seeded the same way
     const beforeRoot = process.env.BENCH_BEFORE;
     const beforePort = beforeRoot === undefined ? undefined : await freePort();
-    if (beforeRoot !== undefined && beforePort !== undefined)
-      before = await startServer(ownerUrl, deriveAppUrl(ownerUrl, password), beforePort, beforeRoot);
+    let beforeTokens = tokens;
+    if (beforeRoot !== undefined && beforePort !== undefined) {
+      await admin.query(`CREATE DATABASE "${name}_before"`);
+      beforeDb = `${name}_before`;
+      const beforeUrl = withDb(ownerBase, beforeDb);
+      beforeTokens = (await prepareDatabase(beforeUrl, beforeRoot)).tokens;
+      before = await startServer(beforeUrl, deriveAppUrl(beforeUrl, PASSWORD), beforePort, beforeRoot);
+    }
     const beforeBase = beforePort === undefined ? undefined : `http://127.0.0.1:${beforePort}/api/v1`;
     const rawPort = await freePort();
-    rawServer = await startPeer('raw-server.ts', deriveAppUrl(ownerUrl, password), rawPort);
+    rawServer = await startPeer('raw-server.ts', deriveAppUrl(ownerUrl, PASSWORD), rawPort);
     const rawBase = `http://127.0.0.1:${rawPort}`;
     const base = `http://127.0.0.1:${port}/api/v1`;
     for (let k = 0; k < Math.min(5, tokens.length); k++) {
@@ -386,7 +409,7 @@ async function main(): Promise<void> {
     let peerUrl: string | undefined;
     if (PEER) {
       const peerPort = await freePort();
-      peer = await startPeer('postgraphile-server.ts', deriveAppUrl(ownerUrl, password), peerPort);
+      peer = await startPeer('postgraphile-server.ts', deriveAppUrl(ownerUrl, PASSWORD), peerPort);
       peerUrl = `http://127.0.0.1:${peerPort}/graphql`;
       const n = await verifySameRows(base, peerUrl, tokens, ids);
       process.stdout.write(
@@ -416,7 +439,7 @@ async function main(): Promise<void> {
           log(`GET ${route.path} at ${c} connections, run ${k + 1}/${REPEATS}…`);
           api.push(await cannon(`${base}${route.path}`, tokens, c, server.pid));
           if (beforeBase !== undefined)
-            beforeRuns.push(await cannon(`${beforeBase}${route.path}`, tokens, c, before?.pid));
+            beforeRuns.push(await cannon(`${beforeBase}${route.path}`, beforeTokens, c, before?.pid));
           same.push(await cannon(`${rawBase}${route.raw}`, tokens, c, rawServer.pid));
           if (route.readOnly) readOnly.push(await cannon(`${rawBase}${route.readOnly}`, tokens, c, rawServer.pid));
           if (route.peer === true && peerUrl !== undefined)
@@ -470,6 +493,7 @@ async function main(): Promise<void> {
     peer?.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    if (beforeDb !== undefined) await admin.query(`DROP DATABASE IF EXISTS "${beforeDb}" WITH (FORCE)`);
     await admin.end();
   }
 }

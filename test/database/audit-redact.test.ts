@@ -3,26 +3,21 @@
  * the same result as the definition before 040 for objects with and without secret-looking
  * keys, in any case, nested, in values only, and for non-objects.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DATABASE_DIR } from '../../src/db/migrations.ts';
 import { useTestDatabase } from '../support/db.ts';
 
 const t = useTestDatabase({ seed: false });
 
-/** The definition before migration 040, as a temporary function. */
-const BEFORE = `CREATE FUNCTION pg_temp.redact_before(p_values jsonb) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-  IF p_values IS NULL OR pg_catalog.jsonb_typeof(p_values) <> 'object'
-     OR NOT (p_values::text ~* '(password|token|secret|invitation_code|otp|endpoint|p256dh|auth)'
-             OR pg_catalog.lower(p_values::text) ~ '(password|token|secret|invitation_code|otp|endpoint|p256dh|auth)') THEN
-    RETURN p_values;
-  END IF;
-  RETURN (SELECT coalesce(pg_catalog.jsonb_object_agg(e.key,
-                    CASE WHEN (e.key ~* '(password|token|secret|invitation_code|otp)'
-                               OR pg_catalog.lower(e.key) IN ('endpoint', 'p256dh', 'auth'))
-                          AND e.value <> 'null'::jsonb
-                         THEN '"[REDACTED]"'::jsonb ELSE e.value END), '{}'::jsonb)
-          FROM pg_catalog.jsonb_each(p_values) AS e);
-END $$`;
+/** The definition before migration 040 (its migrate:down section), as a temporary function. */
+function definitionBefore(): string {
+  const file = fs.readFileSync(path.join(DATABASE_DIR, 'migrations/040_audit_redact_by_keys.sql'), 'utf8');
+  const down = /\/\* migrate:down([\s\S]*)\*\//.exec(file)?.[1];
+  if (down === undefined) throw new Error('040 has no migrate:down section');
+  return down.replace('CREATE OR REPLACE FUNCTION app_audit_redact(', 'CREATE FUNCTION pg_temp.redact_before(');
+}
 
 const INPUTS: unknown[] = [
   { ids: ['4f9c1c2e-8a3b-4d5e-9f00-1a2b3c4d5e6f', '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0'], count: 2 },
@@ -44,7 +39,7 @@ describe('app_audit_redact()', () => {
   it('gives what the definition before 040 gave, input by input', async () => {
     const c = await t().owner.connect();
     try {
-      await c.query(BEFORE);
+      await c.query(definitionBefore());
       for (const input of INPUTS) {
         const r = await c.query<{ now: unknown; before: unknown }>(
           'SELECT app_audit_redact($1::jsonb) AS now, pg_temp.redact_before($1::jsonb) AS before',
