@@ -40,11 +40,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { withMigrator } from '../src/db/migrations.ts';
-import { deriveAppUrl, ensureAppLogin } from '../src/db/bootstrap.ts';
-import { TokenService } from '../src/auth/tokens.ts';
+import { deriveAppUrl } from '../src/db/bootstrap.ts';
 import { freePort } from '../test/support/net.ts';
-import { seedApiData } from './support/api-data.ts';
+import { API_BENCH_PASSWORD as PASSWORD, prepareApiDatabase } from './support/api-data.ts';
 import { statementSnapshot, statementText } from './support/statements.ts';
 import { DbCpuMeter, type DbCpu } from './support/db-cpu.ts';
 
@@ -328,27 +326,6 @@ function dbCpuText(runs: Figures[]): string {
 const fmt = (f: Figures): string =>
   `${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50.toFixed(1).padStart(6)} ms  p99 ${f.p99.toFixed(1).padStart(7)} ms  errors ${f.errors}`;
 
-const PASSWORD = 'benchpassword0123456789';
-
-/**
- * Migrates a new database (with `checkout`'s own migrations), creates the dastern_app login and
- * seeds the bench's users; their ids and access tokens.
- */
-async function prepareDatabase(ownerUrl: string, checkout = root): Promise<{ ids: string[]; tokens: string[] }> {
-  log(`migrating ${new URL(ownerUrl).pathname.slice(1)} (${checkout}) and seeding ${USERS} users…`);
-  const migrations = (await import(path.join(checkout, 'src/db/migrations.ts'))) as {
-    withMigrator: typeof withMigrator;
-  };
-  await migrations.withMigrator(ownerUrl, (m) => m.up().then(() => undefined));
-  await ensureAppLogin(ownerUrl, PASSWORD);
-  const { ids, sessions } = await seedApiData(ownerUrl, USERS, PATIENTS_WITH_RX);
-  const tokenService = new TokenService(SECRET, 3600);
-  const tokens = await Promise.all(
-    ids.map((id, k) => tokenService.signAccess({ userId: id, role: 'patient', sessionId: sessions[k] as string })),
-  );
-  return { ids, tokens };
-}
-
 async function main(): Promise<void> {
   const name = `${process.env.BENCH_DB_PREFIX ?? ''}dastern_bench_${process.pid}`;
   const admin = new pg.Client({ connectionString: ownerBase });
@@ -361,7 +338,7 @@ async function main(): Promise<void> {
   let peer: ChildProcess | undefined;
   let rawServer: ChildProcess | undefined;
   try {
-    const { ids, tokens } = await prepareDatabase(ownerUrl);
+    const { ids, tokens } = await prepareApiDatabase(ownerUrl, root, USERS, PATIENTS_WITH_RX, SECRET);
     if (process.env.BENCH_DB_CPU === '1') dbMeter = await DbCpuMeter.of(admin);
     if (process.env.BENCH_STATEMENTS === '1') statements = { admin, db: name };
     const port = await freePort();
@@ -375,7 +352,7 @@ async function main(): Promise<void> {
       await admin.query(`CREATE DATABASE "${name}_before"`);
       beforeDb = `${name}_before`;
       const beforeUrl = withDb(ownerBase, beforeDb);
-      beforeTokens = (await prepareDatabase(beforeUrl, beforeRoot)).tokens;
+      beforeTokens = (await prepareApiDatabase(beforeUrl, beforeRoot, USERS, PATIENTS_WITH_RX, SECRET)).tokens;
       before = await startServer(beforeUrl, deriveAppUrl(beforeUrl, PASSWORD), beforePort, beforeRoot);
     }
     const beforeBase = beforePort === undefined ? undefined : `http://127.0.0.1:${beforePort}/api/v1`;
