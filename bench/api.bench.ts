@@ -22,12 +22,16 @@
  *   BENCH_USERS=10000  BENCH_DURATION=10 (seconds per run)  BENCH_CONNECTIONS=100,1000
  *   BENCH_ROUTES=me,prescriptions (which routes to run)  BENCH_REPEATS=3
  *   BENCH_PEER=0 leaves the PostGraphile line out
- *   BENCH_BEFORE=<path of another checkout, built> also runs that checkout's server on the same
- *   database, interleaved with this one (a before → after comparison under the same load)
+ *   BENCH_BEFORE=<path of another checkout, built> also runs that checkout's server, interleaved
+ *   with this one (a before → after comparison under the same load), on a database of its own
+ *   on the same server, migrated by that checkout's migrations and seeded the same way
  *   BENCH_DB_CPU=1 also prints PostgreSQL's CPU time per request (its processes' /proc times; only
- *   meaningful on a server of the benchmark's own, e.g. an embedded one, with DATABASE_URL to it).
+ *   meaningful on a server of the benchmark's own, e.g. an embedded one, with DATABASE_URL to it),
+ *   and how much of it the line's own backends used (bench/support/db-cpu.ts).
  *   With CPU time per request (server + PostgreSQL) the comparison holds on a loaded machine,
  *   where requests/s mostly show how the scheduler shares the cores between processes.
+ *   BENCH_STATEMENTS=1 also prints, after each run, the statements PostgreSQL ran per request
+ *   (pg_stat_statements; bench/support/statements.ts says what the server needs).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -36,11 +40,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { withMigrator } from '../src/db/migrations.ts';
-import { deriveAppUrl, ensureAppLogin } from '../src/db/bootstrap.ts';
-import { TokenService } from '../src/auth/tokens.ts';
+import { deriveAppUrl } from '../src/db/bootstrap.ts';
 import { freePort } from '../test/support/net.ts';
-import { seedApiData } from './support/api-data.ts';
+import { API_BENCH_PASSWORD as PASSWORD, prepareApiDatabase } from './support/api-data.ts';
+import { statementSnapshot, statementText } from './support/statements.ts';
+import { DbCpuMeter, type DbCpu } from './support/db-cpu.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
@@ -181,41 +185,12 @@ interface Figures {
   errors: number;
   cpuMsPerRequest?: number;
   userCpuMsPerRequest?: number;
-  dbCpuMsPerRequest?: number;
+  /** PostgreSQL's CPU per request, split by whose connection it served */
+  dbCpuPerRequest?: DbCpu;
 }
 
-/**
- * The PostgreSQL server's processes (postmaster and its children), when it runs on this machine
- * (BENCH_DB_CPU=1; meaningful only on a server nobody else uses: its CPU time is counted whole).
- */
-let postmasterPid: number | undefined;
-function dbCpuMs(): number | undefined {
-  if (postmasterPid === undefined) return undefined;
-  let total = 0;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const fields = fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      // fields[1] is the parent's pid
-      if (Number(entry) === postmasterPid || Number(fields[1]) === postmasterPid)
-        total += (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
-}
-async function findPostmaster(ownerUrl: string): Promise<void> {
-  if (process.env.BENCH_DB_CPU !== '1') return;
-  const c = new pg.Client({ connectionString: ownerUrl });
-  await c.connect();
-  const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
-  // (read while the backend lives)
-  const stat = pid === undefined ? '' : fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  await c.end();
-  const parent = Number(stat.split(') ')[1]?.split(' ')[1]);
-  postmasterPid = Number.isInteger(parent) && parent > 1 ? parent : undefined;
-}
+/** BENCH_DB_CPU=1: PostgreSQL's CPU time, when the server runs on this machine (bench/support/db-cpu.ts). */
+let dbMeter: DbCpuMeter | undefined;
 
 /**
  * CPU time a process has used so far, in ms (Linux /proc; undefined elsewhere): user + system,
@@ -233,6 +208,9 @@ function cpuMs(pid: number | undefined): { total: number; user: number } | undef
   }
 }
 
+/** BENCH_STATEMENTS=1: the owner's connection and the database, to read pg_stat_statements around each run. */
+let statements: { admin: pg.Client; db: string } | undefined;
+
 async function cannon(
   url: string,
   tokens: string[],
@@ -242,7 +220,8 @@ async function cannon(
 ): Promise<Figures> {
   let i = 0;
   const cpuBefore = cpuMs(serverPid);
-  const dbBefore = dbCpuMs();
+  const dbBefore = dbMeter?.now();
+  const stBefore = statements && (await statementSnapshot(statements.admin, statements.db));
   const result = await autocannon({
     url,
     connections,
@@ -267,8 +246,12 @@ async function cannon(
       `  autocannon: errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}, status ${JSON.stringify(result.statusCodeStats)}, latency p2.5 ${result.latency.p2_5} p50 ${result.latency.p50} p90 ${result.latency.p90} p97.5 ${result.latency.p97_5} max ${result.latency.max}`,
     );
   const cpuAfter = cpuMs(serverPid);
-  const dbAfter = dbCpuMs();
+  const dbUsed = dbBefore === undefined ? undefined : await dbMeter?.since(dbBefore, serverPid);
   const served = result.requests.total;
+  if (statements !== undefined)
+    process.stdout.write(
+      `statements per request of ${url} (${served} requests):\n${statementText(stBefore, await statementSnapshot(statements.admin, statements.db), served)}`,
+    );
   const cpuMsPerRequest =
     cpuBefore !== undefined && cpuAfter !== undefined && served > 0
       ? (cpuAfter.total - cpuBefore.total) / served
@@ -277,8 +260,16 @@ async function cannon(
     cpuBefore !== undefined && cpuAfter !== undefined && served > 0
       ? (cpuAfter.user - cpuBefore.user) / served
       : undefined;
-  const dbCpuMsPerRequest =
-    dbBefore !== undefined && dbAfter !== undefined && served > 0 ? (dbAfter - dbBefore) / served : undefined;
+  const per = (x: number): number => x / Math.max(served, 1);
+  const dbCpuPerRequest =
+    dbUsed === undefined
+      ? undefined
+      : {
+          total: per(dbUsed.total),
+          own: per(dbUsed.own),
+          others: per(dbUsed.others),
+          background: per(dbUsed.background),
+        };
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -286,7 +277,7 @@ async function cannon(
     errors: result.errors + result.non2xx,
     cpuMsPerRequest,
     userCpuMsPerRequest,
-    dbCpuMsPerRequest,
+    dbCpuPerRequest,
   }; // errors include timeouts
 }
 
@@ -321,13 +312,15 @@ function cpuText(runs: Figures[]): string {
     : '';
 }
 
-/** The database's CPU per request (median over the runs), when measured. */
+/** The database's CPU per request (medians over the runs), when measured, and whose backends used it. */
 function dbCpuText(runs: Figures[]): string {
-  const xs = runs
-    .map((x) => x.dbCpuMsPerRequest)
-    .filter((x): x is number => x !== undefined)
-    .sort((a, b) => a - b);
-  return xs.length > 0 ? `, PostgreSQL CPU ${(xs[Math.floor(xs.length / 2)] as number).toFixed(2)} ms/request` : '';
+  const xs = runs.map((x) => x.dbCpuPerRequest).filter((x): x is DbCpu => x !== undefined);
+  if (xs.length === 0) return '';
+  const mid = (f: (c: DbCpu) => number): string => {
+    const sorted = xs.map(f).sort((a, b) => a - b);
+    return (sorted[Math.floor(sorted.length / 2)] as number).toFixed(2);
+  };
+  return `, PostgreSQL CPU ${mid((c) => c.total)} ms/request (its backends ${mid((c) => c.own)}, other clients ${mid((c) => c.others)}, background ${mid((c) => c.background)})`;
 }
 
 const fmt = (f: Figures): string =>
@@ -341,29 +334,30 @@ async function main(): Promise<void> {
   const ownerUrl = withDb(ownerBase, name);
   let server: ChildProcess | undefined;
   let before: ChildProcess | undefined;
+  let beforeDb: string | undefined;
   let peer: ChildProcess | undefined;
   let rawServer: ChildProcess | undefined;
   try {
-    log(`migrating ${name} and seeding ${USERS} users…`);
-    await withMigrator(ownerUrl, (m) => m.up().then(() => undefined));
-    const password = 'benchpassword0123456789';
-    await ensureAppLogin(ownerUrl, password);
-    await findPostmaster(ownerUrl);
-    const { ids, sessions } = await seedApiData(ownerUrl, USERS, PATIENTS_WITH_RX);
-    const tokenService = new TokenService(SECRET, 3600);
-    const tokens = await Promise.all(
-      ids.map((id, k) => tokenService.signAccess({ userId: id, role: 'patient', sessionId: sessions[k] as string })),
-    );
+    const { ids, tokens } = await prepareApiDatabase(ownerUrl, root, USERS, PATIENTS_WITH_RX, SECRET);
+    if (process.env.BENCH_DB_CPU === '1') dbMeter = await DbCpuMeter.of(admin);
+    if (process.env.BENCH_STATEMENTS === '1') statements = { admin, db: name };
     const port = await freePort();
-    server = await startServer(ownerUrl, deriveAppUrl(ownerUrl, password), port);
-    // BENCH_BEFORE=<another checkout>: its server too, on the same database, run side by side
+    server = await startServer(ownerUrl, deriveAppUrl(ownerUrl, PASSWORD), port);
+    // BENCH_BEFORE=<another checkout>: its server too, side by side, on a database of its own
+    // migrated by that checkout (its migrations, not this tree's) and seeded the same way
     const beforeRoot = process.env.BENCH_BEFORE;
     const beforePort = beforeRoot === undefined ? undefined : await freePort();
-    if (beforeRoot !== undefined && beforePort !== undefined)
-      before = await startServer(ownerUrl, deriveAppUrl(ownerUrl, password), beforePort, beforeRoot);
+    let beforeTokens = tokens;
+    if (beforeRoot !== undefined && beforePort !== undefined) {
+      await admin.query(`CREATE DATABASE "${name}_before"`);
+      beforeDb = `${name}_before`;
+      const beforeUrl = withDb(ownerBase, beforeDb);
+      beforeTokens = (await prepareApiDatabase(beforeUrl, beforeRoot, USERS, PATIENTS_WITH_RX, SECRET)).tokens;
+      before = await startServer(beforeUrl, deriveAppUrl(beforeUrl, PASSWORD), beforePort, beforeRoot);
+    }
     const beforeBase = beforePort === undefined ? undefined : `http://127.0.0.1:${beforePort}/api/v1`;
     const rawPort = await freePort();
-    rawServer = await startPeer('raw-server.ts', deriveAppUrl(ownerUrl, password), rawPort);
+    rawServer = await startPeer('raw-server.ts', deriveAppUrl(ownerUrl, PASSWORD), rawPort);
     const rawBase = `http://127.0.0.1:${rawPort}`;
     const base = `http://127.0.0.1:${port}/api/v1`;
     for (let k = 0; k < Math.min(5, tokens.length); k++) {
@@ -392,7 +386,7 @@ async function main(): Promise<void> {
     let peerUrl: string | undefined;
     if (PEER) {
       const peerPort = await freePort();
-      peer = await startPeer('postgraphile-server.ts', deriveAppUrl(ownerUrl, password), peerPort);
+      peer = await startPeer('postgraphile-server.ts', deriveAppUrl(ownerUrl, PASSWORD), peerPort);
       peerUrl = `http://127.0.0.1:${peerPort}/graphql`;
       const n = await verifySameRows(base, peerUrl, tokens, ids);
       process.stdout.write(
@@ -422,7 +416,7 @@ async function main(): Promise<void> {
           log(`GET ${route.path} at ${c} connections, run ${k + 1}/${REPEATS}…`);
           api.push(await cannon(`${base}${route.path}`, tokens, c, server.pid));
           if (beforeBase !== undefined)
-            beforeRuns.push(await cannon(`${beforeBase}${route.path}`, tokens, c, before?.pid));
+            beforeRuns.push(await cannon(`${beforeBase}${route.path}`, beforeTokens, c, before?.pid));
           same.push(await cannon(`${rawBase}${route.raw}`, tokens, c, rawServer.pid));
           if (route.readOnly) readOnly.push(await cannon(`${rawBase}${route.readOnly}`, tokens, c, rawServer.pid));
           if (route.peer === true && peerUrl !== undefined)
@@ -476,6 +470,7 @@ async function main(): Promise<void> {
     peer?.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    if (beforeDb !== undefined) await admin.query(`DROP DATABASE IF EXISTS "${beforeDb}" WITH (FORCE)`);
     await admin.end();
   }
 }

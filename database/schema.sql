@@ -379,16 +379,27 @@ CREATE FUNCTION public.app_audit_payload_hash(p_actor uuid, p_subject uuid, p_ol
                                  coalesce(pg_catalog.host(p_ip), ''), coalesce(p_user_agent, '')), 'sha256'), 'hex')
 $$;
 
--- Secrets never reach the audit log: keys that look like passwords, tokens or codes are masked,
--- and the Web Push endpoint and keys. (Built-in names only: they resolve in pg_catalog first.)
+-- 040_audit_redact_by_keys.sql — the audit row of a read costs less: app_audit_redact() looks for
+-- a secret-looking key among the object's keys instead of matching the whole text of the values.
+--
+-- The BEFORE INSERT trigger of audit_logs passes every row the service writes itself through
+-- app_audit_redact(), and a read of a list writes one (new_values: the ids read, up to 100
+-- uuids). Its quick test ran two case-insensitive regular expressions over the whole JSON text,
+-- values included (~0.9 kB for a page of 20), before it decided that there was nothing to
+-- redact: 70–140 µs per row on this machine, more than the row's four index entries. What it
+-- redacts has always been decided by the top-level keys alone, so the quick test now asks the
+-- same question of the keys: 3–7 times less work for a list's row, and the same result for
+-- every input (an object without a matching key comes back unchanged, as the slow path would
+-- rebuild it; the slow path is unchanged).
 CREATE FUNCTION public.app_audit_redact(p_values jsonb) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     AS $$
 BEGIN
   IF p_values IS NULL OR pg_catalog.jsonb_typeof(p_values) <> 'object'
-     OR NOT (p_values::text ~* '(password|token|secret|invitation_code|otp|endpoint|p256dh|auth)'
-             OR pg_catalog.lower(p_values::text) ~ '(password|token|secret|invitation_code|otp|endpoint|p256dh|auth)') THEN
-    RETURN p_values;  -- no key can match below (both ways of ignoring case, as below)
+     OR NOT EXISTS (SELECT 1 FROM pg_catalog.jsonb_object_keys(p_values) AS k
+                     WHERE k OPERATOR(pg_catalog.~*) '(password|token|secret|invitation_code|otp)'
+                        OR pg_catalog.lower(k) IN ('endpoint', 'p256dh', 'auth')) THEN
+    RETURN p_values;  -- no key is redacted below (the same test of each key)
   END IF;
   RETURN (SELECT coalesce(pg_catalog.jsonb_object_agg(e.key,
                     CASE WHEN (e.key ~* '(password|token|secret|invitation_code|otp)'
@@ -832,13 +843,27 @@ CREATE FUNCTION public.app_current_role() RETURNS text
   FROM (SELECT lower(btrim(coalesce(current_setting('app.user_role', true), ''))) AS r) AS x
 $$;
 
--- The acting user: app.user_id as uuid; NULL when unset, empty or not a uuid (never an error).
+-- 039_inlined_current_user.sql — app_current_user_id() inlined by the planner: the same value,
+-- the same guarantees, a fraction of the work.
+--
+-- Every RLS policy of the service's tables reads the acting user as (SELECT app_current_user_id()),
+-- once per statement; a read of a patient's prescription list calls it five times (the session
+-- check twice, the list twice, the audit row's WITH CHECK once). As a SQL function with a
+-- `SET search_path` clause it could not be inlined: each call switched search_path in and out
+-- and parsed and planned its body again (PostgreSQL keeps no plan of a SQL function's body
+-- between calls) — about a sixth of the database's CPU per list read.
+--
+-- Now its body is one expression with every name schema-qualified (pg_catalog's functions,
+-- operator and type), so no search_path can change what it means, and without the SET clause
+-- the planner inlines it into the policy's InitPlan. Same result for every input: the trimmed
+-- app.user_id as uuid when it is a canonical uuid (any case), NULL when unset, empty or
+-- anything else; never an error.
 CREATE FUNCTION public.app_current_user_id() RETURNS uuid
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
-  SELECT CASE WHEN s ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN s::uuid END
-  FROM (SELECT nullif(btrim(current_setting('app.user_id', true)), '') AS s) AS x
+  SELECT CASE WHEN pg_catalog.btrim(pg_catalog.current_setting('app.user_id', true))
+                   OPERATOR(pg_catalog.~*) '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+              THEN pg_catalog.btrim(pg_catalog.current_setting('app.user_id', true))::pg_catalog.uuid END
 $_$;
 
 -- Decline an invitation by code as the acting user (app.user_id), who must have the role of

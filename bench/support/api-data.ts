@@ -1,5 +1,38 @@
 /** The API benchmarks' data, loaded as the owner with the audit triggers off (set-based SQL). */
+import path from 'node:path';
 import pg from 'pg';
+import { ensureAppLogin } from '../../src/db/bootstrap.ts';
+import type { withMigrator } from '../../src/db/migrations.ts';
+import { TokenService } from '../../src/auth/tokens.ts';
+
+/** dastern_app's password in the benchmarks' databases. */
+export const API_BENCH_PASSWORD = 'benchpassword0123456789';
+
+/**
+ * A new database made ready for a benchmark: migrated by `checkout`'s own migrations (another
+ * checkout's for a before → after comparison), the dastern_app login, `users` seeded patients
+ * (seedApiData); their ids, session ids and access tokens signed with `secret`.
+ */
+export async function prepareApiDatabase(
+  ownerUrl: string,
+  checkout: string,
+  users: number,
+  withRx: number,
+  secret: string,
+): Promise<{ ids: string[]; sessions: string[]; tokens: string[] }> {
+  process.stderr.write(`migrating ${new URL(ownerUrl).pathname.slice(1)} (${checkout}) and seeding ${users} users…\n`);
+  const migrations = (await import(path.join(checkout, 'src/db/migrations.ts'))) as {
+    withMigrator: typeof withMigrator;
+  };
+  await migrations.withMigrator(ownerUrl, (m) => m.up().then(() => undefined));
+  await ensureAppLogin(ownerUrl, API_BENCH_PASSWORD);
+  const { ids, sessions } = await seedApiData(ownerUrl, users, withRx);
+  const tokenService = new TokenService(secret, 3600);
+  const tokens = await Promise.all(
+    ids.map((id, k) => tokenService.signAccess({ userId: id, role: 'patient', sessionId: sessions[k] as string })),
+  );
+  return { ids, sessions, tokens };
+}
 
 /** `users` patients with an open session each; the first `withRx` of them 25 prescriptions of 3 medications. */
 export async function seedApiData(
