@@ -39,6 +39,11 @@ interface Tagged {
   hours: [number, number] | null;
 }
 
+/** A dosing pattern ("1-0-1", "1-0-1-0", "½-0-½"): never an hour range, whole or split. */
+const DOSE_PATTERN = /^\s*[0-9½¼](?:\s*[-–]\s*[0-9½¼]){2,3}\s*$/;
+/** A ruled grid: at least this many vertical rulings cross the header band. */
+const GRID_VERTICALS = 4;
+
 /** How far (text heights) left and right of the header's words a borderless table's body may reach. */
 const BODY_MARGIN_LINES = 6;
 
@@ -47,7 +52,8 @@ export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: num
   const words = allWords.flatMap(splitHourRanges);
   const tagged: Tagged[] = words.map((word) => {
     const c = classifyHeader(word.text);
-    return { word, role: c?.role ?? null, score: c?.score ?? 0, hours: parseHourRange(word.text) };
+    const hours = DOSE_PATTERN.test(word.text) ? null : parseHourRange(word.text);
+    return { word, role: c?.role ?? null, score: c?.score ?? 0, hours };
   });
   const lineH = median(words.map((w) => w.bbox.y1 - w.bbox.y0)) || 30;
   const cues = tagged.filter((t) => (t.role !== null && t.score > 0) || t.hours !== null);
@@ -65,7 +71,10 @@ export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: num
     // A table with slot columns (named or by their hours), or one with a free-text dosing
     // column: a drug-name header, a usage/dosage header and at least one more.
     const dosingTable = others.has('name') && others.has('usage') && others.size >= 3;
-    if (slots.size + Math.min(hours, 4) < 2 && !dosingTable) continue;
+    // In a ruled grid, one slot word read among other header words is enough: the grid gives
+    // the columns, and the slots missing (misread header words) follow by position.
+    const gridTable = slots.size >= 1 && others.size >= 1 && gridAt(rulings, y, lineH);
+    if (slots.size + Math.min(hours, 4) < 2 && !dosingTable && !gridTable) continue;
     const score = slots.size * 2 + others.size + Math.min(hours, 4) * 0.75;
     if (best === null || score > best.score) best = { band, score };
   }
@@ -130,6 +139,7 @@ export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: num
  * into one word per range, with boxes in proportion to the characters.
  */
 function splitHourRanges(w: OcrWord): OcrWord[] {
+  if (DOSE_PATTERN.test(w.text)) return [w];
   const ranges = [
     ...w.text.matchAll(/\(?\s*[0-9oOlI]{1,2}(?:[hH]|[:.]\d{2})?\s*[-–~]\s*[0-9oOlI]{1,2}(?:[hH]|[:.]\d{2})?\s*\)?/g),
   ];
@@ -145,6 +155,11 @@ function splitHourRanges(w: OcrWord): OcrWord[] {
       bbox: { ...w.bbox, x0: Math.round(w.bbox.x0 + (width * a) / n), x1: Math.round(w.bbox.x0 + (width * b) / n) },
     };
   });
+}
+
+/** Whether at least GRID_VERTICALS vertical rulings run through the line at `y`. */
+function gridAt(rulings: Rulings, y: number, lineH: number): boolean {
+  return rulings.vertical.filter((v) => v.start <= y + lineH * 0.5 && v.end >= y + lineH).length >= GRID_VERTICALS;
 }
 
 function uniq(xs: number[]): number[] {
