@@ -43,6 +43,8 @@ interface Tagged {
 const DOSE_PATTERN = /^\s*[0-9½¼](?:\s*[-–]\s*[0-9½¼]){2,3}\s*$/;
 /** A ruled grid: at least this many vertical rulings cross the header band. */
 const GRID_VERTICALS = 4;
+/** How far (text heights) from the header words read a ruled grid's header rulings may lie. */
+const GRID_HEADER_REACH = 5;
 
 /** How far (text heights) left and right of the header's words a borderless table's body may reach. */
 const BODY_MARGIN_LINES = 6;
@@ -88,8 +90,11 @@ export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: num
       y1 = Math.max(y1, t.word.bbox.y1);
   }
   const headerWords = words.filter((w) => centreY(w) >= y0 - 2 && centreY(w) <= y1 + 2);
-  const top = rulingAbove(rulings.horizontal, y0, lineH * 3);
-  const bottom = rulingBelow(rulings.horizontal, y1, lineH * 3);
+  // In a ruled grid the header cell may be much taller than the words read in it (slot names
+  // at its top, the other labels centred lower, hours under them misread): its rulings bound it.
+  const reach = lineH * (gridAt(rulings, (y0 + y1) / 2, lineH) ? GRID_HEADER_REACH : 3);
+  const top = rulingAbove(rulings.horizontal, y0, reach);
+  const bottom = rulingBelow(rulings.horizontal, y1, reach);
   if (top !== null) y0 = Math.min(y0, top.pos);
   if (bottom !== null) y1 = Math.max(y1, bottom.pos);
   const frame = top ?? bottom;

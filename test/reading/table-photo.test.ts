@@ -9,6 +9,7 @@ import type { GrayImage } from '../../src/reading/image-ops.ts';
 import type { OcrWord } from '../../src/reading/ocr.ts';
 import { detectRulings, type Ruling } from '../../src/reading/rulings.ts';
 import { findHeader } from '../../src/reading/table-header.ts';
+import { findRows } from '../../src/reading/table-rows.ts';
 
 /** White raster with horizontal strokes [y, x0, x1, grey] (3 px thick). */
 function drawn(w: number, h: number, strokes: Array<[number, number, number, number]>): GrayImage {
@@ -107,6 +108,41 @@ describe('table header under misreadings', () => {
       ['evening', 1330],
       ['night', 1490],
     ]);
+  });
+
+  it('columns whose header words were not read take the quantity and remarks roles from their cells', () => {
+    const xs = [100, 190, 700, 1010, 1170, 1330, 1490, 1650, 1890];
+    const hs = [535, 686, 800, 913].map((pos) => ({ pos, start: 100, end: 1890, thickness: 2 }));
+    const rulings = { horizontal: hs, vertical: xs.map((x) => vertical(x, 535, 913)) };
+    const words = [
+      ...line(560, ['ពឹក', 1060, 1110], ['ថ្ងៃត្រង់', 1190, 1310], ['ល្ងាច', 1380, 1440], ['យប់', 1550, 1590]),
+      ...line(
+        720,
+        ['Diltiazem', 215, 400],
+        ['120mg', 410, 500],
+        ['10', 740, 780],
+        ['គ្រាប់', 790, 880],
+        ['1', 1082, 1095],
+        ['មុនបាយ', 1690, 1850],
+      ),
+      ...line(
+        835,
+        ['Morvadex', 215, 400],
+        ['40mg', 410, 500],
+        ['6', 740, 760],
+        ['tabs', 770, 840],
+        ['1', 1402, 1415],
+        ['ក្រោយបាយ', 1690, 1850],
+      ),
+    ];
+    const header = findHeader(words, rulings, 2000);
+    expect(header).not.toBeNull();
+    if (header === null) return;
+    const layout = findRows(header, words, rulings, 2800);
+    const roleAt = (x: number): string | null | undefined =>
+      layout?.header.columns.find((c) => c.x0 <= x && c.x1 > x)?.role;
+    expect([roleAt(800), roleAt(1700)]).toEqual(['quantity', 'remarks']);
+    expect(layout?.rows).toHaveLength(2);
   });
 
   it('one slot word without a ruled grid is still no table', () => {
