@@ -59,27 +59,7 @@ export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: num
   });
   const lineH = median(words.map((w) => w.bbox.y1 - w.bbox.y0)) || 30;
   const cues = tagged.filter((t) => (t.role !== null && t.score > 0) || t.hours !== null);
-  let best: { band: Tagged[]; score: number } | null = null;
-  for (const seed of cues) {
-    const y = centreY(seed.word);
-    const band = cues.filter((t) => Math.abs(centreY(t.word) - y) <= lineH * 1.6);
-    const slots = new Set(
-      band.filter((t) => t.role !== null && (SLOTS as readonly string[]).includes(t.role)).map((t) => t.role),
-    );
-    const others = new Set(
-      band.filter((t) => t.role !== null && !(SLOTS as readonly string[]).includes(t.role)).map((t) => t.role),
-    );
-    const hours = band.filter((t) => t.hours !== null).length;
-    // A table with slot columns (named or by their hours), or one with a free-text dosing
-    // column: a drug-name header, a usage/dosage header and at least one more.
-    const dosingTable = others.has('name') && others.has('usage') && others.size >= 3;
-    // In a ruled grid, one slot word read among other header words is enough: the grid gives
-    // the columns, and the slots missing (misread header words) follow by position.
-    const gridTable = slots.size >= 1 && others.size >= 1 && gridAt(rulings, y, lineH);
-    if (slots.size + Math.min(hours, 4) < 2 && !dosingTable && !gridTable) continue;
-    const score = slots.size * 2 + others.size + Math.min(hours, 4) * 0.75;
-    if (best === null || score > best.score) best = { band, score };
-  }
+  const best = bestBand(cues, rulings, lineH);
   if (best === null) return null;
   const band = best.band;
   let y0 = Math.min(...band.map((t) => t.word.bbox.y0));
@@ -136,6 +116,32 @@ export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: num
   }
   resolveSlots(columns);
   return { y0, y1, x0: xMin, x1: xMax, columns, ruled, score: best.score };
+}
+
+/** The header band: the line of cues (header words, hour ranges) that best looks like one. */
+function bestBand(cues: Tagged[], rulings: Rulings, lineH: number): { band: Tagged[]; score: number } | null {
+  let best: { band: Tagged[]; score: number } | null = null;
+  for (const seed of cues) {
+    const y = centreY(seed.word);
+    const band = cues.filter((t) => Math.abs(centreY(t.word) - y) <= lineH * 1.6);
+    const slots = new Set(
+      band.filter((t) => t.role !== null && (SLOTS as readonly string[]).includes(t.role)).map((t) => t.role),
+    );
+    const others = new Set(
+      band.filter((t) => t.role !== null && !(SLOTS as readonly string[]).includes(t.role)).map((t) => t.role),
+    );
+    const hours = band.filter((t) => t.hours !== null).length;
+    // A table with slot columns (named or by their hours), or one with a free-text dosing
+    // column: a drug-name header, a usage/dosage header and at least one more.
+    const dosingTable = others.has('name') && others.has('usage') && others.size >= 3;
+    // In a ruled grid, one slot word read among other header words is enough: the grid gives
+    // the columns, and the slots missing (misread header words) follow by position.
+    const gridTable = slots.size >= 1 && others.size >= 1 && gridAt(rulings, y, lineH);
+    if (slots.size + Math.min(hours, 4) < 2 && !dosingTable && !gridTable) continue;
+    const score = slots.size * 2 + others.size + Math.min(hours, 4) * 0.75;
+    if (best === null || score > best.score) best = { band, score };
+  }
+  return best;
 }
 
 /**
