@@ -26,8 +26,11 @@ const MIN_BACKGROUND = 0.015;
 /** The paper's pixel count over the quadrilateral's area: a page is a convex quadrilateral. */
 const MIN_FILL = 0.95;
 const MAX_FILL = 1.04;
-/** Page pixels on the frame's edge, as a share of its perimeter: above this, the page runs out. */
-const MAX_EDGE_TOUCH = 0.02;
+/**
+ * Page pixels on the frame's edge, as a share of its perimeter: above this, the page runs out
+ * (a corner that just touches the frame, as in a tightly framed photo, stays under it).
+ */
+const MAX_EDGE_TOUCH = 0.04;
 /**
  * Corners within this share of the page size of an upright rectangle: no perspective to undo
  * (the small-tilt correction handles the rest).

@@ -19,6 +19,12 @@ export interface Rulings {
 }
 
 const DARK = 150;
+/** A faded stretch of a line: darker than this on (nearly) every pixel of the gap. */
+const FAINT = 225;
+const FAINT_SHARE = 0.9;
+/** Pieces on one line: centres this close (px), gap at most this share of the image's side. */
+const BRIDGE_POS = 6;
+const BRIDGE_GAP = 0.25;
 
 interface Run {
   pos: number;
@@ -125,7 +131,57 @@ export function detectRulings(img: GrayImage): Rulings {
   );
   const horizontal = mergeRuns(hRuns, 10).filter((r) => r.end - r.start >= w * 0.08);
   const vertical = mergeRuns(vRuns, 10).filter((r) => r.end - r.start >= w * 0.035);
-  return { horizontal: dedupe(horizontal), vertical: dedupe(vertical) };
+  const faintH = (x: number, pos: number): boolean => faintAt(img, x, pos, true);
+  const faintV = (y: number, pos: number): boolean => faintAt(img, pos, y, false);
+  return {
+    horizontal: bridge(dedupe(horizontal), faintH, w * BRIDGE_GAP),
+    vertical: bridge(dedupe(vertical), faintV, h * BRIDGE_GAP),
+  };
+}
+
+/** Whether the line through (x, y) is at least faintly dark there (darkest of a 5-pixel band across it). */
+function faintAt(img: GrayImage, x: number, y: number, horizontal: boolean): boolean {
+  for (let d = -2; d <= 2; d++) {
+    const xx = horizontal ? x : x + d;
+    const yy = horizontal ? y + d : y;
+    if (xx < 0 || yy < 0 || xx >= img.width || yy >= img.height) continue;
+    if ((img.data[yy * img.width + xx] ?? 255) < FAINT) return true;
+  }
+  return false;
+}
+
+/**
+ * Joins pieces of one line across a gap where the line is still faintly there (see the file
+ * comment); a gap of bare paper (two underlines side by side) keeps them apart.
+ */
+export function bridge(rs: Ruling[], faint: (along: number, pos: number) => boolean, maxGap: number): Ruling[] {
+  const out = [...rs].sort((a, b) => a.start - b.start);
+  for (let i = 0; i < out.length; i++) {
+    const a = out[i];
+    if (a === undefined) continue;
+    for (let j = i + 1; j < out.length; j++) {
+      const b = out[j];
+      if (b === undefined || Math.abs(b.pos - a.pos) > BRIDGE_POS || b.start <= a.end) continue;
+      if (b.start - a.end > maxGap) continue;
+      let traced = 0;
+      for (let t = a.end + 1; t < b.start; t++) {
+        const pos = Math.round(a.pos + ((b.pos - a.pos) * (t - a.end)) / (b.start - a.end));
+        if (faint(t, pos)) traced++;
+      }
+      if (traced < (b.start - a.end - 1) * FAINT_SHARE) continue;
+      const len = (r: Ruling): number => r.end - r.start + 1;
+      out[i] = {
+        pos: Math.round((a.pos * len(a) + b.pos * len(b)) / (len(a) + len(b))),
+        start: a.start,
+        end: Math.max(a.end, b.end),
+        thickness: Math.max(a.thickness, b.thickness),
+      };
+      out.splice(j, 1);
+      i--;
+      break;
+    }
+  }
+  return out.sort((a, b) => a.pos - b.pos);
 }
 
 /** Collapses parallel rulings closer than 8 px with overlapping spans (double-drawn borders). */

@@ -39,6 +39,13 @@ interface Tagged {
   hours: [number, number] | null;
 }
 
+/** A dosing pattern ("1-0-1", "1-0-1-0", "½-0-½"): never an hour range, whole or split. */
+const DOSE_PATTERN = /^\s*[0-9½¼](?:\s*[-–]\s*[0-9½¼]){2,3}\s*$/;
+/** A ruled grid: at least this many vertical rulings cross the header band. */
+const GRID_VERTICALS = 4;
+/** How far (text heights) from the header words read a ruled grid's header rulings may lie. */
+const GRID_HEADER_REACH = 5;
+
 /** How far (text heights) left and right of the header's words a borderless table's body may reach. */
 const BODY_MARGIN_LINES = 6;
 
@@ -47,28 +54,12 @@ export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: num
   const words = allWords.flatMap(splitHourRanges);
   const tagged: Tagged[] = words.map((word) => {
     const c = classifyHeader(word.text);
-    return { word, role: c?.role ?? null, score: c?.score ?? 0, hours: parseHourRange(word.text) };
+    const hours = DOSE_PATTERN.test(word.text) ? null : parseHourRange(word.text);
+    return { word, role: c?.role ?? null, score: c?.score ?? 0, hours };
   });
   const lineH = median(words.map((w) => w.bbox.y1 - w.bbox.y0)) || 30;
   const cues = tagged.filter((t) => (t.role !== null && t.score > 0) || t.hours !== null);
-  let best: { band: Tagged[]; score: number } | null = null;
-  for (const seed of cues) {
-    const y = centreY(seed.word);
-    const band = cues.filter((t) => Math.abs(centreY(t.word) - y) <= lineH * 1.6);
-    const slots = new Set(
-      band.filter((t) => t.role !== null && (SLOTS as readonly string[]).includes(t.role)).map((t) => t.role),
-    );
-    const others = new Set(
-      band.filter((t) => t.role !== null && !(SLOTS as readonly string[]).includes(t.role)).map((t) => t.role),
-    );
-    const hours = band.filter((t) => t.hours !== null).length;
-    // A table with slot columns (named or by their hours), or one with a free-text dosing
-    // column: a drug-name header, a usage/dosage header and at least one more.
-    const dosingTable = others.has('name') && others.has('usage') && others.size >= 3;
-    if (slots.size + Math.min(hours, 4) < 2 && !dosingTable) continue;
-    const score = slots.size * 2 + others.size + Math.min(hours, 4) * 0.75;
-    if (best === null || score > best.score) best = { band, score };
-  }
+  const best = bestBand(cues, rulings, lineH);
   if (best === null) return null;
   const band = best.band;
   let y0 = Math.min(...band.map((t) => t.word.bbox.y0));
@@ -79,8 +70,11 @@ export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: num
       y1 = Math.max(y1, t.word.bbox.y1);
   }
   const headerWords = words.filter((w) => centreY(w) >= y0 - 2 && centreY(w) <= y1 + 2);
-  const top = rulingAbove(rulings.horizontal, y0, lineH * 3);
-  const bottom = rulingBelow(rulings.horizontal, y1, lineH * 3);
+  // In a ruled grid the header cell may be much taller than the words read in it (slot names
+  // at its top, the other labels centred lower, hours under them misread): its rulings bound it.
+  const reach = lineH * (gridAt(rulings, (y0 + y1) / 2, lineH) ? GRID_HEADER_REACH : 3);
+  const top = rulingAbove(rulings.horizontal, y0, reach);
+  const bottom = rulingBelow(rulings.horizontal, y1, reach);
   if (top !== null) y0 = Math.min(y0, top.pos);
   if (bottom !== null) y1 = Math.max(y1, bottom.pos);
   const frame = top ?? bottom;
@@ -124,12 +118,39 @@ export function findHeader(allWords: OcrWord[], rulings: Rulings, pageWidth: num
   return { y0, y1, x0: xMin, x1: xMax, columns, ruled, score: best.score };
 }
 
+/** The header band: the line of cues (header words, hour ranges) that best looks like one. */
+function bestBand(cues: Tagged[], rulings: Rulings, lineH: number): { band: Tagged[]; score: number } | null {
+  let best: { band: Tagged[]; score: number } | null = null;
+  for (const seed of cues) {
+    const y = centreY(seed.word);
+    const band = cues.filter((t) => Math.abs(centreY(t.word) - y) <= lineH * 1.6);
+    const slots = new Set(
+      band.filter((t) => t.role !== null && (SLOTS as readonly string[]).includes(t.role)).map((t) => t.role),
+    );
+    const others = new Set(
+      band.filter((t) => t.role !== null && !(SLOTS as readonly string[]).includes(t.role)).map((t) => t.role),
+    );
+    const hours = band.filter((t) => t.hours !== null).length;
+    // A table with slot columns (named or by their hours), or one with a free-text dosing
+    // column: a drug-name header, a usage/dosage header and at least one more.
+    const dosingTable = others.has('name') && others.has('usage') && others.size >= 3;
+    // In a ruled grid, one slot word read among other header words is enough: the grid gives
+    // the columns, and the slots missing (misread header words) follow by position.
+    const gridTable = slots.size >= 1 && others.size >= 1 && gridAt(rulings, y, lineH);
+    if (slots.size + Math.min(hours, 4) < 2 && !dosingTable && !gridTable) continue;
+    const score = slots.size * 2 + others.size + Math.min(hours, 4) * 0.75;
+    if (best === null || score > best.score) best = { band, score };
+  }
+  return best;
+}
+
 /**
  * OCR sometimes reads a row of hour ranges as one word ("|(11-12)|(17-18)|(20-22)",
  * "11h-12h17h-18h20h-22h"): split it
  * into one word per range, with boxes in proportion to the characters.
  */
 function splitHourRanges(w: OcrWord): OcrWord[] {
+  if (DOSE_PATTERN.test(w.text)) return [w];
   const ranges = [
     ...w.text.matchAll(/\(?\s*[0-9oOlI]{1,2}(?:[hH]|[:.]\d{2})?\s*[-–~]\s*[0-9oOlI]{1,2}(?:[hH]|[:.]\d{2})?\s*\)?/g),
   ];
@@ -145,6 +166,11 @@ function splitHourRanges(w: OcrWord): OcrWord[] {
       bbox: { ...w.bbox, x0: Math.round(w.bbox.x0 + (width * a) / n), x1: Math.round(w.bbox.x0 + (width * b) / n) },
     };
   });
+}
+
+/** Whether at least GRID_VERTICALS vertical rulings run through the line at `y`. */
+function gridAt(rulings: Rulings, y: number, lineH: number): boolean {
+  return rulings.vertical.filter((v) => v.start <= y + lineH * 0.5 && v.end >= y + lineH).length >= GRID_VERTICALS;
 }
 
 function uniq(xs: number[]): number[] {

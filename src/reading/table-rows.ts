@@ -9,6 +9,7 @@ import type { Box, OcrWord } from './ocr.ts';
 import type { Rulings } from './rulings.ts';
 import type { Column, TableHeader } from './table-header.ts';
 import { latinLetters } from './text.ts';
+import { matchMeal, matchUnit, type ColumnRole } from './vocab.ts';
 import { centreX, centreY, median } from './stats.ts';
 
 export interface TableRow {
@@ -97,6 +98,7 @@ export function findRows(
   // Rows with no text at all are blank lines of a pre-printed table.
   rows = rows.filter((r) => r.cells.some((c) => c.length > 0));
   if (rows.length === 0) return null;
+  inferRolesFromBody(header.columns, rows, nameColumn);
   const last = rows[rows.length - 1];
   return {
     header,
@@ -141,4 +143,40 @@ function rowsFromNames(header: TableHeader, below: OcrWord[], nameColumn: number
     rows.push({ y0, y1, cells: cellsFor(header.columns, below, y0, y1) });
   }
   return rows;
+}
+
+/** Share of a column's filled cells that must look alike for its role to follow from them. */
+const BODY_ROLE_SHARE = 0.6;
+
+/** A quantity cell: a number and a unit ("10 គ្រាប់", "14 tabs", "20tab"). */
+function looksLikeQuantity(ws: OcrWord[]): boolean {
+  const text = ws.map((w) => w.text).join(' ');
+  const m = /^\s*\d{1,3}\s*(.*)$/.exec(text);
+  if (m === null) return false;
+  const rest = (m[1] ?? '').trim().split(/\s+/)[0] ?? '';
+  return rest !== '' && matchUnit(rest) !== null;
+}
+
+/**
+ * A column whose header words were not read (dim, blurred or glared header) takes the quantity
+ * or remarks role from its cells: most of them a number with a unit, or a meal timing. Only a
+ * role no other column has.
+ */
+function inferRolesFromBody(columns: Column[], rows: TableRow[], nameColumn: number): void {
+  const has = (r: ColumnRole): boolean => columns.some((c) => c.role === r);
+  const tests: Array<[ColumnRole, (ws: OcrWord[]) => boolean]> = [
+    ['quantity', looksLikeQuantity],
+    ['remarks', (ws) => matchMeal(ws.map((w) => w.text).join(' ')) !== null],
+  ];
+  columns.forEach((c, i) => {
+    if (c.role !== null || i === nameColumn) return;
+    const filled = rows.map((r) => r.cells[i] ?? []).filter((ws) => ws.length > 0);
+    if (filled.length < 2) return;
+    for (const [role, test] of tests) {
+      if (has(role) || filled.filter(test).length < filled.length * BODY_ROLE_SHARE) continue;
+      c.role = role;
+      c.evidence = 'inferred';
+      return;
+    }
+  });
 }

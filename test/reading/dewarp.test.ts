@@ -72,6 +72,16 @@ describe('findPageQuad', () => {
     expect(quad !== null && isDistorted(quad)).toBe(true);
   });
 
+  it('finds a page whose corner touches the frame (a tightly framed photo)', () => {
+    const tight: Quad = [{ x: 3, y: 2 }, PAGE[1], PAGE[2], PAGE[3]];
+    const found = findPageQuad(photographedPage(tight));
+    expect(found).not.toBeNull();
+    for (const [i, p] of (found ?? []).entries()) {
+      expect(Math.abs(p.x - (tight[i]?.x ?? 0))).toBeLessThan(25);
+      expect(Math.abs(p.y - (tight[i]?.y ?? 0))).toBeLessThan(25);
+    }
+  });
+
   it('finds nothing when the page fills the frame, runs out of it, or the desk is as bright as paper', () => {
     const full: Quad = [
       { x: 0, y: 0 },
