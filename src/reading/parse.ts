@@ -79,9 +79,10 @@ export function parseStrength(text: string): StrengthMatch | null {
 export function fixStrengthLetters(t: string): string {
   return t
     .replace(
-      // A handwritten "MG" read as "76" or "7G" glued to the digits ("50076" for 500MG).
+      // A handwritten "MG" read as "76" or "7G" glued to the digits ("50076" for 500MG): only
+      // after one digit or a round number (not "1976").
       /(?<=[A-Za-zÀ-ÿ] )([0-9SOolI)\]}|Uu។]{1,3}|[Y¥\\'][0-9SOo]{1,3})(?:76|7G)(?=\s|$)/g,
-      '$1MG',
+      (m, c: string) => (c.length === 1 || /[0O5S]$/.test(c) ? `${c}MG` : m),
     )
     .replace(
       /(?<=[A-Za-zÀ-ÿ] )([0-9SOolI)\]}|Uu។]{1,4}|[Y¥\\'][0-9SOo]{1,3})\s?(mg|MG|Mg|NG)\b/g,
@@ -95,14 +96,14 @@ export function fixStrengthLetters(t: string): string {
     );
 }
 
-/** Digit strings one handwriting slip away from `d`: a thin 1 lost, a 0 of a run lost, 1/4, 1/7, 4/9 mixed up. */
+/** Digit strings one handwriting slip away from `d`: a thin 1 lost, a 0 of a run lost, 1/4, 1/7, 8/9 mixed up. */
 function handwritingSlips(d: string): string[] {
   const out: string[] = [];
   for (let i = 0; i <= d.length; i++) {
     out.push(`${d.slice(0, i)}1${d.slice(i)}`);
     if (d[i - 1] === '0') out.push(`${d.slice(0, i)}0${d.slice(i)}`);
   }
-  const swaps: Record<string, string[]> = { '1': ['4', '7'], '4': ['1', '9'], '7': ['1'], '9': ['4'] };
+  const swaps: Record<string, string[]> = { '1': ['4', '7'], '4': ['1'], '7': ['1'], '8': ['9'], '9': ['8'] };
   [...d].forEach((ch, i) => {
     for (const to of swaps[ch] ?? []) out.push(`${d.slice(0, i)}${to}${d.slice(i + 1)}`);
   });
