@@ -73,5 +73,8 @@ describe('handwritten list lines', () => {
   it('a strength printed plainly that the lexicon lists stays as printed', async () => {
     const meds = await read(['1. Amlodipine 10mg 1-0-0 x 30 days', '2. Metformin 850mg 1-0-1 x 30 days']);
     expect(meds.map((m) => m.strength)).toEqual(['10mg', '850mg']);
+    // Printed plainly but not listed (albendazole: 200, 400mg): as printed, never a slip away.
+    const plain = await read(['1. Albendazole 100 mg, comprimés', '1 comprimé matin et soir pendant 3 jours']);
+    expect(plain.map((m) => m.strength)).toEqual(['100mg']);
   });
 });

@@ -146,14 +146,16 @@ function candidate(line: Line, p: PageAnalysis): Candidate | null {
 }
 
 /**
- * A strength read from handwriting that the medicine is not made in: the strength it is made in
- * that a slip or two explain ("5MG" for 15MG, "YOOMG" for 400MG; two slips only when the digits
- * were read as letters or came to 0: "OMG" for 100MG). Else the strength as read.
+ * A strength the medicine is not made in. Read plainly: only a lost 1 is put back ("5MG" for
+ * 15MG, where the drug is made in 15mg). Read from letters or come to 0 ("YOOMG" for 400MG, "OMG"
+ * for 100MG): the one strength it is made in that a slip or two explain. Else as read.
  */
 function repairedStrength(strength: string | null, made: string[], line: Line): string | null {
   if (strength === null) return null;
   const garbled = strength === '0mg' || parseStrength(normaliseText(line.text))?.strength !== strength;
-  return listedStrengthNear(strength, made, garbled) ?? strength;
+  if (garbled) return listedStrengthNear(strength, made, true) ?? strength;
+  const lostOne = `1${strength}`;
+  return /^\d+mg$/.test(strength) && !made.includes(strength) && made.includes(lostOne) ? lostOne : strength;
 }
 
 /** A line's medication: the candidate and its instructions (continuation lines included). */
