@@ -110,23 +110,31 @@ export interface Instructions {
   meal: MealMatch | null;
 }
 
-/** A handwritten 1 read as ")" or "\\" beside a dash or alone ("1 tab", "1-0-1"); "--" is one dash. */
+/**
+ * A handwritten 1 read as ")" or "\\" beside a dash or alone ("1 tab", "1-0-1"), or as "%", "»"
+ * or "Y" beside a dash ("%-0-1"); "--" is one dash; a last ")" glued to a pattern is a dash and a
+ * 1 ("1-0-1)" for 1-0-1-1; not in "(1-0-1)").
+ */
 function fixHandDigits(raw: string): string {
   return (
     normaliseText(raw)
       .replace(/-{2,}/g, '-')
       .replace(/\bt[il1]?[mn]es\b/gi, 'times')
+      .replace(/(?<=^|\s)([0-9½)\]}|\\'¥](?:-[0-9½)\]}|\\'¥]){2})[)\]}](?=$|\s)/g, '$1-1')
       .replace(/(?<=^|[\s-])[)\]}|\\'¥](?=$|[\s-])/g, '1')
-      // Handwritten digits before a duration unit: "Iu DAYS" is 14 days, ")0 days" 10 days; a 1
-      // and a 4 run together read as "W"; a lone "0" is a 10 whose 1 was lost.
-      .replace(/(?<=^|\s)(?:[0-9Il|)\]}Uu]{1,3}|W)(?=\s*(?:days?|jours?)\b)/gi, (tok) =>
-        tok === '0'
-          ? '10'
-          : tok
-              .replace(/[Il|)\]}]/g, '1')
-              .replace(/[Uu]/g, '4')
-              .replace(/^[Ww]$/, '14'),
-      )
+      .replace(/(?<=-)[%»Y](?=$|[\s-])|(?<=^|\s)[%»Y](?=-)/g, '1')
+      // Handwritten digits before a duration unit: "Iu DAYS" is 14 days, ")0 days" and "YO DAYS"
+      // 10 days, "§ DAYS" 5 days; a 1 and a 4 run together read as "W"; a lone "0" is a 10 whose 1
+      // was lost.
+      .replace(/(?<=^|\s)(?:[0-9Il|)\]}UuY¥S§Oo]{1,3}|W)(?=\s*(?:days?|jours?)\b)/gi, (tok) => {
+        const digits = tok
+          .replace(/[Il|)\]}Y¥]/g, '1')
+          .replace(/[Uu]/g, '4')
+          .replace(/[S§]/g, '5')
+          .replace(/[Oo]/g, '0')
+          .replace(/^[Ww]$/, '14');
+        return digits === '0' ? '10' : digits;
+      })
   );
 }
 

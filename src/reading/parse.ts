@@ -77,16 +77,95 @@ export function parseStrength(text: string): StrengthMatch | null {
  * handwritten "MG" read as N ("SOONG" for 500MG).
  */
 export function fixStrengthLetters(t: string): string {
-  return t.replace(
-    /(?<=[A-Za-zÀ-ÿ] )([0-9SOolI)\]}|Uu]{1,4}|[Y¥\\'][0-9SOo]{1,3})\s?(mg|MG|Mg|NG)\b/g,
-    (_m, c: string, unit: string) =>
-      c
-        .replace(/S/g, '5')
-        .replace(/[Oo]/g, '0')
-        .replace(/[lI)\]}|Y¥\\']/g, '1')
-        // A handwritten 4 with an open top reads as "U" ("UMG" for 4MG, "UOMG" for 40MG).
-        .replace(/[Uu]/g, '4') + (unit === 'NG' ? 'MG' : unit),
-  );
+  return t
+    .replace(
+      // A handwritten "MG" read as "76" or "7G" glued to the digits ("50076" for 500MG): only
+      // after one digit or a round number (not "1976").
+      /(?<=[A-Za-zÀ-ÿ] )([0-9SOolI)\]}|Uu។]{1,3}|[Y¥\\'][0-9SOo]{1,3})(?:76|7G)(?=\s|$)/g,
+      (m, c: string) => (c.length === 1 || /[0O5S]$/.test(c) ? `${c}MG` : m),
+    )
+    .replace(
+      /(?<=[A-Za-zÀ-ÿ] )([0-9SOolI)\]}|Uu។]{1,4}|[Y¥\\'][0-9SOo]{1,3})\s?(mg|MG|Mg|NG)\b/g,
+      (_m, c: string, unit: string) =>
+        c
+          .replace(/S/g, '5')
+          .replace(/[Oo]/g, '0')
+          .replace(/[lI)\]}|Y¥\\']/g, '1')
+          // A handwritten 4 with an open top reads as "U" ("UMG" for 4MG, "UOMG" for 40MG).
+          .replace(/[Uu។]/g, '4') + (unit === 'NG' ? 'MG' : unit),
+    );
+}
+
+/** Digit strings one handwriting slip away from `d`: a thin 1 lost, a 0 of a run lost, 1/4, 1/7, 8/9 mixed up. */
+function handwritingSlips(d: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i <= d.length; i++) {
+    out.push(`${d.slice(0, i)}1${d.slice(i)}`);
+    if (d[i - 1] === '0') out.push(`${d.slice(0, i)}0${d.slice(i)}`);
+  }
+  const swaps: Record<string, string[]> = { '1': ['4', '7'], '4': ['1'], '7': ['1'], '8': ['9'], '9': ['8'] };
+  [...d].forEach((ch, i) => {
+    for (const to of swaps[ch] ?? []) out.push(`${d.slice(0, i)}${to}${d.slice(i + 1)}`);
+  });
+  return out;
+}
+
+/**
+ * A strength in mg that the medicine is not made in, read from handwriting: the one strength it
+ * is made in that one slip explains ("100mg" for 400mg; "5mg" for 15mg), or with `twoSlips` two
+ * ("0mg" for 100mg: the 1 and a 0 lost). Null when none, or more than one, fits (no guess).
+ */
+export function listedStrengthNear(read: string, listed: readonly string[], twoSlips = false): string | null {
+  const m = /^(\d+)mg$/.exec(read);
+  if (m === null || listed.includes(read)) return null;
+  const one = handwritingSlips(m[1] ?? '');
+  for (const reach of twoSlips ? [one, one.flatMap(handwritingSlips)] : [one]) {
+    const hits = new Set(reach.map((x) => `${x}mg`).filter((x) => !x.startsWith('0') && listed.includes(x)));
+    if (hits.size === 1) return [...hits][0] ?? null;
+    if (hits.size > 1) return null;
+  }
+  return null;
+}
+
+/** What each character of a garbled handwritten strength can stand for (W: a 1 run into the next digit). */
+const GARBLED_DIGITS: Record<string, string[]> = {
+  O: ['0'],
+  o: ['0'],
+  S: ['5'],
+  s: ['5'],
+  Z: ['2'],
+  B: ['8'],
+  U: ['4'],
+  u: ['4'],
+  '។': ['4'],
+  Y: ['1', '4'],
+  '¥': ['1', '4'],
+  W: ['1', '14', '16'],
+  N: ['11'],
+  l: ['1'],
+  I: ['1'],
+  ')': ['1'],
+  ']': ['1'],
+  '}': ['1'],
+  '|': ['1'],
+  '\\': ['1'],
+};
+
+/**
+ * A strength token too garbled to read ("WMG" for 16MG, "NOMG" for 110MG, "WG" for 1MG): the one
+ * strength the medicine is made in that its characters can stand for. Null when none or several.
+ */
+export function garbledStrength(tok: string, listed: readonly string[]): string | null {
+  const m = /^(.{1,4}?)(?:MG|mg|Mg|NG|G|76|7G)$/.exec(tok);
+  if (m === null) return null;
+  let readings = [''];
+  for (const ch of m[1] ?? '') {
+    const alts = /\d/.test(ch) ? [ch] : GARBLED_DIGITS[ch];
+    if (alts === undefined) return null;
+    readings = readings.flatMap((r) => alts.map((a) => r + a));
+  }
+  const hits = new Set(readings.map((r) => `${Number(r)}mg`).filter((x) => listed.includes(x)));
+  return hits.size === 1 ? ([...hits][0] ?? null) : null;
 }
 
 /** Name cell → name as printed (without strength, row number, stray borders) and strength. */

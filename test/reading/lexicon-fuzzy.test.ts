@@ -39,6 +39,19 @@ describe('OCR confusions', () => {
     // A spelling variant is kept as printed.
     expect(lex.match('Amoxicilin')?.changed).toBe(false);
   });
+
+  it('corrects what OCR does to handwritten capitals: a thin letter lost, O/U, IV/W', () => {
+    expect(lex.match('CARBMAZOLE 5mg')?.corrected).toBe('CARBIMAZOLE 5mg'); // I lost
+    expect(lex.match('EZETMIBE')?.corrected).toBe('EZETIMIBE');
+    expect(lex.match('NFOROXAZIDE')?.corrected).toBe('NIFUROXAZIDE'); // I lost, U read O
+    expect(lex.match('ALFO20SIN')?.corrected).toBe('ALFUZOSIN'); // U read O, Z read 2
+    expect(lex.match('WERMECTIN')?.corrected).toBe('IVERMECTIN'); // IV run together
+    expect(lex.match('ROSOVASTATIN')?.corrected).toBe('ROSUVASTATIN');
+    // Not for a letter beside the same letter (a spelling), nor for other letters.
+    expect(lex.match('AMOXICILIN')?.changed).toBe(false);
+    expect(lex.match('Amoxicilin')?.changed).toBe(false);
+    expect(lex.match('THIRMAZOLE')?.changed).toBe(false);
+  });
 });
 
 describe('brands and strengths', () => {
@@ -145,6 +158,28 @@ describe('distance with a limit', () => {
       }
     }
     expect(keys.length).toBeGreaterThan(50);
+    expect(wrong).toEqual([]);
+  });
+
+  it('the handwriting costs only lower the distance, with the same early stop', () => {
+    expect(ocrDistance('carbmazole', 'carbimazole')).toBe(1);
+    expect(ocrDistance('carbmazole', 'carbimazole', Infinity, true)).toBeCloseTo(0.4);
+    expect(ocrDistance('amoxicilin', 'amoxicillin', Infinity, true)).toBeGreaterThan(0.6);
+    const keys = file.drugs.map((d) => keyOf(d.generic_name)).filter((_, i) => i % 11 === 0);
+    const wrong: string[] = [];
+    for (let i = 0; i + 1 < keys.length; i++) {
+      const a = keys[i] ?? '';
+      for (const b of [keys[i + 1] ?? '', a.replace('i', ''), a.replace('u', 'o')]) {
+        const full = ocrDistance(a, b, Infinity, true);
+        if (full > ocrDistance(a, b) + 1e-9) wrong.push(`${a}/${b}: hand ${full} over print`);
+        for (const max of [0.3, 1, 2.5]) {
+          const limited = ocrDistance(a, b, max, true);
+          if (full <= max ? Math.abs(limited - full) > 1e-9 : limited <= max)
+            wrong.push(`${a}/${b} max ${max}: ${limited} vs ${full}`);
+        }
+      }
+    }
+    expect(keys.length).toBeGreaterThan(40);
     expect(wrong).toEqual([]);
   });
 

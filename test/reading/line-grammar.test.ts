@@ -154,6 +154,19 @@ describe('OCR slips in handwritten strengths', () => {
   it('reads a 14 run together as "W", and a 10 whose 1 was lost, before a duration unit', () => {
     expect(parseInstructions('1-0-1 FOR W DAYS').days).toBe(14);
     expect(parseInstructions(')-0-)-0 FOR 0 DAYS').days).toBe(10);
+    expect(parseInstructions('1-0-1 FOR YO DAYS AFTER MEAL').days).toBe(10);
+    const slots = (t: string): unknown => parseInstructions(t).schedule;
+    expect(slots('%-0-1 X W DAYS')).toEqual({ morning: 1, noon: 0, evening: 1, night: 0 });
+    expect(slots('»-0-)-) X 3 DAYS')).toEqual({ morning: 1, noon: 0, evening: 1, night: 1 });
+    expect(slots('0-0-0-Y X W DAYS')).toEqual({ morning: 0, noon: 0, evening: 0, night: 1 });
+    // A dash lost before a last handwritten 1; a pattern in brackets is not that.
+    expect(slots('1-0-1) X 3 DAYS AFTER MEAL')).toEqual({ morning: 1, noon: 0, evening: 1, night: 1 });
+    expect(slots('1 tab (1-0-1) x 3 days')).toEqual({ morning: 1, noon: 0, evening: 1, night: 0 });
+    expect(slots('1-0-1 % 5 DAYS')).toEqual({ morning: 1, noon: 0, evening: 1, night: 0 });
+    expect(parseInstructions('1-0-1 % 5 DAYS').days).toBe(5);
+    expect(parseInstructions('1 TAB TWICE DAILY X § DAYS').days).toBe(5);
+    expect(parseInstructions('1 TAB TWICE DAILY FOR S DAYS').days).toBe(5);
+    expect(parseInstructions('1-0-1 X O DAYS').days).toBe(10);
     expect(parseInstructions('1-0-1 FOR 7 DAYS').days).toBe(7);
   });
   it('keeps a name in capitals after a real word', () => {

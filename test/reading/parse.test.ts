@@ -1,7 +1,15 @@
 /** Unit tests of the parsing stage: dose cells, strengths, quantities, units, meals, headers. */
 import { describe, expect, it } from 'vitest';
 import { parseDoseCell } from '../../src/reading/dose.ts';
-import { durationFromQuantity, parseNameCell, parseQuantityCell, parseStrength } from '../../src/reading/parse.ts';
+import {
+  durationFromQuantity,
+  fixStrengthLetters,
+  garbledStrength,
+  listedStrengthNear,
+  parseNameCell,
+  parseQuantityCell,
+  parseStrength,
+} from '../../src/reading/parse.ts';
 import { classifyHeader, matchMeal, matchUnit, parseHourRange } from '../../src/reading/vocab.ts';
 import { findDate } from '../../src/reading/header-fields.ts';
 import { normaliseText } from '../../src/reading/text.ts';
@@ -154,5 +162,32 @@ describe('units, meals, headers, dates', () => {
     expect(durationFromQuantity(100, 2, 'ml')).toBeNull();
     expect(durationFromQuantity(null, 2, 'tablet')).toBeNull();
     expect(durationFromQuantity(10, 0, 'tablet')).toBeNull();
+  });
+  it('a handwritten strength the medicine is not made in: the one listed strength a slip explains', () => {
+    expect(listedStrengthNear('90mg', ['40mg', '80mg', '120mg'])).toBe('80mg'); // 8 read as 9
+    expect(listedStrengthNear('100mg', ['200mg', '400mg'])).toBe('400mg'); // 4 read as 1
+    expect(listedStrengthNear('5mg', ['15mg', '30mg'])).toBe('15mg'); // a 1 lost
+    expect(listedStrengthNear('0mg', ['100mg', '300mg'])).toBeNull(); // two slips: only when asked
+    expect(listedStrengthNear('0mg', ['100mg', '300mg'], true)).toBe('100mg');
+    expect(listedStrengthNear('10mg', ['25mg', '100mg'])).toBe('100mg'); // a 0 of 00 lost
+    // Listed already, nothing near, or several near: as read.
+    expect(listedStrengthNear('80mg', ['40mg', '80mg'])).toBeNull();
+    expect(listedStrengthNear('325mg', ['500mg', '1000mg'])).toBeNull();
+    expect(listedStrengthNear('10mg', ['40mg', '110mg'])).toBeNull();
+  });
+  it('a garbled handwritten strength: the one listed strength its characters can stand for', () => {
+    expect(garbledStrength('WMG', ['8mg', '16mg'])).toBe('16mg');
+    expect(garbledStrength('WMG', ['1mg', '4mg'])).toBe('1mg');
+    expect(garbledStrength('WG', ['0.5mg', '1mg'])).toBe('1mg');
+    expect(garbledStrength('NOMG', ['75mg', '110mg', '150mg'])).toBe('110mg');
+    expect(garbledStrength('WMG', ['1mg', '16mg'])).toBeNull(); // two fit: no guess
+    expect(garbledStrength('WMG', [])).toBeNull();
+    expect(garbledStrength('TABS', ['1mg'])).toBeNull();
+  });
+  it('MG read as 76 after the digits', () => {
+    expect(fixStrengthLetters('PARACETAMOL 50076 1-0-1')).toBe('PARACETAMOL 500MG 1-0-1');
+    expect(fixStrengthLetters('LASIX 2076 ) TAB')).toBe('LASIX 20MG ) TAB');
+    expect(fixStrengthLetters('SORAVENT ។076 1-0-0')).toBe('SORAVENT 40MG 1-0-0');
+    expect(fixStrengthLetters('Born 1976')).toBe('Born 1976');
   });
 });

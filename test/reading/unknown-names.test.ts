@@ -1,49 +1,13 @@
 /**
  * A line whose medicine name the lexicon does not know — a short brand printed with its
  * strength ("Pan 40mg") — is kept as printed with a low confidence, never dropped; form words
- * and dosing words are not taken for names. The list layout is read from OCR lines built here.
+ * and dosing words are not taken for names. The list layout is read from OCR lines (test/support/list-page.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { UNKNOWN_NAME_MAX_CONFIDENCE } from '../../src/reading/confidence.ts';
 import { readList } from '../../src/reading/layouts/list.ts';
-import type { PageAnalysis } from '../../src/reading/layouts/types.ts';
-import { loadLexiconFile } from '../../src/reading/lexicon/load.ts';
-import { Lexicon, plausibleName } from '../../src/reading/lexicon/match.ts';
-import type { OcrLine, OcrPage, OcrWord } from '../../src/reading/ocr.ts';
-import { detectRulings } from '../../src/reading/rulings.ts';
-
-const lexicon = new Lexicon(loadLexiconFile());
-
-/** OCR lines as the engine gives them: words left to right, one line every 60 px. */
-function pageOf(texts: string[]): OcrPage {
-  const words: OcrWord[] = [];
-  const lines: OcrLine[] = texts.map((text, li) => {
-    let x = 40;
-    const y0 = 100 + li * 60;
-    const lw = text.split(' ').map((t) => {
-      const w: OcrWord = { text: t, conf: 90, bbox: { x0: x, y0, x1: x + t.length * 18, y1: y0 + 32 }, line: li };
-      x += t.length * 18 + 14;
-      return w;
-    });
-    words.push(...lw);
-    return { text, conf: 90, bbox: { x0: 40, y0, x1: x, y1: y0 + 32 }, words: lw };
-  });
-  return { words, lines, text: texts.join('\n'), confidence: 90 };
-}
-
-function analysis(texts: string[]): PageAnalysis {
-  const image = { width: 1200, height: 900, data: new Uint8Array(1200 * 900).fill(255) };
-  return {
-    page: pageOf(texts),
-    image,
-    rulings: detectRulings(image),
-    table: null,
-    textHeight: 32,
-    boxes: [],
-    lexicon,
-    ocrCell: () => Promise.resolve(null),
-  };
-}
+import { plausibleName } from '../../src/reading/lexicon/match.ts';
+import { listPage as analysis } from '../support/list-page.ts';
 
 describe('names the lexicon does not know', () => {
   it('a short brand with its strength is kept as printed, flagged low-confidence', async () => {

@@ -9,8 +9,8 @@ import { scoreMedication } from '../confidence.ts';
 import { parseInstructions, splitNameLine, type Instructions } from '../line-grammar.ts';
 import type { OcrLine, OcrWord } from '../ocr.ts';
 import { plausibleName } from '../lexicon/match.ts';
-import { durationFromQuantity } from '../parse.ts';
-import { hasKhmer, latinLetters, normaliseText } from '../text.ts';
+import { durationFromQuantity, garbledStrength, listedStrengthNear, parseStrength } from '../parse.ts';
+import { latinLetters, normaliseText } from '../text.ts';
 import { SLOTS, type ReadMedication, type Slot } from '../types.ts';
 import type { LayoutModule, PageAnalysis } from './types.ts';
 
@@ -18,6 +18,10 @@ import type { LayoutModule, PageAnalysis } from './types.ts';
 const CONTINUATION_GAP = 1.6;
 /** A line that starts with a list number ("2.", "2)", or a garbled "\\.", "l.", ")."). */
 const NUMBERED = /^[^A-Za-zÀ-ÿ0-9]{0,2}(?:\d{1,2}|[lI|\\)\]])\s*[.)]\s/;
+
+/** Khmer characters (digits aside) a Latin line may hold, misread marks, and still be read again as Latin. */
+const MAX_KHMER_IN_LATIN = 2;
+const khmerChars = (s: string): number => (normaliseText(s).match(/[\u1780-\u17ff]/g) ?? []).length;
 
 /** At most this many continuation lines belong to one medication. */
 const MAX_CONTINUATION = 2;
@@ -103,13 +107,17 @@ function candidate(line: Line, p: PageAnalysis): Candidate | null {
     }
     // A list number read as one or two stray characters before the name ("U4", "S", "VL").
     const start = k > 0 && words.slice(0, k).every((w) => w.length <= 2) ? k : 0;
+    // A stray mark or two after the name ("RANOLAZINE T7SOMG", "COLCHICINE WG"): not part of a
+    // name the lexicon knows in fewer words.
+    if (k >= 0 && end > k + 1 && words.slice(k + 1, end).every((w) => w.length <= 2)) {
+      if (match.variant.split(' ').length <= k + 1 - start) {
+        rest = `${words.slice(k + 1, end).join(' ')} ${rest}`.trim();
+        end = k + 1;
+      }
+    }
     name = words.slice(start, end).join(' ');
-    // A handwritten 1 lost before the digits ("OMG" for 10MG, "5MG" for 15MG): accepted only
-    // when this drug is made in the strength with the 1 and not in the one read.
     const made = [...(match.product?.strengths ?? []), ...(drug.strengths ?? [])];
-    const listed = (x: string): boolean => made.includes(x);
-    if (strength !== null && /^\d+mg$/.test(strength) && !listed(strength) && listed(`1${strength}`))
-      strength = `1${strength}`;
+    strength = repairedStrength(strength, made, line);
     // A strength misread after its digits ("50076" for 500MG): accepted only when the digits
     // are a strength this drug is made in.
     if (strength === null) {
@@ -123,10 +131,31 @@ function candidate(line: Line, p: PageAnalysis): Candidate | null {
           break;
         }
       }
+      // Digits read as letters ("WMG" for 16MG): the one strength of this drug they can stand for.
+      const garbled = strength === null ? garbledStrength(tok, made) : null;
+      if (garbled !== null) {
+        strength = garbled;
+        rest = rest.slice(tok.length).trim();
+      }
     }
   }
+  // A strength of 0 is a handwritten 1 lost ("OMG" for 10MG).
+  if (match === null && strength === '0mg') strength = '10mg';
   if (name !== split.name && match !== null) match = p.lexicon.match(name, strength) ?? match;
   return { line, name, strength, rest, match };
+}
+
+/**
+ * A strength the medicine is not made in. Read plainly: only a lost 1 is put back ("5MG" for
+ * 15MG, where the drug is made in 15mg). Read from letters or come to 0 ("YOOMG" for 400MG, "OMG"
+ * for 100MG): the one strength it is made in that a slip or two explain. Else as read.
+ */
+function repairedStrength(strength: string | null, made: string[], line: Line): string | null {
+  if (strength === null) return null;
+  const garbled = strength === '0mg' || parseStrength(normaliseText(line.text))?.strength !== strength;
+  if (garbled) return listedStrengthNear(strength, made, true) ?? strength;
+  const lostOne = `1${strength}`;
+  return /^\d+mg$/.test(strength) && !made.includes(strength) && made.includes(lostOne) ? lostOne : strength;
 }
 
 /** A line's medication: the candidate and its instructions (continuation lines included). */
@@ -162,8 +191,11 @@ function readLineAt(lines: Line[], cands: Array<Candidate | null>, i: number, p:
     last = next;
   }
   const ins = parseInstructions(rest);
-  // Neither a dosing nor a duration nor a quantity: a heading or a stray line, not a medication.
-  if (ins.schedule === null && ins.days === null && ins.quantity === null) return null;
+  // Neither a dosing nor a duration nor a quantity: a heading or a stray line, not a medication;
+  // unless a known medicine with its strength, or a numbered line with a strength (the dosing
+  // too garbled to read: kept with the slots at zero and a low confidence, never dropped).
+  const named = c.strength !== null && (c.match !== null || NUMBERED.test(normaliseText(c.line.text)));
+  if (ins.schedule === null && ins.days === null && ins.quantity === null && !named) return null;
   return { c, ins };
 }
 
@@ -173,7 +205,9 @@ function readLineAt(lines: Line[], cands: Array<Candidate | null>, i: number, p:
  * handwritten digits the Khmer+Latin page model turns into ")", "}" or "U".
  */
 function needsLatinPass(line: Line, r: LineReading | null): boolean {
-  if (hasKhmer(line.text) || latinLetters(line.text) < 3) return false;
+  // A Khmer line is not for the Latin model; a Latin line may hold a mark or two read as Khmer
+  // (a handwritten list number read as "ុ›", a 4 as "។").
+  if (khmerChars(line.text) > MAX_KHMER_IN_LATIN || latinLetters(line.text) < 3) return false;
   if (r === null) return NUMBERED.test(normaliseText(line.text));
   return r.c.strength === null || r.ins.schedule === null || r.ins.days === null;
 }

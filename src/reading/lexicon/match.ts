@@ -341,9 +341,13 @@ export class Lexicon {
   /** The match as returned: the name corrected where OCR confusions explain the difference. */
   private describe(name: string, tokens: string[], best: Found, strength: string | null | undefined): NameMatch {
     const exact = best.sim === 1;
-    // Correct only what OCR confusions explain: the weighted cost is well under the plain one.
-    const explainable = best.method === 'fuzzy' && best.dist <= best.plain * 0.6 && best.dist <= 1.2;
     const printed = tokens.slice(best.i, best.j).join(' ');
+    // Correct only what OCR confusions explain: the weighted cost (print, else handwriting
+    // costs) is well under the plain one.
+    const fixable = (dist: number): boolean => dist <= best.plain * 0.6 && dist <= 1.2;
+    const explainable =
+      best.method === 'fuzzy' &&
+      (fixable(best.dist) || fixable(ocrDistance(keyOf(printed), best.v.key, Number.POSITIVE_INFINITY, true)));
     // Same letters, other accents ("Kétoproféne" for "Kétoprofène"): OCR swaps accents freely.
     const accentsOnly =
       exact &&

@@ -2,8 +2,10 @@
  * Edit distance weighted for OCR confusions: substitutions that OCR makes all the time
  * (l/1/I, O/0, S/5, rn/m, cl/d, vv/w, é/e …) cost less than an arbitrary edit, so that
  * "Omeprazo1e" is nearer to "Omeprazole" than "Omeprazine" is.
+ * The handwriting costs (`hand`) add what OCR does to handwritten capitals: a thin one-stroke
+ * letter (I, l, 1) lost or added ("CARBMAZOLE"), O/U, IV/W. They say whether a match found with
+ * the print costs may be corrected to the lexicon spelling, never whether a word matches.
  */
-
 const PAIRS: Array<[string, string, number]> = [
   ['l', '1', 0.2],
   ['l', 'i', 0.3],
@@ -49,25 +51,67 @@ const MULTI: Array<[string, string, number]> = [
   ['ph', 'f', 0.5],
 ];
 
-const SUB = new Map<string, number>();
-for (const [a, b, c] of PAIRS) {
-  SUB.set(`${a}|${b}`, c);
-  SUB.set(`${b}|${a}`, c);
-}
-/** The same costs by character code for ASCII (the matcher's keys are a-z0-9). */
-const SUB_ASCII = new Float64Array(128 * 128).fill(1);
-for (let c = 0; c < 128; c++) SUB_ASCII[c * 128 + c] = 0;
-for (const [a, b, c] of PAIRS) {
-  SUB_ASCII[a.charCodeAt(0) * 128 + b.charCodeAt(0)] = c;
-  SUB_ASCII[b.charCodeAt(0) * 128 + a.charCodeAt(0)] = c;
+/** Handwritten capitals: an open O reads as U and a U closed at the top as O; I and V run together as W. */
+const HAND_PAIRS: Array<[string, string, number]> = [['u', 'o', 0.5]];
+const HAND_MULTI: Array<[string, string, number]> = [['iv', 'w', 0.4]];
+/** A thin one-stroke letter a handwritten line loses or gains (at least 0.3: the early stop relies on it). */
+const THIN = new Set(['i', 'l', '1']);
+const THIN_COST = 0.4;
+
+interface CostModel {
+  sub: Map<string, number>;
+  /** The same costs by character code for ASCII (the matcher's keys are a-z0-9). */
+  subAscii: Float64Array;
+  /** Multi-character confusions by the last characters of both sides ("n|m" → rn↔m …), both directions. */
+  multiByLast: Map<string, Array<[string, string, number]>>;
+  /** Last characters that some multi-character confusion ends with (a cheap test before the look-up). */
+  multiLast: Set<string>;
+  /** Whether a thin letter lost or added costs THIN_COST. */
+  thinGaps: boolean;
 }
 
-function subCost(a: string, b: string): number {
+function costModel(
+  pairs: Array<[string, string, number]>,
+  multi: Array<[string, string, number]>,
+  thin: boolean,
+): CostModel {
+  const sub = new Map<string, number>();
+  const subAscii = new Float64Array(128 * 128).fill(1);
+  for (let c = 0; c < 128; c++) subAscii[c * 128 + c] = 0;
+  for (const [a, b, c] of pairs) {
+    sub.set(`${a}|${b}`, c);
+    sub.set(`${b}|${a}`, c);
+    subAscii[a.charCodeAt(0) * 128 + b.charCodeAt(0)] = c;
+    subAscii[b.charCodeAt(0) * 128 + a.charCodeAt(0)] = c;
+  }
+  const multiByLast = new Map<string, Array<[string, string, number]>>();
+  for (const [x, y, c] of multi) {
+    for (const [p, q] of [
+      [x, y],
+      [y, x],
+    ] as const) {
+      const k = `${p.charAt(p.length - 1)}|${q.charAt(q.length - 1)}`;
+      multiByLast.set(k, [...(multiByLast.get(k) ?? []), [p, q, c]]);
+    }
+  }
+  const multiLast = new Set(multi.flatMap(([x, y]) => [x.charAt(x.length - 1), y.charAt(y.length - 1)]));
+  return { sub, subAscii, multiByLast, multiLast, thinGaps: thin };
+}
+
+const PRINT = costModel(PAIRS, MULTI, false);
+const HAND = costModel([...PAIRS, ...HAND_PAIRS], [...MULTI, ...HAND_MULTI], true);
+
+function subCost(model: CostModel, a: string, b: string): number {
   if (a === b) return 0;
   const x = a.charCodeAt(0);
   const y = b.charCodeAt(0);
-  if (x < 128 && y < 128) return SUB_ASCII[x * 128 + y] ?? 1;
-  return SUB.get(`${a}|${b}`) ?? 1;
+  if (x < 128 && y < 128) return model.subAscii[x * 128 + y] ?? 1;
+  return model.sub.get(`${a}|${b}`) ?? 1;
+}
+
+/** Cost of losing or adding chars[k]: less for a thin letter, except beside the same letter ("ll"). */
+function gapCosts(chars: string[]): number[] {
+  return chars.map((c, k) => (THIN.has(c) && chars[k - 1] !== c && chars[k + 1] !== c ? THIN_COST : 1));
 }
 
 /** Lower-cases and removes accents, so that é/e and case never count. */
@@ -85,28 +129,16 @@ function endsWith(chars: string[], end: number, s: string): boolean {
   return true;
 }
 
-/** Multi-character confusions by the last characters of both sides ("n|m" → rn↔m …), both directions. */
-const MULTI_BY_LAST = new Map<string, Array<[string, string, number]>>();
-for (const [x, y, c] of MULTI) {
-  for (const [p, q] of [
-    [x, y],
-    [y, x],
-  ] as const) {
-    const k = `${p.charAt(p.length - 1)}|${q.charAt(q.length - 1)}`;
-    MULTI_BY_LAST.set(k, [...(MULTI_BY_LAST.get(k) ?? []), [p, q, c]]);
-  }
-}
-/** Last characters that some multi-character confusion ends with (a cheap test before the look-up). */
-const MULTI_LAST = new Set(MULTI.flatMap(([x, y]) => [x.charAt(x.length - 1), y.charAt(y.length - 1)]));
-
 /** The distance matrix, reused between calls (grown when a longer pair comes). */
 let matrix = new Float64Array(64 * 64);
 
 /**
  * Weighted distance between two folded strings. With `max`, stops as soon as the distance must
- * exceed it and returns a value above `max` (the matcher only needs to know "too far").
+ * exceed it and returns a value above `max` (the matcher only needs to know "too far"). With
+ * `hand`, the handwriting costs too (see above).
  */
-export function ocrDistance(a: string, b: string, max = Number.POSITIVE_INFINITY): number {
+export function ocrDistance(a: string, b: string, max = Number.POSITIVE_INFINITY, hand = false): number {
+  const model = hand ? HAND : PRINT;
   const A = [...a];
   const B = [...b];
   const n = A.length;
@@ -115,21 +147,26 @@ export function ocrDistance(a: string, b: string, max = Number.POSITIVE_INFINITY
   const w = m + 1;
   if (matrix.length < (n + 1) * w) matrix = new Float64Array((n + 1) * w * 2);
   const d = matrix;
-  for (let i = 0; i <= n; i++) d[i * w] = i;
-  for (let j = 0; j <= m; j++) d[j] = j;
+  // Print costs: every letter lost or added costs 1 (null: no array to build).
+  const delA = model.thinGaps ? gapCosts(A) : null;
+  const insB = model.thinGaps ? gapCosts(B) : null;
+  d[0] = 0;
+  for (let i = 1; i <= n; i++) d[i * w] = (d[(i - 1) * w] ?? 0) + (delA?.[i - 1] ?? 1);
+  for (let j = 1; j <= m; j++) d[j] = (d[j - 1] ?? 0) + (insB?.[j - 1] ?? 1);
   let prevMin = 0;
   for (let i = 1; i <= n; i++) {
     const ai = A[i - 1] ?? '';
-    const aMulti = MULTI_LAST.has(ai);
-    let rowMin = i;
+    const aMulti = model.multiLast.has(ai);
+    const del = delA?.[i - 1] ?? 1;
+    let rowMin = d[i * w] ?? i;
     for (let j = 1; j <= m; j++) {
       const bj = B[j - 1] ?? '';
       let best = Math.min(
-        (d[(i - 1) * w + j] ?? 0) + 1,
-        (d[i * w + j - 1] ?? 0) + 1,
-        (d[(i - 1) * w + j - 1] ?? 0) + subCost(ai, bj),
+        (d[(i - 1) * w + j] ?? 0) + del,
+        (d[i * w + j - 1] ?? 0) + (insB?.[j - 1] ?? 1),
+        (d[(i - 1) * w + j - 1] ?? 0) + subCost(model, ai, bj),
       );
-      const multi = aMulti && MULTI_LAST.has(bj) ? MULTI_BY_LAST.get(`${ai}|${bj}`) : undefined;
+      const multi = aMulti && model.multiLast.has(bj) ? model.multiByLast.get(`${ai}|${bj}`) : undefined;
       if (multi !== undefined) {
         for (const [x, y, c] of multi) {
           if (endsWith(A, i, x) && endsWith(B, j, y))
