@@ -20,35 +20,25 @@ export interface ValidatedImage {
   orientation: number;
 }
 
+/** Each format's magic bytes: (offset, bytes) pairs that must all be present. */
+const SIGNATURES: ReadonlyArray<[ImageFormat, ReadonlyArray<[number, readonly number[]]>]> = [
+  ['jpeg', [[0, [0xff, 0xd8, 0xff]]]],
+  ['png', [[0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]]]], // \x89 P N G \r \n \x1a \n
+  [
+    'webp',
+    [
+      [0, [0x52, 0x49, 0x46, 0x46]], // RIFF
+      [8, [0x57, 0x45, 0x42, 0x50]], // WEBP
+    ],
+  ],
+];
+
+const hasBytes = (b: Uint8Array, offset: number, bytes: readonly number[]): boolean =>
+  b.length >= offset + bytes.length && bytes.every((x, i) => b[offset + i] === x);
+
 export function sniffFormat(b: Uint8Array): ImageFormat | null {
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
-  if (
-    b.length >= 8 &&
-    b[0] === 0x89 &&
-    b[1] === 0x50 &&
-    b[2] === 0x4e &&
-    b[3] === 0x47 &&
-    b[4] === 0x0d &&
-    b[5] === 0x0a &&
-    b[6] === 0x1a &&
-    b[7] === 0x0a
-  ) {
-    return 'png';
-  }
-  if (
-    b.length >= 12 &&
-    b[0] === 0x52 &&
-    b[1] === 0x49 &&
-    b[2] === 0x46 &&
-    b[3] === 0x46 &&
-    b[8] === 0x57 &&
-    b[9] === 0x45 &&
-    b[10] === 0x42 &&
-    b[11] === 0x50
-  ) {
-    return 'webp';
-  }
-  return null;
+  const found = SIGNATURES.find(([, parts]) => parts.every(([offset, bytes]) => hasBytes(b, offset, bytes)));
+  return found?.[0] ?? null;
 }
 
 function describe(b: Uint8Array): string {
