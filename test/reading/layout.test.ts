@@ -1,17 +1,11 @@
 /** Layout stage on hand-made word boxes: hour-only headers, borderless columns, orientation. */
 import { describe, expect, it } from 'vitest';
-import type { OcrWord } from '../../src/reading/ocr.ts';
+import { line } from '../support/ocr-words.ts';
 import { findHeader } from '../../src/reading/table-header.ts';
 import { findRows } from '../../src/reading/table-rows.ts';
 import { lineDirectionRatio, rotate180, rotate90, type GrayImage } from '../../src/reading/image-ops.ts';
 
 const NO_RULINGS = { horizontal: [], vertical: [] };
-let lineNo = 0;
-/** Words of one text line at y, each [text, x0, x1]. */
-function line(y: number, ...ws: Array<[string, number, number]>): OcrWord[] {
-  const l = lineNo++;
-  return ws.map(([text, x0, x1]) => ({ text, conf: 90, bbox: { x0, y0: y, x1, y1: y + 36 }, line: l }));
-}
 
 describe('table header', () => {
   it('names the slot columns from hour ranges alone (12-hour clock for the evening)', () => {

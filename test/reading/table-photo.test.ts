@@ -4,8 +4,8 @@
  * were misread, a column whose header was not read (the corner touching the frame: dewarp.test.ts).
  */
 import { describe, expect, it } from 'vitest';
+import { line } from '../support/ocr-words.ts';
 import type { GrayImage } from '../../src/reading/image-ops.ts';
-import type { OcrWord } from '../../src/reading/ocr.ts';
 import { detectRulings, type Ruling } from '../../src/reading/rulings.ts';
 import { findHeader } from '../../src/reading/table-header.ts';
 import { findRows } from '../../src/reading/table-rows.ts';
@@ -40,11 +40,6 @@ describe('rulings under glare', () => {
   });
 });
 
-let lineNo = 0;
-function line(y: number, ...ws: Array<[string, number, number]>): OcrWord[] {
-  const l = lineNo++;
-  return ws.map(([text, x0, x1]) => ({ text, conf: 90, bbox: { x0, y0: y, x1, y1: y + 36 }, line: l }));
-}
 const vertical = (pos: number, start: number, end: number): Ruling => ({ pos, start, end, thickness: 2 });
 
 describe('table header under misreadings', () => {
